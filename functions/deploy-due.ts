@@ -1,0 +1,22 @@
+/**
+ * deploy-due: deploys the pushes that waited for a cooldown or a deploy window once they are due.
+ * Triggered by a schedule.
+ */
+import { makeDeployDeps } from '../shared/adapters/compose';
+import { BaseEnvSchema } from '../shared/config/env';
+import { deployDuePushes } from '../shared/domain/deploy-pushed-image';
+import { ScheduledEventSchema } from '../shared/events/scheduled-event';
+import { withHandler } from '../shared/middleware/with-handler';
+import { logger } from '../shared/observability';
+
+/** The Lambda handler. Returns every decision with its reason. */
+export const handler = withHandler({
+  name: 'deploy-due',
+  envSchema: BaseEnvSchema,
+  eventSchema: ScheduledEventSchema,
+  idempotencyKey: 'id',
+}).handler(async (_event, { env }) => {
+  const decisions = await deployDuePushes(makeDeployDeps(env));
+  for (const decision of decisions) logger.info('decision', { decision });
+  return { decisions };
+});

@@ -1,0 +1,37 @@
+/**
+ * {@link ImageRegistry} on Amazon ECR.
+ */
+import { DescribeImagesCommand, type ECRClient } from '@aws-sdk/client-ecr';
+import type { ImageRegistry } from '../../ports';
+import { awsErrorName, classifyAwsError } from './aws-errors';
+import { ecrClient } from './clients';
+
+/** ECR through the AWS SDK. */
+export class EcrGateway implements ImageRegistry {
+  /** @param client - the ECR client; the shared traced one by default */
+  constructor(private readonly client: ECRClient = ecrClient()) {}
+
+  async tagsOfDigest(
+    repository: { registryId: string; repositoryName: string },
+    digest: string,
+  ): Promise<string[]> {
+    try {
+      const out = await this.client.send(
+        new DescribeImagesCommand({
+          registryId: repository.registryId,
+          repositoryName: repository.repositoryName,
+          imageIds: [{ imageDigest: digest }],
+        }),
+      );
+      return out.imageDetails?.[0]?.imageTags ?? [];
+    } catch (error) {
+      const name = awsErrorName(error);
+      // The running image was deleted or its repository is gone: it has no tags to compare against.
+      if (name === 'ImageNotFoundException' || name === 'RepositoryNotFoundException') return [];
+      throw classifyAwsError(error, `DescribeImages ${repository.repositoryName}@${digest}`, [
+        'InvalidParameterException',
+        'AccessDeniedException',
+      ]);
+    }
+  }
+}

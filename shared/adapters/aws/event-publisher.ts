@@ -1,0 +1,54 @@
+/**
+ * {@link EventPublisher} on Amazon EventBridge: autopilot's own events, validated against their
+ * contracts before they leave.
+ */
+import {
+  type EventBridgeClient,
+  PutEventsCommand,
+  type PutEventsRequestEntry,
+} from '@aws-sdk/client-eventbridge';
+import { RetryableError } from '../../errors';
+import { AUTOPILOT_SOURCE, type AutopilotEvent, AutopilotEventSchemas } from '../../events/autopilot-events';
+import type { EventPublisher } from '../../ports';
+import { eventBridgeClient } from './clients';
+
+/** PutEvents takes at most ten entries per call. */
+const BATCH = 10;
+/** Entries that failed inside a successful call (throttled, internal) are sent again this often. */
+const ENTRY_ATTEMPTS = 3;
+
+/** Publishes on an EventBridge bus with `source: "autopilot"`. */
+export class EventBridgePublisher implements EventPublisher {
+  /**
+   * @param busName - the bus name or ARN
+   * @param client - the EventBridge client; the shared traced one by default
+   */
+  constructor(
+    private readonly busName: string,
+    private readonly client: EventBridgeClient = eventBridgeClient(),
+  ) {}
+
+  async publish(events: readonly AutopilotEvent[]): Promise<void> {
+    const entries: PutEventsRequestEntry[] = events.map((event) => ({
+      EventBusName: this.busName,
+      Source: AUTOPILOT_SOURCE,
+      DetailType: event.detailType,
+      Detail: JSON.stringify(AutopilotEventSchemas[event.detailType].parse(event.detail)),
+    }));
+    for (let i = 0; i < entries.length; i += BATCH) await this.putWithRetry(entries.slice(i, i + BATCH));
+  }
+
+  private async putWithRetry(entries: PutEventsRequestEntry[]): Promise<void> {
+    let pending = entries;
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      const out = await this.client.send(new PutEventsCommand({ Entries: pending }));
+      if (!out.FailedEntryCount) return;
+      const failed = pending.filter((_, i) => out.Entries?.[i]?.ErrorCode);
+      if (attempt >= ENTRY_ATTEMPTS) {
+        const codes = (out.Entries ?? []).map((e) => e.ErrorCode).filter(Boolean);
+        throw new RetryableError(`PutEvents failed for ${failed.length} entries: ${codes.join(', ')}`);
+      }
+      pending = failed;
+    }
+  }
+}

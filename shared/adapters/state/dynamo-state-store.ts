@@ -1,0 +1,283 @@
+/**
+ * {@link StateStore} on one DynamoDB table (single-table design, keys `pk`/`sk`, TTL on `expiresAt`).
+ *
+ * | item | pk | sk |
+ * |---|---|---|
+ * | repository index | `REPO#<account>:<region>:<repo>` | `SVC#<serviceArn>` |
+ * | repositories of a service | `SVC#<serviceArn>` | `REPOS` |
+ * | deployment | `SVC#<serviceArn>` | `DEPLOY#<startedAt>#<eventId>` |
+ * | service lease | `SVC#<serviceArn>` | `LOCK` |
+ * | newest push deployed | `SVC#<serviceArn>` | `PUSH#<repositoryKey>` |
+ * | quarantined digest | `QUARANTINE#<repositoryKey>` | `<digest>` |
+ * | pending push | `PENDING` | `<serviceArn>#<repositoryKey>` |
+ * | idempotency record | `IDEMPOTENCY#<function>` | hash (Powertools) |
+ */
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  paginateQuery,
+} from '@aws-sdk/lib-dynamodb';
+import type { DeploymentRecord, IndexedService, PendingPush, PushWatermark, StateStore } from '../../ports';
+import { dynamoDbClient } from '../aws/clients';
+
+const DAY = 86_400;
+/** Index entries not refreshed by events or the reconcile for this long are dropped by TTL. */
+const INDEX_TTL = 7 * DAY;
+/** Deployment history kept for rollback decisions and audit. */
+const DEPLOYMENT_TTL = 90 * DAY;
+/** Pending pushes older than this are abandoned (a window that never opens). */
+const PENDING_TTL = 30 * DAY;
+
+const epoch = (date: Date) => Math.floor(date.getTime() / 1000);
+
+/** Autopilot's state in DynamoDB. */
+export class DynamoStateStore implements StateStore {
+  private readonly doc: DynamoDBDocumentClient;
+
+  /**
+   * @param tableName - the table
+   * @param client - the DynamoDB client; the shared traced one by default
+   * @param now - clock, for lease expiry and TTL
+   */
+  constructor(
+    private readonly tableName: string,
+    client: DynamoDBClient = dynamoDbClient(),
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  async servicesForRepository(repositoryKey: string): Promise<IndexedService[]> {
+    const services: IndexedService[] = [];
+    const pages = paginateQuery(
+      { client: this.doc },
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :svc)',
+        ExpressionAttributeValues: { ':pk': `REPO#${repositoryKey}`, ':svc': 'SVC#' },
+      },
+    );
+    for await (const page of pages) {
+      for (const item of page.Items ?? []) {
+        services.push({
+          serviceArn: String(item.serviceArn),
+          clusterArn: String(item.clusterArn),
+          serviceName: String(item.serviceName),
+        });
+      }
+    }
+    return services;
+  }
+
+  async indexService(service: IndexedService, repositoryKeys: readonly string[]): Promise<void> {
+    const previous = await this.repositoriesOf(service.serviceArn);
+    for (const key of previous.filter((k) => !repositoryKeys.includes(k))) {
+      await this.doc.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { pk: `REPO#${key}`, sk: `SVC#${service.serviceArn}` },
+        }),
+      );
+    }
+    const expiresAt = epoch(this.now()) + INDEX_TTL;
+    for (const key of repositoryKeys) {
+      await this.put({ pk: `REPO#${key}`, sk: `SVC#${service.serviceArn}`, ...service, expiresAt });
+    }
+    await this.put({
+      pk: `SVC#${service.serviceArn}`,
+      sk: 'REPOS',
+      repositories: [...repositoryKeys],
+      expiresAt,
+    });
+  }
+
+  async unindexService(serviceArn: string): Promise<void> {
+    for (const key of await this.repositoriesOf(serviceArn)) {
+      await this.doc.send(
+        new DeleteCommand({ TableName: this.tableName, Key: { pk: `REPO#${key}`, sk: `SVC#${serviceArn}` } }),
+      );
+    }
+    await this.doc.send(
+      new DeleteCommand({ TableName: this.tableName, Key: { pk: `SVC#${serviceArn}`, sk: 'REPOS' } }),
+    );
+  }
+
+  async isQuarantined(repositoryKey: string, digest: string): Promise<boolean> {
+    const out = await this.doc.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: `QUARANTINE#${repositoryKey}`, sk: digest },
+        ConsistentRead: true,
+      }),
+    );
+    return out.Item !== undefined;
+  }
+
+  async recordDeployment(record: DeploymentRecord): Promise<void> {
+    await this.put({
+      pk: `SVC#${record.serviceArn}`,
+      sk: `DEPLOY#${record.startedAt}#${record.triggeredBy}`,
+      ...record,
+      expiresAt: epoch(this.now()) + DEPLOYMENT_TTL,
+    });
+  }
+
+  async acquireServiceLock(serviceArn: string, owner: string, ttlSeconds: number): Promise<boolean> {
+    const now = epoch(this.now());
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk: `SVC#${serviceArn}`, sk: 'LOCK', owner, expiresAt: now + ttlSeconds },
+          ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now OR #owner = :owner',
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: { ':now': now, ':owner': owner },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async releaseServiceLock(serviceArn: string, owner: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { pk: `SVC#${serviceArn}`, sk: 'LOCK' },
+          ConditionExpression: '#owner = :owner',
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: { ':owner': owner },
+        }),
+      );
+    } catch (error) {
+      // Someone else holds it now (ours expired): theirs is not ours to release.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  async getWatermark(serviceArn: string, repositoryKey: string): Promise<PushWatermark | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: `SVC#${serviceArn}`, sk: `PUSH#${repositoryKey}` },
+        ConsistentRead: true,
+      }),
+    );
+    if (!out.Item) return undefined;
+    return {
+      pushedAt: String(out.Item.pushedAt),
+      digest: String(out.Item.digest),
+      tag: String(out.Item.tag),
+    };
+  }
+
+  async setWatermark(serviceArn: string, repositoryKey: string, watermark: PushWatermark): Promise<void> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk: `SVC#${serviceArn}`, sk: `PUSH#${repositoryKey}`, ...watermark },
+          // Never move the watermark backwards, whatever order the writes land in.
+          ConditionExpression: 'attribute_not_exists(pk) OR pushedAt <= :pushedAt',
+          ExpressionAttributeValues: { ':pushedAt': watermark.pushedAt },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  async savePending(pending: PendingPush, isNewer: (existing: PendingPush) => boolean): Promise<boolean> {
+    const key = {
+      pk: 'PENDING',
+      sk: `${pending.serviceArn}#${pending.push.accountId}:${pending.push.region}:${pending.push.repositoryName}`,
+    };
+    const current = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),
+    );
+    const existing = current.Item as (PendingPush & { pk: string }) | undefined;
+    if (existing && !isNewer(existing)) return false;
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...key, ...pending, expiresAt: epoch(this.now()) + PENDING_TTL },
+          // Optimistic concurrency: only replace what we compared against.
+          ConditionExpression: existing ? '#push.eventId = :seen' : 'attribute_not_exists(pk)',
+          ...(existing
+            ? {
+                ExpressionAttributeNames: { '#push': 'push' },
+                ExpressionAttributeValues: { ':seen': existing.push.eventId },
+              }
+            : {}),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        // A concurrent push wrote first; compare again against what it wrote.
+        return this.savePending(pending, isNewer);
+      }
+      throw error;
+    }
+  }
+
+  async listDuePending(now: Date): Promise<PendingPush[]> {
+    const due: PendingPush[] = [];
+    const pages = paginateQuery(
+      { client: this.doc },
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        FilterExpression: 'dueAt <= :now',
+        ExpressionAttributeValues: { ':pk': 'PENDING', ':now': now.toISOString() },
+        ConsistentRead: true,
+      },
+    );
+    for await (const page of pages) {
+      for (const item of page.Items ?? []) {
+        const { pk: _pk, sk: _sk, expiresAt: _expires, ...pending } = item;
+        due.push(pending as PendingPush);
+      }
+    }
+    return due;
+  }
+
+  async deletePending(serviceArn: string, repositoryKey: string, eventId: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { pk: 'PENDING', sk: `${serviceArn}#${repositoryKey}` },
+          ConditionExpression: '#push.eventId = :id',
+          ExpressionAttributeNames: { '#push': 'push' },
+          ExpressionAttributeValues: { ':id': eventId },
+        }),
+      );
+    } catch (error) {
+      // A newer push replaced it meanwhile: that one stays.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  private async repositoriesOf(serviceArn: string): Promise<string[]> {
+    const out = await this.doc.send(
+      new GetCommand({
+        TableName: this.tableName,
+        Key: { pk: `SVC#${serviceArn}`, sk: 'REPOS' },
+        ConsistentRead: true,
+      }),
+    );
+    return Array.isArray(out.Item?.repositories) ? (out.Item.repositories as string[]) : [];
+  }
+
+  private async put(item: Record<string, unknown>): Promise<void> {
+    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: item }));
+  }
+}

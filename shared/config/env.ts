@@ -1,0 +1,26 @@
+/**
+ * Environment contracts of the functions, validated once at cold start (a failure is a ConfigError,
+ * which means a broken deployment, not a bad event).
+ */
+import { z } from 'zod';
+
+const Flag = z
+  .enum(['true', 'false', '1', '0', ''])
+  .optional()
+  .transform((v) => v === 'true' || v === '1');
+
+/** What every function needs. */
+export const BaseEnvSchema = z.object({
+  /** the single DynamoDB table */
+  AUTOPILOT_TABLE: z.string().min(1),
+  /** EventBridge bus autopilot publishes its own events on */
+  AUTOPILOT_BUS: z.string().min(1),
+  /** path of the policy file (autopilot.yml) shipped with the function; none = defaults only */
+  AUTOPILOT_CONFIG: z.string().min(1).optional(),
+  /** decide and report, change nothing */
+  AUTOPILOT_DRY_RUN: Flag,
+  /** SQS queue where events that can never be processed are parked with their reason */
+  AUTOPILOT_DLQ_URL: z.url().optional(),
+});
+
+export type BaseEnv = z.infer<typeof BaseEnvSchema>;

@@ -1,0 +1,243 @@
+/**
+ * The operator's policy file (`autopilot.yml`): named deploy policies, per-cluster defaults and
+ * global limits. Validated by a strict zod schema (unknown keys are errors, so typos do not silently
+ * disable a rule); errors name the YAML line and the field. The JSON Schema for editors is generated
+ * from the same schema (`npm run schemas`).
+ */
+import { readFileSync } from 'node:fs';
+import picomatch from 'picomatch';
+import semver from 'semver';
+import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import { z } from 'zod';
+import { isValidTimeZone, parseClockTime } from '../domain/deploy-window';
+import { ConfigError } from '../errors';
+
+const DURATION = /^(\d+)(s|m|h|d)$/;
+const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/**
+ * Parses a duration such as `30m`, `2h`, `7d` to milliseconds.
+ *
+ * @example parseDuration('90s') // 90000
+ */
+export function parseDuration(text: string): number | undefined {
+  const match = DURATION.exec(text);
+  if (!match) return undefined;
+  return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
+}
+
+const DurationSchema = z
+  .string()
+  .refine((v) => parseDuration(v) !== undefined, { message: 'expected a duration like 30s, 15m, 2h or 7d' });
+
+const ClockSchema = z
+  .string()
+  .refine((v) => parseClockTime(v) !== undefined, { message: 'expected a 24h time HH:MM' });
+
+/** A deploy window in local time of an IANA zone. */
+export const DeployWindowSchema = z.strictObject({
+  days: z.array(z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'])).min(1),
+  start: ClockSchema,
+  end: ClockSchema,
+  timezone: z
+    .string()
+    .refine(isValidTimeZone, { message: 'expected an IANA time zone such as Europe/Berlin or UTC' }),
+});
+
+const GlobListSchema = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+
+/** Which pushed tags a policy accepts. All given filters must pass. */
+export const TagFilterSchema = z.strictObject({
+  glob: GlobListSchema.optional().describe('picomatch glob(s); any may match, e.g. release-*'),
+  regex: z
+    .string()
+    .refine(
+      (v) => {
+        try {
+          new RegExp(v);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { message: 'not a valid regular expression' },
+    )
+    .optional()
+    .describe('JavaScript regular expression the whole tag must match'),
+  semver: z
+    .string()
+    .refine((v) => semver.validRange(v) !== null, { message: 'not a valid semver range' })
+    .optional()
+    .describe('semver range the version tag must satisfy, e.g. ">=1.2.0 <2"'),
+});
+
+/** The deploy modes: follow a tag, move within a semver level, any tag the filters accept, or off. */
+export const DEPLOY_MODE = /^(tag:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|semver:(major|minor|patch)|match|off)$/;
+
+const PolicyFields = {
+  description: z.string().optional(),
+  deploy: z
+    .string()
+    .regex(DEPLOY_MODE, { message: 'expected tag:<name>, semver:major|minor|patch, match or off' })
+    .optional()
+    .describe('mode used when the service has no autopilot:deploy tag'),
+  tags: TagFilterSchema.optional(),
+  allowPrerelease: z.boolean().optional().describe('semver pre-releases (1.5.0-rc.1) are deployable'),
+  minImageAge: DurationSchema.optional().describe('supply-chain cooldown: wait this long after a push'),
+  windows: z.array(DeployWindowSchema).optional().describe('deploy only inside one of these windows'),
+};
+
+/** A named deploy policy. */
+export const PolicySchema = z.strictObject(PolicyFields);
+
+/** The whole policy file. */
+export const PolicyFileSchema = z
+  .strictObject({
+    version: z.literal(1),
+    maxServicesPerPush: z
+      .number()
+      .int()
+      .positive()
+      .default(25)
+      .describe('blast-radius cap: a push that would update more services is refused'),
+    defaults: PolicySchema.default({}).describe('applies to every opted-in service'),
+    policies: z.record(z.string().regex(/^[A-Za-z0-9_.:/=+@-]{1,128}$/), PolicySchema).default({}),
+    clusters: z
+      .record(z.string().min(1), z.strictObject({ policy: z.string() }))
+      .default({})
+      .describe('cluster name (or glob) -> default policy for services without autopilot:policy'),
+  })
+  .superRefine((file, ctx) => {
+    for (const [cluster, { policy }] of Object.entries(file.clusters)) {
+      if (!(policy in file.policies)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['clusters', cluster, 'policy'],
+          message: `unknown policy "${policy}"`,
+        });
+      }
+    }
+  });
+
+export type PolicyFile = z.infer<typeof PolicyFileSchema>;
+export type Policy = z.infer<typeof PolicySchema>;
+export type TagFilter = z.infer<typeof TagFilterSchema>;
+
+/** One problem in a policy file, located for people. */
+export interface PolicyFileIssue {
+  line: number;
+  column: number;
+  path: string;
+  message: string;
+}
+
+/** Thrown when a policy file is invalid; `issues` locate every problem. */
+export class PolicyFileError extends ConfigError {
+  /**
+   * @param file - the file name, for messages
+   * @param issues - the located problems
+   */
+  constructor(
+    readonly file: string,
+    readonly issues: PolicyFileIssue[],
+  ) {
+    super(issues.map((i) => `${file}:${i.line}:${i.column} ${i.path}: ${i.message}`).join('\n'));
+  }
+}
+
+/** The policy file used when none is configured: nothing is deployed without an explicit opt-in tag. */
+export const EMPTY_POLICY_FILE: PolicyFile = PolicyFileSchema.parse({ version: 1 });
+
+function nodeAt(root: Node | null, path: readonly PropertyKey[]): Node | null {
+  let node: Node | null = root;
+  let last: Node | null = root;
+  for (const key of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(key));
+      // Point at the key when the value is missing, so "policy: " shows its own line.
+      node = pair ? ((pair.value as Node | null) ?? (pair.key as Node)) : null;
+    } else if (isSeq(node) && typeof key === 'number') {
+      node = (node.items[key] as Node | undefined) ?? null;
+    } else {
+      node = null;
+    }
+    if (node === null) break;
+    last = node;
+  }
+  return node ?? last;
+}
+
+/**
+ * Parses and validates a policy file's text.
+ *
+ * @param text - YAML text
+ * @param file - name used in error messages
+ * @throws PolicyFileError with line, column and field of every problem
+ * @example
+ * const policy = parsePolicyFile(readFileSync('autopilot.yml', 'utf8'), 'autopilot.yml');
+ */
+export function parsePolicyFile(text: string, file = 'autopilot.yml'): PolicyFile {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const locate = (offset: number | undefined) => {
+    const pos = lineCounter.linePos(offset ?? 0);
+    return { line: pos.line, column: pos.col };
+  };
+  if (doc.errors.length > 0) {
+    throw new PolicyFileError(
+      file,
+      doc.errors.map((e) => ({
+        ...locate(e.pos[0]),
+        path: '(yaml)',
+        message: e.message.split('\n')[0] ?? '',
+      })),
+    );
+  }
+  const result = PolicyFileSchema.safeParse(doc.toJS() ?? {});
+  if (!result.success) {
+    throw new PolicyFileError(
+      file,
+      result.error.issues.map((issue) => {
+        const node = nodeAt(doc.contents, issue.path);
+        const unknownKey = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
+        const keyNode =
+          unknownKey !== undefined && isMap(node)
+            ? node.items.find((p) => isScalar(p.key) && String(p.key.value) === unknownKey)?.key
+            : undefined;
+        const located = (keyNode as Node | undefined) ?? node;
+        return {
+          ...locate(located?.range?.[0]),
+          path: issue.path.length > 0 ? issue.path.map(String).join('.') : '(root)',
+          message: issue.message,
+        };
+      }),
+    );
+  }
+  return result.data;
+}
+
+/**
+ * Reads and validates the policy file at `path`; an absent path yields {@link EMPTY_POLICY_FILE}.
+ *
+ * @throws PolicyFileError or ConfigError when the file is missing or invalid
+ */
+export function loadPolicyFile(path: string | undefined): PolicyFile {
+  if (!path) return EMPTY_POLICY_FILE;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw new ConfigError(`cannot read policy file ${path}`, { cause });
+  }
+  return parsePolicyFile(text, path);
+}
+
+/**
+ * Finds the default policy name for a cluster: the first `clusters` key that equals or globs it.
+ */
+export function clusterPolicyName(file: PolicyFile, clusterName: string): string | undefined {
+  for (const [pattern, { policy }] of Object.entries(file.clusters)) {
+    if (pattern === clusterName || picomatch.isMatch(clusterName, pattern)) return policy;
+  }
+  return undefined;
+}

@@ -1,0 +1,80 @@
+/**
+ * Copying a task definition into a new revision. The copy keeps every field it does not know about,
+ * so volumes, secrets, proxy configuration, runtime platform and fields AWS adds later survive.
+ */
+import type { TaskDefinitionDocument } from '../ports';
+
+/**
+ * Fields DescribeTaskDefinition returns that RegisterTaskDefinition does not accept: they describe a
+ * registered revision, not its content.
+ */
+export const READ_ONLY_TASK_DEFINITION_FIELDS = [
+  'taskDefinitionArn',
+  'revision',
+  'status',
+  'requiresAttributes',
+  'compatibilities',
+  'registeredAt',
+  'registeredBy',
+  'deregisteredAt',
+  'deleteRequestedAt',
+] as const;
+
+/** Tag keys autopilot writes on the revisions it registers, so people can see where they came from. */
+export const SOURCE_TAG_KEYS = {
+  image: 'autopilot:source-image',
+  digest: 'autopilot:source-digest',
+  trigger: 'autopilot:triggered-by',
+} as const;
+
+const MAX_TAGS = 50;
+
+/** ECS tag values: at most 256 characters from a restricted set. */
+function tagValue(text: string): string {
+  return text.replace(/[^\p{L}\p{Z}\p{N}_.:/=+\-@]/gu, '_').slice(0, 256);
+}
+
+/**
+ * Builds the document for a new revision: the running one with read-only fields removed, the images
+ * of `containers` replaced by `image`, and source tags recorded.
+ *
+ * @param source - the running revision, as described with its tags
+ * @param change - which containers get which image, and what to record about it
+ * @example
+ * copyWithImage(doc, { containers: ['app'], image: 'acct.dkr.ecr.eu-west-1.amazonaws.com/api@sha256:…',
+ *   sourceImage: 'api:main', digest: 'sha256:…', triggeredBy: 'event-id' })
+ */
+export function copyWithImage(
+  source: TaskDefinitionDocument,
+  change: {
+    containers: readonly string[];
+    image: string;
+    sourceImage: string;
+    digest: string;
+    triggeredBy: string;
+  },
+): TaskDefinitionDocument {
+  const definition: Record<string, unknown> = structuredClone(source.definition);
+  for (const field of READ_ONLY_TASK_DEFINITION_FIELDS) delete definition[field];
+  const containerDefinitions = source.definition.containerDefinitions.map((container) =>
+    change.containers.includes(container.name)
+      ? { ...structuredClone(container), image: change.image }
+      : structuredClone(container),
+  );
+  const recorded = new Map<string, string>([
+    [SOURCE_TAG_KEYS.image, tagValue(change.sourceImage)],
+    [SOURCE_TAG_KEYS.digest, tagValue(change.digest)],
+    [SOURCE_TAG_KEYS.trigger, tagValue(change.triggeredBy)],
+  ]);
+  // Keys starting with aws: are reserved: AWS sets them (CloudFormation does) and rejects them on register.
+  const kept = source.tags.filter((t) => !recorded.has(t.key) && !t.key.toLowerCase().startsWith('aws:'));
+  // ECS allows 50 user tags per resource; the source record also lives in the table, so it yields.
+  const tags =
+    kept.length + recorded.size <= MAX_TAGS
+      ? [...kept, ...[...recorded].map(([key, value]) => ({ key, value }))]
+      : kept;
+  return {
+    definition: { ...definition, family: source.definition.family, containerDefinitions },
+    tags,
+  };
+}

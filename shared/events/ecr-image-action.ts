@@ -1,0 +1,50 @@
+import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
+import { z } from 'zod';
+
+/**
+ * Detail-type of the event Amazon ECR sends when an image push or an image deletion completes.
+ *
+ * @see https://docs.aws.amazon.com/AmazonECR/latest/userguide/ecr-eventbridge.html
+ */
+export const ECR_IMAGE_ACTION = 'ECR Image Action' as const;
+
+/**
+ * `detail` of an "ECR Image Action" event.
+ *
+ * - `action-type`: `PUSH` or `DELETE`.
+ * - `result`: `SUCCESS` or `FAILURE`.
+ * - `image-digest`: absent on some failed pushes.
+ * - `image-tag`: absent on digest-only pushes, such as the per-platform manifests of a multi-arch image
+ *   (only the image index carries the tag).
+ * - `manifest-media-type` / `artifact-media-type`: sent by newer ECR versions, absent on older events.
+ *
+ * AWS adds fields to this event over time, so unknown keys are kept rather than rejected.
+ *
+ * @see https://docs.aws.amazon.com/AmazonECR/latest/userguide/ecr-eventbridge.html
+ */
+export const EcrImageActionDetailSchema = z.looseObject({
+  'action-type': z.enum(['PUSH', 'DELETE']),
+  result: z.enum(['SUCCESS', 'FAILURE']),
+  'repository-name': z.string().min(1),
+  'image-digest': z.string().min(1).optional(),
+  'image-tag': z.string().min(1).optional(),
+  'manifest-media-type': z.string().optional(),
+  'artifact-media-type': z.string().optional(),
+});
+
+/** `detail` of an "ECR Image Action" event, as parsed by {@link EcrImageActionDetailSchema}. */
+export type EcrImageActionDetail = z.infer<typeof EcrImageActionDetailSchema>;
+
+/**
+ * A complete "ECR Image Action" EventBridge event (source `aws.ecr`).
+ *
+ * @see https://docs.aws.amazon.com/AmazonECR/latest/userguide/ecr-eventbridge.html
+ */
+export const EcrImageActionEventSchema = EventBridgeSchema.extend({
+  source: z.literal('aws.ecr'),
+  'detail-type': z.literal(ECR_IMAGE_ACTION),
+  detail: EcrImageActionDetailSchema,
+});
+
+/** A complete "ECR Image Action" event, as parsed by {@link EcrImageActionEventSchema}. */
+export type EcrImageActionEvent = z.infer<typeof EcrImageActionEventSchema>;

@@ -1,0 +1,189 @@
+import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
+import { z } from 'zod';
+
+/**
+ * Detail-type of the events CloudTrail delivers to EventBridge for calls to AWS APIs (here: the
+ * Amazon ECS API, source `aws.ecs`).
+ *
+ * @see https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail.html
+ */
+export const AWS_API_CALL_VIA_CLOUDTRAIL = 'AWS API Call via CloudTrail' as const;
+
+/**
+ * ECS API calls that create, change, retag or remove a service, i.e. the calls after which the index
+ * of managed services must be refreshed. The contract keeps `eventName` a plain string (the rule may
+ * deliver other ECS calls); this list names the ones {@link serviceRefFromApiCall} understands.
+ *
+ * @see https://docs.aws.amazon.com/AmazonECS/latest/developerguide/logging-using-cloudtrail.html
+ */
+export const SERVICE_INDEX_API_CALLS = [
+  'CreateService',
+  'UpdateService',
+  'DeleteService',
+  'TagResource',
+  'UntagResource',
+] as const;
+
+/** One of {@link SERVICE_INDEX_API_CALLS}. */
+export type ServiceIndexApiCall = (typeof SERVICE_INDEX_API_CALLS)[number];
+
+/**
+ * `detail` of an "AWS API Call via CloudTrail" event for the ECS API: a CloudTrail record.
+ *
+ * - `requestParameters` / `responseElements`: the call's input and output. CloudTrail sends `null`
+ *   when there is none (e.g. `responseElements` of `TagResource`, or of any failed call) and may omit
+ *   them, so both are nullish. Their content differs per API and is kept as an open record.
+ * - `errorCode` / `errorMessage`: present only when the call failed.
+ * - `userIdentity`: who made the call; its shape depends on `userIdentity.type`.
+ *
+ * CloudTrail adds fields to its records over time (`tlsDetails`, `sessionCredentialFromConsole`, ...),
+ * so unknown keys are kept rather than rejected, at every level.
+ *
+ * @see https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html
+ * @see https://docs.aws.amazon.com/AmazonECS/latest/developerguide/logging-using-cloudtrail.html
+ */
+export const EcsCloudTrailApiCallDetailSchema = z.looseObject({
+  eventVersion: z.string().optional(),
+  eventSource: z.literal('ecs.amazonaws.com'),
+  eventName: z.string().min(1),
+  eventTime: z.iso.datetime({ offset: true }),
+  awsRegion: z.string().min(1),
+  recipientAccountId: z.string().min(1),
+  userIdentity: z.looseObject({
+    type: z.string().optional(),
+    principalId: z.string().optional(),
+    arn: z.string().optional(),
+    accountId: z.string().optional(),
+    invokedBy: z.string().optional(),
+  }),
+  requestParameters: z.looseObject({}).nullish(),
+  responseElements: z.looseObject({}).nullish(),
+  errorCode: z.string().optional(),
+  errorMessage: z.string().optional(),
+  eventID: z.string().optional(),
+  requestID: z.string().optional(),
+  eventType: z.string().optional(),
+});
+
+/** `detail` of an ECS "AWS API Call via CloudTrail" event, as parsed by {@link EcsCloudTrailApiCallDetailSchema}. */
+export type EcsCloudTrailApiCallDetail = z.infer<typeof EcsCloudTrailApiCallDetailSchema>;
+
+/**
+ * A complete "AWS API Call via CloudTrail" EventBridge event for the ECS API (source `aws.ecs`,
+ * `detail.eventSource` `ecs.amazonaws.com`). CloudTrail events carry an empty `resources` array.
+ *
+ * @see https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail.html
+ */
+export const EcsCloudTrailApiCallEventSchema = EventBridgeSchema.extend({
+  source: z.literal('aws.ecs'),
+  'detail-type': z.literal(AWS_API_CALL_VIA_CLOUDTRAIL),
+  detail: EcsCloudTrailApiCallDetailSchema,
+});
+
+/** A complete ECS "AWS API Call via CloudTrail" event, as parsed by {@link EcsCloudTrailApiCallEventSchema}. */
+export type EcsCloudTrailApiCallEvent = z.infer<typeof EcsCloudTrailApiCallEventSchema>;
+
+/** `arn:<partition>:ecs:<region>:<account>:` — the part every ECS ARN starts with. */
+const ECS_ARN_PREFIX = String.raw`^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:`;
+/** Long-format service ARN: `...:service/<cluster>/<service>`. */
+const SERVICE_ARN = new RegExp(`${ECS_ARN_PREFIX}service/([^/]+)/([^/]+)$`);
+/** Legacy short-format service ARN, without the cluster: `...:service/<service>`. */
+const LEGACY_SERVICE_ARN = new RegExp(`${ECS_ARN_PREFIX}service/([^/]+)$`);
+/** Cluster ARN: `...:cluster/<cluster>`. */
+const CLUSTER_ARN = new RegExp(`${ECS_ARN_PREFIX}cluster/([^/]+)$`);
+
+/** Cluster and service named by a long-format service ARN, or `undefined` for any other string. */
+function parseServiceArn(arn: string): { cluster: string; service: string } | undefined {
+  const match = SERVICE_ARN.exec(arn);
+  return match?.[1] && match[2] ? { cluster: match[1], service: match[2] } : undefined;
+}
+
+/** The object at `value`, or `undefined` when it is anything else (including `null` and arrays). */
+function asRecord(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
+}
+
+/** A non-empty string, or `undefined`. */
+function asString(value: unknown): string | undefined {
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
+}
+
+/**
+ * Cluster name from a `cluster` request parameter or a `clusterArn`, which take a name or an ARN.
+ * `undefined` when absent; `null` when present but not a cluster reference we can read.
+ */
+function clusterName(value: unknown): string | undefined | null {
+  const ref = asString(value);
+  if (ref === undefined) return undefined;
+  if (!ref.startsWith('arn:')) return ref;
+  return CLUSTER_ARN.exec(ref)?.[1] ?? null;
+}
+
+/** Service referenced by a CreateService / UpdateService / DeleteService record. */
+function serviceRefFromServiceCall(
+  detail: EcsCloudTrailApiCallDetail,
+  request: Record<string, unknown>,
+): { cluster: string; service: string } | undefined {
+  // The response is authoritative: it holds the service ARN ECS actually resolved.
+  const responseService = asRecord(asRecord(detail.responseElements)?.service);
+  const responseArn = asString(responseService?.serviceArn);
+  const fromResponse = responseArn === undefined ? undefined : parseServiceArn(responseArn);
+  if (fromResponse) return fromResponse;
+
+  // CreateService names the new service `serviceName`; Update/Delete take `service` (name or ARN).
+  const serviceParam = asString(detail.eventName === 'CreateService' ? request.serviceName : request.service);
+  const fromParamArn = serviceParam === undefined ? undefined : parseServiceArn(serviceParam);
+  if (fromParamArn) return fromParamArn;
+
+  const legacyName = responseArn === undefined ? undefined : LEGACY_SERVICE_ARN.exec(responseArn)?.[1];
+  const paramName =
+    serviceParam === undefined || !serviceParam.startsWith('arn:')
+      ? serviceParam
+      : LEGACY_SERVICE_ARN.exec(serviceParam)?.[1];
+  const service = legacyName ?? paramName;
+  if (service === undefined) return undefined;
+
+  // A missing `cluster` parameter means the account's `default` cluster.
+  const cluster = clusterName(responseService?.clusterArn) ?? clusterName(request.cluster);
+  if (cluster === null) return undefined;
+  return { cluster: cluster ?? 'default', service };
+}
+
+/**
+ * The ECS service an API call created, changed, retagged or deleted.
+ *
+ * - CreateService / UpdateService / DeleteService: `responseElements.service.serviceArn` when present,
+ *   else `requestParameters.serviceName` (CreateService) or `requestParameters.service` (a name or an
+ *   ARN) with `requestParameters.cluster` (a name or an ARN; absent means `default`).
+ * - TagResource / UntagResource: only when `requestParameters.resourceArn` is a service ARN
+ *   (`arn:aws:ecs:<region>:<account>:service/<cluster>/<service>`); tags on clusters, task
+ *   definitions, tasks, ... return `undefined`.
+ *
+ * @param detail - the CloudTrail record (`detail` of an {@link EcsCloudTrailApiCallEvent})
+ * @returns cluster and service names, or `undefined` for a failed call (`errorCode` present), another
+ *   API, or a record that does not name a service
+ *
+ * @example
+ * serviceRefFromApiCall(event.detail) // { cluster: 'prod', service: 'api' }
+ */
+export function serviceRefFromApiCall(
+  detail: EcsCloudTrailApiCallDetail,
+): { cluster: string; service: string } | undefined {
+  if (detail.errorCode !== undefined) return undefined;
+  const request = asRecord(detail.requestParameters) ?? {};
+  switch (detail.eventName) {
+    case 'CreateService':
+    case 'UpdateService':
+    case 'DeleteService':
+      return serviceRefFromServiceCall(detail, request);
+    case 'TagResource':
+    case 'UntagResource': {
+      const resourceArn = asString(request.resourceArn);
+      return resourceArn === undefined ? undefined : parseServiceArn(resourceArn);
+    }
+    default:
+      return undefined;
+  }
+}

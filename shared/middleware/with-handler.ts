@@ -1,0 +1,153 @@
+/**
+ * The one middy stack every handler uses, in a fixed order:
+ *
+ * 1. error classification (outermost, so it sees every failure): permanent input errors are logged
+ *    with their reason, parked in the dead-letter queue and not retried; anything else is rethrown so
+ *    Lambda retries and the OnFailure destination keeps the event;
+ * 2. Powertools logger with the EventBridge event id as correlation id, tracer, metrics;
+ * 3. environment validation (a ConfigError at cold start);
+ * 4. the Powertools parser with the function's zod event schema;
+ * 5. idempotency on a JMESPath of the event (duplicate deliveries return the first result).
+ *
+ * @example
+ * export const handler = withHandler({ name: 'deploy-on-push', envSchema, eventSchema, idempotencyKey: 'id' })
+ *   .handler(async (event, { env }) => deployPushedImage(toPush(event), makeDeps(env)));
+ */
+import { IdempotencyConfig } from '@aws-lambda-powertools/idempotency';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { makeHandlerIdempotent } from '@aws-lambda-powertools/idempotency/middleware';
+import { correlationPaths } from '@aws-lambda-powertools/logger/correlationId';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { parser } from '@aws-lambda-powertools/parser/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import middy, { type MiddlewareObj, type MiddyfiedHandler } from '@middy/core';
+import type { Context } from 'aws-lambda';
+import type { z } from 'zod';
+import { dynamoDbClient } from '../adapters/aws/clients';
+import { DeadLetterQueue } from '../adapters/aws/dead-letter-queue';
+import type { BaseEnv } from '../config/env';
+import { ConfigError, isPermanent } from '../errors';
+import { logger, metrics, tracer } from '../observability';
+
+/** What a handler receives besides its event. */
+export interface HandlerContext<Env> {
+  env: Env;
+  lambdaContext: Context;
+}
+
+/** Options of {@link withHandler}. */
+export interface HandlerOptions<Env extends z.ZodType<BaseEnv>, Event extends z.ZodType> {
+  /** the serverless.yml function key */
+  name: string;
+  envSchema: Env;
+  eventSchema: Event;
+  /** JMESPath over the event that identifies a delivery; omit for functions that are safe to re-run */
+  idempotencyKey?: string;
+}
+
+/** The response of an event that was rejected as permanently invalid. */
+export interface RejectedResponse {
+  status: 'rejected';
+  reason: string;
+}
+
+type Request = { event: unknown; context: Context & { env?: unknown }; error?: unknown; response?: unknown };
+
+function validateEnv<Env extends z.ZodType>(schema: Env): MiddlewareObj {
+  let parsed: z.infer<Env> | undefined;
+  return {
+    before: (request) => {
+      if (parsed === undefined) {
+        const result = schema.safeParse(process.env);
+        if (!result.success) {
+          const fields = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+          throw new ConfigError(`invalid environment: ${fields}`);
+        }
+        parsed = result.data;
+      }
+      (request.context as Request['context']).env = parsed;
+    },
+  };
+}
+
+function classifyErrors(name: string): MiddlewareObj {
+  return {
+    onError: async (request) => {
+      const { error } = request as Request;
+      if (!isPermanent(error)) {
+        logger.error('failed; the event will be retried', { error: error as Error });
+        return;
+      }
+      const reason = error instanceof Error ? error.message : String(error);
+      logger.error('rejected: the event cannot be processed and was not acted on', { reason });
+      metrics.addMetric('RejectedEvents', 'Count', 1);
+      const queueUrl = process.env.AUTOPILOT_DLQ_URL;
+      if (queueUrl) await new DeadLetterQueue(queueUrl).park(name, reason, request.event);
+      request.response = { status: 'rejected', reason } satisfies RejectedResponse;
+    },
+  };
+}
+
+function idempotent(key: string): MiddlewareObj {
+  let inner: MiddlewareObj | undefined;
+  const get = (request: Request) => {
+    if (!inner) {
+      const env = request.context.env as BaseEnv;
+      inner = makeHandlerIdempotent({
+        persistenceStore: new DynamoDBPersistenceLayer({
+          tableName: env.AUTOPILOT_TABLE,
+          keyAttr: 'pk',
+          sortKeyAttr: 'sk',
+          staticPkValue: `IDEMPOTENCY#${process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'local'}`,
+          expiryAttr: 'expiresAt',
+          awsSdkV3Client: dynamoDbClient(),
+        }),
+        config: new IdempotencyConfig({
+          eventKeyJmesPath: key,
+          throwOnNoIdempotencyKey: true,
+          expiresAfterSeconds: 86_400,
+        }),
+      });
+    }
+    return inner;
+  };
+  return {
+    before: (request) => get(request as unknown as Request).before?.(request),
+    after: (request) => get(request as unknown as Request).after?.(request),
+    onError: (request) => get(request as unknown as Request).onError?.(request),
+  };
+}
+
+/**
+ * Builds a handler on the shared middleware stack.
+ *
+ * @param options - function name, env and event schemas, idempotency key
+ * @returns an object whose `handler` wraps the business function
+ */
+export function withHandler<Env extends z.ZodType<BaseEnv>, Event extends z.ZodType>(
+  options: HandlerOptions<Env, Event>,
+) {
+  return {
+    handler<Result>(
+      fn: (event: z.infer<Event>, context: HandlerContext<z.infer<Env>>) => Promise<Result>,
+    ): MiddyfiedHandler<unknown, Result | RejectedResponse, Error, Context> {
+      const stack = middy<unknown, Result | RejectedResponse, Error, Context>()
+        .use(classifyErrors(options.name))
+        .use(
+          injectLambdaContext(logger, { correlationIdPath: correlationPaths.EVENT_BRIDGE, resetKeys: true }),
+        )
+        .use(captureLambdaHandler(tracer))
+        .use(logMetrics(metrics, { throwOnEmptyMetrics: false }))
+        .use(validateEnv(options.envSchema))
+        .use(parser({ schema: options.eventSchema }) as MiddlewareObj);
+      if (options.idempotencyKey) stack.use(idempotent(options.idempotencyKey));
+      return stack.handler(async (event, context) =>
+        fn(event as z.infer<Event>, {
+          env: (context as Request['context']).env as z.infer<Env>,
+          lambdaContext: context,
+        }),
+      );
+    },
+  };
+}

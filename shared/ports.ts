@@ -1,0 +1,146 @@
+/**
+ * The interfaces the domain needs from the outside world. Adapters in `shared/adapters/` implement
+ * them against AWS; tests implement them in memory. Nothing here imports the AWS SDK.
+ */
+import type { AutopilotEvent } from './events/autopilot-events';
+
+/** An ECS service as the domain sees it. */
+export interface ServiceState {
+  arn: string;
+  name: string;
+  clusterArn: string;
+  clusterName: string;
+  /** ACTIVE, DRAINING or INACTIVE */
+  status: string;
+  tags: Record<string, string>;
+  /** ECS, CODE_DEPLOY or EXTERNAL; ECS when the service does not say */
+  deploymentController: string;
+  taskDefinitionArn: string;
+  launchType?: string;
+  capacityProviders: string[];
+  loadBalancerCount: number;
+}
+
+/** The container images of one task-definition revision. */
+export interface TaskDefinitionState {
+  arn: string;
+  family: string;
+  revision: number;
+  containers: { name: string; image: string }[];
+}
+
+/**
+ * A complete task definition as returned by DescribeTaskDefinition, kept as an open record so that
+ * fields AWS adds later survive a copy unchanged.
+ */
+export interface TaskDefinitionDocument {
+  definition: Record<string, unknown> & {
+    family: string;
+    containerDefinitions: (Record<string, unknown> & { name: string; image: string })[];
+  };
+  tags: { key: string; value: string }[];
+}
+
+/** Where a service lives: the pair ECS needs to address it. */
+export interface ServiceRef {
+  cluster: string;
+  service: string;
+}
+
+/** ECS operations the system needs. */
+export interface ContainerPlatform {
+  /** Describes services with their tags; missing services are left out of the result. */
+  describeServices(refs: readonly ServiceRef[]): Promise<ServiceState[]>;
+  /** The full task definition with tags, or undefined when it does not exist (any more). */
+  describeTaskDefinition(arn: string): Promise<TaskDefinitionDocument | undefined>;
+  /** Registers a revision and returns its ARN. */
+  registerTaskDefinition(doc: TaskDefinitionDocument): Promise<string>;
+  /** Points a service at a task-definition revision. */
+  updateService(ref: ServiceRef, taskDefinitionArn: string): Promise<void>;
+  /** Every cluster ARN in the account and region. */
+  listClusters(): Promise<string[]>;
+  /** Every service ARN in a cluster. */
+  listServices(clusterArn: string): Promise<string[]>;
+}
+
+/** ECR operations the system needs. */
+export interface ImageRegistry {
+  /** The tags currently pointing at a digest (empty when the image is gone). */
+  tagsOfDigest(repository: { registryId: string; repositoryName: string }, digest: string): Promise<string[]>;
+}
+
+/** One service that uses a repository, as kept in the repository index. */
+export interface IndexedService {
+  serviceArn: string;
+  clusterArn: string;
+  serviceName: string;
+}
+
+/** A deployment autopilot started, as recorded for rollback and audit. */
+export interface DeploymentRecord {
+  serviceArn: string;
+  cluster: string;
+  service: string;
+  fromTaskDefinition: string;
+  toTaskDefinition: string;
+  repository: string;
+  tag: string;
+  digest: string;
+  startedAt: string;
+  triggeredBy: string;
+  state: 'STARTED';
+}
+
+/** A push remembered until it may be deployed (cooldown or deploy window). */
+export interface PendingPush {
+  serviceArn: string;
+  cluster: string;
+  service: string;
+  push: PushedImageRecord;
+  dueAt: string;
+  reason: string;
+}
+
+/** The serialisable form of a pushed image. */
+export interface PushedImageRecord {
+  eventId: string;
+  accountId: string;
+  region: string;
+  repositoryName: string;
+  digest: string;
+  tag: string;
+  pushedAt: string;
+}
+
+/** The newest push deployed to a service from one repository (ordering of racing pushes). */
+export interface PushWatermark {
+  pushedAt: string;
+  digest: string;
+  tag: string;
+}
+
+/** Everything autopilot keeps in its table. */
+export interface StateStore {
+  servicesForRepository(repositoryKey: string): Promise<IndexedService[]>;
+  /** Replaces the set of repositories a service is indexed under. */
+  indexService(service: IndexedService, repositoryKeys: readonly string[]): Promise<void>;
+  /** Removes a service from the index. */
+  unindexService(serviceArn: string): Promise<void>;
+  isQuarantined(repositoryKey: string, digest: string): Promise<boolean>;
+  recordDeployment(record: DeploymentRecord): Promise<void>;
+  /** Takes a short lease on a service; false when another invocation holds it. */
+  acquireServiceLock(serviceArn: string, owner: string, ttlSeconds: number): Promise<boolean>;
+  releaseServiceLock(serviceArn: string, owner: string): Promise<void>;
+  getWatermark(serviceArn: string, repositoryKey: string): Promise<PushWatermark | undefined>;
+  setWatermark(serviceArn: string, repositoryKey: string, watermark: PushWatermark): Promise<void>;
+  /** Saves a pending push unless a newer one for the same service and repository is already pending. */
+  savePending(pending: PendingPush, isNewer: (existing: PendingPush) => boolean): Promise<boolean>;
+  listDuePending(now: Date): Promise<PendingPush[]>;
+  /** Deletes a pending push if it is still the one with that event id. */
+  deletePending(serviceArn: string, repositoryKey: string, eventId: string): Promise<void>;
+}
+
+/** Publishes autopilot's own events (on EventBridge in AWS). */
+export interface EventPublisher {
+  publish(events: readonly AutopilotEvent[]): Promise<void>;
+}

@@ -1,0 +1,517 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { z } from 'zod';
+import { ECR_IMAGE_ACTION, EcrImageActionEventSchema } from '../../shared/events/ecr-image-action';
+import {
+  AWS_API_CALL_VIA_CLOUDTRAIL,
+  type EcsCloudTrailApiCallDetail,
+  EcsCloudTrailApiCallEventSchema,
+  SERVICE_INDEX_API_CALLS,
+  serviceRefFromApiCall,
+} from '../../shared/events/ecs-cloudtrail-api-call';
+import {
+  ECS_DEPLOYMENT_STATE_CHANGE,
+  EcsDeploymentStateChangeEventSchema,
+} from '../../shared/events/ecs-deployment-state-change';
+import { SCHEDULED_EVENT, ScheduledEventSchema } from '../../shared/events/scheduled-event';
+
+const EVENTS_DIR = resolve(__dirname, '..', '..', 'events');
+
+/** Contract for every AWS detail-type the project consumes. A sample of any other AWS detail-type fails. */
+const SCHEMA_BY_DETAIL_TYPE: Record<string, z.ZodType> = {
+  [ECR_IMAGE_ACTION]: EcrImageActionEventSchema,
+  [ECS_DEPLOYMENT_STATE_CHANGE]: EcsDeploymentStateChangeEventSchema,
+  [AWS_API_CALL_VIA_CLOUDTRAIL]: EcsCloudTrailApiCallEventSchema,
+  [SCHEDULED_EVENT]: ScheduledEventSchema,
+};
+
+interface Sample {
+  file: string;
+  event: Record<string, unknown>;
+}
+
+/** Every `events/*.json` sample sent by AWS. Samples of our own (source `autopilot`) are not AWS contracts. */
+const AWS_SAMPLES: Sample[] = readdirSync(EVENTS_DIR)
+  .filter((file) => file.endsWith('.json'))
+  .sort()
+  .map((file) => ({ file, event: JSON.parse(readFileSync(join(EVENTS_DIR, file), 'utf8')) }))
+  .filter(({ event }) => typeof event.source === 'string' && event.source.startsWith('aws.'));
+
+/** Loads one sample event by file name. */
+function loadSample(file: string): Record<string, unknown> {
+  const sample = AWS_SAMPLES.find((s) => s.file === file);
+  if (!sample) throw new Error(`no AWS sample events/${file}`);
+  return structuredClone(sample.event);
+}
+
+/** The `detail` of a CloudTrail sample, parsed with its contract. */
+function cloudTrailDetail(file: string): EcsCloudTrailApiCallDetail {
+  return EcsCloudTrailApiCallEventSchema.parse(loadSample(file)).detail;
+}
+
+/** A parsed CloudTrail detail with some fields replaced. */
+function withDetail(file: string, patch: Record<string, unknown>): EcsCloudTrailApiCallDetail {
+  const event = loadSample(file);
+  event.detail = { ...(event.detail as Record<string, unknown>), ...patch };
+  return EcsCloudTrailApiCallEventSchema.parse(event).detail;
+}
+
+describe('AWS event samples', () => {
+  it('holds at least one sample for every contract', () => {
+    // Prepare
+    const detailTypes = new Set(AWS_SAMPLES.map(({ event }) => event['detail-type']));
+
+    // Act
+    const uncovered = Object.keys(SCHEMA_BY_DETAIL_TYPE).filter((type) => !detailTypes.has(type));
+
+    // Assess
+    expect(uncovered).toEqual([]);
+  });
+
+  it('gives every sample a distinct id', () => {
+    // Prepare
+    const ids = AWS_SAMPLES.map(({ event }) => event.id);
+
+    // Act
+    const distinct = new Set(ids);
+
+    // Assess
+    expect(distinct.size).toBe(ids.length);
+  });
+
+  it.each(AWS_SAMPLES)('parses $file with the contract of its detail-type', ({ event }) => {
+    // Prepare
+    const schema = SCHEMA_BY_DETAIL_TYPE[String(event['detail-type'])];
+
+    // Act
+    const result = schema?.safeParse(event);
+
+    // Assess
+    expect(schema).toBeDefined();
+    expect(result?.error).toBeUndefined();
+  });
+});
+
+describe('EcrImageActionEventSchema', () => {
+  it('parses a push of a tag', () => {
+    // Prepare
+    const event = loadSample('ecr-image-push.json');
+
+    // Act
+    const parsed = EcrImageActionEventSchema.parse(event);
+
+    // Assess
+    expect(parsed.detail).toMatchObject({
+      'action-type': 'PUSH',
+      result: 'SUCCESS',
+      'repository-name': 'team/api',
+      'image-tag': 'main',
+      'manifest-media-type': 'application/vnd.docker.distribution.manifest.v2+json',
+    });
+  });
+
+  it('accepts a digest-only push without image-tag', () => {
+    // Prepare
+    const event = loadSample('ecr-image-push-digest-only.json');
+
+    // Act
+    const parsed = EcrImageActionEventSchema.parse(event);
+
+    // Assess
+    expect(parsed.detail['image-tag']).toBeUndefined();
+    expect(parsed.detail['image-digest']).toMatch(/^sha256:[0-9a-f]{64}$/);
+  });
+
+  it('accepts a failed push without image-digest', () => {
+    // Prepare
+    const event = loadSample('ecr-image-push-failed.json');
+
+    // Act
+    const parsed = EcrImageActionEventSchema.parse(event);
+
+    // Assess
+    expect(parsed.detail.result).toBe('FAILURE');
+    expect(parsed.detail['image-digest']).toBeUndefined();
+  });
+
+  it('keeps fields AWS adds to the detail', () => {
+    // Prepare
+    const event = loadSample('ecr-image-push.json');
+    (event.detail as Record<string, unknown>)['registry-id'] = '123456789012';
+
+    // Act
+    const parsed = EcrImageActionEventSchema.parse(event);
+
+    // Assess
+    expect(parsed.detail['registry-id']).toBe('123456789012');
+  });
+
+  it('rejects a detail without repository-name', () => {
+    // Prepare
+    const event = loadSample('ecr-image-push.json');
+    delete (event.detail as Record<string, unknown>)['repository-name'];
+
+    // Act
+    const result = EcrImageActionEventSchema.safeParse(event);
+
+    // Assess
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0]?.path).toEqual(['detail', 'repository-name']);
+  });
+
+  it('rejects an unknown action-type', () => {
+    // Prepare
+    const event = loadSample('ecr-image-push.json');
+    (event.detail as Record<string, unknown>)['action-type'] = 'REPLICATE';
+
+    // Act
+    const result = EcrImageActionEventSchema.safeParse(event);
+
+    // Assess
+    expect(result.success).toBe(false);
+  });
+
+  it('rejects another detail-type', () => {
+    // Prepare
+    const event = { ...loadSample('ecr-image-push.json'), 'detail-type': 'ECR Image Scan' };
+
+    // Act
+    const result = EcrImageActionEventSchema.safeParse(event);
+
+    // Assess
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0]?.path).toEqual(['detail-type']);
+  });
+
+  it('rejects a detail that is not an object', () => {
+    // Prepare
+    const event = { ...loadSample('ecr-image-push.json'), detail: 'PUSH team/api:main' };
+
+    // Act
+    const result = EcrImageActionEventSchema.safeParse(event);
+
+    // Assess
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0]?.path).toEqual(['detail']);
+  });
+});
+
+describe('EcsDeploymentStateChangeEventSchema', () => {
+  it.each([
+    ['ecs-deployment-in-progress.json', 'SERVICE_DEPLOYMENT_IN_PROGRESS', 'INFO'],
+    ['ecs-deployment-completed.json', 'SERVICE_DEPLOYMENT_COMPLETED', 'INFO'],
+    ['ecs-deployment-failed.json', 'SERVICE_DEPLOYMENT_FAILED', 'ERROR'],
+  ])('parses %s as %s', (file, eventName, eventType) => {
+    // Prepare
+    const event = loadSample(file);
+
+    // Act
+    const parsed = EcsDeploymentStateChangeEventSchema.parse(event);
+
+    // Assess
+    expect(parsed.detail.eventName).toBe(eventName);
+    expect(parsed.detail.eventType).toBe(eventType);
+    expect(parsed.resources[0]).toBe('arn:aws:ecs:eu-west-1:123456789012:service/prod/api');
+  });
+
+  it('rejects an event without the service ARN in resources', () => {
+    // Prepare
+    const event = { ...loadSample('ecs-deployment-failed.json'), resources: [] };
+
+    // Act
+    const result = EcsDeploymentStateChangeEventSchema.safeParse(event);
+
+    // Assess
+    expect(result.success).toBe(false);
+  });
+
+  it('rejects a cluster ARN in place of the service ARN', () => {
+    // Prepare
+    const event = {
+      ...loadSample('ecs-deployment-failed.json'),
+      resources: ['arn:aws:ecs:eu-west-1:123456789012:cluster/prod'],
+    };
+
+    // Act
+    const result = EcsDeploymentStateChangeEventSchema.safeParse(event);
+
+    // Assess
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0]?.path).toEqual(['resources', 0]);
+  });
+
+  it('rejects another detail-type', () => {
+    // Prepare
+    const event = { ...loadSample('ecs-deployment-failed.json'), 'detail-type': 'ECS Service Action' };
+
+    // Act
+    const result = EcsDeploymentStateChangeEventSchema.safeParse(event);
+
+    // Assess
+    expect(result.success).toBe(false);
+  });
+
+  it('rejects a detail that is not an object', () => {
+    // Prepare
+    const event = { ...loadSample('ecs-deployment-failed.json'), detail: null };
+
+    // Act
+    const result = EcsDeploymentStateChangeEventSchema.safeParse(event);
+
+    // Assess
+    expect(result.success).toBe(false);
+  });
+});
+
+describe('EcsCloudTrailApiCallEventSchema', () => {
+  it('accepts null responseElements', () => {
+    // Prepare
+    const event = loadSample('cloudtrail-ecs-tag-resource.json');
+
+    // Act
+    const parsed = EcsCloudTrailApiCallEventSchema.parse(event);
+
+    // Assess
+    expect(parsed.detail.responseElements).toBeNull();
+  });
+
+  it('accepts null requestParameters and a failed call', () => {
+    // Prepare
+    const event = loadSample('cloudtrail-ecs-update-service.json');
+    Object.assign(event.detail as Record<string, unknown>, {
+      requestParameters: null,
+      responseElements: null,
+      errorCode: 'AccessDenied',
+      errorMessage: 'User is not authorized to perform: ecs:UpdateService',
+    });
+
+    // Act
+    const parsed = EcsCloudTrailApiCallEventSchema.parse(event);
+
+    // Assess
+    expect(parsed.detail.errorCode).toBe('AccessDenied');
+  });
+
+  it('rejects a record from another event source', () => {
+    // Prepare
+    const event = loadSample('cloudtrail-ecs-update-service.json');
+    (event.detail as Record<string, unknown>).eventSource = 'ecr.amazonaws.com';
+
+    // Act
+    const result = EcsCloudTrailApiCallEventSchema.safeParse(event);
+
+    // Assess
+    expect(result.success).toBe(false);
+  });
+
+  it('rejects another detail-type', () => {
+    // Prepare
+    const event = {
+      ...loadSample('cloudtrail-ecs-update-service.json'),
+      'detail-type': 'ECS Service Action',
+    };
+
+    // Act
+    const result = EcsCloudTrailApiCallEventSchema.safeParse(event);
+
+    // Assess
+    expect(result.success).toBe(false);
+  });
+
+  it('rejects a detail that is not an object', () => {
+    // Prepare
+    const event = { ...loadSample('cloudtrail-ecs-update-service.json'), detail: ['UpdateService'] };
+
+    // Act
+    const result = EcsCloudTrailApiCallEventSchema.safeParse(event);
+
+    // Assess
+    expect(result.success).toBe(false);
+  });
+});
+
+describe('ScheduledEventSchema', () => {
+  it('parses the reconcile schedule with its rule ARN', () => {
+    // Prepare
+    const event = loadSample('scheduled-reconcile.json');
+
+    // Act
+    const parsed = ScheduledEventSchema.parse(event);
+
+    // Assess
+    expect(parsed.resources[0]).toBe(
+      'arn:aws:events:eu-west-1:123456789012:rule/ecs-autopilot-prod-reconcile',
+    );
+  });
+
+  it('rejects another detail-type', () => {
+    // Prepare
+    const event = { ...loadSample('scheduled-reconcile.json'), 'detail-type': 'Object Created' };
+
+    // Act
+    const result = ScheduledEventSchema.safeParse(event);
+
+    // Assess
+    expect(result.success).toBe(false);
+  });
+
+  it('rejects a detail that is not an object', () => {
+    // Prepare
+    const event = { ...loadSample('scheduled-reconcile.json'), detail: 42 };
+
+    // Act
+    const result = ScheduledEventSchema.safeParse(event);
+
+    // Assess
+    expect(result.success).toBe(false);
+  });
+});
+
+describe('serviceRefFromApiCall', () => {
+  const API = { cluster: 'prod', service: 'api' };
+
+  it.each([
+    ['cloudtrail-ecs-create-service.json', API],
+    ['cloudtrail-ecs-update-service.json', API],
+    ['cloudtrail-ecs-delete-service.json', API],
+    ['cloudtrail-ecs-tag-resource.json', API],
+    ['cloudtrail-ecs-untag-resource.json', API],
+  ])('finds the service of %s', (file, expected) => {
+    // Prepare
+    const detail = cloudTrailDetail(file);
+
+    // Act
+    const ref = serviceRefFromApiCall(detail);
+
+    // Assess
+    expect(ref).toEqual(expected);
+  });
+
+  it('covers every CloudTrail sample and every API call of the service index', () => {
+    // Prepare
+    const samples = AWS_SAMPLES.filter(({ event }) => event['detail-type'] === AWS_API_CALL_VIA_CLOUDTRAIL);
+
+    // Act
+    const calls = samples.map(({ file }) => cloudTrailDetail(file).eventName).sort();
+
+    // Assess
+    expect(calls).toEqual([...SERVICE_INDEX_API_CALLS].sort());
+  });
+
+  it('returns undefined for a failed call', () => {
+    // Prepare
+    const detail = withDetail('cloudtrail-ecs-update-service.json', {
+      responseElements: null,
+      errorCode: 'ServiceNotFoundException',
+      errorMessage: 'Service not found.',
+    });
+
+    // Act
+    const ref = serviceRefFromApiCall(detail);
+
+    // Assess
+    expect(ref).toBeUndefined();
+  });
+
+  it('uses the request when the response is missing, with the default cluster', () => {
+    // Prepare
+    const detail = withDetail('cloudtrail-ecs-create-service.json', {
+      requestParameters: { serviceName: 'worker', taskDefinition: 'worker:3' },
+      responseElements: null,
+    });
+
+    // Act
+    const ref = serviceRefFromApiCall(detail);
+
+    // Assess
+    expect(ref).toEqual({ cluster: 'default', service: 'worker' });
+  });
+
+  it('reads the cluster name from a cluster ARN in the request', () => {
+    // Prepare
+    const detail = withDetail('cloudtrail-ecs-update-service.json', {
+      requestParameters: { cluster: 'arn:aws:ecs:eu-west-1:123456789012:cluster/staging', service: 'api' },
+      responseElements: null,
+    });
+
+    // Act
+    const ref = serviceRefFromApiCall(detail);
+
+    // Assess
+    expect(ref).toEqual({ cluster: 'staging', service: 'api' });
+  });
+
+  it('reads cluster and service from a service ARN in the request', () => {
+    // Prepare
+    const detail = withDetail('cloudtrail-ecs-delete-service.json', {
+      requestParameters: { service: 'arn:aws:ecs:eu-west-1:123456789012:service/staging/worker' },
+      responseElements: null,
+    });
+
+    // Act
+    const ref = serviceRefFromApiCall(detail);
+
+    // Assess
+    expect(ref).toEqual({ cluster: 'staging', service: 'worker' });
+  });
+
+  it('combines a legacy short service ARN with the cluster of the response', () => {
+    // Prepare
+    const detail = withDetail('cloudtrail-ecs-update-service.json', {
+      requestParameters: { cluster: 'prod', service: 'api' },
+      responseElements: {
+        service: {
+          serviceArn: 'arn:aws:ecs:eu-west-1:123456789012:service/api',
+          clusterArn: 'arn:aws:ecs:eu-west-1:123456789012:cluster/prod',
+        },
+      },
+    });
+
+    // Act
+    const ref = serviceRefFromApiCall(detail);
+
+    // Assess
+    expect(ref).toEqual({ cluster: 'prod', service: 'api' });
+  });
+
+  it('returns undefined when the request names no service', () => {
+    // Prepare
+    const detail = withDetail('cloudtrail-ecs-update-service.json', {
+      requestParameters: null,
+      responseElements: null,
+    });
+
+    // Act
+    const ref = serviceRefFromApiCall(detail);
+
+    // Assess
+    expect(ref).toBeUndefined();
+  });
+
+  it('returns undefined for tags on a resource that is not a service', () => {
+    // Prepare
+    const detail = withDetail('cloudtrail-ecs-tag-resource.json', {
+      requestParameters: {
+        resourceArn: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/api:7',
+        tags: [{ key: 'autopilot:deploy', value: 'tag:main' }],
+      },
+    });
+
+    // Act
+    const ref = serviceRefFromApiCall(detail);
+
+    // Assess
+    expect(ref).toBeUndefined();
+  });
+
+  it('returns undefined for another ECS API call', () => {
+    // Prepare
+    const detail = withDetail('cloudtrail-ecs-update-service.json', { eventName: 'RunTask' });
+
+    // Act
+    const ref = serviceRefFromApiCall(detail);
+
+    // Assess
+    expect(ref).toBeUndefined();
+  });
+});
