@@ -4,10 +4,11 @@
  * a periodic reconcile of the whole account.
  */
 import { z } from 'zod';
-import { EcsGateway } from '../shared/adapters/aws/ecs-gateway';
-import { policyFileFor } from '../shared/adapters/compose';
+import { EcsInventory } from '../shared/adapters/aws/ecs-inventory';
+import { EcsReader } from '../shared/adapters/aws/ecs-reader';
 import { DynamoStateStore } from '../shared/adapters/state/dynamo-state-store';
 import { BaseEnvSchema } from '../shared/config/env';
+import { policyFileFor } from '../shared/config/policy-file';
 import { type IndexDecision, indexServices, reconcileIndex } from '../shared/domain/index-services';
 import { assertNever } from '../shared/errors';
 import {
@@ -31,14 +32,16 @@ function refFromServiceArn(arn: string) {
   return cluster ? [{ cluster, service: arn }] : [];
 }
 
-/** The Lambda handler. Indexing is idempotent by nature (it converges on the current state). */
+/** The Lambda handler. Indexing converges on the current state, so even a replay is harmless. */
 export const handler = withHandler({
   name: 'index-services',
   envSchema: BaseEnvSchema,
   eventSchema: IndexEventSchema,
+  idempotencyKey: 'id',
 }).handler(async (event, { env }): Promise<{ decisions: IndexDecision[] }> => {
   const deps = {
-    ecs: new EcsGateway(),
+    ecs: new EcsReader(),
+    inventory: new EcsInventory(),
     state: new DynamoStateStore(env.AUTOPILOT_TABLE),
     policyFile: policyFileFor(env),
     dryRun: env.AUTOPILOT_DRY_RUN,

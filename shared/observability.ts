@@ -2,12 +2,16 @@
  * The Powertools logger, tracer and metrics shared by every handler. Configured by Powertools' usual
  * environment variables (POWERTOOLS_SERVICE_NAME, POWERTOOLS_LOG_LEVEL, POWERTOOLS_METRICS_NAMESPACE…).
  */
+import { search } from '@aws-lambda-powertools/jmespath';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
 
 /** Structured JSON logger; the correlation id is the EventBridge event id. */
-export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'ecs-autopilot' });
+export const logger = new Logger({
+  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'ecs-autopilot',
+  correlationIdSearchFn: (expression, data) => search(expression, data as Parameters<typeof search>[1]),
+});
 
 /** X-Ray tracer; AWS clients are wrapped with it in `adapters/aws/clients.ts`. */
 export const tracer = new Tracer({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'ecs-autopilot' });

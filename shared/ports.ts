@@ -47,16 +47,24 @@ export interface ServiceRef {
   service: string;
 }
 
-/** ECS operations the system needs. */
-export interface ContainerPlatform {
+/** ECS reads. */
+export interface ServiceReader {
   /** Describes services with their tags; missing services are left out of the result. */
   describeServices(refs: readonly ServiceRef[]): Promise<ServiceState[]>;
   /** The full task definition with tags, or undefined when it does not exist (any more). */
   describeTaskDefinition(arn: string): Promise<TaskDefinitionDocument | undefined>;
+}
+
+/** ECS reads and the changes deploy on push makes. */
+export interface ContainerPlatform extends ServiceReader {
   /** Registers a revision and returns its ARN. */
   registerTaskDefinition(doc: TaskDefinitionDocument): Promise<string>;
   /** Points a service at a task-definition revision. */
   updateService(ref: ServiceRef, taskDefinitionArn: string): Promise<void>;
+}
+
+/** Walks the account's ECS clusters and services (periodic reconcile). */
+export interface ServiceInventory {
   /** Every cluster ARN in the account and region. */
   listClusters(): Promise<string[]>;
   /** Every service ARN in a cluster. */

@@ -3,25 +3,12 @@
  * handlers. Clients are the cached, traced ones from `aws/clients.ts`.
  */
 import type { BaseEnv } from '../config/env';
-import { loadPolicyFile, type PolicyFile } from '../config/policy-file';
+import { policyFileFor } from '../config/policy-file';
 import type { DeployDeps } from '../domain/deploy-pushed-image';
 import { EcrGateway } from './aws/ecr-gateway';
 import { EcsGateway } from './aws/ecs-gateway';
 import { EventBridgePublisher } from './aws/event-publisher';
 import { DynamoStateStore } from './state/dynamo-state-store';
-
-const policyFiles = new Map<string, PolicyFile>();
-
-/** The policy file named by AUTOPILOT_CONFIG, read and validated once per container. */
-export function policyFileFor(env: BaseEnv): PolicyFile {
-  const key = env.AUTOPILOT_CONFIG ?? '';
-  let file = policyFiles.get(key);
-  if (!file) {
-    file = loadPolicyFile(env.AUTOPILOT_CONFIG);
-    policyFiles.set(key, file);
-  }
-  return file;
-}
 
 /** Everything deploy on push needs, on AWS. */
 export function makeDeployDeps(env: BaseEnv): DeployDeps {

@@ -109,7 +109,8 @@ export const PolicyFileSchema = z
   })
   .superRefine((file, ctx) => {
     for (const [cluster, { policy }] of Object.entries(file.clusters)) {
-      if (!(policy in file.policies)) {
+      // Own keys only: `in` would accept inherited names such as "constructor" or "toString".
+      if (!Object.hasOwn(file.policies, policy)) {
         ctx.addIssue({
           code: 'custom',
           path: ['clusters', cluster, 'policy'],
@@ -240,4 +241,21 @@ export function clusterPolicyName(file: PolicyFile, clusterName: string): string
     if (pattern === clusterName || picomatch.isMatch(clusterName, pattern)) return policy;
   }
   return undefined;
+}
+
+const loaded = new Map<string, PolicyFile>();
+
+/**
+ * The policy file named by AUTOPILOT_CONFIG, read and validated once per container (cold start).
+ *
+ * @throws PolicyFileError or ConfigError when it is missing or invalid
+ */
+export function policyFileFor(env: { AUTOPILOT_CONFIG?: string | undefined }): PolicyFile {
+  const key = env.AUTOPILOT_CONFIG ?? '';
+  let file = loaded.get(key);
+  if (!file) {
+    file = loadPolicyFile(env.AUTOPILOT_CONFIG);
+    loaded.set(key, file);
+  }
+  return file;
 }

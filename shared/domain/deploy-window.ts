@@ -6,7 +6,14 @@
  * Node 20+), so results are reproducible in tests and independent of the host's zone.
  */
 
-/** Day of the week on which a deploy window opens, lower-case three-letter English abbreviation. */
+/**
+ * Day of the week on which a deploy window opens, lower-case three-letter English abbreviation.
+ *
+ * @example
+ * ```ts
+ * const workdays: Weekday[] = ['mon', 'tue', 'wed', 'thu', 'fri'];
+ * ```
+ */
 export type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
 
 /**
@@ -315,9 +322,10 @@ function evaluate(intervals: Interval[], nowMs: number): WindowCheck | undefined
  *
  * Start is inclusive and end exclusive. Overlapping or touching windows count as one continuous window, so
  * `closesAt` is the end of that union; the scan covers 8 days, so for windows that chain around the whole
- * week `closesAt` is a lower bound at that horizon. DST: a start or end that does not exist on a
- * spring-forward day is taken as the first valid instant after it; an ambiguous fall-back time uses the
- * earlier instant.
+ * week `closesAt` is a lower bound at that horizon. DST, for start and end alike: a time that does not
+ * exist on a spring-forward day is taken as the first valid instant after it; an ambiguous fall-back time
+ * uses the earlier instant, so a window ends the first time the clock shows its end, and a window that
+ * opened in the first pass of a repeated hour stays open through the second.
  *
  * @param windows - Deploy windows from the policy; any one being open allows deployment.
  * @param now - The instant to evaluate; never read from the clock so callers and tests control time.

@@ -5,7 +5,8 @@
  */
 import type { PolicyFile } from '../config/policy-file';
 import type {
-  ContainerPlatform,
+  ServiceInventory,
+  ServiceReader,
   ServiceRef,
   ServiceState,
   StateStore,
@@ -16,7 +17,8 @@ import { DEPLOY_TAG, effectivePolicy, parseDeployMode, repositoryKey } from './p
 
 /** What indexing needs. */
 export interface IndexDeps {
-  ecs: ContainerPlatform;
+  ecs: ServiceReader;
+  inventory: ServiceInventory;
   state: StateStore;
   policyFile: PolicyFile;
   dryRun: boolean;
@@ -102,8 +104,8 @@ export async function indexServices(refs: readonly ServiceRef[], deps: IndexDeps
 /** Walks every cluster and service of the account and re-indexes them all. */
 export async function reconcileIndex(deps: IndexDeps): Promise<IndexDecision[]> {
   const decisions: IndexDecision[] = [];
-  for (const clusterArn of await deps.ecs.listClusters()) {
-    const serviceArns = await deps.ecs.listServices(clusterArn);
+  for (const clusterArn of await deps.inventory.listClusters()) {
+    const serviceArns = await deps.inventory.listServices(clusterArn);
     decisions.push(
       ...(await indexServices(
         serviceArns.map((service) => ({ cluster: clusterArn, service })),

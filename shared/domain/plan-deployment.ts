@@ -126,7 +126,8 @@ export function effectivePolicy(
   const tagged = service.tags[POLICY_TAG];
   const name = tagged ?? clusterPolicyName(file, service.clusterName);
   if (name === undefined) return { policy: file.defaults };
-  const named = file.policies[name];
+  // Own keys only: a tag such as autopilot:policy=constructor must not resolve to Object.prototype.
+  const named = Object.hasOwn(file.policies, name) ? file.policies[name] : undefined;
   if (!named) return { invalid: `${POLICY_TAG} "${name}" is not defined in the policy file` };
   return { name, policy: { ...file.defaults, ...named } };
 }

@@ -14,6 +14,8 @@ export type UpgradeLevel = 'major' | 'minor' | 'patch';
  */
 export function parseVersionTag(tag: string): SemVer | undefined {
   const text = tag.startsWith('v') || tag.startsWith('V') ? tag.slice(1) : tag;
+  // semver.parse itself accepts a leading `v`, so `vv1.4.2` would pass without this check.
+  if (!/^\d/.test(text)) return undefined;
   return semver.parse(text) ?? undefined;
 }
 

@@ -115,7 +115,8 @@ function idempotent(key: string): MiddlewareObj {
   return {
     before: (request) => get(request as unknown as Request).before?.(request),
     after: (request) => get(request as unknown as Request).after?.(request),
-    onError: (request) => get(request as unknown as Request).onError?.(request),
+    // Without an inner middleware nothing was recorded yet (e.g. the environment was invalid).
+    onError: (request) => inner?.onError?.(request),
   };
 }
 

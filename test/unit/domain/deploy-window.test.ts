@@ -230,6 +230,18 @@ describe('checkDeployWindows', () => {
         expected: { open: false, opensAt: '2026-04-05T00:10:00.000Z' },
       },
       {
+        name: 'spring forward: nonexistent end 02:30 closes at the first valid instant (03:00 CEST)',
+        windows: [{ days: ['sun'], start: '00:00', end: '02:30', timezone: 'Europe/Berlin' }],
+        now: '2026-03-29T00:30:00.000Z',
+        expected: { open: true, closesAt: '2026-03-29T01:00:00.000Z' },
+      },
+      {
+        name: 'fall back: ambiguous end 02:30 closes at the earlier instant (02:30 CEST)',
+        windows: [{ days: ['sun'], start: '00:30', end: '02:30', timezone: 'Europe/Berlin' }],
+        now: '2026-10-25T00:00:00.000Z',
+        expected: { open: true, closesAt: '2026-10-25T00:30:00.000Z' },
+      },
+      {
         name: 'fall back: ambiguous 02:30 opens at the earlier instant (02:30 CEST)',
         windows: [{ days: ['sun'], start: '02:30', end: '03:30', timezone: 'Europe/Berlin' }],
         now: '2026-10-25T00:00:00.000Z',

@@ -1,0 +1,228 @@
+/**
+ * The `autopilot` command line.
+ *
+ * - `autopilot dispatch [--dry-run] <event.json>`: routes an event like serverless.yml does and runs
+ *   it through the real handlers, printing each decision as a JSON line.
+ * - `autopilot validate-config [file]`: checks a policy file, with line and field of each problem.
+ * - `autopilot schemas [--out dir]`: writes the JSON Schemas of the policy file and autopilot's events.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
+import { Command, CommanderError } from 'commander';
+import { z } from 'zod';
+import { PolicyFileError, PolicyFileSchema, parsePolicyFile } from '../shared/config/policy-file';
+import { AutopilotEventSchemas } from '../shared/events/autopilot-events';
+import { loadRoutes, route } from './routing';
+
+/** Exit status for input that is not a valid event. */
+export const EXIT_INVALID_EVENT = 2;
+
+const root = resolve(__dirname, '..');
+
+/** Where the command writes: stdout for results, stderr for diagnostics (replaceable in tests). */
+export interface Io {
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
+
+const defaultIo: Io = {
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+};
+
+type HandlerModule = { handler: (event: unknown, context: unknown) => Promise<unknown> };
+
+function fakeContext(functionName: string) {
+  return {
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:${process.env.AWS_REGION ?? 'eu-west-1'}:000000000000:function:${functionName}`,
+    memoryLimitInMB: '512',
+    awsRequestId: crypto.randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'autopilot-cli',
+    callbackWaitsForEmptyEventLoop: false,
+    getRemainingTimeInMillis: () => 60_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+/** An error and its causes on one line. */
+function describeError(error: unknown): string {
+  const parts: string[] = [];
+  for (
+    let e: unknown = error;
+    e !== undefined && parts.length < 4;
+    e = e instanceof Error ? e.cause : undefined
+  ) {
+    parts.push(e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+  }
+  return parts.join(' <- ');
+}
+
+/** Options of `autopilot dispatch`. */
+export interface DispatchOptions {
+  dryRun?: boolean;
+  function?: string;
+  verbose?: boolean;
+}
+
+/**
+ * Runs one event file through routing and handlers.
+ *
+ * @returns the exit status: 0 handled or not for autopilot, 1 failed (retryable), 2 invalid event
+ */
+export async function dispatch(file: string, options: DispatchOptions, io: Io): Promise<number> {
+  let event: unknown;
+  try {
+    event = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    io.err(
+      `invalid event: ${file}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+    );
+    return EXIT_INVALID_EVENT;
+  }
+  const envelope = EventBridgeSchema.safeParse(event);
+  if (!envelope.success) {
+    const issue = envelope.error.issues[0];
+    io.err(
+      `invalid event: ${file}: ${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'not an EventBridge event'}`,
+    );
+    return EXIT_INVALID_EVENT;
+  }
+  if (options.dryRun) process.env.AUTOPILOT_DRY_RUN = 'true';
+  // Decisions go to stdout as JSON lines; Powertools' own output would interleave with them.
+  process.env.POWERTOOLS_LOG_LEVEL ??= options.verbose ? 'DEBUG' : 'SILENT';
+  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+  process.env.AUTOPILOT_CONFIG ??= join(root, 'autopilot.yml');
+  const targets = options.function ? [options.function] : route(loadRoutes(root), envelope.data);
+  if (targets.length === 0) {
+    io.out(
+      JSON.stringify({
+        routed: false,
+        reason: `no autopilot rule matches ${envelope.data.source} "${envelope.data['detail-type']}"`,
+      }),
+    );
+    return 0;
+  }
+  let status = 0;
+  for (const functionName of targets) {
+    // require, not import(): the handlers load as CommonJS here, the same module format as their bundles.
+    const module = require(join(root, 'functions', `${functionName}.ts`)) as HandlerModule;
+    try {
+      const result = (await module.handler(event, fakeContext(functionName))) as
+        | Record<string, unknown>
+        | undefined;
+      if (result?.status === 'rejected') {
+        io.err(`invalid event: ${String(result.reason).split('\n')[0]}`);
+        status = Math.max(status, EXIT_INVALID_EVENT);
+        continue;
+      }
+      const decisions = Array.isArray(result?.decisions) ? result.decisions : [];
+      if (decisions.length === 0) {
+        io.out(
+          JSON.stringify({
+            function: functionName,
+            action: 'none',
+            reason: result?.ignored ?? 'no service concerned',
+          }),
+        );
+      }
+      for (const decision of decisions) io.out(JSON.stringify({ function: functionName, ...decision }));
+    } catch (error) {
+      io.err(`${functionName} failed (would be retried): ${describeError(error)}`);
+      status = Math.max(status, 1);
+    }
+  }
+  return status;
+}
+
+/** Validates a policy file; prints every problem as `file:line:column path: message`. */
+export function validateConfig(file: string, io: Io): number {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    io.err(`${file}: cannot read: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  }
+  try {
+    const policy = parsePolicyFile(text, file);
+    io.out(
+      `${file}: valid (${Object.keys(policy.policies).length} policies, ${Object.keys(policy.clusters).length} cluster defaults)`,
+    );
+    return 0;
+  } catch (error) {
+    if (!(error instanceof PolicyFileError)) throw error;
+    for (const line of error.message.split('\n')) io.err(line);
+    return 1;
+  }
+}
+
+/** Writes the JSON Schemas generated from the zod contracts. */
+export function writeSchemas(outDir: string, io: Io): number {
+  mkdirSync(join(outDir, 'events'), { recursive: true });
+  const policy = z.toJSONSchema(PolicyFileSchema, { io: 'input', unrepresentable: 'any' });
+  writeFileSync(
+    join(outDir, 'autopilot.schema.json'),
+    `${JSON.stringify({ title: 'autopilot.yml', ...policy }, null, 2)}\n`,
+  );
+  for (const [detailType, schema] of Object.entries(AutopilotEventSchemas)) {
+    const name = detailType.toLowerCase().replace(/\s+/g, '-');
+    const json = z.toJSONSchema(schema, { unrepresentable: 'any' });
+    writeFileSync(
+      join(outDir, 'events', `${name}.schema.json`),
+      `${JSON.stringify({ title: detailType, ...json }, null, 2)}\n`,
+    );
+  }
+  io.out(`schemas written to ${outDir}`);
+  return 0;
+}
+
+/**
+ * Entry point.
+ *
+ * @param argv - process.argv
+ * @returns the exit status
+ */
+export async function main(argv: readonly string[], io: Io = defaultIo): Promise<number> {
+  let status = 0;
+  const program = new Command('autopilot')
+    .description('ecs-autopilot command line')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
+  program
+    .command('dispatch')
+    .description('route an event file like serverless.yml does and run it through the real handlers')
+    .argument('<event.json>', 'an EventBridge event')
+    .option('--dry-run', 'decide and report, change nothing')
+    .option('--function <name>', 'deliver to this function regardless of the rules')
+    .option('--verbose', "print the functions' logs (Powertools JSON) too")
+    .action(async (file: string, options: DispatchOptions) => {
+      status = await dispatch(file, options, io);
+    });
+  program
+    .command('validate-config')
+    .description('validate a policy file')
+    .argument('[file]', 'policy file', process.env.AUTOPILOT_CONFIG ?? 'autopilot.yml')
+    .action((file: string) => {
+      status = validateConfig(file, io);
+    });
+  program
+    .command('schemas')
+    .description('write the JSON Schemas of the policy file and of autopilot events')
+    .option('--out <dir>', 'output directory', join(root, 'schemas'))
+    .action((options: { out: string }) => {
+      status = writeSchemas(options.out, io);
+    });
+  try {
+    await program.parseAsync(argv as string[]);
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_INVALID_EVENT;
+    throw error;
+  }
+  return status;
+}

@@ -1,0 +1,41 @@
+/**
+ * {@link ServiceInventory} on Amazon ECS: walking every cluster and service, for the periodic
+ * reconcile of the repository index. Kept apart from the gateway so that only the indexer's role
+ * needs the List permissions.
+ */
+import { type ECSClient, paginateListClusters, paginateListServices } from '@aws-sdk/client-ecs';
+import type { ServiceInventory } from '../../ports';
+import { classifyAwsError } from './aws-errors';
+import { ecsClient } from './clients';
+
+/** Lists ECS clusters and services through the AWS SDK. */
+export class EcsInventory implements ServiceInventory {
+  /** @param client - the ECS client; the shared traced one by default */
+  constructor(private readonly client: ECSClient = ecsClient()) {}
+
+  async listClusters(): Promise<string[]> {
+    const arns: string[] = [];
+    try {
+      for await (const page of paginateListClusters({ client: this.client }, {}))
+        arns.push(...(page.clusterArns ?? []));
+    } catch (error) {
+      throw classifyAwsError(error, 'ListClusters', ['AccessDeniedException', 'InvalidParameterException']);
+    }
+    return arns;
+  }
+
+  async listServices(clusterArn: string): Promise<string[]> {
+    const arns: string[] = [];
+    try {
+      for await (const page of paginateListServices({ client: this.client }, { cluster: clusterArn })) {
+        arns.push(...(page.serviceArns ?? []));
+      }
+    } catch (error) {
+      throw classifyAwsError(error, `ListServices ${clusterArn}`, [
+        'AccessDeniedException',
+        'InvalidParameterException',
+      ]);
+    }
+    return arns;
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * Least privilege, checked: for every function in serverless.yml, the AWS actions its bundle can
+ * call (found statically in the sources esbuild bundles for it) are exactly the actions its role
+ * grants, and broad resources are used only where AWS offers no resource-level permissions.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { parse } from 'yaml';
+
+const root = join(__dirname, '..', '..');
+
+/** SDK packages -> IAM service prefix. */
+const SERVICE_OF_PACKAGE: Record<string, string> = {
+  '@aws-sdk/client-ecs': 'ecs',
+  '@aws-sdk/client-ecr': 'ecr',
+  '@aws-sdk/client-eventbridge': 'events',
+  '@aws-sdk/client-sqs': 'sqs',
+  '@aws-sdk/client-dynamodb': 'dynamodb',
+  '@aws-sdk/lib-dynamodb': 'dynamodb',
+};
+
+/** lib-dynamodb document commands -> the DynamoDB actions they call. */
+const DOCUMENT_COMMANDS: Record<string, string> = {
+  Get: 'GetItem',
+  Put: 'PutItem',
+  Delete: 'DeleteItem',
+  Update: 'UpdateItem',
+  Query: 'Query',
+  Scan: 'Scan',
+  BatchGet: 'BatchGetItem',
+  BatchWrite: 'BatchWriteItem',
+};
+
+/** Actions AWS checks in addition to the one called. */
+const IMPLIED: Record<string, string[]> = {
+  // Tags on create need TagResource; the copied revision keeps its task and execution roles.
+  'ecs:RegisterTaskDefinition': ['ecs:TagResource', 'iam:PassRole'],
+};
+
+/** Libraries whose own AWS calls count too (Powertools idempotency writes its records itself). */
+const SCANNED_LIBRARIES = /node_modules\/@aws-lambda-powertools\/[^/]+\/lib\/(esm|cjs)\/.*\.js$/;
+
+/** Granted to every function for the Lambda runtime itself (logs, traces, OnFailure destination). */
+const RUNTIME = [
+  'logs:CreateLogStream',
+  'logs:PutLogEvents',
+  'xray:PutTraceSegments',
+  'xray:PutTelemetryRecords',
+  'sqs:SendMessage',
+];
+
+/** Actions that AWS does not scope to resources (Service Authorization Reference). */
+const UNSCOPABLE = new Set([
+  'ecs:DescribeTaskDefinition',
+  'ecs:RegisterTaskDefinition',
+  'ecs:ListClusters',
+  'ecs:ListServices',
+  'iam:PassRole',
+  'xray:PutTraceSegments',
+  'xray:PutTelemetryRecords',
+]);
+
+const cfnTags = ['Ref', 'GetAtt', 'Sub'].flatMap((name) => [
+  { tag: `!${name}`, resolve: (v: unknown) => ({ [name]: v }) },
+  { tag: `!${name}`, collection: 'seq' as const, resolve: (v: unknown) => ({ [name]: v }) },
+]);
+
+interface Statement {
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: unknown;
+}
+
+const sls = parse(readFileSync(join(root, 'serverless.yml'), 'utf8'), { customTags: cfnTags as never }) as {
+  functions: Record<string, { role: string }>;
+  resources: {
+    Resources: Record<string, { Properties: { Policies: { PolicyDocument: { Statement: Statement[] } }[] } }>;
+  };
+};
+
+function statementsOf(functionName: string): Statement[] {
+  const role = sls.resources.Resources[sls.functions[functionName]?.role ?? ''];
+  return role?.Properties.Policies.flatMap((p) => p.PolicyDocument.Statement) ?? [];
+}
+
+function actionsOf(statement: Statement): string[] {
+  return Array.isArray(statement.Action) ? statement.Action : [statement.Action];
+}
+
+/** The AWS actions called by the project sources and libraries bundled into a function. */
+async function calledActions(functionName: string): Promise<Set<string>> {
+  const result = await build({
+    entryPoints: [join(root, 'functions', `${functionName}.ts`)],
+    bundle: true,
+    platform: 'node',
+    write: false,
+    metafile: true,
+    logLevel: 'silent',
+    mainFields: ['main'],
+  });
+  const actions = new Set<string>();
+  for (const input of Object.keys(result.metafile.inputs)) {
+    const ours = !input.includes('node_modules') && input.endsWith('.ts');
+    if (!ours && !SCANNED_LIBRARIES.test(input)) continue;
+    const source = readFileSync(join(root, input), 'utf8');
+    const imports = [...source.matchAll(/import\s+\{([^}]*)\}\s+from\s+['"](@aws-sdk\/[a-z-]+)['"]/g)];
+    for (const [, names = '', pkg = ''] of imports) {
+      const service = SERVICE_OF_PACKAGE[pkg];
+      if (!service) continue;
+      for (const raw of names.split(',')) {
+        const name = raw.replace(/^\s*type\s+/, '').trim();
+        const used = new RegExp(`\\b(new\\s+${name}\\b|${name}\\()`).test(source);
+        if (!used) continue;
+        const command = /^(\w+)Command$/.exec(name)?.[1] ?? /^paginate(\w+)$/.exec(name)?.[1];
+        if (!command) continue;
+        const action = pkg === '@aws-sdk/lib-dynamodb' ? (DOCUMENT_COMMANDS[command] ?? command) : command;
+        actions.add(`${service}:${action}`);
+      }
+    }
+  }
+  for (const action of [...actions]) for (const implied of IMPLIED[action] ?? []) actions.add(implied);
+  return actions;
+}
+
+describe.each(Object.keys(sls.functions))('IAM role of %s', (functionName) => {
+  it('grants exactly the actions the function calls', async () => {
+    // Prepare
+    const granted = new Set(statementsOf(functionName).flatMap(actionsOf));
+
+    // Act
+    const called = await calledActions(functionName);
+
+    // Assess
+    const missing = [...called].filter((a) => !granted.has(a));
+    const unused = [...granted].filter((a) => !called.has(a) && !RUNTIME.includes(a));
+    expect({ missing, unused }).toEqual({ missing: [], unused: [] });
+    expect(called.size).toBeGreaterThan(0);
+  });
+
+  it('uses Resource "*" only for actions without resource-level permissions', () => {
+    // Prepare
+    const statements = statementsOf(functionName);
+
+    // Act
+    const broad = statements.filter((s) => s.Resource === '*').flatMap(actionsOf);
+
+    // Assess
+    expect(broad.filter((a) => !UNSCOPABLE.has(a))).toEqual([]);
+  });
+});
