@@ -37,9 +37,13 @@ export function bundleOptions(name) {
 }
 
 async function main() {
-  execFileSync(process.execPath, [join(root, 'bin', 'autopilot.js'), 'validate-config', join(root, 'autopilot.yml')], {
-    stdio: 'inherit',
-  });
+  execFileSync(
+    process.execPath,
+    [join(root, 'bin', 'autopilot.js'), 'validate-config', join(root, 'autopilot.yml')],
+    {
+      stdio: 'inherit',
+    },
+  );
   rmSync(outRoot, { recursive: true, force: true });
   for (const name of functionNames()) {
     const outdir = join(outRoot, name);

@@ -55,20 +55,36 @@ export interface RejectedResponse {
 type Request = { event: unknown; context: Context & { env?: unknown }; error?: unknown; response?: unknown };
 
 function validateEnv<Env extends z.ZodType>(schema: Env): MiddlewareObj {
-  let parsed: z.infer<Env> | undefined;
   return {
+    // Parsed on every invocation: it costs microseconds, and a long-lived process (the CLI, the
+    // sandbox, tests) sees the environment it runs with now rather than at its first event.
     before: (request) => {
-      if (parsed === undefined) {
-        const result = schema.safeParse(process.env);
-        if (!result.success) {
-          const fields = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-          throw new ConfigError(`invalid environment: ${fields}`);
-        }
-        parsed = result.data;
+      const result = schema.safeParse(process.env);
+      if (!result.success) {
+        const fields = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+        throw new ConfigError(`invalid environment: ${fields}`);
       }
-      (request.context as Request['context']).env = parsed;
+      (request.context as Request['context']).env = result.data;
     },
   };
+}
+
+type Issue = { message: string; path?: readonly (PropertyKey | { key: PropertyKey })[] };
+
+/** A one-line reason for a rejected event; parse failures name the fields that failed. */
+function reasonOf(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  // The parser's cause is a list of Standard Schema issues (or a ZodError holding them).
+  const cause = error.cause as Issue[] | { issues?: Issue[] } | undefined;
+  const issues = Array.isArray(cause) ? cause : cause?.issues;
+  if (error.name === 'ParseError' && Array.isArray(issues)) {
+    const fields = issues.map((i) => {
+      const path = (i.path ?? []).map((p) => String(typeof p === 'object' ? p.key : p)).join('.');
+      return `${path || '(event)'}: ${i.message}`;
+    });
+    return `event does not match the expected schema: ${fields.join('; ')}`;
+  }
+  return error.message;
 }
 
 function classifyErrors(name: string): MiddlewareObj {
@@ -79,7 +95,7 @@ function classifyErrors(name: string): MiddlewareObj {
         logger.error('failed; the event will be retried', { error: error as Error });
         return;
       }
-      const reason = error instanceof Error ? error.message : String(error);
+      const reason = reasonOf(error);
       logger.error('rejected: the event cannot be processed and was not acted on', { reason });
       metrics.addMetric('RejectedEvents', 'Count', 1);
       const queueUrl = process.env.AUTOPILOT_DLQ_URL;
@@ -143,12 +159,14 @@ export function withHandler<Env extends z.ZodType<BaseEnv>, Event extends z.ZodT
         .use(validateEnv(options.envSchema))
         .use(parser({ schema: options.eventSchema }) as MiddlewareObj);
       if (options.idempotencyKey) stack.use(idempotent(options.idempotencyKey));
-      return stack.handler(async (event, context) =>
-        fn(event as z.infer<Event>, {
+      return stack.handler(async (event, context) => {
+        const result = await fn(event as z.infer<Event>, {
           env: (context as Request['context']).env as z.infer<Env>,
           lambdaContext: context,
-        }),
-      );
+        });
+        // The response is JSON on the wire and in the idempotency store: drop undefined fields now.
+        return JSON.parse(JSON.stringify(result ?? null)) as Result;
+      });
     },
   };
 }

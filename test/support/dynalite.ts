@@ -113,3 +113,26 @@ export function useDynalite(options: { tableName?: string } = {}): () => Dynalit
     return instance;
   };
 }
+
+/**
+ * Deletes every item of a table, so that tests sharing one table (and one handler module, which
+ * reads its table name once) start from nothing.
+ */
+export async function clearTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  const { ScanCommand, BatchWriteItemCommand } = await import('@aws-sdk/client-dynamodb');
+  let start: Record<string, import('@aws-sdk/client-dynamodb').AttributeValue> | undefined;
+  do {
+    const page = await client.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey: start }));
+    const keys = (page.Items ?? []).map((item) => ({ pk: item.pk, sk: item.sk }));
+    for (let i = 0; i < keys.length; i += 25) {
+      await client.send(
+        new BatchWriteItemCommand({
+          RequestItems: {
+            [tableName]: keys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key: Key as never } })),
+          },
+        }),
+      );
+    }
+    start = page.LastEvaluatedKey;
+  } while (start);
+}

@@ -115,7 +115,9 @@ export function aTaskDefinitionDoc(options: TaskDefinitionOptions = {}): TaskDef
       image: options.image ?? IMAGE,
       essential: true,
       cpu: 0,
-      portMappings: [{ containerPort: 8080, hostPort: 8080, protocol: 'tcp', name: 'http', appProtocol: 'http' }],
+      portMappings: [
+        { containerPort: 8080, hostPort: 8080, protocol: 'tcp', name: 'http', appProtocol: 'http' },
+      ],
       environment: [{ name: 'NODE_ENV', value: 'production' }],
       secrets: [
         {
@@ -134,7 +136,12 @@ export function aTaskDefinitionDoc(options: TaskDefinitionOptions = {}): TaskDef
       dependsOn: [{ containerName: 'log-router', condition: 'START' }],
       logConfiguration: {
         logDriver: 'awsfirelens',
-        options: { Name: 'cloudwatch_logs', region: REGION, log_group_name: '/ecs/api', auto_create_group: 'true' },
+        options: {
+          Name: 'cloudwatch_logs',
+          region: REGION,
+          log_group_name: '/ecs/api',
+          auto_create_group: 'true',
+        },
       },
     },
     {
@@ -497,7 +504,11 @@ export class InMemoryStateStore implements StateStore {
   }
 
   async indexService(service: IndexedService, repositoryKeys: readonly string[]): Promise<void> {
-    this.writes.push({ op: 'indexService', serviceArn: service.serviceArn, repositoryKeys: [...repositoryKeys] });
+    this.writes.push({
+      op: 'indexService',
+      serviceArn: service.serviceArn,
+      repositoryKeys: [...repositoryKeys],
+    });
     this.put(service, repositoryKeys);
   }
 

@@ -1,0 +1,296 @@
+/**
+ * deploy-on-push fed the samples in events/: ECS, ECR, EventBridge and SQS faked with
+ * aws-sdk-client-mock, the table (state and idempotency) in dynalite on 127.0.0.1.
+ */
+
+import { DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
+import {
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  ECSClient,
+  RegisterTaskDefinitionCommand,
+  UpdateServiceCommand,
+} from '@aws-sdk/client-ecs';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { DynamoStateStore } from '../../shared/adapters/state/dynamo-state-store';
+import { clearTable, type Dynalite, startDynalite } from '../support/dynalite';
+import { lambdaContext, sampleEvent } from '../support/handler';
+
+const ecs = mockClient(ECSClient);
+const ecr = mockClient(ECRClient);
+const bus = mockClient(EventBridgeClient);
+const sqs = mockClient(SQSClient);
+
+const ACCOUNT = '123456789012';
+const REGISTRY = `${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com`;
+const CLUSTER_ARN = `arn:aws:ecs:eu-west-1:${ACCOUNT}:cluster/prod`;
+const SERVICE_ARN = `arn:aws:ecs:eu-west-1:${ACCOUNT}:service/prod/api`;
+const TD_ARN = `arn:aws:ecs:eu-west-1:${ACCOUNT}:task-definition/api:7`;
+const OLD_DIGEST = `sha256:${'a'.repeat(64)}`;
+
+let dynamo: Dynalite;
+let handler: (event: unknown, context: unknown) => Promise<any>;
+
+function givenService(tags: Record<string, string>, image = `${REGISTRY}/team/api@${OLD_DIGEST}`) {
+  ecs.on(DescribeServicesCommand).resolves({
+    services: [
+      {
+        serviceArn: SERVICE_ARN,
+        serviceName: 'api',
+        clusterArn: CLUSTER_ARN,
+        status: 'ACTIVE',
+        taskDefinition: TD_ARN,
+        launchType: 'FARGATE',
+        loadBalancers: [
+          {
+            targetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/api/1',
+            containerName: 'app',
+            containerPort: 8080,
+          },
+        ],
+        tags: Object.entries(tags).map(([key, value]) => ({ key, value })),
+      },
+    ],
+    failures: [],
+  });
+  ecs.on(DescribeTaskDefinitionCommand).resolves({
+    taskDefinition: {
+      taskDefinitionArn: TD_ARN,
+      family: 'api',
+      revision: 7,
+      status: 'ACTIVE',
+      networkMode: 'awsvpc',
+      cpu: '512',
+      memory: '1024',
+      requiresCompatibilities: ['FARGATE'],
+      compatibilities: ['EC2', 'FARGATE'],
+      executionRoleArn: `arn:aws:iam::${ACCOUNT}:role/api-execution`,
+      runtimePlatform: { cpuArchitecture: 'ARM64', operatingSystemFamily: 'LINUX' },
+      registeredAt: new Date('2026-11-01T10:00:00Z'),
+      registeredBy: `arn:aws:iam::${ACCOUNT}:role/deployer`,
+      containerDefinitions: [
+        {
+          name: 'app',
+          image,
+          essential: true,
+          secrets: [{ name: 'DB', valueFrom: 'arn:aws:ssm:eu-west-1:123456789012:parameter/db' }],
+        },
+        {
+          name: 'log-router',
+          image: 'public.ecr.aws/aws-observability/aws-for-fluent-bit:stable',
+          essential: false,
+        },
+      ],
+    },
+    tags: [{ key: 'team', value: 'payments' }],
+  });
+  ecs.on(RegisterTaskDefinitionCommand).resolves({
+    taskDefinition: { taskDefinitionArn: `arn:aws:ecs:eu-west-1:${ACCOUNT}:task-definition/api:8` },
+  });
+  ecs.on(UpdateServiceCommand).resolves({});
+}
+
+beforeAll(async () => {
+  dynamo = await startDynalite();
+  process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
+  process.env.AUTOPILOT_TABLE = dynamo.tableName;
+  process.env.AUTOPILOT_BUS = 'ecs-autopilot-test';
+  ({ handler } = await import('../../functions/deploy-on-push'));
+});
+
+afterAll(async () => {
+  await dynamo.stop();
+});
+
+beforeEach(async () => {
+  ecs.reset();
+  ecr.reset();
+  bus.reset();
+  sqs.reset();
+  bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: '1' }] });
+  process.env.AUTOPILOT_DRY_RUN = 'false';
+  await clearTable(dynamo.client, dynamo.tableName);
+  await new DynamoStateStore(dynamo.tableName, dynamo.client).indexService(
+    { serviceArn: SERVICE_ARN, clusterArn: CLUSTER_ARN, serviceName: 'api' },
+    [`${ACCOUNT}:eu-west-1:team/api`],
+  );
+});
+
+/** A sample push with a fresh event id (idempotency is keyed on it). */
+function push(name = 'ecr-image-push') {
+  const event = sampleEvent<{ id: string; detail: Record<string, unknown> }>(name);
+  event.id = crypto.randomUUID();
+  return event;
+}
+
+describe('deploy-on-push handler', () => {
+  it('registers a revision pinned by digest and updates a service that follows the pushed tag', async () => {
+    // Prepare
+    givenService({ 'autopilot:deploy': 'tag:main' });
+    const event = push();
+
+    // Act
+    const result = await handler(event, lambdaContext('deploy-on-push'));
+
+    // Assess
+    const digest = event.detail['image-digest'];
+    expect(result.decisions).toEqual([
+      expect.objectContaining({
+        action: 'deploy',
+        service: 'api',
+        reason: 'follows tag main',
+        containers: ['app'],
+      }),
+    ]);
+    const registered = ecs.commandCalls(RegisterTaskDefinitionCommand)[0]?.args[0].input;
+    expect(registered?.containerDefinitions?.[0]?.image).toBe(`${REGISTRY}/team/api@${digest}`);
+    expect(registered?.containerDefinitions?.[1]?.image).toBe(
+      'public.ecr.aws/aws-observability/aws-for-fluent-bit:stable',
+    );
+    expect(registered).not.toHaveProperty('taskDefinitionArn');
+    expect(registered).not.toHaveProperty('registeredAt');
+    expect(registered?.tags).toEqual(
+      expect.arrayContaining([
+        { key: 'team', value: 'payments' },
+        { key: 'autopilot:source-image', value: 'team/api:main' },
+      ]),
+    );
+    expect(ecs).toHaveReceivedCommandWith(UpdateServiceCommand, {
+      cluster: 'prod',
+      service: 'api',
+      taskDefinition: `arn:aws:ecs:eu-west-1:${ACCOUNT}:task-definition/api:8`,
+    });
+    const published = bus.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0];
+    expect(published).toMatchObject({
+      Source: 'autopilot',
+      DetailType: 'Deployment Started',
+      EventBusName: 'ecs-autopilot-test',
+    });
+    const history = await DynamoDBDocumentClient.from(dynamo.client).send(
+      new QueryCommand({
+        TableName: dynamo.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :d)',
+        ExpressionAttributeValues: { ':pk': `SVC#${SERVICE_ARN}`, ':d': 'DEPLOY#' },
+      }),
+    );
+    expect(history.Items).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ digest, tag: 'main', triggeredBy: event.id, state: 'STARTED' }),
+      ]),
+    );
+  });
+
+  it('changes nothing the second time the same event is delivered', async () => {
+    // Prepare
+    givenService({ 'autopilot:deploy': 'tag:main' });
+    const event = push();
+    await handler(event, lambdaContext('deploy-on-push'));
+
+    // Act
+    const second = await handler(structuredClone(event), lambdaContext('deploy-on-push'));
+
+    // Assess
+    expect(ecs.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(1);
+    expect(ecs.commandCalls(UpdateServiceCommand)).toHaveLength(1);
+    expect(second.decisions[0].action).toBe('deploy');
+  });
+
+  it('does not act on digest-only pushes (per-platform manifests)', async () => {
+    // Prepare
+    givenService({ 'autopilot:deploy': 'tag:main' });
+
+    // Act
+    const result = await handler(push('ecr-image-push-digest-only'), lambdaContext('deploy-on-push'));
+
+    // Assess
+    expect(result).toEqual({ decisions: [], ignored: expect.stringContaining('without an image tag') });
+    expect(ecs.calls()).toHaveLength(0);
+  });
+
+  it('reports why a pushed tag is not deployed', async () => {
+    // Prepare
+    givenService({ 'autopilot:deploy': 'tag:release' });
+
+    // Act
+    const result = await handler(push(), lambdaContext('deploy-on-push'));
+
+    // Assess
+    expect(result.decisions[0]).toMatchObject({
+      action: 'skip',
+      reason: 'pushed tag main is not the followed tag release',
+    });
+    expect(ecs.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(0);
+    expect(bus.calls()).toHaveLength(0);
+  });
+
+  it('moves a semver service to a newer minor version, reading the running version from ECR', async () => {
+    // Prepare
+    givenService({ 'autopilot:deploy': 'semver:minor' });
+    ecr.on(DescribeImagesCommand).resolves({ imageDetails: [{ imageTags: ['1.4.2', 'stable'] }] });
+
+    // Act
+    const result = await handler(push('ecr-image-push-semver'), lambdaContext('deploy-on-push'));
+
+    // Assess
+    expect(result.decisions[0]).toMatchObject({ action: 'deploy', tag: '1.5.0' });
+    expect(ecr).toHaveReceivedCommandWith(DescribeImagesCommand, {
+      repositoryName: 'team/api',
+      imageIds: [{ imageDigest: OLD_DIGEST }],
+    });
+  });
+
+  it('decides but changes nothing in dry run', async () => {
+    // Prepare
+    givenService({ 'autopilot:deploy': 'tag:main' });
+    process.env.AUTOPILOT_DRY_RUN = 'true';
+
+    // Act
+    const result = await handler(push(), lambdaContext('deploy-on-push'));
+
+    // Assess
+    expect(result.decisions[0]).toMatchObject({ action: 'deploy', dryRun: true });
+    expect(ecs.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(0);
+    expect(ecs.commandCalls(UpdateServiceCommand)).toHaveLength(0);
+  });
+
+  it('rejects a malformed event without acting and parks it in the dead-letter queue', async () => {
+    // Prepare
+    const event = push();
+    delete event.detail['repository-name'];
+    process.env.AUTOPILOT_DLQ_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/ecs-autopilot-test-dlq';
+    sqs.on(SendMessageCommand).resolves({});
+
+    // Act
+    const result = await handler(event, lambdaContext('deploy-on-push'));
+
+    // Assess
+    delete process.env.AUTOPILOT_DLQ_URL;
+    expect(result).toMatchObject({ status: 'rejected', reason: expect.stringContaining('repository-name') });
+    expect(ecs.calls()).toHaveLength(0);
+    const body = JSON.parse(sqs.commandCalls(SendMessageCommand)[0]?.args[0].input.MessageBody ?? '{}');
+    expect(body).toMatchObject({ rejectedBy: 'deploy-on-push', event: { id: event.id } });
+  });
+
+  it('throws on throttling that outlasts the SDK retries, so the event is retried, and the retry deploys', async () => {
+    // Prepare
+    givenService({ 'autopilot:deploy': 'tag:main' });
+    const throttled = Object.assign(new Error('Rate exceeded'), {
+      name: 'ThrottlingException',
+      $metadata: {},
+    });
+    ecs.on(UpdateServiceCommand).rejectsOnce(throttled).resolves({});
+    const event = push();
+
+    // Act
+    const first = handler(event, lambdaContext('deploy-on-push'));
+    await expect(first).rejects.toThrow(/ThrottlingException/);
+    const retry = await handler(structuredClone(event), lambdaContext('deploy-on-push'));
+
+    // Assess
+    expect(retry.decisions[0]).toMatchObject({ action: 'deploy' });
+    expect(ecs.commandCalls(UpdateServiceCommand)).toHaveLength(2);
+  });
+});

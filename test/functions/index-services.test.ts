@@ -1,0 +1,152 @@
+/**
+ * index-services fed the samples in events/: ECS faked with aws-sdk-client-mock, the table in
+ * dynalite on 127.0.0.1.
+ */
+import {
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  ECSClient,
+  ListClustersCommand,
+  ListServicesCommand,
+} from '@aws-sdk/client-ecs';
+import { mockClient } from 'aws-sdk-client-mock';
+import { DynamoStateStore } from '../../shared/adapters/state/dynamo-state-store';
+import { clearTable, type Dynalite, startDynalite } from '../support/dynalite';
+import { lambdaContext, sampleEvent } from '../support/handler';
+
+const ecs = mockClient(ECSClient);
+const ACCOUNT = '123456789012';
+const CLUSTER_ARN = `arn:aws:ecs:eu-west-1:${ACCOUNT}:cluster/prod`;
+const SERVICE_ARN = `arn:aws:ecs:eu-west-1:${ACCOUNT}:service/prod/api`;
+const TD_ARN = `arn:aws:ecs:eu-west-1:${ACCOUNT}:task-definition/api:7`;
+const REPO_KEY = `${ACCOUNT}:eu-west-1:team/api`;
+
+let dynamo: Dynalite;
+let store: DynamoStateStore;
+let handler: (event: unknown, context: unknown) => Promise<any>;
+
+function givenService(tags: Record<string, string>, status = 'ACTIVE') {
+  ecs.on(DescribeServicesCommand).resolves({
+    services: [
+      {
+        serviceArn: SERVICE_ARN,
+        serviceName: 'api',
+        clusterArn: CLUSTER_ARN,
+        status,
+        taskDefinition: TD_ARN,
+        tags: Object.entries(tags).map(([key, value]) => ({ key, value })),
+      },
+    ],
+  });
+  ecs.on(DescribeTaskDefinitionCommand).resolves({
+    taskDefinition: {
+      family: 'api',
+      taskDefinitionArn: TD_ARN,
+      containerDefinitions: [
+        { name: 'app', image: `${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com/team/api:main` },
+        { name: 'proxy', image: 'envoyproxy/envoy:v1.31-latest' },
+      ],
+    },
+  });
+}
+
+beforeAll(async () => {
+  dynamo = await startDynalite();
+  store = new DynamoStateStore(dynamo.tableName, dynamo.client);
+  process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
+  process.env.AUTOPILOT_TABLE = dynamo.tableName;
+  process.env.AUTOPILOT_BUS = 'ecs-autopilot-test';
+  ({ handler } = await import('../../functions/index-services'));
+});
+
+afterAll(async () => {
+  await dynamo.stop();
+});
+
+beforeEach(async () => {
+  ecs.reset();
+  await clearTable(dynamo.client, dynamo.tableName);
+});
+
+describe('index-services handler', () => {
+  it.each([
+    'cloudtrail-ecs-create-service',
+    'cloudtrail-ecs-update-service',
+    'cloudtrail-ecs-tag-resource',
+    'ecs-deployment-in-progress',
+  ])('indexes an opted-in service under its private ECR repositories on %s', async (sample) => {
+    // Prepare
+    givenService({ 'autopilot:deploy': 'tag:main' });
+
+    // Act
+    const result = await handler(sampleEvent(sample), lambdaContext('index-services'));
+
+    // Assess
+    expect(result.decisions).toEqual([
+      expect.objectContaining({ action: 'indexed', repositories: [REPO_KEY] }),
+    ]);
+    expect(await store.servicesForRepository(REPO_KEY)).toEqual([
+      { serviceArn: SERVICE_ARN, clusterArn: CLUSTER_ARN, serviceName: 'api' },
+    ]);
+  });
+
+  it('removes a service whose opt-in tag was removed', async () => {
+    // Prepare
+    await store.indexService({ serviceArn: SERVICE_ARN, clusterArn: CLUSTER_ARN, serviceName: 'api' }, [
+      REPO_KEY,
+    ]);
+    givenService({});
+
+    // Act
+    const result = await handler(
+      sampleEvent('cloudtrail-ecs-untag-resource'),
+      lambdaContext('index-services'),
+    );
+
+    // Assess
+    expect(result.decisions[0]).toMatchObject({ action: 'removed', reason: 'no autopilot:deploy tag' });
+    expect(await store.servicesForRepository(REPO_KEY)).toEqual([]);
+  });
+
+  it('removes a deleted service', async () => {
+    // Prepare
+    await store.indexService({ serviceArn: SERVICE_ARN, clusterArn: CLUSTER_ARN, serviceName: 'api' }, [
+      REPO_KEY,
+    ]);
+    givenService({ 'autopilot:deploy': 'tag:main' }, 'DRAINING');
+
+    // Act
+    await handler(sampleEvent('cloudtrail-ecs-delete-service'), lambdaContext('index-services'));
+
+    // Assess
+    expect(await store.servicesForRepository(REPO_KEY)).toEqual([]);
+  });
+
+  it('reconciles every cluster and service on the schedule', async () => {
+    // Prepare
+    givenService({ 'autopilot:deploy': 'semver:minor' });
+    ecs.on(ListClustersCommand).resolves({ clusterArns: [CLUSTER_ARN] });
+    ecs.on(ListServicesCommand).resolves({ serviceArns: [SERVICE_ARN] });
+
+    // Act
+    const result = await handler(sampleEvent('scheduled-reconcile'), lambdaContext('index-services'));
+
+    // Assess
+    expect(result.decisions).toHaveLength(1);
+    expect(ecs).toHaveReceivedCommandWith(ListServicesCommand, { cluster: CLUSTER_ARN });
+    expect(await store.servicesForRepository(REPO_KEY)).toHaveLength(1);
+  });
+
+  it('ignores a CloudTrail record of a failed call', async () => {
+    // Prepare
+    const event = sampleEvent<{ detail: Record<string, unknown> }>('cloudtrail-ecs-update-service');
+    event.detail.errorCode = 'AccessDenied';
+
+    // Act
+    const result = await handler(event, lambdaContext('index-services'));
+
+    // Assess
+    expect(result.decisions).toEqual([]);
+    expect(ecs.calls()).toHaveLength(0);
+  });
+});
