@@ -9,3 +9,6 @@ process.env.POWERTOOLS_METRICS_NAMESPACE = 'EcsAutopilot';
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 process.env.POWERTOOLS_TRACE_ENABLED = 'false';
 process.env.POWERTOOLS_LOG_LEVEL = process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT';
+// Any AWS call a test forgot to fake fails fast on loopback instead of leaving the machine.
+process.env.AWS_ENDPOINT_URL = 'http://127.0.0.1:9';
+process.env.AWS_MAX_ATTEMPTS = '2';

@@ -17,7 +17,7 @@ import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DynamoStateStore } from '../../shared/adapters/state/dynamo-state-store';
 import { clearTable, type Dynalite, startDynalite } from '../support/dynalite';
-import { lambdaContext, sampleEvent } from '../support/handler';
+import { lambdaContext, loadHandler, sampleEvent, type TestHandler } from '../support/handler';
 
 const ecs = mockClient(ECSClient);
 const ecr = mockClient(ECRClient);
@@ -32,7 +32,7 @@ const TD_ARN = `arn:aws:ecs:eu-west-1:${ACCOUNT}:task-definition/api:7`;
 const OLD_DIGEST = `sha256:${'a'.repeat(64)}`;
 
 let dynamo: Dynalite;
-let handler: (event: unknown, context: unknown) => Promise<any>;
+let handler: TestHandler;
 
 function givenService(tags: Record<string, string>, image = `${REGISTRY}/team/api@${OLD_DIGEST}`) {
   ecs.on(DescribeServicesCommand).resolves({
@@ -98,7 +98,7 @@ beforeAll(async () => {
   process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
   process.env.AUTOPILOT_TABLE = dynamo.tableName;
   process.env.AUTOPILOT_BUS = 'ecs-autopilot-test';
-  ({ handler } = await import('../../functions/deploy-on-push'));
+  handler = await loadHandler('deploy-on-push');
 });
 
 afterAll(async () => {

@@ -12,7 +12,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { DynamoStateStore } from '../../shared/adapters/state/dynamo-state-store';
 import { clearTable, type Dynalite, startDynalite } from '../support/dynalite';
-import { lambdaContext, sampleEvent } from '../support/handler';
+import { lambdaContext, loadHandler, sampleEvent, type TestHandler } from '../support/handler';
 
 const ecs = mockClient(ECSClient);
 const ACCOUNT = '123456789012';
@@ -23,7 +23,7 @@ const REPO_KEY = `${ACCOUNT}:eu-west-1:team/api`;
 
 let dynamo: Dynalite;
 let store: DynamoStateStore;
-let handler: (event: unknown, context: unknown) => Promise<any>;
+let handler: TestHandler;
 
 function givenService(tags: Record<string, string>, status = 'ACTIVE') {
   ecs.on(DescribeServicesCommand).resolves({
@@ -56,7 +56,7 @@ beforeAll(async () => {
   process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
   process.env.AUTOPILOT_TABLE = dynamo.tableName;
   process.env.AUTOPILOT_BUS = 'ecs-autopilot-test';
-  ({ handler } = await import('../../functions/index-services'));
+  handler = await loadHandler('index-services');
 });
 
 afterAll(async () => {

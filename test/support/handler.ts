@@ -29,3 +29,14 @@ export function lambdaContext(functionName: string): Context {
     succeed: () => undefined,
   } satisfies Context;
 }
+
+/** A Lambda handler as tests call it. */
+export type TestHandler = (event: unknown, context: Context) => Promise<any>;
+
+/** Loads a function's handler module (after the test set its environment). */
+export async function loadHandler(functionName: string): Promise<TestHandler> {
+  const module = (await import(join(__dirname, '..', '..', 'functions', `${functionName}.ts`))) as {
+    handler: (event: unknown, context: Context) => Promise<unknown>;
+  };
+  return (event, context) => module.handler(event, context);
+}

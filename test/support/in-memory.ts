@@ -354,7 +354,7 @@ export class InMemoryContainerPlatform implements ContainerPlatform {
 
   async updateService(ref: ServiceRef, taskDefinitionArn: string): Promise<void> {
     const service = this.find(ref);
-    if (!service || service.status !== 'ACTIVE') {
+    if (service?.status !== 'ACTIVE') {
       throw new PermanentError(`ServiceNotFoundException: ${ref.cluster}/${ref.service}`);
     }
     if (!this.taskDefinitions.has(taskDefinitionArn)) {

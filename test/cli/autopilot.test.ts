@@ -1,0 +1,166 @@
+/**
+ * The `autopilot` command: exit statuses, one JSON line per decision, and the policy file check.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  ECSClient,
+  RegisterTaskDefinitionCommand,
+} from '@aws-sdk/client-ecs';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { mockClient } from 'aws-sdk-client-mock';
+import { EXIT_INVALID_EVENT, type Io, main } from '../../cli/autopilot';
+import { DynamoStateStore } from '../../shared/adapters/state/dynamo-state-store';
+import { type Dynalite, startDynalite } from '../support/dynalite';
+
+const root = join(__dirname, '..', '..');
+const dir = mkdtempSync(join(tmpdir(), 'autopilot-cli-'));
+const ecs = mockClient(ECSClient);
+const bus = mockClient(EventBridgeClient);
+
+function capture(): Io & { lines: string[]; errors: string[] } {
+  const lines: string[] = [];
+  const errors: string[] = [];
+  return { lines, errors, out: (l) => lines.push(l), err: (l) => errors.push(l) };
+}
+
+function file(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+const run = (io: Io, ...args: string[]) => main(['node', 'autopilot', ...args], io);
+
+describe('autopilot dispatch', () => {
+  let dynamo: Dynalite;
+
+  beforeAll(async () => {
+    dynamo = await startDynalite();
+    process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
+    process.env.AUTOPILOT_TABLE = dynamo.tableName;
+    process.env.AUTOPILOT_BUS = 'ecs-autopilot-test';
+  });
+
+  afterAll(async () => {
+    delete process.env.AUTOPILOT_DRY_RUN;
+    await dynamo.stop();
+  });
+
+  it('exits 2 with a one-line reason when the file is not JSON', async () => {
+    // Prepare
+    const io = capture();
+
+    // Act
+    const status = await run(io, 'dispatch', file('broken.json', '{"id": '));
+
+    // Assess
+    expect(status).toBe(EXIT_INVALID_EVENT);
+    expect(io.errors).toEqual([expect.stringMatching(/^invalid event: .*broken\.json: /)]);
+  });
+
+  it('exits 2 when the JSON is not an EventBridge event', async () => {
+    // Prepare
+    const io = capture();
+
+    // Act
+    const status = await run(io, 'dispatch', file('not-event.json', '{"hello": "world"}'));
+
+    // Assess
+    expect(status).toBe(EXIT_INVALID_EVENT);
+    expect(io.errors[0]).toContain('invalid event');
+  });
+
+  it('exits 0 for an event no rule of autopilot matches', async () => {
+    // Prepare
+    const io = capture();
+
+    // Act
+    const status = await run(io, 'dispatch', join(root, 'events', 'ecr-image-delete.json'));
+
+    // Assess
+    expect(status).toBe(0);
+    expect(JSON.parse(io.lines[0] ?? '')).toMatchObject({ routed: false });
+  });
+
+  it('prints each decision of the real handler as a JSON line, changing nothing in dry run', async () => {
+    // Prepare
+    const io = capture();
+    const cluster = 'arn:aws:ecs:eu-west-1:123456789012:cluster/prod';
+    const serviceArn = 'arn:aws:ecs:eu-west-1:123456789012:service/prod/api';
+    await new DynamoStateStore(dynamo.tableName, dynamo.client).indexService(
+      { serviceArn, clusterArn: cluster, serviceName: 'api' },
+      ['123456789012:eu-west-1:team/api'],
+    );
+    bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: '1' }] });
+    ecs.on(DescribeServicesCommand).resolves({
+      services: [
+        {
+          serviceArn,
+          serviceName: 'api',
+          clusterArn: cluster,
+          status: 'ACTIVE',
+          taskDefinition: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/api:3',
+          tags: [{ key: 'autopilot:deploy', value: 'tag:main' }],
+        },
+      ],
+    });
+    ecs.on(DescribeTaskDefinitionCommand).resolves({
+      taskDefinition: {
+        family: 'api',
+        containerDefinitions: [
+          { name: 'app', image: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/api:main' },
+        ],
+      },
+    });
+
+    // Act
+    const status = await run(io, 'dispatch', '--dry-run', join(root, 'events', 'ecr-image-push.json'));
+
+    // Assess
+    expect(io.errors).toEqual([]);
+    expect(status).toBe(0);
+    expect(io.lines.map((l) => JSON.parse(l))).toEqual([
+      expect.objectContaining({ function: 'deploy-on-push', action: 'deploy', service: 'api', dryRun: true }),
+    ]);
+    expect(ecs.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(0);
+  });
+});
+
+describe('autopilot validate-config', () => {
+  it('accepts the policy file shipped with the project', async () => {
+    // Prepare
+    const io = capture();
+
+    // Act
+    const status = await run(io, 'validate-config', join(root, 'autopilot.yml'));
+
+    // Assess
+    expect(status).toBe(0);
+    expect(io.lines[0]).toMatch(/valid/);
+  });
+
+  it('reports each problem with file, line, column and field', async () => {
+    // Prepare
+    const io = capture();
+    const path = file(
+      'autopilot.yml',
+      ['version: 1', 'policies:', '  prod:', '    minImageAge: soon', '    windw: []', ''].join('\n'),
+    );
+
+    // Act
+    const status = await run(io, 'validate-config', path);
+
+    // Assess
+    expect(status).toBe(1);
+    expect(io.errors).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/autopilot\.yml:4:18 policies\.prod\.minImageAge: expected a duration/),
+        expect.stringMatching(/autopilot\.yml:5:5 policies\.prod: .*windw/),
+      ]),
+    );
+  });
+});

@@ -1,0 +1,911 @@
+import { type PolicyFile, PolicyFileSchema } from '../../../shared/config/policy-file';
+import {
+  type DeployDeps,
+  deployDuePushes,
+  deployPushedImage,
+} from '../../../shared/domain/deploy-pushed-image';
+import type { PushedImage } from '../../../shared/domain/plan-deployment';
+import { SOURCE_TAG_KEYS } from '../../../shared/domain/task-definition';
+import { PermanentError, ResourceLimitExceededError, RetryableError } from '../../../shared/errors';
+import {
+  ACTION_FAILED,
+  type AutopilotEvent,
+  AutopilotEventSchemas,
+  DEPLOYMENT_SCHEDULED,
+  DEPLOYMENT_STARTED,
+} from '../../../shared/events/autopilot-events';
+import type { PendingPush, ServiceState, TaskDefinitionDocument } from '../../../shared/ports';
+import {
+  ACCOUNT,
+  aDigest,
+  anInMemoryWorld,
+  aPush,
+  aService,
+  aTaskDefinitionDoc,
+  clusterArnOf,
+  pinnedImage,
+  REGISTRY,
+  REPOSITORY,
+  REPOSITORY_KEY,
+  SIDECAR_IMAGE,
+  serviceArnOf,
+  taskDefinitionArnOf,
+} from '../../support/in-memory';
+
+// 2026-01-13 is a Tuesday.
+const PUSHED_AT = '2026-01-13T10:00:00.000Z';
+const NOW = '2026-01-13T10:05:00.000Z';
+const NEW = aDigest('pushed build');
+const OLD = aDigest('running build');
+const API_7 = taskDefinitionArnOf('api', 7);
+const API_8 = taskDefinitionArnOf('api', 8);
+const PINNED_NEW = `${REGISTRY}/${REPOSITORY}@${NEW}`;
+
+type World = ReturnType<typeof anInMemoryWorld> & { deps: DeployDeps };
+
+function policyFile(content: Record<string, unknown> = {}): PolicyFile {
+  return PolicyFileSchema.parse({ version: 1, ...content });
+}
+
+function aWorld(options: { policy?: Record<string, unknown>; dryRun?: boolean; now?: string } = {}): World {
+  const world = anInMemoryWorld(options.now ?? NOW);
+  return {
+    ...world,
+    deps: {
+      ecs: world.ecs,
+      ecr: world.ecr,
+      state: world.state,
+      events: world.events,
+      policyFile: policyFile(options.policy),
+      dryRun: options.dryRun ?? false,
+      now: world.clock.now,
+    },
+  };
+}
+
+/** A service that runs `doc` and is indexed under team/api. */
+function follow(
+  world: World,
+  service: ServiceState,
+  doc: TaskDefinitionDocument = aTaskDefinitionDoc(),
+): void {
+  world.ecs.addService(service, doc);
+  world.state.seedIndex(
+    { serviceArn: service.arn, clusterArn: service.clusterArn, serviceName: service.name },
+    [REPOSITORY_KEY],
+  );
+}
+
+function push(overrides: Partial<PushedImage> = {}): PushedImage {
+  return aPush({ digest: NEW, pushedAt: new Date(PUSHED_AT), ...overrides });
+}
+
+/** Validates every event against its published contract; throws on the first violation. */
+function parseEvents(events: readonly AutopilotEvent[]): AutopilotEvent[] {
+  return events.map((event) => {
+    const schema = AutopilotEventSchemas[event.detailType];
+    const result = schema.safeParse(event.detail);
+    if (!result.success) {
+      throw new Error(`${event.detailType} violates its contract: ${result.error.message}`);
+    }
+    return { detailType: event.detailType, detail: result.data } as AutopilotEvent;
+  });
+}
+
+const mutations = (world: World) =>
+  world.ecs.calls.map(
+    (c) => `${c.op} ${'arn' in c ? c.arn : `${c.cluster}/${c.service} -> ${c.taskDefinitionArn}`}`,
+  );
+
+describe('deployPushedImage', () => {
+  it('deploys two services sharing a revision with one registration and two updates', async () => {
+    // Prepare
+    const world = aWorld();
+    const api = aService();
+    const canary = aService({ name: 'api-canary' });
+    follow(world, api);
+    follow(world, canary);
+
+    // Act
+    const decisions = await deployPushedImage(push(), world.deps);
+
+    // Assess
+    expect(decisions).toEqual([
+      expect.objectContaining({
+        service: 'api',
+        action: 'deploy',
+        fromTaskDefinition: API_7,
+        toTaskDefinition: API_8,
+      }),
+      expect.objectContaining({
+        service: 'api-canary',
+        action: 'deploy',
+        fromTaskDefinition: API_7,
+        toTaskDefinition: API_8,
+      }),
+    ]);
+    expect(mutations(world)).toEqual([
+      `registerTaskDefinition ${API_8}`,
+      `updateService prod/api -> ${API_8}`,
+      `updateService prod/api-canary -> ${API_8}`,
+    ]);
+    expect(world.ecs.service(api.arn)?.taskDefinitionArn).toBe(API_8);
+    expect(world.ecs.service(canary.arn)?.taskDefinitionArn).toBe(API_8);
+    expect(world.state.lockOf(api.arn)).toBeUndefined();
+    expect(world.state.lockOf(canary.arn)).toBeUndefined();
+  });
+
+  it('registers a copy with the app pinned by digest, the sidecar untouched and the source recorded', async () => {
+    // Prepare
+    const world = aWorld();
+    follow(world, aService());
+
+    // Act
+    await deployPushedImage(push(), world.deps);
+
+    // Assess
+    const [register] = world.ecs.calls;
+    if (register?.op !== 'registerTaskDefinition') throw new Error('expected a registration first');
+    const source = aTaskDefinitionDoc();
+    expect(register.document.definition.containerDefinitions).toEqual([
+      { ...source.definition.containerDefinitions[0], image: PINNED_NEW },
+      source.definition.containerDefinitions[1],
+    ]);
+    expect(register.document.definition).toMatchObject({
+      family: 'api',
+      networkMode: 'awsvpc',
+      cpu: '512',
+      memory: '1024',
+      executionRoleArn: source.definition.executionRoleArn,
+      taskRoleArn: source.definition.taskRoleArn,
+      volumes: source.definition.volumes,
+      runtimePlatform: source.definition.runtimePlatform,
+      ephemeralStorage: source.definition.ephemeralStorage,
+    });
+    expect(register.document.tags).toEqual([
+      ...source.tags,
+      { key: SOURCE_TAG_KEYS.image, value: 'team/api:main' },
+      { key: SOURCE_TAG_KEYS.digest, value: NEW },
+      { key: SOURCE_TAG_KEYS.trigger, value: push().eventId },
+    ]);
+  });
+
+  it('records the deployment and moves the watermark', async () => {
+    // Prepare
+    const world = aWorld();
+    const api = aService();
+    follow(world, api);
+
+    // Act
+    await deployPushedImage(push(), world.deps);
+
+    // Assess
+    expect(world.state.deployments).toEqual([
+      {
+        serviceArn: api.arn,
+        cluster: 'prod',
+        service: 'api',
+        fromTaskDefinition: API_7,
+        toTaskDefinition: API_8,
+        repository: REPOSITORY,
+        tag: 'main',
+        digest: NEW,
+        startedAt: NOW,
+        triggeredBy: push().eventId,
+        state: 'STARTED',
+      },
+    ]);
+    expect(world.state.watermarkOf(api.arn, REPOSITORY_KEY)).toEqual({
+      pushedAt: PUSHED_AT,
+      digest: NEW,
+      tag: 'main',
+    });
+  });
+
+  it('publishes one Deployment Started per service, matching the contract', async () => {
+    // Prepare
+    const world = aWorld();
+    const api = aService();
+    follow(world, api);
+
+    // Act
+    await deployPushedImage(push(), world.deps);
+
+    // Assess
+    expect(world.events.batches).toBe(1);
+    expect(parseEvents(world.events.published)).toEqual([
+      {
+        detailType: DEPLOYMENT_STARTED,
+        detail: {
+          cluster: 'prod',
+          service: 'api',
+          serviceArn: api.arn,
+          repository: REPOSITORY,
+          tag: 'main',
+          digest: NEW,
+          reason: 'follows tag main',
+          triggeredBy: push().eventId,
+          image: PINNED_NEW,
+          containers: ['app'],
+          fromTaskDefinition: API_7,
+          toTaskDefinition: API_8,
+          dryRun: false,
+        },
+      },
+    ]);
+  });
+
+  it('deploys services in two clusters, each from its own revision', async () => {
+    // Prepare
+    const world = aWorld();
+    const prod = aService();
+    const staging = aService({
+      clusterName: 'staging',
+      taskDefinitionArn: taskDefinitionArnOf('api-staging', 3),
+    });
+    follow(world, prod);
+    follow(world, staging, aTaskDefinitionDoc({ family: 'api-staging', revision: 3 }));
+
+    // Act
+    const decisions = await deployPushedImage(push(), world.deps);
+
+    // Assess
+    expect(decisions.map((d) => [d.cluster, d.action, d.toTaskDefinition])).toEqual([
+      ['prod', 'deploy', API_8],
+      ['staging', 'deploy', taskDefinitionArnOf('api-staging', 4)],
+    ]);
+    expect(mutations(world)).toEqual([
+      `registerTaskDefinition ${API_8}`,
+      `updateService prod/api -> ${API_8}`,
+      `registerTaskDefinition ${taskDefinitionArnOf('api-staging', 4)}`,
+      `updateService staging/api -> ${taskDefinitionArnOf('api-staging', 4)}`,
+    ]);
+  });
+
+  it('does nothing for a service already running the digest', async () => {
+    // Prepare
+    const world = aWorld();
+    const api = aService({ taskDefinitionArn: API_8 });
+    follow(world, api, aTaskDefinitionDoc({ revision: 8, image: PINNED_NEW }));
+
+    // Act
+    const decisions = await deployPushedImage(push(), world.deps);
+
+    // Assess
+    expect(decisions).toEqual([
+      expect.objectContaining({ action: 'skip', reason: 'already running this digest' }),
+    ]);
+    expect(world.ecs.calls).toEqual([]);
+    expect(world.state.writes).toEqual([]);
+    expect(world.events.published).toEqual([]);
+  });
+
+  it('changes nothing when the same push is processed twice', async () => {
+    // Prepare
+    const world = aWorld();
+    follow(world, aService());
+    await deployPushedImage(push(), world.deps);
+    const callsAfterFirst = [...world.ecs.calls];
+    const eventsAfterFirst = world.events.published.length;
+
+    // Act
+    const second = await deployPushedImage(push(), world.deps);
+
+    // Assess
+    expect(second).toEqual([
+      expect.objectContaining({ action: 'skip', reason: 'already running this digest' }),
+    ]);
+    expect(world.ecs.calls).toEqual(callsAfterFirst);
+    expect(world.state.deployments).toHaveLength(1);
+    expect(world.events.published).toHaveLength(eventsAfterFirst);
+  });
+
+  it('skips an older push processed after a newer one (tag mode watermark)', async () => {
+    // Prepare
+    const world = aWorld();
+    const api = aService();
+    follow(world, api);
+    const newer = push({
+      eventId: 'newer',
+      digest: aDigest('newer'),
+      pushedAt: new Date('2026-01-13T10:01:00.000Z'),
+    });
+    const older = push({
+      eventId: 'older',
+      digest: aDigest('older'),
+      pushedAt: new Date('2026-01-13T10:00:00.000Z'),
+    });
+    await deployPushedImage(newer, world.deps);
+    const callsAfterNewer = world.ecs.calls.length;
+
+    // Act
+    const decisions = await deployPushedImage(older, world.deps);
+
+    // Assess
+    expect(decisions).toEqual([
+      expect.objectContaining({
+        action: 'skip',
+        reason: `superseded by the newer push of main (${newer.digest}) at 2026-01-13T10:01:00.000Z`,
+      }),
+    ]);
+    expect(world.ecs.calls).toHaveLength(callsAfterNewer);
+    expect(world.ecs.service(api.arn)?.taskDefinitionArn).toBe(API_8);
+    expect(world.ecs.taskDefinition(API_8)?.definition.containerDefinitions.map((c) => c.image)).toEqual([
+      pinnedImage(newer.digest),
+      SIDECAR_IMAGE,
+    ]);
+    expect(world.state.watermarkOf(api.arn, REPOSITORY_KEY)?.digest).toBe(newer.digest);
+    expect(world.state.lockOf(api.arn)).toBeUndefined();
+  });
+
+  it('reads the running version of a semver service from the ECR tags of its digest', async () => {
+    // Prepare
+    const world = aWorld();
+    const api = aService({ tags: { 'autopilot:deploy': 'semver:minor' } });
+    follow(world, api, aTaskDefinitionDoc({ image: pinnedImage(OLD) }));
+    world.ecr.tag(OLD, 'latest', '1.4.2');
+
+    // Act
+    const decisions = await deployPushedImage(push({ tag: '1.5.0' }), world.deps);
+
+    // Assess
+    expect(world.ecr.lookups).toEqual([{ registryId: ACCOUNT, repositoryName: REPOSITORY, digest: OLD }]);
+    expect(decisions).toEqual([
+      expect.objectContaining({ action: 'deploy', reason: '1.5.0 is an allowed upgrade (semver:minor)' }),
+    ]);
+    expect(world.ecs.service(api.arn)?.taskDefinitionArn).toBe(API_8);
+  });
+
+  it('refuses a semver jump beyond the level judged by the ECR tags of the running digest', async () => {
+    // Prepare
+    const world = aWorld();
+    follow(
+      world,
+      aService({ tags: { 'autopilot:deploy': 'semver:minor' } }),
+      aTaskDefinitionDoc({ image: pinnedImage(OLD) }),
+    );
+    world.ecr.tag(OLD, '1.4.2');
+
+    // Act
+    const decisions = await deployPushedImage(push({ tag: '2.0.0' }), world.deps);
+
+    // Assess
+    expect(decisions).toEqual([
+      expect.objectContaining({
+        action: 'skip',
+        reason: '2.0.0 is a major upgrade from 1.4.2; semver:minor allows minor upgrades at most',
+      }),
+    ]);
+    expect(world.ecs.calls).toEqual([]);
+  });
+
+  it('semver by policy: asks ECR for a service whose policy sets the mode', async () => {
+    // Prepare
+    const world = aWorld({ policy: { policies: { minor: { deploy: 'semver:minor' } } } });
+    follow(
+      world,
+      aService({ tags: { 'autopilot:policy': 'minor' } }),
+      aTaskDefinitionDoc({ image: pinnedImage(OLD) }),
+    );
+    world.ecr.tag(OLD, '1.4.2');
+
+    // Act
+    const decisions = await deployPushedImage(push({ tag: '1.4.3' }), world.deps);
+
+    // Assess
+    expect(world.ecr.lookups).toHaveLength(1);
+    expect(decisions).toEqual([expect.objectContaining({ action: 'deploy', policy: 'minor' })]);
+  });
+
+  it('does not ask ECR in tag mode', async () => {
+    // Prepare
+    const world = aWorld();
+    follow(world, aService(), aTaskDefinitionDoc({ image: pinnedImage(OLD) }));
+
+    // Act
+    await deployPushedImage(push(), world.deps);
+
+    // Assess
+    expect(world.ecr.lookups).toEqual([]);
+  });
+
+  it('refuses a push that would update more services than maxServicesPerPush, changing nothing', async () => {
+    // Prepare
+    const world = aWorld({ policy: { maxServicesPerPush: 2 } });
+    for (const name of ['api', 'api-canary', 'api-batch']) follow(world, aService({ name }));
+
+    // Act
+    const run = deployPushedImage(push(), world.deps);
+
+    // Assess
+    await expect(run).rejects.toThrow(ResourceLimitExceededError);
+    await expect(run).rejects.toMatchObject({ count: 3, limit: 2 });
+    expect(world.ecs.calls).toEqual([]);
+    expect(world.state.writes).toEqual([]);
+    expect(world.events.published).toEqual([]);
+  });
+
+  it('counts only services that would be deployed against maxServicesPerPush', async () => {
+    // Prepare
+    const world = aWorld({ policy: { maxServicesPerPush: 2 } });
+    follow(world, aService({ name: 'api' }));
+    follow(world, aService({ name: 'api-canary' }));
+    follow(world, aService({ name: 'api-frozen', tags: { 'autopilot:deploy': 'off' } }));
+
+    // Act
+    const decisions = await deployPushedImage(push(), world.deps);
+
+    // Assess
+    expect(decisions.map((d) => d.action)).toEqual(['deploy', 'deploy', 'skip']);
+  });
+
+  it('throws a RetryableError when another invocation holds the service lock', async () => {
+    // Prepare
+    const world = aWorld();
+    const api = aService();
+    follow(world, api);
+    world.state.seedLock(api.arn, 'another-invocation', 120);
+
+    // Act
+    const run = deployPushedImage(push(), world.deps);
+
+    // Assess
+    await expect(run).rejects.toThrow(RetryableError);
+    await expect(run).rejects.toThrow('service prod/api is being deployed by another invocation');
+    expect(world.ecs.calls).toEqual([]);
+    expect(world.state.lockOf(api.arn)?.owner).toBe('another-invocation');
+  });
+
+  it('takes over an expired lock of another invocation', async () => {
+    // Prepare
+    const world = aWorld();
+    const api = aService();
+    follow(world, api);
+    world.state.seedLock(api.arn, 'crashed-invocation', 120);
+    world.clock.set('2026-01-13T10:07:01.000Z');
+
+    // Act
+    const decisions = await deployPushedImage(push(), world.deps);
+
+    // Assess
+    expect(decisions).toEqual([expect.objectContaining({ action: 'deploy' })]);
+    expect(world.state.lockOf(api.arn)).toBeUndefined();
+  });
+
+  it('reports a PermanentError from RegisterTaskDefinition as failed and continues with other services', async () => {
+    // Prepare
+    const world = aWorld();
+    const api = aService();
+    const worker = aService({ name: 'worker', taskDefinitionArn: taskDefinitionArnOf('worker', 3) });
+    follow(world, api);
+    follow(world, worker, aTaskDefinitionDoc({ family: 'worker', revision: 3 }));
+    world.ecs.failRegistrationOf(
+      'api',
+      new PermanentError('ClientException: Too many revisions of family api'),
+    );
+
+    // Act
+    const decisions = await deployPushedImage(push(), world.deps);
+
+    // Assess
+    expect(decisions.map((d) => [d.service, d.action, d.reason])).toEqual([
+      ['api', 'failed', 'ClientException: Too many revisions of family api'],
+      ['worker', 'deploy', 'follows tag main'],
+    ]);
+    expect(mutations(world)).toEqual([
+      `registerTaskDefinition ${taskDefinitionArnOf('worker', 4)}`,
+      `updateService prod/worker -> ${taskDefinitionArnOf('worker', 4)}`,
+    ]);
+    expect(parseEvents(world.events.published).map((e) => [e.detailType, e.detail.service])).toEqual([
+      [ACTION_FAILED, 'api'],
+      [DEPLOYMENT_STARTED, 'worker'],
+    ]);
+    expect(world.events.published[0]?.detail).toEqual({
+      action: 'deploy',
+      cluster: 'prod',
+      service: 'api',
+      serviceArn: api.arn,
+      reason: 'ClientException: Too many revisions of family api',
+      dryRun: false,
+      triggeredBy: push().eventId,
+    });
+    expect(world.state.lockOf(api.arn)).toBeUndefined();
+    expect(world.state.watermarkOf(api.arn, REPOSITORY_KEY)).toBeUndefined();
+  });
+
+  it('rethrows an error that is not permanent and releases the lock', async () => {
+    // Prepare
+    const world = aWorld();
+    const api = aService();
+    follow(world, api);
+    world.ecs.failRegistrationOf('api', new RetryableError('ThrottlingException: Rate exceeded'));
+
+    // Act
+    const run = deployPushedImage(push(), world.deps);
+
+    // Assess
+    await expect(run).rejects.toThrow('ThrottlingException: Rate exceeded');
+    expect(world.state.lockOf(api.arn)).toBeUndefined();
+    expect(world.events.published).toEqual([]);
+  });
+
+  it('fails a service whose task definition vanished, registering nothing', async () => {
+    // Prepare
+    const world = aWorld();
+    const api = aService();
+    follow(world, api);
+    world.ecs.removeTaskDefinition(API_7);
+
+    // Act
+    const decisions = await deployPushedImage(push(), world.deps);
+
+    // Assess
+    expect(decisions).toEqual([
+      expect.objectContaining({
+        action: 'failed',
+        reason: `task definition ${API_7} could not be described`,
+      }),
+    ]);
+    expect(world.ecs.calls).toEqual([]);
+    expect(parseEvents(world.events.published)).toEqual([
+      expect.objectContaining({ detailType: ACTION_FAILED }),
+    ]);
+  });
+
+  it('reports an unsupported deployment controller as Action Failed without touching the service', async () => {
+    // Prepare
+    const world = aWorld();
+    follow(world, aService({ deploymentController: 'CODE_DEPLOY' }));
+
+    // Act
+    const decisions = await deployPushedImage(push(), world.deps);
+
+    // Assess
+    expect(decisions.map((d) => d.action)).toEqual(['unsupported']);
+    expect(world.ecs.calls).toEqual([]);
+    expect(parseEvents(world.events.published).map((e) => e.detailType)).toEqual([ACTION_FAILED]);
+  });
+
+  it('skips a quarantined digest', async () => {
+    // Prepare
+    const world = aWorld();
+    follow(world, aService());
+    world.state.quarantine(REPOSITORY_KEY, NEW);
+
+    // Act
+    const decisions = await deployPushedImage(push(), world.deps);
+
+    // Assess
+    expect(decisions).toEqual([
+      expect.objectContaining({ action: 'skip', reason: `digest ${NEW} is quarantined` }),
+    ]);
+    expect(world.ecs.calls).toEqual([]);
+  });
+
+  it('saves a deferred push as pending and publishes Deployment Scheduled', async () => {
+    // Prepare
+    const world = aWorld({ policy: { defaults: { minImageAge: '1h' } } });
+    const api = aService();
+    follow(world, api);
+
+    // Act
+    const decisions = await deployPushedImage(push(), world.deps);
+
+    // Assess
+    expect(decisions).toEqual([
+      expect.objectContaining({ action: 'defer', dueAt: '2026-01-13T11:00:00.000Z' }),
+    ]);
+    expect(world.ecs.calls).toEqual([]);
+    expect(world.state.pendingFor(api.arn, REPOSITORY_KEY)).toEqual({
+      serviceArn: api.arn,
+      cluster: 'prod',
+      service: 'api',
+      push: { ...push(), pushedAt: PUSHED_AT },
+      dueAt: '2026-01-13T11:00:00.000Z',
+      reason: 'follows tag main; image is younger than the minimum age 1h, due at 2026-01-13T11:00:00.000Z',
+    });
+    expect(parseEvents(world.events.published)).toEqual([
+      {
+        detailType: DEPLOYMENT_SCHEDULED,
+        detail: {
+          cluster: 'prod',
+          service: 'api',
+          serviceArn: api.arn,
+          repository: REPOSITORY,
+          tag: 'main',
+          digest: NEW,
+          reason:
+            'follows tag main; image is younger than the minimum age 1h, due at 2026-01-13T11:00:00.000Z',
+          triggeredBy: push().eventId,
+          dueAt: '2026-01-13T11:00:00.000Z',
+          dryRun: false,
+        },
+      },
+    ]);
+  });
+
+  it('lets a newer deferred push replace an older pending one, and refuses an older one', async () => {
+    // Prepare
+    const world = aWorld({ policy: { defaults: { minImageAge: '1h' } } });
+    const api = aService();
+    follow(world, api);
+    const first = push({
+      eventId: 'first',
+      digest: aDigest('first'),
+      pushedAt: new Date('2026-01-13T10:00:00.000Z'),
+    });
+    const second = push({
+      eventId: 'second',
+      digest: aDigest('second'),
+      pushedAt: new Date('2026-01-13T10:02:00.000Z'),
+    });
+    const late = push({
+      eventId: 'late',
+      digest: aDigest('late'),
+      pushedAt: new Date('2026-01-13T10:01:00.000Z'),
+    });
+    await deployPushedImage(first, world.deps);
+
+    // Act
+    const newer = await deployPushedImage(second, world.deps);
+    const older = await deployPushedImage(late, world.deps);
+
+    // Assess
+    expect(newer).toEqual([expect.objectContaining({ action: 'defer', dueAt: '2026-01-13T11:02:00.000Z' })]);
+    expect(older).toEqual([
+      expect.objectContaining({
+        action: 'skip',
+        reason: 'a newer push is already waiting to be deployed to this service',
+      }),
+    ]);
+    expect(world.state.pendingFor(api.arn, REPOSITORY_KEY)?.push.eventId).toBe('second');
+    expect(world.events.published.map((e) => [e.detailType, e.detail.triggeredBy])).toEqual([
+      [DEPLOYMENT_SCHEDULED, 'first'],
+      [DEPLOYMENT_SCHEDULED, 'second'],
+    ]);
+  });
+
+  it('removes stale index entries of services that no longer exist', async () => {
+    // Prepare
+    const world = aWorld();
+    follow(world, aService());
+    const ghost = serviceArnOf('prod', 'deleted-api');
+    world.state.seedIndex(
+      { serviceArn: ghost, clusterArn: clusterArnOf('prod'), serviceName: 'deleted-api' },
+      [REPOSITORY_KEY],
+    );
+
+    // Act
+    const decisions = await deployPushedImage(push(), world.deps);
+
+    // Assess
+    expect(decisions.map((d) => d.service)).toEqual(['api']);
+    expect(world.state.writes).toContainEqual({ op: 'unindexService', serviceArn: ghost });
+    expect(world.state.repositoriesOf(ghost)).toEqual([]);
+    expect((await world.state.servicesForRepository(REPOSITORY_KEY)).map((s) => s.serviceName)).toEqual([
+      'api',
+    ]);
+  });
+
+  it('returns no decisions for a repository no service follows', async () => {
+    // Prepare
+    const world = aWorld();
+
+    // Act
+    const decisions = await deployPushedImage(push({ repositoryName: 'team/unused' }), world.deps);
+
+    // Assess
+    expect(decisions).toEqual([]);
+    expect(world.ecs.calls).toEqual([]);
+    expect(world.events.batches).toBe(0);
+  });
+
+  it('dry run: decides as usual but mutates nothing and publishes events marked dryRun', async () => {
+    // Prepare
+    const world = aWorld({ dryRun: true, policy: { policies: { slow: { minImageAge: '1h' } } } });
+    const api = aService();
+    const slow = aService({
+      name: 'api-slow',
+      tags: { 'autopilot:deploy': 'tag:main', 'autopilot:policy': 'slow' },
+    });
+    const broken = aService({ name: 'api-broken', taskDefinitionArn: taskDefinitionArnOf('gone', 1) });
+    follow(world, api);
+    follow(world, slow);
+    world.ecs.addService(broken);
+    world.state.seedIndex(
+      { serviceArn: broken.arn, clusterArn: broken.clusterArn, serviceName: broken.name },
+      [REPOSITORY_KEY],
+    );
+    const ghost = serviceArnOf('prod', 'deleted-api');
+    world.state.seedIndex(
+      { serviceArn: ghost, clusterArn: clusterArnOf('prod'), serviceName: 'deleted-api' },
+      [REPOSITORY_KEY],
+    );
+
+    // Act
+    const decisions = await deployPushedImage(push(), world.deps);
+
+    // Assess
+    expect(decisions.map((d) => [d.service, d.action, d.dryRun])).toEqual([
+      ['api', 'deploy', true],
+      ['api-slow', 'defer', true],
+      ['api-broken', 'failed', true],
+    ]);
+    expect(decisions[0]?.toTaskDefinition).toBeUndefined();
+    expect(world.ecs.calls).toEqual([]);
+    expect(world.state.writes).toEqual([]);
+    expect(world.state.allPending()).toEqual([]);
+    expect(world.state.repositoriesOf(ghost)).toEqual([REPOSITORY_KEY]);
+    expect(parseEvents(world.events.published).map((e) => [e.detailType, e.detail.dryRun])).toEqual([
+      [DEPLOYMENT_STARTED, true],
+      [DEPLOYMENT_SCHEDULED, true],
+      [ACTION_FAILED, true],
+    ]);
+    expect(world.events.published[0]?.detail).toMatchObject({
+      toTaskDefinition: '(dry run: not registered)',
+    });
+  });
+
+  it('dry run: ignores a lock held by another invocation, since it deploys nothing', async () => {
+    // Prepare
+    const world = aWorld({ dryRun: true });
+    const api = aService();
+    follow(world, api);
+    world.state.seedLock(api.arn, 'another-invocation', 120);
+
+    // Act
+    const decisions = await deployPushedImage(push(), world.deps);
+
+    // Assess
+    expect(decisions.map((d) => d.action)).toEqual(['deploy']);
+    expect(world.state.writes).toEqual([]);
+  });
+});
+
+describe('deployDuePushes', () => {
+  function pendingOf(service: ServiceState, pushed: PushedImage, dueAt: string): PendingPush {
+    return {
+      serviceArn: service.arn,
+      cluster: service.clusterName,
+      service: service.name,
+      push: { ...pushed, pushedAt: pushed.pushedAt.toISOString() },
+      dueAt,
+      reason: 'waiting',
+    };
+  }
+
+  it('deploys a due pending push and deletes it, leaving one that is not yet due', async () => {
+    // Prepare
+    const world = aWorld({ policy: { defaults: { minImageAge: '1h' } } });
+    const api = aService();
+    const worker = aService({ name: 'worker', taskDefinitionArn: taskDefinitionArnOf('worker', 3) });
+    follow(world, api);
+    follow(world, worker, aTaskDefinitionDoc({ family: 'worker', revision: 3 }));
+    await deployPushedImage(push(), world.deps);
+    const laterPush = push({
+      eventId: 'later',
+      digest: aDigest('later'),
+      pushedAt: new Date('2026-01-13T10:30:00.000Z'),
+    });
+    world.state.seedPending(pendingOf(worker, laterPush, '2026-01-13T11:30:00.000Z'));
+    world.clock.set('2026-01-13T11:00:00.000Z');
+
+    // Act
+    const decisions = await deployDuePushes(world.deps);
+
+    // Assess
+    expect(decisions).toEqual([
+      expect.objectContaining({ service: 'api', action: 'deploy', toTaskDefinition: API_8, digest: NEW }),
+    ]);
+    expect(mutations(world)).toEqual([
+      `registerTaskDefinition ${API_8}`,
+      `updateService prod/api -> ${API_8}`,
+    ]);
+    expect(world.state.pendingFor(api.arn, REPOSITORY_KEY)).toBeUndefined();
+    expect(world.state.pendingFor(worker.arn, REPOSITORY_KEY)?.push.eventId).toBe('later');
+    expect(parseEvents(world.events.published).map((e) => [e.detailType, e.detail.service])).toEqual([
+      [DEPLOYMENT_SCHEDULED, 'api'],
+      [DEPLOYMENT_SCHEDULED, 'worker'],
+      [DEPLOYMENT_STARTED, 'api'],
+    ]);
+  });
+
+  it('keeps a push pending, with the new due time, while the deploy window is still closed', async () => {
+    // Prepare
+    const window = {
+      days: ['mon', 'tue', 'wed', 'thu', 'fri'],
+      start: '09:00',
+      end: '17:00',
+      timezone: 'UTC',
+    };
+    const world = aWorld({ policy: { defaults: { windows: [window] } }, now: '2026-01-13T18:00:00.000Z' });
+    const api = aService();
+    follow(world, api);
+    world.state.seedPending(pendingOf(api, push(), '2026-01-13T17:59:00.000Z'));
+
+    // Act
+    const decisions = await deployDuePushes(world.deps);
+
+    // Assess
+    expect(decisions).toEqual([
+      expect.objectContaining({ action: 'defer', dueAt: '2026-01-14T09:00:00.000Z' }),
+    ]);
+    expect(world.state.pendingFor(api.arn, REPOSITORY_KEY)?.dueAt).toBe('2026-01-14T09:00:00.000Z');
+    expect(world.ecs.calls).toEqual([]);
+  });
+
+  it('drops a pending push whose service no longer exists', async () => {
+    // Prepare
+    const world = aWorld();
+    const api = aService();
+    world.state.seedPending(pendingOf(api, push(), '2026-01-13T10:00:00.000Z'));
+
+    // Act
+    const decisions = await deployDuePushes(world.deps);
+
+    // Assess
+    expect(decisions).toEqual([
+      expect.objectContaining({ service: 'api', action: 'skip', reason: 'service no longer exists' }),
+    ]);
+    expect(world.state.allPending()).toEqual([]);
+    expect(world.ecs.calls).toEqual([]);
+  });
+
+  it('drops a pending push superseded by a newer deployed push', async () => {
+    // Prepare
+    const world = aWorld();
+    const api = aService();
+    follow(world, api);
+    const newer = push({
+      eventId: 'newer',
+      digest: aDigest('newer'),
+      pushedAt: new Date('2026-01-13T10:03:00.000Z'),
+    });
+    await deployPushedImage(newer, world.deps);
+    world.state.seedPending(pendingOf(api, push(), '2026-01-13T10:04:00.000Z'));
+    const callsBefore = world.ecs.calls.length;
+
+    // Act
+    const decisions = await deployDuePushes(world.deps);
+
+    // Assess
+    expect(decisions).toEqual([
+      expect.objectContaining({ action: 'skip', reason: expect.stringMatching(/^superseded/) }),
+    ]);
+    expect(world.ecs.calls).toHaveLength(callsBefore);
+    expect(world.state.allPending()).toEqual([]);
+  });
+
+  it('in a dry run deploys nothing and keeps the pending push', async () => {
+    // Prepare
+    const world = aWorld({ dryRun: true });
+    const api = aService();
+    follow(world, api);
+    world.state.seedPending(pendingOf(api, push(), '2026-01-13T10:00:00.000Z'));
+
+    // Act
+    const decisions = await deployDuePushes(world.deps);
+
+    // Assess
+    expect(decisions).toEqual([expect.objectContaining({ action: 'deploy', dryRun: true })]);
+    expect(world.ecs.calls).toEqual([]);
+    expect(world.state.writes).toEqual([]);
+    expect(world.state.pendingFor(api.arn, REPOSITORY_KEY)).toBeDefined();
+  });
+
+  it('does nothing when nothing is due', async () => {
+    // Prepare
+    const world = aWorld();
+    const api = aService();
+    follow(world, api);
+    world.state.seedPending(pendingOf(api, push(), '2026-01-13T12:00:00.000Z'));
+
+    // Act
+    const decisions = await deployDuePushes(world.deps);
+
+    // Assess
+    expect(decisions).toEqual([]);
+    expect(world.ecs.calls).toEqual([]);
+    expect(world.state.writes).toEqual([]);
+  });
+});
