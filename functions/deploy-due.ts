@@ -7,7 +7,7 @@ import { BaseEnvSchema } from '../shared/config/env';
 import { deployDuePushes } from '../shared/domain/deploy-pushed-image';
 import { ScheduledEventSchema } from '../shared/events/scheduled-event';
 import { withHandler } from '../shared/middleware/with-handler';
-import { logger } from '../shared/observability';
+import { countDecisions, logger } from '../shared/observability';
 
 /** The Lambda handler. Returns every decision with its reason. */
 export const handler = withHandler({
@@ -18,5 +18,6 @@ export const handler = withHandler({
 }).handler(async (_event, { env }) => {
   const decisions = await deployDuePushes(makeDeployDeps(env));
   for (const decision of decisions) logger.info('decision', { decision });
+  countDecisions(decisions);
   return { decisions };
 });

@@ -8,7 +8,7 @@ import { deployPushedImage } from '../shared/domain/deploy-pushed-image';
 import type { DeploymentDecision } from '../shared/domain/plan-deployment';
 import { type EcrImageActionEvent, EcrImageActionEventSchema } from '../shared/events/ecr-image-action';
 import { withHandler } from '../shared/middleware/with-handler';
-import { logger } from '../shared/observability';
+import { countDecisions, logger } from '../shared/observability';
 
 /** Why an ECR event is not a deployable push, or undefined when it is one. */
 function notAPush(event: EcrImageActionEvent): string | undefined {
@@ -32,6 +32,7 @@ export const handler = withHandler({
   const ignored = notAPush(event);
   if (ignored) {
     logger.info('not acted on', { reason: ignored });
+    countDecisions([]);
     return { decisions: [], ignored };
   }
   const decisions = await deployPushedImage(
@@ -47,5 +48,6 @@ export const handler = withHandler({
     makeDeployDeps(env),
   );
   for (const decision of decisions) logger.info('decision', { decision });
+  countDecisions(decisions);
   return { decisions };
 });

@@ -18,7 +18,7 @@ import {
 import { EcsDeploymentStateChangeEventSchema } from '../shared/events/ecs-deployment-state-change';
 import { ScheduledEventSchema } from '../shared/events/scheduled-event';
 import { withHandler } from '../shared/middleware/with-handler';
-import { logger } from '../shared/observability';
+import { countDecisions, logger } from '../shared/observability';
 
 const IndexEventSchema = z.discriminatedUnion('detail-type', [
   EcsCloudTrailApiCallEventSchema,
@@ -63,5 +63,6 @@ export const handler = withHandler({
       return assertNever(event);
   }
   for (const decision of decisions) logger.info('index', { decision });
+  countDecisions(decisions);
   return { decisions };
 });

@@ -21,3 +21,14 @@ export const metrics = new Metrics({
   namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'EcsAutopilot',
   serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'ecs-autopilot',
 });
+
+/**
+ * Counts decisions by action as CloudWatch metrics (`Decision.deploy`, `Decision.skip`…), plus one
+ * `EventsHandled`, so every invocation reports something.
+ */
+export function countDecisions(decisions: readonly { action: string }[]): void {
+  metrics.addMetric('EventsHandled', 'Count', 1);
+  const counts = new Map<string, number>();
+  for (const { action } of decisions) counts.set(action, (counts.get(action) ?? 0) + 1);
+  for (const [action, count] of counts) metrics.addMetric(`Decision.${action}`, 'Count', count);
+}

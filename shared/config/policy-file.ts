@@ -199,8 +199,11 @@ export function parsePolicyFile(text: string, file = 'autopilot.yml'): PolicyFil
     throw new PolicyFileError(
       file,
       result.error.issues.map((issue) => {
-        const node = nodeAt(doc.contents, issue.path);
-        const unknownKey = issue.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
+        // An invalid record key (a policy name) is located at the key itself, not inside its value.
+        const invalidKey = issue.code === 'invalid_key';
+        const node = nodeAt(doc.contents, invalidKey ? issue.path.slice(0, -1) : issue.path);
+        const badKey = invalidKey ? String(issue.path.at(-1)) : undefined;
+        const unknownKey = issue.code === 'unrecognized_keys' ? issue.keys[0] : badKey;
         const keyNode =
           unknownKey !== undefined && isMap(node)
             ? node.items.find((p) => isScalar(p.key) && String(p.key.value) === unknownKey)?.key

@@ -1,11 +1,11 @@
 /**
  * The one middy stack every handler uses, in a fixed order:
  *
- * 1. error classification (outermost, so it sees every failure): permanent input errors are logged
+ * 1. Powertools logger with the EventBridge event id as correlation id, tracer, metrics;
+ * 2. error classification (sees every failure of what follows): permanent input errors are logged
  *    with their reason, parked in the dead-letter queue and not retried; anything else is rethrown so
  *    Lambda retries and the OnFailure destination keeps the event;
- * 2. Powertools logger with the EventBridge event id as correlation id, tracer, metrics;
- * 3. environment validation (a ConfigError at cold start);
+ * 3. environment validation (a ConfigError: a broken deployment, retried and then kept);
  * 4. the Powertools parser with the function's zod event schema;
  * 5. idempotency on a JMESPath of the event (duplicate deliveries return the first result).
  *
@@ -89,10 +89,15 @@ function reasonOf(error: unknown): string {
 
 function classifyErrors(name: string): MiddlewareObj {
   return {
+    // Counted before idempotency may answer a duplicate early: every invocation reports a metric.
+    before: () => {
+      metrics.addMetric('EventsReceived', 'Count', 1);
+    },
     onError: async (request) => {
       const { error } = request as Request;
       if (!isPermanent(error)) {
         logger.error('failed; the event will be retried', { error: error as Error });
+        metrics.addMetric('FailedInvocations', 'Count', 1);
         return;
       }
       const reason = reasonOf(error);

@@ -15,6 +15,7 @@ import type {
   IndexedService,
   PendingPush,
   PushWatermark,
+  ServiceInventory,
   ServiceRef,
   ServiceState,
   StateStore,
@@ -238,11 +239,12 @@ const READ_ONLY_FIELDS = [
 ];
 
 /**
- * ECS in memory: services by ARN and task definitions by ARN. `registerTaskDefinition` behaves like ECS:
- * the next revision of the family, read-only fields filled in, and a ClientException-like PermanentError
- * for requests ECS rejects (read-only fields, reserved `aws:` tag keys, more than 50 tags).
+ * ECS in memory: services by ARN and task definitions by ARN, and the {@link ServiceInventory} of them.
+ * `registerTaskDefinition` behaves like ECS: the next revision of the family, read-only fields filled in,
+ * and a ClientException-like PermanentError for requests ECS rejects (read-only fields, reserved `aws:` tag
+ * keys, more than 50 tags).
  */
-export class InMemoryContainerPlatform implements ContainerPlatform {
+export class InMemoryContainerPlatform implements ContainerPlatform, ServiceInventory {
   /** Every mutating call, in order. */
   readonly calls: PlatformCall[] = [];
   /** How many DescribeTaskDefinition calls were made (reads are not in `calls`). */

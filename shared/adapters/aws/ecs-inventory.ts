@@ -5,7 +5,7 @@
  */
 import { type ECSClient, paginateListClusters, paginateListServices } from '@aws-sdk/client-ecs';
 import type { ServiceInventory } from '../../ports';
-import { classifyAwsError } from './aws-errors';
+import { awsErrorName, classifyAwsError } from './aws-errors';
 import { ecsClient } from './clients';
 
 /** Lists ECS clusters and services through the AWS SDK. */
@@ -31,6 +31,8 @@ export class EcsInventory implements ServiceInventory {
         arns.push(...(page.serviceArns ?? []));
       }
     } catch (error) {
+      // Deleted between ListClusters and now: it has no services left to index.
+      if (awsErrorName(error) === 'ClusterNotFoundException') return [];
       throw classifyAwsError(error, `ListServices ${clusterArn}`, [
         'AccessDeniedException',
         'InvalidParameterException',

@@ -7,7 +7,7 @@ import {
   PutEventsCommand,
   type PutEventsRequestEntry,
 } from '@aws-sdk/client-eventbridge';
-import { RetryableError } from '../../errors';
+import { PermanentError, RetryableError } from '../../errors';
 import { AUTOPILOT_SOURCE, type AutopilotEvent, AutopilotEventSchemas } from '../../events/autopilot-events';
 import type { EventPublisher } from '../../ports';
 import { eventBridgeClient } from './clients';
@@ -29,12 +29,19 @@ export class EventBridgePublisher implements EventPublisher {
   ) {}
 
   async publish(events: readonly AutopilotEvent[]): Promise<void> {
-    const entries: PutEventsRequestEntry[] = events.map((event) => ({
-      EventBusName: this.busName,
-      Source: AUTOPILOT_SOURCE,
-      DetailType: event.detailType,
-      Detail: JSON.stringify(AutopilotEventSchemas[event.detailType].parse(event.detail)),
-    }));
+    const entries: PutEventsRequestEntry[] = events.map((event) => {
+      const checked = AutopilotEventSchemas[event.detailType].safeParse(event.detail);
+      if (!checked.success) {
+        // A bug, not a transient fault: retrying the same event would build the same detail.
+        throw new PermanentError(`"${event.detailType}" violates its contract: ${checked.error.message}`);
+      }
+      return {
+        EventBusName: this.busName,
+        Source: AUTOPILOT_SOURCE,
+        DetailType: event.detailType,
+        Detail: JSON.stringify(checked.data),
+      };
+    });
     for (let i = 0; i < entries.length; i += BATCH) await this.putWithRetry(entries.slice(i, i + BATCH));
   }
 

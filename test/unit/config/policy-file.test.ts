@@ -1,0 +1,450 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  clusterPolicyName,
+  EMPTY_POLICY_FILE,
+  loadPolicyFile,
+  type PolicyFile,
+  PolicyFileError,
+  type PolicyFileIssue,
+  PolicyFileSchema,
+  parseDuration,
+  parsePolicyFile,
+} from '../../../shared/config/policy-file';
+import { ConfigError } from '../../../shared/errors';
+
+const yaml = (...lines: string[]) => `${lines.join('\n')}\n`;
+
+/** The issues of a file that must be rejected. */
+function issuesOf(text: string): PolicyFileIssue[] {
+  try {
+    parsePolicyFile(text, 'autopilot.yml');
+  } catch (error) {
+    if (error instanceof PolicyFileError) return error.issues;
+    throw error;
+  }
+  throw new Error('expected the policy file to be rejected');
+}
+
+const VALID = yaml(
+  '# yaml-language-server: $schema=./schemas/autopilot.schema.json',
+  'version: 1',
+  'maxServicesPerPush: 10',
+  'defaults:',
+  '  allowPrerelease: false',
+  'policies:',
+  '  careful:',
+  '    description: production',
+  '    tags:',
+  '      semver: ">=1.0.0"',
+  '    minImageAge: 1h',
+  '    windows:',
+  '      - days: [mon, tue, wed, thu]',
+  '        start: "09:00"',
+  '        end: "16:00"',
+  '        timezone: Europe/Berlin',
+  '  releases:',
+  '    deploy: match',
+  '    tags:',
+  '      glob: "release-*"',
+  '      regex: "release-\\\\d{4}\\\\.\\\\d{2}"',
+  'clusters:',
+  '  "prod-*":',
+  '    policy: careful',
+);
+
+describe('parsePolicyFile', () => {
+  it('parses a valid file', () => {
+    // Prepare
+    const text = VALID;
+
+    // Act
+    const file = parsePolicyFile(text);
+
+    // Assess
+    expect(file).toEqual<PolicyFile>({
+      version: 1,
+      maxServicesPerPush: 10,
+      defaults: { allowPrerelease: false },
+      policies: {
+        careful: {
+          description: 'production',
+          tags: { semver: '>=1.0.0' },
+          minImageAge: '1h',
+          windows: [
+            { days: ['mon', 'tue', 'wed', 'thu'], start: '09:00', end: '16:00', timezone: 'Europe/Berlin' },
+          ],
+        },
+        releases: { deploy: 'match', tags: { glob: 'release-*', regex: 'release-\\d{4}\\.\\d{2}' } },
+      },
+      clusters: { 'prod-*': { policy: 'careful' } },
+    });
+  });
+
+  it('fills in the defaults of a minimal file', () => {
+    // Prepare
+    const text = yaml('version: 1');
+
+    // Act
+    const file = parsePolicyFile(text);
+
+    // Assess
+    expect(file).toEqual({ version: 1, maxServicesPerPush: 25, defaults: {}, policies: {}, clusters: {} });
+    expect(file).toEqual(EMPTY_POLICY_FILE);
+  });
+
+  it('accepts a list of globs and every deploy mode', () => {
+    // Prepare
+    const text = yaml(
+      'version: 1',
+      'policies:',
+      '  a: { deploy: "tag:main", tags: { glob: [release-*, hotfix-*] } }',
+      '  b: { deploy: "semver:major" }',
+      '  c: { deploy: "semver:minor" }',
+      '  d: { deploy: "semver:patch" }',
+      '  e: { deploy: match }',
+      '  f: { deploy: "off" }',
+    );
+
+    // Act
+    const file = parsePolicyFile(text);
+
+    // Assess
+    expect(Object.values(file.policies).map((p) => p.deploy)).toEqual([
+      'tag:main',
+      'semver:major',
+      'semver:minor',
+      'semver:patch',
+      'match',
+      'off',
+    ]);
+    expect(file.policies.a?.tags?.glob).toEqual(['release-*', 'hotfix-*']);
+  });
+
+  it.each<[string, string, PolicyFileIssue]>([
+    [
+      'unknown key (typo) in a policy, at the key',
+      yaml('version: 1', 'policies:', '  careful:', '    minImageAge: 1h', '    minImageAg: 2h'),
+      { line: 5, column: 5, path: 'policies.careful', message: 'Unrecognized key: "minImageAg"' },
+    ],
+    [
+      'unknown top-level key',
+      yaml('version: 1', 'maxServicePerPush: 3'),
+      { line: 2, column: 1, path: '(root)', message: 'Unrecognized key: "maxServicePerPush"' },
+    ],
+    [
+      'bad duration',
+      yaml('version: 1', 'defaults:', '  minImageAge: 1 hour'),
+      {
+        line: 3,
+        column: 16,
+        path: 'defaults.minImageAge',
+        message: 'expected a duration like 30s, 15m, 2h or 7d',
+      },
+    ],
+    [
+      'bad time zone',
+      yaml(
+        'version: 1',
+        'policies:',
+        '  office:',
+        '    windows:',
+        '      - days: [mon]',
+        '        start: "09:00"',
+        '        end: "16:00"',
+        '        timezone: Europe/Berlinn',
+      ),
+      {
+        line: 8,
+        column: 19,
+        path: 'policies.office.windows.0.timezone',
+        message: 'expected an IANA time zone such as Europe/Berlin or UTC',
+      },
+    ],
+    [
+      'bad clock time',
+      yaml(
+        'version: 1',
+        'policies:',
+        '  office:',
+        '    windows:',
+        '      - days: [mon]',
+        '        start: "09:00"',
+        '        end: "24:00"',
+        '        timezone: UTC',
+      ),
+      { line: 7, column: 14, path: 'policies.office.windows.0.end', message: 'expected a 24h time HH:MM' },
+    ],
+    [
+      'clock time without two-digit hour, in the second window',
+      yaml(
+        'version: 1',
+        'defaults:',
+        '  windows:',
+        '    - { days: [mon], start: "09:00", end: "16:00", timezone: UTC }',
+        '    - { days: [tue], start: "9:00", end: "16:00", timezone: UTC }',
+      ),
+      { line: 5, column: 29, path: 'defaults.windows.1.start', message: 'expected a 24h time HH:MM' },
+    ],
+    [
+      'unknown day',
+      yaml(
+        'version: 1',
+        'defaults:',
+        '  windows:',
+        '    - { days: [monday], start: "09:00", end: "16:00", timezone: UTC }',
+      ),
+      {
+        line: 4,
+        column: 16,
+        path: 'defaults.windows.0.days.0',
+        message: 'Invalid option: expected one of "mon"|"tue"|"wed"|"thu"|"fri"|"sat"|"sun"',
+      },
+    ],
+    [
+      'invalid regex',
+      yaml('version: 1', 'policies:', '  releases:', '    tags:', '      regex: "release-("'),
+      {
+        line: 5,
+        column: 14,
+        path: 'policies.releases.tags.regex',
+        message: 'not a valid regular expression',
+      },
+    ],
+    [
+      'invalid semver range',
+      yaml('version: 1', 'policies:', '  releases:', '    tags:', '      semver: "not a range"'),
+      { line: 5, column: 15, path: 'policies.releases.tags.semver', message: 'not a valid semver range' },
+    ],
+    [
+      'invalid deploy mode',
+      yaml('version: 1', 'defaults:', '  deploy: "tag:"'),
+      {
+        line: 3,
+        column: 11,
+        path: 'defaults.deploy',
+        message: 'expected tag:<name>, semver:major|minor|patch, match or off',
+      },
+    ],
+    [
+      'cluster referencing an unknown policy',
+      yaml(
+        'version: 1',
+        'policies:',
+        '  careful:',
+        '    minImageAge: 1h',
+        'clusters:',
+        '  prod:',
+        '    policy: carefull',
+      ),
+      { line: 7, column: 13, path: 'clusters.prod.policy', message: 'unknown policy "carefull"' },
+    ],
+    [
+      'cluster referencing a name inherited from Object.prototype',
+      yaml('version: 1', 'clusters:', '  prod:', '    policy: constructor'),
+      { line: 4, column: 13, path: 'clusters.prod.policy', message: 'unknown policy "constructor"' },
+    ],
+    [
+      'invalid policy name, at the name',
+      yaml('version: 1', 'policies:', '  "bad name":', '    minImageAge: 1h'),
+      { line: 3, column: 3, path: 'policies.bad name', message: 'Invalid key in record' },
+    ],
+    [
+      'wrong version',
+      yaml('version: 2'),
+      { line: 1, column: 10, path: 'version', message: 'Invalid input: expected 1' },
+    ],
+    [
+      'missing version',
+      yaml('maxServicesPerPush: 3'),
+      { line: 1, column: 1, path: 'version', message: 'Invalid input: expected 1' },
+    ],
+    [
+      'maxServicesPerPush not positive',
+      yaml('version: 1', 'maxServicesPerPush: 0'),
+      { line: 2, column: 21, path: 'maxServicesPerPush', message: 'Too small: expected number to be >0' },
+    ],
+    [
+      'YAML syntax error',
+      yaml('version: 1', 'defaults:', '  minImageAge: 1h: 2h'),
+      { line: 3, column: 16, path: '(yaml)', message: 'Nested mappings are not allowed in compact mappings' },
+    ],
+    [
+      'YAML tab indentation',
+      yaml('version: 1', 'defaults:', '\tminImageAge: 1h'),
+      { line: 3, column: 1, path: '(yaml)', message: 'Tabs are not allowed as indentation' },
+    ],
+    [
+      'duplicate keys',
+      yaml('version: 1', 'policies:', '  careful:', '    minImageAge: 1h', '    minImageAge: 2h'),
+      { line: 5, column: 5, path: '(yaml)', message: 'Map keys must be unique' },
+    ],
+    [
+      'duplicate policy names',
+      yaml('version: 1', 'policies:', '  careful: {}', '  careful: {}'),
+      { line: 4, column: 3, path: '(yaml)', message: 'Map keys must be unique' },
+    ],
+  ])('locates %s', (_name, text, expected) => {
+    // Prepare
+    const input = text;
+
+    // Act
+    const issues = issuesOf(input);
+
+    // Assess
+    expect(issues).toEqual([expected]);
+  });
+
+  it('reports every problem, each with file, line, column and path in the message', () => {
+    // Prepare
+    const text = yaml(
+      'version: 1',
+      'defaults:',
+      '  minImageAge: soon',
+      'policies:',
+      '  a:',
+      '    deplo: "off"',
+    );
+
+    // Act
+    const run = () => parsePolicyFile(text, 'config/autopilot.yml');
+
+    // Assess
+    expect(run).toThrow(PolicyFileError);
+    expect(run).toThrow(ConfigError);
+    expect(run).toThrow(
+      [
+        'config/autopilot.yml:3:16 defaults.minImageAge: expected a duration like 30s, 15m, 2h or 7d',
+        'config/autopilot.yml:6:5 policies.a: Unrecognized key: "deplo"',
+      ].join('\n'),
+    );
+  });
+
+  it('names the file in the error', () => {
+    // Prepare
+    const text = yaml('version: 2');
+
+    // Act
+    const run = () => parsePolicyFile(text, 'ops/prod.yml');
+
+    // Assess
+    expect(run).toThrow(expect.objectContaining({ file: 'ops/prod.yml' }));
+  });
+});
+
+describe('loadPolicyFile', () => {
+  it('is the empty policy file without a path', () => {
+    // Prepare
+    const path = undefined;
+
+    // Act
+    const file = loadPolicyFile(path);
+
+    // Assess
+    expect(file).toBe(EMPTY_POLICY_FILE);
+  });
+
+  it('reads and validates a file, naming it in errors', () => {
+    // Prepare
+    const dir = mkdtempSync(join(tmpdir(), 'policy-file-'));
+    const good = join(dir, 'good.yml');
+    const bad = join(dir, 'bad.yml');
+    writeFileSync(good, VALID);
+    writeFileSync(bad, yaml('version: 1', 'defaults:', '  minImageAge: later'));
+
+    try {
+      // Act
+      const file = loadPolicyFile(good);
+      const run = () => loadPolicyFile(bad);
+
+      // Assess
+      expect(file.maxServicesPerPush).toBe(10);
+      expect(run).toThrow(`${bad}:3:16 defaults.minImageAge`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('throws a ConfigError for a file that cannot be read', () => {
+    // Prepare
+    const path = join(tmpdir(), 'does-not-exist', 'autopilot.yml');
+
+    // Act
+    const run = () => loadPolicyFile(path);
+
+    // Assess
+    expect(run).toThrow(ConfigError);
+    expect(run).toThrow(`cannot read policy file ${path}`);
+  });
+});
+
+describe('parseDuration', () => {
+  it.each<[string, number | undefined]>([
+    ['30s', 30_000],
+    ['90s', 90_000],
+    ['15m', 900_000],
+    ['2h', 7_200_000],
+    ['7d', 604_800_000],
+    ['0s', 0],
+    ['1.5h', undefined],
+    ['90', undefined],
+    ['1w', undefined],
+    ['1H', undefined],
+    [' 1h', undefined],
+    ['1h ', undefined],
+    ['-1h', undefined],
+    ['1h30m', undefined],
+    ['', undefined],
+  ])('%j -> %s', (text, expected) => {
+    // Prepare
+    const input = text;
+
+    // Act
+    const ms = parseDuration(input);
+
+    // Assess
+    expect(ms).toBe(expected);
+  });
+});
+
+describe('clusterPolicyName', () => {
+  const file = PolicyFileSchema.parse({
+    version: 1,
+    policies: { careful: {}, fast: {}, batch: {} },
+    clusters: {
+      'prod-batch': { policy: 'batch' },
+      'prod-*': { policy: 'careful' },
+      '*-dev': { policy: 'fast' },
+    },
+  });
+
+  it.each<[string, string | undefined]>([
+    ['prod-batch', 'batch'],
+    ['prod-eu', 'careful'],
+    ['prod-', 'careful'],
+    ['payments-dev', 'fast'],
+    ['staging', undefined],
+    ['production', undefined],
+  ])('%s -> %s', (clusterName, expected) => {
+    // Prepare
+    const name = clusterName;
+
+    // Act
+    const policy = clusterPolicyName(file, name);
+
+    // Assess
+    expect(policy).toBe(expected);
+  });
+
+  it('is undefined without cluster defaults', () => {
+    // Prepare
+    const name = 'prod';
+
+    // Act
+    const policy = clusterPolicyName(EMPTY_POLICY_FILE, name);
+
+    // Assess
+    expect(policy).toBeUndefined();
+  });
+});
