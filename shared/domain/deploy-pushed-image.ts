@@ -151,14 +151,19 @@ async function processPush(
   const registered = new Map<string, Promise<string>>();
   const decisions: DeploymentDecision[] = [];
   const events: AutopilotEvent[] = [];
-  for (const decision of planned) {
-    const outcome = await carryOut(decision, push, deps, documents, registered, fromPending);
-    const done = deps.dryRun ? { ...outcome, dryRun: true } : outcome;
-    decisions.push(done);
-    const event = eventFor(done, push);
-    if (event) events.push(event);
+  try {
+    for (const decision of planned) {
+      const outcome = await carryOut(decision, push, deps, documents, registered, fromPending);
+      const done = deps.dryRun ? { ...outcome, dryRun: true } : outcome;
+      decisions.push(done);
+      const event = eventFor(done, push);
+      if (event) events.push(event);
+    }
+  } finally {
+    // Also when a later service aborts the run (lock held, throttling): the services already deployed
+    // would otherwise never be announced, since a retry finds them running the digest and skips them.
+    if (events.length > 0) await deps.events.publish(events);
   }
-  if (events.length > 0) await deps.events.publish(events);
   return decisions;
 }
 

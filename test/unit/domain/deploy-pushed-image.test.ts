@@ -456,6 +456,29 @@ describe('deployPushedImage', () => {
     expect(world.state.lockOf(api.arn)?.owner).toBe('another-invocation');
   });
 
+  it('still publishes the events of services deployed before a lock conflict aborts the run', async () => {
+    // Prepare
+    const world = aWorld();
+    const api = aService();
+    const canary = aService({ name: 'api-canary' });
+    follow(world, api);
+    follow(world, canary);
+    world.state.seedLock(canary.arn, 'another-invocation', 120);
+
+    // Act
+    const run = deployPushedImage(push(), world.deps);
+
+    // Assess
+    await expect(run).rejects.toThrow(RetryableError);
+    expect(mutations(world)).toEqual([
+      `registerTaskDefinition ${API_8}`,
+      `updateService prod/api -> ${API_8}`,
+    ]);
+    expect(parseEvents(world.events.published).map((e) => [e.detailType, e.detail.service])).toEqual([
+      [DEPLOYMENT_STARTED, 'api'],
+    ]);
+  });
+
   it('takes over an expired lock of another invocation', async () => {
     // Prepare
     const world = aWorld();
