@@ -136,6 +136,8 @@ export interface StateStore {
   unindexService(serviceArn: string): Promise<void>;
   isQuarantined(repositoryKey: string, digest: string): Promise<boolean>;
   recordDeployment(record: DeploymentRecord): Promise<void>;
+  /** The deployment of a service that the event `eventId` started, if it is among the recent ones. */
+  deploymentTriggeredBy(serviceArn: string, eventId: string): Promise<DeploymentRecord | undefined>;
   /** Takes a short lease on a service; false when another invocation holds it. */
   acquireServiceLock(serviceArn: string, owner: string, ttlSeconds: number): Promise<boolean>;
   releaseServiceLock(serviceArn: string, owner: string): Promise<void>;

@@ -24,6 +24,7 @@ import type {
 } from '../ports';
 import { isImageOfRepository, parseImageReference } from './image-reference';
 import {
+  ALREADY_RUNNING,
   DEPLOY_TAG,
   type DeploymentDecision,
   effectivePolicy,
@@ -208,6 +209,9 @@ async function carryOut(
   fromPending: PendingPush | undefined,
 ): Promise<DeploymentDecision> {
   if (decision.action === 'defer') return defer(decision, push, deps, fromPending);
+  if (decision.action === 'skip' && decision.reason === ALREADY_RUNNING && !deps.dryRun) {
+    return announceEarlierAttempt(decision, push, deps);
+  }
   if (decision.action !== 'deploy' || deps.dryRun) return decision;
   const key = repositoryKey(push);
   const owner = push.eventId;
@@ -274,6 +278,27 @@ async function carryOut(
   } finally {
     await deps.state.releaseServiceLock(decision.serviceArn, owner);
   }
+}
+
+/**
+ * A service already on the digest may have been deployed by an earlier delivery of this very event
+ * that failed before announcing it (e.g. PutEvents throttled). Then it is announced now: consumers
+ * may see `Deployment Started` twice (same `triggeredBy`), but never miss it.
+ */
+async function announceEarlierAttempt(
+  decision: DeploymentDecision,
+  push: PushedImage,
+  deps: DeployDeps,
+): Promise<DeploymentDecision> {
+  const earlier = await deps.state.deploymentTriggeredBy(decision.serviceArn, push.eventId);
+  if (!earlier) return decision;
+  return {
+    ...decision,
+    action: 'deploy',
+    fromTaskDefinition: earlier.fromTaskDefinition,
+    toTaskDefinition: earlier.toTaskDefinition,
+    reason: `deployed at ${earlier.startedAt} by an earlier delivery of this event; announced again`,
+  };
 }
 
 async function defer(

@@ -16,6 +16,9 @@ export const DEPLOY_TAG = 'autopilot:deploy';
 /** Service tag naming a policy in the policy file. */
 export const POLICY_TAG = 'autopilot:policy';
 
+/** The reason given when a service already runs the pushed digest. */
+export const ALREADY_RUNNING = 'already running this digest';
+
 /** A successful push of a tagged image to a private ECR repository. */
 export interface PushedImage {
   eventId: string;
@@ -275,7 +278,7 @@ function decide(input: PlanInput, candidate: ServiceCandidate): DeploymentDecisi
     const ref = parseImageReference(c.image);
     return ref.ok && ref.value.digest === push.digest;
   });
-  if (already) return skip('already running this digest', target);
+  if (already) return skip(ALREADY_RUNNING, target);
 
   const minAge = policy.minImageAge ? (parseDuration(policy.minImageAge) ?? 0) : 0;
   const ripeAt = new Date(push.pushedAt.getTime() + minAge);

@@ -238,6 +238,20 @@ describe('recordDeployment', () => {
     state: 'STARTED',
   });
 
+  it('finds the deployment an event started among the recent ones, and nothing for another event', async () => {
+    // Prepare
+    await store.recordDeployment(deployment('2026-01-12T10:00:00.000Z', 'event-1'));
+    await store.recordDeployment(deployment('2026-01-12T11:00:00.000Z', 'event-2'));
+
+    // Act
+    const found = await store.deploymentTriggeredBy(api.serviceArn, 'event-1');
+    const missing = await store.deploymentTriggeredBy(api.serviceArn, 'event-3');
+
+    // Assess
+    expect(found).toEqual(deployment('2026-01-12T10:00:00.000Z', 'event-1'));
+    expect(missing).toBeUndefined();
+  });
+
   it('stores the deployment under the service, ordered by start time, with a 90-day TTL', async () => {
     // Prepare
     const later = deployment('2026-01-12T11:00:00.000Z', 'event-2');

@@ -31,6 +31,7 @@ export function lambdaContext(functionName: string): Context {
 }
 
 /** A Lambda handler as tests call it. */
+// biome-ignore lint/suspicious/noExplicitAny: tests assert on the results field by field
 export type TestHandler = (event: unknown, context: Context) => Promise<any>;
 
 /** Loads a function's handler module (after the test set its environment). */

@@ -528,6 +528,11 @@ export class InMemoryStateStore implements StateStore {
     this.deployments.push({ ...record });
   }
 
+  async deploymentTriggeredBy(serviceArn: string, eventId: string): Promise<DeploymentRecord | undefined> {
+    const found = this.deployments.find((d) => d.serviceArn === serviceArn && d.triggeredBy === eventId);
+    return found ? { ...found } : undefined;
+  }
+
   async acquireServiceLock(serviceArn: string, owner: string, ttlSeconds: number): Promise<boolean> {
     const now = epochSeconds(this.now());
     const current = this.locks.get(serviceArn);

@@ -19,6 +19,7 @@ import {
   GetCommand,
   PutCommand,
   paginateQuery,
+  QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { DeploymentRecord, IndexedService, PendingPush, PushWatermark, StateStore } from '../../ports';
 import { dynamoDbClient } from '../aws/clients';
@@ -30,6 +31,9 @@ const INDEX_TTL = 7 * DAY;
 const DEPLOYMENT_TTL = 90 * DAY;
 /** Pending pushes older than this are abandoned (a window that never opens). */
 const PENDING_TTL = 30 * DAY;
+
+/** How many of a service's latest deployments are searched for the one an event started. */
+const RECENT_DEPLOYMENTS = 20;
 
 const epoch = (date: Date) => Math.floor(date.getTime() / 1000);
 
@@ -123,6 +127,24 @@ export class DynamoStateStore implements StateStore {
       ...record,
       expiresAt: epoch(this.now()) + DEPLOYMENT_TTL,
     });
+  }
+
+  async deploymentTriggeredBy(serviceArn: string, eventId: string): Promise<DeploymentRecord | undefined> {
+    // Retries of an event come within hours, so its deployment is among the service's latest few.
+    const out = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :deploy)',
+        ExpressionAttributeValues: { ':pk': `SVC#${serviceArn}`, ':deploy': 'DEPLOY#' },
+        ScanIndexForward: false,
+        Limit: RECENT_DEPLOYMENTS,
+        ConsistentRead: true,
+      }),
+    );
+    const item = (out.Items ?? []).find((i) => i.triggeredBy === eventId);
+    if (!item) return undefined;
+    const { pk: _pk, sk: _sk, expiresAt: _expires, ...record } = item;
+    return record as DeploymentRecord;
   }
 
   async acquireServiceLock(serviceArn: string, owner: string, ttlSeconds: number): Promise<boolean> {

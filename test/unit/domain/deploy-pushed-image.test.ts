@@ -280,7 +280,7 @@ describe('deployPushedImage', () => {
     expect(world.events.published).toEqual([]);
   });
 
-  it('changes nothing when the same push is processed twice', async () => {
+  it('changes nothing when the same push is processed twice, and announces the deployment again', async () => {
     // Prepare
     const world = aWorld();
     follow(world, aService());
@@ -293,11 +293,33 @@ describe('deployPushedImage', () => {
 
     // Assess
     expect(second).toEqual([
-      expect.objectContaining({ action: 'skip', reason: 'already running this digest' }),
+      expect.objectContaining({
+        action: 'deploy',
+        reason: expect.stringContaining('earlier delivery of this event'),
+      }),
     ]);
     expect(world.ecs.calls).toEqual(callsAfterFirst);
     expect(world.state.deployments).toHaveLength(1);
-    expect(world.events.published).toHaveLength(eventsAfterFirst);
+    expect(world.events.published).toHaveLength(eventsAfterFirst + 1);
+  });
+
+  it('announces a deployment whose announcement failed, when the event is retried', async () => {
+    // Prepare
+    const world = aWorld();
+    follow(world, aService());
+    const publish = world.deps.events.publish.bind(world.deps.events);
+    world.deps.events.publish = async () => {
+      throw new RetryableError('PutEvents throttled');
+    };
+    await expect(deployPushedImage(push(), world.deps)).rejects.toThrow('PutEvents throttled');
+    world.deps.events.publish = publish;
+
+    // Act
+    await deployPushedImage(push(), world.deps);
+
+    // Assess
+    expect(world.events.published.map((e) => e.detailType)).toEqual(['Deployment Started']);
+    expect(world.ecs.calls.filter((c) => c.op === 'updateService')).toHaveLength(1);
   });
 
   it('skips an older push processed after a newer one (tag mode watermark)', async () => {
