@@ -11,10 +11,8 @@ import {
 } from '@aws-sdk/client-ecs';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
-import { DynamoStateStore } from '../../shared/adapters/state/dynamo-state-store';
 import type { PendingPush } from '../../shared/ports';
-import { clearTable, type Dynalite, startDynalite } from '../support/dynalite';
-import { lambdaContext, loadHandler, sampleEvent, type TestHandler } from '../support/handler';
+import { lambdaContext, sampleEvent, useFunctionUnderTest } from '../support/handler';
 
 const ecs = mockClient(ECSClient);
 const bus = mockClient(EventBridgeClient);
@@ -23,10 +21,6 @@ const REGISTRY = `${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com`;
 const SERVICE_ARN = `arn:aws:ecs:eu-west-1:${ACCOUNT}:service/prod/api`;
 const TD_ARN = `arn:aws:ecs:eu-west-1:${ACCOUNT}:task-definition/api:7`;
 const NEW_DIGEST = `sha256:${'b'.repeat(64)}`;
-
-let dynamo: Dynalite;
-let store: DynamoStateStore;
-let handler: TestHandler;
 
 function pending(dueAt: string, eventId = 'push-1'): PendingPush {
   return {
@@ -47,23 +41,11 @@ function pending(dueAt: string, eventId = 'push-1'): PendingPush {
   };
 }
 
-beforeAll(async () => {
-  dynamo = await startDynalite();
-  store = new DynamoStateStore(dynamo.tableName, dynamo.client);
-  process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
-  process.env.AUTOPILOT_TABLE = dynamo.tableName;
-  process.env.AUTOPILOT_BUS = 'ecs-autopilot-test';
-  handler = await loadHandler('deploy-due');
-});
-
-afterAll(async () => {
-  await dynamo.stop();
-});
+const fn = useFunctionUnderTest('deploy-due');
 
 beforeEach(async () => {
   ecs.reset();
   bus.reset();
-  await clearTable(dynamo.client, dynamo.tableName);
   bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: '1' }] });
   ecs.on(DescribeServicesCommand).resolves({
     services: [
@@ -94,27 +76,27 @@ beforeEach(async () => {
 describe('deploy-due handler', () => {
   it('deploys a push whose cooldown has passed and forgets it', async () => {
     // Prepare
-    await store.savePending(pending('2026-11-23T09:00:00.000Z'), () => true);
+    await fn.store.savePending(pending('2026-11-23T09:00:00.000Z'), () => true);
 
     // Act
-    const result = await handler(sampleEvent('scheduled-reconcile'), lambdaContext('deploy-due'));
+    const result = await fn.handler(sampleEvent('scheduled-reconcile'), lambdaContext('deploy-due'));
 
     // Assess
     expect(result.decisions).toEqual([expect.objectContaining({ action: 'deploy', digest: NEW_DIGEST })]);
     expect(ecs).toHaveReceivedCommandWith(UpdateServiceCommand, { cluster: 'prod', service: 'api' });
-    expect(await store.listDuePending(new Date('2100-01-01T00:00:00Z'))).toEqual([]);
+    expect(await fn.store.listDuePending(new Date('2100-01-01T00:00:00Z'))).toEqual([]);
   });
 
   it('leaves a push that is not due yet', async () => {
     // Prepare
-    await store.savePending(pending('2099-01-01T00:00:00.000Z'), () => true);
+    await fn.store.savePending(pending('2099-01-01T00:00:00.000Z'), () => true);
 
     // Act
-    const result = await handler(sampleEvent('scheduled-reconcile'), lambdaContext('deploy-due'));
+    const result = await fn.handler(sampleEvent('scheduled-reconcile'), lambdaContext('deploy-due'));
 
     // Assess
     expect(result.decisions).toEqual([]);
     expect(ecs.calls()).toHaveLength(0);
-    expect(await store.listDuePending(new Date('2100-01-01T00:00:00Z'))).toHaveLength(1);
+    expect(await fn.store.listDuePending(new Date('2100-01-01T00:00:00Z'))).toHaveLength(1);
   });
 });

@@ -15,9 +15,7 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { DynamoStateStore } from '../../shared/adapters/state/dynamo-state-store';
-import { clearTable, type Dynalite, startDynalite } from '../support/dynalite';
-import { lambdaContext, loadHandler, sampleEvent, type TestHandler } from '../support/handler';
+import { lambdaContext, sampleEvent, useFunctionUnderTest } from '../support/handler';
 
 const ecs = mockClient(ECSClient);
 const ecr = mockClient(ECRClient);
@@ -30,9 +28,6 @@ const CLUSTER_ARN = `arn:aws:ecs:eu-west-1:${ACCOUNT}:cluster/prod`;
 const SERVICE_ARN = `arn:aws:ecs:eu-west-1:${ACCOUNT}:service/prod/api`;
 const TD_ARN = `arn:aws:ecs:eu-west-1:${ACCOUNT}:task-definition/api:7`;
 const OLD_DIGEST = `sha256:${'a'.repeat(64)}`;
-
-let dynamo: Dynalite;
-let handler: TestHandler;
 
 function givenService(tags: Record<string, string>, image = `${REGISTRY}/team/api@${OLD_DIGEST}`) {
   ecs.on(DescribeServicesCommand).resolves({
@@ -93,17 +88,7 @@ function givenService(tags: Record<string, string>, image = `${REGISTRY}/team/ap
   ecs.on(UpdateServiceCommand).resolves({});
 }
 
-beforeAll(async () => {
-  dynamo = await startDynalite();
-  process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
-  process.env.AUTOPILOT_TABLE = dynamo.tableName;
-  process.env.AUTOPILOT_BUS = 'ecs-autopilot-test';
-  handler = await loadHandler('deploy-on-push');
-});
-
-afterAll(async () => {
-  await dynamo.stop();
-});
+const fn = useFunctionUnderTest('deploy-on-push');
 
 beforeEach(async () => {
   ecs.reset();
@@ -112,11 +97,9 @@ beforeEach(async () => {
   sqs.reset();
   bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: '1' }] });
   process.env.AUTOPILOT_DRY_RUN = 'false';
-  await clearTable(dynamo.client, dynamo.tableName);
-  await new DynamoStateStore(dynamo.tableName, dynamo.client).indexService(
-    { serviceArn: SERVICE_ARN, clusterArn: CLUSTER_ARN, serviceName: 'api' },
-    [`${ACCOUNT}:eu-west-1:team/api`],
-  );
+  await fn.store.indexService({ serviceArn: SERVICE_ARN, clusterArn: CLUSTER_ARN, serviceName: 'api' }, [
+    `${ACCOUNT}:eu-west-1:team/api`,
+  ]);
 });
 
 /** A sample push with a fresh event id (idempotency is keyed on it). */
@@ -133,7 +116,7 @@ describe('deploy-on-push handler', () => {
     const event = push();
 
     // Act
-    const result = await handler(event, lambdaContext('deploy-on-push'));
+    const result = await fn.handler(event, lambdaContext('deploy-on-push'));
 
     // Assess
     const digest = event.detail['image-digest'];
@@ -169,9 +152,9 @@ describe('deploy-on-push handler', () => {
       DetailType: 'Deployment Started',
       EventBusName: 'ecs-autopilot-test',
     });
-    const history = await DynamoDBDocumentClient.from(dynamo.client).send(
+    const history = await DynamoDBDocumentClient.from(fn.dynamo.client).send(
       new QueryCommand({
-        TableName: dynamo.tableName,
+        TableName: fn.dynamo.tableName,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :d)',
         ExpressionAttributeValues: { ':pk': `SVC#${SERVICE_ARN}`, ':d': 'DEPLOY#' },
       }),
@@ -187,10 +170,10 @@ describe('deploy-on-push handler', () => {
     // Prepare
     givenService({ 'autopilot:deploy': 'tag:main' });
     const event = push();
-    await handler(event, lambdaContext('deploy-on-push'));
+    await fn.handler(event, lambdaContext('deploy-on-push'));
 
     // Act
-    const second = await handler(structuredClone(event), lambdaContext('deploy-on-push'));
+    const second = await fn.handler(structuredClone(event), lambdaContext('deploy-on-push'));
 
     // Assess
     expect(ecs.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(1);
@@ -203,7 +186,7 @@ describe('deploy-on-push handler', () => {
     givenService({ 'autopilot:deploy': 'tag:main' });
 
     // Act
-    const result = await handler(push('ecr-image-push-digest-only'), lambdaContext('deploy-on-push'));
+    const result = await fn.handler(push('ecr-image-push-digest-only'), lambdaContext('deploy-on-push'));
 
     // Assess
     expect(result).toEqual({ decisions: [], ignored: expect.stringContaining('without an image tag') });
@@ -215,7 +198,7 @@ describe('deploy-on-push handler', () => {
     givenService({ 'autopilot:deploy': 'tag:release' });
 
     // Act
-    const result = await handler(push(), lambdaContext('deploy-on-push'));
+    const result = await fn.handler(push(), lambdaContext('deploy-on-push'));
 
     // Assess
     expect(result.decisions[0]).toMatchObject({
@@ -232,7 +215,7 @@ describe('deploy-on-push handler', () => {
     ecr.on(DescribeImagesCommand).resolves({ imageDetails: [{ imageTags: ['1.4.2', 'stable'] }] });
 
     // Act
-    const result = await handler(push('ecr-image-push-semver'), lambdaContext('deploy-on-push'));
+    const result = await fn.handler(push('ecr-image-push-semver'), lambdaContext('deploy-on-push'));
 
     // Assess
     expect(result.decisions[0]).toMatchObject({ action: 'deploy', tag: '1.5.0' });
@@ -248,7 +231,7 @@ describe('deploy-on-push handler', () => {
     process.env.AUTOPILOT_DRY_RUN = 'true';
 
     // Act
-    const result = await handler(push(), lambdaContext('deploy-on-push'));
+    const result = await fn.handler(push(), lambdaContext('deploy-on-push'));
 
     // Assess
     expect(result.decisions[0]).toMatchObject({ action: 'deploy', dryRun: true });
@@ -264,7 +247,7 @@ describe('deploy-on-push handler', () => {
     sqs.on(SendMessageCommand).resolves({});
 
     // Act
-    const result = await handler(event, lambdaContext('deploy-on-push'));
+    const result = await fn.handler(event, lambdaContext('deploy-on-push'));
 
     // Assess
     delete process.env.AUTOPILOT_DLQ_URL;
@@ -285,9 +268,9 @@ describe('deploy-on-push handler', () => {
     const event = push();
 
     // Act
-    const first = handler(event, lambdaContext('deploy-on-push'));
+    const first = fn.handler(event, lambdaContext('deploy-on-push'));
     await expect(first).rejects.toThrow(/ThrottlingException/);
-    const retry = await handler(structuredClone(event), lambdaContext('deploy-on-push'));
+    const retry = await fn.handler(structuredClone(event), lambdaContext('deploy-on-push'));
 
     // Assess
     expect(retry.decisions[0]).toMatchObject({ action: 'deploy' });

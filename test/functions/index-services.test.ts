@@ -10,9 +10,7 @@ import {
   ListServicesCommand,
 } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { DynamoStateStore } from '../../shared/adapters/state/dynamo-state-store';
-import { clearTable, type Dynalite, startDynalite } from '../support/dynalite';
-import { lambdaContext, loadHandler, sampleEvent, type TestHandler } from '../support/handler';
+import { lambdaContext, sampleEvent, useFunctionUnderTest } from '../support/handler';
 
 const ecs = mockClient(ECSClient);
 const ACCOUNT = '123456789012';
@@ -20,10 +18,6 @@ const CLUSTER_ARN = `arn:aws:ecs:eu-west-1:${ACCOUNT}:cluster/prod`;
 const SERVICE_ARN = `arn:aws:ecs:eu-west-1:${ACCOUNT}:service/prod/api`;
 const TD_ARN = `arn:aws:ecs:eu-west-1:${ACCOUNT}:task-definition/api:7`;
 const REPO_KEY = `${ACCOUNT}:eu-west-1:team/api`;
-
-let dynamo: Dynalite;
-let store: DynamoStateStore;
-let handler: TestHandler;
 
 function givenService(tags: Record<string, string>, status = 'ACTIVE') {
   ecs.on(DescribeServicesCommand).resolves({
@@ -50,22 +44,10 @@ function givenService(tags: Record<string, string>, status = 'ACTIVE') {
   });
 }
 
-beforeAll(async () => {
-  dynamo = await startDynalite();
-  store = new DynamoStateStore(dynamo.tableName, dynamo.client);
-  process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
-  process.env.AUTOPILOT_TABLE = dynamo.tableName;
-  process.env.AUTOPILOT_BUS = 'ecs-autopilot-test';
-  handler = await loadHandler('index-services');
-});
-
-afterAll(async () => {
-  await dynamo.stop();
-});
+const fn = useFunctionUnderTest('index-services');
 
 beforeEach(async () => {
   ecs.reset();
-  await clearTable(dynamo.client, dynamo.tableName);
 });
 
 describe('index-services handler', () => {
@@ -79,47 +61,47 @@ describe('index-services handler', () => {
     givenService({ 'autopilot:deploy': 'tag:main' });
 
     // Act
-    const result = await handler(sampleEvent(sample), lambdaContext('index-services'));
+    const result = await fn.handler(sampleEvent(sample), lambdaContext('index-services'));
 
     // Assess
     expect(result.decisions).toEqual([
       expect.objectContaining({ action: 'indexed', repositories: [REPO_KEY] }),
     ]);
-    expect(await store.servicesForRepository(REPO_KEY)).toEqual([
+    expect(await fn.store.servicesForRepository(REPO_KEY)).toEqual([
       { serviceArn: SERVICE_ARN, clusterArn: CLUSTER_ARN, serviceName: 'api' },
     ]);
   });
 
   it('removes a service whose opt-in tag was removed', async () => {
     // Prepare
-    await store.indexService({ serviceArn: SERVICE_ARN, clusterArn: CLUSTER_ARN, serviceName: 'api' }, [
+    await fn.store.indexService({ serviceArn: SERVICE_ARN, clusterArn: CLUSTER_ARN, serviceName: 'api' }, [
       REPO_KEY,
     ]);
     givenService({});
 
     // Act
-    const result = await handler(
+    const result = await fn.handler(
       sampleEvent('cloudtrail-ecs-untag-resource'),
       lambdaContext('index-services'),
     );
 
     // Assess
     expect(result.decisions[0]).toMatchObject({ action: 'removed', reason: 'no autopilot:deploy tag' });
-    expect(await store.servicesForRepository(REPO_KEY)).toEqual([]);
+    expect(await fn.store.servicesForRepository(REPO_KEY)).toEqual([]);
   });
 
   it('removes a deleted service', async () => {
     // Prepare
-    await store.indexService({ serviceArn: SERVICE_ARN, clusterArn: CLUSTER_ARN, serviceName: 'api' }, [
+    await fn.store.indexService({ serviceArn: SERVICE_ARN, clusterArn: CLUSTER_ARN, serviceName: 'api' }, [
       REPO_KEY,
     ]);
     givenService({ 'autopilot:deploy': 'tag:main' }, 'DRAINING');
 
     // Act
-    await handler(sampleEvent('cloudtrail-ecs-delete-service'), lambdaContext('index-services'));
+    await fn.handler(sampleEvent('cloudtrail-ecs-delete-service'), lambdaContext('index-services'));
 
     // Assess
-    expect(await store.servicesForRepository(REPO_KEY)).toEqual([]);
+    expect(await fn.store.servicesForRepository(REPO_KEY)).toEqual([]);
   });
 
   it('reconciles every cluster and service on the schedule', async () => {
@@ -129,12 +111,12 @@ describe('index-services handler', () => {
     ecs.on(ListServicesCommand).resolves({ serviceArns: [SERVICE_ARN] });
 
     // Act
-    const result = await handler(sampleEvent('scheduled-reconcile'), lambdaContext('index-services'));
+    const result = await fn.handler(sampleEvent('scheduled-reconcile'), lambdaContext('index-services'));
 
     // Assess
     expect(result.decisions).toHaveLength(1);
     expect(ecs).toHaveReceivedCommandWith(ListServicesCommand, { cluster: CLUSTER_ARN });
-    expect(await store.servicesForRepository(REPO_KEY)).toHaveLength(1);
+    expect(await fn.store.servicesForRepository(REPO_KEY)).toHaveLength(1);
   });
 
   it('ignores a CloudTrail record of a failed call', async () => {
@@ -143,7 +125,7 @@ describe('index-services handler', () => {
     event.detail.errorCode = 'AccessDenied';
 
     // Act
-    const result = await handler(event, lambdaContext('index-services'));
+    const result = await fn.handler(event, lambdaContext('index-services'));
 
     // Assess
     expect(result.decisions).toEqual([]);

@@ -4,6 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Context } from 'aws-lambda';
+import { DynamoStateStore } from '../../shared/adapters/state/dynamo-state-store';
+import { clearTable, type Dynalite, startDynalite } from './dynalite';
 
 /** A deep copy of a sample event from events/, so tests can change it freely. */
 export function sampleEvent<T = Record<string, unknown>>(name: string): T {
@@ -40,4 +42,34 @@ export async function loadHandler(functionName: string): Promise<TestHandler> {
     handler: (event: unknown, context: Context) => Promise<unknown>;
   };
   return (event, context) => module.handler(event, context);
+}
+
+/** A function under test with its own table in dynalite, cleared before each test. */
+export interface FunctionUnderTest {
+  handler: TestHandler;
+  dynamo: Dynalite;
+  store: DynamoStateStore;
+}
+
+/**
+ * Jest hooks for a handler test: dynalite on 127.0.0.1 with the autopilot table, the environment the
+ * function has in AWS (table, bus), the handler module loaded once, and an empty table per test.
+ */
+export function useFunctionUnderTest(functionName: string): FunctionUnderTest {
+  const world = {} as FunctionUnderTest;
+  beforeAll(async () => {
+    world.dynamo = await startDynalite();
+    world.store = new DynamoStateStore(world.dynamo.tableName, world.dynamo.client);
+    process.env.AWS_ENDPOINT_URL_DYNAMODB = world.dynamo.endpoint;
+    process.env.AUTOPILOT_TABLE = world.dynamo.tableName;
+    process.env.AUTOPILOT_BUS = 'ecs-autopilot-test';
+    world.handler = await loadHandler(functionName);
+  });
+  afterAll(async () => {
+    await world.dynamo.stop();
+  });
+  beforeEach(async () => {
+    await clearTable(world.dynamo.client, world.dynamo.tableName);
+  });
+  return world;
 }

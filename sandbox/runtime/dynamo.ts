@@ -1,0 +1,113 @@
+/**
+ * The sandbox's DynamoDB: dynalite (a DynamoDB implementation on LevelDB, in memory unless a path is
+ * given) on 127.0.0.1, with the autopilot table created from the same definition the tests use.
+ *
+ * dynalite does not implement UpdateTimeToLive: items with `expiresAt` in the past stay until the
+ * sandbox stops, which is harmless for the project (expiry is housekeeping, never logic).
+ */
+import type { AddressInfo } from 'node:net';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { AUTOPILOT_TABLE_DEFINITION } from '../../shared/adapters/state/table-definition';
+
+/** The part of dynalite's server used here (the package ships no types). */
+interface DynaliteServer {
+  listen(port: number, host: string, callback: () => void): void;
+  once(event: 'error', listener: (error: Error) => void): void;
+  address(): AddressInfo | string | null;
+  closeAllConnections?(): void;
+  close(callback: (error?: Error | null) => void): void;
+}
+
+/** dynalite's factory: `createTableMs` is how long a new table stays CREATING (500 ms by default). */
+type DynaliteFactory = (options?: {
+  createTableMs?: number;
+  deleteTableMs?: number;
+  updateTableMs?: number;
+  path?: string;
+}) => DynaliteServer;
+
+// dynalite is an untyped CommonJS module: typed here by hand rather than with an ambient declaration.
+const dynalite = require('dynalite') as DynaliteFactory;
+
+/** Options of {@link startDynamo}. */
+export interface DynamoOptions {
+  /** the autopilot table's name; `ecs-autopilot-sandbox-table` by default */
+  tableName?: string;
+  /** the region of the client that creates the table */
+  region?: string;
+  /** a directory for LevelDB, to keep the state across restarts; in memory by default */
+  path?: string;
+}
+
+/** A running dynalite with the autopilot table. */
+export interface LocalDynamo {
+  /** `http://127.0.0.1:<port>`, for `AWS_ENDPOINT_URL_DYNAMODB` */
+  endpoint: string;
+  /** the autopilot table (`AUTOPILOT_TABLE`) */
+  tableName: string;
+  /** Shuts the server down. */
+  stop(): Promise<void>;
+}
+
+/** The table name of the sandbox stack unless the caller chooses one. */
+export const SANDBOX_TABLE_NAME = 'ecs-autopilot-sandbox-table';
+
+/**
+ * Starts dynalite on 127.0.0.1 (a free port) and creates the autopilot table
+ * ({@link AUTOPILOT_TABLE_DEFINITION}); resolves once the table is ACTIVE. With a `path` whose table
+ * already exists, the table is kept.
+ *
+ * @example
+ * const dynamo = await startDynamo();
+ * process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
+ * // …
+ * await dynamo.stop();
+ */
+export async function startDynamo(options: DynamoOptions = {}): Promise<LocalDynamo> {
+  const tableName = options.tableName ?? SANDBOX_TABLE_NAME;
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, path: options.path });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('dynalite is not listening on TCP');
+  const endpoint = `http://127.0.0.1:${address.port}`;
+  const stop = async () => {
+    // Keep-alive sockets of the functions' clients would hold the close until they time out.
+    server.closeAllConnections?.();
+    await new Promise<void>((resolve, reject) =>
+      server.close((error) => (error ? reject(error) : resolve())),
+    );
+  };
+  const client = new DynamoDBClient({
+    endpoint,
+    region: options.region ?? 'eu-west-1',
+    credentials: { accessKeyId: 'AKIDSANDBOX', secretAccessKey: 'sandbox' },
+    maxAttempts: 1,
+  });
+  try {
+    await createTable(client, tableName);
+    return { endpoint, tableName, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  } finally {
+    client.destroy();
+  }
+}
+
+async function createTable(client: DynamoDBClient, tableName: string): Promise<void> {
+  try {
+    await client.send(new CreateTableCommand({ ...AUTOPILOT_TABLE_DEFINITION, TableName: tableName }));
+  } catch (error) {
+    // A persistent path from an earlier run already holds the table.
+    if ((error as Error).name !== 'ResourceInUseException') throw error;
+  }
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const out = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    if (out.Table?.TableStatus === 'ACTIVE') return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`table ${tableName} did not become ACTIVE`);
+}

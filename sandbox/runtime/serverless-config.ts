@@ -1,0 +1,221 @@
+/**
+ * What the sandbox needs from serverless.yml beyond the routes of `cli/routing.ts`: the stack's
+ * parameters, each function's environment, timeout, retry count and OnFailure destination, its
+ * schedule rules, and the queues, buses and tables it declares. Variables (`${param:…}`,
+ * `${sls:stage}`, `${opt:stage, …}`…) are resolved for the sandbox stage; CloudFormation intrinsics
+ * (`!Ref`, `!GetAtt`…) are kept as `{ Ref: … }` / `{ 'Fn::GetAtt': … }` for the caller to resolve.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+
+/** The stage the sandbox deploys as: names become `ecs-autopilot-sandbox-…`. */
+export const SANDBOX_STAGE = 'sandbox';
+
+/** A schedule rule of a function (`events: - schedule: { name, rate }`). */
+export interface ScheduleDefinition {
+  /** the function key in serverless.yml */
+  functionName: string;
+  /** the rule name with the stage resolved, e.g. `ecs-autopilot-sandbox-deploy-due` */
+  ruleName: string;
+  /** `rate(…)` or `cron(…)` with parameters resolved */
+  expression: string;
+  /** `enabled: false` rules exist but do not fire */
+  enabled: boolean;
+}
+
+/** One function of serverless.yml, as the sandbox runs it. */
+export interface FunctionDefinition {
+  /** the function key, e.g. `deploy-on-push` */
+  name: string;
+  /** provider environment merged with the function's, variables resolved, intrinsics kept */
+  environment: Record<string, unknown>;
+  /** Lambda timeout (serverless default 6 s) */
+  timeoutSeconds: number;
+  /** Lambda memory size (serverless default 1024 MB) */
+  memorySize: number;
+  /** async invocation retries after the first attempt (Lambda default 2) */
+  maximumRetryAttempts: number;
+  /** logical id of the SQS queue of `destinations.onFailure`, when it is one of the stack's queues */
+  onFailureQueue?: string;
+  schedules: ScheduleDefinition[];
+}
+
+/** The parts of serverless.yml the sandbox runtime uses. */
+export interface ServerlessConfig {
+  /** `service:` */
+  service: string;
+  stage: string;
+  /** resolved parameters: `params.default`, then `params.<stage>`, then the caller's overrides */
+  params: Record<string, string>;
+  functions: FunctionDefinition[];
+  /** `AWS::SQS::Queue` resources: logical id -> queue name */
+  queues: Record<string, string>;
+  /** `AWS::Events::EventBus` resources: logical id -> bus name */
+  buses: Record<string, string>;
+  /** logical ids of `AWS::DynamoDB::Table` resources */
+  tables: string[];
+}
+
+/** Options of {@link readServerlessConfig}. */
+export interface ReadServerlessConfigOptions {
+  /** defaults to {@link SANDBOX_STAGE} */
+  stage?: string;
+  /** the region `${opt:region}` resolves to */
+  region?: string;
+  /** parameter overrides, as `--param="name=value"` would give */
+  params?: Record<string, string>;
+}
+
+interface RawFunction {
+  timeout?: number;
+  memorySize?: number;
+  maximumRetryAttempts?: number;
+  environment?: Record<string, unknown>;
+  destinations?: { onFailure?: { type?: string; arn?: unknown } | string };
+  events?: { schedule?: unknown }[];
+}
+
+interface RawServerless {
+  service?: string;
+  params?: Record<string, Record<string, unknown>>;
+  provider?: {
+    timeout?: number;
+    memorySize?: number;
+    environment?: Record<string, unknown>;
+  };
+  functions?: Record<string, RawFunction>;
+  resources?: { Resources?: Record<string, { Type?: string; Properties?: Record<string, unknown> }> };
+}
+
+/**
+ * Reads serverless.yml of `root` for `stage` (default `sandbox`).
+ *
+ * @example
+ * const config = readServerlessConfig('/work/main', { params: { dryRun: 'true' } });
+ * config.functions.find((f) => f.name === 'deploy-due')?.schedules[0]?.ruleName; // 'ecs-autopilot-sandbox-deploy-due'
+ */
+export function readServerlessConfig(root: string, options: ReadServerlessConfigOptions = {}): ServerlessConfig {
+  const stage = options.stage ?? SANDBOX_STAGE;
+  const text = readFileSync(join(root, 'serverless.yml'), 'utf8');
+  const raw = parse(text, { customTags: intrinsicTags }) as RawServerless;
+  const service = raw.service ?? 'service';
+  const params: Record<string, string> = {};
+  for (const source of [raw.params?.default, raw.params?.[stage]]) {
+    for (const [key, value] of Object.entries(source ?? {})) params[key] = String(value);
+  }
+  Object.assign(params, options.params);
+  const resolve = (value: unknown): unknown =>
+    resolveVariables(value, { service, stage, region: options.region ?? 'eu-west-1', params });
+
+  const provider = raw.provider ?? {};
+  const functions = Object.entries(raw.functions ?? {}).map(([name, fn]): FunctionDefinition => {
+    const onFailure = fn.destinations?.onFailure;
+    const onFailureArn = typeof onFailure === 'object' ? onFailure.arn : undefined;
+    return {
+      name,
+      environment: resolve({ ...provider.environment, ...fn.environment }) as Record<string, unknown>,
+      timeoutSeconds: fn.timeout ?? provider.timeout ?? 6,
+      memorySize: fn.memorySize ?? provider.memorySize ?? 1024,
+      maximumRetryAttempts: fn.maximumRetryAttempts ?? 2,
+      onFailureQueue: logicalIdOfArn(onFailureArn),
+      schedules: (fn.events ?? []).flatMap((event): ScheduleDefinition[] => {
+        // Only named rules: cli/routing.ts routes schedule events by rule name.
+        const schedule = resolve(event.schedule);
+        if (typeof schedule !== 'object' || schedule === null) return [];
+        const { name: ruleName, rate, enabled } = schedule as { name?: unknown; rate?: unknown; enabled?: unknown };
+        const expression = Array.isArray(rate) ? rate[0] : rate;
+        if (typeof ruleName !== 'string' || typeof expression !== 'string') return [];
+        return [{ functionName: name, ruleName, expression, enabled: enabled !== false }];
+      }),
+    };
+  });
+
+  const queues: Record<string, string> = {};
+  const buses: Record<string, string> = {};
+  const tables: string[] = [];
+  for (const [logicalId, resource] of Object.entries(raw.resources?.Resources ?? {})) {
+    const properties = (resolve(resource.Properties) ?? {}) as Record<string, unknown>;
+    if (resource.Type === 'AWS::SQS::Queue') {
+      queues[logicalId] = typeof properties.QueueName === 'string' ? properties.QueueName : logicalId;
+    } else if (resource.Type === 'AWS::Events::EventBus') {
+      buses[logicalId] = typeof properties.Name === 'string' ? properties.Name : logicalId;
+    } else if (resource.Type === 'AWS::DynamoDB::Table') {
+      tables.push(logicalId);
+    }
+  }
+  return { service, stage, params, functions, queues, buses, tables };
+}
+
+/** `!GetAtt Queue.Arn` (or the long form) -> `Queue`. */
+function logicalIdOfArn(arn: unknown): string | undefined {
+  if (typeof arn !== 'object' || arn === null) return undefined;
+  const getAtt = (arn as Record<string, unknown>)['Fn::GetAtt'];
+  const target = Array.isArray(getAtt) ? getAtt.join('.') : getAtt;
+  if (typeof target !== 'string' || !target.endsWith('.Arn')) return undefined;
+  return target.slice(0, -'.Arn'.length);
+}
+
+interface VariableContext {
+  service: string;
+  stage: string;
+  region: string;
+  params: Record<string, string>;
+}
+
+/** Resolves the Serverless Framework variables the project uses, recursively; others are kept. */
+function resolveVariables(value: unknown, context: VariableContext): unknown {
+  if (typeof value === 'string') return resolveString(value, context);
+  if (Array.isArray(value)) return value.map((item) => resolveVariables(item, context));
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveVariables(v, context)]));
+  }
+  return value;
+}
+
+function resolveString(text: string, context: VariableContext): string {
+  return text.replace(/\$\{([^{}]+)\}/g, (whole, body: string) => {
+    const [reference = '', fallback] = body.split(/,\s*/, 2);
+    const [kind, name = ''] = reference.trim().split(':', 2);
+    const fallbackValue = fallback?.trim().replace(/^['"]|['"]$/g, '');
+    switch (kind) {
+      case 'param':
+        return context.params[name] ?? fallbackValue ?? whole;
+      case 'sls':
+        return name === 'stage' ? context.stage : whole;
+      case 'opt':
+        if (name === 'stage') return context.stage;
+        if (name === 'region') return context.region;
+        return fallbackValue ?? whole;
+      case 'self':
+        if (name === 'service') return context.service;
+        if (name === 'provider.stage') return context.stage;
+        if (name === 'provider.region') return context.region;
+        return whole;
+      default:
+        return whole;
+    }
+  });
+}
+
+/** CloudFormation short-form intrinsics, read as their long form (`!Ref X` -> `{ Ref: 'X' }`). */
+const intrinsicTags = [
+  'Ref',
+  'GetAtt',
+  'Sub',
+  'Join',
+  'If',
+  'Equals',
+  'Select',
+  'Split',
+  'ImportValue',
+  'FindInMap',
+].flatMap((name) => {
+  const key = name === 'Ref' ? 'Ref' : `Fn::${name}`;
+  const resolve = (value: unknown) => ({ [key]: value });
+  return [
+    { tag: `!${name}`, resolve },
+    { tag: `!${name}`, collection: 'seq', resolve },
+    { tag: `!${name}`, collection: 'map', resolve },
+  ];
+}) as never;
