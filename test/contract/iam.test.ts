@@ -88,8 +88,18 @@ function actionsOf(statement: Statement): string[] {
   return Array.isArray(statement.Action) ? statement.Action : [statement.Action];
 }
 
-/** The AWS actions called by the project sources and libraries bundled into a function. */
-async function calledActions(functionName: string): Promise<Set<string>> {
+/** The inputs esbuild bundles into a function (cached: two tests read them). */
+const bundles = new Map<string, Promise<string[]>>();
+function bundleInputs(functionName: string): Promise<string[]> {
+  let inputs = bundles.get(functionName);
+  if (!inputs) {
+    inputs = bundleOf(functionName);
+    bundles.set(functionName, inputs);
+  }
+  return inputs;
+}
+
+async function bundleOf(functionName: string): Promise<string[]> {
   const result = await build({
     entryPoints: [join(root, 'functions', `${functionName}.ts`)],
     bundle: true,
@@ -99,8 +109,13 @@ async function calledActions(functionName: string): Promise<Set<string>> {
     logLevel: 'silent',
     mainFields: ['main'],
   });
+  return Object.keys(result.metafile.inputs);
+}
+
+/** The AWS actions called by the project sources and libraries bundled into a function. */
+async function calledActions(functionName: string): Promise<Set<string>> {
   const actions = new Set<string>();
-  for (const input of Object.keys(result.metafile.inputs)) {
+  for (const input of await bundleInputs(functionName)) {
     const ours = !input.includes('node_modules') && input.endsWith('.ts');
     if (!ours && !SCANNED_LIBRARIES.test(input)) continue;
     const source = readFileSync(join(root, input), 'utf8');
@@ -136,6 +151,20 @@ describe.each(Object.keys(sls.functions))('IAM role of %s', (functionName) => {
     const unused = [...granted].filter((a) => !called.has(a) && !RUNTIME.includes(a));
     expect({ missing, unused }).toEqual({ missing: [], unused: [] });
     expect(called.size).toBeGreaterThan(0);
+  });
+
+  it('bundles only the SDK clients of the services it calls', async () => {
+    // Prepare
+    const services = new Set([...(await calledActions(functionName))].map((a) => a.split(':')[0]));
+
+    // Act
+    const clients = new Set(
+      (await bundleInputs(functionName)).flatMap((i) => /@aws-sdk\/client-([a-z]+)\//.exec(i)?.[1] ?? []),
+    );
+
+    // Assess
+    const expected = [...clients].map((c) => SERVICE_OF_PACKAGE[`@aws-sdk/client-${c}`]);
+    expect(expected.filter((s) => !services.has(s ?? '')).sort()).toEqual([]);
   });
 
   it('uses Resource "*" only for actions without resource-level permissions', () => {

@@ -1,13 +1,11 @@
 /**
- * One lazily created AWS client per service, wrapped by the tracer. Clients honour the SDK's own
- * configuration: AWS_REGION, credentials, AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE> (so the same
- * code talks to a real account or to the local sandbox), and AWS_MAX_ATTEMPTS.
+ * One lazily created AWS client per service and process, wrapped by the tracer. Clients honour the
+ * SDK's own configuration: AWS_REGION, credentials, AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE>
+ * (so the same code talks to a real account or to the local sandbox), and AWS_MAX_ATTEMPTS.
+ *
+ * Each adapter imports its own client class and passes a factory here, so a function's bundle holds
+ * only the SDK clients of the adapters it uses.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ECRClient } from '@aws-sdk/client-ecr';
-import { ECSClient } from '@aws-sdk/client-ecs';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { tracer } from '../../observability';
 
 /**
@@ -16,26 +14,24 @@ import { tracer } from '../../observability';
  */
 const DEFAULT_MAX_ATTEMPTS = 5;
 
-function clientConfig() {
+/** Client options shared by every service: the retry budget. */
+export function clientConfig(): { maxAttempts: number } {
   const attempts = Number(process.env.AWS_MAX_ATTEMPTS);
   return { maxAttempts: Number.isInteger(attempts) && attempts > 0 ? attempts : DEFAULT_MAX_ATTEMPTS };
 }
 
-function lazy<T extends object>(create: () => T): () => T {
-  let client: T | undefined;
-  return () => {
-    client ??= tracer.captureAWSv3Client(create());
-    return client;
-  };
-}
+const clients = new Map<string, object>();
 
-/** The shared ECS client. */
-export const ecsClient = lazy(() => new ECSClient(clientConfig()));
-/** The shared ECR client. */
-export const ecrClient = lazy(() => new ECRClient(clientConfig()));
-/** The shared EventBridge client. */
-export const eventBridgeClient = lazy(() => new EventBridgeClient(clientConfig()));
-/** The shared DynamoDB client. */
-export const dynamoDbClient = lazy(() => new DynamoDBClient(clientConfig()));
-/** The shared SQS client (dead-letter queue). */
-export const sqsClient = lazy(() => new SQSClient(clientConfig()));
+/**
+ * The process-wide client for `service`, created by `create` on first use and traced.
+ *
+ * @example const ecs = cachedClient('ecs', () => new ECSClient(clientConfig()));
+ */
+export function cachedClient<T extends object>(service: string, create: () => T): T {
+  let client = clients.get(service) as T | undefined;
+  if (!client) {
+    client = tracer.captureAWSv3Client(create());
+    clients.set(service, client);
+  }
+  return client;
+}

@@ -2,8 +2,8 @@
  * Parks events that can never be processed in the SQS dead-letter queue, with the reason, so that
  * nothing is silently dropped and people can replay them after a fix.
  */
-import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { sqsClient } from './clients';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { cachedClient, clientConfig } from './clients';
 
 /** Sends one rejected event with its reason to the queue. */
 export class DeadLetterQueue {
@@ -13,7 +13,7 @@ export class DeadLetterQueue {
    */
   constructor(
     private readonly queueUrl: string,
-    private readonly client: SQSClient = sqsClient(),
+    private readonly client: SQSClient = cachedClient('sqs', () => new SQSClient(clientConfig())),
   ) {}
 
   /** Parks `event` with `reason`; `source` names the function that rejected it. */

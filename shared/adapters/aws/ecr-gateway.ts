@@ -1,15 +1,17 @@
 /**
  * {@link ImageRegistry} on Amazon ECR.
  */
-import { DescribeImagesCommand, type ECRClient } from '@aws-sdk/client-ecr';
+import { DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
 import type { ImageRegistry } from '../../ports';
 import { awsErrorName, classifyAwsError } from './aws-errors';
-import { ecrClient } from './clients';
+import { cachedClient, clientConfig } from './clients';
 
 /** ECR through the AWS SDK. */
 export class EcrGateway implements ImageRegistry {
   /** @param client - the ECR client; the shared traced one by default */
-  constructor(private readonly client: ECRClient = ecrClient()) {}
+  constructor(
+    private readonly client: ECRClient = cachedClient('ecr', () => new ECRClient(clientConfig())),
+  ) {}
 
   async tagsOfDigest(
     repository: { registryId: string; repositoryName: string },

@@ -3,15 +3,17 @@
  * reconcile of the repository index. Kept apart from the gateway so that only the indexer's role
  * needs the List permissions.
  */
-import { type ECSClient, paginateListClusters, paginateListServices } from '@aws-sdk/client-ecs';
+import { ECSClient, paginateListClusters, paginateListServices } from '@aws-sdk/client-ecs';
 import type { ServiceInventory } from '../../ports';
 import { awsErrorName, classifyAwsError } from './aws-errors';
-import { ecsClient } from './clients';
+import { cachedClient, clientConfig } from './clients';
 
 /** Lists ECS clusters and services through the AWS SDK. */
 export class EcsInventory implements ServiceInventory {
   /** @param client - the ECS client; the shared traced one by default */
-  constructor(private readonly client: ECSClient = ecsClient()) {}
+  constructor(
+    private readonly client: ECSClient = cachedClient('ecs', () => new ECSClient(clientConfig())),
+  ) {}
 
   async listClusters(): Promise<string[]> {
     const arns: string[] = [];

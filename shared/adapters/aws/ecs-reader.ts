@@ -4,12 +4,12 @@
 import {
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
-  type ECSClient,
+  ECSClient,
   type Service,
 } from '@aws-sdk/client-ecs';
 import type { ServiceReader, ServiceRef, ServiceState, TaskDefinitionDocument } from '../../ports';
 import { awsErrorName, classifyAwsError } from './aws-errors';
-import { ecsClient } from './clients';
+import { cachedClient, clientConfig } from './clients';
 
 /** DescribeServices accepts at most ten services per call. */
 const DESCRIBE_BATCH = 10;
@@ -51,7 +51,9 @@ function toServiceState(service: Service): ServiceState {
 /** Reads ECS through the AWS SDK. */
 export class EcsReader implements ServiceReader {
   /** @param client - the ECS client; the shared traced one by default */
-  constructor(protected readonly client: ECSClient = ecsClient()) {}
+  constructor(
+    protected readonly client: ECSClient = cachedClient('ecs', () => new ECSClient(clientConfig())),
+  ) {}
 
   async describeServices(refs: readonly ServiceRef[]): Promise<ServiceState[]> {
     const byCluster = new Map<string, string[]>();

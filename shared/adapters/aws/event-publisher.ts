@@ -2,15 +2,11 @@
  * {@link EventPublisher} on Amazon EventBridge: autopilot's own events, validated against their
  * contracts before they leave.
  */
-import {
-  type EventBridgeClient,
-  PutEventsCommand,
-  type PutEventsRequestEntry,
-} from '@aws-sdk/client-eventbridge';
+import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { PermanentError, RetryableError } from '../../errors';
 import { AUTOPILOT_SOURCE, type AutopilotEvent, AutopilotEventSchemas } from '../../events/autopilot-events';
 import type { EventPublisher } from '../../ports';
-import { eventBridgeClient } from './clients';
+import { cachedClient, clientConfig } from './clients';
 
 /** PutEvents takes at most ten entries per call. */
 const BATCH = 10;
@@ -25,7 +21,10 @@ export class EventBridgePublisher implements EventPublisher {
    */
   constructor(
     private readonly busName: string,
-    private readonly client: EventBridgeClient = eventBridgeClient(),
+    private readonly client: EventBridgeClient = cachedClient(
+      'eventbridge',
+      () => new EventBridgeClient(clientConfig()),
+    ),
   ) {}
 
   async publish(events: readonly AutopilotEvent[]): Promise<void> {

@@ -22,7 +22,7 @@ import {
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { DeploymentRecord, IndexedService, PendingPush, PushWatermark, StateStore } from '../../ports';
-import { dynamoDbClient } from '../aws/clients';
+import { dynamoDbClient } from './dynamo-client';
 
 const DAY = 86_400;
 /** Index entries not refreshed by events or the reconcile for this long are dropped by TTL. */
