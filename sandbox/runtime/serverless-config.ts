@@ -95,7 +95,10 @@ interface RawServerless {
  * const config = readServerlessConfig('/work/main', { params: { dryRun: 'true' } });
  * config.functions.find((f) => f.name === 'deploy-due')?.schedules[0]?.ruleName; // 'ecs-autopilot-sandbox-deploy-due'
  */
-export function readServerlessConfig(root: string, options: ReadServerlessConfigOptions = {}): ServerlessConfig {
+export function readServerlessConfig(
+  root: string,
+  options: ReadServerlessConfigOptions = {},
+): ServerlessConfig {
   const stage = options.stage ?? SANDBOX_STAGE;
   const text = readFileSync(join(root, 'serverless.yml'), 'utf8');
   const raw = parse(text, { customTags: intrinsicTags }) as RawServerless;
@@ -123,7 +126,11 @@ export function readServerlessConfig(root: string, options: ReadServerlessConfig
         // Only named rules: cli/routing.ts routes schedule events by rule name.
         const schedule = resolve(event.schedule);
         if (typeof schedule !== 'object' || schedule === null) return [];
-        const { name: ruleName, rate, enabled } = schedule as { name?: unknown; rate?: unknown; enabled?: unknown };
+        const {
+          name: ruleName,
+          rate,
+          enabled,
+        } = schedule as { name?: unknown; rate?: unknown; enabled?: unknown };
         const expression = Array.isArray(rate) ? rate[0] : rate;
         if (typeof ruleName !== 'string' || typeof expression !== 'string') return [];
         return [{ functionName: name, ruleName, expression, enabled: enabled !== false }];

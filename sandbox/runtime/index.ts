@@ -1,0 +1,289 @@
+/**
+ * The runtime half of the sandbox's local AWS account: what serverless.yml deploys, running on
+ * 127.0.0.1 in this process.
+ *
+ * - the autopilot table in dynalite;
+ * - the EventBridge API (PutEvents) and the SQS API (the dead-letter queue) on one AWS JSON server;
+ * - the {@link LocalBus} with the rules of serverless.yml, delivering to the functions like Lambda's
+ *   asynchronous invocation (retries, then the OnFailure queue);
+ * - the functions themselves ({@link FunctionRunner}), with serverless.yml's environment pointed at
+ *   these local services and at the ECS/ECR endpoints of the control plane given by the caller;
+ * - the schedule rules as timers ({@link Scheduler}).
+ *
+ * The functions' environment is set on `process.env` (see `functions.ts`): run one runtime per
+ * process (per jest test file); `stop()` puts the previous environment back.
+ *
+ * @example
+ * const runtime = await startRuntime({ root, endpoints: { ecs: controlPlane.endpoint, ecr: controlPlane.endpoint } });
+ * runtime.bus.put(ecrPushEvent);
+ * await runtime.idle();
+ * await runtime.stop();
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { loadRoutes } from '../../cli/routing';
+import { type AwsJsonOperation, startAwsJsonServer } from './aws-json-server';
+import { type Invoker, LocalBus } from './bus';
+import { startDynamo } from './dynamo';
+import { eventsOperations } from './events-api';
+import {
+  applyEnvironment,
+  FunctionRunner,
+  type FunctionSource,
+  type StackResources,
+  sandboxEnvironment,
+} from './functions';
+import { Scheduler } from './schedules';
+import { readServerlessConfig } from './serverless-config';
+import { type LocalQueue, LocalQueues, sqsOperations } from './sqs';
+
+export type {
+  BusRecord,
+  DeliveryOutcome,
+  DeliveryRecord,
+  EventEnvelope,
+  EventInput,
+  EventRecord,
+  Invoker,
+} from './bus';
+export { LocalBus } from './bus';
+export { startDynamo } from './dynamo';
+export { FunctionRunner } from './functions';
+export { Scheduler } from './schedules';
+export type { LocalQueue, LocalQueues, QueueMessage } from './sqs';
+
+/** Options of {@link startRuntime}. */
+export interface RuntimeOptions {
+  /** the repository root (serverless.yml, functions/, .build/, autopilot.yml) */
+  root: string;
+  /** the local control plane's ECS and ECR endpoints (`http://127.0.0.1:<port>`) */
+  endpoints: { ecs: string; ecr: string };
+  /** the policy file (AUTOPILOT_CONFIG); the repository's autopilot.yml by default */
+  policyFile?: string;
+  /** AUTOPILOT_DRY_RUN (serverless.yml's `dryRun` parameter); false by default */
+  dryRun?: boolean;
+  /** `bundle` (default: `.build/<key>/index.js`, run `npm run build` first) or `typescript` (jest, tsx) */
+  source?: FunctionSource;
+  /** POWERTOOLS_LOG_LEVEL (serverless.yml's `logLevel` parameter); `SILENT` by default */
+  logLevel?: string;
+  /** delays before the retries of a failed invocation; `[100, 200]` ms by default */
+  retryDelaysMs?: number[];
+  /** a period in ms per function key or schedule rule name, e.g. `{ 'deploy-due': 1000 }`; 0: no timer */
+  scheduleOverridesMs?: Record<string, number>;
+  /** how much faster than real time the other schedules run; 1 by default */
+  scheduleSpeed?: number;
+  /** whether schedule timers run at all (trigger() always works); true by default */
+  schedules?: boolean;
+  /** the account id of ARNs, URLs and events; `123456789012` by default */
+  account?: string;
+  /** `eu-west-1` by default */
+  region?: string;
+  /** more variables for the functions (undefined removes one), e.g. `{ POWERTOOLS_DEV: 'true' }` */
+  environment?: Record<string, string | undefined>;
+  /** runs the functions instead of the {@link FunctionRunner} (tests of the plumbing) */
+  invoke?: Invoker;
+  /** a directory to keep the table in across runs; in memory by default */
+  dynamoPath?: string;
+}
+
+/** A running local account. */
+export interface Runtime {
+  /** the EventBridge bus: put AWS events, subscribe to everything */
+  bus: LocalBus;
+  /** the dead-letter queue (AUTOPILOT_DLQ_URL and the functions' OnFailure destination) */
+  dlq: LocalQueue;
+  /** every queue of the stack */
+  queues: LocalQueues;
+  dynamo: { endpoint: string; tableName: string };
+  /** AWS_ENDPOINT_URL_EVENTBRIDGE */
+  eventsEndpoint: string;
+  /** AWS_ENDPOINT_URL_SQS (the same server) */
+  sqsEndpoint: string;
+  /** autopilot's bus (AUTOPILOT_BUS), `ecs-autopilot-sandbox` */
+  busName: string;
+  runner: FunctionRunner;
+  scheduler: Scheduler;
+  /** Fires a function's schedule rule (or a rule by name) now; resolves when its delivery settled. */
+  trigger(name: string): Promise<void>;
+  /** Resolves when no delivery is running, queued or waiting for a retry. */
+  idle(): Promise<void>;
+  /** Changes the policy file or dry run for the invocations that follow. */
+  configure(options: { policyFile?: string; dryRun?: boolean }): void;
+  /** Stops everything and restores the environment. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the runtime of the local account. See the module documentation.
+ *
+ * @throws Error when bundles are missing (`source: 'bundle'` without a build), the policy file does
+ *   not exist, or serverless.yml uses something the sandbox cannot provide
+ */
+export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
+  const root = resolve(options.root);
+  const account = options.account ?? '123456789012';
+  const region = options.region ?? 'eu-west-1';
+  const policyFile = resolve(root, options.policyFile ?? 'autopilot.yml');
+  if (!existsSync(policyFile)) throw new Error(`policy file ${policyFile} does not exist`);
+  const config = readServerlessConfig(root, {
+    region,
+    params: { dryRun: String(options.dryRun ?? false), logLevel: options.logLevel ?? 'SILENT' },
+  });
+  if (config.tables.length > 1)
+    throw new Error('the sandbox provides one DynamoDB table; serverless.yml has more');
+  const busName = Object.values(config.buses)[0] ?? `${config.service}-${config.stage}`;
+  const physicalName = (key: string) => `${config.service}-${config.stage}-${key}`;
+
+  const stops: (() => Promise<void> | void)[] = [];
+  const stop = async () => {
+    for (const step of stops.splice(0).reverse()) await step();
+  };
+  try {
+    const dynamo = await startDynamo({
+      tableName: `${config.service}-${config.stage}-table`,
+      region,
+      path: options.dynamoPath,
+    });
+    stops.push(() => dynamo.stop());
+
+    // Filled in below: the queue URLs need the server's port, the bus needs the queues.
+    const operations: Record<string, AwsJsonOperation> = {};
+    const server = await startAwsJsonServer({ operations });
+    stops.push(() => server.close());
+    const queues = new LocalQueues(server.endpoint, account, region);
+    stops.push(() => queues.close());
+    const queueByLogicalId = new Map(
+      Object.entries(config.queues).map(([id, name]) => [id, queues.create(name)]),
+    );
+
+    const resources: StackResources = {
+      tables: Object.fromEntries(config.tables.map((id) => [id, dynamo.tableName])),
+      buses: config.buses,
+      queues: Object.fromEntries(
+        [...queueByLogicalId].map(([id, queue]) => [id, { url: queue.url, arn: queue.arn }]),
+      ),
+      account,
+      region,
+    };
+    const endpoints = {
+      ecs: options.endpoints.ecs,
+      ecr: options.endpoints.ecr,
+      dynamodb: dynamo.endpoint,
+      eventbridge: server.endpoint,
+      sqs: server.endpoint,
+    };
+    const environmentOf = new Map(
+      config.functions.map((definition) => [
+        definition.name,
+        sandboxEnvironment({
+          root,
+          definition,
+          resources,
+          endpoints,
+          policyFile,
+          overrides: options.environment,
+        }),
+      ]),
+    );
+    // Before any function module loads: some of it is read at load time.
+    const restoreEnvironment = applyEnvironment(Object.assign({}, ...environmentOf.values()));
+    stops.push(restoreEnvironment);
+
+    const runner = new FunctionRunner({
+      root,
+      functions: config.functions,
+      environment: (definition) => environmentOf.get(definition.name) ?? {},
+      source: options.source ?? 'bundle',
+      physicalName,
+      account,
+      region,
+    });
+    if (!options.invoke && runner.source === 'bundle') {
+      const missing = runner.missingModules();
+      if (missing.length > 0) {
+        throw new Error(`no bundle for ${missing.join(', ')}: build the functions first (npm run build)`);
+      }
+    }
+
+    const definitionOf = new Map(config.functions.map((f) => [f.name, f]));
+    const bus = new LocalBus({
+      routes: loadRoutes(root),
+      invoke: options.invoke ?? ((name, event, { requestId }) => runner.invoke(name, event, { requestId })),
+      account,
+      region,
+      retryDelaysMs: options.retryDelaysMs ?? [100, 200],
+      maximumRetryAttempts: (name) => definitionOf.get(name)?.maximumRetryAttempts ?? 2,
+      failureDestination: (name) => {
+        const id = definitionOf.get(name)?.onFailureQueue;
+        return id === undefined ? undefined : queueByLogicalId.get(id);
+      },
+      functionArn: (name) => `arn:aws:lambda:${region}:${account}:function:${physicalName(name)}`,
+    });
+    stops.push(() => bus.close());
+    Object.assign(
+      operations,
+      eventsOperations(bus, { busNames: Object.values(config.buses), account, region }),
+      sqsOperations(queues),
+    );
+
+    const scheduler = new Scheduler({
+      schedules: config.functions.flatMap((f) => f.schedules),
+      bus,
+      account,
+      region,
+      speed: options.scheduleSpeed,
+      overridesMs: options.scheduleOverridesMs,
+    });
+    if (options.schedules !== false) scheduler.start();
+    stops.push(() => scheduler.stop());
+
+    const dlq = deadLetterQueue(config.functions, queueByLogicalId);
+    let stopped: Promise<void> | undefined;
+    return {
+      bus,
+      dlq,
+      queues,
+      dynamo: { endpoint: dynamo.endpoint, tableName: dynamo.tableName },
+      eventsEndpoint: server.endpoint,
+      sqsEndpoint: server.endpoint,
+      busName,
+      runner,
+      scheduler,
+      trigger: async (name) => {
+        await Promise.all(scheduler.trigger(name).map((result) => result.delivered));
+      },
+      idle: () => bus.idle(),
+      configure: (changes) => {
+        runner.setEnvironment({
+          ...(changes.policyFile === undefined
+            ? {}
+            : { AUTOPILOT_CONFIG: resolve(root, changes.policyFile) }),
+          ...(changes.dryRun === undefined ? {} : { AUTOPILOT_DRY_RUN: String(changes.dryRun) }),
+        });
+      },
+      stop: () => {
+        stopped ??= stop();
+        return stopped;
+      },
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** The queue of AUTOPILOT_DLQ_URL (`!Ref DeadLetterQueue`), else the first OnFailure queue. */
+function deadLetterQueue(
+  functions: ReturnType<typeof readServerlessConfig>['functions'],
+  queues: Map<string, LocalQueue>,
+): LocalQueue {
+  const ids = functions.flatMap((f) => {
+    const ref = (f.environment.AUTOPILOT_DLQ_URL as { Ref?: unknown } | undefined)?.Ref;
+    return [typeof ref === 'string' ? ref : undefined, f.onFailureQueue];
+  });
+  for (const id of ids) {
+    const queue = id === undefined ? undefined : queues.get(id);
+    if (queue) return queue;
+  }
+  throw new Error('serverless.yml declares no dead-letter queue');
+}
