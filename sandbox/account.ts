@@ -1,0 +1,318 @@
+/**
+ * The local account: the ECS/ECR control plane and the runtime (bus, functions, table, queues)
+ * wired together, seeded with a small account, with helpers to wait for the system to settle.
+ * Used by `npm start` (sandbox/main.ts) and by the end-to-end tests.
+ */
+import { join, resolve } from 'node:path';
+import { CreateRepositoryCommand, ECRClient } from '@aws-sdk/client-ecr';
+import {
+  CreateClusterCommand,
+  CreateServiceCommand,
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  ECSClient,
+  RegisterTaskDefinitionCommand,
+  RunTaskCommand,
+  type Service,
+  TagResourceCommand,
+} from '@aws-sdk/client-ecs';
+import { type AwsEvent, type ControlPlane, type FaultRule, startControlPlane } from './control-plane';
+import { type Runtime, startRuntime } from './runtime';
+
+/** The account and region of the local account. */
+export const ACCOUNT = '123456789012';
+export const REGION = 'eu-west-1';
+/** The private registry of the local account. */
+export const REGISTRY = `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com`;
+/** The sidecar every service runs: never touched by deploy on push. */
+export const SIDECAR_IMAGE = 'public.ecr.aws/aws-observability/aws-for-fluent-bit:stable';
+
+/** Options of {@link startSandbox}. */
+export interface SandboxOptions {
+  /** `bundle` runs the built functions (npm start), `typescript` their sources (tests). */
+  source?: 'bundle' | 'typescript';
+  /** Powertools log level of the functions; SILENT by default. */
+  logLevel?: string;
+  /** Simulation speed of ECS in milliseconds per step; small by default. */
+  stepMs?: number;
+  /** The policy file the functions use; sandbox/autopilot.yml by default. */
+  policyFile?: string;
+  dryRun?: boolean;
+}
+
+/** A running local account. */
+export interface Sandbox {
+  plane: ControlPlane;
+  runtime: Runtime;
+  /** SDK clients as a person at the console would use them (not autopilot's). */
+  ecs: ECSClient;
+  ecr: ECRClient;
+  /** Sets fault rules on the control plane (throttling, 5xx, latency). */
+  setFaults(rules: FaultRule[]): void;
+  /** Waits until nothing is in flight on the bus and ECS has no deployment in progress. */
+  settle(timeoutMs?: number): Promise<void>;
+  /** The service as ECS describes it now. */
+  describeService(cluster: string, service: string): Promise<Service>;
+  /** The container images of a service's current task definition, by container name. */
+  imagesOf(cluster: string, service: string): Promise<Record<string, string>>;
+  stop(): Promise<void>;
+}
+
+const root = resolve(__dirname, '..');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Starts the control plane and the runtime on 127.0.0.1 and wires ECS/ECR events to the bus.
+ *
+ * @example
+ * const sandbox = await startSandbox({ source: 'typescript' });
+ * await seedAccount(sandbox);
+ */
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const step = options.stepMs ?? 40;
+  let runtime: Runtime | undefined;
+  const early: AwsEvent[] = [];
+  const plane = await startControlPlane({
+    accountId: ACCOUNT,
+    region: REGION,
+    // Events raised before the runtime is up (none in practice) are delivered once it is.
+    emit: (event) => (runtime ? runtime.bus.put(event) : early.push(event)),
+    timing: { taskStartMs: step, taskRunMs: step, healthyAfterMs: step, taskStopMs: Math.max(1, step / 2) },
+  });
+  try {
+    runtime = await startRuntime({
+      root,
+      endpoints: { ecs: plane.endpoint, ecr: plane.endpoint },
+      policyFile: options.policyFile ?? join(root, 'sandbox', 'autopilot.yml'),
+      dryRun: options.dryRun,
+      source: options.source ?? 'bundle',
+      logLevel: options.logLevel ?? 'SILENT',
+      retryDelaysMs: [50, 100],
+      // deploy-due every second; the index follows CloudTrail events, so no periodic reconcile.
+      scheduleOverridesMs: { 'deploy-due': 1000, 'index-services': 0 },
+    });
+  } catch (error) {
+    await plane.stop();
+    throw error;
+  }
+  for (const event of early.splice(0)) runtime.bus.put(event);
+  const started = runtime;
+  const clientConfig = {
+    endpoint: plane.endpoint,
+    region: REGION,
+    credentials: { accessKeyId: 'AKIASANDBOXPERSON', secretAccessKey: 'sandbox' },
+    maxAttempts: 8,
+  };
+  const ecs = new ECSClient(clientConfig);
+  const ecr = new ECRClient(clientConfig);
+
+  const describeService = async (cluster: string, service: string) => {
+    const out = await ecs.send(
+      new DescribeServicesCommand({ cluster, services: [service], include: ['TAGS'] }),
+    );
+    const found = out.services?.[0];
+    if (!found) throw new Error(`service ${cluster}/${service} not found`);
+    return found;
+  };
+
+  return {
+    plane,
+    runtime: started,
+    ecs,
+    ecr,
+    setFaults: (rules) => plane.setFaults(rules),
+    describeService,
+    async imagesOf(cluster, service) {
+      const svc = await describeService(cluster, service);
+      const td = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: svc.taskDefinition }));
+      return Object.fromEntries(
+        (td.taskDefinition?.containerDefinitions ?? []).map((c) => [c.name, c.image]),
+      );
+    },
+    async settle(timeoutMs = 20_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        await started.idle();
+        const busy = [...plane.model.services.values()].some((s) =>
+          s.service.deployments.some((d) => d.rolloutState === 'IN_PROGRESS'),
+        );
+        if (!busy) {
+          // One more quiet moment: a finishing deployment may just have emitted its last events.
+          await sleep(step * 2);
+          await started.idle();
+          if (
+            ![...plane.model.services.values()].some((s) =>
+              s.service.deployments.some((d) => d.rolloutState === 'IN_PROGRESS'),
+            )
+          ) {
+            return;
+          }
+        }
+        if (Date.now() > deadline) throw new Error(`the sandbox did not settle within ${timeoutMs} ms`);
+        await sleep(step);
+      }
+    },
+    async stop() {
+      ecs.destroy();
+      ecr.destroy();
+      await started.stop();
+      await plane.stop();
+    },
+  };
+}
+
+/** What {@link seedAccount} created. */
+export interface SeededAccount {
+  clusters: string[];
+  services: { cluster: string; service: string; mode: string }[];
+}
+
+/**
+ * Creates a small account the way a platform team would, through the ECS and ECR APIs:
+ * - repositories `team/api`, `team/payments`, `team/worker` with images;
+ * - clusters `prod` (Fargate) and `staging` (EC2);
+ * - family `api` (app + log router sidecar) shared by `prod/api` (Fargate, behind a load balancer)
+ *   and `staging/api` (EC2), both following `tag:main`;
+ * - `prod/payments` on `semver:minor`, running 1.4.2;
+ * - `staging/reports` following `tag:main` through the `cooldown` policy;
+ * - a standalone worker task in `staging`.
+ */
+export async function seedAccount(sandbox: Sandbox): Promise<SeededAccount> {
+  const { ecs, ecr, plane } = sandbox;
+  for (const repositoryName of ['team/api', 'team/payments', 'team/worker', 'team/reports']) {
+    await ecr.send(new CreateRepositoryCommand({ repositoryName }));
+  }
+  const apiMain = plane.pushImage('team/api', 'main');
+  plane.pushImage('team/payments', '1.4.2');
+  plane.pushImage('team/worker', 'stable');
+  plane.pushImage('team/reports', 'main');
+  await sandbox.runtime.idle();
+
+  for (const clusterName of ['prod', 'staging']) {
+    await ecs.send(new CreateClusterCommand({ clusterName, tags: [{ key: 'team', value: 'platform' }] }));
+  }
+  const family = async (name: string, image: string, compat: 'FARGATE' | 'EC2') => {
+    const out = await ecs.send(
+      new RegisterTaskDefinitionCommand({
+        family: name,
+        networkMode: 'awsvpc',
+        requiresCompatibilities: [compat],
+        cpu: '256',
+        memory: '512',
+        executionRoleArn: `arn:aws:iam::${ACCOUNT}:role/${name}-execution`,
+        runtimePlatform: { cpuArchitecture: 'ARM64', operatingSystemFamily: 'LINUX' },
+        containerDefinitions: [
+          {
+            name: 'app',
+            image,
+            essential: true,
+            portMappings: [{ containerPort: 8080, protocol: 'tcp' }],
+            secrets: [{ name: 'DB_URL', valueFrom: `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/${name}/db` }],
+          },
+          { name: 'log-router', image: SIDECAR_IMAGE, essential: false },
+        ],
+        tags: [{ key: 'team', value: name }],
+      }),
+    );
+    return out.taskDefinition?.taskDefinitionArn ?? '';
+  };
+  // The api family is pinned by digest already, as a CI pipeline would have registered it.
+  const api = await family('api', `${REGISTRY}/team/api@${apiMain.digest}`, 'FARGATE');
+  const payments = await family('payments', `${REGISTRY}/team/payments:1.4.2`, 'FARGATE');
+  const reports = await family('reports', `${REGISTRY}/team/reports:main`, 'EC2');
+  const worker = await family('worker', `${REGISTRY}/team/worker:stable`, 'EC2');
+  const network = {
+    awsvpcConfiguration: { subnets: ['subnet-0a1b2c3d4e5f60718'], securityGroups: ['sg-0123456789abcdef0'] },
+  };
+  const services = [
+    {
+      cluster: 'prod',
+      service: 'api',
+      taskDefinition: api,
+      launchType: 'FARGATE' as const,
+      tags: { 'autopilot:deploy': 'tag:main' },
+      loadBalancers: [
+        {
+          targetGroupArn: `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/prod-api/6d0ecf831eec9f09`,
+          containerName: 'app',
+          containerPort: 8080,
+        },
+      ],
+    },
+    {
+      cluster: 'staging',
+      service: 'api',
+      taskDefinition: api,
+      launchType: 'EC2' as const,
+      tags: { 'autopilot:deploy': 'tag:main' },
+    },
+    {
+      cluster: 'prod',
+      service: 'payments',
+      taskDefinition: payments,
+      launchType: 'FARGATE' as const,
+      tags: { 'autopilot:deploy': 'semver:minor' },
+    },
+    {
+      cluster: 'staging',
+      service: 'reports',
+      taskDefinition: reports,
+      launchType: 'EC2' as const,
+      tags: { 'autopilot:deploy': 'tag:main', 'autopilot:policy': 'cooldown' },
+    },
+  ];
+  for (const s of services) {
+    await ecs.send(
+      new CreateServiceCommand({
+        cluster: s.cluster,
+        serviceName: s.service,
+        taskDefinition: s.taskDefinition,
+        desiredCount: 2,
+        launchType: s.launchType,
+        networkConfiguration: network,
+        loadBalancers: s.loadBalancers,
+        deploymentConfiguration: {
+          deploymentCircuitBreaker: { enable: true, rollback: true },
+          maximumPercent: 200,
+          minimumHealthyPercent: 100,
+        },
+        tags: Object.entries(s.tags).map(([key, value]) => ({ key, value })),
+        propagateTags: 'SERVICE',
+      }),
+    );
+  }
+  await ecs.send(
+    new RunTaskCommand({
+      cluster: 'staging',
+      taskDefinition: worker,
+      launchType: 'EC2',
+      count: 1,
+      networkConfiguration: network,
+    }),
+  );
+  await sandbox.settle();
+  return {
+    clusters: ['prod', 'staging'],
+    services: services.map((s) => ({
+      cluster: s.cluster,
+      service: s.service,
+      mode: s.tags['autopilot:deploy'],
+    })),
+  };
+}
+
+/** Tags a service (as a person would, from another terminal). */
+export async function tagService(
+  sandbox: Sandbox,
+  cluster: string,
+  service: string,
+  tags: Record<string, string>,
+) {
+  const svc = await sandbox.describeService(cluster, service);
+  await sandbox.ecs.send(
+    new TagResourceCommand({
+      resourceArn: svc.serviceArn,
+      tags: Object.entries(tags).map(([key, value]) => ({ key, value })),
+    }),
+  );
+}

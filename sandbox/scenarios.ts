@@ -1,0 +1,292 @@
+/**
+ * The scenarios the local account plays (`npm start`) and the end-to-end tests assert. Each one acts
+ * like a person or a pipeline would (push an image, deliver an event again, inject faults) and then
+ * checks the final state of the account, not autopilot's internals.
+ */
+import { REGISTRY, type Sandbox, SIDECAR_IMAGE } from './account';
+import type { BusRecord, EventEnvelope } from './runtime/bus';
+
+/** One checked expectation. */
+export interface Expectation {
+  description: string;
+  ok: boolean;
+  detail?: string;
+}
+
+/** The outcome of a scenario. */
+export interface ScenarioResult {
+  name: string;
+  expectations: Expectation[];
+}
+
+/** A scenario: a name and what it does and checks. */
+export interface Scenario {
+  name: string;
+  run(sandbox: Sandbox): Promise<Expectation[]>;
+}
+
+const MUTATING = /^(Register|Update|Create|Delete|Deregister|Run|Stop|Start|Tag|Untag|Put)/;
+
+/** Records what happens during one step: autopilot events, decisions, mutating API calls. */
+async function during(sandbox: Sandbox, act: () => void | Promise<void>) {
+  const records: BusRecord[] = [];
+  const firstCall = sandbox.plane.calls.length;
+  const stop = sandbox.runtime.bus.subscribe((r) => records.push(r));
+  try {
+    await act();
+    await sandbox.settle();
+  } finally {
+    stop();
+  }
+  const calls = sandbox.plane.calls.slice(firstCall);
+  return {
+    events: records.flatMap((r) => (r.kind === 'event' && r.event.source === 'autopilot' ? [r.event] : [])),
+    decisions: records.flatMap((r) =>
+      r.kind === 'delivery' && r.outcome === 'ok'
+        ? ((r.result as { decisions?: Record<string, unknown>[] } | undefined)?.decisions ?? []).map(
+            (d): Record<string, unknown> => ({ function: r.function, ...d }),
+          )
+        : [],
+    ),
+    mutations: calls
+      .filter((c) => MUTATING.test(c.operation) && !c.fault && !c.error)
+      .map((c) => c.operation),
+    failures: records.filter(
+      (r) => r.kind === 'delivery' && (r.outcome === 'failed' || r.outcome === 'rejected'),
+    ),
+  };
+}
+
+function expect(description: string, ok: boolean, detail?: unknown): Expectation {
+  return ok
+    ? { description, ok }
+    : { description, ok, detail: typeof detail === 'string' ? detail : JSON.stringify(detail) };
+}
+
+const count = (list: readonly string[], item: string) => list.filter((x) => x === item).length;
+
+async function primaryRollout(sandbox: Sandbox, cluster: string, service: string) {
+  const svc = await sandbox.describeService(cluster, service);
+  return svc.deployments?.find((d) => d.status === 'PRIMARY')?.rolloutState;
+}
+
+/** The ECR event of the last push of `repository:tag` seen on the bus. */
+function lastPushEvent(sandbox: Sandbox, repository: string, tag: string): EventEnvelope | undefined {
+  const pushes = sandbox.plane.emitted.filter(
+    (e) =>
+      e['detail-type'] === 'ECR Image Action' &&
+      (e.detail as Record<string, unknown>)['repository-name'] === repository &&
+      (e.detail as Record<string, unknown>)['image-tag'] === tag,
+  );
+  return pushes.at(-1) as EventEnvelope | undefined;
+}
+
+/** push team/api:main -> one new revision pinned by digest -> prod/api and staging/api rolled. */
+export const pushFollowsTag: Scenario = {
+  name: 'push team/api:main: a new revision pinned by digest, both services of the family rolled',
+  async run(sandbox) {
+    let digest = '';
+    const seen = await during(sandbox, () => {
+      digest = sandbox.plane.pushImage('team/api', 'main').digest;
+    });
+    const pinned = `${REGISTRY}/team/api@${digest}`;
+    const prod = await sandbox.imagesOf('prod', 'api');
+    const staging = await sandbox.imagesOf('staging', 'api');
+    return [
+      expect('prod/api runs the pushed image by digest', prod.app === pinned, prod),
+      expect('staging/api runs the pushed image by digest', staging.app === pinned, staging),
+      expect(
+        'the log router sidecar is untouched',
+        prod['log-router'] === SIDECAR_IMAGE && staging['log-router'] === SIDECAR_IMAGE,
+      ),
+      expect(
+        'one revision registered for the shared family',
+        count(seen.mutations, 'RegisterTaskDefinition') === 1,
+        seen.mutations,
+      ),
+      expect(
+        'two services updated and nothing else changed',
+        count(seen.mutations, 'UpdateService') === 2 && seen.mutations.length === 3,
+        seen.mutations,
+      ),
+      expect(
+        'Deployment Started published for each service',
+        seen.events.filter((e) => e['detail-type'] === 'Deployment Started').length === 2,
+        seen.events.map((e) => e['detail-type']),
+      ),
+      expect(
+        'the prod/api deployment completed',
+        (await primaryRollout(sandbox, 'prod', 'api')) === 'COMPLETED',
+      ),
+      expect('no delivery failed', seen.failures.length === 0, seen.failures),
+    ];
+  },
+};
+
+/** The same ECR event delivered again changes nothing. */
+export const duplicateDelivery: Scenario = {
+  name: 'the same push event delivered twice: nothing changes the second time',
+  async run(sandbox) {
+    const event = lastPushEvent(sandbox, 'team/api', 'main');
+    if (!event) return [expect('a previous push of team/api:main exists', false)];
+    const before = await sandbox.imagesOf('prod', 'api');
+    const seen = await during(sandbox, () => {
+      sandbox.runtime.bus.put(structuredClone(event));
+    });
+    const after = await sandbox.imagesOf('prod', 'api');
+    return [
+      expect('no API mutation', seen.mutations.length === 0, seen.mutations),
+      expect('prod/api unchanged', before.app === after.app),
+    ];
+  },
+};
+
+/** semver:minor moves to 1.5.0 and refuses 2.0.0. */
+export const semverMinor: Scenario = {
+  name: 'semver:minor: 1.5.0 is deployed to prod/payments, 2.0.0 is refused as a major upgrade',
+  async run(sandbox) {
+    let minor = '';
+    const first = await during(sandbox, () => {
+      minor = sandbox.plane.pushImage('team/payments', '1.5.0').digest;
+    });
+    const afterMinor = await sandbox.imagesOf('prod', 'payments');
+    const second = await during(sandbox, () => {
+      sandbox.plane.pushImage('team/payments', '2.0.0');
+    });
+    const afterMajor = await sandbox.imagesOf('prod', 'payments');
+    const refusal = second.decisions.find((d) => d.service === 'payments');
+    return [
+      expect('1.5.0 deployed by digest', afterMinor.app === `${REGISTRY}/team/payments@${minor}`, afterMinor),
+      expect(
+        'one revision, one update for 1.5.0',
+        first.mutations.join() === 'RegisterTaskDefinition,UpdateService',
+        first.mutations,
+      ),
+      expect('2.0.0 not deployed', afterMajor.app === afterMinor.app, afterMajor),
+      expect('the refusal says why', /major upgrade/.test(String(refusal?.reason)), refusal),
+      expect('nothing changed for 2.0.0', second.mutations.length === 0, second.mutations),
+    ];
+  },
+};
+
+/** A policy with a cooldown defers the push, deploy-due deploys it when due. */
+export const cooldown: Scenario = {
+  name: 'cooldown policy: the push to staging/reports waits 2 s, then deploy-due deploys it',
+  async run(sandbox) {
+    let digest = '';
+    const pushed = await during(sandbox, () => {
+      digest = sandbox.plane.pushImage('team/reports', 'main').digest;
+    });
+    const scheduled = pushed.events.find((e) => e['detail-type'] === 'Deployment Scheduled');
+    const waiting = await sandbox.imagesOf('staging', 'reports');
+    const deadline = Date.now() + 10_000;
+    let images = waiting;
+    while (Date.now() < deadline && images.app !== `${REGISTRY}/team/reports@${digest}`) {
+      await new Promise((r) => setTimeout(r, 200));
+      await sandbox.settle();
+      images = await sandbox.imagesOf('staging', 'reports');
+    }
+    return [
+      expect(
+        'Deployment Scheduled published with the due time',
+        scheduled !== undefined,
+        pushed.events.map((e) => e['detail-type']),
+      ),
+      expect('not deployed at push time', waiting.app !== `${REGISTRY}/team/reports@${digest}`),
+      expect('deployed once due', images.app === `${REGISTRY}/team/reports@${digest}`, images),
+    ];
+  },
+};
+
+/** A push without a tag (a per-platform manifest) reaches no function. */
+export const digestOnlyPush: Scenario = {
+  name: 'a digest-only push (per-platform manifest) is not acted on',
+  async run(sandbox) {
+    const seen = await during(sandbox, () => {
+      sandbox.runtime.bus.put({
+        source: 'aws.ecr',
+        'detail-type': 'ECR Image Action',
+        resources: [],
+        detail: {
+          result: 'SUCCESS',
+          'repository-name': 'team/api',
+          'image-digest': `sha256:${'d'.repeat(64)}`,
+          'action-type': 'PUSH',
+          'manifest-media-type': 'application/vnd.oci.image.manifest.v1+json',
+        },
+      });
+    });
+    return [
+      expect('no decision taken', seen.decisions.length === 0, seen.decisions),
+      expect('no API mutation', seen.mutations.length === 0, seen.mutations),
+    ];
+  },
+};
+
+/** Throttling and 5xx on the ECS/ECR API: the same outcome, through retries. */
+export const faultsInjected: Scenario = {
+  name: 'throttling and 5xx injected on ECS and ECR: the push still ends deployed',
+  async run(sandbox) {
+    let digest = '';
+    sandbox.setFaults([
+      { operation: '*', kind: 'throttle', rate: 0.25 },
+      { operation: '*', kind: '5xx', rate: 0.15 },
+    ]);
+    let seen: Awaited<ReturnType<typeof during>>;
+    try {
+      seen = await during(sandbox, () => {
+        digest = sandbox.plane.pushImage('team/api', 'main').digest;
+      });
+    } finally {
+      sandbox.setFaults([]);
+    }
+    await sandbox.settle();
+    const faulted = sandbox.plane.calls.filter((c) => c.fault === 'throttle' || c.fault === '5xx').length;
+    const prod = await sandbox.imagesOf('prod', 'api');
+    const staging = await sandbox.imagesOf('staging', 'api');
+    const pinned = `${REGISTRY}/team/api@${digest}`;
+    return [
+      expect('faults were actually injected', faulted > 0),
+      expect('prod/api runs the pushed image', prod.app === pinned, prod),
+      expect('staging/api runs the pushed image', staging.app === pinned, staging),
+      expect('no event was lost to the dead-letter queue', seen.failures.length === 0, seen.failures),
+    ];
+  },
+};
+
+/** Every scenario, in the order they are played. */
+export const SCENARIOS: readonly Scenario[] = [
+  pushFollowsTag,
+  duplicateDelivery,
+  semverMinor,
+  cooldown,
+  digestOnlyPush,
+  faultsInjected,
+];
+
+/** Plays scenarios in order and reports each expectation. */
+export async function playScenarios(
+  sandbox: Sandbox,
+  scenarios: readonly Scenario[] = SCENARIOS,
+  onResult: (result: ScenarioResult) => void = () => undefined,
+): Promise<ScenarioResult[]> {
+  const results: ScenarioResult[] = [];
+  for (const scenario of scenarios) {
+    let expectations: Expectation[];
+    try {
+      expectations = await scenario.run(sandbox);
+    } catch (error) {
+      expectations = [
+        {
+          description: 'the scenario ran',
+          ok: false,
+          detail: error instanceof Error ? error.message : String(error),
+        },
+      ];
+    }
+    const result = { name: scenario.name, expectations };
+    results.push(result);
+    onResult(result);
+  }
+  return results;
+}
