@@ -182,6 +182,41 @@ export function writeSchemas(outDir: string, io: Io): number {
   return 0;
 }
 
+/** Sends one request to the running sandbox (see sandbox/control-server.ts). */
+export async function sandboxRequest(request: Record<string, unknown>, io: Io): Promise<number> {
+  let url: string;
+  try {
+    url = (JSON.parse(readFileSync(join(root, '.sandbox', 'control.json'), 'utf8')) as { url: string }).url;
+  } catch {
+    io.err('no sandbox is running: start one with `npm start` in another terminal');
+    return 1;
+  }
+  try {
+    const response = await fetch(url, { method: 'POST', body: JSON.stringify(request) });
+    const body = (await response.json()) as Record<string, unknown>;
+    if (!response.ok) {
+      io.err(`sandbox refused: ${String(body.error ?? response.status)}`);
+      return 1;
+    }
+    io.out(JSON.stringify(body));
+    return 0;
+  } catch (error) {
+    io.err(`cannot reach the sandbox at ${url}: ${describeError(error)}`);
+    return 1;
+  }
+}
+
+function splitRef(text: string, separator: string): [string, string] {
+  const at = text.lastIndexOf(separator);
+  if (at <= 0 || at === text.length - 1)
+    throw new CommanderError(
+      2,
+      'autopilot.usage',
+      `expected a${separator === ':' ? ' <repository>:<tag>' : ' <cluster>/<service>'}, got "${text}"`,
+    );
+  return [text.slice(0, at), text.slice(at + 1)];
+}
+
 /**
  * Entry point.
  *
@@ -218,10 +253,50 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
     .action((options: { out: string }) => {
       status = writeSchemas(options.out, io);
     });
+  const sandbox = program.command('sandbox').description('act on the running local account (npm start)');
+  sandbox
+    .command('push')
+    .description('push an image to the local ECR (a new digest each time)')
+    .argument('<repository:tag>', 'e.g. team/api:main')
+    .option('--crash', 'tasks of this image exit with code 1 shortly after starting')
+    .option('--unhealthy', 'tasks of this image fail their health checks')
+    .option('--exit <code>', 'tasks of this image exit with this code', (v) => Number.parseInt(v, 10))
+    .action(async (ref: string, options: { crash?: boolean; unhealthy?: boolean; exit?: number }) => {
+      const [repository, tag] = splitRef(ref, ':');
+      const behaviour = options.crash
+        ? { kind: 'crash' }
+        : options.unhealthy
+          ? { kind: 'unhealthy' }
+          : options.exit !== undefined
+            ? { kind: 'exit', exitCode: options.exit }
+            : undefined;
+      status = await sandboxRequest({ op: 'push', repository, tag, ...(behaviour ? { behaviour } : {}) }, io);
+    });
+  sandbox
+    .command('tag')
+    .description('tag a service, e.g. autopilot:deploy=tag:main')
+    .argument('<cluster/service>')
+    .argument('<key=value...>')
+    .action(async (ref: string, pairs: string[]) => {
+      const [cluster, service] = splitRef(ref, '/');
+      const tags = Object.fromEntries(pairs.map((p) => splitRef(p, '=')));
+      status = await sandboxRequest({ op: 'tag', cluster, service, tags }, io);
+    });
+  sandbox
+    .command('stop-task')
+    .description('stop one running task of a cluster or service')
+    .argument('<cluster[/service]>')
+    .action(async (ref: string) => {
+      const [cluster, service] = ref.includes('/') ? splitRef(ref, '/') : [ref, undefined];
+      status = await sandboxRequest({ op: 'stop-task', cluster, ...(service ? { service } : {}) }, io);
+    });
   try {
     await program.parseAsync(argv as string[]);
   } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_INVALID_EVENT;
+    if (error instanceof CommanderError) {
+      if (error.code === 'autopilot.usage') io.err(error.message);
+      return error.exitCode === 0 ? 0 : EXIT_INVALID_EVENT;
+    }
     throw error;
   }
   return status;

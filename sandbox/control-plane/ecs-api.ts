@@ -1,0 +1,870 @@
+/**
+ * The Amazon ECS operations of the control plane (target prefix `AmazonEC2ContainerServiceV20141113`):
+ * request and response shapes as in the ECS API reference
+ * (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/), errors with the codes and, where known,
+ * the messages ECS answers with.
+ */
+import type {
+  Attribute,
+  Cluster,
+  ContainerDefinition,
+  CreateClusterRequest,
+  CreateServiceRequest,
+  DeleteClusterRequest,
+  DeleteServiceRequest,
+  DeregisterTaskDefinitionRequest,
+  DescribeClustersRequest,
+  DescribeServicesRequest,
+  DescribeTaskDefinitionRequest,
+  DescribeTasksRequest,
+  Failure,
+  ListClustersRequest,
+  ListServicesRequest,
+  ListTagsForResourceRequest,
+  ListTaskDefinitionFamiliesRequest,
+  ListTaskDefinitionsRequest,
+  ListTasksRequest,
+  RegisterTaskDefinitionRequest,
+  RunTaskRequest,
+  Service,
+  StopTaskRequest,
+  Tag,
+  TagResourceRequest,
+  Task,
+  TaskDefinition,
+  UntagResourceRequest,
+  UpdateServiceRequest,
+} from '@aws-sdk/client-ecs';
+import {
+  type CallContext,
+  copy,
+  type OperationTable,
+  paginate,
+  requireString,
+  sameJson,
+} from './api-support';
+import {
+  AwsApiError,
+  clientException,
+  clusterNotFound,
+  invalidParameter,
+  serviceNotActive,
+  serviceNotFound,
+} from './errors';
+import {
+  type ClusterRecord,
+  ControlPlaneModel,
+  type ServiceRecord,
+  type TaskDefinitionRecord,
+  type TaskRecord,
+} from './model';
+import type { EcsSimulator } from './simulator';
+
+/** What the ECS handlers work with. */
+export interface EcsApiDeps {
+  model: ControlPlaneModel;
+  simulator: EcsSimulator;
+  now: () => Date;
+}
+
+const NAME = /^[a-zA-Z0-9_-]{1,255}$/;
+const MAX_TAGS = 50;
+
+/** Checks ECS tags: at most 50, keys 1-128 characters, values up to 256, no reserved `aws:` prefix. */
+export function validateEcsTags(tags: readonly Tag[] | undefined): Tag[] {
+  const list = tags ?? [];
+  if (list.length > MAX_TAGS) throw invalidParameter(`The number of tags exceeds the limit of ${MAX_TAGS}.`);
+  for (const tag of list) {
+    const key = tag.key ?? '';
+    if (key.length < 1 || key.length > 128)
+      throw invalidParameter('Tag keys must be between 1 and 128 characters.');
+    if ((tag.value ?? '').length > 256) throw invalidParameter('Tag values must be at most 256 characters.');
+    if (key.toLowerCase().startsWith('aws:')) {
+      throw invalidParameter(`Tag key '${key}' is invalid: the 'aws:' prefix is reserved for AWS use.`);
+    }
+  }
+  return list.map((t) => ({ key: t.key, value: t.value ?? '' }));
+}
+
+/** The attributes ECS derives from a task definition (what a container instance must support). */
+function requiresAttributes(input: RegisterTaskDefinitionRequest, registryHost: string): Attribute[] {
+  const names = new Set<string>();
+  const containers = input.containerDefinitions ?? [];
+  if (input.networkMode === 'awsvpc') names.add('ecs.capability.task-eni');
+  if (input.taskRoleArn) names.add('com.amazonaws.ecs.capability.task-iam-role');
+  for (const c of containers) {
+    if (c.image?.includes('.dkr.ecr.')) {
+      names.add('com.amazonaws.ecs.capability.ecr-auth');
+      if (input.executionRoleArn) names.add('ecs.capability.execution-role-ecr-pull');
+    }
+    if (c.image?.startsWith(registryHost) && input.executionRoleArn)
+      names.add('ecs.capability.execution-role-ecr-pull');
+    if (c.logConfiguration?.logDriver === 'awslogs') {
+      names.add('com.amazonaws.ecs.capability.logging-driver.awslogs');
+      names.add('com.amazonaws.ecs.capability.docker-remote-api.1.19');
+      if (input.executionRoleArn) names.add('ecs.capability.execution-role-awslogs');
+    }
+    if (c.healthCheck) {
+      names.add('ecs.capability.container-health-check');
+      names.add('com.amazonaws.ecs.capability.docker-remote-api.1.24');
+    }
+    for (const secret of [...(c.secrets ?? []), ...(c.logConfiguration?.secretOptions ?? [])]) {
+      names.add(
+        secret.valueFrom?.includes(':secretsmanager:')
+          ? 'ecs.capability.secrets.asm.environment-variables'
+          : 'ecs.capability.secrets.ssm.environment-variables',
+      );
+    }
+    if (c.dependsOn?.length) names.add('ecs.capability.container-ordering');
+    if (c.firelensConfiguration) names.add('ecs.capability.firelens.fluentbit');
+  }
+  if (input.proxyConfiguration)
+    names.add('ecs.capability.task-eni').add('ecs.capability.proxy-configuration');
+  if (input.runtimePlatform?.cpuArchitecture === 'ARM64') names.add('ecs.capability.cpu-architecture.arm64');
+  if ((input.volumes ?? []).some((v) => v.efsVolumeConfiguration)) names.add('ecs.capability.efsAuth');
+  names.add('com.amazonaws.ecs.capability.docker-remote-api.1.18');
+  return [...names].sort().map((name) => ({ name }));
+}
+
+/** A container definition with the defaults ECS fills in when it registers one. */
+function withContainerDefaults(container: ContainerDefinition, awsvpc: boolean): ContainerDefinition {
+  return {
+    cpu: 0,
+    essential: true,
+    environment: [],
+    mountPoints: [],
+    volumesFrom: [],
+    systemControls: [],
+    ...container,
+    portMappings: (container.portMappings ?? []).map((p) => ({
+      ...p,
+      ...(awsvpc && p.hostPort === undefined && p.containerPort !== undefined
+        ? { hostPort: p.containerPort }
+        : {}),
+      protocol: p.protocol ?? 'tcp',
+    })),
+  };
+}
+
+/** The ECS operations over a model and a simulator. */
+export class EcsApi {
+  /** @param deps - model, simulator and clock */
+  constructor(private readonly deps: EcsApiDeps) {}
+
+  /** Every operation with its handler; the mutating ones are delivered through CloudTrail. */
+  operations(): OperationTable {
+    const op = (handler: (input: never, context: CallContext) => unknown, mutating: boolean) => ({
+      handler: handler.bind(this) as (input: unknown, context: CallContext) => unknown,
+      mutating,
+    });
+    return {
+      CreateCluster: op(this.createCluster, true),
+      DescribeClusters: op(this.describeClusters, false),
+      ListClusters: op(this.listClusters, false),
+      DeleteCluster: op(this.deleteCluster, true),
+      RegisterTaskDefinition: op(this.registerTaskDefinition, true),
+      DescribeTaskDefinition: op(this.describeTaskDefinition, false),
+      ListTaskDefinitions: op(this.listTaskDefinitions, false),
+      ListTaskDefinitionFamilies: op(this.listTaskDefinitionFamilies, false),
+      DeregisterTaskDefinition: op(this.deregisterTaskDefinition, true),
+      CreateService: op(this.createService, true),
+      UpdateService: op(this.updateService, true),
+      DeleteService: op(this.deleteService, true),
+      DescribeServices: op(this.describeServices, false),
+      ListServices: op(this.listServices, false),
+      RunTask: op(this.runTask, true),
+      StopTask: op(this.stopTask, true),
+      DescribeTasks: op(this.describeTasks, false),
+      ListTasks: op(this.listTasks, false),
+      TagResource: op(this.tagResource, true),
+      UntagResource: op(this.untagResource, true),
+      ListTagsForResource: op(this.listTagsForResource, false),
+    };
+  }
+
+  // ------------------------------------------------------------- helpers
+
+  private cluster(ref: string | undefined): ClusterRecord {
+    const record = this.deps.model.activeCluster(ref);
+    if (!record) throw clusterNotFound();
+    return record;
+  }
+
+  private taskDefinition(
+    ref: string | undefined,
+    message = 'TaskDefinition not found.',
+  ): TaskDefinitionRecord {
+    const record = ref ? this.deps.model.findTaskDefinition(ref) : undefined;
+    if (!record) throw clientException(message);
+    return record;
+  }
+
+  private clusterView(record: ClusterRecord, include: readonly string[] = []): Cluster {
+    const { model } = this.deps;
+    const tasks = model.tasksOfCluster(record.name);
+    const view: Cluster = {
+      ...copy(record.cluster),
+      runningTasksCount: tasks.filter((t) => t.task.lastStatus === 'RUNNING').length,
+      pendingTasksCount: tasks.filter(
+        (t) => t.task.lastStatus === 'PROVISIONING' || t.task.lastStatus === 'PENDING',
+      ).length,
+      activeServicesCount: model.servicesOf(record.name).filter((s) => s.service.status === 'ACTIVE').length,
+      registeredContainerInstancesCount: 0,
+    };
+    if (include.includes('TAGS')) view.tags = model.tagsOf(record.arn);
+    return view;
+  }
+
+  private serviceView(record: ServiceRecord, includeTags: boolean): Service {
+    const view: Service = copy(record.service);
+    if (includeTags) view.tags = this.deps.model.tagsOf(record.arn);
+    return view;
+  }
+
+  private taskView(record: TaskRecord, includeTags: boolean): Task {
+    const view = copy(record.task);
+    delete view.tags;
+    if (includeTags) view.tags = this.deps.model.tagsOf(record.arn);
+    return view;
+  }
+
+  /** Launch type / capacity provider strategy checks shared by CreateService and RunTask. */
+  private placementFor(
+    cluster: ClusterRecord,
+    input: Pick<RunTaskRequest, 'launchType' | 'capacityProviderStrategy' | 'networkConfiguration'>,
+    taskDefinition: TaskDefinitionRecord,
+  ) {
+    if (input.launchType && input.capacityProviderStrategy?.length) {
+      throw invalidParameter(
+        'Specifying both a launch type and capacity provider strategy is not supported. Remove one and try again.',
+      );
+    }
+    const clusterDefault = cluster.cluster.defaultCapacityProviderStrategy ?? [];
+    const strategy =
+      input.capacityProviderStrategy ??
+      (input.launchType || clusterDefault.length === 0 ? undefined : clusterDefault);
+    for (const item of strategy ?? []) {
+      const name = item.capacityProvider ?? '';
+      if (!name.startsWith('FARGATE') && !(cluster.cluster.capacityProviders ?? []).includes(name)) {
+        throw invalidParameter(
+          'The specified capacity provider strategy cannot contain a capacity provider that is not associated ' +
+            'with the cluster. Associate the capacity provider with the cluster or specify a valid capacity ' +
+            'provider and try again.',
+        );
+      }
+    }
+    const placement = ControlPlaneModel.placement(input.launchType, strategy);
+    const definition = taskDefinition.definition;
+    if (placement.launchType === 'FARGATE' && !(definition.compatibilities ?? []).includes('FARGATE')) {
+      throw invalidParameter('Task definition does not support launch_type FARGATE.');
+    }
+    if (definition.networkMode === 'awsvpc' && !input.networkConfiguration?.awsvpcConfiguration) {
+      throw invalidParameter(
+        "Network Configuration must be provided when networkMode 'awsvpc' is specified.",
+      );
+    }
+    return { strategy, placement };
+  }
+
+  // ------------------------------------------------------------- clusters
+
+  private createCluster(input: CreateClusterRequest) {
+    const { model } = this.deps;
+    const name = input.clusterName ?? 'default';
+    if (!NAME.test(name)) {
+      throw invalidParameter(
+        'Cluster name can only contain letters, numbers, hyphens and underscores (1-255).',
+      );
+    }
+    const tags = validateEcsTags(input.tags);
+    const existing = model.clusters.get(name);
+    // Creating an ACTIVE cluster again is idempotent and answers the existing one.
+    if (existing?.cluster.status === 'ACTIVE') return { cluster: this.clusterView(existing, ['TAGS']) };
+    const arn = model.clusterArn(name);
+    const record: ClusterRecord = {
+      name,
+      arn,
+      cluster: {
+        clusterArn: arn,
+        clusterName: name,
+        status: 'ACTIVE',
+        statistics: [],
+        settings: input.settings ?? [{ name: 'containerInsights', value: 'disabled' }],
+        capacityProviders: input.capacityProviders ?? [],
+        defaultCapacityProviderStrategy: input.defaultCapacityProviderStrategy ?? [],
+        configuration: input.configuration,
+        serviceConnectDefaults: input.serviceConnectDefaults?.namespace
+          ? { namespace: input.serviceConnectDefaults.namespace }
+          : undefined,
+      },
+    };
+    model.clusters.set(name, record);
+    model.tags.delete(arn);
+    if (tags.length > 0) model.putTags(arn, tags);
+    return { cluster: this.clusterView(record, ['TAGS']) };
+  }
+
+  private describeClusters(input: DescribeClustersRequest) {
+    const { model } = this.deps;
+    const refs = input.clusters?.length ? input.clusters : ['default'];
+    if (refs.length > 100) throw invalidParameter('clusters can have at most 100 items.');
+    const clusters: Cluster[] = [];
+    const failures: Failure[] = [];
+    for (const ref of refs) {
+      const record = model.clusters.get(model.clusterNameOf(ref));
+      if (record) clusters.push(this.clusterView(record, input.include ?? []));
+      else failures.push({ arn: ref.startsWith('arn:') ? ref : model.clusterArn(ref), reason: 'MISSING' });
+    }
+    return { clusters, failures };
+  }
+
+  private listClusters(input: ListClustersRequest) {
+    const arns = [...this.deps.model.clusters.values()]
+      .filter((c) => c.cluster.status === 'ACTIVE')
+      .map((c) => c.arn);
+    const { page, nextToken } = paginate(arns, input, 100);
+    return { clusterArns: page, nextToken };
+  }
+
+  private deleteCluster(input: DeleteClusterRequest) {
+    const { model } = this.deps;
+    const record = this.cluster(requireString(input.cluster, 'cluster'));
+    if (model.servicesOf(record.name).some((s) => s.service.status !== 'INACTIVE')) {
+      throw new AwsApiError(
+        'ClusterContainsServicesException',
+        'The Cluster cannot be deleted while Services are active.',
+      );
+    }
+    if (model.tasksOfCluster(record.name).some(ControlPlaneModel.isAlive)) {
+      throw new AwsApiError(
+        'ClusterContainsTasksException',
+        'The Cluster cannot be deleted while Tasks are active.',
+      );
+    }
+    record.cluster.status = 'INACTIVE';
+    return { cluster: this.clusterView(record) };
+  }
+
+  // ----------------------------------------------------- task definitions
+
+  private registerTaskDefinition(input: RegisterTaskDefinitionRequest, context: CallContext) {
+    const { model, now } = this.deps;
+    const family = input.family;
+    if (typeof family !== 'string' || family.length === 0)
+      throw clientException('Family must not be null or empty.');
+    if (!NAME.test(family)) {
+      throw clientException(
+        'Family must be up to 255 letters (uppercase and lowercase), numbers, hyphens, and underscores.',
+      );
+    }
+    const containers = input.containerDefinitions;
+    if (!Array.isArray(containers) || containers.length === 0) {
+      throw clientException('Container definitions must not be null or empty.');
+    }
+    const names = new Set<string>();
+    for (const container of containers) {
+      if (!container.name) throw clientException('Container.name should not be null or empty.');
+      if (!container.image) throw clientException('Container.image should not be null or empty.');
+      if (names.has(container.name)) throw clientException(`Duplicate container name: ${container.name}.`);
+      names.add(container.name);
+    }
+    const fargate = (input.requiresCompatibilities ?? []).includes('FARGATE');
+    if (fargate) {
+      if (input.networkMode !== 'awsvpc')
+        throw clientException("Fargate only supports network mode 'awsvpc'.");
+      if (!input.cpu) throw clientException("Fargate requires that 'cpu' be defined at the task level.");
+      if (!input.memory)
+        throw clientException("Fargate requires that 'memory' be defined at the task level.");
+    } else if (!input.memory) {
+      const missing = containers.find((c) => c.memory === undefined && c.memoryReservation === undefined);
+      if (missing) {
+        throw clientException(
+          `Invalid setting for container '${missing.name}'. At least one of 'memory' or 'memoryReservation' must be specified.`,
+        );
+      }
+    }
+    if (containers.every((c) => c.essential === false)) {
+      throw clientException('Task definition must have at least one essential container.');
+    }
+    const tags = validateEcsTags(input.tags);
+    const revisions = model.taskDefinitions.get(family) ?? [];
+    const revision = (revisions.at(-1)?.revision ?? 0) + 1;
+    const arn = model.taskDefinitionArn(family, revision);
+    const awsvpc = input.networkMode === 'awsvpc';
+    const compatibilities: TaskDefinition['compatibilities'] =
+      awsvpc && input.cpu && input.memory ? ['EC2', 'FARGATE'] : awsvpc ? ['EC2'] : ['EXTERNAL', 'EC2'];
+    const { tags: _tags, ...rest } = input;
+    const definition: TaskDefinition = {
+      ...copy(rest),
+      taskDefinitionArn: arn,
+      containerDefinitions: containers.map((c) => withContainerDefaults(copy(c), awsvpc)),
+      family,
+      revision,
+      volumes: copy(input.volumes ?? []),
+      status: 'ACTIVE',
+      requiresAttributes: requiresAttributes(input, model.registryHost),
+      placementConstraints: copy(input.placementConstraints ?? []),
+      compatibilities,
+      registeredAt: now(),
+      registeredBy: context.caller.arn,
+    };
+    model.taskDefinitions.set(family, [...revisions, { arn, family, revision, definition }]);
+    if (tags.length > 0) model.putTags(arn, tags);
+    return { taskDefinition: copy(definition), tags };
+  }
+
+  private describeTaskDefinition(input: DescribeTaskDefinitionRequest) {
+    const record = this.taskDefinition(input.taskDefinition, 'Unable to describe task definition.');
+    return {
+      taskDefinition: copy(record.definition),
+      ...((input.include ?? []).includes('TAGS') ? { tags: this.deps.model.tagsOf(record.arn) } : {}),
+    };
+  }
+
+  private listTaskDefinitions(input: ListTaskDefinitionsRequest) {
+    const status = input.status ?? 'ACTIVE';
+    const all = [...this.deps.model.taskDefinitions.values()]
+      .flat()
+      .filter(
+        (r) =>
+          (input.familyPrefix === undefined || r.family === input.familyPrefix) &&
+          r.definition.status === status,
+      )
+      .sort((a, b) => a.family.localeCompare(b.family) || a.revision - b.revision);
+    if (input.sort === 'DESC') all.reverse();
+    const { page, nextToken } = paginate(
+      all.map((r) => r.arn),
+      input,
+      100,
+    );
+    return { taskDefinitionArns: page, nextToken };
+  }
+
+  private listTaskDefinitionFamilies(input: ListTaskDefinitionFamiliesRequest) {
+    const status = input.status ?? 'ACTIVE';
+    const families = [...this.deps.model.taskDefinitions.entries()]
+      .filter(([family]) => input.familyPrefix === undefined || family.startsWith(input.familyPrefix))
+      .filter(([, revisions]) =>
+        status === 'ALL'
+          ? true
+          : status === 'ACTIVE'
+            ? revisions.some((r) => r.definition.status === 'ACTIVE')
+            : revisions.every((r) => r.definition.status !== 'ACTIVE'),
+      )
+      .map(([family]) => family)
+      .sort();
+    const { page, nextToken } = paginate(families, input, 100);
+    return { families: page, nextToken };
+  }
+
+  private deregisterTaskDefinition(input: DeregisterTaskDefinitionRequest) {
+    const ref = requireString(input.taskDefinition, 'taskDefinition', clientException);
+    if (!ref.includes(':')) {
+      throw clientException(
+        'The specified task definition identifier is invalid. Specify a family and revision.',
+      );
+    }
+    const record = this.taskDefinition(ref, 'Unable to describe task definition.');
+    if (record.definition.status === 'ACTIVE') {
+      record.definition.status = 'INACTIVE';
+      record.definition.deregisteredAt = this.deps.now();
+    }
+    return { taskDefinition: copy(record.definition) };
+  }
+
+  // ------------------------------------------------------------- services
+
+  private createService(input: CreateServiceRequest, context: CallContext) {
+    const { model, simulator, now } = this.deps;
+    const cluster = this.cluster(input.cluster);
+    const name = requireString(input.serviceName, 'serviceName');
+    if (!NAME.test(name)) {
+      throw invalidParameter(
+        'Service name can only contain letters, numbers, hyphens and underscores (1-255).',
+      );
+    }
+    const arn = model.serviceArn(cluster.name, name);
+    const existing = model.services.get(arn);
+    if (existing?.service.status === 'ACTIVE')
+      throw invalidParameter('Creation of service was not idempotent.');
+    if (existing?.service.status === 'DRAINING')
+      throw invalidParameter('Unable to Start a service that is still Draining.');
+    const controller = input.deploymentController?.type ?? 'ECS';
+    // ECS accepts an EXTERNAL service without a task definition; the sandbox always wants one.
+    if (!input.taskDefinition) throw invalidParameter('TaskDefinition can not be blank.');
+    const taskDefinition = this.taskDefinition(input.taskDefinition);
+    if (taskDefinition.definition.status !== 'ACTIVE') throw clientException('TaskDefinition is inactive');
+    const { strategy, placement } = this.placementFor(cluster, input, taskDefinition);
+    const containerNames = (taskDefinition.definition.containerDefinitions ?? []).map((c) => c.name);
+    for (const lb of input.loadBalancers ?? []) {
+      if (!lb.containerName || !containerNames.includes(lb.containerName)) {
+        throw invalidParameter(
+          `The container ${lb.containerName ?? ''} does not exist in the task definition.`,
+        );
+      }
+      if (lb.containerPort === undefined) throw invalidParameter('containerPort can not be blank.');
+    }
+    const tags = validateEcsTags(input.tags);
+    const fargate = placement.launchType === 'FARGATE';
+    const schedulingStrategy = input.schedulingStrategy ?? 'REPLICA';
+    const service: ServiceRecord['service'] = {
+      serviceArn: arn,
+      serviceName: name,
+      clusterArn: cluster.arn,
+      loadBalancers: copy(input.loadBalancers ?? []),
+      serviceRegistries: copy(input.serviceRegistries ?? []),
+      status: 'ACTIVE',
+      desiredCount: schedulingStrategy === 'DAEMON' ? 0 : (input.desiredCount ?? 0),
+      runningCount: 0,
+      pendingCount: 0,
+      launchType: strategy ? undefined : placement.launchType,
+      capacityProviderStrategy: copy(strategy),
+      platformVersion: fargate ? (input.platformVersion ?? 'LATEST') : undefined,
+      platformFamily: fargate ? 'Linux' : undefined,
+      taskDefinition: taskDefinition.arn,
+      deploymentConfiguration: {
+        deploymentCircuitBreaker: { enable: false, rollback: false },
+        maximumPercent: 200,
+        minimumHealthyPercent: 100,
+        ...copy(input.deploymentConfiguration ?? {}),
+      },
+      deployments: [],
+      roleArn:
+        input.role === undefined || input.role.startsWith('arn:')
+          ? input.role
+          : `arn:aws:iam::${model.accountId}:role/${input.role}`,
+      events: [],
+      createdAt: now(),
+      placementConstraints: copy(input.placementConstraints ?? []),
+      placementStrategy: copy(input.placementStrategy ?? []),
+      networkConfiguration: input.networkConfiguration?.awsvpcConfiguration
+        ? {
+            awsvpcConfiguration: {
+              assignPublicIp: 'DISABLED',
+              ...copy(input.networkConfiguration.awsvpcConfiguration),
+            },
+          }
+        : undefined,
+      healthCheckGracePeriodSeconds:
+        input.healthCheckGracePeriodSeconds ?? (input.loadBalancers?.length ? 0 : undefined),
+      schedulingStrategy,
+      deploymentController: { type: controller },
+      createdBy: context.caller.arn,
+      enableECSManagedTags: input.enableECSManagedTags ?? false,
+      propagateTags: input.propagateTags ?? 'NONE',
+      enableExecuteCommand: input.enableExecuteCommand ?? false,
+      availabilityZoneRebalancing: input.availabilityZoneRebalancing ?? 'ENABLED',
+    };
+    const record: ServiceRecord = {
+      arn,
+      name,
+      clusterName: cluster.name,
+      service,
+      deploymentState: new Map(),
+      steady: false,
+    };
+    model.services.delete(arn);
+    model.services.set(arn, record);
+    model.tags.delete(arn);
+    if (tags.length > 0) model.putTags(arn, tags);
+    simulator.beginDeployment(record, taskDefinition.arn);
+    return { service: this.serviceView(record, tags.length > 0) };
+  }
+
+  private serviceOf(input: { cluster?: string; service?: string }): ServiceRecord {
+    const cluster = this.cluster(input.cluster);
+    const record = this.deps.model.findService(cluster.name, requireString(input.service, 'service'));
+    if (!record) throw serviceNotFound();
+    return record;
+  }
+
+  private updateService(input: UpdateServiceRequest) {
+    const { simulator } = this.deps;
+    const record = this.serviceOf(input);
+    const s = record.service;
+    if (s.status !== 'ACTIVE') throw serviceNotActive();
+    const controller = s.deploymentController?.type ?? 'ECS';
+    let redeploy = input.forceNewDeployment === true;
+    let taskDefinition = this.deps.model.findTaskDefinition(s.taskDefinition ?? '');
+    if (input.taskDefinition !== undefined) {
+      if (controller !== 'ECS') {
+        throw invalidParameter(
+          `Unable to update task definition on services with a ${controller} deployment controller.` +
+            (controller === 'CODE_DEPLOY' ? ' Use AWS CodeDeploy to trigger a new deployment.' : ''),
+        );
+      }
+      taskDefinition = this.taskDefinition(input.taskDefinition);
+      if (taskDefinition.definition.status !== 'ACTIVE') throw clientException('TaskDefinition is inactive');
+      if (taskDefinition.arn !== s.taskDefinition) redeploy = true;
+    }
+    if (input.capacityProviderStrategy !== undefined) {
+      const cluster = this.cluster(input.cluster);
+      const { strategy, placement } = this.placementFor(
+        cluster,
+        {
+          capacityProviderStrategy: input.capacityProviderStrategy,
+          networkConfiguration: input.networkConfiguration ?? s.networkConfiguration,
+        },
+        taskDefinition ?? this.taskDefinition(s.taskDefinition),
+      );
+      if (!sameJson(strategy, s.capacityProviderStrategy) || placement.launchType !== s.launchType)
+        redeploy = true;
+      s.capacityProviderStrategy = copy(strategy);
+      s.launchType = strategy ? undefined : placement.launchType;
+    } else if (taskDefinition && input.taskDefinition !== undefined) {
+      this.placementFor(
+        this.cluster(input.cluster),
+        {
+          launchType: s.launchType,
+          capacityProviderStrategy: s.capacityProviderStrategy,
+          networkConfiguration: input.networkConfiguration ?? s.networkConfiguration,
+        },
+        taskDefinition,
+      );
+    }
+    const redeploying = <K extends keyof Service & keyof UpdateServiceRequest>(key: K) => {
+      if (input[key] === undefined) return;
+      if (!sameJson(input[key], s[key])) redeploy = true;
+      (s as unknown as Record<string, unknown>)[key] = copy(input[key]);
+    };
+    redeploying('networkConfiguration');
+    redeploying('platformVersion');
+    redeploying('loadBalancers');
+    redeploying('serviceRegistries');
+    redeploying('placementConstraints');
+    redeploying('placementStrategy');
+    if (input.desiredCount !== undefined) s.desiredCount = input.desiredCount;
+    if (input.deploymentConfiguration !== undefined) {
+      s.deploymentConfiguration = { ...s.deploymentConfiguration, ...copy(input.deploymentConfiguration) };
+    }
+    if (input.healthCheckGracePeriodSeconds !== undefined) {
+      s.healthCheckGracePeriodSeconds = input.healthCheckGracePeriodSeconds;
+    }
+    if (input.enableExecuteCommand !== undefined) s.enableExecuteCommand = input.enableExecuteCommand;
+    if (input.enableECSManagedTags !== undefined) s.enableECSManagedTags = input.enableECSManagedTags;
+    if (input.propagateTags !== undefined) s.propagateTags = input.propagateTags;
+    if (input.availabilityZoneRebalancing !== undefined)
+      s.availabilityZoneRebalancing = input.availabilityZoneRebalancing;
+    if (input.deploymentController !== undefined) s.deploymentController = copy(input.deploymentController);
+    if (redeploy && controller === 'ECS') {
+      simulator.beginDeployment(record, taskDefinition?.arn ?? s.taskDefinition ?? '');
+    } else {
+      record.steady = record.steady && input.desiredCount === undefined;
+      simulator.requestReconcile(record);
+    }
+    return { service: this.serviceView(record, false) };
+  }
+
+  private deleteService(input: DeleteServiceRequest) {
+    const record = this.serviceOf(input);
+    const s = record.service;
+    if (s.status === 'INACTIVE') throw serviceNotFound();
+    if (s.status === 'ACTIVE') {
+      if (!input.force && (s.desiredCount ?? 0) > 0 && s.schedulingStrategy !== 'DAEMON') {
+        throw invalidParameter('The service cannot be stopped while it is scaled above 0.');
+      }
+      s.status = 'DRAINING';
+      s.desiredCount = 0;
+      record.steady = false;
+      this.deps.simulator.requestReconcile(record);
+    }
+    return { service: this.serviceView(record, false) };
+  }
+
+  private describeServices(input: DescribeServicesRequest) {
+    const { model } = this.deps;
+    const cluster = this.cluster(input.cluster);
+    const refs = input.services ?? [];
+    if (refs.length === 0) throw invalidParameter('services can not be empty.');
+    if (refs.length > 10) throw invalidParameter('services can have at most 10 items.');
+    const includeTags = (input.include ?? []).includes('TAGS');
+    const services: Service[] = [];
+    const failures: Failure[] = [];
+    for (const ref of refs) {
+      const record = model.findService(cluster.name, ref);
+      if (record) services.push(this.serviceView(record, includeTags));
+      else
+        failures.push({
+          arn: ref.startsWith('arn:') ? ref : model.serviceArn(cluster.name, ref),
+          reason: 'MISSING',
+        });
+    }
+    return { services, failures };
+  }
+
+  private listServices(input: ListServicesRequest) {
+    const cluster = this.cluster(input.cluster);
+    const arns = this.deps.model
+      .servicesOf(cluster.name)
+      .filter((r) => r.service.status !== 'INACTIVE')
+      .filter((r) => input.launchType === undefined || r.service.launchType === input.launchType)
+      .filter(
+        (r) =>
+          input.schedulingStrategy === undefined || r.service.schedulingStrategy === input.schedulingStrategy,
+      )
+      .map((r) => r.arn);
+    const { page, nextToken } = paginate(arns, input, 100, 10);
+    return { serviceArns: page, nextToken };
+  }
+
+  // ---------------------------------------------------------------- tasks
+
+  private runTask(input: RunTaskRequest) {
+    const { model, simulator } = this.deps;
+    const cluster = this.cluster(input.cluster);
+    const taskDefinition = this.taskDefinition(
+      requireString(input.taskDefinition, 'taskDefinition', clientException),
+    );
+    if (taskDefinition.definition.status !== 'ACTIVE') throw clientException('TaskDefinition is inactive');
+    const count = input.count ?? 1;
+    if (!Number.isInteger(count) || count < 1 || count > 10)
+      throw invalidParameter('count must be between 1 and 10.');
+    if ((input.startedBy ?? '').length > 128)
+      throw invalidParameter('startedBy can be at most 128 characters.');
+    const { placement } = this.placementFor(cluster, input, taskDefinition);
+    const tags = validateEcsTags(input.tags);
+    const propagated =
+      input.propagateTags === 'TASK_DEFINITION'
+        ? model.tagsOf(taskDefinition.arn).filter((t) => !tags.some((own) => own.key === t.key))
+        : [];
+    const managed: Tag[] = input.enableECSManagedTags
+      ? [{ key: 'aws:ecs:clusterName', value: cluster.name }]
+      : [];
+    const containers = simulator.resolveContainers(taskDefinition);
+    const tasks: Task[] = [];
+    for (let i = 0; i < count; i++) {
+      const record = simulator.launchTask({
+        cluster,
+        taskDefinition,
+        group: input.group ?? `family:${taskDefinition.family}`,
+        startedBy: input.startedBy,
+        launchType: placement.launchType,
+        capacityProviderName: placement.capacityProviderName,
+        networkConfiguration: input.networkConfiguration,
+        overrides: input.overrides,
+        tags: [...tags, ...propagated, ...managed],
+        enableExecuteCommand: input.enableExecuteCommand,
+        containers,
+      });
+      tasks.push(this.taskView(record, true));
+    }
+    return { tasks, failures: [] };
+  }
+
+  private findTask(cluster: ClusterRecord, ref: string): TaskRecord | undefined {
+    const arn = ref.startsWith('arn:') ? ref : this.deps.model.taskArn(cluster.name, ref);
+    const record = this.deps.model.tasks.get(arn);
+    return record?.clusterName === cluster.name ? record : undefined;
+  }
+
+  private stopTask(input: StopTaskRequest) {
+    const cluster = this.cluster(input.cluster);
+    const record = this.findTask(cluster, requireString(input.task, 'task'));
+    if (!record) throw invalidParameter('The referenced task was not found.');
+    if ((input.reason ?? '').length > 255) throw invalidParameter('reason can be at most 255 characters.');
+    this.deps.simulator.stopTask(record, 'UserInitiated', input.reason ?? 'Task stopped by user');
+    return { task: this.taskView(record, false) };
+  }
+
+  private describeTasks(input: DescribeTasksRequest) {
+    const { model } = this.deps;
+    const cluster = this.cluster(input.cluster);
+    const refs = input.tasks ?? [];
+    if (refs.length === 0) throw invalidParameter('Tasks cannot be empty.');
+    if (refs.length > 100) throw invalidParameter('tasks can have at most 100 items.');
+    const includeTags = (input.include ?? []).includes('TAGS');
+    const tasks: Task[] = [];
+    const failures: Failure[] = [];
+    for (const ref of refs) {
+      const record = this.findTask(cluster, ref);
+      if (record) tasks.push(this.taskView(record, includeTags));
+      else
+        failures.push({
+          arn: ref.startsWith('arn:') ? ref : model.taskArn(cluster.name, ref),
+          reason: 'MISSING',
+        });
+    }
+    return { tasks, failures };
+  }
+
+  private listTasks(input: ListTasksRequest) {
+    const { model } = this.deps;
+    const cluster = this.cluster(input.cluster);
+    let serviceArn: string | undefined;
+    if (input.serviceName !== undefined) {
+      const service = model.findService(cluster.name, input.serviceName);
+      if (!service) throw serviceNotFound();
+      serviceArn = service.arn;
+    }
+    const desired = input.desiredStatus ?? 'RUNNING';
+    const arns = model
+      .tasksOfCluster(cluster.name)
+      .filter((t) => t.task.desiredStatus === desired)
+      .filter((t) => serviceArn === undefined || t.serviceArn === serviceArn)
+      .filter((t) => input.startedBy === undefined || t.task.startedBy === input.startedBy)
+      .filter((t) => input.launchType === undefined || t.task.launchType === input.launchType)
+      .filter(
+        (t) =>
+          input.family === undefined ||
+          model.findTaskDefinition(t.task.taskDefinitionArn ?? '')?.family === input.family,
+      )
+      .map((t) => t.arn);
+    const { page, nextToken } = paginate(arns, input, 100);
+    return { taskArns: page, nextToken };
+  }
+
+  // ----------------------------------------------------------------- tags
+
+  /** Throws unless `arn` names an existing ECS resource of this account and region. */
+  private requireResource(arn: string): void {
+    const { model } = this.deps;
+    if (!arn.startsWith(model.ecsArnPrefix))
+      throw invalidParameter('The ARN is not a valid ECS resource ARN.');
+    const resource = arn.slice(model.ecsArnPrefix.length);
+    const [kind, ...path] = resource.split('/');
+    const exists = (() => {
+      switch (kind) {
+        case 'cluster':
+          return model.clusters.get(path.join('/'))?.cluster.status === 'ACTIVE';
+        case 'service': {
+          const record = path.length === 2 ? model.services.get(arn) : undefined;
+          return record !== undefined && record.service.status !== 'INACTIVE';
+        }
+        case 'task-definition':
+          return model.findTaskDefinition(arn) !== undefined && path.join('/').includes(':');
+        case 'task':
+          return model.tasks.has(arn);
+        default:
+          return false;
+      }
+    })();
+    if (!exists)
+      throw new AwsApiError('ResourceNotFoundException', 'The specified resource could not be found.');
+  }
+
+  private tagResource(input: TagResourceRequest) {
+    const arn = requireString(input.resourceArn, 'resourceArn');
+    const tags = validateEcsTags(input.tags);
+    if (tags.length === 0) throw invalidParameter('tags can not be empty.');
+    this.requireResource(arn);
+    const current = this.deps.model.tagsOf(arn);
+    const added = tags.filter((t) => !current.some((c) => c.key === t.key)).length;
+    if (current.length + added > MAX_TAGS)
+      throw invalidParameter(`The number of tags exceeds the limit of ${MAX_TAGS}.`);
+    this.deps.model.putTags(arn, tags);
+    return {};
+  }
+
+  private untagResource(input: UntagResourceRequest) {
+    const arn = requireString(input.resourceArn, 'resourceArn');
+    this.requireResource(arn);
+    this.deps.model.removeTags(arn, input.tagKeys ?? []);
+    return {};
+  }
+
+  private listTagsForResource(input: ListTagsForResourceRequest) {
+    const arn = requireString(input.resourceArn, 'resourceArn');
+    this.requireResource(arn);
+    return { tags: this.deps.model.tagsOf(arn) };
+  }
+}

@@ -1,0 +1,218 @@
+/**
+ * A local Amazon ECS + Amazon ECR control plane on 127.0.0.1: the real AWS JSON 1.1 protocol (the
+ * unchanged AWS SDK v3 clients talk to it through `endpoint` or `AWS_ENDPOINT_URL_ECS` /
+ * `AWS_ENDPOINT_URL_ECR`), ECS behaviour simulated on timers, and every EventBridge event AWS would
+ * send handed to `emit`.
+ *
+ * @example
+ * const plane = await startControlPlane({ emit: (event) => bus.put(event) });
+ * const ecs = new ECSClient({ endpoint: plane.endpoint, region: 'eu-west-1' });
+ * plane.pushImage('team/api', 'main');
+ * await plane.stop();
+ */
+import { buildManifest, EcrApi } from './ecr-api';
+import { EcsApi } from './ecs-api';
+import { type AwsEvent, type CallerIdentity, EventFactory } from './events';
+import { ControlPlaneModel, type ImageBehaviour } from './model';
+import { IdGenerator, mulberry32 } from './random';
+import { type CallRecord, FaultInjector, type FaultRule, startServer } from './server';
+import { EcsSimulator, type SimulationTiming } from './simulator';
+
+export type { AwsEvent, CallerIdentity } from './events';
+export type { ImageBehaviour } from './model';
+export { ControlPlaneModel } from './model';
+export type { CallRecord, FaultRule } from './server';
+export type { SimulationTiming } from './simulator';
+
+/** Options of {@link startControlPlane}. */
+export interface ControlPlaneOptions {
+  /** The account of every ARN and event; default `123456789012`. */
+  accountId?: string;
+  /** The region of every ARN and event; default `eu-west-1`. */
+  region?: string;
+  /** Receives every EventBridge event the control plane produces (full envelopes). */
+  emit: (event: AwsEvent) => void;
+  /**
+   * Simulation speed in milliseconds. Defaults: `taskStartMs` 100 (PROVISIONING -> RUNNING),
+   * `taskRunMs` 100 (RUNNING -> exit of `crash`/`exit` images), `healthyAfterMs` 100 (RUNNING ->
+   * health checks passed or failed), `taskStopMs` 50 (stop requested -> STOPPED),
+   * `stoppedTaskRetentionMs` one hour (how long stopped tasks stay visible).
+   */
+  timing?: Partial<SimulationTiming>;
+  /** The clock of every timestamp; default the system clock. */
+  now?: () => Date;
+  /** Port on 127.0.0.1; default 0 (a free one). */
+  port?: number;
+  /** Seed of identifiers and fault decisions; default 1. The same seed replays the same run. */
+  seed?: number;
+  /**
+   * Callers by access key id, as CloudTrail shows them (`userIdentity`) and as `registeredBy` /
+   * `createdBy`; unknown keys are the IAM user `sandbox`.
+   */
+  identities?: Record<string, CallerIdentity>;
+  /** Called when `emit` throws; by default the error is written to stderr and the simulation goes on. */
+  onEmitError?: (error: unknown, event: AwsEvent) => void;
+}
+
+/** A running control plane. */
+export interface ControlPlane {
+  /** `http://127.0.0.1:<port>`, for both ECS and ECR. */
+  endpoint: string;
+  /** The state, for assertions and scenario setup. */
+  model: ControlPlaneModel;
+  /** Replaces the fault rules (an empty list turns faults off). */
+  setFaults(rules: FaultRule[]): void;
+  /** Every API call received, in order, faulted ones included. */
+  calls: CallRecord[];
+  /** Every event emitted, in order. */
+  emitted: AwsEvent[];
+  /**
+   * Resolves with the first event (already emitted or to come) that matches `predicate`; rejects
+   * after `timeoutMs` (default 5000) or when the control plane stops.
+   */
+  waitForEvent(predicate: (event: AwsEvent) => boolean, timeoutMs?: number): Promise<AwsEvent>;
+  /**
+   * Simulates `docker push <registry>/<repository>:<tag>`: a new image (its digest derives from the
+   * content, different on every push unless `options.content` is repeated), the tag moved to it, and
+   * "ECR Image Action" PUSH SUCCESS with `image-tag`.
+   *
+   * @param behaviour - what containers running the image do (default healthy)
+   * @throws when the repository does not exist (as `docker push` fails), or the tag is immutable
+   */
+  pushImage(
+    repository: string,
+    tag: string,
+    behaviour?: ImageBehaviour,
+    options?: { content?: string },
+  ): { digest: string };
+  /** Stops the timers and the server. */
+  stop(): Promise<void>;
+}
+
+const DEFAULT_TIMING: SimulationTiming = {
+  taskStartMs: 100,
+  taskRunMs: 100,
+  healthyAfterMs: 100,
+  taskStopMs: 50,
+  stoppedTaskRetentionMs: 3_600_000,
+};
+
+/**
+ * Starts a control plane on 127.0.0.1.
+ *
+ * @example
+ * const plane = await startControlPlane({ emit: (e) => events.push(e), timing: { taskStartMs: 20 } });
+ */
+export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
+  const accountId = options.accountId ?? '123456789012';
+  const region = options.region ?? 'eu-west-1';
+  const now = options.now ?? (() => new Date());
+  const seed = options.seed ?? 1;
+  const ids = new IdGenerator(mulberry32(seed));
+  const faults = new FaultInjector(mulberry32(seed ^ 0x5eed));
+  const model = new ControlPlaneModel(accountId, region);
+  const events = new EventFactory(accountId, region, ids, now);
+  const emitted: AwsEvent[] = [];
+  const waiters = new Set<{
+    predicate: (event: AwsEvent) => boolean;
+    resolve: (event: AwsEvent) => void;
+    reject: (error: Error) => void;
+  }>();
+  const onEmitError =
+    options.onEmitError ??
+    ((error: unknown, event: AwsEvent) => {
+      process.stderr.write(`control plane: emit of "${event['detail-type']}" failed: ${String(error)}\n`);
+    });
+  const emit = (event: AwsEvent) => {
+    emitted.push(event);
+    try {
+      options.emit(event);
+    } catch (error) {
+      onEmitError(error, event);
+    }
+    for (const waiter of [...waiters]) {
+      if (waiter.predicate(event)) {
+        waiters.delete(waiter);
+        waiter.resolve(event);
+      }
+    }
+  };
+  const simulator = new EcsSimulator({
+    model,
+    events,
+    emit,
+    timing: { ...DEFAULT_TIMING, ...options.timing },
+    now,
+    ids,
+  });
+  const ecs = new EcsApi({ model, simulator, now });
+  const ecr = new EcrApi({ model, events, emit, now });
+  const calls: CallRecord[] = [];
+  const identify = (accessKeyId: string | undefined): CallerIdentity => {
+    const known = accessKeyId === undefined ? undefined : options.identities?.[accessKeyId];
+    const identity: CallerIdentity = known ?? {
+      type: 'IAMUser',
+      principalId: 'AIDASANDBOXUSER000001',
+      arn: `arn:aws:iam::${accountId}:user/sandbox`,
+      accountId,
+      userName: 'sandbox',
+    };
+    return accessKeyId === undefined ? { ...identity } : { ...identity, accessKeyId };
+  };
+  const server = await startServer(
+    {
+      operations: { ecs: ecs.operations(), ecr: ecr.operations() },
+      events,
+      emit,
+      faults,
+      calls,
+      ids,
+      now,
+      identify,
+    },
+    options.port ?? 0,
+  );
+  let pushes = 0;
+
+  return {
+    endpoint: server.endpoint,
+    model,
+    calls,
+    emitted,
+    setFaults: (rules) => faults.set(rules),
+    waitForEvent(predicate, timeoutMs = 5000) {
+      const seen = emitted.find(predicate);
+      if (seen) return Promise.resolve(seen);
+      return new Promise<AwsEvent>((resolve, reject) => {
+        const waiter = {
+          predicate,
+          resolve: (event: AwsEvent) => {
+            clearTimeout(timer);
+            resolve(event);
+          },
+          reject: (error: Error) => {
+            clearTimeout(timer);
+            reject(error);
+          },
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(waiter);
+          reject(new Error(`no matching event within ${timeoutMs} ms (${emitted.length} events emitted)`));
+        }, timeoutMs);
+        waiters.add(waiter);
+      });
+    },
+    pushImage(repository, tag, behaviour = { kind: 'healthy' }, pushOptions = {}) {
+      pushes += 1;
+      const content = pushOptions.content ?? `${repository}:${tag}#${pushes}:${JSON.stringify(behaviour)}`;
+      const image = ecr.putImage(repository, buildManifest(content), { tag, behaviour });
+      return { digest: image.digest };
+    },
+    async stop() {
+      simulator.stop();
+      for (const waiter of waiters) waiter.reject(new Error('the control plane stopped'));
+      waiters.clear();
+      await server.close();
+    },
+  };
+}

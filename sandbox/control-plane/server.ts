@@ -1,0 +1,257 @@
+/**
+ * The HTTP front of the control plane: the AWS JSON 1.1 protocol on 127.0.0.1, for ECS and ECR on
+ * one port (dispatch on the `X-Amz-Target` prefix). Signatures are not checked. Every call is
+ * recorded; injected faults (throttling, 5xx, latency) are applied before a handler runs, so a faulted
+ * call changes nothing; mutating calls that reach a handler are delivered as CloudTrail events.
+ *
+ * Wire format: POST `/`, `Content-Type: application/x-amz-json-1.1`, JSON in and out, timestamps as
+ * epoch seconds. Errors: the HTTP status, `x-amzn-errortype: <code>`, body
+ * `{"__type": "<code>", "message": "..."}` (what the SDK's awsJson1_1 deserializer reads).
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { CallContext, OperationTable } from './api-support';
+import { AwsApiError } from './errors';
+import { type AwsEvent, type CallerIdentity, type EventFactory, isDate } from './events';
+import type { IdGenerator, Random } from './random';
+
+/** Target prefixes of the two services. */
+export const TARGET_PREFIXES = {
+  ecs: 'AmazonEC2ContainerServiceV20141113',
+  ecr: 'AmazonEC2ContainerRegistry_V20150921',
+} as const;
+
+/** The service an API call was made to. */
+export type ServiceName = keyof typeof TARGET_PREFIXES;
+
+/** A fault to inject into matching calls. */
+export interface FaultRule {
+  /**
+   * An operation name (`UpdateService`, matching ECS and ECR operations of that name), one service's
+   * operation (`ecr:TagResource`), every call to one service (`ecs:*`, `ecr:*`), or every call (`*`).
+   */
+  operation: string;
+  /** `throttle`: 400 ThrottlingException; `5xx`: 500 ServerException; `latency`: answer `latencyMs` later. */
+  kind: 'throttle' | '5xx' | 'latency';
+  /** The share of matching calls affected, 0 to 1. */
+  rate: number;
+  /** Delay of a `latency` fault (default 200 ms). */
+  latencyMs?: number;
+}
+
+/** One API call as received. */
+export interface CallRecord {
+  service: ServiceName;
+  operation: string;
+  input: unknown;
+  at: Date;
+  /** The fault injected into it, if any (`latency` when only delayed). */
+  fault?: 'throttle' | '5xx' | 'latency';
+  /** The error code answered, if any (an injected fault or a handler error). */
+  error?: string;
+}
+
+/** Decides, per call, which faults apply, from a seeded random source. */
+export class FaultInjector {
+  private rules: FaultRule[] = [];
+
+  /** @param random - the seeded source of the decisions */
+  constructor(private readonly random: Random) {}
+
+  /** Replaces the rules (an empty list turns faults off). */
+  set(rules: readonly FaultRule[]): void {
+    for (const rule of rules) {
+      if (!(rule.rate >= 0 && rule.rate <= 1))
+        throw new RangeError(`fault rate must be within 0..1: ${rule.rate}`);
+    }
+    this.rules = rules.map((r) => ({ ...r }));
+  }
+
+  /** The faults for one call: a total delay and at most one error. */
+  decide(service: ServiceName, operation: string): { latencyMs: number; error?: 'throttle' | '5xx' } {
+    let latencyMs = 0;
+    let error: 'throttle' | '5xx' | undefined;
+    for (const rule of this.rules) {
+      const matches = [operation, '*', `${service}:*`, `${service}:${operation}`].includes(rule.operation);
+      if (!matches) continue;
+      // Draw for every matching rule, so one rule's outcome does not shift another's sequence.
+      const hit = this.random() < rule.rate;
+      if (!hit) continue;
+      if (rule.kind === 'latency') latencyMs += rule.latencyMs ?? 200;
+      else error ??= rule.kind;
+    }
+    return { latencyMs, error };
+  }
+}
+
+/** What the server needs. */
+export interface ServerDeps {
+  operations: Record<ServiceName, OperationTable>;
+  events: EventFactory;
+  emit: (event: AwsEvent) => void;
+  faults: FaultInjector;
+  calls: CallRecord[];
+  ids: IdGenerator;
+  now: () => Date;
+  /** The identity of a caller by access key id (from the SigV4 `Authorization` header). */
+  identify: (accessKeyId: string | undefined) => CallerIdentity;
+}
+
+/** A listening server. */
+export interface RunningServer {
+  endpoint: string;
+  close(): Promise<void>;
+}
+
+/** Serialises an answer: `Date`s as epoch seconds (with milliseconds as the fraction). */
+export function toWireJson(value: unknown): string {
+  return JSON.stringify(value, function (this: Record<string, unknown>, key: string, member: unknown) {
+    const raw = this[key];
+    return isDate(raw) ? raw.getTime() / 1000 : member;
+  });
+}
+
+function send(response: ServerResponse, status: number, body: string, headers: Record<string, string>): void {
+  response.writeHead(status, {
+    'content-type': 'application/x-amz-json-1.1',
+    'content-length': String(Buffer.byteLength(body)),
+    ...headers,
+  });
+  response.end(body);
+}
+
+function sendError(response: ServerResponse, requestId: string, error: AwsApiError): void {
+  send(response, error.statusCode, JSON.stringify({ __type: error.code, message: error.message }), {
+    'x-amzn-requestid': requestId,
+    'x-amzn-errortype': error.code,
+  });
+}
+
+async function readBody(request: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function accessKeyOf(request: IncomingMessage): string | undefined {
+  const authorization = request.headers.authorization ?? '';
+  return /Credential=([^/,\s]+)\//.exec(authorization)?.[1];
+}
+
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Handles one HTTP request. */
+async function handle(deps: ServerDeps, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const requestId = deps.ids.uuid();
+  const body = await readBody(request);
+  if (request.method !== 'POST') {
+    sendError(response, requestId, new AwsApiError('UnknownOperationException', 'Only POST / is supported.'));
+    return;
+  }
+  const target = String(request.headers['x-amz-target'] ?? '');
+  const [prefix, operation = ''] = target.split('.');
+  const service = (Object.keys(TARGET_PREFIXES) as ServiceName[]).find((s) => TARGET_PREFIXES[s] === prefix);
+  const entry = service ? deps.operations[service][operation] : undefined;
+  if (!service || !entry) {
+    sendError(
+      response,
+      requestId,
+      new AwsApiError('UnknownOperationException', `Unknown operation ${target}`),
+    );
+    return;
+  }
+  let input: unknown;
+  try {
+    input = body.length === 0 ? {} : JSON.parse(body);
+  } catch {
+    sendError(
+      response,
+      requestId,
+      new AwsApiError('SerializationException', 'Request body is not valid JSON.'),
+    );
+    return;
+  }
+  const at = deps.now();
+  const faults = deps.faults.decide(service, operation);
+  const call: CallRecord = { service, operation, input, at };
+  if (faults.error) call.fault = faults.error;
+  else if (faults.latencyMs > 0) call.fault = 'latency';
+  deps.calls.push(call);
+  if (faults.latencyMs > 0) await delay(faults.latencyMs);
+  if (faults.error === 'throttle') {
+    call.error = 'ThrottlingException';
+    sendError(response, requestId, new AwsApiError('ThrottlingException', 'Rate exceeded'));
+    return;
+  }
+  if (faults.error === '5xx') {
+    call.error = 'ServerException';
+    sendError(
+      response,
+      requestId,
+      new AwsApiError('ServerException', 'Service Unavailable. Please try again later.', 500),
+    );
+    return;
+  }
+  const context: CallContext = { caller: deps.identify(accessKeyOf(request)), requestId };
+  let output: unknown;
+  let failure: AwsApiError | undefined;
+  try {
+    output = entry.handler(input, context);
+  } catch (error) {
+    failure =
+      error instanceof AwsApiError
+        ? error
+        : new AwsApiError(
+            'ServerException',
+            `Internal error: ${error instanceof Error ? error.message : String(error)}`,
+            500,
+          );
+    call.error = failure.code;
+  }
+  if (entry.mutating) {
+    deps.emit(
+      deps.events.cloudTrail({
+        service,
+        eventName: operation,
+        requestParameters: input,
+        responseElements: output,
+        caller: context.caller,
+        userAgent: request.headers['user-agent'],
+        requestId,
+        error: failure ? { code: failure.code, message: failure.message } : undefined,
+        at,
+      }),
+    );
+  }
+  if (failure) sendError(response, requestId, failure);
+  else send(response, 200, toWireJson(output ?? {}), { 'x-amzn-requestid': requestId });
+}
+
+/** Starts listening on 127.0.0.1 (`port` 0 picks a free port). */
+export async function startServer(deps: ServerDeps, port = 0): Promise<RunningServer> {
+  const server: Server = createServer((request, response) => {
+    handle(deps, request, response).catch((error: unknown) => {
+      if (!response.headersSent) {
+        sendError(
+          response,
+          deps.ids.uuid(),
+          new AwsApiError('ServerException', error instanceof Error ? error.message : String(error), 500),
+        );
+      }
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${address.port}`,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        // Keep-alive sockets of SDK clients would hold the close until they time out.
+        server.closeAllConnections();
+        server.close((error) => (error ? reject(error) : resolve()));
+      }),
+  };
+}
