@@ -290,6 +290,29 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
       const [cluster, service] = ref.includes('/') ? splitRef(ref, '/') : [ref, undefined];
       status = await sandboxRequest({ op: 'stop-task', cluster, ...(service ? { service } : {}) }, io);
     });
+  sandbox
+    .command('faults')
+    .description(
+      'inject faults into the local ECS/ECR API, e.g. UpdateService:throttle:0.5 ecs:*:5xx:0.1 *:latency:1:300',
+    )
+    .argument(
+      '[rules...]',
+      '<operation>:<throttle|5xx|latency>:<rate 0..1>[:<latency ms>]; none turns faults off',
+    )
+    .action(async (rules: string[]) => {
+      const parsed = rules.map((rule) => {
+        const match = /^(.+):(throttle|5xx|latency):([0-9.]+)(?::(\d+))?$/.exec(rule);
+        if (!match) throw new CommanderError(2, 'autopilot.usage', `not a fault rule: "${rule}"`);
+        const [, operation, kind, rate, latencyMs] = match;
+        return {
+          operation,
+          kind,
+          rate: Number(rate),
+          ...(latencyMs ? { latencyMs: Number(latencyMs) } : {}),
+        };
+      });
+      status = await sandboxRequest({ op: 'faults', rules: parsed }, io);
+    });
   try {
     await program.parseAsync(argv as string[]);
   } catch (error) {

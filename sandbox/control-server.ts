@@ -1,6 +1,6 @@
 /**
  * A small HTTP endpoint on 127.0.0.1 through which `autopilot sandbox …` (from another terminal)
- * acts on the running local account: push an image, tag a service, stop a task. Its address is
+ * acts on the running local account: push an image, tag a service, stop a task, inject faults. Its address is
  * written to `.sandbox/control.json` while the sandbox runs.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,6 +33,17 @@ export const ControlRequestSchema = z.discriminatedUnion('op', [
     tags: z.record(z.string(), z.string()),
   }),
   z.strictObject({ op: z.literal('stop-task'), cluster: z.string(), service: z.string().optional() }),
+  z.strictObject({
+    op: z.literal('faults'),
+    rules: z.array(
+      z.strictObject({
+        operation: z.string().min(1),
+        kind: z.enum(['throttle', '5xx', 'latency']),
+        rate: z.number().min(0).max(1),
+        latencyMs: z.number().int().nonnegative().optional(),
+      }),
+    ),
+  }),
 ]);
 export type ControlRequest = z.infer<typeof ControlRequestSchema>;
 
@@ -48,6 +59,9 @@ async function act(sandbox: Sandbox, request: ControlRequest): Promise<unknown> 
     case 'tag':
       await tagService(sandbox, request.cluster, request.service, request.tags);
       return { tagged: `${request.cluster}/${request.service}` };
+    case 'faults':
+      sandbox.setFaults(request.rules);
+      return { faults: request.rules.length === 0 ? 'off' : request.rules };
     case 'stop-task': {
       const tasks = await sandbox.ecs.send(
         new ListTasksCommand({

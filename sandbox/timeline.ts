@@ -119,7 +119,9 @@ export function followTimeline(sandbox: Sandbox, write: (line: TimelineLine) => 
   const flushCalls = () => {
     const calls = sandbox.plane.calls.slice(seenCalls);
     seenCalls = sandbox.plane.calls.length;
-    const shown = calls.filter((c) => !READ_ONLY.test(c.operation) || c.fault || c.error);
+    const shown = calls.filter(
+      (c) => !READ_ONLY.test(c.operation) || c.fault === 'throttle' || c.fault === '5xx' || c.error,
+    );
     for (const call of shown) write(describeCall(call));
     const reads = calls.length - shown.length;
     if (reads > 0)
