@@ -2,6 +2,7 @@
  * The interfaces the domain needs from the outside world. Adapters in `shared/adapters/` implement
  * them against AWS; tests implement them in memory. Nothing here imports the AWS SDK.
  */
+import type { KnownDeployment, LastKnownGood } from './domain/rollback-decision';
 import type { AutopilotEvent } from './events/autopilot-events';
 
 /** An ECS service as the domain sees it. */
@@ -19,6 +20,29 @@ export interface ServiceState {
   launchType?: string;
   capacityProviders: string[];
   loadBalancerCount: number;
+  /** The service's deployments as ECS lists them (PRIMARY first when ECS says so). */
+  deployments: ServiceDeploymentState[];
+  /** How ECS deploys it: the rollbacks ECS does by itself are not fought. */
+  deploymentConfiguration: {
+    circuitBreaker: { enable: boolean; rollback: boolean };
+    /** ECS's own CloudWatch alarm rollback */
+    alarmRollback: boolean;
+    /** ROLLING (default), BLUE_GREEN, LINEAR or CANARY */
+    strategy: string;
+  };
+}
+
+/** One entry of a service's `deployments` list. */
+export interface ServiceDeploymentState {
+  /** `ecs-svc/…`, the id in ECS Deployment State Change events */
+  id: string;
+  /** PRIMARY, ACTIVE or INACTIVE */
+  status: string;
+  taskDefinitionArn: string;
+  /** IN_PROGRESS, COMPLETED or FAILED */
+  rolloutState?: string;
+  createdAt?: string;
+  updatedAt?: string;
 }
 
 /** The container images of one task-definition revision. */
@@ -55,12 +79,26 @@ export interface ServiceReader {
   describeTaskDefinition(arn: string): Promise<TaskDefinitionDocument | undefined>;
 }
 
-/** ECS reads and the changes deploy on push makes. */
-export interface ContainerPlatform extends ServiceReader {
-  /** Registers a revision and returns its ARN. */
-  registerTaskDefinition(doc: TaskDefinitionDocument): Promise<string>;
+/** ECS reads and pointing a service at a revision (rollback). */
+export interface ServiceUpdater extends ServiceReader {
   /** Points a service at a task-definition revision. */
   updateService(ref: ServiceRef, taskDefinitionArn: string): Promise<void>;
+}
+
+/** ECS reads and the changes deploy on push makes. */
+export interface ContainerPlatform extends ServiceUpdater {
+  /** Registers a revision and returns its ARN. */
+  registerTaskDefinition(doc: TaskDefinitionDocument): Promise<string>;
+}
+
+/** Stopping a deployment with ECS's own rollback. */
+export interface DeploymentControl {
+  /**
+   * Stops the service's in-progress deployment of `taskDefinitionArn` with stop type ROLLBACK.
+   *
+   * @returns false when ECS has no such deployment in progress or does not support stopping it
+   */
+  stopDeploymentWithRollback(ref: ServiceRef, taskDefinitionArn: string): Promise<boolean>;
 }
 
 /** Walks the account's ECS clusters and services (periodic reconcile). */
@@ -148,6 +186,57 @@ export interface StateStore {
   listDuePending(now: Date): Promise<PendingPush[]>;
   /** Deletes a pending push if it is still the one with that event id. */
   deletePending(serviceArn: string, repositoryKey: string, eventId: string): Promise<void>;
+}
+
+/** A quarantined image: never deployed again until released. */
+export interface QuarantinedImage {
+  repositoryKey: string;
+  repository: string;
+  digest: string;
+  reason: string;
+  at: string;
+  service?: string;
+}
+
+/** What autopilot remembers about the health of deployments (rollback). */
+export interface HealthStore {
+  getDeployment(serviceArn: string, deploymentId: string): Promise<KnownDeployment | undefined>;
+  /**
+   * Records a deployment's state; a state change older than the one recorded (`updatedAt`) is
+   * ignored, so out-of-order events cannot move a deployment backwards.
+   */
+  recordDeployment(serviceArn: string, deployment: KnownDeployment, updatedAt: string): Promise<void>;
+  /** Marks a deployment unhealthy; false when it already was (a concurrent or duplicate signal). */
+  markUnhealthy(serviceArn: string, deploymentId: string): Promise<boolean>;
+  lastKnownGood(serviceArn: string): Promise<LastKnownGood | undefined>;
+  setLastKnownGood(serviceArn: string, good: LastKnownGood): Promise<void>;
+  /** When autopilot last rolled the service back, and to what. */
+  lastRollback(serviceArn: string): Promise<{ at: string; to: string } | undefined>;
+  /** Claims the service's rollback slot; false when another rollback happened within `cooldownMs`. */
+  claimRollback(
+    serviceArn: string,
+    rollback: { at: string; from: string; to: string; reason: string },
+    cooldownMs: number,
+  ): Promise<boolean>;
+  /** Records a crashed task of a revision and returns how many distinct tasks crashed since `since`. */
+  recordCrash(
+    serviceArn: string,
+    taskDefinitionArn: string,
+    taskArn: string,
+    at: string,
+    since: string,
+  ): Promise<number>;
+  /** Remembers that a completed deployment becomes known good at `dueAt`. */
+  scheduleBake(serviceArn: string, deploymentId: string, dueAt: string): Promise<void>;
+  listBaked(now: Date): Promise<{ serviceArn: string; deploymentId: string }[]>;
+  deleteBake(serviceArn: string, deploymentId: string): Promise<void>;
+  /** The services that listed an alarm (tag autopilot:alarms or the policy file). */
+  servicesForAlarm(alarmName: string): Promise<IndexedService[]>;
+  /** Replaces the alarms a service is indexed under. */
+  indexAlarms(service: IndexedService, alarmNames: readonly string[]): Promise<void>;
+  quarantine(image: QuarantinedImage): Promise<boolean>;
+  listQuarantined(): Promise<QuarantinedImage[]>;
+  release(repositoryKey: string, digest: string): Promise<boolean>;
 }
 
 /** Publishes autopilot's own events (on EventBridge in AWS). */

@@ -74,6 +74,30 @@ export const TagFilterSchema = z.strictObject({
 /** The deploy modes: follow a tag, move within a semver level, any tag the filters accept, or off. */
 export const DEPLOY_MODE = /^(tag:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|semver:(major|minor|patch)|match|off)$/;
 
+/** How unhealthy deployments are handled. */
+export const RollbackPolicySchema = z.strictObject({
+  enabled: z
+    .boolean()
+    .optional()
+    .describe('roll back unhealthy deployments (default true for opted-in services)'),
+  bakeTime: DurationSchema.optional().describe(
+    'after COMPLETED, how long without an unhealthy signal before a revision is known good (default 10m)',
+  ),
+  cooldown: DurationSchema.optional().describe(
+    'at most one automatic rollback per service in this window (default 1h)',
+  ),
+  crashLoop: z
+    .strictObject({ tasks: z.number().int().min(1), window: DurationSchema })
+    .optional()
+    .describe(
+      'this many crashed tasks of the new revision within the window is unhealthy (default 3 in 10m)',
+    ),
+  alarms: z
+    .array(z.string().min(1))
+    .optional()
+    .describe('CloudWatch alarms that mean unhealthy, besides the autopilot:alarms tag'),
+});
+
 const PolicyFields = {
   description: z.string().optional(),
   deploy: z
@@ -85,6 +109,7 @@ const PolicyFields = {
   allowPrerelease: z.boolean().optional().describe('semver pre-releases (1.5.0-rc.1) are deployable'),
   minImageAge: DurationSchema.optional().describe('supply-chain cooldown: wait this long after a push'),
   windows: z.array(DeployWindowSchema).optional().describe('deploy only inside one of these windows'),
+  rollback: RollbackPolicySchema.optional(),
 };
 
 /** A named deploy policy. */
@@ -123,6 +148,7 @@ export const PolicyFileSchema = z
 export type PolicyFile = z.infer<typeof PolicyFileSchema>;
 export type Policy = z.infer<typeof PolicySchema>;
 export type TagFilter = z.infer<typeof TagFilterSchema>;
+export type RollbackPolicy = z.infer<typeof RollbackPolicySchema>;
 
 /** One problem in a policy file, located for people. */
 export interface PolicyFileIssue {

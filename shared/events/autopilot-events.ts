@@ -10,6 +10,10 @@ export const AUTOPILOT_SOURCE = 'autopilot' as const;
 export const DEPLOYMENT_STARTED = 'Deployment Started' as const;
 export const DEPLOYMENT_SCHEDULED = 'Deployment Scheduled' as const;
 export const ACTION_FAILED = 'Action Failed' as const;
+export const DEPLOYMENT_ROLLED_BACK = 'Deployment Rolled Back' as const;
+export const ROLLBACK_FAILED = 'Rollback Failed' as const;
+export const IMAGE_QUARANTINED = 'Image Quarantined' as const;
+export const DEPLOYMENT_SUCCEEDED = 'Deployment Succeeded' as const;
 
 const ServiceFields = {
   cluster: z.string().describe('cluster name'),
@@ -57,11 +61,66 @@ export const ActionFailedSchema = z.strictObject({
   triggeredBy: z.string(),
 });
 
+const SignalSchema = z.strictObject({
+  kind: z.enum(['deployment-failed', 'alarm', 'crash-loop', 'manual']),
+  reason: z.string(),
+  at: z.iso.datetime(),
+});
+
+/** A service was returned to an earlier revision (by autopilot, by ECS itself, or by a person). */
+export const DeploymentRolledBackSchema = z.strictObject({
+  ...ServiceFields,
+  fromTaskDefinition: z.string(),
+  toTaskDefinition: z.string(),
+  reason: z.string(),
+  by: z.enum(['autopilot', 'ecs', 'person']).describe('who rolled back'),
+  method: z
+    .enum(['stop-deployment', 'update-service', 'none'])
+    .describe('how autopilot rolled back (none: ECS did)'),
+  signals: z.array(SignalSchema),
+  dryRun: z.boolean(),
+  triggeredBy: z.string(),
+});
+
+/** The rollback deployment is unhealthy too; autopilot stops there (never rolls back a rollback). */
+export const RollbackFailedSchema = z.strictObject({
+  ...ServiceFields,
+  taskDefinition: z.string(),
+  reason: z.string(),
+  signals: z.array(SignalSchema),
+  dryRun: z.boolean(),
+  triggeredBy: z.string(),
+});
+
+/** An image was quarantined: deploy on push will not deploy this digest again until released. */
+export const ImageQuarantinedSchema = z.strictObject({
+  repository: z.string(),
+  digest: z.string().regex(/^sha256:[0-9a-f]{64}$/),
+  reason: z.string(),
+  cluster: z.string().optional(),
+  service: z.string().optional(),
+  dryRun: z.boolean(),
+  triggeredBy: z.string(),
+});
+
+/** A deployment completed and baked without an unhealthy signal: its revision is the last known good. */
+export const DeploymentSucceededSchema = z.strictObject({
+  ...ServiceFields,
+  taskDefinition: z.string(),
+  deploymentId: z.string(),
+  bakedUntil: z.iso.datetime(),
+  dryRun: z.boolean(),
+});
+
 /** Every autopilot event, keyed by detail-type. */
 export const AutopilotEventSchemas = {
   [DEPLOYMENT_STARTED]: DeploymentStartedSchema,
   [DEPLOYMENT_SCHEDULED]: DeploymentScheduledSchema,
   [ACTION_FAILED]: ActionFailedSchema,
+  [DEPLOYMENT_ROLLED_BACK]: DeploymentRolledBackSchema,
+  [ROLLBACK_FAILED]: RollbackFailedSchema,
+  [IMAGE_QUARANTINED]: ImageQuarantinedSchema,
+  [DEPLOYMENT_SUCCEEDED]: DeploymentSucceededSchema,
 } as const;
 
 export type AutopilotDetailType = keyof typeof AutopilotEventSchemas;

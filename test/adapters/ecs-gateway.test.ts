@@ -168,6 +168,12 @@ describe('EcsGateway.describeServices', () => {
         launchType: undefined,
         capacityProviders: ['FARGATE', 'FARGATE_SPOT'],
         loadBalancerCount: 2,
+        deployments: [],
+        deploymentConfiguration: {
+          circuitBreaker: { enable: false, rollback: false },
+          alarmRollback: false,
+          strategy: 'ROLLING',
+        },
       },
     ]);
   });

@@ -1,6 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { z } from 'zod';
+import {
+  CLOUDWATCH_ALARM_STATE_CHANGE,
+  CloudWatchAlarmStateChangeEventSchema,
+} from '../../shared/events/cloudwatch-alarm-state-change';
 import { ECR_IMAGE_ACTION, EcrImageActionEventSchema } from '../../shared/events/ecr-image-action';
 import {
   AWS_API_CALL_VIA_CLOUDTRAIL,
@@ -13,6 +17,10 @@ import {
   ECS_DEPLOYMENT_STATE_CHANGE,
   EcsDeploymentStateChangeEventSchema,
 } from '../../shared/events/ecs-deployment-state-change';
+import {
+  ECS_TASK_STATE_CHANGE,
+  EcsTaskStateChangeEventSchema,
+} from '../../shared/events/ecs-task-state-change';
 import { SCHEDULED_EVENT, ScheduledEventSchema } from '../../shared/events/scheduled-event';
 
 const EVENTS_DIR = resolve(__dirname, '..', '..', 'events');
@@ -23,6 +31,8 @@ const SCHEMA_BY_DETAIL_TYPE: Record<string, z.ZodType> = {
   [ECS_DEPLOYMENT_STATE_CHANGE]: EcsDeploymentStateChangeEventSchema,
   [AWS_API_CALL_VIA_CLOUDTRAIL]: EcsCloudTrailApiCallEventSchema,
   [SCHEDULED_EVENT]: ScheduledEventSchema,
+  [ECS_TASK_STATE_CHANGE]: EcsTaskStateChangeEventSchema,
+  [CLOUDWATCH_ALARM_STATE_CHANGE]: CloudWatchAlarmStateChangeEventSchema,
 };
 
 interface Sample {

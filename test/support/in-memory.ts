@@ -83,6 +83,15 @@ export function aService(overrides: Partial<ServiceState> = {}): ServiceState {
     launchType: 'FARGATE',
     capacityProviders: [],
     loadBalancerCount: 1,
+    deployments: [
+      {
+        id: 'ecs-svc/1000000000000000007',
+        status: 'PRIMARY',
+        taskDefinitionArn: overrides.taskDefinitionArn ?? taskDefinitionArnOf('api', 7),
+        rolloutState: 'COMPLETED',
+      },
+    ],
+    deploymentConfiguration: { circuitBreaker: { enable: true, rollback: true }, alarmRollback: false, strategy: 'ROLLING' },
     ...overrides,
   };
 }

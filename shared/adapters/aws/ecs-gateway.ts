@@ -1,17 +1,14 @@
 /**
- * {@link ContainerPlatform} on Amazon ECS: the reader plus the two mutations deploy on push makes.
+ * {@link ContainerPlatform} on Amazon ECS: reads, service updates, and registering revisions.
  */
-import {
-  RegisterTaskDefinitionCommand,
-  type RegisterTaskDefinitionCommandInput,
-  UpdateServiceCommand,
-} from '@aws-sdk/client-ecs';
-import type { ContainerPlatform, ServiceRef, TaskDefinitionDocument } from '../../ports';
+import { RegisterTaskDefinitionCommand, type RegisterTaskDefinitionCommandInput } from '@aws-sdk/client-ecs';
+import type { ContainerPlatform, TaskDefinitionDocument } from '../../ports';
 import { classifyAwsError } from './aws-errors';
-import { EcsReader, PERMANENT_ECS_ERRORS } from './ecs-reader';
+import { PERMANENT_ECS_ERRORS } from './ecs-reader';
+import { EcsServiceUpdater } from './ecs-service-updater';
 
 /** Reads and changes ECS through the AWS SDK. */
-export class EcsGateway extends EcsReader implements ContainerPlatform {
+export class EcsGateway extends EcsServiceUpdater implements ContainerPlatform {
   async registerTaskDefinition(doc: TaskDefinitionDocument): Promise<string> {
     const input = {
       ...doc.definition,
@@ -24,20 +21,6 @@ export class EcsGateway extends EcsReader implements ContainerPlatform {
       return arn;
     } catch (error) {
       throw classifyAwsError(error, `RegisterTaskDefinition ${doc.definition.family}`, PERMANENT_ECS_ERRORS);
-    }
-  }
-
-  async updateService(ref: ServiceRef, taskDefinitionArn: string): Promise<void> {
-    try {
-      await this.client.send(
-        new UpdateServiceCommand({
-          cluster: ref.cluster,
-          service: ref.service,
-          taskDefinition: taskDefinitionArn,
-        }),
-      );
-    } catch (error) {
-      throw classifyAwsError(error, `UpdateService ${ref.cluster}/${ref.service}`, PERMANENT_ECS_ERRORS);
     }
   }
 }

@@ -45,6 +45,24 @@ function toServiceState(service: Service): ServiceState {
     launchType: service.launchType,
     capacityProviders: (service.capacityProviderStrategy ?? []).map((c) => c.capacityProvider ?? ''),
     loadBalancerCount: service.loadBalancers?.length ?? 0,
+    deployments: (service.deployments ?? []).map((d) => ({
+      id: d.id ?? '',
+      status: d.status ?? '',
+      taskDefinitionArn: d.taskDefinition ?? '',
+      rolloutState: d.rolloutState,
+      createdAt: d.createdAt?.toISOString(),
+      updatedAt: d.updatedAt?.toISOString(),
+    })),
+    deploymentConfiguration: {
+      circuitBreaker: {
+        enable: service.deploymentConfiguration?.deploymentCircuitBreaker?.enable ?? false,
+        rollback: service.deploymentConfiguration?.deploymentCircuitBreaker?.rollback ?? false,
+      },
+      alarmRollback:
+        (service.deploymentConfiguration?.alarms?.enable ?? false) &&
+        (service.deploymentConfiguration?.alarms?.rollback ?? false),
+      strategy: service.deploymentConfiguration?.strategy ?? 'ROLLING',
+    },
   };
 }
 

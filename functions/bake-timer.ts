@@ -1,0 +1,23 @@
+/**
+ * bake-timer: completed deployments whose bake time passed without an unhealthy signal become the
+ * last known good revision of their service (`Deployment Succeeded`). Triggered by a schedule.
+ */
+import { makeWatchDeps } from '../shared/adapters/compose-watch';
+import { BaseEnvSchema } from '../shared/config/env';
+import { promoteBaked } from '../shared/domain/watch-deployments';
+import { ScheduledEventSchema } from '../shared/events/scheduled-event';
+import { withHandler } from '../shared/middleware/with-handler';
+import { countDecisions, logger } from '../shared/observability';
+
+/** The Lambda handler. Returns every decision with its reason. */
+export const handler = withHandler({
+  name: 'bake-timer',
+  envSchema: BaseEnvSchema,
+  eventSchema: ScheduledEventSchema,
+  idempotencyKey: 'id',
+}).handler(async (_event, { env }) => {
+  const decisions = await promoteBaked(makeWatchDeps(env));
+  for (const decision of decisions) logger.info('decision', { decision });
+  countDecisions(decisions);
+  return { decisions };
+});

@@ -1,0 +1,318 @@
+/**
+ * {@link HealthStore} on the autopilot table (same table as the state store).
+ *
+ * | item | pk | sk |
+ * |---|---|---|
+ * | an ECS deployment of a service | `SVC#<serviceArn>` | `ECSDEP#<deploymentId>` |
+ * | last known good revision | `SVC#<serviceArn>` | `LKG` |
+ * | last automatic rollback | `SVC#<serviceArn>` | `ROLLBACK` |
+ * | a crashed task of a revision | `SVC#<serviceArn>` | `CRASH#<taskDefinitionArn>#<taskArn>` |
+ * | alarms of a service | `SVC#<serviceArn>` | `ALARMS` |
+ * | bake timer | `BAKING` | `<serviceArn>#<deploymentId>` |
+ * | alarm index | `ALARM#<alarmName>` | `SVC#<serviceArn>` |
+ * | quarantined digest | `QUARANTINE#<repositoryKey>` | `<digest>` (and `QUARANTINED` / `<key>@<digest>` for listing) |
+ */
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  paginateQuery,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { KnownDeployment, LastKnownGood } from '../../domain/rollback-decision';
+import type { HealthStore, IndexedService, QuarantinedImage } from '../../ports';
+import { dynamoDbClient } from './dynamo-client';
+
+const DAY = 86_400;
+const epoch = (date: Date) => Math.floor(date.getTime() / 1000);
+const isConflict = (error: unknown) => error instanceof ConditionalCheckFailedException;
+const strip = <T>(item: Record<string, unknown>): T => {
+  const { pk: _pk, sk: _sk, expiresAt: _e, updatedAt: _u, ...rest } = item;
+  return rest as T;
+};
+
+/** Deployment health in DynamoDB. */
+export class DynamoHealthStore implements HealthStore {
+  private readonly doc: DynamoDBDocumentClient;
+
+  /**
+   * @param tableName - the autopilot table
+   * @param client - the DynamoDB client; the shared traced one by default
+   * @param now - clock, for TTLs
+   */
+  constructor(
+    private readonly tableName: string,
+    client: DynamoDBClient = dynamoDbClient(),
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  async getDeployment(serviceArn: string, deploymentId: string): Promise<KnownDeployment | undefined> {
+    const item = await this.get(`SVC#${serviceArn}`, `ECSDEP#${deploymentId}`);
+    return item ? strip<KnownDeployment>(item) : undefined;
+  }
+
+  async recordDeployment(serviceArn: string, deployment: KnownDeployment, updatedAt: string): Promise<void> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            pk: `SVC#${serviceArn}`,
+            sk: `ECSDEP#${deployment.deploymentId}`,
+            ...deployment,
+            updatedAt,
+            expiresAt: epoch(this.now()) + 90 * DAY,
+          },
+          ConditionExpression: 'attribute_not_exists(pk) OR updatedAt <= :updatedAt',
+          ExpressionAttributeValues: { ':updatedAt': updatedAt },
+        }),
+      );
+    } catch (error) {
+      if (!isConflict(error)) throw error;
+    }
+  }
+
+  async markUnhealthy(serviceArn: string, deploymentId: string): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: `SVC#${serviceArn}`, sk: `ECSDEP#${deploymentId}` },
+          UpdateExpression: 'SET unhealthy = :yes',
+          ConditionExpression: 'attribute_not_exists(unhealthy) OR unhealthy = :no',
+          ExpressionAttributeValues: { ':yes': true, ':no': false },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConflict(error)) return false;
+      throw error;
+    }
+  }
+
+  async lastKnownGood(serviceArn: string): Promise<LastKnownGood | undefined> {
+    const item = await this.get(`SVC#${serviceArn}`, 'LKG');
+    return item ? strip<LastKnownGood>(item) : undefined;
+  }
+
+  async setLastKnownGood(serviceArn: string, good: LastKnownGood): Promise<void> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk: `SVC#${serviceArn}`, sk: 'LKG', ...good },
+          // Never replace a newer known good revision with an older one.
+          ConditionExpression: 'attribute_not_exists(pk) OR #at <= :at',
+          ExpressionAttributeNames: { '#at': 'at' },
+          ExpressionAttributeValues: { ':at': good.at },
+        }),
+      );
+    } catch (error) {
+      if (!isConflict(error)) throw error;
+    }
+  }
+
+  async lastRollback(serviceArn: string): Promise<{ at: string; to: string } | undefined> {
+    const item = await this.get(`SVC#${serviceArn}`, 'ROLLBACK');
+    return item ? { at: String(item.at), to: String(item.to) } : undefined;
+  }
+
+  async claimRollback(
+    serviceArn: string,
+    rollback: { at: string; from: string; to: string; reason: string },
+    cooldownMs: number,
+  ): Promise<boolean> {
+    const windowStart = new Date(new Date(rollback.at).getTime() - cooldownMs).toISOString();
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk: `SVC#${serviceArn}`, sk: 'ROLLBACK', ...rollback },
+          ConditionExpression: 'attribute_not_exists(pk) OR #at < :windowStart',
+          ExpressionAttributeNames: { '#at': 'at' },
+          ExpressionAttributeValues: { ':windowStart': windowStart },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConflict(error)) return false;
+      throw error;
+    }
+  }
+
+  async recordCrash(
+    serviceArn: string,
+    taskDefinitionArn: string,
+    taskArn: string,
+    at: string,
+    since: string,
+  ): Promise<number> {
+    const prefix = `CRASH#${taskDefinitionArn}#`;
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        // Keyed by task: a duplicate event of the same stopped task counts once.
+        Item: { pk: `SVC#${serviceArn}`, sk: `${prefix}${taskArn}`, at, expiresAt: epoch(this.now()) + DAY },
+      }),
+    );
+    let count = 0;
+    for await (const page of paginateQuery(
+      { client: this.doc },
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': `SVC#${serviceArn}`, ':prefix': prefix },
+        ConsistentRead: true,
+      },
+    )) {
+      count += (page.Items ?? []).filter((i) => String(i.at) >= since).length;
+    }
+    return count;
+  }
+
+  async scheduleBake(serviceArn: string, deploymentId: string, dueAt: string): Promise<void> {
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          pk: 'BAKING',
+          sk: `${serviceArn}#${deploymentId}`,
+          serviceArn,
+          deploymentId,
+          dueAt,
+          expiresAt: epoch(this.now()) + 7 * DAY,
+        },
+      }),
+    );
+  }
+
+  async listBaked(now: Date): Promise<{ serviceArn: string; deploymentId: string }[]> {
+    const due: { serviceArn: string; deploymentId: string }[] = [];
+    for await (const page of paginateQuery(
+      { client: this.doc },
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        FilterExpression: 'dueAt <= :now',
+        ExpressionAttributeValues: { ':pk': 'BAKING', ':now': now.toISOString() },
+        ConsistentRead: true,
+      },
+    )) {
+      for (const item of page.Items ?? [])
+        due.push({ serviceArn: String(item.serviceArn), deploymentId: String(item.deploymentId) });
+    }
+    return due;
+  }
+
+  async deleteBake(serviceArn: string, deploymentId: string): Promise<void> {
+    await this.doc.send(
+      new DeleteCommand({
+        TableName: this.tableName,
+        Key: { pk: 'BAKING', sk: `${serviceArn}#${deploymentId}` },
+      }),
+    );
+  }
+
+  async servicesForAlarm(alarmName: string): Promise<IndexedService[]> {
+    const services: IndexedService[] = [];
+    for await (const page of paginateQuery(
+      { client: this.doc },
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': `ALARM#${alarmName}` },
+      },
+    )) {
+      for (const item of page.Items ?? []) {
+        services.push({
+          serviceArn: String(item.serviceArn),
+          clusterArn: String(item.clusterArn),
+          serviceName: String(item.serviceName),
+        });
+      }
+    }
+    return services;
+  }
+
+  async indexAlarms(service: IndexedService, alarmNames: readonly string[]): Promise<void> {
+    const previous = await this.get(`SVC#${service.serviceArn}`, 'ALARMS');
+    const old = Array.isArray(previous?.alarms) ? (previous.alarms as string[]) : [];
+    for (const name of old.filter((n) => !alarmNames.includes(n))) {
+      await this.doc.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { pk: `ALARM#${name}`, sk: `SVC#${service.serviceArn}` },
+        }),
+      );
+    }
+    const expiresAt = epoch(this.now()) + 7 * DAY;
+    for (const name of alarmNames) {
+      await this.put({ pk: `ALARM#${name}`, sk: `SVC#${service.serviceArn}`, ...service, expiresAt });
+    }
+    await this.put({ pk: `SVC#${service.serviceArn}`, sk: 'ALARMS', alarms: [...alarmNames], expiresAt });
+  }
+
+  async quarantine(image: QuarantinedImage): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { pk: `QUARANTINE#${image.repositoryKey}`, sk: image.digest, ...image },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (error) {
+      if (isConflict(error)) return false;
+      throw error;
+    }
+    await this.put({ pk: 'QUARANTINED', sk: `${image.repositoryKey}@${image.digest}`, ...image });
+    return true;
+  }
+
+  async listQuarantined(): Promise<QuarantinedImage[]> {
+    const images: QuarantinedImage[] = [];
+    for await (const page of paginateQuery(
+      { client: this.doc },
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': 'QUARANTINED' },
+      },
+    )) {
+      for (const item of page.Items ?? []) images.push(strip<QuarantinedImage>(item));
+    }
+    return images;
+  }
+
+  async release(repositoryKey: string, digest: string): Promise<boolean> {
+    const out = await this.doc.send(
+      new DeleteCommand({
+        TableName: this.tableName,
+        Key: { pk: `QUARANTINE#${repositoryKey}`, sk: digest },
+        ReturnValues: 'ALL_OLD',
+      }),
+    );
+    await this.doc.send(
+      new DeleteCommand({
+        TableName: this.tableName,
+        Key: { pk: 'QUARANTINED', sk: `${repositoryKey}@${digest}` },
+      }),
+    );
+    return out.Attributes !== undefined;
+  }
+
+  private async get(pk: string, sk: string): Promise<Record<string, unknown> | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk, sk }, ConsistentRead: true }),
+    );
+    return out.Item;
+  }
+
+  private async put(item: Record<string, unknown>): Promise<void> {
+    await this.doc.send(new PutCommand({ TableName: this.tableName, Item: item }));
+  }
+}

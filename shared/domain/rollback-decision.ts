@@ -1,0 +1,259 @@
+/**
+ * Roll back, the decisions: whether an unhealthy signal about a deployment leads to a rollback, how,
+ * and to what; when a deployment has baked long enough to become the last known good revision; what
+ * counts as a crash. Pure: time and state are arguments.
+ */
+import type { ServiceState } from '../ports';
+import { isImageOfRepository, parseEcrRegistry, parseImageReference } from './image-reference';
+import { repositoryKey } from './plan-deployment';
+
+/** What made a deployment look unhealthy. */
+export type SignalKind = 'deployment-failed' | 'alarm' | 'crash-loop';
+
+/** An unhealthy signal about one deployment of a service. */
+export interface UnhealthySignal {
+  kind: SignalKind;
+  /** the `ecs-svc/…` id of the deployment the signal is about */
+  deploymentId: string;
+  reason: string;
+  at: Date;
+}
+
+/** What autopilot knows about one ECS deployment of a service (recorded from its state changes). */
+export interface KnownDeployment {
+  deploymentId: string;
+  taskDefinitionArn: string;
+  /** IN_PROGRESS, COMPLETED or FAILED */
+  state: string;
+  startedAt?: string;
+  completedAt?: string;
+  /** when the bake time after completion ends */
+  bakeUntil?: string;
+  /** started by a rollback (autopilot's or ECS's own) */
+  isRollback: boolean;
+  /** already judged unhealthy (a later signal changes nothing) */
+  unhealthy?: boolean;
+}
+
+/** The last revision of a service that completed and baked without an unhealthy signal. */
+export interface LastKnownGood {
+  taskDefinitionArn: string;
+  deploymentId: string;
+  at: string;
+}
+
+/** Rollback settings of a service, from the policy file. */
+export interface RollbackSettings {
+  enabled: boolean;
+  bakeTimeMs: number;
+  /** at most one automatic rollback per service in this window */
+  cooldownMs: number;
+  crashLoop: { tasks: number; windowMs: number };
+}
+
+/** What to do about a signal. */
+export type RollbackAction =
+  /** stop the in-progress deployment with ECS's own rollback (StopServiceDeployment ROLLBACK) */
+  | 'stop-deployment'
+  /** point the service back at the last known good revision (UpdateService) */
+  | 'update-service'
+  /** ECS already rolled back, or rolls back by itself: quarantine and tell, do not roll back again */
+  | 'quarantine-only'
+  /** the unhealthy deployment was itself a rollback: say so and stop */
+  | 'rollback-failed'
+  /** a rollback would be right but is not possible or not allowed: tell people */
+  | 'notify'
+  /** nothing to do (stale, out of order, already handled, after the bake time) */
+  | 'ignore';
+
+/** A decision with its reason. */
+export interface RollbackDecision {
+  action: RollbackAction;
+  reason: string;
+  /** the revision to return to (update-service) */
+  to?: string;
+  /** the unhealthy revision */
+  from?: string;
+}
+
+/** Input of {@link decideRollback}. */
+export interface RollbackInput {
+  signal: UnhealthySignal;
+  service: ServiceState;
+  /** our record of the signalled deployment, if any */
+  deployment: KnownDeployment | undefined;
+  lastKnownGood: LastKnownGood | undefined;
+  lastRollbackAt: Date | undefined;
+  settings: RollbackSettings;
+  now: Date;
+}
+
+const NATIVE_STRATEGIES = new Set(['BLUE_GREEN', 'LINEAR', 'CANARY']);
+const ECS_ROLLED_BACK = /circuit breaker.*roll|rolling back|rolled back/i;
+
+const minutes = (ms: number) => (ms % 60_000 === 0 ? `${ms / 60_000}m` : `${Math.round(ms / 1000)}s`);
+
+/**
+ * Decides what an unhealthy signal leads to. Decisions compare deployment ids and times, so
+ * duplicates and out-of-order events never cause a wrong rollback.
+ *
+ * @example
+ * decideRollback({ signal: { kind: 'alarm', deploymentId: 'ecs-svc/1', reason: 'api-5xx in ALARM', at },
+ *   service, deployment, lastKnownGood, lastRollbackAt: undefined, settings, now })
+ * // { action: 'update-service', to: 'arn:…:task-definition/api:7', reason: '…' }
+ */
+export function decideRollback(input: RollbackInput): RollbackDecision {
+  const { signal, service, deployment, lastKnownGood, settings, now } = input;
+  if (!settings.enabled) return { action: 'ignore', reason: 'rollback is disabled for this service' };
+  const primary = service.deployments.find((d) => d.status === 'PRIMARY');
+  const signalled = service.deployments.find((d) => d.id === signal.deploymentId);
+  const from = deployment?.taskDefinitionArn ?? signalled?.taskDefinitionArn;
+
+  if (signal.kind === 'deployment-failed') {
+    const rolledBackByEcs =
+      ECS_ROLLED_BACK.test(signal.reason) ||
+      (primary !== undefined && primary.id !== signal.deploymentId && primary.taskDefinitionArn !== from);
+    if (rolledBackByEcs) {
+      return {
+        action: 'quarantine-only',
+        from,
+        reason: `ECS already rolled back (${signal.reason}); not rolling back again`,
+      };
+    }
+  }
+  if (!primary || primary.id !== signal.deploymentId) {
+    return {
+      action: 'ignore',
+      from,
+      reason: `deployment ${signal.deploymentId} is no longer the primary deployment`,
+    };
+  }
+  if (deployment?.unhealthy)
+    return { action: 'ignore', from, reason: `deployment ${signal.deploymentId} was already handled` };
+  if (deployment?.isRollback) {
+    return {
+      action: 'rollback-failed',
+      from,
+      reason: `the rollback deployment is unhealthy too (${signal.reason}); stopping here`,
+    };
+  }
+  if (service.deploymentController !== 'ECS') {
+    return {
+      action: 'quarantine-only',
+      from,
+      reason: `deployment controller ${service.deploymentController} rolls back by its own rules`,
+    };
+  }
+  const strategy = service.deploymentConfiguration.strategy;
+  if (NATIVE_STRATEGIES.has(strategy)) {
+    return { action: 'quarantine-only', from, reason: `ECS ${strategy} deployments roll back by themselves` };
+  }
+  if (service.deploymentConfiguration.alarmRollback && signal.kind === 'alarm') {
+    return { action: 'quarantine-only', from, reason: 'ECS rolls back on its own deployment alarms' };
+  }
+  const state = deployment?.state ?? primary.rolloutState ?? 'IN_PROGRESS';
+  if (
+    state === 'COMPLETED' &&
+    deployment?.bakeUntil !== undefined &&
+    new Date(deployment.bakeUntil) <= signal.at
+  ) {
+    return {
+      action: 'ignore',
+      from,
+      reason: `the signal came after the bake time (${deployment.bakeUntil}); the revision is known good`,
+    };
+  }
+  if (!lastKnownGood || lastKnownGood.taskDefinitionArn === from) {
+    return {
+      action: 'notify',
+      from,
+      reason: 'no known good revision to return to (first deployment?): not guessing',
+    };
+  }
+  if (input.lastRollbackAt && now.getTime() - input.lastRollbackAt.getTime() < settings.cooldownMs) {
+    return {
+      action: 'notify',
+      from,
+      reason: `already rolled back at ${input.lastRollbackAt.toISOString()}; at most one automatic rollback per ${minutes(settings.cooldownMs)}`,
+    };
+  }
+  const why = `${signal.kind}: ${signal.reason}`;
+  if (state === 'IN_PROGRESS') {
+    return {
+      action: 'stop-deployment',
+      from,
+      to: lastKnownGood.taskDefinitionArn,
+      reason: `${why}; stopping the deployment with ECS's rollback`,
+    };
+  }
+  return {
+    action: 'update-service',
+    from,
+    to: lastKnownGood.taskDefinitionArn,
+    reason: `${why}; returning to the last known good revision`,
+  };
+}
+
+/** A stopped task as ECS Task State Change describes it. */
+export interface StoppedTask {
+  stopCode?: string;
+  stoppedReason?: string;
+  containers: { name?: string; exitCode?: number }[];
+}
+
+/**
+ * Whether a stopped task counts as a crash: an essential container exited non-zero, or it failed
+ * container or load-balancer health checks. Tasks stopped by people or the scheduler do not.
+ *
+ * @returns the reason, or undefined when it is not a crash
+ */
+export function crashReason(task: StoppedTask): string | undefined {
+  const reason = task.stoppedReason ?? '';
+  if (/failed (container|ELB) health checks/i.test(reason)) return reason;
+  if (task.stopCode === 'EssentialContainerExited') {
+    const failed = task.containers.find((c) => c.exitCode !== undefined && c.exitCode !== 0);
+    if (failed)
+      return `essential container exited with code ${failed.exitCode}${failed.name ? ` (${failed.name})` : ''}`;
+  }
+  if (task.stopCode === 'TaskFailedToStart') return reason || 'task failed to start';
+  return undefined;
+}
+
+/** Whether a completed deployment has baked long enough to become the last known good revision. */
+export function hasBaked(deployment: KnownDeployment, now: Date): boolean {
+  return (
+    deployment.state === 'COMPLETED' &&
+    !deployment.unhealthy &&
+    deployment.bakeUntil !== undefined &&
+    new Date(deployment.bakeUntil) <= now
+  );
+}
+
+/**
+ * The private ECR images (repository key and digest) of the bad revision that the good one does not
+ * run: what a rollback quarantines.
+ *
+ * @example digestsToQuarantine([{ image: 'acct.dkr.ecr.r.amazonaws.com/api@sha256:bad' }], [{ image: '…@sha256:good' }])
+ */
+export function digestsToQuarantine(
+  bad: readonly { image: string }[],
+  good: readonly { image: string }[],
+): { repository: string; repositoryKey: string; digest: string }[] {
+  const goodImages = new Set(good.map((c) => c.image));
+  const found = new Map<string, { repository: string; repositoryKey: string; digest: string }>();
+  for (const { image } of bad) {
+    if (goodImages.has(image)) continue;
+    const ref = parseImageReference(image);
+    if (!ref.ok || !ref.value.digest) continue;
+    const registry = parseEcrRegistry(ref.value.registry);
+    if (!registry || !isImageOfRepository(ref.value, { ...registry, repositoryName: ref.value.repository }))
+      continue;
+    const key = repositoryKey({ ...registry, repositoryName: ref.value.repository });
+    found.set(`${key}@${ref.value.digest}`, {
+      repository: ref.value.repository,
+      repositoryKey: key,
+      digest: ref.value.digest,
+    });
+  }
+  return [...found.values()];
+}

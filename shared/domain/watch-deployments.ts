@@ -1,0 +1,545 @@
+/**
+ * Roll back, the use case: follows the deployments of watched services, turns unhealthy signals
+ * (failed deployment, alarm, crash loop) into decisions, and carries them out: ECS's own rollback of an
+ * in-progress deployment or UpdateService to the last known good revision, quarantine of the bad
+ * digests, and events. Never rolls back a rollback; at most one automatic rollback per service per
+ * cooldown; dry run honoured.
+ */
+import type { PolicyFile } from '../config/policy-file';
+import { assertNever } from '../errors';
+import {
+  ACTION_FAILED,
+  type AutopilotEvent,
+  DEPLOYMENT_ROLLED_BACK,
+  DEPLOYMENT_SUCCEEDED,
+  IMAGE_QUARANTINED,
+  ROLLBACK_FAILED,
+} from '../events/autopilot-events';
+import type {
+  DeploymentControl,
+  EventPublisher,
+  HealthStore,
+  ServiceRef,
+  ServiceState,
+  ServiceUpdater,
+} from '../ports';
+import {
+  crashReason,
+  decideRollback,
+  digestsToQuarantine,
+  hasBaked,
+  type KnownDeployment,
+  type RollbackDecision,
+  type StoppedTask,
+  type UnhealthySignal,
+} from './rollback-decision';
+import { rollbackSettings } from './rollback-policy';
+
+/** What watching deployments needs. */
+export interface WatchDeps {
+  ecs: ServiceUpdater;
+  control: DeploymentControl;
+  health: HealthStore;
+  events: EventPublisher;
+  policyFile: PolicyFile;
+  dryRun: boolean;
+  now: () => Date;
+}
+
+/** One decision about one service, with its reason (printed by `autopilot dispatch`). */
+export interface WatchDecision {
+  service: string;
+  action: string;
+  reason: string;
+  deploymentId?: string;
+  from?: string;
+  to?: string;
+  dryRun?: boolean;
+}
+
+/** An ECS Deployment State Change, as the watcher needs it. */
+export interface DeploymentStateChange {
+  serviceArn: string;
+  eventName: string;
+  deploymentId: string;
+  updatedAt: string;
+  reason?: string;
+  eventId: string;
+}
+
+const ROLLBACK_REASON = /roll(ing|ed)? ?back|rollback/i;
+
+const refOf = (service: ServiceState): ServiceRef => ({ cluster: service.clusterArn, service: service.arn });
+const named = (service: ServiceState) => `${service.clusterName}/${service.name}`;
+
+async function describe(deps: WatchDeps, serviceArn: string): Promise<ServiceState | undefined> {
+  const cluster = /:service\/([^/]+)\/[^/]+$/.exec(serviceArn)?.[1];
+  if (!cluster) return undefined;
+  return (await deps.ecs.describeServices([{ cluster, service: serviceArn }]))[0];
+}
+
+/**
+ * Records a deployment's state change; a FAILED deployment is an unhealthy signal.
+ *
+ * @returns the decisions taken
+ */
+export async function onDeploymentStateChange(
+  change: DeploymentStateChange,
+  deps: WatchDeps,
+): Promise<WatchDecision[]> {
+  const service = await describe(deps, change.serviceArn);
+  if (!service) return [{ service: change.serviceArn, action: 'ignore', reason: 'service not found' }];
+  const settings = rollbackSettings(deps.policyFile, service);
+  if (!settings.enabled)
+    return [{ service: named(service), action: 'ignore', reason: 'service is not watched for rollback' }];
+  const listed = service.deployments.find((d) => d.id === change.deploymentId);
+  const known = await deps.health.getDeployment(service.arn, change.deploymentId);
+  const taskDefinitionArn = listed?.taskDefinitionArn ?? known?.taskDefinitionArn;
+  if (!taskDefinitionArn) {
+    return [
+      {
+        service: named(service),
+        action: 'ignore',
+        reason: `deployment ${change.deploymentId} is unknown to ECS and to autopilot`,
+      },
+    ];
+  }
+  const lastRollback = await deps.health.lastRollback(service.arn);
+  const isRollback =
+    known?.isRollback === true ||
+    ROLLBACK_REASON.test(change.reason ?? '') ||
+    (lastRollback !== undefined &&
+      lastRollback.to === taskDefinitionArn &&
+      lastRollback.at <= change.updatedAt);
+  const state =
+    change.eventName === 'SERVICE_DEPLOYMENT_COMPLETED'
+      ? 'COMPLETED'
+      : change.eventName === 'SERVICE_DEPLOYMENT_FAILED'
+        ? 'FAILED'
+        : 'IN_PROGRESS';
+  const record: KnownDeployment = {
+    ...known,
+    deploymentId: change.deploymentId,
+    taskDefinitionArn,
+    state,
+    isRollback,
+    startedAt: known?.startedAt ?? change.updatedAt,
+    ...(state === 'COMPLETED'
+      ? {
+          completedAt: change.updatedAt,
+          bakeUntil: new Date(new Date(change.updatedAt).getTime() + settings.bakeTimeMs).toISOString(),
+        }
+      : {}),
+  };
+  const base = { service: named(service), deploymentId: change.deploymentId };
+  if (deps.dryRun) {
+    if (state !== 'FAILED')
+      return [{ ...base, action: 'record', reason: `deployment ${state}`, dryRun: true }];
+  } else {
+    await deps.health.recordDeployment(service.arn, record, change.updatedAt);
+  }
+  if (state === 'COMPLETED') {
+    if (!deps.dryRun && !record.unhealthy)
+      await deps.health.scheduleBake(service.arn, change.deploymentId, record.bakeUntil ?? change.updatedAt);
+    return [
+      { ...base, action: 'bake', reason: `completed; known good after ${record.bakeUntil} unless unhealthy` },
+    ];
+  }
+  if (state === 'IN_PROGRESS') {
+    return [
+      {
+        ...base,
+        action: 'record',
+        reason: isRollback ? 'rollback deployment in progress' : 'deployment in progress',
+      },
+    ];
+  }
+  const signal: UnhealthySignal = {
+    kind: 'deployment-failed',
+    deploymentId: change.deploymentId,
+    reason: change.reason ?? 'deployment failed',
+    at: new Date(change.updatedAt),
+  };
+  return [await act(signal, service, record, change.eventId, deps)];
+}
+
+/**
+ * A CloudWatch alarm went to ALARM: every service that listed it and has a deployment in progress or
+ * in its bake time gets an unhealthy signal.
+ */
+export async function onAlarm(
+  alarm: { name: string; state: string; reason: string; at: string; eventId: string },
+  deps: WatchDeps,
+  servicesForAlarm: (name: string) => Promise<{ serviceArn: string }[]>,
+): Promise<WatchDecision[]> {
+  if (alarm.state !== 'ALARM') return [];
+  const decisions: WatchDecision[] = [];
+  for (const { serviceArn } of await servicesForAlarm(alarm.name)) {
+    const service = await describe(deps, serviceArn);
+    if (!service) continue;
+    const primary = service.deployments.find((d) => d.status === 'PRIMARY');
+    if (!primary) continue;
+    const known = await deps.health.getDeployment(service.arn, primary.id);
+    const inBake =
+      known?.state === 'COMPLETED' && known.bakeUntil !== undefined && known.bakeUntil > alarm.at;
+    if (primary.rolloutState !== 'IN_PROGRESS' && !inBake) {
+      decisions.push({
+        service: named(service),
+        action: 'ignore',
+        reason: `alarm ${alarm.name} fired outside any deployment or bake time`,
+      });
+      continue;
+    }
+    const signal: UnhealthySignal = {
+      kind: 'alarm',
+      deploymentId: primary.id,
+      reason: `alarm ${alarm.name} in ALARM: ${alarm.reason}`,
+      at: new Date(alarm.at),
+    };
+    decisions.push(await act(signal, service, known, alarm.eventId, deps));
+  }
+  return decisions;
+}
+
+/** A task of a service stopped: crashes of the new revision are counted; enough of them is a crash loop. */
+export async function onTaskStopped(
+  task: StoppedTask & {
+    clusterArn: string;
+    group: string;
+    taskArn: string;
+    taskDefinitionArn: string;
+    stoppedAt: string;
+    eventId: string;
+  },
+  deps: WatchDeps,
+): Promise<WatchDecision[]> {
+  const name = /^service:(.+)$/.exec(task.group)?.[1];
+  const cluster = task.clusterArn.split(':cluster/')[1];
+  if (!name || !cluster) return [];
+  const why = crashReason(task);
+  if (!why) return [];
+  const serviceArn = task.clusterArn.replace(':cluster/', ':service/').concat(`/${name}`);
+  const service = await describe(deps, serviceArn);
+  if (!service) return [];
+  const settings = rollbackSettings(deps.policyFile, service);
+  if (!settings.enabled) return [];
+  const primary = service.deployments.find((d) => d.status === 'PRIMARY');
+  if (!primary || primary.taskDefinitionArn !== task.taskDefinitionArn) {
+    return [
+      {
+        service: named(service),
+        action: 'ignore',
+        reason: 'a task of an older revision crashed, not the new one',
+      },
+    ];
+  }
+  const since = new Date(new Date(task.stoppedAt).getTime() - settings.crashLoop.windowMs).toISOString();
+  const crashes = await deps.health.recordCrash(
+    service.arn,
+    task.taskDefinitionArn,
+    task.taskArn,
+    task.stoppedAt,
+    since,
+  );
+  if (crashes < settings.crashLoop.tasks) {
+    return [
+      {
+        service: named(service),
+        action: 'record',
+        reason: `crash ${crashes} of ${settings.crashLoop.tasks}: ${why}`,
+      },
+    ];
+  }
+  const known = await deps.health.getDeployment(service.arn, primary.id);
+  const signal: UnhealthySignal = {
+    kind: 'crash-loop',
+    deploymentId: primary.id,
+    reason: `${crashes} tasks of the new revision crashed within ${Math.round(settings.crashLoop.windowMs / 60_000)}m (last: ${why})`,
+    at: new Date(task.stoppedAt),
+  };
+  return [await act(signal, service, known, task.eventId, deps)];
+}
+
+/** The bake timer: completed deployments whose bake time passed become the last known good. */
+export async function promoteBaked(deps: WatchDeps): Promise<WatchDecision[]> {
+  const decisions: WatchDecision[] = [];
+  const now = deps.now();
+  for (const due of await deps.health.listBaked(now)) {
+    const known = await deps.health.getDeployment(due.serviceArn, due.deploymentId);
+    const service = await describe(deps, due.serviceArn);
+    const primary = service?.deployments.find((d) => d.status === 'PRIMARY');
+    const base = { service: service ? named(service) : due.serviceArn, deploymentId: due.deploymentId };
+    if (!service || !known || !hasBaked(known, now) || primary?.id !== due.deploymentId) {
+      decisions.push({
+        ...base,
+        action: 'ignore',
+        reason: 'not known good: unhealthy, replaced or gone before the bake time ended',
+      });
+    } else {
+      decisions.push({
+        ...base,
+        action: 'known-good',
+        reason: `baked until ${known.bakeUntil} without an unhealthy signal`,
+      });
+      if (!deps.dryRun) {
+        await deps.health.setLastKnownGood(service.arn, {
+          taskDefinitionArn: known.taskDefinitionArn,
+          deploymentId: known.deploymentId,
+          at: known.bakeUntil ?? now.toISOString(),
+        });
+      }
+      await deps.events.publish([
+        {
+          detailType: DEPLOYMENT_SUCCEEDED,
+          detail: {
+            cluster: service.clusterName,
+            service: service.name,
+            serviceArn: service.arn,
+            taskDefinition: known.taskDefinitionArn,
+            deploymentId: known.deploymentId,
+            bakedUntil: known.bakeUntil ?? now.toISOString(),
+            dryRun: deps.dryRun,
+          },
+        },
+      ]);
+    }
+    if (!deps.dryRun) await deps.health.deleteBake(due.serviceArn, due.deploymentId);
+  }
+  return decisions;
+}
+
+/**
+ * A person's rollback (`autopilot rollback`): to a given revision or the last known good one.
+ */
+export async function rollbackByPerson(
+  serviceArn: string,
+  to: string | undefined,
+  deps: WatchDeps,
+): Promise<WatchDecision> {
+  const service = await describe(deps, serviceArn);
+  if (!service) return { service: serviceArn, action: 'failed', reason: 'service not found' };
+  const target = to ?? (await deps.health.lastKnownGood(service.arn))?.taskDefinitionArn;
+  if (!target)
+    return {
+      service: named(service),
+      action: 'failed',
+      reason: 'no known good revision: give one with --to',
+    };
+  const from = service.taskDefinitionArn;
+  if (target === from)
+    return { service: named(service), action: 'ignore', reason: `already running ${target}` };
+  const at = deps.now();
+  if (!deps.dryRun) {
+    await deps.ecs.updateService(refOf(service), target);
+    await deps.health.claimRollback(
+      service.arn,
+      { at: at.toISOString(), from, to: target, reason: 'rolled back by a person' },
+      0,
+    );
+  }
+  await deps.events.publish([
+    {
+      detailType: DEPLOYMENT_ROLLED_BACK,
+      detail: {
+        cluster: service.clusterName,
+        service: service.name,
+        serviceArn: service.arn,
+        fromTaskDefinition: from,
+        toTaskDefinition: target,
+        reason: 'rolled back by a person',
+        by: 'person',
+        method: 'update-service',
+        signals: [{ kind: 'manual', reason: 'autopilot rollback', at: at.toISOString() }],
+        dryRun: deps.dryRun,
+        triggeredBy: 'autopilot-cli',
+      },
+    },
+  ]);
+  return {
+    service: named(service),
+    action: 'update-service',
+    reason: 'rolled back by a person',
+    from,
+    to: target,
+    ...(deps.dryRun ? { dryRun: true } : {}),
+  };
+}
+
+async function act(
+  signal: UnhealthySignal,
+  service: ServiceState,
+  known: KnownDeployment | undefined,
+  eventId: string,
+  deps: WatchDeps,
+): Promise<WatchDecision> {
+  const settings = rollbackSettings(deps.policyFile, service);
+  const [lastKnownGood, lastRollback] = await Promise.all([
+    deps.health.lastKnownGood(service.arn),
+    deps.health.lastRollback(service.arn),
+  ]);
+  const decision = decideRollback({
+    signal,
+    service,
+    deployment: known,
+    lastKnownGood,
+    lastRollbackAt: lastRollback ? new Date(lastRollback.at) : undefined,
+    settings,
+    now: deps.now(),
+  });
+  const result: WatchDecision = {
+    service: named(service),
+    deploymentId: signal.deploymentId,
+    action: decision.action,
+    reason: decision.reason,
+    from: decision.from,
+    to: decision.to,
+    ...(deps.dryRun ? { dryRun: true } : {}),
+  };
+  if (decision.action === 'ignore') return result;
+  // A duplicate or concurrent signal about the same deployment acts once.
+  if (!deps.dryRun && known && !(await deps.health.markUnhealthy(service.arn, signal.deploymentId))) {
+    return { ...result, action: 'ignore', reason: `deployment ${signal.deploymentId} was already handled` };
+  }
+  const events: AutopilotEvent[] = [];
+  const signals = [{ kind: signal.kind, reason: signal.reason, at: signal.at.toISOString() }];
+  const common = {
+    cluster: service.clusterName,
+    service: service.name,
+    serviceArn: service.arn,
+    dryRun: deps.dryRun,
+    triggeredBy: eventId,
+  };
+  try {
+    switch (decision.action) {
+      case 'notify':
+        events.push({
+          detailType: ACTION_FAILED,
+          detail: { action: 'rollback', ...common, reason: decision.reason },
+        });
+        return result;
+      case 'rollback-failed':
+        events.push({
+          detailType: ROLLBACK_FAILED,
+          detail: {
+            ...common,
+            taskDefinition: decision.from ?? service.taskDefinitionArn,
+            reason: decision.reason,
+            signals,
+          },
+        });
+        return result;
+      case 'quarantine-only': {
+        const primary = service.deployments.find((d) => d.status === 'PRIMARY');
+        const to = primary?.taskDefinitionArn ?? service.taskDefinitionArn;
+        events.push(...(await quarantine(decision, to, service, eventId, deps)));
+        if (signal.kind === 'deployment-failed' && decision.from && to !== decision.from) {
+          events.push({
+            detailType: DEPLOYMENT_ROLLED_BACK,
+            detail: {
+              ...common,
+              fromTaskDefinition: decision.from,
+              toTaskDefinition: to,
+              reason: decision.reason,
+              by: 'ecs',
+              method: 'none',
+              signals,
+            },
+          });
+        }
+        return result;
+      }
+      case 'stop-deployment':
+      case 'update-service': {
+        const to = decision.to ?? '';
+        const from = decision.from ?? service.taskDefinitionArn;
+        if (!deps.dryRun) {
+          const claimed = await deps.health.claimRollback(
+            service.arn,
+            { at: deps.now().toISOString(), from, to, reason: decision.reason },
+            settings.cooldownMs,
+          );
+          if (!claimed)
+            return {
+              ...result,
+              action: 'notify',
+              reason: 'another rollback of this service happened within the cooldown',
+            };
+        }
+        let method: 'stop-deployment' | 'update-service' = decision.action;
+        if (!deps.dryRun) {
+          const stopped =
+            method === 'stop-deployment' &&
+            (await deps.control.stopDeploymentWithRollback(refOf(service), from));
+          if (!stopped) {
+            method = 'update-service';
+            await deps.ecs.updateService(refOf(service), to);
+          }
+        }
+        events.push({
+          detailType: DEPLOYMENT_ROLLED_BACK,
+          detail: {
+            ...common,
+            fromTaskDefinition: from,
+            toTaskDefinition: to,
+            reason: decision.reason,
+            by: 'autopilot',
+            method,
+            signals,
+          },
+        });
+        events.push(...(await quarantine(decision, to, service, eventId, deps)));
+        return { ...result, action: method };
+      }
+      default:
+        return assertNever(decision.action);
+    }
+  } finally {
+    if (events.length > 0) await deps.events.publish(events);
+  }
+}
+
+/** Quarantines the private ECR digests the bad revision runs and the good one does not. */
+async function quarantine(
+  decision: RollbackDecision,
+  goodTaskDefinition: string,
+  service: ServiceState,
+  eventId: string,
+  deps: WatchDeps,
+): Promise<AutopilotEvent[]> {
+  if (!decision.from) return [];
+  const [bad, good] = await Promise.all([
+    deps.ecs.describeTaskDefinition(decision.from),
+    deps.ecs.describeTaskDefinition(goodTaskDefinition),
+  ]);
+  if (!bad) return [];
+  const images = digestsToQuarantine(
+    bad.definition.containerDefinitions,
+    good?.definition.containerDefinitions ?? [],
+  );
+  const events: AutopilotEvent[] = [];
+  for (const image of images) {
+    const reason = `deployed to ${named(service)} and unhealthy: ${decision.reason}`;
+    const added = deps.dryRun
+      ? true
+      : await deps.health.quarantine({
+          ...image,
+          reason,
+          at: deps.now().toISOString(),
+          service: named(service),
+        });
+    if (!added) continue;
+    events.push({
+      detailType: IMAGE_QUARANTINED,
+      detail: {
+        repository: image.repository,
+        digest: image.digest,
+        reason,
+        cluster: service.clusterName,
+        service: service.name,
+        dryRun: deps.dryRun,
+        triggeredBy: eventId,
+      },
+    });
+  }
+  return events;
+}

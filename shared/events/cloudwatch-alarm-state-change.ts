@@ -1,0 +1,43 @@
+import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
+import { z } from 'zod';
+
+/**
+ * Detail-type of the event CloudWatch sends when an alarm changes state.
+ *
+ * @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-and-eventbridge.html
+ */
+export const CLOUDWATCH_ALARM_STATE_CHANGE = 'CloudWatch Alarm State Change' as const;
+
+const AlarmStateSchema = z.looseObject({
+  value: z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']),
+  reason: z.string().default(''),
+  timestamp: z.string(),
+});
+
+/**
+ * `detail` of a "CloudWatch Alarm State Change" event. Unknown keys (configuration, metrics) are kept.
+ *
+ * @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-and-eventbridge.html
+ */
+export const CloudWatchAlarmStateChangeDetailSchema = z.looseObject({
+  alarmName: z.string().min(1),
+  state: AlarmStateSchema,
+  previousState: AlarmStateSchema.optional(),
+});
+
+/** `detail` of a "CloudWatch Alarm State Change" event. */
+export type CloudWatchAlarmStateChangeDetail = z.infer<typeof CloudWatchAlarmStateChangeDetailSchema>;
+
+/**
+ * A complete "CloudWatch Alarm State Change" EventBridge event (source `aws.cloudwatch`).
+ *
+ * @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-and-eventbridge.html
+ */
+export const CloudWatchAlarmStateChangeEventSchema = EventBridgeSchema.extend({
+  source: z.literal('aws.cloudwatch'),
+  'detail-type': z.literal(CLOUDWATCH_ALARM_STATE_CHANGE),
+  detail: CloudWatchAlarmStateChangeDetailSchema,
+});
+
+/** A complete "CloudWatch Alarm State Change" event. */
+export type CloudWatchAlarmStateChangeEvent = z.infer<typeof CloudWatchAlarmStateChangeEventSchema>;
