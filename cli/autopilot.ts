@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
 import { Command, CommanderError } from 'commander';
 import { z } from 'zod';
+import { BaseEnvSchema } from '../shared/config/env';
 import { PolicyFileError, PolicyFileSchema, parsePolicyFile } from '../shared/config/policy-file';
 import { AutopilotEventSchemas } from '../shared/events/autopilot-events';
 import { loadRoutes, route } from './routing';
@@ -182,6 +183,89 @@ export function writeSchemas(outDir: string, io: Io): number {
   return 0;
 }
 
+/** The environment the handlers would get, for CLI commands that call the use cases directly. */
+function cliEnv(io: Io) {
+  process.env.AUTOPILOT_CONFIG ??= join(root, 'autopilot.yml');
+  const parsed = BaseEnvSchema.safeParse(process.env);
+  if (!parsed.success) {
+    io.err(
+      `set AUTOPILOT_TABLE and AUTOPILOT_BUS (the stack's outputs): ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}`,
+    );
+    return undefined;
+  }
+  return parsed.data;
+}
+
+/** `autopilot rollback <cluster>/<service> [--to <revision>]`: a person's rollback. */
+export async function rollback(
+  ref: string,
+  options: { to?: string; dryRun?: boolean },
+  io: Io,
+): Promise<number> {
+  if (options.dryRun) process.env.AUTOPILOT_DRY_RUN = 'true';
+  const env = cliEnv(io);
+  if (!env) return 1;
+  const [cluster, service] = ref.split('/');
+  if (!cluster || !service) {
+    io.err(`expected <cluster>/<service>, got "${ref}"`);
+    return EXIT_INVALID_EVENT;
+  }
+  const { makeWatchDeps } =
+    require('../shared/adapters/compose-watch') as typeof import('../shared/adapters/compose-watch');
+  const { rollbackByPerson } =
+    require('../shared/domain/watch-deployments') as typeof import('../shared/domain/watch-deployments');
+  const deps = makeWatchDeps(env);
+  const described = await deps.ecs.describeServices([{ cluster, service }]);
+  const arn = described[0]?.arn;
+  if (!arn) {
+    io.err(`service ${ref} not found`);
+    return 1;
+  }
+  const to =
+    options.to && !options.to.startsWith('arn:')
+      ? options.to.replace(
+          /^([^:]+):(\d+)$/,
+          (_m, f, r) => `${arn.split(':service/')[0]}:task-definition/${f}:${r}`,
+        )
+      : options.to;
+  const decision = await rollbackByPerson(arn, to, deps);
+  io.out(JSON.stringify(decision));
+  return decision.action === 'failed' ? 1 : 0;
+}
+
+/** `autopilot quarantine list|release`. */
+export async function quarantine(
+  command: 'list' | 'release',
+  image: string | undefined,
+  io: Io,
+): Promise<number> {
+  const env = cliEnv(io);
+  if (!env) return 1;
+  const { DynamoHealthStore } =
+    require('../shared/adapters/state/dynamo-health-store') as typeof import('../shared/adapters/state/dynamo-health-store');
+  const health = new DynamoHealthStore(env.AUTOPILOT_TABLE);
+  if (command === 'list') {
+    for (const item of await health.listQuarantined()) io.out(JSON.stringify(item));
+    return 0;
+  }
+  const match = /^(.+)@(sha256:[0-9a-f]{64})$/.exec(image ?? '');
+  if (!match?.[1] || !match[2]) {
+    io.err('expected <repository>@sha256:<digest> (the repository as in ECR, e.g. team/api)');
+    return EXIT_INVALID_EVENT;
+  }
+  const [repository, digest] = [match[1], match[2]];
+  const listed = await health.listQuarantined();
+  const found = listed.find(
+    (q) => q.digest === digest && (q.repository === repository || q.repositoryKey === repository),
+  );
+  if (!found || !(await health.release(found.repositoryKey, digest))) {
+    io.err(`${repository}@${digest} is not quarantined`);
+    return 1;
+  }
+  io.out(JSON.stringify({ released: `${found.repository}@${digest}` }));
+  return 0;
+}
+
 /** Sends one request to the running sandbox (see sandbox/control-server.ts). */
 export async function sandboxRequest(request: Record<string, unknown>, io: Io): Promise<number> {
   let url: string;
@@ -253,6 +337,29 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
     .action((options: { out: string }) => {
       status = writeSchemas(options.out, io);
     });
+  program
+    .command('rollback')
+    .description('return a service to its last known good revision, or to --to <family:revision>')
+    .argument('<cluster/service>')
+    .option('--to <revision>', 'a task definition (family:revision or ARN)')
+    .option('--dry-run', 'decide and report, change nothing')
+    .action(async (ref: string, options: { to?: string; dryRun?: boolean }) => {
+      status = await rollback(ref, options, io);
+    });
+  const quarantineCommand = program.command('quarantine').description('images deploy on push refuses');
+  quarantineCommand
+    .command('list')
+    .description('list quarantined images, one JSON line each')
+    .action(async () => {
+      status = await quarantine('list', undefined, io);
+    });
+  quarantineCommand
+    .command('release')
+    .description('allow a quarantined image to be deployed again')
+    .argument('<repository@digest>')
+    .action(async (image: string) => {
+      status = await quarantine('release', image, io);
+    });
   const sandbox = program.command('sandbox').description('act on the running local account (npm start)');
   sandbox
     .command('push')
@@ -312,6 +419,25 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
         };
       });
       status = await sandboxRequest({ op: 'faults', rules: parsed }, io);
+    });
+  sandbox
+    .command('alarm')
+    .description('set the state of a CloudWatch alarm: sends "CloudWatch Alarm State Change" to the bus')
+    .argument('<name>', 'alarm name, e.g. prod-api-5xx')
+    .argument('<state>', 'ALARM, OK or INSUFFICIENT_DATA')
+    .option('--reason <text>', 'the state reason')
+    .action(async (name: string, state: string, options: { reason?: string }) => {
+      const value = state.toUpperCase();
+      if (!['ALARM', 'OK', 'INSUFFICIENT_DATA'].includes(value))
+        throw new CommanderError(
+          2,
+          'autopilot.usage',
+          `expected ALARM, OK or INSUFFICIENT_DATA, got "${state}"`,
+        );
+      status = await sandboxRequest(
+        { op: 'alarm', name, state: value, ...(options.reason ? { reason: options.reason } : {}) },
+        io,
+      );
     });
   try {
     await program.parseAsync(argv as string[]);

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { EcsInventory } from '../shared/adapters/aws/ecs-inventory';
 import { EcsReader } from '../shared/adapters/aws/ecs-reader';
+import { DynamoHealthStore } from '../shared/adapters/state/dynamo-health-store';
 import { DynamoStateStore } from '../shared/adapters/state/dynamo-state-store';
 import { BaseEnvSchema } from '../shared/config/env';
 import { policyFileFor } from '../shared/config/policy-file';
@@ -43,6 +44,7 @@ export const handler = withHandler({
     ecs: new EcsReader(),
     inventory: new EcsInventory(),
     state: new DynamoStateStore(env.AUTOPILOT_TABLE),
+    health: new DynamoHealthStore(env.AUTOPILOT_TABLE),
     policyFile: policyFileFor(env),
     dryRun: env.AUTOPILOT_DRY_RUN,
   };

@@ -18,6 +18,7 @@ import {
 } from '@aws-sdk/client-ecs';
 import { type AwsEvent, type ControlPlane, type FaultRule, startControlPlane } from './control-plane';
 import { type Runtime, startRuntime } from './runtime';
+import type { EventEnvelope } from './runtime/bus';
 
 /** The account and region of the local account. */
 export const ACCOUNT = '123456789012';
@@ -47,6 +48,8 @@ export interface Sandbox {
   /** SDK clients as a person at the console would use them (not autopilot's). */
   ecs: ECSClient;
   ecr: ECRClient;
+  /** Every event autopilot published so far, in order. */
+  published: EventEnvelope[];
   /** Sets fault rules on the control plane (throttling, 5xx, latency). */
   setFaults(rules: FaultRule[]): void;
   /** Waits until nothing is in flight on the bus and ECS has no deployment in progress. */
@@ -88,8 +91,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       source: options.source ?? 'bundle',
       logLevel: options.logLevel ?? 'SILENT',
       retryDelaysMs: [50, 100],
-      // deploy-due every second; the index follows CloudTrail events, so no periodic reconcile.
-      scheduleOverridesMs: { 'deploy-due': 1000, 'index-services': 0 },
+      // The timers every second; the index follows CloudTrail events, so no periodic reconcile.
+      scheduleOverridesMs: { 'deploy-due': 1000, 'bake-timer': 1000, 'index-services': 0 },
     });
   } catch (error) {
     await plane.stop();
@@ -97,6 +100,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   }
   for (const event of early.splice(0)) runtime.bus.put(event);
   const started = runtime;
+  const published: EventEnvelope[] = [];
+  started.bus.subscribe((record) => {
+    if (record.kind === 'event' && record.event.source === 'autopilot') published.push(record.event);
+  });
   const clientConfig = {
     endpoint: plane.endpoint,
     region: REGION,
@@ -120,6 +127,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     runtime: started,
     ecs,
     ecr,
+    published,
     setFaults: (rules) => plane.setFaults(rules),
     describeService,
     async imagesOf(cluster, service) {
@@ -172,7 +180,7 @@ export interface SeededAccount {
  * - repositories `team/api`, `team/payments`, `team/worker` with images;
  * - clusters `prod` (Fargate) and `staging` (EC2);
  * - family `api` (app + log router sidecar) shared by `prod/api` (Fargate, behind a load balancer)
- *   and `staging/api` (EC2), both following `tag:main`;
+ *   and `staging/api` (EC2, alarm `api-5xx`), both following `tag:main`;
  * - `prod/payments` on `semver:minor`, running 1.4.2;
  * - `staging/reports` following `tag:main` through the `cooldown` policy;
  * - a standalone worker task in `staging`.
@@ -244,7 +252,7 @@ export async function seedAccount(sandbox: Sandbox): Promise<SeededAccount> {
       service: 'api',
       taskDefinition: api,
       launchType: 'EC2' as const,
-      tags: { 'autopilot:deploy': 'tag:main' },
+      tags: { 'autopilot:deploy': 'tag:main', 'autopilot:alarms': 'api-5xx' },
     },
     {
       cluster: 'prod',

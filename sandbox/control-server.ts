@@ -1,6 +1,7 @@
 /**
  * A small HTTP endpoint on 127.0.0.1 through which `autopilot sandbox …` (from another terminal)
- * acts on the running local account: push an image, tag a service, stop a task, inject faults. Its address is
+ * acts on the running local account: push an image, tag a service, stop a task, inject faults, set the
+ * state of a CloudWatch alarm. Its address is
  * written to `.sandbox/control.json` while the sandbox runs.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -44,6 +45,12 @@ export const ControlRequestSchema = z.discriminatedUnion('op', [
       }),
     ),
   }),
+  z.strictObject({
+    op: z.literal('alarm'),
+    name: z.string().min(1).max(255),
+    state: z.enum(['ALARM', 'OK', 'INSUFFICIENT_DATA']),
+    reason: z.string().min(1).optional(),
+  }),
 ]);
 export type ControlRequest = z.infer<typeof ControlRequestSchema>;
 
@@ -62,6 +69,15 @@ async function act(sandbox: Sandbox, request: ControlRequest): Promise<unknown> 
     case 'faults':
       sandbox.setFaults(request.rules);
       return { faults: request.rules.length === 0 ? 'off' : request.rules };
+    case 'alarm': {
+      const event = sandbox.plane.setAlarmState(request.name, request.state, request.reason);
+      const detail = event.detail as { previousState: { value: string }; state: { value: string } };
+      return {
+        alarm: event.resources[0],
+        state: detail.state.value,
+        previousState: detail.previousState.value,
+      };
+    }
     case 'stop-task': {
       const tasks = await sandbox.ecs.send(
         new ListTasksCommand({

@@ -229,8 +229,8 @@ export const faultsInjected: Scenario = {
   async run(sandbox) {
     let digest = '';
     sandbox.setFaults([
-      { operation: '*', kind: 'throttle', rate: 0.25 },
-      { operation: '*', kind: '5xx', rate: 0.15 },
+      { operation: '*', kind: 'throttle', rate: 0.2 },
+      { operation: '*', kind: '5xx', rate: 0.1 },
     ]);
     let seen: Awaited<ReturnType<typeof during>>;
     try {
@@ -254,6 +254,168 @@ export const faultsInjected: Scenario = {
   },
 };
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Waits until autopilot has published an event matching `predicate`, among those published from
+ * index `from` of the sandbox's history on (default: from now), or the timeout passes.
+ */
+async function waitForAutopilotEvent(
+  sandbox: Sandbox,
+  predicate: (event: EventEnvelope) => boolean,
+  options: { from?: number; timeoutMs?: number } = {},
+): Promise<EventEnvelope | undefined> {
+  const from = options.from ?? sandbox.published.length;
+  const deadline = Date.now() + (options.timeoutMs ?? 15_000);
+  for (;;) {
+    const found = sandbox.published.slice(from).find(predicate);
+    if (found || Date.now() > deadline) return found;
+    await sleep(100);
+  }
+}
+
+const forService = (cluster: string, service: string, detailType: string) => (e: EventEnvelope) =>
+  e['detail-type'] === detailType && e.detail.cluster === cluster && e.detail.service === service;
+
+/** Waits for a service's current revision to become known good (bake time over, no signal). */
+async function knownGood(sandbox: Sandbox, cluster: string, service: string): Promise<boolean> {
+  await sandbox.settle();
+  const svc = await sandbox.describeService(cluster, service);
+  const event = await waitForAutopilotEvent(
+    sandbox,
+    (e) =>
+      forService(cluster, service, 'Deployment Succeeded')(e) &&
+      e.detail.taskDefinition === svc.taskDefinition,
+    { from: 0 },
+  );
+  return event !== undefined;
+}
+
+/** A crashing image: ECS's circuit breaker rolls back, autopilot quarantines the digest for good. */
+export const crashQuarantined: Scenario = {
+  name: 'a crashing 1.6.0 on prod/payments: ECS rolls back, autopilot quarantines it, the same digest as 1.6.1 is refused',
+  async run(sandbox) {
+    const baked = await knownGood(sandbox, 'prod', 'payments');
+    const before = await sandbox.imagesOf('prod', 'payments');
+    let bad = '';
+    const crashed = await during(sandbox, async () => {
+      bad = sandbox.plane.pushImage(
+        'team/payments',
+        '1.6.0',
+        { kind: 'crash' },
+        { content: 'payments-1.6.0-broken' },
+      ).digest;
+      await waitForAutopilotEvent(sandbox, forService('prod', 'payments', 'Image Quarantined'));
+    });
+    const after = await sandbox.imagesOf('prod', 'payments');
+    const rolledBack = crashed.events.find((e) => e['detail-type'] === 'Deployment Rolled Back');
+    const quarantined = crashed.events.find((e) => e['detail-type'] === 'Image Quarantined');
+    const again = await during(sandbox, () => {
+      sandbox.plane.pushImage(
+        'team/payments',
+        '1.6.1',
+        { kind: 'crash' },
+        { content: 'payments-1.6.0-broken' },
+      );
+    });
+    const refusal = again.decisions.find((d) => d.service === 'payments');
+    return [
+      expect(
+        '1.5.0 had become known good first',
+        baked,
+        sandbox.published.map(
+          (e) => `${e['detail-type']} ${e.detail.service} ${e.detail.taskDefinition ?? ''}`,
+        ),
+      ),
+      expect('prod/payments is back on the image it ran before', after.app === before.app, after),
+      expect('Deployment Rolled Back published, by ECS', rolledBack?.detail.by === 'ecs', rolledBack?.detail),
+      expect('the crashing digest is quarantined', quarantined?.detail.digest === bad, quarantined?.detail),
+      expect(
+        'autopilot did not roll back a second time',
+        !crashed.mutations.includes('StopServiceDeployment'),
+        crashed.mutations,
+      ),
+      expect(
+        'the same digest pushed as 1.6.1 is refused as quarantined',
+        /quarantined/.test(String(refusal?.reason)),
+        refusal,
+      ),
+      expect('nothing deployed for 1.6.1', again.mutations.length === 0, again.mutations),
+    ];
+  },
+};
+
+/** An alarm inside the bake time rolls a healthy-looking deployment back. */
+export const alarmInBake: Scenario = {
+  name: 'alarm api-5xx fires while staging/api bakes a new push: autopilot returns it to the last known good revision',
+  async run(sandbox) {
+    const baked = await knownGood(sandbox, 'staging', 'api');
+    const good = await sandbox.imagesOf('staging', 'api');
+    let digest = '';
+    await during(sandbox, () => {
+      digest = sandbox.plane.pushImage('team/api', 'main').digest;
+    });
+    const deployed = await sandbox.imagesOf('staging', 'api');
+    const fired = await during(sandbox, async () => {
+      const from = sandbox.published.length;
+      sandbox.plane.setAlarmState('api-5xx', 'ALARM', 'Threshold Crossed: 5xx above 5 for 1 datapoint');
+      await waitForAutopilotEvent(sandbox, forService('staging', 'api', 'Deployment Rolled Back'), { from });
+    });
+    const after = await sandbox.imagesOf('staging', 'api');
+    const rolledBack = fired.events.find((e) => e['detail-type'] === 'Deployment Rolled Back');
+    return [
+      expect('the previous revision had become known good', baked),
+      expect('the push was deployed first', deployed.app === `${REGISTRY}/team/api@${digest}`, deployed),
+      expect('staging/api is back on the last known good image', after.app === good.app, {
+        after,
+        decisions: fired.decisions,
+        failures: fired.failures,
+      }),
+      expect(
+        'Deployment Rolled Back by autopilot, with the alarm as signal',
+        rolledBack?.detail.by === 'autopilot' &&
+          JSON.stringify(rolledBack.detail.signals).includes('api-5xx'),
+        rolledBack?.detail,
+      ),
+      expect(
+        'the pushed digest is quarantined',
+        fired.events.some((e) => e['detail-type'] === 'Image Quarantined' && e.detail.digest === digest),
+      ),
+      expect(
+        'prod/api (no alarm) keeps the push',
+        (await sandbox.imagesOf('prod', 'api')).app === `${REGISTRY}/team/api@${digest}`,
+      ),
+    ];
+  },
+};
+
+/** The alarm fires again during the rollback: autopilot says so and stops. */
+export const rollbackUnhealthy: Scenario = {
+  name: 'the alarm fires again during the rollback: Rollback Failed, and no second rollback',
+  async run(sandbox) {
+    const seen = await during(sandbox, async () => {
+      const from = sandbox.published.length;
+      sandbox.plane.setAlarmState('api-5xx', 'OK', 'Threshold no longer crossed');
+      sandbox.plane.setAlarmState('api-5xx', 'ALARM', 'Threshold Crossed again');
+      await waitForAutopilotEvent(sandbox, forService('staging', 'api', 'Rollback Failed'), { from });
+    });
+    sandbox.plane.setAlarmState('api-5xx', 'OK', 'recovered');
+    await sandbox.settle();
+    return [
+      expect(
+        'Rollback Failed published',
+        seen.events.some((e) => e['detail-type'] === 'Rollback Failed'),
+        seen.events.map((e) => e['detail-type']),
+      ),
+      expect(
+        'no UpdateService or StopServiceDeployment by autopilot',
+        seen.mutations.length === 0,
+        seen.mutations,
+      ),
+    ];
+  },
+};
+
 /** Every scenario, in the order they are played. */
 export const SCENARIOS: readonly Scenario[] = [
   pushFollowsTag,
@@ -262,6 +424,9 @@ export const SCENARIOS: readonly Scenario[] = [
   cooldown,
   digestOnlyPush,
   faultsInjected,
+  crashQuarantined,
+  alarmInBake,
+  rollbackUnhealthy,
 ];
 
 /** Plays scenarios in order and reports each expectation. */

@@ -14,11 +14,13 @@ import type {
   DeleteServiceRequest,
   DeregisterTaskDefinitionRequest,
   DescribeClustersRequest,
+  DescribeServiceDeploymentsRequest,
   DescribeServicesRequest,
   DescribeTaskDefinitionRequest,
   DescribeTasksRequest,
   Failure,
   ListClustersRequest,
+  ListServiceDeploymentsRequest,
   ListServicesRequest,
   ListTagsForResourceRequest,
   ListTaskDefinitionFamiliesRequest,
@@ -27,6 +29,10 @@ import type {
   RegisterTaskDefinitionRequest,
   RunTaskRequest,
   Service,
+  ServiceDeployment,
+  ServiceDeploymentBrief,
+  ServiceRevisionSummary,
+  StopServiceDeploymentRequest,
   StopTaskRequest,
   Tag,
   TagResourceRequest,
@@ -47,13 +53,17 @@ import {
   AwsApiError,
   clientException,
   clusterNotFound,
+  conflict,
   invalidParameter,
+  serviceDeploymentNotFound,
   serviceNotActive,
   serviceNotFound,
 } from './errors';
 import {
   type ClusterRecord,
   ControlPlaneModel,
+  ONGOING_SERVICE_DEPLOYMENT_STATUSES,
+  type ServiceDeploymentRecord,
   type ServiceRecord,
   type TaskDefinitionRecord,
   type TaskRecord,
@@ -69,6 +79,32 @@ export interface EcsApiDeps {
 
 const NAME = /^[a-zA-Z0-9_-]{1,255}$/;
 const MAX_TAGS = 50;
+
+/** The `status` values of a service deployment (ListServiceDeployments filter). */
+const SERVICE_DEPLOYMENT_STATUSES: ReadonlySet<string> = new Set([
+  'PENDING',
+  'SUCCESSFUL',
+  'STOPPED',
+  'STOP_REQUESTED',
+  'IN_PROGRESS',
+  'ROLLBACK_REQUESTED',
+  'ROLLBACK_IN_PROGRESS',
+  'ROLLBACK_SUCCESSFUL',
+  'ROLLBACK_FAILED',
+]);
+
+/** A wire timestamp (epoch seconds, as the SDK sends `Date`s; an ISO string is accepted too). */
+function wireDate(value: unknown, name: string): Date | undefined {
+  if (value === undefined || value === null) return undefined;
+  const date =
+    typeof value === 'number'
+      ? new Date(value * 1000)
+      : typeof value === 'string'
+        ? new Date(value)
+        : undefined;
+  if (!date || Number.isNaN(date.getTime())) throw invalidParameter(`${name} is not a valid timestamp.`);
+  return date;
+}
 
 /** Checks ECS tags: at most 50, keys 1-128 characters, values up to 256, no reserved `aws:` prefix. */
 export function validateEcsTags(tags: readonly Tag[] | undefined): Tag[] {
@@ -176,6 +212,9 @@ export class EcsApi {
       StopTask: op(this.stopTask, true),
       DescribeTasks: op(this.describeTasks, false),
       ListTasks: op(this.listTasks, false),
+      ListServiceDeployments: op(this.listServiceDeployments, false),
+      DescribeServiceDeployments: op(this.describeServiceDeployments, false),
+      StopServiceDeployment: op(this.stopServiceDeployment, true),
       TagResource: op(this.tagResource, true),
       UntagResource: op(this.untagResource, true),
       ListTagsForResource: op(this.listTagsForResource, false),
@@ -218,7 +257,50 @@ export class EcsApi {
   private serviceView(record: ServiceRecord, includeTags: boolean): Service {
     const view: Service = copy(record.service);
     if (includeTags) view.tags = this.deps.model.tagsOf(record.arn);
+    const current = record.serviceDeployments.at(-1);
+    if (current) {
+      view.currentServiceDeployment = current.arn;
+      const revisions = new Set(
+        record.service.deployments
+          .map((d) => record.deploymentState.get(d.id ?? '')?.revisionArn)
+          .filter((arn): arn is string => arn !== undefined),
+      );
+      view.currentServiceRevisions = [...revisions].map((arn) => this.revisionSummary(record, arn));
+    }
     return view;
+  }
+
+  private revisionSummary(
+    record: ServiceRecord,
+    arn: string,
+    frozen?: ServiceDeploymentRecord['finalCounts'],
+  ): ServiceRevisionSummary {
+    return { arn, ...(frozen?.get(arn) ?? this.deps.model.revisionCounts(record, arn)) };
+  }
+
+  /** DescribeServiceDeployments' view: the kept fields in the API reference's order, counts added. */
+  private serviceDeploymentView(service: ServiceRecord, record: ServiceDeploymentRecord): ServiceDeployment {
+    const v = copy(record.view);
+    return {
+      serviceDeploymentArn: v.serviceDeploymentArn,
+      serviceArn: v.serviceArn,
+      clusterArn: v.clusterArn,
+      createdAt: v.createdAt,
+      startedAt: v.startedAt,
+      finishedAt: v.finishedAt,
+      stoppedAt: v.stoppedAt,
+      updatedAt: v.updatedAt,
+      sourceServiceRevisions: record.sourceRevisionArns.map((arn) =>
+        this.revisionSummary(service, arn, record.finalCounts),
+      ),
+      targetServiceRevision: this.revisionSummary(service, record.targetRevisionArn, record.finalCounts),
+      status: v.status,
+      statusReason: v.statusReason,
+      deploymentConfiguration: v.deploymentConfiguration,
+      rollback: v.rollback,
+      deploymentCircuitBreaker: v.deploymentCircuitBreaker,
+      alarms: v.alarms,
+    };
   }
 
   private taskView(record: TaskRecord, includeTags: boolean): Task {
@@ -561,6 +643,8 @@ export class EcsApi {
       clusterName: cluster.name,
       service,
       deploymentState: new Map(),
+      revisions: new Map(),
+      serviceDeployments: [],
       steady: false,
     };
     model.services.delete(arn);
@@ -811,6 +895,86 @@ export class EcsApi {
       .map((t) => t.arn);
     const { page, nextToken } = paginate(arns, input, 100);
     return { taskArns: page, nextToken };
+  }
+
+  // --------------------------------------------------- service deployments
+
+  private listServiceDeployments(input: ListServiceDeploymentsRequest) {
+    const record = this.serviceOf(input);
+    if (record.service.status === 'INACTIVE') throw serviceNotFound();
+    const statuses: unknown = input.status ?? [];
+    if (!Array.isArray(statuses)) throw invalidParameter('status must be a list.');
+    for (const status of statuses) {
+      if (typeof status !== 'string' || !SERVICE_DEPLOYMENT_STATUSES.has(status)) {
+        throw invalidParameter(
+          `Invalid status ${String(status)}: valid values are ${[...SERVICE_DEPLOYMENT_STATUSES].join(', ')}.`,
+        );
+      }
+    }
+    const createdAt = input.createdAt as { after?: unknown; before?: unknown } | undefined;
+    const after = wireDate(createdAt?.after, 'createdAt.after');
+    const before = wireDate(createdAt?.before, 'createdAt.before');
+    const briefs: ServiceDeploymentBrief[] = [...record.serviceDeployments]
+      .reverse()
+      .filter((d) => statuses.length === 0 || statuses.includes(d.view.status))
+      .filter((d) => after === undefined || d.view.createdAt.getTime() >= after.getTime())
+      .filter((d) => before === undefined || d.view.createdAt.getTime() <= before.getTime())
+      .map((d) => ({
+        serviceDeploymentArn: d.arn,
+        serviceArn: d.view.serviceArn,
+        clusterArn: d.view.clusterArn,
+        startedAt: d.view.startedAt,
+        createdAt: d.view.createdAt,
+        finishedAt: d.view.finishedAt,
+        targetServiceRevisionArn: d.targetRevisionArn,
+        status: d.view.status,
+        statusReason: d.view.statusReason,
+      }));
+    const { page, nextToken } = paginate(copy(briefs), input, 100, 20);
+    return { serviceDeployments: page, nextToken };
+  }
+
+  private describeServiceDeployments(input: DescribeServiceDeploymentsRequest) {
+    const arns: unknown = input.serviceDeploymentArns;
+    if (!Array.isArray(arns) || arns.length === 0)
+      throw invalidParameter('serviceDeploymentArns can not be empty.');
+    if (arns.length > 20) throw invalidParameter('serviceDeploymentArns can have at most 20 items.');
+    const serviceDeployments: ServiceDeployment[] = [];
+    const failures: Failure[] = [];
+    for (const arn of arns) {
+      const found = typeof arn === 'string' ? this.deps.model.findServiceDeployment(arn) : 'malformed';
+      if (found === 'malformed') throw invalidParameter(`Invalid service deployment ARN: ${String(arn)}.`);
+      if (found) serviceDeployments.push(this.serviceDeploymentView(found.service, found.deployment));
+      else failures.push({ arn, reason: 'MISSING' });
+    }
+    return { serviceDeployments, failures };
+  }
+
+  private stopServiceDeployment(input: StopServiceDeploymentRequest) {
+    const arn = requireString(input.serviceDeploymentArn, 'serviceDeploymentArn');
+    const stopType = input.stopType ?? 'ROLLBACK';
+    if (stopType !== 'ROLLBACK') {
+      throw invalidParameter(`Unsupported stopType ${String(stopType)}: the valid value is ROLLBACK.`);
+    }
+    const found = this.deps.model.findServiceDeployment(arn);
+    if (found === 'malformed') throw invalidParameter(`Invalid service deployment ARN: ${arn}.`);
+    if (!found) throw serviceDeploymentNotFound();
+    const { service, deployment } = found;
+    const status = deployment.view.status ?? 'PENDING';
+    if (!ONGOING_SERVICE_DEPLOYMENT_STATUSES.has(status)) {
+      throw conflict(
+        `The service deployment is ${status}: only an ongoing service deployment can be stopped.`,
+      );
+    }
+    if (service.service.status !== 'ACTIVE') {
+      throw conflict(
+        `The service is ${service.service.status ?? 'INACTIVE'}: its deployments can not be stopped.`,
+      );
+    }
+    if (!this.deps.simulator.stopServiceDeployment(service, deployment)) {
+      throw conflict('The service has no completed service revision to roll back to.');
+    }
+    return { serviceDeploymentArn: arn };
   }
 
   // ----------------------------------------------------------------- tags

@@ -35,3 +35,10 @@ export const serviceNotFound = () => new AwsApiError('ServiceNotFoundException',
 
 /** ECS `ServiceNotActiveException`, with the message ECS sends. */
 export const serviceNotActive = () => new AwsApiError('ServiceNotActiveException', 'Service was not ACTIVE.');
+
+/** ECS `ServiceDeploymentNotFoundException`: no service deployment has that ARN. */
+export const serviceDeploymentNotFound = () =>
+  new AwsApiError('ServiceDeploymentNotFoundException', 'The service deployment does not exist.');
+
+/** ECS `ConflictException`: the resource is not in a state that allows the request. */
+export const conflict = (message: string) => new AwsApiError('ConflictException', message);

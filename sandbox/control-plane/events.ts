@@ -10,8 +10,11 @@
  * - "AWS API Call via CloudTrail"
  *   (https://docs.aws.amazon.com/eventbridge/latest/ref/events-structure.html and the CloudTrail record
  *   contents, https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html)
+ * - "CloudWatch Alarm State Change"
+ *   (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-and-eventbridge.html)
  */
 import type { Task } from '@aws-sdk/client-ecs';
+import type { AlarmRecord, AlarmState } from './model';
 import type { IdGenerator } from './random';
 
 /** A complete EventBridge event as AWS delivers it. */
@@ -52,6 +55,14 @@ export function isoMillis(date: Date): string {
 /** ISO 8601 in seconds: `2025-03-14T09:21:47Z` (the envelope's `time` and CloudTrail's `eventTime`). */
 export function isoSeconds(date: Date): string {
   return `${date.toISOString().slice(0, 19)}Z`;
+}
+
+/**
+ * The timestamp format of CloudWatch alarm states: `2019-10-02T17:04:40.989+0000` (UTC, milliseconds,
+ * `+0000` rather than `Z`).
+ */
+export function cloudWatchTimestamp(date: Date): string {
+  return `${date.toISOString().slice(0, 23)}+0000`;
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -195,6 +206,31 @@ export class EventFactory {
       ...(action.manifestMediaType === undefined ? {} : { 'manifest-media-type': action.manifestMediaType }),
       ...(action.artifactMediaType === undefined ? {} : { 'artifact-media-type': action.artifactMediaType }),
     });
+  }
+
+  /**
+   * "CloudWatch Alarm State Change" (source `aws.cloudwatch`) for a single-metric alarm moving from
+   * `previous` to its current state; `resources` holds the alarm ARN.
+   */
+  alarmStateChange(alarm: AlarmRecord, previous: AlarmState): AwsEvent {
+    const state = (s: AlarmState) => ({
+      reason: s.reason,
+      ...(s.reasonData === undefined ? {} : { reasonData: s.reasonData }),
+      timestamp: cloudWatchTimestamp(s.timestamp),
+      value: s.value,
+    });
+    return this.envelope(
+      'aws.cloudwatch',
+      'CloudWatch Alarm State Change',
+      [alarm.arn],
+      {
+        alarmName: alarm.name,
+        configuration: structuredClone(alarm.configuration),
+        previousState: state(previous),
+        state: state(alarm.state),
+      },
+      alarm.state.timestamp,
+    );
   }
 
   /**

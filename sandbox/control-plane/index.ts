@@ -13,13 +13,19 @@
 import { buildManifest, EcrApi } from './ecr-api';
 import { EcsApi } from './ecs-api';
 import { type AwsEvent, type CallerIdentity, EventFactory } from './events';
-import { ControlPlaneModel, type ImageBehaviour } from './model';
+import {
+  type AlarmConfiguration,
+  type AlarmRecord,
+  type AlarmStateValue,
+  ControlPlaneModel,
+  type ImageBehaviour,
+} from './model';
 import { IdGenerator, mulberry32 } from './random';
 import { type CallRecord, FaultInjector, type FaultRule, startServer } from './server';
 import { EcsSimulator, type SimulationTiming } from './simulator';
 
 export type { AwsEvent, CallerIdentity } from './events';
-export type { ImageBehaviour } from './model';
+export type { AlarmConfiguration, AlarmStateValue, ImageBehaviour } from './model';
 export { ControlPlaneModel } from './model';
 export type { CallRecord, FaultRule } from './server';
 export type { SimulationTiming } from './simulator';
@@ -85,8 +91,45 @@ export interface ControlPlane {
     behaviour?: ImageBehaviour,
     options?: { content?: string },
   ): { digest: string };
+  /**
+   * Sets the state of the CloudWatch alarm `name` (created on first use, INSUFFICIENT_DATA "Unchecked:
+   * Initial alarm creation") and emits "CloudWatch Alarm State Change" with the previous state. One
+   * event per call, even when the value does not change (CloudWatch sends one only on a change).
+   * ECS does not act on alarms in the sandbox: the event is for whoever listens on the bus.
+   *
+   * @param reason - `state.reason`; default `Set to <state> by the sandbox.`
+   * @param configuration - the alarm's `configuration` (metrics, description), kept for later calls;
+   *   default one made-up metric `Sandbox/<name>`
+   * @throws RangeError for an unknown state or a name that is empty or longer than 255 characters
+   */
+  setAlarmState(
+    name: string,
+    state: AlarmStateValue,
+    reason?: string,
+    configuration?: AlarmConfiguration,
+  ): AwsEvent;
   /** Stops the timers and the server. */
   stop(): Promise<void>;
+}
+
+const ALARM_STATES: readonly AlarmStateValue[] = ['ALARM', 'OK', 'INSUFFICIENT_DATA'];
+
+/** The configuration of an alarm nobody described: one made-up metric. */
+function defaultAlarmConfiguration(name: string): AlarmConfiguration {
+  return {
+    description: `Sandbox alarm ${name}`,
+    metrics: [
+      {
+        id: 'm1',
+        metricStat: {
+          metric: { namespace: 'Sandbox', name, dimensions: {} },
+          period: 60,
+          stat: 'Maximum',
+        },
+        returnData: true,
+      },
+    ],
+  };
 }
 
 const DEFAULT_TIMING: SimulationTiming = {
@@ -207,6 +250,28 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       const content = pushOptions.content ?? `${repository}:${tag}#${pushes}:${JSON.stringify(behaviour)}`;
       const image = ecr.putImage(repository, buildManifest(content), { tag, behaviour });
       return { digest: image.digest };
+    },
+    setAlarmState(name, state, reason, configuration) {
+      if (!ALARM_STATES.includes(state)) {
+        throw new RangeError(`alarm state must be one of ${ALARM_STATES.join(', ')}: ${String(state)}`);
+      }
+      if (name.length < 1 || name.length > 255) {
+        throw new RangeError(`alarm name must be 1 to 255 characters: "${name}"`);
+      }
+      const at = now();
+      const alarm: AlarmRecord = model.alarms.get(name) ?? {
+        name,
+        arn: model.alarmArn(name),
+        configuration: configuration ?? defaultAlarmConfiguration(name),
+        state: { value: 'INSUFFICIENT_DATA', reason: 'Unchecked: Initial alarm creation', timestamp: at },
+      };
+      if (configuration) alarm.configuration = structuredClone(configuration);
+      const previous = alarm.state;
+      alarm.state = { value: state, reason: reason ?? `Set to ${state} by the sandbox.`, timestamp: at };
+      model.alarms.set(name, alarm);
+      const event = events.alarmStateChange(alarm, previous);
+      emit(event);
+      return event;
     },
     async stop() {
       simulator.stop();

@@ -13,6 +13,7 @@ import type {
   Deployment,
   LaunchType,
   Service,
+  ServiceDeployment,
   Tag,
   Task,
   TaskDefinition,
@@ -60,8 +61,86 @@ export interface DeploymentState {
   resolvedImages?: ResolvedContainer[];
   /** A SERVICE_TASK_START_IMPAIRED event was sent for this deployment. */
   impairedReported: boolean;
-  /** Started by the circuit breaker to roll back (a failed rollback is not rolled back again). */
+  /** Started to roll back (by the circuit breaker or StopServiceDeployment); a failed rollback is not rolled back again. */
   rollback?: boolean;
+  /** The service revision the deployment runs (a rollback runs an older one). */
+  revisionArn?: string;
+  /** The service deployment this deployment belongs to (a rollback belongs to the one it rolls back). */
+  serviceDeploymentArn?: string;
+}
+
+/**
+ * A service revision: the workload configuration one service deployment set out to deploy. ECS
+ * creates one per service deployment and none for a rollback, which reuses the revision it returns to.
+ */
+export interface ServiceRevisionRecord {
+  /** `arn:aws:ecs:<region>:<account>:service-revision/<cluster>/<service>/<19 digits>` */
+  arn: string;
+  taskDefinition: string;
+  createdAt: Date;
+  /** The `ecs-svc/...` deployment that first ran it; its resolved digests are the revision's images. */
+  deploymentId: string;
+}
+
+/** Task counts of a service revision, as `ServiceRevisionSummary` shows them. */
+export interface RevisionCounts {
+  requestedTaskCount: number;
+  runningTaskCount: number;
+  pendingTaskCount: number;
+}
+
+/**
+ * A service deployment (ListServiceDeployments / DescribeServiceDeployments): the move of a service
+ * from its source revisions to a target revision, including the rollback if one happened. `view`
+ * holds the fields kept current by the simulator; revision counts are computed when described, and
+ * frozen in `finalCounts` once the service deployment has finished.
+ */
+export interface ServiceDeploymentRecord {
+  /** `arn:aws:ecs:<region>:<account>:service-deployment/<cluster>/<service>/<id>` */
+  arn: string;
+  /** The `ecs-svc/...` deployment that rolls the target revision out. */
+  targetDeploymentId: string;
+  /** The `ecs-svc/...` deployment that rolls back, once a rollback started. */
+  rollbackDeploymentId?: string;
+  targetRevisionArn: string;
+  sourceRevisionArns: string[];
+  view: ServiceDeployment & { createdAt: Date; updatedAt: Date };
+  finalCounts?: Map<string, RevisionCounts>;
+}
+
+/** Service deployment statuses of the Ongoing and Pending stages (a stop request is accepted in them). */
+export const ONGOING_SERVICE_DEPLOYMENT_STATUSES: ReadonlySet<string> = new Set([
+  'PENDING',
+  'IN_PROGRESS',
+  'STOP_REQUESTED',
+  'ROLLBACK_REQUESTED',
+  'ROLLBACK_IN_PROGRESS',
+]);
+
+/** The state values of a CloudWatch alarm. */
+export type AlarmStateValue = 'ALARM' | 'OK' | 'INSUFFICIENT_DATA';
+
+/** One state of an alarm, as the "CloudWatch Alarm State Change" event shows it. */
+export interface AlarmState {
+  value: AlarmStateValue;
+  reason: string;
+  reasonData?: string;
+  timestamp: Date;
+}
+
+/** What an alarm watches, as the event's `detail.configuration` shows it. */
+export interface AlarmConfiguration {
+  description?: string;
+  metrics: Record<string, unknown>[];
+  [key: string]: unknown;
+}
+
+/** A CloudWatch alarm. */
+export interface AlarmRecord {
+  name: string;
+  arn: string;
+  configuration: AlarmConfiguration;
+  state: AlarmState;
 }
 
 /** A service; `service` holds the description (without counts and tags, which are computed). */
@@ -72,8 +151,12 @@ export interface ServiceRecord {
   service: Service & { deployments: Deployment[] };
   /** Per deployment id. */
   deploymentState: Map<string, DeploymentState>;
-  /** The last deployment that reached COMPLETED: where a circuit-breaker rollback returns to. */
-  lastCompleted?: { id: string; taskDefinition: string };
+  /** The last deployment that reached COMPLETED: where a rollback returns to. */
+  lastCompleted?: { id: string; taskDefinition: string; revisionArn?: string };
+  /** Service revisions by ARN. */
+  revisions: Map<string, ServiceRevisionRecord>;
+  /** Service deployments, oldest first. */
+  serviceDeployments: ServiceDeploymentRecord[];
   /** Whether the last SERVICE_STEADY_STATE still holds. */
   steady: boolean;
 }
@@ -191,6 +274,8 @@ export class ControlPlaneModel {
   readonly repositories = new Map<string, RepositoryRecord>();
   /** Tags of ECR repositories by ARN (ECR spells them `Key`/`Value`). */
   readonly ecrTags = new Map<string, { Key: string; Value: string }[]>();
+  /** CloudWatch alarms by name (only their state: the sandbox evaluates no metrics). */
+  readonly alarms = new Map<string, AlarmRecord>();
 
   /**
    * @param accountId - the account, e.g. `123456789012`
@@ -219,6 +304,21 @@ export class ControlPlaneModel {
   /** The long-format service ARN: `...:service/<cluster>/<name>`. */
   serviceArn(cluster: string, name: string): string {
     return `${this.ecsArnPrefix}service/${cluster}/${name}`;
+  }
+
+  /** `...:service-deployment/<cluster>/<service>/<id>` (the id is not the `ecs-svc/...` deployment id). */
+  serviceDeploymentArn(cluster: string, service: string, id: string): string {
+    return `${this.ecsArnPrefix}service-deployment/${cluster}/${service}/${id}`;
+  }
+
+  /** `...:service-revision/<cluster>/<service>/<id>` */
+  serviceRevisionArn(cluster: string, service: string, id: string): string {
+    return `${this.ecsArnPrefix}service-revision/${cluster}/${service}/${id}`;
+  }
+
+  /** `arn:aws:cloudwatch:<region>:<account>:alarm:<name>` */
+  alarmArn(name: string): string {
+    return `arn:aws:cloudwatch:${this.region}:${this.accountId}:alarm:${name}`;
   }
 
   /** `...:task-definition/<family>:<revision>` */
@@ -267,6 +367,38 @@ export class ControlPlaneModel {
     return this.services.get(this.serviceArn(clusterName, ref));
   }
 
+  /**
+   * The service deployment named by `arn` and its service, unless the service was deleted (ECS deletes
+   * the service deployments of a deleted service).
+   *
+   * @returns `undefined` for a well-formed ARN nothing matches; `'malformed'` for anything else
+   */
+  findServiceDeployment(
+    arn: string,
+  ): { service: ServiceRecord; deployment: ServiceDeploymentRecord } | undefined | 'malformed' {
+    const marker = `${this.ecsArnPrefix}service-deployment/`;
+    const parts = arn.startsWith(marker) ? arn.slice(marker.length).split('/') : [];
+    const [cluster, name, id] = parts;
+    if (parts.length !== 3 || !cluster || !name || !id) return 'malformed';
+    const service = this.services.get(this.serviceArn(cluster, name));
+    if (!service || service.service.status === 'INACTIVE') return undefined;
+    const deployment = service.serviceDeployments.find((d) => d.arn === arn);
+    return deployment ? { service, deployment } : undefined;
+  }
+
+  /**
+   * The service deployment an `ecs-svc/...` deployment id (of an "ECS Deployment State Change" event or
+   * of DescribeServices `deployments[]`) belongs to: the one it rolls out, or the one it rolls back.
+   * A sandbox shortcut for tests; AWS callers list the service's deployments instead.
+   */
+  serviceDeploymentOf(deploymentId: string): ServiceDeploymentRecord | undefined {
+    for (const service of this.services.values()) {
+      const arn = service.deploymentState.get(deploymentId)?.serviceDeploymentArn;
+      if (arn !== undefined) return service.serviceDeployments.find((d) => d.arn === arn);
+    }
+    return undefined;
+  }
+
   /** The services of a cluster, in creation order. */
   servicesOf(clusterName: string): ServiceRecord[] {
     return [...this.services.values()].filter((s) => s.clusterName === clusterName);
@@ -275,6 +407,30 @@ export class ControlPlaneModel {
   /** The tasks of a service (all deployments), stopped ones included. */
   tasksOfService(serviceArn: string): TaskRecord[] {
     return [...this.tasks.values()].filter((t) => t.serviceArn === serviceArn);
+  }
+
+  /**
+   * Task counts of a service revision: its tasks running and pending now, and the tasks requested
+   * (the service's desired count for the revision of the PRIMARY deployment, else the tasks not asked
+   * to stop yet).
+   */
+  revisionCounts(service: ServiceRecord, revisionArn: string): RevisionCounts {
+    const revisionOf = (deploymentId: string | undefined) =>
+      deploymentId === undefined ? undefined : service.deploymentState.get(deploymentId)?.revisionArn;
+    const tasks = this.tasksOfService(service.arn).filter((t) => revisionOf(t.deploymentId) === revisionArn);
+    const live = tasks.filter((t) => t.task.desiredStatus === 'RUNNING');
+    const primary = service.service.deployments[0];
+    const requested =
+      service.service.status === 'ACTIVE' && revisionOf(primary?.id) === revisionArn
+        ? (service.service.desiredCount ?? 0)
+        : live.length;
+    return {
+      requestedTaskCount: requested,
+      runningTaskCount: tasks.filter((t) => t.task.lastStatus === 'RUNNING').length,
+      pendingTaskCount: live.filter((t) =>
+        ['PROVISIONING', 'PENDING', 'ACTIVATING'].includes(t.task.lastStatus ?? ''),
+      ).length,
+    };
   }
 
   /** The tasks of a cluster, stopped ones included. */

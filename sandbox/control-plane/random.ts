@@ -59,6 +59,17 @@ export class IdGenerator {
     return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20)}`;
   }
 
+  /**
+   * The id of a service deployment ARN: 21 characters of the URL-safe base64 alphabet, e.g.
+   * `NCWGC2ZR-taawPAYrIaU5` (not related to the `ecs-svc/...` deployment ids).
+   */
+  serviceDeploymentId(): string {
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    let out = '';
+    for (let i = 0; i < 21; i++) out += alphabet[Math.floor(this.random() * alphabet.length)];
+    return out;
+  }
+
   /** An ECS deployment id: `ecs-svc/` and 19 digits. */
   deploymentId(): string {
     return `ecs-svc/${this.digits(19)}`;

@@ -24,7 +24,10 @@ import {
   type DeploymentState,
   HEALTHY,
   type ImageBehaviour,
+  ONGOING_SERVICE_DEPLOYMENT_STATUSES,
   type ResolvedContainer,
+  type RevisionCounts,
+  type ServiceDeploymentRecord,
   type ServiceRecord,
   type TaskDefinitionRecord,
   type TaskRecord,
@@ -74,6 +77,16 @@ export interface LaunchSpec {
 
 /** The reason ECS gives when the circuit breaker stops a deployment. */
 export const CIRCUIT_BREAKER_REASON = 'ECS deployment circuit breaker: task failed to start.';
+
+/**
+ * The sandbox's `statusReason` / `rollback.reason` of a service deployment stopped with
+ * StopServiceDeployment ROLLBACK, and the `rolloutStateReason` of its stopped deployment (ECS does not
+ * document its wording).
+ */
+export const USER_ROLLBACK_REASON = 'Service deployment stopped with stopType ROLLBACK.';
+
+/** The sandbox's `statusReason` of a service deployment that a newer one replaced before it finished. */
+export const SUPERSEDED_REASON = 'Service deployment stopped: a newer service deployment started.';
 
 const MAX_SERVICE_EVENTS = 100;
 const PENDING_STATUSES = new Set(['PROVISIONING', 'PENDING', 'ACTIVATING']);
@@ -481,6 +494,11 @@ export class EcsSimulator {
     deployment.failedTasks = (deployment.failedTasks ?? 0) + 1;
     if (deployment.rolloutState !== 'IN_PROGRESS' || deployment.status !== 'PRIMARY') return;
     state.breakerFailures += 1;
+    const serviceDeployment = this.serviceDeploymentOf(service, state);
+    const breakerView = serviceDeployment?.view.deploymentCircuitBreaker;
+    if (breakerView && serviceDeployment?.targetDeploymentId === deployment.id) {
+      breakerView.failureCount = state.breakerFailures;
+    }
     const breaker = service.service.deploymentConfiguration?.deploymentCircuitBreaker;
     const threshold = circuitBreakerThreshold(breaker, service.service.desiredCount ?? 0);
     if (state.breakerFailures < threshold) return;
@@ -510,20 +528,30 @@ export class EcsSimulator {
       service,
       `(service ${service.name}) (deployment ${deployment.id}) deployment failed: tasks failed to start.`,
     );
-    this.emitDeployment(service, 'SERVICE_DEPLOYMENT_FAILED', deployment.id ?? '', CIRCUIT_BREAKER_REASON);
+    const serviceDeployment = this.serviceDeploymentOf(service, state);
     const breaker = service.service.deploymentConfiguration?.deploymentCircuitBreaker;
-    const target = service.lastCompleted;
+    if (
+      serviceDeployment?.view.deploymentCircuitBreaker &&
+      serviceDeployment.targetDeploymentId === deployment.id
+    ) {
+      serviceDeployment.view.deploymentCircuitBreaker.status = 'TRIGGERED';
+    }
+    this.emitDeployment(service, 'SERVICE_DEPLOYMENT_FAILED', deployment.id ?? '', CIRCUIT_BREAKER_REASON);
     // A rollback that fails itself is not rolled back again: that would loop.
-    if (breaker?.rollback && target && !state.rollback) {
-      if (!this.deps.model.findTaskDefinition(target.taskDefinition)) return;
-      const reason = `ECS deployment circuit breaker: rolling back to deploymentId ${target.id}.`;
-      this.addServiceEvent(service, `(service ${service.name}) rolling back to deployment ${target.id}.`);
-      const rollback = this.beginDeployment(service, target.taskDefinition, reason);
-      const rollbackState = service.deploymentState.get(rollback.id ?? '');
-      if (rollbackState) {
-        rollbackState.rollback = true;
-        // The rollback runs the digests the completed deployment ran, not what its tags point at now.
-        rollbackState.resolvedImages = service.deploymentState.get(target.id)?.resolvedImages;
+    const rolledBack =
+      breaker?.rollback === true &&
+      !state.rollback &&
+      serviceDeployment !== undefined &&
+      this.rollBack(service, serviceDeployment, {
+        reason: CIRCUIT_BREAKER_REASON,
+        eventReason: (id) => `ECS deployment circuit breaker: rolling back to deploymentId ${id}.`,
+      });
+    if (!rolledBack && serviceDeployment) {
+      if (state.rollback && serviceDeployment.rollbackDeploymentId === deployment.id) {
+        this.finishServiceDeployment(service, serviceDeployment, 'ROLLBACK_FAILED', CIRCUIT_BREAKER_REASON);
+      } else if (serviceDeployment.targetDeploymentId === deployment.id) {
+        // Without the rollback option the service deployment stops where it failed.
+        this.finishServiceDeployment(service, serviceDeployment, 'STOPPED', CIRCUIT_BREAKER_REASON);
       }
     }
     this.requestReconcile(service);
@@ -546,15 +574,191 @@ export class EcsSimulator {
     ].slice(0, MAX_SERVICE_EVENTS);
   }
 
+  // --------------------------------------------------- service deployments
+
+  private serviceDeploymentOf(
+    service: ServiceRecord,
+    state: DeploymentState | undefined,
+  ): ServiceDeploymentRecord | undefined {
+    const arn = state?.serviceDeploymentArn;
+    return arn === undefined ? undefined : service.serviceDeployments.find((d) => d.arn === arn);
+  }
+
+  /** Moves a service deployment to a final status, freezing its revision counts. */
+  private finishServiceDeployment(
+    service: ServiceRecord,
+    record: ServiceDeploymentRecord,
+    status: 'SUCCESSFUL' | 'STOPPED' | 'ROLLBACK_SUCCESSFUL' | 'ROLLBACK_FAILED',
+    statusReason?: string,
+  ): void {
+    const at = this.deps.now();
+    const view = record.view;
+    view.status = status;
+    if (statusReason !== undefined) view.statusReason = statusReason;
+    view.updatedAt = at;
+    view.finishedAt = at;
+    if (status === 'STOPPED') view.stoppedAt ??= at;
+    if (view.deploymentCircuitBreaker?.status === 'MONITORING')
+      view.deploymentCircuitBreaker.status = 'MONITORING_COMPLETE';
+    if (view.alarms?.status === 'MONITORING') view.alarms.status = 'MONITORING_COMPLETE';
+    const counts = new Map<string, RevisionCounts>();
+    for (const arn of new Set([...record.sourceRevisionArns, record.targetRevisionArn])) {
+      counts.set(arn, this.deps.model.revisionCounts(service, arn));
+    }
+    record.finalCounts = counts;
+  }
+
   /**
-   * Starts a new PRIMARY deployment of `taskDefinitionArn` with the service's current configuration:
-   * the previous PRIMARY becomes ACTIVE (and is drained), SERVICE_DEPLOYMENT_IN_PROGRESS is sent after
-   * the API call answers, and the scheduler starts tasks.
+   * Starts rolling `record` back to the last completed revision of the service, with the digests it
+   * ran: ROLLBACK_REQUESTED now, ROLLBACK_IN_PROGRESS when the rollback deployment's
+   * SERVICE_DEPLOYMENT_IN_PROGRESS is sent, ROLLBACK_SUCCESSFUL (or ROLLBACK_FAILED) when it ends.
+   *
+   * @returns `false` when there is nothing to roll back to
+   */
+  private rollBack(
+    service: ServiceRecord,
+    record: ServiceDeploymentRecord,
+    cause: { reason: string; eventReason: (targetId: string) => string },
+  ): boolean {
+    const target = service.lastCompleted;
+    if (!target || !this.deps.model.findTaskDefinition(target.taskDefinition)) return false;
+    const at = this.deps.now();
+    const view = record.view;
+    view.status = 'ROLLBACK_REQUESTED';
+    view.statusReason = cause.reason;
+    view.updatedAt = at;
+    view.rollback = { reason: cause.reason, startedAt: at, serviceRevisionArn: target.revisionArn };
+    this.addServiceEvent(service, `(service ${service.name}) rolling back to deployment ${target.id}.`);
+    const rollback = this.startDeployment(service, target.taskDefinition, {
+      reason: cause.eventReason(target.id),
+      revisionArn: target.revisionArn,
+      serviceDeploymentArn: record.arn,
+      rollback: true,
+      // The rollback runs the digests the completed deployment ran, not what its tags point at now.
+      resolvedImages: service.deploymentState.get(target.id)?.resolvedImages,
+    });
+    record.rollbackDeploymentId = rollback.id;
+    return true;
+  }
+
+  /**
+   * StopServiceDeployment with stopType ROLLBACK of an ongoing service deployment: the deployment in
+   * progress is marked FAILED (no SERVICE_DEPLOYMENT_FAILED event: ECS sends that one for the circuit
+   * breaker) and a rollback deployment to the last completed revision starts. A service deployment
+   * already rolling back goes on as it is.
+   *
+   * @returns `false` when the service has no completed revision to roll back to
+   */
+  stopServiceDeployment(service: ServiceRecord, record: ServiceDeploymentRecord): boolean {
+    const status = record.view.status;
+    if (status === 'ROLLBACK_REQUESTED' || status === 'ROLLBACK_IN_PROGRESS') return true;
+    const at = this.deps.now();
+    const deployment = service.service.deployments.find((d) => d.id === record.targetDeploymentId);
+    const rolledBack = this.rollBack(service, record, {
+      reason: USER_ROLLBACK_REASON,
+      eventReason: (id) => `ECS deployment rollback requested: rolling back to deploymentId ${id}.`,
+    });
+    if (!rolledBack) return false;
+    record.view.stoppedAt = at;
+    if (deployment && deployment.rolloutState === 'IN_PROGRESS') {
+      deployment.rolloutState = 'FAILED';
+      deployment.rolloutStateReason = USER_ROLLBACK_REASON;
+      deployment.updatedAt = at;
+    }
+    this.requestReconcile(service);
+    return true;
+  }
+
+  /**
+   * Starts a new service deployment of `taskDefinitionArn` (CreateService, UpdateService): a new
+   * service revision, a service deployment (PENDING, then IN_PROGRESS when
+   * SERVICE_DEPLOYMENT_IN_PROGRESS is sent) from the revisions running now, and a new PRIMARY
+   * deployment. An ongoing service deployment of the service is STOPPED. Services with an external
+   * deployment controller get the deployment only.
    *
    * @param reason - the `reason` of the IN_PROGRESS event and the rollout state reason; by default
    *   `ECS deployment <id> in progress.`
    */
   beginDeployment(service: ServiceRecord, taskDefinitionArn: string, reason?: string): Deployment {
+    const { ids, now, model } = this.deps;
+    const s = service.service;
+    if ((s.deploymentController?.type ?? 'ECS') !== 'ECS') {
+      return this.startDeployment(service, taskDefinitionArn, { reason });
+    }
+    const at = now();
+    for (const ongoing of service.serviceDeployments) {
+      if (ONGOING_SERVICE_DEPLOYMENT_STATUSES.has(ongoing.view.status ?? '')) {
+        this.finishServiceDeployment(service, ongoing, 'STOPPED', SUPERSEDED_REASON);
+      }
+    }
+    const revisionArn = model.serviceRevisionArn(service.clusterName, service.name, ids.digits(19));
+    const arn = model.serviceDeploymentArn(service.clusterName, service.name, ids.serviceDeploymentId());
+    const sourceRevisionArns = [
+      ...new Set(
+        s.deployments
+          .map((d) => service.deploymentState.get(d.id ?? '')?.revisionArn)
+          .filter((r): r is string => r !== undefined),
+      ),
+    ];
+    const config = s.deploymentConfiguration;
+    const breaker = config?.deploymentCircuitBreaker;
+    const record: ServiceDeploymentRecord = {
+      arn,
+      targetDeploymentId: '',
+      targetRevisionArn: revisionArn,
+      sourceRevisionArns,
+      view: {
+        serviceDeploymentArn: arn,
+        serviceArn: service.arn,
+        clusterArn: s.clusterArn,
+        createdAt: at,
+        updatedAt: at,
+        status: 'PENDING',
+        deploymentConfiguration: structuredClone(config),
+        deploymentCircuitBreaker: {
+          status: breaker?.enable ? 'MONITORING' : 'DISABLED',
+          failureCount: 0,
+          threshold: circuitBreakerThreshold(breaker, s.desiredCount ?? 0),
+        },
+        alarms: {
+          status: config?.alarms?.enable ? 'MONITORING' : 'DISABLED',
+          alarmNames: [...(config?.alarms?.alarmNames ?? [])],
+          triggeredAlarmNames: [],
+        },
+      },
+    };
+    service.serviceDeployments.push(record);
+    const deployment = this.startDeployment(service, taskDefinitionArn, {
+      reason,
+      revisionArn,
+      serviceDeploymentArn: arn,
+    });
+    record.targetDeploymentId = deployment.id ?? '';
+    service.revisions.set(revisionArn, {
+      arn: revisionArn,
+      taskDefinition: taskDefinitionArn,
+      createdAt: at,
+      deploymentId: record.targetDeploymentId,
+    });
+    return deployment;
+  }
+
+  /**
+   * Adds a PRIMARY deployment of `taskDefinitionArn` with the service's current configuration: the
+   * previous PRIMARY becomes ACTIVE (and is drained), SERVICE_DEPLOYMENT_IN_PROGRESS is sent after the
+   * API call answers, and the scheduler starts tasks.
+   */
+  private startDeployment(
+    service: ServiceRecord,
+    taskDefinitionArn: string,
+    options: {
+      reason?: string;
+      revisionArn?: string;
+      serviceDeploymentArn?: string;
+      rollback?: boolean;
+      resolvedImages?: ResolvedContainer[];
+    },
+  ): Deployment {
     const { ids, now } = this.deps;
     const s = service.service;
     const id = ids.deploymentId();
@@ -562,7 +766,7 @@ export class EcsSimulator {
     const fargate =
       ControlPlaneModel.placement(s.launchType, s.capacityProviderStrategy).launchType === 'FARGATE';
     const ecsController = (s.deploymentController?.type ?? 'ECS') === 'ECS';
-    const rolloutReason = reason ?? `ECS deployment ${id} in progress.`;
+    const rolloutReason = options.reason ?? `ECS deployment ${id} in progress.`;
     const deployment: Deployment = {
       id,
       status: 'PRIMARY',
@@ -584,19 +788,47 @@ export class EcsSimulator {
     for (const previous of s.deployments) if (previous.status === 'PRIMARY') previous.status = 'ACTIVE';
     s.deployments.unshift(deployment);
     s.taskDefinition = taskDefinitionArn;
-    service.deploymentState.set(id, { breakerFailures: 0, impairedReported: false });
+    const state: DeploymentState = {
+      breakerFailures: 0,
+      impairedReported: false,
+      revisionArn: options.revisionArn,
+      serviceDeploymentArn: options.serviceDeploymentArn,
+    };
+    if (options.rollback) state.rollback = true;
+    if (options.resolvedImages) state.resolvedImages = options.resolvedImages;
+    service.deploymentState.set(id, state);
     service.steady = false;
     if (ecsController) {
-      this.emitLater(
-        this.deps.events.deploymentStateChange(service.arn, {
-          eventName: 'SERVICE_DEPLOYMENT_IN_PROGRESS',
-          deploymentId: id,
-          reason: rolloutReason,
-        }),
-      );
+      const event = this.deps.events.deploymentStateChange(service.arn, {
+        eventName: 'SERVICE_DEPLOYMENT_IN_PROGRESS',
+        deploymentId: id,
+        reason: rolloutReason,
+      });
+      // After the API call has answered: the service deployment starts as the event is sent.
+      this.schedule(0, () => {
+        this.markStarted(service, id);
+        this.emitNow(event);
+      });
       this.requestReconcile(service);
     }
     return deployment;
+  }
+
+  /** PENDING -> IN_PROGRESS, or ROLLBACK_REQUESTED -> ROLLBACK_IN_PROGRESS, as deployment `id` starts. */
+  private markStarted(service: ServiceRecord, id: string): void {
+    const record = this.serviceDeploymentOf(service, service.deploymentState.get(id));
+    if (!record) return;
+    const at = this.deps.now();
+    const view = record.view;
+    if (record.targetDeploymentId === id && view.status === 'PENDING') {
+      view.status = 'IN_PROGRESS';
+      view.startedAt = at;
+      view.updatedAt = at;
+    } else if (record.rollbackDeploymentId === id && view.status === 'ROLLBACK_REQUESTED') {
+      view.status = 'ROLLBACK_IN_PROGRESS';
+      view.startedAt ??= at;
+      view.updatedAt = at;
+    }
   }
 
   /** Runs the service scheduler for `service` once the current call or timer is done. */
@@ -767,7 +999,21 @@ export class EcsSimulator {
     primary.rolloutState = 'COMPLETED';
     primary.rolloutStateReason = reason;
     primary.updatedAt = this.deps.now();
-    service.lastCompleted = { id, taskDefinition: primary.taskDefinition ?? '' };
+    const state = service.deploymentState.get(id);
+    service.lastCompleted = {
+      id,
+      taskDefinition: primary.taskDefinition ?? '',
+      revisionArn: state?.revisionArn,
+    };
+    const record = this.serviceDeploymentOf(service, state);
+    if (
+      record?.targetDeploymentId === id &&
+      ONGOING_SERVICE_DEPLOYMENT_STATUSES.has(record.view.status ?? '')
+    ) {
+      this.finishServiceDeployment(service, record, 'SUCCESSFUL');
+    } else if (record?.rollbackDeploymentId === id && record.view.status?.startsWith('ROLLBACK_')) {
+      this.finishServiceDeployment(service, record, 'ROLLBACK_SUCCESSFUL');
+    }
     this.addServiceEvent(service, `(service ${service.name}) (deployment ${id}) deployment completed.`);
     this.emitDeployment(service, 'SERVICE_DEPLOYMENT_COMPLETED', id, reason);
   }

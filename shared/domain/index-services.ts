@@ -5,6 +5,7 @@
  */
 import type { PolicyFile } from '../config/policy-file';
 import type {
+  HealthStore,
   ServiceInventory,
   ServiceReader,
   ServiceRef,
@@ -13,11 +14,17 @@ import type {
   TaskDefinitionDocument,
 } from '../ports';
 import { parseEcrRegistry, parseImageReference } from './image-reference';
-import { DEPLOY_TAG, effectivePolicy, parseDeployMode, repositoryKey } from './plan-deployment';
+import { notFollowed, repositoryKey } from './plan-deployment';
+import { alarmsOf, rollbackSettings } from './rollback-policy';
+
+export { notFollowed } from './plan-deployment';
 
 /** What indexing needs. */
 export interface IndexDeps {
   ecs: ServiceReader;
+  /** the alarms of watched services, and their first known good revision */
+  health?: Pick<HealthStore, 'indexAlarms' | 'lastKnownGood' | 'setLastKnownGood'>;
+  now?: () => Date;
   inventory: ServiceInventory;
   state: StateStore;
   policyFile: PolicyFile;
@@ -49,17 +56,6 @@ export function repositoriesOf(containers: readonly { image: string }[]): string
   return [...keys].sort();
 }
 
-/** Why a service is not followed, or undefined when it opted in. */
-export function notFollowed(service: ServiceState, policyFile: PolicyFile): string | undefined {
-  if (service.status !== 'ACTIVE') return `service is ${service.status}`;
-  const policy = effectivePolicy(policyFile, service);
-  const modeText = service.tags[DEPLOY_TAG] ?? ('policy' in policy ? policy.policy.deploy : undefined);
-  if (modeText === undefined) return `no ${DEPLOY_TAG} tag`;
-  const mode = parseDeployMode(modeText);
-  if ('invalid' in mode) return mode.invalid;
-  return mode.kind === 'off' ? `${DEPLOY_TAG} is off` : undefined;
-}
-
 /**
  * Re-indexes the given services: opted-in services are indexed under the repositories of their
  * task definition, the others (and vanished ones, when given by ARN) are removed.
@@ -70,6 +66,7 @@ export async function indexServices(refs: readonly ServiceRef[], deps: IndexDeps
   const documents = new Map<string, Promise<TaskDefinitionDocument | undefined>>();
   const decisions: IndexDecision[] = [];
   for (const service of services) {
+    if (!deps.dryRun) await watchHealth(service, deps);
     const reason = notFollowed(service, deps.policyFile);
     if (reason) {
       if (!deps.dryRun) await deps.state.unindexService(service.arn);
@@ -99,6 +96,30 @@ export async function indexServices(refs: readonly ServiceRef[], deps: IndexDeps
     }
   }
   return decisions;
+}
+
+/**
+ * Keeps the alarm index of a service and, for a service watched for the first time whose primary
+ * deployment completed longer than a bake time ago, records that revision as known good: it has
+ * been running steadily, and without it the first bad deployment would have nothing to return to.
+ */
+async function watchHealth(service: ServiceState, deps: IndexDeps): Promise<void> {
+  if (!deps.health) return;
+  const settings = rollbackSettings(deps.policyFile, service);
+  const indexed = { serviceArn: service.arn, clusterArn: service.clusterArn, serviceName: service.name };
+  await deps.health.indexAlarms(indexed, settings.enabled ? alarmsOf(deps.policyFile, service) : []);
+  if (!settings.enabled) return;
+  const primary = service.deployments.find((d) => d.status === 'PRIMARY');
+  const now = deps.now?.() ?? new Date();
+  const settledAt = primary?.updatedAt ?? primary?.createdAt;
+  if (!primary || primary.rolloutState !== 'COMPLETED' || !settledAt) return;
+  if (new Date(settledAt).getTime() + settings.bakeTimeMs > now.getTime()) return;
+  if (await deps.health.lastKnownGood(service.arn)) return;
+  await deps.health.setLastKnownGood(service.arn, {
+    taskDefinitionArn: primary.taskDefinitionArn,
+    deploymentId: primary.id,
+    at: now.toISOString(),
+  });
 }
 
 /** Walks every cluster and service of the account and re-indexes them all. */

@@ -322,3 +322,14 @@ export function supersedes(
   }
   return b.pushedAt >= a.pushedAt;
 }
+
+/** Why a service is not followed, or undefined when it opted in. */
+export function notFollowed(service: ServiceState, policyFile: PolicyFile): string | undefined {
+  if (service.status !== 'ACTIVE') return `service is ${service.status}`;
+  const policy = effectivePolicy(policyFile, service);
+  const modeText = service.tags[DEPLOY_TAG] ?? ('policy' in policy ? policy.policy.deploy : undefined);
+  if (modeText === undefined) return `no ${DEPLOY_TAG} tag`;
+  const mode = parseDeployMode(modeText);
+  if ('invalid' in mode) return mode.invalid;
+  return mode.kind === 'off' ? `${DEPLOY_TAG} is off` : undefined;
+}

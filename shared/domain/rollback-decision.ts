@@ -110,8 +110,12 @@ export function decideRollback(input: RollbackInput): RollbackDecision {
   const from = deployment?.taskDefinitionArn ?? signalled?.taskDefinitionArn;
 
   if (signal.kind === 'deployment-failed') {
+    // With the circuit breaker's rollback on, ECS returns to the previous deployment by itself; the
+    // FAILED event may arrive before or after ECS has started that rollback.
     const rolledBackByEcs =
       ECS_ROLLED_BACK.test(signal.reason) ||
+      (service.deploymentConfiguration.circuitBreaker.enable &&
+        service.deploymentConfiguration.circuitBreaker.rollback) ||
       (primary !== undefined && primary.id !== signal.deploymentId && primary.taskDefinitionArn !== from);
     if (rolledBackByEcs) {
       return {
@@ -240,6 +244,15 @@ export function digestsToQuarantine(
   good: readonly { image: string }[],
 ): { repository: string; repositoryKey: string; digest: string }[] {
   const goodImages = new Set(good.map((c) => c.image));
+  // The good revision may write the same digest differently (`repo:tag@digest`, `repo@digest`).
+  const goodDigests = new Set(
+    good.flatMap(({ image }) => {
+      const ref = parseImageReference(image);
+      const registry = ref.ok && ref.value.digest ? parseEcrRegistry(ref.value.registry) : undefined;
+      if (!ref.ok || !registry) return [];
+      return [`${repositoryKey({ ...registry, repositoryName: ref.value.repository })}@${ref.value.digest}`];
+    }),
+  );
   const found = new Map<string, { repository: string; repositoryKey: string; digest: string }>();
   for (const { image } of bad) {
     if (goodImages.has(image)) continue;
@@ -249,6 +262,7 @@ export function digestsToQuarantine(
     if (!registry || !isImageOfRepository(ref.value, { ...registry, repositoryName: ref.value.repository }))
       continue;
     const key = repositoryKey({ ...registry, repositoryName: ref.value.repository });
+    if (goodDigests.has(`${key}@${ref.value.digest}`)) continue;
     found.set(`${key}@${ref.value.digest}`, {
       repository: ref.value.repository,
       repositoryKey: key,

@@ -4,8 +4,7 @@
  */
 import { type PolicyFile, parseDuration } from '../config/policy-file';
 import type { ServiceState } from '../ports';
-import { notFollowed } from './index-services';
-import { effectivePolicy } from './plan-deployment';
+import { effectivePolicy, notFollowed } from './plan-deployment';
 import type { RollbackSettings } from './rollback-decision';
 
 /** Service tag: `on` watches a service that does not deploy on push, `off` opts out of rollback. */

@@ -13,10 +13,12 @@ import {
 import { loadRoutes, route } from '../../../cli/routing';
 import type { AwsEvent } from '../../../sandbox/control-plane';
 import { cloudTrailDate } from '../../../sandbox/control-plane/events';
+import { EcsDeploymentControl } from '../../../shared/adapters/aws/ecs-deployment-control';
 import { EcsGateway } from '../../../shared/adapters/aws/ecs-gateway';
 import { EcsInventory } from '../../../shared/adapters/aws/ecs-inventory';
 import { copyWithImage } from '../../../shared/domain/task-definition';
 import { PermanentError } from '../../../shared/errors';
+import { CloudWatchAlarmStateChangeEventSchema } from '../../../shared/events/cloudwatch-alarm-state-change';
 import { EcrImageActionEventSchema } from '../../../shared/events/ecr-image-action';
 import {
   EcsCloudTrailApiCallEventSchema,
@@ -128,6 +130,32 @@ describe('the project adapters against the control plane', () => {
     ]);
     const service = await describeService(ecs, 'prod', 'api');
     expect(service.runningCount).toBe(2);
+  });
+
+  it('stop an unhealthy deployment with ECS rollback through EcsDeploymentControl', async () => {
+    // Prepare
+    const { ecs, ecr, plane } = harness();
+    await ecr.send(new CreateRepositoryCommand({ repositoryName: 'team/api' }));
+    const good = plane.pushImage('team/api', 'main');
+    const td1 = await registerFargate(ecs, 'api', `${REGISTRY}/team/api:main`);
+    await createFargateService(ecs, { cluster: 'prod', service: 'api', taskDefinition: td1 });
+    await waitForRollout(ecs, 'prod', 'api', 'COMPLETED');
+    const bad = plane.pushImage('team/api', 'main', { kind: 'unhealthy' });
+    const td2 = await registerFargate(ecs, 'api', `${REGISTRY}/team/api@${bad.digest}`);
+    await ecs.send(new UpdateServiceCommand({ cluster: 'prod', service: 'api', taskDefinition: td2 }));
+    const control = new EcsDeploymentControl(ecs);
+
+    // Act
+    const stopped = await control.stopDeploymentWithRollback({ cluster: 'prod', service: 'api' }, td2);
+    const service = await waitForRollout(ecs, 'prod', 'api', 'COMPLETED');
+    const again = await control.stopDeploymentWithRollback({ cluster: 'prod', service: 'api' }, td2);
+
+    // Assess
+    expect(stopped).toBe(true);
+    expect(again).toBe(false);
+    expect(service).toMatchObject({ taskDefinition: td1, runningCount: 2 });
+    const running = [...plane.model.tasks.values()].filter((t) => t.task.lastStatus === 'RUNNING');
+    expect(running.map((t) => t.task.containers?.[0]?.imageDigest)).toEqual([good.digest, good.digest]);
   });
 
   it('classify answers: a missing revision is undefined, a missing service is permanent', async () => {
@@ -315,8 +343,28 @@ describe('events emitted by the control plane', () => {
     expect(routed).toContainEqual([
       'ECS Deployment State Change',
       'SERVICE_DEPLOYMENT_IN_PROGRESS',
-      ['index-services'],
+      ['index-services', 'watch-deployments'],
     ]);
+  });
+
+  it('include alarm state changes that parse with the contract and reach watch-deployments in ALARM', () => {
+    // Prepare
+    const { plane } = harness();
+
+    // Act
+    const raised = plane.setAlarmState('prod-api-5xx', 'ALARM');
+    const cleared = plane.setAlarmState('prod-api-5xx', 'OK');
+
+    // Assess
+    const parsed = CloudWatchAlarmStateChangeEventSchema.parse(raised);
+    expect(parsed.detail).toMatchObject({
+      alarmName: 'prod-api-5xx',
+      state: { value: 'ALARM' },
+      previousState: { value: 'INSUFFICIENT_DATA' },
+    });
+    expect(CloudWatchAlarmStateChangeEventSchema.parse(cleared).detail.previousState?.value).toBe('ALARM');
+    expect(route(ROUTES, raised)).toEqual(['watch-deployments']);
+    expect(route(ROUTES, cleared)).toEqual([]);
   });
 
   it('keep the shapes of the AWS documentation for task state changes and CloudTrail records', () => {

@@ -190,7 +190,11 @@ describe('LocalBus', () => {
     await bus.idle();
 
     // Assess
-    expect(done).toEqual(['deploy-on-push ECR Image Action', 'index-services ECS Deployment State Change']);
+    expect(done).toEqual([
+      'deploy-on-push ECR Image Action',
+      'index-services ECS Deployment State Change',
+      'watch-deployments ECS Deployment State Change',
+    ]);
   });
 
   it('stops a loop of functions that put the events that invoke them', async () => {

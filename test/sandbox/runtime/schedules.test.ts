@@ -75,6 +75,7 @@ describe('readServerlessConfig', () => {
     expect(byFunction).toEqual([
       ['deploy-due', 'ecs-autopilot-sandbox-deploy-due', 'rate(1 minute)'],
       ['index-services', 'ecs-autopilot-sandbox-reconcile', 'rate(6 hours)'],
+      ['bake-timer', 'ecs-autopilot-sandbox-bake-timer', 'rate(1 minute)'],
     ]);
   });
 });
