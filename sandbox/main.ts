@@ -52,6 +52,10 @@ async function main(argv: readonly string[]): Promise<number> {
     out('  npx autopilot sandbox push team/api:main --crash     # an image whose tasks crash');
     out('  npx autopilot sandbox tag prod/api autopilot:deploy=off');
     out('  npx autopilot sandbox stop-task prod/api');
+    out(
+      '  npx autopilot sandbox alarm api-5xx ALARM            # staging/api rolls back if it is deploying or baking',
+    );
+    out('  npx autopilot sandbox faults UpdateService:throttle:0.5');
     out('Ctrl-C to stop.');
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);

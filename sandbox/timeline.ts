@@ -59,6 +59,30 @@ function describeEvent(event: EventEnvelope): TimelineLine | undefined {
         source: 'autopilot',
         text: `Deployment Scheduled ${d.cluster}/${d.service} at ${d.dueAt}: ${d.reason}`,
       };
+    case 'Deployment Rolled Back':
+      return {
+        at,
+        source: 'autopilot',
+        text: `Deployment Rolled Back ${d.cluster}/${d.service}: ${revision(d.fromTaskDefinition)} → ${revision(d.toTaskDefinition)} by ${d.by} (${d.method}): ${d.reason}`,
+      };
+    case 'Rollback Failed':
+      return { at, source: 'autopilot', text: `Rollback Failed ${d.cluster}/${d.service}: ${d.reason}` };
+    case 'Image Quarantined':
+      return {
+        at,
+        source: 'autopilot',
+        text: `Image Quarantined ${d.repository}@${short(d.digest)}: ${d.reason}`,
+      };
+    case 'Deployment Succeeded':
+      return {
+        at,
+        source: 'autopilot',
+        text: `Deployment Succeeded ${d.cluster}/${d.service}: ${revision(d.taskDefinition)} is known good`,
+      };
+    case 'CloudWatch Alarm State Change': {
+      const state = d.state as { value?: string } | undefined;
+      return { at, source: 'CloudWatch', text: `alarm ${d.alarmName} ${state?.value ?? ''}` };
+    }
     case 'Action Failed':
       return {
         at,
