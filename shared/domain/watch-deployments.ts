@@ -180,8 +180,11 @@ export async function onAlarm(
     const primary = service.deployments.find((d) => d.status === 'PRIMARY');
     if (!primary) continue;
     const known = await deps.health.getDeployment(service.arn, primary.id);
+    // As instants: EventBridge writes `time` without milliseconds, so the strings do not compare.
     const inBake =
-      known?.state === 'COMPLETED' && known.bakeUntil !== undefined && known.bakeUntil > alarm.at;
+      known?.state === 'COMPLETED' &&
+      known.bakeUntil !== undefined &&
+      new Date(known.bakeUntil) > new Date(alarm.at);
     if (primary.rolloutState !== 'IN_PROGRESS' && !inBake) {
       decisions.push({
         service: named(service),
@@ -431,7 +434,10 @@ async function act(
       case 'quarantine-only': {
         const primary = service.deployments.find((d) => d.status === 'PRIMARY');
         const to = primary?.taskDefinitionArn ?? service.taskDefinitionArn;
-        events.push(...(await quarantine(decision, to, service, eventId, deps)));
+        // While the bad revision is still primary (ECS has not rolled back yet, or rolls back by its own
+        // rules), the images to keep are those of the last known good revision.
+        const good = to === decision.from && lastKnownGood ? lastKnownGood.taskDefinitionArn : to;
+        events.push(...(await quarantine(decision, good, service, eventId, deps)));
         if (signal.kind === 'deployment-failed' && decision.from && to !== decision.from) {
           events.push({
             detailType: DEPLOYMENT_ROLLED_BACK,
@@ -458,12 +464,11 @@ async function act(
             { at: deps.now().toISOString(), from, to, reason: decision.reason },
             settings.cooldownMs,
           );
-          if (!claimed)
-            return {
-              ...result,
-              action: 'notify',
-              reason: 'another rollback of this service happened within the cooldown',
-            };
+          if (!claimed) {
+            const reason = 'another rollback of this service happened within the cooldown';
+            events.push({ detailType: ACTION_FAILED, detail: { action: 'rollback', ...common, reason } });
+            return { ...result, action: 'notify', reason };
+          }
         }
         let method: 'stop-deployment' | 'update-service' = decision.action;
         if (!deps.dryRun) {

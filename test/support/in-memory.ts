@@ -5,16 +5,20 @@
  */
 import { createHash } from 'node:crypto';
 import type { PushedImage } from '../../shared/domain/plan-deployment';
+import type { KnownDeployment, LastKnownGood } from '../../shared/domain/rollback-decision';
 import { PermanentError } from '../../shared/errors';
 import type { AutopilotEvent } from '../../shared/events/autopilot-events';
 import type {
   ContainerPlatform,
+  DeploymentControl,
   DeploymentRecord,
   EventPublisher,
+  HealthStore,
   ImageRegistry,
   IndexedService,
   PendingPush,
   PushWatermark,
+  QuarantinedImage,
   ServiceInventory,
   ServiceRef,
   ServiceState,
@@ -91,7 +95,11 @@ export function aService(overrides: Partial<ServiceState> = {}): ServiceState {
         rolloutState: 'COMPLETED',
       },
     ],
-    deploymentConfiguration: { circuitBreaker: { enable: true, rollback: true }, alarmRollback: false, strategy: 'ROLLING' },
+    deploymentConfiguration: {
+      circuitBreaker: { enable: true, rollback: true },
+      alarmRollback: false,
+      strategy: 'ROLLING',
+    },
     ...overrides,
   };
 }
@@ -658,4 +666,248 @@ export function anInMemoryWorld(now = '2026-01-13T10:05:00.000Z') {
     state: new InMemoryStateStore(clock.now),
     events: new InMemoryEventPublisher(),
   };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// HealthStore
+// ---------------------------------------------------------------------------------------------------------
+
+/** A mutating health call, as recorded by {@link InMemoryHealthStore}. */
+export type HealthWrite =
+  | {
+      op: 'recordDeployment';
+      serviceArn: string;
+      deployment: KnownDeployment;
+      updatedAt: string;
+      saved: boolean;
+    }
+  | { op: 'markUnhealthy'; serviceArn: string; deploymentId: string; marked: boolean }
+  | { op: 'setLastKnownGood'; serviceArn: string; good: LastKnownGood; saved: boolean }
+  | {
+      op: 'claimRollback';
+      serviceArn: string;
+      rollback: { at: string; from: string; to: string; reason: string };
+      cooldownMs: number;
+      claimed: boolean;
+    }
+  | { op: 'recordCrash'; serviceArn: string; taskDefinitionArn: string; taskArn: string; at: string }
+  | { op: 'scheduleBake'; serviceArn: string; deploymentId: string; dueAt: string }
+  | { op: 'deleteBake'; serviceArn: string; deploymentId: string }
+  | { op: 'indexAlarms'; serviceArn: string; alarmNames: string[] }
+  | { op: 'quarantine'; image: QuarantinedImage; added: boolean }
+  | { op: 'release'; repositoryKey: string; digest: string; released: boolean };
+
+/**
+ * Deployment health in memory, with the semantics of DynamoHealthStore: deployments recorded forward
+ * only by `updatedAt`, a deployment marked unhealthy once, a last known good revision that never goes
+ * backwards, one rollback per cooldown, crashes counted per distinct task, bake timers, an alarm index
+ * replaced per service and idempotent quarantine.
+ */
+export class InMemoryHealthStore implements HealthStore {
+  /** Every mutating call, in order (seeding is not recorded). */
+  readonly writes: HealthWrite[] = [];
+  private readonly deployments = new Map<string, { deployment: KnownDeployment; updatedAt: string }>();
+  private readonly good = new Map<string, LastKnownGood>();
+  private readonly rollbacks = new Map<string, { at: string; from: string; to: string; reason: string }>();
+  private readonly crashes = new Map<string, { serviceArn: string; taskDefinitionArn: string; at: string }>();
+  private readonly bakes = new Map<string, { serviceArn: string; deploymentId: string; dueAt: string }>();
+  private readonly alarmsByService = new Map<string, string[]>();
+  private readonly alarmIndex = new Map<string, Map<string, IndexedService>>();
+  private readonly quarantined = new Map<string, QuarantinedImage>();
+
+  /** Stores a deployment unconditionally (test setup; not recorded as a write). */
+  seedDeployment(
+    serviceArn: string,
+    deployment: KnownDeployment,
+    updatedAt = '1970-01-01T00:00:00.000Z',
+  ): this {
+    this.deployments.set(`${serviceArn}#${deployment.deploymentId}`, {
+      deployment: structuredClone(deployment),
+      updatedAt,
+    });
+    return this;
+  }
+
+  /** Stores the last known good revision unconditionally (test setup; not recorded as a write). */
+  seedLastKnownGood(serviceArn: string, good: LastKnownGood): this {
+    this.good.set(serviceArn, { ...good });
+    return this;
+  }
+
+  /** Stores the last rollback unconditionally (test setup; not recorded as a write). */
+  seedRollback(serviceArn: string, rollback: { at: string; from: string; to: string; reason: string }): this {
+    this.rollbacks.set(serviceArn, { ...rollback });
+    return this;
+  }
+
+  /** The bake timers, due or not. */
+  allBakes(): { serviceArn: string; deploymentId: string; dueAt: string }[] {
+    return [...this.bakes.values()].map((b) => ({ ...b }));
+  }
+
+  async getDeployment(serviceArn: string, deploymentId: string): Promise<KnownDeployment | undefined> {
+    const stored = this.deployments.get(`${serviceArn}#${deploymentId}`);
+    return stored && structuredClone(stored.deployment);
+  }
+
+  async recordDeployment(serviceArn: string, deployment: KnownDeployment, updatedAt: string): Promise<void> {
+    const key = `${serviceArn}#${deployment.deploymentId}`;
+    const current = this.deployments.get(key);
+    // Forward only: an older state change than the recorded one is dropped.
+    const saved = current === undefined || current.updatedAt <= updatedAt;
+    if (saved) this.deployments.set(key, { deployment: structuredClone(deployment), updatedAt });
+    this.writes.push({
+      op: 'recordDeployment',
+      serviceArn,
+      deployment: structuredClone(deployment),
+      updatedAt,
+      saved,
+    });
+  }
+
+  async markUnhealthy(serviceArn: string, deploymentId: string): Promise<boolean> {
+    const key = `${serviceArn}#${deploymentId}`;
+    const current = this.deployments.get(key);
+    const marked = current?.deployment.unhealthy !== true;
+    if (current && marked) current.deployment.unhealthy = true;
+    // Like an UpdateItem, marking an unknown deployment creates a bare item.
+    if (!current)
+      this.deployments.set(key, { deployment: { unhealthy: true } as KnownDeployment, updatedAt: '' });
+    this.writes.push({ op: 'markUnhealthy', serviceArn, deploymentId, marked });
+    return marked;
+  }
+
+  async lastKnownGood(serviceArn: string): Promise<LastKnownGood | undefined> {
+    const good = this.good.get(serviceArn);
+    return good && { ...good };
+  }
+
+  async setLastKnownGood(serviceArn: string, good: LastKnownGood): Promise<void> {
+    const current = this.good.get(serviceArn);
+    // Never backwards, whatever order the writes land in.
+    const saved = current === undefined || current.at <= good.at;
+    if (saved) this.good.set(serviceArn, { ...good });
+    this.writes.push({ op: 'setLastKnownGood', serviceArn, good: { ...good }, saved });
+  }
+
+  async lastRollback(serviceArn: string): Promise<{ at: string; to: string } | undefined> {
+    const rollback = this.rollbacks.get(serviceArn);
+    return rollback && { at: rollback.at, to: rollback.to };
+  }
+
+  async claimRollback(
+    serviceArn: string,
+    rollback: { at: string; from: string; to: string; reason: string },
+    cooldownMs: number,
+  ): Promise<boolean> {
+    const windowStart = new Date(new Date(rollback.at).getTime() - cooldownMs).toISOString();
+    const current = this.rollbacks.get(serviceArn);
+    const claimed = current === undefined || current.at <= windowStart;
+    if (claimed) this.rollbacks.set(serviceArn, { ...rollback });
+    this.writes.push({ op: 'claimRollback', serviceArn, rollback: { ...rollback }, cooldownMs, claimed });
+    return claimed;
+  }
+
+  async recordCrash(
+    serviceArn: string,
+    taskDefinitionArn: string,
+    taskArn: string,
+    at: string,
+    since: string,
+  ): Promise<number> {
+    // Keyed by task: a duplicate event of the same stopped task counts once.
+    this.crashes.set(`${serviceArn}#${taskDefinitionArn}#${taskArn}`, { serviceArn, taskDefinitionArn, at });
+    this.writes.push({ op: 'recordCrash', serviceArn, taskDefinitionArn, taskArn, at });
+    return [...this.crashes.values()].filter(
+      (c) => c.serviceArn === serviceArn && c.taskDefinitionArn === taskDefinitionArn && c.at >= since,
+    ).length;
+  }
+
+  async scheduleBake(serviceArn: string, deploymentId: string, dueAt: string): Promise<void> {
+    this.bakes.set(`${serviceArn}#${deploymentId}`, { serviceArn, deploymentId, dueAt });
+    this.writes.push({ op: 'scheduleBake', serviceArn, deploymentId, dueAt });
+  }
+
+  async listBaked(now: Date): Promise<{ serviceArn: string; deploymentId: string }[]> {
+    const cutoff = now.toISOString();
+    return [...this.bakes.values()]
+      .filter((b) => b.dueAt <= cutoff)
+      .map(({ serviceArn, deploymentId }) => ({ serviceArn, deploymentId }));
+  }
+
+  async deleteBake(serviceArn: string, deploymentId: string): Promise<void> {
+    this.bakes.delete(`${serviceArn}#${deploymentId}`);
+    this.writes.push({ op: 'deleteBake', serviceArn, deploymentId });
+  }
+
+  async servicesForAlarm(alarmName: string): Promise<IndexedService[]> {
+    return [...(this.alarmIndex.get(alarmName)?.values() ?? [])].map((s) => ({ ...s }));
+  }
+
+  async indexAlarms(service: IndexedService, alarmNames: readonly string[]): Promise<void> {
+    for (const name of this.alarmsByService.get(service.serviceArn) ?? []) {
+      const services = this.alarmIndex.get(name);
+      services?.delete(service.serviceArn);
+      if (services?.size === 0) this.alarmIndex.delete(name);
+    }
+    for (const name of alarmNames) {
+      const services = this.alarmIndex.get(name) ?? new Map<string, IndexedService>();
+      services.set(service.serviceArn, { ...service });
+      this.alarmIndex.set(name, services);
+    }
+    this.alarmsByService.set(service.serviceArn, [...alarmNames]);
+    this.writes.push({ op: 'indexAlarms', serviceArn: service.serviceArn, alarmNames: [...alarmNames] });
+  }
+
+  async quarantine(image: QuarantinedImage): Promise<boolean> {
+    const key = `${image.repositoryKey}@${image.digest}`;
+    const added = !this.quarantined.has(key);
+    if (added) this.quarantined.set(key, { ...image });
+    this.writes.push({ op: 'quarantine', image: { ...image }, added });
+    return added;
+  }
+
+  async listQuarantined(): Promise<QuarantinedImage[]> {
+    return [...this.quarantined.values()].map((image) => ({ ...image }));
+  }
+
+  async release(repositoryKey: string, digest: string): Promise<boolean> {
+    const released = this.quarantined.delete(`${repositoryKey}@${digest}`);
+    this.writes.push({ op: 'release', repositoryKey, digest, released });
+    return released;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// DeploymentControl
+// ---------------------------------------------------------------------------------------------------------
+
+/** A StopServiceDeployment attempt, as recorded by {@link InMemoryDeploymentControl}. */
+export interface StopCall {
+  cluster: string;
+  service: string;
+  taskDefinitionArn: string;
+  stopped: boolean;
+}
+
+/**
+ * ECS's StopServiceDeployment (ROLLBACK) in memory: answers `true` (stopped) unless told that ECS has
+ * no deployment in progress to stop (`refuse()`). Records every attempt.
+ */
+export class InMemoryDeploymentControl implements DeploymentControl {
+  /** Every attempt, in order, with its answer. */
+  readonly calls: StopCall[] = [];
+
+  constructor(private stoppable = true) {}
+
+  /** From now on ECS answers that there is nothing to stop (the adapter's `false`). */
+  refuse(): this {
+    this.stoppable = false;
+    return this;
+  }
+
+  async stopDeploymentWithRollback(ref: ServiceRef, taskDefinitionArn: string): Promise<boolean> {
+    this.calls.push({ ...ref, taskDefinitionArn, stopped: this.stoppable });
+    return this.stoppable;
+  }
 }

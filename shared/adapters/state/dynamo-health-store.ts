@@ -56,19 +56,28 @@ export class DynamoHealthStore implements HealthStore {
   }
 
   async recordDeployment(serviceArn: string, deployment: KnownDeployment, updatedAt: string): Promise<void> {
+    // SET field by field rather than replacing the item: an `unhealthy` mark written concurrently by
+    // another signal must survive a state change recorded right after it.
+    const { unhealthy: _ignored, ...fields } = deployment;
+    const values: Record<string, unknown> = {
+      ...Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)),
+      updatedAt,
+      expiresAt: epoch(this.now()) + 90 * DAY,
+    };
+    const names = Object.keys(values);
     try {
       await this.doc.send(
-        new PutCommand({
+        new UpdateCommand({
           TableName: this.tableName,
-          Item: {
-            pk: `SVC#${serviceArn}`,
-            sk: `ECSDEP#${deployment.deploymentId}`,
-            ...deployment,
-            updatedAt,
-            expiresAt: epoch(this.now()) + 90 * DAY,
+          Key: { pk: `SVC#${serviceArn}`, sk: `ECSDEP#${deployment.deploymentId}` },
+          UpdateExpression: `SET ${names.map((_, i) => `#f${i} = :v${i}`).join(', ')}`,
+          ConditionExpression:
+            'attribute_not_exists(pk) OR attribute_not_exists(updatedAt) OR updatedAt <= :updatedAt',
+          ExpressionAttributeNames: Object.fromEntries(names.map((n, i) => [`#f${i}`, n])),
+          ExpressionAttributeValues: {
+            ...Object.fromEntries(names.map((n, i) => [`:v${i}`, values[n]])),
+            ':updatedAt': updatedAt,
           },
-          ConditionExpression: 'attribute_not_exists(pk) OR updatedAt <= :updatedAt',
-          ExpressionAttributeValues: { ':updatedAt': updatedAt },
         }),
       );
     } catch (error) {
@@ -132,7 +141,8 @@ export class DynamoHealthStore implements HealthStore {
         new PutCommand({
           TableName: this.tableName,
           Item: { pk: `SVC#${serviceArn}`, sk: 'ROLLBACK', ...rollback },
-          ConditionExpression: 'attribute_not_exists(pk) OR #at < :windowStart',
+          // The cooldown ends at `at + cooldownMs` inclusive, as in decideRollback.
+          ConditionExpression: 'attribute_not_exists(pk) OR #at <= :windowStart',
           ExpressionAttributeNames: { '#at': 'at' },
           ExpressionAttributeValues: { ':windowStart': windowStart },
         }),

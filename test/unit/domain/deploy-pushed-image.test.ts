@@ -704,7 +704,12 @@ describe('deployPushedImage', () => {
       }),
     ]);
     expect(world.state.pendingFor(api.arn, REPOSITORY_KEY)?.push.eventId).toBe('second');
-    expect(world.events.published.map((e) => [e.detailType, 'triggeredBy' in e.detail ? e.detail.triggeredBy : undefined])).toEqual([
+    expect(
+      world.events.published.map((e) => [
+        e.detailType,
+        'triggeredBy' in e.detail ? e.detail.triggeredBy : undefined,
+      ]),
+    ).toEqual([
       [DEPLOYMENT_SCHEDULED, 'first'],
       [DEPLOYMENT_SCHEDULED, 'second'],
     ]);
