@@ -154,7 +154,7 @@ export const semverMinor: Scenario = {
       sandbox.plane.pushImage('team/payments', '2.0.0');
     });
     const afterMajor = await sandbox.imagesOf('prod', 'payments');
-    const refusal = second.decisions.find((d) => d.service === 'payments');
+    const refusal = second.decisions.find((d) => d.function === 'deploy-on-push' && d.service === 'payments');
     return [
       expect('1.5.0 deployed by digest', afterMinor.app === `${REGISTRY}/team/payments@${minor}`, afterMinor),
       expect(
@@ -217,7 +217,11 @@ export const digestOnlyPush: Scenario = {
       });
     });
     return [
-      expect('no decision taken', seen.decisions.length === 0, seen.decisions),
+      expect(
+        'deploy on push took no decision',
+        seen.decisions.every((d) => d.function !== 'deploy-on-push'),
+        seen.decisions,
+      ),
       expect('no API mutation', seen.mutations.length === 0, seen.mutations),
     ];
   },
@@ -318,7 +322,7 @@ export const crashQuarantined: Scenario = {
         { content: 'payments-1.6.0-broken' },
       );
     });
-    const refusal = again.decisions.find((d) => d.service === 'payments');
+    const refusal = again.decisions.find((d) => d.function === 'deploy-on-push' && d.service === 'payments');
     return [
       expect(
         '1.5.0 had become known good first',
