@@ -81,8 +81,12 @@ export interface ServiceReader {
 
 /** ECS reads and pointing a service at a revision (rollback). */
 export interface ServiceUpdater extends ServiceReader {
-  /** Points a service at a task-definition revision. */
-  updateService(ref: ServiceRef, taskDefinitionArn: string): Promise<void>;
+  /**
+   * Points a service at a task-definition revision.
+   *
+   * @returns the id of the deployment ECS started for it (`ecs-svc/...`), when ECS reports one
+   */
+  updateService(ref: ServiceRef, taskDefinitionArn: string): Promise<string | undefined>;
 }
 
 /** ECS reads and the changes deploy on push makes. */
@@ -135,6 +139,8 @@ export interface DeploymentRecord {
   startedAt: string;
   triggeredBy: string;
   state: 'STARTED';
+  /** ECS's id of the deployment UpdateService started, so the rollback watcher knows it at once */
+  deploymentId?: string;
 }
 
 /** A push remembered until it may be deployed (cooldown or deploy window). */
@@ -198,6 +204,14 @@ export interface QuarantinedImage {
   service?: string;
 }
 
+/** A deployment autopilot started with UpdateService. */
+export interface StartedDeployment {
+  deploymentId: string;
+  taskDefinitionArn: string;
+  startedAt: string;
+  isRollback: boolean;
+}
+
 /** What autopilot remembers about the health of deployments (rollback). */
 export interface HealthStore {
   getDeployment(serviceArn: string, deploymentId: string): Promise<KnownDeployment | undefined>;
@@ -206,6 +220,11 @@ export interface HealthStore {
    * ignored, so out-of-order events cannot move a deployment backwards.
    */
   recordDeployment(serviceArn: string, deployment: KnownDeployment, updatedAt: string): Promise<void>;
+  /**
+   * Remembers a deployment autopilot itself started, without overwriting what the deployment's own
+   * state changes already recorded (they may arrive first).
+   */
+  noteDeploymentStarted(serviceArn: string, started: StartedDeployment): Promise<void>;
   /** Marks a deployment unhealthy; false when it already was (a concurrent or duplicate signal). */
   markUnhealthy(serviceArn: string, deploymentId: string): Promise<boolean>;
   lastKnownGood(serviceArn: string): Promise<LastKnownGood | undefined>;

@@ -251,7 +251,10 @@ async function carryOut(
       registered.set(from, arn);
     }
     const toTaskDefinition = await arn;
-    await deps.ecs.updateService({ cluster: decision.cluster, service: decision.service }, toTaskDefinition);
+    const deploymentId = await deps.ecs.updateService(
+      { cluster: decision.cluster, service: decision.service },
+      toTaskDefinition,
+    );
     const startedAt = deps.now().toISOString();
     await deps.state.recordDeployment({
       serviceArn: decision.serviceArn,
@@ -265,6 +268,7 @@ async function carryOut(
       startedAt,
       triggeredBy: push.eventId,
       state: 'STARTED',
+      ...(deploymentId ? { deploymentId } : {}),
     });
     await deps.state.setWatermark(decision.serviceArn, key, {
       pushedAt: push.pushedAt.toISOString(),

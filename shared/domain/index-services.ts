@@ -112,7 +112,7 @@ async function watchHealth(service: ServiceState, deps: IndexDeps): Promise<void
   const primary = service.deployments.find((d) => d.status === 'PRIMARY');
   const now = deps.now?.() ?? new Date();
   const settledAt = primary?.updatedAt ?? primary?.createdAt;
-  if (!primary || primary.rolloutState !== 'COMPLETED' || !settledAt) return;
+  if (primary?.rolloutState !== 'COMPLETED' || !settledAt) return;
   if (new Date(settledAt).getTime() + settings.bakeTimeMs > now.getTime()) return;
   if (await deps.health.lastKnownGood(service.arn)) return;
   await deps.health.setLastKnownGood(service.arn, {

@@ -72,6 +72,19 @@ const ROLLBACK_REASON = /roll(ing|ed)? ?back|rollback/i;
 const refOf = (service: ServiceState): ServiceRef => ({ cluster: service.clusterArn, service: service.arn });
 const named = (service: ServiceState) => `${service.clusterName}/${service.name}`;
 
+/** UpdateService back to `target`, remembering the deployment it starts as a rollback. */
+async function rollBackTo(deps: WatchDeps, service: ServiceState, target: string, at: Date): Promise<void> {
+  const deploymentId = await deps.ecs.updateService(refOf(service), target);
+  if (deploymentId) {
+    await deps.health.noteDeploymentStarted(service.arn, {
+      deploymentId,
+      taskDefinitionArn: target,
+      startedAt: at.toISOString(),
+      isRollback: true,
+    });
+  }
+}
+
 async function describe(deps: WatchDeps, serviceArn: string): Promise<ServiceState | undefined> {
   const cluster = /:service\/([^/]+)\/[^/]+$/.exec(serviceArn)?.[1];
   if (!cluster) return undefined;
@@ -333,7 +346,7 @@ export async function rollbackByPerson(
     return { service: named(service), action: 'ignore', reason: `already running ${target}` };
   const at = deps.now();
   if (!deps.dryRun) {
-    await deps.ecs.updateService(refOf(service), target);
+    await rollBackTo(deps, service, target, at);
     await deps.health.claimRollback(
       service.arn,
       { at: at.toISOString(), from, to: target, reason: 'rolled back by a person' },
@@ -477,7 +490,7 @@ async function act(
             (await deps.control.stopDeploymentWithRollback(refOf(service), from));
           if (!stopped) {
             method = 'update-service';
-            await deps.ecs.updateService(refOf(service), to);
+            await rollBackTo(deps, service, to, deps.now());
           }
         }
         events.push({

@@ -149,6 +149,57 @@ describe('DynamoHealthStore deployments', () => {
   });
 });
 
+describe('DynamoHealthStore deployments autopilot started', () => {
+  const started = (isRollback = false) => ({
+    deploymentId: D8,
+    taskDefinitionArn: API_8,
+    startedAt: at('10:00:00'),
+    isRollback,
+  });
+
+  it('knows a deployment as soon as UpdateService started it', async () => {
+    // Prepare: nothing recorded yet
+
+    // Act
+    await store.noteDeploymentStarted(API, started());
+
+    // Assess
+    expect(await store.getDeployment(API, D8)).toEqual(deployment('IN_PROGRESS'));
+    expect(await getItem(`SVC#${API}`, `ECSDEP#${D8}`)).toMatchObject({ expiresAt: START_EPOCH + 90 * DAY });
+  });
+
+  it("never overwrites what the deployment's state changes recorded first, except that it is a rollback", async () => {
+    // Prepare: ECS's FAILED event was recorded before UpdateService's answer was written
+    await store.recordDeployment(API, deployment('FAILED', { startedAt: at('09:59:59') }), at('10:06:00'));
+
+    // Act
+    await store.noteDeploymentStarted(API, { ...started(true), taskDefinitionArn: API_7 });
+
+    // Assess
+    expect(await store.getDeployment(API, D8)).toEqual(
+      deployment('FAILED', { startedAt: at('09:59:59'), isRollback: true }),
+    );
+  });
+
+  it('lets the state changes that arrive afterwards move the deployment forward', async () => {
+    // Prepare
+    await store.noteDeploymentStarted(API, started());
+
+    // Act
+    await store.recordDeployment(API, deployment('IN_PROGRESS'), at('10:00:00'));
+    await store.recordDeployment(
+      API,
+      deployment('COMPLETED', { completedAt: at('10:10:00') }),
+      at('10:10:00'),
+    );
+
+    // Assess
+    expect(await store.getDeployment(API, D8)).toEqual(
+      deployment('COMPLETED', { completedAt: at('10:10:00') }),
+    );
+  });
+});
+
 describe('DynamoHealthStore concurrent signals', () => {
   it('keeps an unhealthy mark written after the state change was read, by another invocation', async () => {
     // Prepare: an invocation read the deployment before another one marked it unhealthy

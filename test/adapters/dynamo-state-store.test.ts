@@ -286,6 +286,43 @@ describe('recordDeployment', () => {
   });
 });
 
+describe('recordDeployment with the ECS deployment id', () => {
+  it('also tells the rollback watcher which revision that deployment rolls out', async () => {
+    // Prepare
+    const api = service('api');
+    const record: DeploymentRecord = {
+      serviceArn: api.serviceArn,
+      cluster: 'prod',
+      service: 'api',
+      fromTaskDefinition: `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/api:1`,
+      toTaskDefinition: `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/api:2`,
+      repository: 'team/api',
+      tag: 'v1.2.3',
+      digest: `sha256:${'c'.repeat(64)}`,
+      startedAt: '2026-01-12T10:00:00.000Z',
+      triggeredBy: 'event-1',
+      state: 'STARTED',
+      deploymentId: 'ecs-svc/2000000000000000002',
+    };
+
+    // Act
+    await store.recordDeployment(record);
+
+    // Assess
+    expect(await getItem(`SVC#${api.serviceArn}`, 'ECSDEP#ecs-svc/2000000000000000002')).toEqual({
+      pk: `SVC#${api.serviceArn}`,
+      sk: 'ECSDEP#ecs-svc/2000000000000000002',
+      deploymentId: 'ecs-svc/2000000000000000002',
+      taskDefinitionArn: record.toTaskDefinition,
+      state: 'IN_PROGRESS',
+      startedAt: record.startedAt,
+      isRollback: false,
+      expiresAt: START_EPOCH + 90 * DAY,
+    });
+    expect(await store.deploymentTriggeredBy(api.serviceArn, 'event-1')).toEqual(record);
+  });
+});
+
 describe('acquireServiceLock', () => {
   const arn = service('api').serviceArn;
 

@@ -537,6 +537,29 @@ describe('EcsGateway.updateService', () => {
     expect(Object.keys(call?.args[0].input ?? {}).sort()).toEqual(['cluster', 'service', 'taskDefinition']);
   });
 
+  it('returns the id of the PRIMARY deployment ECS started for the revision', async () => {
+    // Prepare: UpdateService answers with the service, the new deployment first.
+    ecs.on(UpdateServiceCommand).resolves({
+      service: {
+        ...describedService('prod', 'api'),
+        deployments: [
+          { id: 'ecs-svc/8', status: 'PRIMARY', taskDefinition: taskDefinitionArn('api', 8) },
+          { id: 'ecs-svc/7', status: 'ACTIVE', taskDefinition: taskDefinitionArn('api', 7) },
+        ],
+      },
+    });
+    const gateway = new EcsGateway(new ECSClient({}));
+    const ref = { cluster: 'prod', service: 'api' };
+
+    // Act
+    const started = await gateway.updateService(ref, taskDefinitionArn('api', 8));
+    const unknown = await gateway.updateService(ref, taskDefinitionArn('api', 9));
+
+    // Assess
+    expect(started).toBe('ecs-svc/8');
+    expect(unknown).toBeUndefined();
+  });
+
   it('classifies a missing service as permanent and throttling as retryable', async () => {
     // Prepare
     const missing = new ServiceNotFoundException({

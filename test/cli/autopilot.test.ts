@@ -9,10 +9,12 @@ import {
   DescribeTaskDefinitionCommand,
   ECSClient,
   RegisterTaskDefinitionCommand,
+  UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
 import { EXIT_INVALID_EVENT, type Io, main } from '../../cli/autopilot';
+import { DynamoHealthStore } from '../../shared/adapters/state/dynamo-health-store';
 import { DynamoStateStore } from '../../shared/adapters/state/dynamo-state-store';
 import { type Dynalite, startDynalite } from '../support/dynalite';
 
@@ -35,21 +37,29 @@ function file(name: string, text: string): string {
 
 const run = (io: Io, ...args: string[]) => main(['node', 'autopilot', ...args], io);
 
+// One local DynamoDB for the whole file: the commands share the process-wide cached client, which
+// keeps the endpoint it was first created with.
+let dynamo: Dynalite;
+
+beforeAll(async () => {
+  dynamo = await startDynalite();
+  process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
+  process.env.AUTOPILOT_TABLE = dynamo.tableName;
+  process.env.AUTOPILOT_BUS = 'ecs-autopilot-test';
+});
+
+beforeEach(() => {
+  // `--dry-run` sets it for the process, as the handlers read it from the environment.
+  delete process.env.AUTOPILOT_DRY_RUN;
+  ecs.reset();
+  bus.reset();
+});
+
+afterAll(async () => {
+  await dynamo.stop();
+});
+
 describe('autopilot dispatch', () => {
-  let dynamo: Dynalite;
-
-  beforeAll(async () => {
-    dynamo = await startDynalite();
-    process.env.AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint;
-    process.env.AUTOPILOT_TABLE = dynamo.tableName;
-    process.env.AUTOPILOT_BUS = 'ecs-autopilot-test';
-  });
-
-  afterAll(async () => {
-    delete process.env.AUTOPILOT_DRY_RUN;
-    await dynamo.stop();
-  });
-
   it('exits 2 with a one-line reason when the file is not JSON', async () => {
     // Prepare
     const io = capture();
@@ -162,5 +172,73 @@ describe('autopilot validate-config', () => {
         expect.stringMatching(/autopilot\.yml:5:5 policies\.prod: .*windw/),
       ]),
     );
+  });
+});
+
+describe('autopilot quarantine and rollback', () => {
+  const serviceArn = 'arn:aws:ecs:eu-west-1:123456789012:service/prod/api';
+  const digest = `sha256:${'e'.repeat(64)}`;
+
+  it('lists quarantined images and releases one', async () => {
+    // Prepare
+    const health = new DynamoHealthStore(dynamo.tableName, dynamo.client);
+    await health.quarantine({
+      repositoryKey: '123456789012:eu-west-1:team/api',
+      repository: 'team/api',
+      digest,
+      reason: 'crash loop on prod/api',
+      at: '2026-11-23T10:00:00.000Z',
+    });
+    const listing = capture();
+    const releasing = capture();
+    const again = capture();
+
+    // Act
+    const listed = await run(listing, 'quarantine', 'list');
+    const released = await run(releasing, 'quarantine', 'release', `team/api@${digest}`);
+    const second = await run(again, 'quarantine', 'release', `team/api@${digest}`);
+
+    // Assess
+    expect(listed).toBe(0);
+    expect(listing.lines.map((l) => JSON.parse(l))).toEqual([
+      expect.objectContaining({ repository: 'team/api', digest }),
+    ]);
+    expect(released).toBe(0);
+    expect(await health.listQuarantined()).toEqual([]);
+    expect(second).toBe(1);
+    expect(again.errors[0]).toContain('is not quarantined');
+  });
+
+  it('rolls a service back to its last known good revision', async () => {
+    // Prepare
+    const io = capture();
+    const good = 'arn:aws:ecs:eu-west-1:123456789012:task-definition/api:7';
+    await new DynamoHealthStore(dynamo.tableName, dynamo.client).setLastKnownGood(serviceArn, {
+      taskDefinitionArn: good,
+      deploymentId: 'ecs-svc/1',
+      at: '2026-11-23T09:00:00.000Z',
+    });
+    ecs.on(DescribeServicesCommand).resolves({
+      services: [
+        {
+          serviceArn,
+          serviceName: 'api',
+          clusterArn: 'arn:aws:ecs:eu-west-1:123456789012:cluster/prod',
+          status: 'ACTIVE',
+          taskDefinition: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/api:8',
+        },
+      ],
+    });
+    ecs.on(UpdateServiceCommand).resolves({});
+    bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: '1' }] });
+
+    // Act
+    const status = await run(io, 'rollback', 'prod/api');
+
+    // Assess
+    expect(io.errors).toEqual([]);
+    expect(status).toBe(0);
+    expect(ecs).toHaveReceivedCommandWith(UpdateServiceCommand, { taskDefinition: good });
+    expect(JSON.parse(io.lines[0] ?? '{}')).toMatchObject({ action: 'update-service', to: good });
   });
 });

@@ -22,6 +22,7 @@ import type {
   ServiceInventory,
   ServiceRef,
   ServiceState,
+  StartedDeployment,
   StateStore,
   TaskDefinitionDocument,
   TaskDefinitionState,
@@ -270,6 +271,7 @@ export class InMemoryContainerPlatform implements ContainerPlatform, ServiceInve
   private readonly taskDefinitions = new Map<string, TaskDefinitionDocument>();
   private readonly clusters = new Set<string>();
   private readonly registrationFailures = new Map<string, Error>();
+  private deploymentSeq = 0;
 
   /** Adds (or replaces) a service, and its running task definition when given. */
   addService(service: ServiceState, taskDefinition?: TaskDefinitionDocument): this {
@@ -371,7 +373,7 @@ export class InMemoryContainerPlatform implements ContainerPlatform, ServiceInve
     return arn;
   }
 
-  async updateService(ref: ServiceRef, taskDefinitionArn: string): Promise<void> {
+  async updateService(ref: ServiceRef, taskDefinitionArn: string): Promise<string | undefined> {
     const service = this.find(ref);
     if (service?.status !== 'ACTIVE') {
       throw new PermanentError(`ServiceNotFoundException: ${ref.cluster}/${ref.service}`);
@@ -381,6 +383,14 @@ export class InMemoryContainerPlatform implements ContainerPlatform, ServiceInve
     }
     service.taskDefinitionArn = taskDefinitionArn;
     this.calls.push({ op: 'updateService', cluster: ref.cluster, service: ref.service, taskDefinitionArn });
+    // Like ECS: the PRIMARY deployment becomes ACTIVE and a new PRIMARY rolls the revision out.
+    this.deploymentSeq += 1;
+    const id = `ecs-svc/9${String(this.deploymentSeq).padStart(18, '0')}`;
+    service.deployments = [
+      { id, status: 'PRIMARY', taskDefinitionArn, rolloutState: 'IN_PROGRESS' },
+      ...service.deployments.map((d) => (d.status === 'PRIMARY' ? { ...d, status: 'ACTIVE' } : d)),
+    ];
+    return id;
   }
 
   async listClusters(): Promise<string[]> {
@@ -674,6 +684,7 @@ export function anInMemoryWorld(now = '2026-01-13T10:05:00.000Z') {
 
 /** A mutating health call, as recorded by {@link InMemoryHealthStore}. */
 export type HealthWrite =
+  | { op: 'noteDeploymentStarted'; serviceArn: string; started: StartedDeployment }
   | {
       op: 'recordDeployment';
       serviceArn: string;
@@ -748,6 +759,22 @@ export class InMemoryHealthStore implements HealthStore {
   async getDeployment(serviceArn: string, deploymentId: string): Promise<KnownDeployment | undefined> {
     const stored = this.deployments.get(`${serviceArn}#${deploymentId}`);
     return stored && structuredClone(stored.deployment);
+  }
+
+  async noteDeploymentStarted(serviceArn: string, started: StartedDeployment): Promise<void> {
+    const key = `${serviceArn}#${started.deploymentId}`;
+    const current = this.deployments.get(key);
+    // Fills what state changes have not written, like the if_not_exists of DynamoHealthStore.
+    const deployment: KnownDeployment = {
+      deploymentId: started.deploymentId,
+      taskDefinitionArn: current?.deployment.taskDefinitionArn ?? started.taskDefinitionArn,
+      state: current?.deployment.state ?? 'IN_PROGRESS',
+      startedAt: current?.deployment.startedAt ?? started.startedAt,
+      ...current?.deployment,
+      isRollback: started.isRollback || (current?.deployment.isRollback ?? false),
+    };
+    this.deployments.set(key, { deployment, updatedAt: current?.updatedAt ?? '' });
+    this.writes.push({ op: 'noteDeploymentStarted', serviceArn, started: { ...started } });
   }
 
   async recordDeployment(serviceArn: string, deployment: KnownDeployment, updatedAt: string): Promise<void> {

@@ -22,8 +22,9 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { KnownDeployment, LastKnownGood } from '../../domain/rollback-decision';
-import type { HealthStore, IndexedService, QuarantinedImage } from '../../ports';
+import type { HealthStore, IndexedService, QuarantinedImage, StartedDeployment } from '../../ports';
 import { dynamoDbClient } from './dynamo-client';
+import { deploymentKey, noteStartedDeployment } from './started-deployment';
 
 const DAY = 86_400;
 const epoch = (date: Date) => Math.floor(date.getTime() / 1000);
@@ -51,8 +52,13 @@ export class DynamoHealthStore implements HealthStore {
   }
 
   async getDeployment(serviceArn: string, deploymentId: string): Promise<KnownDeployment | undefined> {
-    const item = await this.get(`SVC#${serviceArn}`, `ECSDEP#${deploymentId}`);
+    const { pk, sk } = deploymentKey(serviceArn, deploymentId);
+    const item = await this.get(pk, sk);
     return item ? strip<KnownDeployment>(item) : undefined;
+  }
+
+  async noteDeploymentStarted(serviceArn: string, started: StartedDeployment): Promise<void> {
+    await noteStartedDeployment(this.doc, this.tableName, serviceArn, started, epoch(this.now()) + 90 * DAY);
   }
 
   async recordDeployment(serviceArn: string, deployment: KnownDeployment, updatedAt: string): Promise<void> {
@@ -69,7 +75,7 @@ export class DynamoHealthStore implements HealthStore {
       await this.doc.send(
         new UpdateCommand({
           TableName: this.tableName,
-          Key: { pk: `SVC#${serviceArn}`, sk: `ECSDEP#${deployment.deploymentId}` },
+          Key: deploymentKey(serviceArn, deployment.deploymentId),
           UpdateExpression: `SET ${names.map((_, i) => `#f${i} = :v${i}`).join(', ')}`,
           ConditionExpression:
             'attribute_not_exists(pk) OR attribute_not_exists(updatedAt) OR updatedAt <= :updatedAt',

@@ -6,6 +6,7 @@
  * | repository index | `REPO#<account>:<region>:<repo>` | `SVC#<serviceArn>` |
  * | repositories of a service | `SVC#<serviceArn>` | `REPOS` |
  * | deployment | `SVC#<serviceArn>` | `DEPLOY#<startedAt>#<eventId>` |
+ * | the ECS deployment it started | `SVC#<serviceArn>` | `ECSDEP#<deploymentId>` (see started-deployment.ts) |
  * | service lease | `SVC#<serviceArn>` | `LOCK` |
  * | newest push deployed | `SVC#<serviceArn>` | `PUSH#<repositoryKey>` |
  * | quarantined digest | `QUARANTINE#<repositoryKey>` | `<digest>` |
@@ -23,6 +24,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { DeploymentRecord, IndexedService, PendingPush, PushWatermark, StateStore } from '../../ports';
 import { dynamoDbClient } from './dynamo-client';
+import { noteStartedDeployment } from './started-deployment';
 
 const DAY = 86_400;
 /** Index entries not refreshed by events or the reconcile for this long are dropped by TTL. */
@@ -127,6 +129,21 @@ export class DynamoStateStore implements StateStore {
       ...record,
       expiresAt: epoch(this.now()) + DEPLOYMENT_TTL,
     });
+    if (record.deploymentId) {
+      const started = {
+        deploymentId: record.deploymentId,
+        taskDefinitionArn: record.toTaskDefinition,
+        startedAt: record.startedAt,
+        isRollback: false,
+      };
+      await noteStartedDeployment(
+        this.doc,
+        this.tableName,
+        record.serviceArn,
+        started,
+        epoch(this.now()) + DEPLOYMENT_TTL,
+      );
+    }
   }
 
   async deploymentTriggeredBy(serviceArn: string, eventId: string): Promise<DeploymentRecord | undefined> {

@@ -193,6 +193,7 @@ describe('deployPushedImage', () => {
         startedAt: NOW,
         triggeredBy: push().eventId,
         state: 'STARTED',
+        deploymentId: expect.stringMatching(/^ecs-svc\//),
       },
     ]);
     expect(world.state.watermarkOf(api.arn, REPOSITORY_KEY)).toEqual({

@@ -492,6 +492,46 @@ describe('watching deployments: ECS rolled back by itself', () => {
     });
   });
 
+  it('quarantines the bad image when its events arrive after ECS already dropped the deployment', async () => {
+    // Prepare: deploy on push noted ecs-svc/8 when UpdateService answered; by the time its state
+    // changes are delivered, the circuit breaker has failed it and the rollback has completed.
+    const world = aWorld({ config: CIRCUIT_BREAKER_ROLLBACK });
+    await knownGoodApi7(world);
+    await world.health.noteDeploymentStarted(SERVICE_ARN, {
+      deploymentId: D8,
+      taskDefinitionArn: API_8,
+      startedAt: at('10:00:00'),
+      isRollback: false,
+    });
+    world.clock.set(at('10:07:00'));
+    ecsLists(world, deployment(D9, API_7, 'COMPLETED'));
+
+    // Act
+    const late = await step(world, () =>
+      onDeploymentStateChange(change('SERVICE_DEPLOYMENT_IN_PROGRESS', D8, at('10:00:00')), world.deps),
+    );
+    const failed = await step(world, () =>
+      onDeploymentStateChange(
+        change(
+          'SERVICE_DEPLOYMENT_FAILED',
+          D8,
+          at('10:06:00'),
+          'ECS deployment circuit breaker: tasks failed to start.',
+        ),
+        world.deps,
+      ),
+    );
+
+    // Assess
+    expect(late.result).toEqual([
+      { service: 'prod/api', deploymentId: D8, action: 'record', reason: 'deployment in progress' },
+    ]);
+    expect(failed.result).toMatchObject([{ action: 'quarantine-only', from: API_8 }]);
+    expect(failed.events.map((e) => e.detailType)).toEqual([IMAGE_QUARANTINED, DEPLOYMENT_ROLLED_BACK]);
+    expect(failed.ecs).toEqual([]);
+    expect(failed.stops).toEqual([]);
+  });
+
   it('quarantines the bad image when the FAILED event comes before ECS starts its rollback', async () => {
     // Prepare
     const world = aWorld({ config: CIRCUIT_BREAKER_ROLLBACK });
@@ -669,6 +709,44 @@ describe('watching deployments: an alarm in the bake time', () => {
     expect(again.ecs).toEqual([]);
     expect(again.stops).toEqual([]);
     expect(world.ecs.calls).toHaveLength(1);
+  });
+
+  it('knows the deployment its UpdateService started is a rollback, whatever its events say', async () => {
+    // Prepare: an alarm in the bake time of api:8 made autopilot update the service back to api:7.
+    const world = aWorld();
+    await knownGoodApi7(world);
+    await startApi8(world);
+    await completeApi8(world);
+    world.clock.set(at('10:12:00'));
+    await onAlarm(alarm('10:12:00'), world.deps, servicesForAlarm(world));
+    const rollback = (await world.ecs.describeServices([{ cluster: 'prod', service: 'api' }]))[0]
+      ?.deployments[0];
+
+    // Act: ECS's event for the rollback deployment carries no rollback reason.
+    const { result } = await step(world, () =>
+      onDeploymentStateChange(
+        change('SERVICE_DEPLOYMENT_IN_PROGRESS', rollback?.id ?? '', at('10:12:01')),
+        world.deps,
+      ),
+    );
+
+    // Assess
+    expect(rollback).toMatchObject({ status: 'PRIMARY', taskDefinitionArn: API_7 });
+    expect(world.health.writes).toContainEqual({
+      op: 'noteDeploymentStarted',
+      serviceArn: SERVICE_ARN,
+      started: {
+        deploymentId: rollback?.id,
+        taskDefinitionArn: API_7,
+        startedAt: at('10:12:00'),
+        isRollback: true,
+      },
+    });
+    expect(result).toMatchObject([{ action: 'record', reason: 'rollback deployment in progress' }]);
+    expect(await world.health.getDeployment(SERVICE_ARN, rollback?.id ?? '')).toMatchObject({
+      taskDefinitionArn: API_7,
+      isRollback: true,
+    });
   });
 
   it('does not make the unhealthy revision known good when its bake timer fires', async () => {
@@ -1390,7 +1468,10 @@ describe('rollbackByPerson', () => {
         },
       },
     ]);
-    expect(writes).toMatchObject([{ op: 'claimRollback', claimed: true }]);
+    expect(writes).toMatchObject([
+      { op: 'noteDeploymentStarted', started: { taskDefinitionArn: API_7, isRollback: true } },
+      { op: 'claimRollback', claimed: true },
+    ]);
     expect(await world.health.lastRollback(SERVICE_ARN)).toEqual({ at: at('11:00:00'), to: API_7 });
   });
 
