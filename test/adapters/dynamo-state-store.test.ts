@@ -222,21 +222,23 @@ describe('isQuarantined', () => {
   });
 });
 
+/** A deployment of prod/api to api:2, started at `startedAt` by the event `eventId`. */
+const deployment = (startedAt: string, eventId: string): DeploymentRecord => ({
+  serviceArn: service('api').serviceArn,
+  cluster: 'prod',
+  service: 'api',
+  fromTaskDefinition: `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/api:1`,
+  toTaskDefinition: `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/api:2`,
+  repository: 'team/api',
+  tag: 'v1.2.3',
+  digest: `sha256:${'c'.repeat(64)}`,
+  startedAt,
+  triggeredBy: eventId,
+  state: 'STARTED',
+});
+
 describe('recordDeployment', () => {
   const api = service('api');
-  const deployment = (startedAt: string, eventId: string): DeploymentRecord => ({
-    serviceArn: api.serviceArn,
-    cluster: 'prod',
-    service: 'api',
-    fromTaskDefinition: `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/api:1`,
-    toTaskDefinition: `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/api:2`,
-    repository: 'team/api',
-    tag: 'v1.2.3',
-    digest: `sha256:${'c'.repeat(64)}`,
-    startedAt,
-    triggeredBy: eventId,
-    state: 'STARTED',
-  });
 
   it('finds the deployment an event started among the recent ones, and nothing for another event', async () => {
     // Prepare
@@ -291,17 +293,7 @@ describe('recordDeployment with the ECS deployment id', () => {
     // Prepare
     const api = service('api');
     const record: DeploymentRecord = {
-      serviceArn: api.serviceArn,
-      cluster: 'prod',
-      service: 'api',
-      fromTaskDefinition: `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/api:1`,
-      toTaskDefinition: `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/api:2`,
-      repository: 'team/api',
-      tag: 'v1.2.3',
-      digest: `sha256:${'c'.repeat(64)}`,
-      startedAt: '2026-01-12T10:00:00.000Z',
-      triggeredBy: 'event-1',
-      state: 'STARTED',
+      ...deployment('2026-01-12T10:00:00.000Z', 'event-1'),
       deploymentId: 'ecs-svc/2000000000000000002',
     };
 

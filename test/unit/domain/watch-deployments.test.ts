@@ -244,6 +244,15 @@ async function startApi8(world: World): Promise<void> {
   await onDeploymentStateChange(change('SERVICE_DEPLOYMENT_IN_PROGRESS', D8, at('10:00:00')), world.deps);
 }
 
+/** ECS's circuit breaker fails ecs-svc/8 at 10:06. */
+const circuitBreakerFailedApi8 = () =>
+  change(
+    'SERVICE_DEPLOYMENT_FAILED',
+    D8,
+    at('10:06:00'),
+    'ECS deployment circuit breaker: tasks failed to start.',
+  );
+
 /** ecs-svc/8 completes at 10:10; it bakes until 10:20. */
 async function completeApi8(world: World): Promise<void> {
   world.clock.set(at('10:10:00'));
@@ -396,15 +405,7 @@ describe('watching deployments: ECS rolled back by itself', () => {
 
     // Act
     const { result, events, ecs, stops, writes } = await step(world, () =>
-      onDeploymentStateChange(
-        change(
-          'SERVICE_DEPLOYMENT_FAILED',
-          D8,
-          at('10:06:00'),
-          'ECS deployment circuit breaker: tasks failed to start.',
-        ),
-        world.deps,
-      ),
+      onDeploymentStateChange(circuitBreakerFailedApi8(), world.deps),
     );
 
     // Assess
@@ -510,17 +511,7 @@ describe('watching deployments: ECS rolled back by itself', () => {
     const late = await step(world, () =>
       onDeploymentStateChange(change('SERVICE_DEPLOYMENT_IN_PROGRESS', D8, at('10:00:00')), world.deps),
     );
-    const failed = await step(world, () =>
-      onDeploymentStateChange(
-        change(
-          'SERVICE_DEPLOYMENT_FAILED',
-          D8,
-          at('10:06:00'),
-          'ECS deployment circuit breaker: tasks failed to start.',
-        ),
-        world.deps,
-      ),
-    );
+    const failed = await step(world, () => onDeploymentStateChange(circuitBreakerFailedApi8(), world.deps));
 
     // Assess
     expect(late.result).toEqual([
@@ -541,15 +532,7 @@ describe('watching deployments: ECS rolled back by itself', () => {
 
     // Act
     const { result, events, ecs, stops } = await step(world, () =>
-      onDeploymentStateChange(
-        change(
-          'SERVICE_DEPLOYMENT_FAILED',
-          D8,
-          at('10:06:00'),
-          'ECS deployment circuit breaker: tasks failed to start.',
-        ),
-        world.deps,
-      ),
+      onDeploymentStateChange(circuitBreakerFailedApi8(), world.deps),
     );
 
     // Assess
