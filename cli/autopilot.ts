@@ -266,6 +266,20 @@ export async function quarantine(
   return 0;
 }
 
+/** `autopilot notify test <channel>`: a sample message to one channel of the policy file. */
+export async function notifyTest(channel: string, options: { dryRun?: boolean }, io: Io): Promise<number> {
+  if (options.dryRun) process.env.AUTOPILOT_DRY_RUN = 'true';
+  const env = cliEnv(io);
+  if (!env) return 1;
+  const { makeNotifyDeps } =
+    require('../shared/adapters/compose-notify') as typeof import('../shared/adapters/compose-notify');
+  const { sendTestMessage } =
+    require('../shared/domain/notify/notify') as typeof import('../shared/domain/notify/notify');
+  const decision = await sendTestMessage(channel, makeNotifyDeps(env));
+  io.out(JSON.stringify(decision));
+  return decision.action === 'sent' || decision.action === 'would-send' ? 0 : 1;
+}
+
 /** Sends one request to the running sandbox (see sandbox/control-server.ts). */
 export async function sandboxRequest(request: Record<string, unknown>, io: Io): Promise<number> {
   let url: string;
@@ -359,6 +373,16 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
     .argument('<repository@digest>')
     .action(async (image: string) => {
       status = await quarantine('release', image, io);
+    });
+  program
+    .command('notify')
+    .description('chat notifications')
+    .command('test')
+    .description('send a sample message to a channel of the policy file, to check its wiring')
+    .argument('<channel>')
+    .option('--dry-run', 'report, send nothing')
+    .action(async (channel: string, options: { dryRun?: boolean }) => {
+      status = await notifyTest(channel, options, io);
     });
   const sandbox = program.command('sandbox').description('act on the running local account (npm start)');
   sandbox

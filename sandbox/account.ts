@@ -1,6 +1,8 @@
 /**
  * The local account: the ECS/ECR control plane and the runtime (bus, functions, table, queues)
- * wired together, seeded with a small account, with helpers to wait for the system to settle.
+ * wired together, seeded with a small account, with helpers to wait for the system to settle; and the
+ * chat services autopilot notifies (the {@link ChatSink}), their webhook URLs, token and signing
+ * secret in the local Parameter Store and Secrets Manager, and an SNS topic for AWS Chatbot.
  * Used by `npm start` (sandbox/main.ts) and by the end-to-end tests.
  */
 import { join, resolve } from 'node:path';
@@ -16,6 +18,7 @@ import {
   type Service,
   TagResourceCommand,
 } from '@aws-sdk/client-ecs';
+import { type ChatSink, startChatSink } from './chat-sink';
 import { type AwsEvent, type ControlPlane, type FaultRule, startControlPlane } from './control-plane';
 import { type Runtime, startRuntime } from './runtime';
 import type { EventEnvelope } from './runtime/bus';
@@ -28,6 +31,29 @@ export const REGISTRY = `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com`;
 /** The sidecar every service runs: never touched by deploy on push. */
 export const SIDECAR_IMAGE = 'public.ecr.aws/aws-observability/aws-for-fluent-bit:stable';
 
+/** The name of every chat channel of the sink the sandbox seeds (`/slack/platform`, `/teams/platform`…). */
+export const CHAT_CHANNEL = 'platform';
+/** SSM SecureString: the Slack incoming webhook URL, `<chat>/slack/platform`. */
+export const SLACK_WEBHOOK_PARAMETER = '/autopilot/sandbox/slack-webhook';
+/** SSM SecureString: the Slack bot token {@link SLACK_BOT_TOKEN} (for chat.postMessage / chat.update). */
+export const SLACK_TOKEN_PARAMETER = '/autopilot/sandbox/slack-token';
+/** SSM SecureString: the Teams Workflows webhook URL, `<chat>/teams/platform`. */
+export const TEAMS_WEBHOOK_PARAMETER = '/autopilot/sandbox/teams-webhook';
+/** SSM SecureString: the Discord webhook URL, `<chat>/discord/platform`. */
+export const DISCORD_WEBHOOK_PARAMETER = '/autopilot/sandbox/discord-webhook';
+/** Secrets Manager, a plain string: the Google Chat webhook URL, `<chat>/google-chat/platform`. */
+export const GOOGLE_CHAT_SECRET = 'autopilot/sandbox/google-chat';
+/** Secrets Manager, JSON `{ "url": "<chat>/webhook/platform", "signingSecret": WEBHOOK_SIGNING_SECRET }`. */
+export const WEBHOOK_SECRET = 'autopilot/sandbox/webhook';
+/** The Slack bot token the sink accepts (and the only one). */
+export const SLACK_BOT_TOKEN = 'xoxb-0000000000-0000000000000-sandboxsandboxsandbox00';
+/** A Slack channel id for the bot token (the sink accepts any). */
+export const SLACK_CHANNEL_ID = 'C0SANDBOX01';
+/** The generic webhook's signing secret; the sink verifies `/webhook/platform` with it. */
+export const WEBHOOK_SIGNING_SECRET = 'whsec-sandbox-3f9c1e7a2b6d4058';
+/** The SNS topic of AWS Chatbot notifications; what is published to it lands in the sink. */
+export const NOTIFICATIONS_TOPIC_ARN = `arn:aws:sns:${REGION}:${ACCOUNT}:autopilot-notifications`;
+
 /** Options of {@link startSandbox}. */
 export interface SandboxOptions {
   /** `bundle` runs the built functions (npm start), `typescript` their sources (tests). */
@@ -39,12 +65,16 @@ export interface SandboxOptions {
   /** The policy file the functions use; sandbox/autopilot.yml by default. */
   policyFile?: string;
   dryRun?: boolean;
+  /** The chat sink's port; 0 (a free one) by default. */
+  chatPort?: number;
 }
 
 /** A running local account. */
 export interface Sandbox {
   plane: ControlPlane;
   runtime: Runtime;
+  /** The chat services: every message autopilot sent to Slack, Teams, Discord, Google Chat, webhooks, SNS. */
+  chat: ChatSink;
   /** SDK clients as a person at the console would use them (not autopilot's). */
   ecs: ECSClient;
   ecr: ECRClient;
@@ -75,27 +105,43 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const step = options.stepMs ?? 40;
   let runtime: Runtime | undefined;
   const early: AwsEvent[] = [];
-  const plane = await startControlPlane({
-    accountId: ACCOUNT,
-    region: REGION,
-    // Events raised before the runtime is up (none in practice) are delivered once it is.
-    emit: (event) => (runtime ? runtime.bus.put(event) : early.push(event)),
-    timing: { taskStartMs: step, taskRunMs: step, healthyAfterMs: step, taskStopMs: Math.max(1, step / 2) },
+  const chat = await startChatSink({
+    port: options.chatPort,
+    slackToken: SLACK_BOT_TOKEN,
+    signingSecrets: { [CHAT_CHANNEL]: WEBHOOK_SIGNING_SECRET },
   });
+  let plane: ControlPlane;
+  try {
+    plane = await startControlPlane({
+      accountId: ACCOUNT,
+      region: REGION,
+      // Events raised before the runtime is up (none in practice) are delivered once it is.
+      emit: (event) => (runtime ? runtime.bus.put(event) : early.push(event)),
+      timing: { taskStartMs: step, taskRunMs: step, healthyAfterMs: step, taskStopMs: Math.max(1, step / 2) },
+    });
+  } catch (error) {
+    await chat.close();
+    throw error;
+  }
   try {
     runtime = await startRuntime({
       root,
       endpoints: { ecs: plane.endpoint, ecr: plane.endpoint },
+      account: ACCOUNT,
+      region: REGION,
       policyFile: options.policyFile ?? join(root, 'sandbox', 'autopilot.yml'),
       dryRun: options.dryRun,
       source: options.source ?? 'bundle',
       logLevel: options.logLevel ?? 'SILENT',
       retryDelaysMs: [50, 100],
       // The timers every second; the index follows CloudTrail events, so no periodic reconcile.
-      scheduleOverridesMs: { 'deploy-due': 1000, 'bake-timer': 1000, 'index-services': 0 },
+      scheduleOverridesMs: { 'deploy-due': 1000, 'bake-timer': 1000, notify: 1000, 'index-services': 0 },
     });
+    seedChatChannels(runtime, chat);
   } catch (error) {
+    await runtime?.stop();
     await plane.stop();
+    await chat.close();
     throw error;
   }
   for (const event of early.splice(0)) runtime.bus.put(event);
@@ -125,6 +171,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   return {
     plane,
     runtime: started,
+    chat,
     ecs,
     ecr,
     published,
@@ -165,8 +212,31 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       ecr.destroy();
       await started.stop();
       await plane.stop();
+      await chat.close();
     },
   };
+}
+
+/**
+ * Puts the chat sink's URLs, the Slack bot token and the webhook's signing secret where the policy
+ * file's channels read them (see the constants above), creates the SNS topic and hands what is
+ * published to it to the sink, as AWS Chatbot subscribed to it would receive it.
+ */
+export function seedChatChannels(runtime: Runtime, chat: ChatSink): void {
+  const ssm = (name: string, value: string) =>
+    runtime.parameters.put(name, value, { type: 'SecureString', description: 'ecs-autopilot sandbox chat' });
+  ssm(SLACK_WEBHOOK_PARAMETER, chat.url('slack', CHAT_CHANNEL));
+  ssm(SLACK_TOKEN_PARAMETER, SLACK_BOT_TOKEN);
+  ssm(TEAMS_WEBHOOK_PARAMETER, chat.url('teams', CHAT_CHANNEL));
+  ssm(DISCORD_WEBHOOK_PARAMETER, chat.url('discord', CHAT_CHANNEL));
+  runtime.secrets.create(GOOGLE_CHAT_SECRET, chat.url('google-chat', CHAT_CHANNEL));
+  runtime.secrets.create(
+    WEBHOOK_SECRET,
+    JSON.stringify({ url: chat.url('webhook', CHAT_CHANNEL), signingSecret: WEBHOOK_SIGNING_SECRET }),
+  );
+  const topicName = NOTIFICATIONS_TOPIC_ARN.split(':').pop() ?? '';
+  runtime.topics.create(topicName, {}, { team: 'platform' });
+  runtime.topics.subscribe((message) => chat.receiveSns(message));
 }
 
 /** What {@link seedAccount} created. */
@@ -259,7 +329,7 @@ export async function seedAccount(sandbox: Sandbox): Promise<SeededAccount> {
       service: 'payments',
       taskDefinition: payments,
       launchType: 'FARGATE' as const,
-      tags: { 'autopilot:deploy': 'semver:minor' },
+      tags: { 'autopilot:deploy': 'semver:minor', team: 'payments' },
     },
     {
       cluster: 'staging',

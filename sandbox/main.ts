@@ -34,7 +34,7 @@ async function main(argv: readonly string[]): Promise<number> {
   let failed = 0;
   try {
     out(
-      `\n— seeding the account (ECS and ECR at ${sandbox.plane.endpoint}, DynamoDB at ${sandbox.runtime.dynamo.endpoint})`,
+      `\n— seeding the account (ECS and ECR at ${sandbox.plane.endpoint}, DynamoDB at ${sandbox.runtime.dynamo.endpoint}, chat services at ${sandbox.chat.endpoint})`,
     );
     await seedAccount(sandbox);
     await playScenarios(sandbox, undefined, (result) => {
@@ -44,7 +44,12 @@ async function main(argv: readonly string[]): Promise<number> {
         if (!e.ok) failed++;
       }
     });
-    out(`\n${failed === 0 ? 'all scenarios met their expectations' : `${failed} expectation(s) failed`}`);
+    const chatMessages = sandbox.chat.messages();
+    const refused = chatMessages.filter((m) => m.status >= 300).length;
+    out(
+      `\n${chatMessages.length} chat message(s) received${refused > 0 ? `, ${refused} refused (rate limits, signatures, payloads)` : ''}`,
+    );
+    out(`${failed === 0 ? 'all scenarios met their expectations' : `${failed} expectation(s) failed`}`);
     if (exitAfter) return failed === 0 ? 0 : 1;
     out('\nThe account stays up. From another terminal:');
     out('  npx autopilot sandbox push team/api:main            # deploys prod/api and staging/api');

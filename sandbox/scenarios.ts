@@ -4,7 +4,9 @@
  * checks the final state of the account, not autopilot's internals.
  */
 import { REGISTRY, type Sandbox, SIDECAR_IMAGE } from './account';
+import type { ChatKind, ChatMessage } from './chat-sink';
 import type { BusRecord, EventEnvelope } from './runtime/bus';
+import { chatTitle } from './timeline';
 
 /** One checked expectation. */
 export interface Expectation {
@@ -30,13 +32,16 @@ const MUTATING = /^(Register|Update|Create|Delete|Deregister|Run|Stop|Start|Tag|
 /** Records what happens during one step: autopilot events, decisions, mutating API calls. */
 async function during(sandbox: Sandbox, act: () => void | Promise<void>) {
   const records: BusRecord[] = [];
+  const chat: ChatMessage[] = [];
   const firstCall = sandbox.plane.calls.length;
   const stop = sandbox.runtime.bus.subscribe((r) => records.push(r));
+  const stopChat = sandbox.chat.subscribe((m) => chat.push(m));
   try {
     await act();
     await sandbox.settle();
   } finally {
     stop();
+    stopChat();
   }
   const calls = sandbox.plane.calls.slice(firstCall);
   return {
@@ -54,8 +59,17 @@ async function during(sandbox: Sandbox, act: () => void | Promise<void>) {
     failures: records.filter(
       (r) => r.kind === 'delivery' && (r.outcome === 'failed' || r.outcome === 'rejected'),
     ),
+    /** what the chat services accepted, by kind, as `<kind>: <title>` */
+    chat: chat.filter((m) => m.status < 300).map((m) => `${m.kind}: ${chatTitle(m)}`),
+    /** what the chat services refused or would mishandle */
+    chatProblems: chat.filter((m) => m.problem !== undefined && m.status !== 429),
+    webhooks: chat.filter((m) => m.kind === ('webhook' satisfies ChatKind)),
   };
 }
+
+/** Whether a chat message of `kind` whose title contains every one of `words` arrived. */
+const chatted = (chat: readonly string[], kind: ChatKind, ...words: string[]) =>
+  chat.some((line) => line.startsWith(`${kind}: `) && words.every((w) => line.includes(w)));
 
 function expect(description: string, ok: boolean, detail?: unknown): Expectation {
   return ok
@@ -119,6 +133,19 @@ export const pushFollowsTag: Scenario = {
         (await primaryRollout(sandbox, 'prod', 'api')) === 'COMPLETED',
       ),
       expect('no delivery failed', seen.failures.length === 0, seen.failures),
+      expect(
+        'Slack, Discord and the audit webhook each told about both deployments',
+        (['slack', 'discord', 'webhook'] as const).every(
+          (kind) => chatted(seen.chat, kind, 'prod/api') && chatted(seen.chat, kind, 'staging/api'),
+        ),
+        seen.chat,
+      ),
+      expect(
+        'the webhook messages carry a valid signature',
+        seen.webhooks.length > 0 && seen.webhooks.every((m) => m.verified === true),
+        seen.webhooks.map((m) => m.verified),
+      ),
+      expect('no chat service refused a message', seen.chatProblems.length === 0, seen.chatProblems),
     ];
   },
 };
@@ -345,6 +372,20 @@ export const crashQuarantined: Scenario = {
         refusal,
       ),
       expect('nothing deployed for 1.6.1', again.mutations.length === 0, again.mutations),
+      expect(
+        'the payments team heard of the deployment on Teams (team tag route)',
+        chatted(crashed.chat, 'teams', 'prod/payments deploying'),
+        crashed.chat,
+      ),
+      expect(
+        'the SRE space and AWS Chatbot heard of the rollback and the quarantine',
+        (['google-chat', 'sns'] as const).every(
+          (kind) =>
+            chatted(crashed.chat, kind, 'prod/payments rolled back') &&
+            chatted(crashed.chat, kind, 'quarantined'),
+        ),
+        crashed.chat,
+      ),
     ];
   },
 };
@@ -420,6 +461,68 @@ export const rollbackUnhealthy: Scenario = {
   },
 };
 
+/**
+ * A storm of pushes to a repository under a cooldown: each push is scheduled, the chat hears of the
+ * first few one by one and of the rest in one summary once the aggregation window has ended.
+ */
+export const notificationStorm: Scenario = {
+  name: 'eight pushes to team/reports in a row: three messages, then one summary of the rest',
+  async run(sandbox) {
+    const seen = await during(sandbox, async () => {
+      for (let i = 0; i < 8; i++) {
+        sandbox.plane.pushImage(
+          'team/reports',
+          'main',
+          { kind: 'healthy' },
+          { content: `reports-storm-${i}` },
+        );
+      }
+      // The window (10 s in the sandbox) ends, the flush schedule sends the summary.
+      await waitForChat(
+        sandbox,
+        (m) => m.kind === 'slack' && /more "Deployment Scheduled"/.test(chatTitle(m)),
+      );
+    });
+    const scheduled = seen.events.filter((e) => e['detail-type'] === 'Deployment Scheduled').length;
+    const oneByOne = seen.chat.filter((l) => l.startsWith('slack: ') && l.includes('scheduled for')).length;
+    const summaries = seen.chat.filter(
+      (l) => l.startsWith('slack: ') && l.includes('more "Deployment Scheduled"'),
+    );
+    const summarised = summaries.reduce((n, l) => n + Number(/(\d+) more "/.exec(l)?.[1] ?? 0), 0);
+    return [
+      expect(
+        'every push was scheduled',
+        scheduled === 8,
+        seen.events.map((e) => e['detail-type']),
+      ),
+      expect(
+        'at most three messages per window reached Slack one by one',
+        oneByOne >= 3 && oneByOne <= 6,
+        seen.chat,
+      ),
+      expect(
+        'the rest arrived as a summary with their count',
+        summaries.length >= 1 && oneByOne + summarised === scheduled,
+        { oneByOne, summaries },
+      ),
+    ];
+  },
+};
+
+/** Waits until the chat sink received a message matching `predicate` (or the timeout passes). */
+async function waitForChat(
+  sandbox: Sandbox,
+  predicate: (message: ChatMessage) => boolean,
+  timeoutMs = 30_000,
+): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (sandbox.chat.messages().some(predicate)) return true;
+    if (Date.now() > deadline) return false;
+    await sleep(200);
+  }
+}
+
 /** Every scenario, in the order they are played. */
 export const SCENARIOS: readonly Scenario[] = [
   pushFollowsTag,
@@ -431,6 +534,7 @@ export const SCENARIOS: readonly Scenario[] = [
   crashQuarantined,
   alarmInBake,
   rollbackUnhealthy,
+  notificationStorm,
 ];
 
 /** Plays scenarios in order and reports each expectation. */

@@ -1,9 +1,11 @@
 /**
  * A readable, time-stamped account of what happens in the local account: images pushed, events on
- * the bus, what each function decided and why, the API calls autopilot made, ECS deployments.
+ * the bus, what each function decided and why, the API calls autopilot made, ECS deployments, and
+ * the chat messages autopilot sent.
  */
 
 import type { Sandbox } from './account';
+import type { ChatMessage } from './chat-sink';
 import type { CallRecord } from './control-plane';
 import type { BusRecord, EventEnvelope } from './runtime/bus';
 
@@ -113,7 +115,21 @@ function describeDelivery(record: Extract<BusRecord, { kind: 'delivery' }>): Tim
       text: `${d.action} ${tail(d.service)} ${d.repositories ?? ''} (${d.reason})`,
     }));
   }
-  return decisions.map((d) => ({ at, source, text: `${d.action} ${d.cluster}/${d.service}: ${d.reason}` }));
+  if (record.function === 'notify') {
+    // The chat lines show what arrived; this says where it went and why (held, parked...).
+    return decisions.map((d) => ({
+      at,
+      source,
+      text: `${d.action} → ${d.channel}: ${d.title ?? ''} (${d.reason})`,
+    }));
+  }
+  return decisions.map((d) => ({ at, source, text: `${d.action} ${subject(d)}: ${d.reason}` }));
+}
+
+/** `cluster/service` of a decision: deploy decisions name both, rollback decisions `cluster/service` already. */
+function subject(decision: Record<string, unknown>): string {
+  const service = String(decision.service ?? '');
+  return decision.cluster === undefined || service.includes('/') ? service : `${decision.cluster}/${service}`;
 }
 
 function describeCall(call: CallRecord): TimelineLine {
@@ -129,6 +145,91 @@ function describeCall(call: CallRecord): TimelineLine {
     at: call.at,
     source: 'API',
     text: `${call.service}:${call.operation} ${tail(subject)}${target}${fault}`,
+  };
+}
+
+type Json = Record<string, unknown>;
+
+const asRecord = (value: unknown): Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : {};
+const first = (value: unknown): unknown => (Array.isArray(value) ? value[0] : undefined);
+const text = (value: unknown): string | undefined =>
+  typeof value === 'string' && value.trim() !== '' ? value : undefined;
+
+/** The text of the first Adaptive Card TextBlock, looking inside containers, column sets and columns. */
+function firstTextBlock(elements: unknown): string | undefined {
+  if (!Array.isArray(elements)) return undefined;
+  for (const element of elements) {
+    const e = asRecord(element);
+    if (e.type === 'TextBlock' && text(e.text)) return text(e.text);
+    const inner = firstTextBlock(e.items) ?? firstTextBlock(e.columns);
+    if (inner) return inner;
+  }
+  return undefined;
+}
+
+/** The first non-empty text of the first Slack block (header or section). */
+function firstSlackBlock(blocks: unknown): string | undefined {
+  if (!Array.isArray(blocks)) return undefined;
+  for (const block of blocks) {
+    const found = text(asRecord(asRecord(block).text).text);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/**
+ * The title of a chat message as a person would see it first: Slack `text` (else its first block),
+ * the Teams card's first TextBlock, Discord `embeds[0].title`, Google Chat
+ * `cardsV2[0].card.header.title`, the webhook's `title`, the AWS Chatbot notification's
+ * `content.title`; each falls back on the plain text of the message. First line only.
+ */
+export function chatTitle(message: ChatMessage): string {
+  const body = asRecord(message.body);
+  let title: string | undefined;
+  switch (message.kind) {
+    case 'slack':
+    case 'slack-api':
+      title = text(body.text) ?? firstSlackBlock(body.blocks);
+      break;
+    case 'teams':
+      title = firstTextBlock(asRecord(asRecord(first(body.attachments)).content).body) ?? text(body.text);
+      break;
+    case 'discord':
+      title = text(asRecord(first(body.embeds)).title) ?? text(body.content);
+      break;
+    case 'google-chat':
+      title = text(asRecord(asRecord(asRecord(first(body.cardsV2)).card).header).title) ?? text(body.text);
+      break;
+    case 'webhook':
+      title = text(body.title);
+      break;
+    case 'sns': {
+      const content = asRecord(body.content);
+      title = text(content.title) ?? text(content.description) ?? message.subject;
+      break;
+    }
+  }
+  if (title === undefined && typeof message.body === 'string') title = text(message.body);
+  const line = (title ?? '(no title)').split('\n')[0] ?? '';
+  return line.length > 140 ? `${line.slice(0, 139)}…` : line;
+}
+
+/** One line per chat message: kind, channel, title, and what went wrong if anything did. */
+export function describeChatMessage(message: ChatMessage): TimelineLine {
+  const where =
+    message.kind === 'slack-api'
+      ? `slack ${message.channel}${message.method === 'chat.update' ? ' (update)' : message.threadTs ? ' (thread)' : ''}`
+      : `${message.kind} ${message.channel}`;
+  const marks = [
+    message.status >= 300 ? `HTTP ${message.status}` : undefined,
+    message.verified === true ? 'signed' : undefined,
+    message.problem,
+  ].filter((mark): mark is string => mark !== undefined);
+  return {
+    at: message.at,
+    source: 'chat',
+    text: `${where}: ${chatTitle(message)}${marks.length > 0 ? ` [${marks.join('; ')}]` : ''}`,
   };
 }
 
@@ -151,7 +252,7 @@ export function followTimeline(sandbox: Sandbox, write: (line: TimelineLine) => 
     if (reads > 0)
       write({ at: new Date(), source: 'API', text: `${reads} read call${reads === 1 ? '' : 's'}` });
   };
-  return sandbox.runtime.bus.subscribe((record) => {
+  const unfollowBus = sandbox.runtime.bus.subscribe((record) => {
     if (record.kind === 'event') {
       const line = describeEvent(record.event);
       if (line) write(line);
@@ -160,6 +261,11 @@ export function followTimeline(sandbox: Sandbox, write: (line: TimelineLine) => 
     flushCalls();
     for (const line of describeDelivery(record)) write(line);
   });
+  const unfollowChat = sandbox.chat.subscribe((message) => write(describeChatMessage(message)));
+  return () => {
+    unfollowBus();
+    unfollowChat();
+  };
 }
 
 /** `HH:MM:SS.mmm source  text`, for terminals. */

@@ -2,6 +2,8 @@
  * The interfaces the domain needs from the outside world. Adapters in `shared/adapters/` implement
  * them against AWS; tests implement them in memory. Nothing here imports the AWS SDK.
  */
+import type { ChannelConfig, SecretRef } from './config/notifications';
+import type { NotificationMessage } from './domain/notify/message';
 import type { KnownDeployment, LastKnownGood } from './domain/rollback-decision';
 import type { AutopilotEvent } from './events/autopilot-events';
 
@@ -261,4 +263,72 @@ export interface HealthStore {
 /** Publishes autopilot's own events (on EventBridge in AWS). */
 export interface EventPublisher {
   publish(events: readonly AutopilotEvent[]): Promise<void>;
+}
+
+/** Reads secret values (webhook URLs, tokens) by reference; values are never logged. */
+export interface SecretSource {
+  get(ref: SecretRef): Promise<string>;
+}
+
+/** What a channel answered for a sent message, so later messages of a deployment can thread. */
+export interface SentMessage {
+  /** Slack: the message's ts (and the channel id it was posted in) */
+  ts?: string;
+  channelId?: string;
+}
+
+/** A deployment's first message in a channel, remembered to thread the next ones under it. */
+export interface ThreadRef extends SentMessage {
+  /** the first message, updated with the outcome where the channel allows it */
+  first: NotificationMessage;
+}
+
+/** Delivers a notification to one configured channel, with retries; throws when it cannot. */
+export interface ChatSender {
+  send(
+    name: string,
+    channel: ChannelConfig,
+    message: NotificationMessage,
+    thread?: ThreadRef,
+  ): Promise<SentMessage | undefined>;
+}
+
+/** A window of similar notifications to one channel (aggregation of storms). */
+export interface NotificationWindow {
+  channel: string;
+  /** what makes notifications similar: event type and cluster */
+  groupKey: string;
+  windowStart: string;
+  windowEnd: string;
+  /** how many arrived in the window, the one just admitted included */
+  count: number;
+  /** a few of the held-back messages' titles */
+  examples: string[];
+}
+
+/** Aggregation windows and threads in the table. */
+export interface NotificationStore {
+  /**
+   * Counts a notification into a window of the channel for its group (creating the window on the
+   * first one) and returns the window with the count after it. Atomic under concurrent callers.
+   */
+  admit(
+    channel: string,
+    groupKey: string,
+    window: { start: string; end: string },
+  ): Promise<NotificationWindow>;
+  /** Adds the title of a held-back notification to the window's examples (a few are kept). */
+  addExample(channel: string, groupKey: string, windowStart: string, example: string): Promise<void>;
+  /** Windows that ended before `now` and held notifications back. */
+  listEndedWindows(now: Date): Promise<NotificationWindow[]>;
+  /** Removes a window once summarised; false when another invocation already did. */
+  closeWindow(window: NotificationWindow): Promise<boolean>;
+  getThread(channel: string, threadKey: string): Promise<ThreadRef | undefined>;
+  /** Remembers the first message of a thread; false when one is already remembered. */
+  saveThread(channel: string, threadKey: string, thread: ThreadRef): Promise<boolean>;
+}
+
+/** Parks what could not be delivered (the dead-letter queue). */
+export interface UndeliveredSink {
+  park(entry: { channel: string; message: NotificationMessage; error: string }): Promise<void>;
 }

@@ -47,6 +47,9 @@ export interface ServiceEndpoints {
   dynamodb: string;
   eventbridge: string;
   sqs: string;
+  ssm: string;
+  secretsManager: string;
+  sns: string;
 }
 
 /** Options of {@link sandboxEnvironment}. */
@@ -99,6 +102,9 @@ export function sandboxEnvironment(options: SandboxEnvironmentOptions): Record<s
     AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
     AWS_ENDPOINT_URL_EVENTBRIDGE: endpoints.eventbridge,
     AWS_ENDPOINT_URL_SQS: endpoints.sqs,
+    AWS_ENDPOINT_URL_SSM: endpoints.ssm,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoints.secretsManager,
+    AWS_ENDPOINT_URL_SNS: endpoints.sns,
     AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: undefined,
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     POWERTOOLS_METRICS_DISABLED: 'true',

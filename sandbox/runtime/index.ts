@@ -3,7 +3,9 @@
  * 127.0.0.1 in this process.
  *
  * - the autopilot table in dynalite;
- * - the EventBridge API (PutEvents) and the SQS API (the dead-letter queue) on one AWS JSON server;
+ * - the EventBridge API (PutEvents), the SQS API (the dead-letter queue), Parameter Store and Secrets
+ *   Manager (the chat channels' webhooks and tokens) on one AWS JSON server, and SNS (topics for AWS
+ *   Chatbot) on an AWS query server;
  * - the {@link LocalBus} with the rules of serverless.yml, delivering to the functions like Lambda's
  *   asynchronous invocation (retries, then the OnFailure queue);
  * - the functions themselves ({@link FunctionRunner}), with serverless.yml's environment pointed at
@@ -23,6 +25,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadRoutes } from '../../cli/routing';
 import { type AwsJsonOperation, startAwsJsonServer } from './aws-json-server';
+import { startAwsQueryServer } from './aws-query-server';
 import { type Invoker, LocalBus } from './bus';
 import { startDynamo } from './dynamo';
 import { eventsOperations } from './events-api';
@@ -34,8 +37,11 @@ import {
   sandboxEnvironment,
 } from './functions';
 import { Scheduler } from './schedules';
+import { LocalSecrets, secretsManagerOperations } from './secrets-manager';
 import { readServerlessConfig } from './serverless-config';
+import { LocalTopics, SNS_XMLNS, snsOperations } from './sns';
 import { type LocalQueue, LocalQueues, sqsOperations } from './sqs';
+import { LocalParameters, ssmOperations } from './ssm';
 
 export type {
   BusRecord,
@@ -50,7 +56,10 @@ export { LocalBus } from './bus';
 export { startDynamo } from './dynamo';
 export { FunctionRunner } from './functions';
 export { Scheduler } from './schedules';
+export type { LocalSecrets, SecretValue, SecretVersion, StoredSecret } from './secrets-manager';
+export type { LocalTopic, LocalTopics, PublishedMessage, PublishListener, SnsMessageAttribute } from './sns';
 export type { LocalQueue, LocalQueues, QueueMessage } from './sqs';
+export type { LocalParameters, ParameterType, ParameterVersion, PutParameterOptions } from './ssm';
 
 /** Options of {@link startRuntime}. */
 export interface RuntimeOptions {
@@ -99,6 +108,18 @@ export interface Runtime {
   eventsEndpoint: string;
   /** AWS_ENDPOINT_URL_SQS (the same server) */
   sqsEndpoint: string;
+  /** Parameter Store (AWS_ENDPOINT_URL_SSM): the channels' webhook URLs and tokens */
+  parameters: LocalParameters;
+  /** Secrets Manager (AWS_ENDPOINT_URL_SECRETS_MANAGER) */
+  secrets: LocalSecrets;
+  /** SNS topics (AWS_ENDPOINT_URL_SNS); subscribe to see what is published */
+  topics: LocalTopics;
+  /** AWS_ENDPOINT_URL_SSM (the AWS JSON server of EventBridge and SQS) */
+  ssmEndpoint: string;
+  /** AWS_ENDPOINT_URL_SECRETS_MANAGER (the same server) */
+  secretsManagerEndpoint: string;
+  /** AWS_ENDPOINT_URL_SNS (an AWS query server of its own) */
+  snsEndpoint: string;
   /** autopilot's bus (AUTOPILOT_BUS), `ecs-autopilot-sandbox` */
   busName: string;
   runner: FunctionRunner;
@@ -152,6 +173,11 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     stops.push(() => server.close());
     const queues = new LocalQueues(server.endpoint, account, region);
     stops.push(() => queues.close());
+    const parameters = new LocalParameters(account, region);
+    const secrets = new LocalSecrets(account, region);
+    const topics = new LocalTopics(account, region);
+    const snsServer = await startAwsQueryServer({ xmlns: SNS_XMLNS, operations: snsOperations(topics) });
+    stops.push(() => snsServer.close());
     const queueByLogicalId = new Map(
       Object.entries(config.queues).map(([id, name]) => [id, queues.create(name)]),
     );
@@ -171,6 +197,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       dynamodb: dynamo.endpoint,
       eventbridge: server.endpoint,
       sqs: server.endpoint,
+      ssm: server.endpoint,
+      secretsManager: server.endpoint,
+      sns: snsServer.endpoint,
     };
     const environmentOf = new Map(
       config.functions.map((definition) => [
@@ -224,6 +253,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       operations,
       eventsOperations(bus, { busNames: Object.values(config.buses), account, region }),
       sqsOperations(queues),
+      ssmOperations(parameters),
+      secretsManagerOperations(secrets),
     );
 
     const scheduler = new Scheduler({
@@ -246,6 +277,12 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       dynamo: { endpoint: dynamo.endpoint, tableName: dynamo.tableName },
       eventsEndpoint: server.endpoint,
       sqsEndpoint: server.endpoint,
+      parameters,
+      secrets,
+      topics,
+      ssmEndpoint: server.endpoint,
+      secretsManagerEndpoint: server.endpoint,
+      snsEndpoint: snsServer.endpoint,
       busName,
       runner,
       scheduler,

@@ -11,6 +11,7 @@ import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'y
 import { z } from 'zod';
 import { isValidTimeZone, parseClockTime } from '../domain/deploy-window';
 import { ConfigError } from '../errors';
+import { NotificationsSchema } from './notifications';
 
 const DURATION = /^(\d+)(s|m|h|d)$/;
 const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
@@ -131,6 +132,9 @@ export const PolicyFileSchema = z
       .record(z.string().min(1), z.strictObject({ policy: z.string() }))
       .default({})
       .describe('cluster name (or glob) -> default policy for services without autopilot:policy'),
+    notifications: NotificationsSchema.default(NotificationsSchema.parse({})).describe(
+      'chat channels, routes and aggregation of autopilot events',
+    ),
   })
   .superRefine((file, ctx) => {
     for (const [cluster, { policy }] of Object.entries(file.clusters)) {

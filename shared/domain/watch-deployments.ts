@@ -554,6 +554,7 @@ async function quarantine(
         reason,
         cluster: service.clusterName,
         service: service.name,
+        taskDefinition: decision.from,
         dryRun: deps.dryRun,
         triggeredBy: eventId,
       },

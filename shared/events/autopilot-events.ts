@@ -99,6 +99,10 @@ export const ImageQuarantinedSchema = z.strictObject({
   reason: z.string(),
   cluster: z.string().optional(),
   service: z.string().optional(),
+  taskDefinition: z
+    .string()
+    .optional()
+    .describe('the revision that ran the image when it was found unhealthy'),
   dryRun: z.boolean(),
   triggeredBy: z.string(),
 });

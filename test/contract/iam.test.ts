@@ -18,6 +18,9 @@ const SERVICE_OF_PACKAGE: Record<string, string> = {
   '@aws-sdk/client-sqs': 'sqs',
   '@aws-sdk/client-dynamodb': 'dynamodb',
   '@aws-sdk/lib-dynamodb': 'dynamodb',
+  '@aws-sdk/client-ssm': 'ssm',
+  '@aws-sdk/client-secrets-manager': 'secretsmanager',
+  '@aws-sdk/client-sns': 'sns',
 };
 
 /** lib-dynamodb document commands -> the DynamoDB actions they call. */
@@ -40,6 +43,17 @@ const IMPLIED: Record<string, string[]> = {
 
 /** Libraries whose own AWS calls count too (Powertools idempotency writes its records itself). */
 const SCANNED_LIBRARIES = /node_modules\/@aws-lambda-powertools\/[^/]+\/lib\/(esm|cjs)\/.*\.js$/;
+
+/**
+ * Actions a bundled library can call only through methods the project never uses. Each names the
+ * method calls that would reach it; a test below fails if the project's sources make one.
+ */
+const UNREACHABLE_LIBRARY_ACTIONS: Record<string, RegExp> = {
+  // Powertools SSMProvider: only `get` (GetParameter) is used, never getMultiple, getParametersByName or set.
+  'ssm:GetParameters': /\bgetParametersByName\b|\.getMultiple\(/,
+  'ssm:GetParametersByPath': /\.getMultiple\(|\bgetParameters\(/,
+  'ssm:PutParameter': /\bsetParameter\(|\bssm\w*\.set\(/i,
+};
 
 /** Granted to every function for the Lambda runtime itself (logs, traces, OnFailure destination). */
 const RUNTIME = [
@@ -135,7 +149,15 @@ async function calledActions(functionName: string): Promise<Set<string>> {
     }
   }
   for (const action of [...actions]) for (const implied of IMPLIED[action] ?? []) actions.add(implied);
+  for (const action of Object.keys(UNREACHABLE_LIBRARY_ACTIONS)) actions.delete(action);
   return actions;
+}
+
+/** The project's own sources bundled into a function. */
+async function ownSources(functionName: string): Promise<{ file: string; text: string }[]> {
+  return (await bundleInputs(functionName))
+    .filter((input) => !input.includes('node_modules') && input.endsWith('.ts'))
+    .map((file) => ({ file, text: readFileSync(join(root, file), 'utf8') }));
 }
 
 describe.each(Object.keys(sls.functions))('IAM role of %s', (functionName) => {
@@ -159,12 +181,27 @@ describe.each(Object.keys(sls.functions))('IAM role of %s', (functionName) => {
 
     // Act
     const clients = new Set(
-      (await bundleInputs(functionName)).flatMap((i) => /@aws-sdk\/client-([a-z]+)\//.exec(i)?.[1] ?? []),
+      (await bundleInputs(functionName)).flatMap((i) => /@aws-sdk\/client-([a-z-]+)\//.exec(i)?.[1] ?? []),
     );
 
     // Assess
     const expected = [...clients].map((c) => SERVICE_OF_PACKAGE[`@aws-sdk/client-${c}`]);
     expect(expected.filter((s) => !services.has(s ?? '')).sort()).toEqual([]);
+  });
+
+  it('never calls the library methods whose actions are left ungranted', async () => {
+    // Prepare
+    const sources = await ownSources(functionName);
+
+    // Act
+    const calls = sources.flatMap(({ file, text }) =>
+      Object.entries(UNREACHABLE_LIBRARY_ACTIONS).flatMap(([action, call]) =>
+        call.test(text) ? [`${file} reaches ${action}`] : [],
+      ),
+    );
+
+    // Assess
+    expect(calls).toEqual([]);
   });
 
   it('uses Resource "*" only for actions without resource-level permissions', () => {

@@ -4,11 +4,14 @@
  * test can assert that a run made no extra API mutations.
  */
 import { createHash } from 'node:crypto';
+import type { ChannelConfig } from '../../shared/config/notifications';
+import type { NotificationMessage } from '../../shared/domain/notify/message';
 import type { PushedImage } from '../../shared/domain/plan-deployment';
 import type { KnownDeployment, LastKnownGood } from '../../shared/domain/rollback-decision';
-import { PermanentError } from '../../shared/errors';
+import { PermanentError, RetryableError } from '../../shared/errors';
 import type { AutopilotEvent } from '../../shared/events/autopilot-events';
 import type {
+  ChatSender,
   ContainerPlatform,
   DeploymentControl,
   DeploymentRecord,
@@ -16,9 +19,12 @@ import type {
   HealthStore,
   ImageRegistry,
   IndexedService,
+  NotificationStore,
+  NotificationWindow,
   PendingPush,
   PushWatermark,
   QuarantinedImage,
+  SentMessage,
   ServiceInventory,
   ServiceRef,
   ServiceState,
@@ -26,6 +32,8 @@ import type {
   StateStore,
   TaskDefinitionDocument,
   TaskDefinitionState,
+  ThreadRef,
+  UndeliveredSink,
 } from '../../shared/ports';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -936,5 +944,106 @@ export class InMemoryDeploymentControl implements DeploymentControl {
   async stopDeploymentWithRollback(ref: ServiceRef, taskDefinitionArn: string): Promise<boolean> {
     this.calls.push({ ...ref, taskDefinitionArn, stopped: this.stoppable });
     return this.stoppable;
+  }
+}
+
+/**
+ * Aggregation windows and threads in memory, with the semantics of DynamoNotificationStore: one
+ * counter per channel, group and window, a few examples, windows closed once, threads saved once.
+ */
+export class InMemoryNotificationStore implements NotificationStore {
+  private readonly windows = new Map<string, NotificationWindow>();
+  private readonly threads = new Map<string, ThreadRef>();
+
+  async admit(
+    channel: string,
+    groupKey: string,
+    window: { start: string; end: string },
+  ): Promise<NotificationWindow> {
+    const key = `${channel}#${groupKey}#${window.start}`;
+    const current = this.windows.get(key) ?? {
+      channel,
+      groupKey,
+      windowStart: window.start,
+      windowEnd: window.end,
+      count: 0,
+      examples: [],
+    };
+    const next = { ...current, count: current.count + 1 };
+    this.windows.set(key, next);
+    return structuredClone(next);
+  }
+
+  async addExample(channel: string, groupKey: string, windowStart: string, example: string): Promise<void> {
+    const window = this.windows.get(`${channel}#${groupKey}#${windowStart}`);
+    if (window && window.examples.length < 5) window.examples.push(example);
+  }
+
+  async listEndedWindows(now: Date): Promise<NotificationWindow[]> {
+    return [...this.windows.values()]
+      .filter((w) => w.windowEnd <= now.toISOString())
+      .map((w) => structuredClone(w));
+  }
+
+  async closeWindow(window: NotificationWindow): Promise<boolean> {
+    return this.windows.delete(`${window.channel}#${window.groupKey}#${window.windowStart}`);
+  }
+
+  async getThread(channel: string, threadKey: string): Promise<ThreadRef | undefined> {
+    const thread = this.threads.get(`${channel}#${threadKey}`);
+    return thread && structuredClone(thread);
+  }
+
+  async saveThread(channel: string, threadKey: string, thread: ThreadRef): Promise<boolean> {
+    const key = `${channel}#${threadKey}`;
+    if (this.threads.has(key)) return false;
+    this.threads.set(key, structuredClone(thread));
+    return true;
+  }
+}
+
+/** One message a {@link RecordingChatSender} was asked to send. */
+export interface SentChatMessage {
+  channel: string;
+  type: string;
+  message: NotificationMessage;
+  thread?: ThreadRef;
+}
+
+/**
+ * A chat that records what it is sent. Channels named in `failing` throw like a channel that keeps
+ * failing after its retries; a Slack bot channel answers a ts, so threads can form.
+ */
+export class RecordingChatSender implements ChatSender {
+  readonly sent: SentChatMessage[] = [];
+  private ts = 0;
+
+  constructor(private readonly failing: ReadonlySet<string> = new Set()) {}
+
+  async send(
+    name: string,
+    channel: ChannelConfig,
+    message: NotificationMessage,
+    thread?: ThreadRef,
+  ): Promise<SentMessage | undefined> {
+    if (this.failing.has(name)) throw new RetryableError(`channel ${name}: HTTP 503 after 4 attempts`);
+    this.sent.push({
+      channel: name,
+      type: channel.type,
+      message: structuredClone(message),
+      ...(thread ? { thread: structuredClone(thread) } : {}),
+    });
+    if (channel.type !== 'slack' || !channel.token) return undefined;
+    this.ts += 1;
+    return { ts: `1767261600.${String(this.ts).padStart(6, '0')}`, channelId: channel.channel ?? '' };
+  }
+}
+
+/** Keeps what could not be delivered, like the dead-letter queue. */
+export class InMemoryUndeliveredSink implements UndeliveredSink {
+  readonly parked: { channel: string; message: NotificationMessage; error: string }[] = [];
+
+  async park(entry: { channel: string; message: NotificationMessage; error: string }): Promise<void> {
+    this.parked.push(structuredClone(entry));
   }
 }

@@ -24,3 +24,16 @@ export function classifyAwsError(error: unknown, context: string, permanent: rea
     ? new PermanentError(text, { cause: error })
     : new RetryableError(text, { cause: error });
 }
+
+/** Errors after which retrying the same request cannot succeed. */
+export const PERMANENT_ECS_ERRORS = [
+  'ClientException',
+  'InvalidParameterException',
+  'ClusterNotFoundException',
+  'ServiceNotFoundException',
+  'ServiceNotActiveException',
+  'PlatformUnknownException',
+  'PlatformTaskDefinitionIncompatibilityException',
+  'AccessDeniedException',
+  'UnsupportedFeatureException',
+];

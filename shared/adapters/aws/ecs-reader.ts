@@ -8,24 +8,13 @@ import {
   type Service,
 } from '@aws-sdk/client-ecs';
 import type { ServiceReader, ServiceRef, ServiceState, TaskDefinitionDocument } from '../../ports';
-import { awsErrorName, classifyAwsError } from './aws-errors';
+import { awsErrorName, classifyAwsError, PERMANENT_ECS_ERRORS } from './aws-errors';
 import { cachedClient, clientConfig } from './clients';
 
 /** DescribeServices accepts at most ten services per call. */
 const DESCRIBE_BATCH = 10;
 
-/** Errors after which retrying the same request cannot succeed. */
-export const PERMANENT_ECS_ERRORS = [
-  'ClientException',
-  'InvalidParameterException',
-  'ClusterNotFoundException',
-  'ServiceNotFoundException',
-  'ServiceNotActiveException',
-  'PlatformUnknownException',
-  'PlatformTaskDefinitionIncompatibilityException',
-  'AccessDeniedException',
-  'UnsupportedFeatureException',
-];
+export { PERMANENT_ECS_ERRORS } from './aws-errors';
 
 /** The cluster name from a cluster ARN (or the name itself). */
 export function clusterNameOf(cluster: string): string {

@@ -97,7 +97,7 @@ describe('LocalBus', () => {
 
     // Act
     const { event } = bus.put(
-      { source: 'autopilot', 'detail-type': 'Deployment Started', detail: { service: 'api' } },
+      { source: 'team.billing', 'detail-type': 'Invoice Sent', detail: { invoice: 'inv-1' } },
       { eventBusName: 'ecs-autopilot-sandbox', origin: 'put-events' },
     );
     await bus.idle();

@@ -76,6 +76,7 @@ describe('readServerlessConfig', () => {
       ['deploy-due', 'ecs-autopilot-sandbox-deploy-due', 'rate(1 minute)'],
       ['index-services', 'ecs-autopilot-sandbox-reconcile', 'rate(6 hours)'],
       ['bake-timer', 'ecs-autopilot-sandbox-bake-timer', 'rate(1 minute)'],
+      ['notify', 'ecs-autopilot-sandbox-notify-flush', 'rate(1 minute)'],
     ]);
   });
 });

@@ -54,6 +54,9 @@ const VALID = yaml(
   '    policy: careful',
 );
 
+/** What an absent `notifications` section means: no channels, summaries after 3 similar events a minute. */
+const NO_NOTIFICATIONS = { channels: {}, routes: [], default: [], aggregate: { window: '1m', after: 3 } };
+
 describe('parsePolicyFile', () => {
   it('parses a valid file', () => {
     // Prepare
@@ -79,6 +82,7 @@ describe('parsePolicyFile', () => {
         releases: { deploy: 'match', tags: { glob: 'release-*', regex: 'release-\\d{4}\\.\\d{2}' } },
       },
       clusters: { 'prod-*': { policy: 'careful' } },
+      notifications: NO_NOTIFICATIONS,
     });
   });
 
@@ -90,7 +94,14 @@ describe('parsePolicyFile', () => {
     const file = parsePolicyFile(text);
 
     // Assess
-    expect(file).toEqual({ version: 1, maxServicesPerPush: 25, defaults: {}, policies: {}, clusters: {} });
+    expect(file).toEqual({
+      version: 1,
+      maxServicesPerPush: 25,
+      defaults: {},
+      policies: {},
+      clusters: {},
+      notifications: NO_NOTIFICATIONS,
+    });
     expect(file).toEqual(EMPTY_POLICY_FILE);
   });
 

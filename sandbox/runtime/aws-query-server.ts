@@ -1,0 +1,237 @@
+/**
+ * A small HTTP server for the AWS query protocol (awsQuery), which Amazon SNS still speaks: every
+ * call is `POST /` with a form-encoded body `Action=<Operation>&Version=<date>&<parameters>` (or the
+ * same as a GET query string); the answer is XML,
+ * `<{Action}Response xmlns="…"><{Action}Result>…</{Action}Result><ResponseMetadata><RequestId>…`,
+ * and errors are `<ErrorResponse><Error><Type>Sender</Type><Code>…</Code><Message>…</Message></Error>
+ * <RequestId>…</RequestId></ErrorResponse>` with an HTTP 4xx/5xx status, which is what the AWS SDK for
+ * JavaScript v3 parses. Signatures are not checked: the sandbox has fake credentials.
+ *
+ * Lists and maps in the parameters are flattened (`Tags.member.1.Key`, `Attributes.entry.1.key`);
+ * {@link queryList} and {@link queryMap} put them back together.
+ *
+ * @see https://smithy.io/2.0/aws/protocols/aws-query-protocol.html
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** The flat parameters of a call, e.g. `{ TopicArn: '…', Message: '…' }` (Action and Version removed). */
+export type QueryParameters = Record<string, string>;
+
+/**
+ * What an operation returns inside `<{Action}Result>`: an object becomes elements in key order,
+ * an array becomes `<member>` elements, undefined leaves the element out.
+ */
+export type XmlValue = string | number | boolean | undefined | XmlValue[] | { [key: string]: XmlValue };
+
+/** An operation: the parameters in, the result out; throw {@link AwsQueryError}. */
+export type AwsQueryOperation = (
+  parameters: QueryParameters,
+  call: { action: string; requestId: string },
+) => { [key: string]: XmlValue } | Promise<{ [key: string]: XmlValue }>;
+
+/** An error the client sees as a modelled AWS error. */
+export class AwsQueryError extends Error {
+  /**
+   * @param code - the error code, e.g. `NotFound`, `InvalidParameter`
+   * @param message - the message
+   * @param options - the HTTP status (400 by default) and the fault type (`Sender` by default)
+   */
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly options: { status?: number; type?: 'Sender' | 'Receiver' } = {},
+  ) {
+    super(message);
+    this.name = 'AwsQueryError';
+  }
+}
+
+/** Options of {@link startAwsQueryServer}. */
+export interface AwsQueryServerOptions {
+  /** the namespace of the responses, e.g. `http://sns.amazonaws.com/doc/2010-03-31/` */
+  xmlns: string;
+  /** operations by action name (`Publish`, `CreateTopic`…) */
+  operations: Record<string, AwsQueryOperation>;
+  /** 0 (a free port) by default */
+  port?: number;
+}
+
+/** A running server. */
+export interface AwsQueryServer {
+  /** `http://127.0.0.1:<port>` */
+  endpoint: string;
+  /** Stops accepting calls and closes open connections. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a server on 127.0.0.1 that dispatches on the `Action` parameter.
+ *
+ * @example
+ * const server = await startAwsQueryServer({ xmlns: SNS_XMLNS, operations: snsOperations(topics) });
+ * new SNSClient({ endpoint: server.endpoint });
+ */
+export async function startAwsQueryServer(options: AwsQueryServerOptions): Promise<AwsQueryServer> {
+  const server = createServer((request, response) => {
+    handle(options, request, response).catch(() => {
+      // handle() answers every request; this only fires if the socket broke while answering.
+      if (!response.headersSent)
+        reply(response, 500, errorXml('InternalFailure', 'internal error', 'Receiver', ''));
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        // The SDK keeps sockets alive; they would hold close() until they time out.
+        server.closeAllConnections();
+      }),
+  };
+}
+
+async function handle(
+  options: AwsQueryServerOptions,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
+  const body = await readBody(request);
+  const requestId = randomUUID();
+  response.setHeader('x-amzn-requestid', requestId);
+  const parameters: QueryParameters = {};
+  const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+  for (const [name, value] of url.searchParams) parameters[name] = value;
+  const contentType = (request.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
+  if (request.method === 'POST' && contentType === 'application/x-www-form-urlencoded') {
+    for (const [name, value] of new URLSearchParams(body)) parameters[name] = value;
+  }
+  const { Action: action, Version: _version, ...rest } = parameters;
+  try {
+    const operation = action === undefined ? undefined : options.operations[action];
+    if (action === undefined || !operation) {
+      throw new AwsQueryError(
+        'InvalidAction',
+        `The action ${action ?? '(none)'} is not valid for this web service.`,
+      );
+    }
+    const result = await operation(rest, { action, requestId });
+    const xml =
+      `<${action}Response xmlns="${options.xmlns}">` +
+      `<${action}Result>${toXml(result)}</${action}Result>` +
+      `<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata>` +
+      `</${action}Response>`;
+    reply(response, 200, xml);
+  } catch (error) {
+    if (error instanceof AwsQueryError) {
+      reply(
+        response,
+        error.options.status ?? 400,
+        errorXml(error.code, error.message, error.options.type ?? 'Sender', requestId),
+      );
+    } else {
+      const message = error instanceof Error ? error.message : String(error);
+      reply(response, 500, errorXml('InternalFailure', message, 'Receiver', requestId));
+    }
+  }
+}
+
+function errorXml(code: string, message: string, type: string, requestId: string): string {
+  return `<ErrorResponse><Error><Type>${type}</Type><Code>${escapeXml(code)}</Code><Message>${escapeXml(message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`;
+}
+
+function reply(response: ServerResponse, status: number, xml: string): void {
+  response.writeHead(status, { 'content-type': 'text/xml', 'content-length': Buffer.byteLength(xml) });
+  response.end(xml);
+}
+
+/** Escapes text for XML content and attribute values. */
+export function escapeXml(text: string): string {
+  return text
+    .replaceAll('&', '&amp;')
+    .replaceAll('<', '&lt;')
+    .replaceAll('>', '&gt;')
+    .replaceAll('"', '&quot;')
+    .replaceAll("'", '&apos;')
+    .replaceAll('\r', '&#xD;');
+}
+
+/** The XML of a result value (see {@link XmlValue}). */
+export function toXml(value: XmlValue): string {
+  if (value === undefined) return '';
+  if (Array.isArray(value)) return value.map((item) => `<member>${toXml(item)}</member>`).join('');
+  if (typeof value === 'object') {
+    return Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .map(([key, v]) => `<${key}>${toXml(v)}</${key}>`)
+      .join('');
+  }
+  return escapeXml(String(value));
+}
+
+/**
+ * A flattened list, e.g. `queryList(p, 'Tags.member')` -> `[{ Key, Value }, …]` from
+ * `Tags.member.1.Key`, `Tags.member.1.Value`…, in index order; scalars (`Names.member.1`) as strings.
+ */
+export function queryList(parameters: QueryParameters, prefix: string): (string | Record<string, string>)[] {
+  const items = new Map<number, string | Record<string, string>>();
+  for (const [name, value] of Object.entries(parameters)) {
+    if (!name.startsWith(`${prefix}.`)) continue;
+    const [index, ...field] = name.slice(prefix.length + 1).split('.');
+    const n = Number(index);
+    if (!Number.isInteger(n)) continue;
+    if (field.length === 0) {
+      items.set(n, value);
+    } else {
+      const item = items.get(n);
+      const record = typeof item === 'object' ? item : {};
+      record[field.join('.')] = value;
+      items.set(n, record);
+    }
+  }
+  return [...items.entries()].sort(([a], [b]) => a - b).map(([, item]) => item);
+}
+
+/**
+ * A flattened map, e.g. `queryMap(p, 'Attributes.entry', 'key', 'value')` -> `{ FifoTopic: 'true' }`
+ * from `Attributes.entry.1.key` / `Attributes.entry.1.value`. Values with sub-fields
+ * (`MessageAttributes.entry.1.Value.DataType`) come back as records of them.
+ */
+export function queryMap(
+  parameters: QueryParameters,
+  prefix: string,
+  keyName: string,
+  valueName: string,
+): Record<string, string | Record<string, string>> {
+  const map: Record<string, string | Record<string, string>> = {};
+  for (const entry of queryList(parameters, prefix)) {
+    if (typeof entry !== 'object') continue;
+    const key = entry[keyName];
+    if (key === undefined) continue;
+    if (entry[valueName] !== undefined) {
+      map[key] = entry[valueName];
+    } else {
+      const sub: Record<string, string> = {};
+      for (const [field, value] of Object.entries(entry)) {
+        if (field.startsWith(`${valueName}.`)) sub[field.slice(valueName.length + 1)] = value;
+      }
+      map[key] = sub;
+    }
+  }
+  return map;
+}
+
+function readBody(request: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    request.on('error', reject);
+  });
+}

@@ -1,0 +1,41 @@
+/**
+ * Builds the ports of the notifier from the validated environment (kept apart from the other
+ * compositions so the notifier's bundle holds only the clients it uses).
+ */
+import type { BaseEnv } from '../config/env';
+import { policyFileFor } from '../config/policy-file';
+import type { NotificationMessage } from '../domain/notify/message';
+import type { NotifyDeps } from '../domain/notify/notify';
+import type { UndeliveredSink } from '../ports';
+import { DeadLetterQueue } from './aws/dead-letter-queue';
+import { EcsServiceTags } from './aws/ecs-service-tags';
+import { HttpChatSender } from './chat/chat-sender';
+import { ParametersSecretSource } from './secrets/parameters-secret-source';
+import { DynamoNotificationStore } from './state/dynamo-notification-store';
+
+/** Parks undeliverable messages in the dead-letter queue (the message holds no secret). */
+export class DeadLetterUndeliveredSink implements UndeliveredSink {
+  /** @param queue - the dead-letter queue; without one (the CLI) the failure is reported, not parked */
+  constructor(private readonly queue: DeadLetterQueue | undefined) {}
+
+  async park(entry: { channel: string; message: NotificationMessage; error: string }): Promise<void> {
+    if (!this.queue) throw new Error(`channel ${entry.channel}: ${entry.error}`);
+    await this.queue.park('notify', `channel ${entry.channel}: ${entry.error}`, entry);
+  }
+}
+
+/** Everything the notifier needs, on AWS. */
+export function makeNotifyDeps(env: BaseEnv): NotifyDeps {
+  const services = new EcsServiceTags();
+  return {
+    notifications: policyFileFor(env).notifications,
+    sender: new HttpChatSender({ secrets: new ParametersSecretSource() }),
+    store: new DynamoNotificationStore(env.AUTOPILOT_TABLE),
+    undelivered: new DeadLetterUndeliveredSink(
+      env.AUTOPILOT_DLQ_URL ? new DeadLetterQueue(env.AUTOPILOT_DLQ_URL) : undefined,
+    ),
+    tagsOf: (cluster, service) => services.tagsOf(cluster, service),
+    dryRun: env.AUTOPILOT_DRY_RUN,
+    now: () => new Date(),
+  };
+}

@@ -1,0 +1,180 @@
+/**
+ * The `notifications` section of the policy file: channels by name, routes, aggregation. Webhook
+ * URLs, tokens and signing secrets are never written here: they are references to an SSM
+ * SecureString parameter or a Secrets Manager secret, read at run time through Powertools Parameters.
+ */
+import { z } from 'zod';
+import { SEVERITIES } from '../domain/notify/message';
+
+const DURATION = /^(\d+)(s|m|h)$/;
+
+/**
+ * Where a secret value lives. `key` picks a field of a JSON secret. The notifier may read only the
+ * parameters under `/autopilot/` and the secrets named `autopilot/...` (its IAM role says so), so
+ * references elsewhere are refused here, at deploy time, rather than failing at the first message.
+ */
+export const SecretRefSchema = z.union([
+  z.strictObject({
+    ssm: z
+      .string()
+      .regex(/^\/autopilot\/[A-Za-z0-9_.\-/]{1,1000}$/, {
+        message: 'expected an SSM parameter under /autopilot/, e.g. /autopilot/slack/platform-webhook',
+      })
+      .describe('SSM SecureString parameter under /autopilot/'),
+  }),
+  z.strictObject({
+    secretsManager: z
+      .string()
+      .regex(
+        /^(autopilot\/[A-Za-z0-9_.+=@\-/]+|arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:autopilot\/.+)$/,
+        {
+          message: 'expected a secret named autopilot/... (or its ARN)',
+        },
+      )
+      .describe('Secrets Manager secret named autopilot/... (or its ARN)'),
+    key: z.string().min(1).optional().describe('field of a JSON secret'),
+  }),
+]);
+
+export type SecretRef = z.infer<typeof SecretRefSchema>;
+
+const RateLimitSchema = z
+  .strictObject({
+    perSecond: z.number().positive().max(100),
+  })
+  .describe('messages per second to this channel (defaults: Slack 1, Teams 1, Discord 5, Google Chat 1)');
+
+const common = {
+  description: z.string().optional(),
+  rateLimit: RateLimitSchema.optional(),
+};
+
+/** A Slack incoming webhook, or a bot token that threads a deployment's messages. */
+export const SlackChannelSchema = z
+  .strictObject({
+    type: z.literal('slack'),
+    webhook: SecretRefSchema.optional().describe('incoming webhook URL'),
+    token: SecretRefSchema.optional().describe('bot token (xoxb-...), for chat.postMessage and threads'),
+    channel: z.string().min(1).optional().describe('channel id for the bot token, e.g. C0123456789'),
+    apiUrl: z
+      .url()
+      .refine((u) => /^(https:\/\/|http:\/\/(127\.0\.0\.1|localhost)(:\d+)?\/)/.test(u), {
+        message: 'expected an https URL (http only for 127.0.0.1)',
+      })
+      .optional()
+      .describe('Slack Web API base, default https://slack.com/api'),
+    ...common,
+  })
+  .superRefine((c, ctx) => {
+    if (!c.webhook === !c.token)
+      ctx.addIssue({ code: 'custom', path: ['webhook'], message: 'give either webhook or token' });
+    if (c.token && !c.channel)
+      ctx.addIssue({ code: 'custom', path: ['channel'], message: 'a bot token needs a channel id' });
+  });
+
+/** A Microsoft Teams Workflows (Power Automate) webhook; messages are Adaptive Cards. */
+export const TeamsChannelSchema = z.strictObject({
+  type: z.literal('teams'),
+  webhook: SecretRefSchema,
+  ...common,
+});
+
+/** A Discord webhook; messages are embeds. */
+export const DiscordChannelSchema = z.strictObject({
+  type: z.literal('discord'),
+  webhook: SecretRefSchema,
+  ...common,
+});
+
+/** A Google Chat space webhook; messages are cards. */
+export const GoogleChatChannelSchema = z.strictObject({
+  type: z.literal('google-chat'),
+  webhook: SecretRefSchema,
+  ...common,
+});
+
+/** Any HTTPS endpoint: JSON body signed with HMAC-SHA256 (see README, "Signed webhooks"). */
+export const WebhookChannelSchema = z.strictObject({
+  type: z.literal('webhook'),
+  url: SecretRefSchema,
+  signingSecret: SecretRefSchema,
+  ...common,
+});
+
+/** An SNS topic, in the AWS Chatbot / Amazon Q Developer custom notification format. */
+export const SnsChannelSchema = z.strictObject({
+  type: z.literal('sns'),
+  topicArn: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:autopilot-[A-Za-z0-9_-]{1,246}(\.fifo)?$/, {
+      message: 'expected the ARN of an SNS topic named autopilot-... (the notifier may publish only there)',
+    }),
+  ...common,
+});
+
+export const ChannelSchema = z.discriminatedUnion('type', [
+  SlackChannelSchema,
+  TeamsChannelSchema,
+  DiscordChannelSchema,
+  GoogleChatChannelSchema,
+  WebhookChannelSchema,
+  SnsChannelSchema,
+]);
+
+export type ChannelConfig = z.infer<typeof ChannelSchema>;
+export type ChannelType = ChannelConfig['type'];
+
+const GlobList = z.array(z.string().min(1)).min(1);
+
+/** Which events go to which channels. Every route that matches adds its channels. */
+export const RouteSchema = z.strictObject({
+  events: GlobList.optional().describe('detail-types (globs), e.g. "Deployment *"'),
+  severity: z
+    .array(z.enum(SEVERITIES as [string, ...string[]]))
+    .min(1)
+    .optional(),
+  clusters: GlobList.optional().describe('cluster names (globs)'),
+  services: GlobList.optional().describe('service names or cluster/service (globs)'),
+  tags: z
+    .record(z.string().min(1), z.union([z.string(), z.array(z.string()).min(1)]))
+    .optional()
+    .describe('service tags that must all match, e.g. { team: payments }'),
+  channels: z.array(z.string().min(1)).min(1),
+});
+
+export type Route = z.infer<typeof RouteSchema>;
+
+export const NotificationsSchema = z
+  .strictObject({
+    channels: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), ChannelSchema).default({}),
+    routes: z.array(RouteSchema).default([]),
+    default: z.array(z.string().min(1)).default([]).describe('channels for events no route matches'),
+    aggregate: z
+      .strictObject({
+        window: z
+          .string()
+          .regex(DURATION, { message: 'expected a duration like 30s, 1m or 1h' })
+          .default('1m'),
+        after: z
+          .number()
+          .int()
+          .min(1)
+          .default(3)
+          .describe('similar events sent one by one per window before the rest are summarised'),
+      })
+      .default({ window: '1m', after: 3 }),
+  })
+  .superRefine((n, ctx) => {
+    const check = (names: readonly string[], path: (string | number)[]) => {
+      names.forEach((name, i) => {
+        if (!Object.hasOwn(n.channels, name))
+          ctx.addIssue({ code: 'custom', path: [...path, i], message: `unknown channel "${name}"` });
+      });
+    };
+    n.routes.forEach((r, i) => {
+      check(r.channels, ['routes', i, 'channels']);
+    });
+    check(n.default, ['default']);
+  });
+
+export type Notifications = z.infer<typeof NotificationsSchema>;

@@ -1,0 +1,604 @@
+/**
+ * Describe: an autopilot event becomes a channel-neutral {@link NotificationMessage} that says what
+ * happened, why, to what, with links to the AWS console. Each detail-type has a formatter in
+ * {@link FORMATTERS}; a detail-type that has none yet (a new capability's) or a detail that does not
+ * match its contract gets a generic message built from its fields, so no event is ever dropped.
+ */
+import type { z } from 'zod';
+import {
+  ACTION_FAILED,
+  type AutopilotDetailType,
+  AutopilotEventSchemas,
+  DEPLOYMENT_ROLLED_BACK,
+  DEPLOYMENT_SCHEDULED,
+  DEPLOYMENT_STARTED,
+  DEPLOYMENT_SUCCEEDED,
+  IMAGE_QUARANTINED,
+  ROLLBACK_FAILED,
+} from '../../events/autopilot-events';
+import type { EventOrigin, Fact, Link, NotificationMessage, Severity } from './message';
+
+/** An autopilot event as the notifier receives it. */
+export interface DescribableEvent {
+  id: string;
+  /** ISO time of the event */
+  time: string;
+  account: string;
+  region: string;
+  detailType: string;
+  detail: unknown;
+}
+
+/** What a formatter says about an event; {@link describeEvent} adds id, time, type and dry-run marking. */
+export type Description = Pick<
+  NotificationMessage,
+  'title' | 'text' | 'reason' | 'facts' | 'links' | 'cluster' | 'service' | 'threadKey'
+>;
+
+/** The detail of an autopilot event of type `K`, as its contract parses it. */
+export type DetailOf<K extends AutopilotDetailType> = z.infer<(typeof AutopilotEventSchemas)[K]>;
+
+/** Turns the parsed detail of one detail-type into a {@link Description}. */
+export type Formatter<K extends AutopilotDetailType> = (
+  detail: DetailOf<K>,
+  origin: EventOrigin,
+) => Description;
+
+/** How bad each autopilot event is. */
+export const EVENT_SEVERITY: { readonly [K in AutopilotDetailType]: Severity } = {
+  [DEPLOYMENT_STARTED]: 'info',
+  [DEPLOYMENT_SCHEDULED]: 'info',
+  [ACTION_FAILED]: 'error',
+  [DEPLOYMENT_ROLLED_BACK]: 'warning',
+  [ROLLBACK_FAILED]: 'error',
+  [IMAGE_QUARANTINED]: 'warning',
+  [DEPLOYMENT_SUCCEEDED]: 'success',
+};
+
+// ---------------------------------------------------------------------------------------------------
+// Short forms and console links
+
+const TASK_DEFINITION = /(?:^|:task-definition\/)([A-Za-z0-9_-]{1,255}):(\d+)$/;
+
+/** `family` and `revision` of a task-definition ARN (or of `family:revision`). */
+function parseTaskDefinition(value: string): { family: string; revision: string } | undefined {
+  const match = TASK_DEFINITION.exec(value);
+  return match?.[1] && match[2] ? { family: match[1], revision: match[2] } : undefined;
+}
+
+/**
+ * The `family:revision` short form of a task-definition ARN; anything else is returned as is.
+ *
+ * @example
+ * shortTaskDefinition('arn:aws:ecs:eu-west-1:123456789012:task-definition/api:8') // 'api:8'
+ */
+export function shortTaskDefinition(value: string): string {
+  const parsed = parseTaskDefinition(value);
+  return parsed ? `${parsed.family}:${parsed.revision}` : value;
+}
+
+/**
+ * The short form of an image digest: the algorithm and the first 12 hex characters.
+ *
+ * @example
+ * shortDigest('sha256:4f4f…') // 'sha256:4f4f4f4f4f4f'
+ */
+export function shortDigest(digest: string): string {
+  const match = /^(sha256:)([0-9a-f]{12})[0-9a-f]*$/.exec(digest);
+  return match ? `${match[1]}${match[2]}` : digest;
+}
+
+/** A URL path segment; `:` stays readable (it is valid in a path, and digests carry one). */
+const segment = (value: string) => encodeURIComponent(value).replace(/%3A/gi, ':');
+
+/** The region and account, when they are safe to put in a console host name and path. */
+function consoleOf(origin: EventOrigin): EventOrigin | undefined {
+  return /^[a-z]{2}(-[a-z]+)+-\d$/.test(origin.region) && /^\d{12}$/.test(origin.account)
+    ? origin
+    : undefined;
+}
+
+const consoleBase = (region: string) => `https://${region}.console.aws.amazon.com`;
+
+/** The ECS console page of a service (its health tab). */
+export function serviceConsoleUrl(cluster: string, service: string, origin: EventOrigin): string | undefined {
+  const at = consoleOf(origin);
+  if (!at) return undefined;
+  return `${consoleBase(at.region)}/ecs/v2/clusters/${segment(cluster)}/services/${segment(service)}/health?region=${at.region}`;
+}
+
+/** The ECS console page of a task-definition revision. */
+export function taskDefinitionConsoleUrl(taskDefinition: string, origin: EventOrigin): string | undefined {
+  const at = consoleOf(origin);
+  const parsed = parseTaskDefinition(taskDefinition);
+  if (!at || !parsed) return undefined;
+  return `${consoleBase(at.region)}/ecs/v2/task-definitions/${segment(parsed.family)}/${parsed.revision}/containers?region=${at.region}`;
+}
+
+/**
+ * The ECR console page of an image. Repository names may hold `/`: the console keeps them as path
+ * separators (the `_` segment ends the name), so each part is encoded on its own.
+ */
+export function imageConsoleUrl(repository: string, digest: string, origin: EventOrigin): string | undefined {
+  const at = consoleOf(origin);
+  if (!at) return undefined;
+  const name = repository.split('/').map(segment).join('/');
+  return `${consoleBase(at.region)}/ecr/repositories/private/${at.account}/${name}/_/image/${segment(digest)}/details?region=${at.region}`;
+}
+
+const link = (label: string, url: string | undefined): Link[] => (url ? [{ label, url }] : []);
+
+const serviceLink = (cluster: string, service: string, origin: EventOrigin) =>
+  link('ECS service', serviceConsoleUrl(cluster, service, origin));
+
+const revisionLink = (taskDefinition: string, origin: EventOrigin) =>
+  link(
+    `Task definition ${shortTaskDefinition(taskDefinition)}`,
+    taskDefinitionConsoleUrl(taskDefinition, origin),
+  );
+
+const imageLink = (repository: string, digest: string, origin: EventOrigin) =>
+  link('ECR image', imageConsoleUrl(repository, digest, origin));
+
+/** `2026-11-23 10:30 UTC` (seconds only when there are some); anything unparsable as is. */
+export function formatTime(iso: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  const text = date.toISOString();
+  const seconds = text.slice(17, 19);
+  return `${text.slice(0, 10)} ${text.slice(11, 16)}${seconds === '00' ? '' : `:${seconds}`} UTC`;
+}
+
+const fact = (label: string, value: string | undefined): Fact[] =>
+  value === undefined || value === '' ? [] : [{ label, value }];
+
+type Signal = DetailOf<typeof DEPLOYMENT_ROLLED_BACK>['signals'][number];
+
+const signalsFact = (signals: readonly Signal[]): Fact[] =>
+  fact('Signals', signals.map((s) => `${s.kind}: ${s.reason}`).join('\n'));
+
+const plural = (count: number, word: string) => (count === 1 ? word : `${word}s`);
+
+/** The events of one deployment share a thread: the service and the revision being deployed. */
+const deploymentThread = (cluster: string, service: string, taskDefinition: string) =>
+  `${cluster}/${service}@${taskDefinition}`;
+
+const METHOD_PHRASE: { readonly [M in DetailOf<typeof DEPLOYMENT_ROLLED_BACK>['method']]: string } = {
+  'stop-deployment': ' by stopping the deployment',
+  'update-service': ' by updating the service',
+  none: '',
+};
+
+const BY_LABEL: { readonly [B in DetailOf<typeof DEPLOYMENT_ROLLED_BACK>['by']]: string } = {
+  autopilot: 'autopilot',
+  ecs: 'ECS',
+  person: 'a person',
+};
+
+// ---------------------------------------------------------------------------------------------------
+// The formatters
+
+/**
+ * One formatter per autopilot detail-type. The mapped type makes it exhaustive: a detail-type added
+ * to `AutopilotEventSchemas` fails the typecheck until it has a formatter here.
+ */
+export const FORMATTERS: { readonly [K in AutopilotDetailType]: Formatter<K> } = {
+  [DEPLOYMENT_STARTED]: (d, origin) => {
+    const to = shortTaskDefinition(d.toTaskDefinition);
+    const from = shortTaskDefinition(d.fromTaskDefinition);
+    const verb = d.dryRun ? 'Autopilot would have pointed' : 'Autopilot pointed';
+    const containers = d.containers.length
+      ? ` in ${plural(d.containers.length, 'container')} ${d.containers.join(', ')}`
+      : '';
+    return {
+      title: `${d.cluster}/${d.service} deploying ${to} (${d.repository}:${d.tag})`,
+      text: `${verb} ${d.cluster}/${d.service} at ${to} (was ${from}), pinning ${d.repository}:${d.tag} to ${shortDigest(d.digest)}${containers}.`,
+      reason: d.reason,
+      facts: [
+        ...fact('Cluster', d.cluster),
+        ...fact('Service', d.service),
+        ...fact('Revision before', from),
+        ...fact('Revision after', to),
+        ...fact('Image tag', `${d.repository}:${d.tag}`),
+        ...fact('Digest', shortDigest(d.digest)),
+        ...fact('Containers', d.containers.join(', ')),
+      ],
+      links: [
+        ...serviceLink(d.cluster, d.service, origin),
+        ...revisionLink(d.toTaskDefinition, origin),
+        ...imageLink(d.repository, d.digest, origin),
+      ],
+      cluster: d.cluster,
+      service: d.service,
+      threadKey: deploymentThread(d.cluster, d.service, d.toTaskDefinition),
+    };
+  },
+
+  [DEPLOYMENT_SCHEDULED]: (d, origin) => {
+    const due = formatTime(d.dueAt);
+    const verb = d.dryRun ? 'would deploy' : 'will deploy';
+    return {
+      title: `${d.cluster}/${d.service} deploy of ${d.repository}:${d.tag} scheduled for ${due}`,
+      text: `${d.repository}:${d.tag} (${shortDigest(d.digest)}) is eligible for ${d.cluster}/${d.service}, but waits for its cooldown or deploy window: autopilot ${verb} it at ${due}.`,
+      reason: d.reason,
+      facts: [
+        ...fact('Cluster', d.cluster),
+        ...fact('Service', d.service),
+        ...fact('Image tag', `${d.repository}:${d.tag}`),
+        ...fact('Digest', shortDigest(d.digest)),
+        ...fact('Due at', due),
+      ],
+      links: [...serviceLink(d.cluster, d.service, origin), ...imageLink(d.repository, d.digest, origin)],
+      cluster: d.cluster,
+      service: d.service,
+    };
+  },
+
+  [ACTION_FAILED]: (d, origin) => {
+    const target = d.cluster && d.service ? `${d.cluster}/${d.service}` : (d.service ?? d.cluster);
+    return {
+      title: target ? `${target}: ${d.action} failed` : `Autopilot action ${d.action} failed`,
+      text: `Autopilot decided to ${d.action}${target ? ` ${target}` : ''} but could not; nothing was half-applied.`,
+      reason: d.reason,
+      facts: [...fact('Action', d.action), ...fact('Cluster', d.cluster), ...fact('Service', d.service)],
+      links: d.cluster && d.service ? serviceLink(d.cluster, d.service, origin) : [],
+      cluster: d.cluster,
+      service: d.service,
+    };
+  },
+
+  [DEPLOYMENT_ROLLED_BACK]: (d, origin) => {
+    const from = shortTaskDefinition(d.fromTaskDefinition);
+    const to = shortTaskDefinition(d.toTaskDefinition);
+    const target = `${d.cluster}/${d.service}`;
+    const text = {
+      autopilot: `${d.dryRun ? 'Autopilot would have rolled' : 'Autopilot rolled'} ${target} back from ${from} to ${to}${METHOD_PHRASE[d.method]}.`,
+      ecs: `ECS rolled ${target} back from ${from} to ${to} on its own.`,
+      person: `Someone rolled ${target} back from ${from} to ${to}.`,
+    }[d.by];
+    const signals = d.signals.length
+      ? ` ${d.signals.length} unhealthy ${plural(d.signals.length, 'signal')} preceded it.`
+      : '';
+    return {
+      title: `${target} rolled back to ${to}`,
+      text: `${text}${signals}`,
+      reason: d.reason,
+      facts: [
+        ...fact('Cluster', d.cluster),
+        ...fact('Service', d.service),
+        ...fact('Revision before', from),
+        ...fact('Revision after', to),
+        ...fact('By', BY_LABEL[d.by]),
+        ...fact('Method', d.method),
+        ...signalsFact(d.signals),
+      ],
+      links: [
+        ...serviceLink(d.cluster, d.service, origin),
+        ...revisionLink(d.fromTaskDefinition, origin),
+        ...revisionLink(d.toTaskDefinition, origin),
+      ],
+      cluster: d.cluster,
+      service: d.service,
+      threadKey: deploymentThread(d.cluster, d.service, d.fromTaskDefinition),
+    };
+  },
+
+  [ROLLBACK_FAILED]: (d, origin) => {
+    const revision = shortTaskDefinition(d.taskDefinition);
+    const target = `${d.cluster}/${d.service}`;
+    return {
+      title: `${target} rollback to ${revision} failed`,
+      text: `The rollback of ${target} to ${revision} is unhealthy too. Autopilot never rolls back a rollback, so it stops here: a person needs to look.`,
+      reason: d.reason,
+      facts: [
+        ...fact('Cluster', d.cluster),
+        ...fact('Service', d.service),
+        ...fact('Revision', revision),
+        ...signalsFact(d.signals),
+      ],
+      links: [...serviceLink(d.cluster, d.service, origin), ...revisionLink(d.taskDefinition, origin)],
+      cluster: d.cluster,
+      service: d.service,
+      // The rollback is no deployment autopilot started, so it has no deployment thread.
+      threadKey: target,
+    };
+  },
+
+  [IMAGE_QUARANTINED]: (d, origin) => {
+    const image = `${d.repository}@${shortDigest(d.digest)}`;
+    const target = d.cluster && d.service ? `${d.cluster}/${d.service}` : (d.service ?? d.cluster);
+    const where = target
+      ? ` It was found unhealthy on ${target}${d.taskDefinition ? ` as ${shortTaskDefinition(d.taskDefinition)}` : ''}.`
+      : '';
+    return {
+      title: `${image} quarantined`,
+      text: d.dryRun
+        ? `Autopilot would have quarantined ${image}, so that deploy on push skips it until it is released.${where}`
+        : `Deploy on push will not deploy ${image} again until it is released.${where}`,
+      reason: d.reason,
+      facts: [
+        ...fact('Repository', d.repository),
+        ...fact('Digest', shortDigest(d.digest)),
+        ...fact('Cluster', d.cluster),
+        ...fact('Service', d.service),
+        ...fact('Revision', d.taskDefinition && shortTaskDefinition(d.taskDefinition)),
+      ],
+      links: [
+        ...imageLink(d.repository, d.digest, origin),
+        ...(d.cluster && d.service ? serviceLink(d.cluster, d.service, origin) : []),
+        ...(d.taskDefinition ? revisionLink(d.taskDefinition, origin) : []),
+      ],
+      cluster: d.cluster,
+      service: d.service,
+      threadKey:
+        d.cluster && d.service && d.taskDefinition
+          ? deploymentThread(d.cluster, d.service, d.taskDefinition)
+          : undefined,
+    };
+  },
+
+  [DEPLOYMENT_SUCCEEDED]: (d, origin) => {
+    const revision = shortTaskDefinition(d.taskDefinition);
+    const target = `${d.cluster}/${d.service}`;
+    return {
+      title: `${target} deployed ${revision}`,
+      text: `The deployment of ${revision} to ${target} completed and stayed healthy until ${formatTime(d.bakedUntil)}: ${revision} is its last known good revision.`,
+      facts: [
+        ...fact('Cluster', d.cluster),
+        ...fact('Service', d.service),
+        ...fact('Revision', revision),
+        ...fact('Deployment', d.deploymentId),
+        ...fact('Baked until', formatTime(d.bakedUntil)),
+      ],
+      links: [...serviceLink(d.cluster, d.service, origin), ...revisionLink(d.taskDefinition, origin)],
+      cluster: d.cluster,
+      service: d.service,
+      threadKey: deploymentThread(d.cluster, d.service, d.taskDefinition),
+    };
+  },
+};
+
+// ---------------------------------------------------------------------------------------------------
+// The generic fallback
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const stringAt = (detail: Record<string, unknown>, key: string): string | undefined => {
+  const value = detail[key];
+  return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
+};
+
+/** Fields the fallback knows how to label and shorten, in the order it shows them. */
+const KNOWN_FIELDS: ReadonlyArray<{ key: string; label: string; short?: (value: string) => string }> = [
+  { key: 'cluster', label: 'Cluster' },
+  { key: 'service', label: 'Service' },
+  { key: 'action', label: 'Action' },
+  { key: 'fromTaskDefinition', label: 'Revision before', short: shortTaskDefinition },
+  { key: 'toTaskDefinition', label: 'Revision after', short: shortTaskDefinition },
+  { key: 'taskDefinition', label: 'Revision', short: shortTaskDefinition },
+  { key: 'repository', label: 'Repository' },
+  { key: 'tag', label: 'Image tag' },
+  { key: 'digest', label: 'Digest', short: shortDigest },
+];
+
+/** Fields the fallback does not show as facts: the reason has its own place, the rest is noise. */
+const HIDDEN_FIELDS = new Set(['reason', 'dryRun', 'triggeredBy', 'serviceArn']);
+
+const MAX_FALLBACK_FACTS = 12;
+const MAX_FALLBACK_VALUE = 300;
+
+/** `taskArn` → `Task arn`. */
+const labelOf = (key: string) => {
+  const words = key
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/[_-]+/g, ' ')
+    .toLowerCase();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+};
+
+const scalarText = (value: unknown): string | undefined => {
+  if (typeof value === 'string') return value.trim() === '' ? undefined : value.trim();
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v !== 'object' || v === null))
+    return value.map(String).join(', ');
+  return undefined;
+};
+
+const clip = (text: string) =>
+  text.length > MAX_FALLBACK_VALUE ? `${text.slice(0, MAX_FALLBACK_VALUE - 1)}…` : text;
+
+function fallbackFacts(detail: Record<string, unknown>): Fact[] {
+  const facts: Fact[] = [];
+  const shown = new Set<string>(HIDDEN_FIELDS);
+  for (const { key, label, short } of KNOWN_FIELDS) {
+    const value = stringAt(detail, key);
+    if (value === undefined) continue;
+    shown.add(key);
+    facts.push({ label, value: clip(short ? short(value) : value) });
+  }
+  for (const [key, raw] of Object.entries(detail)) {
+    if (shown.has(key)) continue;
+    const value = scalarText(raw);
+    if (value !== undefined) facts.push({ label: labelOf(key), value: clip(value) });
+  }
+  return facts.slice(0, MAX_FALLBACK_FACTS);
+}
+
+/** A guess at how bad an event is from its name, for detail-types without a formatter. */
+function guessSeverity(detailType: string): Severity {
+  if (/fail|error/i.test(detailType)) return 'error';
+  if (/abandon|violation|quarantin|rolled back|rejected/i.test(detailType)) return 'warning';
+  if (/succeeded|remediated|resolved|released/i.test(detailType)) return 'success';
+  return 'info';
+}
+
+function describeFallback(
+  event: DescribableEvent,
+  eventType: string,
+  known: AutopilotDetailType | undefined,
+): { severity: Severity; description: Description; dryRun: boolean } {
+  const detail = isRecord(event.detail) ? event.detail : {};
+  const origin = { account: event.account, region: event.region };
+  const cluster = stringAt(detail, 'cluster');
+  const service = stringAt(detail, 'service');
+  const taskDefinition = stringAt(detail, 'taskDefinition');
+  const target = cluster && service ? `${cluster}/${service}` : (service ?? cluster);
+  const unparsed = known
+    ? ` Its detail does not match the "${known}" contract, so it is shown as received.`
+    : '';
+  return {
+    severity: known ? EVENT_SEVERITY[known] : guessSeverity(eventType),
+    dryRun: detail.dryRun === true,
+    description: {
+      title: target ? `${target}: ${eventType}` : eventType,
+      text: `Autopilot reported "${eventType}"${target ? ` for ${target}` : ''}.${unparsed}`,
+      reason: stringAt(detail, 'reason'),
+      facts: fallbackFacts(detail),
+      links: [
+        ...(cluster && service ? serviceLink(cluster, service, origin) : []),
+        ...(taskDefinition ? revisionLink(taskDefinition, origin) : []),
+      ],
+      cluster,
+      service,
+      threadKey:
+        cluster && service && taskDefinition ? deploymentThread(cluster, service, taskDefinition) : undefined,
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Entry points
+
+const oneLineOf = (text: string) => text.replace(/\s+/g, ' ').trim();
+
+const isAutopilotDetailType = (value: string): value is AutopilotDetailType =>
+  Object.hasOwn(AutopilotEventSchemas, value);
+
+/** Parses the detail with its contract and formats it; undefined when it does not parse. */
+function describeKnown(
+  type: AutopilotDetailType,
+  detail: unknown,
+  origin: EventOrigin,
+): { description: Description; dryRun: boolean } | undefined {
+  const parsed = AutopilotEventSchemas[type].safeParse(detail);
+  if (!parsed.success) return undefined;
+  // FORMATTERS[type] takes the detail of `type`, which is what its schema just parsed; TypeScript
+  // cannot correlate the two through the union, hence the widened call.
+  const format = FORMATTERS[type] as (detail: unknown, origin: EventOrigin) => Description;
+  try {
+    return { description: format(parsed.data, origin), dryRun: parsed.data.dryRun };
+  } catch {
+    // A formatter bug must not cost the notification: the fallback still says what happened.
+    return undefined;
+  }
+}
+
+/** Drops keys whose value is undefined, so messages compare and serialise cleanly. */
+function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+/**
+ * Describes an autopilot event for people. Never throws: an unknown detail-type or a detail that
+ * does not match its contract gets a generic message from the detail's fields.
+ *
+ * @example
+ * describeEvent({ id, time, account, region, detailType: 'Deployment Rolled Back', detail })
+ * // { title: 'prod/api rolled back to api:7', severity: 'warning', threadKey: 'prod/api@arn:…:api:8', … }
+ */
+export function describeEvent(event: DescribableEvent): NotificationMessage {
+  const eventType = oneLineOf(event.detailType) || 'Unknown event';
+  const origin: EventOrigin = { account: event.account, region: event.region };
+  const known = isAutopilotDetailType(eventType) ? eventType : undefined;
+  const described = known ? describeKnown(known, event.detail, origin) : undefined;
+  const { description, dryRun, severity } = described
+    ? { ...described, severity: EVENT_SEVERITY[known as AutopilotDetailType] }
+    : describeFallback(event, eventType, known);
+  const title = oneLineOf(description.title);
+  return withoutUndefined({
+    eventType,
+    id: event.id,
+    severity,
+    title: dryRun ? `[dry run] ${title}` : title,
+    text: dryRun ? `${description.text} Dry run: autopilot changed nothing.` : description.text,
+    reason: description.reason,
+    facts: description.facts,
+    links: description.links,
+    cluster: description.cluster,
+    service: description.service,
+    threadKey: description.threadKey,
+    at: event.time,
+    dryRun,
+  });
+}
+
+/** One aggregation window whose held-back notifications are summarised. */
+export interface SummaryWindow {
+  channel: string;
+  groupKey: string;
+  windowStart: string;
+  windowEnd: string;
+  /** notifications held back in the window */
+  count: number;
+  /** titles of some of them */
+  examples: string[];
+}
+
+/** What the held-back notifications had in common. */
+export interface SummarySample {
+  eventType: string;
+  severity: Severity;
+  cluster?: string;
+}
+
+const MAX_SUMMARY_EXAMPLES = 5;
+
+/** `1m`, `30s`, `1h`, `1h 30m`. */
+function formatDuration(ms: number): string {
+  const seconds = Math.max(0, Math.round(ms / 1000));
+  const hours = Math.floor(seconds / 3600);
+  const minutes = Math.floor((seconds % 3600) / 60);
+  const rest = seconds % 60;
+  const parts = [hours ? `${hours}h` : '', minutes ? `${minutes}m` : '', rest ? `${rest}s` : ''];
+  return parts.filter(Boolean).join(' ') || '0s';
+}
+
+/**
+ * The summary of notifications held back during an event storm: one message per channel and window.
+ *
+ * @example
+ * summarise({ channel: 'ops', groupKey, windowStart, windowEnd, count: 12, examples },
+ *   { eventType: 'Deployment Started', severity: 'info', cluster: 'prod' })
+ * // title: '12 more "Deployment Started" events in prod within 1m'
+ */
+export function summarise(window: SummaryWindow, sample: SummarySample): NotificationMessage {
+  const duration = formatDuration(Date.parse(window.windowEnd) - Date.parse(window.windowStart));
+  const where = sample.cluster ? ` in ${sample.cluster}` : '';
+  const shown = window.examples.slice(0, MAX_SUMMARY_EXAMPLES);
+  const unlisted = window.count - shown.length;
+  return withoutUndefined({
+    eventType: sample.eventType,
+    id: `summary:${window.channel}:${window.groupKey}:${window.windowStart}`,
+    severity: sample.severity,
+    title: `${window.count} more "${sample.eventType}" ${plural(window.count, 'event')}${where} within ${duration}`,
+    text: `Autopilot held back ${window.count} similar ${plural(window.count, 'notification')}${where} between ${formatTime(window.windowStart)} and ${formatTime(window.windowEnd)} and aggregated them into this summary, to keep the channel readable.`,
+    facts: [
+      ...fact('Event type', sample.eventType),
+      ...fact('Cluster', sample.cluster),
+      ...fact('Window', `${formatTime(window.windowStart)} – ${formatTime(window.windowEnd)}`),
+      ...shown.map((example, i) => ({ label: `Example ${i + 1}`, value: example })),
+      ...(unlisted > 0 ? fact('Not listed', `${unlisted} more`) : []),
+    ],
+    links: [],
+    cluster: sample.cluster,
+    at: window.windowEnd,
+    dryRun: false,
+    aggregate: {
+      count: window.count,
+      examples: [...window.examples],
+      windowStart: window.windowStart,
+      windowEnd: window.windowEnd,
+    },
+  });
+}

@@ -1,0 +1,17 @@
+import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
+import { z } from 'zod';
+import { AUTOPILOT_SOURCE } from './autopilot-events';
+
+/**
+ * Any event autopilot published on its bus, as its subscribers (the notifier) receive it. The detail
+ * is checked against its detail-type's contract by the formatter, which falls back to a generic
+ * message for detail-types it does not know yet, so a new capability's events are never dropped.
+ */
+export const AutopilotBusEventSchema = EventBridgeSchema.extend({
+  source: z.literal(AUTOPILOT_SOURCE),
+  'detail-type': z.string().min(1),
+  detail: z.record(z.string(), z.unknown()),
+});
+
+/** An autopilot event from the bus, as parsed by {@link AutopilotBusEventSchema}. */
+export type AutopilotBusEvent = z.infer<typeof AutopilotBusEventSchema>;

@@ -1,0 +1,579 @@
+import {
+  type DescribableEvent,
+  type DetailOf,
+  describeEvent,
+  FORMATTERS,
+  imageConsoleUrl,
+  serviceConsoleUrl,
+  shortDigest,
+  shortTaskDefinition,
+  summarise,
+  taskDefinitionConsoleUrl,
+} from '../../../shared/domain/notify/describe-event';
+import type { Severity } from '../../../shared/domain/notify/message';
+import { type AutopilotDetailType, AutopilotEventSchemas } from '../../../shared/events/autopilot-events';
+
+const ACCOUNT = '123456789012';
+const REGION = 'eu-west-1';
+const ORIGIN = { account: ACCOUNT, region: REGION };
+const taskDefinition = (revision: number) =>
+  `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/api:${revision}`;
+const SERVICE_ARN = `arn:aws:ecs:${REGION}:${ACCOUNT}:service/prod/api`;
+const DIGEST = `sha256:${'4f'.repeat(32)}`;
+const CONSOLE = `https://${REGION}.console.aws.amazon.com`;
+
+/** One realistic detail per detail-type; the mapped type makes a new detail-type fail to compile here. */
+const SAMPLES: { [K in AutopilotDetailType]: DetailOf<K> } = {
+  'Deployment Started': {
+    cluster: 'prod',
+    service: 'api',
+    serviceArn: SERVICE_ARN,
+    repository: 'team/api',
+    tag: 'main',
+    digest: DIGEST,
+    image: `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/team/api@${DIGEST}`,
+    containers: ['app'],
+    fromTaskDefinition: taskDefinition(7),
+    toTaskDefinition: taskDefinition(8),
+    reason: 'main moved to a new digest (policy tag:main)',
+    dryRun: false,
+    triggeredBy: 'push-event-1',
+  },
+  'Deployment Scheduled': {
+    cluster: 'prod',
+    service: 'api',
+    serviceArn: SERVICE_ARN,
+    repository: 'team/api',
+    tag: 'main',
+    digest: DIGEST,
+    dueAt: '2026-11-23T10:30:00.000Z',
+    reason: 'cooldown of 30m since the last deployment',
+    dryRun: false,
+    triggeredBy: 'push-event-1',
+  },
+  'Action Failed': {
+    action: 'deploy',
+    cluster: 'prod',
+    service: 'api',
+    serviceArn: SERVICE_ARN,
+    reason: 'RegisterTaskDefinition: AccessDeniedException',
+    dryRun: false,
+    triggeredBy: 'push-event-1',
+  },
+  'Deployment Rolled Back': {
+    cluster: 'prod',
+    service: 'api',
+    serviceArn: SERVICE_ARN,
+    fromTaskDefinition: taskDefinition(8),
+    toTaskDefinition: taskDefinition(7),
+    reason: 'alarm api-5xx went to ALARM during the bake',
+    by: 'autopilot',
+    method: 'stop-deployment',
+    signals: [
+      { kind: 'alarm', reason: 'api-5xx in ALARM', at: '2026-11-23T10:04:00.000Z' },
+      { kind: 'crash-loop', reason: '3 tasks stopped in 10m (exit code 1)', at: '2026-11-23T10:05:00.000Z' },
+    ],
+    dryRun: false,
+    triggeredBy: 'alarm-event-1',
+  },
+  'Rollback Failed': {
+    cluster: 'prod',
+    service: 'api',
+    serviceArn: SERVICE_ARN,
+    taskDefinition: taskDefinition(7),
+    reason: 'the rollback deployment failed too',
+    signals: [{ kind: 'deployment-failed', reason: 'ECS deployment failed', at: '2026-11-23T10:20:00.000Z' }],
+    dryRun: false,
+    triggeredBy: 'deployment-event-2',
+  },
+  'Image Quarantined': {
+    repository: 'team/api',
+    digest: DIGEST,
+    reason: 'api:8 was rolled back after alarm api-5xx',
+    cluster: 'prod',
+    service: 'api',
+    taskDefinition: taskDefinition(8),
+    dryRun: false,
+    triggeredBy: 'alarm-event-1',
+  },
+  'Deployment Succeeded': {
+    cluster: 'prod',
+    service: 'api',
+    serviceArn: SERVICE_ARN,
+    taskDefinition: taskDefinition(8),
+    deploymentId: 'ecs-svc/8000000000000000008',
+    bakedUntil: '2026-11-23T10:20:00.000Z',
+    dryRun: false,
+  },
+};
+
+/** What each detail-type must say; exhaustive, like the formatters. */
+const EXPECTED: {
+  [K in AutopilotDetailType]: { severity: Severity; title: string; threadKey: string | undefined };
+} = {
+  'Deployment Started': {
+    severity: 'info',
+    title: 'prod/api deploying api:8 (team/api:main)',
+    threadKey: `prod/api@${taskDefinition(8)}`,
+  },
+  'Deployment Scheduled': {
+    severity: 'info',
+    title: 'prod/api deploy of team/api:main scheduled for 2026-11-23 10:30 UTC',
+    threadKey: undefined,
+  },
+  'Action Failed': { severity: 'error', title: 'prod/api: deploy failed', threadKey: undefined },
+  'Deployment Rolled Back': {
+    severity: 'warning',
+    title: 'prod/api rolled back to api:7',
+    threadKey: `prod/api@${taskDefinition(8)}`,
+  },
+  'Rollback Failed': { severity: 'error', title: 'prod/api rollback to api:7 failed', threadKey: 'prod/api' },
+  'Image Quarantined': {
+    severity: 'warning',
+    title: 'team/api@sha256:4f4f4f4f4f4f quarantined',
+    threadKey: `prod/api@${taskDefinition(8)}`,
+  },
+  'Deployment Succeeded': {
+    severity: 'success',
+    title: 'prod/api deployed api:8',
+    threadKey: `prod/api@${taskDefinition(8)}`,
+  },
+};
+
+const TYPES = Object.keys(SAMPLES) as AutopilotDetailType[];
+
+function event(detailType: string, detail: unknown): DescribableEvent {
+  return {
+    id: 'event-1',
+    time: '2026-11-23T10:00:05Z',
+    account: ACCOUNT,
+    region: REGION,
+    detailType,
+    detail,
+  };
+}
+
+describe('samples', () => {
+  it.each(TYPES)('%s is valid against its contract', (type) => {
+    // Prepare
+    const detail = structuredClone(SAMPLES[type]);
+
+    // Act
+    const result = AutopilotEventSchemas[type].safeParse(detail);
+
+    // Assess
+    expect(result.success).toBe(true);
+  });
+});
+
+describe('FORMATTERS', () => {
+  it('has a formatter for every autopilot detail-type, and no other', () => {
+    // Prepare
+    const types = Object.keys(AutopilotEventSchemas).sort();
+
+    // Act
+    const formatted = Object.keys(FORMATTERS).sort();
+
+    // Assess
+    expect(formatted).toEqual(types);
+  });
+});
+
+describe('describeEvent', () => {
+  it.each(TYPES)('describes %s: severity, title, thread and the event around it', (type) => {
+    // Prepare
+    const expected = EXPECTED[type];
+
+    // Act
+    const message = describeEvent(event(type, structuredClone(SAMPLES[type])));
+
+    // Assess
+    expect(message).toMatchObject({
+      eventType: type,
+      id: 'event-1',
+      at: '2026-11-23T10:00:05Z',
+      severity: expected.severity,
+      title: expected.title,
+      dryRun: false,
+    });
+    expect(message.threadKey).toBe(expected.threadKey);
+    expect(message.title).not.toMatch(/\n/);
+    expect(message.text.length).toBeGreaterThan(0);
+  });
+
+  it.each(TYPES)('describes %s as the snapshot shows', (type) => {
+    // Prepare
+    const input = event(type, structuredClone(SAMPLES[type]));
+
+    // Act
+    const message = describeEvent(input);
+
+    // Assess
+    expect(message).toMatchSnapshot();
+  });
+
+  it.each(TYPES)('marks a dry run of %s in its title and text', (type) => {
+    // Prepare
+    const detail = { ...structuredClone(SAMPLES[type]), dryRun: true };
+
+    // Act
+    const message = describeEvent(event(type, detail));
+
+    // Assess
+    expect(message.dryRun).toBe(true);
+    expect(message.title).toBe(`[dry run] ${EXPECTED[type].title}`);
+    expect(message.text).toMatch(/Dry run: autopilot changed nothing\.$/);
+  });
+
+  it('gives the decision reason, the revisions in short form and the signals of a rollback', () => {
+    // Prepare
+    const input = event('Deployment Rolled Back', structuredClone(SAMPLES['Deployment Rolled Back']));
+
+    // Act
+    const message = describeEvent(input);
+
+    // Assess
+    expect(message.reason).toBe('alarm api-5xx went to ALARM during the bake');
+    expect(message.text).toBe(
+      'Autopilot rolled prod/api back from api:8 to api:7 by stopping the deployment. 2 unhealthy signals preceded it.',
+    );
+    expect(message.facts).toEqual([
+      { label: 'Cluster', value: 'prod' },
+      { label: 'Service', value: 'api' },
+      { label: 'Revision before', value: 'api:8' },
+      { label: 'Revision after', value: 'api:7' },
+      { label: 'By', value: 'autopilot' },
+      { label: 'Method', value: 'stop-deployment' },
+      {
+        label: 'Signals',
+        value: 'alarm: api-5xx in ALARM\ncrash-loop: 3 tasks stopped in 10m (exit code 1)',
+      },
+    ]);
+  });
+
+  it('says who rolled back when it was not autopilot', () => {
+    // Prepare
+    const byEcs = { ...SAMPLES['Deployment Rolled Back'], by: 'ecs', method: 'none', signals: [] } as const;
+    const byPerson = { ...byEcs, by: 'person' } as const;
+
+    // Act
+    const ecs = describeEvent(event('Deployment Rolled Back', byEcs));
+    const person = describeEvent(event('Deployment Rolled Back', byPerson));
+
+    // Assess
+    expect(ecs.text).toBe('ECS rolled prod/api back from api:8 to api:7 on its own.');
+    expect(ecs.facts).toContainEqual({ label: 'By', value: 'ECS' });
+    expect(person.text).toBe('Someone rolled prod/api back from api:8 to api:7.');
+  });
+
+  it('shows the digest short and links the full one', () => {
+    // Prepare
+    const input = event('Deployment Started', structuredClone(SAMPLES['Deployment Started']));
+
+    // Act
+    const message = describeEvent(input);
+
+    // Assess
+    expect(message.facts).toContainEqual({ label: 'Digest', value: 'sha256:4f4f4f4f4f4f' });
+    expect(message.facts).toContainEqual({ label: 'Image tag', value: 'team/api:main' });
+    expect(message.facts).toContainEqual({ label: 'Containers', value: 'app' });
+    expect(message.links).toEqual([
+      { label: 'ECS service', url: `${CONSOLE}/ecs/v2/clusters/prod/services/api/health?region=${REGION}` },
+      {
+        label: 'Task definition api:8',
+        url: `${CONSOLE}/ecs/v2/task-definitions/api/8/containers?region=${REGION}`,
+      },
+      {
+        label: 'ECR image',
+        url: `${CONSOLE}/ecr/repositories/private/${ACCOUNT}/team/api/_/image/${DIGEST}/details?region=${REGION}`,
+      },
+    ]);
+  });
+
+  it('has no deployment thread for a quarantine that names no revision', () => {
+    // Prepare
+    const { taskDefinition: _, ...detail } = SAMPLES['Image Quarantined'];
+
+    // Act
+    const message = describeEvent(event('Image Quarantined', detail));
+
+    // Assess
+    expect(message.threadKey).toBeUndefined();
+    expect(message.text).toBe(
+      'Deploy on push will not deploy team/api@sha256:4f4f4f4f4f4f again until it is released. It was found unhealthy on prod/api.',
+    );
+  });
+
+  it('names the action of an Action Failed without a service', () => {
+    // Prepare
+    const detail = { action: 'release', reason: 'no such digest', dryRun: false, triggeredBy: 'cli' };
+
+    // Act
+    const message = describeEvent(event('Action Failed', detail));
+
+    // Assess
+    expect(message).toMatchObject({
+      title: 'Autopilot action release failed',
+      text: 'Autopilot decided to release but could not; nothing was half-applied.',
+      links: [],
+      severity: 'error',
+    });
+  });
+
+  describe('fallback', () => {
+    it('describes a detail-type without a formatter from its detail fields', () => {
+      // Prepare
+      const detail = {
+        cluster: 'prod',
+        service: 'api',
+        taskArn: `arn:aws:ecs:${REGION}:${ACCOUNT}:task/prod/0123456789abcdef`,
+        taskDefinition: taskDefinition(8),
+        restarts: 3,
+        reason: 'essential container app exited with code 137',
+        dryRun: false,
+        triggeredBy: 'task-event-1',
+      };
+
+      // Act
+      const message = describeEvent(event('Task Restarted', detail));
+
+      // Assess
+      expect(message).toMatchSnapshot();
+      expect(message).toMatchObject({
+        eventType: 'Task Restarted',
+        severity: 'info',
+        title: 'prod/api: Task Restarted',
+        text: 'Autopilot reported "Task Restarted" for prod/api.',
+        reason: 'essential container app exited with code 137',
+        cluster: 'prod',
+        service: 'api',
+        threadKey: `prod/api@${taskDefinition(8)}`,
+      });
+      expect(message.facts).toEqual([
+        { label: 'Cluster', value: 'prod' },
+        { label: 'Service', value: 'api' },
+        { label: 'Revision', value: 'api:8' },
+        { label: 'Task arn', value: detail.taskArn },
+        { label: 'Restarts', value: '3' },
+      ]);
+    });
+
+    it.each<[string, Severity]>([
+      ['Task Restarted', 'info'],
+      ['Task Restart Abandoned', 'warning'],
+      ['Tag Policy Violation', 'warning'],
+      ['Tag Policy Remediated', 'success'],
+      ['Release Failed', 'error'],
+    ])('guesses the severity of %s from its name', (type, severity) => {
+      // Prepare
+      const detail = { cluster: 'prod', service: 'api', reason: 'because', dryRun: true };
+
+      // Act
+      const message = describeEvent(event(type, detail));
+
+      // Assess
+      expect(message.severity).toBe(severity);
+      expect(message.title).toBe(`[dry run] prod/api: ${type}`);
+    });
+
+    it('describes a known detail-type whose detail does not match its contract, with its severity', () => {
+      // Prepare
+      const detail = { ...SAMPLES['Deployment Rolled Back'], by: 'robot', extra: 'field' };
+
+      // Act
+      const message = describeEvent(event('Deployment Rolled Back', detail));
+
+      // Assess
+      expect(message).toMatchObject({
+        eventType: 'Deployment Rolled Back',
+        severity: 'warning',
+        title: 'prod/api: Deployment Rolled Back',
+        reason: 'alarm api-5xx went to ALARM during the bake',
+      });
+      expect(message.text).toContain('does not match the "Deployment Rolled Back" contract');
+      expect(message.facts).toContainEqual({ label: 'Revision before', value: 'api:8' });
+      expect(message.facts).toContainEqual({ label: 'By', value: 'robot' });
+    });
+
+    it.each<[string, unknown]>([
+      ['null', null],
+      ['a string', 'oops'],
+      ['an array', [1, 2]],
+      ['nested objects only', { nested: { deep: true } }],
+    ])('never throws on a detail that is %s', (_, detail) => {
+      // Prepare
+      const input = event('Deployment Started', detail);
+
+      // Act
+      const message = describeEvent(input);
+
+      // Assess
+      expect(message).toMatchObject({
+        eventType: 'Deployment Started',
+        severity: 'info',
+        title: 'Deployment Started',
+        facts: [],
+        links: [],
+        dryRun: false,
+      });
+    });
+
+    it('keeps a title on one line and long values short', () => {
+      // Prepare
+      const detail = { cluster: 'prod', note: 'x'.repeat(1000) };
+
+      // Act
+      const message = describeEvent(event('Something\nHappened', detail));
+
+      // Assess
+      expect(message.title).toBe('prod: Something Happened');
+      expect(message.facts[1]?.value).toHaveLength(300);
+    });
+  });
+});
+
+describe('console links', () => {
+  it('encodes path segments and keeps the separators of repository names', () => {
+    // Prepare
+    const odd = 'a b/c?d';
+
+    // Act
+    const service = serviceConsoleUrl('prod east', odd, ORIGIN);
+    const revision = taskDefinitionConsoleUrl(taskDefinition(8), ORIGIN);
+    const image = imageConsoleUrl('team/my app', DIGEST, ORIGIN);
+
+    // Assess
+    expect(service).toBe(
+      `${CONSOLE}/ecs/v2/clusters/prod%20east/services/a%20b%2Fc%3Fd/health?region=${REGION}`,
+    );
+    expect(revision).toBe(`${CONSOLE}/ecs/v2/task-definitions/api/8/containers?region=${REGION}`);
+    expect(image).toBe(
+      `${CONSOLE}/ecr/repositories/private/${ACCOUNT}/team/my%20app/_/image/${DIGEST}/details?region=${REGION}`,
+    );
+  });
+
+  it('gives no link for a region or account that cannot be a console host or path', () => {
+    // Prepare
+    const hostile = { account: ACCOUNT, region: 'evil.example.com/x' };
+
+    // Act
+    const service = serviceConsoleUrl('prod', 'api', hostile);
+    const image = imageConsoleUrl('api', DIGEST, { account: '../x', region: REGION });
+
+    // Assess
+    expect(service).toBeUndefined();
+    expect(image).toBeUndefined();
+  });
+
+  it('gives no task-definition link for something that is not a revision', () => {
+    // Prepare
+    const notARevision = 'arn:aws:ecs:eu-west-1:123456789012:task-definition/api';
+
+    // Act
+    const url = taskDefinitionConsoleUrl(notARevision, ORIGIN);
+
+    // Assess
+    expect(url).toBeUndefined();
+  });
+});
+
+describe('short forms', () => {
+  it.each([
+    [taskDefinition(8), 'api:8'],
+    ['api:12', 'api:12'],
+    ['not-a-revision', 'not-a-revision'],
+  ])('shortens the task definition %s to %s', (input, expected) => {
+    // Prepare
+    const value = input;
+
+    // Act
+    const short = shortTaskDefinition(value);
+
+    // Assess
+    expect(short).toBe(expected);
+  });
+
+  it.each([
+    [DIGEST, 'sha256:4f4f4f4f4f4f'],
+    ['latest', 'latest'],
+  ])('shortens the digest %s to %s', (input, expected) => {
+    // Prepare
+    const value = input;
+
+    // Act
+    const short = shortDigest(value);
+
+    // Assess
+    expect(short).toBe(expected);
+  });
+});
+
+describe('summarise', () => {
+  const WINDOW = {
+    channel: 'ops',
+    groupKey: 'Deployment Started|prod|info',
+    windowStart: '2026-11-23T10:00:00.000Z',
+    windowEnd: '2026-11-23T10:01:00.000Z',
+    count: 12,
+    examples: Array.from({ length: 7 }, (_, i) => `prod/svc-${i} deploying svc-${i}:2 (team/svc-${i}:main)`),
+  };
+  const SAMPLE = { eventType: 'Deployment Started', severity: 'info', cluster: 'prod' } as const;
+
+  it('says how many similar events were held back, where and within how long', () => {
+    // Prepare
+    const window = structuredClone(WINDOW);
+
+    // Act
+    const summary = summarise(window, SAMPLE);
+
+    // Assess
+    expect(summary).toMatchObject({
+      eventType: 'Deployment Started',
+      id: 'summary:ops:Deployment Started|prod|info:2026-11-23T10:00:00.000Z',
+      severity: 'info',
+      title: '12 more "Deployment Started" events in prod within 1m',
+      text: 'Autopilot held back 12 similar notifications in prod between 2026-11-23 10:00 UTC and 2026-11-23 10:01 UTC and aggregated them into this summary, to keep the channel readable.',
+      cluster: 'prod',
+      at: '2026-11-23T10:01:00.000Z',
+      dryRun: false,
+      links: [],
+      aggregate: {
+        count: 12,
+        examples: WINDOW.examples,
+        windowStart: WINDOW.windowStart,
+        windowEnd: WINDOW.windowEnd,
+      },
+    });
+  });
+
+  it('lists at most five examples as facts and counts the rest', () => {
+    // Prepare
+    const window = structuredClone(WINDOW);
+
+    // Act
+    const summary = summarise(window, SAMPLE);
+
+    // Assess
+    const examples = summary.facts.filter((f) => f.label.startsWith('Example'));
+    expect(examples.map((f) => f.value)).toEqual(WINDOW.examples.slice(0, 5));
+    expect(summary.facts).toContainEqual({ label: 'Not listed', value: '7 more' });
+  });
+
+  it('says "event" for one and omits the cluster when there is none', () => {
+    // Prepare
+    const window = {
+      ...structuredClone(WINDOW),
+      count: 1,
+      examples: ['x'],
+      windowEnd: '2026-11-23T11:30:00.000Z',
+    };
+
+    // Act
+    const summary = summarise(window, { eventType: 'Action Failed', severity: 'error' });
+
+    // Assess
+    expect(summary.title).toBe('1 more "Action Failed" event within 1h 30m');
+    expect(summary.facts).not.toContainEqual(expect.objectContaining({ label: 'Not listed' }));
+    expect(summary.cluster).toBeUndefined();
+  });
+});

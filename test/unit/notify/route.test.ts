@@ -1,0 +1,143 @@
+import type { Notifications } from '../../../shared/config/notifications';
+import type { NotificationMessage } from '../../../shared/domain/notify/message';
+import { routeMessage, routesNeedTags } from '../../../shared/domain/notify/route';
+
+function message(overrides: Partial<NotificationMessage> = {}): NotificationMessage {
+  return {
+    eventType: 'Deployment Rolled Back',
+    id: 'event-1',
+    severity: 'warning',
+    title: 'prod/payments rolled back to payments:7',
+    text: 'autopilot returned prod/payments to its last known good revision.',
+    facts: [],
+    links: [],
+    cluster: 'prod',
+    service: 'payments',
+    at: '2026-11-23T10:00:00Z',
+    dryRun: false,
+    ...overrides,
+  };
+}
+
+const ROUTES: Pick<Notifications, 'routes' | 'default'> = {
+  routes: [
+    { events: ['Deployment Rolled Back', 'Rollback Failed', 'Image Quarantined'], channels: ['incidents'] },
+    { severity: ['error'], channels: ['incidents', 'pager'] },
+    { clusters: ['prod-*', 'prod'], services: ['payments'], channels: ['payments-team'] },
+    { services: ['staging/*'], channels: ['staging'] },
+    { tags: { team: ['search', 'ranking'] }, channels: ['search-team'] },
+    { events: ['Deployment *'], clusters: ['dev'], channels: ['dev'] },
+  ],
+  default: ['platform'],
+};
+
+describe('routeMessage', () => {
+  it.each([
+    {
+      name: 'a rollback in prod/payments: the incident route and the team route',
+      message: message(),
+      tags: undefined,
+      expected: ['incidents', 'payments-team'],
+    },
+    {
+      name: 'an error: both channels of the severity route, without repeating incidents',
+      message: message({ eventType: 'Rollback Failed', severity: 'error' }),
+      tags: undefined,
+      expected: ['incidents', 'pager', 'payments-team'],
+    },
+    {
+      name: 'services given as cluster/service globs',
+      message: message({
+        eventType: 'Deployment Started',
+        severity: 'info',
+        cluster: 'staging',
+        service: 'api',
+      }),
+      tags: undefined,
+      expected: ['staging'],
+    },
+    {
+      name: 'event type globs with a cluster filter',
+      message: message({
+        eventType: 'Deployment Succeeded',
+        severity: 'success',
+        cluster: 'dev',
+        service: 'api',
+      }),
+      tags: undefined,
+      expected: ['dev'],
+    },
+    {
+      name: 'a team tag picks the team channel',
+      message: message({
+        eventType: 'Deployment Started',
+        severity: 'info',
+        cluster: 'eu',
+        service: 'search',
+      }),
+      tags: { team: 'ranking' },
+      expected: ['search-team'],
+    },
+    {
+      name: 'a tag value not listed does not match',
+      message: message({
+        eventType: 'Deployment Started',
+        severity: 'info',
+        cluster: 'eu',
+        service: 'search',
+      }),
+      tags: { team: 'payments' },
+      expected: ['platform'],
+    },
+    {
+      name: 'nothing matches: the default channels',
+      message: message({ eventType: 'Deployment Started', severity: 'info', cluster: 'eu', service: 'api' }),
+      tags: undefined,
+      expected: ['platform'],
+    },
+    {
+      name: 'an event without a service never matches cluster or service filters',
+      message: message({
+        eventType: 'Action Failed',
+        severity: 'info',
+        cluster: undefined,
+        service: undefined,
+      }),
+      tags: undefined,
+      expected: ['platform'],
+    },
+  ])('$name', ({ message: m, tags, expected }) => {
+    // Prepare: the routes above
+
+    // Act
+    const channels = routeMessage(m, ROUTES, tags);
+
+    // Assess
+    expect(channels).toEqual(expected);
+  });
+
+  it('sends nowhere when nothing matches and there is no default', () => {
+    // Prepare
+    const routes = { routes: [{ clusters: ['prod'], channels: ['ops'] }], default: [] };
+
+    // Act
+    const channels = routeMessage(message({ cluster: 'dev' }), routes);
+
+    // Assess
+    expect(channels).toEqual([]);
+  });
+});
+
+describe('routesNeedTags', () => {
+  it('is true only when a route filters on tags', () => {
+    // Prepare
+    const withTags = { routes: ROUTES.routes };
+    const without = { routes: ROUTES.routes.filter((r) => r.tags === undefined) };
+
+    // Act
+    const answers = [routesNeedTags(withTags), routesNeedTags(without)];
+
+    // Assess
+    expect(answers).toEqual([true, false]);
+  });
+});
