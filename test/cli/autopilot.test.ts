@@ -1,7 +1,10 @@
 /**
  * The `autopilot` command: exit statuses, one JSON line per decision, and the policy file check.
  */
+
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -12,6 +15,7 @@ import {
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { EXIT_INVALID_EVENT, type Io, main } from '../../cli/autopilot';
 import { DynamoHealthStore } from '../../shared/adapters/state/dynamo-health-store';
@@ -240,5 +244,114 @@ describe('autopilot quarantine and rollback', () => {
     expect(status).toBe(0);
     expect(ecs).toHaveReceivedCommandWith(UpdateServiceCommand, { taskDefinition: good });
     expect(JSON.parse(io.lines[0] ?? '{}')).toMatchObject({ action: 'update-service', to: good });
+  });
+});
+
+describe('autopilot notify test', () => {
+  const ssm = mockClient(SSMClient);
+  let server: Server;
+  let received: { headers: IncomingHttpHeaders; body: unknown }[];
+  let config: string | undefined;
+
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => {
+        body += chunk.toString();
+      });
+      req.on('end', () => {
+        received.push({ headers: req.headers, body: JSON.parse(body) as unknown });
+        res.writeHead(202).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  });
+
+  beforeEach(() => {
+    received = [];
+    ssm.reset();
+    const { port } = server.address() as AddressInfo;
+    ssm
+      .on(GetParameterCommand, { Name: '/autopilot/teams/ops', WithDecryption: true })
+      .resolves({
+        Parameter: {
+          Name: '/autopilot/teams/ops',
+          Type: 'SecureString',
+          Value: `http://127.0.0.1:${port}/ops`,
+        },
+      });
+    config = process.env.AUTOPILOT_CONFIG;
+    process.env.AUTOPILOT_CONFIG = file(
+      'notify-autopilot.yml',
+      [
+        'version: 1',
+        'notifications:',
+        '  channels:',
+        '    ops: { type: teams, webhook: { ssm: /autopilot/teams/ops } }',
+      ].join('\n'),
+    );
+  });
+
+  afterEach(() => {
+    if (config === undefined) delete process.env.AUTOPILOT_CONFIG;
+    else process.env.AUTOPILOT_CONFIG = config;
+  });
+
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('sends a sample message to the channel, its URL read from Parameter Store', async () => {
+    // Prepare
+    const io = capture();
+
+    // Act
+    const status = await run(io, 'notify', 'test', 'ops');
+
+    // Assess
+    expect(io.errors).toEqual([]);
+    expect(status).toBe(0);
+    expect(JSON.parse(io.lines[0] ?? '{}')).toEqual({
+      channel: 'ops',
+      action: 'sent',
+      reason: 'sent',
+      title: 'ecs-autopilot test message for ops',
+    });
+    expect(received).toEqual([
+      {
+        headers: expect.objectContaining({ 'content-type': expect.stringContaining('application/json') }),
+        body: expect.objectContaining({ type: 'message', attachments: [expect.objectContaining({})] }),
+      },
+    ]);
+    expect(io.lines.join('\n')).not.toContain('127.0.0.1');
+  });
+
+  it('names the channels there are when the channel is unknown, and sends nothing', async () => {
+    // Prepare
+    const io = capture();
+
+    // Act
+    const status = await run(io, 'notify', 'test', 'opz');
+
+    // Assess
+    expect(status).toBe(1);
+    expect(JSON.parse(io.lines[0] ?? '{}')).toMatchObject({
+      action: 'ignore',
+      reason: 'no channel named "opz" (channels: ops)',
+    });
+    expect(received).toEqual([]);
+  });
+
+  it('only reports with --dry-run', async () => {
+    // Prepare
+    const io = capture();
+
+    // Act
+    const status = await run(io, 'notify', 'test', 'ops', '--dry-run');
+
+    // Assess
+    expect(status).toBe(0);
+    expect(JSON.parse(io.lines[0] ?? '{}')).toMatchObject({ action: 'would-send' });
+    expect(received).toEqual([]);
   });
 });
