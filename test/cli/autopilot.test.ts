@@ -271,15 +271,13 @@ describe('autopilot notify test', () => {
     received = [];
     ssm.reset();
     const { port } = server.address() as AddressInfo;
-    ssm
-      .on(GetParameterCommand, { Name: '/autopilot/teams/ops', WithDecryption: true })
-      .resolves({
-        Parameter: {
-          Name: '/autopilot/teams/ops',
-          Type: 'SecureString',
-          Value: `http://127.0.0.1:${port}/ops`,
-        },
-      });
+    ssm.on(GetParameterCommand, { Name: '/autopilot/teams/ops', WithDecryption: true }).resolves({
+      Parameter: {
+        Name: '/autopilot/teams/ops',
+        Type: 'SecureString',
+        Value: `http://127.0.0.1:${port}/ops`,
+      },
+    });
     config = process.env.AUTOPILOT_CONFIG;
     process.env.AUTOPILOT_CONFIG = file(
       'notify-autopilot.yml',
