@@ -16,6 +16,7 @@ import {
   IMAGE_QUARANTINED,
   ROLLBACK_FAILED,
 } from '../../events/autopilot-events';
+import type { NotificationWindow } from '../../ports';
 import type { EventOrigin, Fact, Link, NotificationMessage, Severity } from './message';
 
 /** An autopilot event as the notifier receives it. */
@@ -533,17 +534,8 @@ export function describeEvent(event: DescribableEvent): NotificationMessage {
   });
 }
 
-/** One aggregation window whose held-back notifications are summarised. */
-export interface SummaryWindow {
-  channel: string;
-  groupKey: string;
-  windowStart: string;
-  windowEnd: string;
-  /** notifications held back in the window */
-  count: number;
-  /** titles of some of them */
-  examples: string[];
-}
+/** One aggregation window whose held-back notifications are summarised (`count`: those held back). */
+export type SummaryWindow = NotificationWindow;
 
 /** What the held-back notifications had in common. */
 export interface SummarySample {

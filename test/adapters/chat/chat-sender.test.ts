@@ -14,6 +14,7 @@ import type { NotificationMessage } from '../../../shared/domain/notify/message'
 import { PermanentError, RetryableError } from '../../../shared/errors';
 import type { SecretSource, ThreadRef } from '../../../shared/ports';
 import { failedRequestMetadata } from '../../support/aws-errors';
+import { failure } from '../../support/failure';
 import { fakeTime, json, ScriptedServer, text } from './scripted-server';
 
 const TOKEN = 'xoxb-1111-2222-s3cr3tB0tT0k3n';
@@ -107,16 +108,6 @@ function slackBot(apiPath = '/api'): ChannelConfig {
     channel: 'C0123456789',
     apiUrl: server.url(apiPath),
   };
-}
-
-/** The rejection of a promise, which must reject. */
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof Error)) throw new Error(`expected a rejection, got ${String(error)}`);
-  return error;
 }
 
 beforeAll(async () => {

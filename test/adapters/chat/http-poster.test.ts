@@ -6,6 +6,7 @@ import {
   newPosterState,
 } from '../../../shared/adapters/chat/http-poster';
 import { PermanentError, RetryableError } from '../../../shared/errors';
+import { failure } from '../../support/failure';
 import { fakeTime, json, ScriptedServer, silence, text } from './scripted-server';
 
 const CHANNEL = 'payments-slack';
@@ -24,16 +25,6 @@ function poster(options: HttpPosterOptions = {}): HttpPoster {
     state: newPosterState(),
     ...options,
   });
-}
-
-/** The rejection of a promise, which must reject. */
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof Error)) throw new Error(`expected a rejection, got ${String(error)}`);
-  return error;
 }
 
 beforeAll(async () => {

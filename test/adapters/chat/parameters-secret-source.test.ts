@@ -9,6 +9,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { ParametersSecretSource } from '../../../shared/adapters/secrets/parameters-secret-source';
 import { PermanentError, RetryableError } from '../../../shared/errors';
 import { failedRequestMetadata, unmodeledAwsError } from '../../support/aws-errors';
+import { failure } from '../../support/failure';
 
 const WEBHOOK = 'https://hooks.slack.com/services/T0001/B0002/s3cr3tW3bh00k';
 const TOKEN = 'xoxb-1111-2222-s3cr3tB0tT0k3n';
@@ -22,16 +23,6 @@ function source(): ParametersSecretSource {
     ssmClient: new SSMClient({}),
     secretsManagerClient: new SecretsManagerClient({}),
   });
-}
-
-/** The rejection of a promise, which must reject. */
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof Error)) throw new Error(`expected a rejection, got ${String(error)}`);
-  return error;
 }
 
 /** Every message of an error and its causes. */
