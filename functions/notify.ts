@@ -11,7 +11,8 @@ import { ScheduledEventSchema } from '../shared/events/scheduled-event';
 import { withHandler } from '../shared/middleware/with-handler';
 import { countDecisions, logger } from '../shared/observability';
 
-const NotifyEventSchema = z.union([AutopilotBusEventSchema, ScheduledEventSchema]);
+// By source, so a rejected event's reason names the field that is wrong.
+const NotifyEventSchema = z.discriminatedUnion('source', [AutopilotBusEventSchema, ScheduledEventSchema]);
 
 /** The Lambda handler. Returns what happened for every channel, with its reason. */
 export const handler = withHandler({

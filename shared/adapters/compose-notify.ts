@@ -19,8 +19,12 @@ export class DeadLetterUndeliveredSink implements UndeliveredSink {
   constructor(private readonly queue: DeadLetterQueue | undefined) {}
 
   async park(entry: { channel: string; message: NotificationMessage; error: string }): Promise<void> {
-    if (!this.queue) throw new Error(`channel ${entry.channel}: ${entry.error}`);
-    await this.queue.park('notify', `channel ${entry.channel}: ${entry.error}`, entry);
+    const reason = entry.error.startsWith(`channel ${entry.channel}`)
+      ? entry.error
+      : `channel ${entry.channel}: ${entry.error}`;
+    if (!this.queue) throw new Error(reason);
+    // `rejectedBy: notify-delivery` tells these apart from rejected events: not an event to replay.
+    await this.queue.park('notify-delivery', `undelivered notification: ${reason}`, entry);
   }
 }
 

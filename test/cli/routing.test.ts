@@ -11,6 +11,13 @@ const root = join(__dirname, '..', '..');
 
 /** Where each sample goes; exhaustive over events/ (a new sample must be added here). */
 const EXPECTED: Record<string, string[]> = {
+  'autopilot-action-failed': ['notify'],
+  'autopilot-deployment-rolled-back': ['notify'],
+  'autopilot-deployment-scheduled': ['notify'],
+  'autopilot-deployment-started': ['notify'],
+  'autopilot-deployment-succeeded': ['notify'],
+  'autopilot-image-quarantined': ['notify'],
+  'autopilot-rollback-failed': ['notify'],
   'cloudtrail-ecs-create-service': ['index-services'],
   'cloudtrail-ecs-delete-service': ['index-services'],
   'cloudtrail-ecs-tag-resource': ['index-services'],

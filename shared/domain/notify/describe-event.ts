@@ -156,7 +156,13 @@ const fact = (label: string, value: string | undefined): Fact[] =>
 type Signal = DetailOf<typeof DEPLOYMENT_ROLLED_BACK>['signals'][number];
 
 const signalsFact = (signals: readonly Signal[]): Fact[] =>
-  fact('Signals', signals.map((s) => `${s.kind}: ${s.reason}`).join('\n'));
+  fact(
+    'Signals',
+    // Reasons often name their kind already ("alarm api-5xx in ALARM"): say it once.
+    signals
+      .map((s) => (s.reason.startsWith(s.kind.replace('-', ' ')) ? s.reason : `${s.kind}: ${s.reason}`))
+      .join('\n'),
+  );
 
 const plural = (count: number, word: string) => (count === 1 ? word : `${word}s`);
 

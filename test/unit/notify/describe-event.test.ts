@@ -1,6 +1,5 @@
 import {
   type DescribableEvent,
-  type DetailOf,
   describeEvent,
   FORMATTERS,
   imageConsoleUrl,
@@ -12,100 +11,26 @@ import {
 } from '../../../shared/domain/notify/describe-event';
 import type { Severity } from '../../../shared/domain/notify/message';
 import { type AutopilotDetailType, AutopilotEventSchemas } from '../../../shared/events/autopilot-events';
+import {
+  AUTOPILOT_DETAIL_TYPES,
+  autopilotDetail,
+  autopilotSample,
+  describableSample,
+} from '../../support/autopilot-samples';
 
 const ACCOUNT = '123456789012';
 const REGION = 'eu-west-1';
 const ORIGIN = { account: ACCOUNT, region: REGION };
 const taskDefinition = (revision: number) =>
   `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/api:${revision}`;
-const SERVICE_ARN = `arn:aws:ecs:${REGION}:${ACCOUNT}:service/prod/api`;
 const DIGEST = `sha256:${'4f'.repeat(32)}`;
+/** The image of the samples in events/autopilot-*.json (api:8 runs it, then it is quarantined). */
+const SAMPLE_DIGEST = 'sha256:fb97d0ca1fde2a198d7507bb9cd9899f8e0ac8c976e24f8fbe709ca00d474ead';
+/** The crash-loop signal of the Deployment Rolled Back sample, and the decision it led to. */
+const CRASH_LOOP =
+  '3 tasks of the new revision crashed within 10m (last: essential container exited with code 1 (app))';
+const CRASH_LOOP_REASON = `crash-loop: ${CRASH_LOOP}; stopping the deployment with ECS's rollback`;
 const CONSOLE = `https://${REGION}.console.aws.amazon.com`;
-
-/** One realistic detail per detail-type; the mapped type makes a new detail-type fail to compile here. */
-const SAMPLES: { [K in AutopilotDetailType]: DetailOf<K> } = {
-  'Deployment Started': {
-    cluster: 'prod',
-    service: 'api',
-    serviceArn: SERVICE_ARN,
-    repository: 'team/api',
-    tag: 'main',
-    digest: DIGEST,
-    image: `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/team/api@${DIGEST}`,
-    containers: ['app'],
-    fromTaskDefinition: taskDefinition(7),
-    toTaskDefinition: taskDefinition(8),
-    reason: 'main moved to a new digest (policy tag:main)',
-    dryRun: false,
-    triggeredBy: 'push-event-1',
-  },
-  'Deployment Scheduled': {
-    cluster: 'prod',
-    service: 'api',
-    serviceArn: SERVICE_ARN,
-    repository: 'team/api',
-    tag: 'main',
-    digest: DIGEST,
-    dueAt: '2026-11-23T10:30:00.000Z',
-    reason: 'cooldown of 30m since the last deployment',
-    dryRun: false,
-    triggeredBy: 'push-event-1',
-  },
-  'Action Failed': {
-    action: 'deploy',
-    cluster: 'prod',
-    service: 'api',
-    serviceArn: SERVICE_ARN,
-    reason: 'RegisterTaskDefinition: AccessDeniedException',
-    dryRun: false,
-    triggeredBy: 'push-event-1',
-  },
-  'Deployment Rolled Back': {
-    cluster: 'prod',
-    service: 'api',
-    serviceArn: SERVICE_ARN,
-    fromTaskDefinition: taskDefinition(8),
-    toTaskDefinition: taskDefinition(7),
-    reason: 'alarm api-5xx went to ALARM during the bake',
-    by: 'autopilot',
-    method: 'stop-deployment',
-    signals: [
-      { kind: 'alarm', reason: 'api-5xx in ALARM', at: '2026-11-23T10:04:00.000Z' },
-      { kind: 'crash-loop', reason: '3 tasks stopped in 10m (exit code 1)', at: '2026-11-23T10:05:00.000Z' },
-    ],
-    dryRun: false,
-    triggeredBy: 'alarm-event-1',
-  },
-  'Rollback Failed': {
-    cluster: 'prod',
-    service: 'api',
-    serviceArn: SERVICE_ARN,
-    taskDefinition: taskDefinition(7),
-    reason: 'the rollback deployment failed too',
-    signals: [{ kind: 'deployment-failed', reason: 'ECS deployment failed', at: '2026-11-23T10:20:00.000Z' }],
-    dryRun: false,
-    triggeredBy: 'deployment-event-2',
-  },
-  'Image Quarantined': {
-    repository: 'team/api',
-    digest: DIGEST,
-    reason: 'api:8 was rolled back after alarm api-5xx',
-    cluster: 'prod',
-    service: 'api',
-    taskDefinition: taskDefinition(8),
-    dryRun: false,
-    triggeredBy: 'alarm-event-1',
-  },
-  'Deployment Succeeded': {
-    cluster: 'prod',
-    service: 'api',
-    serviceArn: SERVICE_ARN,
-    taskDefinition: taskDefinition(8),
-    deploymentId: 'ecs-svc/8000000000000000008',
-    bakedUntil: '2026-11-23T10:20:00.000Z',
-    dryRun: false,
-  },
-};
 
 /** What each detail-type must say; exhaustive, like the formatters. */
 const EXPECTED: {
@@ -118,7 +43,7 @@ const EXPECTED: {
   },
   'Deployment Scheduled': {
     severity: 'info',
-    title: 'prod/api deploy of team/api:main scheduled for 2026-11-23 10:30 UTC',
+    title: 'prod/api deploy of team/api:main scheduled for 2025-03-14 10:06:47 UTC',
     threadKey: undefined,
   },
   'Action Failed': { severity: 'error', title: 'prod/api: deploy failed', threadKey: undefined },
@@ -130,18 +55,19 @@ const EXPECTED: {
   'Rollback Failed': { severity: 'error', title: 'prod/api rollback to api:7 failed', threadKey: 'prod/api' },
   'Image Quarantined': {
     severity: 'warning',
-    title: 'team/api@sha256:4f4f4f4f4f4f quarantined',
+    title: 'team/api@sha256:fb97d0ca1fde quarantined',
     threadKey: `prod/api@${taskDefinition(8)}`,
   },
   'Deployment Succeeded': {
     severity: 'success',
-    title: 'prod/api deployed api:8',
-    threadKey: `prod/api@${taskDefinition(8)}`,
+    title: 'prod/api deployed api:7',
+    threadKey: `prod/api@${taskDefinition(7)}`,
   },
 };
 
-const TYPES = Object.keys(SAMPLES) as AutopilotDetailType[];
+const TYPES = AUTOPILOT_DETAIL_TYPES;
 
+/** An event with a detail of the test's own (the samples come from events/autopilot-*.json). */
 function event(detailType: string, detail: unknown): DescribableEvent {
   return {
     id: 'event-1',
@@ -156,7 +82,7 @@ function event(detailType: string, detail: unknown): DescribableEvent {
 describe('samples', () => {
   it.each(TYPES)('%s is valid against its contract', (type) => {
     // Prepare
-    const detail = structuredClone(SAMPLES[type]);
+    const detail = autopilotDetail(type);
 
     // Act
     const result = AutopilotEventSchemas[type].safeParse(detail);
@@ -183,15 +109,16 @@ describe('describeEvent', () => {
   it.each(TYPES)('describes %s: severity, title, thread and the event around it', (type) => {
     // Prepare
     const expected = EXPECTED[type];
+    const sample = autopilotSample(type);
 
     // Act
-    const message = describeEvent(event(type, structuredClone(SAMPLES[type])));
+    const message = describeEvent(describableSample(type));
 
     // Assess
     expect(message).toMatchObject({
       eventType: type,
-      id: 'event-1',
-      at: '2026-11-23T10:00:05Z',
+      id: sample.id,
+      at: sample.time,
       severity: expected.severity,
       title: expected.title,
       dryRun: false,
@@ -203,7 +130,7 @@ describe('describeEvent', () => {
 
   it.each(TYPES)('describes %s as the snapshot shows', (type) => {
     // Prepare
-    const input = event(type, structuredClone(SAMPLES[type]));
+    const input = describableSample(type);
 
     // Act
     const message = describeEvent(input);
@@ -214,10 +141,10 @@ describe('describeEvent', () => {
 
   it.each(TYPES)('marks a dry run of %s in its title and text', (type) => {
     // Prepare
-    const detail = { ...structuredClone(SAMPLES[type]), dryRun: true };
+    const detail = { ...autopilotDetail(type), dryRun: true };
 
     // Act
-    const message = describeEvent(event(type, detail));
+    const message = describeEvent(describableSample(type, detail));
 
     // Assess
     expect(message.dryRun).toBe(true);
@@ -227,13 +154,15 @@ describe('describeEvent', () => {
 
   it('gives the decision reason, the revisions in short form and the signals of a rollback', () => {
     // Prepare
-    const input = event('Deployment Rolled Back', structuredClone(SAMPLES['Deployment Rolled Back']));
+    const detail = autopilotDetail('Deployment Rolled Back');
+    detail.signals.push({ kind: 'alarm', reason: 'api-5xx in ALARM', at: '2025-03-14T10:12:40.000Z' });
+    const input = describableSample('Deployment Rolled Back', detail);
 
     // Act
     const message = describeEvent(input);
 
     // Assess
-    expect(message.reason).toBe('alarm api-5xx went to ALARM during the bake');
+    expect(message.reason).toBe(CRASH_LOOP_REASON);
     expect(message.text).toBe(
       'Autopilot rolled prod/api back from api:8 to api:7 by stopping the deployment. 2 unhealthy signals preceded it.',
     );
@@ -246,19 +175,24 @@ describe('describeEvent', () => {
       { label: 'Method', value: 'stop-deployment' },
       {
         label: 'Signals',
-        value: 'alarm: api-5xx in ALARM\ncrash-loop: 3 tasks stopped in 10m (exit code 1)',
+        value: `crash-loop: ${CRASH_LOOP}\nalarm: api-5xx in ALARM`,
       },
     ]);
   });
 
   it('says who rolled back when it was not autopilot', () => {
     // Prepare
-    const byEcs = { ...SAMPLES['Deployment Rolled Back'], by: 'ecs', method: 'none', signals: [] } as const;
+    const byEcs = {
+      ...autopilotDetail('Deployment Rolled Back'),
+      by: 'ecs',
+      method: 'none',
+      signals: [],
+    } as const;
     const byPerson = { ...byEcs, by: 'person' } as const;
 
     // Act
-    const ecs = describeEvent(event('Deployment Rolled Back', byEcs));
-    const person = describeEvent(event('Deployment Rolled Back', byPerson));
+    const ecs = describeEvent(describableSample('Deployment Rolled Back', byEcs));
+    const person = describeEvent(describableSample('Deployment Rolled Back', byPerson));
 
     // Assess
     expect(ecs.text).toBe('ECS rolled prod/api back from api:8 to api:7 on its own.');
@@ -268,13 +202,13 @@ describe('describeEvent', () => {
 
   it('shows the digest short and links the full one', () => {
     // Prepare
-    const input = event('Deployment Started', structuredClone(SAMPLES['Deployment Started']));
+    const input = describableSample('Deployment Started');
 
     // Act
     const message = describeEvent(input);
 
     // Assess
-    expect(message.facts).toContainEqual({ label: 'Digest', value: 'sha256:4f4f4f4f4f4f' });
+    expect(message.facts).toContainEqual({ label: 'Digest', value: 'sha256:fb97d0ca1fde' });
     expect(message.facts).toContainEqual({ label: 'Image tag', value: 'team/api:main' });
     expect(message.facts).toContainEqual({ label: 'Containers', value: 'app' });
     expect(message.links).toEqual([
@@ -285,22 +219,22 @@ describe('describeEvent', () => {
       },
       {
         label: 'ECR image',
-        url: `${CONSOLE}/ecr/repositories/private/${ACCOUNT}/team/api/_/image/${DIGEST}/details?region=${REGION}`,
+        url: `${CONSOLE}/ecr/repositories/private/${ACCOUNT}/team/api/_/image/${SAMPLE_DIGEST}/details?region=${REGION}`,
       },
     ]);
   });
 
   it('has no deployment thread for a quarantine that names no revision', () => {
     // Prepare
-    const { taskDefinition: _, ...detail } = SAMPLES['Image Quarantined'];
+    const { taskDefinition: _, ...detail } = autopilotDetail('Image Quarantined');
 
     // Act
-    const message = describeEvent(event('Image Quarantined', detail));
+    const message = describeEvent(describableSample('Image Quarantined', detail));
 
     // Assess
     expect(message.threadKey).toBeUndefined();
     expect(message.text).toBe(
-      'Deploy on push will not deploy team/api@sha256:4f4f4f4f4f4f again until it is released. It was found unhealthy on prod/api.',
+      'Deploy on push will not deploy team/api@sha256:fb97d0ca1fde again until it is released. It was found unhealthy on prod/api.',
     );
   });
 
@@ -378,17 +312,17 @@ describe('describeEvent', () => {
 
     it('describes a known detail-type whose detail does not match its contract, with its severity', () => {
       // Prepare
-      const detail = { ...SAMPLES['Deployment Rolled Back'], by: 'robot', extra: 'field' };
+      const detail = { ...autopilotDetail('Deployment Rolled Back'), by: 'robot', extra: 'field' };
 
       // Act
-      const message = describeEvent(event('Deployment Rolled Back', detail));
+      const message = describeEvent(describableSample('Deployment Rolled Back', detail));
 
       // Assess
       expect(message).toMatchObject({
         eventType: 'Deployment Rolled Back',
         severity: 'warning',
         title: 'prod/api: Deployment Rolled Back',
-        reason: 'alarm api-5xx went to ALARM during the bake',
+        reason: CRASH_LOOP_REASON,
       });
       expect(message.text).toContain('does not match the "Deployment Rolled Back" contract');
       expect(message.facts).toContainEqual({ label: 'Revision before', value: 'api:8' });

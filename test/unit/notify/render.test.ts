@@ -1,4 +1,4 @@
-import { type DetailOf, describeEvent, summarise } from '../../../shared/domain/notify/describe-event';
+import { describeEvent, summarise } from '../../../shared/domain/notify/describe-event';
 import type { NotificationMessage } from '../../../shared/domain/notify/message';
 import {
   DISCORD_LIMITS,
@@ -17,98 +17,12 @@ import {
   verifyWebhook,
 } from '../../../shared/domain/notify/render';
 import type { AutopilotDetailType } from '../../../shared/events/autopilot-events';
+import { AUTOPILOT_DETAIL_TYPES, autopilotDetail, describableSample } from '../../support/autopilot-samples';
 
 const ACCOUNT = '123456789012';
 const REGION = 'eu-west-1';
 const taskDefinition = (revision: number) =>
   `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/api:${revision}`;
-const SERVICE_ARN = `arn:aws:ecs:${REGION}:${ACCOUNT}:service/prod/api`;
-const DIGEST = `sha256:${'4f'.repeat(32)}`;
-
-/** One realistic detail per detail-type (the same events as describe-event.test.ts). */
-const SAMPLES: { [K in AutopilotDetailType]: DetailOf<K> } = {
-  'Deployment Started': {
-    cluster: 'prod',
-    service: 'api',
-    serviceArn: SERVICE_ARN,
-    repository: 'team/api',
-    tag: 'main',
-    digest: DIGEST,
-    image: `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com/team/api@${DIGEST}`,
-    containers: ['app'],
-    fromTaskDefinition: taskDefinition(7),
-    toTaskDefinition: taskDefinition(8),
-    reason: 'main moved to a new digest (policy tag:main)',
-    dryRun: false,
-    triggeredBy: 'push-event-1',
-  },
-  'Deployment Scheduled': {
-    cluster: 'prod',
-    service: 'api',
-    serviceArn: SERVICE_ARN,
-    repository: 'team/api',
-    tag: 'main',
-    digest: DIGEST,
-    dueAt: '2026-11-23T10:30:00.000Z',
-    reason: 'cooldown of 30m since the last deployment',
-    dryRun: false,
-    triggeredBy: 'push-event-1',
-  },
-  'Action Failed': {
-    action: 'deploy',
-    cluster: 'prod',
-    service: 'api',
-    serviceArn: SERVICE_ARN,
-    reason: 'RegisterTaskDefinition: AccessDeniedException',
-    dryRun: false,
-    triggeredBy: 'push-event-1',
-  },
-  'Deployment Rolled Back': {
-    cluster: 'prod',
-    service: 'api',
-    serviceArn: SERVICE_ARN,
-    fromTaskDefinition: taskDefinition(8),
-    toTaskDefinition: taskDefinition(7),
-    reason: 'alarm api-5xx went to ALARM during the bake',
-    by: 'autopilot',
-    method: 'stop-deployment',
-    signals: [
-      { kind: 'alarm', reason: 'api-5xx in ALARM', at: '2026-11-23T10:04:00.000Z' },
-      { kind: 'crash-loop', reason: '3 tasks stopped in 10m (exit code 1)', at: '2026-11-23T10:05:00.000Z' },
-    ],
-    dryRun: false,
-    triggeredBy: 'alarm-event-1',
-  },
-  'Rollback Failed': {
-    cluster: 'prod',
-    service: 'api',
-    serviceArn: SERVICE_ARN,
-    taskDefinition: taskDefinition(7),
-    reason: 'the rollback deployment failed too',
-    signals: [{ kind: 'deployment-failed', reason: 'ECS deployment failed', at: '2026-11-23T10:20:00.000Z' }],
-    dryRun: false,
-    triggeredBy: 'deployment-event-2',
-  },
-  'Image Quarantined': {
-    repository: 'team/api',
-    digest: DIGEST,
-    reason: 'api:8 was rolled back after alarm api-5xx',
-    cluster: 'prod',
-    service: 'api',
-    taskDefinition: taskDefinition(8),
-    dryRun: false,
-    triggeredBy: 'alarm-event-1',
-  },
-  'Deployment Succeeded': {
-    cluster: 'prod',
-    service: 'api',
-    serviceArn: SERVICE_ARN,
-    taskDefinition: taskDefinition(8),
-    deploymentId: 'ecs-svc/8000000000000000008',
-    bakedUntil: '2026-11-23T10:20:00.000Z',
-    dryRun: false,
-  },
-};
 
 /** Every channel type; the mapped type makes a new channel type fail to compile here. */
 const CHANNELS: { [T in RenderTarget]: (message: NotificationMessage) => unknown } = {
@@ -120,18 +34,12 @@ const CHANNELS: { [T in RenderTarget]: (message: NotificationMessage) => unknown
   sns: renderSnsChatbot,
 };
 
-const TYPES = Object.keys(SAMPLES) as AutopilotDetailType[];
+const TYPES = AUTOPILOT_DETAIL_TYPES;
 const TARGETS = Object.keys(CHANNELS) as RenderTarget[];
 
+/** The message of the sample of `type` in events/autopilot-*.json. */
 function messageOf(type: AutopilotDetailType): NotificationMessage {
-  return describeEvent({
-    id: `event-${type.toLowerCase().replace(/ /g, '-')}`,
-    time: '2026-11-23T10:00:05Z',
-    account: ACCOUNT,
-    region: REGION,
-    detailType: type,
-    detail: structuredClone(SAMPLES[type]),
-  });
+  return describeEvent(describableSample(type));
 }
 
 /** A message with everything a renderer has to cope with. */
@@ -216,14 +124,9 @@ describe('payloads', () => {
 
   it.each(TARGETS)('marks a dry run for %s', (target) => {
     // Prepare
-    const message = describeEvent({
-      id: 'event-dry',
-      time: '2026-11-23T10:00:05Z',
-      account: ACCOUNT,
-      region: REGION,
-      detailType: 'Deployment Started',
-      detail: { ...structuredClone(SAMPLES['Deployment Started']), dryRun: true },
-    });
+    const message = describeEvent(
+      describableSample('Deployment Started', { ...autopilotDetail('Deployment Started'), dryRun: true }),
+    );
 
     // Act
     const body = JSON.stringify(renderFor(target, message));

@@ -1,0 +1,127 @@
+/**
+ * The samples of the events autopilot publishes (`events/autopilot-*.json`) are what subscribers (the
+ * notifier, other teams) receive: each one must match the bus envelope and its detail-type's contract,
+ * and every detail-type must have one.
+ */
+import { AutopilotBusEventSchema } from '../../shared/events/autopilot-bus-event';
+import { type AutopilotDetailType, AutopilotEventSchemas } from '../../shared/events/autopilot-events';
+import {
+  AUTOPILOT_DETAIL_TYPES,
+  AUTOPILOT_SAMPLE_FILES,
+  autopilotSample,
+  autopilotSampleFiles,
+  readSampleFile,
+} from '../support/autopilot-samples';
+
+interface Sample {
+  file: string;
+  event: Record<string, unknown>;
+}
+
+const SAMPLES: Sample[] = autopilotSampleFiles().map((file) => ({
+  file,
+  event: readSampleFile(file) as Record<string, unknown>,
+}));
+
+const isDetailType = (value: unknown): value is AutopilotDetailType =>
+  typeof value === 'string' && Object.hasOwn(AutopilotEventSchemas, value);
+
+describe('autopilot event samples', () => {
+  it('holds a sample for every autopilot detail-type, and no other', () => {
+    // Prepare
+    const expected = Object.keys(AutopilotEventSchemas).sort();
+
+    // Act
+    const sampled = [...new Set(SAMPLES.map(({ event }) => String(event['detail-type'])))].sort();
+
+    // Assess
+    expect(sampled).toEqual(expected);
+    expect([...AUTOPILOT_DETAIL_TYPES].sort()).toEqual(expected);
+  });
+
+  it.each(AUTOPILOT_DETAIL_TYPES)('lists the file of %s under its own detail-type', (type) => {
+    // Prepare
+    const file = `${AUTOPILOT_SAMPLE_FILES[type]}.json`;
+
+    // Act
+    const event = readSampleFile(file) as Record<string, unknown>;
+
+    // Assess
+    expect(event['detail-type']).toBe(type);
+  });
+
+  it('gives every sample a distinct id', () => {
+    // Prepare
+    const ids = SAMPLES.map(({ event }) => event.id);
+
+    // Act
+    const distinct = new Set(ids);
+
+    // Assess
+    expect(distinct.size).toBe(ids.length);
+  });
+
+  it.each(SAMPLES)('parses $file with the bus envelope and the contract of its detail-type', ({ event }) => {
+    // Prepare
+    const detailType = event['detail-type'];
+
+    // Act
+    const envelope = AutopilotBusEventSchema.safeParse(event);
+    const detail = isDetailType(detailType)
+      ? AutopilotEventSchemas[detailType].safeParse(event.detail)
+      : undefined;
+
+    // Assess
+    expect(envelope.error).toBeUndefined();
+    expect(isDetailType(detailType)).toBe(true);
+    expect(detail?.error).toBeUndefined();
+  });
+
+  it.each(SAMPLES)('gives $file the envelope EventBridge delivers', ({ event }) => {
+    // Prepare
+    const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+    // Act
+    const { detail: _, ...envelope } = event;
+
+    // Assess
+    expect(envelope).toEqual({
+      version: '0',
+      id: expect.stringMatching(uuid),
+      'detail-type': expect.any(String),
+      source: 'autopilot',
+      account: '123456789012',
+      // EventBridge stamps whole seconds.
+      time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
+      region: 'eu-west-1',
+      resources: [],
+    });
+  });
+
+  it('tells one story, so that the messages of one deployment share its thread', () => {
+    // Prepare
+    const started = autopilotSample('Deployment Started').detail;
+    const rolledBack = autopilotSample('Deployment Rolled Back').detail;
+    const quarantined = autopilotSample('Image Quarantined').detail;
+    const rollbackFailed = autopilotSample('Rollback Failed').detail;
+    const succeeded = autopilotSample('Deployment Succeeded').detail;
+
+    // Act
+    const services = new Set(
+      AUTOPILOT_DETAIL_TYPES.map((type) => {
+        const detail = autopilotSample(type).detail as { cluster?: string; service?: string };
+        return `${detail.cluster}/${detail.service}`;
+      }),
+    );
+
+    // Assess
+    expect(services).toEqual(new Set(['prod/api']));
+    expect(rolledBack.fromTaskDefinition).toBe(started.toTaskDefinition);
+    expect(quarantined.taskDefinition).toBe(started.toTaskDefinition);
+    expect(quarantined.digest).toBe(started.digest);
+    expect(started.image.endsWith(`@${started.digest}`)).toBe(true);
+    expect(rolledBack.toTaskDefinition).toBe(started.fromTaskDefinition);
+    expect(rollbackFailed.taskDefinition).toBe(started.fromTaskDefinition);
+    expect(succeeded.taskDefinition).toBe(started.fromTaskDefinition);
+  });
+});
