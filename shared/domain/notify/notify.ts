@@ -159,12 +159,15 @@ export async function flushWindows(deps: NotifyDeps): Promise<NotifyDecision[]> 
   const ended: NotificationWindow[] = await deps.store.listEndedWindows(deps.now());
   for (const window of ended) {
     if (deps.dryRun) continue;
-    // Another flush may have taken it; only the one that closes it sends the summary.
-    if (!(await deps.store.closeWindow(window))) continue;
     const held = window.count - after;
-    if (held <= 0) continue;
-    const summary = summarise({ ...window, count: held }, sampleOf(window.groupKey));
-    decisions.push(await deliver(window.channel, summary, deps));
+    if (held > 0) {
+      // Sent (or parked) before the window is closed: a flush that dies in between sends the summary
+      // again on the next run rather than losing it. The notifier runs one at a time, so two flushes
+      // never race for a window.
+      const summary = summarise({ ...window, count: held }, sampleOf(window.groupKey));
+      decisions.push(await deliver(window.channel, summary, deps));
+    }
+    await deps.store.closeWindow(window);
   }
   return decisions;
 }
