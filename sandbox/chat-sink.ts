@@ -24,6 +24,7 @@
 import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readBody } from './runtime/local-http';
 import type { PublishedMessage } from './runtime/sns';
 
 /** The services the sink stands in for. */
@@ -703,13 +704,4 @@ function answer(response: ServerResponse, reply: HttpAnswer): void {
     ...reply.headers,
   });
   response.end(text);
-}
-
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    request.on('error', reject);
-  });
 }

@@ -9,8 +9,8 @@
  * @see https://smithy.io/2.0/aws/protocols/aws-json-1_1-protocol.html
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { listenLocal, readBody } from './local-http';
 
 /** A JSON object as an operation receives it. */
 export type JsonObject = Record<string, unknown>;
@@ -74,26 +74,13 @@ const JSON_CONTENT_TYPES = new Set(['application/x-amz-json-1.0', 'application/x
  * new EventBridgeClient({ endpoint: server.endpoint });
  */
 export async function startAwsJsonServer(options: AwsJsonServerOptions): Promise<AwsJsonServer> {
-  const server = createServer((request, response) => {
+  const listener: RequestListener = (request, response) => {
     handle(options.operations, request, response).catch((error: unknown) => {
       // handle() answers every request; this only fires if the socket broke while answering.
       if (!response.headersSent) send(response, 500, 'application/x-amz-json-1.1', internalError(error));
     });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', resolve);
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        // The SDK keeps sockets alive; they would hold close() until they time out.
-        server.closeAllConnections();
-      }),
   };
+  return listenLocal(listener, options.port);
 }
 
 async function handle(
@@ -153,13 +140,4 @@ function send(response: ServerResponse, status: number, contentType: string, bod
   const text = JSON.stringify(body);
   response.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(text) });
   response.end(text);
-}
-
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    request.on('error', reject);
-  });
 }

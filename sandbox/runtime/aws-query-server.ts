@@ -13,8 +13,8 @@
  * @see https://smithy.io/2.0/aws/protocols/aws-query-protocol.html
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { listenLocal, readBody } from './local-http';
 
 /** The flat parameters of a call, e.g. `{ TopicArn: '…', Message: '…' }` (Action and Version removed). */
 export type QueryParameters = Record<string, string>;
@@ -74,27 +74,14 @@ export interface AwsQueryServer {
  * new SNSClient({ endpoint: server.endpoint });
  */
 export async function startAwsQueryServer(options: AwsQueryServerOptions): Promise<AwsQueryServer> {
-  const server = createServer((request, response) => {
+  const listener: RequestListener = (request, response) => {
     handle(options, request, response).catch(() => {
       // handle() answers every request; this only fires if the socket broke while answering.
       if (!response.headersSent)
         reply(response, 500, errorXml('InternalFailure', 'internal error', 'Receiver', ''));
     });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', resolve);
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        // The SDK keeps sockets alive; they would hold close() until they time out.
-        server.closeAllConnections();
-      }),
   };
+  return listenLocal(listener, options.port);
 }
 
 async function handle(
@@ -225,13 +212,4 @@ export function queryMap(
     }
   }
   return map;
-}
-
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    request.on('error', reject);
-  });
 }

@@ -12,18 +12,11 @@
  * | alarm index | `ALARM#<alarmName>` | `SVC#<serviceArn>` |
  * | quarantined digest | `QUARANTINE#<repositoryKey>` | `<digest>` (and `QUARANTINED` / `<key>@<digest>` for listing) |
  */
-import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  DeleteCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  paginateQuery,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, paginateQuery, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { KnownDeployment, LastKnownGood } from '../../domain/rollback-decision';
 import type { HealthStore, IndexedService, QuarantinedImage, StartedDeployment } from '../../ports';
-import { dynamoDbClient } from './dynamo-client';
+import { DynamoTableStore } from './dynamo-table';
 import { deploymentKey, noteStartedDeployment } from './started-deployment';
 
 const DAY = 86_400;
@@ -35,22 +28,7 @@ const strip = <T>(item: Record<string, unknown>): T => {
 };
 
 /** Deployment health in DynamoDB. */
-export class DynamoHealthStore implements HealthStore {
-  private readonly doc: DynamoDBDocumentClient;
-
-  /**
-   * @param tableName - the autopilot table
-   * @param client - the DynamoDB client; the shared traced one by default
-   * @param now - clock, for TTLs
-   */
-  constructor(
-    private readonly tableName: string,
-    client: DynamoDBClient = dynamoDbClient(),
-    private readonly now: () => Date = () => new Date(),
-  ) {
-    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-  }
-
+export class DynamoHealthStore extends DynamoTableStore implements HealthStore {
   async getDeployment(serviceArn: string, deploymentId: string): Promise<KnownDeployment | undefined> {
     const { pk, sk } = deploymentKey(serviceArn, deploymentId);
     const item = await this.get(pk, sk);

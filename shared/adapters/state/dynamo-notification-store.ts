@@ -10,17 +10,10 @@
  * concurrent notifiers never race to open one. Ended windows are few (one per channel, group and
  * window that saw a notification), so listing them is one query of their partition.
  */
-import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  DeleteCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  paginateQuery,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, paginateQuery, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { NotificationStore, NotificationWindow, ThreadRef } from '../../ports';
-import { dynamoDbClient } from './dynamo-client';
+import { DynamoTableStore } from './dynamo-table';
 
 const WINDOWS = 'NOTIFYWIN';
 /** Examples kept per window for its summary. */
@@ -35,22 +28,7 @@ const windowKey = (channel: string, groupKey: string, windowStart: string) => ({
 });
 
 /** Aggregation windows and threads in DynamoDB. */
-export class DynamoNotificationStore implements NotificationStore {
-  private readonly doc: DynamoDBDocumentClient;
-
-  /**
-   * @param tableName - the autopilot table
-   * @param client - the DynamoDB client; the shared traced one by default
-   * @param now - clock, for TTLs
-   */
-  constructor(
-    private readonly tableName: string,
-    client: DynamoDBClient = dynamoDbClient(),
-    private readonly now: () => Date = () => new Date(),
-  ) {
-    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-  }
-
+export class DynamoNotificationStore extends DynamoTableStore implements NotificationStore {
   async admit(
     channel: string,
     groupKey: string,

@@ -13,17 +13,10 @@
  * | pending push | `PENDING` | `<serviceArn>#<repositoryKey>` |
  * | idempotency record | `IDEMPOTENCY#<function>` | hash (Powertools) |
  */
-import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  DeleteCommand,
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  paginateQuery,
-  QueryCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, paginateQuery, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { DeploymentRecord, IndexedService, PendingPush, PushWatermark, StateStore } from '../../ports';
-import { dynamoDbClient } from './dynamo-client';
+import { DynamoTableStore } from './dynamo-table';
 import { noteStartedDeployment } from './started-deployment';
 
 const DAY = 86_400;
@@ -40,22 +33,7 @@ const RECENT_DEPLOYMENTS = 20;
 const epoch = (date: Date) => Math.floor(date.getTime() / 1000);
 
 /** Autopilot's state in DynamoDB. */
-export class DynamoStateStore implements StateStore {
-  private readonly doc: DynamoDBDocumentClient;
-
-  /**
-   * @param tableName - the table
-   * @param client - the DynamoDB client; the shared traced one by default
-   * @param now - clock, for lease expiry and TTL
-   */
-  constructor(
-    private readonly tableName: string,
-    client: DynamoDBClient = dynamoDbClient(),
-    private readonly now: () => Date = () => new Date(),
-  ) {
-    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
-  }
-
+export class DynamoStateStore extends DynamoTableStore implements StateStore {
   async servicesForRepository(repositoryKey: string): Promise<IndexedService[]> {
     const services: IndexedService[] = [];
     const pages = paginateQuery(
