@@ -15,6 +15,7 @@ import type {
   DeregisterTaskDefinitionRequest,
   DescribeClustersRequest,
   DescribeServiceDeploymentsRequest,
+  DescribeServiceRevisionsRequest,
   DescribeServicesRequest,
   DescribeTaskDefinitionRequest,
   DescribeTasksRequest,
@@ -31,6 +32,7 @@ import type {
   Service,
   ServiceDeployment,
   ServiceDeploymentBrief,
+  ServiceRevision,
   ServiceRevisionSummary,
   StopServiceDeploymentRequest,
   StopTaskRequest,
@@ -214,6 +216,7 @@ export class EcsApi {
       ListTasks: op(this.listTasks, false),
       ListServiceDeployments: op(this.listServiceDeployments, false),
       DescribeServiceDeployments: op(this.describeServiceDeployments, false),
+      DescribeServiceRevisions: op(this.describeServiceRevisions, false),
       StopServiceDeployment: op(this.stopServiceDeployment, true),
       TagResource: op(this.tagResource, true),
       UntagResource: op(this.untagResource, true),
@@ -948,6 +951,35 @@ export class EcsApi {
       else failures.push({ arn, reason: 'MISSING' });
     }
     return { serviceDeployments, failures };
+  }
+
+  /** The revisions' workload configuration; the sandbox keeps the task definition and creation time. */
+  private describeServiceRevisions(input: DescribeServiceRevisionsRequest) {
+    const arns: unknown = input.serviceRevisionArns;
+    if (!Array.isArray(arns) || arns.length === 0)
+      throw invalidParameter('serviceRevisionArns can not be empty.');
+    if (arns.length > 20) throw invalidParameter('serviceRevisionArns can have at most 20 items.');
+    const serviceRevisions: ServiceRevision[] = [];
+    const failures: Failure[] = [];
+    for (const arn of arns) {
+      const found = typeof arn === 'string' ? this.deps.model.findServiceRevision(arn) : 'malformed';
+      if (found === 'malformed') throw invalidParameter(`Invalid service revision ARN: ${String(arn)}.`);
+      if (!found) {
+        failures.push({ arn, reason: 'MISSING' });
+        continue;
+      }
+      const { service, revision } = found;
+      serviceRevisions.push({
+        serviceRevisionArn: revision.arn,
+        serviceArn: service.arn,
+        clusterArn: service.service.clusterArn,
+        taskDefinition: revision.taskDefinition,
+        launchType: service.service.launchType,
+        capacityProviderStrategy: copy(service.service.capacityProviderStrategy),
+        createdAt: revision.createdAt,
+      });
+    }
+    return { serviceRevisions, failures };
   }
 
   private stopServiceDeployment(input: StopServiceDeploymentRequest) {

@@ -386,6 +386,19 @@ export class ControlPlaneModel {
     return deployment ? { service, deployment } : undefined;
   }
 
+  /** A service revision by ARN: undefined when unknown, 'malformed' when the ARN is not one. */
+  findServiceRevision(
+    arn: string,
+  ): { service: ServiceRecord; revision: ServiceRevisionRecord } | undefined | 'malformed' {
+    const marker = `${this.ecsArnPrefix}service-revision/`;
+    const parts = arn.startsWith(marker) ? arn.slice(marker.length).split('/') : [];
+    const [cluster, name, id] = parts;
+    if (parts.length !== 3 || !cluster || !name || !id) return 'malformed';
+    const service = this.services.get(this.serviceArn(cluster, name));
+    const revision = service?.revisions.get(arn);
+    return service && revision ? { service, revision } : undefined;
+  }
+
   /**
    * The service deployment an `ecs-svc/...` deployment id (of an "ECS Deployment State Change" event or
    * of DescribeServices `deployments[]`) belongs to: the one it rolls out, or the one it rolls back.

@@ -2,6 +2,7 @@ import 'aws-sdk-client-mock-jest';
 import {
   AccessDeniedException,
   ConflictException,
+  DescribeServiceRevisionsCommand,
   ECSClient,
   ECSServiceException,
   InvalidParameterException,
@@ -22,11 +23,25 @@ const SERVICE = `arn:aws:ecs:${REGION}:${ACCOUNT}:service/prod/api`;
 const API_8 = `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/api:8`;
 const DEPLOYMENT_ARN = `arn:aws:ecs:${REGION}:${ACCOUNT}:service-deployment/prod/api/8A7b6C5d4E3f2G1h`;
 const REF = { cluster: CLUSTER, service: SERVICE };
+const API_9 = `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/api:9`;
+const REVISION_8 = `arn:aws:ecs:${REGION}:${ACCOUNT}:service-revision/prod/api/8000000000000000008`;
+const REVISION_9 = `arn:aws:ecs:${REGION}:${ACCOUNT}:service-revision/prod/api/9000000000000000009`;
 
 const ecs = mockClient(ECSClient);
 
 beforeEach(() => {
   ecs.reset();
+  // Service revisions as ECS describes them: api:8 is the unhealthy revision, api:9 a newer push.
+  ecs.on(DescribeServiceRevisionsCommand).callsFake((input: { serviceRevisionArns: string[] }) => ({
+    serviceRevisions: input.serviceRevisionArns.flatMap((arn) =>
+      arn === REVISION_8
+        ? [{ serviceRevisionArn: arn, taskDefinition: API_8 }]
+        : arn === REVISION_9
+          ? [{ serviceRevisionArn: arn, taskDefinition: API_9 }]
+          : [],
+    ),
+    failures: [],
+  }));
 });
 
 describe('EcsDeploymentControl.stopDeploymentWithRollback', () => {
@@ -39,7 +54,7 @@ describe('EcsDeploymentControl.stopDeploymentWithRollback', () => {
           serviceArn: SERVICE,
           clusterArn: CLUSTER,
           status: 'IN_PROGRESS',
-          targetServiceRevisionArn: `arn:aws:ecs:${REGION}:${ACCOUNT}:service-revision/prod/api/8`,
+          targetServiceRevisionArn: REVISION_8,
         },
       ],
     });
@@ -63,12 +78,16 @@ describe('EcsDeploymentControl.stopDeploymentWithRollback', () => {
     });
   });
 
-  it('stops only the first of the listed deployments', async () => {
+  it('stops the deployment that rolls out the unhealthy revision, not a newer one', async () => {
     // Prepare
     ecs.on(ListServiceDeploymentsCommand).resolves({
       serviceDeployments: [
-        { serviceDeploymentArn: DEPLOYMENT_ARN, status: 'PENDING' },
-        { serviceDeploymentArn: `${DEPLOYMENT_ARN}-other`, status: 'IN_PROGRESS' },
+        {
+          serviceDeploymentArn: `${DEPLOYMENT_ARN}-newer`,
+          status: 'PENDING',
+          targetServiceRevisionArn: REVISION_9,
+        },
+        { serviceDeploymentArn: DEPLOYMENT_ARN, status: 'IN_PROGRESS', targetServiceRevisionArn: REVISION_8 },
       ],
     });
     ecs.on(StopServiceDeploymentCommand).resolves({ serviceDeploymentArn: DEPLOYMENT_ARN });
@@ -79,10 +98,34 @@ describe('EcsDeploymentControl.stopDeploymentWithRollback', () => {
 
     // Assess
     expect(stopped).toBe(true);
+    expect(ecs).toHaveReceivedCommandWith(DescribeServiceRevisionsCommand, {
+      serviceRevisionArns: [REVISION_9, REVISION_8],
+    });
     expect(ecs).toHaveReceivedCommandTimes(StopServiceDeploymentCommand, 1);
     expect(ecs).toHaveReceivedCommandWith(StopServiceDeploymentCommand, {
       serviceDeploymentArn: DEPLOYMENT_ARN,
     });
+  });
+
+  it('answers false when the deployment in progress rolls out another revision', async () => {
+    // Prepare: the unhealthy deployment finished; a newer push is rolling out.
+    ecs.on(ListServiceDeploymentsCommand).resolves({
+      serviceDeployments: [
+        {
+          serviceDeploymentArn: `${DEPLOYMENT_ARN}-newer`,
+          status: 'IN_PROGRESS',
+          targetServiceRevisionArn: REVISION_9,
+        },
+      ],
+    });
+    const control = new EcsDeploymentControl(new ECSClient({}));
+
+    // Act
+    const stopped = await control.stopDeploymentWithRollback(REF, API_8);
+
+    // Assess
+    expect(stopped).toBe(false);
+    expect(ecs).not.toHaveReceivedCommand(StopServiceDeploymentCommand);
   });
 
   it.each([
@@ -136,9 +179,9 @@ describe('EcsDeploymentControl.stopDeploymentWithRollback', () => {
     },
   ])('answers false when ECS refuses to stop it: $name', async ({ error }) => {
     // Prepare
-    ecs
-      .on(ListServiceDeploymentsCommand)
-      .resolves({ serviceDeployments: [{ serviceDeploymentArn: DEPLOYMENT_ARN }] });
+    ecs.on(ListServiceDeploymentsCommand).resolves({
+      serviceDeployments: [{ serviceDeploymentArn: DEPLOYMENT_ARN, targetServiceRevisionArn: REVISION_8 }],
+    });
     ecs.on(StopServiceDeploymentCommand).rejects(error);
     const control = new EcsDeploymentControl(new ECSClient({}));
 
@@ -146,6 +189,7 @@ describe('EcsDeploymentControl.stopDeploymentWithRollback', () => {
     const stopped = await control.stopDeploymentWithRollback(REF, API_8);
 
     // Assess
+    expect(ecs).toHaveReceivedCommandTimes(StopServiceDeploymentCommand, 1);
     expect(stopped).toBe(false);
   });
 
@@ -168,9 +212,9 @@ describe('EcsDeploymentControl.stopDeploymentWithRollback', () => {
 
   it('classifies throttling as retryable', async () => {
     // Prepare
-    ecs
-      .on(ListServiceDeploymentsCommand)
-      .resolves({ serviceDeployments: [{ serviceDeploymentArn: DEPLOYMENT_ARN }] });
+    ecs.on(ListServiceDeploymentsCommand).resolves({
+      serviceDeployments: [{ serviceDeploymentArn: DEPLOYMENT_ARN, targetServiceRevisionArn: REVISION_8 }],
+    });
     ecs.on(StopServiceDeploymentCommand).rejects(throttlingError(ECSServiceException));
     const control = new EcsDeploymentControl(new ECSClient({}));
 
@@ -203,9 +247,9 @@ describe('EcsDeploymentControl.stopDeploymentWithRollback', () => {
       message: 'not authorized to perform: ecs:StopServiceDeployment',
       $metadata: failedRequestMetadata(),
     });
-    ecs
-      .on(ListServiceDeploymentsCommand)
-      .resolves({ serviceDeployments: [{ serviceDeploymentArn: DEPLOYMENT_ARN }] });
+    ecs.on(ListServiceDeploymentsCommand).resolves({
+      serviceDeployments: [{ serviceDeploymentArn: DEPLOYMENT_ARN, targetServiceRevisionArn: REVISION_8 }],
+    });
     ecs.on(StopServiceDeploymentCommand).rejects(denied);
     const control = new EcsDeploymentControl(new ECSClient({}));
 

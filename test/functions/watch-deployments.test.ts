@@ -4,6 +4,7 @@
  */
 import {
   type Deployment,
+  DescribeServiceRevisionsCommand,
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
   ECSClient,
@@ -26,6 +27,7 @@ const BAD = `arn:aws:ecs:eu-west-1:${ACCOUNT}:task-definition/api:8`;
 const GOOD_DIGEST = `sha256:${'a'.repeat(64)}`;
 const BAD_DIGEST = 'sha256:fb97d0ca1fde2a198d7507bb9cd9899f8e0ac8c976e24f8fbe709ca00d474ead';
 const FAILED_ID = 'ecs-svc/7215930588047329784';
+const REVISION_OF_BAD = `arn:aws:ecs:eu-west-1:${ACCOUNT}:service-revision/prod/api/7215930588047329784`;
 
 const fn = useFunctionUnderTest('watch-deployments');
 const health = () => new DynamoHealthStore(fn.dynamo.tableName, fn.dynamo.client);
@@ -139,9 +141,13 @@ describe('watch-deployments handler', () => {
         {
           serviceDeploymentArn: `arn:aws:ecs:eu-west-1:${ACCOUNT}:service-deployment/prod/api/abc`,
           status: 'IN_PROGRESS',
+          targetServiceRevisionArn: REVISION_OF_BAD,
         },
       ],
     });
+    ecs
+      .on(DescribeServiceRevisionsCommand)
+      .resolves({ serviceRevisions: [{ serviceRevisionArn: REVISION_OF_BAD, taskDefinition: BAD }] });
     ecs.on(StopServiceDeploymentCommand).resolves({});
 
     // Act

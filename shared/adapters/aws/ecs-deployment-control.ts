@@ -1,8 +1,14 @@
 /**
  * {@link DeploymentControl} on Amazon ECS: stopping an in-progress deployment with ECS's own rollback
- * (ListServiceDeployments, StopServiceDeployment with stop type ROLLBACK).
+ * (ListServiceDeployments, DescribeServiceRevisions to find the one rolling out the unhealthy
+ * revision, StopServiceDeployment with stop type ROLLBACK).
  */
-import { ECSClient, ListServiceDeploymentsCommand, StopServiceDeploymentCommand } from '@aws-sdk/client-ecs';
+import {
+  DescribeServiceRevisionsCommand,
+  ECSClient,
+  ListServiceDeploymentsCommand,
+  StopServiceDeploymentCommand,
+} from '@aws-sdk/client-ecs';
 import type { DeploymentControl, ServiceRef } from '../../ports';
 import { awsErrorName, classifyAwsError } from './aws-errors';
 import { cachedClient, clientConfig } from './clients';
@@ -23,7 +29,7 @@ export class EcsDeploymentControl implements DeploymentControl {
     private readonly client: ECSClient = cachedClient('ecs', () => new ECSClient(clientConfig())),
   ) {}
 
-  async stopDeploymentWithRollback(ref: ServiceRef, _taskDefinitionArn: string): Promise<boolean> {
+  async stopDeploymentWithRollback(ref: ServiceRef, taskDefinitionArn: string): Promise<boolean> {
     try {
       const listed = await this.client.send(
         new ListServiceDeploymentsCommand({
@@ -32,8 +38,23 @@ export class EcsDeploymentControl implements DeploymentControl {
           status: ['PENDING', 'IN_PROGRESS'],
         }),
       );
-      // A rolling service has at most one deployment in progress: the unhealthy one.
-      const target = listed.serviceDeployments?.[0]?.serviceDeploymentArn;
+      const ongoing = (listed.serviceDeployments ?? []).filter(
+        (d) => d.serviceDeploymentArn !== undefined && d.targetServiceRevisionArn !== undefined,
+      );
+      if (ongoing.length === 0) return false;
+      // Only the deployment rolling out the unhealthy revision: one that started since (a newer push,
+      // a person) must not be stopped in its place. None found: the caller updates the service instead.
+      const described = await this.client.send(
+        new DescribeServiceRevisionsCommand({
+          serviceRevisionArns: ongoing.slice(0, 20).map((d) => d.targetServiceRevisionArn ?? ''),
+        }),
+      );
+      const unhealthy = new Set(
+        (described.serviceRevisions ?? [])
+          .filter((r) => r.taskDefinition === taskDefinitionArn)
+          .map((r) => r.serviceRevisionArn),
+      );
+      const target = ongoing.find((d) => unhealthy.has(d.targetServiceRevisionArn))?.serviceDeploymentArn;
       if (!target) return false;
       await this.client.send(
         new StopServiceDeploymentCommand({ serviceDeploymentArn: target, stopType: 'ROLLBACK' }),
