@@ -215,7 +215,10 @@ export function crashReason(task: StoppedTask): string | undefined {
   const reason = task.stoppedReason ?? '';
   if (/failed (container|ELB) health checks/i.test(reason)) return reason;
   if (task.stopCode === 'EssentialContainerExited') {
-    const failed = task.containers.find((c) => c.exitCode !== undefined && c.exitCode !== 0);
+    const exited = task.containers.filter((c) => c.exitCode !== undefined && c.exitCode !== 0);
+    // Sidecars ECS stopped along with the task exit 143 (SIGTERM) or 137 (SIGKILL): blame the
+    // container that exited by itself when there is one.
+    const failed = exited.find((c) => c.exitCode !== 137 && c.exitCode !== 143) ?? exited[0];
     if (failed)
       return `essential container exited with code ${failed.exitCode}${failed.name ? ` (${failed.name})` : ''}`;
   }

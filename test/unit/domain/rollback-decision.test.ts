@@ -428,6 +428,17 @@ describe('crashReason', () => {
       expected: 'essential container exited with code 1 (app)',
     },
     {
+      name: 'the crashed container is blamed, not the sidecar ECS stopped with it',
+      given: task({
+        stopCode: 'EssentialContainerExited',
+        containers: [
+          { name: 'log-router', exitCode: 143 },
+          { name: 'app', exitCode: 2 },
+        ],
+      }),
+      expected: 'essential container exited with code 2 (app)',
+    },
+    {
       name: 'essential container exited non-zero without a name',
       given: task({ stopCode: 'EssentialContainerExited', containers: [{ exitCode: 137 }] }),
       expected: 'essential container exited with code 137',
