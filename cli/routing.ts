@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { compilePattern, type EventPattern } from '../shared/eventbridge/pattern';
+import { CLOUDFORMATION_TAGS } from './cloudformation-tags';
 
 /** A function and the rules that invoke it. */
 export interface Route {
@@ -23,7 +24,7 @@ interface SlsEvent {
 /** Reads the routes from serverless.yml (CloudFormation intrinsics such as !Ref are ignored). */
 export function loadRoutes(root: string): Route[] {
   const text = readFileSync(join(root, 'serverless.yml'), 'utf8');
-  const sls = parse(text, { customTags: intrinsicTags }) as {
+  const sls = parse(text, { customTags: CLOUDFORMATION_TAGS }) as {
     functions?: Record<string, { events?: SlsEvent[] }>;
   };
   return Object.entries(sls.functions ?? {}).map(([functionName, fn]) => ({
@@ -48,21 +49,3 @@ export function route(routes: readonly Route[], event: { source?: unknown; resou
     })
     .map((r) => r.functionName);
 }
-
-/** CloudFormation short-form intrinsics (!Ref, !GetAtt, !Sub…) read as plain values. */
-const intrinsicTags = [
-  'Ref',
-  'GetAtt',
-  'Sub',
-  'Join',
-  'If',
-  'Equals',
-  'Select',
-  'Split',
-  'ImportValue',
-  'FindInMap',
-].flatMap((name) => [
-  { tag: `!${name}`, resolve: (value: unknown) => ({ [`Fn::${name}`]: value }) },
-  { tag: `!${name}`, collection: 'seq', resolve: (value: unknown) => ({ [`Fn::${name}`]: value }) },
-  { tag: `!${name}`, collection: 'map', resolve: (value: unknown) => ({ [`Fn::${name}`]: value }) },
-]) as never;

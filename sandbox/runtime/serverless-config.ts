@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { CLOUDFORMATION_TAGS } from '../../cli/cloudformation-tags';
 
 /** The stage the sandbox deploys as: names become `ecs-autopilot-sandbox-…`. */
 export const SANDBOX_STAGE = 'sandbox';
@@ -101,7 +102,7 @@ export function readServerlessConfig(
 ): ServerlessConfig {
   const stage = options.stage ?? SANDBOX_STAGE;
   const text = readFileSync(join(root, 'serverless.yml'), 'utf8');
-  const raw = parse(text, { customTags: intrinsicTags }) as RawServerless;
+  const raw = parse(text, { customTags: CLOUDFORMATION_TAGS }) as RawServerless;
   const service = raw.service ?? 'service';
   const params: Record<string, string> = {};
   for (const source of [raw.params?.default, raw.params?.[stage]]) {
@@ -204,25 +205,3 @@ function resolveString(text: string, context: VariableContext): string {
     }
   });
 }
-
-/** CloudFormation short-form intrinsics, read as their long form (`!Ref X` -> `{ Ref: 'X' }`). */
-const intrinsicTags = [
-  'Ref',
-  'GetAtt',
-  'Sub',
-  'Join',
-  'If',
-  'Equals',
-  'Select',
-  'Split',
-  'ImportValue',
-  'FindInMap',
-].flatMap((name) => {
-  const key = name === 'Ref' ? 'Ref' : `Fn::${name}`;
-  const resolve = (value: unknown) => ({ [key]: value });
-  return [
-    { tag: `!${name}`, resolve },
-    { tag: `!${name}`, collection: 'seq', resolve },
-    { tag: `!${name}`, collection: 'map', resolve },
-  ];
-}) as never;

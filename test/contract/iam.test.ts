@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { parse } from 'yaml';
+import { CLOUDFORMATION_TAGS } from '../../cli/cloudformation-tags';
 
 const root = join(__dirname, '..', '..');
 
@@ -75,18 +76,15 @@ const UNSCOPABLE = new Set([
   'xray:PutTelemetryRecords',
 ]);
 
-const cfnTags = ['Ref', 'GetAtt', 'Sub'].flatMap((name) => [
-  { tag: `!${name}`, resolve: (v: unknown) => ({ [name]: v }) },
-  { tag: `!${name}`, collection: 'seq' as const, resolve: (v: unknown) => ({ [name]: v }) },
-]);
-
 interface Statement {
   Action: string | string[];
   Resource: unknown;
   Condition?: unknown;
 }
 
-const sls = parse(readFileSync(join(root, 'serverless.yml'), 'utf8'), { customTags: cfnTags as never }) as {
+const sls = parse(readFileSync(join(root, 'serverless.yml'), 'utf8'), {
+  customTags: CLOUDFORMATION_TAGS,
+}) as {
   functions: Record<string, { role: string }>;
   resources: {
     Resources: Record<string, { Properties: { Policies: { PolicyDocument: { Statement: Statement[] } }[] } }>;

@@ -8,6 +8,7 @@ import type { ChannelConfig } from '../../shared/config/notifications';
 import type { NotificationMessage } from '../../shared/domain/notify/message';
 import type { PushedImage } from '../../shared/domain/plan-deployment';
 import type { KnownDeployment, LastKnownGood } from '../../shared/domain/rollback-decision';
+import { READ_ONLY_TASK_DEFINITION_FIELDS } from '../../shared/domain/task-definition';
 import { PermanentError, RetryableError } from '../../shared/errors';
 import type { AutopilotEvent } from '../../shared/events/autopilot-events';
 import type {
@@ -252,18 +253,6 @@ export type PlatformCall =
   | { op: 'registerTaskDefinition'; family: string; arn: string; document: TaskDefinitionDocument }
   | { op: 'updateService'; cluster: string; service: string; taskDefinitionArn: string };
 
-const READ_ONLY_FIELDS = [
-  'taskDefinitionArn',
-  'revision',
-  'status',
-  'requiresAttributes',
-  'compatibilities',
-  'registeredAt',
-  'registeredBy',
-  'deregisteredAt',
-  'deleteRequestedAt',
-];
-
 /**
  * ECS in memory: services by ARN and task definitions by ARN, and the {@link ServiceInventory} of them.
  * `registerTaskDefinition` behaves like ECS: the next revision of the family, read-only fields filled in,
@@ -345,7 +334,7 @@ export class InMemoryContainerPlatform implements ContainerPlatform, ServiceInve
     const family = doc.definition.family;
     const failure = this.registrationFailures.get(family);
     if (failure) throw failure;
-    const readOnly = READ_ONLY_FIELDS.filter((field) => field in doc.definition);
+    const readOnly = READ_ONLY_TASK_DEFINITION_FIELDS.filter((field) => field in doc.definition);
     if (readOnly.length > 0) {
       throw new PermanentError(`ClientException: unexpected read-only fields ${readOnly.join(', ')}`);
     }
