@@ -12,16 +12,12 @@
  * | alarm index | `ALARM#<alarmName>` | `SVC#<serviceArn>` |
  * | quarantined digest | `QUARANTINE#<repositoryKey>` | `<digest>` (and `QUARANTINED` / `<key>@<digest>` for listing) |
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, paginateQuery, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { KnownDeployment, LastKnownGood } from '../../domain/rollback-decision';
 import type { HealthStore, IndexedService, QuarantinedImage, StartedDeployment } from '../../ports';
-import { DynamoTableStore } from './dynamo-table';
+import { DAY, DynamoTableStore, epoch, isConflict } from './dynamo-table';
 import { deploymentKey, noteStartedDeployment } from './started-deployment';
 
-const DAY = 86_400;
-const epoch = (date: Date) => Math.floor(date.getTime() / 1000);
-const isConflict = (error: unknown) => error instanceof ConditionalCheckFailedException;
 const strip = <T>(item: Record<string, unknown>): T => {
   const { pk: _pk, sk: _sk, expiresAt: _e, updatedAt: _u, ...rest } = item;
   return rest as T;

@@ -10,18 +10,14 @@
  * concurrent notifiers never race to open one. Ended windows are few (one per channel, group and
  * window that saw a notification), so listing them is one query of their partition.
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, paginateQuery, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { NotificationStore, NotificationWindow, ThreadRef } from '../../ports';
-import { DynamoTableStore } from './dynamo-table';
+import { DAY, DynamoTableStore, epoch, isConflict } from './dynamo-table';
 
 const WINDOWS = 'NOTIFYWIN';
 /** Examples kept per window for its summary. */
 const MAX_EXAMPLES = 5;
-const DAY = 86_400;
 const THREAD_TTL = 7 * DAY;
-const epoch = (date: Date) => Math.floor(date.getTime() / 1000);
-const isConflict = (error: unknown) => error instanceof ConditionalCheckFailedException;
 const windowKey = (channel: string, groupKey: string, windowStart: string) => ({
   pk: WINDOWS,
   sk: `${channel}#${groupKey}#${windowStart}`,

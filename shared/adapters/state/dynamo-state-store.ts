@@ -16,10 +16,9 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, paginateQuery, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { DeploymentRecord, IndexedService, PendingPush, PushWatermark, StateStore } from '../../ports';
-import { DynamoTableStore } from './dynamo-table';
+import { DAY, DynamoTableStore, epoch } from './dynamo-table';
 import { noteStartedDeployment } from './started-deployment';
 
-const DAY = 86_400;
 /** Index entries not refreshed by events or the reconcile for this long are dropped by TTL. */
 const INDEX_TTL = 7 * DAY;
 /** Deployment history kept for rollback decisions and audit. */
@@ -29,8 +28,6 @@ const PENDING_TTL = 30 * DAY;
 
 /** How many of a service's latest deployments are searched for the one an event started. */
 const RECENT_DEPLOYMENTS = 20;
-
-const epoch = (date: Date) => Math.floor(date.getTime() / 1000);
 
 /** Autopilot's state in DynamoDB. */
 export class DynamoStateStore extends DynamoTableStore implements StateStore {

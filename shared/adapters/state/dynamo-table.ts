@@ -2,9 +2,18 @@
  * The base of the stores on the autopilot table: the document client (undefined values dropped),
  * the table name and a clock for TTLs and expiries.
  */
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { dynamoDbClient } from './dynamo-client';
+
+/** Seconds in a day, for TTLs. */
+export const DAY = 86_400;
+
+/** A time as the epoch seconds DynamoDB TTL (`expiresAt`) reads. */
+export const epoch = (date: Date) => Math.floor(date.getTime() / 1000);
+
+/** Whether a write failed on its condition (a race lost or a duplicate), not for another reason. */
+export const isConflict = (error: unknown) => error instanceof ConditionalCheckFailedException;
 
 /** A store on the single autopilot table. */
 export abstract class DynamoTableStore {

@@ -6,6 +6,7 @@
  * reached after its retries is parked in the dead-letter queue; the other channels are not held up.
  */
 import type { Notifications } from '../../config/notifications';
+import { parseDuration } from '../../config/policy-file';
 import type {
   ChatSender,
   NotificationStore,
@@ -48,13 +49,9 @@ export interface BusEvent {
   detail: unknown;
 }
 
-const DURATION = /^(\d+)(s|m|h)$/;
-const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000 } as const;
-
 /** The aggregation window length in milliseconds. */
 export function windowMsOf(notifications: Notifications): number {
-  const match = DURATION.exec(notifications.aggregate.window);
-  return match ? Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS] : 60_000;
+  return parseDuration(notifications.aggregate.window) ?? 60_000;
 }
 
 /**
