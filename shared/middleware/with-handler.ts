@@ -110,34 +110,66 @@ function classifyErrors(name: string): MiddlewareObj {
   };
 }
 
-function idempotent(key: string): MiddlewareObj {
-  let inner: MiddlewareObj | undefined;
+/** What a duplicate delivery returns: the first run's result, marked as a replay. */
+export const REPLAYED = 'replayed' as const;
+
+/**
+ * The partition of a function's idempotency records. Keyed on the serverless.yml function key, not
+ * on `AWS_LAMBDA_FUNCTION_NAME`: two functions that receive the same event (index-services and
+ * watch-deployments both get a deployment IN_PROGRESS) keep their own records wherever they run,
+ * in Lambda, in the sandbox or in `autopilot dispatch`. A dry run keeps records of its own, so the
+ * real run of the same event is never answered with what the dry run only reported.
+ *
+ * @example idempotencyPartition('deploy-on-push', true) // 'IDEMPOTENCY#deploy-on-push#dry-run'
+ */
+export function idempotencyPartition(functionName: string, dryRun: boolean): string {
+  return `IDEMPOTENCY#${functionName}${dryRun ? '#dry-run' : ''}`;
+}
+
+function idempotent(name: string, key: string): MiddlewareObj {
+  // One Powertools middleware per mode; it keeps its configuration (table, partition) for the process.
+  const inner = new Map<string, MiddlewareObj>();
   const get = (request: Request) => {
-    if (!inner) {
-      const env = request.context.env as BaseEnv;
-      inner = makeHandlerIdempotent({
+    const env = request.context.env as BaseEnv;
+    const partition = idempotencyPartition(name, env.AUTOPILOT_DRY_RUN === true);
+    let found = inner.get(partition);
+    if (!found) {
+      found = makeHandlerIdempotent({
         persistenceStore: new DynamoDBPersistenceLayer({
           tableName: env.AUTOPILOT_TABLE,
           keyAttr: 'pk',
           sortKeyAttr: 'sk',
-          staticPkValue: `IDEMPOTENCY#${process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'local'}`,
+          staticPkValue: partition,
           expiryAttr: 'expiresAt',
           awsSdkV3Client: dynamoDbClient(),
         }),
+        keyPrefix: partition,
         config: new IdempotencyConfig({
           eventKeyJmesPath: key,
           throwOnNoIdempotencyKey: true,
           expiresAfterSeconds: 86_400,
         }),
       });
+      inner.set(partition, found);
     }
-    return inner;
+    (request as Request & { idempotency?: MiddlewareObj }).idempotency = found;
+    return found;
   };
   return {
-    before: (request) => get(request as unknown as Request).before?.(request),
+    before: async (request) => {
+      const replayed = await get(request as unknown as Request).before?.(request);
+      // A completed record answers early: the handler did not run again. Say so.
+      if (replayed !== undefined) {
+        return typeof replayed === 'object' && replayed !== null && !Array.isArray(replayed)
+          ? { ...replayed, [REPLAYED]: true }
+          : { result: replayed, [REPLAYED]: true };
+      }
+      return undefined;
+    },
     after: (request) => get(request as unknown as Request).after?.(request),
-    // Without an inner middleware nothing was recorded yet (e.g. the environment was invalid).
-    onError: (request) => inner?.onError?.(request),
+    // Without a middleware for this invocation nothing was recorded yet (e.g. the environment was invalid).
+    onError: (request) =>
+      (request as unknown as Request & { idempotency?: MiddlewareObj }).idempotency?.onError?.(request),
   };
 }
 
@@ -163,7 +195,7 @@ export function withHandler<Env extends z.ZodType<BaseEnv>, Event extends z.ZodT
         .use(logMetrics(metrics, { throwOnEmptyMetrics: false }))
         .use(validateEnv(options.envSchema))
         .use(parser({ schema: options.eventSchema }) as MiddlewareObj);
-      if (options.idempotencyKey) stack.use(idempotent(options.idempotencyKey));
+      if (options.idempotencyKey) stack.use(idempotent(options.name, options.idempotencyKey));
       return stack.handler(async (event, context) => {
         const result = await fn(event as z.infer<Event>, {
           env: (context as Request['context']).env as z.infer<Env>,

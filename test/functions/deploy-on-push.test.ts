@@ -179,6 +179,48 @@ describe('deploy-on-push handler', () => {
     expect(ecs.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(1);
     expect(ecs.commandCalls(UpdateServiceCommand)).toHaveLength(1);
     expect(second.decisions[0].action).toBe('deploy');
+    expect(second.replayed).toBe(true);
+  });
+
+  it('deploys for real an event that was dispatched in dry run before', async () => {
+    // Prepare
+    givenService({ 'autopilot:deploy': 'tag:main' });
+    const event = push();
+    process.env.AUTOPILOT_DRY_RUN = 'true';
+    const dry = await fn.handler(event, lambdaContext('deploy-on-push'));
+    process.env.AUTOPILOT_DRY_RUN = 'false';
+
+    // Act
+    const real = await fn.handler(structuredClone(event), lambdaContext('deploy-on-push'));
+
+    // Assess
+    expect(dry.decisions[0]).toMatchObject({ action: 'deploy', dryRun: true });
+    expect(real.replayed).toBeUndefined();
+    expect(real.decisions[0]).toMatchObject({ action: 'deploy' });
+    expect(real.decisions[0].dryRun).toBeUndefined();
+    expect(ecs.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(1);
+    expect(ecs.commandCalls(UpdateServiceCommand)).toHaveLength(1);
+  });
+
+  it('keeps its idempotency records apart from those of other functions, wherever it runs', async () => {
+    // Prepare: no AWS_LAMBDA_FUNCTION_NAME, as in `autopilot dispatch`
+    givenService({ 'autopilot:deploy': 'tag:main' });
+    const event = push();
+    delete process.env.AWS_LAMBDA_FUNCTION_NAME;
+
+    // Act
+    await fn.handler(event, lambdaContext('deploy-on-push'));
+
+    // Assess
+    const records = await DynamoDBDocumentClient.from(fn.dynamo.client).send(
+      new QueryCommand({
+        TableName: fn.dynamo.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': 'IDEMPOTENCY#deploy-on-push' },
+      }),
+    );
+    expect(records.Items).toHaveLength(1);
+    expect(records.Items?.[0]?.sk).toMatch(/^IDEMPOTENCY#deploy-on-push#/);
   });
 
   it('does not act on digest-only pushes (per-platform manifests)', async () => {
