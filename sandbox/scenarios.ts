@@ -537,14 +537,16 @@ export const SCENARIOS: readonly Scenario[] = [
   notificationStorm,
 ];
 
-/** Plays scenarios in order and reports each expectation. */
+/** Plays scenarios in order, telling `onStart` when each begins and `onResult` its expectations. */
 export async function playScenarios(
   sandbox: Sandbox,
   scenarios: readonly Scenario[] = SCENARIOS,
   onResult: (result: ScenarioResult) => void = () => undefined,
+  onStart: (scenario: Scenario) => void = () => undefined,
 ): Promise<ScenarioResult[]> {
   const results: ScenarioResult[] = [];
   for (const scenario of scenarios) {
+    onStart(scenario);
     let expectations: Expectation[];
     try {
       expectations = await scenario.run(sandbox);
