@@ -3,8 +3,11 @@
  * URLs, tokens and signing secrets are never written here: they are references to an SSM
  * SecureString parameter or a Secrets Manager secret, read at run time through Powertools Parameters.
  */
+import picomatch from 'picomatch';
 import { z } from 'zod';
 import { SEVERITIES } from '../domain/notify/message';
+import { globMatches } from '../domain/notify/route';
+import { AutopilotEventSchemas } from '../events/autopilot-events';
 
 const DURATION = /^(\d+)(s|m|h)$/;
 
@@ -126,29 +129,89 @@ export type ChannelType = ChannelConfig['type'];
 
 const GlobList = z.array(z.string().min(1)).min(1);
 
-/** Which events go to which channels. Every route that matches adds its channels. */
-export const RouteSchema = z.strictObject({
-  events: GlobList.optional().describe('detail-types (globs), e.g. "Deployment *"'),
-  severity: z
-    .array(z.enum(SEVERITIES as [string, ...string[]]))
-    .min(1)
-    .optional(),
-  clusters: GlobList.optional().describe('cluster names (globs)'),
-  services: GlobList.optional().describe('service names or cluster/service (globs)'),
-  tags: z
-    .record(z.string().min(1), z.union([z.string(), z.array(z.string()).min(1)]))
-    .optional()
-    .describe('service tags that must all match, e.g. { team: payments }'),
-  channels: z.array(z.string().min(1)).min(1),
+/**
+ * Why an entry of a route's `events` can never match, or undefined when it names or globs at least
+ * one published event type. The published types are the keys of `AutopilotEventSchemas`, so a new
+ * event is accepted as soon as it is published: a misspelt name, a wrong case or a glob that
+ * matches nothing would otherwise validate and silently drop alerts.
+ */
+function unknownEvent(entry: string): string | undefined {
+  const published = Object.keys(AutopilotEventSchemas);
+  if (published.some((type) => globMatches(type, entry))) return undefined;
+  const expected = `expected one of: ${published.join(', ')}`;
+  if (picomatch.scan(entry).isGlob) {
+    const caseOnly = published.some((type) => picomatch.isMatch(type, entry, { nocase: true }));
+    const hint = caseOnly ? ' (it would, ignoring case: names are case-sensitive)' : '';
+    return `"${entry}" matches no event${hint}; ${expected}`;
+  }
+  const meant = published.find((type) => type.toLowerCase() === entry.toLowerCase());
+  const hint = meant ? ` (did you mean "${meant}"? names are case-sensitive)` : '';
+  return `unknown event "${entry}"${hint}; ${expected}`;
+}
+
+const EventList = GlobList.superRefine((events, ctx) => {
+  events.forEach((entry, i) => {
+    const problem = unknownEvent(entry);
+    if (problem) ctx.addIssue({ code: 'custom', path: [i], message: problem });
+  });
 });
+
+/**
+ * Which events go to which channels. The routes are checked in order; every route whose filters all
+ * match adds its channels (a route without filters matches every event), until a matching route
+ * with `stop: true`. See `routeMessage` in `domain/notify/route.ts`.
+ */
+export const RouteSchema = z.strictObject(
+  {
+    events: EventList.optional().describe(
+      'event types (detail-types, case-sensitive) or globs, e.g. "Deployment *"; each must name or match an event autopilot publishes',
+    ),
+    severity: z
+      .array(z.enum(SEVERITIES as [string, ...string[]]))
+      .min(1)
+      .optional(),
+    clusters: GlobList.optional().describe('cluster names (globs)'),
+    services: GlobList.optional().describe('service names or cluster/service (globs)'),
+    tags: z
+      .record(z.string().min(1), z.union([z.string(), z.array(z.string()).min(1)]))
+      .optional()
+      .describe('service tags that must all match, e.g. { team: payments }'),
+    channels: z.array(z.string().min(1)).min(1),
+    stop: z
+      .boolean()
+      .optional()
+      .describe(
+        'when this route matches, the routes after it are not checked (first match wins from here); default false: every matching route adds its channels',
+      ),
+  },
+  {
+    // Alertmanager users reach for `continue`: say what to write instead.
+    error: (issue) =>
+      issue.code === 'unrecognized_keys' && issue.keys.includes('continue')
+        ? `Unrecognized key${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.map((k) => `"${k}"`).join(', ')} (routes here continue by default: every matching route adds its channels; \`stop: true\` ends the routing at a route)`
+        : undefined,
+  },
+);
 
 export type Route = z.infer<typeof RouteSchema>;
 
 export const NotificationsSchema = z
   .strictObject({
     channels: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), ChannelSchema).default({}),
-    routes: z.array(RouteSchema).default([]),
-    default: z.array(z.string().min(1)).default([]).describe('channels for events no route matches'),
+    routes: z
+      .array(RouteSchema)
+      .default([])
+      .describe('checked in order: every matching route adds its channels, until one with stop: true'),
+    default: z
+      .array(z.string().min(1))
+      .default([])
+      .describe('channels for the events no route matches (none when a route matched)'),
+    always: z
+      .array(z.string().min(1))
+      .default([])
+      .describe(
+        'channels that get every event, besides those the routes or default pick (e.g. an audit log); they do not count as a route match',
+      ),
     aggregate: z
       .strictObject({
         window: z
@@ -175,6 +238,7 @@ export const NotificationsSchema = z
       check(r.channels, ['routes', i, 'channels']);
     });
     check(n.default, ['default']);
+    check(n.always, ['always']);
   });
 
 export type Notifications = z.infer<typeof NotificationsSchema>;

@@ -1,14 +1,33 @@
 /**
- * Routing: which channels a notification goes to. Every route whose filters all match adds its
- * channels (in route order, without repeats); when none matches, the default channels get it.
+ * Routing: which channels a notification goes to.
+ *
+ * 1. The routes are checked in order. A route matches when every filter it gives matches (a route
+ *    without filters matches every event); each matching route adds its channels.
+ * 2. A matching route with `stop: true` ends the check: the routes after it are not looked at (first
+ *    match wins from there, like an Alertmanager route without `continue: true`). Routes continue
+ *    by default, which is how every route behaved before `stop` existed.
+ * 3. The `default` channels get the notification only when no route matched.
+ * 4. The `always` channels get every notification, besides the above. They are not a route: they
+ *    never count as a match, so the default channels still get what no route picks.
+ *
+ * Each channel is told once, in the order it was first picked (routes, default, always).
  */
 import picomatch from 'picomatch';
 import type { Notifications, Route } from '../../config/notifications';
 import type { NotificationMessage } from './message';
 
+/**
+ * Whether a value (an event type, a cluster, a service) is the one a route filter names or matches
+ * its picomatch glob. Case-sensitive. The policy file's validation uses it too, so a glob it accepts
+ * is one that routing matches.
+ *
+ * @example globMatches('Deployment Started', 'Deployment *') // true
+ */
+export const globMatches = (value: string, glob: string): boolean =>
+  glob === value || picomatch.isMatch(value, glob);
+
 const matchesAny = (value: string | undefined, globs: readonly string[] | undefined) =>
-  globs === undefined ||
-  (value !== undefined && globs.some((g) => g === value || picomatch.isMatch(value, g)));
+  globs === undefined || (value !== undefined && globs.some((g) => globMatches(value, g)));
 
 function tagsMatch(wanted: Route['tags'], tags: Readonly<Record<string, string>> | undefined): boolean {
   if (!wanted) return true;
@@ -41,22 +60,34 @@ export function routeMatches(
 }
 
 /**
- * The channels a message goes to.
+ * The channels a message goes to: those of the matching routes up to the first matching one with
+ * `stop`, or the default channels when no route matched; then the always channels (see the module
+ * comment for the rules).
  *
+ * @param notifications - the routes, default and always channels (`always` may be left out)
+ * @param tags - the service's tags, when a route filters on tags
+ * @returns the channels without repeats; empty when no route matched, there is no default and no
+ *   always channel
  * @example
- * routeMessage(message, { routes: [{ clusters: ['prod'], channels: ['ops'] }], default: ['all'], ... })
- * // ['ops'] for a prod event, ['all'] otherwise
+ * routeMessage(message, { routes: [{ clusters: ['prod'], channels: ['ops'] }], default: ['all'], always: ['audit'] })
+ * // ['ops', 'audit'] for a prod event, ['all', 'audit'] otherwise
  */
 export function routeMessage(
   message: NotificationMessage,
-  notifications: Pick<Notifications, 'routes' | 'default'>,
+  notifications: Pick<Notifications, 'routes' | 'default'> & Partial<Pick<Notifications, 'always'>>,
   tags?: Readonly<Record<string, string>>,
 ): string[] {
   const channels = new Set<string>();
+  let matched = false;
   for (const route of notifications.routes) {
-    if (routeMatches(route, message, tags)) for (const channel of route.channels) channels.add(channel);
+    if (!routeMatches(route, message, tags)) continue;
+    matched = true;
+    for (const channel of route.channels) channels.add(channel);
+    if (route.stop) break;
   }
-  return channels.size > 0 ? [...channels] : [...notifications.default];
+  if (!matched) for (const channel of notifications.default) channels.add(channel);
+  for (const channel of notifications.always ?? []) channels.add(channel);
+  return [...channels];
 }
 
 /** Whether any route filters on service tags (so the notifier must look them up). */

@@ -55,7 +55,13 @@ const VALID = yaml(
 );
 
 /** What an absent `notifications` section means: no channels, summaries after 3 similar events a minute. */
-const NO_NOTIFICATIONS = { channels: {}, routes: [], default: [], aggregate: { window: '1m', after: 3 } };
+const NO_NOTIFICATIONS = {
+  channels: {},
+  routes: [],
+  default: [],
+  always: [],
+  aggregate: { window: '1m', after: 3 },
+};
 
 describe('parsePolicyFile', () => {
   it('parses a valid file', () => {

@@ -128,6 +128,131 @@ describe('routeMessage', () => {
   });
 });
 
+describe('routeMessage with stop', () => {
+  const STOPPING: Pick<Notifications, 'routes' | 'default'> = {
+    routes: [
+      { severity: ['error'], channels: ['pager'] },
+      { services: ['staging/*'], channels: ['staging'], stop: true },
+      { events: ['Deployment *'], channels: ['deploys'] },
+      { channels: ['everything-else'] },
+    ],
+    default: ['platform'],
+  };
+
+  it('ends the routing at a matching route: the routes before it count, the routes after it do not', () => {
+    // Prepare
+    const m = message({
+      eventType: 'Rollback Failed',
+      severity: 'error',
+      cluster: 'staging',
+      service: 'api',
+    });
+
+    // Act
+    const channels = routeMessage(m, STOPPING);
+
+    // Assess
+    expect(channels).toEqual(['pager', 'staging']);
+  });
+
+  it('does nothing when its route does not match', () => {
+    // Prepare
+    const m = message({ eventType: 'Deployment Started', severity: 'info', cluster: 'prod', service: 'api' });
+
+    // Act
+    const channels = routeMessage(m, STOPPING);
+
+    // Assess
+    expect(channels).toEqual(['deploys', 'everything-else']);
+  });
+
+  it('counts as a match, so the default channels are not told', () => {
+    // Prepare
+    const routes = {
+      routes: [{ clusters: ['staging'], channels: ['staging'], stop: true }],
+      default: ['platform'],
+    };
+
+    // Act
+    const channels = routeMessage(message({ cluster: 'staging' }), routes);
+
+    // Assess
+    expect(channels).toEqual(['staging']);
+  });
+});
+
+describe('routeMessage with a route without filters', () => {
+  it('matches every event, so the default channels are never told', () => {
+    // Prepare
+    const routes = { routes: [{ channels: ['audit'] }], default: ['platform'] };
+
+    // Act
+    const channels = [
+      routeMessage(message(), routes),
+      routeMessage(message({ eventType: 'Action Failed', cluster: undefined, service: undefined }), routes),
+    ];
+
+    // Assess
+    expect(channels).toEqual([['audit'], ['audit']]);
+  });
+});
+
+describe('routeMessage with always channels', () => {
+  const ALWAYS: Pick<Notifications, 'routes' | 'default' | 'always'> = {
+    routes: [
+      { events: ['Deployment Rolled Back'], channels: ['incidents'] },
+      { clusters: ['staging'], channels: ['staging', 'audit'], stop: true },
+      { channels: ['never'] },
+    ],
+    default: ['platform'],
+    always: ['audit', 'archive'],
+  };
+
+  it('tells them besides the channels of the matching routes', () => {
+    // Prepare
+    const m = message({ cluster: 'prod' });
+
+    // Act
+    const channels = routeMessage(m, { ...ALWAYS, routes: ALWAYS.routes.slice(0, 2) });
+
+    // Assess
+    expect(channels).toEqual(['incidents', 'audit', 'archive']);
+  });
+
+  it('tells them besides the default channels when no route matches: they are not a match', () => {
+    // Prepare
+    const m = message({ eventType: 'Deployment Started', severity: 'info', cluster: 'prod' });
+
+    // Act
+    const channels = routeMessage(m, { ...ALWAYS, routes: ALWAYS.routes.slice(0, 2) });
+
+    // Assess
+    expect(channels).toEqual(['platform', 'audit', 'archive']);
+  });
+
+  it('tells them after a route that stops, each channel once', () => {
+    // Prepare
+    const m = message({ cluster: 'staging' });
+
+    // Act
+    const channels = routeMessage(m, ALWAYS);
+
+    // Assess
+    expect(channels).toEqual(['incidents', 'staging', 'audit', 'archive']);
+  });
+
+  it('tells them even when there are no routes and no default', () => {
+    // Prepare
+    const routes = { routes: [], default: [], always: ['audit'] };
+
+    // Act
+    const channels = routeMessage(message(), routes);
+
+    // Assess
+    expect(channels).toEqual(['audit']);
+  });
+});
+
 describe('routesNeedTags', () => {
   it('is true only when a route filters on tags', () => {
     // Prepare
