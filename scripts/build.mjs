@@ -2,7 +2,9 @@
 // Bundles every function in serverless.yml into .build/<function>/index.js (one esbuild bundle each,
 // holding only the code and SDK clients that function imports) and validates the policy file first,
 // so a wrong autopilot.yml fails the build with its line and field, before anything is deployed.
-import { execFileSync } from 'node:child_process';
+// `npm run build` and `npm start` run this file; `serverless package` and `serverless deploy` call
+// buildAll() through tools/serverless-build-plugin.js.
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,27 +38,40 @@ export function bundleOptions(name) {
   };
 }
 
-async function main() {
-  execFileSync(
+/**
+ * Validates autopilot.yml with `autopilot validate-config`, then bundles every function into
+ * .build/<key>/. A policy file with errors throws with the validator's lines
+ * (`autopilot.yml:<line>:<column> <field>: <message>`) and builds nothing.
+ * @param {{ log?: (line: string) => void }} [options] where progress lines go
+ * @returns {Promise<{ name: string, bytes: number }[]>} the bundles built
+ */
+export async function buildAll({ log = console.log } = {}) {
+  const check = spawnSync(
     process.execPath,
-    [join(root, 'bin', 'autopilot.js'), 'validate-config', join(root, 'autopilot.yml')],
-    {
-      stdio: 'inherit',
-    },
+    [join(root, 'bin', 'autopilot.js'), 'validate-config', 'autopilot.yml'],
+    { cwd: root, encoding: 'utf8' },
   );
+  const output = `${check.stderr ?? ''}${check.stdout ?? ''}`.trim();
+  if (check.status !== 0) {
+    throw new Error(output || `autopilot validate-config failed (${check.error?.message ?? check.signal})`);
+  }
+  log(output);
   rmSync(outRoot, { recursive: true, force: true });
+  const built = [];
   for (const name of functionNames()) {
     const outdir = join(outRoot, name);
     mkdirSync(outdir, { recursive: true });
     const result = await build({ ...bundleOptions(name), outfile: join(outdir, 'index.js') });
     writeFileSync(join(outdir, 'meta.json'), JSON.stringify(result.metafile));
     const bytes = Object.values(result.metafile.outputs).find((o) => o.entryPoint)?.bytes ?? 0;
-    console.log(`built ${name} (${Math.round(bytes / 1024)} KiB)`);
+    log(`built ${name} (${Math.round(bytes / 1024)} KiB)`);
+    built.push({ name, bytes });
   }
+  return built;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  main().catch((error) => {
+  buildAll().catch((error) => {
     console.error(error instanceof Error ? error.message : error);
     process.exit(1);
   });
