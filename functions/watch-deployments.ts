@@ -54,6 +54,8 @@ export const handler = withHandler({
           stoppedAt: d.stoppedAt ?? d.updatedAt,
           containers: d.containers,
           eventId: event.id,
+          // ECS's `startedBy`: the deployment that started the task (kept by the loose schema).
+          ...(typeof d.startedBy === 'string' ? { startedBy: d.startedBy } : {}),
         },
         deps,
       );

@@ -3,8 +3,9 @@
  * and to what; when a deployment has baked long enough to become the last known good revision; what
  * counts as a crash. Pure: time and state are arguments.
  */
-import type { ServiceState } from '../ports';
+import type { ServiceDeploymentState, ServiceState } from '../ports';
 import { isImageOfRepository, parseEcrRegistry, parseImageReference } from './image-reference';
+import { shortTaskDefinition } from './notify/describe-event';
 import { repositoryKey } from './plan-deployment';
 
 /** What made a deployment look unhealthy. */
@@ -224,6 +225,100 @@ export function crashReason(task: StoppedTask): string | undefined {
   }
   if (task.stopCode === 'TaskFailedToStart') return reason || 'task failed to start';
   return undefined;
+}
+
+/** Text from an event on one line, for reasons people read line by line. */
+const oneLine = (text: string) => text.replace(/\s+/g, ' ').trim();
+
+/**
+ * What stopped a task that is not a crash ({@link crashReason} gives none), said for people: who
+ * stopped it, or how it ended, with ECS's stop code and reason.
+ *
+ * @example
+ * notACrashReason({ stopCode: 'UserInitiated', stoppedReason: 'Task stopped by user', containers: [] })
+ * // 'stopped by a person (UserInitiated: Task stopped by user)'
+ */
+export function notACrashReason(task: StoppedTask): string {
+  const reason = oneLine(task.stoppedReason ?? '');
+  const ecsSays = task.stopCode ? (reason ? `${task.stopCode}: ${reason}` : task.stopCode) : reason;
+  switch (task.stopCode) {
+    case 'UserInitiated':
+      return `stopped by a person (${ecsSays})`;
+    case 'ServiceSchedulerInitiated':
+      return `stopped by the ECS scheduler (${ecsSays})`;
+    case 'SpotInterruption':
+      return `stopped by a Spot interruption (${ecsSays})`;
+    case 'TerminationNotice':
+      return `stopped as its host was being terminated (${ecsSays})`;
+    case 'EssentialContainerExited': {
+      const clean = task.containers.find((c) => c.exitCode === 0);
+      if (clean && task.containers.every((c) => c.exitCode === undefined || c.exitCode === 0))
+        return `exited with code 0${clean.name ? ` (${clean.name})` : ''}`;
+      return `stopped (${ecsSays}) without a non-zero exit code`;
+    }
+    default:
+      return ecsSays ? `stopped (${ecsSays})` : 'stopped without a stop code or reason';
+  }
+}
+
+/** What is known about a crashed task whose revision is not the one of the service's primary deployment. */
+export interface OtherRevisionCrash {
+  /** the crashed task's revision */
+  taskDefinitionArn: string;
+  /** the service's primary deployment, as ECS lists it */
+  primary: ServiceDeploymentState;
+  /** the deployment that ran the task (ECS's `startedBy`, or the one of its revision), as ECS lists it */
+  listed: ServiceDeploymentState | undefined;
+  /** autopilot's record of that deployment */
+  known: KnownDeployment | undefined;
+  /** autopilot's record of the primary deployment */
+  primaryKnown: KnownDeployment | undefined;
+  /** autopilot's last rollback of the service (its own or a person's `autopilot rollback`) */
+  lastRollback: { at: string; to: string } | undefined;
+  deploymentConfiguration: ServiceState['deploymentConfiguration'];
+}
+
+/** Who rolls back by itself when a deployment fails, as the service is configured. */
+function ecsRollbackName(config: ServiceState['deploymentConfiguration']): string {
+  if (config.circuitBreaker.rollback && !config.alarmRollback) return "ECS's circuit breaker";
+  if (config.alarmRollback && !config.circuitBreaker.rollback) return "ECS's deployment alarms";
+  return 'ECS';
+}
+
+/**
+ * Why the crash of a task of another revision than the primary deployment's is not counted: the
+ * revision was already rolled back (by autopilot or by ECS), it already failed, or the service simply
+ * moves (or moved) to a newer deployment. Only crashes of the primary deployment's revision count.
+ *
+ * @example
+ * otherRevisionCrashReason({ taskDefinitionArn: '…/payments:3', primary: { taskDefinitionArn: '…/payments:2', … },
+ *   listed: { rolloutState: 'FAILED', … }, … circuit breaker with rollback })
+ * // "a task of payments:3 crashed; payments:3 was already rolled back to payments:2 (by ECS's circuit breaker): not counted again"
+ */
+export function otherRevisionCrashReason(input: OtherRevisionCrash): string {
+  const { primary, listed, known, primaryKnown, lastRollback, deploymentConfiguration: config } = input;
+  const task = shortTaskDefinition(input.taskDefinitionArn);
+  const to = shortTaskDefinition(primary.taskDefinitionArn);
+  const failed = listed?.rolloutState === 'FAILED' || known?.state === 'FAILED';
+  const taskStartedAt = known?.startedAt ?? listed?.createdAt;
+  // autopilot's rollback returned to the primary's revision after the task's deployment started.
+  const byAutopilot =
+    lastRollback?.to === primary.taskDefinitionArn &&
+    (taskStartedAt === undefined || new Date(lastRollback.at) >= new Date(taskStartedAt));
+  const primaryIsRollback = primaryKnown?.isRollback === true;
+  const ecsRollsBack = config.circuitBreaker.rollback || config.alarmRollback;
+  const byEcs = !byAutopilot && ecsRollsBack && (failed || primaryIsRollback);
+  const moving = primary.rolloutState === 'IN_PROGRESS' ? `moves to ${to}` : `moved to ${to}`;
+  if (byAutopilot || byEcs || primaryIsRollback) {
+    const by = byAutopilot ? ' (by autopilot)' : byEcs ? ` (by ${ecsRollbackName(config)})` : '';
+    return `a task of ${task} crashed; ${task} was already rolled back to ${to}${by}: not counted again`;
+  }
+  if (failed || known?.unhealthy) {
+    const what = failed ? 'already failed' : 'was already found unhealthy';
+    return `a task of ${task} crashed; ${task} ${what} and the service ${moving}: not counted again`;
+  }
+  const when = primary.rolloutState === 'IN_PROGRESS' ? 'while the service moves' : 'after the service moved';
+  return `a task of ${task} crashed ${when} to ${to}: not counted`;
 }
 
 /** Whether a completed deployment has baked long enough to become the last known good revision. */

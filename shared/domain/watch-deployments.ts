@@ -23,12 +23,15 @@ import type {
   ServiceState,
   ServiceUpdater,
 } from '../ports';
+import { shortTaskDefinition } from './notify/describe-event';
 import {
   crashReason,
   decideRollback,
   digestsToQuarantine,
   hasBaked,
   type KnownDeployment,
+  notACrashReason,
+  otherRevisionCrashReason,
   type RollbackDecision,
   type StoppedTask,
   type UnhealthySignal,
@@ -46,8 +49,13 @@ export interface WatchDeps {
   now: () => Date;
 }
 
-/** One decision about one service, with its reason (printed by `autopilot dispatch`). */
+/**
+ * One decision about one input, with its reason (printed by `autopilot dispatch` and the sandbox
+ * timeline as `<action> <service>: <reason>`, so the reason is one line people read). Every input gets
+ * at least one, also those that are not signals.
+ */
 export interface WatchDecision {
+  /** `cluster/service`; when no service is concerned, what the input was about (`alarm <name>`, a cluster) */
   service: string;
   action: string;
   reason: string;
@@ -71,6 +79,16 @@ const ROLLBACK_REASON = /roll(ing|ed)? ?back|rollback/i;
 
 const refOf = (service: ServiceState): ServiceRef => ({ cluster: service.clusterArn, service: service.arn });
 const named = (service: ServiceState) => `${service.clusterName}/${service.name}`;
+/** `cluster/service` of a service ARN; anything else as is. */
+const namedArn = (serviceArn: string) => {
+  const match = /:service\/([^/]+)\/([^/]+)$/.exec(serviceArn);
+  return match ? `${match[1]}/${match[2]}` : serviceArn;
+};
+/** The id of a task ARN, shortened for reasons: `1a2b3c4d…`. */
+const shortTaskId = (taskArn: string) => {
+  const id = taskArn.slice(taskArn.lastIndexOf('/') + 1);
+  return id.length > 12 ? `${id.slice(0, 8)}…` : id;
+};
 
 /** UpdateService back to `target`, remembering the deployment it starts as a rollback. */
 async function rollBackTo(deps: WatchDeps, service: ServiceState, target: string, at: Date): Promise<void> {
@@ -185,13 +203,46 @@ export async function onAlarm(
   deps: WatchDeps,
   servicesForAlarm: (name: string) => Promise<{ serviceArn: string }[]>,
 ): Promise<WatchDecision[]> {
-  if (alarm.state !== 'ALARM') return [];
+  const subject = `alarm ${alarm.name}`;
+  if (alarm.state !== 'ALARM') {
+    return [
+      {
+        service: subject,
+        action: 'ignore',
+        reason: `alarm ${alarm.name} is ${alarm.state}, not ALARM: not a signal`,
+      },
+    ];
+  }
+  const listing = await servicesForAlarm(alarm.name);
+  if (listing.length === 0) {
+    return [
+      {
+        service: subject,
+        action: 'ignore',
+        reason: `alarm ${alarm.name} is in ALARM but no service lists it (tag autopilot:alarms or rollback.alarms)`,
+      },
+    ];
+  }
   const decisions: WatchDecision[] = [];
-  for (const { serviceArn } of await servicesForAlarm(alarm.name)) {
+  for (const { serviceArn } of listing) {
     const service = await describe(deps, serviceArn);
-    if (!service) continue;
+    if (!service) {
+      decisions.push({
+        service: namedArn(serviceArn),
+        action: 'ignore',
+        reason: `alarm ${alarm.name} is in ALARM but the service was not found`,
+      });
+      continue;
+    }
     const primary = service.deployments.find((d) => d.status === 'PRIMARY');
-    if (!primary) continue;
+    if (!primary) {
+      decisions.push({
+        service: named(service),
+        action: 'ignore',
+        reason: `alarm ${alarm.name} is in ALARM but ECS lists no primary deployment for the service`,
+      });
+      continue;
+    }
     const known = await deps.health.getDeployment(service.arn, primary.id);
     // As instants: EventBridge writes `time` without milliseconds, so the strings do not compare.
     const inBake =
@@ -217,7 +268,10 @@ export async function onAlarm(
   return decisions;
 }
 
-/** A task of a service stopped: crashes of the new revision are counted; enough of them is a crash loop. */
+/**
+ * A task of a service stopped: crashes of the primary deployment's revision are counted; enough of
+ * them is a crash loop. Every other stopped task gets an `ignore` decision saying why.
+ */
 export async function onTaskStopped(
   task: StoppedTask & {
     clusterArn: string;
@@ -226,26 +280,70 @@ export async function onTaskStopped(
     taskDefinitionArn: string;
     stoppedAt: string;
     eventId: string;
+    /** the deployment (`ecs-svc/…`) that started the task, as ECS says in `startedBy` */
+    startedBy?: string;
   },
   deps: WatchDeps,
 ): Promise<WatchDecision[]> {
+  const cluster = task.clusterArn.split(':cluster/')[1] ?? task.clusterArn;
+  const taskId = shortTaskId(task.taskArn);
   const name = /^service:(.+)$/.exec(task.group)?.[1];
-  const cluster = task.clusterArn.split(':cluster/')[1];
-  if (!name || !cluster) return [];
+  if (!name) {
+    return [
+      {
+        service: cluster,
+        action: 'ignore',
+        reason: `task ${taskId} (group ${task.group || 'none'}) is not a task of a service: not watched`,
+      },
+    ];
+  }
   const why = crashReason(task);
-  if (!why) return [];
+  if (!why) {
+    return [
+      {
+        service: `${cluster}/${name}`,
+        action: 'ignore',
+        reason: `task ${taskId} ${notACrashReason(task)}: not a crash`,
+      },
+    ];
+  }
   const serviceArn = task.clusterArn.replace(':cluster/', ':service/').concat(`/${name}`);
   const service = await describe(deps, serviceArn);
-  if (!service) return [];
+  if (!service) {
+    return [
+      {
+        service: `${cluster}/${name}`,
+        action: 'ignore',
+        reason: `task ${taskId} crashed (${why}); the service was not found`,
+      },
+    ];
+  }
   const settings = rollbackSettings(deps.policyFile, service);
-  if (!settings.enabled) return [];
-  const primary = service.deployments.find((d) => d.status === 'PRIMARY');
-  if (!primary || primary.taskDefinitionArn !== task.taskDefinitionArn) {
+  if (!settings.enabled) {
     return [
       {
         service: named(service),
         action: 'ignore',
-        reason: 'a task of an older revision crashed, not the new one',
+        reason: `task ${taskId} crashed (${why}); the service is not watched for rollback`,
+      },
+    ];
+  }
+  const primary = service.deployments.find((d) => d.status === 'PRIMARY');
+  if (!primary) {
+    return [
+      {
+        service: named(service),
+        action: 'ignore',
+        reason: `a task of ${shortTaskDefinition(task.taskDefinitionArn)} crashed but ECS lists no primary deployment for the service: not counted`,
+      },
+    ];
+  }
+  if (primary.taskDefinitionArn !== task.taskDefinitionArn) {
+    return [
+      {
+        service: named(service),
+        action: 'ignore',
+        reason: await otherRevision(task, service, primary, deps),
       },
     ];
   }
@@ -274,6 +372,35 @@ export async function onTaskStopped(
     at: new Date(task.stoppedAt),
   };
   return [await act(signal, service, known, task.eventId, deps)];
+}
+
+/** Why a crash of a task of another revision than the primary deployment's is not counted. */
+async function otherRevision(
+  task: { taskDefinitionArn: string; startedBy?: string },
+  service: ServiceState,
+  primary: ServiceState['deployments'][number],
+  deps: WatchDeps,
+): Promise<string> {
+  const listed =
+    service.deployments.find((d) => d.id === task.startedBy) ??
+    service.deployments.find((d) => d.status !== 'PRIMARY' && d.taskDefinitionArn === task.taskDefinitionArn);
+  const deploymentId = listed?.id ?? task.startedBy;
+  const [found, primaryKnown, lastRollback] = await Promise.all([
+    deploymentId ? deps.health.getDeployment(service.arn, deploymentId) : undefined,
+    deps.health.getDeployment(service.arn, primary.id),
+    deps.health.lastRollback(service.arn),
+  ]);
+  // A record of another revision (a reused `startedBy`?) says nothing about this one.
+  const known = found?.taskDefinitionArn === task.taskDefinitionArn ? found : undefined;
+  return otherRevisionCrashReason({
+    taskDefinitionArn: task.taskDefinitionArn,
+    primary,
+    listed: listed?.taskDefinitionArn === task.taskDefinitionArn ? listed : undefined,
+    known,
+    primaryKnown,
+    lastRollback,
+    deploymentConfiguration: service.deploymentConfiguration,
+  });
 }
 
 /** The bake timer: completed deployments whose bake time passed become the last known good. */

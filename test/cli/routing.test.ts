@@ -33,6 +33,7 @@ const EXPECTED: Record<string, string[]> = {
   'ecs-deployment-failed': ['watch-deployments'],
   'ecs-deployment-in-progress': ['index-services', 'watch-deployments'],
   'ecs-task-stopped-crash': ['watch-deployments'],
+  'ecs-task-stopped-user': ['watch-deployments'],
   'scheduled-reconcile': ['index-services'],
 };
 

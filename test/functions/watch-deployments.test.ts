@@ -185,6 +185,57 @@ describe('watch-deployments handler', () => {
     expect(ecs).not.toHaveReceivedCommand(UpdateServiceCommand);
   });
 
+  it('says a task a person stopped is not a crash, without reading ECS or counting it', async () => {
+    // Prepare
+    givenService([{ id: FAILED_ID, status: 'PRIMARY', taskDefinition: BAD, rolloutState: 'IN_PROGRESS' }]);
+
+    // Act
+    const result = await fn.handler(sampleEvent('ecs-task-stopped-user'), lambdaContext('watch-deployments'));
+
+    // Assess
+    expect(result.decisions).toEqual([
+      {
+        service: 'prod/api',
+        action: 'ignore',
+        reason:
+          'task 6f0c2d8e… stopped by a person (UserInitiated: Restarting a task with a stuck connection pool): not a crash',
+      },
+    ]);
+    expect(ecs.calls()).toHaveLength(0);
+    expect(bus.calls()).toHaveLength(0);
+  });
+
+  it('names the rollback for a late crash of the revision the circuit breaker failed', async () => {
+    // Prepare: ECS no longer lists the failed deployment; autopilot recorded it FAILED.
+    givenService(
+      [{ id: 'ecs-svc/999', status: 'PRIMARY', taskDefinition: GOOD, rolloutState: 'COMPLETED' }],
+      { circuitBreakerRollback: true },
+    );
+    await health().recordDeployment(
+      SERVICE_ARN,
+      { deploymentId: FAILED_ID, taskDefinitionArn: BAD, state: 'FAILED', isRollback: false },
+      '2025-03-14T10:12:00.000Z',
+    );
+
+    // Act
+    const result = await fn.handler(
+      sampleEvent('ecs-task-stopped-crash'),
+      lambdaContext('watch-deployments'),
+    );
+
+    // Assess
+    expect(result.decisions).toEqual([
+      {
+        service: 'prod/api',
+        action: 'ignore',
+        reason:
+          "a task of api:8 crashed; api:8 was already rolled back to api:7 (by ECS's circuit breaker): not counted again",
+      },
+    ]);
+    expect(ecs).not.toHaveReceivedCommand(UpdateServiceCommand);
+    expect(bus.calls()).toHaveLength(0);
+  });
+
   it('rejects a malformed event without acting', async () => {
     // Prepare
     const event = sampleEvent<{ detail: Record<string, unknown> }>('cloudwatch-alarm-state-change');

@@ -5,6 +5,9 @@ import {
   hasBaked,
   type KnownDeployment,
   type LastKnownGood,
+  notACrashReason,
+  type OtherRevisionCrash,
+  otherRevisionCrashReason,
   type RollbackAction,
   type RollbackInput,
   type RollbackSettings,
@@ -505,6 +508,208 @@ describe('crashReason', () => {
 
     // Act
     const reason = crashReason(stopped);
+
+    // Assess
+    expect(reason).toBe(expected);
+  });
+});
+
+describe('notACrashReason', () => {
+  const task = (overrides: Partial<StoppedTask>): StoppedTask => ({ containers: [], ...overrides });
+
+  it.each([
+    {
+      name: 'stopped by a person',
+      given: task({
+        stopCode: 'UserInitiated',
+        stoppedReason: 'Stopped from autopilot sandbox',
+        containers: [{ name: 'app', exitCode: 143 }],
+      }),
+      expected: 'stopped by a person (UserInitiated: Stopped from autopilot sandbox)',
+    },
+    {
+      name: 'stopped by a person without a reason',
+      given: task({ stopCode: 'UserInitiated' }),
+      expected: 'stopped by a person (UserInitiated)',
+    },
+    {
+      name: 'replaced by the scheduler',
+      given: task({
+        stopCode: 'ServiceSchedulerInitiated',
+        stoppedReason: `Scaling activity initiated by (deployment ${DEP_8})`,
+        containers: [{ name: 'app', exitCode: 143 }],
+      }),
+      expected: `stopped by the ECS scheduler (ServiceSchedulerInitiated: Scaling activity initiated by (deployment ${DEP_8}))`,
+    },
+    {
+      name: 'a Spot interruption',
+      given: task({ stopCode: 'SpotInterruption', stoppedReason: 'Your Spot Task was interrupted.' }),
+      expected: 'stopped by a Spot interruption (SpotInterruption: Your Spot Task was interrupted.)',
+    },
+    {
+      name: 'its host terminating',
+      given: task({ stopCode: 'TerminationNotice', stoppedReason: 'Host EC2 (instance i-0abc) terminated.' }),
+      expected:
+        'stopped as its host was being terminated (TerminationNotice: Host EC2 (instance i-0abc) terminated.)',
+    },
+    {
+      name: 'exited with code 0',
+      given: task({
+        stopCode: 'EssentialContainerExited',
+        stoppedReason: 'Essential container in task exited',
+        containers: [
+          { name: 'app', exitCode: 0 },
+          { name: 'log-router', exitCode: 0 },
+        ],
+      }),
+      expected: 'exited with code 0 (app)',
+    },
+    {
+      name: 'exited without an exit code',
+      given: task({
+        stopCode: 'EssentialContainerExited',
+        stoppedReason: 'Essential container in task exited',
+        containers: [{ name: 'app' }],
+      }),
+      expected:
+        'stopped (EssentialContainerExited: Essential container in task exited) without a non-zero exit code',
+    },
+    {
+      name: 'a stop code autopilot does not know, its reason on one line',
+      given: task({ stopCode: 'SomethingNew', stoppedReason: 'first line\n  second line ' }),
+      expected: 'stopped (SomethingNew: first line second line)',
+    },
+    {
+      name: 'no stop code, no reason',
+      given: task({}),
+      expected: 'stopped without a stop code or reason',
+    },
+  ])('$name', ({ given, expected }) => {
+    // Prepare
+    const stopped = structuredClone(given);
+
+    // Act
+    const reason = notACrashReason(stopped);
+
+    // Assess
+    expect(reason).toBe(expected);
+  });
+});
+
+describe('otherRevisionCrashReason', () => {
+  const CIRCUIT_BREAKER_ROLLBACK: ServiceState['deploymentConfiguration'] = {
+    ...NO_CIRCUIT_BREAKER_ROLLBACK,
+    circuitBreaker: { enable: true, rollback: true },
+  };
+  /** A crashed task of api:8 while ecs-svc/9 (api:7) is primary. */
+  const crashOfApi8 = (overrides: Partial<OtherRevisionCrash> = {}): OtherRevisionCrash => ({
+    taskDefinitionArn: API_8,
+    primary: ROLLBACK_PRIMARY,
+    listed: undefined,
+    known: undefined,
+    primaryKnown: undefined,
+    lastRollback: undefined,
+    deploymentConfiguration: NO_CIRCUIT_BREAKER_ROLLBACK,
+    ...overrides,
+  });
+  const rolledBack = (by: string) =>
+    `a task of api:8 crashed; api:8 was already rolled back to api:7${by}: not counted again`;
+
+  it.each([
+    {
+      name: 'the circuit breaker failed it and rolls back (ECS still lists it)',
+      given: crashOfApi8({
+        listed: listed('FAILED', 'ACTIVE'),
+        deploymentConfiguration: CIRCUIT_BREAKER_ROLLBACK,
+      }),
+      expected: rolledBack(" (by ECS's circuit breaker)"),
+    },
+    {
+      name: 'the circuit breaker failed it (autopilot recorded it) and ECS dropped it',
+      given: crashOfApi8({ known: known('FAILED'), deploymentConfiguration: CIRCUIT_BREAKER_ROLLBACK }),
+      expected: rolledBack(" (by ECS's circuit breaker)"),
+    },
+    {
+      name: 'the primary is a rollback ECS started',
+      given: crashOfApi8({
+        primaryKnown: {
+          ...known('IN_PROGRESS'),
+          deploymentId: DEP_9,
+          taskDefinitionArn: API_7,
+          isRollback: true,
+        },
+        deploymentConfiguration: CIRCUIT_BREAKER_ROLLBACK,
+      }),
+      expected: rolledBack(" (by ECS's circuit breaker)"),
+    },
+    {
+      name: "ECS's deployment alarms failed it",
+      given: crashOfApi8({
+        listed: listed('FAILED', 'ACTIVE'),
+        deploymentConfiguration: { ...NO_CIRCUIT_BREAKER_ROLLBACK, alarmRollback: true },
+      }),
+      expected: rolledBack(" (by ECS's deployment alarms)"),
+    },
+    {
+      name: 'autopilot rolled back after the deployment started',
+      given: crashOfApi8({
+        known: known('COMPLETED', { unhealthy: true }),
+        lastRollback: { at: IN_BAKE_AT, to: API_7 },
+      }),
+      expected: rolledBack(' (by autopilot)'),
+    },
+    {
+      name: 'a rollback nobody claimed (a person stopped the deployment in the console)',
+      given: crashOfApi8({
+        primaryKnown: {
+          ...known('IN_PROGRESS'),
+          deploymentId: DEP_9,
+          taskDefinitionArn: API_7,
+          isRollback: true,
+        },
+      }),
+      expected: rolledBack(''),
+    },
+    {
+      name: 'it failed, nothing rolled it back, and a newer deployment took over',
+      given: crashOfApi8({
+        primary: { ...ROLLBACK_PRIMARY, taskDefinitionArn: taskDefinitionArnOf('api', 9) },
+        listed: listed('FAILED', 'ACTIVE'),
+        // an old rollback of autopilot to another revision says nothing about this one
+        lastRollback: { at: '2026-01-12T10:00:00.000Z', to: API_7 },
+      }),
+      expected:
+        'a task of api:8 crashed; api:8 already failed and the service moves to api:9: not counted again',
+    },
+    {
+      name: 'an autopilot rollback to the same revision before this deployment started is not this one',
+      given: crashOfApi8({
+        primary: { ...ROLLBACK_PRIMARY, rolloutState: 'COMPLETED' },
+        known: known('COMPLETED', { unhealthy: true }),
+        lastRollback: { at: '2026-01-12T10:00:00.000Z', to: API_7 },
+      }),
+      expected:
+        'a task of api:8 crashed; api:8 was already found unhealthy and the service moved to api:7: not counted again',
+    },
+    {
+      name: 'an older revision while the service moves on',
+      given: crashOfApi8({
+        taskDefinitionArn: taskDefinitionArnOf('api', 6),
+        primary: { ...listed('IN_PROGRESS'), taskDefinitionArn: API_8 },
+      }),
+      expected: 'a task of api:6 crashed while the service moves to api:8: not counted',
+    },
+    {
+      name: 'an older revision after the service moved on',
+      given: crashOfApi8({ primary: { ...ROLLBACK_PRIMARY, rolloutState: 'COMPLETED' } }),
+      expected: 'a task of api:8 crashed after the service moved to api:7: not counted',
+    },
+  ])('$name', ({ given, expected }) => {
+    // Prepare
+    const crash = structuredClone(given);
+
+    // Act
+    const reason = otherRevisionCrashReason(crash);
 
     // Assess
     expect(reason).toBe(expected);

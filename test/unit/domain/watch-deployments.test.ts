@@ -153,10 +153,10 @@ function change(
 }
 
 /** A CloudWatch alarm state change, `time` as EventBridge writes it (no milliseconds). */
-function alarm(time: string, state = 'ALARM') {
+function alarm(time: string, state = 'ALARM', name = ALARM) {
   eventCounter++;
   return {
-    name: ALARM,
+    name,
     state,
     reason: 'Threshold Crossed: 1 datapoint [12.0] was greater than the threshold (5.0)',
     at: `2026-01-13T${time}Z`,
@@ -364,7 +364,13 @@ describe('watching deployments: a good deployment', () => {
     );
 
     // Assess
-    expect(ok.result).toEqual([]);
+    expect(ok.result).toEqual([
+      {
+        service: `alarm ${ALARM}`,
+        action: 'ignore',
+        reason: `alarm ${ALARM} is OK, not ALARM: not a signal`,
+      },
+    ]);
     expect(unwatched.result).toEqual([
       { service: 'prod/api', action: 'ignore', reason: 'service is not watched for rollback' },
     ]);
@@ -890,10 +896,16 @@ describe('watching deployments: a crash loop', () => {
       {
         service: 'prod/api',
         action: 'ignore',
-        reason: 'a task of an older revision crashed, not the new one',
+        reason: 'a task of api:7 crashed while the service moves to api:8: not counted',
       },
     ]);
-    expect(scaledIn.result).toEqual([]);
+    expect(scaledIn.result).toEqual([
+      {
+        service: 'prod/api',
+        action: 'ignore',
+        reason: `task t2 stopped by the ECS scheduler (ServiceSchedulerInitiated: Scaling activity initiated by (deployment ${D8})): not a crash`,
+      },
+    ]);
     expect(counted.result).toMatchObject([
       { action: 'record', reason: expect.stringMatching(/^crash 2 of 3/) },
     ]);
@@ -1109,10 +1121,309 @@ describe('watching deployments: duplicates and events out of order', () => {
     );
 
     // Assess
-    expect(result).toMatchObject([
-      { action: 'ignore', reason: 'a task of an older revision crashed, not the new one' },
+    expect(result).toEqual([
+      {
+        service: 'prod/api',
+        action: 'ignore',
+        reason: 'a task of api:8 crashed while the service moves to api:9: not counted',
+      },
     ]);
     expect([...ecs, ...stops, ...events]).toEqual([]);
+  });
+});
+
+describe('watching deployments: late crashes of a revision already rolled back', () => {
+  const rolledBackByEcs =
+    "a task of api:8 crashed; api:8 was already rolled back to api:7 (by ECS's circuit breaker): not counted again";
+
+  it("names ECS's circuit breaker for crashes of the failed revision that arrive after its rollback", async () => {
+    // Prepare: api:8's tasks crash, the circuit breaker fails ecs-svc/8 and ECS rolls back to api:7 with
+    // ecs-svc/9, which becomes PRIMARY; STOPPED events of api:8's last tasks are delivered after that.
+    const world = aWorld({ config: CIRCUIT_BREAKER_ROLLBACK });
+    await knownGoodApi7(world);
+    await startApi8(world);
+    const counted = [];
+    for (const [task, time] of [
+      ['t1', '10:02:00'],
+      ['t2', '10:03:00'],
+    ] as const)
+      counted.push(await step(world, () => onTaskStopped(crash(task, at(time)), world.deps)));
+    world.clock.set(at('10:06:00'));
+    ecsLists(world, deployment(D9, API_7, 'IN_PROGRESS'), deployment(D8, API_8, 'FAILED', 'ACTIVE'));
+    const failed = await step(world, () => onDeploymentStateChange(circuitBreakerFailedApi8(), world.deps));
+
+    // Act
+    const beforeRollbackEvent = await step(world, () =>
+      onTaskStopped(crash('t3', at('10:05:50')), world.deps),
+    );
+    await onDeploymentStateChange(
+      change(
+        'SERVICE_DEPLOYMENT_IN_PROGRESS',
+        D9,
+        at('10:06:01'),
+        `ECS deployment circuit breaker: rolling back to deploymentId ${D7}.`,
+      ),
+      world.deps,
+    );
+    const afterRollbackEvent = await step(world, () =>
+      onTaskStopped({ ...crash('t4', at('10:06:02')), startedBy: D8 }, world.deps),
+    );
+    // The rollback completed and ECS no longer lists ecs-svc/8.
+    world.clock.set(at('10:09:00'));
+    ecsLists(world, deployment(D9, API_7, 'COMPLETED'));
+    const knownByStartedBy = await step(world, () =>
+      onTaskStopped({ ...crash('t5', at('10:06:30')), startedBy: D8 }, world.deps),
+    );
+    const knownByRollback = await step(world, () => onTaskStopped(crash('t6', at('10:06:40')), world.deps));
+
+    // Assess
+    expect(counted.map((c) => c.result[0]?.reason)).toEqual([
+      'crash 1 of 3: essential container exited with code 1 (app)',
+      'crash 2 of 3: essential container exited with code 1 (app)',
+    ]);
+    expect(failed.result).toMatchObject([{ action: 'quarantine-only', from: API_8 }]);
+    for (const late of [beforeRollbackEvent, afterRollbackEvent, knownByStartedBy, knownByRollback]) {
+      expect(late.result).toEqual([{ service: 'prod/api', action: 'ignore', reason: rolledBackByEcs }]);
+      expect([...late.writes, ...late.events, ...late.ecs, ...late.stops]).toEqual([]);
+    }
+  });
+
+  it('names autopilot for crashes of the revision it rolled back from', async () => {
+    // Prepare: an alarm in api:8's bake time made autopilot update the service back to api:7.
+    const world = aWorld();
+    await knownGoodApi7(world);
+    await startApi8(world);
+    await completeApi8(world);
+    world.clock.set(at('10:15:00'));
+    await onAlarm(alarm('10:15:00'), world.deps, servicesForAlarm(world));
+
+    // Act
+    const { result, writes, events, ecs, stops } = await step(world, () =>
+      onTaskStopped({ ...crash('t1', at('10:15:30')), startedBy: D8 }, world.deps),
+    );
+
+    // Assess
+    expect(result).toEqual([
+      {
+        service: 'prod/api',
+        action: 'ignore',
+        reason:
+          'a task of api:8 crashed; api:8 was already rolled back to api:7 (by autopilot): not counted again',
+      },
+    ]);
+    expect([...writes, ...events, ...ecs, ...stops]).toEqual([]);
+  });
+
+  it('says a failed revision failed when nothing rolled it back yet and another deployment took over', async () => {
+    // Prepare: ecs-svc/8 failed without ECS's rollback; ecs-svc/10 (api:9) was pushed since.
+    const world = aWorld();
+    await knownGoodApi7(world);
+    await startApi8(world);
+    ecsLists(world, deployment(D10, API_9, 'IN_PROGRESS'), deployment(D8, API_8, 'FAILED', 'ACTIVE'));
+
+    // Act
+    const { result } = await step(world, () => onTaskStopped(crash('t1', at('10:07:00')), world.deps));
+
+    // Assess
+    expect(result).toEqual([
+      {
+        service: 'prod/api',
+        action: 'ignore',
+        reason:
+          'a task of api:8 crashed; api:8 already failed and the service moves to api:9: not counted again',
+      },
+    ]);
+  });
+
+  it('ignores a crash when ECS lists no primary deployment', async () => {
+    // Prepare
+    const world = aWorld();
+    await knownGoodApi7(world);
+    ecsLists(world, deployment(D8, API_8, 'IN_PROGRESS', 'ACTIVE'));
+
+    // Act
+    const { result, writes } = await step(world, () =>
+      onTaskStopped(crash('t1', at('10:02:00')), world.deps),
+    );
+
+    // Assess
+    expect(result).toEqual([
+      {
+        service: 'prod/api',
+        action: 'ignore',
+        reason: 'a task of api:8 crashed but ECS lists no primary deployment for the service: not counted',
+      },
+    ]);
+    expect(writes).toEqual([]);
+  });
+});
+
+describe('watching deployments: inputs that are not signals', () => {
+  it('says a task a person stopped is not a crash', async () => {
+    // Prepare
+    const world = aWorld();
+    await knownGoodApi7(world);
+    await startApi8(world);
+    const stopped = {
+      ...crash('1a2b3c4d5e6f47a8b9c0d1e2f3a4b5c6', at('10:02:00')),
+      stopCode: 'UserInitiated',
+      stoppedReason: 'Stopped from autopilot sandbox',
+      containers: [{ name: 'app', exitCode: 143 }],
+    };
+
+    // Act
+    const { result, writes, events, ecs, stops } = await step(world, () =>
+      onTaskStopped(stopped, world.deps),
+    );
+
+    // Assess
+    expect(result).toEqual([
+      {
+        service: 'prod/api',
+        action: 'ignore',
+        reason:
+          'task 1a2b3c4d… stopped by a person (UserInitiated: Stopped from autopilot sandbox): not a crash',
+      },
+    ]);
+    expect([...writes, ...events, ...ecs, ...stops]).toEqual([]);
+  });
+
+  it('says a task whose essential container exited with code 0 is not a crash', async () => {
+    // Prepare
+    const world = aWorld();
+    await knownGoodApi7(world);
+    await startApi8(world);
+    const exited = {
+      ...crash('t1', at('10:02:00')),
+      containers: [
+        { name: 'app', exitCode: 0 },
+        { name: 'log-router', exitCode: 0 },
+      ],
+    };
+
+    // Act
+    const { result, writes } = await step(world, () => onTaskStopped(exited, world.deps));
+
+    // Assess
+    expect(result).toEqual([
+      {
+        service: 'prod/api',
+        action: 'ignore',
+        reason: 'task t1 exited with code 0 (app): not a crash',
+      },
+    ]);
+    expect(writes).toEqual([]);
+  });
+
+  it('says a task that is not a task of a service is not watched', async () => {
+    // Prepare
+    const world = aWorld();
+    await knownGoodApi7(world);
+    const standalone = { ...crash('t1', at('10:02:00')), group: 'family:migrate' };
+
+    // Act
+    const { result, writes } = await step(world, () => onTaskStopped(standalone, world.deps));
+
+    // Assess
+    expect(result).toEqual([
+      {
+        service: 'prod',
+        action: 'ignore',
+        reason: 'task t1 (group family:migrate) is not a task of a service: not watched',
+      },
+    ]);
+    expect(writes).toEqual([]);
+  });
+
+  it('says a crash of a service ECS does not know is not counted', async () => {
+    // Prepare
+    const world = aWorld();
+    const gone = { ...crash('t1', at('10:02:00')), group: 'service:gone' };
+
+    // Act
+    const { result, writes } = await step(world, () => onTaskStopped(gone, world.deps));
+
+    // Assess
+    expect(result).toEqual([
+      {
+        service: 'prod/gone',
+        action: 'ignore',
+        reason: 'task t1 crashed (essential container exited with code 1 (app)); the service was not found',
+      },
+    ]);
+    expect(writes).toEqual([]);
+  });
+
+  it('says an alarm that is not in ALARM is not a signal', async () => {
+    // Prepare
+    const world = aWorld();
+    await knownGoodApi7(world);
+    await startApi8(world);
+
+    // Act
+    const { result, writes, events } = await step(world, () =>
+      onAlarm(alarm('10:05:00', 'INSUFFICIENT_DATA'), world.deps, servicesForAlarm(world)),
+    );
+
+    // Assess
+    expect(result).toEqual([
+      {
+        service: `alarm ${ALARM}`,
+        action: 'ignore',
+        reason: `alarm ${ALARM} is INSUFFICIENT_DATA, not ALARM: not a signal`,
+      },
+    ]);
+    expect([...writes, ...events]).toEqual([]);
+  });
+
+  it('says an alarm no service lists is not a signal', async () => {
+    // Prepare
+    const world = aWorld();
+    await knownGoodApi7(world);
+    await startApi8(world);
+
+    // Act
+    const { result, writes, events } = await step(world, () =>
+      onAlarm(alarm('10:05:00', 'ALARM', 'db-cpu'), world.deps, servicesForAlarm(world)),
+    );
+
+    // Assess
+    expect(result).toEqual([
+      {
+        service: 'alarm db-cpu',
+        action: 'ignore',
+        reason: 'alarm db-cpu is in ALARM but no service lists it (tag autopilot:alarms or rollback.alarms)',
+      },
+    ]);
+    expect([...writes, ...events]).toEqual([]);
+  });
+
+  it('says an alarm of a service ECS no longer knows, or without a primary deployment, is not acted on', async () => {
+    // Prepare
+    const world = aWorld();
+    await knownGoodApi7(world);
+    ecsLists(world, deployment(D8, API_8, 'IN_PROGRESS', 'ACTIVE'));
+    const services = async () => [{ serviceArn: serviceArnOf('prod', 'gone') }, { serviceArn: SERVICE_ARN }];
+
+    // Act
+    const { result, writes, events } = await step(world, () =>
+      onAlarm(alarm('10:05:00'), world.deps, services),
+    );
+
+    // Assess
+    expect(result).toEqual([
+      {
+        service: 'prod/gone',
+        action: 'ignore',
+        reason: `alarm ${ALARM} is in ALARM but the service was not found`,
+      },
+      {
+        service: 'prod/api',
+        action: 'ignore',
+        reason: `alarm ${ALARM} is in ALARM but ECS lists no primary deployment for the service`,
+      },
+    ]);
+    expect([...writes, ...events]).toEqual([]);
   });
 });
 
@@ -1258,7 +1569,16 @@ describe('watching deployments: safety', () => {
     expect(failed.result).toMatchObject([
       { action: 'ignore', reason: 'service is not watched for rollback' },
     ]);
-    expect(crashes.map((c) => c.result)).toEqual([[], [], []]);
+    expect(crashes.map((c) => c.result)).toEqual(
+      ['t1', 't2', 't3'].map((task) => [
+        {
+          service: 'prod/api',
+          action: 'ignore',
+          reason: `task ${task} crashed (essential container exited with code 1 (app)); the service is not watched for rollback`,
+        },
+      ]),
+    );
+    expect(crashes.flatMap((c) => c.writes)).toEqual([]);
     expect(world.ecs.calls).toEqual([]);
     expect(world.control.calls).toEqual([]);
   });
