@@ -3,23 +3,56 @@
  *
  * - `autopilot dispatch [--dry-run] <event.json>`: routes an event like serverless.yml does and runs
  *   it through the real handlers, printing each decision as a JSON line.
+ * - `autopilot rollback`, `quarantine list|release`, `notify test`: operators' commands.
  * - `autopilot validate-config [file]`: checks a policy file, with line and field of each problem.
  * - `autopilot schemas [--out dir]`: writes the JSON Schemas of the policy file and autopilot's events.
+ * - `autopilot sandbox …`: acts on the running local account (`npm start`).
+ *
+ * The commands that read or change state find where to act by themselves (cli/target.ts): a
+ * deployed stage (`--stage`, `--region`), the running sandbox, or the names in the environment.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
 import { Command, CommanderError } from 'commander';
+import { parse } from 'yaml';
 import { z } from 'zod';
 import { BaseEnvSchema } from '../shared/config/env';
 import { PolicyFileError, PolicyFileSchema, parsePolicyFile } from '../shared/config/policy-file';
+import { ConfigError } from '../shared/errors';
 import { AutopilotEventSchemas } from '../shared/events/autopilot-events';
+import { CLOUDFORMATION_TAGS } from './cloudformation-tags';
 import { loadRoutes, route } from './routing';
+import {
+  applyTarget,
+  resolveTarget,
+  runningSandbox,
+  sandboxControlFile,
+  type Target,
+  type TargetOptions,
+} from './target';
 
+/** Exit status: done, or nothing to do. */
+export const EXIT_OK = 0;
+/** Exit status: a handler or an action failed (in AWS the event would be retried). */
+export const EXIT_FAILED = 1;
+/** Exit status: usage, invalid input (not a valid event, a bad reference) or configuration. */
+export const EXIT_USAGE = 2;
 /** Exit status for input that is not a valid event. */
-export const EXIT_INVALID_EVENT = 2;
+export const EXIT_INVALID_EVENT = EXIT_USAGE;
 
 const root = resolve(__dirname, '..');
+
+/** serverless.yml's `service` and package.json's `version`. */
+function project(): { service: string; version: string } {
+  const sls = parse(readFileSync(join(root, 'serverless.yml'), 'utf8'), {
+    customTags: CLOUDFORMATION_TAGS,
+  }) as {
+    service?: string;
+  };
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version?: string };
+  return { service: sls.service ?? 'ecs-autopilot', version: pkg.version ?? '0.0.0' };
+}
 
 /** Where the command writes: stdout for results, stderr for diagnostics (replaceable in tests). */
 export interface Io {
@@ -64,22 +97,83 @@ function describeError(error: unknown): string {
   return parts.join(' <- ');
 }
 
+const isConfigError = (error: unknown): error is Error =>
+  error instanceof ConfigError ||
+  (error instanceof Error && (error.name === 'ConfigError' || error.name === 'PolicyFileError'));
+
+/** The first error of a chain of causes with this name. */
+function causeNamed(error: unknown, name: string): Error | undefined {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    if (e.name === name) return e;
+  }
+  return undefined;
+}
+
+/** What is wrong with the set-up, when an error says so (no credentials), else undefined. */
+function setupProblem(error: unknown): string | undefined {
+  if (isConfigError(error)) return error.message;
+  const credentials = causeNamed(error, 'CredentialsProviderError');
+  if (credentials) {
+    return `no AWS credentials (${credentials.message}): sign in (e.g. aws sso login) or set AWS_PROFILE`;
+  }
+  return undefined;
+}
+
+/**
+ * Finds where a command acts (see cli/target.ts) and sets its environment, before any AWS client
+ * exists. Says on stderr what it found when it was not given explicitly in the environment.
+ *
+ * @returns the target, or undefined after printing what to set (exit {@link EXIT_USAGE})
+ */
+function target(options: TargetOptions, io: Io): Target | undefined {
+  let found: Target;
+  try {
+    found = resolveTarget(options, { root, service: project().service });
+  } catch (error) {
+    if (!isConfigError(error)) throw error;
+    io.err(`configuration: ${error.message}`);
+    return undefined;
+  }
+  applyTarget(found);
+  process.env.AUTOPILOT_CONFIG ??= join(root, 'autopilot.yml');
+  if (found.kind !== 'environment') io.err(`acting on ${found.description}`);
+  return found;
+}
+
+/** The environment the handlers would get, for commands that call the use cases directly. */
+function cliEnv(io: Io) {
+  const parsed = BaseEnvSchema.safeParse(process.env);
+  if (!parsed.success) {
+    io.err(
+      `configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
+    return undefined;
+  }
+  return parsed.data;
+}
+
 /** Options of `autopilot dispatch`. */
-export interface DispatchOptions {
+export interface DispatchOptions extends TargetOptions {
   dryRun?: boolean;
   function?: string;
   verbose?: boolean;
 }
 
+/** Reads a JSON file, with or without a UTF-8 byte-order mark (Windows editors write one). */
+function readJson(file: string): unknown {
+  return JSON.parse(readFileSync(file, 'utf8').replace(/^\uFEFF/, ''));
+}
+
 /**
- * Runs one event file through routing and handlers.
+ * Runs one event file through routing and handlers. Each function keeps its own idempotency
+ * records (as in Lambda), and a dry run never shares them with a real run.
  *
- * @returns the exit status: 0 handled or not for autopilot, 1 failed (retryable), 2 invalid event
+ * @returns the exit status: 0 handled or not for autopilot, 1 failed (retryable), 2 invalid event or configuration
  */
 export async function dispatch(file: string, options: DispatchOptions, io: Io): Promise<number> {
   let event: unknown;
   try {
-    event = JSON.parse(readFileSync(file, 'utf8'));
+    event = readJson(file);
   } catch (error) {
     io.err(
       `invalid event: ${file}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
@@ -94,12 +188,19 @@ export async function dispatch(file: string, options: DispatchOptions, io: Io): 
     );
     return EXIT_INVALID_EVENT;
   }
+  const routes = loadRoutes(root);
+  const known = routes.map((r) => r.functionName);
+  if (options.function !== undefined && !known.includes(options.function)) {
+    io.err(`unknown function "${options.function}": the functions are ${known.join(', ')}`);
+    return EXIT_USAGE;
+  }
+  const where = target(options, io);
+  if (!where) return EXIT_USAGE;
   if (options.dryRun) process.env.AUTOPILOT_DRY_RUN = 'true';
   // Decisions go to stdout as JSON lines; Powertools' own output would interleave with them.
   process.env.POWERTOOLS_LOG_LEVEL ??= options.verbose ? 'DEBUG' : 'SILENT';
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
-  process.env.AUTOPILOT_CONFIG ??= join(root, 'autopilot.yml');
-  const targets = options.function ? [options.function] : route(loadRoutes(root), envelope.data);
+  const targets = options.function ? [options.function] : route(routes, envelope.data);
   if (targets.length === 0) {
     io.out(
       JSON.stringify({
@@ -107,20 +208,30 @@ export async function dispatch(file: string, options: DispatchOptions, io: Io): 
         reason: `no autopilot rule matches ${envelope.data.source} "${envelope.data['detail-type']}"`,
       }),
     );
-    return 0;
+    return EXIT_OK;
   }
-  let status = 0;
+  const { service } = project();
+  let status = EXIT_OK;
   for (const functionName of targets) {
+    // As Lambda names it; Powertools' logs and metrics read it.
+    const physicalName = `${service}-${where.kind === 'sandbox' ? 'sandbox' : 'cli'}-${functionName}`;
+    process.env.AWS_LAMBDA_FUNCTION_NAME = physicalName;
     // require, not import(): the handlers load as CommonJS here, the same module format as their bundles.
     const module = require(join(root, 'functions', `${functionName}.ts`)) as HandlerModule;
     try {
-      const result = (await module.handler(event, fakeContext(functionName))) as
+      const result = (await module.handler(event, fakeContext(physicalName))) as
         | Record<string, unknown>
         | undefined;
       if (result?.status === 'rejected') {
         io.err(`invalid event: ${String(result.reason).split('\n')[0]}`);
         status = Math.max(status, EXIT_INVALID_EVENT);
         continue;
+      }
+      const replayed = result?.replayed === true ? { replayed: true } : {};
+      if (result?.replayed === true) {
+        io.err(
+          `${functionName}: this event was handled before${options.dryRun ? ' in a dry run' : ''}; its recorded decisions follow, nothing was done again`,
+        );
       }
       const decisions = Array.isArray(result?.decisions) ? result.decisions : [];
       if (decisions.length === 0) {
@@ -129,13 +240,23 @@ export async function dispatch(file: string, options: DispatchOptions, io: Io): 
             function: functionName,
             action: 'none',
             reason: result?.ignored ?? 'no service concerned',
+            ...replayed,
           }),
         );
       }
-      for (const decision of decisions) io.out(JSON.stringify({ function: functionName, ...decision }));
+      for (const decision of decisions)
+        io.out(JSON.stringify({ function: functionName, ...decision, ...replayed }));
     } catch (error) {
+      const problem = setupProblem(error);
+      if (problem) {
+        io.err(`${functionName}: configuration: ${problem}`);
+        status = Math.max(status, EXIT_USAGE);
+        continue;
+      }
       io.err(`${functionName} failed (would be retried): ${describeError(error)}`);
-      status = Math.max(status, 1);
+      status = Math.max(status, EXIT_FAILED);
+    } finally {
+      delete process.env.AWS_LAMBDA_FUNCTION_NAME;
     }
   }
   return status;
@@ -148,18 +269,18 @@ export function validateConfig(file: string, io: Io): number {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     io.err(`${file}: cannot read: ${error instanceof Error ? error.message : String(error)}`);
-    return 1;
+    return EXIT_FAILED;
   }
   try {
     const policy = parsePolicyFile(text, file);
     io.out(
       `${file}: valid (${Object.keys(policy.policies).length} policies, ${Object.keys(policy.clusters).length} cluster defaults)`,
     );
-    return 0;
+    return EXIT_OK;
   } catch (error) {
     if (!(error instanceof PolicyFileError)) throw error;
     for (const line of error.message.split('\n')) io.err(line);
-    return 1;
+    return EXIT_FAILED;
   }
 }
 
@@ -180,36 +301,30 @@ export function writeSchemas(outDir: string, io: Io): number {
     );
   }
   io.out(`schemas written to ${outDir}`);
-  return 0;
+  return EXIT_OK;
 }
 
-/** The environment the handlers would get, for CLI commands that call the use cases directly. */
-function cliEnv(io: Io) {
-  process.env.AUTOPILOT_CONFIG ??= join(root, 'autopilot.yml');
-  const parsed = BaseEnvSchema.safeParse(process.env);
-  if (!parsed.success) {
-    io.err(
-      `set AUTOPILOT_TABLE and AUTOPILOT_BUS (the stack's outputs): ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}`,
-    );
-    return undefined;
-  }
-  return parsed.data;
+/** Options of `autopilot rollback`. */
+export interface RollbackOptions extends TargetOptions {
+  to?: string;
+  dryRun?: boolean;
 }
 
 /** `autopilot rollback <cluster>/<service> [--to <revision>]`: a person's rollback. */
-export async function rollback(
-  ref: string,
-  options: { to?: string; dryRun?: boolean },
-  io: Io,
-): Promise<number> {
+export async function rollback(ref: string, options: RollbackOptions, io: Io): Promise<number> {
+  const [cluster, service, ...rest] = ref.split('/');
+  if (!cluster || !service || rest.length > 0) {
+    io.err(`expected <cluster>/<service>, got "${ref}"`);
+    return EXIT_USAGE;
+  }
+  if (options.to !== undefined && !options.to.startsWith('arn:') && !/^[^:]+:\d+$/.test(options.to)) {
+    io.err(`--to: expected <family>:<revision> or a task definition ARN, got "${options.to}"`);
+    return EXIT_USAGE;
+  }
+  if (!target(options, io)) return EXIT_USAGE;
   if (options.dryRun) process.env.AUTOPILOT_DRY_RUN = 'true';
   const env = cliEnv(io);
-  if (!env) return 1;
-  const [cluster, service] = ref.split('/');
-  if (!cluster || !service) {
-    io.err(`expected <cluster>/<service>, got "${ref}"`);
-    return EXIT_INVALID_EVENT;
-  }
+  if (!env) return EXIT_USAGE;
   const { makeWatchDeps } =
     require('../shared/adapters/compose-watch') as typeof import('../shared/adapters/compose-watch');
   const { rollbackByPerson } =
@@ -219,7 +334,7 @@ export async function rollback(
   const arn = described[0]?.arn;
   if (!arn) {
     io.err(`service ${ref} not found`);
-    return 1;
+    return EXIT_FAILED;
   }
   const to =
     options.to && !options.to.startsWith('arn:')
@@ -230,77 +345,98 @@ export async function rollback(
       : options.to;
   const decision = await rollbackByPerson(arn, to, deps);
   io.out(JSON.stringify(decision));
-  return decision.action === 'failed' ? 1 : 0;
+  return decision.action === 'failed' ? EXIT_FAILED : EXIT_OK;
 }
 
 /** `autopilot quarantine list|release`. */
 export async function quarantine(
   command: 'list' | 'release',
   image: string | undefined,
+  options: TargetOptions,
   io: Io,
 ): Promise<number> {
+  const match = /^(.+)@(sha256:[0-9a-f]{64})$/.exec(image ?? '');
+  if (command === 'release' && (!match?.[1] || !match[2])) {
+    io.err('expected <repository>@sha256:<digest> (the repository as in ECR, e.g. team/api)');
+    return EXIT_USAGE;
+  }
+  if (!target(options, io)) return EXIT_USAGE;
   const env = cliEnv(io);
-  if (!env) return 1;
+  if (!env) return EXIT_USAGE;
   const { DynamoHealthStore } =
     require('../shared/adapters/state/dynamo-health-store') as typeof import('../shared/adapters/state/dynamo-health-store');
   const health = new DynamoHealthStore(env.AUTOPILOT_TABLE);
   if (command === 'list') {
-    for (const item of await health.listQuarantined()) io.out(JSON.stringify(item));
-    return 0;
+    const listed = await health.listQuarantined();
+    for (const item of listed) io.out(JSON.stringify(item));
+    if (listed.length === 0) io.err('no image is quarantined');
+    return EXIT_OK;
   }
-  const match = /^(.+)@(sha256:[0-9a-f]{64})$/.exec(image ?? '');
-  if (!match?.[1] || !match[2]) {
-    io.err('expected <repository>@sha256:<digest> (the repository as in ECR, e.g. team/api)');
-    return EXIT_INVALID_EVENT;
-  }
-  const [repository, digest] = [match[1], match[2]];
+  const [repository, digest] = [match?.[1] ?? '', match?.[2] ?? ''];
   const listed = await health.listQuarantined();
   const found = listed.find(
     (q) => q.digest === digest && (q.repository === repository || q.repositoryKey === repository),
   );
   if (!found || !(await health.release(found.repositoryKey, digest))) {
     io.err(`${repository}@${digest} is not quarantined`);
-    return 1;
+    return EXIT_FAILED;
   }
   io.out(JSON.stringify({ released: `${found.repository}@${digest}` }));
-  return 0;
+  return EXIT_OK;
 }
 
 /** `autopilot notify test <channel>`: a sample message to one channel of the policy file. */
-export async function notifyTest(channel: string, options: { dryRun?: boolean }, io: Io): Promise<number> {
+export async function notifyTest(
+  channel: string,
+  options: TargetOptions & { dryRun?: boolean },
+  io: Io,
+): Promise<number> {
+  if (!target(options, io)) return EXIT_USAGE;
   if (options.dryRun) process.env.AUTOPILOT_DRY_RUN = 'true';
   const env = cliEnv(io);
-  if (!env) return 1;
+  if (!env) return EXIT_USAGE;
   const { makeNotifyDeps } =
     require('../shared/adapters/compose-notify') as typeof import('../shared/adapters/compose-notify');
   const { sendTestMessage } =
     require('../shared/domain/notify/notify') as typeof import('../shared/domain/notify/notify');
-  const decision = await sendTestMessage(channel, makeNotifyDeps(env));
+  let decision: Awaited<ReturnType<typeof sendTestMessage>>;
+  try {
+    decision = await sendTestMessage(channel, makeNotifyDeps(env));
+  } catch (error) {
+    if (!isConfigError(error)) throw error;
+    io.err(`configuration: ${error.message}`);
+    return EXIT_USAGE;
+  }
   io.out(JSON.stringify(decision));
-  return decision.action === 'sent' || decision.action === 'would-send' ? 0 : 1;
+  return decision.action === 'sent' || decision.action === 'would-send' ? EXIT_OK : EXIT_FAILED;
 }
 
 /** Sends one request to the running sandbox (see sandbox/control-server.ts). */
 export async function sandboxRequest(request: Record<string, unknown>, io: Io): Promise<number> {
   let url: string;
   try {
-    url = (JSON.parse(readFileSync(join(root, '.sandbox', 'control.json'), 'utf8')) as { url: string }).url;
-  } catch {
-    io.err('no sandbox is running: start one with `npm start` in another terminal');
-    return 1;
+    const control = runningSandbox(sandboxControlFile(root));
+    if (!control) {
+      io.err('no sandbox is running: start one with `npm start` in another terminal');
+      return EXIT_FAILED;
+    }
+    url = control.url;
+  } catch (error) {
+    io.err(error instanceof Error ? error.message : String(error));
+    return EXIT_FAILED;
   }
   try {
     const response = await fetch(url, { method: 'POST', body: JSON.stringify(request) });
     const body = (await response.json()) as Record<string, unknown>;
     if (!response.ok) {
       io.err(`sandbox refused: ${String(body.error ?? response.status)}`);
-      return 1;
+      return response.status === 400 ? EXIT_USAGE : EXIT_FAILED;
     }
     io.out(JSON.stringify(body));
-    return 0;
+    return EXIT_OK;
   } catch (error) {
     io.err(`cannot reach the sandbox at ${url}: ${describeError(error)}`);
-    return 1;
+    return EXIT_FAILED;
   }
 }
 
@@ -315,6 +451,28 @@ function splitRef(text: string, separator: string): [string, string] {
   return [text.slice(0, at), text.slice(at + 1)];
 }
 
+const HELP_AFTER = `
+Where dispatch, rollback, quarantine and notify test act (the first that applies):
+  --stage <stage> [--region <region>]  the deployed stack ecs-autopilot-<stage>, with your AWS credentials
+  --sandbox                            the running local account (npm start)
+  AUTOPILOT_TABLE and AUTOPILOT_BUS    the stack's outputs, with the SDK's own credentials and endpoints
+  (nothing given)                      the running local account, if one is running
+
+Environment:
+  AUTOPILOT_TABLE, AUTOPILOT_BUS       the stack's table and bus
+  AUTOPILOT_CONFIG                     the policy file (default: autopilot.yml of this repository)
+  AUTOPILOT_DRY_RUN=true               as --dry-run
+  AUTOPILOT_DLQ_URL                    where dispatch parks events it rejects (optional)
+  AWS_REGION, AWS_PROFILE, ...         the AWS SDK's usual settings
+  AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE>  other endpoints (an emulator)
+  AUTOPILOT_SANDBOX_CONTROL            the running sandbox's address file (default: .sandbox/control.json)
+
+Exit status:
+  0  done, or nothing to do
+  1  failed: a handler or an action failed (in AWS the event would be retried)
+  2  usage, invalid input (an event that does not parse) or configuration (what to set is printed)
+`;
+
 /**
  * Entry point.
  *
@@ -322,21 +480,32 @@ function splitRef(text: string, separator: string): [string, string] {
  * @returns the exit status
  */
 export async function main(argv: readonly string[], io: Io = defaultIo): Promise<number> {
-  let status = 0;
+  let status = EXIT_OK;
   const program = new Command('autopilot')
-    .description('ecs-autopilot command line')
+    .description(
+      'ecs-autopilot command line: run events through the real handlers, act as an operator, drive the local account',
+    )
+    .version(project().version, '-V, --version', 'print the version')
     .exitOverride()
-    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
-  program
-    .command('dispatch')
-    .description('route an event file like serverless.yml does and run it through the real handlers')
-    .argument('<event.json>', 'an EventBridge event')
-    .option('--dry-run', 'decide and report, change nothing')
-    .option('--function <name>', 'deliver to this function regardless of the rules')
-    .option('--verbose', "print the functions' logs (Powertools JSON) too")
-    .action(async (file: string, options: DispatchOptions) => {
-      status = await dispatch(file, options, io);
-    });
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
+    .addHelpText('after', HELP_AFTER);
+  /** The options that say where a command acts (cli/target.ts). */
+  const targeted = (command: Command) =>
+    command
+      .option('--stage <stage>', 'act on the deployed stack ecs-autopilot-<stage> (your AWS credentials)')
+      .option('--region <region>', 'its region (default: AWS_REGION)')
+      .option('--sandbox', 'act on the running local account (npm start)');
+  targeted(
+    program
+      .command('dispatch')
+      .description('route an event file like serverless.yml does and run it through the real handlers')
+      .argument('<event.json>', 'an EventBridge event')
+      .option('--dry-run', 'decide and report, change nothing')
+      .option('--function <name>', 'deliver to this function regardless of the rules')
+      .option('--verbose', "print the functions' logs (Powertools JSON) too"),
+  ).action(async (file: string, options: DispatchOptions) => {
+    status = await dispatch(file, options, io);
+  });
   program
     .command('validate-config')
     .description('validate a policy file')
@@ -351,39 +520,41 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
     .action((options: { out: string }) => {
       status = writeSchemas(options.out, io);
     });
-  program
-    .command('rollback')
-    .description('return a service to its last known good revision, or to --to <family:revision>')
-    .argument('<cluster/service>')
-    .option('--to <revision>', 'a task definition (family:revision or ARN)')
-    .option('--dry-run', 'decide and report, change nothing')
-    .action(async (ref: string, options: { to?: string; dryRun?: boolean }) => {
-      status = await rollback(ref, options, io);
-    });
+  targeted(
+    program
+      .command('rollback')
+      .description('return a service to its last known good revision, or to --to <family:revision>')
+      .argument('<cluster/service>')
+      .option('--to <revision>', 'a task definition (family:revision or ARN)')
+      .option('--dry-run', 'decide and report, change nothing'),
+  ).action(async (ref: string, options: RollbackOptions) => {
+    status = await rollback(ref, options, io);
+  });
   const quarantineCommand = program.command('quarantine').description('images deploy on push refuses');
-  quarantineCommand
-    .command('list')
-    .description('list quarantined images, one JSON line each')
-    .action(async () => {
-      status = await quarantine('list', undefined, io);
-    });
-  quarantineCommand
-    .command('release')
-    .description('allow a quarantined image to be deployed again')
-    .argument('<repository@digest>')
-    .action(async (image: string) => {
-      status = await quarantine('release', image, io);
-    });
-  program
-    .command('notify')
-    .description('chat notifications')
-    .command('test')
-    .description('send a sample message to a channel of the policy file, to check its wiring')
-    .argument('<channel>')
-    .option('--dry-run', 'report, send nothing')
-    .action(async (channel: string, options: { dryRun?: boolean }) => {
-      status = await notifyTest(channel, options, io);
-    });
+  targeted(
+    quarantineCommand.command('list').description('list quarantined images, one JSON line each'),
+  ).action(async (options: TargetOptions) => {
+    status = await quarantine('list', undefined, options, io);
+  });
+  targeted(
+    quarantineCommand
+      .command('release')
+      .description('allow a quarantined image to be deployed again')
+      .argument('<repository@digest>'),
+  ).action(async (image: string, options: TargetOptions) => {
+    status = await quarantine('release', image, options, io);
+  });
+  targeted(
+    program
+      .command('notify')
+      .description('chat notifications')
+      .command('test')
+      .description('send a sample message to a channel of the policy file, to check its wiring')
+      .argument('<channel>')
+      .option('--dry-run', 'report, send nothing'),
+  ).action(async (channel: string, options: TargetOptions & { dryRun?: boolean }) => {
+    status = await notifyTest(channel, options, io);
+  });
   const sandbox = program.command('sandbox').description('act on the running local account (npm start)');
   sandbox
     .command('push')
@@ -424,14 +595,16 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
   sandbox
     .command('faults')
     .description(
-      'inject faults into the local ECS/ECR API, e.g. UpdateService:throttle:0.5 ecs:*:5xx:0.1 *:latency:1:300',
+      'inject faults into the local ECS/ECR API, e.g. UpdateService:throttle:0.5 *:5xx:0.1 *:latency:1:300; none turns them off',
     )
     .argument(
       '[rules...]',
       '<operation>:<throttle|5xx|latency>:<rate 0..1>[:<latency ms>]; none turns faults off',
     )
     .action(async (rules: string[]) => {
-      const parsed = rules.map((rule) => {
+      // `none` (or nothing) turns every fault off.
+      const given = rules.length === 1 && rules[0]?.toLowerCase() === 'none' ? [] : rules;
+      const parsed = given.map((rule) => {
         const match = /^(.+):(throttle|5xx|latency):([0-9.]+)(?::(\d+))?$/.exec(rule);
         if (!match) throw new CommanderError(2, 'autopilot.usage', `not a fault rule: "${rule}"`);
         const [, operation, kind, rate, latencyMs] = match;
@@ -468,9 +641,16 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.code === 'autopilot.usage') io.err(error.message);
-      return error.exitCode === 0 ? 0 : EXIT_INVALID_EVENT;
+      return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
     }
-    throw error;
+    const problem = setupProblem(error);
+    if (problem) {
+      io.err(`configuration: ${problem}`);
+      return EXIT_USAGE;
+    }
+    // An AWS call that failed after the SDK's retries, an unreachable endpoint: one line, no stack.
+    io.err(`failed: ${describeError(error)}`);
+    return EXIT_FAILED;
   }
   return status;
 }

@@ -7,9 +7,10 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { dirname } from 'node:path';
 import { ListTasksCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
 import { z } from 'zod';
+import { type SandboxControl, sandboxControlFile } from '../cli/target';
 import { type Sandbox, tagService } from './account';
 
 /** A request to the control endpoint. */
@@ -54,11 +55,6 @@ export const ControlRequestSchema = z.discriminatedUnion('op', [
 ]);
 export type ControlRequest = z.infer<typeof ControlRequestSchema>;
 
-/** Where the running sandbox publishes its control address. */
-export function controlFile(root: string): string {
-  return join(root, '.sandbox', 'control.json');
-}
-
 async function act(sandbox: Sandbox, request: ControlRequest): Promise<unknown> {
   switch (request.op) {
     case 'push':
@@ -100,11 +96,18 @@ async function act(sandbox: Sandbox, request: ControlRequest): Promise<unknown> 
 }
 
 /**
- * Serves the control endpoint and writes its address for the CLI.
+ * Serves the control endpoint and writes its address for the CLI, with the environment the
+ * operator commands (`autopilot rollback`, `quarantine`, `notify test`, `dispatch`) need to reach
+ * the local account's table, bus and APIs (see cli/target.ts).
  *
+ * @param file - the address file; `.sandbox/control.json` (or `AUTOPILOT_SANDBOX_CONTROL`) by default
  * @returns a function that stops serving and removes the address file
  */
-export async function serveControl(sandbox: Sandbox, root: string): Promise<() => Promise<void>> {
+export async function serveControl(
+  sandbox: Sandbox,
+  root: string,
+  file = sandboxControlFile(root),
+): Promise<() => Promise<void>> {
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -128,12 +131,13 @@ export async function serveControl(sandbox: Sandbox, root: string): Promise<() =
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  const file = controlFile(root);
-  mkdirSync(join(root, '.sandbox'), { recursive: true });
-  writeFileSync(
-    file,
-    JSON.stringify({ url: `http://127.0.0.1:${port}`, ecs: sandbox.plane.endpoint, pid: process.pid }),
-  );
+  mkdirSync(dirname(file), { recursive: true });
+  const control: SandboxControl = {
+    url: `http://127.0.0.1:${port}`,
+    pid: process.pid,
+    environment: sandbox.runtime.operatorEnvironment(),
+  };
+  writeFileSync(file, `${JSON.stringify(control, null, 2)}\n`);
   return async () => {
     rmSync(file, { force: true });
     await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -128,6 +128,11 @@ export interface Runtime {
   trigger(name: string): Promise<void>;
   /** Resolves when no delivery is running, queued or waiting for a retry. */
   idle(): Promise<void>;
+  /**
+   * What an operator tool (`autopilot` from another terminal) needs to reach this account: the
+   * table, bus and queue names, the policy file, the region, dummy credentials and every endpoint.
+   */
+  operatorEnvironment(): Record<string, string>;
   /** Changes the policy file or dry run for the invocations that follow. */
   configure(options: { policyFile?: string; dryRun?: boolean }): void;
   /** Stops everything and restores the environment. */
@@ -269,6 +274,14 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     stops.push(() => scheduler.stop());
 
     const dlq = deadLetterQueue(config.functions, queueByLogicalId);
+    let currentPolicyFile = policyFile;
+    const operatorEnvironment = () => {
+      const common = environmentOf.get(config.functions[0]?.name ?? '') ?? {};
+      const picked = Object.entries(common).filter(
+        (entry): entry is [string, string] => entry[1] !== undefined && OPERATOR_VARIABLES.test(entry[0]),
+      );
+      return { ...Object.fromEntries(picked), AUTOPILOT_CONFIG: currentPolicyFile };
+    };
     let stopped: Promise<void> | undefined;
     return {
       bus,
@@ -290,7 +303,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         await Promise.all(scheduler.trigger(name).map((result) => result.delivered));
       },
       idle: () => bus.idle(),
+      operatorEnvironment,
       configure: (changes) => {
+        if (changes.policyFile !== undefined) currentPolicyFile = resolve(root, changes.policyFile);
         runner.setEnvironment({
           ...(changes.policyFile === undefined
             ? {}
@@ -308,6 +323,10 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     throw error;
   }
 }
+
+/** The variables of a function's environment that an operator tool needs too (not dry run: the tool's own flag). */
+const OPERATOR_VARIABLES =
+  /^(AUTOPILOT_(TABLE|BUS|DLQ_URL|CONFIG)|AWS_(REGION|DEFAULT_REGION|ACCESS_KEY_ID|SECRET_ACCESS_KEY)|AWS_ENDPOINT_URL(_.+)?|POWERTOOLS_(METRICS_DISABLED|TRACE_ENABLED|SERVICE_NAME))$/;
 
 /** The queue of AUTOPILOT_DLQ_URL (`!Ref DeadLetterQueue`), else the first OnFailure queue. */
 function deadLetterQueue(

@@ -2,7 +2,7 @@
  * The `autopilot` command: exit statuses, one JSON line per decision, and the policy file check.
  */
 
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -88,6 +88,60 @@ describe('autopilot dispatch', () => {
     expect(io.errors[0]).toContain('invalid event');
   });
 
+  it('reads an event file that starts with a UTF-8 byte-order mark', async () => {
+    // Prepare
+    const io = capture();
+    const sample = readFileSync(join(root, 'events', 'ecr-image-delete.json'), 'utf8');
+
+    // Act
+    const status = await run(io, 'dispatch', file('bom.json', `\uFEFF${sample}`));
+
+    // Assess
+    expect(io.errors).toEqual([]);
+    expect(status).toBe(0);
+    expect(JSON.parse(io.lines[0] ?? '')).toMatchObject({ routed: false });
+  });
+
+  it('exits 2 naming the functions there are when --function names none of them', async () => {
+    // Prepare
+    const io = capture();
+
+    // Act
+    const status = await run(
+      io,
+      'dispatch',
+      '--function',
+      'deploy-on-pushh',
+      join(root, 'events', 'ecr-image-push.json'),
+    );
+
+    // Assess
+    expect(status).toBe(2);
+    expect(io.errors).toEqual([
+      'unknown function "deploy-on-pushh": the functions are deploy-on-push, deploy-due, index-services, watch-deployments, bake-timer, notify',
+    ]);
+  });
+
+  it('exits 2 saying what to set when it does not know where to act', async () => {
+    // Prepare: no table, no bus, no running sandbox
+    const io = capture();
+    const saved = { table: process.env.AUTOPILOT_TABLE, bus: process.env.AUTOPILOT_BUS };
+    delete process.env.AUTOPILOT_TABLE;
+    delete process.env.AUTOPILOT_BUS;
+    process.env.AUTOPILOT_SANDBOX_CONTROL = join(dir, 'no-sandbox.json');
+
+    // Act
+    const status = await run(io, 'dispatch', join(root, 'events', 'ecr-image-push.json'));
+
+    // Assess
+    process.env.AUTOPILOT_TABLE = saved.table;
+    process.env.AUTOPILOT_BUS = saved.bus;
+    delete process.env.AUTOPILOT_SANDBOX_CONTROL;
+    expect(status).toBe(2);
+    expect(io.errors).toEqual([expect.stringMatching(/^configuration: .*--stage <stage> --region <region>/)]);
+    expect(io.errors.join('\n')).not.toContain('would be retried');
+  });
+
   it('exits 0 for an event no rule of autopilot matches', async () => {
     // Prepare
     const io = capture();
@@ -141,6 +195,45 @@ describe('autopilot dispatch', () => {
       expect.objectContaining({ function: 'deploy-on-push', action: 'deploy', service: 'api', dryRun: true }),
     ]);
     expect(ecs.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(0);
+  });
+});
+
+describe('autopilot --version and --help', () => {
+  it('prints the version of the package', async () => {
+    // Prepare
+    const io = capture();
+    const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+
+    // Act
+    const status = await run(io, '--version');
+
+    // Assess
+    expect(status).toBe(0);
+    expect(io.lines).toEqual([version]);
+  });
+
+  it('says where commands act, which variables count, and what the exit statuses mean', async () => {
+    // Prepare
+    const io = capture();
+
+    // Act
+    const status = await run(io, '--help');
+
+    // Assess
+    const help = io.lines.join('\n');
+    expect(status).toBe(0);
+    for (const word of [
+      '--stage',
+      'AUTOPILOT_TABLE',
+      'AUTOPILOT_CONFIG',
+      'AWS_ENDPOINT_URL',
+      'Exit status',
+      'rollback',
+      'quarantine',
+      'sandbox',
+    ]) {
+      expect(help).toContain(word);
+    }
   });
 });
 

@@ -265,6 +265,10 @@ let loaded: Promise<ChatRenderers> | undefined;
 
 /** The real renderers, loaded on first use so that tests injecting their own never load them. */
 function realRenderers(): Promise<ChatRenderers> {
-  loaded ??= import('../../domain/notify/render').then((render): ChatRenderers => render);
+  // require, not import(): under the CLI (tsx, CommonJS) a dynamic import goes through Node's ESM
+  // loader, which resolves neither folders nor .ts files; esbuild bundles either the same way.
+  loaded ??= Promise.resolve().then(
+    (): ChatRenderers => require('../../domain/notify/render') as typeof import('../../domain/notify/render'),
+  );
   return loaded;
 }

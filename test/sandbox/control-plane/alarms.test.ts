@@ -5,7 +5,8 @@ import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbr
 import { z } from 'zod';
 import { type Io, main } from '../../../cli/autopilot';
 import type { Sandbox } from '../../../sandbox/account';
-import { ControlRequestSchema, controlFile, serveControl } from '../../../sandbox/control-server';
+import { sandboxControlFile } from '../../../cli/target';
+import { ControlRequestSchema, serveControl } from '../../../sandbox/control-server';
 import { ACCOUNT, REGION, useControlPlane } from './support';
 
 /** `2019-10-02T17:04:40.989+0000`, the timestamp format of the documented examples. */
@@ -133,8 +134,9 @@ describe('the control endpoint and the CLI', () => {
     // Prepare
     const { plane } = harness();
     const root = mkdtempSync(join(tmpdir(), 'control-alarm-'));
-    const stop = await serveControl({ plane } as unknown as Sandbox, root);
-    const { url } = JSON.parse(readFileSync(controlFile(root), 'utf8')) as { url: string };
+    const runtime = { operatorEnvironment: () => ({}) };
+    const stop = await serveControl({ plane, runtime } as unknown as Sandbox, root);
+    const { url } = JSON.parse(readFileSync(sandboxControlFile(root, {}), 'utf8')) as { url: string };
 
     // Act
     const ok = await fetch(url, {

@@ -1,0 +1,177 @@
+/**
+ * The operator commands from another terminal against a running local account, as a user types them
+ * after `npm start`: no table, bus or endpoint given, the CLI finds the sandbox by itself. The CLI runs
+ * as a child process (bin/autopilot.js) with a bare environment; the sandbox runs in this process.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DescribeTaskDefinitionCommand, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
+import { type Sandbox, seedAccount, startSandbox } from '../../sandbox/account';
+import { serveControl } from '../../sandbox/control-server';
+
+jest.setTimeout(120_000);
+
+const root = join(__dirname, '..', '..');
+const dir = mkdtempSync(join(tmpdir(), 'autopilot-sandbox-cli-'));
+const controlFile = join(dir, 'control.json');
+
+interface Run {
+  status: number;
+  lines: Record<string, unknown>[];
+  stderr: string;
+}
+
+/** Runs `autopilot <args>` as a person would from another terminal (no AWS or autopilot variables). */
+function autopilot(...args: string[]): Promise<Run> {
+  const env = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? dir,
+    AUTOPILOT_SANDBOX_CONTROL: controlFile,
+  };
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [join(root, 'bin', 'autopilot.js'), ...args],
+      { cwd: root, env, timeout: 90_000 },
+      (error, stdout, stderr) => {
+        const status = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        const lines = stdout
+          .split('\n')
+          .filter((l) => l.startsWith('{'))
+          .map((l) => JSON.parse(l) as Record<string, unknown>);
+        resolve({ status, lines, stderr });
+      },
+    );
+  });
+}
+
+describe('operator commands against the running sandbox', () => {
+  let sandbox: Sandbox;
+  let stopControl: () => Promise<void>;
+
+  beforeAll(async () => {
+    sandbox = await startSandbox({ source: 'typescript' });
+    await seedAccount(sandbox);
+    stopControl = await serveControl(sandbox, root, controlFile);
+  });
+
+  afterAll(async () => {
+    await stopControl();
+    await sandbox.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('lists the quarantine of the local table without being told where it is', async () => {
+    // Prepare: the seeded account, nothing quarantined
+
+    // Act
+    const run = await autopilot('quarantine', 'list');
+
+    // Assess
+    expect(run.stderr).toContain('acting on the running sandbox');
+    expect(run.stderr).toContain('no image is quarantined');
+    expect(run.status).toBe(0);
+  });
+
+  it("sends a test message through the sandbox's channel secrets to its chat sink", async () => {
+    // Prepare
+    const before = sandbox.chat.messages().length;
+
+    // Act
+    const run = await autopilot('notify', 'test', 'platform-slack');
+
+    // Assess
+    expect(run.lines).toEqual([expect.objectContaining({ channel: 'platform-slack', action: 'sent' })]);
+    expect(run.status).toBe(0);
+    expect(sandbox.chat.messages().slice(before)).toEqual([
+      expect.objectContaining({ kind: 'slack', status: 200 }),
+    ]);
+  });
+
+  it('runs an event through both functions it routes to, each with its own decisions', async () => {
+    // Prepare: a deployment of prod/api in progress reaches index-services and watch-deployments
+    const event = join(root, 'events', 'ecs-deployment-in-progress.json');
+
+    // Act
+    const run = await autopilot('dispatch', event);
+
+    // Assess
+    expect(run.status).toBe(0);
+    expect(run.lines.map((l) => l.function)).toEqual(
+      expect.arrayContaining(['index-services', 'watch-deployments']),
+    );
+  });
+
+  it('decides a push in dry run, then deploys it for real instead of replaying the dry run', async () => {
+    // Prepare
+    const event = join(root, 'events', 'ecr-image-push.json');
+    const registered = () =>
+      sandbox.plane.calls.filter((c) => c.operation === 'RegisterTaskDefinition').length;
+    const before = registered();
+
+    // Act
+    const dry = await autopilot('dispatch', '--dry-run', event);
+    const afterDry = registered();
+    const real = await autopilot('dispatch', event);
+    const again = await autopilot('dispatch', event);
+
+    // Assess
+    expect(dry.lines).toEqual(
+      expect.arrayContaining([expect.objectContaining({ action: 'deploy', service: 'api', dryRun: true })]),
+    );
+    expect(afterDry).toBe(before);
+    expect(real.lines).toEqual(
+      expect.arrayContaining([expect.objectContaining({ action: 'deploy', service: 'api' })]),
+    );
+    expect(real.lines.some((l) => l.dryRun === true || l.replayed === true)).toBe(false);
+    expect(registered()).toBe(before + 1);
+    expect(again.lines.every((l) => l.replayed === true)).toBe(true);
+    expect(again.stderr).toContain('handled before');
+    expect(registered()).toBe(before + 1);
+  });
+
+  it('rolls back in dry run against the local ECS, changing nothing', async () => {
+    // Prepare: a revision of the payments family prod/payments does not run
+    const running = (await sandbox.describeService('prod', 'payments')).taskDefinition;
+    const { taskDefinition } = await sandbox.ecs.send(
+      new DescribeTaskDefinitionCommand({ taskDefinition: running }),
+    );
+    const registered = await sandbox.ecs.send(
+      new RegisterTaskDefinitionCommand({
+        family: 'payments',
+        networkMode: taskDefinition?.networkMode,
+        requiresCompatibilities: taskDefinition?.requiresCompatibilities,
+        cpu: taskDefinition?.cpu,
+        memory: taskDefinition?.memory,
+        containerDefinitions: taskDefinition?.containerDefinitions ?? [],
+      }),
+    );
+    const revision = registered.taskDefinition?.revision;
+
+    // Act
+    const run = await autopilot('rollback', 'prod/payments', '--to', `payments:${revision}`, '--dry-run');
+
+    // Assess
+    expect(run.status).toBe(0);
+    expect(run.lines).toEqual([
+      expect.objectContaining({ service: 'prod/payments', action: 'update-service', dryRun: true }),
+    ]);
+    expect((await sandbox.describeService('prod', 'payments')).taskDefinition).toBe(running);
+  });
+});
+
+describe('operator commands with nowhere to act', () => {
+  it('exit 2 and say what to give or set', async () => {
+    // Prepare: no sandbox at the address file, no variables
+
+    // Act
+    const run = await autopilot('quarantine', 'list');
+
+    // Assess
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/--stage <stage>.*npm start.*AUTOPILOT_TABLE and AUTOPILOT_BUS/);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  });
+});
