@@ -2,7 +2,8 @@
  * `npm start`: the whole system on a local account. Boots the sandbox with the built function
  * bundles, seeds a small account, plays the scenarios with a time-stamped timeline, then stays up for
  * `npx autopilot sandbox …` from another terminal until Ctrl-C. `npm start -- --exit` plays the
- * scenarios and exits non-zero if any expectation failed.
+ * scenarios and exits non-zero if any expectation failed; `npm start -- --verbose` shows every API
+ * call and folds nothing in the timeline, and the functions' logs.
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -29,7 +30,7 @@ async function main(argv: readonly string[]): Promise<number> {
     stepMs: 150,
     logLevel: verbose ? 'INFO' : 'SILENT',
   });
-  const unfollow = followTimeline(sandbox, (line) => out(formatLine(line)));
+  const timeline = followTimeline(sandbox, (line) => out(formatLine(line)), { verbose });
   const stopControl = await serveControl(sandbox, root);
   let failed = 0;
   try {
@@ -37,13 +38,22 @@ async function main(argv: readonly string[]): Promise<number> {
       `\n— seeding the account (ECS and ECR at ${sandbox.plane.endpoint}, DynamoDB at ${sandbox.runtime.dynamo.endpoint}, chat services at ${sandbox.chat.endpoint})`,
     );
     await seedAccount(sandbox);
-    await playScenarios(sandbox, undefined, (result) => {
-      out(`\n— ${result.name}`);
-      for (const e of result.expectations) {
-        out(`  ${e.ok ? '✔' : '✘'} ${e.description}${e.ok ? '' : `: ${e.detail ?? ''}`}`);
-        if (!e.ok) failed++;
-      }
-    });
+    await playScenarios(
+      sandbox,
+      undefined,
+      (result) => {
+        timeline.flush();
+        for (const e of result.expectations) {
+          out(`  ${e.ok ? '✔' : '✘'} ${e.description}${e.ok ? '' : `: ${e.detail ?? ''}`}`);
+          if (!e.ok) failed++;
+        }
+      },
+      (scenario) => {
+        timeline.flush();
+        out(`\n— ${scenario.name}`);
+      },
+    );
+    timeline.flush();
     const chatMessages = sandbox.chat.messages();
     const refused = chatMessages.filter((m) => m.status >= 300).length;
     out(
@@ -68,7 +78,7 @@ async function main(argv: readonly string[]): Promise<number> {
     });
     return failed === 0 ? 0 : 1;
   } finally {
-    unfollow();
+    timeline();
     await stopControl();
     await sandbox.stop();
   }
