@@ -1,15 +1,12 @@
 /**
- * index-services: keeps the repository -> services index current. Triggered by ECS API calls that
- * create, change, tag or delete services (through CloudTrail), by ECS deployment state changes, and by
- * a periodic reconcile of the whole account.
+ * index-services: keeps the repository -> services index current, and announces the service tags
+ * autopilot cannot use (`Configuration Problem`). Triggered by ECS API calls that create, change, tag
+ * or delete services (through CloudTrail), by ECS deployment state changes, and by a periodic
+ * reconcile of the whole account.
  */
 import { z } from 'zod';
-import { EcsInventory } from '../shared/adapters/aws/ecs-inventory';
-import { EcsReader } from '../shared/adapters/aws/ecs-reader';
-import { DynamoHealthStore } from '../shared/adapters/state/dynamo-health-store';
-import { DynamoStateStore } from '../shared/adapters/state/dynamo-state-store';
+import { makeIndexDeps } from '../shared/adapters/compose-index';
 import { BaseEnvSchema } from '../shared/config/env';
-import { policyFileFor } from '../shared/config/policy-file';
 import { type IndexDecision, indexServices, reconcileIndex } from '../shared/domain/index-services';
 import { assertNever } from '../shared/errors';
 import {
@@ -40,26 +37,20 @@ export const handler = withHandler({
   eventSchema: IndexEventSchema,
   idempotencyKey: 'id',
 }).handler(async (event, { env }): Promise<{ decisions: IndexDecision[] }> => {
-  const deps = {
-    ecs: new EcsReader(),
-    inventory: new EcsInventory(),
-    state: new DynamoStateStore(env.AUTOPILOT_TABLE),
-    health: new DynamoHealthStore(env.AUTOPILOT_TABLE),
-    policyFile: policyFileFor(env),
-    dryRun: env.AUTOPILOT_DRY_RUN,
-  };
+  const deps = makeIndexDeps(env);
+  const triggeredBy = event.id;
   let decisions: IndexDecision[];
   switch (event['detail-type']) {
     case 'AWS API Call via CloudTrail': {
       const ref = serviceRefFromApiCall(event.detail);
-      decisions = ref ? await indexServices([ref], deps) : [];
+      decisions = ref ? await indexServices({ refs: [ref], triggeredBy }, deps) : [];
       break;
     }
     case 'ECS Deployment State Change':
-      decisions = await indexServices(refFromServiceArn(event.resources[0]), deps);
+      decisions = await indexServices({ refs: refFromServiceArn(event.resources[0]), triggeredBy }, deps);
       break;
     case 'Scheduled Event':
-      decisions = await reconcileIndex(deps);
+      decisions = await reconcileIndex({ triggeredBy }, deps);
       break;
     default:
       return assertNever(event);

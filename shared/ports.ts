@@ -173,6 +173,22 @@ export interface PushWatermark {
   tag: string;
 }
 
+/**
+ * A configuration problem of a service tag that was announced (`Configuration Problem`), remembered
+ * so that it is announced once: a problem is its service, tag and value.
+ */
+export interface AnnouncedProblem {
+  serviceArn: string;
+  cluster: string;
+  service: string;
+  tagKey: string;
+  tagValue: string;
+  /** what was announced as wrong */
+  problem: string;
+  /** id of the event whose run announced it */
+  triggeredBy: string;
+}
+
 /** Everything autopilot keeps in its table. */
 export interface StateStore {
   servicesForRepository(repositoryKey: string): Promise<IndexedService[]>;
@@ -194,6 +210,17 @@ export interface StateStore {
   listDuePending(now: Date): Promise<PendingPush[]>;
   /** Deletes a pending push if it is still the one with that event id. */
   deletePending(serviceArn: string, repositoryKey: string, eventId: string): Promise<void>;
+  /** The configuration problems announced for a service and not resolved since. */
+  announcedProblems(serviceArn: string): Promise<AnnouncedProblem[]>;
+  /**
+   * Remembers a problem as announced. True when it is news: nothing is remembered for the service's
+   * tag, or another value, or the same one announced by this very event (`triggeredBy`: a retry,
+   * whose announcement may not have gone out). False when another event announced it already; it is
+   * then kept from expiring, since it is still there.
+   */
+  rememberProblem(problem: AnnouncedProblem): Promise<boolean>;
+  /** Forgets the announced problem of a service's tag; false when none was remembered (any more). */
+  forgetProblem(serviceArn: string, tagKey: string): Promise<boolean>;
 }
 
 /** A quarantined image: never deployed again until released. */

@@ -14,6 +14,7 @@ export const DEPLOYMENT_ROLLED_BACK = 'Deployment Rolled Back' as const;
 export const ROLLBACK_FAILED = 'Rollback Failed' as const;
 export const IMAGE_QUARANTINED = 'Image Quarantined' as const;
 export const DEPLOYMENT_SUCCEEDED = 'Deployment Succeeded' as const;
+export const CONFIGURATION_PROBLEM = 'Configuration Problem' as const;
 
 const ServiceFields = {
   cluster: z.string().describe('cluster name'),
@@ -116,6 +117,30 @@ export const DeploymentSucceededSchema = z.strictObject({
   dryRun: z.boolean(),
 });
 
+/**
+ * A tag on an ECS service that autopilot cannot use (a deploy mode with a typo, an unknown policy, a
+ * rollback switch that is not on or off), announced once per service, tag and value; and once more,
+ * with `resolved: true`, when the problem is gone.
+ */
+export const ConfigurationProblemSchema = z.strictObject({
+  ...ServiceFields,
+  tagKey: z.string().describe('the service tag, e.g. autopilot:deploy'),
+  tagValue: z.string().describe('the value that has the problem'),
+  problem: z
+    .string()
+    .describe(
+      'what is wrong and what is expected, e.g. autopilot:deploy value "tags:main" is not tag:<name>, …',
+    ),
+  effect: z
+    .string()
+    .optional()
+    .describe('what autopilot does with the service until the tag is fixed (not on a resolution)'),
+  suggestion: z.string().optional().describe('the value the tag was probably meant to have'),
+  resolved: z.boolean().describe('true when the tag no longer has the problem announced earlier'),
+  dryRun: z.boolean(),
+  triggeredBy: z.string().describe('id of the event (tag change, deployment, reconcile) that found it'),
+});
+
 /** Every autopilot event, keyed by detail-type. */
 export const AutopilotEventSchemas = {
   [DEPLOYMENT_STARTED]: DeploymentStartedSchema,
@@ -125,6 +150,7 @@ export const AutopilotEventSchemas = {
   [ROLLBACK_FAILED]: RollbackFailedSchema,
   [IMAGE_QUARANTINED]: ImageQuarantinedSchema,
   [DEPLOYMENT_SUCCEEDED]: DeploymentSucceededSchema,
+  [CONFIGURATION_PROBLEM]: ConfigurationProblemSchema,
 } as const;
 
 export type AutopilotDetailType = keyof typeof AutopilotEventSchemas;

@@ -1,7 +1,14 @@
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoStateStore } from '../../shared/adapters/state/dynamo-state-store';
-import type { DeploymentRecord, IndexedService, PendingPush } from '../../shared/ports';
+import type {
+  AnnouncedProblem,
+  DeploymentRecord,
+  IndexedService,
+  PendingPush,
+  StateStore,
+} from '../../shared/ports';
 import { createAutopilotTable, useDynalite } from '../support/dynalite';
+import { InMemoryStateStore } from '../support/in-memory';
 
 const DAY = 86_400;
 const START = new Date('2026-01-12T10:00:00.000Z');
@@ -600,6 +607,154 @@ describe('pending pushes', () => {
 
       // Assess
       await expect(act).resolves.toBeUndefined();
+    });
+  });
+});
+
+describe('announced configuration problems', () => {
+  const api = service('api');
+  const canary = service('api-canary');
+
+  function problem(overrides: Partial<AnnouncedProblem> = {}): AnnouncedProblem {
+    return {
+      serviceArn: api.serviceArn,
+      cluster: 'prod',
+      service: 'api',
+      tagKey: 'autopilot:deploy',
+      tagValue: 'tags:main',
+      problem: 'autopilot:deploy value "tags:main" is not tag:<name>, semver:major|minor|patch, match or off',
+      triggeredBy: 'event-1',
+      ...overrides,
+    };
+  }
+
+  // The same behaviour from the in-memory fake the domain tests use, so what passes there passes here.
+  describe.each<[string, () => StateStore]>([
+    ['DynamoStateStore', () => store],
+    ['InMemoryStateStore', () => new InMemoryStateStore(() => clock)],
+  ])('%s', (_name, storeUnderTest) => {
+    let problems: StateStore;
+    beforeEach(() => {
+      problems = storeUnderTest();
+    });
+
+    it('is news the first time, and then remembered', async () => {
+      // Act
+      const news = await problems.rememberProblem(problem());
+
+      // Assess
+      expect(news).toBe(true);
+      expect(await problems.announcedProblems(api.serviceArn)).toEqual([problem()]);
+    });
+
+    it('is no news when another event announced the same value', async () => {
+      // Prepare
+      await problems.rememberProblem(problem());
+
+      // Act
+      const news = await problems.rememberProblem(problem({ triggeredBy: 'event-2' }));
+
+      // Assess
+      expect(news).toBe(false);
+      expect(await problems.announcedProblems(api.serviceArn)).toEqual([problem()]);
+    });
+
+    it('is news again for a retry of the event that announced it', async () => {
+      // Prepare
+      await problems.rememberProblem(problem());
+
+      // Act
+      const news = await problems.rememberProblem(problem());
+
+      // Assess
+      expect(news).toBe(true);
+    });
+
+    it('is news for another value of the same tag, which replaces the one remembered', async () => {
+      // Prepare
+      await problems.rememberProblem(problem());
+      const other = problem({ tagValue: 'always', problem: 'not a mode', triggeredBy: 'event-2' });
+
+      // Act
+      const news = await problems.rememberProblem(other);
+
+      // Assess
+      expect(news).toBe(true);
+      expect(await problems.announcedProblems(api.serviceArn)).toEqual([other]);
+    });
+
+    it('keeps the tags of a service and the services apart (api is no prefix of api-canary)', async () => {
+      // Prepare
+      const rollback = problem({
+        tagKey: 'autopilot:rollback',
+        tagValue: 'yes',
+        problem: 'neither on nor off',
+      });
+      const ofCanary = problem({ serviceArn: canary.serviceArn, service: 'api-canary' });
+
+      // Act
+      for (const p of [problem(), rollback, ofCanary]) await problems.rememberProblem(p);
+
+      // Assess
+      expect(await problems.announcedProblems(api.serviceArn)).toEqual(
+        expect.arrayContaining([problem(), rollback]),
+      );
+      expect(await problems.announcedProblems(api.serviceArn)).toHaveLength(2);
+      expect(await problems.announcedProblems(canary.serviceArn)).toEqual([ofCanary]);
+    });
+
+    it('forgets a problem once: only the first to forget it announces the resolution', async () => {
+      // Prepare
+      await problems.rememberProblem(problem());
+
+      // Act
+      const first = await problems.forgetProblem(api.serviceArn, 'autopilot:deploy');
+      const second = await problems.forgetProblem(api.serviceArn, 'autopilot:deploy');
+
+      // Assess
+      expect([first, second]).toEqual([true, false]);
+      expect(await problems.announcedProblems(api.serviceArn)).toEqual([]);
+    });
+
+    it('is news again once forgotten', async () => {
+      // Prepare
+      await problems.rememberProblem(problem());
+      await problems.forgetProblem(api.serviceArn, 'autopilot:deploy');
+
+      // Act
+      const news = await problems.rememberProblem(problem({ triggeredBy: 'event-3' }));
+
+      // Assess
+      expect(news).toBe(true);
+    });
+  });
+
+  it('keeps a problem under PROBLEM / <serviceArn>#<tagKey> with the index TTL (7 days)', async () => {
+    // Act
+    await store.rememberProblem(problem());
+
+    // Assess
+    expect(await getItem('PROBLEM', `${api.serviceArn}#autopilot:deploy`)).toEqual({
+      pk: 'PROBLEM',
+      sk: `${api.serviceArn}#autopilot:deploy`,
+      ...problem(),
+      expiresAt: START_EPOCH + 7 * DAY,
+    });
+  });
+
+  it('renews the TTL and the wording when another event sees the problem again, keeping who announced it', async () => {
+    // Prepare
+    await store.rememberProblem(problem());
+    advance(DAY);
+
+    // Act
+    await store.rememberProblem(problem({ triggeredBy: 'event-2', problem: 'reworded' }));
+
+    // Assess
+    expect(await getItem('PROBLEM', `${api.serviceArn}#autopilot:deploy`)).toMatchObject({
+      triggeredBy: 'event-1',
+      problem: 'reworded',
+      expiresAt: START_EPOCH + 8 * DAY,
     });
   });
 });

@@ -12,6 +12,7 @@ const root = join(__dirname, '..', '..');
 /** Where each sample goes; exhaustive over events/ (a new sample must be added here). */
 const EXPECTED: Record<string, string[]> = {
   'autopilot-action-failed': ['notify'],
+  'autopilot-configuration-problem': ['notify'],
   'autopilot-deployment-rolled-back': ['notify'],
   'autopilot-deployment-scheduled': ['notify'],
   'autopilot-deployment-started': ['notify'],

@@ -1,6 +1,6 @@
 /**
- * index-services fed the samples in events/: ECS faked with aws-sdk-client-mock, the table in
- * dynalite on 127.0.0.1.
+ * index-services fed the samples in events/: ECS and EventBridge faked with aws-sdk-client-mock, the
+ * table in dynalite on 127.0.0.1.
  */
 import {
   DescribeServicesCommand,
@@ -9,10 +9,13 @@ import {
   ListClustersCommand,
   ListServicesCommand,
 } from '@aws-sdk/client-ecs';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
+import { ConfigurationProblemSchema } from '../../shared/events/autopilot-events';
 import { lambdaContext, sampleEvent, useFunctionUnderTest } from '../support/handler';
 
 const ecs = mockClient(ECSClient);
+const bus = mockClient(EventBridgeClient);
 const ACCOUNT = '123456789012';
 const CLUSTER_ARN = `arn:aws:ecs:eu-west-1:${ACCOUNT}:cluster/prod`;
 const SERVICE_ARN = `arn:aws:ecs:eu-west-1:${ACCOUNT}:service/prod/api`;
@@ -48,7 +51,31 @@ const fn = useFunctionUnderTest('index-services');
 
 beforeEach(async () => {
   ecs.reset();
+  bus.reset();
+  bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: '1' }] });
 });
+
+/** The TagResource sample, tagging prod/api `autopilot:deploy=<value>`, as a distinct event. */
+function tagged(value: string, id: string) {
+  const event = sampleEvent<{
+    id: string;
+    detail: { requestParameters: { tags: { key: string; value: string }[] } };
+  }>('cloudtrail-ecs-tag-resource');
+  event.id = id;
+  event.detail.requestParameters.tags = [{ key: 'autopilot:deploy', value }];
+  return event;
+}
+
+/** The details of the autopilot events PutEvents was given, in order. */
+function published(): { detailType?: string; bus?: string; detail: unknown }[] {
+  return bus.commandCalls(PutEventsCommand).flatMap((call) =>
+    (call.args[0].input.Entries ?? []).map((entry) => ({
+      detailType: entry.DetailType,
+      bus: entry.EventBusName,
+      detail: JSON.parse(entry.Detail ?? '{}') as unknown,
+    })),
+  );
+}
 
 describe('index-services handler', () => {
   it.each([
@@ -70,6 +97,48 @@ describe('index-services handler', () => {
     expect(await fn.store.servicesForRepository(REPO_KEY)).toEqual([
       { serviceArn: SERVICE_ARN, clusterArn: CLUSTER_ARN, serviceName: 'api' },
     ]);
+    expect(bus).not.toHaveReceivedCommand(PutEventsCommand);
+  });
+
+  it('announces a misconfigured tag once, and once more when it is fixed', async () => {
+    // Prepare
+    const broken = tagged('tags:main', '6f0d1a57-5a1f-4c39-a3b4-1d5f0f6e2c01');
+    const seenAgain = tagged('tags:main', '6f0d1a57-5a1f-4c39-a3b4-1d5f0f6e2c02');
+    const fixed = tagged('tag:main', '6f0d1a57-5a1f-4c39-a3b4-1d5f0f6e2c03');
+
+    // Act
+    givenService({ 'autopilot:deploy': 'tags:main' });
+    const first = await fn.handler(broken, lambdaContext('index-services'));
+    await fn.handler(seenAgain, lambdaContext('index-services'));
+    givenService({ 'autopilot:deploy': 'tag:main' });
+    await fn.handler(fixed, lambdaContext('index-services'));
+
+    // Assess
+    expect(first.decisions).toEqual([
+      expect.objectContaining({
+        action: 'removed',
+        problems: [expect.objectContaining({ tagKey: 'autopilot:deploy', action: 'announced' })],
+      }),
+    ]);
+    const events = published();
+    expect(events.map((e) => [e.detailType, e.bus])).toEqual([
+      ['Configuration Problem', 'ecs-autopilot-test'],
+      ['Configuration Problem', 'ecs-autopilot-test'],
+    ]);
+    expect(ConfigurationProblemSchema.parse(events[0]?.detail)).toMatchObject({
+      cluster: 'prod',
+      service: 'api',
+      serviceArn: SERVICE_ARN,
+      tagKey: 'autopilot:deploy',
+      tagValue: 'tags:main',
+      suggestion: 'tag:main',
+      resolved: false,
+      dryRun: false,
+      triggeredBy: broken.id,
+    });
+    expect(events[1]?.detail).toMatchObject({ tagValue: 'tags:main', resolved: true, triggeredBy: fixed.id });
+    expect(await fn.store.announcedProblems(SERVICE_ARN)).toEqual([]);
+    expect(await fn.store.servicesForRepository(REPO_KEY)).toHaveLength(1);
   });
 
   it('removes a service whose opt-in tag was removed', async () => {

@@ -8,7 +8,8 @@
  * 4. Deployment Started: api:7 -> api:8, pinned to sha256:fb97…;
  * 5. Deployment Rolled Back: the new revision crash-loops; autopilot stops the deployment (back to api:7);
  * 6. Image Quarantined: sha256:fb97… will not be deployed again until released;
- * 7. Rollback Failed: alarm api-5xx fires on the rollback to api:7; autopilot stops there.
+ * 7. Rollback Failed: alarm api-5xx fires on the rollback to api:7; autopilot stops there;
+ * 8. Configuration Problem: someone re-tags the service `autopilot:deploy=tags:main` (meant `tag:main`).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,6 +19,7 @@ import {
   ACTION_FAILED,
   type AutopilotDetailType,
   type AutopilotEventSchemas,
+  CONFIGURATION_PROBLEM,
   DEPLOYMENT_ROLLED_BACK,
   DEPLOYMENT_SCHEDULED,
   DEPLOYMENT_STARTED,
@@ -40,6 +42,7 @@ export const AUTOPILOT_SAMPLE_FILES: { readonly [K in AutopilotDetailType]: stri
   [ROLLBACK_FAILED]: 'autopilot-rollback-failed',
   [IMAGE_QUARANTINED]: 'autopilot-image-quarantined',
   [DEPLOYMENT_SUCCEEDED]: 'autopilot-deployment-succeeded',
+  [CONFIGURATION_PROBLEM]: 'autopilot-configuration-problem',
 };
 
 /** Every detail-type that has a sample, in the order of {@link AUTOPILOT_SAMPLE_FILES}. */

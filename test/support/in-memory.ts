@@ -12,6 +12,7 @@ import { READ_ONLY_TASK_DEFINITION_FIELDS } from '../../shared/domain/task-defin
 import { PermanentError, RetryableError } from '../../shared/errors';
 import type { AutopilotEvent } from '../../shared/events/autopilot-events';
 import type {
+  AnnouncedProblem,
   ChatSender,
   ContainerPlatform,
   DeploymentControl,
@@ -448,14 +449,16 @@ export type StateWrite =
   | { op: 'releaseServiceLock'; serviceArn: string; owner: string }
   | { op: 'setWatermark'; serviceArn: string; repositoryKey: string; watermark: PushWatermark }
   | { op: 'savePending'; pending: PendingPush; saved: boolean }
-  | { op: 'deletePending'; serviceArn: string; repositoryKey: string; eventId: string };
+  | { op: 'deletePending'; serviceArn: string; repositoryKey: string; eventId: string }
+  | { op: 'rememberProblem'; problem: AnnouncedProblem; news: boolean }
+  | { op: 'forgetProblem'; serviceArn: string; tagKey: string; forgotten: boolean };
 
 const epochSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
 
 /**
  * The state table in memory, with the semantics of DynamoStateStore: a lease per service with owner and
  * expiry, a watermark that never moves backwards, pending pushes replaced only by newer ones and deleted
- * only by the event that wrote them.
+ * only by the event that wrote them, announced problems that are news once per service, tag and value.
  */
 export class InMemoryStateStore implements StateStore {
   /** Every mutating call, in order. */
@@ -467,6 +470,7 @@ export class InMemoryStateStore implements StateStore {
   private readonly locks = new Map<string, { owner: string; expiresAt: number }>();
   private readonly watermarks = new Map<string, PushWatermark>();
   private readonly pending = new Map<string, PendingPush>();
+  private readonly problems = new Map<string, AnnouncedProblem>();
 
   /** @param now - clock for lease expiry */
   constructor(private readonly now: () => Date = () => new Date()) {}
@@ -498,6 +502,12 @@ export class InMemoryStateStore implements StateStore {
   /** Stores a pending push unconditionally (test setup; not recorded as a write). */
   seedPending(pending: PendingPush): this {
     this.pending.set(pendingKey(pending), structuredClone(pending));
+    return this;
+  }
+
+  /** Remembers an announced problem unconditionally (test setup; not recorded as a write). */
+  seedProblem(problem: AnnouncedProblem): this {
+    this.problems.set(`${problem.serviceArn}#${problem.tagKey}`, { ...problem });
     return this;
   }
 
@@ -605,6 +615,30 @@ export class InMemoryStateStore implements StateStore {
     const key = `${serviceArn}#${repositoryKey}`;
     // A newer push replaced it meanwhile: that one stays.
     if (this.pending.get(key)?.push.eventId === eventId) this.pending.delete(key);
+  }
+
+  async announcedProblems(serviceArn: string): Promise<AnnouncedProblem[]> {
+    return [...this.problems.values()].filter((p) => p.serviceArn === serviceArn).map((p) => ({ ...p }));
+  }
+
+  async rememberProblem(problem: AnnouncedProblem): Promise<boolean> {
+    const key = `${problem.serviceArn}#${problem.tagKey}`;
+    const current = this.problems.get(key);
+    // News: nothing remembered, another value, or a retry of the event that announced it.
+    const news =
+      current === undefined ||
+      current.tagValue !== problem.tagValue ||
+      current.triggeredBy === problem.triggeredBy;
+    if (news) this.problems.set(key, { ...problem });
+    else if (current) current.problem = problem.problem;
+    this.writes.push({ op: 'rememberProblem', problem: { ...problem }, news });
+    return news;
+  }
+
+  async forgetProblem(serviceArn: string, tagKey: string): Promise<boolean> {
+    const forgotten = this.problems.delete(`${serviceArn}#${tagKey}`);
+    this.writes.push({ op: 'forgetProblem', serviceArn, tagKey, forgotten });
+    return forgotten;
   }
 
   private put(service: IndexedService, repositoryKeys: readonly string[]): void {

@@ -11,12 +11,27 @@
  * | newest push deployed | `SVC#<serviceArn>` | `PUSH#<repositoryKey>` |
  * | quarantined digest | `QUARANTINE#<repositoryKey>` | `<digest>` |
  * | pending push | `PENDING` | `<serviceArn>#<repositoryKey>` |
+ * | announced configuration problem | `PROBLEM` | `<serviceArn>#<tagKey>` |
  * | idempotency record | `IDEMPOTENCY#<function>` | hash (Powertools) |
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand, paginateQuery, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import type { DeploymentRecord, IndexedService, PendingPush, PushWatermark, StateStore } from '../../ports';
-import { DAY, DynamoTableStore, epoch } from './dynamo-table';
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  paginateQuery,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type {
+  AnnouncedProblem,
+  DeploymentRecord,
+  IndexedService,
+  PendingPush,
+  PushWatermark,
+  StateStore,
+} from '../../ports';
+import { DAY, DynamoTableStore, epoch, isConflict } from './dynamo-table';
 import { noteStartedDeployment } from './started-deployment';
 
 /** Index entries not refreshed by events or the reconcile for this long are dropped by TTL. */
@@ -25,6 +40,11 @@ const INDEX_TTL = 7 * DAY;
 const DEPLOYMENT_TTL = 90 * DAY;
 /** Pending pushes older than this are abandoned (a window that never opens). */
 const PENDING_TTL = 30 * DAY;
+/**
+ * Announced problems not seen again for this long are forgotten (a service deleted while no event
+ * said so); every sighting renews it, and the reconcile sees every service every few hours.
+ */
+const PROBLEM_TTL = INDEX_TTL;
 
 /** How many of a service's latest deployments are searched for the one an event started. */
 const RECENT_DEPLOYMENTS = 20;
@@ -278,6 +298,78 @@ export class DynamoStateStore extends DynamoTableStore implements StateStore {
       // A newer push replaced it meanwhile: that one stays.
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
+  }
+
+  async announcedProblems(serviceArn: string): Promise<AnnouncedProblem[]> {
+    const problems: AnnouncedProblem[] = [];
+    const pages = paginateQuery(
+      { client: this.doc },
+      {
+        TableName: this.tableName,
+        // `#` cannot occur in an ARN, so service/prod/api# never matches service/prod/api-canary.
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :service)',
+        ExpressionAttributeValues: { ':pk': 'PROBLEM', ':service': `${serviceArn}#` },
+        ConsistentRead: true,
+      },
+    );
+    for await (const page of pages) {
+      for (const item of page.Items ?? []) {
+        const { pk: _pk, sk: _sk, expiresAt: _expires, ...problem } = item;
+        problems.push(problem as AnnouncedProblem);
+      }
+    }
+    return problems;
+  }
+
+  async rememberProblem(problem: AnnouncedProblem): Promise<boolean> {
+    const key = { pk: 'PROBLEM', sk: `${problem.serviceArn}#${problem.tagKey}` };
+    const expiresAt = epoch(this.now()) + PROBLEM_TTL;
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...key, ...problem, expiresAt },
+          // News: nothing remembered, another value, or a retry of the event that announced it.
+          ConditionExpression: 'attribute_not_exists(pk) OR tagValue <> :value OR triggeredBy = :by',
+          ExpressionAttributeValues: { ':value': problem.tagValue, ':by': problem.triggeredBy },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (!isConflict(error)) throw error;
+    }
+    try {
+      // Announced by another event and still there: keep it (and its latest wording) from expiring.
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key,
+          UpdateExpression: 'SET problem = :problem, expiresAt = :expiresAt',
+          ConditionExpression: 'tagValue = :value',
+          ExpressionAttributeValues: {
+            ':problem': problem.problem,
+            ':expiresAt': expiresAt,
+            ':value': problem.tagValue,
+          },
+        }),
+      );
+    } catch (error) {
+      // Forgotten or replaced meanwhile: whoever did that announces what changed.
+      if (!isConflict(error)) throw error;
+    }
+    return false;
+  }
+
+  async forgetProblem(serviceArn: string, tagKey: string): Promise<boolean> {
+    const out = await this.doc.send(
+      new DeleteCommand({
+        TableName: this.tableName,
+        Key: { pk: 'PROBLEM', sk: `${serviceArn}#${tagKey}` },
+        // Only the invocation that actually removed it announces the resolution.
+        ReturnValues: 'ALL_OLD',
+      }),
+    );
+    return out.Attributes !== undefined;
   }
 
   private async repositoriesOf(serviceArn: string): Promise<string[]> {

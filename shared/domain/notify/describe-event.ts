@@ -9,6 +9,7 @@ import {
   ACTION_FAILED,
   type AutopilotDetailType,
   AutopilotEventSchemas,
+  CONFIGURATION_PROBLEM,
   DEPLOYMENT_ROLLED_BACK,
   DEPLOYMENT_SCHEDULED,
   DEPLOYMENT_STARTED,
@@ -17,6 +18,7 @@ import {
   ROLLBACK_FAILED,
 } from '../../events/autopilot-events';
 import type { NotificationWindow } from '../../ports';
+import { POLICY_TAG } from '../plan-deployment';
 import type { EventOrigin, Fact, Link, NotificationMessage, Severity } from './message';
 
 /** An autopilot event as the notifier receives it. */
@@ -30,11 +32,15 @@ export interface DescribableEvent {
   detail: unknown;
 }
 
-/** What a formatter says about an event; {@link describeEvent} adds id, time, type and dry-run marking. */
+/**
+ * What a formatter says about an event; {@link describeEvent} adds id, time, type and dry-run marking.
+ * `severity` overrides the detail-type's {@link EVENT_SEVERITY} for an event that says good news
+ * under a type that usually brings bad news (a configuration problem resolved).
+ */
 export type Description = Pick<
   NotificationMessage,
   'title' | 'text' | 'reason' | 'facts' | 'links' | 'cluster' | 'service' | 'threadKey'
->;
+> & { severity?: Severity };
 
 /** The detail of an autopilot event of type `K`, as its contract parses it. */
 export type DetailOf<K extends AutopilotDetailType> = z.infer<(typeof AutopilotEventSchemas)[K]>;
@@ -54,6 +60,8 @@ export const EVENT_SEVERITY: { readonly [K in AutopilotDetailType]: Severity } =
   [ROLLBACK_FAILED]: 'error',
   [IMAGE_QUARANTINED]: 'warning',
   [DEPLOYMENT_SUCCEEDED]: 'success',
+  // `success` when it announces that the problem is resolved.
+  [CONFIGURATION_PROBLEM]: 'warning',
 };
 
 // ---------------------------------------------------------------------------------------------------
@@ -363,6 +371,47 @@ export const FORMATTERS: { readonly [K in AutopilotDetailType]: Formatter<K> } =
       threadKey: deploymentThread(d.cluster, d.service, d.taskDefinition),
     };
   },
+
+  [CONFIGURATION_PROBLEM]: (d, origin) => {
+    const target = `${d.cluster}/${d.service}`;
+    const tag = `${d.tagKey}=${d.tagValue}`;
+    const facts = [...fact('Cluster', d.cluster), ...fact('Service', d.service), ...fact('Tag', tag)];
+    // One thread per service, tag and value: the resolution answers the problem it ends.
+    const threadKey = `${target}#${tag}`;
+    if (d.resolved) {
+      return {
+        title: `${target}: ${d.tagKey} problem resolved`,
+        text: `The ${d.tagKey} tag of ${target} no longer has the problem autopilot reported, so autopilot acts on the service as its tags say again.`,
+        reason: d.problem,
+        facts,
+        links: serviceLink(d.cluster, d.service, origin),
+        cluster: d.cluster,
+        service: d.service,
+        threadKey,
+        severity: 'success',
+      };
+    }
+    const fix =
+      d.suggestion !== undefined
+        ? `To fix it, set the tag to ${d.tagKey}=${d.suggestion} on the service.`
+        : d.tagKey === POLICY_TAG
+          ? `To fix it, name a policy of autopilot.yml in the tag, define "${d.tagValue}" there, or remove the tag.`
+          : 'To fix it, correct the tag on the service or remove it.';
+    const command =
+      d.suggestion === undefined
+        ? undefined
+        : `aws ecs tag-resource --resource-arn ${d.serviceArn} --tags key=${d.tagKey},value=${d.suggestion}`;
+    return {
+      title: `${target}: invalid tag ${tag}`,
+      text: `The ECS service ${target} has the tag ${tag}, which autopilot cannot use.${d.effect ? ` ${d.effect}` : ''} ${fix}`,
+      reason: d.problem,
+      facts: [...facts, ...fact('Suggested value', d.suggestion), ...fact('Fix with', command)],
+      links: serviceLink(d.cluster, d.service, origin),
+      cluster: d.cluster,
+      service: d.service,
+      threadKey,
+    };
+  },
 };
 
 // ---------------------------------------------------------------------------------------------------
@@ -520,7 +569,10 @@ export function describeEvent(event: DescribableEvent): NotificationMessage {
   const known = isAutopilotDetailType(eventType) ? eventType : undefined;
   const described = known ? describeKnown(known, event.detail, origin) : undefined;
   const { description, dryRun, severity } = described
-    ? { ...described, severity: EVENT_SEVERITY[known as AutopilotDetailType] }
+    ? {
+        ...described,
+        severity: described.description.severity ?? EVENT_SEVERITY[known as AutopilotDetailType],
+      }
     : describeFallback(event, eventType, known);
   const title = oneLineOf(description.title);
   return withoutUndefined({

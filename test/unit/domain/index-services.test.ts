@@ -6,7 +6,9 @@ import {
   reconcileIndex,
   repositoriesOf,
 } from '../../../shared/domain/index-services';
-import type { ServiceState, TaskDefinitionDocument } from '../../../shared/ports';
+import { RetryableError } from '../../../shared/errors';
+import type { AutopilotEvent } from '../../../shared/events/autopilot-events';
+import type { ServiceRef, ServiceState, TaskDefinitionDocument } from '../../../shared/ports';
 import {
   ACCOUNT,
   aDigest,
@@ -15,6 +17,7 @@ import {
   aTaskDefinitionDoc,
   clusterArnOf,
   IMAGE,
+  InMemoryStateStore,
   REGISTRY,
   REPOSITORY_KEY,
   SIDECAR_IMAGE,
@@ -24,6 +27,13 @@ import {
 
 const WORKER_KEY = `${ACCOUNT}:eu-west-1:team/worker`;
 const WORKER_IMAGE = `${REGISTRY}/team/worker:main`;
+/** The event that asks for indexing (a TagResource through CloudTrail), and a reconcile's. */
+const EVENT_ID = '2d317f7d-887c-49e8-b1de-72f70884984c';
+const RECONCILE_ID = '53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa';
+const BAD_DEPLOY =
+  'autopilot:deploy value "tags:main" is not tag:<name>, semver:major|minor|patch, match or off';
+
+const input = (refs: ServiceRef[], triggeredBy = EVENT_ID) => ({ refs, triggeredBy });
 
 type World = ReturnType<typeof anInMemoryWorld> & { deps: IndexDeps };
 
@@ -39,6 +49,7 @@ function aWorld(options: { dryRun?: boolean; policy?: Record<string, unknown> } 
       ecs: world.ecs,
       inventory: world.ecs,
       state: world.state,
+      events: world.events,
       policyFile: policyFile(options.policy),
       dryRun: options.dryRun ?? false,
     },
@@ -148,7 +159,7 @@ describe('indexServices', () => {
     );
 
     // Act
-    const decisions = await indexServices([byArn(api)], world.deps);
+    const decisions = await indexServices(input([byArn(api)]), world.deps);
 
     // Assess
     expect(decisions).toEqual([
@@ -173,7 +184,7 @@ describe('indexServices', () => {
     ]);
 
     // Act
-    await indexServices([byArn(api)], world.deps);
+    await indexServices(input([byArn(api)]), world.deps);
 
     // Assess
     expect(world.state.repositoriesOf(api.arn)).toEqual([WORKER_KEY]);
@@ -189,7 +200,7 @@ describe('indexServices', () => {
     ]);
 
     // Act
-    const decisions = await indexServices([byArn(api)], world.deps);
+    const decisions = await indexServices(input([byArn(api)]), world.deps);
 
     // Assess
     expect(decisions).toEqual([
@@ -209,7 +220,10 @@ describe('indexServices', () => {
     );
 
     // Act
-    const decisions = await indexServices([{ cluster: clusterArnOf('prod'), service: gone }], world.deps);
+    const decisions = await indexServices(
+      input([{ cluster: clusterArnOf('prod'), service: gone }]),
+      world.deps,
+    );
 
     // Assess
     expect(decisions).toEqual([
@@ -224,7 +238,7 @@ describe('indexServices', () => {
     const world = aWorld();
 
     // Act
-    const decisions = await indexServices([{ cluster: 'prod', service: 'deleted-api' }], world.deps);
+    const decisions = await indexServices(input([{ cluster: 'prod', service: 'deleted-api' }]), world.deps);
 
     // Assess
     expect(decisions).toEqual([]);
@@ -238,7 +252,7 @@ describe('indexServices', () => {
     const canary = run(world, aService({ name: 'api-canary' }));
 
     // Act
-    const decisions = await indexServices([byArn(api), byArn(canary)], world.deps);
+    const decisions = await indexServices(input([byArn(api), byArn(canary)]), world.deps);
 
     // Assess
     expect(decisions.map((d) => d.action)).toEqual(['indexed', 'indexed']);
@@ -254,7 +268,7 @@ describe('indexServices', () => {
 
     // Act
     const decisions = await indexServices(
-      [byArn(api), byArn(off), { cluster: clusterArnOf('prod'), service: gone }],
+      input([byArn(api), byArn(off), { cluster: clusterArnOf('prod'), service: gone }]),
       world.deps,
     );
 
@@ -272,7 +286,7 @@ describe('indexServices', () => {
     const world = aWorld();
 
     // Act
-    const decisions = await indexServices([], world.deps);
+    const decisions = await indexServices(input([]), world.deps);
 
     // Assess
     expect(decisions).toEqual([]);
@@ -307,7 +321,7 @@ describe('reconcileIndex', () => {
     );
 
     // Act
-    const decisions = await reconcileIndex(world.deps);
+    const decisions = await reconcileIndex({ triggeredBy: RECONCILE_ID }, world.deps);
 
     // Assess
     expect(decisions.map((d) => [d.service, d.action, d.repositories])).toEqual([
@@ -332,10 +346,354 @@ describe('reconcileIndex', () => {
     run(world, aService({ clusterName: 'staging' }));
 
     // Act
-    const decisions = await reconcileIndex(world.deps);
+    const decisions = await reconcileIndex({ triggeredBy: RECONCILE_ID }, world.deps);
 
     // Assess
     expect(decisions).toHaveLength(2);
     expect(world.state.writes).toEqual([]);
+  });
+});
+
+describe('indexServices and configuration problems', () => {
+  const DEPLOY_EFFECT =
+    'Deploy on push ignores the service, and its deployments are not watched for rollback, until the tag is fixed.';
+
+  const broken = (tags: Record<string, string> = { 'autopilot:deploy': 'tags:main' }) =>
+    aService({ tags: { ...tags, team: 'payments' } });
+
+  const problemEvents = (world: World) =>
+    world.events.published.filter(
+      (e): e is Extract<AutopilotEvent, { detailType: 'Configuration Problem' }> =>
+        e.detailType === 'Configuration Problem',
+    );
+
+  it('announces a broken tag once: which service, which tag, what is wrong and the likely fix', async () => {
+    // Prepare
+    const world = aWorld();
+    const api = run(world, broken());
+
+    // Act
+    const decisions = await indexServices(input([byArn(api)]), world.deps);
+
+    // Assess
+    expect(world.events.published).toEqual([
+      {
+        detailType: 'Configuration Problem',
+        detail: {
+          cluster: 'prod',
+          service: 'api',
+          serviceArn: api.arn,
+          tagKey: 'autopilot:deploy',
+          tagValue: 'tags:main',
+          problem: BAD_DEPLOY,
+          effect: DEPLOY_EFFECT,
+          suggestion: 'tag:main',
+          resolved: false,
+          dryRun: false,
+          triggeredBy: EVENT_ID,
+        },
+      },
+    ]);
+    expect(decisions).toEqual([
+      {
+        service: api.arn,
+        action: 'removed',
+        repositories: [],
+        reason: BAD_DEPLOY,
+        problems: [
+          { tagKey: 'autopilot:deploy', tagValue: 'tags:main', action: 'announced', problem: BAD_DEPLOY },
+        ],
+      },
+    ]);
+    expect(await world.state.announcedProblems(api.arn)).toEqual([
+      {
+        serviceArn: api.arn,
+        cluster: 'prod',
+        service: 'api',
+        tagKey: 'autopilot:deploy',
+        tagValue: 'tags:main',
+        problem: BAD_DEPLOY,
+        triggeredBy: EVENT_ID,
+      },
+    ]);
+  });
+
+  it('announces nothing when the same problem is seen again, by another event or the reconcile', async () => {
+    // Prepare
+    const world = aWorld();
+    const api = run(world, broken());
+    await indexServices(input([byArn(api)]), world.deps);
+
+    // Act
+    const again = await indexServices(input([byArn(api)], 'a-deployment-state-change'), world.deps);
+    await reconcileIndex({ triggeredBy: RECONCILE_ID }, world.deps);
+
+    // Assess
+    expect(problemEvents(world)).toHaveLength(1);
+    expect(again[0]?.problems).toEqual([
+      { tagKey: 'autopilot:deploy', tagValue: 'tags:main', action: 'known', problem: BAD_DEPLOY },
+    ]);
+  });
+
+  it('announces again when the tag gets another wrong value', async () => {
+    // Prepare
+    const world = aWorld();
+    const api = run(world, broken());
+    await indexServices(input([byArn(api)]), world.deps);
+    run(world, broken({ 'autopilot:deploy': 'always' }));
+
+    // Act
+    await indexServices(input([byArn(api)], 'another-tag-change'), world.deps);
+
+    // Assess
+    expect(problemEvents(world).map((e) => [e.detail.tagValue, e.detail.resolved])).toEqual([
+      ['tags:main', false],
+      ['always', false],
+    ]);
+    expect((await world.state.announcedProblems(api.arn)).map((p) => p.tagValue)).toEqual(['always']);
+  });
+
+  it('announces a problem of another tag of the same service on its own', async () => {
+    // Prepare
+    const world = aWorld();
+    const api = run(world, broken());
+    await indexServices(input([byArn(api)]), world.deps);
+    run(world, broken({ 'autopilot:deploy': 'tags:main', 'autopilot:rollback': 'yes' }));
+
+    // Act
+    await indexServices(input([byArn(api)], 'another-tag-change'), world.deps);
+
+    // Assess
+    expect(problemEvents(world).map((e) => [e.detail.tagKey, e.detail.suggestion])).toEqual([
+      ['autopilot:deploy', 'tag:main'],
+      ['autopilot:rollback', 'on'],
+    ]);
+  });
+
+  it('announces an autopilot:policy the policy file does not define, and still indexes the service', async () => {
+    // Prepare
+    const world = aWorld({ policy: { policies: { careful: { minImageAge: '1h' }, fast: {} } } });
+    const api = run(
+      world,
+      aService({ tags: { 'autopilot:deploy': 'tag:main', 'autopilot:policy': 'carefull' } }),
+    );
+    const problem = 'autopilot:policy "carefull" is not defined in the policy file; it defines careful, fast';
+
+    // Act
+    const decisions = await indexServices(input([byArn(api)]), world.deps);
+
+    // Assess
+    expect(decisions).toEqual([
+      {
+        service: api.arn,
+        action: 'indexed',
+        repositories: [REPOSITORY_KEY],
+        reason: 'opted in',
+        problems: [{ tagKey: 'autopilot:policy', tagValue: 'carefull', action: 'announced', problem }],
+      },
+    ]);
+    expect(problemEvents(world).map((e) => e.detail)).toEqual([
+      expect.objectContaining({
+        tagKey: 'autopilot:policy',
+        problem,
+        suggestion: 'careful',
+        resolved: false,
+      }),
+    ]);
+  });
+
+  it('forgets a fixed tag and announces once that the problem is resolved', async () => {
+    // Prepare
+    const world = aWorld();
+    const api = run(world, broken());
+    await indexServices(input([byArn(api)]), world.deps);
+    run(world, aService());
+
+    // Act
+    const fixed = await indexServices(input([byArn(api)], 'the-fixing-tag-change'), world.deps);
+    await reconcileIndex({ triggeredBy: RECONCILE_ID }, world.deps);
+
+    // Assess
+    expect(problemEvents(world).map((e) => e.detail)).toEqual([
+      expect.objectContaining({ resolved: false }),
+      {
+        cluster: 'prod',
+        service: 'api',
+        serviceArn: api.arn,
+        tagKey: 'autopilot:deploy',
+        tagValue: 'tags:main',
+        problem: BAD_DEPLOY,
+        resolved: true,
+        dryRun: false,
+        triggeredBy: 'the-fixing-tag-change',
+      },
+    ]);
+    expect(fixed[0]).toMatchObject({
+      action: 'indexed',
+      problems: [
+        { tagKey: 'autopilot:deploy', tagValue: 'tags:main', action: 'resolved', problem: BAD_DEPLOY },
+      ],
+    });
+    expect(await world.state.announcedProblems(api.arn)).toEqual([]);
+  });
+
+  it('announces a problem again when it comes back after it was fixed', async () => {
+    // Prepare
+    const world = aWorld();
+    const api = run(world, broken());
+    await indexServices(input([byArn(api)]), world.deps);
+    run(world, aService());
+    await indexServices(input([byArn(api)], 'the-fixing-tag-change'), world.deps);
+    run(world, broken());
+
+    // Act
+    await indexServices(input([byArn(api)], 'the-breaking-tag-change'), world.deps);
+
+    // Assess
+    expect(problemEvents(world).map((e) => [e.detail.resolved, e.detail.triggeredBy])).toEqual([
+      [false, EVENT_ID],
+      [true, 'the-fixing-tag-change'],
+      [false, 'the-breaking-tag-change'],
+    ]);
+  });
+
+  it('announces again on a retry of the event that announced it, whose announcement may not have gone out', async () => {
+    // Prepare
+    const world = aWorld();
+    const api = run(world, broken());
+    world.state.seedProblem({
+      serviceArn: api.arn,
+      cluster: 'prod',
+      service: 'api',
+      tagKey: 'autopilot:deploy',
+      tagValue: 'tags:main',
+      problem: BAD_DEPLOY,
+      triggeredBy: EVENT_ID,
+    });
+
+    // Act
+    await indexServices(input([byArn(api)]), world.deps);
+
+    // Assess
+    expect(problemEvents(world)).toEqual([
+      expect.objectContaining({
+        detail: expect.objectContaining({ triggeredBy: EVENT_ID, resolved: false }),
+      }),
+    ]);
+  });
+
+  it('publishes the problems found before a later service fails the run', async () => {
+    // Prepare
+    const world = aWorld();
+    const api = run(world, broken());
+    const canary = run(world, aService({ name: 'api-canary' }));
+    // The table throttles indexing of the second service, after the first one's problem was found.
+    world.deps.state = new (class extends InMemoryStateStore {
+      override async indexService(): Promise<void> {
+        throw new RetryableError('ProvisionedThroughputExceededException');
+      }
+    })();
+
+    // Act
+    const indexing = indexServices(input([byArn(api), byArn(canary)]), world.deps);
+
+    // Assess
+    await expect(indexing).rejects.toThrow(RetryableError);
+    expect(problemEvents(world).map((e) => e.detail.service)).toEqual(['api']);
+  });
+
+  it('forgets the problems of a deleted service without a word', async () => {
+    // Prepare
+    const world = aWorld();
+    const draining = run(world, aService({ status: 'DRAINING', tags: { 'autopilot:deploy': 'tags:main' } }));
+    const gone = serviceArnOf('prod', 'deleted-api');
+    const seeded = {
+      cluster: 'prod',
+      tagKey: 'autopilot:deploy',
+      tagValue: 'tags:main',
+      problem: BAD_DEPLOY,
+    };
+    world.state.seedProblem({ ...seeded, serviceArn: draining.arn, service: 'api', triggeredBy: 'earlier' });
+    world.state.seedProblem({ ...seeded, serviceArn: gone, service: 'deleted-api', triggeredBy: 'earlier' });
+
+    // Act
+    await indexServices(
+      input([byArn(draining), { cluster: clusterArnOf('prod'), service: gone }]),
+      world.deps,
+    );
+
+    // Assess
+    expect(world.events.published).toEqual([]);
+    expect(await world.state.announcedProblems(draining.arn)).toEqual([]);
+    expect(await world.state.announcedProblems(gone)).toEqual([]);
+  });
+
+  it('announces nothing for a service without autopilot tags', async () => {
+    // Prepare
+    const world = aWorld();
+    const legacy = run(world, aService({ name: 'legacy', tags: { team: 'payments' } }));
+
+    // Act
+    const decisions = await indexServices(input([byArn(legacy)]), world.deps);
+
+    // Assess
+    expect(world.events.published).toEqual([]);
+    expect(decisions[0]).not.toHaveProperty('problems');
+  });
+
+  describe('in a dry run', () => {
+    it('announces a problem with dryRun and remembers nothing, so the next run announces it again', async () => {
+      // Prepare
+      const world = aWorld({ dryRun: true });
+      const api = run(world, broken());
+
+      // Act
+      await indexServices(input([byArn(api)]), world.deps);
+      await indexServices(input([byArn(api)], 'a-deployment-state-change'), world.deps);
+
+      // Assess
+      expect(problemEvents(world).map((e) => [e.detail.dryRun, e.detail.resolved])).toEqual([
+        [true, false],
+        [true, false],
+      ]);
+      expect(world.state.writes).toEqual([]);
+      expect(await world.state.announcedProblems(api.arn)).toEqual([]);
+    });
+
+    it('says what it would announce from what is remembered: nothing for a known problem, the resolution of a fixed one', async () => {
+      // Prepare
+      const world = aWorld({ dryRun: true });
+      const api = run(
+        world,
+        aService({ tags: { 'autopilot:deploy': 'tag:main', 'autopilot:rollback': 'yes' } }),
+      );
+      const remembered = { serviceArn: api.arn, cluster: 'prod', service: 'api', triggeredBy: 'earlier' };
+      world.state.seedProblem({
+        ...remembered,
+        tagKey: 'autopilot:rollback',
+        tagValue: 'yes',
+        problem: 'autopilot:rollback "yes" is neither on nor off',
+      });
+      world.state.seedProblem({
+        ...remembered,
+        tagKey: 'autopilot:deploy',
+        tagValue: 'tags:main',
+        problem: BAD_DEPLOY,
+      });
+
+      // Act
+      const decisions = await indexServices(input([byArn(api)]), world.deps);
+
+      // Assess
+      expect(decisions[0]?.problems?.map((p) => [p.tagKey, p.action])).toEqual([
+        ['autopilot:rollback', 'known'],
+        ['autopilot:deploy', 'resolved'],
+      ]);
+      expect(problemEvents(world).map((e) => [e.detail.tagKey, e.detail.resolved, e.detail.dryRun])).toEqual([
+        ['autopilot:deploy', true, true],
+      ]);
+      expect(world.state.writes).toEqual([]);
+      expect(await world.state.announcedProblems(api.arn)).toHaveLength(2);
+    });
   });
 });

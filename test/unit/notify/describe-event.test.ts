@@ -63,6 +63,11 @@ const EXPECTED: {
     title: 'prod/api deployed api:7',
     threadKey: `prod/api@${taskDefinition(7)}`,
   },
+  'Configuration Problem': {
+    severity: 'warning',
+    title: 'prod/api: invalid tag autopilot:deploy=tags:main',
+    threadKey: 'prod/api#autopilot:deploy=tags:main',
+  },
 };
 
 const TYPES = AUTOPILOT_DETAIL_TYPES;
@@ -251,6 +256,77 @@ describe('describeEvent', () => {
       text: 'Autopilot decided to release but could not; nothing was half-applied.',
       links: [],
       severity: 'error',
+    });
+  });
+
+  describe('Configuration Problem', () => {
+    const SERVICE_ARN = `arn:aws:ecs:${REGION}:${ACCOUNT}:service/prod/api`;
+
+    it('says which service, which tag, what is wrong, what it does meanwhile and how to fix it', () => {
+      // Prepare
+      const input = describableSample('Configuration Problem');
+
+      // Act
+      const message = describeEvent(input);
+
+      // Assess
+      expect(message.text).toBe(
+        'The ECS service prod/api has the tag autopilot:deploy=tags:main, which autopilot cannot use. Deploy on push ignores the service, and its deployments are not watched for rollback, until the tag is fixed. To fix it, set the tag to autopilot:deploy=tag:main on the service.',
+      );
+      expect(message.reason).toBe(
+        'autopilot:deploy value "tags:main" is not tag:<name>, semver:major|minor|patch, match or off',
+      );
+      expect(message.facts).toEqual([
+        { label: 'Cluster', value: 'prod' },
+        { label: 'Service', value: 'api' },
+        { label: 'Tag', value: 'autopilot:deploy=tags:main' },
+        { label: 'Suggested value', value: 'tag:main' },
+        {
+          label: 'Fix with',
+          value: `aws ecs tag-resource --resource-arn ${SERVICE_ARN} --tags key=autopilot:deploy,value=tag:main`,
+        },
+      ]);
+      expect(message.links).toEqual([
+        { label: 'ECS service', url: `${CONSOLE}/ecs/v2/clusters/prod/services/api/health?region=${REGION}` },
+      ]);
+    });
+
+    it.each<[string, string, string]>([
+      [
+        'autopilot:policy',
+        'carefull',
+        'To fix it, name a policy of autopilot.yml in the tag, define "carefull" there, or remove the tag.',
+      ],
+      ['autopilot:deploy', 'always', 'To fix it, correct the tag on the service or remove it.'],
+    ])('says how to fix %s=%s without a suggestion', (tagKey, tagValue, fix) => {
+      // Prepare
+      const { suggestion: _, ...detail } = { ...autopilotDetail('Configuration Problem'), tagKey, tagValue };
+
+      // Act
+      const message = describeEvent(describableSample('Configuration Problem', detail));
+
+      // Assess
+      expect(message.text.endsWith(fix)).toBe(true);
+      expect(message.facts.map((f) => f.label)).toEqual(['Cluster', 'Service', 'Tag']);
+    });
+
+    it('tells that a problem is resolved as good news, in the thread of the problem', () => {
+      // Prepare
+      const { effect: _, suggestion: __, ...problem } = autopilotDetail('Configuration Problem');
+      const detail = { ...problem, resolved: true };
+
+      // Act
+      const message = describeEvent(describableSample('Configuration Problem', detail));
+
+      // Assess
+      expect(message).toMatchObject({
+        severity: 'success',
+        title: 'prod/api: autopilot:deploy problem resolved',
+        text: 'The autopilot:deploy tag of prod/api no longer has the problem autopilot reported, so autopilot acts on the service as its tags say again.',
+        reason: problem.problem,
+        threadKey: EXPECTED['Configuration Problem'].threadKey,
+      });
+      expect(message).toMatchSnapshot();
     });
   });
 
