@@ -31,7 +31,9 @@ async function main(argv: readonly string[]): Promise<number> {
     logLevel: verbose ? 'INFO' : 'SILENT',
   });
   const timeline = followTimeline(sandbox, (line) => out(formatLine(line)), { verbose });
-  const stopControl = await serveControl(sandbox, root);
+  // A run that exits after the scenarios takes no commands: it leaves the address of a sandbox that
+  // stays up (another terminal's `npm start`) alone.
+  const stopControl = exitAfter ? async () => undefined : await serveControl(sandbox, root);
   let failed = 0;
   try {
     out(
