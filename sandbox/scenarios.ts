@@ -11,7 +11,7 @@
  */
 import { DescribeImagesCommand, ListImagesCommand } from '@aws-sdk/client-ecr';
 import semver from 'semver';
-import { REGISTRY, type Sandbox, SIDECAR_IMAGE } from './account';
+import { REGISTRY, type Sandbox, SIDECAR_IMAGE, tagService } from './account';
 import type { ChatKind, ChatMessage } from './chat-sink';
 import type { BusRecord, EventEnvelope } from './runtime/bus';
 import { chatTitle } from './timeline';
@@ -314,6 +314,63 @@ export const cooldown: Scenario = {
       expect('deploy-due deployed it once due', whenDue !== undefined, seen.decisions),
       expect('staging/reports runs the pushed image by digest', images.app === pinned(), images),
     ];
+  },
+};
+
+/**
+ * A typo in a service's opt-in tag reaches people once (not on every event), and once more when it
+ * is fixed; the service is left alone meanwhile.
+ */
+export const misconfiguredTag: Scenario = {
+  name: "a typo in prod/api's tag (autopilot:deploy=tags:main): one Configuration Problem in chat, none when tagged again, one when fixed",
+  async run(sandbox) {
+    const problems = (events: readonly EventEnvelope[]) =>
+      events.filter((e) => e['detail-type'] === 'Configuration Problem' && e.detail.service === 'api');
+    try {
+      const broken = await during(sandbox, () =>
+        tagService(sandbox, 'prod', 'api', { 'autopilot:deploy': 'tags:main' }),
+      );
+      const again = await during(sandbox, () =>
+        tagService(sandbox, 'prod', 'api', { 'autopilot:deploy': 'tags:main', team: 'platform' }),
+      );
+      const fixed = await during(sandbox, () =>
+        tagService(sandbox, 'prod', 'api', { 'autopilot:deploy': 'tag:main' }),
+      );
+      const announced = problems(broken.events);
+      return [
+        expect(
+          'one Configuration Problem suggesting tag:main',
+          announced.length === 1 &&
+            announced[0]?.detail.resolved === false &&
+            announced[0].detail.suggestion === 'tag:main',
+          broken.events.map((e) => e.detail),
+        ),
+        expect(
+          'the platform channel heard of it',
+          chatted(broken.chat, 'slack', 'prod/api', 'invalid tag'),
+          broken.chat,
+        ),
+        expect(
+          'tagged again with the same typo: nothing new',
+          problems(again.events).length === 0,
+          again.events,
+        ),
+        expect(
+          'fixed: one resolution',
+          problems(fixed.events).length === 1 && problems(fixed.events)[0]?.detail.resolved === true,
+          fixed.events.map((e) => e.detail),
+        ),
+        expect(
+          'nothing deployed or changed by autopilot meanwhile',
+          [broken, again, fixed].every((step) => step.mutations.every((m) => m === 'TagResource')),
+          [broken.mutations, again.mutations, fixed.mutations],
+        ),
+      ];
+    } finally {
+      // Whatever happened, prod/api follows tag:main again for the scenarios that come after.
+      await tagService(sandbox, 'prod', 'api', { 'autopilot:deploy': 'tag:main' });
+      await sandbox.settle();
+    }
   },
 };
 
@@ -651,6 +708,7 @@ export const SCENARIOS: readonly Scenario[] = [
   semverMinor,
   cooldown,
   digestOnlyPush,
+  misconfiguredTag,
   faultsInjected,
   crashQuarantined,
   alarmInBake,

@@ -113,6 +113,14 @@ function describeEvent(event: EventEnvelope, at: Date): TimelineLine | undefined
     }
     case 'Action Failed':
       return { at, source: 'autopilot', text: `${words('Action Failed', serviceOf(d))}: ${d.reason}` };
+    case 'Configuration Problem':
+      return {
+        at,
+        source: 'autopilot',
+        text: d.resolved
+          ? `Configuration Problem resolved ${serviceOf(d)}: ${d.tagKey} (was ${d.tagValue})`
+          : `Configuration Problem ${serviceOf(d)}: ${d.problem}${d.suggestion ? ` (meant ${d.tagKey}=${d.suggestion}?)` : ''}${d.dryRun ? ' [dry run]' : ''}`,
+      };
     default:
       // An autopilot event this timeline does not know yet still shows, with what it is about.
       return event.source === 'autopilot'
