@@ -328,7 +328,7 @@ describe('followTimeline', () => {
     account.bus(delivery('notify', [notified, held], 0));
     account.bus(delivery('deploy-on-push', [{ action: 'skip', reason: 'no service follows team/x' }], 0));
     account.bus(event('Action Failed', { reason: 'AccessDenied' }));
-    account.bus(event('Configuration Problem', { cluster: 'prod', service: 'api', reason: 'bad tag' }));
+    account.bus(event('Tag Policy Violation', { cluster: 'prod', service: 'api', reason: 'bad tag' }));
     account.bus(event('CloudWatch Alarm State Change', { alarmName: 'api-5xx' }));
 
     // Assess
@@ -337,7 +337,7 @@ describe('followTimeline', () => {
       'λ notify: held → platform-slack: prod/api deployed (window)',
       'λ deploy-on-push: skip: no service follows team/x',
       'autopilot: Action Failed: AccessDenied',
-      'autopilot: Configuration Problem prod/api: bad tag',
+      'autopilot: Tag Policy Violation prod/api: bad tag',
       'CloudWatch: alarm api-5xx',
     ]);
   });
