@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
 import { z } from 'zod';
 import { type Io, main } from '../../../cli/autopilot';
-import type { Sandbox } from '../../../sandbox/account';
 import { sandboxControlFile } from '../../../cli/target';
+import type { Sandbox } from '../../../sandbox/account';
 import { ControlRequestSchema, serveControl } from '../../../sandbox/control-server';
 import { ACCOUNT, REGION, useControlPlane } from './support';
 
