@@ -8,6 +8,6 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/(?!@middy/)'],
   setupFiles: ['<rootDir>/test/setup-env.ts'],
   setupFilesAfterEnv: ['aws-sdk-client-mock-jest'],
-  collectCoverageFrom: ['shared/**/*.ts', 'functions/**/*.ts'],
+  collectCoverageFrom: ['shared/**/*.ts', 'functions/**/*.ts', 'tools/**/*.ts'],
   coverageThreshold: { global: { lines: 80, branches: 70 } },
 };

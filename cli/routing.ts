@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { compilePattern, type EventPattern } from '../shared/eventbridge/pattern';
+import { compilePattern, type EventPattern } from '../tools/eventbridge/pattern';
 import { CLOUDFORMATION_TAGS } from './cloudformation-tags';
 
 /** A function and the rules that invoke it. */

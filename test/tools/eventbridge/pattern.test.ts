@@ -8,7 +8,7 @@ import {
   matchesPattern,
   PatternError,
   validatePattern,
-} from '../../../shared/eventbridge/pattern';
+} from '../../../tools/eventbridge/pattern';
 
 interface MatchCase {
   readonly name: string;
