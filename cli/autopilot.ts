@@ -15,14 +15,13 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
 import { Command, CommanderError } from 'commander';
-import { parse } from 'yaml';
 import { z } from 'zod';
 import { BaseEnvSchema } from '../shared/config/env';
 import { PolicyFileError, PolicyFileSchema, parsePolicyFile } from '../shared/config/policy-file';
 import { ConfigError } from '../shared/errors';
 import { AutopilotEventSchemas } from '../shared/events/autopilot-events';
-import { CLOUDFORMATION_TAGS } from './cloudformation-tags';
-import { loadRoutes, route } from './routing';
+import { loadRoutes, route } from '../tools/eventbridge/routing';
+import { readServerlessYml } from '../tools/serverless-config';
 import {
   applyTarget,
   resolveTarget,
@@ -45,11 +44,7 @@ const root = resolve(__dirname, '..');
 
 /** serverless.yml's `service` and package.json's `version`. */
 function project(): { service: string; version: string } {
-  const sls = parse(readFileSync(join(root, 'serverless.yml'), 'utf8'), {
-    customTags: CLOUDFORMATION_TAGS,
-  }) as {
-    service?: string;
-  };
+  const sls = readServerlessYml(root);
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version?: string };
   return { service: sls.service ?? 'ecs-autopilot', version: pkg.version ?? '0.0.0' };
 }

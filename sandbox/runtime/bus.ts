@@ -1,8 +1,8 @@
 /**
  * The sandbox's Amazon EventBridge: events in (AWS events from the local control plane, in process;
  * autopilot's own events through PutEvents), matched against the rules of serverless.yml with
- * EventBridge semantics (`cli/routing.ts`, the same routing as `autopilot dispatch`), and delivered
- * to the functions the way Lambda runs asynchronous invocations:
+ * EventBridge semantics (`tools/eventbridge/routing.ts`, the same routing as `autopilot dispatch`),
+ * and delivered to the functions the way Lambda runs asynchronous invocations:
  *
  * - delivery is asynchronous: `put` returns before any function runs;
  * - a function that throws is retried `maximumRetryAttempts` times (2, as in serverless.yml) after
@@ -26,7 +26,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
-import { type Route, route } from '../../cli/routing';
+import { type Route, route } from '../../tools/eventbridge/routing';
 
 /** An EventBridge event as rules match it and functions receive it. */
 export interface EventEnvelope {

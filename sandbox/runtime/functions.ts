@@ -20,7 +20,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Context } from 'aws-lambda';
-import type { FunctionDefinition } from './serverless-config';
+import type { FunctionDefinition } from '../../tools/serverless-config';
 
 /** A Lambda handler as the project exports it. */
 export type LambdaHandler = (event: unknown, context: Context) => unknown;

@@ -23,7 +23,8 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { loadRoutes } from '../../cli/routing';
+import { loadRoutes } from '../../tools/eventbridge/routing';
+import { readServerlessConfig } from '../../tools/serverless-config';
 import { type AwsJsonOperation, startAwsJsonServer } from './aws-json-server';
 import { startAwsQueryServer } from './aws-query-server';
 import { type Invoker, LocalBus } from './bus';
@@ -38,7 +39,6 @@ import {
 } from './functions';
 import { Scheduler } from './schedules';
 import { LocalSecrets, secretsManagerOperations } from './secrets-manager';
-import { readServerlessConfig } from './serverless-config';
 import { LocalTopics, SNS_XMLNS, snsOperations } from './sns';
 import { type LocalQueue, LocalQueues, sqsOperations } from './sqs';
 import { LocalParameters, ssmOperations } from './ssm';

@@ -1,17 +1,17 @@
 /**
  * The schedule rules of serverless.yml (`events: - schedule: { name, rate }`) as timers that put
  * EventBridge's "Scheduled Event" on the local bus, where the rule ARN in `resources` routes it to
- * its function (by rule name, as `cli/routing.ts` does). Time can be sped up, or a rule given its own
- * period, so the sandbox can run `deploy-due` every second; `trigger` fires a rule now.
+ * its function (by rule name, as `tools/eventbridge/routing.ts` does). Time can be sped up, or a rule
+ * given its own period, so the sandbox can run `deploy-due` every second; `trigger` fires a rule now.
  *
  * A tick is skipped while the rule's previous event is still being delivered (EventBridge would
  * invoke again; the sandbox runs one invocation at a time and would only queue them up).
  *
  * @see https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-scheduled-rule-pattern.html
  */
+import type { ScheduleDefinition } from '../../tools/serverless-config';
 import type { EventInput, LocalBus, PutResult } from './bus';
 import { eventTime } from './bus';
-import type { ScheduleDefinition } from './serverless-config';
 
 const UNIT_MS: Record<string, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
 

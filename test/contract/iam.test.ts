@@ -6,8 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { parse } from 'yaml';
-import { CLOUDFORMATION_TAGS } from '../../cli/cloudformation-tags';
+import { readServerlessYml } from '../../tools/serverless-config';
 
 const root = join(__dirname, '..', '..');
 
@@ -82,18 +81,17 @@ interface Statement {
   Condition?: unknown;
 }
 
-const sls = parse(readFileSync(join(root, 'serverless.yml'), 'utf8'), {
-  customTags: CLOUDFORMATION_TAGS,
-}) as {
-  functions: Record<string, { role: string }>;
-  resources: {
-    Resources: Record<string, { Properties: { Policies: { PolicyDocument: { Statement: Statement[] } }[] } }>;
-  };
-};
+interface RoleProperties {
+  Policies: { PolicyDocument: { Statement: Statement[] } }[];
+}
+
+const sls = readServerlessYml(root);
+const functionKeys = Object.keys(sls.functions ?? {});
 
 function statementsOf(functionName: string): Statement[] {
-  const role = sls.resources.Resources[sls.functions[functionName]?.role ?? ''];
-  return role?.Properties.Policies.flatMap((p) => p.PolicyDocument.Statement) ?? [];
+  const role = sls.resources?.Resources?.[sls.functions?.[functionName]?.role ?? ''];
+  const properties = role?.Properties as RoleProperties | undefined;
+  return properties?.Policies.flatMap((p) => p.PolicyDocument.Statement) ?? [];
 }
 
 function actionsOf(statement: Statement): string[] {
@@ -158,7 +156,7 @@ async function ownSources(functionName: string): Promise<{ file: string; text: s
     .map((file) => ({ file, text: readFileSync(join(root, file), 'utf8') }));
 }
 
-describe.each(Object.keys(sls.functions))('IAM role of %s', (functionName) => {
+describe.each(functionKeys)('IAM role of %s', (functionName) => {
   it('grants exactly the actions the function calls', async () => {
     // Prepare
     const granted = new Set(statementsOf(functionName).flatMap(actionsOf));

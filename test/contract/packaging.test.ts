@@ -17,8 +17,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse } from 'yaml';
-import { CLOUDFORMATION_TAGS } from '../../cli/cloudformation-tags';
+import { functionKeys } from '../../tools/serverless-config';
 
 const root = join(__dirname, '..', '..');
 
@@ -99,9 +98,7 @@ function zipsIn(dir: string): string[] {
   return existsSync(dir) ? readdirSync(dir).filter((file) => file.endsWith('.zip')) : [];
 }
 
-const functionKeys = Object.keys(
-  parse(readFileSync(join(root, 'serverless.yml'), 'utf8'), { customTags: CLOUDFORMATION_TAGS }).functions,
-);
+const keys = functionKeys(root);
 
 afterAll(() => {
   for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
@@ -118,13 +115,13 @@ describe('serverless package', () => {
 
   it('builds first: on a fresh clone every function zip holds its bundle and the policy file', () => {
     // Prepare
-    const expected = functionKeys.map((key) => ({
+    const expected = keys.map((key) => ({
       key,
       entries: expect.arrayContaining([`.build/${key}/index.js`, 'autopilot.yml']),
     }));
 
     // Act
-    const zips = functionKeys.map((key) => ({
+    const zips = keys.map((key) => ({
       key,
       entries: zipEntries(join(clone, '.serverless', `${key}.zip`)),
     }));
@@ -136,7 +133,7 @@ describe('serverless package', () => {
 
   it('says where the artifacts are', () => {
     // Prepare
-    const zipNames = functionKeys.map((key) => `${key}.zip`);
+    const zipNames = keys.map((key) => `${key}.zip`);
 
     // Act
     const line = run.output.split('\n').find((l) => l.startsWith('artifacts in .serverless/:')) ?? '';

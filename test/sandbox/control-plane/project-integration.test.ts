@@ -10,7 +10,6 @@ import {
   UntagResourceCommand,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
-import { loadRoutes, route } from '../../../cli/routing';
 import type { AwsEvent } from '../../../sandbox/control-plane';
 import { cloudTrailDate } from '../../../sandbox/control-plane/events';
 import { EcsDeploymentControl } from '../../../shared/adapters/aws/ecs-deployment-control';
@@ -25,6 +24,7 @@ import {
   serviceRefFromApiCall,
 } from '../../../shared/events/ecs-cloudtrail-api-call';
 import { EcsDeploymentStateChangeEventSchema } from '../../../shared/events/ecs-deployment-state-change';
+import { loadRoutes, route } from '../../../tools/eventbridge/routing';
 import {
   ACCOUNT,
   createFargateService,

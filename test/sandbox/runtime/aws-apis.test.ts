@@ -12,12 +12,12 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { loadRoutes } from '../../../cli/routing';
 import { type AwsJsonServer, startAwsJsonServer } from '../../../sandbox/runtime/aws-json-server';
 import { type BusRecord, LocalBus } from '../../../sandbox/runtime/bus';
 import { eventsOperations } from '../../../sandbox/runtime/events-api';
 import { LocalQueues, md5OfBody, md5OfMessageAttributes, sqsOperations } from '../../../sandbox/runtime/sqs';
 import { DeadLetterQueue } from '../../../shared/adapters/aws/dead-letter-queue';
+import { loadRoutes } from '../../../tools/eventbridge/routing';
 
 const root = join(__dirname, '..', '..', '..');
 const BUS = 'ecs-autopilot-sandbox';

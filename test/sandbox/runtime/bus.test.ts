@@ -1,11 +1,10 @@
 /**
- * The local bus routes like the deployed rules (serverless.yml through cli/routing.ts) and delivers
- * like Lambda's asynchronous invocation: retries, then the OnFailure queue. Functions are replaced
- * by an injected invoker here; runtime.test.ts runs the real ones.
+ * The local bus routes like the deployed rules (serverless.yml through tools/eventbridge/routing.ts)
+ * and delivers like Lambda's asynchronous invocation: retries, then the OnFailure queue. Functions
+ * are replaced by an injected invoker here; runtime.test.ts runs the real ones.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadRoutes } from '../../../cli/routing';
 import {
   type BusRecord,
   type DeliveryRecord,
@@ -15,6 +14,7 @@ import {
   type LocalBusOptions,
 } from '../../../sandbox/runtime/bus';
 import { LocalQueue } from '../../../sandbox/runtime/sqs';
+import { loadRoutes } from '../../../tools/eventbridge/routing';
 
 const root = join(__dirname, '..', '..', '..');
 const routes = loadRoutes(root);

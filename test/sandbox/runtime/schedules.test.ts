@@ -3,10 +3,10 @@
  * its function through the bus by rule name, as the deployed rules do.
  */
 import { join } from 'node:path';
-import { loadRoutes } from '../../../cli/routing';
 import { type EventEnvelope, LocalBus } from '../../../sandbox/runtime/bus';
 import { parseRate, Scheduler } from '../../../sandbox/runtime/schedules';
-import { readServerlessConfig } from '../../../sandbox/runtime/serverless-config';
+import { loadRoutes } from '../../../tools/eventbridge/routing';
+import { readServerlessConfig } from '../../../tools/serverless-config';
 
 const root = join(__dirname, '..', '..', '..');
 const config = readServerlessConfig(root);
@@ -61,24 +61,6 @@ describe('parseRate', () => {
       expect(act).toThrow(/not a rate expression/);
     },
   );
-});
-
-describe('readServerlessConfig', () => {
-  it('resolves the schedule rules of the sandbox stage', () => {
-    // Prepare
-    const schedules = config.functions.flatMap((f) => f.schedules);
-
-    // Act
-    const byFunction = schedules.map((s) => [s.functionName, s.ruleName, s.expression]);
-
-    // Assess
-    expect(byFunction).toEqual([
-      ['deploy-due', 'ecs-autopilot-sandbox-deploy-due', 'rate(1 minute)'],
-      ['index-services', 'ecs-autopilot-sandbox-reconcile', 'rate(6 hours)'],
-      ['bake-timer', 'ecs-autopilot-sandbox-bake-timer', 'rate(1 minute)'],
-      ['notify', 'ecs-autopilot-sandbox-notify-flush', 'rate(1 minute)'],
-    ]);
-  });
 });
 
 describe('Scheduler', () => {

@@ -1,13 +1,13 @@
 /**
- * The CLI routes events exactly like the rules in serverless.yml: every sample in events/ reaches
- * the functions a deployed stack would invoke, and nothing else.
+ * Routing (autopilot dispatch, the local bus) follows the rules in serverless.yml: every sample in
+ * events/ reaches the functions a deployed stack would invoke, and nothing else.
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadRoutes, route } from '../../cli/routing';
-import { sampleEvent } from '../support/handler';
+import { loadRoutes, route } from '../../../tools/eventbridge/routing';
+import { sampleEvent } from '../../support/handler';
 
-const root = join(__dirname, '..', '..');
+const root = join(__dirname, '..', '..', '..');
 
 /** Where each sample goes; exhaustive over events/ (a new sample must be added here). */
 const EXPECTED: Record<string, string[]> = {

@@ -1,12 +1,10 @@
 /**
  * Routing of events to functions exactly as deployed: the EventBridge patterns and schedule rules of
- * serverless.yml, matched with EventBridge semantics.
+ * serverless.yml, matched with EventBridge semantics. `autopilot dispatch` and the sandbox's local
+ * bus route with it.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parse } from 'yaml';
-import { compilePattern, type EventPattern } from '../tools/eventbridge/pattern';
-import { CLOUDFORMATION_TAGS } from './cloudformation-tags';
+import { readServerlessYml } from '../serverless-config';
+import { compilePattern, type EventPattern } from './pattern';
 
 /** A function and the rules that invoke it. */
 export interface Route {
@@ -16,23 +14,18 @@ export interface Route {
   schedules: RegExp[];
 }
 
-interface SlsEvent {
-  eventBridge?: { pattern?: EventPattern };
-  schedule?: { name?: string } | string;
-}
-
 /** Reads the routes from serverless.yml (CloudFormation intrinsics such as !Ref are ignored). */
 export function loadRoutes(root: string): Route[] {
-  const text = readFileSync(join(root, 'serverless.yml'), 'utf8');
-  const sls = parse(text, { customTags: CLOUDFORMATION_TAGS }) as {
-    functions?: Record<string, { events?: SlsEvent[] }>;
-  };
+  const sls = readServerlessYml(root);
   return Object.entries(sls.functions ?? {}).map(([functionName, fn]) => ({
     functionName,
     patterns: (fn.events ?? []).flatMap((e) => (e.eventBridge?.pattern ? [e.eventBridge.pattern] : [])),
     schedules: (fn.events ?? []).flatMap((e) => {
-      const name = typeof e.schedule === 'object' ? e.schedule.name : undefined;
-      if (!name) return [];
+      const name =
+        typeof e.schedule === 'object' && e.schedule !== null
+          ? (e.schedule as { name?: unknown }).name
+          : undefined;
+      if (typeof name !== 'string' || !name) return [];
       const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\\\$\\\{sls:stage\\\}/g, '[^/]+');
       return [new RegExp(`rule/${escaped}$`)];
     }),

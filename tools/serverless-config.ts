@@ -1,14 +1,76 @@
 /**
- * What the sandbox needs from serverless.yml beyond the routes of `cli/routing.ts`: the stack's
- * parameters, each function's environment, timeout, retry count and OnFailure destination, its
- * schedule rules, and the queues, buses and tables it declares. Variables (`${param:…}`,
- * `${sls:stage}`, `${opt:stage, …}`…) are resolved for the sandbox stage; CloudFormation intrinsics
- * (`!Ref`, `!GetAtt`…) are kept as `{ Ref: … }` / `{ 'Fn::GetAtt': … }` for the caller to resolve.
+ * The one reader of serverless.yml, for the code that does not run in Lambda: the routes of the CLI
+ * and the local bus (`tools/eventbridge/routing.ts`), the sandbox runtime ({@link readServerlessConfig}),
+ * the build (`scripts/build.ts`: {@link functionKeys}) and the contract tests (IAM roles, packaging).
+ * Each reads the file through {@link readServerlessYml}, so they all see the same document, parsed
+ * the same way: CloudFormation intrinsics (`!Ref`, `!GetAtt`…) are kept as `{ Ref: … }` /
+ * `{ 'Fn::GetAtt': … }`, and Serverless Framework variables (`${param:…}`, `${sls:stage}`…) are kept
+ * as written until {@link readServerlessConfig} resolves them for a stage.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { CLOUDFORMATION_TAGS } from '../../cli/cloudformation-tags';
+import { CLOUDFORMATION_TAGS } from './cloudformation-tags';
+import type { EventPattern } from './eventbridge/pattern';
+
+/** An event of a function (`functions.<key>.events[]`): the kinds the project uses. */
+export interface ServerlessFunctionEvent {
+  eventBridge?: { pattern?: EventPattern };
+  /** `{ name, rate, enabled }` or a bare `rate(…)` */
+  schedule?: unknown;
+}
+
+/** A function of serverless.yml, as written. */
+export interface ServerlessFunction {
+  /** logical id of its IAM role in `resources.Resources` */
+  role?: string;
+  timeout?: number;
+  memorySize?: number;
+  maximumRetryAttempts?: number;
+  environment?: Record<string, unknown>;
+  destinations?: { onFailure?: { type?: string; arn?: unknown } | string };
+  events?: ServerlessFunctionEvent[];
+}
+
+/** A CloudFormation resource of `resources.Resources`. */
+export interface CloudFormationResource {
+  Type?: string;
+  Properties?: Record<string, unknown>;
+}
+
+/** serverless.yml as written, variables unresolved (the parts the project reads). */
+export interface ServerlessYml {
+  service?: string;
+  params?: Record<string, Record<string, unknown>>;
+  provider?: {
+    timeout?: number;
+    memorySize?: number;
+    environment?: Record<string, unknown>;
+  };
+  functions?: Record<string, ServerlessFunction>;
+  resources?: { Resources?: Record<string, CloudFormationResource> };
+}
+
+/**
+ * Reads and parses serverless.yml of `root`.
+ *
+ * @param root - the repository root
+ * @example
+ * readServerlessYml(root).functions?.['deploy-on-push']?.role; // 'DeployOnPushRole'
+ */
+export function readServerlessYml(root: string): ServerlessYml {
+  const text = readFileSync(join(root, 'serverless.yml'), 'utf8');
+  return parse(text, { customTags: CLOUDFORMATION_TAGS }) as ServerlessYml;
+}
+
+/**
+ * The function keys of serverless.yml, in file order; each has its handler in `functions/<key>.ts`.
+ *
+ * @param root - the repository root
+ */
+export function functionKeys(root: string): string[] {
+  return Object.keys(readServerlessYml(root).functions ?? {});
+}
 
 /** The stage the sandbox deploys as: names become `ecs-autopilot-sandbox-…`. */
 export const SANDBOX_STAGE = 'sandbox';
@@ -42,7 +104,7 @@ export interface FunctionDefinition {
   schedules: ScheduleDefinition[];
 }
 
-/** The parts of serverless.yml the sandbox runtime uses. */
+/** The parts of serverless.yml the sandbox runtime uses, resolved for its stage. */
 export interface ServerlessConfig {
   /** `service:` */
   service: string;
@@ -68,29 +130,10 @@ export interface ReadServerlessConfigOptions {
   params?: Record<string, string>;
 }
 
-interface RawFunction {
-  timeout?: number;
-  memorySize?: number;
-  maximumRetryAttempts?: number;
-  environment?: Record<string, unknown>;
-  destinations?: { onFailure?: { type?: string; arn?: unknown } | string };
-  events?: { schedule?: unknown }[];
-}
-
-interface RawServerless {
-  service?: string;
-  params?: Record<string, Record<string, unknown>>;
-  provider?: {
-    timeout?: number;
-    memorySize?: number;
-    environment?: Record<string, unknown>;
-  };
-  functions?: Record<string, RawFunction>;
-  resources?: { Resources?: Record<string, { Type?: string; Properties?: Record<string, unknown> }> };
-}
-
 /**
- * Reads serverless.yml of `root` for `stage` (default `sandbox`).
+ * Reads serverless.yml of `root` for `stage` (default `sandbox`), as the sandbox runtime runs it: the
+ * stack's parameters, each function's environment, timeout, retry count and OnFailure destination,
+ * its schedule rules, and the queues, buses and tables it declares, with variables resolved.
  *
  * @example
  * const config = readServerlessConfig('/work/main', { params: { dryRun: 'true' } });
@@ -101,8 +144,7 @@ export function readServerlessConfig(
   options: ReadServerlessConfigOptions = {},
 ): ServerlessConfig {
   const stage = options.stage ?? SANDBOX_STAGE;
-  const text = readFileSync(join(root, 'serverless.yml'), 'utf8');
-  const raw = parse(text, { customTags: CLOUDFORMATION_TAGS }) as RawServerless;
+  const raw = readServerlessYml(root);
   const service = raw.service ?? 'service';
   const params: Record<string, string> = {};
   for (const source of [raw.params?.default, raw.params?.[stage]]) {
@@ -124,7 +166,7 @@ export function readServerlessConfig(
       maximumRetryAttempts: fn.maximumRetryAttempts ?? 2,
       onFailureQueue: logicalIdOfArn(onFailureArn),
       schedules: (fn.events ?? []).flatMap((event): ScheduleDefinition[] => {
-        // Only named rules: cli/routing.ts routes schedule events by rule name.
+        // Only named rules: tools/eventbridge/routing.ts routes schedule events by rule name.
         const schedule = resolve(event.schedule);
         if (typeof schedule !== 'object' || schedule === null) return [];
         const {

@@ -1,7 +1,7 @@
 /**
  * CloudFormation short-form intrinsics (`!Ref X`, `!GetAtt X.Arn`, `!Sub ...`) as `yaml` custom tags,
- * read as their long form (`{ Ref: 'X' }`, `{ 'Fn::GetAtt': 'X.Arn' }`), so serverless.yml parses
- * wherever the project reads it (CLI routing, the sandbox, the IAM contract test).
+ * read as their long form (`{ Ref: 'X' }`, `{ 'Fn::GetAtt': 'X.Arn' }`), so serverless.yml parses;
+ * used by its one reader, `tools/serverless-config.ts`.
  */
 import type { Tags } from 'yaml';
 
