@@ -323,7 +323,7 @@ export async function rollback(ref: string, options: RollbackOptions, io: Io): P
   const { makeWatchDeps } =
     require('../shared/adapters/compose-watch') as typeof import('../shared/adapters/compose-watch');
   const { rollbackByPerson } =
-    require('../shared/domain/watch-deployments') as typeof import('../shared/domain/watch-deployments');
+    require('../shared/domain/rollback/watch-deployments') as typeof import('../shared/domain/rollback/watch-deployments');
   const deps = makeWatchDeps(env);
   const described = await deps.ecs.describeServices([{ cluster, service }]);
   const arn = described[0]?.arn;

@@ -4,7 +4,7 @@
  */
 import { makeWatchDeps } from '../shared/adapters/compose-watch';
 import { BaseEnvSchema } from '../shared/config/env';
-import { promoteBaked } from '../shared/domain/watch-deployments';
+import { promoteBaked } from '../shared/domain/rollback/watch-deployments';
 import { ScheduledEventSchema } from '../shared/events/scheduled-event';
 import { withHandler } from '../shared/middleware/with-handler';
 import { countDecisions, logger } from '../shared/observability';

@@ -4,7 +4,7 @@
  */
 import { makeDeployDeps } from '../shared/adapters/compose';
 import { BaseEnvSchema } from '../shared/config/env';
-import { deployDuePushes } from '../shared/domain/deploy-pushed-image';
+import { deployDuePushes } from '../shared/domain/deploy/deploy-pushed-image';
 import { ScheduledEventSchema } from '../shared/events/scheduled-event';
 import { withHandler } from '../shared/middleware/with-handler';
 import { countDecisions, logger } from '../shared/observability';

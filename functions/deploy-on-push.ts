@@ -4,8 +4,8 @@
  */
 import { makeDeployDeps } from '../shared/adapters/compose';
 import { BaseEnvSchema } from '../shared/config/env';
-import { deployPushedImage } from '../shared/domain/deploy-pushed-image';
-import type { DeploymentDecision } from '../shared/domain/plan-deployment';
+import { deployPushedImage } from '../shared/domain/deploy/deploy-pushed-image';
+import type { DeploymentDecision } from '../shared/domain/deploy/plan-deployment';
 import { type EcrImageActionEvent, EcrImageActionEventSchema } from '../shared/events/ecr-image-action';
 import { withHandler } from '../shared/middleware/with-handler';
 import { countDecisions, logger } from '../shared/observability';

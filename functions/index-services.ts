@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { makeIndexDeps } from '../shared/adapters/compose-index';
 import { BaseEnvSchema } from '../shared/config/env';
-import { type IndexDecision, indexServices, reconcileIndex } from '../shared/domain/index-services';
+import { type IndexDecision, indexServices, reconcileIndex } from '../shared/domain/index/index-services';
 import { assertNever } from '../shared/errors';
 import {
   EcsCloudTrailApiCallEventSchema,

@@ -11,7 +11,7 @@ import {
   onDeploymentStateChange,
   onTaskStopped,
   type WatchDecision,
-} from '../shared/domain/watch-deployments';
+} from '../shared/domain/rollback/watch-deployments';
 import { assertNever } from '../shared/errors';
 import { CloudWatchAlarmStateChangeEventSchema } from '../shared/events/cloudwatch-alarm-state-change';
 import { EcsDeploymentStateChangeEventSchema } from '../shared/events/ecs-deployment-state-change';

@@ -4,7 +4,7 @@
  */
 import type { ChannelConfig, SecretRef } from './config/notifications';
 import type { NotificationMessage } from './domain/notify/message';
-import type { KnownDeployment, LastKnownGood } from './domain/rollback-decision';
+import type { KnownDeployment, LastKnownGood } from './domain/rollback/rollback-decision';
 import type { AutopilotEvent } from './events/autopilot-events';
 
 /** An ECS service as the domain sees it. */

@@ -4,7 +4,7 @@
  */
 import type { BaseEnv } from '../config/env';
 import { policyFileFor } from '../config/policy-file';
-import type { IndexDeps } from '../domain/index-services';
+import type { IndexDeps } from '../domain/index/index-services';
 import { EcsInventory } from './aws/ecs-inventory';
 import { EcsReader } from './aws/ecs-reader';
 import { EventBridgePublisher } from './aws/event-publisher';

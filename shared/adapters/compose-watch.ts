@@ -4,7 +4,7 @@
  */
 import type { BaseEnv } from '../config/env';
 import { policyFileFor } from '../config/policy-file';
-import type { WatchDeps } from '../domain/watch-deployments';
+import type { WatchDeps } from '../domain/rollback/watch-deployments';
 import { EcsDeploymentControl } from './aws/ecs-deployment-control';
 import { EcsServiceUpdater } from './aws/ecs-service-updater';
 import { EventBridgePublisher } from './aws/event-publisher';

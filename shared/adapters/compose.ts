@@ -4,7 +4,7 @@
  */
 import type { BaseEnv } from '../config/env';
 import { policyFileFor } from '../config/policy-file';
-import type { DeployDeps } from '../domain/deploy-pushed-image';
+import type { DeployDeps } from '../domain/deploy/deploy-pushed-image';
 import { EcrGateway } from './aws/ecr-gateway';
 import { EcsGateway } from './aws/ecs-gateway';
 import { EventBridgePublisher } from './aws/event-publisher';

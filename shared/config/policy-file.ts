@@ -9,7 +9,7 @@ import picomatch from 'picomatch';
 import semver from 'semver';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import { z } from 'zod';
-import { isValidTimeZone, parseClockTime } from '../domain/deploy-window';
+import { isValidTimeZone, parseClockTime } from '../domain/deploy/deploy-window';
 import { ConfigError } from '../errors';
 import { NotificationsSchema } from './notifications';
 

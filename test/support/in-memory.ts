@@ -5,10 +5,10 @@
  */
 import { createHash } from 'node:crypto';
 import type { ChannelConfig } from '../../shared/config/notifications';
+import type { PushedImage } from '../../shared/domain/deploy/plan-deployment';
+import { READ_ONLY_TASK_DEFINITION_FIELDS } from '../../shared/domain/deploy/task-definition';
 import type { NotificationMessage } from '../../shared/domain/notify/message';
-import type { PushedImage } from '../../shared/domain/plan-deployment';
-import type { KnownDeployment, LastKnownGood } from '../../shared/domain/rollback-decision';
-import { READ_ONLY_TASK_DEFINITION_FIELDS } from '../../shared/domain/task-definition';
+import type { KnownDeployment, LastKnownGood } from '../../shared/domain/rollback/rollback-decision';
 import { PermanentError, RetryableError } from '../../shared/errors';
 import type { AutopilotEvent } from '../../shared/events/autopilot-events';
 import type {

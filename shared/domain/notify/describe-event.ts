@@ -18,7 +18,7 @@ import {
   ROLLBACK_FAILED,
 } from '../../events/autopilot-events';
 import type { NotificationWindow } from '../../ports';
-import { POLICY_TAG } from '../plan-deployment';
+import { POLICY_TAG } from '../deploy/plan-deployment';
 import type { EventOrigin, Fact, Link, NotificationMessage, Severity } from './message';
 
 /** An autopilot event as the notifier receives it. */

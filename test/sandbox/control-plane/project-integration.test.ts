@@ -15,7 +15,7 @@ import { cloudTrailDate } from '../../../sandbox/control-plane/events';
 import { EcsDeploymentControl } from '../../../shared/adapters/aws/ecs-deployment-control';
 import { EcsGateway } from '../../../shared/adapters/aws/ecs-gateway';
 import { EcsInventory } from '../../../shared/adapters/aws/ecs-inventory';
-import { copyWithImage } from '../../../shared/domain/task-definition';
+import { copyWithImage } from '../../../shared/domain/deploy/task-definition';
 import { PermanentError } from '../../../shared/errors';
 import { CloudWatchAlarmStateChangeEventSchema } from '../../../shared/events/cloudwatch-alarm-state-change';
 import { EcrImageActionEventSchema } from '../../../shared/events/ecr-image-action';

@@ -1,20 +1,20 @@
-import { type PolicyFile, PolicyFileSchema } from '../../../shared/config/policy-file';
+import { type PolicyFile, PolicyFileSchema } from '../../../../shared/config/policy-file';
 import {
   type DeployDeps,
   deployDuePushes,
   deployPushedImage,
-} from '../../../shared/domain/deploy-pushed-image';
-import type { PushedImage } from '../../../shared/domain/plan-deployment';
-import { SOURCE_TAG_KEYS } from '../../../shared/domain/task-definition';
-import { PermanentError, ResourceLimitExceededError, RetryableError } from '../../../shared/errors';
+} from '../../../../shared/domain/deploy/deploy-pushed-image';
+import type { PushedImage } from '../../../../shared/domain/deploy/plan-deployment';
+import { SOURCE_TAG_KEYS } from '../../../../shared/domain/deploy/task-definition';
+import { PermanentError, ResourceLimitExceededError, RetryableError } from '../../../../shared/errors';
 import {
   ACTION_FAILED,
   type AutopilotEvent,
   AutopilotEventSchemas,
   DEPLOYMENT_SCHEDULED,
   DEPLOYMENT_STARTED,
-} from '../../../shared/events/autopilot-events';
-import type { PendingPush, ServiceState, TaskDefinitionDocument } from '../../../shared/ports';
+} from '../../../../shared/events/autopilot-events';
+import type { PendingPush, ServiceState, TaskDefinitionDocument } from '../../../../shared/ports';
 import {
   ACCOUNT,
   aDigest,
@@ -30,7 +30,7 @@ import {
   SIDECAR_IMAGE,
   serviceArnOf,
   taskDefinitionArnOf,
-} from '../../support/in-memory';
+} from '../../../support/in-memory';
 
 // 2026-01-13 is a Tuesday.
 const PUSHED_AT = '2026-01-13T10:00:00.000Z';

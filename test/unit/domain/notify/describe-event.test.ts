@@ -8,15 +8,15 @@ import {
   shortTaskDefinition,
   summarise,
   taskDefinitionConsoleUrl,
-} from '../../../shared/domain/notify/describe-event';
-import type { Severity } from '../../../shared/domain/notify/message';
-import { type AutopilotDetailType, AutopilotEventSchemas } from '../../../shared/events/autopilot-events';
+} from '../../../../shared/domain/notify/describe-event';
+import type { Severity } from '../../../../shared/domain/notify/message';
+import { type AutopilotDetailType, AutopilotEventSchemas } from '../../../../shared/events/autopilot-events';
 import {
   AUTOPILOT_DETAIL_TYPES,
   autopilotDetail,
   autopilotSample,
   describableSample,
-} from '../../support/autopilot-samples';
+} from '../../../support/autopilot-samples';
 
 const ACCOUNT = '123456789012';
 const REGION = 'eu-west-1';

@@ -5,8 +5,8 @@
  * digests, and events. Never rolls back a rollback; at most one automatic rollback per service per
  * cooldown; dry run honoured.
  */
-import type { PolicyFile } from '../config/policy-file';
-import { assertNever } from '../errors';
+import type { PolicyFile } from '../../config/policy-file';
+import { assertNever } from '../../errors';
 import {
   ACTION_FAILED,
   type AutopilotEvent,
@@ -14,7 +14,7 @@ import {
   DEPLOYMENT_SUCCEEDED,
   IMAGE_QUARANTINED,
   ROLLBACK_FAILED,
-} from '../events/autopilot-events';
+} from '../../events/autopilot-events';
 import type {
   DeploymentControl,
   EventPublisher,
@@ -22,8 +22,8 @@ import type {
   ServiceRef,
   ServiceState,
   ServiceUpdater,
-} from '../ports';
-import { shortTaskDefinition } from './notify/describe-event';
+} from '../../ports';
+import { shortTaskDefinition } from '../notify/describe-event';
 import {
   crashReason,
   decideRollback,

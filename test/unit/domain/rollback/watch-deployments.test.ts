@@ -1,4 +1,4 @@
-import { type PolicyFile, PolicyFileSchema } from '../../../shared/config/policy-file';
+import { type PolicyFile, PolicyFileSchema } from '../../../../shared/config/policy-file';
 import {
   type DeploymentStateChange,
   onAlarm,
@@ -7,7 +7,7 @@ import {
   promoteBaked,
   rollbackByPerson,
   type WatchDeps,
-} from '../../../shared/domain/watch-deployments';
+} from '../../../../shared/domain/rollback/watch-deployments';
 import {
   ACTION_FAILED,
   type AutopilotEvent,
@@ -16,8 +16,8 @@ import {
   DEPLOYMENT_SUCCEEDED,
   IMAGE_QUARANTINED,
   ROLLBACK_FAILED,
-} from '../../../shared/events/autopilot-events';
-import type { ServiceDeploymentState, ServiceState } from '../../../shared/ports';
+} from '../../../../shared/events/autopilot-events';
+import type { ServiceDeploymentState, ServiceState } from '../../../../shared/ports';
 import {
   aDigest,
   anInMemoryWorld,
@@ -34,7 +34,7 @@ import {
   type StopCall,
   serviceArnOf,
   taskDefinitionArnOf,
-} from '../../support/in-memory';
+} from '../../../support/in-memory';
 
 // The timeline (2026-01-13, UTC):
 //   09:00 ecs-svc/7 (api:7, image GOOD) starts, 09:05 completes, 09:15 baked: last known good

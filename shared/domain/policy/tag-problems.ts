@@ -3,10 +3,10 @@
  * file does not define, a rollback switch that is neither on nor off. Today such a tag only shows up
  * as a skip reason; these are the problems announced to people (`Configuration Problem`). Pure.
  */
-import type { PolicyFile } from '../config/policy-file';
-import type { ServiceState } from '../ports';
-import { DEPLOY_TAG, POLICY_TAG, parseDeployMode } from './plan-deployment';
-import { ROLLBACK_TAG } from './rollback-policy';
+import type { PolicyFile } from '../../config/policy-file';
+import type { ServiceState } from '../../ports';
+import { DEPLOY_TAG, POLICY_TAG, parseDeployMode } from '../deploy/plan-deployment';
+import { ROLLBACK_TAG } from '../rollback/rollback-policy';
 
 /** One tag of a service that autopilot cannot use. */
 export interface TagProblem {

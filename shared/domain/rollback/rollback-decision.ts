@@ -3,10 +3,10 @@
  * and to what; when a deployment has baked long enough to become the last known good revision; what
  * counts as a crash. Pure: time and state are arguments.
  */
-import type { ServiceDeploymentState, ServiceState } from '../ports';
-import { isImageOfRepository, parseEcrRegistry, parseImageReference } from './image-reference';
-import { shortTaskDefinition } from './notify/describe-event';
-import { repositoryKey } from './plan-deployment';
+import type { ServiceDeploymentState, ServiceState } from '../../ports';
+import { isImageOfRepository, parseEcrRegistry, parseImageReference } from '../aws/image-reference';
+import { repositoryKey } from '../deploy/plan-deployment';
+import { shortTaskDefinition } from '../notify/describe-event';
 
 /** What made a deployment look unhealthy. */
 export type SignalKind = 'deployment-failed' | 'alarm' | 'crash-loop';

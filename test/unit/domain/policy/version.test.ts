@@ -3,7 +3,7 @@ import {
   highestVersion,
   parseVersionTag,
   type UpgradeLevel,
-} from '../../../shared/domain/version';
+} from '../../../../shared/domain/policy/version';
 
 /** Parses a version the test relies on being valid. */
 function v(tag: string) {

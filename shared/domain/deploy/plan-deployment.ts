@@ -4,12 +4,12 @@
  */
 import picomatch from 'picomatch';
 import semver from 'semver';
-import type { Policy, PolicyFile } from '../config/policy-file';
-import { clusterPolicyName, parseDuration } from '../config/policy-file';
-import type { ServiceState, TaskDefinitionState } from '../ports';
+import type { Policy, PolicyFile } from '../../config/policy-file';
+import { clusterPolicyName, parseDuration } from '../../config/policy-file';
+import type { ServiceState, TaskDefinitionState } from '../../ports';
+import { isImageOfRepository, parseImageReference, pinToDigest } from '../aws/image-reference';
+import { checkUpgrade, highestVersion, parseVersionTag, type UpgradeLevel } from '../policy/version';
 import { checkDeployWindows, describeWindow } from './deploy-window';
-import { isImageOfRepository, parseImageReference, pinToDigest } from './image-reference';
-import { checkUpgrade, highestVersion, parseVersionTag, type UpgradeLevel } from './version';
 
 /** Service tag that opts a service into deploy on push. */
 export const DEPLOY_TAG = 'autopilot:deploy';

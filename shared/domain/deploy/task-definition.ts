@@ -2,7 +2,7 @@
  * Copying a task definition into a new revision. The copy keeps every field it does not know about,
  * so volumes, secrets, proxy configuration, runtime platform and fields AWS adds later survive.
  */
-import type { TaskDefinitionDocument } from '../ports';
+import type { TaskDefinitionDocument } from '../../ports';
 
 /**
  * Fields DescribeTaskDefinition returns that RegisterTaskDefinition does not accept: they describe a

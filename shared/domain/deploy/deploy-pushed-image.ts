@@ -3,14 +3,14 @@
  * decisions come from {@link planDeployment}; this module carries them out safely: blast-radius cap,
  * one lease per service, ordering of racing pushes, dry run, and a record of everything done.
  */
-import type { PolicyFile } from '../config/policy-file';
-import { PermanentError, ResourceLimitExceededError, RetryableError } from '../errors';
+import type { PolicyFile } from '../../config/policy-file';
+import { PermanentError, ResourceLimitExceededError, RetryableError } from '../../errors';
 import {
   ACTION_FAILED,
   type AutopilotEvent,
   DEPLOYMENT_SCHEDULED,
   DEPLOYMENT_STARTED,
-} from '../events/autopilot-events';
+} from '../../events/autopilot-events';
 import type {
   ContainerPlatform,
   EventPublisher,
@@ -21,8 +21,8 @@ import type {
   StateStore,
   TaskDefinitionDocument,
   TaskDefinitionState,
-} from '../ports';
-import { isImageOfRepository, parseImageReference } from './image-reference';
+} from '../../ports';
+import { isImageOfRepository, parseImageReference } from '../aws/image-reference';
 import {
   ALREADY_RUNNING,
   DEPLOY_TAG,

@@ -1,5 +1,5 @@
-import { describeEvent, summarise } from '../../../shared/domain/notify/describe-event';
-import type { NotificationMessage } from '../../../shared/domain/notify/message';
+import { describeEvent, summarise } from '../../../../shared/domain/notify/describe-event';
+import type { NotificationMessage } from '../../../../shared/domain/notify/message';
 import {
   DISCORD_LIMITS,
   type RenderTarget,
@@ -15,9 +15,13 @@ import {
   type SlackBlock,
   signWebhook,
   verifyWebhook,
-} from '../../../shared/domain/notify/render';
-import type { AutopilotDetailType } from '../../../shared/events/autopilot-events';
-import { AUTOPILOT_DETAIL_TYPES, autopilotDetail, describableSample } from '../../support/autopilot-samples';
+} from '../../../../shared/domain/notify/render';
+import type { AutopilotDetailType } from '../../../../shared/events/autopilot-events';
+import {
+  AUTOPILOT_DETAIL_TYPES,
+  autopilotDetail,
+  describableSample,
+} from '../../../support/autopilot-samples';
 
 const ACCOUNT = '123456789012';
 const REGION = 'eu-west-1';

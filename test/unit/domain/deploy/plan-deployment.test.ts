@@ -1,4 +1,4 @@
-import { type PolicyFile, PolicyFileSchema } from '../../../shared/config/policy-file';
+import { type PolicyFile, PolicyFileSchema } from '../../../../shared/config/policy-file';
 import {
   type DeploymentDecision,
   effectivePolicy,
@@ -8,8 +8,8 @@ import {
   repositoryKey,
   type ServiceCandidate,
   supersedes,
-} from '../../../shared/domain/plan-deployment';
-import type { ServiceState } from '../../../shared/ports';
+} from '../../../../shared/domain/deploy/plan-deployment';
+import type { ServiceState } from '../../../../shared/ports';
 import {
   ACCOUNT,
   aDigest,
@@ -23,7 +23,7 @@ import {
   SIDECAR_IMAGE,
   stateOf,
   taskDefinitionArnOf,
-} from '../../support/in-memory';
+} from '../../../support/in-memory';
 
 // 2026-01-13 is a Tuesday; Berlin is UTC+1 in January.
 const PUSHED_AT = '2026-01-13T10:00:00.000Z';

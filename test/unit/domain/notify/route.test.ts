@@ -1,6 +1,6 @@
-import type { Notifications } from '../../../shared/config/notifications';
-import type { NotificationMessage } from '../../../shared/domain/notify/message';
-import { routeMessage, routesNeedTags } from '../../../shared/domain/notify/route';
+import type { Notifications } from '../../../../shared/config/notifications';
+import type { NotificationMessage } from '../../../../shared/domain/notify/message';
+import { routeMessage, routesNeedTags } from '../../../../shared/domain/notify/route';
 
 function message(overrides: Partial<NotificationMessage> = {}): NotificationMessage {
   return {

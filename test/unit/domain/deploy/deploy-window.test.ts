@@ -5,7 +5,7 @@ import {
   isValidTimeZone,
   parseClockTime,
   type WindowCheck,
-} from '../../../shared/domain/deploy-window';
+} from '../../../../shared/domain/deploy/deploy-window';
 
 // Calendar reference for 2026: Jan 12 is a Monday, Jan 16 a Friday. DST changes: Europe/Berlin on
 // Sun 2026-03-29 (02:00 CET -> 03:00 CEST) and Sun 2026-10-25 (03:00 CEST -> 02:00 CET); America/New_York

@@ -2,9 +2,9 @@ import {
   copyWithImage,
   READ_ONLY_TASK_DEFINITION_FIELDS,
   SOURCE_TAG_KEYS,
-} from '../../../shared/domain/task-definition';
-import type { TaskDefinitionDocument } from '../../../shared/ports';
-import { aDigest, aTaskDefinitionDoc, IMAGE, pinnedImage, SIDECAR_IMAGE } from '../../support/in-memory';
+} from '../../../../shared/domain/deploy/task-definition';
+import type { TaskDefinitionDocument } from '../../../../shared/ports';
+import { aDigest, aTaskDefinitionDoc, IMAGE, pinnedImage, SIDECAR_IMAGE } from '../../../support/in-memory';
 
 const DIGEST = aDigest('new build');
 const PINNED = pinnedImage(DIGEST);

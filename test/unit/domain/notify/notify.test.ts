@@ -1,16 +1,16 @@
-import { type Notifications, NotificationsSchema } from '../../../shared/config/notifications';
+import { type Notifications, NotificationsSchema } from '../../../../shared/config/notifications';
 import {
   type BusEvent,
   flushWindows,
   type NotifyDeps,
   notifyEvent,
   windowAt,
-} from '../../../shared/domain/notify/notify';
+} from '../../../../shared/domain/notify/notify';
 import {
   InMemoryNotificationStore,
   InMemoryUndeliveredSink,
   RecordingChatSender,
-} from '../../support/in-memory';
+} from '../../../support/in-memory';
 
 const ACCOUNT = '123456789012';
 const REGION = 'eu-west-1';

@@ -5,8 +5,8 @@
  * Seeing every service when its tags change, it also tells people about the tags autopilot cannot use
  * (`Configuration Problem`), once per problem, and once more when it is resolved.
  */
-import type { PolicyFile } from '../config/policy-file';
-import { type AutopilotEvent, CONFIGURATION_PROBLEM } from '../events/autopilot-events';
+import type { PolicyFile } from '../../config/policy-file';
+import { type AutopilotEvent, CONFIGURATION_PROBLEM } from '../../events/autopilot-events';
 import type {
   EventPublisher,
   HealthStore,
@@ -16,13 +16,13 @@ import type {
   ServiceState,
   StateStore,
   TaskDefinitionDocument,
-} from '../ports';
-import { parseEcrRegistry, parseImageReference } from './image-reference';
-import { notFollowed, repositoryKey } from './plan-deployment';
-import { alarmsOf, rollbackSettings } from './rollback-policy';
-import { checkServiceTags, type TagProblem } from './tag-problems';
+} from '../../ports';
+import { parseEcrRegistry, parseImageReference } from '../aws/image-reference';
+import { notFollowed, repositoryKey } from '../deploy/plan-deployment';
+import { checkServiceTags, type TagProblem } from '../policy/tag-problems';
+import { alarmsOf, rollbackSettings } from '../rollback/rollback-policy';
 
-export { notFollowed } from './plan-deployment';
+export { notFollowed } from '../deploy/plan-deployment';
 
 /** What indexing needs. */
 export interface IndexDeps {

@@ -13,8 +13,8 @@ import {
   type RollbackSettings,
   type SignalKind,
   type StoppedTask,
-} from '../../../shared/domain/rollback-decision';
-import type { ServiceDeploymentState, ServiceState } from '../../../shared/ports';
+} from '../../../../shared/domain/rollback/rollback-decision';
+import type { ServiceDeploymentState, ServiceState } from '../../../../shared/ports';
 import {
   ACCOUNT,
   aDigest,
@@ -26,7 +26,7 @@ import {
   REPOSITORY_KEY,
   SIDECAR_IMAGE,
   taskDefinitionArnOf,
-} from '../../support/in-memory';
+} from '../../../support/in-memory';
 
 // The timeline every case is placed on:
 //   09:00 ecs-svc/7 (api:7) completed and baked: the last known good revision

@@ -1,14 +1,14 @@
-import { type PolicyFile, PolicyFileSchema } from '../../../shared/config/policy-file';
+import { type PolicyFile, PolicyFileSchema } from '../../../../shared/config/policy-file';
 import {
   type IndexDeps,
   indexServices,
   notFollowed,
   reconcileIndex,
   repositoriesOf,
-} from '../../../shared/domain/index-services';
-import { RetryableError } from '../../../shared/errors';
-import type { AutopilotEvent } from '../../../shared/events/autopilot-events';
-import type { ServiceRef, ServiceState, TaskDefinitionDocument } from '../../../shared/ports';
+} from '../../../../shared/domain/index/index-services';
+import { RetryableError } from '../../../../shared/errors';
+import type { AutopilotEvent } from '../../../../shared/events/autopilot-events';
+import type { ServiceRef, ServiceState, TaskDefinitionDocument } from '../../../../shared/ports';
 import {
   ACCOUNT,
   aDigest,
@@ -23,7 +23,7 @@ import {
   SIDECAR_IMAGE,
   serviceArnOf,
   taskDefinitionArnOf,
-} from '../../support/in-memory';
+} from '../../../support/in-memory';
 
 const WORKER_KEY = `${ACCOUNT}:eu-west-1:team/worker`;
 const WORKER_IMAGE = `${REGISTRY}/team/worker:main`;

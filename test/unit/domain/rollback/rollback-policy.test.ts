@@ -1,6 +1,11 @@
-import { type PolicyFile, PolicyFileSchema } from '../../../shared/config/policy-file';
-import { ALARMS_TAG, alarmsOf, ROLLBACK_TAG, rollbackSettings } from '../../../shared/domain/rollback-policy';
-import { aService } from '../../support/in-memory';
+import { type PolicyFile, PolicyFileSchema } from '../../../../shared/config/policy-file';
+import {
+  ALARMS_TAG,
+  alarmsOf,
+  ROLLBACK_TAG,
+  rollbackSettings,
+} from '../../../../shared/domain/rollback/rollback-policy';
+import { aService } from '../../../support/in-memory';
 
 function policyFile(content: Record<string, unknown> = {}): PolicyFile {
   return PolicyFileSchema.parse({ version: 1, ...content });

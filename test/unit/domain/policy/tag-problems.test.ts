@@ -1,7 +1,11 @@
-import { type PolicyFile, PolicyFileSchema } from '../../../shared/config/policy-file';
-import { checkServiceTags, suggestDeployMode, type TagProblem } from '../../../shared/domain/tag-problems';
-import type { ServiceState } from '../../../shared/ports';
-import { aService } from '../../support/in-memory';
+import { type PolicyFile, PolicyFileSchema } from '../../../../shared/config/policy-file';
+import {
+  checkServiceTags,
+  suggestDeployMode,
+  type TagProblem,
+} from '../../../../shared/domain/policy/tag-problems';
+import type { ServiceState } from '../../../../shared/ports';
+import { aService } from '../../../support/in-memory';
 
 const MODES = 'is not tag:<name>, semver:major|minor|patch, match or off';
 const IGNORED_DEPLOY =

@@ -7,7 +7,7 @@ import {
   parseEcrRegistry,
   parseImageReference,
   pinToDigest,
-} from '../../../shared/domain/image-reference';
+} from '../../../../shared/domain/aws/image-reference';
 
 const ACCOUNT = '123456789012';
 const ECR = `${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com`;
