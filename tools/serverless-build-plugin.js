@@ -1,12 +1,11 @@
 // Serverless Framework (osls) plugin: every `serverless package`, `serverless deploy` and
-// `serverless deploy function` first runs the build (scripts/build.mjs: autopilot.yml validated, one
+// `serverless deploy function` first runs the build (scripts/build.ts: autopilot.yml validated, one
 // esbuild bundle per function in .build/), so no function is ever shipped without its code or with a
 // policy file that has errors. After `serverless package` it says where the artifacts are.
 const { readdirSync } = require('node:fs');
 const { join, relative, resolve } = require('node:path');
-const { pathToFileURL } = require('node:url');
 
-const BUILD_SCRIPT = join(__dirname, '..', 'scripts', 'build.mjs');
+const BUILD_SCRIPT = join(__dirname, '..', 'scripts', 'build.ts');
 
 class AutopilotBuildPlugin {
   constructor(serverless, options, { log } = {}) {
@@ -25,13 +24,19 @@ class AutopilotBuildPlugin {
 
   async build() {
     if (this.built) return;
-    const { buildAll } = await import(pathToFileURL(BUILD_SCRIPT).href);
+    // The build is TypeScript: it reads serverless.yml through tools/serverless-config.ts, like the CLI
+    // and the sandbox. tsx (a devDependency, as osls is) loads it, registered only while the build
+    // runs. Not tsx's scoped require(): its namespace suffix breaks how esbuild finds its binary.
+    const unregister = require('tsx/cjs/api').register();
     let bundles;
     try {
+      const { buildAll } = require(BUILD_SCRIPT);
       bundles = await buildAll({ log: (line) => this.log.info(line) });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       throw new this.serverless.classes.Error(`build failed (nothing was packaged):\n${message}`);
+    } finally {
+      unregister();
     }
     this.built = true;
     this.log.notice(`autopilot.yml is valid; ${bundles.length} function bundles built in .build/`);

@@ -1,6 +1,6 @@
 /**
  * Runs the project's Lambda functions in this process, as Lambda would: the built bundle
- * `.build/<key>/index.js` (from `node scripts/build.mjs`), or the TypeScript source
+ * `.build/<key>/index.js` (from `npm run build`), or the TypeScript source
  * `functions/<key>.ts` under a TypeScript loader (jest, tsx), called as `handler(event, context)` with
  * a Lambda context and the environment the function has in serverless.yml.
  *

@@ -1,27 +1,22 @@
-#!/usr/bin/env node
-// Bundles every function in serverless.yml into .build/<function>/index.js (one esbuild bundle each,
-// holding only the code and SDK clients that function imports) and validates the policy file first,
-// so a wrong autopilot.yml fails the build with its line and field, before anything is deployed.
-// `npm run build` and `npm start` run this file; `serverless package` and `serverless deploy` call
-// buildAll() through tools/serverless-build-plugin.js.
+/**
+ * Bundles every function in serverless.yml into .build/<function>/index.js (one esbuild bundle each,
+ * holding only the code and SDK clients that function imports) and validates the policy file first,
+ * so a wrong autopilot.yml fails the build with its line and field, before anything is deployed.
+ * `npm run build` and `npm start` run this file through tsx; `serverless package` and `serverless
+ * deploy` call {@link buildAll} through tools/serverless-build-plugin.js (which loads it with tsx too).
+ * The function keys come from the one reader of serverless.yml, tools/serverless-config.ts.
+ */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
-import { parse } from 'yaml';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type BuildOptions, build } from 'esbuild';
+import { functionKeys } from '../tools/serverless-config';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const root = join(__dirname, '..');
 const outRoot = join(root, '.build');
 
-/** Function keys of serverless.yml; each has its handler in functions/<key>.ts. */
-export function functionNames() {
-  const sls = parse(readFileSync(join(root, 'serverless.yml'), 'utf8'), { logLevel: 'error' });
-  return Object.keys(sls.functions ?? {});
-}
-
 /** esbuild options for one function's bundle. */
-export function bundleOptions(name) {
+export function bundleOptions(name: string): BuildOptions & { metafile: true } {
   return {
     entryPoints: [join(root, 'functions', `${name}.ts`)],
     bundle: true,
@@ -42,10 +37,15 @@ export function bundleOptions(name) {
  * Validates autopilot.yml with `autopilot validate-config`, then bundles every function into
  * .build/<key>/. A policy file with errors throws with the validator's lines
  * (`autopilot.yml:<line>:<column> <field>: <message>`) and builds nothing.
- * @param {{ log?: (line: string) => void }} [options] where progress lines go
- * @returns {Promise<{ name: string, bytes: number }[]>} the bundles built
+ *
+ * @param options - where progress lines go
+ * @returns the bundles built
  */
-export async function buildAll({ log = console.log } = {}) {
+export async function buildAll({
+  log = console.log,
+}: {
+  log?: (line: string) => void;
+} = {}): Promise<{ name: string; bytes: number }[]> {
   const check = spawnSync(
     process.execPath,
     [join(root, 'bin', 'autopilot.js'), 'validate-config', 'autopilot.yml'],
@@ -57,8 +57,8 @@ export async function buildAll({ log = console.log } = {}) {
   }
   log(output);
   rmSync(outRoot, { recursive: true, force: true });
-  const built = [];
-  for (const name of functionNames()) {
+  const built: { name: string; bytes: number }[] = [];
+  for (const name of functionKeys(root)) {
     const outdir = join(outRoot, name);
     mkdirSync(outdir, { recursive: true });
     const result = await build({ ...bundleOptions(name), outfile: join(outdir, 'index.js') });
@@ -70,8 +70,8 @@ export async function buildAll({ log = console.log } = {}) {
   return built;
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  buildAll().catch((error) => {
+if (require.main === module) {
+  buildAll().catch((error: unknown) => {
     console.error(error instanceof Error ? error.message : error);
     process.exit(1);
   });
