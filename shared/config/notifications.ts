@@ -7,9 +7,11 @@ import picomatch from 'picomatch';
 import { z } from 'zod';
 import { SEVERITIES } from '../domain/notify/message';
 import { globMatches } from '../domain/notify/route';
+import { durationPattern } from '../domain/policy/duration';
 import { AutopilotEventSchemas } from '../events/autopilot-events';
 
-const DURATION = /^(\d+)(s|m|h)$/;
+/** Aggregation windows are seconds, minutes or hours: a window of days would hold alerts for days. */
+const WINDOW_DURATION = durationPattern(['s', 'm', 'h']);
 
 /**
  * Where a secret value lives. `key` picks a field of a JSON secret. The notifier may read only the
@@ -216,7 +218,7 @@ export const NotificationsSchema = z
       .strictObject({
         window: z
           .string()
-          .regex(DURATION, { message: 'expected a duration like 30s, 1m or 1h' })
+          .regex(WINDOW_DURATION, { message: 'expected a duration like 30s, 1m or 1h' })
           .default('1m'),
         after: z
           .number()

@@ -10,22 +10,9 @@ import semver from 'semver';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { isValidTimeZone, parseClockTime } from '../domain/deploy/deploy-window';
+import { parseDuration } from '../domain/policy/duration';
 import { ConfigError } from '../errors';
 import { NotificationsSchema } from './notifications';
-
-const DURATION = /^(\d+)(s|m|h|d)$/;
-const UNIT_MS = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
-
-/**
- * Parses a duration such as `30m`, `2h`, `7d` to milliseconds.
- *
- * @example parseDuration('90s') // 90000
- */
-export function parseDuration(text: string): number | undefined {
-  const match = DURATION.exec(text);
-  if (!match) return undefined;
-  return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
-}
 
 const DurationSchema = z
   .string()

@@ -5,9 +5,10 @@
 import picomatch from 'picomatch';
 import semver from 'semver';
 import type { Policy, PolicyFile } from '../../config/policy-file';
-import { clusterPolicyName, parseDuration } from '../../config/policy-file';
+import { clusterPolicyName } from '../../config/policy-file';
 import type { ServiceState, TaskDefinitionState } from '../../ports';
 import { isImageOfRepository, parseImageReference, pinToDigest } from '../aws/image-reference';
+import { parseDuration } from '../policy/duration';
 import { checkUpgrade, highestVersion, parseVersionTag, type UpgradeLevel } from '../policy/version';
 import { checkDeployWindows, describeWindow } from './deploy-window';
 

@@ -19,6 +19,7 @@ import {
 } from '../../events/autopilot-events';
 import type { NotificationWindow } from '../../ports';
 import { POLICY_TAG } from '../deploy/plan-deployment';
+import { formatDuration } from '../policy/duration';
 import type { EventOrigin, Fact, Link, NotificationMessage, Severity } from './message';
 
 /** An autopilot event as the notifier receives it. */
@@ -603,16 +604,6 @@ export interface SummarySample {
 }
 
 const MAX_SUMMARY_EXAMPLES = 5;
-
-/** `1m`, `30s`, `1h`, `1h 30m`. */
-function formatDuration(ms: number): string {
-  const seconds = Math.max(0, Math.round(ms / 1000));
-  const hours = Math.floor(seconds / 3600);
-  const minutes = Math.floor((seconds % 3600) / 60);
-  const rest = seconds % 60;
-  const parts = [hours ? `${hours}h` : '', minutes ? `${minutes}m` : '', rest ? `${rest}s` : ''];
-  return parts.filter(Boolean).join(' ') || '0s';
-}
 
 /**
  * The summary of notifications held back during an event storm: one message per channel and window.

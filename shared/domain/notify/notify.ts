@@ -6,7 +6,6 @@
  * reached after its retries is parked in the dead-letter queue; the other channels are not held up.
  */
 import type { Notifications } from '../../config/notifications';
-import { parseDuration } from '../../config/policy-file';
 import type {
   ChatSender,
   NotificationStore,
@@ -14,6 +13,7 @@ import type {
   SentMessage,
   UndeliveredSink,
 } from '../../ports';
+import { parseDuration } from '../policy/duration';
 import { describeEvent, summarise } from './describe-event';
 import type { NotificationMessage, Severity } from './message';
 import { routeMessage, routesNeedTags } from './route';

@@ -7,6 +7,7 @@ import type { ServiceDeploymentState, ServiceState } from '../../ports';
 import { isImageOfRepository, parseEcrRegistry, parseImageReference } from '../aws/image-reference';
 import { repositoryKey } from '../deploy/plan-deployment';
 import { shortTaskDefinition } from '../notify/describe-event';
+import { formatMinutes } from '../policy/duration';
 
 /** What made a deployment look unhealthy. */
 export type SignalKind = 'deployment-failed' | 'alarm' | 'crash-loop';
@@ -91,8 +92,6 @@ export interface RollbackInput {
 
 const NATIVE_STRATEGIES = new Set(['BLUE_GREEN', 'LINEAR', 'CANARY']);
 const ECS_ROLLED_BACK = /circuit breaker.*roll|rolling back|rolled back/i;
-
-const minutes = (ms: number) => (ms % 60_000 === 0 ? `${ms / 60_000}m` : `${Math.round(ms / 1000)}s`);
 
 /**
  * Decides what an unhealthy signal leads to. Decisions compare deployment ids and times, so
@@ -179,7 +178,7 @@ export function decideRollback(input: RollbackInput): RollbackDecision {
     return {
       action: 'notify',
       from,
-      reason: `already rolled back at ${input.lastRollbackAt.toISOString()}; at most one automatic rollback per ${minutes(settings.cooldownMs)}`,
+      reason: `already rolled back at ${input.lastRollbackAt.toISOString()}; at most one automatic rollback per ${formatMinutes(settings.cooldownMs)}`,
     };
   }
   const why = `${signal.kind}: ${signal.reason}`;

@@ -2,9 +2,10 @@
  * Which services autopilot watches for unhealthy deployments, with which settings, and which alarms
  * speak for them. Pure.
  */
-import { type PolicyFile, parseDuration } from '../../config/policy-file';
+import type { PolicyFile } from '../../config/policy-file';
 import type { ServiceState } from '../../ports';
 import { effectivePolicy, notFollowed } from '../deploy/plan-deployment';
+import { parseDuration } from '../policy/duration';
 import type { RollbackSettings } from './rollback-decision';
 
 /** Service tag: `on` watches a service that does not deploy on push, `off` opts out of rollback. */
