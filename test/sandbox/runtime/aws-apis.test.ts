@@ -17,7 +17,7 @@ import { type BusRecord, LocalBus } from '../../../sandbox/runtime/bus';
 import { eventsOperations } from '../../../sandbox/runtime/events-api';
 import { LocalQueues, md5OfBody, md5OfMessageAttributes, sqsOperations } from '../../../sandbox/runtime/sqs';
 import { DeadLetterQueue } from '../../../shared/adapters/aws/dead-letter-queue';
-import { loadRoutes } from '../../../tools/eventbridge/routing';
+import { compileRoute, loadRoutes } from '../../../tools/eventbridge/routing';
 
 const root = join(__dirname, '..', '..', '..');
 const BUS = 'ecs-autopilot-sandbox';
@@ -137,7 +137,9 @@ describe('PutEvents', () => {
     const client = new EventBridgeClient({ endpoint: loopServer.endpoint, maxAttempts: 1 });
     let invocations = 0;
     const loopBus = new LocalBus({
-      routes: [{ functionName: 'notifier', patterns: [{ source: ['autopilot'] }], schedules: [] }],
+      routes: [
+        compileRoute({ functionName: 'notifier', patterns: [{ source: ['autopilot'] }], schedules: [] }),
+      ],
       invoke: async () => {
         invocations++;
         await client.send(

@@ -14,7 +14,7 @@ import {
   type LocalBusOptions,
 } from '../../../sandbox/runtime/bus';
 import { LocalQueue } from '../../../sandbox/runtime/sqs';
-import { loadRoutes } from '../../../tools/eventbridge/routing';
+import { compileRoute, loadRoutes } from '../../../tools/eventbridge/routing';
 
 const root = join(__dirname, '..', '..', '..');
 const routes = loadRoutes(root);
@@ -199,7 +199,9 @@ describe('LocalBus', () => {
 
   it('stops a loop of functions that put the events that invoke them', async () => {
     // Prepare
-    const loopRoutes = [{ functionName: 'echo', patterns: [{ source: ['echo'] }], schedules: [] }];
+    const loopRoutes = [
+      compileRoute({ functionName: 'echo', patterns: [{ source: ['echo'] }], schedules: [] }),
+    ];
     let invocations = 0;
     const { bus, deliveries, dlq } = busWith(
       async () => {

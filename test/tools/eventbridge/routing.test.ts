@@ -4,7 +4,8 @@
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadRoutes, route } from '../../../tools/eventbridge/routing';
+import { PatternError } from '../../../tools/eventbridge/pattern';
+import { compileRoute, loadRoutes, route } from '../../../tools/eventbridge/routing';
 import { sampleEvent } from '../../support/handler';
 
 const root = join(__dirname, '..', '..', '..');
@@ -77,5 +78,45 @@ describe('route', () => {
 
     // Assess
     expect(targets).toEqual(['deploy-due']);
+  });
+});
+
+describe('compileRoute', () => {
+  it('compiles every pattern of serverless.yml when the routes are loaded', () => {
+    // Prepare
+    const routes = loadRoutes(root);
+
+    // Act
+    const compiled = routes.map((r) => [r.functionName, r.matchers.length]);
+
+    // Assess
+    expect(compiled).toEqual(routes.map((r) => [r.functionName, r.patterns.length]));
+    expect(compiled.some(([, count]) => Number(count) > 0)).toBe(true);
+  });
+
+  it('rejects a pattern EventBridge would reject before any event is routed', () => {
+    // Prepare
+    const definition = { functionName: 'broken', patterns: [{ source: 'autopilot' }], schedules: [] };
+
+    // Act
+    const act = () => compileRoute(definition);
+
+    // Assess
+    expect(act).toThrow(PatternError);
+  });
+
+  it('routes with the compiled matchers', () => {
+    // Prepare
+    const notify = compileRoute({
+      functionName: 'notify',
+      patterns: [{ source: ['autopilot'] }],
+      schedules: [],
+    });
+
+    // Act
+    const targets = [route([notify], { source: 'autopilot' }), route([notify], { source: 'aws.ecr' })];
+
+    // Assess
+    expect(targets).toEqual([['notify'], []]);
   });
 });
