@@ -368,15 +368,12 @@ export async function quarantine(
     return EXIT_OK;
   }
   const [repository, digest] = [match?.[1] ?? '', match?.[2] ?? ''];
-  const listed = await health.listQuarantined();
-  const found = listed.find(
-    (q) => q.digest === digest && (q.repository === repository || q.repositoryKey === repository),
-  );
-  if (!found || !(await health.release(found.repositoryKey, digest))) {
+  const released = await health.releaseImage(repository, digest);
+  if (!released) {
     io.err(`${repository}@${digest} is not quarantined`);
     return EXIT_FAILED;
   }
-  io.out(JSON.stringify({ released: `${found.repository}@${digest}` }));
+  io.out(JSON.stringify({ released: `${released.repository}@${digest}` }));
   return EXIT_OK;
 }
 

@@ -508,4 +508,37 @@ describe('DynamoHealthStore quarantine', () => {
     expect(otherRepository).toBe(false);
     expect(await store.listQuarantined()).toEqual([image()]);
   });
+  it.each([
+    ['its name in ECR', 'team/api'],
+    ['its index key', API_REPO],
+  ])('releases an image named by %s, returning what it released', async (_how, repository) => {
+    // Prepare
+    const state = new DynamoStateStore(tableName, dynamo().client, () => START);
+    await store.quarantine(image());
+
+    // Act
+    const released = await store.releaseImage(repository, DIGEST);
+
+    // Assess
+    expect(released).toEqual(image());
+    expect(await store.listQuarantined()).toEqual([]);
+    expect(await state.isQuarantined(API_REPO, DIGEST)).toBe(false);
+  });
+
+  it('releases nothing for an image that is not quarantined', async () => {
+    // Prepare
+    await store.quarantine(image());
+
+    // Act
+    const otherDigest = await store.releaseImage('team/api', `sha256:${'ef'.repeat(32)}`);
+    const otherRepository = await store.releaseImage('team/worker', DIGEST);
+    const released = await store.releaseImage('team/api', DIGEST);
+    const again = await store.releaseImage('team/api', DIGEST);
+
+    // Assess
+    expect(otherDigest).toBeUndefined();
+    expect(otherRepository).toBeUndefined();
+    expect(released).toEqual(image());
+    expect(again).toBeUndefined();
+  });
 });

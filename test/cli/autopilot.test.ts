@@ -301,6 +301,7 @@ describe('autopilot quarantine and rollback', () => {
       expect.objectContaining({ repository: 'team/api', digest }),
     ]);
     expect(released).toBe(0);
+    expect(releasing.lines.map((l) => JSON.parse(l))).toEqual([{ released: `team/api@${digest}` }]);
     expect(await health.listQuarantined()).toEqual([]);
     expect(second).toBe(1);
     expect(again.errors[0]).toContain('is not quarantined');

@@ -295,6 +295,25 @@ export class DynamoHealthStore extends DynamoTableStore implements HealthStore {
     return out.Attributes !== undefined;
   }
 
+  /**
+   * Releases a quarantined image named as an operator names it (`autopilot quarantine release`): by
+   * the repository's name in ECR or by its index key, and the digest.
+   *
+   * @param repository - `team/api`, or the index key `<account>:<region>:team/api`
+   * @param digest - `sha256:…`
+   * @returns the image released; undefined when no such image is quarantined (or another release
+   *   came first)
+   * @example
+   * await health.releaseImage('team/api', 'sha256:…'); // { repositoryKey: '123…:eu-west-1:team/api', … }
+   */
+  async releaseImage(repository: string, digest: string): Promise<QuarantinedImage | undefined> {
+    const found = (await this.listQuarantined()).find(
+      (q) => q.digest === digest && (q.repository === repository || q.repositoryKey === repository),
+    );
+    if (!found) return undefined;
+    return (await this.release(found.repositoryKey, digest)) ? found : undefined;
+  }
+
   private async get(pk: string, sk: string): Promise<Record<string, unknown> | undefined> {
     const out = await this.doc.send(
       new GetCommand({ TableName: this.tableName, Key: { pk, sk }, ConsistentRead: true }),
