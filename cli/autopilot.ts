@@ -135,9 +135,14 @@ function target(options: TargetOptions, io: Io): Target | undefined {
   return found;
 }
 
-/** The environment the handlers would get, for commands that call the use cases directly. */
-function cliEnv(io: Io) {
-  const parsed = BaseEnvSchema.safeParse(process.env);
+/**
+ * The environment the handlers would get, for commands that call the use cases directly. `--dry-run`
+ * goes into this copy, not into `process.env`: later commands of the same process are not dry runs.
+ */
+function cliEnv(io: Io, { dryRun = false }: { dryRun?: boolean } = {}) {
+  const parsed = BaseEnvSchema.safeParse(
+    dryRun ? { ...process.env, AUTOPILOT_DRY_RUN: 'true' } : process.env,
+  );
   if (!parsed.success) {
     io.err(
       `configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
@@ -152,6 +157,22 @@ export interface DispatchOptions extends TargetOptions {
   dryRun?: boolean;
   function?: string;
   verbose?: boolean;
+}
+
+/**
+ * Sets an environment variable until the returned function puts back what was there before.
+ *
+ * @example
+ * const restore = setEnvUntilRestored('AUTOPILOT_DRY_RUN', 'true');
+ * try { await handler(event, context); } finally { restore(); }
+ */
+function setEnvUntilRestored(name: string, value: string): () => void {
+  const before = process.env[name];
+  process.env[name] = value;
+  return () => {
+    if (before === undefined) delete process.env[name];
+    else process.env[name] = before;
+  };
 }
 
 /** Reads a JSON file, with or without a UTF-8 byte-order mark (Windows editors write one). */
@@ -191,7 +212,6 @@ export async function dispatch(file: string, options: DispatchOptions, io: Io): 
   }
   const where = target(options, io);
   if (!where) return EXIT_USAGE;
-  if (options.dryRun) process.env.AUTOPILOT_DRY_RUN = 'true';
   // Decisions go to stdout as JSON lines; Powertools' own output would interleave with them.
   process.env.POWERTOOLS_LOG_LEVEL ??= options.verbose ? 'DEBUG' : 'SILENT';
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
@@ -206,10 +226,34 @@ export async function dispatch(file: string, options: DispatchOptions, io: Io): 
     return EXIT_OK;
   }
   const { service } = project();
+  // The real handlers read AUTOPILOT_DRY_RUN from their environment, as in Lambda (validated on every
+  // invocation), so --dry-run is set there for these invocations only and restored afterwards: it
+  // does not leak into later commands of the same process.
+  const restoreDryRun = options.dryRun ? setEnvUntilRestored('AUTOPILOT_DRY_RUN', 'true') : () => {};
+  try {
+    // As Lambda names them; Powertools' logs and metrics read it.
+    const stage = where.kind === 'sandbox' ? 'sandbox' : 'cli';
+    return await invokeHandlers(targets, event, (name) => `${service}-${stage}-${name}`, options, io);
+  } finally {
+    restoreDryRun();
+  }
+}
+
+/**
+ * Runs the event through the handlers of `targets` in turn, printing their decisions.
+ *
+ * @returns the exit status, the worst of the handlers'
+ */
+async function invokeHandlers(
+  targets: readonly string[],
+  event: unknown,
+  physicalNameOf: (functionName: string) => string,
+  options: DispatchOptions,
+  io: Io,
+): Promise<number> {
   let status = EXIT_OK;
   for (const functionName of targets) {
-    // As Lambda names it; Powertools' logs and metrics read it.
-    const physicalName = `${service}-${where.kind === 'sandbox' ? 'sandbox' : 'cli'}-${functionName}`;
+    const physicalName = physicalNameOf(functionName);
     process.env.AWS_LAMBDA_FUNCTION_NAME = physicalName;
     // require, not import(): the handlers load as CommonJS here, the same module format as their bundles.
     const module = require(join(root, 'functions', `${functionName}.ts`)) as HandlerModule;
@@ -317,8 +361,7 @@ export async function rollback(ref: string, options: RollbackOptions, io: Io): P
     return EXIT_USAGE;
   }
   if (!target(options, io)) return EXIT_USAGE;
-  if (options.dryRun) process.env.AUTOPILOT_DRY_RUN = 'true';
-  const env = cliEnv(io);
+  const env = cliEnv(io, { dryRun: options.dryRun });
   if (!env) return EXIT_USAGE;
   const { makeWatchDeps } =
     require('../shared/adapters/compose-watch') as typeof import('../shared/adapters/compose-watch');
@@ -384,8 +427,7 @@ export async function notifyTest(
   io: Io,
 ): Promise<number> {
   if (!target(options, io)) return EXIT_USAGE;
-  if (options.dryRun) process.env.AUTOPILOT_DRY_RUN = 'true';
-  const env = cliEnv(io);
+  const env = cliEnv(io, { dryRun: options.dryRun });
   if (!env) return EXIT_USAGE;
   const { makeNotifyDeps } =
     require('../shared/adapters/compose-notify') as typeof import('../shared/adapters/compose-notify');

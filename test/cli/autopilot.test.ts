@@ -53,7 +53,7 @@ beforeAll(async () => {
 });
 
 beforeEach(() => {
-  // `--dry-run` sets it for the process, as the handlers read it from the environment.
+  // The shell running the tests may set it; `--dry-run` itself never outlives its command.
   delete process.env.AUTOPILOT_DRY_RUN;
   ecs.reset();
   bus.reset();
@@ -195,6 +195,21 @@ describe('autopilot dispatch', () => {
       expect.objectContaining({ function: 'deploy-on-push', action: 'deploy', service: 'api', dryRun: true }),
     ]);
     expect(ecs.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(0);
+    expect(process.env.AUTOPILOT_DRY_RUN).toBeUndefined();
+  });
+
+  it('gives --dry-run to the handlers only for its own invocations', async () => {
+    // Prepare
+    const io = capture();
+    process.env.AUTOPILOT_DRY_RUN = 'false';
+    ecs.on(DescribeServicesCommand).resolves({ services: [] });
+
+    // Act
+    const status = await run(io, 'dispatch', '--dry-run', join(root, 'events', 'ecs-deployment-failed.json'));
+
+    // Assess
+    expect(status).toBe(0);
+    expect(process.env.AUTOPILOT_DRY_RUN).toBe('false');
   });
 });
 
@@ -339,6 +354,34 @@ describe('autopilot quarantine and rollback', () => {
     expect(ecs).toHaveReceivedCommandWith(UpdateServiceCommand, { taskDefinition: good });
     expect(JSON.parse(io.lines[0] ?? '{}')).toMatchObject({ action: 'update-service', to: good });
   });
+
+  it('only decides with --dry-run, and leaves the environment alone', async () => {
+    // Prepare
+    const io = capture();
+    const to = 'arn:aws:ecs:eu-west-1:123456789012:task-definition/api:6';
+    ecs.on(DescribeServicesCommand).resolves({
+      services: [
+        {
+          serviceArn,
+          serviceName: 'api',
+          clusterArn: 'arn:aws:ecs:eu-west-1:123456789012:cluster/prod',
+          status: 'ACTIVE',
+          taskDefinition: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/api:8',
+        },
+      ],
+    });
+    bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: '1' }] });
+
+    // Act
+    const status = await run(io, 'rollback', 'prod/api', '--to', 'api:6', '--dry-run');
+
+    // Assess
+    expect(io.errors).toEqual([]);
+    expect(status).toBe(0);
+    expect(ecs.commandCalls(UpdateServiceCommand)).toHaveLength(0);
+    expect(JSON.parse(io.lines[0] ?? '{}')).toMatchObject({ action: 'update-service', to, dryRun: true });
+    expect(process.env.AUTOPILOT_DRY_RUN).toBeUndefined();
+  });
 });
 
 describe('autopilot notify test', () => {
@@ -445,5 +488,6 @@ describe('autopilot notify test', () => {
     expect(status).toBe(0);
     expect(JSON.parse(io.lines[0] ?? '{}')).toMatchObject({ action: 'would-send' });
     expect(received).toEqual([]);
+    expect(process.env.AUTOPILOT_DRY_RUN).toBeUndefined();
   });
 });
