@@ -5,11 +5,11 @@
  * from the same schema (`npm run schemas`).
  */
 import { readFileSync } from 'node:fs';
-import picomatch from 'picomatch';
 import semver from 'semver';
 import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { isValidTimeZone, parseClockTime } from '../domain/deploy/deploy-window';
+import { DEPLOY_MODE } from '../domain/policy/deploy-mode';
 import { parseDuration } from '../domain/policy/duration';
 import { ConfigError } from '../errors';
 import { NotificationsSchema } from './notifications';
@@ -58,9 +58,6 @@ export const TagFilterSchema = z.strictObject({
     .optional()
     .describe('semver range the version tag must satisfy, e.g. ">=1.2.0 <2"'),
 });
-
-/** The deploy modes: follow a tag, move within a semver level, any tag the filters accept, or off. */
-export const DEPLOY_MODE = /^(tag:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|semver:(major|minor|patch)|match|off)$/;
 
 /** How unhealthy deployments are handled. */
 export const RollbackPolicySchema = z.strictObject({
@@ -251,16 +248,6 @@ export function loadPolicyFile(path: string | undefined): PolicyFile {
     throw new ConfigError(`cannot read policy file ${path}`, { cause });
   }
   return parsePolicyFile(text, path);
-}
-
-/**
- * Finds the default policy name for a cluster: the first `clusters` key that equals or globs it.
- */
-export function clusterPolicyName(file: PolicyFile, clusterName: string): string | undefined {
-  for (const [pattern, { policy }] of Object.entries(file.clusters)) {
-    if (pattern === clusterName || picomatch.isMatch(clusterName, pattern)) return policy;
-  }
-  return undefined;
 }
 
 const loaded = new Map<string, PolicyFile>();

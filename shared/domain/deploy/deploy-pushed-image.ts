@@ -17,20 +17,19 @@ import type {
   ImageRegistry,
   PendingPush,
   ServiceRef,
-  ServiceState,
   StateStore,
   TaskDefinitionDocument,
   TaskDefinitionState,
 } from '../../ports';
+import { repositoryKey } from '../aws/ecr-repository';
 import { isImageOfRepository, parseImageReference } from '../aws/image-reference';
+import type { DeployMode } from '../policy/deploy-mode';
+import { serviceDeployMode } from '../policy/effective-policy';
 import {
   ALREADY_RUNNING,
-  DEPLOY_TAG,
   type DeploymentDecision,
-  effectivePolicy,
   type PushedImage,
   planDeployment,
-  repositoryKey,
   type ServiceCandidate,
   supersedes,
 } from './plan-deployment';
@@ -122,7 +121,12 @@ async function processPush(
   ]);
   const documents = new Map<string, TaskDefinitionDocument | undefined>();
   const candidates: ServiceCandidate[] = [];
+  // The deploy mode of each service, resolved once: it decides which reads planning needs and how
+  // racing pushes are ordered.
+  const modes = new Map<string, DeployMode | undefined>();
   for (const service of services) {
+    const mode = serviceDeployMode(deps.policyFile, service);
+    modes.set(service.arn, mode && !('invalid' in mode) ? mode : undefined);
     if (!documents.has(service.taskDefinitionArn)) {
       documents.set(
         service.taskDefinitionArn,
@@ -134,7 +138,7 @@ async function processPush(
     candidates.push({
       service,
       taskDefinition,
-      runningTags: await runningTagsFor(service, taskDefinition, push, deps),
+      runningTags: await runningTagsFor(modes.get(service.arn), taskDefinition, push, deps),
     });
   }
   const planned = planDeployment({
@@ -154,7 +158,8 @@ async function processPush(
   const events: AutopilotEvent[] = [];
   try {
     for (const decision of planned) {
-      const outcome = await carryOut(decision, push, deps, documents, registered, fromPending);
+      const mode = modes.get(decision.serviceArn);
+      const outcome = await carryOut(decision, mode, push, deps, documents, registered, fromPending);
       const done = deps.dryRun ? { ...outcome, dryRun: true } : outcome;
       decisions.push(done);
       const event = eventFor(done, push);
@@ -178,17 +183,18 @@ function toState(arn: string, doc: TaskDefinitionDocument): TaskDefinitionState 
   };
 }
 
-/** For semver services, asks ECR which tags the running digests carry: that is the running version. */
+/**
+ * For modes that need the running version (`semver:`), asks ECR which tags the running digests carry:
+ * that is the running version.
+ */
 async function runningTagsFor(
-  service: ServiceState,
+  mode: DeployMode | undefined,
   taskDefinition: TaskDefinitionState | undefined,
   push: PushedImage,
   deps: DeployDeps,
 ): Promise<Record<string, readonly string[]>> {
   const result: Record<string, readonly string[]> = {};
-  const policy = effectivePolicy(deps.policyFile, service);
-  const modeText = service.tags[DEPLOY_TAG] ?? ('policy' in policy ? policy.policy.deploy : undefined);
-  if (!taskDefinition || !modeText?.startsWith('semver:')) return result;
+  if (!taskDefinition || !mode?.needsRunningTags()) return result;
   for (const container of taskDefinition.containers) {
     const ref = parseImageReference(container.image);
     if (!ref.ok || !ref.value.digest || !isImageOfRepository(ref.value, push)) continue;
@@ -202,13 +208,14 @@ async function runningTagsFor(
 
 async function carryOut(
   decision: DeploymentDecision,
+  mode: DeployMode | undefined,
   push: PushedImage,
   deps: DeployDeps,
   documents: Map<string, TaskDefinitionDocument | undefined>,
   registered: Map<string, Promise<string>>,
   fromPending: PendingPush | undefined,
 ): Promise<DeploymentDecision> {
-  if (decision.action === 'defer') return defer(decision, push, deps, fromPending);
+  if (decision.action === 'defer') return defer(decision, mode, push, deps, fromPending);
   if (decision.action === 'skip' && decision.reason === ALREADY_RUNNING && !deps.dryRun) {
     return announceEarlierAttempt(decision, push, deps);
   }
@@ -221,7 +228,9 @@ async function carryOut(
     );
   }
   try {
-    if (!decision.mode?.startsWith('semver:')) {
+    // Versions order the pushes of a semver: service (a hotfix 1.4.3 pushed after 1.5.0 is skipped by
+    // the mode itself), so only the other modes go by the last push's time.
+    if (!mode?.ordersByVersion()) {
       const watermark = await deps.state.getWatermark(decision.serviceArn, key);
       if (watermark && watermark.pushedAt > push.pushedAt.toISOString()) {
         return {
@@ -307,6 +316,7 @@ async function announceEarlierAttempt(
 
 async function defer(
   decision: DeploymentDecision,
+  mode: DeployMode | undefined,
   push: PushedImage,
   deps: DeployDeps,
   fromPending: PendingPush | undefined,
@@ -322,8 +332,7 @@ async function defer(
   };
   const saved = await deps.state.savePending(
     pending,
-    (existing) =>
-      existing.push.eventId === push.eventId || supersedes(decision.mode, existing.push, pending.push),
+    (existing) => existing.push.eventId === push.eventId || supersedes(mode, existing.push, pending.push),
   );
   if (saved || fromPending) return decision;
   return {

@@ -2,48 +2,36 @@
  * Deploy on push, the decision: given a pushed image and the services that use its repository, which
  * services get it now, which later, which never, and why. Pure: everything it needs is an argument.
  */
-import picomatch from 'picomatch';
 import semver from 'semver';
 import type { Policy, PolicyFile } from '../../config/policy-file';
-import { clusterPolicyName } from '../../config/policy-file';
 import type { ServiceState, TaskDefinitionState } from '../../ports';
+import type { EcrRepository } from '../aws/ecr-repository';
 import { isImageOfRepository, parseImageReference, pinToDigest } from '../aws/image-reference';
+import type { DeployMode, TagVerdict } from '../policy/deploy-mode';
 import { parseDuration } from '../policy/duration';
-import { checkUpgrade, highestVersion, parseVersionTag, type UpgradeLevel } from '../policy/version';
+import { deployModeOf, effectivePolicy } from '../policy/effective-policy';
+import { DEPLOY_TAG } from '../policy/service-tags';
+import { rejectedByFilters } from '../policy/tag-filter';
+import { parseVersionTag } from '../policy/version';
 import { checkDeployWindows, describeWindow } from './deploy-window';
-
-/** Service tag that opts a service into deploy on push. */
-export const DEPLOY_TAG = 'autopilot:deploy';
-/** Service tag naming a policy in the policy file. */
-export const POLICY_TAG = 'autopilot:policy';
 
 /** The reason given when a service already runs the pushed digest. */
 export const ALREADY_RUNNING = 'already running this digest';
 
 /** A successful push of a tagged image to a private ECR repository. */
-export interface PushedImage {
+export interface PushedImage extends EcrRepository {
   eventId: string;
-  accountId: string;
-  region: string;
-  repositoryName: string;
   digest: string;
   tag: string;
   pushedAt: Date;
 }
-
-/** How a service follows its repository. */
-export type DeployMode =
-  | { kind: 'tag'; tag: string }
-  | { kind: 'semver'; level: UpgradeLevel }
-  | { kind: 'match' }
-  | { kind: 'off' };
 
 /** A service with what planning needs to know about it. */
 export interface ServiceCandidate {
   service: ServiceState;
   /** undefined when the running task definition could not be described */
   taskDefinition: TaskDefinitionState | undefined;
-  /** For `semver:` services: the tags ECR holds for each running digest, by container name. */
+  /** For modes that need the running tags (`semver:`): the tags ECR holds for each running digest, by container name. */
   runningTags: Record<string, readonly string[]>;
 }
 
@@ -61,6 +49,7 @@ export interface DeploymentDecision {
   digest: string;
   reason: string;
   policy?: string;
+  /** the deploy mode as written (`tag:main`, `semver:minor`) */
   mode?: string;
   fromTaskDefinition?: string;
   /** the new revision, once registered */
@@ -82,127 +71,24 @@ export interface PlanInput {
   quarantined: boolean;
 }
 
-/**
- * The repository key used by the index and the quarantine: account, region and name.
- *
- * @example repositoryKey({ accountId: '123456789012', region: 'eu-west-1', repositoryName: 'team/api' })
- * // '123456789012:eu-west-1:team/api'
- */
-export function repositoryKey(repo: { accountId: string; region: string; repositoryName: string }): string {
-  return `${repo.accountId}:${repo.region}:${repo.repositoryName}`;
-}
-
-/**
- * Parses an `autopilot:deploy` tag value (or a policy's `deploy`).
- *
- * @returns the mode, or a reason why the value is not one
- * @example parseDeployMode('semver:minor') // { kind: 'semver', level: 'minor' }
- */
-export function parseDeployMode(value: string): DeployMode | { invalid: string } {
-  const text = value.trim();
-  if (text === 'off') return { kind: 'off' };
-  if (text === 'match') return { kind: 'match' };
-  const tag = /^tag:([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})$/.exec(text);
-  if (tag?.[1]) return { kind: 'tag', tag: tag[1] };
-  const level = /^semver:(major|minor|patch)$/.exec(text);
-  if (level?.[1]) return { kind: 'semver', level: level[1] as UpgradeLevel };
-  return {
-    invalid: `${DEPLOY_TAG} value "${value}" is not tag:<name>, semver:major|minor|patch, match or off`,
-  };
-}
-
-function formatMode(mode: DeployMode): string {
-  switch (mode.kind) {
-    case 'tag':
-      return `tag:${mode.tag}`;
-    case 'semver':
-      return `semver:${mode.level}`;
-    default:
-      return mode.kind;
-  }
-}
-
-/** The policy that applies to a service: defaults, overlaid by its named policy. */
-export function effectivePolicy(
-  file: PolicyFile,
-  service: ServiceState,
-): { name?: string; policy: Policy } | { invalid: string } {
-  const tagged = service.tags[POLICY_TAG];
-  const name = tagged ?? clusterPolicyName(file, service.clusterName);
-  if (name === undefined) return { policy: file.defaults };
-  // Own keys only: a tag such as autopilot:policy=constructor must not resolve to Object.prototype.
-  const named = Object.hasOwn(file.policies, name) ? file.policies[name] : undefined;
-  if (!named) return { invalid: `${POLICY_TAG} "${name}" is not defined in the policy file` };
-  return { name, policy: { ...file.defaults, ...named } };
-}
-
-/** Checks the policy's tag filters; undefined when the tag passes them all. */
-function rejectByFilters(policy: Policy, tag: string): string | undefined {
-  const filters = policy.tags;
-  if (!filters) return undefined;
-  if (filters.glob !== undefined) {
-    const globs = Array.isArray(filters.glob) ? filters.glob : [filters.glob];
-    if (!globs.some((g) => picomatch.isMatch(tag, g)))
-      return `tag ${tag} does not match glob ${globs.join(', ')}`;
-  }
-  if (filters.regex !== undefined && !new RegExp(`^(?:${filters.regex})$`).test(tag)) {
-    return `tag ${tag} does not match regex ${filters.regex}`;
-  }
-  if (filters.semver !== undefined) {
-    const version = parseVersionTag(tag);
-    if (!version) return `tag ${tag} is not a semantic version (policy requires ${filters.semver})`;
-    if (!semver.satisfies(version, filters.semver, { includePrerelease: policy.allowPrerelease === true })) {
-      return `version ${version.version} is outside the allowed range ${filters.semver}`;
-    }
-  }
-  return undefined;
-}
-
-type Verdict = { ok: true; reason: string } | { ok: false; reason: string };
-
+/** Whether the pushed tag is one to deploy: the policy's filters first, then the mode. */
 function checkTag(
   mode: DeployMode,
   policy: Policy,
   push: PushedImage,
-  running: { name: string; image: string }[],
+  matching: readonly { name: string; image: string }[],
   runningTags: Record<string, readonly string[]>,
-): Verdict {
-  const filtered = rejectByFilters(policy, push.tag);
+): TagVerdict {
+  const filtered = rejectedByFilters(policy, push.tag);
   if (filtered) return { ok: false, reason: filtered };
-  switch (mode.kind) {
-    case 'off':
-      return { ok: false, reason: `${DEPLOY_TAG} is off` };
-    case 'tag':
-      return push.tag === mode.tag
-        ? { ok: true, reason: `follows tag ${mode.tag}` }
-        : { ok: false, reason: `pushed tag ${push.tag} is not the followed tag ${mode.tag}` };
-    case 'match':
-      return { ok: true, reason: `tag ${push.tag} passes the policy filters` };
-    case 'semver': {
-      const candidate = parseVersionTag(push.tag);
-      if (!candidate) return { ok: false, reason: `tag ${push.tag} is not a semantic version` };
-      if (candidate.prerelease.length > 0 && policy.allowPrerelease !== true) {
-        return {
-          ok: false,
-          reason: `tag ${push.tag} is a pre-release and the policy does not allow pre-releases`,
-        };
-      }
-      for (const container of running) {
+  const running = mode.needsRunningTags()
+    ? matching.map((container) => {
         const parsed = parseImageReference(container.image);
         const ownTag = parsed.ok && parsed.value.tag ? [parsed.value.tag] : [];
-        const current = highestVersion([...ownTag, ...(runningTags[container.name] ?? [])]);
-        if (!current) {
-          return {
-            ok: false,
-            reason: `cannot tell the running version of container ${container.name} (no version tag)`,
-          };
-        }
-        const upgrade = checkUpgrade(mode.level, current, candidate);
-        if (!upgrade.allowed) return { ok: false, reason: upgrade.reason };
-      }
-      return { ok: true, reason: `${candidate.version} is an allowed upgrade (semver:${mode.level})` };
-    }
-  }
+        return { container: container.name, tags: [...ownTag, ...(runningTags[container.name] ?? [])] };
+      })
+    : [];
+  return mode.accepts(push.tag, { allowPrerelease: policy.allowPrerelease === true, running });
 }
 
 /**
@@ -238,12 +124,11 @@ function decide(input: PlanInput, candidate: ServiceCandidate): DeploymentDecisi
   const resolved = effectivePolicy(input.policyFile, service);
   if ('invalid' in resolved) return skip(resolved.invalid);
   const { policy, name: policyName } = resolved;
-  const modeText = service.tags[DEPLOY_TAG] ?? policy.deploy;
-  if (modeText === undefined) return skip(`not opted in: no ${DEPLOY_TAG} tag`, { policy: policyName });
-  const mode = parseDeployMode(modeText);
+  const mode = deployModeOf(service, policy);
+  if (mode === undefined) return skip(`not opted in: no ${DEPLOY_TAG} tag`, { policy: policyName });
   if ('invalid' in mode) return skip(mode.invalid, { policy: policyName });
-  const described = { policy: policyName, mode: formatMode(mode) };
-  if (mode.kind === 'off') return skip(`${DEPLOY_TAG} is off`, described);
+  const described = { policy: policyName, mode: String(mode) };
+  if (!mode.follows()) return skip(`${DEPLOY_TAG} is off`, described);
   if (!taskDefinition) {
     return {
       ...base,
@@ -309,28 +194,19 @@ function decide(input: PlanInput, candidate: ServiceCandidate): DeploymentDecisi
 
 /**
  * Whether pending push `b` should replace pending push `a` for the same service: a higher version
- * for `semver:` services, otherwise the later push.
+ * when the mode orders pushes by version (`semver:`), otherwise the later push.
+ *
+ * @example supersedes(parseDeployMode('semver:minor'), { tag: '1.5.0', … }, { tag: '1.4.0', … }) // false
  */
 export function supersedes(
-  mode: string | undefined,
+  mode: DeployMode | undefined,
   a: { tag: string; pushedAt: string },
   b: { tag: string; pushedAt: string },
 ): boolean {
-  if (mode?.startsWith('semver:')) {
+  if (mode?.ordersByVersion()) {
     const va = parseVersionTag(a.tag);
     const vb = parseVersionTag(b.tag);
     if (va && vb) return semver.gt(vb, va);
   }
   return b.pushedAt >= a.pushedAt;
-}
-
-/** Why a service is not followed, or undefined when it opted in. */
-export function notFollowed(service: ServiceState, policyFile: PolicyFile): string | undefined {
-  if (service.status !== 'ACTIVE') return `service is ${service.status}`;
-  const policy = effectivePolicy(policyFile, service);
-  const modeText = service.tags[DEPLOY_TAG] ?? ('policy' in policy ? policy.policy.deploy : undefined);
-  if (modeText === undefined) return `no ${DEPLOY_TAG} tag`;
-  const mode = parseDeployMode(modeText);
-  if ('invalid' in mode) return mode.invalid;
-  return mode.kind === 'off' ? `${DEPLOY_TAG} is off` : undefined;
 }

@@ -17,12 +17,11 @@ import type {
   StateStore,
   TaskDefinitionDocument,
 } from '../../ports';
+import { repositoryKey } from '../aws/ecr-repository';
 import { parseEcrRegistry, parseImageReference } from '../aws/image-reference';
-import { notFollowed, repositoryKey } from '../deploy/plan-deployment';
+import { notFollowed } from '../policy/effective-policy';
 import { checkServiceTags, type TagProblem } from '../policy/tag-problems';
 import { alarmsOf, rollbackSettings } from '../rollback/rollback-policy';
-
-export { notFollowed } from '../deploy/plan-deployment';
 
 /** What indexing needs. */
 export interface IndexDeps {

@@ -18,8 +18,8 @@ import {
   ROLLBACK_FAILED,
 } from '../../events/autopilot-events';
 import type { NotificationWindow } from '../../ports';
-import { POLICY_TAG } from '../deploy/plan-deployment';
 import { formatDuration } from '../policy/duration';
+import { POLICY_TAG } from '../policy/service-tags';
 import type { EventOrigin, Fact, Link, NotificationMessage, Severity } from './message';
 
 /** An autopilot event as the notifier receives it. */

@@ -5,8 +5,8 @@
  */
 import type { PolicyFile } from '../../config/policy-file';
 import type { ServiceState } from '../../ports';
-import { DEPLOY_TAG, POLICY_TAG, parseDeployMode } from '../deploy/plan-deployment';
-import { ROLLBACK_TAG } from '../rollback/rollback-policy';
+import { parseDeployMode } from './deploy-mode';
+import { DEPLOY_TAG, POLICY_TAG, ROLLBACK_TAG } from './service-tags';
 
 /** One tag of a service that autopilot cannot use. */
 export interface TagProblem {

@@ -4,8 +4,8 @@
  * counts as a crash. Pure: time and state are arguments.
  */
 import type { ServiceDeploymentState, ServiceState } from '../../ports';
+import { repositoryKey } from '../aws/ecr-repository';
 import { isImageOfRepository, parseEcrRegistry, parseImageReference } from '../aws/image-reference';
-import { repositoryKey } from '../deploy/plan-deployment';
 import { shortTaskDefinition } from '../notify/describe-event';
 import { formatMinutes } from '../policy/duration';
 

@@ -4,14 +4,10 @@
  */
 import type { PolicyFile } from '../../config/policy-file';
 import type { ServiceState } from '../../ports';
-import { effectivePolicy, notFollowed } from '../deploy/plan-deployment';
 import { parseDuration } from '../policy/duration';
+import { effectivePolicy, notFollowed } from '../policy/effective-policy';
+import { ALARMS_TAG, ROLLBACK_TAG } from '../policy/service-tags';
 import type { RollbackSettings } from './rollback-decision';
-
-/** Service tag: `on` watches a service that does not deploy on push, `off` opts out of rollback. */
-export const ROLLBACK_TAG = 'autopilot:rollback';
-/** Service tag listing CloudWatch alarm names (separated by spaces) that mean unhealthy. */
-export const ALARMS_TAG = 'autopilot:alarms';
 
 const DEFAULTS = { bakeTime: 10 * 60_000, cooldown: 60 * 60_000, crashTasks: 3, crashWindow: 10 * 60_000 };
 

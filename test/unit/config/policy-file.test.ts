@@ -2,13 +2,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  clusterPolicyName,
   EMPTY_POLICY_FILE,
   loadPolicyFile,
   type PolicyFile,
   PolicyFileError,
   type PolicyFileIssue,
-  PolicyFileSchema,
   parsePolicyFile,
 } from '../../../shared/config/policy-file';
 import { ConfigError } from '../../../shared/errors';
@@ -392,46 +390,5 @@ describe('loadPolicyFile', () => {
     // Assess
     expect(run).toThrow(ConfigError);
     expect(run).toThrow(`cannot read policy file ${path}`);
-  });
-});
-
-describe('clusterPolicyName', () => {
-  const file = PolicyFileSchema.parse({
-    version: 1,
-    policies: { careful: {}, fast: {}, batch: {} },
-    clusters: {
-      'prod-batch': { policy: 'batch' },
-      'prod-*': { policy: 'careful' },
-      '*-dev': { policy: 'fast' },
-    },
-  });
-
-  it.each<[string, string | undefined]>([
-    ['prod-batch', 'batch'],
-    ['prod-eu', 'careful'],
-    ['prod-', 'careful'],
-    ['payments-dev', 'fast'],
-    ['staging', undefined],
-    ['production', undefined],
-  ])('%s -> %s', (clusterName, expected) => {
-    // Prepare
-    const name = clusterName;
-
-    // Act
-    const policy = clusterPolicyName(file, name);
-
-    // Assess
-    expect(policy).toBe(expected);
-  });
-
-  it('is undefined without cluster defaults', () => {
-    // Prepare
-    const name = 'prod';
-
-    // Act
-    const policy = clusterPolicyName(EMPTY_POLICY_FILE, name);
-
-    // Assess
-    expect(policy).toBeUndefined();
   });
 });

@@ -1,14 +1,12 @@
 import { type PolicyFile, PolicyFileSchema } from '../../../../shared/config/policy-file';
 import {
   type DeploymentDecision,
-  effectivePolicy,
   type PushedImage,
-  parseDeployMode,
   planDeployment,
-  repositoryKey,
   type ServiceCandidate,
   supersedes,
 } from '../../../../shared/domain/deploy/plan-deployment';
+import { type DeployMode, parseDeployMode } from '../../../../shared/domain/policy/deploy-mode';
 import type { ServiceState } from '../../../../shared/ports';
 import {
   ACCOUNT,
@@ -658,6 +656,13 @@ describe('planDeployment', () => {
   });
 });
 
+/** A valid deploy mode from its text. */
+function deployMode(text: string): DeployMode {
+  const mode = parseDeployMode(text);
+  if ('invalid' in mode) throw new Error(mode.invalid);
+  return mode;
+}
+
 describe('supersedes', () => {
   const early = { tag: 'main', pushedAt: '2026-01-13T10:00:00.000Z' };
   const late = { tag: 'main', pushedAt: '2026-01-13T11:00:00.000Z' };
@@ -709,156 +714,9 @@ describe('supersedes', () => {
     const existing = { ...a };
 
     // Act
-    const result = supersedes(mode, existing, b);
+    const result = supersedes(mode === undefined ? undefined : deployMode(mode), existing, b);
 
     // Assess
     expect(result).toBe(expected);
   });
-});
-
-describe('parseDeployMode', () => {
-  it.each<[string, ReturnType<typeof parseDeployMode>]>([
-    ['tag:main', { kind: 'tag', tag: 'main' }],
-    ['tag:release_2026.01-rc', { kind: 'tag', tag: 'release_2026.01-rc' }],
-    ['  tag:main  ', { kind: 'tag', tag: 'main' }],
-    ['semver:major', { kind: 'semver', level: 'major' }],
-    ['semver:minor', { kind: 'semver', level: 'minor' }],
-    ['semver:patch', { kind: 'semver', level: 'patch' }],
-    ['match', { kind: 'match' }],
-    ['off', { kind: 'off' }],
-  ])('parses %j', (value, expected) => {
-    // Prepare
-    const text = value;
-
-    // Act
-    const mode = parseDeployMode(text);
-
-    // Assess
-    expect(mode).toEqual(expected);
-  });
-
-  it.each([
-    '',
-    'tag:',
-    'tag:.hidden',
-    'tag:-dash',
-    `tag:${'a'.repeat(129)}`,
-    'tag:has space',
-    'semver:',
-    'semver:MAJOR',
-    'semver:prerelease',
-    'OFF',
-    'on',
-    'latest',
-  ])('rejects %j with a reason', (value) => {
-    // Prepare
-    const text = value;
-
-    // Act
-    const mode = parseDeployMode(text);
-
-    // Assess
-    expect(mode).toEqual({
-      invalid: `autopilot:deploy value "${value}" is not tag:<name>, semver:major|minor|patch, match or off`,
-    });
-  });
-});
-
-describe('repositoryKey', () => {
-  it('joins account, region and repository name', () => {
-    // Prepare
-    const repository = { accountId: ACCOUNT, region: 'eu-west-1', repositoryName: 'team/api' };
-
-    // Act
-    const key = repositoryKey(repository);
-
-    // Assess
-    expect(key).toBe('123456789012:eu-west-1:team/api');
-  });
-
-  it('accepts a push (extra fields ignored)', () => {
-    // Prepare
-    const push = aPush({ region: 'us-east-1', repositoryName: 'web' });
-
-    // Act
-    const key = repositoryKey(push);
-
-    // Assess
-    expect(key).toBe('123456789012:us-east-1:web');
-  });
-});
-
-describe('effectivePolicy', () => {
-  const file = policyFile({
-    defaults: { minImageAge: '30m', allowPrerelease: false },
-    policies: {
-      careful: { minImageAge: '2h', windows: [WEEKDAYS_UTC] },
-      prerelease: { allowPrerelease: true, deploy: 'semver:minor' },
-    },
-    clusters: { 'prod-*': { policy: 'careful' } },
-  });
-
-  it('is the defaults without a named policy', () => {
-    // Prepare
-    const service = aService({ clusterName: 'staging', tags: {} });
-
-    // Act
-    const result = effectivePolicy(file, service);
-
-    // Assess
-    expect(result).toEqual({ policy: { minImageAge: '30m', allowPrerelease: false } });
-  });
-
-  it('overlays the tagged policy on the defaults', () => {
-    // Prepare
-    const service = aService({ tags: { 'autopilot:policy': 'prerelease' } });
-
-    // Act
-    const result = effectivePolicy(file, service);
-
-    // Assess
-    expect(result).toEqual({
-      name: 'prerelease',
-      policy: { minImageAge: '30m', allowPrerelease: true, deploy: 'semver:minor' },
-    });
-  });
-
-  it('uses the cluster default matched by glob', () => {
-    // Prepare
-    const service = aService({ clusterName: 'prod-eu', tags: {} });
-
-    // Act
-    const result = effectivePolicy(file, service);
-
-    // Assess
-    expect(result).toEqual({
-      name: 'careful',
-      policy: { minImageAge: '2h', allowPrerelease: false, windows: [WEEKDAYS_UTC] },
-    });
-  });
-
-  it('prefers the autopilot:policy tag over the cluster default', () => {
-    // Prepare
-    const service = aService({ clusterName: 'prod-eu', tags: { 'autopilot:policy': 'prerelease' } });
-
-    // Act
-    const result = effectivePolicy(file, service);
-
-    // Assess
-    expect(result).toMatchObject({ name: 'prerelease' });
-  });
-
-  it.each(['missing', 'constructor', 'toString', '__proto__', 'hasOwnProperty'])(
-    'reports an undefined policy %j',
-    (name) => {
-      // Prepare
-      const service = aService({ tags: { 'autopilot:policy': name } });
-
-      // Act
-      const result = effectivePolicy(file, service);
-
-      // Assess
-      expect(result).toEqual({ invalid: `autopilot:policy "${name}" is not defined in the policy file` });
-    },
-  );
 });

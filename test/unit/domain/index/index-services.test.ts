@@ -2,7 +2,6 @@ import { type PolicyFile, PolicyFileSchema } from '../../../../shared/config/pol
 import {
   type IndexDeps,
   indexServices,
-  notFollowed,
   reconcileIndex,
   repositoriesOf,
 } from '../../../../shared/domain/index/index-services';
@@ -100,44 +99,6 @@ describe('repositoriesOf', () => {
 
     // Assess
     expect(keys).toEqual(expected);
-  });
-});
-
-describe('notFollowed', () => {
-  const file = policyFile({
-    policies: { follow: { deploy: 'tag:main' }, frozen: { deploy: 'off' } },
-    clusters: { 'auto-*': { policy: 'follow' } },
-  });
-
-  it.each<[string, Partial<ServiceState>, string | undefined]>([
-    ['tag:main is followed', { tags: { 'autopilot:deploy': 'tag:main' } }, undefined],
-    ['semver is followed', { tags: { 'autopilot:deploy': 'semver:minor' } }, undefined],
-    ['match is followed', { tags: { 'autopilot:deploy': 'match' } }, undefined],
-    ['a policy with a deploy mode is followed', { tags: { 'autopilot:policy': 'follow' } }, undefined],
-    [
-      'a cluster default policy with a deploy mode is followed',
-      { clusterName: 'auto-eu', tags: {} },
-      undefined,
-    ],
-    ['no tag', { tags: {} }, 'no autopilot:deploy tag'],
-    ['off', { tags: { 'autopilot:deploy': 'off' } }, 'autopilot:deploy is off'],
-    ['a policy switching it off', { tags: { 'autopilot:policy': 'frozen' } }, 'autopilot:deploy is off'],
-    [
-      'an invalid mode',
-      { tags: { 'autopilot:deploy': 'always' } },
-      'autopilot:deploy value "always" is not tag:<name>, semver:major|minor|patch, match or off',
-    ],
-    ['not ACTIVE', { status: 'DRAINING' }, 'service is DRAINING'],
-    ['INACTIVE', { status: 'INACTIVE' }, 'service is INACTIVE'],
-  ])('%s', (_name, overrides, expected) => {
-    // Prepare
-    const service = aService(overrides);
-
-    // Act
-    const reason = notFollowed(service, file);
-
-    // Assess
-    expect(reason).toBe(expected);
   });
 });
 

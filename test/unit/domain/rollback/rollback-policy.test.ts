@@ -1,10 +1,6 @@
 import { type PolicyFile, PolicyFileSchema } from '../../../../shared/config/policy-file';
-import {
-  ALARMS_TAG,
-  alarmsOf,
-  ROLLBACK_TAG,
-  rollbackSettings,
-} from '../../../../shared/domain/rollback/rollback-policy';
+import { ALARMS_TAG, ROLLBACK_TAG } from '../../../../shared/domain/policy/service-tags';
+import { alarmsOf, rollbackSettings } from '../../../../shared/domain/rollback/rollback-policy';
 import { aService } from '../../../support/in-memory';
 
 function policyFile(content: Record<string, unknown> = {}): PolicyFile {
