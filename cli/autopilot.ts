@@ -18,6 +18,7 @@ import { Command, CommanderError } from 'commander';
 import { z } from 'zod';
 import { BaseEnvSchema } from '../shared/config/env';
 import { PolicyFileError, PolicyFileSchema, parsePolicyFile } from '../shared/config/policy-file';
+import { parseServiceArn, parseTaskDefinition, taskDefinitionArn } from '../shared/domain/aws/arn';
 import { ConfigError } from '../shared/errors';
 import { AutopilotEventSchemas } from '../shared/events/autopilot-events';
 import { loadRoutes, route } from '../tools/eventbridge/routing';
@@ -374,13 +375,10 @@ export async function rollback(ref: string, options: RollbackOptions, io: Io): P
     io.err(`service ${ref} not found`);
     return EXIT_FAILED;
   }
-  const to =
-    options.to && !options.to.startsWith('arn:')
-      ? options.to.replace(
-          /^([^:]+):(\d+)$/,
-          (_m, f, r) => `${arn.split(':service/')[0]}:task-definition/${f}:${r}`,
-        )
-      : options.to;
+  // `family:revision` names a revision in the service's own account and region.
+  const revision = options.to?.startsWith('arn:') ? undefined : parseTaskDefinition(options.to ?? '');
+  const scope = parseServiceArn(arn);
+  const to = revision && scope ? taskDefinitionArn(scope, revision) : options.to;
   const decision = await rollbackByPerson(arn, to, deps);
   io.out(JSON.stringify(decision));
   return decision.action === 'failed' ? EXIT_FAILED : EXIT_OK;

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { makeIndexDeps } from '../shared/adapters/compose-index';
 import { BaseEnvSchema } from '../shared/config/env';
+import { clusterOfServiceArn } from '../shared/domain/aws/arn';
 import { type IndexDecision, indexServices, reconcileIndex } from '../shared/domain/index/index-services';
 import { assertNever } from '../shared/errors';
 import {
@@ -26,7 +27,7 @@ const IndexEventSchema = z.discriminatedUnion('detail-type', [
 
 /** The cluster and service of a service ARN (`arn:aws:ecs:<region>:<account>:service/<cluster>/<name>`). */
 function refFromServiceArn(arn: string) {
-  const cluster = /:service\/([^/]+)\/[^/]+$/.exec(arn)?.[1];
+  const cluster = clusterOfServiceArn(arn);
   return cluster ? [{ cluster, service: arn }] : [];
 }
 

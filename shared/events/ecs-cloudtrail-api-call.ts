@@ -1,5 +1,6 @@
 import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
 import { z } from 'zod';
+import { parseClusterArn, parseLegacyServiceArn, parseServiceArn } from '../domain/aws/arn';
 
 /**
  * Detail-type of the events CloudTrail delivers to EventBridge for calls to AWS APIs (here: the
@@ -83,19 +84,10 @@ export const EcsCloudTrailApiCallEventSchema = EventBridgeSchema.extend({
 /** A complete ECS "AWS API Call via CloudTrail" event, as parsed by {@link EcsCloudTrailApiCallEventSchema}. */
 export type EcsCloudTrailApiCallEvent = z.infer<typeof EcsCloudTrailApiCallEventSchema>;
 
-/** `arn:<partition>:ecs:<region>:<account>:` — the part every ECS ARN starts with. */
-const ECS_ARN_PREFIX = String.raw`^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:`;
-/** Long-format service ARN: `...:service/<cluster>/<service>`. */
-const SERVICE_ARN = new RegExp(`${ECS_ARN_PREFIX}service/([^/]+)/([^/]+)$`);
-/** Legacy short-format service ARN, without the cluster: `...:service/<service>`. */
-const LEGACY_SERVICE_ARN = new RegExp(`${ECS_ARN_PREFIX}service/([^/]+)$`);
-/** Cluster ARN: `...:cluster/<cluster>`. */
-const CLUSTER_ARN = new RegExp(`${ECS_ARN_PREFIX}cluster/([^/]+)$`);
-
 /** Cluster and service named by a long-format service ARN, or `undefined` for any other string. */
-function parseServiceArn(arn: string): { cluster: string; service: string } | undefined {
-  const match = SERVICE_ARN.exec(arn);
-  return match?.[1] && match[2] ? { cluster: match[1], service: match[2] } : undefined;
+function serviceRefOfArn(arn: string): { cluster: string; service: string } | undefined {
+  const parsed = parseServiceArn(arn);
+  return parsed ? { cluster: parsed.cluster, service: parsed.service } : undefined;
 }
 
 /** The object at `value`, or `undefined` when it is anything else (including `null` and arrays). */
@@ -118,7 +110,7 @@ function clusterName(value: unknown): string | undefined | null {
   const ref = asString(value);
   if (ref === undefined) return undefined;
   if (!ref.startsWith('arn:')) return ref;
-  return CLUSTER_ARN.exec(ref)?.[1] ?? null;
+  return parseClusterArn(ref)?.cluster ?? null;
 }
 
 /** Service referenced by a CreateService / UpdateService / DeleteService record. */
@@ -129,19 +121,19 @@ function serviceRefFromServiceCall(
   // The response is authoritative: it holds the service ARN ECS actually resolved.
   const responseService = asRecord(asRecord(detail.responseElements)?.service);
   const responseArn = asString(responseService?.serviceArn);
-  const fromResponse = responseArn === undefined ? undefined : parseServiceArn(responseArn);
+  const fromResponse = responseArn === undefined ? undefined : serviceRefOfArn(responseArn);
   if (fromResponse) return fromResponse;
 
   // CreateService names the new service `serviceName`; Update/Delete take `service` (name or ARN).
   const serviceParam = asString(detail.eventName === 'CreateService' ? request.serviceName : request.service);
-  const fromParamArn = serviceParam === undefined ? undefined : parseServiceArn(serviceParam);
+  const fromParamArn = serviceParam === undefined ? undefined : serviceRefOfArn(serviceParam);
   if (fromParamArn) return fromParamArn;
 
-  const legacyName = responseArn === undefined ? undefined : LEGACY_SERVICE_ARN.exec(responseArn)?.[1];
+  const legacyName = responseArn === undefined ? undefined : parseLegacyServiceArn(responseArn)?.service;
   const paramName =
     serviceParam === undefined || !serviceParam.startsWith('arn:')
       ? serviceParam
-      : LEGACY_SERVICE_ARN.exec(serviceParam)?.[1];
+      : parseLegacyServiceArn(serviceParam)?.service;
   const service = legacyName ?? paramName;
   if (service === undefined) return undefined;
 
@@ -181,7 +173,7 @@ export function serviceRefFromApiCall(
     case 'TagResource':
     case 'UntagResource': {
       const resourceArn = asString(request.resourceArn);
-      return resourceArn === undefined ? undefined : parseServiceArn(resourceArn);
+      return resourceArn === undefined ? undefined : serviceRefOfArn(resourceArn);
     }
     default:
       return undefined;

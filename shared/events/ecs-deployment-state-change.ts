@@ -1,5 +1,6 @@
 import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
 import { z } from 'zod';
+import { SERVICE_ARN } from '../domain/aws/arn';
 
 /**
  * Detail-type of the event Amazon ECS sends when a service deployment starts, completes or fails.
@@ -35,9 +36,6 @@ export const EcsDeploymentStateChangeDetailSchema = z.looseObject({
 
 /** `detail` of an "ECS Deployment State Change" event, as parsed by {@link EcsDeploymentStateChangeDetailSchema}. */
 export type EcsDeploymentStateChangeDetail = z.infer<typeof EcsDeploymentStateChangeDetailSchema>;
-
-/** An ECS service ARN in the long format: `arn:aws:ecs:<region>:<account>:service/<cluster>/<service>`. */
-const SERVICE_ARN = /^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:service\/[^/]+\/[^/]+$/;
 
 /**
  * A complete "ECS Deployment State Change" EventBridge event (source `aws.ecs`).

@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { EcsGateway } from '../../shared/adapters/aws/ecs-gateway';
-import { clusterNameOf } from '../../shared/adapters/aws/ecs-reader';
+import { clusterNameOf } from '../../shared/domain/aws/arn';
 import { PermanentError, RetryableError } from '../../shared/errors';
 import type { ServiceState, TaskDefinitionDocument } from '../../shared/ports';
 import { failedRequestMetadata, throttlingError, unmodeledAwsError } from '../support/aws-errors';
@@ -583,18 +583,5 @@ describe('EcsGateway.updateService', () => {
     });
     expect(second).toBeInstanceOf(RetryableError);
     expect((second as Error).cause).toBe(throttled);
-  });
-});
-
-describe('clusterNameOf', () => {
-  it('takes the name from a cluster ARN and keeps a bare name', () => {
-    // Prepare
-    const arn = clusterArn('prod-eu');
-
-    // Act
-    const names = [clusterNameOf(arn), clusterNameOf('prod-eu')];
-
-    // Assess
-    expect(names).toEqual(['prod-eu', 'prod-eu']);
   });
 });

@@ -7,6 +7,7 @@ import {
   ECSClient,
   type Service,
 } from '@aws-sdk/client-ecs';
+import { clusterNameOf } from '../../domain/aws/arn';
 import type { ServiceReader, ServiceRef, ServiceState, TaskDefinitionDocument } from '../../ports';
 import { awsErrorName, classifyAwsError, PERMANENT_ECS_ERRORS } from './aws-errors';
 import { cachedClient, clientConfig } from './clients';
@@ -15,11 +16,6 @@ import { cachedClient, clientConfig } from './clients';
 const DESCRIBE_BATCH = 10;
 
 export { PERMANENT_ECS_ERRORS } from './aws-errors';
-
-/** The cluster name from a cluster ARN (or the name itself). */
-export function clusterNameOf(cluster: string): string {
-  return cluster.includes(':cluster/') ? (cluster.split(':cluster/')[1] ?? cluster) : cluster;
-}
 
 function toServiceState(service: Service): ServiceState {
   return {

@@ -21,6 +21,7 @@ import type {
   TaskDefinitionDocument,
   TaskDefinitionState,
 } from '../../ports';
+import { parseTaskDefinition } from '../aws/arn';
 import { repositoryKey } from '../aws/ecr-repository';
 import { isImageOfRepository, parseImageReference } from '../aws/image-reference';
 import type { DeployMode } from '../policy/deploy-mode';
@@ -174,7 +175,7 @@ async function processPush(
 }
 
 function toState(arn: string, doc: TaskDefinitionDocument): TaskDefinitionState {
-  const revision = Number(doc.definition.revision ?? arn.split(':').pop());
+  const revision = Number(doc.definition.revision ?? parseTaskDefinition(arn)?.revision);
   return {
     arn,
     family: doc.definition.family,

@@ -18,6 +18,7 @@ import {
   ROLLBACK_FAILED,
 } from '../../events/autopilot-events';
 import type { NotificationWindow } from '../../ports';
+import { parseTaskDefinition, shortTaskDefinition } from '../aws/arn';
 import { formatDuration } from '../policy/duration';
 import { POLICY_TAG } from '../policy/service-tags';
 import type { EventOrigin, Fact, Link, NotificationMessage, Severity } from './message';
@@ -67,25 +68,6 @@ export const EVENT_SEVERITY: { readonly [K in AutopilotDetailType]: Severity } =
 
 // ---------------------------------------------------------------------------------------------------
 // Short forms and console links
-
-const TASK_DEFINITION = /(?:^|:task-definition\/)([A-Za-z0-9_-]{1,255}):(\d+)$/;
-
-/** `family` and `revision` of a task-definition ARN (or of `family:revision`). */
-function parseTaskDefinition(value: string): { family: string; revision: string } | undefined {
-  const match = TASK_DEFINITION.exec(value);
-  return match?.[1] && match[2] ? { family: match[1], revision: match[2] } : undefined;
-}
-
-/**
- * The `family:revision` short form of a task-definition ARN; anything else is returned as is.
- *
- * @example
- * shortTaskDefinition('arn:aws:ecs:eu-west-1:123456789012:task-definition/api:8') // 'api:8'
- */
-export function shortTaskDefinition(value: string): string {
-  const parsed = parseTaskDefinition(value);
-  return parsed ? `${parsed.family}:${parsed.revision}` : value;
-}
 
 /**
  * The short form of an image digest: the algorithm and the first 12 hex characters.

@@ -4,9 +4,9 @@
  * counts as a crash. Pure: time and state are arguments.
  */
 import type { ServiceDeploymentState, ServiceState } from '../../ports';
+import { shortTaskDefinition } from '../aws/arn';
 import { repositoryKey } from '../aws/ecr-repository';
 import { isImageOfRepository, parseEcrRegistry, parseImageReference } from '../aws/image-reference';
-import { shortTaskDefinition } from '../notify/describe-event';
 import { formatMinutes } from '../policy/duration';
 
 /** What made a deployment look unhealthy. */

@@ -23,7 +23,15 @@ import type {
   ServiceState,
   ServiceUpdater,
 } from '../../ports';
-import { shortTaskDefinition } from '../notify/describe-event';
+import {
+  clusterNameOf,
+  clusterOfServiceArn,
+  parseClusterArn,
+  parseServiceArn,
+  parseTaskArn,
+  serviceArnIn,
+  shortTaskDefinition,
+} from '../aws/arn';
 import {
   crashReason,
   decideRollback,
@@ -81,12 +89,12 @@ const refOf = (service: ServiceState): ServiceRef => ({ cluster: service.cluster
 const named = (service: ServiceState) => `${service.clusterName}/${service.name}`;
 /** `cluster/service` of a service ARN; anything else as is. */
 const namedArn = (serviceArn: string) => {
-  const match = /:service\/([^/]+)\/([^/]+)$/.exec(serviceArn);
-  return match ? `${match[1]}/${match[2]}` : serviceArn;
+  const parsed = parseServiceArn(serviceArn);
+  return parsed ? `${parsed.cluster}/${parsed.service}` : serviceArn;
 };
 /** The id of a task ARN, shortened for reasons: `1a2b3c4d…`. */
 const shortTaskId = (taskArn: string) => {
-  const id = taskArn.slice(taskArn.lastIndexOf('/') + 1);
+  const id = parseTaskArn(taskArn)?.taskId ?? taskArn;
   return id.length > 12 ? `${id.slice(0, 8)}…` : id;
 };
 
@@ -104,7 +112,7 @@ async function rollBackTo(deps: WatchDeps, service: ServiceState, target: string
 }
 
 async function describe(deps: WatchDeps, serviceArn: string): Promise<ServiceState | undefined> {
-  const cluster = /:service\/([^/]+)\/[^/]+$/.exec(serviceArn)?.[1];
+  const cluster = clusterOfServiceArn(serviceArn);
   if (!cluster) return undefined;
   return (await deps.ecs.describeServices([{ cluster, service: serviceArn }]))[0];
 }
@@ -285,7 +293,7 @@ export async function onTaskStopped(
   },
   deps: WatchDeps,
 ): Promise<WatchDecision[]> {
-  const cluster = task.clusterArn.split(':cluster/')[1] ?? task.clusterArn;
+  const cluster = clusterNameOf(task.clusterArn);
   const taskId = shortTaskId(task.taskArn);
   const name = /^service:(.+)$/.exec(task.group)?.[1];
   if (!name) {
@@ -307,8 +315,8 @@ export async function onTaskStopped(
       },
     ];
   }
-  const serviceArn = task.clusterArn.replace(':cluster/', ':service/').concat(`/${name}`);
-  const service = await describe(deps, serviceArn);
+  const clusterArn = parseClusterArn(task.clusterArn);
+  const service = clusterArn ? await describe(deps, serviceArnIn(clusterArn, name)) : undefined;
   if (!service) {
     return [
       {

@@ -1,3 +1,4 @@
+import { shortTaskDefinition } from '../../../../shared/domain/aws/arn';
 import {
   type DescribableEvent,
   describeEvent,
@@ -5,7 +6,6 @@ import {
   imageConsoleUrl,
   serviceConsoleUrl,
   shortDigest,
-  shortTaskDefinition,
   summarise,
   taskDefinitionConsoleUrl,
 } from '../../../../shared/domain/notify/describe-event';
