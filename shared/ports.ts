@@ -4,7 +4,6 @@
  */
 import type { ChannelConfig, SecretRef } from './config/notifications';
 import type { NotificationMessage } from './domain/notify/message';
-import type { KnownDeployment, LastKnownGood } from './domain/rollback/rollback-decision';
 import type { AutopilotEvent } from './events/autopilot-events';
 
 /** An ECS service as the domain sees it. */
@@ -221,6 +220,29 @@ export interface StateStore {
   rememberProblem(problem: AnnouncedProblem): Promise<boolean>;
   /** Forgets the announced problem of a service's tag; false when none was remembered (any more). */
   forgetProblem(serviceArn: string, tagKey: string): Promise<boolean>;
+}
+
+/** What autopilot knows about one ECS deployment of a service (recorded from its state changes). */
+export interface KnownDeployment {
+  deploymentId: string;
+  taskDefinitionArn: string;
+  /** IN_PROGRESS, COMPLETED or FAILED */
+  state: string;
+  startedAt?: string;
+  completedAt?: string;
+  /** when the bake time after completion ends */
+  bakeUntil?: string;
+  /** started by a rollback (autopilot's or ECS's own) */
+  isRollback: boolean;
+  /** already judged unhealthy (a later signal changes nothing) */
+  unhealthy?: boolean;
+}
+
+/** The last revision of a service that completed and baked without an unhealthy signal. */
+export interface LastKnownGood {
+  taskDefinitionArn: string;
+  deploymentId: string;
+  at: string;
 }
 
 /** A quarantined image: never deployed again until released. */

@@ -1,8 +1,7 @@
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoHealthStore } from '../../shared/adapters/state/dynamo-health-store';
 import { DynamoStateStore } from '../../shared/adapters/state/dynamo-state-store';
-import type { KnownDeployment } from '../../shared/domain/rollback/rollback-decision';
-import type { IndexedService, QuarantinedImage } from '../../shared/ports';
+import type { IndexedService, KnownDeployment, QuarantinedImage } from '../../shared/ports';
 import { createAutopilotTable, useDynalite } from '../support/dynalite';
 
 const DAY = 86_400;

@@ -8,7 +8,6 @@ import type { ChannelConfig } from '../../shared/config/notifications';
 import type { PushedImage } from '../../shared/domain/deploy/plan-deployment';
 import { READ_ONLY_TASK_DEFINITION_FIELDS } from '../../shared/domain/deploy/task-definition';
 import type { NotificationMessage } from '../../shared/domain/notify/message';
-import type { KnownDeployment, LastKnownGood } from '../../shared/domain/rollback/rollback-decision';
 import { PermanentError, RetryableError } from '../../shared/errors';
 import type { AutopilotEvent } from '../../shared/events/autopilot-events';
 import type {
@@ -21,6 +20,8 @@ import type {
   HealthStore,
   ImageRegistry,
   IndexedService,
+  KnownDeployment,
+  LastKnownGood,
   NotificationStore,
   NotificationWindow,
   PendingPush,

@@ -13,8 +13,14 @@
  * | quarantined digest | `QUARANTINE#<repositoryKey>` | `<digest>` (and `QUARANTINED` / `<key>@<digest>` for listing) |
  */
 import { DeleteCommand, GetCommand, PutCommand, paginateQuery, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { KnownDeployment, LastKnownGood } from '../../domain/rollback/rollback-decision';
-import type { HealthStore, IndexedService, QuarantinedImage, StartedDeployment } from '../../ports';
+import type {
+  HealthStore,
+  IndexedService,
+  KnownDeployment,
+  LastKnownGood,
+  QuarantinedImage,
+  StartedDeployment,
+} from '../../ports';
 import { DAY, DynamoTableStore, epoch, isConflict } from './dynamo-table';
 import { deploymentKey, noteStartedDeployment } from './started-deployment';
 

@@ -3,7 +3,7 @@
  * and to what; when a deployment has baked long enough to become the last known good revision; what
  * counts as a crash. Pure: time and state are arguments.
  */
-import type { ServiceDeploymentState, ServiceState } from '../../ports';
+import type { KnownDeployment, LastKnownGood, ServiceDeploymentState, ServiceState } from '../../ports';
 import { shortTaskDefinition } from '../aws/arn';
 import { repositoryKey } from '../aws/ecr-repository';
 import { isImageOfRepository, parseEcrRegistry, parseImageReference } from '../aws/image-reference';
@@ -19,29 +19,6 @@ export interface UnhealthySignal {
   deploymentId: string;
   reason: string;
   at: Date;
-}
-
-/** What autopilot knows about one ECS deployment of a service (recorded from its state changes). */
-export interface KnownDeployment {
-  deploymentId: string;
-  taskDefinitionArn: string;
-  /** IN_PROGRESS, COMPLETED or FAILED */
-  state: string;
-  startedAt?: string;
-  completedAt?: string;
-  /** when the bake time after completion ends */
-  bakeUntil?: string;
-  /** started by a rollback (autopilot's or ECS's own) */
-  isRollback: boolean;
-  /** already judged unhealthy (a later signal changes nothing) */
-  unhealthy?: boolean;
-}
-
-/** The last revision of a service that completed and baked without an unhealthy signal. */
-export interface LastKnownGood {
-  taskDefinitionArn: string;
-  deploymentId: string;
-  at: string;
 }
 
 /** Rollback settings of a service, from the policy file. */

@@ -3,8 +3,6 @@ import {
   decideRollback,
   digestsToQuarantine,
   hasBaked,
-  type KnownDeployment,
-  type LastKnownGood,
   notACrashReason,
   type OtherRevisionCrash,
   otherRevisionCrashReason,
@@ -14,7 +12,12 @@ import {
   type SignalKind,
   type StoppedTask,
 } from '../../../../shared/domain/rollback/rollback-decision';
-import type { ServiceDeploymentState, ServiceState } from '../../../../shared/ports';
+import type {
+  KnownDeployment,
+  LastKnownGood,
+  ServiceDeploymentState,
+  ServiceState,
+} from '../../../../shared/ports';
 import {
   ACCOUNT,
   aDigest,
