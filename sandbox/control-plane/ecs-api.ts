@@ -51,6 +51,7 @@ import {
   requireString,
   sameJson,
 } from './api-support';
+import type { DeploymentController } from './deployments';
 import {
   AwsApiError,
   clientException,
@@ -70,12 +71,15 @@ import {
   type TaskDefinitionRecord,
   type TaskRecord,
 } from './model';
-import type { EcsSimulator } from './simulator';
+import { resolveContainers, type TaskControl } from './tasks';
 
 /** What the ECS handlers work with. */
 export interface EcsApiDeps {
   model: ControlPlaneModel;
-  simulator: EcsSimulator;
+  /** RunTask and StopTask. */
+  tasks: TaskControl;
+  /** CreateService, UpdateService, DeleteService and StopServiceDeployment. */
+  deployments: Pick<DeploymentController, 'beginDeployment' | 'requestReconcile' | 'stopServiceDeployment'>;
   now: () => Date;
 }
 
@@ -184,9 +188,9 @@ function withContainerDefaults(container: ContainerDefinition, awsvpc: boolean):
   };
 }
 
-/** The ECS operations over a model and a simulator. */
+/** The ECS operations over a model, the task lifecycle and the deployment controller. */
 export class EcsApi {
-  /** @param deps - model, simulator and clock */
+  /** @param deps - model, tasks, deployments and clock */
   constructor(private readonly deps: EcsApiDeps) {}
 
   /** Every operation with its handler; the mutating ones are delivered through CloudTrail. */
@@ -560,7 +564,7 @@ export class EcsApi {
   // ------------------------------------------------------------- services
 
   private createService(input: CreateServiceRequest, context: CallContext) {
-    const { model, simulator, now } = this.deps;
+    const { model, deployments, now } = this.deps;
     const cluster = this.cluster(input.cluster);
     const name = requireString(input.serviceName, 'serviceName');
     if (!NAME.test(name)) {
@@ -654,7 +658,7 @@ export class EcsApi {
     model.services.set(arn, record);
     model.tags.delete(arn);
     if (tags.length > 0) model.putTags(arn, tags);
-    simulator.beginDeployment(record, taskDefinition.arn);
+    deployments.beginDeployment(record, taskDefinition.arn);
     return { service: this.serviceView(record, tags.length > 0) };
   }
 
@@ -666,7 +670,7 @@ export class EcsApi {
   }
 
   private updateService(input: UpdateServiceRequest) {
-    const { simulator } = this.deps;
+    const { deployments } = this.deps;
     const record = this.serviceOf(input);
     const s = record.service;
     if (s.status !== 'ACTIVE') throw serviceNotActive();
@@ -734,10 +738,10 @@ export class EcsApi {
       s.availabilityZoneRebalancing = input.availabilityZoneRebalancing;
     if (input.deploymentController !== undefined) s.deploymentController = copy(input.deploymentController);
     if (redeploy && controller === 'ECS') {
-      simulator.beginDeployment(record, taskDefinition?.arn ?? s.taskDefinition ?? '');
+      deployments.beginDeployment(record, taskDefinition?.arn ?? s.taskDefinition ?? '');
     } else {
       record.steady = record.steady && input.desiredCount === undefined;
-      simulator.requestReconcile(record);
+      deployments.requestReconcile(record);
     }
     return { service: this.serviceView(record, false) };
   }
@@ -753,7 +757,7 @@ export class EcsApi {
       s.status = 'DRAINING';
       s.desiredCount = 0;
       record.steady = false;
-      this.deps.simulator.requestReconcile(record);
+      this.deps.deployments.requestReconcile(record);
     }
     return { service: this.serviceView(record, false) };
   }
@@ -797,7 +801,7 @@ export class EcsApi {
   // ---------------------------------------------------------------- tasks
 
   private runTask(input: RunTaskRequest) {
-    const { model, simulator } = this.deps;
+    const { model, tasks: lifecycle } = this.deps;
     const cluster = this.cluster(input.cluster);
     const taskDefinition = this.taskDefinition(
       requireString(input.taskDefinition, 'taskDefinition', clientException),
@@ -817,10 +821,10 @@ export class EcsApi {
     const managed: Tag[] = input.enableECSManagedTags
       ? [{ key: 'aws:ecs:clusterName', value: cluster.name }]
       : [];
-    const containers = simulator.resolveContainers(taskDefinition);
+    const containers = resolveContainers(model, taskDefinition);
     const tasks: Task[] = [];
     for (let i = 0; i < count; i++) {
-      const record = simulator.launchTask({
+      const record = lifecycle.launchTask({
         cluster,
         taskDefinition,
         group: input.group ?? `family:${taskDefinition.family}`,
@@ -849,7 +853,7 @@ export class EcsApi {
     const record = this.findTask(cluster, requireString(input.task, 'task'));
     if (!record) throw invalidParameter('The referenced task was not found.');
     if ((input.reason ?? '').length > 255) throw invalidParameter('reason can be at most 255 characters.');
-    this.deps.simulator.stopTask(record, 'UserInitiated', input.reason ?? 'Task stopped by user');
+    this.deps.tasks.stopTask(record, 'UserInitiated', input.reason ?? 'Task stopped by user');
     return { task: this.taskView(record, false) };
   }
 
@@ -1003,7 +1007,7 @@ export class EcsApi {
         `The service is ${service.service.status ?? 'INACTIVE'}: its deployments can not be stopped.`,
       );
     }
-    if (!this.deps.simulator.stopServiceDeployment(service, deployment)) {
+    if (!this.deps.deployments.stopServiceDeployment(service, deployment)) {
       throw conflict('The service has no completed service revision to roll back to.');
     }
     return { serviceDeploymentArn: arn };

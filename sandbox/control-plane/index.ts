@@ -188,7 +188,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     now,
     ids,
   });
-  const ecs = new EcsApi({ model, simulator, now });
+  const ecs = new EcsApi({ model, tasks: simulator.tasks, deployments: simulator.deployments, now });
   const ecr = new EcrApi({ model, events, emit, now });
   const calls: CallRecord[] = [];
   const identify = (accessKeyId: string | undefined): CallerIdentity => {
