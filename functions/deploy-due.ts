@@ -7,7 +7,6 @@ import { BaseEnvSchema } from '../shared/config/env';
 import { deployDuePushes } from '../shared/domain/deploy/deploy-pushed-image';
 import { ScheduledEventSchema } from '../shared/events/scheduled-event';
 import { withHandler } from '../shared/middleware/with-handler';
-import { countDecisions, logger } from '../shared/observability';
 
 /** The Lambda handler. Returns every decision with its reason. */
 export const handler = withHandler({
@@ -17,7 +16,5 @@ export const handler = withHandler({
   idempotencyKey: 'id',
 }).handler(async (_event, { env }) => {
   const decisions = await deployDuePushes(makeDeployDeps(env));
-  for (const decision of decisions) logger.info('decision', { decision });
-  countDecisions(decisions);
   return { decisions };
 });

@@ -8,7 +8,6 @@ import { deployPushedImage } from '../shared/domain/deploy/deploy-pushed-image';
 import type { DeploymentDecision } from '../shared/domain/deploy/plan-deployment';
 import { type EcrImageActionEvent, EcrImageActionEventSchema } from '../shared/events/ecr-image-action';
 import { withHandler } from '../shared/middleware/with-handler';
-import { countDecisions, logger } from '../shared/observability';
 
 /** Why an ECR event is not a deployable push, or undefined when it is one. */
 function notAPush(event: EcrImageActionEvent): string | undefined {
@@ -31,8 +30,6 @@ export const handler = withHandler({
 }).handler(async (event, { env }): Promise<{ decisions: DeploymentDecision[]; ignored?: string }> => {
   const ignored = notAPush(event);
   if (ignored) {
-    logger.info('not acted on', { reason: ignored });
-    countDecisions([]);
     return { decisions: [], ignored };
   }
   const decisions = await deployPushedImage(
@@ -47,7 +44,5 @@ export const handler = withHandler({
     },
     makeDeployDeps(env),
   );
-  for (const decision of decisions) logger.info('decision', { decision });
-  countDecisions(decisions);
   return { decisions };
 });

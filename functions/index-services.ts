@@ -17,7 +17,6 @@ import {
 import { EcsDeploymentStateChangeEventSchema } from '../shared/events/ecs-deployment-state-change';
 import { ScheduledEventSchema } from '../shared/events/scheduled-event';
 import { withHandler } from '../shared/middleware/with-handler';
-import { countDecisions, logger } from '../shared/observability';
 
 const IndexEventSchema = z.discriminatedUnion('detail-type', [
   EcsCloudTrailApiCallEventSchema,
@@ -56,7 +55,5 @@ export const handler = withHandler({
     default:
       return assertNever(event);
   }
-  for (const decision of decisions) logger.info('index', { decision });
-  countDecisions(decisions);
   return { decisions };
 });

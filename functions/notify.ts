@@ -9,7 +9,6 @@ import { flushWindows, type NotifyDecision, notifyEvent } from '../shared/domain
 import { AutopilotBusEventSchema } from '../shared/events/autopilot-bus-event';
 import { ScheduledEventSchema } from '../shared/events/scheduled-event';
 import { withHandler } from '../shared/middleware/with-handler';
-import { countDecisions, logger } from '../shared/observability';
 
 // By source, so a rejected event's reason names the field that is wrong.
 const NotifyEventSchema = z.discriminatedUnion('source', [AutopilotBusEventSchema, ScheduledEventSchema]);
@@ -23,8 +22,6 @@ export const handler = withHandler({
 }).handler(async (event, { env }): Promise<{ decisions: NotifyDecision[] }> => {
   const deps = makeNotifyDeps(env);
   const decisions = event.source === 'aws.events' ? await flushWindows(deps) : await notifyEvent(event, deps);
-  // Titles only: a message never carries a secret, and webhook URLs never reach a decision.
-  for (const decision of decisions) logger.info('decision', { decision });
-  countDecisions(decisions);
+  // Decisions hold titles only: a message never carries a secret, and webhook URLs never reach one.
   return { decisions };
 });

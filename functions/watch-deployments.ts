@@ -17,7 +17,6 @@ import { CloudWatchAlarmStateChangeEventSchema } from '../shared/events/cloudwat
 import { EcsDeploymentStateChangeEventSchema } from '../shared/events/ecs-deployment-state-change';
 import { EcsTaskStateChangeEventSchema } from '../shared/events/ecs-task-state-change';
 import { withHandler } from '../shared/middleware/with-handler';
-import { countDecisions, logger } from '../shared/observability';
 
 const WatchEventSchema = z.discriminatedUnion('detail-type', [
   EcsDeploymentStateChangeEventSchema,
@@ -77,7 +76,5 @@ export const handler = withHandler({
     default:
       return assertNever(event);
   }
-  for (const decision of decisions) logger.info('decision', { decision });
-  countDecisions(decisions);
   return { decisions };
 });

@@ -7,7 +7,8 @@
  *    Lambda retries and the OnFailure destination keeps the event;
  * 3. environment validation (a ConfigError: a broken deployment, retried and then kept);
  * 4. the Powertools parser with the function's zod event schema;
- * 5. idempotency on a JMESPath of the event (duplicate deliveries return the first result).
+ * 5. idempotency on a JMESPath of the event (duplicate deliveries return the first result);
+ * 6. the handler, which returns its decisions ({@link Outcome}): each is logged and counted here.
  *
  * @example
  * export const handler = withHandler({ name: 'deploy-on-push', envSchema, eventSchema, idempotencyKey: 'id' })
@@ -28,7 +29,7 @@ import { DeadLetterQueue } from '../adapters/aws/dead-letter-queue';
 import { dynamoDbClient } from '../adapters/state/dynamo-client';
 import type { BaseEnv } from '../config/env';
 import { ConfigError, isPermanent } from '../errors';
-import { logger, metrics, tracer } from '../observability';
+import { countDecisions, logger, metrics, tracer } from '../observability';
 
 /** What a handler receives besides its event. */
 export interface HandlerContext<Env> {
@@ -174,6 +175,22 @@ function idempotent(name: string, key: string): MiddlewareObj {
 }
 
 /**
+ * What every handler returns: each decision with its reason (the answer to "why did or didn't this
+ * happen"), or why the event was not acted on at all.
+ */
+export interface Outcome {
+  decisions: readonly { action: string }[];
+  ignored?: string;
+}
+
+/** Logs every decision (or why nothing was decided) and counts decisions by action as metrics. */
+function report(outcome: Outcome): void {
+  if (outcome.ignored !== undefined) logger.info('not acted on', { reason: outcome.ignored });
+  for (const decision of outcome.decisions) logger.info('decision', { decision });
+  countDecisions(outcome.decisions);
+}
+
+/**
  * Builds a handler on the shared middleware stack.
  *
  * @param options - function name, env and event schemas, idempotency key
@@ -183,16 +200,18 @@ export function withHandler<Env extends z.ZodType<BaseEnv>, Event extends z.ZodT
   options: HandlerOptions<Env, Event>,
 ) {
   return {
-    handler<Result>(
+    handler<Result extends Outcome>(
       fn: (event: z.infer<Event>, context: HandlerContext<z.infer<Env>>) => Promise<Result>,
     ): MiddyfiedHandler<unknown, Result | RejectedResponse, Error, Context> {
+      // After and onError hooks run in reverse: classifying an error happens while the correlation id
+      // is still set and before the metrics are flushed, so a rejection is logged and counted in full.
       const stack = middy<unknown, Result | RejectedResponse, Error, Context>()
-        .use(classifyErrors(options.name))
         .use(
           injectLambdaContext(logger, { correlationIdPath: correlationPaths.EVENT_BRIDGE, resetKeys: true }),
         )
         .use(captureLambdaHandler(tracer))
         .use(logMetrics(metrics, { throwOnEmptyMetrics: false }))
+        .use(classifyErrors(options.name))
         .use(validateEnv(options.envSchema))
         .use(parser({ schema: options.eventSchema }) as MiddlewareObj);
       if (options.idempotencyKey) stack.use(idempotent(options.name, options.idempotencyKey));
@@ -201,6 +220,7 @@ export function withHandler<Env extends z.ZodType<BaseEnv>, Event extends z.ZodT
           env: (context as Request['context']).env as z.infer<Env>,
           lambdaContext: context,
         });
+        report(result);
         // The response is JSON on the wire and in the idempotency store: drop undefined fields now.
         return JSON.parse(JSON.stringify(result ?? null)) as Result;
       });
