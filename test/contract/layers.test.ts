@@ -15,15 +15,17 @@ const PORTS = join(root, 'shared', 'ports.ts');
 
 /**
  * What each folder of the domain may import from the others. A new capability gets a line here: it
- * builds on `policy/` and `aws/`; the repository index also keeps rollback's alarm index.
+ * builds on `policy/`, `aws/` and `plan/` (decide, then apply); the repository index also keeps
+ * rollback's alarm index.
  */
 const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   aws: [],
+  plan: [],
   policy: ['aws'],
-  deploy: ['aws', 'policy'],
-  rollback: ['aws', 'policy'],
-  index: ['aws', 'policy', 'rollback'],
-  notify: ['aws', 'policy'],
+  deploy: ['aws', 'plan', 'policy'],
+  rollback: ['aws', 'plan', 'policy'],
+  index: ['aws', 'plan', 'policy', 'rollback'],
+  notify: ['aws', 'plan', 'policy'],
 };
 
 /** Where the domain never reaches, not even for a type. */

@@ -5,6 +5,7 @@
  */
 import type { Context } from 'aws-lambda';
 import { z } from 'zod';
+import { BaseEnvSchema } from '../../shared/config/env';
 import { lambdaContext } from '../support/handler';
 
 type Stack = typeof import('../../shared/middleware/with-handler');
@@ -52,7 +53,6 @@ const EventSchema = z.object({
   'detail-type': z.literal('Test'),
   detail: z.object({ n: z.number() }),
 });
-const EnvSchema = z.object({ AUTOPILOT_TABLE: z.string(), AUTOPILOT_BUS: z.string() });
 const event = (n: unknown) => ({ id: 'evt-1', 'detail-type': 'Test', source: 'test', detail: { n } });
 
 describe('withHandler', () => {
@@ -60,7 +60,7 @@ describe('withHandler', () => {
     // Prepare
     const { stack, printed } = loadStack();
     const handler = stack
-      .withHandler({ name: 'test-fn', envSchema: EnvSchema, eventSchema: EventSchema })
+      .withHandler({ name: 'test-fn', envSchema: BaseEnvSchema, eventSchema: EventSchema })
       .handler(async (e) => ({
         decisions: [
           { action: 'deploy', reason: `n=${e.detail.n}` },
@@ -91,7 +91,7 @@ describe('withHandler', () => {
     // Prepare
     const { stack, printed } = loadStack();
     const handler = stack
-      .withHandler({ name: 'test-fn', envSchema: EnvSchema, eventSchema: EventSchema })
+      .withHandler({ name: 'test-fn', envSchema: BaseEnvSchema, eventSchema: EventSchema })
       .handler(async () => ({ decisions: [], ignored: 'not a push' }));
 
     // Act
@@ -107,7 +107,7 @@ describe('withHandler', () => {
     // Prepare
     const { stack, printed } = loadStack();
     const handler = stack
-      .withHandler({ name: 'test-fn', envSchema: EnvSchema, eventSchema: EventSchema })
+      .withHandler({ name: 'test-fn', envSchema: BaseEnvSchema, eventSchema: EventSchema })
       .handler(async () => ({ decisions: [{ action: 'deploy' }] }));
 
     // Act
