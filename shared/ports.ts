@@ -309,6 +309,173 @@ export interface HealthStore {
   release(repositoryKey: string, digest: string): Promise<boolean>;
 }
 
+// The state autopilot keeps (one DynamoDB table in AWS), one port per aggregate. Every write is one
+// method; a conditional write says what it did (true: done; false: its condition kept it from being
+// done), so an applier can carry out effects one by one and report each.
+
+/** A rollback autopilot made (or a person made through it), as remembered for the cooldown. */
+export interface RollbackRecord {
+  at: string;
+  from: string;
+  to: string;
+  reason: string;
+}
+
+/** A bake timer: the deployment becomes known good once it is due. */
+export interface BakeTimer {
+  serviceArn: string;
+  deploymentId: string;
+}
+
+/**
+ * The index: which services use a repository (deploy on push reads it) and which services listed an
+ * alarm (rollback reads it). Both are kept current by the indexer; entries not renewed for 7 days
+ * expire. Lists are in no particular order.
+ */
+export interface ServiceIndex {
+  /** The services indexed under a repository (`<account>:<region>:<name>`). */
+  servicesForRepository(repositoryKey: string): Promise<IndexedService[]>;
+  /** Indexes a service under exactly these repositories: the ones it no longer uses are dropped. */
+  indexRepositories(service: IndexedService, repositoryKeys: readonly string[]): Promise<void>;
+  /** Removes a service from the repository index (its alarms stay: rollback may watch it still). */
+  unindexRepositories(serviceArn: string): Promise<void>;
+  /** The services that listed an alarm (tag autopilot:alarms or the policy file). */
+  servicesForAlarm(alarmName: string): Promise<IndexedService[]>;
+  /** Indexes a service under exactly these alarms: the ones it no longer lists are dropped. */
+  indexAlarms(service: IndexedService, alarmNames: readonly string[]): Promise<void>;
+}
+
+/** The configuration problems announced (`Configuration Problem`) and not resolved since. */
+export interface ConfigurationProblems {
+  /** The problems announced for a service, in no particular order. */
+  announcedProblems(serviceArn: string): Promise<AnnouncedProblem[]>;
+  /**
+   * Remembers a problem as announced. True when it is news: nothing is remembered for the service's
+   * tag, or another value, or the same one announced by this very event (`triggeredBy`: a retry,
+   * whose announcement may not have gone out). False when another event announced it already; its
+   * wording is then updated and it is kept from expiring, since it is still there.
+   */
+  rememberProblem(problem: AnnouncedProblem): Promise<boolean>;
+  /** Forgets the announced problem of a service's tag; false when none was remembered (any more). */
+  forgetProblem(serviceArn: string, tagKey: string): Promise<boolean>;
+}
+
+/**
+ * The deployments of a service: those autopilot started (deploy on push), every ECS deployment as
+ * its state changes reported it (rollback), whether it was judged unhealthy, and the tasks of a
+ * revision that crashed.
+ */
+export interface DeploymentHistory {
+  /** Records a deployment autopilot started (replacing the record of the same start and event). */
+  recordDeployment(record: DeploymentRecord): Promise<void>;
+  /** The deployment of a service that the event `eventId` started, if among its 20 latest. */
+  deploymentTriggeredBy(serviceArn: string, eventId: string): Promise<DeploymentRecord | undefined>;
+  /**
+   * Remembers an ECS deployment autopilot itself started with UpdateService, without overwriting what
+   * the deployment's own state changes recorded (they may arrive first); only `isRollback` is forced
+   * for a rollback.
+   */
+  noteDeploymentStarted(serviceArn: string, started: StartedDeployment): Promise<void>;
+  /** An ECS deployment as recorded (noted, state changes, unhealthy mark), or undefined. */
+  getDeployment(serviceArn: string, deploymentId: string): Promise<KnownDeployment | undefined>;
+  /**
+   * Records an ECS deployment's state, field by field; `unhealthy` is never written here (only
+   * {@link markUnhealthy} does), so a mark made concurrently survives.
+   *
+   * @returns false when a newer state change (`updatedAt`) is recorded already: out-of-order events
+   *   never move a deployment backwards
+   */
+  recordDeploymentState(serviceArn: string, deployment: KnownDeployment, updatedAt: string): Promise<boolean>;
+  /** Marks a deployment unhealthy; false when it already was (a concurrent or duplicate signal). */
+  markUnhealthy(serviceArn: string, deploymentId: string): Promise<boolean>;
+  /**
+   * Records a crashed task of a revision (a task counts once, however often its event comes).
+   *
+   * @returns how many distinct tasks of the revision crashed at or after `since`
+   */
+  recordCrash(
+    serviceArn: string,
+    taskDefinitionArn: string,
+    taskArn: string,
+    at: string,
+    since: string,
+  ): Promise<number>;
+}
+
+/** Per service, where a rollback goes (the last known good revision) and when the last one was. */
+export interface RollbackHistory {
+  /** The last revision that completed and baked without an unhealthy signal. */
+  lastKnownGood(serviceArn: string): Promise<LastKnownGood | undefined>;
+  /** Sets the last known good revision; false when a newer one (`at`) is kept: never backwards. */
+  setLastKnownGood(serviceArn: string, good: LastKnownGood): Promise<boolean>;
+  /** When autopilot last rolled the service back, and to what. */
+  lastRollback(serviceArn: string): Promise<{ at: string; to: string } | undefined>;
+  /**
+   * Claims the service's rollback slot; false when the last rollback is within `cooldownMs` before
+   * `rollback.at` (the cooldown ends at `at + cooldownMs` inclusive, as in decideRollback).
+   */
+  claimRollback(serviceArn: string, rollback: RollbackRecord, cooldownMs: number): Promise<boolean>;
+}
+
+/** Completed deployments waiting for their bake time to end (bake-timer promotes them). */
+export interface BakeSchedule {
+  /** Schedules (or moves) the bake timer of a completed deployment. */
+  scheduleBake(serviceArn: string, deploymentId: string, dueAt: string): Promise<void>;
+  /** The timers due at `now`, in no particular order. */
+  listBaked(now: Date): Promise<BakeTimer[]>;
+  /** Removes a timer (done, or nothing to do). */
+  deleteBake(serviceArn: string, deploymentId: string): Promise<void>;
+}
+
+/** Images never deployed again until a person releases them: written by rollback, read by deploy on push. */
+export interface Quarantine {
+  /** Quarantines a digest; false when it already is (the first reason and time are kept). */
+  quarantineImage(image: QuarantinedImage): Promise<boolean>;
+  isQuarantined(repositoryKey: string, digest: string): Promise<boolean>;
+  /** Every quarantined image, in no particular order. */
+  listQuarantined(): Promise<QuarantinedImage[]>;
+  /** Releases a digest; false when it was not quarantined (or another release came first). */
+  release(repositoryKey: string, digest: string): Promise<boolean>;
+  /**
+   * Releases an image named as an operator names it (`autopilot quarantine release`): by the
+   * repository's name in ECR or by its index key, and the digest.
+   *
+   * @param repository - `team/api`, or the index key `<account>:<region>:team/api`
+   * @returns the image released; undefined when no such image is quarantined (or another release
+   *   came first)
+   * @example
+   * await quarantine.releaseImage('team/api', 'sha256:…'); // { repositoryKey: '123…:eu-west-1:team/api', … }
+   */
+  releaseImage(repository: string, digest: string): Promise<QuarantinedImage | undefined>;
+}
+
+/** Deploy on push's hold on a service: a short lease, and the newest push deployed (the watermark). */
+export interface ServiceLease {
+  /** Takes the lease for `ttlSeconds`; false while another owner holds an unexpired one. */
+  acquireLease(serviceArn: string, owner: string, ttlSeconds: number): Promise<boolean>;
+  /** Releases the lease; false when `owner` does not hold it (it expired and another took it). */
+  releaseLease(serviceArn: string, owner: string): Promise<boolean>;
+  /** The newest push deployed to the service from a repository. */
+  getWatermark(serviceArn: string, repositoryKey: string): Promise<PushWatermark | undefined>;
+  /** Moves the watermark; false when a newer push (`pushedAt`) is kept: never backwards. */
+  setWatermark(serviceArn: string, repositoryKey: string, watermark: PushWatermark): Promise<boolean>;
+}
+
+/** Pushes remembered until they may be deployed (cooldown, deploy window): one per service and repository. */
+export interface PendingPushes {
+  /**
+   * Saves a pending push unless another one for the same service and repository is pending and
+   * `isNewer(existing)` says no (optimistic: a concurrent save is compared again).
+   *
+   * @returns false when the pending push was kept
+   */
+  savePending(pending: PendingPush, isNewer: (existing: PendingPush) => boolean): Promise<boolean>;
+  /** The pushes due at `now`, in no particular order. */
+  listDuePending(now: Date): Promise<PendingPush[]>;
+  /** Deletes a pending push; false when it is no longer the one with that event id (a newer push replaced it). */
+  deletePending(serviceArn: string, repositoryKey: string, eventId: string): Promise<boolean>;
+}
+
 /** Publishes autopilot's own events (on EventBridge in AWS). */
 export interface EventPublisher {
   publish(events: readonly AutopilotEvent[]): Promise<void>;

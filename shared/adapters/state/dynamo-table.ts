@@ -1,10 +1,20 @@
 /**
- * The base of the stores on the autopilot table: the document client (undefined values dropped),
- * the table name and a clock for TTLs and expiries.
+ * The autopilot table as the stores use it: the document client (undefined values dropped), the
+ * table name, a clock for TTLs and expiries, and the few operations every store repeats (a consistent
+ * get, a write that may lose its condition, a query over every page).
  */
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  paginateQuery,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { dynamoDbClient } from './dynamo-client';
+import type { ItemKey, ItemRange } from './keys';
 
 /** Seconds in a day, for TTLs. */
 export const DAY = 86_400;
@@ -15,9 +25,175 @@ export const epoch = (date: Date) => Math.floor(date.getTime() / 1000);
 /** Whether a write failed on its condition (a race lost or a duplicate), not for another reason. */
 export const isConflict = (error: unknown) => error instanceof ConditionalCheckFailedException;
 
+/** An item as stored. */
+export type Item = Record<string, unknown>;
+
+/** A condition expression with the names and values it uses. */
+export interface Condition {
+  if: string;
+  names?: Record<string, string>;
+  values?: Record<string, unknown>;
+}
+
+/** An UpdateItem: its update expression, an optional condition, and the names and values of both. */
+export interface Update {
+  set: string;
+  if?: string;
+  names?: Record<string, string>;
+  values?: Record<string, unknown>;
+}
+
+/** How a query reads. */
+export interface QueryOptions {
+  /** a filter on the items read (they still count against the page) */
+  filter?: Condition;
+  /** strongly consistent; true by default */
+  consistent?: boolean;
+  /** newest (highest sort key) first, one page of at most `limit` items */
+  newest?: number;
+}
+
+/** The item without its keys and TTL (and whatever else is named): the record a port returns. */
+export function recordOf<T>(item: Item, ...also: string[]): T {
+  const record = { ...item };
+  for (const attribute of ['pk', 'sk', 'expiresAt', ...also]) delete record[attribute];
+  return record as T;
+}
+
+const expressionParts = (names?: Record<string, string>, values?: Record<string, unknown>) => ({
+  ...(names && Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
+  ...(values && Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
+});
+
+/** The autopilot table. */
+export class DynamoTable {
+  readonly doc: DynamoDBDocumentClient;
+
+  /**
+   * @param name - the table name
+   * @param client - the DynamoDB client
+   * @param now - clock, for TTLs and expiries
+   */
+  constructor(
+    readonly name: string,
+    client: DynamoDBClient,
+    readonly now: () => Date,
+  ) {
+    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  /** The `expiresAt` of an item that lives `seconds` from now. */
+  expiresIn(seconds: number): number {
+    return epoch(this.now()) + seconds;
+  }
+
+  /** One item, read strongly consistent (or eventually, when asked). */
+  async get(key: ItemKey, consistent = true): Promise<Item | undefined> {
+    const out = await this.doc.send(
+      new GetCommand({ TableName: this.name, Key: key, ConsistentRead: consistent }),
+    );
+    return out.Item;
+  }
+
+  /** Writes an item; with a condition, false when the condition failed (nothing written). */
+  async put(item: ItemKey & Item, condition?: Condition): Promise<boolean> {
+    return this.conditional(() =>
+      this.doc.send(
+        new PutCommand({
+          TableName: this.name,
+          Item: item,
+          ...(condition ? { ConditionExpression: condition.if } : {}),
+          ...expressionParts(condition?.names, condition?.values),
+        }),
+      ),
+    );
+  }
+
+  /**
+   * Updates an item (creating it when it is missing and no condition forbids it).
+   *
+   * @returns the item after the update, or undefined when the condition failed
+   */
+  async update(key: ItemKey, update: Update): Promise<Item | undefined> {
+    try {
+      const out = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.name,
+          Key: key,
+          UpdateExpression: update.set,
+          ...(update.if ? { ConditionExpression: update.if } : {}),
+          ...expressionParts(update.names, update.values),
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return out.Attributes ?? {};
+    } catch (error) {
+      if (isConflict(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** Deletes an item; with a condition, false when the condition failed (nothing deleted). */
+  async delete(key: ItemKey, condition?: Condition): Promise<boolean> {
+    return this.conditional(() =>
+      this.doc.send(
+        new DeleteCommand({
+          TableName: this.name,
+          Key: key,
+          ...(condition ? { ConditionExpression: condition.if } : {}),
+          ...expressionParts(condition?.names, condition?.values),
+        }),
+      ),
+    );
+  }
+
+  /** Deletes an item; true when there was one, so of two concurrent callers exactly one hears so. */
+  async remove(key: ItemKey): Promise<boolean> {
+    const out = await this.doc.send(
+      new DeleteCommand({ TableName: this.name, Key: key, ReturnValues: 'ALL_OLD' }),
+    );
+    return out.Attributes !== undefined;
+  }
+
+  /** The items of a range, every page of them (or the newest few, when asked). */
+  async query(range: ItemRange, options: QueryOptions = {}): Promise<Item[]> {
+    const input = {
+      TableName: this.name,
+      KeyConditionExpression:
+        range.skPrefix === undefined ? 'pk = :pk' : 'pk = :pk AND begins_with(sk, :skPrefix)',
+      ...(options.filter ? { FilterExpression: options.filter.if } : {}),
+      ...expressionParts(options.filter?.names, {
+        ':pk': range.pk,
+        ...(range.skPrefix === undefined ? {} : { ':skPrefix': range.skPrefix }),
+        ...options.filter?.values,
+      }),
+      ConsistentRead: options.consistent ?? true,
+    };
+    if (options.newest !== undefined) {
+      const out = await this.doc.send(
+        new QueryCommand({ ...input, ScanIndexForward: false, Limit: options.newest }),
+      );
+      return out.Items ?? [];
+    }
+    const items: Item[] = [];
+    for await (const page of paginateQuery({ client: this.doc }, input)) items.push(...(page.Items ?? []));
+    return items;
+  }
+
+  private async conditional(send: () => Promise<unknown>): Promise<boolean> {
+    try {
+      await send();
+      return true;
+    } catch (error) {
+      if (isConflict(error)) return false;
+      throw error;
+    }
+  }
+}
+
 /** A store on the single autopilot table. */
 export abstract class DynamoTableStore {
-  protected readonly doc: DynamoDBDocumentClient;
+  protected readonly table: DynamoTable;
 
   /**
    * @param tableName - the autopilot table
@@ -25,10 +201,22 @@ export abstract class DynamoTableStore {
    * @param now - clock, for TTLs and expiries
    */
   constructor(
-    protected readonly tableName: string,
+    tableName: string,
     client: DynamoDBClient = dynamoDbClient(),
-    protected readonly now: () => Date = () => new Date(),
+    now: () => Date = () => new Date(),
   ) {
-    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    this.table = new DynamoTable(tableName, client, now);
+  }
+
+  protected get doc(): DynamoDBDocumentClient {
+    return this.table.doc;
+  }
+
+  protected get tableName(): string {
+    return this.table.name;
+  }
+
+  protected get now(): () => Date {
+    return this.table.now;
   }
 }

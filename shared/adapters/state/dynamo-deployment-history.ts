@@ -1,0 +1,108 @@
+/**
+ * {@link DeploymentHistory} on the autopilot table, in the service's partition: the deployments
+ * autopilot started (`DEPLOY#<startedAt>#<eventId>`), the ECS deployments (`ECSDEP#<deploymentId>`)
+ * and the crashed tasks of a revision (`CRASH#<taskDefinitionArn>#<taskArn>`).
+ */
+import type { DeploymentHistory, DeploymentRecord, KnownDeployment, StartedDeployment } from '../../ports';
+import { DAY, DynamoTableStore, recordOf } from './dynamo-table';
+import { crashesOf, crashKey, deploymentRecordKey, deploymentRecordsOf, ecsDeploymentKey } from './keys';
+
+/** Deployment history kept for rollback decisions and audit. */
+const DEPLOYMENT_TTL = 90 * DAY;
+/** Crashes count within a crash-loop window (minutes); a day is plenty. */
+const CRASH_TTL = DAY;
+/** How many of a service's latest deployments are searched for the one an event started. */
+const RECENT_DEPLOYMENTS = 20;
+
+/** The deployments of services in DynamoDB. */
+export class DynamoDeploymentHistory extends DynamoTableStore implements DeploymentHistory {
+  async recordDeployment(record: DeploymentRecord): Promise<void> {
+    await this.table.put({
+      ...deploymentRecordKey(record.serviceArn, record.startedAt, record.triggeredBy),
+      ...record,
+      expiresAt: this.table.expiresIn(DEPLOYMENT_TTL),
+    });
+  }
+
+  async deploymentTriggeredBy(serviceArn: string, eventId: string): Promise<DeploymentRecord | undefined> {
+    // Retries of an event come within hours, so its deployment is among the service's latest few.
+    const recent = await this.table.query(deploymentRecordsOf(serviceArn), { newest: RECENT_DEPLOYMENTS });
+    const item = recent.find((i) => i.triggeredBy === eventId);
+    return item ? recordOf<DeploymentRecord>(item) : undefined;
+  }
+
+  async noteDeploymentStarted(serviceArn: string, started: StartedDeployment): Promise<void> {
+    // Fills only the fields the deployment's state changes have not written yet (`if_not_exists`),
+    // and no `updatedAt`, so a state change recorded before or after it is never overwritten nor
+    // refused; a rollback is one whatever a state change guessed before it.
+    await this.table.update(ecsDeploymentKey(serviceArn, started.deploymentId), {
+      set:
+        'SET deploymentId = :id, taskDefinitionArn = if_not_exists(taskDefinitionArn, :td), ' +
+        '#state = if_not_exists(#state, :state), startedAt = if_not_exists(startedAt, :at), ' +
+        `isRollback = ${started.isRollback ? ':rollback' : 'if_not_exists(isRollback, :rollback)'}, ` +
+        'expiresAt = if_not_exists(expiresAt, :expires)',
+      names: { '#state': 'state' },
+      values: {
+        ':id': started.deploymentId,
+        ':td': started.taskDefinitionArn,
+        ':state': 'IN_PROGRESS',
+        ':at': started.startedAt,
+        ':rollback': started.isRollback,
+        ':expires': this.table.expiresIn(DEPLOYMENT_TTL),
+      },
+    });
+  }
+
+  async getDeployment(serviceArn: string, deploymentId: string): Promise<KnownDeployment | undefined> {
+    const item = await this.table.get(ecsDeploymentKey(serviceArn, deploymentId));
+    return item ? recordOf<KnownDeployment>(item, 'updatedAt') : undefined;
+  }
+
+  async recordDeploymentState(
+    serviceArn: string,
+    deployment: KnownDeployment,
+    updatedAt: string,
+  ): Promise<boolean> {
+    // SET field by field rather than replacing the item: an `unhealthy` mark written concurrently by
+    // another signal must survive a state change recorded right after it.
+    const { unhealthy: _ignored, ...fields } = deployment;
+    const values: Record<string, unknown> = {
+      ...Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)),
+      updatedAt,
+      expiresAt: this.table.expiresIn(DEPLOYMENT_TTL),
+    };
+    const names = Object.keys(values);
+    const recorded = await this.table.update(ecsDeploymentKey(serviceArn, deployment.deploymentId), {
+      set: `SET ${names.map((_, i) => `#f${i} = :v${i}`).join(', ')}`,
+      if: 'attribute_not_exists(pk) OR attribute_not_exists(updatedAt) OR updatedAt <= :updatedAt',
+      names: Object.fromEntries(names.map((n, i) => [`#f${i}`, n])),
+      values: { ...Object.fromEntries(names.map((n, i) => [`:v${i}`, values[n]])), ':updatedAt': updatedAt },
+    });
+    return recorded !== undefined;
+  }
+
+  async markUnhealthy(serviceArn: string, deploymentId: string): Promise<boolean> {
+    const marked = await this.table.update(ecsDeploymentKey(serviceArn, deploymentId), {
+      set: 'SET unhealthy = :yes',
+      if: 'attribute_not_exists(unhealthy) OR unhealthy = :no',
+      values: { ':yes': true, ':no': false },
+    });
+    return marked !== undefined;
+  }
+
+  async recordCrash(
+    serviceArn: string,
+    taskDefinitionArn: string,
+    taskArn: string,
+    at: string,
+    since: string,
+  ): Promise<number> {
+    await this.table.put({
+      ...crashKey(serviceArn, taskDefinitionArn, taskArn),
+      at,
+      expiresAt: this.table.expiresIn(CRASH_TTL),
+    });
+    const crashes = await this.table.query(crashesOf(serviceArn, taskDefinitionArn));
+    return crashes.filter((i) => String(i.at) >= since).length;
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * {@link RollbackHistory} on the autopilot table: the service's `LKG` and `ROLLBACK` items, each
+ * written conditionally (the last known good never goes backwards; one rollback per cooldown).
+ */
+import type { LastKnownGood, RollbackHistory, RollbackRecord } from '../../ports';
+import { DynamoTableStore, recordOf } from './dynamo-table';
+import { lastKnownGoodKey, lastRollbackKey } from './keys';
+
+/** Last known good revisions and last rollbacks in DynamoDB. */
+export class DynamoRollbackHistory extends DynamoTableStore implements RollbackHistory {
+  async lastKnownGood(serviceArn: string): Promise<LastKnownGood | undefined> {
+    const item = await this.table.get(lastKnownGoodKey(serviceArn));
+    return item ? recordOf<LastKnownGood>(item, 'updatedAt') : undefined;
+  }
+
+  setLastKnownGood(serviceArn: string, good: LastKnownGood): Promise<boolean> {
+    return this.table.put(
+      { ...lastKnownGoodKey(serviceArn), ...good },
+      // Never replace a newer known good revision with an older one.
+      { if: 'attribute_not_exists(pk) OR #at <= :at', names: { '#at': 'at' }, values: { ':at': good.at } },
+    );
+  }
+
+  async lastRollback(serviceArn: string): Promise<{ at: string; to: string } | undefined> {
+    const item = await this.table.get(lastRollbackKey(serviceArn));
+    return item ? { at: String(item.at), to: String(item.to) } : undefined;
+  }
+
+  claimRollback(serviceArn: string, rollback: RollbackRecord, cooldownMs: number): Promise<boolean> {
+    const windowStart = new Date(new Date(rollback.at).getTime() - cooldownMs).toISOString();
+    return this.table.put(
+      { ...lastRollbackKey(serviceArn), ...rollback },
+      {
+        // The cooldown ends at `at + cooldownMs` inclusive, as in decideRollback.
+        if: 'attribute_not_exists(pk) OR #at <= :windowStart',
+        names: { '#at': 'at' },
+        values: { ':windowStart': windowStart },
+      },
+    );
+  }
+}

@@ -1,0 +1,181 @@
+/**
+ * Every key of autopilot's single DynamoDB table (`pk`/`sk`, TTL on `expiresAt`), by the port that
+ * owns the item. The stores build their keys here and nowhere else; the layout is what deployed
+ * tables hold, so it never changes.
+ *
+ * | port | item | pk | sk |
+ * |---|---|---|---|
+ * | ServiceIndex | repository index | `REPO#<account>:<region>:<repo>` | `SVC#<serviceArn>` |
+ * | ServiceIndex | repositories of a service | `SVC#<serviceArn>` | `REPOS` |
+ * | ServiceIndex | alarm index | `ALARM#<alarmName>` | `SVC#<serviceArn>` |
+ * | ServiceIndex | alarms of a service | `SVC#<serviceArn>` | `ALARMS` |
+ * | ConfigurationProblems | announced configuration problem | `PROBLEM` | `<serviceArn>#<tagKey>` |
+ * | DeploymentHistory | deployment autopilot started | `SVC#<serviceArn>` | `DEPLOY#<startedAt>#<eventId>` |
+ * | DeploymentHistory | an ECS deployment of a service | `SVC#<serviceArn>` | `ECSDEP#<deploymentId>` |
+ * | DeploymentHistory | a crashed task of a revision | `SVC#<serviceArn>` | `CRASH#<taskDefinitionArn>#<taskArn>` |
+ * | RollbackHistory | last known good revision | `SVC#<serviceArn>` | `LKG` |
+ * | RollbackHistory | last automatic rollback (the cooldown slot) | `SVC#<serviceArn>` | `ROLLBACK` |
+ * | BakeSchedule | bake timer | `BAKING` | `<serviceArn>#<deploymentId>` |
+ * | Quarantine | quarantined digest | `QUARANTINE#<repositoryKey>` | `<digest>` |
+ * | Quarantine | the same, for listing | `QUARANTINED` | `<repositoryKey>@<digest>` |
+ * | ServiceLease | service lease | `SVC#<serviceArn>` | `LOCK` |
+ * | ServiceLease | newest push deployed (watermark) | `SVC#<serviceArn>` | `PUSH#<repositoryKey>` |
+ * | PendingPushes | pending push | `PENDING` | `<serviceArn>#<repositoryKey>` |
+ * | NotificationStore | aggregation window | `NOTIFYWIN` | `<channel>#<groupKey>#<windowStart>` |
+ * | NotificationStore | first message of a deployment's thread | `THREAD#<channel>` | `<threadKey>` |
+ * | (Powertools idempotency) | idempotency record | `IDEMPOTENCY#<function>[#dry-run]` | hash (built by `shared/middleware/with-handler.ts`) |
+ *
+ * `#` cannot occur in an ARN, so a prefix ending in `#` (`<serviceArn>#`) never matches a longer
+ * name (`service/prod/api#` is no prefix of `service/prod/api-canary#…`).
+ */
+
+/** The key of one item. */
+export interface ItemKey {
+  pk: string;
+  sk: string;
+}
+
+/** The items of one partition, or those of it whose sort key starts with `skPrefix`. */
+export interface ItemRange {
+  pk: string;
+  skPrefix?: string;
+}
+
+/** A service's partition, and a service's entry in an index partition. */
+const service = (serviceArn: string) => `SVC#${serviceArn}`;
+
+// ServiceIndex ------------------------------------------------------------------------------------
+
+/** A service listed under a repository. */
+export const repositoryEntryKey = (repositoryKey: string, serviceArn: string): ItemKey => ({
+  pk: `REPO#${repositoryKey}`,
+  sk: service(serviceArn),
+});
+/** The services listed under a repository. */
+export const repositoryEntries = (repositoryKey: string): ItemRange => ({
+  pk: `REPO#${repositoryKey}`,
+  skPrefix: 'SVC#',
+});
+/** The repositories a service is listed under. */
+export const repositoriesOfServiceKey = (serviceArn: string): ItemKey => ({
+  pk: service(serviceArn),
+  sk: 'REPOS',
+});
+
+/** A service listed under an alarm. */
+export const alarmEntryKey = (alarmName: string, serviceArn: string): ItemKey => ({
+  pk: `ALARM#${alarmName}`,
+  sk: service(serviceArn),
+});
+/** The services listed under an alarm. */
+export const alarmEntries = (alarmName: string): ItemRange => ({
+  pk: `ALARM#${alarmName}`,
+  skPrefix: 'SVC#',
+});
+/** The alarms a service is listed under. */
+export const alarmsOfServiceKey = (serviceArn: string): ItemKey => ({
+  pk: service(serviceArn),
+  sk: 'ALARMS',
+});
+
+// ConfigurationProblems ---------------------------------------------------------------------------
+
+/** The announced problem of a service's tag. */
+export const problemKey = (serviceArn: string, tagKey: string): ItemKey => ({
+  pk: 'PROBLEM',
+  sk: `${serviceArn}#${tagKey}`,
+});
+/** The announced problems of a service. */
+export const problemsOf = (serviceArn: string): ItemRange => ({ pk: 'PROBLEM', skPrefix: `${serviceArn}#` });
+
+// DeploymentHistory -------------------------------------------------------------------------------
+
+/** A deployment autopilot started, ordered by its start. */
+export const deploymentRecordKey = (serviceArn: string, startedAt: string, eventId: string): ItemKey => ({
+  pk: service(serviceArn),
+  sk: `DEPLOY#${startedAt}#${eventId}`,
+});
+/** The deployments autopilot started on a service. */
+export const deploymentRecordsOf = (serviceArn: string): ItemRange => ({
+  pk: service(serviceArn),
+  skPrefix: 'DEPLOY#',
+});
+/** An ECS deployment of a service. */
+export const ecsDeploymentKey = (serviceArn: string, deploymentId: string): ItemKey => ({
+  pk: service(serviceArn),
+  sk: `ECSDEP#${deploymentId}`,
+});
+/** A crashed task of a revision (keyed by task: a duplicate event counts once). */
+export const crashKey = (serviceArn: string, taskDefinitionArn: string, taskArn: string): ItemKey => ({
+  pk: service(serviceArn),
+  sk: `CRASH#${taskDefinitionArn}#${taskArn}`,
+});
+/** The crashed tasks of a revision. */
+export const crashesOf = (serviceArn: string, taskDefinitionArn: string): ItemRange => ({
+  pk: service(serviceArn),
+  skPrefix: `CRASH#${taskDefinitionArn}#`,
+});
+
+// RollbackHistory ---------------------------------------------------------------------------------
+
+/** The last known good revision of a service. */
+export const lastKnownGoodKey = (serviceArn: string): ItemKey => ({ pk: service(serviceArn), sk: 'LKG' });
+/** The last automatic rollback of a service. */
+export const lastRollbackKey = (serviceArn: string): ItemKey => ({ pk: service(serviceArn), sk: 'ROLLBACK' });
+
+// BakeSchedule ------------------------------------------------------------------------------------
+
+/** The bake timer of a completed deployment. */
+export const bakeKey = (serviceArn: string, deploymentId: string): ItemKey => ({
+  pk: 'BAKING',
+  sk: `${serviceArn}#${deploymentId}`,
+});
+/** Every bake timer. */
+export const bakes: ItemRange = { pk: 'BAKING' };
+
+// Quarantine --------------------------------------------------------------------------------------
+
+/** A quarantined digest of a repository (what deploy on push reads). */
+export const quarantineKey = (repositoryKey: string, digest: string): ItemKey => ({
+  pk: `QUARANTINE#${repositoryKey}`,
+  sk: digest,
+});
+/** The listing entry of a quarantined digest. */
+export const quarantineListingKey = (repositoryKey: string, digest: string): ItemKey => ({
+  pk: 'QUARANTINED',
+  sk: `${repositoryKey}@${digest}`,
+});
+/** Every quarantined digest. */
+export const quarantineListing: ItemRange = { pk: 'QUARANTINED' };
+
+// ServiceLease ------------------------------------------------------------------------------------
+
+/** The lease on a service. */
+export const leaseKey = (serviceArn: string): ItemKey => ({ pk: service(serviceArn), sk: 'LOCK' });
+/** The newest push deployed to a service from a repository. */
+export const watermarkKey = (serviceArn: string, repositoryKey: string): ItemKey => ({
+  pk: service(serviceArn),
+  sk: `PUSH#${repositoryKey}`,
+});
+
+// PendingPushes -----------------------------------------------------------------------------------
+
+/** The push waiting to be deployed to a service from a repository. */
+export const pendingPushKey = (serviceArn: string, repositoryKey: string): ItemKey => ({
+  pk: 'PENDING',
+  sk: `${serviceArn}#${repositoryKey}`,
+});
+/** Every pending push. */
+export const pendingPushes: ItemRange = { pk: 'PENDING' };
+
+// NotificationStore -------------------------------------------------------------------------------
+
+/** An aggregation window of a channel and group. */
+export const notificationWindowKey = (channel: string, groupKey: string, windowStart: string): ItemKey => ({
+  pk: 'NOTIFYWIN',
+  sk: `${channel}#${groupKey}#${windowStart}`,
+});
+/** Every aggregation window. */
+export const notificationWindows: ItemRange = { pk: 'NOTIFYWIN' };
+/** The first message of a thread in a channel. */
+export const threadKey = (channel: string, key: string): ItemKey => ({ pk: `THREAD#${channel}`, sk: key });

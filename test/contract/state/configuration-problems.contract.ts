@@ -1,0 +1,114 @@
+/** The contract of {@link ConfigurationProblems}: each problem announced once, and its resolution once. */
+import type { AnnouncedProblem, ConfigurationProblems } from '../../../shared/ports';
+import { describeContract, type MakeSubject, serviceArn } from './contract';
+
+const API = serviceArn('api');
+const CANARY = serviceArn('api-canary');
+
+function problem(overrides: Partial<AnnouncedProblem> = {}): AnnouncedProblem {
+  return {
+    serviceArn: API,
+    cluster: 'prod',
+    service: 'api',
+    tagKey: 'autopilot:deploy',
+    tagValue: 'tags:main',
+    problem: 'autopilot:deploy value "tags:main" is not tag:<name>, semver:major|minor|patch, match or off',
+    triggeredBy: 'event-1',
+    ...overrides,
+  };
+}
+
+export function describeConfigurationProblemsContract(
+  name: string,
+  make: MakeSubject<ConfigurationProblems>,
+): void {
+  describeContract('ConfigurationProblems', name, make, (problems) => {
+    it('is news the first time, and then remembered', async () => {
+      // Act
+      const news = await problems().rememberProblem(problem());
+
+      // Assess
+      expect(news).toBe(true);
+      expect(await problems().announcedProblems(API)).toEqual([problem()]);
+    });
+
+    it('is no news when another event announced the same value, whose wording it keeps current', async () => {
+      // Prepare
+      await problems().rememberProblem(problem());
+
+      // Act
+      const news = await problems().rememberProblem(problem({ triggeredBy: 'event-2', problem: 'reworded' }));
+
+      // Assess
+      expect(news).toBe(false);
+      expect(await problems().announcedProblems(API)).toEqual([problem({ problem: 'reworded' })]);
+    });
+
+    it('is news again for a retry of the event that announced it', async () => {
+      // Prepare
+      await problems().rememberProblem(problem());
+
+      // Act
+      const news = await problems().rememberProblem(problem());
+
+      // Assess
+      expect(news).toBe(true);
+    });
+
+    it('is news for another value of the same tag, which replaces the one remembered', async () => {
+      // Prepare
+      await problems().rememberProblem(problem());
+      const other = problem({ tagValue: 'always', problem: 'not a mode', triggeredBy: 'event-2' });
+
+      // Act
+      const news = await problems().rememberProblem(other);
+
+      // Assess
+      expect(news).toBe(true);
+      expect(await problems().announcedProblems(API)).toEqual([other]);
+    });
+
+    it('keeps the tags of a service and the services apart (api is no prefix of api-canary)', async () => {
+      // Prepare
+      const rollback = problem({
+        tagKey: 'autopilot:rollback',
+        tagValue: 'yes',
+        problem: 'neither on nor off',
+      });
+      const ofCanary = problem({ serviceArn: CANARY, service: 'api-canary' });
+
+      // Act
+      for (const p of [problem(), rollback, ofCanary]) await problems().rememberProblem(p);
+
+      // Assess
+      expect(await problems().announcedProblems(API)).toEqual(expect.arrayContaining([problem(), rollback]));
+      expect(await problems().announcedProblems(API)).toHaveLength(2);
+      expect(await problems().announcedProblems(CANARY)).toEqual([ofCanary]);
+    });
+
+    it('forgets a problem once: only the first to forget it announces the resolution', async () => {
+      // Prepare
+      await problems().rememberProblem(problem());
+
+      // Act
+      const first = await problems().forgetProblem(API, 'autopilot:deploy');
+      const second = await problems().forgetProblem(API, 'autopilot:deploy');
+
+      // Assess
+      expect([first, second]).toEqual([true, false]);
+      expect(await problems().announcedProblems(API)).toEqual([]);
+    });
+
+    it('is news again once forgotten', async () => {
+      // Prepare
+      await problems().rememberProblem(problem());
+      await problems().forgetProblem(API, 'autopilot:deploy');
+
+      // Act
+      const news = await problems().rememberProblem(problem({ triggeredBy: 'event-3' }));
+
+      // Assess
+      expect(news).toBe(true);
+    });
+  });
+}

@@ -1,0 +1,113 @@
+/** The contract of {@link NotificationStore}: aggregation windows counted and closed once, threads saved once. */
+import type { NotificationMessage } from '../../../shared/domain/notify/message';
+import type { NotificationStore } from '../../../shared/ports';
+import { describeContract, type MakeSubject } from './contract';
+
+const WINDOW = { start: '2026-11-23T10:00:00.000Z', end: '2026-11-23T10:01:00.000Z' };
+const NEXT = { start: '2026-11-23T10:01:00.000Z', end: '2026-11-23T10:02:00.000Z' };
+const GROUP = 'Deployment Started|prod|info';
+
+function first(): NotificationMessage {
+  return {
+    eventType: 'Deployment Started',
+    id: 'event-1',
+    severity: 'info',
+    title: 'prod/api deploying api:8',
+    text: 'main moved.',
+    facts: [{ label: 'Cluster', value: 'prod' }],
+    links: [],
+    cluster: 'prod',
+    service: 'api',
+    threadKey: 'prod/api@arn:aws:ecs:eu-west-1:123456789012:task-definition/api:8',
+    at: '2026-11-23T10:00:05Z',
+    dryRun: false,
+  };
+}
+
+export function describeNotificationStoreContract(name: string, make: MakeSubject<NotificationStore>): void {
+  describeContract('NotificationStore', name, make, (store) => {
+    describe('windows', () => {
+      it('opens a window on the first notification and counts the next ones into it', async () => {
+        // Act
+        const opened = await store().admit('ops', GROUP, WINDOW);
+        const next = await store().admit('ops', GROUP, WINDOW);
+
+        // Assess
+        expect(opened).toEqual({
+          channel: 'ops',
+          groupKey: GROUP,
+          windowStart: WINDOW.start,
+          windowEnd: WINDOW.end,
+          count: 1,
+          examples: [],
+        });
+        expect(next.count).toBe(2);
+      });
+
+      it('keeps windows apart per channel, group and time, and lists only the ended ones', async () => {
+        // Prepare
+        await store().admit('ops', GROUP, WINDOW);
+        await store().admit('ops', GROUP, WINDOW);
+        await store().admit('team', GROUP, WINDOW);
+        await store().admit('ops', 'Deployment Started|staging|info', WINDOW);
+        await store().admit('ops', GROUP, NEXT);
+
+        // Act
+        const ended = await store().listEndedWindows(new Date(WINDOW.end));
+
+        // Assess
+        expect(ended.map((w) => [w.channel, w.groupKey, w.windowStart, w.count]).sort()).toEqual(
+          [
+            ['ops', GROUP, WINDOW.start, 2],
+            ['ops', 'Deployment Started|staging|info', WINDOW.start, 1],
+            ['team', GROUP, WINDOW.start, 1],
+          ].sort(),
+        );
+      });
+
+      it('keeps a few examples and closes a window once', async () => {
+        // Prepare
+        const window = await store().admit('ops', GROUP, WINDOW);
+        for (let i = 0; i < 7; i++) await store().addExample('ops', GROUP, WINDOW.start, `example ${i}`);
+
+        // Act
+        const [listed] = await store().listEndedWindows(new Date(WINDOW.end));
+        const closed = await store().closeWindow(window);
+        const closedAgain = await store().closeWindow(window);
+
+        // Assess
+        expect(listed?.examples).toEqual(['example 0', 'example 1', 'example 2', 'example 3', 'example 4']);
+        expect([closed, closedAgain]).toEqual([true, false]);
+        expect(await store().listEndedWindows(new Date(WINDOW.end))).toEqual([]);
+      });
+
+      it('does not recreate a closed window for a late example', async () => {
+        // Prepare
+        const window = await store().admit('ops', GROUP, WINDOW);
+        await store().closeWindow(window);
+
+        // Act
+        await store().addExample('ops', GROUP, WINDOW.start, 'late');
+
+        // Assess
+        expect(await store().listEndedWindows(new Date(WINDOW.end))).toEqual([]);
+      });
+    });
+
+    describe('threads', () => {
+      it('remembers the first message of a thread once, per channel', async () => {
+        // Prepare
+        const thread = { ts: '1767261600.000100', channelId: 'C0123456789', first: first() };
+
+        // Act
+        const saved = await store().saveThread('deploys', 'prod/api@api:8', thread);
+        const savedAgain = await store().saveThread('deploys', 'prod/api@api:8', { ...thread, ts: 'other' });
+
+        // Assess
+        expect([saved, savedAgain]).toEqual([true, false]);
+        expect(await store().getThread('deploys', 'prod/api@api:8')).toEqual(thread);
+        expect(await store().getThread('other-channel', 'prod/api@api:8')).toBeUndefined();
+      });
+    });
+  });
+}

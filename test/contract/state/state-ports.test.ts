@@ -1,0 +1,81 @@
+/**
+ * Every state port's contract, run against its in-memory fake (what the domain tests use) and its
+ * DynamoDB adapter on dynalite (what runs in AWS): a fake that drifts from the table fails here.
+ */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoBakeSchedule } from '../../../shared/adapters/state/dynamo-bake-schedule';
+import { DynamoConfigurationProblems } from '../../../shared/adapters/state/dynamo-configuration-problems';
+import { DynamoDeploymentHistory } from '../../../shared/adapters/state/dynamo-deployment-history';
+import { DynamoNotificationStore } from '../../../shared/adapters/state/dynamo-notification-store';
+import { DynamoPendingPushes } from '../../../shared/adapters/state/dynamo-pending-pushes';
+import { DynamoQuarantine } from '../../../shared/adapters/state/dynamo-quarantine';
+import { DynamoRollbackHistory } from '../../../shared/adapters/state/dynamo-rollback-history';
+import { DynamoServiceIndex } from '../../../shared/adapters/state/dynamo-service-index';
+import { DynamoServiceLease } from '../../../shared/adapters/state/dynamo-service-lease';
+import { createAutopilotTable, useDynalite } from '../../support/dynalite';
+import { InMemoryNotificationStore } from '../../support/in-memory';
+import {
+  InMemoryBakeSchedule,
+  InMemoryConfigurationProblems,
+  InMemoryDeploymentHistory,
+  InMemoryPendingPushes,
+  InMemoryQuarantine,
+  InMemoryRollbackHistory,
+  InMemoryServiceIndex,
+  InMemoryServiceLease,
+} from '../../support/in-memory-state';
+import { describeBakeScheduleContract } from './bake-schedule.contract';
+import { describeConfigurationProblemsContract } from './configuration-problems.contract';
+import type { ContractClock, MakeSubject } from './contract';
+import { describeDeploymentHistoryContract } from './deployment-history.contract';
+import { describeNotificationStoreContract } from './notification-store.contract';
+import { describePendingPushesContract } from './pending-pushes.contract';
+import { describeQuarantineContract } from './quarantine.contract';
+import { describeRollbackHistoryContract } from './rollback-history.contract';
+import { describeServiceIndexContract } from './service-index.contract';
+import { describeServiceLeaseContract } from './service-lease.contract';
+
+const dynamo = useDynalite();
+
+/** An adapter on a fresh table (no test sees another's items), on the contract's clock. */
+function onTable<P>(
+  Adapter: new (tableName: string, client: DynamoDBClient, now: () => Date) => P,
+): MakeSubject<P> {
+  return async (clock: ContractClock) =>
+    new Adapter(await createAutopilotTable(dynamo().client), dynamo().client, clock.now);
+}
+
+/** A fake on the contract's clock. */
+function inMemory<P>(Fake: new (options: { now: () => Date }) => P): MakeSubject<P> {
+  return async (clock: ContractClock) => new Fake({ now: clock.now });
+}
+
+describeServiceIndexContract('InMemoryServiceIndex', inMemory(InMemoryServiceIndex));
+describeServiceIndexContract('DynamoServiceIndex', onTable(DynamoServiceIndex));
+
+describeConfigurationProblemsContract(
+  'InMemoryConfigurationProblems',
+  inMemory(InMemoryConfigurationProblems),
+);
+describeConfigurationProblemsContract('DynamoConfigurationProblems', onTable(DynamoConfigurationProblems));
+
+describeDeploymentHistoryContract('InMemoryDeploymentHistory', inMemory(InMemoryDeploymentHistory));
+describeDeploymentHistoryContract('DynamoDeploymentHistory', onTable(DynamoDeploymentHistory));
+
+describeRollbackHistoryContract('InMemoryRollbackHistory', inMemory(InMemoryRollbackHistory));
+describeRollbackHistoryContract('DynamoRollbackHistory', onTable(DynamoRollbackHistory));
+
+describeBakeScheduleContract('InMemoryBakeSchedule', inMemory(InMemoryBakeSchedule));
+describeBakeScheduleContract('DynamoBakeSchedule', onTable(DynamoBakeSchedule));
+
+describeQuarantineContract('InMemoryQuarantine', inMemory(InMemoryQuarantine));
+describeQuarantineContract('DynamoQuarantine', onTable(DynamoQuarantine));
+
+describeServiceLeaseContract('InMemoryServiceLease', inMemory(InMemoryServiceLease));
+describeServiceLeaseContract('DynamoServiceLease', onTable(DynamoServiceLease));
+
+describePendingPushesContract('InMemoryPendingPushes', inMemory(InMemoryPendingPushes));
+describePendingPushesContract('DynamoPendingPushes', onTable(DynamoPendingPushes));
+
+describeNotificationStoreContract('InMemoryNotificationStore', async () => new InMemoryNotificationStore());
+describeNotificationStoreContract('DynamoNotificationStore', onTable(DynamoNotificationStore));

@@ -1,0 +1,570 @@
+/**
+ * The state ports in memory, one fake per port, with the semantics of their DynamoDB adapters: each
+ * runs the same contract suite as its adapter (`test/contract/state/`), so what passes on a fake
+ * passes on the table. Every write is recorded, with its outcome, in a log the fakes of one world
+ * share (`anInMemoryWorld().writes`), so a test can assert the order of effects across ports, or that
+ * a run (a dry run) wrote nothing. Seeding (`seed…`) is not recorded.
+ */
+import type {
+  AnnouncedProblem,
+  BakeSchedule,
+  BakeTimer,
+  ConfigurationProblems,
+  DeploymentHistory,
+  DeploymentRecord,
+  IndexedService,
+  KnownDeployment,
+  LastKnownGood,
+  PendingPush,
+  PendingPushes,
+  PushWatermark,
+  Quarantine,
+  QuarantinedImage,
+  RollbackHistory,
+  RollbackRecord,
+  ServiceIndex,
+  ServiceLease,
+  StartedDeployment,
+} from '../../shared/ports';
+
+/** A write to a state port, with what it did. */
+export type StateWrite =
+  | { op: 'indexRepositories'; serviceArn: string; repositoryKeys: string[] }
+  | { op: 'unindexRepositories'; serviceArn: string }
+  | { op: 'indexAlarms'; serviceArn: string; alarmNames: string[] }
+  | { op: 'rememberProblem'; problem: AnnouncedProblem; news: boolean }
+  | { op: 'forgetProblem'; serviceArn: string; tagKey: string; forgotten: boolean }
+  | { op: 'recordDeployment'; record: DeploymentRecord }
+  | { op: 'noteDeploymentStarted'; serviceArn: string; started: StartedDeployment }
+  | {
+      op: 'recordDeploymentState';
+      serviceArn: string;
+      deployment: KnownDeployment;
+      updatedAt: string;
+      saved: boolean;
+    }
+  | { op: 'markUnhealthy'; serviceArn: string; deploymentId: string; marked: boolean }
+  | { op: 'recordCrash'; serviceArn: string; taskDefinitionArn: string; taskArn: string; at: string }
+  | { op: 'setLastKnownGood'; serviceArn: string; good: LastKnownGood; saved: boolean }
+  | {
+      op: 'claimRollback';
+      serviceArn: string;
+      rollback: RollbackRecord;
+      cooldownMs: number;
+      claimed: boolean;
+    }
+  | { op: 'scheduleBake'; serviceArn: string; deploymentId: string; dueAt: string }
+  | { op: 'deleteBake'; serviceArn: string; deploymentId: string }
+  | { op: 'quarantineImage'; image: QuarantinedImage; added: boolean }
+  | { op: 'release'; repositoryKey: string; digest: string; released: boolean }
+  | { op: 'acquireLease'; serviceArn: string; owner: string; acquired: boolean }
+  | { op: 'releaseLease'; serviceArn: string; owner: string; released: boolean }
+  | {
+      op: 'setWatermark';
+      serviceArn: string;
+      repositoryKey: string;
+      watermark: PushWatermark;
+      moved: boolean;
+    }
+  | { op: 'savePending'; pending: PendingPush; saved: boolean }
+  | { op: 'deletePending'; serviceArn: string; repositoryKey: string; eventId: string; deleted: boolean };
+
+/** What every state fake takes: the write log to record into (its own by default) and a clock. */
+export interface StateFakeOptions {
+  writes?: StateWrite[];
+  now?: () => Date;
+}
+
+const epochSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
+const clone = <T>(value: T): T => structuredClone(value);
+
+/** The base of the state fakes: the write log and the clock. */
+abstract class StateFake {
+  /** Every write, in order, with its outcome (shared by the fakes of one world). */
+  readonly writes: StateWrite[];
+  protected readonly now: () => Date;
+
+  constructor(options: StateFakeOptions = {}) {
+    this.writes = options.writes ?? [];
+    this.now = options.now ?? (() => new Date());
+  }
+
+  protected record(write: StateWrite): void {
+    this.writes.push(clone(write));
+  }
+}
+
+/**
+ * One reverse index (names to services, and per service the names), as reverse-index.ts keeps it
+ * in the table: the repository index and the alarm index are two of these.
+ */
+class ReverseIndexInMemory {
+  private readonly entries = new Map<string, Map<string, IndexedService>>();
+  private readonly names = new Map<string, string[]>();
+
+  lookup(name: string): IndexedService[] {
+    return [...(this.entries.get(name)?.values() ?? [])].map((s) => ({ ...s }));
+  }
+
+  namesOf(serviceArn: string): string[] {
+    return [...(this.names.get(serviceArn) ?? [])];
+  }
+
+  replace(service: IndexedService, names: readonly string[]): void {
+    this.drop(service.serviceArn);
+    for (const name of names) {
+      const services = this.entries.get(name) ?? new Map<string, IndexedService>();
+      services.set(service.serviceArn, { ...service });
+      this.entries.set(name, services);
+    }
+    this.names.set(service.serviceArn, [...names]);
+  }
+
+  remove(serviceArn: string): void {
+    this.drop(serviceArn);
+    this.names.delete(serviceArn);
+  }
+
+  private drop(serviceArn: string): void {
+    for (const name of this.names.get(serviceArn) ?? []) {
+      const services = this.entries.get(name);
+      services?.delete(serviceArn);
+      if (services?.size === 0) this.entries.delete(name);
+    }
+  }
+}
+
+/** {@link ServiceIndex} in memory. */
+export class InMemoryServiceIndex extends StateFake implements ServiceIndex {
+  private readonly repositories = new ReverseIndexInMemory();
+  private readonly alarms = new ReverseIndexInMemory();
+
+  /** Indexes a service under repositories (test setup). */
+  seedRepositories(service: IndexedService, repositoryKeys: readonly string[]): this {
+    this.repositories.replace(service, repositoryKeys);
+    return this;
+  }
+
+  /** The repository keys a service is indexed under. */
+  repositoriesOf(serviceArn: string): string[] {
+    return this.repositories.namesOf(serviceArn);
+  }
+
+  /** The alarms a service is indexed under. */
+  alarmsOf(serviceArn: string): string[] {
+    return this.alarms.namesOf(serviceArn);
+  }
+
+  async servicesForRepository(repositoryKey: string): Promise<IndexedService[]> {
+    return this.repositories.lookup(repositoryKey);
+  }
+
+  async indexRepositories(service: IndexedService, repositoryKeys: readonly string[]): Promise<void> {
+    this.repositories.replace(service, repositoryKeys);
+    this.record({
+      op: 'indexRepositories',
+      serviceArn: service.serviceArn,
+      repositoryKeys: [...repositoryKeys],
+    });
+  }
+
+  async unindexRepositories(serviceArn: string): Promise<void> {
+    this.repositories.remove(serviceArn);
+    this.record({ op: 'unindexRepositories', serviceArn });
+  }
+
+  async servicesForAlarm(alarmName: string): Promise<IndexedService[]> {
+    return this.alarms.lookup(alarmName);
+  }
+
+  async indexAlarms(service: IndexedService, alarmNames: readonly string[]): Promise<void> {
+    this.alarms.replace(service, alarmNames);
+    this.record({ op: 'indexAlarms', serviceArn: service.serviceArn, alarmNames: [...alarmNames] });
+  }
+}
+
+/** {@link ConfigurationProblems} in memory. */
+export class InMemoryConfigurationProblems extends StateFake implements ConfigurationProblems {
+  private readonly problems = new Map<string, AnnouncedProblem>();
+
+  /** Remembers an announced problem unconditionally (test setup). */
+  seedProblem(problem: AnnouncedProblem): this {
+    this.problems.set(`${problem.serviceArn}#${problem.tagKey}`, { ...problem });
+    return this;
+  }
+
+  async announcedProblems(serviceArn: string): Promise<AnnouncedProblem[]> {
+    return [...this.problems.values()].filter((p) => p.serviceArn === serviceArn).map((p) => ({ ...p }));
+  }
+
+  async rememberProblem(problem: AnnouncedProblem): Promise<boolean> {
+    const key = `${problem.serviceArn}#${problem.tagKey}`;
+    const current = this.problems.get(key);
+    // News: nothing remembered, another value, or a retry of the event that announced it.
+    const news =
+      current === undefined ||
+      current.tagValue !== problem.tagValue ||
+      current.triggeredBy === problem.triggeredBy;
+    if (news) this.problems.set(key, { ...problem });
+    else current.problem = problem.problem;
+    this.record({ op: 'rememberProblem', problem, news });
+    return news;
+  }
+
+  async forgetProblem(serviceArn: string, tagKey: string): Promise<boolean> {
+    const forgotten = this.problems.delete(`${serviceArn}#${tagKey}`);
+    this.record({ op: 'forgetProblem', serviceArn, tagKey, forgotten });
+    return forgotten;
+  }
+}
+
+/** An ECS deployment as the table keeps it: its fields, and the `updatedAt` of the state change recorded. */
+interface StoredDeployment {
+  fields: Partial<KnownDeployment>;
+  updatedAt?: string;
+}
+
+/** {@link DeploymentHistory} in memory. */
+export class InMemoryDeploymentHistory extends StateFake implements DeploymentHistory {
+  /** How many of a service's latest records `deploymentTriggeredBy` searches, as the adapter. */
+  static readonly RECENT = 20;
+  private readonly recorded = new Map<string, DeploymentRecord>();
+  private readonly deployments = new Map<string, StoredDeployment>();
+  private readonly crashes = new Map<string, { serviceArn: string; taskDefinitionArn: string; at: string }>();
+
+  /** The deployments autopilot recorded, oldest first. */
+  get records(): DeploymentRecord[] {
+    return [...this.recorded.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, r]) => clone(r));
+  }
+
+  /** Stores an ECS deployment unconditionally (test setup). */
+  seedDeployment(
+    serviceArn: string,
+    deployment: KnownDeployment,
+    updatedAt = '1970-01-01T00:00:00.000Z',
+  ): this {
+    this.deployments.set(`${serviceArn}#${deployment.deploymentId}`, {
+      fields: clone(deployment),
+      updatedAt,
+    });
+    return this;
+  }
+
+  async recordDeployment(record: DeploymentRecord): Promise<void> {
+    this.recorded.set(`${record.serviceArn}#${record.startedAt}#${record.triggeredBy}`, clone(record));
+    this.record({ op: 'recordDeployment', record });
+  }
+
+  async deploymentTriggeredBy(serviceArn: string, eventId: string): Promise<DeploymentRecord | undefined> {
+    const recent = this.records
+      .filter((r) => r.serviceArn === serviceArn)
+      .reverse()
+      .slice(0, InMemoryDeploymentHistory.RECENT);
+    return recent.find((r) => r.triggeredBy === eventId);
+  }
+
+  async noteDeploymentStarted(serviceArn: string, started: StartedDeployment): Promise<void> {
+    const stored = this.stored(serviceArn, started.deploymentId);
+    // Fills what state changes have not written, like the if_not_exists of the adapter.
+    const { fields } = stored;
+    fields.deploymentId = started.deploymentId;
+    fields.taskDefinitionArn ??= started.taskDefinitionArn;
+    fields.state ??= 'IN_PROGRESS';
+    fields.startedAt ??= started.startedAt;
+    fields.isRollback = started.isRollback || (fields.isRollback ?? false);
+    this.record({ op: 'noteDeploymentStarted', serviceArn, started });
+  }
+
+  async getDeployment(serviceArn: string, deploymentId: string): Promise<KnownDeployment | undefined> {
+    const stored = this.deployments.get(`${serviceArn}#${deploymentId}`);
+    return stored && (clone(stored.fields) as KnownDeployment);
+  }
+
+  async recordDeploymentState(
+    serviceArn: string,
+    deployment: KnownDeployment,
+    updatedAt: string,
+  ): Promise<boolean> {
+    const current = this.deployments.get(`${serviceArn}#${deployment.deploymentId}`);
+    // Forward only: an older state change than the recorded one is dropped.
+    const saved = current?.updatedAt === undefined || current.updatedAt <= updatedAt;
+    if (saved) {
+      const stored = this.stored(serviceArn, deployment.deploymentId);
+      // Field by field, and never the unhealthy mark: one made concurrently survives.
+      const { unhealthy: _ignored, ...fields } = clone(deployment);
+      for (const [name, value] of Object.entries(fields)) {
+        if (value !== undefined) Object.assign(stored.fields, { [name]: value });
+      }
+      stored.updatedAt = updatedAt;
+    }
+    this.record({ op: 'recordDeploymentState', serviceArn, deployment, updatedAt, saved });
+    return saved;
+  }
+
+  async markUnhealthy(serviceArn: string, deploymentId: string): Promise<boolean> {
+    // Like an UpdateItem, marking an unknown deployment creates a bare item.
+    const stored = this.stored(serviceArn, deploymentId);
+    const marked = stored.fields.unhealthy !== true;
+    stored.fields.unhealthy = true;
+    this.record({ op: 'markUnhealthy', serviceArn, deploymentId, marked });
+    return marked;
+  }
+
+  async recordCrash(
+    serviceArn: string,
+    taskDefinitionArn: string,
+    taskArn: string,
+    at: string,
+    since: string,
+  ): Promise<number> {
+    // Keyed by task: a duplicate event of the same stopped task counts once.
+    this.crashes.set(`${serviceArn}#${taskDefinitionArn}#${taskArn}`, { serviceArn, taskDefinitionArn, at });
+    this.record({ op: 'recordCrash', serviceArn, taskDefinitionArn, taskArn, at });
+    return [...this.crashes.values()].filter(
+      (c) => c.serviceArn === serviceArn && c.taskDefinitionArn === taskDefinitionArn && c.at >= since,
+    ).length;
+  }
+
+  private stored(serviceArn: string, deploymentId: string): StoredDeployment {
+    const key = `${serviceArn}#${deploymentId}`;
+    const stored = this.deployments.get(key) ?? { fields: {} };
+    this.deployments.set(key, stored);
+    return stored;
+  }
+}
+
+/** {@link RollbackHistory} in memory. */
+export class InMemoryRollbackHistory extends StateFake implements RollbackHistory {
+  private readonly good = new Map<string, LastKnownGood>();
+  private readonly rollbacks = new Map<string, RollbackRecord>();
+
+  /** Stores the last known good revision unconditionally (test setup). */
+  seedLastKnownGood(serviceArn: string, good: LastKnownGood): this {
+    this.good.set(serviceArn, { ...good });
+    return this;
+  }
+
+  /** Stores the last rollback unconditionally (test setup). */
+  seedRollback(serviceArn: string, rollback: RollbackRecord): this {
+    this.rollbacks.set(serviceArn, { ...rollback });
+    return this;
+  }
+
+  async lastKnownGood(serviceArn: string): Promise<LastKnownGood | undefined> {
+    const good = this.good.get(serviceArn);
+    return good && { ...good };
+  }
+
+  async setLastKnownGood(serviceArn: string, good: LastKnownGood): Promise<boolean> {
+    const current = this.good.get(serviceArn);
+    // Never backwards, whatever order the writes land in.
+    const saved = current === undefined || current.at <= good.at;
+    if (saved) this.good.set(serviceArn, { ...good });
+    this.record({ op: 'setLastKnownGood', serviceArn, good, saved });
+    return saved;
+  }
+
+  async lastRollback(serviceArn: string): Promise<{ at: string; to: string } | undefined> {
+    const rollback = this.rollbacks.get(serviceArn);
+    return rollback && { at: rollback.at, to: rollback.to };
+  }
+
+  async claimRollback(serviceArn: string, rollback: RollbackRecord, cooldownMs: number): Promise<boolean> {
+    const windowStart = new Date(new Date(rollback.at).getTime() - cooldownMs).toISOString();
+    const current = this.rollbacks.get(serviceArn);
+    const claimed = current === undefined || current.at <= windowStart;
+    if (claimed) this.rollbacks.set(serviceArn, { ...rollback });
+    this.record({ op: 'claimRollback', serviceArn, rollback, cooldownMs, claimed });
+    return claimed;
+  }
+}
+
+/** {@link BakeSchedule} in memory. */
+export class InMemoryBakeSchedule extends StateFake implements BakeSchedule {
+  private readonly bakes = new Map<string, BakeTimer & { dueAt: string }>();
+
+  /** The bake timers, due or not. */
+  allBakes(): (BakeTimer & { dueAt: string })[] {
+    return [...this.bakes.values()].map((b) => ({ ...b }));
+  }
+
+  async scheduleBake(serviceArn: string, deploymentId: string, dueAt: string): Promise<void> {
+    this.bakes.set(`${serviceArn}#${deploymentId}`, { serviceArn, deploymentId, dueAt });
+    this.record({ op: 'scheduleBake', serviceArn, deploymentId, dueAt });
+  }
+
+  async listBaked(now: Date): Promise<BakeTimer[]> {
+    const cutoff = now.toISOString();
+    return [...this.bakes.values()]
+      .filter((b) => b.dueAt <= cutoff)
+      .map(({ serviceArn, deploymentId }) => ({ serviceArn, deploymentId }));
+  }
+
+  async deleteBake(serviceArn: string, deploymentId: string): Promise<void> {
+    this.bakes.delete(`${serviceArn}#${deploymentId}`);
+    this.record({ op: 'deleteBake', serviceArn, deploymentId });
+  }
+}
+
+/** {@link Quarantine} in memory. */
+export class InMemoryQuarantine extends StateFake implements Quarantine {
+  private readonly images = new Map<string, QuarantinedImage>();
+
+  /** Quarantines an image unconditionally (test setup). */
+  seedQuarantined(image: QuarantinedImage): this {
+    this.images.set(`${image.repositoryKey}@${image.digest}`, { ...image });
+    return this;
+  }
+
+  async quarantineImage(image: QuarantinedImage): Promise<boolean> {
+    const key = `${image.repositoryKey}@${image.digest}`;
+    const added = !this.images.has(key);
+    if (added) this.images.set(key, { ...image });
+    this.record({ op: 'quarantineImage', image, added });
+    return added;
+  }
+
+  async isQuarantined(repositoryKey: string, digest: string): Promise<boolean> {
+    return this.images.has(`${repositoryKey}@${digest}`);
+  }
+
+  async listQuarantined(): Promise<QuarantinedImage[]> {
+    return [...this.images.values()].map((image) => ({ ...image }));
+  }
+
+  async release(repositoryKey: string, digest: string): Promise<boolean> {
+    const released = this.images.delete(`${repositoryKey}@${digest}`);
+    this.record({ op: 'release', repositoryKey, digest, released });
+    return released;
+  }
+
+  async releaseImage(repository: string, digest: string): Promise<QuarantinedImage | undefined> {
+    const found = (await this.listQuarantined()).find(
+      (q) => q.digest === digest && (q.repository === repository || q.repositoryKey === repository),
+    );
+    if (!found) return undefined;
+    return (await this.release(found.repositoryKey, digest)) ? found : undefined;
+  }
+}
+
+/** {@link ServiceLease} in memory. */
+export class InMemoryServiceLease extends StateFake implements ServiceLease {
+  private readonly leases = new Map<string, { owner: string; expiresAt: number }>();
+  private readonly watermarks = new Map<string, PushWatermark>();
+
+  /** Another invocation holds the lease (test setup). */
+  seedLease(serviceArn: string, owner: string, ttlSeconds: number): this {
+    this.leases.set(serviceArn, { owner, expiresAt: epochSeconds(this.now()) + ttlSeconds });
+    return this;
+  }
+
+  /** Stores a watermark unconditionally (test setup). */
+  seedWatermark(serviceArn: string, repositoryKey: string, watermark: PushWatermark): this {
+    this.watermarks.set(`${serviceArn}#${repositoryKey}`, { ...watermark });
+    return this;
+  }
+
+  leaseOf(serviceArn: string): { owner: string; expiresAt: number } | undefined {
+    const lease = this.leases.get(serviceArn);
+    return lease && { ...lease };
+  }
+
+  watermarkOf(serviceArn: string, repositoryKey: string): PushWatermark | undefined {
+    const watermark = this.watermarks.get(`${serviceArn}#${repositoryKey}`);
+    return watermark && { ...watermark };
+  }
+
+  async acquireLease(serviceArn: string, owner: string, ttlSeconds: number): Promise<boolean> {
+    const now = epochSeconds(this.now());
+    const current = this.leases.get(serviceArn);
+    const acquired = current === undefined || current.expiresAt < now || current.owner === owner;
+    if (acquired) this.leases.set(serviceArn, { owner, expiresAt: now + ttlSeconds });
+    this.record({ op: 'acquireLease', serviceArn, owner, acquired });
+    return acquired;
+  }
+
+  async releaseLease(serviceArn: string, owner: string): Promise<boolean> {
+    // Someone else's lease (ours expired and was taken over) is not ours to release.
+    const released = this.leases.get(serviceArn)?.owner === owner;
+    if (released) this.leases.delete(serviceArn);
+    this.record({ op: 'releaseLease', serviceArn, owner, released });
+    return released;
+  }
+
+  async getWatermark(serviceArn: string, repositoryKey: string): Promise<PushWatermark | undefined> {
+    return this.watermarkOf(serviceArn, repositoryKey);
+  }
+
+  async setWatermark(serviceArn: string, repositoryKey: string, watermark: PushWatermark): Promise<boolean> {
+    const key = `${serviceArn}#${repositoryKey}`;
+    const current = this.watermarks.get(key);
+    // Never backwards, whatever order the writes land in.
+    const moved = current === undefined || current.pushedAt <= watermark.pushedAt;
+    if (moved) this.watermarks.set(key, { ...watermark });
+    this.record({ op: 'setWatermark', serviceArn, repositoryKey, watermark, moved });
+    return moved;
+  }
+}
+
+const pendingKey = ({ serviceArn, push }: PendingPush) =>
+  `${serviceArn}#${push.accountId}:${push.region}:${push.repositoryName}`;
+
+/** {@link PendingPushes} in memory. */
+export class InMemoryPendingPushes extends StateFake implements PendingPushes {
+  private readonly pending = new Map<string, PendingPush>();
+
+  /** Stores a pending push unconditionally (test setup). */
+  seedPending(pending: PendingPush): this {
+    this.pending.set(pendingKey(pending), clone(pending));
+    return this;
+  }
+
+  pendingFor(serviceArn: string, repositoryKey: string): PendingPush | undefined {
+    const pending = this.pending.get(`${serviceArn}#${repositoryKey}`);
+    return pending && clone(pending);
+  }
+
+  allPending(): PendingPush[] {
+    return [...this.pending.values()].map(clone);
+  }
+
+  async savePending(pending: PendingPush, isNewer: (existing: PendingPush) => boolean): Promise<boolean> {
+    const key = pendingKey(pending);
+    const existing = this.pending.get(key);
+    const saved = existing === undefined || isNewer(clone(existing));
+    if (saved) this.pending.set(key, clone(pending));
+    this.record({ op: 'savePending', pending, saved });
+    return saved;
+  }
+
+  async listDuePending(now: Date): Promise<PendingPush[]> {
+    const cutoff = now.toISOString();
+    return [...this.pending.values()].filter((p) => p.dueAt <= cutoff).map(clone);
+  }
+
+  async deletePending(serviceArn: string, repositoryKey: string, eventId: string): Promise<boolean> {
+    const key = `${serviceArn}#${repositoryKey}`;
+    // A newer push replaced it meanwhile: that one stays.
+    const deleted = this.pending.get(key)?.push.eventId === eventId;
+    if (deleted) this.pending.delete(key);
+    this.record({ op: 'deletePending', serviceArn, repositoryKey, eventId, deleted });
+    return deleted;
+  }
+}
+
+/** One fake of every state port, recording into one write log, on one clock. */
+export function inMemoryState(now: () => Date = () => new Date()) {
+  const writes: StateWrite[] = [];
+  const options = { writes, now };
+  return {
+    writes,
+    index: new InMemoryServiceIndex(options),
+    problems: new InMemoryConfigurationProblems(options),
+    history: new InMemoryDeploymentHistory(options),
+    rollbacks: new InMemoryRollbackHistory(options),
+    bakes: new InMemoryBakeSchedule(options),
+    quarantine: new InMemoryQuarantine(options),
+    lease: new InMemoryServiceLease(options),
+    pending: new InMemoryPendingPushes(options),
+  };
+}
