@@ -399,17 +399,17 @@ export async function quarantine(
   if (!target(options, io)) return EXIT_USAGE;
   const env = cliEnv(io);
   if (!env) return EXIT_USAGE;
-  const { DynamoHealthStore } =
-    require('../shared/adapters/state/dynamo-health-store') as typeof import('../shared/adapters/state/dynamo-health-store');
-  const health = new DynamoHealthStore(env.AUTOPILOT_TABLE);
+  const { DynamoQuarantine } =
+    require('../shared/adapters/state/dynamo-quarantine') as typeof import('../shared/adapters/state/dynamo-quarantine');
+  const quarantined = new DynamoQuarantine(env.AUTOPILOT_TABLE);
   if (command === 'list') {
-    const listed = await health.listQuarantined();
+    const listed = await quarantined.listQuarantined();
     for (const item of listed) io.out(JSON.stringify(item));
     if (listed.length === 0) io.err('no image is quarantined');
     return EXIT_OK;
   }
   const [repository, digest] = [match?.[1] ?? '', match?.[2] ?? ''];
-  const released = await health.releaseImage(repository, digest);
+  const released = await quarantined.releaseImage(repository, digest);
   if (!released) {
     io.err(`${repository}@${digest} is not quarantined`);
     return EXIT_FAILED;

@@ -2,7 +2,7 @@
  * deploy-due: deploys the pushes that waited for a cooldown or a deploy window once they are due.
  * Triggered by a schedule.
  */
-import { makeDeployDeps } from '../shared/adapters/compose';
+import { makeDeployDeps } from '../shared/adapters/compose-deploy';
 import { BaseEnvSchema } from '../shared/config/env';
 import { deployDuePushes } from '../shared/domain/deploy/deploy-pushed-image';
 import { ScheduledEventSchema } from '../shared/events/scheduled-event';

@@ -2,7 +2,7 @@
  * deploy-on-push: an image pushed to ECR becomes a new task-definition revision, pinned by digest, on
  * every service that follows it. Triggered by "ECR Image Action" (PUSH, SUCCESS).
  */
-import { makeDeployDeps } from '../shared/adapters/compose';
+import { makeDeployDeps } from '../shared/adapters/compose-deploy';
 import { BaseEnvSchema } from '../shared/config/env';
 import { deployPushedImage } from '../shared/domain/deploy/deploy-pushed-image';
 import type { DeploymentDecision } from '../shared/domain/deploy/plan-deployment';

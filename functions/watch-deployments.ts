@@ -70,7 +70,7 @@ export const handler = withHandler({
           eventId: event.id,
         },
         deps,
-        (name) => deps.health.servicesForAlarm(name),
+        (name) => deps.index.servicesForAlarm(name),
       );
       break;
     default:

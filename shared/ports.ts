@@ -188,40 +188,6 @@ export interface AnnouncedProblem {
   triggeredBy: string;
 }
 
-/** Everything autopilot keeps in its table. */
-export interface StateStore {
-  servicesForRepository(repositoryKey: string): Promise<IndexedService[]>;
-  /** Replaces the set of repositories a service is indexed under. */
-  indexService(service: IndexedService, repositoryKeys: readonly string[]): Promise<void>;
-  /** Removes a service from the index. */
-  unindexService(serviceArn: string): Promise<void>;
-  isQuarantined(repositoryKey: string, digest: string): Promise<boolean>;
-  recordDeployment(record: DeploymentRecord): Promise<void>;
-  /** The deployment of a service that the event `eventId` started, if it is among the recent ones. */
-  deploymentTriggeredBy(serviceArn: string, eventId: string): Promise<DeploymentRecord | undefined>;
-  /** Takes a short lease on a service; false when another invocation holds it. */
-  acquireServiceLock(serviceArn: string, owner: string, ttlSeconds: number): Promise<boolean>;
-  releaseServiceLock(serviceArn: string, owner: string): Promise<void>;
-  getWatermark(serviceArn: string, repositoryKey: string): Promise<PushWatermark | undefined>;
-  setWatermark(serviceArn: string, repositoryKey: string, watermark: PushWatermark): Promise<void>;
-  /** Saves a pending push unless a newer one for the same service and repository is already pending. */
-  savePending(pending: PendingPush, isNewer: (existing: PendingPush) => boolean): Promise<boolean>;
-  listDuePending(now: Date): Promise<PendingPush[]>;
-  /** Deletes a pending push if it is still the one with that event id. */
-  deletePending(serviceArn: string, repositoryKey: string, eventId: string): Promise<void>;
-  /** The configuration problems announced for a service and not resolved since. */
-  announcedProblems(serviceArn: string): Promise<AnnouncedProblem[]>;
-  /**
-   * Remembers a problem as announced. True when it is news: nothing is remembered for the service's
-   * tag, or another value, or the same one announced by this very event (`triggeredBy`: a retry,
-   * whose announcement may not have gone out). False when another event announced it already; it is
-   * then kept from expiring, since it is still there.
-   */
-  rememberProblem(problem: AnnouncedProblem): Promise<boolean>;
-  /** Forgets the announced problem of a service's tag; false when none was remembered (any more). */
-  forgetProblem(serviceArn: string, tagKey: string): Promise<boolean>;
-}
-
 /** What autopilot knows about one ECS deployment of a service (recorded from its state changes). */
 export interface KnownDeployment {
   deploymentId: string;
@@ -261,52 +227,6 @@ export interface StartedDeployment {
   taskDefinitionArn: string;
   startedAt: string;
   isRollback: boolean;
-}
-
-/** What autopilot remembers about the health of deployments (rollback). */
-export interface HealthStore {
-  getDeployment(serviceArn: string, deploymentId: string): Promise<KnownDeployment | undefined>;
-  /**
-   * Records a deployment's state; a state change older than the one recorded (`updatedAt`) is
-   * ignored, so out-of-order events cannot move a deployment backwards.
-   */
-  recordDeployment(serviceArn: string, deployment: KnownDeployment, updatedAt: string): Promise<void>;
-  /**
-   * Remembers a deployment autopilot itself started, without overwriting what the deployment's own
-   * state changes already recorded (they may arrive first).
-   */
-  noteDeploymentStarted(serviceArn: string, started: StartedDeployment): Promise<void>;
-  /** Marks a deployment unhealthy; false when it already was (a concurrent or duplicate signal). */
-  markUnhealthy(serviceArn: string, deploymentId: string): Promise<boolean>;
-  lastKnownGood(serviceArn: string): Promise<LastKnownGood | undefined>;
-  setLastKnownGood(serviceArn: string, good: LastKnownGood): Promise<void>;
-  /** When autopilot last rolled the service back, and to what. */
-  lastRollback(serviceArn: string): Promise<{ at: string; to: string } | undefined>;
-  /** Claims the service's rollback slot; false when another rollback happened within `cooldownMs`. */
-  claimRollback(
-    serviceArn: string,
-    rollback: { at: string; from: string; to: string; reason: string },
-    cooldownMs: number,
-  ): Promise<boolean>;
-  /** Records a crashed task of a revision and returns how many distinct tasks crashed since `since`. */
-  recordCrash(
-    serviceArn: string,
-    taskDefinitionArn: string,
-    taskArn: string,
-    at: string,
-    since: string,
-  ): Promise<number>;
-  /** Remembers that a completed deployment becomes known good at `dueAt`. */
-  scheduleBake(serviceArn: string, deploymentId: string, dueAt: string): Promise<void>;
-  listBaked(now: Date): Promise<{ serviceArn: string; deploymentId: string }[]>;
-  deleteBake(serviceArn: string, deploymentId: string): Promise<void>;
-  /** The services that listed an alarm (tag autopilot:alarms or the policy file). */
-  servicesForAlarm(alarmName: string): Promise<IndexedService[]>;
-  /** Replaces the alarms a service is indexed under. */
-  indexAlarms(service: IndexedService, alarmNames: readonly string[]): Promise<void>;
-  quarantine(image: QuarantinedImage): Promise<boolean>;
-  listQuarantined(): Promise<QuarantinedImage[]>;
-  release(repositoryKey: string, digest: string): Promise<boolean>;
 }
 
 // The state autopilot keeps (one DynamoDB table in AWS), one port per aggregate. Every write is one

@@ -1,21 +1,31 @@
 /**
- * Builds the ports of the rollback use case from the validated environment (kept apart from
- * compose.ts so the watcher's bundle holds only the clients it uses).
+ * Builds the ports of the rollback use case from the validated environment (kept apart from the
+ * other compositions so the watcher's bundle holds only the clients it uses: no RegisterTaskDefinition).
  */
 import type { BaseEnv } from '../config/env';
 import { policyFileFor } from '../config/policy-file';
 import type { WatchDeps } from '../domain/rollback/watch-deployments';
+import type { ServiceIndex } from '../ports';
 import { EcsDeploymentControl } from './aws/ecs-deployment-control';
 import { EcsServiceUpdater } from './aws/ecs-service-updater';
 import { EventBridgePublisher } from './aws/event-publisher';
-import { DynamoHealthStore } from './state/dynamo-health-store';
+import { DynamoBakeSchedule } from './state/dynamo-bake-schedule';
+import { DynamoDeploymentHistory } from './state/dynamo-deployment-history';
+import { DynamoQuarantine } from './state/dynamo-quarantine';
+import { DynamoRollbackHistory } from './state/dynamo-rollback-history';
+import { DynamoServiceIndex } from './state/dynamo-service-index';
 
-/** Everything the rollback use case needs, on AWS. */
-export function makeWatchDeps(env: BaseEnv): WatchDeps & { health: DynamoHealthStore } {
+/** Everything the rollback use case needs, on AWS, and the alarm index the handler reads for alarms. */
+export function makeWatchDeps(env: BaseEnv): WatchDeps & { index: ServiceIndex } {
+  const table = env.AUTOPILOT_TABLE;
   return {
     ecs: new EcsServiceUpdater(),
     control: new EcsDeploymentControl(),
-    health: new DynamoHealthStore(env.AUTOPILOT_TABLE),
+    history: new DynamoDeploymentHistory(table),
+    rollbacks: new DynamoRollbackHistory(table),
+    bakes: new DynamoBakeSchedule(table),
+    quarantine: new DynamoQuarantine(table),
+    index: new DynamoServiceIndex(table),
     events: new EventBridgePublisher(env.AUTOPILOT_BUS),
     policyFile: policyFileFor(env),
     dryRun: env.AUTOPILOT_DRY_RUN,

@@ -18,8 +18,9 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { EXIT_INVALID_EVENT, type Io, main } from '../../cli/autopilot';
-import { DynamoHealthStore } from '../../shared/adapters/state/dynamo-health-store';
-import { DynamoStateStore } from '../../shared/adapters/state/dynamo-state-store';
+import { DynamoQuarantine } from '../../shared/adapters/state/dynamo-quarantine';
+import { DynamoRollbackHistory } from '../../shared/adapters/state/dynamo-rollback-history';
+import { DynamoServiceIndex } from '../../shared/adapters/state/dynamo-service-index';
 import { type Dynalite, startDynalite } from '../support/dynalite';
 
 const root = join(__dirname, '..', '..');
@@ -159,7 +160,7 @@ describe('autopilot dispatch', () => {
     const io = capture();
     const cluster = 'arn:aws:ecs:eu-west-1:123456789012:cluster/prod';
     const serviceArn = 'arn:aws:ecs:eu-west-1:123456789012:service/prod/api';
-    await new DynamoStateStore(dynamo.tableName, dynamo.client).indexService(
+    await new DynamoServiceIndex(dynamo.tableName, dynamo.client).indexRepositories(
       { serviceArn, clusterArn: cluster, serviceName: 'api' },
       ['123456789012:eu-west-1:team/api'],
     );
@@ -293,8 +294,8 @@ describe('autopilot quarantine and rollback', () => {
 
   it('lists quarantined images and releases one', async () => {
     // Prepare
-    const health = new DynamoHealthStore(dynamo.tableName, dynamo.client);
-    await health.quarantine({
+    const quarantine = new DynamoQuarantine(dynamo.tableName, dynamo.client);
+    await quarantine.quarantineImage({
       repositoryKey: '123456789012:eu-west-1:team/api',
       repository: 'team/api',
       digest,
@@ -317,7 +318,7 @@ describe('autopilot quarantine and rollback', () => {
     ]);
     expect(released).toBe(0);
     expect(releasing.lines.map((l) => JSON.parse(l))).toEqual([{ released: `team/api@${digest}` }]);
-    expect(await health.listQuarantined()).toEqual([]);
+    expect(await quarantine.listQuarantined()).toEqual([]);
     expect(second).toBe(1);
     expect(again.errors[0]).toContain('is not quarantined');
   });
@@ -326,7 +327,7 @@ describe('autopilot quarantine and rollback', () => {
     // Prepare
     const io = capture();
     const good = 'arn:aws:ecs:eu-west-1:123456789012:task-definition/api:7';
-    await new DynamoHealthStore(dynamo.tableName, dynamo.client).setLastKnownGood(serviceArn, {
+    await new DynamoRollbackHistory(dynamo.tableName, dynamo.client).setLastKnownGood(serviceArn, {
       taskDefinitionArn: good,
       deploymentId: 'ecs-svc/1',
       at: '2026-11-23T09:00:00.000Z',

@@ -76,7 +76,7 @@ beforeEach(async () => {
 describe('deploy-due handler', () => {
   it('deploys a push whose cooldown has passed and forgets it', async () => {
     // Prepare
-    await fn.store.savePending(pending('2026-11-23T09:00:00.000Z'), () => true);
+    await fn.state.pending.savePending(pending('2026-11-23T09:00:00.000Z'), () => true);
 
     // Act
     const result = await fn.handler(sampleEvent('scheduled-reconcile'), lambdaContext('deploy-due'));
@@ -84,12 +84,12 @@ describe('deploy-due handler', () => {
     // Assess
     expect(result.decisions).toEqual([expect.objectContaining({ action: 'deploy', digest: NEW_DIGEST })]);
     expect(ecs).toHaveReceivedCommandWith(UpdateServiceCommand, { cluster: 'prod', service: 'api' });
-    expect(await fn.store.listDuePending(new Date('2100-01-01T00:00:00Z'))).toEqual([]);
+    expect(await fn.state.pending.listDuePending(new Date('2100-01-01T00:00:00Z'))).toEqual([]);
   });
 
   it('leaves a push that is not due yet', async () => {
     // Prepare
-    await fn.store.savePending(pending('2099-01-01T00:00:00.000Z'), () => true);
+    await fn.state.pending.savePending(pending('2099-01-01T00:00:00.000Z'), () => true);
 
     // Act
     const result = await fn.handler(sampleEvent('scheduled-reconcile'), lambdaContext('deploy-due'));
@@ -97,6 +97,6 @@ describe('deploy-due handler', () => {
     // Assess
     expect(result.decisions).toEqual([]);
     expect(ecs.calls()).toHaveLength(0);
-    expect(await fn.store.listDuePending(new Date('2100-01-01T00:00:00Z'))).toHaveLength(1);
+    expect(await fn.state.pending.listDuePending(new Date('2100-01-01T00:00:00Z'))).toHaveLength(1);
   });
 });

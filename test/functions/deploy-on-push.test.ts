@@ -97,9 +97,10 @@ beforeEach(async () => {
   sqs.reset();
   bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: '1' }] });
   process.env.AUTOPILOT_DRY_RUN = 'false';
-  await fn.store.indexService({ serviceArn: SERVICE_ARN, clusterArn: CLUSTER_ARN, serviceName: 'api' }, [
-    `${ACCOUNT}:eu-west-1:team/api`,
-  ]);
+  await fn.state.index.indexRepositories(
+    { serviceArn: SERVICE_ARN, clusterArn: CLUSTER_ARN, serviceName: 'api' },
+    [`${ACCOUNT}:eu-west-1:team/api`],
+  );
 });
 
 /** A sample push with a fresh event id (idempotency is keyed on it). */

@@ -94,7 +94,7 @@ describe('index-services handler', () => {
     expect(result.decisions).toEqual([
       expect.objectContaining({ action: 'indexed', repositories: [REPO_KEY] }),
     ]);
-    expect(await fn.store.servicesForRepository(REPO_KEY)).toEqual([
+    expect(await fn.state.index.servicesForRepository(REPO_KEY)).toEqual([
       { serviceArn: SERVICE_ARN, clusterArn: CLUSTER_ARN, serviceName: 'api' },
     ]);
     expect(bus).not.toHaveReceivedCommand(PutEventsCommand);
@@ -137,15 +137,16 @@ describe('index-services handler', () => {
       triggeredBy: broken.id,
     });
     expect(events[1]?.detail).toMatchObject({ tagValue: 'tags:main', resolved: true, triggeredBy: fixed.id });
-    expect(await fn.store.announcedProblems(SERVICE_ARN)).toEqual([]);
-    expect(await fn.store.servicesForRepository(REPO_KEY)).toHaveLength(1);
+    expect(await fn.state.problems.announcedProblems(SERVICE_ARN)).toEqual([]);
+    expect(await fn.state.index.servicesForRepository(REPO_KEY)).toHaveLength(1);
   });
 
   it('removes a service whose opt-in tag was removed', async () => {
     // Prepare
-    await fn.store.indexService({ serviceArn: SERVICE_ARN, clusterArn: CLUSTER_ARN, serviceName: 'api' }, [
-      REPO_KEY,
-    ]);
+    await fn.state.index.indexRepositories(
+      { serviceArn: SERVICE_ARN, clusterArn: CLUSTER_ARN, serviceName: 'api' },
+      [REPO_KEY],
+    );
     givenService({});
 
     // Act
@@ -156,21 +157,22 @@ describe('index-services handler', () => {
 
     // Assess
     expect(result.decisions[0]).toMatchObject({ action: 'removed', reason: 'no autopilot:deploy tag' });
-    expect(await fn.store.servicesForRepository(REPO_KEY)).toEqual([]);
+    expect(await fn.state.index.servicesForRepository(REPO_KEY)).toEqual([]);
   });
 
   it('removes a deleted service', async () => {
     // Prepare
-    await fn.store.indexService({ serviceArn: SERVICE_ARN, clusterArn: CLUSTER_ARN, serviceName: 'api' }, [
-      REPO_KEY,
-    ]);
+    await fn.state.index.indexRepositories(
+      { serviceArn: SERVICE_ARN, clusterArn: CLUSTER_ARN, serviceName: 'api' },
+      [REPO_KEY],
+    );
     givenService({ 'autopilot:deploy': 'tag:main' }, 'DRAINING');
 
     // Act
     await fn.handler(sampleEvent('cloudtrail-ecs-delete-service'), lambdaContext('index-services'));
 
     // Assess
-    expect(await fn.store.servicesForRepository(REPO_KEY)).toEqual([]);
+    expect(await fn.state.index.servicesForRepository(REPO_KEY)).toEqual([]);
   });
 
   it('reconciles every cluster and service on the schedule', async () => {
@@ -185,7 +187,7 @@ describe('index-services handler', () => {
     // Assess
     expect(result.decisions).toHaveLength(1);
     expect(ecs).toHaveReceivedCommandWith(ListServicesCommand, { cluster: CLUSTER_ARN });
-    expect(await fn.store.servicesForRepository(REPO_KEY)).toHaveLength(1);
+    expect(await fn.state.index.servicesForRepository(REPO_KEY)).toHaveLength(1);
   });
 
   it('ignores a CloudTrail record of a failed call', async () => {

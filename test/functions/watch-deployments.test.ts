@@ -2,6 +2,7 @@
  * watch-deployments fed the samples in events/: ECS and EventBridge faked with aws-sdk-client-mock,
  * the table (deployment health, idempotency) in dynalite on 127.0.0.1.
  */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   type Deployment,
   DescribeServiceRevisionsCommand,
@@ -14,7 +15,10 @@ import {
 } from '@aws-sdk/client-ecs';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
-import { DynamoHealthStore } from '../../shared/adapters/state/dynamo-health-store';
+import { DynamoDeploymentHistory } from '../../shared/adapters/state/dynamo-deployment-history';
+import { DynamoQuarantine } from '../../shared/adapters/state/dynamo-quarantine';
+import { DynamoRollbackHistory } from '../../shared/adapters/state/dynamo-rollback-history';
+import { DynamoServiceIndex } from '../../shared/adapters/state/dynamo-service-index';
 import { lambdaContext, sampleEvent, useFunctionUnderTest } from '../support/handler';
 
 const ecs = mockClient(ECSClient);
@@ -30,7 +34,9 @@ const FAILED_ID = 'ecs-svc/7215930588047329784';
 const REVISION_OF_BAD = `arn:aws:ecs:eu-west-1:${ACCOUNT}:service-revision/prod/api/7215930588047329784`;
 
 const fn = useFunctionUnderTest('watch-deployments');
-const health = () => new DynamoHealthStore(fn.dynamo.tableName, fn.dynamo.client);
+/** A state adapter on the function's table. */
+const on = <P>(Adapter: new (tableName: string, client: DynamoDBClient) => P) =>
+  new Adapter(fn.dynamo.tableName, fn.dynamo.client);
 
 function givenService(deployments: Deployment[], options: { circuitBreakerRollback?: boolean } = {}) {
   ecs.on(DescribeServicesCommand).resolves({
@@ -74,7 +80,7 @@ beforeEach(async () => {
   ecs.reset();
   bus.reset();
   bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: '1' }] });
-  await health().setLastKnownGood(SERVICE_ARN, {
+  await on(DynamoRollbackHistory).setLastKnownGood(SERVICE_ARN, {
     taskDefinitionArn: GOOD,
     deploymentId: 'ecs-svc/1',
     at: '2025-03-14T09:00:00.000Z',
@@ -97,7 +103,7 @@ describe('watch-deployments handler', () => {
     ]);
     expect(ecs).toHaveReceivedCommandWith(UpdateServiceCommand, { taskDefinition: GOOD });
     expect(detailTypes()).toEqual(['Deployment Rolled Back', 'Image Quarantined']);
-    expect(await health().listQuarantined()).toEqual([
+    expect(await on(DynamoQuarantine).listQuarantined()).toEqual([
       expect.objectContaining({ repository: 'team/api', digest: BAD_DIGEST }),
     ]);
   });
@@ -128,7 +134,7 @@ describe('watch-deployments handler', () => {
       { id: FAILED_ID, status: 'PRIMARY', taskDefinition: BAD, rolloutState: 'IN_PROGRESS' },
       { id: 'ecs-svc/1', status: 'ACTIVE', taskDefinition: GOOD, rolloutState: 'COMPLETED' },
     ]);
-    await health().indexAlarms(
+    await on(DynamoServiceIndex).indexAlarms(
       {
         serviceArn: SERVICE_ARN,
         clusterArn: `arn:aws:ecs:eu-west-1:${ACCOUNT}:cluster/prod`,
@@ -211,7 +217,7 @@ describe('watch-deployments handler', () => {
       [{ id: 'ecs-svc/999', status: 'PRIMARY', taskDefinition: GOOD, rolloutState: 'COMPLETED' }],
       { circuitBreakerRollback: true },
     );
-    await health().recordDeployment(
+    await on(DynamoDeploymentHistory).recordDeploymentState(
       SERVICE_ARN,
       { deploymentId: FAILED_ID, taskDefinitionArn: BAD, state: 'FAILED', isRollback: false },
       '2025-03-14T10:12:00.000Z',

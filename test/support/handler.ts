@@ -4,7 +4,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Context } from 'aws-lambda';
-import { DynamoStateStore } from '../../shared/adapters/state/dynamo-state-store';
+import { DynamoConfigurationProblems } from '../../shared/adapters/state/dynamo-configuration-problems';
+import { DynamoPendingPushes } from '../../shared/adapters/state/dynamo-pending-pushes';
+import { DynamoServiceIndex } from '../../shared/adapters/state/dynamo-service-index';
 import { clearTable, type Dynalite, startDynalite } from './dynalite';
 
 /** A deep copy of a sample event from events/, so tests can change it freely. */
@@ -48,7 +50,12 @@ export async function loadHandler(functionName: string): Promise<TestHandler> {
 export interface FunctionUnderTest {
   handler: TestHandler;
   dynamo: Dynalite;
-  store: DynamoStateStore;
+  /** the state ports the tests seed and inspect, on the function's table */
+  state: {
+    index: DynamoServiceIndex;
+    problems: DynamoConfigurationProblems;
+    pending: DynamoPendingPushes;
+  };
 }
 
 /**
@@ -59,7 +66,12 @@ export function useFunctionUnderTest(functionName: string): FunctionUnderTest {
   const world = {} as FunctionUnderTest;
   beforeAll(async () => {
     world.dynamo = await startDynalite();
-    world.store = new DynamoStateStore(world.dynamo.tableName, world.dynamo.client);
+    const { tableName, client } = world.dynamo;
+    world.state = {
+      index: new DynamoServiceIndex(tableName, client),
+      problems: new DynamoConfigurationProblems(tableName, client),
+      pending: new DynamoPendingPushes(tableName, client),
+    };
     process.env.AWS_ENDPOINT_URL_DYNAMODB = world.dynamo.endpoint;
     process.env.AUTOPILOT_TABLE = world.dynamo.tableName;
     process.env.AUTOPILOT_BUS = 'ecs-autopilot-test';

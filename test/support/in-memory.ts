@@ -1,7 +1,8 @@
 /**
  * In-memory implementations of the ports and fixture builders for domain tests. No mocks: the fakes keep
- * state the way the AWS adapters do (DynamoStateStore, EcsGateway), and record every mutating call so a
- * test can assert that a run made no extra API mutations.
+ * state the way the AWS adapters do (EcsGateway; the state ports' fakes, in in-memory-state.ts and
+ * re-exported here, run their adapters' contract suites), and record every mutating call so a test can
+ * assert that a run made no extra API mutations.
  */
 import { createHash } from 'node:crypto';
 import type { ChannelConfig } from '../../shared/config/notifications';
@@ -11,33 +12,25 @@ import type { NotificationMessage } from '../../shared/domain/notify/message';
 import { PermanentError, RetryableError } from '../../shared/errors';
 import type { AutopilotEvent } from '../../shared/events/autopilot-events';
 import type {
-  AnnouncedProblem,
   ChatSender,
   ContainerPlatform,
   DeploymentControl,
-  DeploymentRecord,
   EventPublisher,
-  HealthStore,
   ImageRegistry,
-  IndexedService,
-  KnownDeployment,
-  LastKnownGood,
   NotificationStore,
   NotificationWindow,
-  PendingPush,
-  PushWatermark,
-  QuarantinedImage,
   SentMessage,
   ServiceInventory,
   ServiceRef,
   ServiceState,
-  StartedDeployment,
-  StateStore,
   TaskDefinitionDocument,
   TaskDefinitionState,
   ThreadRef,
   UndeliveredSink,
 } from '../../shared/ports';
+import { inMemoryState } from './in-memory-state';
+
+export * from './in-memory-state';
 
 // ---------------------------------------------------------------------------------------------------------
 // Fixture constants
@@ -438,236 +431,6 @@ export class InMemoryImageRegistry implements ImageRegistry {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// StateStore
-// ---------------------------------------------------------------------------------------------------------
-
-/** A mutating state call, as recorded by {@link InMemoryStateStore}. */
-export type StateWrite =
-  | { op: 'indexService'; serviceArn: string; repositoryKeys: string[] }
-  | { op: 'unindexService'; serviceArn: string }
-  | { op: 'recordDeployment'; record: DeploymentRecord }
-  | { op: 'acquireServiceLock'; serviceArn: string; owner: string; acquired: boolean }
-  | { op: 'releaseServiceLock'; serviceArn: string; owner: string }
-  | { op: 'setWatermark'; serviceArn: string; repositoryKey: string; watermark: PushWatermark }
-  | { op: 'savePending'; pending: PendingPush; saved: boolean }
-  | { op: 'deletePending'; serviceArn: string; repositoryKey: string; eventId: string }
-  | { op: 'rememberProblem'; problem: AnnouncedProblem; news: boolean }
-  | { op: 'forgetProblem'; serviceArn: string; tagKey: string; forgotten: boolean };
-
-const epochSeconds = (date: Date) => Math.floor(date.getTime() / 1000);
-
-/**
- * The state table in memory, with the semantics of DynamoStateStore: a lease per service with owner and
- * expiry, a watermark that never moves backwards, pending pushes replaced only by newer ones and deleted
- * only by the event that wrote them, announced problems that are news once per service, tag and value.
- */
-export class InMemoryStateStore implements StateStore {
-  /** Every mutating call, in order. */
-  readonly writes: StateWrite[] = [];
-  readonly deployments: DeploymentRecord[] = [];
-  private readonly index = new Map<string, Map<string, IndexedService>>();
-  private readonly repositoriesByService = new Map<string, string[]>();
-  private readonly quarantined = new Set<string>();
-  private readonly locks = new Map<string, { owner: string; expiresAt: number }>();
-  private readonly watermarks = new Map<string, PushWatermark>();
-  private readonly pending = new Map<string, PendingPush>();
-  private readonly problems = new Map<string, AnnouncedProblem>();
-
-  /** @param now - clock for lease expiry */
-  constructor(private readonly now: () => Date = () => new Date()) {}
-
-  /** Quarantines a digest (test setup; not recorded as a write). */
-  quarantine(repositoryKey: string, digest: string): this {
-    this.quarantined.add(`${repositoryKey}@${digest}`);
-    return this;
-  }
-
-  /** Indexes a service (test setup; not recorded as a write). */
-  seedIndex(service: IndexedService, repositoryKeys: readonly string[]): this {
-    this.put(service, repositoryKeys);
-    return this;
-  }
-
-  /** Another invocation holds the service lease (test setup; not recorded as a write). */
-  seedLock(serviceArn: string, owner: string, ttlSeconds: number): this {
-    this.locks.set(serviceArn, { owner, expiresAt: epochSeconds(this.now()) + ttlSeconds });
-    return this;
-  }
-
-  /** Stores a watermark unconditionally (test setup; not recorded as a write). */
-  seedWatermark(serviceArn: string, repositoryKey: string, watermark: PushWatermark): this {
-    this.watermarks.set(`${serviceArn}#${repositoryKey}`, { ...watermark });
-    return this;
-  }
-
-  /** Stores a pending push unconditionally (test setup; not recorded as a write). */
-  seedPending(pending: PendingPush): this {
-    this.pending.set(pendingKey(pending), structuredClone(pending));
-    return this;
-  }
-
-  /** Remembers an announced problem unconditionally (test setup; not recorded as a write). */
-  seedProblem(problem: AnnouncedProblem): this {
-    this.problems.set(`${problem.serviceArn}#${problem.tagKey}`, { ...problem });
-    return this;
-  }
-
-  /** The repository keys a service is indexed under. */
-  repositoriesOf(serviceArn: string): string[] {
-    return [...(this.repositoriesByService.get(serviceArn) ?? [])];
-  }
-
-  lockOf(serviceArn: string): { owner: string; expiresAt: number } | undefined {
-    const lock = this.locks.get(serviceArn);
-    return lock && { ...lock };
-  }
-
-  watermarkOf(serviceArn: string, repositoryKey: string): PushWatermark | undefined {
-    const watermark = this.watermarks.get(`${serviceArn}#${repositoryKey}`);
-    return watermark && { ...watermark };
-  }
-
-  pendingFor(serviceArn: string, repositoryKey: string): PendingPush | undefined {
-    const pending = this.pending.get(`${serviceArn}#${repositoryKey}`);
-    return pending && structuredClone(pending);
-  }
-
-  allPending(): PendingPush[] {
-    return [...this.pending.values()].map((p) => structuredClone(p));
-  }
-
-  async servicesForRepository(repositoryKey: string): Promise<IndexedService[]> {
-    return [...(this.index.get(repositoryKey)?.values() ?? [])].map((s) => ({ ...s }));
-  }
-
-  async indexService(service: IndexedService, repositoryKeys: readonly string[]): Promise<void> {
-    this.writes.push({
-      op: 'indexService',
-      serviceArn: service.serviceArn,
-      repositoryKeys: [...repositoryKeys],
-    });
-    this.put(service, repositoryKeys);
-  }
-
-  async unindexService(serviceArn: string): Promise<void> {
-    this.writes.push({ op: 'unindexService', serviceArn });
-    this.remove(serviceArn);
-  }
-
-  async isQuarantined(repositoryKey: string, digest: string): Promise<boolean> {
-    return this.quarantined.has(`${repositoryKey}@${digest}`);
-  }
-
-  async recordDeployment(record: DeploymentRecord): Promise<void> {
-    this.writes.push({ op: 'recordDeployment', record: { ...record } });
-    this.deployments.push({ ...record });
-  }
-
-  async deploymentTriggeredBy(serviceArn: string, eventId: string): Promise<DeploymentRecord | undefined> {
-    const found = this.deployments.find((d) => d.serviceArn === serviceArn && d.triggeredBy === eventId);
-    return found ? { ...found } : undefined;
-  }
-
-  async acquireServiceLock(serviceArn: string, owner: string, ttlSeconds: number): Promise<boolean> {
-    const now = epochSeconds(this.now());
-    const current = this.locks.get(serviceArn);
-    const acquired = current === undefined || current.expiresAt < now || current.owner === owner;
-    if (acquired) this.locks.set(serviceArn, { owner, expiresAt: now + ttlSeconds });
-    this.writes.push({ op: 'acquireServiceLock', serviceArn, owner, acquired });
-    return acquired;
-  }
-
-  async releaseServiceLock(serviceArn: string, owner: string): Promise<void> {
-    this.writes.push({ op: 'releaseServiceLock', serviceArn, owner });
-    // Someone else's lease (ours expired and was taken over) is not ours to release.
-    if (this.locks.get(serviceArn)?.owner === owner) this.locks.delete(serviceArn);
-  }
-
-  async getWatermark(serviceArn: string, repositoryKey: string): Promise<PushWatermark | undefined> {
-    return this.watermarkOf(serviceArn, repositoryKey);
-  }
-
-  async setWatermark(serviceArn: string, repositoryKey: string, watermark: PushWatermark): Promise<void> {
-    this.writes.push({ op: 'setWatermark', serviceArn, repositoryKey, watermark: { ...watermark } });
-    const key = `${serviceArn}#${repositoryKey}`;
-    const current = this.watermarks.get(key);
-    // Never backwards, whatever order the writes land in.
-    if (current === undefined || current.pushedAt <= watermark.pushedAt) {
-      this.watermarks.set(key, { ...watermark });
-    }
-  }
-
-  async savePending(pending: PendingPush, isNewer: (existing: PendingPush) => boolean): Promise<boolean> {
-    const key = pendingKey(pending);
-    const existing = this.pending.get(key);
-    const saved = existing === undefined || isNewer(structuredClone(existing));
-    if (saved) this.pending.set(key, structuredClone(pending));
-    this.writes.push({ op: 'savePending', pending: structuredClone(pending), saved });
-    return saved;
-  }
-
-  async listDuePending(now: Date): Promise<PendingPush[]> {
-    const cutoff = now.toISOString();
-    return [...this.pending.values()].filter((p) => p.dueAt <= cutoff).map((p) => structuredClone(p));
-  }
-
-  async deletePending(serviceArn: string, repositoryKey: string, eventId: string): Promise<void> {
-    this.writes.push({ op: 'deletePending', serviceArn, repositoryKey, eventId });
-    const key = `${serviceArn}#${repositoryKey}`;
-    // A newer push replaced it meanwhile: that one stays.
-    if (this.pending.get(key)?.push.eventId === eventId) this.pending.delete(key);
-  }
-
-  async announcedProblems(serviceArn: string): Promise<AnnouncedProblem[]> {
-    return [...this.problems.values()].filter((p) => p.serviceArn === serviceArn).map((p) => ({ ...p }));
-  }
-
-  async rememberProblem(problem: AnnouncedProblem): Promise<boolean> {
-    const key = `${problem.serviceArn}#${problem.tagKey}`;
-    const current = this.problems.get(key);
-    // News: nothing remembered, another value, or a retry of the event that announced it.
-    const news =
-      current === undefined ||
-      current.tagValue !== problem.tagValue ||
-      current.triggeredBy === problem.triggeredBy;
-    if (news) this.problems.set(key, { ...problem });
-    else if (current) current.problem = problem.problem;
-    this.writes.push({ op: 'rememberProblem', problem: { ...problem }, news });
-    return news;
-  }
-
-  async forgetProblem(serviceArn: string, tagKey: string): Promise<boolean> {
-    const forgotten = this.problems.delete(`${serviceArn}#${tagKey}`);
-    this.writes.push({ op: 'forgetProblem', serviceArn, tagKey, forgotten });
-    return forgotten;
-  }
-
-  private put(service: IndexedService, repositoryKeys: readonly string[]): void {
-    this.remove(service.serviceArn);
-    for (const key of repositoryKeys) {
-      const services = this.index.get(key) ?? new Map<string, IndexedService>();
-      services.set(service.serviceArn, { ...service });
-      this.index.set(key, services);
-    }
-    this.repositoriesByService.set(service.serviceArn, [...repositoryKeys]);
-  }
-
-  private remove(serviceArn: string): void {
-    for (const key of this.repositoriesByService.get(serviceArn) ?? []) {
-      const services = this.index.get(key);
-      services?.delete(serviceArn);
-      if (services?.size === 0) this.index.delete(key);
-    }
-    this.repositoriesByService.delete(serviceArn);
-  }
-}
-
-function pendingKey(pending: PendingPush): string {
-  const { accountId, region, repositoryName } = pending.push;
-  return `${pending.serviceArn}#${accountId}:${region}:${repositoryName}`;
-}
-
-// ---------------------------------------------------------------------------------------------------------
 // EventPublisher
 // ---------------------------------------------------------------------------------------------------------
 
@@ -698,243 +461,20 @@ export class Clock {
   }
 }
 
-/** All fakes together, sharing one clock. */
+/**
+ * All fakes together, sharing one clock: ECS, ECR, the events published, and every state port
+ * (`index`, `problems`, `history`, `rollbacks`, `bakes`, `quarantine`, `lease`, `pending`) recording
+ * into one log of state writes (`writes`).
+ */
 export function anInMemoryWorld(now = '2026-01-13T10:05:00.000Z') {
   const clock = new Clock(new Date(now));
   return {
     clock,
     ecs: new InMemoryContainerPlatform(),
     ecr: new InMemoryImageRegistry(),
-    state: new InMemoryStateStore(clock.now),
     events: new InMemoryEventPublisher(),
+    ...inMemoryState(clock.now),
   };
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// HealthStore
-// ---------------------------------------------------------------------------------------------------------
-
-/** A mutating health call, as recorded by {@link InMemoryHealthStore}. */
-export type HealthWrite =
-  | { op: 'noteDeploymentStarted'; serviceArn: string; started: StartedDeployment }
-  | {
-      op: 'recordDeployment';
-      serviceArn: string;
-      deployment: KnownDeployment;
-      updatedAt: string;
-      saved: boolean;
-    }
-  | { op: 'markUnhealthy'; serviceArn: string; deploymentId: string; marked: boolean }
-  | { op: 'setLastKnownGood'; serviceArn: string; good: LastKnownGood; saved: boolean }
-  | {
-      op: 'claimRollback';
-      serviceArn: string;
-      rollback: { at: string; from: string; to: string; reason: string };
-      cooldownMs: number;
-      claimed: boolean;
-    }
-  | { op: 'recordCrash'; serviceArn: string; taskDefinitionArn: string; taskArn: string; at: string }
-  | { op: 'scheduleBake'; serviceArn: string; deploymentId: string; dueAt: string }
-  | { op: 'deleteBake'; serviceArn: string; deploymentId: string }
-  | { op: 'indexAlarms'; serviceArn: string; alarmNames: string[] }
-  | { op: 'quarantine'; image: QuarantinedImage; added: boolean }
-  | { op: 'release'; repositoryKey: string; digest: string; released: boolean };
-
-/**
- * Deployment health in memory, with the semantics of DynamoHealthStore: deployments recorded forward
- * only by `updatedAt`, a deployment marked unhealthy once, a last known good revision that never goes
- * backwards, one rollback per cooldown, crashes counted per distinct task, bake timers, an alarm index
- * replaced per service and idempotent quarantine.
- */
-export class InMemoryHealthStore implements HealthStore {
-  /** Every mutating call, in order (seeding is not recorded). */
-  readonly writes: HealthWrite[] = [];
-  private readonly deployments = new Map<string, { deployment: KnownDeployment; updatedAt: string }>();
-  private readonly good = new Map<string, LastKnownGood>();
-  private readonly rollbacks = new Map<string, { at: string; from: string; to: string; reason: string }>();
-  private readonly crashes = new Map<string, { serviceArn: string; taskDefinitionArn: string; at: string }>();
-  private readonly bakes = new Map<string, { serviceArn: string; deploymentId: string; dueAt: string }>();
-  private readonly alarmsByService = new Map<string, string[]>();
-  private readonly alarmIndex = new Map<string, Map<string, IndexedService>>();
-  private readonly quarantined = new Map<string, QuarantinedImage>();
-
-  /** Stores a deployment unconditionally (test setup; not recorded as a write). */
-  seedDeployment(
-    serviceArn: string,
-    deployment: KnownDeployment,
-    updatedAt = '1970-01-01T00:00:00.000Z',
-  ): this {
-    this.deployments.set(`${serviceArn}#${deployment.deploymentId}`, {
-      deployment: structuredClone(deployment),
-      updatedAt,
-    });
-    return this;
-  }
-
-  /** Stores the last known good revision unconditionally (test setup; not recorded as a write). */
-  seedLastKnownGood(serviceArn: string, good: LastKnownGood): this {
-    this.good.set(serviceArn, { ...good });
-    return this;
-  }
-
-  /** Stores the last rollback unconditionally (test setup; not recorded as a write). */
-  seedRollback(serviceArn: string, rollback: { at: string; from: string; to: string; reason: string }): this {
-    this.rollbacks.set(serviceArn, { ...rollback });
-    return this;
-  }
-
-  /** The bake timers, due or not. */
-  allBakes(): { serviceArn: string; deploymentId: string; dueAt: string }[] {
-    return [...this.bakes.values()].map((b) => ({ ...b }));
-  }
-
-  async getDeployment(serviceArn: string, deploymentId: string): Promise<KnownDeployment | undefined> {
-    const stored = this.deployments.get(`${serviceArn}#${deploymentId}`);
-    return stored && structuredClone(stored.deployment);
-  }
-
-  async noteDeploymentStarted(serviceArn: string, started: StartedDeployment): Promise<void> {
-    const key = `${serviceArn}#${started.deploymentId}`;
-    const current = this.deployments.get(key);
-    // Fills what state changes have not written, like the if_not_exists of DynamoHealthStore.
-    const deployment: KnownDeployment = {
-      deploymentId: started.deploymentId,
-      taskDefinitionArn: current?.deployment.taskDefinitionArn ?? started.taskDefinitionArn,
-      state: current?.deployment.state ?? 'IN_PROGRESS',
-      startedAt: current?.deployment.startedAt ?? started.startedAt,
-      ...current?.deployment,
-      isRollback: started.isRollback || (current?.deployment.isRollback ?? false),
-    };
-    this.deployments.set(key, { deployment, updatedAt: current?.updatedAt ?? '' });
-    this.writes.push({ op: 'noteDeploymentStarted', serviceArn, started: { ...started } });
-  }
-
-  async recordDeployment(serviceArn: string, deployment: KnownDeployment, updatedAt: string): Promise<void> {
-    const key = `${serviceArn}#${deployment.deploymentId}`;
-    const current = this.deployments.get(key);
-    // Forward only: an older state change than the recorded one is dropped.
-    const saved = current === undefined || current.updatedAt <= updatedAt;
-    if (saved) this.deployments.set(key, { deployment: structuredClone(deployment), updatedAt });
-    this.writes.push({
-      op: 'recordDeployment',
-      serviceArn,
-      deployment: structuredClone(deployment),
-      updatedAt,
-      saved,
-    });
-  }
-
-  async markUnhealthy(serviceArn: string, deploymentId: string): Promise<boolean> {
-    const key = `${serviceArn}#${deploymentId}`;
-    const current = this.deployments.get(key);
-    const marked = current?.deployment.unhealthy !== true;
-    if (current && marked) current.deployment.unhealthy = true;
-    // Like an UpdateItem, marking an unknown deployment creates a bare item.
-    if (!current)
-      this.deployments.set(key, { deployment: { unhealthy: true } as KnownDeployment, updatedAt: '' });
-    this.writes.push({ op: 'markUnhealthy', serviceArn, deploymentId, marked });
-    return marked;
-  }
-
-  async lastKnownGood(serviceArn: string): Promise<LastKnownGood | undefined> {
-    const good = this.good.get(serviceArn);
-    return good && { ...good };
-  }
-
-  async setLastKnownGood(serviceArn: string, good: LastKnownGood): Promise<void> {
-    const current = this.good.get(serviceArn);
-    // Never backwards, whatever order the writes land in.
-    const saved = current === undefined || current.at <= good.at;
-    if (saved) this.good.set(serviceArn, { ...good });
-    this.writes.push({ op: 'setLastKnownGood', serviceArn, good: { ...good }, saved });
-  }
-
-  async lastRollback(serviceArn: string): Promise<{ at: string; to: string } | undefined> {
-    const rollback = this.rollbacks.get(serviceArn);
-    return rollback && { at: rollback.at, to: rollback.to };
-  }
-
-  async claimRollback(
-    serviceArn: string,
-    rollback: { at: string; from: string; to: string; reason: string },
-    cooldownMs: number,
-  ): Promise<boolean> {
-    const windowStart = new Date(new Date(rollback.at).getTime() - cooldownMs).toISOString();
-    const current = this.rollbacks.get(serviceArn);
-    const claimed = current === undefined || current.at <= windowStart;
-    if (claimed) this.rollbacks.set(serviceArn, { ...rollback });
-    this.writes.push({ op: 'claimRollback', serviceArn, rollback: { ...rollback }, cooldownMs, claimed });
-    return claimed;
-  }
-
-  async recordCrash(
-    serviceArn: string,
-    taskDefinitionArn: string,
-    taskArn: string,
-    at: string,
-    since: string,
-  ): Promise<number> {
-    // Keyed by task: a duplicate event of the same stopped task counts once.
-    this.crashes.set(`${serviceArn}#${taskDefinitionArn}#${taskArn}`, { serviceArn, taskDefinitionArn, at });
-    this.writes.push({ op: 'recordCrash', serviceArn, taskDefinitionArn, taskArn, at });
-    return [...this.crashes.values()].filter(
-      (c) => c.serviceArn === serviceArn && c.taskDefinitionArn === taskDefinitionArn && c.at >= since,
-    ).length;
-  }
-
-  async scheduleBake(serviceArn: string, deploymentId: string, dueAt: string): Promise<void> {
-    this.bakes.set(`${serviceArn}#${deploymentId}`, { serviceArn, deploymentId, dueAt });
-    this.writes.push({ op: 'scheduleBake', serviceArn, deploymentId, dueAt });
-  }
-
-  async listBaked(now: Date): Promise<{ serviceArn: string; deploymentId: string }[]> {
-    const cutoff = now.toISOString();
-    return [...this.bakes.values()]
-      .filter((b) => b.dueAt <= cutoff)
-      .map(({ serviceArn, deploymentId }) => ({ serviceArn, deploymentId }));
-  }
-
-  async deleteBake(serviceArn: string, deploymentId: string): Promise<void> {
-    this.bakes.delete(`${serviceArn}#${deploymentId}`);
-    this.writes.push({ op: 'deleteBake', serviceArn, deploymentId });
-  }
-
-  async servicesForAlarm(alarmName: string): Promise<IndexedService[]> {
-    return [...(this.alarmIndex.get(alarmName)?.values() ?? [])].map((s) => ({ ...s }));
-  }
-
-  async indexAlarms(service: IndexedService, alarmNames: readonly string[]): Promise<void> {
-    for (const name of this.alarmsByService.get(service.serviceArn) ?? []) {
-      const services = this.alarmIndex.get(name);
-      services?.delete(service.serviceArn);
-      if (services?.size === 0) this.alarmIndex.delete(name);
-    }
-    for (const name of alarmNames) {
-      const services = this.alarmIndex.get(name) ?? new Map<string, IndexedService>();
-      services.set(service.serviceArn, { ...service });
-      this.alarmIndex.set(name, services);
-    }
-    this.alarmsByService.set(service.serviceArn, [...alarmNames]);
-    this.writes.push({ op: 'indexAlarms', serviceArn: service.serviceArn, alarmNames: [...alarmNames] });
-  }
-
-  async quarantine(image: QuarantinedImage): Promise<boolean> {
-    const key = `${image.repositoryKey}@${image.digest}`;
-    const added = !this.quarantined.has(key);
-    if (added) this.quarantined.set(key, { ...image });
-    this.writes.push({ op: 'quarantine', image: { ...image }, added });
-    return added;
-  }
-
-  async listQuarantined(): Promise<QuarantinedImage[]> {
-    return [...this.quarantined.values()].map((image) => ({ ...image }));
-  }
-
-  async release(repositoryKey: string, digest: string): Promise<boolean> {
-    const released = this.quarantined.delete(`${repositoryKey}@${digest}`);
-    this.writes.push({ op: 'release', repositoryKey, digest, released });
-    return released;
-  }
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -207,16 +207,4 @@ export abstract class DynamoTableStore {
   ) {
     this.table = new DynamoTable(tableName, client, now);
   }
-
-  protected get doc(): DynamoDBDocumentClient {
-    return this.table.doc;
-  }
-
-  protected get tableName(): string {
-    return this.table.name;
-  }
-
-  protected get now(): () => Date {
-    return this.table.now;
-  }
 }

@@ -13,11 +13,15 @@ import {
 } from '../../events/autopilot-events';
 import type {
   ContainerPlatform,
+  DeploymentHistory,
   EventPublisher,
   ImageRegistry,
   PendingPush,
+  PendingPushes,
+  Quarantine,
+  ServiceIndex,
+  ServiceLease,
   ServiceRef,
-  StateStore,
   TaskDefinitionDocument,
   TaskDefinitionState,
 } from '../../ports';
@@ -40,7 +44,16 @@ import { copyWithImage } from './task-definition';
 export interface DeployDeps {
   ecs: ContainerPlatform;
   ecr: ImageRegistry;
-  state: StateStore;
+  /** the services of a repository */
+  index: ServiceIndex;
+  /** images rollback judged bad */
+  quarantine: Quarantine;
+  /** the deployments autopilot started */
+  history: DeploymentHistory;
+  /** one deployment per service at a time, and the newest push deployed */
+  lease: ServiceLease;
+  /** pushes waiting for a cooldown or a deploy window */
+  pending: PendingPushes;
   events: EventPublisher;
   policyFile: PolicyFile;
   dryRun: boolean;
@@ -59,13 +72,13 @@ const LOCK_SECONDS = 120;
  */
 export async function deployPushedImage(push: PushedImage, deps: DeployDeps): Promise<DeploymentDecision[]> {
   const key = repositoryKey(push);
-  const indexed = await deps.state.servicesForRepository(key);
+  const indexed = await deps.index.servicesForRepository(key);
   const refs = indexed.map((s) => ({ cluster: s.clusterArn, service: s.serviceName }));
   const decisions = await processPush(push, refs, deps);
   if (!deps.dryRun) {
     const found = new Set(decisions.map((d) => d.serviceArn));
     for (const stale of indexed.filter((s) => !found.has(s.serviceArn))) {
-      await deps.state.unindexService(stale.serviceArn);
+      await deps.index.unindexRepositories(stale.serviceArn);
     }
   }
   return decisions;
@@ -77,7 +90,7 @@ export async function deployPushedImage(push: PushedImage, deps: DeployDeps): Pr
  * @returns the decisions taken for each due push
  */
 export async function deployDuePushes(deps: DeployDeps): Promise<DeploymentDecision[]> {
-  const due = await deps.state.listDuePending(deps.now());
+  const due = await deps.pending.listDuePending(deps.now());
   const decisions: DeploymentDecision[] = [];
   for (const pending of due) {
     const push: PushedImage = { ...pending.push, pushedAt: new Date(pending.push.pushedAt) };
@@ -102,7 +115,7 @@ export async function deployDuePushes(deps: DeployDeps): Promise<DeploymentDecis
     decisions.push(...result);
     const stillPending = result.some((d) => d.action === 'defer');
     if (!deps.dryRun && !stillPending) {
-      await deps.state.deletePending(pending.serviceArn, repositoryKey(push), push.eventId);
+      await deps.pending.deletePending(pending.serviceArn, repositoryKey(push), push.eventId);
     }
   }
   return decisions;
@@ -118,7 +131,7 @@ async function processPush(
   const key = repositoryKey(push);
   const [services, quarantined] = await Promise.all([
     deps.ecs.describeServices(refs),
-    deps.state.isQuarantined(key, push.digest),
+    deps.quarantine.isQuarantined(key, push.digest),
   ]);
   const documents = new Map<string, TaskDefinitionDocument | undefined>();
   const candidates: ServiceCandidate[] = [];
@@ -223,7 +236,7 @@ async function carryOut(
   if (decision.action !== 'deploy' || deps.dryRun) return decision;
   const key = repositoryKey(push);
   const owner = push.eventId;
-  if (!(await deps.state.acquireServiceLock(decision.serviceArn, owner, LOCK_SECONDS))) {
+  if (!(await deps.lease.acquireLease(decision.serviceArn, owner, LOCK_SECONDS))) {
     throw new RetryableError(
       `service ${decision.cluster}/${decision.service} is being deployed by another invocation`,
     );
@@ -232,7 +245,7 @@ async function carryOut(
     // Versions order the pushes of a semver: service (a hotfix 1.4.3 pushed after 1.5.0 is skipped by
     // the mode itself), so only the other modes go by the last push's time.
     if (!mode?.ordersByVersion()) {
-      const watermark = await deps.state.getWatermark(decision.serviceArn, key);
+      const watermark = await deps.lease.getWatermark(decision.serviceArn, key);
       if (watermark && watermark.pushedAt > push.pushedAt.toISOString()) {
         return {
           ...decision,
@@ -266,7 +279,7 @@ async function carryOut(
       toTaskDefinition,
     );
     const startedAt = deps.now().toISOString();
-    await deps.state.recordDeployment({
+    await deps.history.recordDeployment({
       serviceArn: decision.serviceArn,
       cluster: decision.cluster,
       service: decision.service,
@@ -280,7 +293,17 @@ async function carryOut(
       state: 'STARTED',
       ...(deploymentId ? { deploymentId } : {}),
     });
-    await deps.state.setWatermark(decision.serviceArn, key, {
+    // The rollback watcher then knows the deployment's revision even if ECS drops it before its
+    // state changes arrive.
+    if (deploymentId) {
+      await deps.history.noteDeploymentStarted(decision.serviceArn, {
+        deploymentId,
+        taskDefinitionArn: toTaskDefinition,
+        startedAt,
+        isRollback: false,
+      });
+    }
+    await deps.lease.setWatermark(decision.serviceArn, key, {
       pushedAt: push.pushedAt.toISOString(),
       digest: push.digest,
       tag: push.tag,
@@ -290,7 +313,7 @@ async function carryOut(
     if (error instanceof PermanentError) return { ...decision, action: 'failed', reason: error.message };
     throw error;
   } finally {
-    await deps.state.releaseServiceLock(decision.serviceArn, owner);
+    await deps.lease.releaseLease(decision.serviceArn, owner);
   }
 }
 
@@ -304,7 +327,7 @@ async function announceEarlierAttempt(
   push: PushedImage,
   deps: DeployDeps,
 ): Promise<DeploymentDecision> {
-  const earlier = await deps.state.deploymentTriggeredBy(decision.serviceArn, push.eventId);
+  const earlier = await deps.history.deploymentTriggeredBy(decision.serviceArn, push.eventId);
   if (!earlier) return decision;
   return {
     ...decision,
@@ -331,7 +354,7 @@ async function defer(
     dueAt: decision.dueAt ?? deps.now().toISOString(),
     reason: decision.reason,
   };
-  const saved = await deps.state.savePending(
+  const saved = await deps.pending.savePending(
     pending,
     (existing) => existing.push.eventId === push.eventId || supersedes(mode, existing.push, pending.push),
   );

@@ -8,13 +8,14 @@
 import type { PolicyFile } from '../../config/policy-file';
 import { type AutopilotEvent, CONFIGURATION_PROBLEM } from '../../events/autopilot-events';
 import type {
+  ConfigurationProblems,
   EventPublisher,
-  HealthStore,
+  RollbackHistory,
+  ServiceIndex,
   ServiceInventory,
   ServiceReader,
   ServiceRef,
   ServiceState,
-  StateStore,
   TaskDefinitionDocument,
 } from '../../ports';
 import { repositoryKey } from '../aws/ecr-repository';
@@ -26,13 +27,16 @@ import { alarmsOf, rollbackSettings } from '../rollback/rollback-policy';
 /** What indexing needs. */
 export interface IndexDeps {
   ecs: ServiceReader;
-  /** the alarms of watched services, and their first known good revision */
-  health?: Pick<HealthStore, 'indexAlarms' | 'lastKnownGood' | 'setLastKnownGood'>;
-  now?: () => Date;
   inventory: ServiceInventory;
-  state: StateStore;
+  /** the repository index (deploy on push) and the alarm index (rollback) */
+  index: ServiceIndex;
+  /** the configuration problems announced */
+  problems: ConfigurationProblems;
+  /** the first known good revision of a service watched for rollback */
+  rollbacks: RollbackHistory;
   /** announces configuration problems */
   events: EventPublisher;
+  now: () => Date;
   policyFile: PolicyFile;
   dryRun: boolean;
 }
@@ -99,7 +103,7 @@ export async function indexServices(input: IndexInput, deps: IndexDeps): Promise
       const withProblems = problems.length > 0 ? { problems } : {};
       const reason = notFollowed(service, deps.policyFile);
       if (reason) {
-        if (!deps.dryRun) await deps.state.unindexService(service.arn);
+        if (!deps.dryRun) await deps.index.unindexRepositories(service.arn);
         decisions.push({
           service: service.arn,
           action: 'removed',
@@ -116,7 +120,7 @@ export async function indexServices(input: IndexInput, deps: IndexDeps): Promise
       }
       const repositories = repositoriesOf((await doc)?.definition.containerDefinitions ?? []);
       const indexed = { serviceArn: service.arn, clusterArn: service.clusterArn, serviceName: service.name };
-      if (!deps.dryRun) await deps.state.indexService(indexed, repositories);
+      if (!deps.dryRun) await deps.index.indexRepositories(indexed, repositories);
       decisions.push({
         service: service.arn,
         action: 'indexed',
@@ -129,7 +133,7 @@ export async function indexServices(input: IndexInput, deps: IndexDeps): Promise
     for (const ref of refs) {
       if (ref.service.startsWith('arn:') && !found.has(ref.service)) {
         if (!deps.dryRun) {
-          await deps.state.unindexService(ref.service);
+          await deps.index.unindexRepositories(ref.service);
           await forgetProblems(ref.service, deps);
         }
         decisions.push({
@@ -161,20 +165,20 @@ async function reviewTags(
   events: AutopilotEvent[],
 ): Promise<ProblemDecision[]> {
   const found = checkServiceTags(service, deps.policyFile);
-  const announced = await deps.state.announcedProblems(service.arn);
+  const announced = await deps.problems.announcedProblems(service.arn);
   const base = { cluster: service.clusterName, service: service.name, serviceArn: service.arn };
   const common = { ...base, dryRun: deps.dryRun, triggeredBy };
   const decisions: ProblemDecision[] = [];
   for (const problem of found) {
     const news = deps.dryRun
       ? !announced.some((a) => a.tagKey === problem.tagKey && a.tagValue === problem.tagValue)
-      : await deps.state.rememberProblem({ ...base, ...recordOf(problem), triggeredBy });
+      : await deps.problems.rememberProblem({ ...base, ...recordOf(problem), triggeredBy });
     decisions.push({ ...recordOf(problem), action: news ? 'announced' : 'known' });
     if (news)
       events.push({ detailType: CONFIGURATION_PROBLEM, detail: { ...common, ...problem, resolved: false } });
   }
   for (const gone of announced.filter((a) => !found.some((p) => p.tagKey === a.tagKey))) {
-    const forgotten = deps.dryRun || (await deps.state.forgetProblem(service.arn, gone.tagKey));
+    const forgotten = deps.dryRun || (await deps.problems.forgetProblem(service.arn, gone.tagKey));
     if (!forgotten || service.status !== 'ACTIVE') continue;
     const { tagKey, tagValue, problem } = gone;
     decisions.push({ tagKey, tagValue, problem, action: 'resolved' });
@@ -190,8 +194,8 @@ const recordOf = ({ tagKey, tagValue, problem }: TagProblem) => ({ tagKey, tagVa
 
 /** A service that no longer exists has nothing left to fix: its problems are forgotten silently. */
 async function forgetProblems(serviceArn: string, deps: IndexDeps): Promise<void> {
-  for (const problem of await deps.state.announcedProblems(serviceArn))
-    await deps.state.forgetProblem(serviceArn, problem.tagKey);
+  for (const problem of await deps.problems.announcedProblems(serviceArn))
+    await deps.problems.forgetProblem(serviceArn, problem.tagKey);
 }
 
 /**
@@ -200,18 +204,17 @@ async function forgetProblems(serviceArn: string, deps: IndexDeps): Promise<void
  * been running steadily, and without it the first bad deployment would have nothing to return to.
  */
 async function watchHealth(service: ServiceState, deps: IndexDeps): Promise<void> {
-  if (!deps.health) return;
   const settings = rollbackSettings(deps.policyFile, service);
   const indexed = { serviceArn: service.arn, clusterArn: service.clusterArn, serviceName: service.name };
-  await deps.health.indexAlarms(indexed, settings.enabled ? alarmsOf(deps.policyFile, service) : []);
+  await deps.index.indexAlarms(indexed, settings.enabled ? alarmsOf(deps.policyFile, service) : []);
   if (!settings.enabled) return;
   const primary = service.deployments.find((d) => d.status === 'PRIMARY');
-  const now = deps.now?.() ?? new Date();
+  const now = deps.now();
   const settledAt = primary?.updatedAt ?? primary?.createdAt;
   if (primary?.rolloutState !== 'COMPLETED' || !settledAt) return;
   if (new Date(settledAt).getTime() + settings.bakeTimeMs > now.getTime()) return;
-  if (await deps.health.lastKnownGood(service.arn)) return;
-  await deps.health.setLastKnownGood(service.arn, {
+  if (await deps.rollbacks.lastKnownGood(service.arn)) return;
+  await deps.rollbacks.setLastKnownGood(service.arn, {
     taskDefinitionArn: primary.taskDefinitionArn,
     deploymentId: primary.id,
     at: now.toISOString(),

@@ -16,10 +16,13 @@ import {
   ROLLBACK_FAILED,
 } from '../../events/autopilot-events';
 import type {
+  BakeSchedule,
   DeploymentControl,
+  DeploymentHistory,
   EventPublisher,
-  HealthStore,
   KnownDeployment,
+  Quarantine,
+  RollbackHistory,
   ServiceRef,
   ServiceState,
   ServiceUpdater,
@@ -50,7 +53,14 @@ import { rollbackSettings } from './rollback-policy';
 export interface WatchDeps {
   ecs: ServiceUpdater;
   control: DeploymentControl;
-  health: HealthStore;
+  /** the deployments of services, their health signals and crashes */
+  history: DeploymentHistory;
+  /** last known good revisions and the rollback slot */
+  rollbacks: RollbackHistory;
+  /** completed deployments waiting to become known good */
+  bakes: BakeSchedule;
+  /** where the bad digests go */
+  quarantine: Quarantine;
   events: EventPublisher;
   policyFile: PolicyFile;
   dryRun: boolean;
@@ -102,7 +112,7 @@ const shortTaskId = (taskArn: string) => {
 async function rollBackTo(deps: WatchDeps, service: ServiceState, target: string, at: Date): Promise<void> {
   const deploymentId = await deps.ecs.updateService(refOf(service), target);
   if (deploymentId) {
-    await deps.health.noteDeploymentStarted(service.arn, {
+    await deps.history.noteDeploymentStarted(service.arn, {
       deploymentId,
       taskDefinitionArn: target,
       startedAt: at.toISOString(),
@@ -132,7 +142,7 @@ export async function onDeploymentStateChange(
   if (!settings.enabled)
     return [{ service: named(service), action: 'ignore', reason: 'service is not watched for rollback' }];
   const listed = service.deployments.find((d) => d.id === change.deploymentId);
-  const known = await deps.health.getDeployment(service.arn, change.deploymentId);
+  const known = await deps.history.getDeployment(service.arn, change.deploymentId);
   const taskDefinitionArn = listed?.taskDefinitionArn ?? known?.taskDefinitionArn;
   if (!taskDefinitionArn) {
     return [
@@ -143,7 +153,7 @@ export async function onDeploymentStateChange(
       },
     ];
   }
-  const lastRollback = await deps.health.lastRollback(service.arn);
+  const lastRollback = await deps.rollbacks.lastRollback(service.arn);
   const isRollback =
     known?.isRollback === true ||
     ROLLBACK_REASON.test(change.reason ?? '') ||
@@ -175,11 +185,11 @@ export async function onDeploymentStateChange(
     if (state !== 'FAILED')
       return [{ ...base, action: 'record', reason: `deployment ${state}`, dryRun: true }];
   } else {
-    await deps.health.recordDeployment(service.arn, record, change.updatedAt);
+    await deps.history.recordDeploymentState(service.arn, record, change.updatedAt);
   }
   if (state === 'COMPLETED') {
     if (!deps.dryRun && !record.unhealthy)
-      await deps.health.scheduleBake(service.arn, change.deploymentId, record.bakeUntil ?? change.updatedAt);
+      await deps.bakes.scheduleBake(service.arn, change.deploymentId, record.bakeUntil ?? change.updatedAt);
     return [
       { ...base, action: 'bake', reason: `completed; known good after ${record.bakeUntil} unless unhealthy` },
     ];
@@ -251,7 +261,7 @@ export async function onAlarm(
       });
       continue;
     }
-    const known = await deps.health.getDeployment(service.arn, primary.id);
+    const known = await deps.history.getDeployment(service.arn, primary.id);
     // As instants: EventBridge writes `time` without milliseconds, so the strings do not compare.
     const inBake =
       known?.state === 'COMPLETED' &&
@@ -356,7 +366,7 @@ export async function onTaskStopped(
     ];
   }
   const since = new Date(new Date(task.stoppedAt).getTime() - settings.crashLoop.windowMs).toISOString();
-  const crashes = await deps.health.recordCrash(
+  const crashes = await deps.history.recordCrash(
     service.arn,
     task.taskDefinitionArn,
     task.taskArn,
@@ -372,7 +382,7 @@ export async function onTaskStopped(
       },
     ];
   }
-  const known = await deps.health.getDeployment(service.arn, primary.id);
+  const known = await deps.history.getDeployment(service.arn, primary.id);
   const signal: UnhealthySignal = {
     kind: 'crash-loop',
     deploymentId: primary.id,
@@ -394,9 +404,9 @@ async function otherRevision(
     service.deployments.find((d) => d.status !== 'PRIMARY' && d.taskDefinitionArn === task.taskDefinitionArn);
   const deploymentId = listed?.id ?? task.startedBy;
   const [found, primaryKnown, lastRollback] = await Promise.all([
-    deploymentId ? deps.health.getDeployment(service.arn, deploymentId) : undefined,
-    deps.health.getDeployment(service.arn, primary.id),
-    deps.health.lastRollback(service.arn),
+    deploymentId ? deps.history.getDeployment(service.arn, deploymentId) : undefined,
+    deps.history.getDeployment(service.arn, primary.id),
+    deps.rollbacks.lastRollback(service.arn),
   ]);
   // A record of another revision (a reused `startedBy`?) says nothing about this one.
   const known = found?.taskDefinitionArn === task.taskDefinitionArn ? found : undefined;
@@ -415,8 +425,8 @@ async function otherRevision(
 export async function promoteBaked(deps: WatchDeps): Promise<WatchDecision[]> {
   const decisions: WatchDecision[] = [];
   const now = deps.now();
-  for (const due of await deps.health.listBaked(now)) {
-    const known = await deps.health.getDeployment(due.serviceArn, due.deploymentId);
+  for (const due of await deps.bakes.listBaked(now)) {
+    const known = await deps.history.getDeployment(due.serviceArn, due.deploymentId);
     const service = await describe(deps, due.serviceArn);
     const primary = service?.deployments.find((d) => d.status === 'PRIMARY');
     const base = { service: service ? named(service) : due.serviceArn, deploymentId: due.deploymentId };
@@ -433,7 +443,7 @@ export async function promoteBaked(deps: WatchDeps): Promise<WatchDecision[]> {
         reason: `baked until ${known.bakeUntil} without an unhealthy signal`,
       });
       if (!deps.dryRun) {
-        await deps.health.setLastKnownGood(service.arn, {
+        await deps.rollbacks.setLastKnownGood(service.arn, {
           taskDefinitionArn: known.taskDefinitionArn,
           deploymentId: known.deploymentId,
           at: known.bakeUntil ?? now.toISOString(),
@@ -454,7 +464,7 @@ export async function promoteBaked(deps: WatchDeps): Promise<WatchDecision[]> {
         },
       ]);
     }
-    if (!deps.dryRun) await deps.health.deleteBake(due.serviceArn, due.deploymentId);
+    if (!deps.dryRun) await deps.bakes.deleteBake(due.serviceArn, due.deploymentId);
   }
   return decisions;
 }
@@ -469,7 +479,7 @@ export async function rollbackByPerson(
 ): Promise<WatchDecision> {
   const service = await describe(deps, serviceArn);
   if (!service) return { service: serviceArn, action: 'failed', reason: 'service not found' };
-  const target = to ?? (await deps.health.lastKnownGood(service.arn))?.taskDefinitionArn;
+  const target = to ?? (await deps.rollbacks.lastKnownGood(service.arn))?.taskDefinitionArn;
   if (!target)
     return {
       service: named(service),
@@ -482,7 +492,7 @@ export async function rollbackByPerson(
   const at = deps.now();
   if (!deps.dryRun) {
     await rollBackTo(deps, service, target, at);
-    await deps.health.claimRollback(
+    await deps.rollbacks.claimRollback(
       service.arn,
       { at: at.toISOString(), from, to: target, reason: 'rolled back by a person' },
       0,
@@ -525,8 +535,8 @@ async function act(
 ): Promise<WatchDecision> {
   const settings = rollbackSettings(deps.policyFile, service);
   const [lastKnownGood, lastRollback] = await Promise.all([
-    deps.health.lastKnownGood(service.arn),
-    deps.health.lastRollback(service.arn),
+    deps.rollbacks.lastKnownGood(service.arn),
+    deps.rollbacks.lastRollback(service.arn),
   ]);
   const decision = decideRollback({
     signal,
@@ -548,7 +558,7 @@ async function act(
   };
   if (decision.action === 'ignore') return result;
   // A duplicate or concurrent signal about the same deployment acts once.
-  if (!deps.dryRun && known && !(await deps.health.markUnhealthy(service.arn, signal.deploymentId))) {
+  if (!deps.dryRun && known && !(await deps.history.markUnhealthy(service.arn, signal.deploymentId))) {
     return { ...result, action: 'ignore', reason: `deployment ${signal.deploymentId} was already handled` };
   }
   const events: AutopilotEvent[] = [];
@@ -607,7 +617,7 @@ async function act(
         const to = decision.to ?? '';
         const from = decision.from ?? service.taskDefinitionArn;
         if (!deps.dryRun) {
-          const claimed = await deps.health.claimRollback(
+          const claimed = await deps.rollbacks.claimRollback(
             service.arn,
             { at: deps.now().toISOString(), from, to, reason: decision.reason },
             settings.cooldownMs,
@@ -674,7 +684,7 @@ async function quarantine(
     const reason = `deployed to ${named(service)} and unhealthy: ${decision.reason}`;
     const added = deps.dryRun
       ? true
-      : await deps.health.quarantine({
+      : await deps.quarantine.quarantineImage({
           ...image,
           reason,
           at: deps.now().toISOString(),

@@ -54,7 +54,11 @@ function aWorld(options: { policy?: Record<string, unknown>; dryRun?: boolean; n
     deps: {
       ecs: world.ecs,
       ecr: world.ecr,
-      state: world.state,
+      index: world.index,
+      quarantine: world.quarantine,
+      history: world.history,
+      lease: world.lease,
+      pending: world.pending,
       events: world.events,
       policyFile: policyFile(options.policy),
       dryRun: options.dryRun ?? false,
@@ -70,7 +74,7 @@ function follow(
   doc: TaskDefinitionDocument = aTaskDefinitionDoc(),
 ): void {
   world.ecs.addService(service, doc);
-  world.state.seedIndex(
+  world.index.seedRepositories(
     { serviceArn: service.arn, clusterArn: service.clusterArn, serviceName: service.name },
     [REPOSITORY_KEY],
   );
@@ -131,8 +135,8 @@ describe('deployPushedImage', () => {
     ]);
     expect(world.ecs.service(api.arn)?.taskDefinitionArn).toBe(API_8);
     expect(world.ecs.service(canary.arn)?.taskDefinitionArn).toBe(API_8);
-    expect(world.state.lockOf(api.arn)).toBeUndefined();
-    expect(world.state.lockOf(canary.arn)).toBeUndefined();
+    expect(world.lease.leaseOf(api.arn)).toBeUndefined();
+    expect(world.lease.leaseOf(canary.arn)).toBeUndefined();
   });
 
   it('registers a copy with the app pinned by digest, the sidecar untouched and the source recorded', async () => {
@@ -180,7 +184,7 @@ describe('deployPushedImage', () => {
     await deployPushedImage(push(), world.deps);
 
     // Assess
-    expect(world.state.deployments).toEqual([
+    expect(world.history.records).toEqual([
       {
         serviceArn: api.arn,
         cluster: 'prod',
@@ -196,11 +200,38 @@ describe('deployPushedImage', () => {
         deploymentId: expect.stringMatching(/^ecs-svc\//),
       },
     ]);
-    expect(world.state.watermarkOf(api.arn, REPOSITORY_KEY)).toEqual({
+    expect(world.lease.watermarkOf(api.arn, REPOSITORY_KEY)).toEqual({
       pushedAt: PUSHED_AT,
       digest: NEW,
       tag: 'main',
     });
+  });
+
+  it('tells the rollback watcher which revision the deployment ECS started rolls out', async () => {
+    // Prepare
+    const world = aWorld();
+    const api = aService();
+    follow(world, api);
+
+    // Act
+    await deployPushedImage(push(), world.deps);
+
+    // Assess
+    const deploymentId = world.history.records[0]?.deploymentId ?? '';
+    expect(await world.history.getDeployment(api.arn, deploymentId)).toEqual({
+      deploymentId,
+      taskDefinitionArn: API_8,
+      state: 'IN_PROGRESS',
+      startedAt: NOW,
+      isRollback: false,
+    });
+    expect(world.writes.map((w) => w.op)).toEqual([
+      'acquireLease',
+      'recordDeployment',
+      'noteDeploymentStarted',
+      'setWatermark',
+      'releaseLease',
+    ]);
   });
 
   it('publishes one Deployment Started per service, matching the contract', async () => {
@@ -277,7 +308,7 @@ describe('deployPushedImage', () => {
       expect.objectContaining({ action: 'skip', reason: 'already running this digest' }),
     ]);
     expect(world.ecs.calls).toEqual([]);
-    expect(world.state.writes).toEqual([]);
+    expect(world.writes).toEqual([]);
     expect(world.events.published).toEqual([]);
   });
 
@@ -300,7 +331,7 @@ describe('deployPushedImage', () => {
       }),
     ]);
     expect(world.ecs.calls).toEqual(callsAfterFirst);
-    expect(world.state.deployments).toHaveLength(1);
+    expect(world.history.records).toHaveLength(1);
     expect(world.events.published).toHaveLength(eventsAfterFirst + 1);
   });
 
@@ -357,8 +388,8 @@ describe('deployPushedImage', () => {
       pinnedImage(newer.digest),
       SIDECAR_IMAGE,
     ]);
-    expect(world.state.watermarkOf(api.arn, REPOSITORY_KEY)?.digest).toBe(newer.digest);
-    expect(world.state.lockOf(api.arn)).toBeUndefined();
+    expect(world.lease.watermarkOf(api.arn, REPOSITORY_KEY)?.digest).toBe(newer.digest);
+    expect(world.lease.leaseOf(api.arn)).toBeUndefined();
   });
 
   it('reads the running version of a semver service from the ECR tags of its digest', async () => {
@@ -444,7 +475,7 @@ describe('deployPushedImage', () => {
     await expect(run).rejects.toThrow(ResourceLimitExceededError);
     await expect(run).rejects.toMatchObject({ count: 3, limit: 2 });
     expect(world.ecs.calls).toEqual([]);
-    expect(world.state.writes).toEqual([]);
+    expect(world.writes).toEqual([]);
     expect(world.events.published).toEqual([]);
   });
 
@@ -467,7 +498,7 @@ describe('deployPushedImage', () => {
     const world = aWorld();
     const api = aService();
     follow(world, api);
-    world.state.seedLock(api.arn, 'another-invocation', 120);
+    world.lease.seedLease(api.arn, 'another-invocation', 120);
 
     // Act
     const run = deployPushedImage(push(), world.deps);
@@ -476,7 +507,7 @@ describe('deployPushedImage', () => {
     await expect(run).rejects.toThrow(RetryableError);
     await expect(run).rejects.toThrow('service prod/api is being deployed by another invocation');
     expect(world.ecs.calls).toEqual([]);
-    expect(world.state.lockOf(api.arn)?.owner).toBe('another-invocation');
+    expect(world.lease.leaseOf(api.arn)?.owner).toBe('another-invocation');
   });
 
   it('still publishes the events of services deployed before a lock conflict aborts the run', async () => {
@@ -486,7 +517,7 @@ describe('deployPushedImage', () => {
     const canary = aService({ name: 'api-canary' });
     follow(world, api);
     follow(world, canary);
-    world.state.seedLock(canary.arn, 'another-invocation', 120);
+    world.lease.seedLease(canary.arn, 'another-invocation', 120);
 
     // Act
     const run = deployPushedImage(push(), world.deps);
@@ -507,7 +538,7 @@ describe('deployPushedImage', () => {
     const world = aWorld();
     const api = aService();
     follow(world, api);
-    world.state.seedLock(api.arn, 'crashed-invocation', 120);
+    world.lease.seedLease(api.arn, 'crashed-invocation', 120);
     world.clock.set('2026-01-13T10:07:01.000Z');
 
     // Act
@@ -515,7 +546,7 @@ describe('deployPushedImage', () => {
 
     // Assess
     expect(decisions).toEqual([expect.objectContaining({ action: 'deploy' })]);
-    expect(world.state.lockOf(api.arn)).toBeUndefined();
+    expect(world.lease.leaseOf(api.arn)).toBeUndefined();
   });
 
   it('reports a PermanentError from RegisterTaskDefinition as failed and continues with other services', async () => {
@@ -555,8 +586,8 @@ describe('deployPushedImage', () => {
       dryRun: false,
       triggeredBy: push().eventId,
     });
-    expect(world.state.lockOf(api.arn)).toBeUndefined();
-    expect(world.state.watermarkOf(api.arn, REPOSITORY_KEY)).toBeUndefined();
+    expect(world.lease.leaseOf(api.arn)).toBeUndefined();
+    expect(world.lease.watermarkOf(api.arn, REPOSITORY_KEY)).toBeUndefined();
   });
 
   it('rethrows an error that is not permanent and releases the lock', async () => {
@@ -571,7 +602,7 @@ describe('deployPushedImage', () => {
 
     // Assess
     await expect(run).rejects.toThrow('ThrottlingException: Rate exceeded');
-    expect(world.state.lockOf(api.arn)).toBeUndefined();
+    expect(world.lease.leaseOf(api.arn)).toBeUndefined();
     expect(world.events.published).toEqual([]);
   });
 
@@ -616,7 +647,13 @@ describe('deployPushedImage', () => {
     // Prepare
     const world = aWorld();
     follow(world, aService());
-    world.state.quarantine(REPOSITORY_KEY, NEW);
+    world.quarantine.seedQuarantined({
+      repositoryKey: REPOSITORY_KEY,
+      repository: REPOSITORY,
+      digest: NEW,
+      reason: 'deployed to prod/api and unhealthy',
+      at: NOW,
+    });
 
     // Act
     const decisions = await deployPushedImage(push(), world.deps);
@@ -642,7 +679,7 @@ describe('deployPushedImage', () => {
       expect.objectContaining({ action: 'defer', dueAt: '2026-01-13T11:00:00.000Z' }),
     ]);
     expect(world.ecs.calls).toEqual([]);
-    expect(world.state.pendingFor(api.arn, REPOSITORY_KEY)).toEqual({
+    expect(world.pending.pendingFor(api.arn, REPOSITORY_KEY)).toEqual({
       serviceArn: api.arn,
       cluster: 'prod',
       service: 'api',
@@ -704,7 +741,7 @@ describe('deployPushedImage', () => {
         reason: 'a newer push is already waiting to be deployed to this service',
       }),
     ]);
-    expect(world.state.pendingFor(api.arn, REPOSITORY_KEY)?.push.eventId).toBe('second');
+    expect(world.pending.pendingFor(api.arn, REPOSITORY_KEY)?.push.eventId).toBe('second');
     expect(
       world.events.published.map((e) => [
         e.detailType,
@@ -721,7 +758,7 @@ describe('deployPushedImage', () => {
     const world = aWorld();
     follow(world, aService());
     const ghost = serviceArnOf('prod', 'deleted-api');
-    world.state.seedIndex(
+    world.index.seedRepositories(
       { serviceArn: ghost, clusterArn: clusterArnOf('prod'), serviceName: 'deleted-api' },
       [REPOSITORY_KEY],
     );
@@ -731,9 +768,9 @@ describe('deployPushedImage', () => {
 
     // Assess
     expect(decisions.map((d) => d.service)).toEqual(['api']);
-    expect(world.state.writes).toContainEqual({ op: 'unindexService', serviceArn: ghost });
-    expect(world.state.repositoriesOf(ghost)).toEqual([]);
-    expect((await world.state.servicesForRepository(REPOSITORY_KEY)).map((s) => s.serviceName)).toEqual([
+    expect(world.writes).toContainEqual({ op: 'unindexRepositories', serviceArn: ghost });
+    expect(world.index.repositoriesOf(ghost)).toEqual([]);
+    expect((await world.index.servicesForRepository(REPOSITORY_KEY)).map((s) => s.serviceName)).toEqual([
       'api',
     ]);
   });
@@ -763,12 +800,12 @@ describe('deployPushedImage', () => {
     follow(world, api);
     follow(world, slow);
     world.ecs.addService(broken);
-    world.state.seedIndex(
+    world.index.seedRepositories(
       { serviceArn: broken.arn, clusterArn: broken.clusterArn, serviceName: broken.name },
       [REPOSITORY_KEY],
     );
     const ghost = serviceArnOf('prod', 'deleted-api');
-    world.state.seedIndex(
+    world.index.seedRepositories(
       { serviceArn: ghost, clusterArn: clusterArnOf('prod'), serviceName: 'deleted-api' },
       [REPOSITORY_KEY],
     );
@@ -784,9 +821,9 @@ describe('deployPushedImage', () => {
     ]);
     expect(decisions[0]?.toTaskDefinition).toBeUndefined();
     expect(world.ecs.calls).toEqual([]);
-    expect(world.state.writes).toEqual([]);
-    expect(world.state.allPending()).toEqual([]);
-    expect(world.state.repositoriesOf(ghost)).toEqual([REPOSITORY_KEY]);
+    expect(world.writes).toEqual([]);
+    expect(world.pending.allPending()).toEqual([]);
+    expect(world.index.repositoriesOf(ghost)).toEqual([REPOSITORY_KEY]);
     expect(parseEvents(world.events.published).map((e) => [e.detailType, e.detail.dryRun])).toEqual([
       [DEPLOYMENT_STARTED, true],
       [DEPLOYMENT_SCHEDULED, true],
@@ -802,14 +839,14 @@ describe('deployPushedImage', () => {
     const world = aWorld({ dryRun: true });
     const api = aService();
     follow(world, api);
-    world.state.seedLock(api.arn, 'another-invocation', 120);
+    world.lease.seedLease(api.arn, 'another-invocation', 120);
 
     // Act
     const decisions = await deployPushedImage(push(), world.deps);
 
     // Assess
     expect(decisions.map((d) => d.action)).toEqual(['deploy']);
-    expect(world.state.writes).toEqual([]);
+    expect(world.writes).toEqual([]);
   });
 });
 
@@ -838,7 +875,7 @@ describe('deployDuePushes', () => {
       digest: aDigest('later'),
       pushedAt: new Date('2026-01-13T10:30:00.000Z'),
     });
-    world.state.seedPending(pendingOf(worker, laterPush, '2026-01-13T11:30:00.000Z'));
+    world.pending.seedPending(pendingOf(worker, laterPush, '2026-01-13T11:30:00.000Z'));
     world.clock.set('2026-01-13T11:00:00.000Z');
 
     // Act
@@ -852,8 +889,8 @@ describe('deployDuePushes', () => {
       `registerTaskDefinition ${API_8}`,
       `updateService prod/api -> ${API_8}`,
     ]);
-    expect(world.state.pendingFor(api.arn, REPOSITORY_KEY)).toBeUndefined();
-    expect(world.state.pendingFor(worker.arn, REPOSITORY_KEY)?.push.eventId).toBe('later');
+    expect(world.pending.pendingFor(api.arn, REPOSITORY_KEY)).toBeUndefined();
+    expect(world.pending.pendingFor(worker.arn, REPOSITORY_KEY)?.push.eventId).toBe('later');
     expect(parseEvents(world.events.published).map((e) => [e.detailType, e.detail.service])).toEqual([
       [DEPLOYMENT_SCHEDULED, 'api'],
       [DEPLOYMENT_SCHEDULED, 'worker'],
@@ -872,7 +909,7 @@ describe('deployDuePushes', () => {
     const world = aWorld({ policy: { defaults: { windows: [window] } }, now: '2026-01-13T18:00:00.000Z' });
     const api = aService();
     follow(world, api);
-    world.state.seedPending(pendingOf(api, push(), '2026-01-13T17:59:00.000Z'));
+    world.pending.seedPending(pendingOf(api, push(), '2026-01-13T17:59:00.000Z'));
 
     // Act
     const decisions = await deployDuePushes(world.deps);
@@ -881,7 +918,7 @@ describe('deployDuePushes', () => {
     expect(decisions).toEqual([
       expect.objectContaining({ action: 'defer', dueAt: '2026-01-14T09:00:00.000Z' }),
     ]);
-    expect(world.state.pendingFor(api.arn, REPOSITORY_KEY)?.dueAt).toBe('2026-01-14T09:00:00.000Z');
+    expect(world.pending.pendingFor(api.arn, REPOSITORY_KEY)?.dueAt).toBe('2026-01-14T09:00:00.000Z');
     expect(world.ecs.calls).toEqual([]);
   });
 
@@ -889,7 +926,7 @@ describe('deployDuePushes', () => {
     // Prepare
     const world = aWorld();
     const api = aService();
-    world.state.seedPending(pendingOf(api, push(), '2026-01-13T10:00:00.000Z'));
+    world.pending.seedPending(pendingOf(api, push(), '2026-01-13T10:00:00.000Z'));
 
     // Act
     const decisions = await deployDuePushes(world.deps);
@@ -898,7 +935,7 @@ describe('deployDuePushes', () => {
     expect(decisions).toEqual([
       expect.objectContaining({ service: 'api', action: 'skip', reason: 'service no longer exists' }),
     ]);
-    expect(world.state.allPending()).toEqual([]);
+    expect(world.pending.allPending()).toEqual([]);
     expect(world.ecs.calls).toEqual([]);
   });
 
@@ -913,7 +950,7 @@ describe('deployDuePushes', () => {
       pushedAt: new Date('2026-01-13T10:03:00.000Z'),
     });
     await deployPushedImage(newer, world.deps);
-    world.state.seedPending(pendingOf(api, push(), '2026-01-13T10:04:00.000Z'));
+    world.pending.seedPending(pendingOf(api, push(), '2026-01-13T10:04:00.000Z'));
     const callsBefore = world.ecs.calls.length;
 
     // Act
@@ -924,7 +961,7 @@ describe('deployDuePushes', () => {
       expect.objectContaining({ action: 'skip', reason: expect.stringMatching(/^superseded/) }),
     ]);
     expect(world.ecs.calls).toHaveLength(callsBefore);
-    expect(world.state.allPending()).toEqual([]);
+    expect(world.pending.allPending()).toEqual([]);
   });
 
   it('in a dry run deploys nothing and keeps the pending push', async () => {
@@ -932,7 +969,7 @@ describe('deployDuePushes', () => {
     const world = aWorld({ dryRun: true });
     const api = aService();
     follow(world, api);
-    world.state.seedPending(pendingOf(api, push(), '2026-01-13T10:00:00.000Z'));
+    world.pending.seedPending(pendingOf(api, push(), '2026-01-13T10:00:00.000Z'));
 
     // Act
     const decisions = await deployDuePushes(world.deps);
@@ -940,8 +977,8 @@ describe('deployDuePushes', () => {
     // Assess
     expect(decisions).toEqual([expect.objectContaining({ action: 'deploy', dryRun: true })]);
     expect(world.ecs.calls).toEqual([]);
-    expect(world.state.writes).toEqual([]);
-    expect(world.state.pendingFor(api.arn, REPOSITORY_KEY)).toBeDefined();
+    expect(world.writes).toEqual([]);
+    expect(world.pending.pendingFor(api.arn, REPOSITORY_KEY)).toBeDefined();
   });
 
   it('does nothing when nothing is due', async () => {
@@ -949,7 +986,7 @@ describe('deployDuePushes', () => {
     const world = aWorld();
     const api = aService();
     follow(world, api);
-    world.state.seedPending(pendingOf(api, push(), '2026-01-13T12:00:00.000Z'));
+    world.pending.seedPending(pendingOf(api, push(), '2026-01-13T12:00:00.000Z'));
 
     // Act
     const decisions = await deployDuePushes(world.deps);
@@ -957,6 +994,6 @@ describe('deployDuePushes', () => {
     // Assess
     expect(decisions).toEqual([]);
     expect(world.ecs.calls).toEqual([]);
-    expect(world.state.writes).toEqual([]);
+    expect(world.writes).toEqual([]);
   });
 });

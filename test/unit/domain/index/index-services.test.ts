@@ -16,7 +16,7 @@ import {
   aTaskDefinitionDoc,
   clusterArnOf,
   IMAGE,
-  InMemoryStateStore,
+  InMemoryServiceIndex,
   REGISTRY,
   REPOSITORY_KEY,
   SIDECAR_IMAGE,
@@ -47,10 +47,13 @@ function aWorld(options: { dryRun?: boolean; policy?: Record<string, unknown> } 
     deps: {
       ecs: world.ecs,
       inventory: world.ecs,
-      state: world.state,
+      index: world.index,
+      problems: world.problems,
+      rollbacks: world.rollbacks,
       events: world.events,
       policyFile: policyFile(options.policy),
       dryRun: options.dryRun ?? false,
+      now: world.clock.now,
     },
   };
 }
@@ -126,8 +129,8 @@ describe('indexServices', () => {
     expect(decisions).toEqual([
       { service: api.arn, action: 'indexed', repositories: [REPOSITORY_KEY, WORKER_KEY], reason: 'opted in' },
     ]);
-    expect(world.state.repositoriesOf(api.arn)).toEqual([REPOSITORY_KEY, WORKER_KEY]);
-    expect(await world.state.servicesForRepository(REPOSITORY_KEY)).toEqual([
+    expect(world.index.repositoriesOf(api.arn)).toEqual([REPOSITORY_KEY, WORKER_KEY]);
+    expect(await world.index.servicesForRepository(REPOSITORY_KEY)).toEqual([
       { serviceArn: api.arn, clusterArn: api.clusterArn, serviceName: 'api' },
     ]);
   });
@@ -140,7 +143,7 @@ describe('indexServices', () => {
       aService({ taskDefinitionArn: taskDefinitionArnOf('api', 9) }),
       aTaskDefinitionDoc({ revision: 9, image: WORKER_IMAGE }),
     );
-    world.state.seedIndex({ serviceArn: api.arn, clusterArn: api.clusterArn, serviceName: 'api' }, [
+    world.index.seedRepositories({ serviceArn: api.arn, clusterArn: api.clusterArn, serviceName: 'api' }, [
       REPOSITORY_KEY,
     ]);
 
@@ -148,15 +151,15 @@ describe('indexServices', () => {
     await indexServices(input([byArn(api)]), world.deps);
 
     // Assess
-    expect(world.state.repositoriesOf(api.arn)).toEqual([WORKER_KEY]);
-    expect(await world.state.servicesForRepository(REPOSITORY_KEY)).toEqual([]);
+    expect(world.index.repositoriesOf(api.arn)).toEqual([WORKER_KEY]);
+    expect(await world.index.servicesForRepository(REPOSITORY_KEY)).toEqual([]);
   });
 
   it('removes a service that is not opted in', async () => {
     // Prepare
     const world = aWorld();
     const api = run(world, aService({ tags: { 'autopilot:deploy': 'off' } }));
-    world.state.seedIndex({ serviceArn: api.arn, clusterArn: api.clusterArn, serviceName: 'api' }, [
+    world.index.seedRepositories({ serviceArn: api.arn, clusterArn: api.clusterArn, serviceName: 'api' }, [
       REPOSITORY_KEY,
     ]);
 
@@ -167,7 +170,7 @@ describe('indexServices', () => {
     expect(decisions).toEqual([
       { service: api.arn, action: 'removed', repositories: [], reason: 'autopilot:deploy is off' },
     ]);
-    expect(world.state.repositoriesOf(api.arn)).toEqual([]);
+    expect(world.index.repositoriesOf(api.arn)).toEqual([]);
     expect(world.ecs.describeTaskDefinitionCount).toBe(0);
   });
 
@@ -175,7 +178,7 @@ describe('indexServices', () => {
     // Prepare
     const world = aWorld();
     const gone = serviceArnOf('prod', 'deleted-api');
-    world.state.seedIndex(
+    world.index.seedRepositories(
       { serviceArn: gone, clusterArn: clusterArnOf('prod'), serviceName: 'deleted-api' },
       [REPOSITORY_KEY],
     );
@@ -190,8 +193,8 @@ describe('indexServices', () => {
     expect(decisions).toEqual([
       { service: gone, action: 'removed', repositories: [], reason: 'service not found' },
     ]);
-    expect(world.state.writes).toEqual([{ op: 'unindexService', serviceArn: gone }]);
-    expect(await world.state.servicesForRepository(REPOSITORY_KEY)).toEqual([]);
+    expect(world.writes).toEqual([{ op: 'unindexRepositories', serviceArn: gone }]);
+    expect(await world.index.servicesForRepository(REPOSITORY_KEY)).toEqual([]);
   });
 
   it('ignores a missing service given by name (nothing to remove by)', async () => {
@@ -203,7 +206,7 @@ describe('indexServices', () => {
 
     // Assess
     expect(decisions).toEqual([]);
-    expect(world.state.writes).toEqual([]);
+    expect(world.writes).toEqual([]);
   });
 
   it('describes a task definition shared by several services once', async () => {
@@ -239,7 +242,7 @@ describe('indexServices', () => {
       [off.arn, 'removed'],
       [gone, 'removed'],
     ]);
-    expect(world.state.writes).toEqual([]);
+    expect(world.writes).toEqual([]);
   });
 
   it('does nothing without services', async () => {
@@ -276,7 +279,7 @@ describe('reconcileIndex', () => {
       aTaskDefinitionDoc({ family: 'worker', revision: 1, image: WORKER_IMAGE }),
     );
     world.ecs.addCluster(clusterArnOf('empty'));
-    world.state.seedIndex(
+    world.index.seedRepositories(
       { serviceArn: prodOff.arn, clusterArn: prodOff.clusterArn, serviceName: prodOff.name },
       [REPOSITORY_KEY],
     );
@@ -291,11 +294,11 @@ describe('reconcileIndex', () => {
       [stagingApi.arn, 'indexed', [REPOSITORY_KEY]],
       [stagingWorker.arn, 'indexed', [WORKER_KEY]],
     ]);
-    expect((await world.state.servicesForRepository(REPOSITORY_KEY)).map((s) => s.serviceArn)).toEqual([
+    expect((await world.index.servicesForRepository(REPOSITORY_KEY)).map((s) => s.serviceArn)).toEqual([
       prodApi.arn,
       stagingApi.arn,
     ]);
-    expect((await world.state.servicesForRepository(WORKER_KEY)).map((s) => s.serviceArn)).toEqual([
+    expect((await world.index.servicesForRepository(WORKER_KEY)).map((s) => s.serviceArn)).toEqual([
       stagingWorker.arn,
     ]);
   });
@@ -311,7 +314,7 @@ describe('reconcileIndex', () => {
 
     // Assess
     expect(decisions).toHaveLength(2);
-    expect(world.state.writes).toEqual([]);
+    expect(world.writes).toEqual([]);
   });
 });
 
@@ -366,7 +369,7 @@ describe('indexServices and configuration problems', () => {
         ],
       },
     ]);
-    expect(await world.state.announcedProblems(api.arn)).toEqual([
+    expect(await world.problems.announcedProblems(api.arn)).toEqual([
       {
         serviceArn: api.arn,
         cluster: 'prod',
@@ -411,7 +414,7 @@ describe('indexServices and configuration problems', () => {
       ['tags:main', false],
       ['always', false],
     ]);
-    expect((await world.state.announcedProblems(api.arn)).map((p) => p.tagValue)).toEqual(['always']);
+    expect((await world.problems.announcedProblems(api.arn)).map((p) => p.tagValue)).toEqual(['always']);
   });
 
   it('announces a problem of another tag of the same service on its own', async () => {
@@ -495,7 +498,7 @@ describe('indexServices and configuration problems', () => {
         { tagKey: 'autopilot:deploy', tagValue: 'tags:main', action: 'resolved', problem: BAD_DEPLOY },
       ],
     });
-    expect(await world.state.announcedProblems(api.arn)).toEqual([]);
+    expect(await world.problems.announcedProblems(api.arn)).toEqual([]);
   });
 
   it('announces a problem again when it comes back after it was fixed', async () => {
@@ -522,7 +525,7 @@ describe('indexServices and configuration problems', () => {
     // Prepare
     const world = aWorld();
     const api = run(world, broken());
-    world.state.seedProblem({
+    world.problems.seedProblem({
       serviceArn: api.arn,
       cluster: 'prod',
       service: 'api',
@@ -549,8 +552,8 @@ describe('indexServices and configuration problems', () => {
     const api = run(world, broken());
     const canary = run(world, aService({ name: 'api-canary' }));
     // The table throttles indexing of the second service, after the first one's problem was found.
-    world.deps.state = new (class extends InMemoryStateStore {
-      override async indexService(): Promise<void> {
+    world.deps.index = new (class extends InMemoryServiceIndex {
+      override async indexRepositories(): Promise<void> {
         throw new RetryableError('ProvisionedThroughputExceededException');
       }
     })();
@@ -574,8 +577,18 @@ describe('indexServices and configuration problems', () => {
       tagValue: 'tags:main',
       problem: BAD_DEPLOY,
     };
-    world.state.seedProblem({ ...seeded, serviceArn: draining.arn, service: 'api', triggeredBy: 'earlier' });
-    world.state.seedProblem({ ...seeded, serviceArn: gone, service: 'deleted-api', triggeredBy: 'earlier' });
+    world.problems.seedProblem({
+      ...seeded,
+      serviceArn: draining.arn,
+      service: 'api',
+      triggeredBy: 'earlier',
+    });
+    world.problems.seedProblem({
+      ...seeded,
+      serviceArn: gone,
+      service: 'deleted-api',
+      triggeredBy: 'earlier',
+    });
 
     // Act
     await indexServices(
@@ -585,8 +598,8 @@ describe('indexServices and configuration problems', () => {
 
     // Assess
     expect(world.events.published).toEqual([]);
-    expect(await world.state.announcedProblems(draining.arn)).toEqual([]);
-    expect(await world.state.announcedProblems(gone)).toEqual([]);
+    expect(await world.problems.announcedProblems(draining.arn)).toEqual([]);
+    expect(await world.problems.announcedProblems(gone)).toEqual([]);
   });
 
   it('announces nothing for a service without autopilot tags', async () => {
@@ -617,8 +630,8 @@ describe('indexServices and configuration problems', () => {
         [true, false],
         [true, false],
       ]);
-      expect(world.state.writes).toEqual([]);
-      expect(await world.state.announcedProblems(api.arn)).toEqual([]);
+      expect(world.writes).toEqual([]);
+      expect(await world.problems.announcedProblems(api.arn)).toEqual([]);
     });
 
     it('says what it would announce from what is remembered: nothing for a known problem, the resolution of a fixed one', async () => {
@@ -629,13 +642,13 @@ describe('indexServices and configuration problems', () => {
         aService({ tags: { 'autopilot:deploy': 'tag:main', 'autopilot:rollback': 'yes' } }),
       );
       const remembered = { serviceArn: api.arn, cluster: 'prod', service: 'api', triggeredBy: 'earlier' };
-      world.state.seedProblem({
+      world.problems.seedProblem({
         ...remembered,
         tagKey: 'autopilot:rollback',
         tagValue: 'yes',
         problem: 'autopilot:rollback "yes" is neither on nor off',
       });
-      world.state.seedProblem({
+      world.problems.seedProblem({
         ...remembered,
         tagKey: 'autopilot:deploy',
         tagValue: 'tags:main',
@@ -653,8 +666,8 @@ describe('indexServices and configuration problems', () => {
       expect(problemEvents(world).map((e) => [e.detail.tagKey, e.detail.resolved, e.detail.dryRun])).toEqual([
         ['autopilot:deploy', true, true],
       ]);
-      expect(world.state.writes).toEqual([]);
-      expect(await world.state.announcedProblems(api.arn)).toHaveLength(2);
+      expect(world.writes).toEqual([]);
+      expect(await world.problems.announcedProblems(api.arn)).toHaveLength(2);
     });
   });
 });

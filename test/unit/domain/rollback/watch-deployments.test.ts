@@ -24,13 +24,13 @@ import {
   aService,
   aTaskDefinitionDoc,
   clusterArnOf,
-  type HealthWrite,
   InMemoryDeploymentControl,
-  InMemoryHealthStore,
+  InMemoryRollbackHistory,
   type PlatformCall,
   pinnedImage,
   REPOSITORY,
   REPOSITORY_KEY,
+  type StateWrite,
   type StopCall,
   serviceArnOf,
   taskDefinitionArnOf,
@@ -68,7 +68,6 @@ const CIRCUIT_BREAKER_ROLLBACK: ServiceState['deploymentConfiguration'] = {
 };
 
 type World = ReturnType<typeof anInMemoryWorld> & {
-  health: InMemoryHealthStore;
   control: InMemoryDeploymentControl;
   deps: WatchDeps;
   config: ServiceState['deploymentConfiguration'];
@@ -82,12 +81,13 @@ function aWorld(
   options: {
     dryRun?: boolean;
     policy?: Record<string, unknown>;
-    health?: InMemoryHealthStore;
+    /** replaces the world's rollback history (a race with another invocation) */
+    rollbacks?: InMemoryRollbackHistory;
     config?: ServiceState['deploymentConfiguration'];
   } = {},
 ): World {
-  const world = anInMemoryWorld(at('09:00:00'));
-  const health = options.health ?? new InMemoryHealthStore();
+  const base = anInMemoryWorld(at('09:00:00'));
+  const world = { ...base, rollbacks: options.rollbacks ?? base.rollbacks };
   const control = new InMemoryDeploymentControl();
   world.ecs.addTaskDefinition(
     aTaskDefinitionDoc({ revision: 6, image: pinnedImage(aDigest('api build 40')) }),
@@ -97,13 +97,15 @@ function aWorld(
   world.ecs.addTaskDefinition(aTaskDefinitionDoc({ revision: 9, image: pinnedImage(NEXT) }));
   return {
     ...world,
-    health,
     control,
     config: options.config ?? ROLLING,
     deps: {
       ecs: world.ecs,
       control,
-      health,
+      history: world.history,
+      rollbacks: world.rollbacks,
+      bakes: world.bakes,
+      quarantine: world.quarantine,
       events: world.events,
       policyFile: policyFile(options.policy),
       dryRun: options.dryRun ?? false,
@@ -183,7 +185,7 @@ function crash(taskId: string, stoppedAt: string, taskDefinitionArn = API_8) {
   };
 }
 
-const servicesForAlarm = (world: World) => (name: string) => world.health.servicesForAlarm(name);
+const servicesForAlarm = (world: World) => (name: string) => world.index.servicesForAlarm(name);
 
 /** Validates every event against its published contract; throws on the first violation. */
 function parseEvents(events: readonly AutopilotEvent[]): AutopilotEvent[] {
@@ -195,7 +197,7 @@ function parseEvents(events: readonly AutopilotEvent[]): AutopilotEvent[] {
   });
 }
 
-/** What one step did: its result, and the events, ECS calls, stops and health writes it caused. */
+/** What one step did: its result, and the events, ECS calls, stops and state writes it caused. */
 async function step<T>(
   world: World,
   run: () => Promise<T>,
@@ -204,13 +206,13 @@ async function step<T>(
   events: AutopilotEvent[];
   ecs: PlatformCall[];
   stops: StopCall[];
-  writes: HealthWrite[];
+  writes: StateWrite[];
 }> {
   const marks = [
     world.events.published.length,
     world.ecs.calls.length,
     world.control.calls.length,
-    world.health.writes.length,
+    world.writes.length,
   ] as const;
   const result = await run();
   return {
@@ -218,7 +220,7 @@ async function step<T>(
     events: parseEvents(world.events.published.slice(marks[0])),
     ecs: world.ecs.calls.slice(marks[1]),
     stops: world.control.calls.slice(marks[2]),
-    writes: world.health.writes.slice(marks[3]),
+    writes: world.writes.slice(marks[3]),
   };
 }
 
@@ -232,7 +234,7 @@ async function knownGoodApi7(world: World): Promise<void> {
   await onDeploymentStateChange(change('SERVICE_DEPLOYMENT_COMPLETED', D7, at('09:05:00')), world.deps);
   world.clock.set(at('09:15:00'));
   await promoteBaked(world.deps);
-  await world.health.indexAlarms({ serviceArn: SERVICE_ARN, clusterArn: CLUSTER_ARN, serviceName: 'api' }, [
+  await world.index.indexAlarms({ serviceArn: SERVICE_ARN, clusterArn: CLUSTER_ARN, serviceName: 'api' }, [
     ALARM,
   ]);
 }
@@ -291,7 +293,7 @@ describe('watching deployments: a good deployment', () => {
         reason: `completed; known good after ${at('09:15:00')} unless unhealthy`,
       },
     ]);
-    expect(completed.writes.map((w) => w.op)).toEqual(['recordDeployment', 'scheduleBake']);
+    expect(completed.writes.map((w) => w.op)).toEqual(['recordDeploymentState', 'scheduleBake']);
     expect(early.result).toEqual([]);
     expect(baked.result).toEqual([
       {
@@ -301,7 +303,7 @@ describe('watching deployments: a good deployment', () => {
         reason: `baked until ${at('09:15:00')} without an unhealthy signal`,
       },
     ]);
-    expect(await world.health.lastKnownGood(SERVICE_ARN)).toEqual({
+    expect(await world.rollbacks.lastKnownGood(SERVICE_ARN)).toEqual({
       taskDefinitionArn: API_7,
       deploymentId: D7,
       at: at('09:15:00'),
@@ -320,7 +322,7 @@ describe('watching deployments: a good deployment', () => {
         },
       },
     ]);
-    expect(world.health.allBakes()).toEqual([]);
+    expect(world.bakes.allBakes()).toEqual([]);
     expect(world.ecs.calls).toEqual([]);
     expect(world.control.calls).toEqual([]);
   });
@@ -462,8 +464,8 @@ describe('watching deployments: ECS rolled back by itself', () => {
     ]);
     expect(ecs).toEqual([]);
     expect(stops).toEqual([]);
-    expect(writes.map((w) => w.op)).toEqual(['recordDeployment', 'markUnhealthy', 'quarantine']);
-    expect(await world.health.listQuarantined()).toEqual([
+    expect(writes.map((w) => w.op)).toEqual(['recordDeploymentState', 'markUnhealthy', 'quarantineImage']);
+    expect(await world.quarantine.listQuarantined()).toEqual([
       expect.objectContaining({ repositoryKey: REPOSITORY_KEY, repository: REPOSITORY, digest: BAD }),
     ]);
   });
@@ -492,7 +494,7 @@ describe('watching deployments: ECS rolled back by itself', () => {
     expect(result).toEqual([
       { service: 'prod/api', deploymentId: D9, action: 'record', reason: 'rollback deployment in progress' },
     ]);
-    expect(await world.health.getDeployment(SERVICE_ARN, D9)).toMatchObject({
+    expect(await world.history.getDeployment(SERVICE_ARN, D9)).toMatchObject({
       taskDefinitionArn: API_7,
       state: 'IN_PROGRESS',
       isRollback: true,
@@ -504,7 +506,7 @@ describe('watching deployments: ECS rolled back by itself', () => {
     // changes are delivered, the circuit breaker has failed it and the rollback has completed.
     const world = aWorld({ config: CIRCUIT_BREAKER_ROLLBACK });
     await knownGoodApi7(world);
-    await world.health.noteDeploymentStarted(SERVICE_ARN, {
+    await world.history.noteDeploymentStarted(SERVICE_ARN, {
       deploymentId: D8,
       taskDefinitionArn: API_8,
       startedAt: at('10:00:00'),
@@ -629,8 +631,8 @@ describe('watching deployments: an alarm in the bake time', () => {
         detail: expect.objectContaining({ repository: REPOSITORY, digest: BAD, dryRun: false }),
       },
     ]);
-    expect(await world.health.getDeployment(SERVICE_ARN, D8)).toMatchObject({ unhealthy: true });
-    expect(await world.health.lastRollback(SERVICE_ARN)).toEqual({ at: at('10:15:00'), to: API_7 });
+    expect(await world.history.getDeployment(SERVICE_ARN, D8)).toMatchObject({ unhealthy: true });
+    expect(await world.rollbacks.lastRollback(SERVICE_ARN)).toEqual({ at: at('10:15:00'), to: API_7 });
   });
 
   it('counts an alarm within the last second of the bake time (EventBridge times have no milliseconds)', async () => {
@@ -675,7 +677,7 @@ describe('watching deployments: an alarm in the bake time', () => {
     expect(started.result).toEqual([
       { service: 'prod/api', deploymentId: D9, action: 'record', reason: 'rollback deployment in progress' },
     ]);
-    expect(await world.health.getDeployment(SERVICE_ARN, D9)).toMatchObject({ isRollback: true });
+    expect(await world.history.getDeployment(SERVICE_ARN, D9)).toMatchObject({ isRollback: true });
     expect(again.result).toEqual([
       {
         service: 'prod/api',
@@ -721,7 +723,7 @@ describe('watching deployments: an alarm in the bake time', () => {
 
     // Assess
     expect(rollback).toMatchObject({ status: 'PRIMARY', taskDefinitionArn: API_7 });
-    expect(world.health.writes).toContainEqual({
+    expect(world.writes).toContainEqual({
       op: 'noteDeploymentStarted',
       serviceArn: SERVICE_ARN,
       started: {
@@ -732,7 +734,7 @@ describe('watching deployments: an alarm in the bake time', () => {
       },
     });
     expect(result).toMatchObject([{ action: 'record', reason: 'rollback deployment in progress' }]);
-    expect(await world.health.getDeployment(SERVICE_ARN, rollback?.id ?? '')).toMatchObject({
+    expect(await world.history.getDeployment(SERVICE_ARN, rollback?.id ?? '')).toMatchObject({
       taskDefinitionArn: API_7,
       isRollback: true,
     });
@@ -761,11 +763,11 @@ describe('watching deployments: an alarm in the bake time', () => {
       },
     ]);
     expect(events).toEqual([]);
-    expect(await world.health.lastKnownGood(SERVICE_ARN)).toMatchObject({
+    expect(await world.rollbacks.lastKnownGood(SERVICE_ARN)).toMatchObject({
       taskDefinitionArn: API_7,
       deploymentId: D7,
     });
-    expect(world.health.allBakes()).toEqual([]);
+    expect(world.bakes.allBakes()).toEqual([]);
   });
 });
 
@@ -1030,7 +1032,7 @@ describe('watching deployments: duplicates and events out of order', () => {
     expect(late.ecs).toEqual([]);
     expect(promoted.result).toMatchObject([{ deploymentId: D7, action: 'ignore' }]);
     expect(promoted.events).toEqual([]);
-    expect(await world.health.lastKnownGood(SERVICE_ARN)).toEqual({
+    expect(await world.rollbacks.lastKnownGood(SERVICE_ARN)).toEqual({
       taskDefinitionArn: API_8,
       deploymentId: D8,
       at: at('10:20:00'),
@@ -1059,7 +1061,7 @@ describe('watching deployments: duplicates and events out of order', () => {
     // Assess
     expect(late.ecs).toEqual([]);
     expect(promoted.result).toMatchObject([{ deploymentId: D7, action: 'ignore' }]);
-    expect(await world.health.lastKnownGood(SERVICE_ARN)).toBeUndefined();
+    expect(await world.rollbacks.lastKnownGood(SERVICE_ARN)).toBeUndefined();
   });
 
   it('does not move a completed deployment back with a late IN_PROGRESS', async () => {
@@ -1075,7 +1077,7 @@ describe('watching deployments: duplicates and events out of order', () => {
     const promoted = await step(world, () => promoteBaked(world.deps));
 
     // Assess
-    expect(await world.health.getDeployment(SERVICE_ARN, D8)).toMatchObject({
+    expect(await world.history.getDeployment(SERVICE_ARN, D8)).toMatchObject({
       state: 'COMPLETED',
       bakeUntil: at('10:20:00'),
     });
@@ -1104,7 +1106,7 @@ describe('watching deployments: duplicates and events out of order', () => {
     expect(result).toMatchObject([{ action: 'quarantine-only', from: API_8 }]);
     expect([...ecs, ...stops]).toEqual([]);
     expect(typesOf(events)).toContain(IMAGE_QUARANTINED);
-    expect(await world.health.lastRollback(SERVICE_ARN)).toBeUndefined();
+    expect(await world.rollbacks.lastRollback(SERVICE_ARN)).toBeUndefined();
   });
 
   it('ignores a crash of the unhealthy revision once a newer deployment is primary', async () => {
@@ -1477,15 +1479,15 @@ describe('watching deployments: safety', () => {
   it('tells people when another rollback claimed the service first', async () => {
     // Prepare
     // Another invocation rolled the service back after this one read the last rollback.
-    class RacingHealthStore extends InMemoryHealthStore {
+    class RacingRollbackHistory extends InMemoryRollbackHistory {
       override async lastRollback(): Promise<{ at: string; to: string } | undefined> {
         return undefined;
       }
     }
-    const world = aWorld({ health: new RacingHealthStore() });
+    const world = aWorld({ rollbacks: new RacingRollbackHistory() });
     await knownGoodApi7(world);
     await startApi8(world);
-    world.health.seedRollback(SERVICE_ARN, {
+    world.rollbacks.seedRollback(SERVICE_ARN, {
       at: at('10:04:00'),
       from: API_8,
       to: API_7,
@@ -1518,7 +1520,7 @@ describe('watching deployments: safety', () => {
     // Prepare
     const world = aWorld();
     await startApi8(world);
-    await world.health.indexAlarms({ serviceArn: SERVICE_ARN, clusterArn: CLUSTER_ARN, serviceName: 'api' }, [
+    await world.index.indexAlarms({ serviceArn: SERVICE_ARN, clusterArn: CLUSTER_ARN, serviceName: 'api' }, [
       ALARM,
     ]);
     world.clock.set(at('10:05:00'));
@@ -1587,22 +1589,25 @@ describe('watching deployments: safety', () => {
 describe('watching deployments: dry run', () => {
   /** A world in dry run whose table already knows api:7 as good and ecs-svc/8 as baking. */
   function aDryRunWorld(): World {
-    const health = new InMemoryHealthStore()
-      .seedLastKnownGood(SERVICE_ARN, { taskDefinitionArn: API_7, deploymentId: D7, at: at('09:15:00') })
-      .seedDeployment(
-        SERVICE_ARN,
-        {
-          deploymentId: D8,
-          taskDefinitionArn: API_8,
-          state: 'COMPLETED',
-          startedAt: at('10:00:00'),
-          completedAt: at('10:10:00'),
-          bakeUntil: at('10:20:00'),
-          isRollback: false,
-        },
-        at('10:10:00'),
-      );
-    const world = aWorld({ dryRun: true, health });
+    const world = aWorld({ dryRun: true });
+    world.rollbacks.seedLastKnownGood(SERVICE_ARN, {
+      taskDefinitionArn: API_7,
+      deploymentId: D7,
+      at: at('09:15:00'),
+    });
+    world.history.seedDeployment(
+      SERVICE_ARN,
+      {
+        deploymentId: D8,
+        taskDefinitionArn: API_8,
+        state: 'COMPLETED',
+        startedAt: at('10:00:00'),
+        completedAt: at('10:10:00'),
+        bakeUntil: at('10:20:00'),
+        isRollback: false,
+      },
+      at('10:10:00'),
+    );
     ecsLists(world, deployment(D8, API_8, 'COMPLETED'));
     return world;
   }
@@ -1629,14 +1634,14 @@ describe('watching deployments: dry run', () => {
       { detailType: IMAGE_QUARANTINED, detail: expect.objectContaining({ digest: BAD, dryRun: true }) },
     ]);
     expect([...ecs, ...stops, ...writes]).toEqual([]);
-    expect(await world.health.listQuarantined()).toEqual([]);
+    expect(await world.quarantine.listQuarantined()).toEqual([]);
   });
 
   it('reports a stop of the deployment without stopping it', async () => {
     // Prepare
     const world = aDryRunWorld();
     ecsLists(world, deployment(D8, API_8, 'IN_PROGRESS'));
-    world.health.seedDeployment(
+    world.history.seedDeployment(
       SERVICE_ARN,
       { deploymentId: D8, taskDefinitionArn: API_8, state: 'IN_PROGRESS', isRollback: false },
       at('10:00:00'),
@@ -1656,7 +1661,7 @@ describe('watching deployments: dry run', () => {
   it('records nothing for state changes and does not promote', async () => {
     // Prepare
     const world = aDryRunWorld();
-    world.health.seedDeployment(
+    world.history.seedDeployment(
       SERVICE_ARN,
       {
         deploymentId: D8,
@@ -1667,8 +1672,8 @@ describe('watching deployments: dry run', () => {
       },
       at('10:10:00'),
     );
-    await world.health.scheduleBake(SERVICE_ARN, D8, at('10:20:00'));
-    world.health.writes.splice(0);
+    await world.bakes.scheduleBake(SERVICE_ARN, D8, at('10:20:00'));
+    world.writes.splice(0);
     world.clock.set(at('10:20:00'));
 
     // Act
@@ -1699,14 +1704,14 @@ describe('watching deployments: dry run', () => {
     expect(promoted.events[0]?.detail).toMatchObject({ dryRun: true });
     expect([...progress.writes, ...failed.writes, ...promoted.writes]).toEqual([]);
     expect([...progress.ecs, ...failed.ecs, ...promoted.ecs, ...failed.stops]).toEqual([]);
-    expect(await world.health.lastKnownGood(SERVICE_ARN)).toMatchObject({ taskDefinitionArn: API_7 });
+    expect(await world.rollbacks.lastKnownGood(SERVICE_ARN)).toMatchObject({ taskDefinitionArn: API_7 });
   });
 
   it('counts crashes but neither marks, claims nor stops anything for a crash loop', async () => {
     // Prepare
     const world = aDryRunWorld();
     ecsLists(world, deployment(D8, API_8, 'IN_PROGRESS'));
-    world.health.seedDeployment(
+    world.history.seedDeployment(
       SERVICE_ARN,
       { deploymentId: D8, taskDefinitionArn: API_8, state: 'IN_PROGRESS', isRollback: false },
       at('10:00:00'),
@@ -1775,7 +1780,7 @@ describe('rollbackByPerson', () => {
       { op: 'noteDeploymentStarted', started: { taskDefinitionArn: API_7, isRollback: true } },
       { op: 'claimRollback', claimed: true },
     ]);
-    expect(await world.health.lastRollback(SERVICE_ARN)).toEqual({ at: at('11:00:00'), to: API_7 });
+    expect(await world.rollbacks.lastRollback(SERVICE_ARN)).toEqual({ at: at('11:00:00'), to: API_7 });
   });
 
   it('returns the service to the revision given with --to, even within the cooldown', async () => {
@@ -1783,7 +1788,12 @@ describe('rollbackByPerson', () => {
     const world = aWorld();
     await knownGoodApi7(world);
     await startApi8(world);
-    world.health.seedRollback(SERVICE_ARN, { at: at('10:50:00'), from: API_8, to: API_7, reason: 'alarm' });
+    world.rollbacks.seedRollback(SERVICE_ARN, {
+      at: at('10:50:00'),
+      from: API_8,
+      to: API_7,
+      reason: 'alarm',
+    });
     world.clock.set(at('11:00:00'));
 
     // Act
@@ -1849,7 +1859,7 @@ describe('rollbackByPerson', () => {
   it('only reports in dry run', async () => {
     // Prepare
     const world = aWorld({ dryRun: true });
-    world.health.seedLastKnownGood(SERVICE_ARN, {
+    world.rollbacks.seedLastKnownGood(SERVICE_ARN, {
       taskDefinitionArn: API_7,
       deploymentId: D7,
       at: at('09:15:00'),

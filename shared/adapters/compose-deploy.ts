@@ -1,0 +1,33 @@
+/**
+ * Builds the ports of deploy on push (and of the pushes deployed when due) from the validated
+ * environment. Clients are the cached, traced ones from `aws/clients.ts`.
+ */
+import type { BaseEnv } from '../config/env';
+import { policyFileFor } from '../config/policy-file';
+import type { DeployDeps } from '../domain/deploy/deploy-pushed-image';
+import { EcrGateway } from './aws/ecr-gateway';
+import { EcsGateway } from './aws/ecs-gateway';
+import { EventBridgePublisher } from './aws/event-publisher';
+import { DynamoDeploymentHistory } from './state/dynamo-deployment-history';
+import { DynamoPendingPushes } from './state/dynamo-pending-pushes';
+import { DynamoQuarantine } from './state/dynamo-quarantine';
+import { DynamoServiceIndex } from './state/dynamo-service-index';
+import { DynamoServiceLease } from './state/dynamo-service-lease';
+
+/** Everything deploy on push needs, on AWS. */
+export function makeDeployDeps(env: BaseEnv): DeployDeps {
+  const table = env.AUTOPILOT_TABLE;
+  return {
+    ecs: new EcsGateway(),
+    ecr: new EcrGateway(),
+    index: new DynamoServiceIndex(table),
+    quarantine: new DynamoQuarantine(table),
+    history: new DynamoDeploymentHistory(table),
+    lease: new DynamoServiceLease(table),
+    pending: new DynamoPendingPushes(table),
+    events: new EventBridgePublisher(env.AUTOPILOT_BUS),
+    policyFile: policyFileFor(env),
+    dryRun: env.AUTOPILOT_DRY_RUN,
+    now: () => new Date(),
+  };
+}
