@@ -401,6 +401,8 @@ export async function quarantine(
   if (!env) return EXIT_USAGE;
   const { DynamoQuarantine } =
     require('../shared/adapters/state/dynamo-quarantine') as typeof import('../shared/adapters/state/dynamo-quarantine');
+  const { releaseQuarantined } =
+    require('../shared/domain/rollback/release-quarantined') as typeof import('../shared/domain/rollback/release-quarantined');
   const quarantined = new DynamoQuarantine(env.AUTOPILOT_TABLE);
   if (command === 'list') {
     const listed = await quarantined.listQuarantined();
@@ -409,7 +411,7 @@ export async function quarantine(
     return EXIT_OK;
   }
   const [repository, digest] = [match?.[1] ?? '', match?.[2] ?? ''];
-  const released = await quarantined.releaseImage(repository, digest);
+  const released = await releaseQuarantined(quarantined, repository, digest);
   if (!released) {
     io.err(`${repository}@${digest} is not quarantined`);
     return EXIT_FAILED;

@@ -241,6 +241,15 @@ export interface RollbackRecord {
   reason: string;
 }
 
+/** A task of a service that crashed, counted against its revision (crash loops). */
+export interface CrashedTask {
+  serviceArn: string;
+  taskDefinitionArn: string;
+  taskArn: string;
+  /** when it stopped */
+  at: string;
+}
+
 /** A bake timer: the deployment becomes known good once it is due. */
 export interface BakeTimer {
   serviceArn: string;
@@ -311,15 +320,9 @@ export interface DeploymentHistory {
   /**
    * Records a crashed task of a revision (a task counts once, however often its event comes).
    *
-   * @returns how many distinct tasks of the revision crashed at or after `since`
+   * @returns how many distinct tasks of the service's revision crashed at or after `since`
    */
-  recordCrash(
-    serviceArn: string,
-    taskDefinitionArn: string,
-    taskArn: string,
-    at: string,
-    since: string,
-  ): Promise<number>;
+  recordCrash(crash: CrashedTask, since: string): Promise<number>;
 }
 
 /** Per service, where a rollback goes (the last known good revision) and when the last one was. */
@@ -354,19 +357,11 @@ export interface Quarantine {
   isQuarantined(repositoryKey: string, digest: string): Promise<boolean>;
   /** Every quarantined image, in no particular order. */
   listQuarantined(): Promise<QuarantinedImage[]>;
-  /** Releases a digest; false when it was not quarantined (or another release came first). */
-  release(repositoryKey: string, digest: string): Promise<boolean>;
   /**
-   * Releases an image named as an operator names it (`autopilot quarantine release`): by the
-   * repository's name in ECR or by its index key, and the digest.
-   *
-   * @param repository - `team/api`, or the index key `<account>:<region>:team/api`
-   * @returns the image released; undefined when no such image is quarantined (or another release
-   *   came first)
-   * @example
-   * await quarantine.releaseImage('team/api', 'sha256:…'); // { repositoryKey: '123…:eu-west-1:team/api', … }
+   * Releases a digest (a person's decision: `releaseQuarantined` in domain/rollback/); false when it
+   * was not quarantined, or another release came first.
    */
-  releaseImage(repository: string, digest: string): Promise<QuarantinedImage | undefined>;
+  release(repositoryKey: string, digest: string): Promise<boolean>;
 }
 
 /** Deploy on push's hold on a service: a short lease, and the newest push deployed (the watermark). */

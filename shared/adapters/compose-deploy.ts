@@ -3,11 +3,10 @@
  * environment. Clients are the cached, traced ones from `aws/clients.ts`.
  */
 import type { BaseEnv } from '../config/env';
-import { policyFileFor } from '../config/policy-file';
 import type { DeployDeps } from '../domain/deploy/deploy-pushed-image';
 import { EcrGateway } from './aws/ecr-gateway';
 import { EcsGateway } from './aws/ecs-gateway';
-import { EventBridgePublisher } from './aws/event-publisher';
+import { baseDeps } from './compose-base';
 import { DynamoDeploymentHistory } from './state/dynamo-deployment-history';
 import { DynamoPendingPushes } from './state/dynamo-pending-pushes';
 import { DynamoQuarantine } from './state/dynamo-quarantine';
@@ -25,9 +24,6 @@ export function makeDeployDeps(env: BaseEnv): DeployDeps {
     history: new DynamoDeploymentHistory(table),
     lease: new DynamoServiceLease(table),
     pending: new DynamoPendingPushes(table),
-    events: new EventBridgePublisher(env.AUTOPILOT_BUS),
-    policyFile: policyFileFor(env),
-    dryRun: env.AUTOPILOT_DRY_RUN,
-    now: () => new Date(),
+    ...baseDeps(env),
   };
 }

@@ -3,11 +3,10 @@
  * so the indexer's bundle holds only the clients it uses: no ECR, no ECS writes).
  */
 import type { BaseEnv } from '../config/env';
-import { policyFileFor } from '../config/policy-file';
 import type { IndexDeps } from '../domain/index/index-services';
 import { EcsInventory } from './aws/ecs-inventory';
 import { EcsReader } from './aws/ecs-reader';
-import { EventBridgePublisher } from './aws/event-publisher';
+import { baseDeps } from './compose-base';
 import { DynamoConfigurationProblems } from './state/dynamo-configuration-problems';
 import { DynamoRollbackHistory } from './state/dynamo-rollback-history';
 import { DynamoServiceIndex } from './state/dynamo-service-index';
@@ -21,9 +20,6 @@ export function makeIndexDeps(env: BaseEnv): IndexDeps {
     index: new DynamoServiceIndex(table),
     problems: new DynamoConfigurationProblems(table),
     rollbacks: new DynamoRollbackHistory(table),
-    events: new EventBridgePublisher(env.AUTOPILOT_BUS),
-    policyFile: policyFileFor(env),
-    dryRun: env.AUTOPILOT_DRY_RUN,
-    now: () => new Date(),
+    ...baseDeps(env),
   };
 }

@@ -3,12 +3,11 @@
  * other compositions so the watcher's bundle holds only the clients it uses: no RegisterTaskDefinition).
  */
 import type { BaseEnv } from '../config/env';
-import { policyFileFor } from '../config/policy-file';
 import type { WatchDeps } from '../domain/rollback/watch-deployments';
 import type { ServiceIndex } from '../ports';
 import { EcsDeploymentControl } from './aws/ecs-deployment-control';
 import { EcsServiceUpdater } from './aws/ecs-service-updater';
-import { EventBridgePublisher } from './aws/event-publisher';
+import { baseDeps } from './compose-base';
 import { DynamoBakeSchedule } from './state/dynamo-bake-schedule';
 import { DynamoDeploymentHistory } from './state/dynamo-deployment-history';
 import { DynamoQuarantine } from './state/dynamo-quarantine';
@@ -26,9 +25,6 @@ export function makeWatchDeps(env: BaseEnv): WatchDeps & { index: ServiceIndex }
     bakes: new DynamoBakeSchedule(table),
     quarantine: new DynamoQuarantine(table),
     index: new DynamoServiceIndex(table),
-    events: new EventBridgePublisher(env.AUTOPILOT_BUS),
-    policyFile: policyFileFor(env),
-    dryRun: env.AUTOPILOT_DRY_RUN,
-    now: () => new Date(),
+    ...baseDeps(env),
   };
 }

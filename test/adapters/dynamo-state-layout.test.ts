@@ -31,6 +31,16 @@ const D8 = 'ecs-svc/8000000000000000008';
 const DIGEST = `sha256:${'ab'.repeat(32)}`;
 const api = { serviceArn: API, clusterArn: CLUSTER, serviceName: 'api' };
 
+const problem: AnnouncedProblem = {
+  serviceArn: API,
+  cluster: 'prod',
+  service: 'api',
+  tagKey: 'autopilot:deploy',
+  tagValue: 'tags:main',
+  problem: 'not a deploy mode',
+  triggeredBy: 'event-1',
+};
+
 const dynamo = useDynalite();
 
 let tableName: string;
@@ -144,16 +154,6 @@ describe('DynamoServiceIndex', () => {
 });
 
 describe('DynamoConfigurationProblems', () => {
-  const problem: AnnouncedProblem = {
-    serviceArn: API,
-    cluster: 'prod',
-    service: 'api',
-    tagKey: 'autopilot:deploy',
-    tagValue: 'tags:main',
-    problem: 'not a deploy mode',
-    triggeredBy: 'event-1',
-  };
-
   it('keeps a problem under PROBLEM / <serviceArn>#<tagKey> with the index TTL (7 days)', async () => {
     // Act
     await on(DynamoConfigurationProblems).rememberProblem(problem);
@@ -181,18 +181,6 @@ describe('DynamoConfigurationProblems', () => {
         expiresAt: START_EPOCH + 8 * DAY,
       }),
     ]);
-  });
-
-  it('announces the resolution of a problem once when two invocations forget it at the same time', async () => {
-    // Prepare
-    const problems = on(DynamoConfigurationProblems);
-    await problems.rememberProblem(problem);
-
-    // Act
-    const forgotten = await Promise.all([1, 2, 3].map(() => problems.forgetProblem(API, 'autopilot:deploy')));
-
-    // Assess
-    expect(forgotten.filter(Boolean)).toHaveLength(1);
   });
 });
 
@@ -262,9 +250,7 @@ describe('DynamoDeploymentHistory', () => {
 
   it('reads an ECS deployment as deployed tables hold it, without the table attributes', async () => {
     // Prepare
-    await stored({
-      pk: `SVC#${API}`,
-      sk: `ECSDEP#${D8}`,
+    const deployment = {
       deploymentId: D8,
       taskDefinitionArn: API_8,
       state: 'COMPLETED',
@@ -272,6 +258,11 @@ describe('DynamoDeploymentHistory', () => {
       bakeUntil: '2026-01-12T09:20:00.000Z',
       isRollback: false,
       unhealthy: true,
+    };
+    await stored({
+      pk: `SVC#${API}`,
+      sk: `ECSDEP#${D8}`,
+      ...deployment,
       updatedAt: '2026-01-12T09:10:00.000Z',
       expiresAt: START_EPOCH,
     });
@@ -280,32 +271,7 @@ describe('DynamoDeploymentHistory', () => {
     const known = await on(DynamoDeploymentHistory).getDeployment(API, D8);
 
     // Assess
-    expect(known).toEqual({
-      deploymentId: D8,
-      taskDefinitionArn: API_8,
-      state: 'COMPLETED',
-      startedAt: '2026-01-12T09:00:00.000Z',
-      bakeUntil: '2026-01-12T09:20:00.000Z',
-      isRollback: false,
-      unhealthy: true,
-    });
-  });
-
-  it('marks a deployment unhealthy once when signals race', async () => {
-    // Prepare
-    const history = on(DynamoDeploymentHistory);
-    await history.noteDeploymentStarted(API, {
-      deploymentId: D8,
-      taskDefinitionArn: API_8,
-      startedAt: START.toISOString(),
-      isRollback: false,
-    });
-
-    // Act
-    const marked = await Promise.all([1, 2, 3, 4].map(() => history.markUnhealthy(API, D8)));
-
-    // Assess
-    expect(marked.filter(Boolean)).toHaveLength(1);
+    expect(known).toEqual(deployment);
   });
 
   it('keeps a crashed task for a day', async () => {
@@ -314,10 +280,7 @@ describe('DynamoDeploymentHistory', () => {
 
     // Act
     await on(DynamoDeploymentHistory).recordCrash(
-      API,
-      API_8,
-      task,
-      '2026-01-12T10:02:00.000Z',
+      { serviceArn: API, taskDefinitionArn: API_8, taskArn: task, at: '2026-01-12T10:02:00.000Z' },
       START.toISOString(),
     );
 
@@ -349,18 +312,6 @@ describe('DynamoRollbackHistory', () => {
       { pk: `SVC#${API}`, sk: 'LKG', ...good },
       { pk: `SVC#${API}`, sk: 'ROLLBACK', ...rollback },
     ]);
-  });
-
-  it('lets one of racing rollbacks claim the slot', async () => {
-    // Prepare
-    const rollbacks = on(DynamoRollbackHistory);
-    const rollback = { at: '2026-01-12T10:15:00.000Z', from: API_8, to: API_7, reason: 'alarm api-5xx' };
-
-    // Act
-    const claimed = await Promise.all([1, 2, 3].map(() => rollbacks.claimRollback(API, rollback, 3_600_000)));
-
-    // Assess
-    expect(claimed.filter(Boolean)).toHaveLength(1);
   });
 });
 
@@ -416,17 +367,6 @@ describe('DynamoQuarantine', () => {
     // Assess
     expect(quarantined).toBe(true);
   });
-
-  it('quarantines a digest once when rollbacks race', async () => {
-    // Prepare
-    const quarantine = on(DynamoQuarantine);
-
-    // Act
-    const added = await Promise.all([1, 2, 3].map(() => quarantine.quarantineImage(image)));
-
-    // Assess
-    expect(added.filter(Boolean)).toHaveLength(1);
-  });
 });
 
 describe('DynamoServiceLease', () => {
@@ -444,17 +384,6 @@ describe('DynamoServiceLease', () => {
       { pk: `SVC#${API}`, sk: 'LOCK', owner: 'event-1', expiresAt: START_EPOCH + 120 },
       { pk: `SVC#${API}`, sk: `PUSH#${API_REPO}`, ...watermark },
     ]);
-  });
-
-  it('grants the lease to one of racing owners', async () => {
-    // Prepare
-    const lease = on(DynamoServiceLease);
-
-    // Act
-    const acquired = await Promise.all(['a', 'b', 'c'].map((owner) => lease.acquireLease(API, owner, 120)));
-
-    // Assess
-    expect(acquired.filter(Boolean)).toHaveLength(1);
   });
 });
 
@@ -548,5 +477,53 @@ describe('DynamoNotificationStore', () => {
 
     // Assess
     expect(counts).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+  });
+});
+
+describe('conditional writes under real races: one of the racing writers wins', () => {
+  const rollback = { at: '2026-01-12T10:15:00.000Z', from: API_8, to: API_7, reason: 'alarm api-5xx' };
+  const image = {
+    repositoryKey: API_REPO,
+    repository: 'team/api',
+    digest: DIGEST,
+    reason: 'crash loop',
+    at: rollback.at,
+  };
+
+  it.each<[string, () => Promise<unknown>, (writer: number) => Promise<boolean>]>([
+    [
+      'forgetProblem: one resolution is announced',
+      () => on(DynamoConfigurationProblems).rememberProblem(problem),
+      () => on(DynamoConfigurationProblems).forgetProblem(API, problem.tagKey),
+    ],
+    [
+      'markUnhealthy: one signal acts',
+      async () => undefined,
+      () => on(DynamoDeploymentHistory).markUnhealthy(API, D8),
+    ],
+    [
+      'claimRollback: one rollback per cooldown',
+      async () => undefined,
+      () => on(DynamoRollbackHistory).claimRollback(API, rollback, 3_600_000),
+    ],
+    [
+      'quarantineImage: quarantined once',
+      async () => undefined,
+      () => on(DynamoQuarantine).quarantineImage(image),
+    ],
+    [
+      'acquireLease: one owner',
+      async () => undefined,
+      (writer) => on(DynamoServiceLease).acquireLease(API, `owner-${writer}`, 120),
+    ],
+  ])('%s', async (_name, prepare, write) => {
+    // Prepare
+    await prepare();
+
+    // Act
+    const won = await Promise.all([1, 2, 3, 4].map(write));
+
+    // Assess
+    expect(won.filter(Boolean)).toHaveLength(1);
   });
 });

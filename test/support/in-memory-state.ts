@@ -10,6 +10,7 @@ import type {
   BakeSchedule,
   BakeTimer,
   ConfigurationProblems,
+  CrashedTask,
   DeploymentHistory,
   DeploymentRecord,
   IndexedService,
@@ -44,7 +45,7 @@ export type StateWrite =
       saved: boolean;
     }
   | { op: 'markUnhealthy'; serviceArn: string; deploymentId: string; marked: boolean }
-  | { op: 'recordCrash'; serviceArn: string; taskDefinitionArn: string; taskArn: string; at: string }
+  | { op: 'recordCrash'; crash: CrashedTask }
   | { op: 'setLastKnownGood'; serviceArn: string; good: LastKnownGood; saved: boolean }
   | {
       op: 'claimRollback';
@@ -230,7 +231,7 @@ export class InMemoryDeploymentHistory extends StateFake implements DeploymentHi
   static readonly RECENT = 20;
   private readonly recorded = new Map<string, DeploymentRecord>();
   private readonly deployments = new Map<string, StoredDeployment>();
-  private readonly crashes = new Map<string, { serviceArn: string; taskDefinitionArn: string; at: string }>();
+  private readonly crashes = new Map<string, CrashedTask>();
 
   /** The deployments autopilot recorded, oldest first. */
   get records(): DeploymentRecord[] {
@@ -310,16 +311,11 @@ export class InMemoryDeploymentHistory extends StateFake implements DeploymentHi
     return marked;
   }
 
-  async recordCrash(
-    serviceArn: string,
-    taskDefinitionArn: string,
-    taskArn: string,
-    at: string,
-    since: string,
-  ): Promise<number> {
+  async recordCrash(crash: CrashedTask, since: string): Promise<number> {
+    const { serviceArn, taskDefinitionArn } = crash;
     // Keyed by task: a duplicate event of the same stopped task counts once.
-    this.crashes.set(`${serviceArn}#${taskDefinitionArn}#${taskArn}`, { serviceArn, taskDefinitionArn, at });
-    this.record({ op: 'recordCrash', serviceArn, taskDefinitionArn, taskArn, at });
+    this.crashes.set(`${serviceArn}#${taskDefinitionArn}#${crash.taskArn}`, { ...crash });
+    this.record({ op: 'recordCrash', crash });
     return [...this.crashes.values()].filter(
       (c) => c.serviceArn === serviceArn && c.taskDefinitionArn === taskDefinitionArn && c.at >= since,
     ).length;
@@ -436,14 +432,6 @@ export class InMemoryQuarantine extends StateFake implements Quarantine {
     const released = this.images.delete(`${repositoryKey}@${digest}`);
     this.record({ op: 'release', repositoryKey, digest, released });
     return released;
-  }
-
-  async releaseImage(repository: string, digest: string): Promise<QuarantinedImage | undefined> {
-    const found = (await this.listQuarantined()).find(
-      (q) => q.digest === digest && (q.repository === repository || q.repositoryKey === repository),
-    );
-    if (!found) return undefined;
-    return (await this.release(found.repositoryKey, digest)) ? found : undefined;
   }
 }
 

@@ -3,7 +3,13 @@
  * autopilot started (`DEPLOY#<startedAt>#<eventId>`), the ECS deployments (`ECSDEP#<deploymentId>`)
  * and the crashed tasks of a revision (`CRASH#<taskDefinitionArn>#<taskArn>`).
  */
-import type { DeploymentHistory, DeploymentRecord, KnownDeployment, StartedDeployment } from '../../ports';
+import type {
+  CrashedTask,
+  DeploymentHistory,
+  DeploymentRecord,
+  KnownDeployment,
+  StartedDeployment,
+} from '../../ports';
 import { DAY, DynamoTableStore, recordOf } from './dynamo-table';
 import { crashesOf, crashKey, deploymentRecordKey, deploymentRecordsOf, ecsDeploymentKey } from './keys';
 
@@ -90,16 +96,11 @@ export class DynamoDeploymentHistory extends DynamoTableStore implements Deploym
     return marked !== undefined;
   }
 
-  async recordCrash(
-    serviceArn: string,
-    taskDefinitionArn: string,
-    taskArn: string,
-    at: string,
-    since: string,
-  ): Promise<number> {
+  async recordCrash(crash: CrashedTask, since: string): Promise<number> {
+    const { serviceArn, taskDefinitionArn } = crash;
     await this.table.put({
-      ...crashKey(serviceArn, taskDefinitionArn, taskArn),
-      at,
+      ...crashKey(serviceArn, taskDefinitionArn, crash.taskArn),
+      at: crash.at,
       expiresAt: this.table.expiresIn(CRASH_TTL),
     });
     const crashes = await this.table.query(crashesOf(serviceArn, taskDefinitionArn));

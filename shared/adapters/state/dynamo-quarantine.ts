@@ -31,12 +31,4 @@ export class DynamoQuarantine extends DynamoTableStore implements Quarantine {
     await this.table.delete(quarantineListingKey(repositoryKey, digest));
     return released;
   }
-
-  async releaseImage(repository: string, digest: string): Promise<QuarantinedImage | undefined> {
-    const found = (await this.listQuarantined()).find(
-      (q) => q.digest === digest && (q.repository === repository || q.repositoryKey === repository),
-    );
-    if (!found) return undefined;
-    return (await this.release(found.repositoryKey, digest)) ? found : undefined;
-  }
 }

@@ -5,14 +5,7 @@
  */
 import type { IndexedService, ServiceIndex } from '../../ports';
 import { DAY, DynamoTableStore } from './dynamo-table';
-import {
-  alarmEntries,
-  alarmEntryKey,
-  alarmsOfServiceKey,
-  repositoriesOfServiceKey,
-  repositoryEntries,
-  repositoryEntryKey,
-} from './keys';
+import { alarmIndexKeys, repositoryIndexKeys } from './keys';
 import { ReverseIndex } from './reverse-index';
 
 /** Index entries not refreshed by events or the reconcile for this long are dropped by TTL. */
@@ -21,17 +14,13 @@ export const INDEX_TTL = 7 * DAY;
 /** The repository and alarm indexes in DynamoDB. */
 export class DynamoServiceIndex extends DynamoTableStore implements ServiceIndex {
   private readonly repositories = new ReverseIndex(this.table, {
-    entry: repositoryEntryKey,
-    entries: repositoryEntries,
-    namesOf: repositoriesOfServiceKey,
+    ...repositoryIndexKeys,
     attribute: 'repositories',
     ttlSeconds: INDEX_TTL,
   });
 
   private readonly alarms = new ReverseIndex(this.table, {
-    entry: alarmEntryKey,
-    entries: alarmEntries,
-    namesOf: alarmsOfServiceKey,
+    ...alarmIndexKeys,
     attribute: 'alarms',
     ttlSeconds: INDEX_TTL,
   });

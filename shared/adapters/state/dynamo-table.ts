@@ -65,6 +65,12 @@ const expressionParts = (names?: Record<string, string>, values?: Record<string,
   ...(values && Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
 });
 
+/** The parts of a write's input that make it conditional. */
+const conditionOf = (condition?: Condition) =>
+  condition
+    ? { ConditionExpression: condition.if, ...expressionParts(condition.names, condition.values) }
+    : {};
+
 /** The autopilot table. */
 export class DynamoTable {
   readonly doc: DynamoDBDocumentClient;
@@ -87,25 +93,16 @@ export class DynamoTable {
     return epoch(this.now()) + seconds;
   }
 
-  /** One item, read strongly consistent (or eventually, when asked). */
-  async get(key: ItemKey, consistent = true): Promise<Item | undefined> {
-    const out = await this.doc.send(
-      new GetCommand({ TableName: this.name, Key: key, ConsistentRead: consistent }),
-    );
+  /** One item, read strongly consistent. */
+  async get(key: ItemKey): Promise<Item | undefined> {
+    const out = await this.doc.send(new GetCommand({ TableName: this.name, Key: key, ConsistentRead: true }));
     return out.Item;
   }
 
   /** Writes an item; with a condition, false when the condition failed (nothing written). */
   async put(item: ItemKey & Item, condition?: Condition): Promise<boolean> {
     return this.conditional(() =>
-      this.doc.send(
-        new PutCommand({
-          TableName: this.name,
-          Item: item,
-          ...(condition ? { ConditionExpression: condition.if } : {}),
-          ...expressionParts(condition?.names, condition?.values),
-        }),
-      ),
+      this.doc.send(new PutCommand({ TableName: this.name, Item: item, ...conditionOf(condition) })),
     );
   }
 
@@ -115,7 +112,8 @@ export class DynamoTable {
    * @returns the item after the update, or undefined when the condition failed
    */
   async update(key: ItemKey, update: Update): Promise<Item | undefined> {
-    try {
+    let updated: Item | undefined;
+    const done = await this.conditional(async () => {
       const out = await this.doc.send(
         new UpdateCommand({
           TableName: this.name,
@@ -126,24 +124,15 @@ export class DynamoTable {
           ReturnValues: 'ALL_NEW',
         }),
       );
-      return out.Attributes ?? {};
-    } catch (error) {
-      if (isConflict(error)) return undefined;
-      throw error;
-    }
+      updated = out.Attributes ?? {};
+    });
+    return done ? updated : undefined;
   }
 
   /** Deletes an item; with a condition, false when the condition failed (nothing deleted). */
   async delete(key: ItemKey, condition?: Condition): Promise<boolean> {
     return this.conditional(() =>
-      this.doc.send(
-        new DeleteCommand({
-          TableName: this.name,
-          Key: key,
-          ...(condition ? { ConditionExpression: condition.if } : {}),
-          ...expressionParts(condition?.names, condition?.values),
-        }),
-      ),
+      this.doc.send(new DeleteCommand({ TableName: this.name, Key: key, ...conditionOf(condition) })),
     );
   }
 

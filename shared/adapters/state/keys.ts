@@ -46,37 +46,26 @@ const service = (serviceArn: string) => `SVC#${serviceArn}`;
 
 // ServiceIndex ------------------------------------------------------------------------------------
 
-/** A service listed under a repository. */
-export const repositoryEntryKey = (repositoryKey: string, serviceArn: string): ItemKey => ({
-  pk: `REPO#${repositoryKey}`,
-  sk: service(serviceArn),
-});
-/** The services listed under a repository. */
-export const repositoryEntries = (repositoryKey: string): ItemRange => ({
-  pk: `REPO#${repositoryKey}`,
-  skPrefix: 'SVC#',
-});
-/** The repositories a service is listed under. */
-export const repositoriesOfServiceKey = (serviceArn: string): ItemKey => ({
-  pk: service(serviceArn),
-  sk: 'REPOS',
+/** Where one reverse index (names to services, see reverse-index.ts) keeps its items. */
+export interface ReverseIndexKeys {
+  /** a service listed under a name */
+  entry(name: string, serviceArn: string): ItemKey;
+  /** the services listed under a name */
+  entries(name: string): ItemRange;
+  /** the names a service is listed under */
+  namesOf(serviceArn: string): ItemKey;
+}
+
+const reverseIndexKeys = (prefix: string, list: string): ReverseIndexKeys => ({
+  entry: (name, serviceArn) => ({ pk: `${prefix}#${name}`, sk: service(serviceArn) }),
+  entries: (name) => ({ pk: `${prefix}#${name}`, skPrefix: 'SVC#' }),
+  namesOf: (serviceArn) => ({ pk: service(serviceArn), sk: list }),
 });
 
-/** A service listed under an alarm. */
-export const alarmEntryKey = (alarmName: string, serviceArn: string): ItemKey => ({
-  pk: `ALARM#${alarmName}`,
-  sk: service(serviceArn),
-});
-/** The services listed under an alarm. */
-export const alarmEntries = (alarmName: string): ItemRange => ({
-  pk: `ALARM#${alarmName}`,
-  skPrefix: 'SVC#',
-});
-/** The alarms a service is listed under. */
-export const alarmsOfServiceKey = (serviceArn: string): ItemKey => ({
-  pk: service(serviceArn),
-  sk: 'ALARMS',
-});
+/** The repository index: `REPO#<repositoryKey>` / `SVC#<serviceArn>`, and the service's `REPOS`. */
+export const repositoryIndexKeys = reverseIndexKeys('REPO', 'REPOS');
+/** The alarm index: `ALARM#<alarmName>` / `SVC#<serviceArn>`, and the service's `ALARMS`. */
+export const alarmIndexKeys = reverseIndexKeys('ALARM', 'ALARMS');
 
 // ConfigurationProblems ---------------------------------------------------------------------------
 

@@ -6,17 +6,11 @@
  */
 import type { IndexedService } from '../../ports';
 import type { DynamoTable } from './dynamo-table';
-import type { ItemKey, ItemRange } from './keys';
+import type { ReverseIndexKeys } from './keys';
 
-/** Where one reverse index keeps its items. */
-export interface ReverseIndexLayout {
-  /** the entry of a service under a name */
-  entry(name: string, serviceArn: string): ItemKey;
-  /** the entries under a name */
-  entries(name: string): ItemRange;
-  /** the item holding the names a service is indexed under */
-  namesOf(serviceArn: string): ItemKey;
-  /** the attribute of that item holding the names */
+/** Where one reverse index keeps its items, and for how long. */
+export interface ReverseIndexLayout extends ReverseIndexKeys {
+  /** the attribute of the service's item holding the names */
   attribute: string;
   /** how long entries live unless indexed again (seconds) */
   ttlSeconds: number;

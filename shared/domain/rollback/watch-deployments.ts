@@ -367,10 +367,12 @@ export async function onTaskStopped(
   }
   const since = new Date(new Date(task.stoppedAt).getTime() - settings.crashLoop.windowMs).toISOString();
   const crashes = await deps.history.recordCrash(
-    service.arn,
-    task.taskDefinitionArn,
-    task.taskArn,
-    task.stoppedAt,
+    {
+      serviceArn: service.arn,
+      taskDefinitionArn: task.taskDefinitionArn,
+      taskArn: task.taskArn,
+      at: task.stoppedAt,
+    },
     since,
   );
   if (crashes < settings.crashLoop.tasks) {

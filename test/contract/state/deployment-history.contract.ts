@@ -299,36 +299,20 @@ export function describeDeploymentHistoryContract(name: string, make: MakeSubjec
     });
 
     describe('crashes', () => {
-      it('counts the distinct crashed tasks of a revision since a time', async () => {
-        // Prepare
-        await history().recordCrash(API, revision(8), task('old'), at('09:40:00'), at('09:30:00'));
-        await history().recordCrash(API, revision(8), task('t1'), at('10:01:00'), at('09:51:00'));
-
-        // Act
-        const count = await history().recordCrash(
-          API,
-          revision(8),
-          task('t2'),
-          at('10:02:00'),
-          at('09:52:00'),
+      /** A task of `revision(n)` stopped at `time`, counted over the 10 minutes before it. */
+      const crashed = (id: string, time: string, n = 8, serviceArn = API) =>
+        history().recordCrash(
+          { serviceArn, taskDefinitionArn: revision(n), taskArn: task(id), at: at(time) },
+          new Date(new Date(at(time)).getTime() - 600_000).toISOString(),
         );
 
-        // Assess
-        expect(count).toBe(2);
-      });
-
-      it('counts a crash at the very start of the window', async () => {
+      it('counts the distinct crashed tasks of a revision within the window, its very start included', async () => {
         // Prepare
-        await history().recordCrash(API, revision(8), task('t1'), at('09:52:00'), at('09:50:00'));
+        await crashed('old', '09:51:59');
+        await crashed('t1', '09:52:00');
 
         // Act
-        const count = await history().recordCrash(
-          API,
-          revision(8),
-          task('t2'),
-          at('10:02:00'),
-          at('09:52:00'),
-        );
+        const count = await crashed('t2', '10:02:00');
 
         // Assess
         expect(count).toBe(2);
@@ -336,23 +320,11 @@ export function describeDeploymentHistoryContract(name: string, make: MakeSubjec
 
       it('counts a duplicate event of the same task once', async () => {
         // Prepare
-        await history().recordCrash(API, revision(8), task('t1'), at('10:01:00'), at('09:51:00'));
+        await crashed('t1', '10:01:00');
 
         // Act
-        const duplicate = await history().recordCrash(
-          API,
-          revision(8),
-          task('t1'),
-          at('10:01:00'),
-          at('09:51:00'),
-        );
-        const next = await history().recordCrash(
-          API,
-          revision(8),
-          task('t2'),
-          at('10:02:00'),
-          at('09:52:00'),
-        );
+        const duplicate = await crashed('t1', '10:01:00');
+        const next = await crashed('t2', '10:02:00');
 
         // Assess
         expect([duplicate, next]).toEqual([1, 2]);
@@ -360,18 +332,12 @@ export function describeDeploymentHistoryContract(name: string, make: MakeSubjec
 
       it('counts crashes per revision and per service (api:1 is no prefix of api:10)', async () => {
         // Prepare
-        await history().recordCrash(API, revision(1), task('t1'), at('10:01:00'), at('09:51:00'));
-        await history().recordCrash(API, revision(10), task('t2'), at('10:01:00'), at('09:51:00'));
-        await history().recordCrash(WORKER, revision(8), task('t3'), at('10:01:00'), at('09:51:00'));
+        await crashed('t1', '10:01:00', 1);
+        await crashed('t2', '10:01:00', 10);
+        await crashed('t3', '10:01:00', 8, WORKER);
 
         // Act
-        const count = await history().recordCrash(
-          API,
-          revision(8),
-          task('t4'),
-          at('10:02:00'),
-          at('09:52:00'),
-        );
+        const count = await crashed('t4', '10:02:00');
 
         // Assess
         expect(count).toBe(1);

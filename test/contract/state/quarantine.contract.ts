@@ -93,38 +93,5 @@ export function describeQuarantineContract(name: string, make: MakeSubject<Quara
       expect([unknown, otherRepository]).toEqual([false, false]);
       expect(await quarantine().listQuarantined()).toEqual([image()]);
     });
-
-    it.each([
-      ['its name in ECR', 'team/api'],
-      ['its index key', API_REPO],
-    ])('releases an image named by %s, returning what it released', async (_how, repository) => {
-      // Prepare
-      await quarantine().quarantineImage(image());
-
-      // Act
-      const released = await quarantine().releaseImage(repository, DIGEST);
-
-      // Assess
-      expect(released).toEqual(image());
-      expect(await quarantine().listQuarantined()).toEqual([]);
-      expect(await quarantine().isQuarantined(API_REPO, DIGEST)).toBe(false);
-    });
-
-    it('releases nothing for an image that is not quarantined, nor twice', async () => {
-      // Prepare
-      await quarantine().quarantineImage(image());
-
-      // Act
-      const otherDigest = await quarantine().releaseImage('team/api', digest('ef'));
-      const otherRepository = await quarantine().releaseImage('team/worker', DIGEST);
-      const released = await quarantine().releaseImage('team/api', DIGEST);
-      const again = await quarantine().releaseImage('team/api', DIGEST);
-
-      // Assess
-      expect(otherDigest).toBeUndefined();
-      expect(otherRepository).toBeUndefined();
-      expect(released).toEqual(image());
-      expect(again).toBeUndefined();
-    });
   });
 }

@@ -37,45 +37,33 @@ import { describeServiceLeaseContract } from './service-lease.contract';
 
 const dynamo = useDynalite();
 
-/** An adapter on a fresh table (no test sees another's items), on the contract's clock. */
-function onTable<P>(
+/**
+ * Runs a port's contract against its fake (on the contract's clock) and its adapter (on a fresh
+ * table, so no test sees another's items).
+ */
+function againstBoth<P>(
+  describePort: (name: string, make: MakeSubject<P>) => void,
+  Fake: new (options: { now: () => Date }) => P,
   Adapter: new (tableName: string, client: DynamoDBClient, now: () => Date) => P,
-): MakeSubject<P> {
-  return async (clock: ContractClock) =>
-    new Adapter(await createAutopilotTable(dynamo().client), dynamo().client, clock.now);
+): void {
+  describePort(Fake.name, async (clock: ContractClock) => new Fake({ now: clock.now }));
+  describePort(
+    Adapter.name,
+    async (clock: ContractClock) =>
+      new Adapter(await createAutopilotTable(dynamo().client), dynamo().client, clock.now),
+  );
 }
 
-/** A fake on the contract's clock. */
-function inMemory<P>(Fake: new (options: { now: () => Date }) => P): MakeSubject<P> {
-  return async (clock: ContractClock) => new Fake({ now: clock.now });
-}
-
-describeServiceIndexContract('InMemoryServiceIndex', inMemory(InMemoryServiceIndex));
-describeServiceIndexContract('DynamoServiceIndex', onTable(DynamoServiceIndex));
-
-describeConfigurationProblemsContract(
-  'InMemoryConfigurationProblems',
-  inMemory(InMemoryConfigurationProblems),
+againstBoth(describeServiceIndexContract, InMemoryServiceIndex, DynamoServiceIndex);
+againstBoth(
+  describeConfigurationProblemsContract,
+  InMemoryConfigurationProblems,
+  DynamoConfigurationProblems,
 );
-describeConfigurationProblemsContract('DynamoConfigurationProblems', onTable(DynamoConfigurationProblems));
-
-describeDeploymentHistoryContract('InMemoryDeploymentHistory', inMemory(InMemoryDeploymentHistory));
-describeDeploymentHistoryContract('DynamoDeploymentHistory', onTable(DynamoDeploymentHistory));
-
-describeRollbackHistoryContract('InMemoryRollbackHistory', inMemory(InMemoryRollbackHistory));
-describeRollbackHistoryContract('DynamoRollbackHistory', onTable(DynamoRollbackHistory));
-
-describeBakeScheduleContract('InMemoryBakeSchedule', inMemory(InMemoryBakeSchedule));
-describeBakeScheduleContract('DynamoBakeSchedule', onTable(DynamoBakeSchedule));
-
-describeQuarantineContract('InMemoryQuarantine', inMemory(InMemoryQuarantine));
-describeQuarantineContract('DynamoQuarantine', onTable(DynamoQuarantine));
-
-describeServiceLeaseContract('InMemoryServiceLease', inMemory(InMemoryServiceLease));
-describeServiceLeaseContract('DynamoServiceLease', onTable(DynamoServiceLease));
-
-describePendingPushesContract('InMemoryPendingPushes', inMemory(InMemoryPendingPushes));
-describePendingPushesContract('DynamoPendingPushes', onTable(DynamoPendingPushes));
-
-describeNotificationStoreContract('InMemoryNotificationStore', async () => new InMemoryNotificationStore());
-describeNotificationStoreContract('DynamoNotificationStore', onTable(DynamoNotificationStore));
+againstBoth(describeDeploymentHistoryContract, InMemoryDeploymentHistory, DynamoDeploymentHistory);
+againstBoth(describeRollbackHistoryContract, InMemoryRollbackHistory, DynamoRollbackHistory);
+againstBoth(describeBakeScheduleContract, InMemoryBakeSchedule, DynamoBakeSchedule);
+againstBoth(describeQuarantineContract, InMemoryQuarantine, DynamoQuarantine);
+againstBoth(describeServiceLeaseContract, InMemoryServiceLease, DynamoServiceLease);
+againstBoth(describePendingPushesContract, InMemoryPendingPushes, DynamoPendingPushes);
+againstBoth(describeNotificationStoreContract, InMemoryNotificationStore, DynamoNotificationStore);
