@@ -4,7 +4,7 @@
  * @example
  * const dynamo = useDynalite();
  * it('…', async () => {
- *   const store = new DynamoStateStore(dynamo().tableName, dynamo().client);
+ *   const index = new DynamoServiceIndex(dynamo().tableName, dynamo().client);
  * });
  */
 import type { AddressInfo } from 'node:net';

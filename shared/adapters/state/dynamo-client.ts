@@ -1,5 +1,5 @@
 /**
- * The process-wide DynamoDB client, shared by the state store and Powertools idempotency.
+ * The process-wide DynamoDB client, shared by the state adapters and Powertools idempotency.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { cachedClient, clientConfig } from '../aws/clients';
