@@ -323,6 +323,13 @@ export interface DeploymentHistory {
    * @returns how many distinct tasks of the service's revision crashed at or after `since`
    */
   recordCrash(crash: CrashedTask, since: string): Promise<number>;
+  /**
+   * The distinct tasks of a service's revision that crashed at or after `since` (the read
+   * {@link recordCrash} counts with), so a decision can count a crash before it is recorded.
+   *
+   * @returns their task ARNs, in no particular order
+   */
+  crashedTasks(serviceArn: string, taskDefinitionArn: string, since: string): Promise<string[]>;
 }
 
 /** Per service, where a rollback goes (the last known good revision) and when the last one was. */

@@ -316,9 +316,15 @@ export class InMemoryDeploymentHistory extends StateFake implements DeploymentHi
     // Keyed by task: a duplicate event of the same stopped task counts once.
     this.crashes.set(`${serviceArn}#${taskDefinitionArn}#${crash.taskArn}`, { ...crash });
     this.record({ op: 'recordCrash', crash });
-    return [...this.crashes.values()].filter(
-      (c) => c.serviceArn === serviceArn && c.taskDefinitionArn === taskDefinitionArn && c.at >= since,
-    ).length;
+    return (await this.crashedTasks(serviceArn, taskDefinitionArn, since)).length;
+  }
+
+  async crashedTasks(serviceArn: string, taskDefinitionArn: string, since: string): Promise<string[]> {
+    return [...this.crashes.values()]
+      .filter(
+        (c) => c.serviceArn === serviceArn && c.taskDefinitionArn === taskDefinitionArn && c.at >= since,
+      )
+      .map((c) => c.taskArn);
   }
 
   private stored(serviceArn: string, deploymentId: string): StoredDeployment {

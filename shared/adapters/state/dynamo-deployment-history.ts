@@ -103,7 +103,15 @@ export class DynamoDeploymentHistory extends DynamoTableStore implements Deploym
       at: crash.at,
       expiresAt: this.table.expiresIn(CRASH_TTL),
     });
-    const crashes = await this.table.query(crashesOf(serviceArn, taskDefinitionArn));
-    return crashes.filter((i) => String(i.at) >= since).length;
+    return (await this.crashedTasks(serviceArn, taskDefinitionArn, since)).length;
+  }
+
+  async crashedTasks(serviceArn: string, taskDefinitionArn: string, since: string): Promise<string[]> {
+    const range = crashesOf(serviceArn, taskDefinitionArn);
+    const crashes = await this.table.query(range);
+    // The task is the rest of the sort key (`CRASH#<taskDefinitionArn>#<taskArn>`).
+    return crashes
+      .filter((i) => String(i.at) >= since)
+      .map((i) => String(i.sk).slice(range.skPrefix?.length ?? 0));
   }
 }

@@ -342,6 +342,22 @@ export function describeDeploymentHistoryContract(name: string, make: MakeSubjec
         // Assess
         expect(count).toBe(1);
       });
+
+      it('lists the crashed tasks of a revision within the window, as recordCrash counts them', async () => {
+        // Prepare
+        await crashed('old', '09:51:59');
+        await crashed('t1', '09:52:00');
+        await crashed('t1', '09:52:00');
+        await crashed('t2', '10:01:00', 10);
+        await crashed('t3', '10:01:00', 8, WORKER);
+
+        // Act
+        const listed = await history().crashedTasks(API, revision(8), at('09:52:00'));
+
+        // Assess
+        expect(listed).toEqual([task('t1')]);
+        expect(await history().crashedTasks(API, revision(9), at('09:00:00'))).toEqual([]);
+      });
     });
   });
 }
