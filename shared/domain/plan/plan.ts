@@ -10,11 +10,28 @@
  * from what was planned (a conditional write that finds a newer push waiting, a lease held by another
  * invocation, a duplicate signal already handled), the effect's handler returns an
  * {@link Amendment}: the decision changes to what really happened, and the remaining effects of that
- * decision are skipped. Nothing is half-applied without a decision that says so.
+ * decision are skipped. Nothing is half-applied without a decision that says so. A handler that
+ * learned something its decision should carry (the ARN it registered) returns {@link Learned}
+ * instead: the decision gets those fields and its effects go on.
+ *
+ * A lease wraps a sequence of effects: the effect that takes it `opens` a scope, the one that gives
+ * it back `closes` that scope, and a closing effect is carried out whenever its opening effect was
+ * (and did not amend), also when its decision was amended in between (a guard under the lease found
+ * the work done already) or an effect threw (then before the error goes on, as `finally` would).
+ * Reads that must happen under the lease are effects too (guards), since only they see what the
+ * lease protects; they amend the decision when the world moved on.
+ *
+ * Publishing is not an effect: it is the report of the decisions as carried out, which the
+ * capability turns into its events (`report`). Reporting is the one thing a dry run does (with the
+ * decisions marked `dryRun`), and a run that fails part-way still reports what it carried out before
+ * the failure, so nothing done is left unsaid.
  *
  * @example
  * const plan = await planPush(push, deps);            // reads only
- * const done = await applyPlan(plan, deployEffects(deps), { dryRun: deps.dryRun });
+ * const done = await applyPlan(plan, deployEffects(deps), {
+ *   dryRun: deps.dryRun,
+ *   report: (decisions) => deps.events.publish(decisions.flatMap(eventFor)),
+ * });
  */
 
 /** A decision about one subject, with its reason. */
@@ -28,6 +45,13 @@ export interface Decided {
 export interface Effect {
   kind: string;
   decision?: number;
+  /** names the scope this effect opens (e.g. `lease <serviceArn>`): the effect that `closes` it is sure to follow */
+  opens?: string;
+  /**
+   * closes the scope of that name: carried out whenever the effect that `opens` it was (and did not
+   * amend), even when its decision was amended since or an effect threw (then before the error goes on)
+   */
+  closes?: string;
 }
 
 /** What a use case decided and what that calls for, in order. A plan is data: print it, compare it. */
@@ -39,12 +63,20 @@ export interface Plan<D extends Decided, E extends Effect> {
 /** What an effect's handler may say back: the decision becomes this, and its later effects are skipped. */
 export type Amendment<D extends Decided> = Partial<D> & Pick<Decided, 'action' | 'reason'>;
 
-/** Carries out one kind of effect; returns an amendment when what happened differs from the plan. */
+/** What an effect's handler may say back without changing course: fields its decision now carries; its effects go on. */
+export interface Learned<D extends Decided> {
+  learned: Partial<D>;
+}
+
+/**
+ * Carries out one kind of effect; returns an amendment when what happened differs from the plan, or
+ * what it learned that its decision should carry.
+ */
 export type EffectHandler<D extends Decided, E extends Effect> = (
   effect: E,
   context: ApplyContext<D>,
-  // biome-ignore lint/suspicious/noConfusingVoidType: a handler that has nothing to amend just returns
-) => Promise<Amendment<D> | undefined | void>;
+  // biome-ignore lint/suspicious/noConfusingVoidType: a handler that has nothing to say just returns
+) => Promise<Amendment<D> | Learned<D> | undefined | void>;
 
 /** One handler per effect kind, exhaustive over the capability's effects. */
 export type EffectHandlers<D extends Decided, E extends Effect> = {
@@ -60,38 +92,103 @@ export interface ApplyContext<D extends Decided> {
 }
 
 /** Options of {@link applyPlan}. */
-export interface ApplyOptions {
+export interface ApplyOptions<D extends Decided = Decided> {
   dryRun: boolean;
+  /**
+   * Tells the world about the decisions (a capability publishes its events here). Called once: in a
+   * dry run with every decision marked `dryRun` (reporting is the one thing a dry run does); after a
+   * run with the decisions as carried out; and when an effect throws, with the decisions carried out
+   * before it (decisions are carried out in the order they are listed: the longest run of finished
+   * decisions from the first, a decision being finished once none of its effects is left), after the
+   * open scopes were closed and before the error goes on.
+   */
+  report?: (decisions: D[]) => Promise<void>;
 }
 
 /**
- * Applies a plan effect by effect, in order.
+ * Applies a plan effect by effect, in order, then reports the decisions (`options.report`).
  *
- * @returns the decisions as carried out: amended where the world answered otherwise, and marked
- *   `dryRun: true` (with nothing applied) in dry run
- * @throws whatever a handler throws (a retryable failure): what was applied before stays applied, and
- *   the use cases converge when the event is retried
+ * @returns the decisions as carried out: amended where the world answered otherwise, with what the
+ *   effects learned, and marked `dryRun: true` (with nothing applied) in dry run
+ * @throws whatever a handler throws (a retryable failure): what was applied before stays applied (the
+ *   open scopes are closed and what was carried out is reported first), and the use cases converge
+ *   when the event is retried
  */
 export async function applyPlan<D extends Decided, E extends Effect>(
   plan: Plan<D, E>,
   handlers: EffectHandlers<D, E>,
-  options: ApplyOptions,
+  options: ApplyOptions<D>,
 ): Promise<D[]> {
-  if (options.dryRun) return plan.decisions.map((d) => ({ ...d, dryRun: true }));
+  if (options.dryRun) {
+    const marked = plan.decisions.map((d) => ({ ...d, dryRun: true }));
+    await options.report?.(marked);
+    return marked;
+  }
   const decisions = [...plan.decisions];
   const amended = new Set<number>();
   const context: ApplyContext<D> = { decisions, produced: new Map() };
-  for (const effect of plan.effects) {
-    if (effect.decision !== undefined && amended.has(effect.decision)) continue;
+  const open: string[] = [];
+  const carryOut = async (effect: E): Promise<void> => {
     const handler = handlers[effect.kind as E['kind']] as EffectHandler<D, E>;
-    const amendment = await handler(effect, context);
-    if (amendment && effect.decision !== undefined) {
-      const index = effect.decision;
-      decisions[index] = { ...(decisions[index] as D), ...amendment };
-      amended.add(index);
+    const outcome = await handler(effect, context);
+    const index = effect.decision;
+    if (outcome && index !== undefined) {
+      decisions[index] = {
+        ...(decisions[index] as D),
+        ...('learned' in outcome ? outcome.learned : outcome),
+      };
+      if (!('learned' in outcome)) amended.add(index);
     }
+    if (effect.opens !== undefined && !(outcome && !('learned' in outcome))) open.push(effect.opens);
+  };
+  let next = 0;
+  try {
+    for (; next < plan.effects.length; next++) {
+      const effect = plan.effects[next] as E;
+      if (effect.closes !== undefined) {
+        if (!open.includes(effect.closes)) continue;
+        open.splice(open.lastIndexOf(effect.closes), 1);
+      } else if (effect.decision !== undefined && amended.has(effect.decision)) continue;
+      await carryOut(effect);
+    }
+  } catch (error) {
+    const failed = next;
+    try {
+      const closers = plan.effects.slice(failed + 1).filter((e) => e.closes !== undefined);
+      for (const scope of [...open].reverse()) {
+        const closer = closers.find((e) => e.closes === scope);
+        if (closer) await carryOut(closer);
+      }
+    } finally {
+      await options.report?.(carriedOut(plan, decisions, amended, failed));
+    }
+    throw error;
   }
+  await options.report?.(decisions);
   return decisions;
+}
+
+/**
+ * The decisions finished when effect `failed` threw, from the first up to the first one with an effect
+ * left (an amended decision has none left).
+ */
+function carriedOut<D extends Decided, E extends Effect>(
+  plan: Plan<D, E>,
+  decisions: D[],
+  amended: ReadonlySet<number>,
+  failed: number,
+): D[] {
+  const unfinished = new Set(
+    plan.effects
+      .slice(failed)
+      .flatMap((e) => (e.decision === undefined || amended.has(e.decision) ? [] : [e.decision])),
+  );
+  const done: D[] = [];
+  for (const [index, decision] of decisions.entries()) {
+    if (unfinished.has(index)) break;
+    done.push(decision);
+  }
+  return done;
 }
 
 /**

@@ -119,6 +119,195 @@ describe('applyPlan', () => {
   });
 });
 
+describe('applyPlan: what handlers learn', () => {
+  it('adds what an effect learned to its decision and goes on with its effects', async () => {
+    // Prepare
+    const log: string[] = [];
+    const learning: EffectHandlers<Decision, Effect> = {
+      ...handlers(log),
+      register: async (effect, { produced }) => {
+        produced.set(effect.family, `${effect.family}:2`);
+        log.push(`register ${effect.family}:2`);
+        return { learned: { revision: `${effect.family}:2` } };
+      },
+      update: async (effect) => {
+        log.push(`update ${effect.service}`);
+      },
+    };
+
+    // Act
+    const done = await applyPlan(plan, learning, { dryRun: false });
+
+    // Assess
+    expect(log).toEqual(['register api:2', 'update prod/api', 'update staging/api', 'publish 2']);
+    expect(done[0]).toEqual({ ...plan.decisions[0], revision: 'api:2' });
+    expect(done[1]).toEqual(plan.decisions[1]);
+  });
+});
+
+describe('applyPlan: scopes (a lease around a sequence of effects)', () => {
+  type Leased =
+    | { kind: 'lease'; decision: number; service: string; opens: string }
+    | { kind: 'guard'; decision: number; service: string }
+    | { kind: 'update'; decision: number; service: string }
+    | { kind: 'release'; decision: number; service: string; closes: string };
+
+  const leased = (...services: string[]): Plan<Decision, Leased> => ({
+    decisions: services.map((service) => ({ action: 'deploy', service, reason: 'follows tag main' })),
+    effects: services.flatMap((service, decision) => [
+      { kind: 'lease', decision, service, opens: `lease ${service}` } as const,
+      { kind: 'guard', decision, service } as const,
+      { kind: 'update', decision, service } as const,
+      { kind: 'release', decision, service, closes: `lease ${service}` } as const,
+    ]),
+  });
+
+  /** `held`: leased elsewhere; `done`: the guard finds the work done; `failing`: the update throws. */
+  function leasing(
+    log: string[],
+    world: { held?: string[]; done?: string[]; failing?: string[] } = {},
+  ): EffectHandlers<Decision, Leased> {
+    return {
+      lease: async ({ service }) => {
+        if (world.held?.includes(service))
+          return { action: 'skip', reason: `${service} is leased elsewhere` };
+        log.push(`lease ${service}`);
+      },
+      guard: async ({ service }) => {
+        if (world.done?.includes(service)) return { action: 'skip', reason: 'superseded' };
+      },
+      update: async ({ service }) => {
+        if (world.failing?.includes(service)) throw new Error(`throttled updating ${service}`);
+        log.push(`update ${service}`);
+      },
+      release: async ({ service }) => {
+        log.push(`release ${service}`);
+      },
+    };
+  }
+
+  it('closes a scope whose decision was amended under it, skipping the rest', async () => {
+    // Prepare
+    const log: string[] = [];
+
+    // Act
+    const done = await applyPlan(leased('prod/api', 'staging/api'), leasing(log, { done: ['prod/api'] }), {
+      dryRun: false,
+    });
+
+    // Assess
+    expect(log).toEqual([
+      'lease prod/api',
+      'release prod/api',
+      'lease staging/api',
+      'update staging/api',
+      'release staging/api',
+    ]);
+    expect(done.map((d) => d.action)).toEqual(['skip', 'deploy']);
+  });
+
+  it('does not close a scope that was never opened', async () => {
+    // Prepare
+    const log: string[] = [];
+
+    // Act
+    const done = await applyPlan(leased('prod/api'), leasing(log, { held: ['prod/api'] }), { dryRun: false });
+
+    // Assess
+    expect(log).toEqual([]);
+    expect(done).toEqual([{ action: 'skip', service: 'prod/api', reason: 'prod/api is leased elsewhere' }]);
+  });
+
+  it('closes the open scope when an effect throws, then lets the error go on', async () => {
+    // Prepare
+    const log: string[] = [];
+
+    // Act
+    const run = applyPlan(leased('prod/api', 'staging/api'), leasing(log, { failing: ['prod/api'] }), {
+      dryRun: false,
+    });
+
+    // Assess
+    await expect(run).rejects.toThrow('throttled updating prod/api');
+    expect(log).toEqual(['lease prod/api', 'release prod/api']);
+  });
+});
+
+describe('applyPlan: the report', () => {
+  it('reports the decisions as carried out after a run', async () => {
+    // Prepare
+    const reports: Decision[][] = [];
+
+    // Act
+    const done = await applyPlan(plan, handlers([], ['staging/api']), {
+      dryRun: false,
+      report: async (decisions) => {
+        reports.push(decisions);
+      },
+    });
+
+    // Assess
+    expect(reports).toEqual([done]);
+    expect(reports[0]?.map((d) => d.action)).toEqual(['deploy', 'skip']);
+  });
+
+  it('reports in a dry run, the decisions marked, and applies nothing', async () => {
+    // Prepare
+    const log: string[] = [];
+    const reports: Decision[][] = [];
+
+    // Act
+    await applyPlan(plan, handlers(log), {
+      dryRun: true,
+      report: async (decisions) => {
+        reports.push(decisions);
+      },
+    });
+
+    // Assess
+    expect(log).toEqual([]);
+    expect(reports).toEqual([plan.decisions.map((d) => ({ ...d, dryRun: true }))]);
+  });
+
+  it('reports what was carried out before an effect threw: the finished decisions from the first', async () => {
+    // Prepare
+    const reports: Decision[][] = [];
+    const three: Plan<Decision, Effect> = {
+      decisions: [
+        { action: 'deploy', service: 'prod/api', reason: 'follows tag main' },
+        { action: 'deploy', service: 'staging/api', reason: 'follows tag main' },
+        { action: 'skip', service: 'dev/api', reason: 'not opted in' },
+      ],
+      effects: [
+        { kind: 'register', decision: 0, family: 'api' },
+        { kind: 'update', decision: 0, service: 'prod/api', family: 'api' },
+        { kind: 'update', decision: 1, service: 'staging/api', family: 'api' },
+      ],
+    };
+    const failing: EffectHandlers<Decision, Effect> = {
+      ...handlers([]),
+      update: async (effect, context) => {
+        if (effect.service === 'staging/api') throw new Error('throttled');
+        return handlers([]).update(effect, context);
+      },
+    };
+
+    // Act
+    const run = applyPlan(three, failing, {
+      dryRun: false,
+      report: async (decisions) => {
+        reports.push(decisions);
+      },
+    });
+
+    // Assess
+    await expect(run).rejects.toThrow('throttled');
+    expect(reports).toEqual([
+      [{ action: 'deploy', service: 'prod/api', reason: 'follows tag main', revision: 'api:2' }],
+    ]);
+  });
+});
+
 describe('describePlan', () => {
   it('prints each decision with its reason and the effects it calls for', () => {
     // Prepare: the plan above
