@@ -511,6 +511,13 @@ export class InMemoryDeploymentControl implements DeploymentControl {
   }
 }
 
+/** A write to the {@link InMemoryNotificationStore}, with what it did. */
+export type NotificationWrite =
+  | { op: 'admit'; channel: string; groupKey: string; windowStart: string; count: number }
+  | { op: 'addExample'; channel: string; groupKey: string; windowStart: string; example: string }
+  | { op: 'closeWindow'; channel: string; groupKey: string; windowStart: string; closed: boolean }
+  | { op: 'saveThread'; channel: string; threadKey: string; saved: boolean };
+
 /**
  * Aggregation windows and threads in memory, with the semantics of DynamoNotificationStore: one
  * counter per channel, group and window, a few examples, windows closed once, threads saved once.
@@ -518,6 +525,8 @@ export class InMemoryDeploymentControl implements DeploymentControl {
 export class InMemoryNotificationStore implements NotificationStore {
   private readonly windows = new Map<string, NotificationWindow>();
   private readonly threads = new Map<string, ThreadRef>();
+  /** Every write, in order, with its outcome: a test asserts that planning or a dry run wrote nothing. */
+  readonly writes: NotificationWrite[] = [];
 
   async admit(
     channel: string,
@@ -535,12 +544,14 @@ export class InMemoryNotificationStore implements NotificationStore {
     };
     const next = { ...current, count: current.count + 1 };
     this.windows.set(key, next);
+    this.writes.push({ op: 'admit', channel, groupKey, windowStart: window.start, count: next.count });
     return structuredClone(next);
   }
 
   async addExample(channel: string, groupKey: string, windowStart: string, example: string): Promise<void> {
     const window = this.windows.get(`${channel}#${groupKey}#${windowStart}`);
     if (window && window.examples.length < 5) window.examples.push(example);
+    this.writes.push({ op: 'addExample', channel, groupKey, windowStart, example });
   }
 
   async listEndedWindows(now: Date): Promise<NotificationWindow[]> {
@@ -550,7 +561,10 @@ export class InMemoryNotificationStore implements NotificationStore {
   }
 
   async closeWindow(window: NotificationWindow): Promise<boolean> {
-    return this.windows.delete(`${window.channel}#${window.groupKey}#${window.windowStart}`);
+    const closed = this.windows.delete(`${window.channel}#${window.groupKey}#${window.windowStart}`);
+    const { channel, groupKey, windowStart } = window;
+    this.writes.push({ op: 'closeWindow', channel, groupKey, windowStart, closed });
+    return closed;
   }
 
   async getThread(channel: string, threadKey: string): Promise<ThreadRef | undefined> {
@@ -560,9 +574,10 @@ export class InMemoryNotificationStore implements NotificationStore {
 
   async saveThread(channel: string, threadKey: string, thread: ThreadRef): Promise<boolean> {
     const key = `${channel}#${threadKey}`;
-    if (this.threads.has(key)) return false;
-    this.threads.set(key, structuredClone(thread));
-    return true;
+    const saved = !this.threads.has(key);
+    if (saved) this.threads.set(key, structuredClone(thread));
+    this.writes.push({ op: 'saveThread', channel, threadKey, saved });
+    return saved;
   }
 }
 
