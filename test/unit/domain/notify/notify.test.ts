@@ -1,11 +1,26 @@
-import { type Notifications, NotificationsSchema } from '../../../../shared/config/notifications';
+import {
+  type ChannelConfig,
+  type Notifications,
+  NotificationsSchema,
+} from '../../../../shared/config/notifications';
+import { describeEvent, summarise } from '../../../../shared/domain/notify/describe-event';
 import {
   type BusEvent,
   flushWindows,
   type NotifyDeps,
   notifyEvent,
-  windowAt,
+  sendTestMessage,
 } from '../../../../shared/domain/notify/notify';
+import { notifyEffects } from '../../../../shared/domain/notify/notify-effects';
+import {
+  NOTHING_SENT,
+  type NotifyPlan,
+  planFlush,
+  planNotification,
+  planTestMessage,
+  windowAt,
+} from '../../../../shared/domain/notify/notify-plan';
+import { applyPlan } from '../../../../shared/domain/plan/plan';
 import {
   InMemoryNotificationStore,
   InMemoryUndeliveredSink,
@@ -236,6 +251,7 @@ describe('notifyEvent', () => {
       expect.objectContaining({ channel: 'ops', action: 'would-send', reason: 'dry run: nothing sent' }),
     ]);
     expect(w.sender.sent).toEqual([]);
+    expect(w.store.writes).toEqual([]);
     expect(await w.store.listEndedWindows(new Date('2030-01-01T00:00:00Z'))).toEqual([]);
   });
 
@@ -351,5 +367,440 @@ describe('windowAt', () => {
       { start: '2026-11-23T10:00:00.000Z', end: '2026-11-23T10:01:00.000Z' },
       { start: '2026-11-23T10:01:00.000Z', end: '2026-11-23T10:02:00.000Z' },
     ]);
+  });
+});
+
+/** The message an event becomes, as planning describes it. */
+const messageOf = (event: BusEvent) =>
+  describeEvent({ ...event, detailType: event['detail-type'], detail: event.detail });
+
+const WINDOW = { start: '2026-11-23T10:00:00.000Z', end: '2026-11-23T10:01:00.000Z' };
+const GROUP = 'Deployment Started|prod|info';
+/** A channel's configuration as the policy file holds it. */
+function configOf(deps: NotifyDeps, channel: string): ChannelConfig {
+  const config = deps.notifications.channels[channel];
+  if (!config) throw new Error(`no channel ${channel} in the test's policy`);
+  return config;
+}
+
+describe('planNotification', () => {
+  it('plans, per channel, the admit into its window and the send that starts the thread', async () => {
+    // Prepare
+    const w = world({ channels: { ops: TEAMS }, default: ['ops'] });
+    const event = started('api', 8);
+    const message = messageOf(event);
+
+    // Act
+    const plan = await planNotification(event, w.deps);
+
+    // Assess
+    expect(plan).toEqual<NotifyPlan>({
+      decisions: [{ channel: 'ops', action: 'would-send', reason: NOTHING_SENT, title: message.title }],
+      effects: [
+        {
+          kind: 'admit',
+          decision: 0,
+          channel: 'ops',
+          groupKey: GROUP,
+          window: WINDOW,
+          after: 3,
+          example: message.title,
+        },
+        {
+          kind: 'send',
+          decision: 0,
+          channel: 'ops',
+          config: configOf(w.deps, 'ops'),
+          message,
+          placement: { as: 'first', threadKey: message.threadKey as string },
+          ifUndelivered: 'park',
+        },
+        {
+          kind: 'remember-thread',
+          decision: 0,
+          channel: 'ops',
+          threadKey: message.threadKey as string,
+          first: message,
+        },
+      ],
+    });
+  });
+
+  it('plans a reply under the thread its deployment started in the channel, read while planning', async () => {
+    // Prepare
+    const w = world({ channels: { deploys: SLACK_BOT }, default: ['deploys'] });
+    await notifyEvent(started('api', 8), w.deps);
+    const thread = await w.store.getThread('deploys', messageOf(succeeded('api', 8)).threadKey as string);
+    const event = succeeded('api', 8);
+
+    // Act
+    const plan = await planNotification(event, w.deps);
+
+    // Assess
+    expect(thread).toBeDefined();
+    expect(plan.effects).toEqual([
+      expect.objectContaining({ kind: 'admit', decision: 0, channel: 'deploys' }),
+      expect.objectContaining({ kind: 'send', decision: 0, placement: { as: 'reply', thread } }),
+    ]);
+  });
+
+  it('admits every channel first, then sends to each', async () => {
+    // Prepare
+    const w = world({ channels: { a: TEAMS, b: TEAMS }, default: ['a'], always: ['b'] });
+
+    // Act
+    const plan = await planNotification(busEvent('Task Restarted', { cluster: 'batch' }), w.deps);
+
+    // Assess
+    expect(plan.decisions.map((d) => `${d.action} ${d.channel}`)).toEqual(['would-send a', 'would-send b']);
+    expect(plan.effects.map((e) => `${e.kind} ${e.kind === 'close-window' ? '-' : e.decision}`)).toEqual([
+      'admit 0',
+      'admit 1',
+      'send 0',
+      'send 1',
+    ]);
+  });
+
+  it('plans nothing to do for an event that goes nowhere', async () => {
+    // Prepare
+    const w = world({});
+    const event = started('api', 8);
+
+    // Act
+    const plan = await planNotification(event, w.deps);
+
+    // Assess
+    expect(plan).toEqual<NotifyPlan>({
+      decisions: [
+        {
+          channel: '-',
+          action: 'ignore',
+          reason: 'no route and no default channel',
+          title: messageOf(event).title,
+        },
+      ],
+      effects: [],
+    });
+  });
+
+  it('writes nothing, sends nothing: planning only reads', async () => {
+    // Prepare
+    const w = world({
+      channels: { deploys: SLACK_BOT, ops: TEAMS },
+      routes: [{ tags: { team: 'payments' }, channels: ['deploys'] }],
+      default: ['ops'],
+    });
+    await notifyEvent(started('payments', 3), w.deps);
+    const seen = { writes: w.store.writes.length, sent: w.sender.sent.length };
+
+    // Act
+    for (let i = 0; i < 5; i++) await planNotification(succeeded('payments', 3), w.deps);
+
+    // Assess
+    expect(w.store.writes.slice(seen.writes)).toEqual([]);
+    expect(w.sender.sent).toHaveLength(seen.sent);
+    expect(w.undelivered.parked).toEqual([]);
+  });
+});
+
+describe('planFlush', () => {
+  const CONFIG = { channels: { ops: TEAMS }, default: ['ops'], aggregate: { window: '1m', after: 2 } };
+
+  it('plans one summary per ended window that held messages back, each window closed after its summary', async () => {
+    // Prepare
+    const w = world(CONFIG);
+    for (let i = 0; i < 4; i++) await notifyEvent(started(`svc-${i}`, 2, `2026-11-23T10:00:1${i}Z`), w.deps);
+    await notifyEvent(succeeded('api', 2), w.deps);
+    w.setNow('2026-11-23T10:01:00Z');
+    const [storm, quiet] = await w.store.listEndedWindows(w.deps.now());
+    if (!storm || !quiet) throw new Error('two ended windows expected');
+    const summary = summarise(
+      { ...storm, count: 2 },
+      {
+        eventType: 'Deployment Started',
+        severity: 'info',
+        cluster: 'prod',
+      },
+    );
+
+    // Act
+    const plan = await planFlush(w.deps);
+
+    // Assess
+    expect(plan).toEqual<NotifyPlan>({
+      decisions: [{ channel: 'ops', action: 'would-send', reason: NOTHING_SENT, title: summary.title }],
+      effects: [
+        {
+          kind: 'send',
+          decision: 0,
+          channel: 'ops',
+          config: configOf(w.deps, 'ops'),
+          message: summary,
+          placement: { as: 'message' },
+          ifUndelivered: 'park',
+        },
+        { kind: 'close-window', window: storm },
+        { kind: 'close-window', window: quiet },
+      ],
+    });
+    expect(summary.title).toBe('2 more "Deployment Started" events in prod within 1m');
+  });
+
+  it('writes nothing, sends nothing: planning only reads', async () => {
+    // Prepare
+    const w = world(CONFIG);
+    for (let i = 0; i < 4; i++) await notifyEvent(started(`svc-${i}`, 2, `2026-11-23T10:00:1${i}Z`), w.deps);
+    w.setNow('2026-11-23T10:05:00Z');
+    const seen = { writes: w.store.writes.length, sent: w.sender.sent.length };
+
+    // Act
+    await planFlush(w.deps);
+
+    // Assess
+    expect(w.store.writes.slice(seen.writes)).toEqual([]);
+    expect(w.sender.sent).toHaveLength(seen.sent);
+  });
+});
+
+describe('planTestMessage', () => {
+  it('plans one send straight to the channel, reported rather than parked when it fails', () => {
+    // Prepare
+    const w = world({ channels: { ops: TEAMS } });
+
+    // Act
+    const plan = planTestMessage('ops', w.deps);
+
+    // Assess
+    expect(plan).toEqual<NotifyPlan>({
+      decisions: [
+        {
+          channel: 'ops',
+          action: 'would-send',
+          reason: NOTHING_SENT,
+          title: 'ecs-autopilot test message for ops',
+        },
+      ],
+      effects: [
+        {
+          kind: 'send',
+          decision: 0,
+          channel: 'ops',
+          config: configOf(w.deps, 'ops'),
+          message: expect.objectContaining({
+            eventType: 'Notification Test',
+            at: '2026-11-23T10:00:30.000Z',
+          }),
+          placement: { as: 'message' },
+          ifUndelivered: 'report',
+        },
+      ],
+    });
+  });
+
+  it('names the channels there are for an unknown one, and plans nothing', () => {
+    // Prepare
+    const w = world({ channels: { ops: TEAMS, deploys: SLACK_BOT } });
+
+    // Act
+    const plan = planTestMessage('opz', w.deps);
+
+    // Assess
+    expect(plan).toEqual<NotifyPlan>({
+      decisions: [
+        { channel: 'opz', action: 'ignore', reason: 'no channel named "opz" (channels: ops, deploys)' },
+      ],
+      effects: [],
+    });
+  });
+});
+
+describe('notifyEffects', () => {
+  const CONFIG = { channels: { ops: TEAMS }, default: ['ops'], aggregate: { window: '1m', after: 2 } };
+
+  it("holds the message back when the window's count (the ADD's answer) is past `after`, and sends nothing", async () => {
+    // Prepare: the window filled up between planning and applying
+    const w = world(CONFIG);
+    const plan = await planNotification(started('api', 8), w.deps);
+    await w.store.admit('ops', GROUP, WINDOW);
+    await w.store.admit('ops', GROUP, WINDOW);
+
+    // Act
+    const done = await applyPlan(plan, notifyEffects(w.deps), { dryRun: false });
+
+    // Assess
+    expect(done).toEqual([
+      {
+        channel: 'ops',
+        action: 'held',
+        reason: 'similar event 3 in the window (more than 2): summarised after 2026-11-23T10:01:00.000Z',
+        title: expect.stringContaining('prod/api'),
+      },
+    ]);
+    expect(w.sender.sent).toEqual([]);
+    expect(w.store.writes.slice(2)).toEqual([
+      { op: 'admit', channel: 'ops', groupKey: GROUP, windowStart: WINDOW.start, count: 3 },
+      {
+        op: 'addExample',
+        channel: 'ops',
+        groupKey: GROUP,
+        windowStart: WINDOW.start,
+        example: expect.stringContaining('prod/api'),
+      },
+    ]);
+  });
+
+  it('keeps the thread remembered first when another message of the deployment got there first', async () => {
+    // Prepare: two plans of the same deployment, both starting its thread
+    const w = world({ channels: { deploys: SLACK_BOT }, default: ['deploys'] });
+    const first = await planNotification(started('api', 8), w.deps);
+    const second = await planNotification(succeeded('api', 8), w.deps);
+    await applyPlan(first, notifyEffects(w.deps), { dryRun: false });
+
+    // Act
+    const done = await applyPlan(second, notifyEffects(w.deps), { dryRun: false });
+
+    // Assess
+    expect(done).toEqual([expect.objectContaining({ channel: 'deploys', action: 'sent', reason: 'sent' })]);
+    expect(w.store.writes.filter((write) => write.op === 'saveThread')).toEqual([
+      { op: 'saveThread', channel: 'deploys', threadKey: expect.any(String), saved: true },
+      { op: 'saveThread', channel: 'deploys', threadKey: expect.any(String), saved: false },
+    ]);
+    const thread = await w.store.getThread('deploys', messageOf(started('api', 8)).threadKey as string);
+    expect(thread?.ts).toBe('1767261600.000001');
+  });
+
+  it('remembers no thread for a channel that answered none, or a message that was parked', async () => {
+    // Prepare
+    const w = world(
+      { channels: { ops: TEAMS, broken: SLACK_BOT }, default: ['ops', 'broken'] },
+      { failing: ['broken'] },
+    );
+
+    // Act
+    await notifyEvent(started('api', 8), w.deps);
+
+    // Assess
+    expect(w.store.writes.map((write) => write.op)).toEqual(['admit', 'admit']);
+    expect(w.undelivered.parked.map((p) => p.channel)).toEqual(['broken']);
+  });
+
+  it('closes a window whose summary was parked (it is kept in the dead-letter queue), once', async () => {
+    // Prepare
+    const w = world(CONFIG, { failing: ['ops'] });
+    for (let i = 0; i < 3; i++) await notifyEvent(started(`svc-${i}`, 2, `2026-11-23T10:00:1${i}Z`), w.deps);
+    w.setNow('2026-11-23T10:01:00Z');
+    const seen = w.store.writes.length;
+
+    // Act
+    const done = await flushWindows(w.deps);
+
+    // Assess
+    expect(done).toEqual([expect.objectContaining({ channel: 'ops', action: 'parked' })]);
+    expect(w.undelivered.parked.map((p) => p.message.aggregate?.count)).toEqual([undefined, undefined, 1]);
+    expect(w.store.writes.slice(seen)).toEqual([
+      { op: 'closeWindow', channel: 'ops', groupKey: GROUP, windowStart: WINDOW.start, closed: true },
+    ]);
+  });
+
+  it('leaves the window open when its summary could not even be parked: the next flush sends it again', async () => {
+    // Prepare
+    const w = world(CONFIG, { failing: ['ops'] });
+    for (let i = 0; i < 3; i++) await notifyEvent(started(`svc-${i}`, 2, `2026-11-23T10:00:1${i}Z`), w.deps);
+    w.setNow('2026-11-23T10:01:00Z');
+    const plan = await planFlush(w.deps);
+    const effects = notifyEffects({
+      ...w.deps,
+      undelivered: {
+        park: async () => {
+          throw new Error('the dead-letter queue is unreachable');
+        },
+      },
+    });
+
+    // Act
+    const applying = applyPlan(plan, effects, { dryRun: false });
+
+    // Assess
+    await expect(applying).rejects.toThrow('the dead-letter queue is unreachable');
+    expect(w.store.writes.filter((write) => write.op === 'closeWindow')).toEqual([]);
+    expect(await w.store.listEndedWindows(w.deps.now())).toHaveLength(1);
+  });
+
+  it('reports a test message that cannot be delivered, and parks nothing', async () => {
+    // Prepare
+    const w = world({ channels: { ops: TEAMS } }, { failing: ['ops'] });
+
+    // Act
+    const decision = await sendTestMessage('ops', w.deps);
+
+    // Assess
+    expect(decision).toEqual({
+      channel: 'ops',
+      action: 'parked',
+      reason: 'not delivered: channel ops: HTTP 503 after 4 attempts',
+      title: 'ecs-autopilot test message for ops',
+    });
+    expect(w.undelivered.parked).toEqual([]);
+  });
+});
+
+describe('dry run', () => {
+  const CONFIG = { channels: { ops: TEAMS }, default: ['ops'], aggregate: { window: '1m', after: 2 } };
+
+  it('applies nothing: the decisions of the plan, marked, and not a write, send or park', async () => {
+    // Prepare
+    const w = world({ channels: { deploys: SLACK_BOT, ops: TEAMS }, default: ['deploys', 'ops'] });
+    const plan = await planNotification(started('api', 8), w.deps);
+
+    // Act
+    const done = await applyPlan(plan, notifyEffects(w.deps), { dryRun: true });
+
+    // Assess
+    expect(done).toEqual(plan.decisions.map((d) => ({ ...d, dryRun: true })));
+    expect(w.store.writes).toEqual([]);
+    expect(w.sender.sent).toEqual([]);
+    expect(w.undelivered.parked).toEqual([]);
+  });
+
+  it('reports the summaries a flush would send, and closes no window', async () => {
+    // Prepare
+    const w = world(CONFIG);
+    for (let i = 0; i < 3; i++) await notifyEvent(started(`svc-${i}`, 2, `2026-11-23T10:00:1${i}Z`), w.deps);
+    w.setNow('2026-11-23T10:01:00Z');
+    const seen = { writes: w.store.writes.length, sent: w.sender.sent.length };
+
+    // Act
+    const done = await flushWindows({ ...w.deps, dryRun: true });
+
+    // Assess
+    expect(done).toEqual([
+      {
+        channel: 'ops',
+        action: 'would-send',
+        reason: NOTHING_SENT,
+        title: '1 more "Deployment Started" event in prod within 1m',
+        dryRun: true,
+      },
+    ]);
+    expect(w.store.writes.slice(seen.writes)).toEqual([]);
+    expect(w.sender.sent).toHaveLength(seen.sent);
+  });
+
+  it('reports a test message it would send, and sends nothing', async () => {
+    // Prepare
+    const w = world({ channels: { ops: TEAMS } }, { dryRun: true });
+
+    // Act
+    const decision = await sendTestMessage('ops', w.deps);
+
+    // Assess
+    expect(decision).toEqual({
+      channel: 'ops',
+      action: 'would-send',
+      reason: NOTHING_SENT,
+      title: 'ecs-autopilot test message for ops',
+      dryRun: true,
+    });
+    expect(w.sender.sent).toEqual([]);
   });
 });
