@@ -186,7 +186,8 @@ const unknownChannel = (channel: string): NotifyDecision => ({
  * Plans the notifications of one autopilot event: routed to its channels (service tags are looked up
  * only when a route filters on them), each counted into its aggregation window, then sent.
  *
- * @returns one decision per channel; the admits first (our own table), then each channel's send
+ * @returns one decision per channel, each with its own effects (admit, send, remember the thread):
+ *   the channels share nothing, so they can be applied side by side
  * @example
  * await planNotification(event, reads)
  * // { decisions: [{ channel: 'ops', action: 'would-send', … }],
@@ -217,8 +218,7 @@ export async function planNotification(event: BusEvent, reads: NotifyReads): Pro
   const window = windowAt(new Date(message.at), windowMsOf(reads.notifications));
   const groupKey = groupKeyOf(message);
   const decisions: NotifyDecision[] = [];
-  const admits: NotifyEffect[] = [];
-  const sends: NotifyEffect[] = [];
+  const effects: NotifyEffect[] = [];
   for (const channel of channels) {
     const decision = decisions.length;
     const config = reads.notifications.channels[channel];
@@ -227,10 +227,10 @@ export async function planNotification(event: BusEvent, reads: NotifyReads): Pro
       continue;
     }
     decisions.push(wouldSend(channel, message));
-    admits.push({ kind: 'admit', decision, channel, groupKey, window, after, example: message.title });
-    sends.push(...(await sendEffects(decision, channel, config, message, reads)));
+    effects.push({ kind: 'admit', decision, channel, groupKey, window, after, example: message.title });
+    effects.push(...(await sendEffects(decision, channel, config, message, reads)));
   }
-  return { decisions, effects: [...admits, ...sends] };
+  return { decisions, effects };
 }
 
 /**

@@ -15,6 +15,7 @@ import { type NotifyWrites, notifyEffects } from './notify-effects';
 import {
   type BusEvent,
   type NotifyDecision,
+  type NotifyPlan,
   type NotifyReads,
   planFlush,
   planNotification,
@@ -36,7 +37,25 @@ export interface NotifyDeps extends NotifyReads, NotifyWrites {
  * @returns one decision per channel
  */
 export async function notifyEvent(event: BusEvent, deps: NotifyDeps): Promise<NotifyDecision[]> {
-  return applyPlan(await planNotification(event, deps), notifyEffects(deps), { dryRun: deps.dryRun });
+  return applyChannelsApart(await planNotification(event, deps), deps);
+}
+
+/**
+ * Applies each channel's decision with its own effects, the channels side by side: a channel that is
+ * slow, or failing through its retries (up to 20 s a post), holds up no other, and an invocation lasts
+ * as long as its slowest channel, not the sum of them (the function has one at a time and 120 s).
+ * The decisions of a notification share nothing: every effect belongs to its channel's decision.
+ */
+async function applyChannelsApart(plan: NotifyPlan, deps: NotifyDeps): Promise<NotifyDecision[]> {
+  const effects = notifyEffects(deps);
+  const applied = await Promise.all(
+    plan.decisions.map((decision, index) => {
+      const own = plan.effects.filter((e) => 'decision' in e && e.decision === index);
+      const alone: NotifyPlan = { decisions: [decision], effects: own.map((e) => ({ ...e, decision: 0 })) };
+      return applyPlan(alone, effects, { dryRun: deps.dryRun });
+    }),
+  );
+  return applied.flat();
 }
 
 /**

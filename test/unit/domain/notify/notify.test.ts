@@ -21,6 +21,7 @@ import {
   windowAt,
 } from '../../../../shared/domain/notify/notify-plan';
 import { applyPlan } from '../../../../shared/domain/plan/plan';
+import type { ChatSender } from '../../../../shared/ports';
 import {
   InMemoryNotificationStore,
   InMemoryUndeliveredSink,
@@ -444,7 +445,7 @@ describe('planNotification', () => {
     ]);
   });
 
-  it('admits every channel first, then sends to each', async () => {
+  it("gives each channel its own decision and effects, which share nothing with the other channels'", async () => {
     // Prepare
     const w = world({ channels: { a: TEAMS, b: TEAMS }, default: ['a'], always: ['b'] });
 
@@ -455,8 +456,8 @@ describe('planNotification', () => {
     expect(plan.decisions.map((d) => `${d.action} ${d.channel}`)).toEqual(['would-send a', 'would-send b']);
     expect(plan.effects.map((e) => `${e.kind} ${e.kind === 'close-window' ? '-' : e.decision}`)).toEqual([
       'admit 0',
-      'admit 1',
       'send 0',
+      'admit 1',
       'send 1',
     ]);
   });
@@ -724,6 +725,32 @@ describe('notifyEffects', () => {
     await expect(applying).rejects.toThrow('the dead-letter queue is unreachable');
     expect(w.store.writes.filter((write) => write.op === 'closeWindow')).toEqual([]);
     expect(await w.store.listEndedWindows(w.deps.now())).toHaveLength(1);
+  });
+
+  it('delivers to the channels side by side: a slow channel holds up no other', async () => {
+    // Prepare: the slow channel answers only once the other one was sent to (applied one after the
+    // other, this would never end)
+    const w = world({ channels: { slow: TEAMS, fast: TEAMS }, default: ['slow', 'fast'] });
+    let fastSent: () => void = () => undefined;
+    const fastWasSent = new Promise<void>((resolve) => {
+      fastSent = resolve;
+    });
+    const order: string[] = [];
+    const sender: ChatSender = {
+      send: async (name) => {
+        if (name === 'slow') await fastWasSent;
+        else fastSent();
+        order.push(name);
+        return undefined;
+      },
+    };
+
+    // Act
+    const decisions = await notifyEvent(started('api', 8), { ...w.deps, sender });
+
+    // Assess
+    expect(order).toEqual(['fast', 'slow']);
+    expect(decisions.map((d) => `${d.channel} ${d.action}`)).toEqual(['slow sent', 'fast sent']);
   });
 
   it('reports a test message that cannot be delivered, and parks nothing', async () => {
