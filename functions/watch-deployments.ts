@@ -70,7 +70,6 @@ export const handler = withHandler({
           eventId: event.id,
         },
         deps,
-        (name) => deps.index.servicesForAlarm(name),
       );
       break;
     default:

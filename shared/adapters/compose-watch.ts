@@ -4,7 +4,6 @@
  */
 import type { BaseEnv } from '../config/env';
 import type { WatchDeps } from '../domain/rollback/watch-deployments';
-import type { ServiceIndex } from '../ports';
 import { EcsDeploymentControl } from './aws/ecs-deployment-control';
 import { EcsServiceUpdater } from './aws/ecs-service-updater';
 import { baseDeps } from './compose-base';
@@ -14,8 +13,8 @@ import { DynamoQuarantine } from './state/dynamo-quarantine';
 import { DynamoRollbackHistory } from './state/dynamo-rollback-history';
 import { DynamoServiceIndex } from './state/dynamo-service-index';
 
-/** Everything the rollback use case needs, on AWS, and the alarm index the handler reads for alarms. */
-export function makeWatchDeps(env: BaseEnv): WatchDeps & { index: ServiceIndex } {
+/** Everything the rollback use case needs, on AWS (the alarm index among them, which it only reads). */
+export function makeWatchDeps(env: BaseEnv): WatchDeps {
   const table = env.AUTOPILOT_TABLE;
   return {
     ecs: new EcsServiceUpdater(),

@@ -106,6 +106,7 @@ function aWorld(
       rollbacks: world.rollbacks,
       bakes: world.bakes,
       quarantine: world.quarantine,
+      index: world.index,
       events: world.events,
       policyFile: policyFile(options.policy),
       dryRun: options.dryRun ?? false,
@@ -184,8 +185,6 @@ function crash(taskId: string, stoppedAt: string, taskDefinitionArn = API_8) {
     eventId: `task-event-${eventCounter}`,
   };
 }
-
-const servicesForAlarm = (world: World) => (name: string) => world.index.servicesForAlarm(name);
 
 /** Validates every event against its published contract; throws on the first violation. */
 function parseEvents(events: readonly AutopilotEvent[]): AutopilotEvent[] {
@@ -336,9 +335,7 @@ describe('watching deployments: a good deployment', () => {
     world.clock.set(at('10:25:00'));
 
     // Act
-    const { result, events, ecs } = await step(world, () =>
-      onAlarm(alarm('10:25:00'), world.deps, servicesForAlarm(world)),
-    );
+    const { result, events, ecs } = await step(world, () => onAlarm(alarm('10:25:00'), world.deps));
 
     // Assess
     expect(result).toEqual([
@@ -360,7 +357,7 @@ describe('watching deployments: a good deployment', () => {
     world.ecs.addService(aService({ tags: {}, deployments: [deployment(D8, API_8, 'IN_PROGRESS')] }));
 
     // Act
-    const ok = await step(world, () => onAlarm(alarm('10:05:00', 'OK'), world.deps, servicesForAlarm(world)));
+    const ok = await step(world, () => onAlarm(alarm('10:05:00', 'OK'), world.deps));
     const unwatched = await step(world, () =>
       onDeploymentStateChange(change('SERVICE_DEPLOYMENT_FAILED', D8, at('10:05:00')), world.deps),
     );
@@ -566,9 +563,7 @@ describe('watching deployments: ECS rolled back by itself', () => {
     world.clock.set(at('10:05:00'));
 
     // Act
-    const { result, events, ecs, stops } = await step(world, () =>
-      onAlarm(alarm('10:05:00'), world.deps, servicesForAlarm(world)),
-    );
+    const { result, events, ecs, stops } = await step(world, () => onAlarm(alarm('10:05:00'), world.deps));
 
     // Assess
     expect(result).toMatchObject([{ action: 'quarantine-only', from: API_8 }]);
@@ -593,9 +588,7 @@ describe('watching deployments: an alarm in the bake time', () => {
     world.clock.set(at('10:15:00'));
 
     // Act
-    const { result, events, ecs, stops } = await step(world, () =>
-      onAlarm(alarm('10:15:00'), world.deps, servicesForAlarm(world)),
-    );
+    const { result, events, ecs, stops } = await step(world, () => onAlarm(alarm('10:15:00'), world.deps));
 
     // Assess
     expect(result).toEqual([
@@ -648,9 +641,7 @@ describe('watching deployments: an alarm in the bake time', () => {
     world.clock.set(at('10:20:00'));
 
     // Act
-    const { result } = await step(world, () =>
-      onAlarm(alarm('10:20:00'), world.deps, servicesForAlarm(world)),
-    );
+    const { result } = await step(world, () => onAlarm(alarm('10:20:00'), world.deps));
 
     // Assess
     expect(result).toMatchObject([{ action: 'update-service', to: API_7 }]);
@@ -663,7 +654,7 @@ describe('watching deployments: an alarm in the bake time', () => {
     await startApi8(world);
     await completeApi8(world);
     world.clock.set(at('10:15:00'));
-    await onAlarm(alarm('10:15:00'), world.deps, servicesForAlarm(world));
+    await onAlarm(alarm('10:15:00'), world.deps);
     ecsLists(world, deployment(D9, API_7, 'IN_PROGRESS'), deployment(D8, API_8, 'COMPLETED', 'ACTIVE'));
 
     // Act
@@ -671,7 +662,7 @@ describe('watching deployments: an alarm in the bake time', () => {
       onDeploymentStateChange(change('SERVICE_DEPLOYMENT_IN_PROGRESS', D9, at('10:15:05')), world.deps),
     );
     world.clock.set(at('10:17:00'));
-    const again = await step(world, () => onAlarm(alarm('10:17:00'), world.deps, servicesForAlarm(world)));
+    const again = await step(world, () => onAlarm(alarm('10:17:00'), world.deps));
 
     // Assess
     expect(started.result).toEqual([
@@ -709,7 +700,7 @@ describe('watching deployments: an alarm in the bake time', () => {
     await startApi8(world);
     await completeApi8(world);
     world.clock.set(at('10:12:00'));
-    await onAlarm(alarm('10:12:00'), world.deps, servicesForAlarm(world));
+    await onAlarm(alarm('10:12:00'), world.deps);
     const rollback = (await world.ecs.describeServices([{ cluster: 'prod', service: 'api' }]))[0]
       ?.deployments[0];
 
@@ -747,7 +738,7 @@ describe('watching deployments: an alarm in the bake time', () => {
     await startApi8(world);
     await completeApi8(world);
     world.clock.set(at('10:15:00'));
-    await onAlarm(alarm('10:15:00'), world.deps, servicesForAlarm(world));
+    await onAlarm(alarm('10:15:00'), world.deps);
     world.clock.set(at('10:20:00'));
 
     // Act
@@ -1197,7 +1188,7 @@ describe('watching deployments: late crashes of a revision already rolled back',
     await startApi8(world);
     await completeApi8(world);
     world.clock.set(at('10:15:00'));
-    await onAlarm(alarm('10:15:00'), world.deps, servicesForAlarm(world));
+    await onAlarm(alarm('10:15:00'), world.deps);
 
     // Act
     const { result, writes, events, ecs, stops } = await step(world, () =>
@@ -1364,7 +1355,7 @@ describe('watching deployments: inputs that are not signals', () => {
 
     // Act
     const { result, writes, events } = await step(world, () =>
-      onAlarm(alarm('10:05:00', 'INSUFFICIENT_DATA'), world.deps, servicesForAlarm(world)),
+      onAlarm(alarm('10:05:00', 'INSUFFICIENT_DATA'), world.deps),
     );
 
     // Assess
@@ -1386,7 +1377,7 @@ describe('watching deployments: inputs that are not signals', () => {
 
     // Act
     const { result, writes, events } = await step(world, () =>
-      onAlarm(alarm('10:05:00', 'ALARM', 'db-cpu'), world.deps, servicesForAlarm(world)),
+      onAlarm(alarm('10:05:00', 'ALARM', 'db-cpu'), world.deps),
     );
 
     // Assess
@@ -1405,12 +1396,17 @@ describe('watching deployments: inputs that are not signals', () => {
     const world = aWorld();
     await knownGoodApi7(world);
     ecsLists(world, deployment(D8, API_8, 'IN_PROGRESS', 'ACTIVE'));
-    const services = async () => [{ serviceArn: serviceArnOf('prod', 'gone') }, { serviceArn: SERVICE_ARN }];
+    // prod/gone listed the alarm, then prod/api (indexed again).
+    await world.index.indexAlarms(
+      { serviceArn: serviceArnOf('prod', 'gone'), clusterArn: CLUSTER_ARN, serviceName: 'gone' },
+      [ALARM],
+    );
+    await world.index.indexAlarms({ serviceArn: SERVICE_ARN, clusterArn: CLUSTER_ARN, serviceName: 'api' }, [
+      ALARM,
+    ]);
 
     // Act
-    const { result, writes, events } = await step(world, () =>
-      onAlarm(alarm('10:05:00'), world.deps, services),
-    );
+    const { result, writes, events } = await step(world, () => onAlarm(alarm('10:05:00'), world.deps));
 
     // Assess
     expect(result).toEqual([
@@ -1437,16 +1433,14 @@ describe('watching deployments: safety', () => {
     await startApi8(world);
     await completeApi8(world);
     world.clock.set(at('10:15:00'));
-    await onAlarm(alarm('10:15:00'), world.deps, servicesForAlarm(world));
+    await onAlarm(alarm('10:15:00'), world.deps);
     world.clock.set(at('10:40:00'));
     ecsLists(world, deployment(D10, API_9, 'IN_PROGRESS'), deployment(D9, API_7, 'COMPLETED', 'ACTIVE'));
     await onDeploymentStateChange(change('SERVICE_DEPLOYMENT_IN_PROGRESS', D10, at('10:40:00')), world.deps);
     world.clock.set(at('10:45:00'));
 
     // Act
-    const { result, events, ecs, stops } = await step(world, () =>
-      onAlarm(alarm('10:45:00'), world.deps, servicesForAlarm(world)),
-    );
+    const { result, events, ecs, stops } = await step(world, () => onAlarm(alarm('10:45:00'), world.deps));
 
     // Assess
     expect(result).toEqual([
@@ -1496,9 +1490,7 @@ describe('watching deployments: safety', () => {
     world.clock.set(at('10:05:00'));
 
     // Act
-    const { result, events, ecs, stops } = await step(world, () =>
-      onAlarm(alarm('10:05:00'), world.deps, servicesForAlarm(world)),
-    );
+    const { result, events, ecs, stops } = await step(world, () => onAlarm(alarm('10:05:00'), world.deps));
 
     // Assess
     expect(result).toMatchObject([
@@ -1526,9 +1518,7 @@ describe('watching deployments: safety', () => {
     world.clock.set(at('10:05:00'));
 
     // Act
-    const { result, events, ecs, stops } = await step(world, () =>
-      onAlarm(alarm('10:05:00'), world.deps, servicesForAlarm(world)),
-    );
+    const { result, events, ecs, stops } = await step(world, () => onAlarm(alarm('10:05:00'), world.deps));
 
     // Assess
     expect(result).toMatchObject([
@@ -1588,7 +1578,7 @@ describe('watching deployments: safety', () => {
 
 describe('watching deployments: dry run', () => {
   /** A world in dry run whose table already knows api:7 as good and ecs-svc/8 as baking. */
-  function aDryRunWorld(): World {
+  async function aDryRunWorld(): Promise<World> {
     const world = aWorld({ dryRun: true });
     world.rollbacks.seedLastKnownGood(SERVICE_ARN, {
       taskDefinitionArn: API_7,
@@ -1609,19 +1599,21 @@ describe('watching deployments: dry run', () => {
       at('10:10:00'),
     );
     ecsLists(world, deployment(D8, API_8, 'COMPLETED'));
+    await world.index.indexAlarms({ serviceArn: SERVICE_ARN, clusterArn: CLUSTER_ARN, serviceName: 'api' }, [
+      ALARM,
+    ]);
+    world.writes.splice(0);
     return world;
   }
 
-  const servicesForApi = async () => [{ serviceArn: SERVICE_ARN }];
-
   it('decides and reports a rollback without changing ECS or the table', async () => {
     // Prepare
-    const world = aDryRunWorld();
+    const world = await aDryRunWorld();
     world.clock.set(at('10:15:00'));
 
     // Act
     const { result, events, ecs, stops, writes } = await step(world, () =>
-      onAlarm(alarm('10:15:00'), world.deps, servicesForApi),
+      onAlarm(alarm('10:15:00'), world.deps),
     );
 
     // Assess
@@ -1639,7 +1631,7 @@ describe('watching deployments: dry run', () => {
 
   it('reports a stop of the deployment without stopping it', async () => {
     // Prepare
-    const world = aDryRunWorld();
+    const world = await aDryRunWorld();
     ecsLists(world, deployment(D8, API_8, 'IN_PROGRESS'));
     world.history.seedDeployment(
       SERVICE_ARN,
@@ -1649,7 +1641,7 @@ describe('watching deployments: dry run', () => {
 
     // Act
     const { result, events, ecs, stops, writes } = await step(world, () =>
-      onAlarm(alarm('10:05:00'), world.deps, servicesForApi),
+      onAlarm(alarm('10:05:00'), world.deps),
     );
 
     // Assess
@@ -1658,9 +1650,9 @@ describe('watching deployments: dry run', () => {
     expect([...ecs, ...stops, ...writes]).toEqual([]);
   });
 
-  it('records nothing for state changes and does not promote', async () => {
+  it('reports the decisions of a real run for state changes and promotion, and records nothing', async () => {
     // Prepare
-    const world = aDryRunWorld();
+    const world = await aDryRunWorld();
     world.history.seedDeployment(
       SERVICE_ARN,
       {
@@ -1693,8 +1685,8 @@ describe('watching deployments: dry run', () => {
       {
         service: 'prod/api',
         deploymentId: D8,
-        action: 'record',
-        reason: 'deployment COMPLETED',
+        action: 'bake',
+        reason: `completed; known good after ${at('10:20:00')} unless unhealthy`,
         dryRun: true,
       },
     ]);
@@ -1707,30 +1699,65 @@ describe('watching deployments: dry run', () => {
     expect(await world.rollbacks.lastKnownGood(SERVICE_ARN)).toMatchObject({ taskDefinitionArn: API_7 });
   });
 
-  it('counts crashes but neither marks, claims nor stops anything for a crash loop', async () => {
-    // Prepare
-    const world = aDryRunWorld();
+  it('counts a crash in with those recorded, records none, and reports the crash loop it would stop', async () => {
+    // Prepare: two crashes of api:8 recorded (before the stage went dry run).
+    const world = await aDryRunWorld();
     ecsLists(world, deployment(D8, API_8, 'IN_PROGRESS'));
     world.history.seedDeployment(
       SERVICE_ARN,
       { deploymentId: D8, taskDefinitionArn: API_8, state: 'IN_PROGRESS', isRollback: false },
       at('10:00:00'),
     );
+    for (const task of ['t1', 't2'])
+      await world.history.recordCrash(
+        {
+          serviceArn: SERVICE_ARN,
+          taskDefinitionArn: API_8,
+          taskArn: crash(task, at('10:03:00')).taskArn,
+          at: at('10:03:00'),
+        },
+        at('09:53:00'),
+      );
+    world.writes.splice(0);
 
     // Act
-    const steps = [];
-    for (const task of ['t1', 't2', 't3'])
-      steps.push(await step(world, () => onTaskStopped(crash(task, at('10:04:00')), world.deps)));
+    const third = await step(world, () => onTaskStopped(crash('t3', at('10:04:00')), world.deps));
+    const again = await step(world, () => onTaskStopped(crash('t4', at('10:04:30')), world.deps));
 
     // Assess
-    // The crash counter is an observation, not an action: without it a dry run could never see a crash loop.
-    expect(steps[2]?.result).toMatchObject([{ action: 'stop-deployment', dryRun: true }]);
-    expect(steps.flatMap((s) => s.writes.map((w) => w.op))).toEqual([
-      'recordCrash',
-      'recordCrash',
-      'recordCrash',
+    // Dry run records nothing, crashes neither: each crash is counted in with those recorded.
+    for (const run of [third, again]) {
+      expect(run.result).toMatchObject([{ action: 'stop-deployment', from: API_8, to: API_7, dryRun: true }]);
+      expect(typesOf(run.events)).toEqual([DEPLOYMENT_ROLLED_BACK, IMAGE_QUARANTINED]);
+      expect([...run.writes, ...run.ecs, ...run.stops]).toEqual([]);
+    }
+  });
+
+  it('reports a crash below the threshold without recording it', async () => {
+    // Prepare
+    const world = await aDryRunWorld();
+    ecsLists(world, deployment(D8, API_8, 'IN_PROGRESS'));
+
+    // Act
+    const first = await step(world, () => onTaskStopped(crash('t1', at('10:04:00')), world.deps));
+    const second = await step(world, () => onTaskStopped(crash('t2', at('10:04:10')), world.deps));
+
+    // Assess
+    expect([...first.result, ...second.result]).toEqual([
+      {
+        service: 'prod/api',
+        action: 'record',
+        reason: 'crash 1 of 3: essential container exited with code 1 (app)',
+        dryRun: true,
+      },
+      {
+        service: 'prod/api',
+        action: 'record',
+        reason: 'crash 1 of 3: essential container exited with code 1 (app)',
+        dryRun: true,
+      },
     ]);
-    expect(steps.flatMap((s) => [...s.ecs, ...s.stops])).toEqual([]);
+    expect([...first.writes, ...second.writes, ...first.events]).toEqual([]);
   });
 });
 
