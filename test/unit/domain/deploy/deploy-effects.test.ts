@@ -4,7 +4,7 @@
  * AWS refuses), and the dry run that applies nothing.
  */
 import { type PolicyFile, PolicyFileSchema } from '../../../../shared/config/policy-file';
-import { type DeployWrites, deployEffects } from '../../../../shared/domain/deploy/deploy-effects';
+import { deployEffects } from '../../../../shared/domain/deploy/deploy-effects';
 import type { DeploymentDecision, PushedImage } from '../../../../shared/domain/deploy/plan-deployment';
 import { type DeployPlan, planDuePush, planPush } from '../../../../shared/domain/deploy/plan-push';
 import { applyPlan } from '../../../../shared/domain/plan/plan';
@@ -28,7 +28,7 @@ const API_8 = taskDefinitionArnOf('api', 8);
 function aWorld(policy: Record<string, unknown> = {}) {
   const world = anInMemoryWorld();
   const policyFile: PolicyFile = PolicyFileSchema.parse({ version: 1, ...policy });
-  const deps = { ...world, policyFile, now: world.clock.now } satisfies DeployWrites;
+  const deps = { ...world, policyFile, now: world.clock.now };
   return { ...world, deps };
 }
 type World = ReturnType<typeof aWorld>;
