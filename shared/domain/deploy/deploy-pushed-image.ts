@@ -105,15 +105,15 @@ export function eventFor(decision: DeploymentDecision, push: PushedImage): Autop
         detailType: DEPLOYMENT_STARTED,
         detail: {
           ...common,
-          image: decision.image ?? '',
-          containers: decision.containers ?? [],
-          fromTaskDefinition: decision.fromTaskDefinition ?? '',
+          image: decision.image,
+          containers: decision.containers,
+          fromTaskDefinition: decision.fromTaskDefinition,
           toTaskDefinition: decision.toTaskDefinition ?? '(dry run: not registered)',
           dryRun,
         },
       };
     case 'defer':
-      return { detailType: DEPLOYMENT_SCHEDULED, detail: { ...common, dueAt: decision.dueAt ?? '', dryRun } };
+      return { detailType: DEPLOYMENT_SCHEDULED, detail: { ...common, dueAt: decision.dueAt, dryRun } };
     case 'failed':
     case 'unsupported':
       return {

@@ -36,11 +36,10 @@ export interface ServiceCandidate {
 }
 
 /** What happens to one service. */
-export type DecisionAction = 'deploy' | 'defer' | 'skip' | 'unsupported' | 'failed';
+export type DecisionAction = DeploymentDecision['action'];
 
-/** One decision with its reason: the answer to "why did or didn't this deploy". */
-export interface DeploymentDecision {
-  action: DecisionAction;
+/** What every decision says: which service, which push, why. */
+interface DecisionOf {
   cluster: string;
   service: string;
   serviceArn: string;
@@ -51,16 +50,46 @@ export interface DeploymentDecision {
   policy?: string;
   /** the deploy mode as written (`tag:main`, `semver:minor`) */
   mode?: string;
-  fromTaskDefinition?: string;
-  /** the new revision, once registered */
-  toTaskDefinition?: string;
-  containers?: string[];
-  /** the image written into the containers: `<registry>/<repository>@<digest>` */
-  image?: string;
-  /** when a deferred push becomes due */
-  dueAt?: string;
   dryRun?: boolean;
 }
+
+/** The change a push makes to a service: which containers of its revision get which image. */
+export interface ImageChange {
+  fromTaskDefinition: string;
+  containers: string[];
+  /** the image written into the containers: `<registry>/<repository>@<digest>` */
+  image: string;
+}
+
+/** A decision to point the service at a new revision, now. */
+export interface DeployDecision extends DecisionOf, ImageChange {
+  action: 'deploy';
+  /** the new revision, once registered */
+  toTaskDefinition?: string;
+  dueAt?: never;
+}
+
+/** A decision to deploy once a cooldown or a deploy window allows it. */
+export interface DeferDecision extends DecisionOf, ImageChange {
+  action: 'defer';
+  /** when the deferred push becomes due */
+  dueAt: string;
+  toTaskDefinition?: never;
+}
+
+/** A decision not to change the service (skip), or one that could not be carried out. */
+export interface NoDeployDecision extends DecisionOf, Partial<ImageChange> {
+  action: 'skip' | 'failed' | 'unsupported';
+  /** the revision the service was pointed at before a later step failed */
+  toTaskDefinition?: string;
+  dueAt?: never;
+}
+
+/**
+ * One decision with its reason: the answer to "why did or didn't this deploy". A deploy and a
+ * deferral always say what they change; a skip or a failure says as much as was known.
+ */
+export type DeploymentDecision = DeployDecision | DeferDecision | NoDeployDecision;
 
 /** Input of {@link planDeployment}. */
 export interface PlanInput {
@@ -113,7 +142,10 @@ function decide(input: PlanInput, candidate: ServiceCandidate): DeploymentDecisi
     tag: push.tag,
     digest: push.digest,
   };
-  const skip = (reason: string, extra: Partial<DeploymentDecision> = {}): DeploymentDecision => ({
+  const skip = (
+    reason: string,
+    extra: Partial<ImageChange> & Pick<DecisionOf, 'policy' | 'mode'> = {},
+  ): DeploymentDecision => ({
     ...base,
     ...extra,
     action: 'skip',
@@ -138,16 +170,14 @@ function decide(input: PlanInput, candidate: ServiceCandidate): DeploymentDecisi
     };
   }
   const withTd = { ...described, fromTaskDefinition: taskDefinition.arn };
-  const matching = taskDefinition.containers.filter((c) => {
+  const matching = taskDefinition.containers.flatMap((c) => {
     const ref = parseImageReference(c.image);
-    return ref.ok && isImageOfRepository(ref.value, push);
+    return ref.ok && isImageOfRepository(ref.value, push) ? [{ ...c, ref: ref.value }] : [];
   });
-  if (matching.length === 0)
-    return skip(`no container of ${taskDefinition.family} uses ${push.repositoryName}`, withTd);
+  const [first] = matching;
+  if (!first) return skip(`no container of ${taskDefinition.family} uses ${push.repositoryName}`, withTd);
   const containers = matching.map((c) => c.name);
-  const first = parseImageReference(matching[0]?.image ?? '');
-  const image = first.ok ? pinToDigest(first.value, push.digest) : undefined;
-  const target = { ...withTd, containers, image };
+  const target = { ...withTd, containers, image: pinToDigest(first.ref, push.digest) };
 
   if (service.deploymentController !== 'ECS') {
     return {

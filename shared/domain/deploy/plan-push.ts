@@ -29,7 +29,9 @@ import type { DeployMode } from '../policy/deploy-mode';
 import { serviceDeployMode } from '../policy/effective-policy';
 import {
   ALREADY_RUNNING,
+  type DeployDecision,
   type DeploymentDecision,
+  type NoDeployDecision,
   type PushedImage,
   planDeployment,
   type ServiceCandidate,
@@ -230,7 +232,7 @@ async function planServices(
   for (const decided of planned) {
     const decision = plan.decisions.length;
     const mode = modes.get(decided.serviceArn);
-    const planning = { push, mode, documents, due, deps, now };
+    const planning = { push, mode, documents, due, deps };
     const { decision: final, effects } = await effectsOf(decided, decision, planning);
     plan.decisions.push(final);
     plan.effects.push(...effects);
@@ -245,14 +247,13 @@ interface Planning {
   /** a due pending push: deferring again reschedules it */
   due: boolean;
   deps: DeployReads;
-  now: Date;
 }
 
 /** The effects one decision calls for (and the decision itself, where a read changes it). */
 async function effectsOf(
   decided: DeploymentDecision,
   decision: number,
-  { push, mode, documents, due, deps, now }: Planning,
+  { push, mode, documents, due, deps }: Planning,
 ): Promise<{ decision: DeploymentDecision; effects: DeployEffect[] }> {
   switch (decided.action) {
     case 'defer': {
@@ -261,7 +262,7 @@ async function effectsOf(
         cluster: decided.cluster,
         service: decided.service,
         push: { ...push, pushedAt: push.pushedAt.toISOString() },
-        dueAt: decided.dueAt ?? now.toISOString(),
+        dueAt: decided.dueAt,
         reason: decided.reason,
       };
       const kind = due ? 'reschedule-pending' : 'save-pending';
@@ -284,14 +285,17 @@ async function effectsOf(
  * may see `Deployment Started` twice (same `triggeredBy`), but never miss it.
  */
 async function earlierAttempt(
-  decided: DeploymentDecision,
+  decided: NoDeployDecision,
   push: PushedImage,
   deps: DeployReads,
 ): Promise<DeploymentDecision> {
   const earlier = await deps.history.deploymentTriggeredBy(decided.serviceArn, push.eventId);
-  if (!earlier) return decided;
+  const { image, containers } = decided;
+  if (!earlier || !image || !containers) return decided;
   return {
     ...decided,
+    image,
+    containers,
     action: 'deploy',
     fromTaskDefinition: earlier.fromTaskDefinition,
     toTaskDefinition: earlier.toTaskDefinition,
@@ -300,15 +304,15 @@ async function earlierAttempt(
 }
 
 function deployEffects(
-  decided: DeploymentDecision,
+  decided: DeployDecision,
   decision: number,
   push: PushedImage,
   mode: DeployMode | undefined,
   documents: ReadonlyMap<string, TaskDefinitionDocument | undefined>,
 ): { decision: DeploymentDecision; effects: DeployEffect[] } {
-  const from = decided.fromTaskDefinition ?? '';
+  const from = decided.fromTaskDefinition;
   const source = documents.get(from);
-  if (!source || !decided.image || !decided.containers) {
+  if (!source) {
     return {
       decision: { ...decided, action: 'failed', reason: `task definition ${from} could not be copied` },
       effects: [],
