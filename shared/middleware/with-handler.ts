@@ -27,6 +27,7 @@ import type { Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { DeadLetterQueue } from '../adapters/aws/dead-letter-queue';
 import { dynamoDbClient } from '../adapters/state/dynamo-client';
+import { idempotencyPartition } from '../adapters/state/keys';
 import type { BaseEnv } from '../config/env';
 import { ConfigError, isPermanent } from '../errors';
 import { countDecisions, logger, metrics, tracer } from '../observability';
@@ -113,19 +114,6 @@ function classifyErrors(name: string): MiddlewareObj {
 
 /** What a duplicate delivery returns: the first run's result, marked as a replay. */
 export const REPLAYED = 'replayed' as const;
-
-/**
- * The partition of a function's idempotency records. Keyed on the serverless.yml function key, not
- * on `AWS_LAMBDA_FUNCTION_NAME`: two functions that receive the same event (index-services and
- * watch-deployments both get a deployment IN_PROGRESS) keep their own records wherever they run,
- * in Lambda, in the sandbox or in `autopilot dispatch`. A dry run keeps records of its own, so the
- * real run of the same event is never answered with what the dry run only reported.
- *
- * @example idempotencyPartition('deploy-on-push', true) // 'IDEMPOTENCY#deploy-on-push#dry-run'
- */
-export function idempotencyPartition(functionName: string, dryRun: boolean): string {
-  return `IDEMPOTENCY#${functionName}${dryRun ? '#dry-run' : ''}`;
-}
 
 function idempotent(name: string, key: string): MiddlewareObj {
   // One Powertools middleware per mode; it keeps its configuration (table, partition) for the process.

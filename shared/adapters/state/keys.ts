@@ -23,7 +23,7 @@
  * | PendingPushes | pending push | `PENDING` | `<serviceArn>#<repositoryKey>` |
  * | NotificationStore | aggregation window | `NOTIFYWIN` | `<channel>#<groupKey>#<windowStart>` |
  * | NotificationStore | first message of a deployment's thread | `THREAD#<channel>` | `<threadKey>` |
- * | (Powertools idempotency) | idempotency record | `IDEMPOTENCY#<function>[#dry-run]` | hash (built by `shared/middleware/with-handler.ts`) |
+ * | (Powertools idempotency) | idempotency record | `IDEMPOTENCY#<function>[#dry-run]` | hash (Powertools; the partition from `idempotencyPartition`) |
  *
  * `#` cannot occur in an ARN, so a prefix ending in `#` (`<serviceArn>#`) never matches a longer
  * name (`service/prod/api#` is no prefix of `service/prod/api-canary#…`).
@@ -168,3 +168,16 @@ export const notificationWindowKey = (channel: string, groupKey: string, windowS
 export const notificationWindows: ItemRange = { pk: 'NOTIFYWIN' };
 /** The first message of a thread in a channel. */
 export const threadKey = (channel: string, key: string): ItemKey => ({ pk: `THREAD#${channel}`, sk: key });
+
+/**
+ * The partition of a function's idempotency records. Keyed on the serverless.yml function key, not
+ * on `AWS_LAMBDA_FUNCTION_NAME`: two functions that receive the same event (index-services and
+ * watch-deployments both get a deployment IN_PROGRESS) keep their own records wherever they run,
+ * in Lambda, in the sandbox or in `autopilot dispatch`. A dry run keeps records of its own, so the
+ * real run of the same event is never answered with what the dry run only reported.
+ *
+ * @example idempotencyPartition('deploy-on-push', true) // 'IDEMPOTENCY#deploy-on-push#dry-run'
+ */
+export function idempotencyPartition(functionName: string, dryRun: boolean): string {
+  return `IDEMPOTENCY#${functionName}${dryRun ? '#dry-run' : ''}`;
+}
