@@ -1,5 +1,5 @@
-import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
 import { z } from 'zod';
+import { eventBridgeEvent } from './eventbridge-event';
 
 /**
  * Detail-type of the event CloudWatch sends when an alarm changes state.
@@ -33,11 +33,11 @@ export type CloudWatchAlarmStateChangeDetail = z.infer<typeof CloudWatchAlarmSta
  *
  * @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-and-eventbridge.html
  */
-export const CloudWatchAlarmStateChangeEventSchema = EventBridgeSchema.extend({
-  source: z.literal('aws.cloudwatch'),
-  'detail-type': z.literal(CLOUDWATCH_ALARM_STATE_CHANGE),
-  detail: CloudWatchAlarmStateChangeDetailSchema,
-});
+export const CloudWatchAlarmStateChangeEventSchema = eventBridgeEvent(
+  'aws.cloudwatch',
+  CLOUDWATCH_ALARM_STATE_CHANGE,
+  CloudWatchAlarmStateChangeDetailSchema,
+);
 
 /** A complete "CloudWatch Alarm State Change" event. */
 export type CloudWatchAlarmStateChangeEvent = z.infer<typeof CloudWatchAlarmStateChangeEventSchema>;

@@ -1,5 +1,5 @@
-import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
 import { z } from 'zod';
+import { eventBridgeEvent } from './eventbridge-event';
 
 /**
  * Detail-type of the event Amazon ECR sends when an image push or an image deletion completes.
@@ -40,11 +40,11 @@ export type EcrImageActionDetail = z.infer<typeof EcrImageActionDetailSchema>;
  *
  * @see https://docs.aws.amazon.com/AmazonECR/latest/userguide/ecr-eventbridge.html
  */
-export const EcrImageActionEventSchema = EventBridgeSchema.extend({
-  source: z.literal('aws.ecr'),
-  'detail-type': z.literal(ECR_IMAGE_ACTION),
-  detail: EcrImageActionDetailSchema,
-});
+export const EcrImageActionEventSchema = eventBridgeEvent(
+  'aws.ecr',
+  ECR_IMAGE_ACTION,
+  EcrImageActionDetailSchema,
+);
 
 /** A complete "ECR Image Action" event, as parsed by {@link EcrImageActionEventSchema}. */
 export type EcrImageActionEvent = z.infer<typeof EcrImageActionEventSchema>;

@@ -1,6 +1,6 @@
-import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
 import { z } from 'zod';
 import { parseClusterArn, parseLegacyServiceArn, parseServiceArn } from '../domain/aws/arn';
+import { eventBridgeEvent } from './eventbridge-event';
 
 /**
  * Detail-type of the events CloudTrail delivers to EventBridge for calls to AWS APIs (here: the
@@ -75,11 +75,11 @@ export type EcsCloudTrailApiCallDetail = z.infer<typeof EcsCloudTrailApiCallDeta
  *
  * @see https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail.html
  */
-export const EcsCloudTrailApiCallEventSchema = EventBridgeSchema.extend({
-  source: z.literal('aws.ecs'),
-  'detail-type': z.literal(AWS_API_CALL_VIA_CLOUDTRAIL),
-  detail: EcsCloudTrailApiCallDetailSchema,
-});
+export const EcsCloudTrailApiCallEventSchema = eventBridgeEvent(
+  'aws.ecs',
+  AWS_API_CALL_VIA_CLOUDTRAIL,
+  EcsCloudTrailApiCallDetailSchema,
+);
 
 /** A complete ECS "AWS API Call via CloudTrail" event, as parsed by {@link EcsCloudTrailApiCallEventSchema}. */
 export type EcsCloudTrailApiCallEvent = z.infer<typeof EcsCloudTrailApiCallEventSchema>;

@@ -1,6 +1,6 @@
-import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
 import { z } from 'zod';
 import { SERVICE_ARN } from '../domain/aws/arn';
+import { eventBridgeEvent } from './eventbridge-event';
 
 /**
  * Detail-type of the event Amazon ECS sends when a service deployment starts, completes or fails.
@@ -45,11 +45,12 @@ export type EcsDeploymentStateChangeDetail = z.infer<typeof EcsDeploymentStateCh
  *
  * @see https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_service_deployment_events.html
  */
-export const EcsDeploymentStateChangeEventSchema = EventBridgeSchema.extend({
-  source: z.literal('aws.ecs'),
-  'detail-type': z.literal(ECS_DEPLOYMENT_STATE_CHANGE),
+export const EcsDeploymentStateChangeEventSchema = eventBridgeEvent(
+  'aws.ecs',
+  ECS_DEPLOYMENT_STATE_CHANGE,
+  EcsDeploymentStateChangeDetailSchema,
+).extend({
   resources: z.tuple([z.string().regex(SERVICE_ARN, 'resources[0] must be an ECS service ARN')], z.string()),
-  detail: EcsDeploymentStateChangeDetailSchema,
 });
 
 /** A complete "ECS Deployment State Change" event, as parsed by {@link EcsDeploymentStateChangeEventSchema}. */

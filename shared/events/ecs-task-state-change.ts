@@ -1,5 +1,5 @@
-import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
 import { z } from 'zod';
+import { eventBridgeEvent } from './eventbridge-event';
 
 /**
  * Detail-type of the event Amazon ECS sends when a task changes state.
@@ -45,11 +45,11 @@ export type EcsTaskStateChangeDetail = z.infer<typeof EcsTaskStateChangeDetailSc
  *
  * @see https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_task_events.html
  */
-export const EcsTaskStateChangeEventSchema = EventBridgeSchema.extend({
-  source: z.literal('aws.ecs'),
-  'detail-type': z.literal(ECS_TASK_STATE_CHANGE),
-  detail: EcsTaskStateChangeDetailSchema,
-});
+export const EcsTaskStateChangeEventSchema = eventBridgeEvent(
+  'aws.ecs',
+  ECS_TASK_STATE_CHANGE,
+  EcsTaskStateChangeDetailSchema,
+);
 
 /** A complete "ECS Task State Change" event. */
 export type EcsTaskStateChangeEvent = z.infer<typeof EcsTaskStateChangeEventSchema>;

@@ -1,5 +1,5 @@
-import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
 import { z } from 'zod';
+import { eventBridgeEvent } from './eventbridge-event';
 
 /**
  * Detail-type of the event an EventBridge schedule rule (`rate(...)` / `cron(...)`) sends to its targets.
@@ -24,11 +24,12 @@ export type ScheduledEventDetail = z.infer<typeof ScheduledEventDetailSchema>;
  *
  * @see https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-rule-schedule.html
  */
-export const ScheduledEventSchema = EventBridgeSchema.extend({
-  source: z.literal('aws.events'),
-  'detail-type': z.literal(SCHEDULED_EVENT),
+export const ScheduledEventSchema = eventBridgeEvent(
+  'aws.events',
+  SCHEDULED_EVENT,
+  ScheduledEventDetailSchema,
+).extend({
   resources: z.tuple([z.string().startsWith('arn:')], z.string()),
-  detail: ScheduledEventDetailSchema,
 });
 
 /** A complete "Scheduled Event", as parsed by {@link ScheduledEventSchema}. */
