@@ -18,10 +18,10 @@ import {
   type Service,
   TagResourceCommand,
 } from '@aws-sdk/client-ecs';
+import type { EventBridgeEvent } from '../tools/eventbridge/event';
 import { type ChatSink, startChatSink } from './chat-sink';
-import { type AwsEvent, type ControlPlane, type FaultRule, startControlPlane } from './control-plane';
+import { type ControlPlane, type FaultRule, startControlPlane } from './control-plane';
 import { type Runtime, startRuntime } from './runtime';
-import type { EventEnvelope } from './runtime/bus';
 
 /** The account and region of the local account. */
 export const ACCOUNT = '123456789012';
@@ -79,7 +79,7 @@ export interface Sandbox {
   ecs: ECSClient;
   ecr: ECRClient;
   /** Every event autopilot published so far, in order. */
-  published: EventEnvelope[];
+  published: EventBridgeEvent[];
   /** Sets fault rules on the control plane (throttling, 5xx, latency). */
   setFaults(rules: FaultRule[]): void;
   /** Waits until nothing is in flight on the bus and ECS has no deployment in progress. */
@@ -104,7 +104,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const step = options.stepMs ?? 40;
   let runtime: Runtime | undefined;
-  const early: AwsEvent[] = [];
+  const early: EventBridgeEvent[] = [];
   const chat = await startChatSink({
     port: options.chatPort,
     slackToken: SLACK_BOT_TOKEN,
@@ -146,7 +146,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   }
   for (const event of early.splice(0)) runtime.bus.put(event);
   const started = runtime;
-  const published: EventEnvelope[] = [];
+  const published: EventBridgeEvent[] = [];
   started.bus.subscribe((record) => {
     if (record.kind === 'event' && record.event.source === 'autopilot') published.push(record.event);
   });

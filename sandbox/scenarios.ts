@@ -11,9 +11,10 @@
  */
 import { DescribeImagesCommand, ListImagesCommand } from '@aws-sdk/client-ecr';
 import semver from 'semver';
+import type { EventBridgeEvent } from '../tools/eventbridge/event';
 import { REGISTRY, type Sandbox, SIDECAR_IMAGE, tagService } from './account';
 import type { ChatKind, ChatMessage } from './chat-sink';
-import type { BusRecord, EventEnvelope } from './runtime/bus';
+import type { BusRecord } from './runtime/bus';
 import { chatTitle } from './timeline';
 
 /** One checked expectation. */
@@ -102,14 +103,14 @@ async function primaryRollout(sandbox: Sandbox, cluster: string, service: string
 }
 
 /** The ECR event of the last push of `repository:tag` seen on the bus. */
-function lastPushEvent(sandbox: Sandbox, repository: string, tag: string): EventEnvelope | undefined {
+function lastPushEvent(sandbox: Sandbox, repository: string, tag: string): EventBridgeEvent | undefined {
   const pushes = sandbox.plane.emitted.filter(
     (e) =>
       e['detail-type'] === 'ECR Image Action' &&
       (e.detail as Record<string, unknown>)['repository-name'] === repository &&
       (e.detail as Record<string, unknown>)['image-tag'] === tag,
   );
-  return pushes.at(-1) as EventEnvelope | undefined;
+  return pushes.at(-1) as EventBridgeEvent | undefined;
 }
 
 /** push team/api:main -> one new revision pinned by digest -> prod/api and staging/api rolled. */
@@ -324,7 +325,7 @@ export const cooldown: Scenario = {
 export const misconfiguredTag: Scenario = {
   name: "a typo in prod/api's tag (autopilot:deploy=tags:main): one Configuration Problem in chat, none when tagged again, one when fixed",
   async run(sandbox) {
-    const problems = (events: readonly EventEnvelope[]) =>
+    const problems = (events: readonly EventBridgeEvent[]) =>
       events.filter((e) => e['detail-type'] === 'Configuration Problem' && e.detail.service === 'api');
     try {
       const broken = await during(sandbox, () =>
@@ -442,9 +443,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 async function waitForAutopilotEvent(
   sandbox: Sandbox,
-  predicate: (event: EventEnvelope) => boolean,
+  predicate: (event: EventBridgeEvent) => boolean,
   options: { from?: number; timeoutMs?: number } = {},
-): Promise<EventEnvelope | undefined> {
+): Promise<EventBridgeEvent | undefined> {
   const from = options.from ?? sandbox.published.length;
   const deadline = Date.now() + (options.timeoutMs ?? WAIT_MS);
   for (;;) {
@@ -454,7 +455,7 @@ async function waitForAutopilotEvent(
   }
 }
 
-const forService = (cluster: string, service: string, detailType: string) => (e: EventEnvelope) =>
+const forService = (cluster: string, service: string, detailType: string) => (e: EventBridgeEvent) =>
   e['detail-type'] === detailType && e.detail.cluster === cluster && e.detail.service === service;
 
 /** Waits for a service's current revision to become known good (bake time over, no signal). */

@@ -10,9 +10,10 @@
  * within {@link FOLD_MS} is written once.
  */
 
+import type { EventBridgeEvent } from '../tools/eventbridge/event';
 import type { ChatListener, ChatMessage } from './chat-sink';
 import type { CallRecord } from './control-plane';
-import type { BusListener, BusRecord, EventEnvelope } from './runtime/bus';
+import type { BusListener, BusRecord } from './runtime/bus';
 
 /** One line of the timeline. */
 export interface TimelineLine {
@@ -51,7 +52,7 @@ function serviceOf(fields: Json): string {
   return cluster === undefined || service.includes('/') ? service : `${cluster}/${service}`;
 }
 
-function describeEvent(event: EventEnvelope, at: Date): TimelineLine | undefined {
+function describeEvent(event: EventBridgeEvent, at: Date): TimelineLine | undefined {
   const d = event.detail as Json;
   switch (event['detail-type']) {
     case 'ECR Image Action':

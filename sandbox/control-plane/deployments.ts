@@ -10,7 +10,8 @@
  * what becomes of a task that fails its health checks.
  */
 import type { Deployment, DeploymentCircuitBreaker, Tag } from '@aws-sdk/client-ecs';
-import type { AwsEvent, DeploymentEventName, EventFactory } from './events';
+import type { EventBridgeEvent } from '../../tools/eventbridge/event';
+import type { DeploymentEventName, EventFactory } from './events';
 import {
   ControlPlaneModel,
   type DeploymentState,
@@ -36,7 +37,7 @@ import type { Timers } from './timers';
 export interface DeploymentControllerDeps {
   model: ControlPlaneModel;
   events: EventFactory;
-  emit: (event: AwsEvent) => void;
+  emit: (event: EventBridgeEvent) => void;
   now: () => Date;
   ids: IdGenerator;
   timers: Timers;

@@ -21,9 +21,10 @@ import type {
   TagResourceRequest,
   UntagResourceRequest,
 } from '@aws-sdk/client-ecr';
+import type { EventBridgeEvent } from '../../tools/eventbridge/event';
 import { copy, type OperationTable, paginate, requireString } from './api-support';
 import { AwsApiError, invalidParameter } from './errors';
-import type { AwsEvent, EventFactory } from './events';
+import type { EventFactory } from './events';
 import {
   type ControlPlaneModel,
   HEALTHY,
@@ -37,7 +38,7 @@ import { sha256Hex } from './random';
 export interface EcrApiDeps {
   model: ControlPlaneModel;
   events: EventFactory;
-  emit: (event: AwsEvent) => void;
+  emit: (event: EventBridgeEvent) => void;
   now: () => Date;
 }
 
@@ -133,7 +134,7 @@ export class EcrApi {
     );
   }
 
-  private emit(event: AwsEvent): void {
+  private emit(event: EventBridgeEvent): void {
     this.deps.emit(event);
   }
 

@@ -14,22 +14,9 @@
  *   (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-and-eventbridge.html)
  */
 import type { Task } from '@aws-sdk/client-ecs';
+import type { EventBridgeEvent } from '../../tools/eventbridge/event';
 import type { AlarmRecord, AlarmState } from './model';
 import type { IdGenerator } from './random';
-
-/** A complete EventBridge event as AWS delivers it. */
-export interface AwsEvent<Detail = Record<string, unknown>> {
-  version: '0';
-  id: string;
-  'detail-type': string;
-  source: string;
-  account: string;
-  /** ISO 8601 in seconds, UTC: `2025-03-14T09:21:47Z`. */
-  time: string;
-  region: string;
-  resources: string[];
-  detail: Detail;
-}
 
 /** Who made an API call, as CloudTrail's `userIdentity` shows it. */
 export interface CallerIdentity {
@@ -131,7 +118,7 @@ export class EventFactory {
     resources: string[],
     detail: D,
     at?: Date,
-  ): AwsEvent<D> {
+  ): EventBridgeEvent<D> {
     return {
       version: '0',
       id: this.ids.uuid(),
@@ -146,7 +133,7 @@ export class EventFactory {
   }
 
   /** "ECS Task State Change": the task as DescribeTasks shows it, timestamps in ISO, plus `updatedAt`. */
-  taskStateChange(task: Task): AwsEvent {
+  taskStateChange(task: Task): EventBridgeEvent {
     const updatedAt = this.now();
     const detail = toEventJson(task, isoMillis) as Record<string, unknown>;
     for (const key of TASK_FIELDS_NOT_IN_EVENTS) delete detail[key];
@@ -160,7 +147,7 @@ export class EventFactory {
   deploymentStateChange(
     serviceArn: string,
     change: { eventName: DeploymentEventName; deploymentId: string; reason: string },
-  ): AwsEvent {
+  ): EventBridgeEvent {
     const at = this.now();
     return this.envelope('aws.ecs', 'ECS Deployment State Change', [serviceArn], {
       eventType: change.eventName === 'SERVICE_DEPLOYMENT_FAILED' ? 'ERROR' : 'INFO',
@@ -176,7 +163,7 @@ export class EventFactory {
     serviceArn: string,
     clusterArn: string,
     action: { eventType: 'INFO' | 'WARN' | 'ERROR'; eventName: string; reason?: string },
-  ): AwsEvent {
+  ): EventBridgeEvent {
     const at = this.now();
     return this.envelope('aws.ecs', 'ECS Service Action', [serviceArn], {
       eventType: action.eventType,
@@ -196,7 +183,7 @@ export class EventFactory {
     tag?: string;
     manifestMediaType?: string;
     artifactMediaType?: string;
-  }): AwsEvent {
+  }): EventBridgeEvent {
     return this.envelope('aws.ecr', 'ECR Image Action', [], {
       result: action.result,
       'repository-name': action.repositoryName,
@@ -212,7 +199,7 @@ export class EventFactory {
    * "CloudWatch Alarm State Change" (source `aws.cloudwatch`) for a single-metric alarm moving from
    * `previous` to its current state; `resources` holds the alarm ARN.
    */
-  alarmStateChange(alarm: AlarmRecord, previous: AlarmState): AwsEvent {
+  alarmStateChange(alarm: AlarmRecord, previous: AlarmState): EventBridgeEvent {
     const state = (s: AlarmState) => ({
       reason: s.reason,
       ...(s.reasonData === undefined ? {} : { reasonData: s.reasonData }),
@@ -247,7 +234,7 @@ export class EventFactory {
     requestId: string;
     error?: { code: string; message: string };
     at: Date;
-  }): AwsEvent {
+  }): EventBridgeEvent {
     const response =
       call.error || isEmptyObject(call.responseElements)
         ? null

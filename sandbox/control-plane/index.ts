@@ -10,9 +10,10 @@
  * plane.pushImage('team/api', 'main');
  * await plane.stop();
  */
+import type { EventBridgeEvent } from '../../tools/eventbridge/event';
 import { buildManifest, EcrApi } from './ecr-api';
 import { EcsApi } from './ecs-api';
-import { type AwsEvent, type CallerIdentity, EventFactory } from './events';
+import { type CallerIdentity, EventFactory } from './events';
 import {
   type AlarmConfiguration,
   type AlarmRecord,
@@ -24,7 +25,7 @@ import { IdGenerator, mulberry32 } from './random';
 import { type CallRecord, FaultInjector, type FaultRule, startServer } from './server';
 import { EcsSimulator, type SimulationTiming } from './simulator';
 
-export type { AwsEvent, CallerIdentity } from './events';
+export type { CallerIdentity } from './events';
 export type { AlarmConfiguration, AlarmStateValue, ImageBehaviour } from './model';
 export { ControlPlaneModel } from './model';
 export type { CallRecord, FaultRule } from './server';
@@ -37,7 +38,7 @@ export interface ControlPlaneOptions {
   /** The region of every ARN and event; default `eu-west-1`. */
   region?: string;
   /** Receives every EventBridge event the control plane produces (full envelopes). */
-  emit: (event: AwsEvent) => void;
+  emit: (event: EventBridgeEvent) => void;
   /**
    * Simulation speed in milliseconds. Defaults: `taskStartMs` 100 (PROVISIONING -> RUNNING),
    * `taskRunMs` 100 (RUNNING -> exit of `crash`/`exit` images), `healthyAfterMs` 100 (RUNNING ->
@@ -57,7 +58,7 @@ export interface ControlPlaneOptions {
    */
   identities?: Record<string, CallerIdentity>;
   /** Called when `emit` throws; by default the error is written to stderr and the simulation goes on. */
-  onEmitError?: (error: unknown, event: AwsEvent) => void;
+  onEmitError?: (error: unknown, event: EventBridgeEvent) => void;
 }
 
 /** A running control plane. */
@@ -71,12 +72,15 @@ export interface ControlPlane {
   /** Every API call received, in order, faulted ones included. */
   calls: CallRecord[];
   /** Every event emitted, in order. */
-  emitted: AwsEvent[];
+  emitted: EventBridgeEvent[];
   /**
    * Resolves with the first event (already emitted or to come) that matches `predicate`; rejects
    * after `timeoutMs` (default 5000) or when the control plane stops.
    */
-  waitForEvent(predicate: (event: AwsEvent) => boolean, timeoutMs?: number): Promise<AwsEvent>;
+  waitForEvent(
+    predicate: (event: EventBridgeEvent) => boolean,
+    timeoutMs?: number,
+  ): Promise<EventBridgeEvent>;
   /**
    * Simulates `docker push <registry>/<repository>:<tag>`: a new image (its digest derives from the
    * content, different on every push unless `options.content` is repeated), the tag moved to it, and
@@ -107,7 +111,7 @@ export interface ControlPlane {
     state: AlarmStateValue,
     reason?: string,
     configuration?: AlarmConfiguration,
-  ): AwsEvent;
+  ): EventBridgeEvent;
   /** Stops the timers and the server. */
   stop(): Promise<void>;
 }
@@ -155,18 +159,18 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const faults = new FaultInjector(mulberry32(seed ^ 0x5eed));
   const model = new ControlPlaneModel(accountId, region);
   const events = new EventFactory(accountId, region, ids, now);
-  const emitted: AwsEvent[] = [];
+  const emitted: EventBridgeEvent[] = [];
   const waiters = new Set<{
-    predicate: (event: AwsEvent) => boolean;
-    resolve: (event: AwsEvent) => void;
+    predicate: (event: EventBridgeEvent) => boolean;
+    resolve: (event: EventBridgeEvent) => void;
     reject: (error: Error) => void;
   }>();
   const onEmitError =
     options.onEmitError ??
-    ((error: unknown, event: AwsEvent) => {
+    ((error: unknown, event: EventBridgeEvent) => {
       process.stderr.write(`control plane: emit of "${event['detail-type']}" failed: ${String(error)}\n`);
     });
-  const emit = (event: AwsEvent) => {
+  const emit = (event: EventBridgeEvent) => {
     emitted.push(event);
     try {
       options.emit(event);
@@ -226,10 +230,10 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     waitForEvent(predicate, timeoutMs = 5000) {
       const seen = emitted.find(predicate);
       if (seen) return Promise.resolve(seen);
-      return new Promise<AwsEvent>((resolve, reject) => {
+      return new Promise<EventBridgeEvent>((resolve, reject) => {
         const waiter = {
           predicate,
-          resolve: (event: AwsEvent) => {
+          resolve: (event: EventBridgeEvent) => {
             clearTimeout(timer);
             resolve(event);
           },

@@ -10,9 +10,10 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { EventBridgeEvent } from '../../tools/eventbridge/event';
 import type { CallContext, OperationTable } from './api-support';
 import { AwsApiError } from './errors';
-import { type AwsEvent, type CallerIdentity, type EventFactory, isDate } from './events';
+import { type CallerIdentity, type EventFactory, isDate } from './events';
 import type { IdGenerator, Random } from './random';
 
 /** Target prefixes of the two services. */
@@ -88,7 +89,7 @@ export class FaultInjector {
 export interface ServerDeps {
   operations: Record<ServiceName, OperationTable>;
   events: EventFactory;
-  emit: (event: AwsEvent) => void;
+  emit: (event: EventBridgeEvent) => void;
   faults: FaultInjector;
   calls: CallRecord[];
   ids: IdGenerator;

@@ -16,7 +16,8 @@ import type {
   TaskOverride,
   TaskStopCode,
 } from '@aws-sdk/client-ecs';
-import type { AwsEvent, EventFactory } from './events';
+import type { EventBridgeEvent } from '../../tools/eventbridge/event';
+import type { EventFactory } from './events';
 import {
   type ClusterRecord,
   type ControlPlaneModel,
@@ -100,7 +101,7 @@ export interface TaskControl {
 export interface TaskLifecycleDeps {
   model: ControlPlaneModel;
   events: EventFactory;
-  emit: (event: AwsEvent) => void;
+  emit: (event: EventBridgeEvent) => void;
   timing: SimulationTiming;
   now: () => Date;
   ids: IdGenerator;

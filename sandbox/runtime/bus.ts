@@ -26,23 +26,11 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
+import type { EventBridgeEvent } from '../../tools/eventbridge/event';
 import { type Route, route } from '../../tools/eventbridge/routing';
 
-/** An EventBridge event as rules match it and functions receive it. */
-export interface EventEnvelope {
-  version: string;
-  id: string;
-  'detail-type': string;
-  source: string;
-  account: string;
-  time: string;
-  region: string;
-  resources: string[];
-  detail: Record<string, unknown>;
-}
-
 /** What {@link LocalBus.put} accepts: an envelope whose id, time, account, region… may be missing. */
-export type EventInput = Partial<EventEnvelope> & { source: string; 'detail-type': string };
+export type EventInput = Partial<EventBridgeEvent> & { source: string; 'detail-type': string };
 
 /** Where an event came from, for timelines. */
 export type EventOrigin = 'aws' | 'put-events' | 'schedule' | (string & {});
@@ -61,7 +49,7 @@ export type DeliveryOutcome = 'ok' | 'retry' | 'failed' | 'rejected' | 'dropped'
 /** An event was put on the bus. */
 export interface EventRecord {
   kind: 'event';
-  event: EventEnvelope;
+  event: EventBridgeEvent;
   eventBusName: string;
   origin: EventOrigin;
   /** the functions whose rules matched */
@@ -108,7 +96,7 @@ export type BusListener = (record: BusRecord) => void;
 /** Runs one function on one event; a rejection is a function error. */
 export type Invoker = (
   functionName: string,
-  event: EventEnvelope,
+  event: EventBridgeEvent,
   invocation: { attempt: number; requestId: string },
 ) => Promise<unknown>;
 
@@ -120,7 +108,7 @@ export interface FailureDestination {
 /** What {@link LocalBus.put} tells the caller. */
 export interface PutResult {
   /** the event as delivered, with id, time, account… filled in */
-  event: EventEnvelope;
+  event: EventBridgeEvent;
   /** the functions it goes to */
   targets: string[];
   /** the final record of each target's delivery (never rejects) */
@@ -153,7 +141,7 @@ export interface LocalBusOptions {
 
 interface Job {
   functionName: string;
-  event: EventEnvelope;
+  event: EventBridgeEvent;
   depth: number;
   attempt: number;
   finish: (record: DeliveryRecord) => void;
@@ -196,7 +184,7 @@ export class LocalBus {
     if (typeof input['detail-type'] !== 'string' || input['detail-type'] === '') {
       throw new TypeError('event without detail-type');
     }
-    const event: EventEnvelope = {
+    const event: EventBridgeEvent = {
       version: input.version ?? '0',
       id: input.id ?? randomUUID(),
       'detail-type': input['detail-type'],

@@ -47,7 +47,6 @@ export type {
   BusRecord,
   DeliveryOutcome,
   DeliveryRecord,
-  EventEnvelope,
   EventInput,
   EventRecord,
   Invoker,

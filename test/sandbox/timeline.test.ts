@@ -6,7 +6,7 @@
 import type { Sandbox } from '../../sandbox/account';
 import type { ChatListener, ChatMessage } from '../../sandbox/chat-sink';
 import type { CallRecord } from '../../sandbox/control-plane';
-import type { BusListener, BusRecord, DeliveryRecord, EventEnvelope } from '../../sandbox/runtime/bus';
+import type { BusListener, BusRecord, DeliveryRecord } from '../../sandbox/runtime/bus';
 import { playScenarios, type Scenario } from '../../sandbox/scenarios';
 import {
   describeCall,
@@ -16,6 +16,7 @@ import {
   type TimelineLine,
   type TimelineOptions,
 } from '../../sandbox/timeline';
+import type { EventBridgeEvent } from '../../tools/eventbridge/event';
 
 const T0 = Date.parse('2026-11-23T10:00:00.000Z');
 const SERVICE_ARN = 'arn:aws:ecs:eu-west-1:123456789012:service/prod/api';
@@ -84,7 +85,7 @@ const event = (detailType: string, detail: Record<string, unknown>, resources: s
     region: 'eu-west-1',
     resources,
     detail,
-  } satisfies EventEnvelope,
+  } satisfies EventBridgeEvent,
   eventBusName: 'default',
   origin: 'aws',
   targets: [],

@@ -10,7 +10,6 @@ import {
   UntagResourceCommand,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
-import type { AwsEvent } from '../../../sandbox/control-plane';
 import { cloudTrailDate } from '../../../sandbox/control-plane/events';
 import { EcsDeploymentControl } from '../../../shared/adapters/aws/ecs-deployment-control';
 import { EcsGateway } from '../../../shared/adapters/aws/ecs-gateway';
@@ -24,6 +23,7 @@ import {
   serviceRefFromApiCall,
 } from '../../../shared/events/ecs-cloudtrail-api-call';
 import { EcsDeploymentStateChangeEventSchema } from '../../../shared/events/ecs-deployment-state-change';
+import type { EventBridgeEvent } from '../../../tools/eventbridge/event';
 import { loadRoutes, route } from '../../../tools/eventbridge/routing';
 import {
   ACCOUNT,
@@ -267,7 +267,11 @@ async function playScenario(h: Harness): Promise<{ serviceArn: string }> {
   return { serviceArn };
 }
 
-function ofType(events: readonly AwsEvent[], detailType: string, source?: string): AwsEvent[] {
+function ofType(
+  events: readonly EventBridgeEvent[],
+  detailType: string,
+  source?: string,
+): EventBridgeEvent[] {
   return events.filter(
     (e) => e['detail-type'] === detailType && (source === undefined || e.source === source),
   );

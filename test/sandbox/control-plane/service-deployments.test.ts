@@ -13,8 +13,8 @@ import {
   StopServiceDeploymentCommand,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
-import type { AwsEvent } from '../../../sandbox/control-plane';
 import { CIRCUIT_BREAKER_REASON, USER_ROLLBACK_REASON } from '../../../sandbox/control-plane/simulator';
+import type { EventBridgeEvent } from '../../../tools/eventbridge/event';
 import {
   ACCOUNT,
   createFargateService,
@@ -98,7 +98,7 @@ async function deployBadImage(h: Harness, kind: 'crash' | 'unhealthy') {
   return { bad, td2, badId: updated.service?.deployments?.[0]?.id ?? '' };
 }
 
-const deploymentEvent = (name: string, id?: string) => (e: AwsEvent) =>
+const deploymentEvent = (name: string, id?: string) => (e: EventBridgeEvent) =>
   e['detail-type'] === 'ECS Deployment State Change' &&
   e.detail.eventName === name &&
   (id === undefined || e.detail.deploymentId === id);
@@ -371,8 +371,8 @@ describe('StopServiceDeployment', () => {
       },
     });
     const deploymentEvents = after.filter((e) => e['detail-type'] === 'ECS Deployment State Change');
-    expect(after.indexOf(deploymentEvents[0] ?? (after[0] as AwsEvent))).toBeGreaterThan(
-      after.indexOf(trail as AwsEvent),
+    expect(after.indexOf(deploymentEvents[0] ?? (after[0] as EventBridgeEvent))).toBeGreaterThan(
+      after.indexOf(trail as EventBridgeEvent),
     );
     expect(deploymentEvents.map((e) => e.detail)).toEqual([
       expect.objectContaining({

@@ -16,11 +16,11 @@ import {
   type Service,
 } from '@aws-sdk/client-ecs';
 import {
-  type AwsEvent,
   type ControlPlane,
   type ControlPlaneOptions,
   startControlPlane,
 } from '../../../sandbox/control-plane';
+import type { EventBridgeEvent } from '../../../tools/eventbridge/event';
 
 export const ACCOUNT = '123456789012';
 export const REGION = 'eu-west-1';
@@ -71,7 +71,7 @@ export interface Harness {
   ecs: ECSClient;
   ecr: ECRClient;
   /** Events emitted since the start (the same list as `plane.emitted`). */
-  events: AwsEvent[];
+  events: EventBridgeEvent[];
 }
 
 /**
@@ -87,7 +87,7 @@ export function useControlPlane(
   let harness: Harness | undefined;
   const [before, after] = scope === 'each' ? [beforeEach, afterEach] : [beforeAll, afterAll];
   before(async () => {
-    const events: AwsEvent[] = [];
+    const events: EventBridgeEvent[] = [];
     const plane = await startControlPlane({ emit: (e) => events.push(e), timing: FAST, ...options });
     harness = {
       plane,
@@ -193,12 +193,12 @@ export async function waitForRollout(
 }
 
 /** The `detail` of an event as a record. */
-export function detailOf(event: AwsEvent): Record<string, unknown> {
+export function detailOf(event: EventBridgeEvent): Record<string, unknown> {
   return event.detail;
 }
 
 /** A short label of an event for ordering assertions, e.g. `ECS Deployment State Change SERVICE_DEPLOYMENT_COMPLETED`. */
-export function label(event: AwsEvent): string {
+export function label(event: EventBridgeEvent): string {
   const d = event.detail;
   const what =
     typeof d.eventName === 'string'

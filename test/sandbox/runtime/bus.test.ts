@@ -8,19 +8,19 @@ import { join } from 'node:path';
 import {
   type BusRecord,
   type DeliveryRecord,
-  type EventEnvelope,
   type Invoker,
   LocalBus,
   type LocalBusOptions,
 } from '../../../sandbox/runtime/bus';
 import { LocalQueue } from '../../../sandbox/runtime/sqs';
+import type { EventBridgeEvent } from '../../../tools/eventbridge/event';
 import { compileRoute, loadRoutes } from '../../../tools/eventbridge/routing';
 
 const root = join(__dirname, '..', '..', '..');
 const routes = loadRoutes(root);
 
-function sample(name: string): EventEnvelope {
-  return JSON.parse(readFileSync(join(root, 'events', `${name}.json`), 'utf8')) as EventEnvelope;
+function sample(name: string): EventBridgeEvent {
+  return JSON.parse(readFileSync(join(root, 'events', `${name}.json`), 'utf8')) as EventBridgeEvent;
 }
 
 /** A bus whose functions are `invoke`, recording every record it reports. */

@@ -8,13 +8,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  type BusRecord,
-  type DeliveryRecord,
-  type EventEnvelope,
-  startRuntime,
-} from '../../../sandbox/runtime';
+import { type BusRecord, type DeliveryRecord, startRuntime } from '../../../sandbox/runtime';
 import type { Runtime } from '../../../sandbox/runtime/index';
+import type { EventBridgeEvent } from '../../../tools/eventbridge/event';
 
 const root = join(__dirname, '..', '..', '..');
 const CLOSED = 'http://127.0.0.1:9';
@@ -22,8 +18,8 @@ const CLOSED = 'http://127.0.0.1:9';
 let runtime: Runtime;
 let records: BusRecord[];
 
-function sample(name: string): EventEnvelope {
-  const event = JSON.parse(readFileSync(join(root, 'events', `${name}.json`), 'utf8')) as EventEnvelope;
+function sample(name: string): EventBridgeEvent {
+  const event = JSON.parse(readFileSync(join(root, 'events', `${name}.json`), 'utf8')) as EventBridgeEvent;
   // A fresh id: idempotency records are keyed on it.
   return { ...event, id: crypto.randomUUID() };
 }

@@ -3,8 +3,9 @@
  * its function through the bus by rule name, as the deployed rules do.
  */
 import { join } from 'node:path';
-import { type EventEnvelope, LocalBus } from '../../../sandbox/runtime/bus';
+import { LocalBus } from '../../../sandbox/runtime/bus';
 import { parseRate, Scheduler } from '../../../sandbox/runtime/schedules';
+import type { EventBridgeEvent } from '../../../tools/eventbridge/event';
 import { loadRoutes } from '../../../tools/eventbridge/routing';
 import { readServerlessConfig } from '../../../tools/serverless-config';
 
@@ -12,7 +13,7 @@ const root = join(__dirname, '..', '..', '..');
 const config = readServerlessConfig(root);
 
 function schedulerWith(overridesMs: Record<string, number> = {}) {
-  const invoked: { name: string; event: EventEnvelope }[] = [];
+  const invoked: { name: string; event: EventBridgeEvent }[] = [];
   const bus = new LocalBus({
     routes: loadRoutes(root),
     invoke: async (name, event) => {
