@@ -5,18 +5,9 @@
  * dynalite does not implement UpdateTimeToLive: items with `expiresAt` in the past stay until the
  * sandbox stops, which is harmless for the project (expiry is housekeeping, never logic).
  */
-import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { AUTOPILOT_TABLE_DEFINITION } from '../../shared/adapters/state/table-definition';
-
-/** The part of dynalite's server used here (the package ships no types). */
-interface DynaliteServer {
-  listen(port: number, host: string, callback: () => void): void;
-  once(event: 'error', listener: (error: Error) => void): void;
-  address(): AddressInfo | string | null;
-  closeAllConnections?(): void;
-  close(callback: (error?: Error | null) => void): void;
-}
+import { type ListenableServer, serveLocal } from './local-http';
 
 /** dynalite's factory: `createTableMs` is how long a new table stays CREATING (500 ms by default). */
 type DynaliteFactory = (options?: {
@@ -24,7 +15,7 @@ type DynaliteFactory = (options?: {
   deleteTableMs?: number;
   updateTableMs?: number;
   path?: string;
-}) => DynaliteServer;
+}) => ListenableServer;
 
 // dynalite is an untyped CommonJS module: typed here by hand rather than with an ambient declaration.
 const dynalite = require('dynalite') as DynaliteFactory;
@@ -65,39 +56,33 @@ export const SANDBOX_TABLE_NAME = 'ecs-autopilot-sandbox-table';
  */
 export async function startDynamo(options: DynamoOptions = {}): Promise<LocalDynamo> {
   const tableName = options.tableName ?? SANDBOX_TABLE_NAME;
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, path: options.path });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('dynalite is not listening on TCP');
-  const endpoint = `http://127.0.0.1:${address.port}`;
-  const stop = async () => {
-    // Keep-alive sockets of the functions' clients would hold the close until they time out.
-    server.closeAllConnections?.();
-    await new Promise<void>((resolve, reject) =>
-      server.close((error) => (error ? reject(error) : resolve())),
-    );
-  };
+  const server = await serveLocal(
+    dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, path: options.path }),
+  );
   const client = new DynamoDBClient({
-    endpoint,
+    endpoint: server.endpoint,
     region: options.region ?? 'eu-west-1',
     credentials: { accessKeyId: 'AKIDSANDBOX', secretAccessKey: 'sandbox' },
     maxAttempts: 1,
   });
   try {
-    await createTable(client, tableName);
-    return { endpoint, tableName, stop };
+    await createAutopilotTable(client, tableName);
+    return { endpoint: server.endpoint, tableName, stop: () => server.close() };
   } catch (error) {
-    await stop();
+    await server.close();
     throw error;
   } finally {
     client.destroy();
   }
 }
 
-async function createTable(client: DynamoDBClient, tableName: string): Promise<void> {
+/**
+ * Creates the autopilot table ({@link AUTOPILOT_TABLE_DEFINITION}) named `tableName`, unless it exists
+ * already, and waits until it is ACTIVE.
+ *
+ * @returns `tableName`
+ */
+export async function createAutopilotTable(client: DynamoDBClient, tableName: string): Promise<string> {
   try {
     await client.send(new CreateTableCommand({ ...AUTOPILOT_TABLE_DEFINITION, TableName: tableName }));
   } catch (error) {
@@ -106,7 +91,7 @@ async function createTable(client: DynamoDBClient, tableName: string): Promise<v
   }
   for (let attempt = 0; attempt < 100; attempt++) {
     const out = await client.send(new DescribeTableCommand({ TableName: tableName }));
-    if (out.Table?.TableStatus === 'ACTIVE') return;
+    if (out.Table?.TableStatus === 'ACTIVE') return tableName;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   throw new Error(`table ${tableName} did not become ACTIVE`);

@@ -1,5 +1,5 @@
 /**
- * What the sandbox's HTTP servers share: listening on 127.0.0.1 and reading a request body.
+ * What the sandbox's HTTP servers (and its dynalite) share: listening on 127.0.0.1 and reading a request body.
  */
 import { createServer, type IncomingMessage, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,25 +12,44 @@ export interface LocalServer {
   close(): Promise<void>;
 }
 
+/** What {@link serveLocal} needs of a server: Node's `http.Server`, or one like it (dynalite's). */
+export interface ListenableServer {
+  listen(port: number, host: string, callback: () => void): void;
+  once(event: 'error', listener: (error: Error) => void): void;
+  address(): AddressInfo | string | null;
+  closeAllConnections?(): void;
+  close(callback: (error?: Error | null) => void): void;
+}
+
 /**
  * Starts an HTTP server on 127.0.0.1.
  *
  * @param port - 0 (a free port) by default
  */
 export async function listenLocal(listener: RequestListener, port = 0): Promise<LocalServer> {
-  const server = createServer(listener);
+  return serveLocal(createServer(listener), port);
+}
+
+/**
+ * Makes `server` listen on 127.0.0.1.
+ *
+ * @param port - 0 (a free port) by default
+ * @throws Error when the server listens on something else than a TCP port
+ */
+export async function serveLocal(server: ListenableServer, port = 0): Promise<LocalServer> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', resolve);
   });
-  const address = server.address() as AddressInfo;
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('the server is not listening on TCP');
   return {
     endpoint: `http://127.0.0.1:${address.port}`,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
         // The SDK and fetch keep sockets alive; they would hold close() until they time out.
-        server.closeAllConnections();
+        server.closeAllConnections?.();
       }),
   };
 }

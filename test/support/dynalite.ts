@@ -7,24 +7,8 @@
  *   const index = new DynamoServiceIndex(dynamo().tableName, dynamo().client);
  * });
  */
-import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { AUTOPILOT_TABLE_DEFINITION } from '../../shared/adapters/state/table-definition';
-
-/** The part of dynalite's server this helper uses (the package ships no types). */
-interface DynaliteServer {
-  listen(port: number, host: string, callback: () => void): void;
-  once(event: 'error', listener: (error: Error) => void): void;
-  address(): AddressInfo | string | null;
-  closeAllConnections?(): void;
-  close(callback: (error?: Error | null) => void): void;
-}
-
-/** dynalite's factory: `createTableMs` is how long a new table stays CREATING (500 ms by default). */
-type DynaliteFactory = (options?: { createTableMs?: number; deleteTableMs?: number }) => DynaliteServer;
-
-// dynalite is an untyped CommonJS module: typed here by hand rather than with an ambient declaration.
-const dynalite = require('dynalite') as DynaliteFactory;
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createAutopilotTable as createTable, startDynamo } from '../../sandbox/runtime/dynamo';
 
 /** A running dynalite with the autopilot table created. */
 export interface Dynalite {
@@ -44,54 +28,31 @@ export function freshTableName(prefix = 'autopilot'): string {
 }
 
 /**
- * Creates an autopilot table (see {@link AUTOPILOT_TABLE_DEFINITION}) and waits until it is ACTIVE.
+ * Creates an autopilot table (see `AUTOPILOT_TABLE_DEFINITION`) and waits until it is ACTIVE.
  *
  * @returns the table name
  */
-export async function createAutopilotTable(
+export function createAutopilotTable(
   client: DynamoDBClient,
   tableName: string = freshTableName(),
 ): Promise<string> {
-  await client.send(new CreateTableCommand({ ...AUTOPILOT_TABLE_DEFINITION, TableName: tableName }));
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const out = await client.send(new DescribeTableCommand({ TableName: tableName }));
-    if (out.Table?.TableStatus === 'ACTIVE') return tableName;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error(`table ${tableName} did not become ACTIVE`);
+  return createTable(client, tableName);
 }
 
-/** Starts dynalite on 127.0.0.1 (random port) and creates the autopilot table. */
+/** Starts dynalite on 127.0.0.1 (random port) with the autopilot table, as the sandbox does. */
 export async function startDynalite(options: { tableName?: string } = {}): Promise<Dynalite> {
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0 });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('dynalite is not listening on TCP');
-  const endpoint = `http://127.0.0.1:${address.port}`;
+  const dynamo = await startDynamo({ tableName: options.tableName ?? freshTableName() });
   const client = new DynamoDBClient({
-    endpoint,
+    endpoint: dynamo.endpoint,
     region: 'eu-west-1',
     credentials: { accessKeyId: 'AKIDDYNALITE', secretAccessKey: 'dynalite' },
     maxAttempts: 1,
   });
   const stop = async () => {
     client.destroy();
-    // Keep-alive sockets would hold the server's close until they time out.
-    server.closeAllConnections?.();
-    await new Promise<void>((resolve, reject) =>
-      server.close((error) => (error ? reject(error) : resolve())),
-    );
+    await dynamo.stop();
   };
-  try {
-    const tableName = await createAutopilotTable(client, options.tableName);
-    return { endpoint, client, tableName, stop };
-  } catch (error) {
-    await stop();
-    throw error;
-  }
+  return { endpoint: dynamo.endpoint, client, tableName: dynamo.tableName, stop };
 }
 
 /**
