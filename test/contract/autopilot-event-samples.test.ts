@@ -7,8 +7,8 @@ import { AutopilotBusEventSchema } from '../../shared/events/autopilot-bus-event
 import { type AutopilotDetailType, AutopilotEventSchemas } from '../../shared/events/autopilot-events';
 import {
   AUTOPILOT_DETAIL_TYPES,
-  AUTOPILOT_SAMPLE_FILES,
   autopilotSample,
+  autopilotSampleFile,
   autopilotSampleFiles,
   readSampleFile,
 } from '../support/autopilot-samples';
@@ -41,7 +41,7 @@ describe('autopilot event samples', () => {
 
   it.each(AUTOPILOT_DETAIL_TYPES)('lists the file of %s under its own detail-type', (type) => {
     // Prepare
-    const file = `${AUTOPILOT_SAMPLE_FILES[type]}.json`;
+    const file = `${autopilotSampleFile(type)}.json`;
 
     // Act
     const event = readSampleFile(file) as Record<string, unknown>;

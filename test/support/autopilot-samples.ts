@@ -15,50 +15,28 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { z } from 'zod';
 import type { DescribableEvent } from '../../shared/domain/notify/describe-event';
-import {
-  ACTION_FAILED,
-  type AutopilotDetailType,
-  type AutopilotEventSchemas,
-  CONFIGURATION_PROBLEM,
-  DEPLOYMENT_ROLLED_BACK,
-  DEPLOYMENT_SCHEDULED,
-  DEPLOYMENT_STARTED,
-  DEPLOYMENT_SUCCEEDED,
-  IMAGE_QUARANTINED,
-  ROLLBACK_FAILED,
-} from '../../shared/events/autopilot-events';
+import { type AutopilotDetailType, AutopilotEventSchemas } from '../../shared/events/autopilot-events';
+import type { EventBridgeEvent } from '../../tools/eventbridge/event';
 
 const EVENTS_DIR = join(__dirname, '..', '..', 'events');
 
-/**
- * The sample file (in events/, without `.json`) of every detail-type. The mapped type makes a new
- * detail-type fail to compile until it has a sample.
- */
-export const AUTOPILOT_SAMPLE_FILES: { readonly [K in AutopilotDetailType]: string } = {
-  [DEPLOYMENT_STARTED]: 'autopilot-deployment-started',
-  [DEPLOYMENT_SCHEDULED]: 'autopilot-deployment-scheduled',
-  [ACTION_FAILED]: 'autopilot-action-failed',
-  [DEPLOYMENT_ROLLED_BACK]: 'autopilot-deployment-rolled-back',
-  [ROLLBACK_FAILED]: 'autopilot-rollback-failed',
-  [IMAGE_QUARANTINED]: 'autopilot-image-quarantined',
-  [DEPLOYMENT_SUCCEEDED]: 'autopilot-deployment-succeeded',
-  [CONFIGURATION_PROBLEM]: 'autopilot-configuration-problem',
-};
+/** Every autopilot detail-type (the keys of `AutopilotEventSchemas`), each of which has a sample. */
+export const AUTOPILOT_DETAIL_TYPES = Object.keys(AutopilotEventSchemas) as AutopilotDetailType[];
 
-/** Every detail-type that has a sample, in the order of {@link AUTOPILOT_SAMPLE_FILES}. */
-export const AUTOPILOT_DETAIL_TYPES = Object.keys(AUTOPILOT_SAMPLE_FILES) as AutopilotDetailType[];
+/**
+ * The sample file of a detail-type, in events/ without `.json`: `autopilot-` and the detail-type in
+ * kebab case, e.g. `autopilot-deployment-started`. The contract test fails until a new detail-type
+ * has its sample.
+ */
+export function autopilotSampleFile(type: AutopilotDetailType): string {
+  return `autopilot-${type.toLowerCase().replace(/\s+/g, '-')}`;
+}
 
 /** An autopilot event of type `K` as EventBridge delivers it to a subscriber. */
-export interface AutopilotSample<K extends AutopilotDetailType = AutopilotDetailType> {
-  version: string;
-  id: string;
+export interface AutopilotSample<K extends AutopilotDetailType = AutopilotDetailType>
+  extends EventBridgeEvent<z.infer<(typeof AutopilotEventSchemas)[K]>> {
   'detail-type': K;
   source: 'autopilot';
-  account: string;
-  time: string;
-  region: string;
-  resources: string[];
-  detail: z.infer<(typeof AutopilotEventSchemas)[K]>;
 }
 
 const cache = new Map<string, unknown>();
@@ -89,7 +67,7 @@ export function autopilotSampleFiles(): string[] {
  * event.detail.dryRun = true;
  */
 export function autopilotSample<K extends AutopilotDetailType>(type: K): AutopilotSample<K> {
-  return readSampleFile(`${AUTOPILOT_SAMPLE_FILES[type]}.json`) as AutopilotSample<K>;
+  return readSampleFile(`${autopilotSampleFile(type)}.json`) as AutopilotSample<K>;
 }
 
 /** A deep copy of the `detail` of the sample of `type`. */
