@@ -8,9 +8,8 @@
  * @see https://smithy.io/2.0/aws/protocols/aws-json-1_0-protocol.html
  * @see https://smithy.io/2.0/aws/protocols/aws-json-1_1-protocol.html
  */
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { listenLocal, readBody } from './local-http';
+import { type LocalServer, listenLocal, mediaTypeOf, readAwsCall } from './local-http';
 
 /** A JSON object as an operation receives it. */
 export type JsonObject = Record<string, unknown>;
@@ -54,12 +53,7 @@ export interface AwsJsonServerOptions {
 }
 
 /** A running server. */
-export interface AwsJsonServer {
-  /** `http://127.0.0.1:<port>` */
-  endpoint: string;
-  /** Stops accepting calls and closes open connections. */
-  close(): Promise<void>;
-}
+export type AwsJsonServer = LocalServer;
 
 const JSON_CONTENT_TYPES = new Set(['application/x-amz-json-1.0', 'application/x-amz-json-1.1']);
 
@@ -88,10 +82,8 @@ async function handle(
   request: IncomingMessage,
   response: ServerResponse,
 ): Promise<void> {
-  const body = await readBody(request);
-  const requestId = randomUUID();
-  response.setHeader('x-amzn-requestid', requestId);
-  const contentType = (request.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
+  const { body, requestId } = await readAwsCall(request, response);
+  const contentType = mediaTypeOf(request);
   const replyType = JSON_CONTENT_TYPES.has(contentType) ? contentType : 'application/x-amz-json-1.1';
   const target = request.headers['x-amz-target'];
   try {

@@ -12,9 +12,8 @@
  *
  * @see https://smithy.io/2.0/aws/protocols/aws-query-protocol.html
  */
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { listenLocal, readBody } from './local-http';
+import { type LocalServer, listenLocal, mediaTypeOf, readAwsCall } from './local-http';
 
 /** The flat parameters of a call, e.g. `{ TopicArn: '…', Message: '…' }` (Action and Version removed). */
 export type QueryParameters = Record<string, string>;
@@ -59,12 +58,7 @@ export interface AwsQueryServerOptions {
 }
 
 /** A running server. */
-export interface AwsQueryServer {
-  /** `http://127.0.0.1:<port>` */
-  endpoint: string;
-  /** Stops accepting calls and closes open connections. */
-  close(): Promise<void>;
-}
+export type AwsQueryServer = LocalServer;
 
 /**
  * Starts a server on 127.0.0.1 that dispatches on the `Action` parameter.
@@ -89,13 +83,11 @@ async function handle(
   request: IncomingMessage,
   response: ServerResponse,
 ): Promise<void> {
-  const body = await readBody(request);
-  const requestId = randomUUID();
-  response.setHeader('x-amzn-requestid', requestId);
+  const { body, requestId } = await readAwsCall(request, response);
   const parameters: QueryParameters = {};
   const url = new URL(request.url ?? '/', 'http://127.0.0.1');
   for (const [name, value] of url.searchParams) parameters[name] = value;
-  const contentType = (request.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
+  const contentType = mediaTypeOf(request);
   if (request.method === 'POST' && contentType === 'application/x-www-form-urlencoded') {
     for (const [name, value] of new URLSearchParams(body)) parameters[name] = value;
   }

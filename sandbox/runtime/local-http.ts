@@ -1,7 +1,8 @@
 /**
  * What the sandbox's HTTP servers (and its dynalite) share: listening on 127.0.0.1 and reading a request body.
  */
-import { createServer, type IncomingMessage, type RequestListener } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** A server listening on 127.0.0.1. */
@@ -62,4 +63,23 @@ export function readBody(request: IncomingMessage): Promise<string> {
     request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     request.on('error', reject);
   });
+}
+
+/**
+ * The start of every call to a local AWS API: the whole body, and a new request id, already sent back
+ * in `x-amzn-requestid` (the SDK reports it with the call's result or error).
+ */
+export async function readAwsCall(
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<{ body: string; requestId: string }> {
+  const body = await readBody(request);
+  const requestId = randomUUID();
+  response.setHeader('x-amzn-requestid', requestId);
+  return { body, requestId };
+}
+
+/** The media type of a request, without parameters: `application/x-amz-json-1.1; charset=utf-8` -> `application/x-amz-json-1.1`. */
+export function mediaTypeOf(request: IncomingMessage): string {
+  return (request.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
 }
