@@ -5,7 +5,6 @@
  * assert that a run made no extra API mutations.
  */
 import { createHash } from 'node:crypto';
-import type { ChannelConfig } from '../../shared/config/notifications';
 import type { PushedImage } from '../../shared/domain/deploy/plan-deployment';
 import { READ_ONLY_TASK_DEFINITION_FIELDS } from '../../shared/domain/deploy/task-definition';
 import type { NotificationMessage } from '../../shared/domain/notify/message';
@@ -19,7 +18,6 @@ import type {
   ImageRegistry,
   NotificationStore,
   NotificationWindow,
-  SentMessage,
   ServiceInventory,
   ServiceRef,
   ServiceState,
@@ -599,12 +597,8 @@ export class RecordingChatSender implements ChatSender {
 
   constructor(private readonly failing: ReadonlySet<string> = new Set()) {}
 
-  async send(
-    name: string,
-    channel: ChannelConfig,
-    message: NotificationMessage,
-    thread?: ThreadRef,
-  ): Promise<SentMessage | undefined> {
+  /** Typed by the port, so that the fake's parameters are the port's. */
+  readonly send: ChatSender['send'] = async (name, channel, message, thread) => {
     if (this.failing.has(name)) throw new RetryableError(`channel ${name}: HTTP 503 after 4 attempts`);
     this.sent.push({
       channel: name,
@@ -615,7 +609,7 @@ export class RecordingChatSender implements ChatSender {
     if (channel.type !== 'slack' || !channel.token) return undefined;
     this.ts += 1;
     return { ts: `1767261600.${String(this.ts).padStart(6, '0')}`, channelId: channel.channel ?? '' };
-  }
+  };
 }
 
 /** Keeps what could not be delivered, like the dead-letter queue. */
