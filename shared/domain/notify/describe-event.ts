@@ -144,6 +144,18 @@ export function formatTime(iso: string): string {
 const fact = (label: string, value: string | undefined): Fact[] =>
   value === undefined || value === '' ? [] : [{ label, value }];
 
+/** The cluster and the service an event is about. */
+const serviceFacts = (d: { cluster?: string; service?: string }): Fact[] => [
+  ...fact('Cluster', d.cluster),
+  ...fact('Service', d.service),
+];
+
+/** The revisions a service went from and to (short forms). */
+const revisionChangeFacts = (from: string, to: string): Fact[] => [
+  ...fact('Revision before', from),
+  ...fact('Revision after', to),
+];
+
 type Signal = DetailOf<typeof DEPLOYMENT_ROLLED_BACK>['signals'][number];
 
 const signalsFact = (signals: readonly Signal[]): Fact[] =>
@@ -193,10 +205,8 @@ export const FORMATTERS: { readonly [K in AutopilotDetailType]: Formatter<K> } =
       text: `${verb} ${d.cluster}/${d.service} at ${to} (was ${from}), pinning ${d.repository}:${d.tag} to ${shortDigest(d.digest)}${containers}.`,
       reason: d.reason,
       facts: [
-        ...fact('Cluster', d.cluster),
-        ...fact('Service', d.service),
-        ...fact('Revision before', from),
-        ...fact('Revision after', to),
+        ...serviceFacts(d),
+        ...revisionChangeFacts(from, to),
         ...fact('Image tag', `${d.repository}:${d.tag}`),
         ...fact('Digest', shortDigest(d.digest)),
         ...fact('Containers', d.containers.join(', ')),
@@ -220,8 +230,7 @@ export const FORMATTERS: { readonly [K in AutopilotDetailType]: Formatter<K> } =
       text: `${d.repository}:${d.tag} (${shortDigest(d.digest)}) is eligible for ${d.cluster}/${d.service}, but waits for its cooldown or deploy window: autopilot ${verb} it at ${due}.`,
       reason: d.reason,
       facts: [
-        ...fact('Cluster', d.cluster),
-        ...fact('Service', d.service),
+        ...serviceFacts(d),
         ...fact('Image tag', `${d.repository}:${d.tag}`),
         ...fact('Digest', shortDigest(d.digest)),
         ...fact('Due at', due),
@@ -238,7 +247,7 @@ export const FORMATTERS: { readonly [K in AutopilotDetailType]: Formatter<K> } =
       title: target ? `${target}: ${d.action} failed` : `Autopilot action ${d.action} failed`,
       text: `Autopilot decided to ${d.action}${target ? ` ${target}` : ''} but could not; nothing was half-applied.`,
       reason: d.reason,
-      facts: [...fact('Action', d.action), ...fact('Cluster', d.cluster), ...fact('Service', d.service)],
+      facts: [...fact('Action', d.action), ...serviceFacts(d)],
       links: d.cluster && d.service ? serviceLink(d.cluster, d.service, origin) : [],
       cluster: d.cluster,
       service: d.service,
@@ -262,10 +271,8 @@ export const FORMATTERS: { readonly [K in AutopilotDetailType]: Formatter<K> } =
       text: `${text}${signals}`,
       reason: d.reason,
       facts: [
-        ...fact('Cluster', d.cluster),
-        ...fact('Service', d.service),
-        ...fact('Revision before', from),
-        ...fact('Revision after', to),
+        ...serviceFacts(d),
+        ...revisionChangeFacts(from, to),
         ...fact('By', BY_LABEL[d.by]),
         ...fact('Method', d.method),
         ...signalsFact(d.signals),
@@ -288,12 +295,7 @@ export const FORMATTERS: { readonly [K in AutopilotDetailType]: Formatter<K> } =
       title: `${target} rollback to ${revision} failed`,
       text: `The rollback of ${target} to ${revision} is unhealthy too. Autopilot never rolls back a rollback, so it stops here: a person needs to look.`,
       reason: d.reason,
-      facts: [
-        ...fact('Cluster', d.cluster),
-        ...fact('Service', d.service),
-        ...fact('Revision', revision),
-        ...signalsFact(d.signals),
-      ],
+      facts: [...serviceFacts(d), ...fact('Revision', revision), ...signalsFact(d.signals)],
       links: [...serviceLink(d.cluster, d.service, origin), ...revisionLink(d.taskDefinition, origin)],
       cluster: d.cluster,
       service: d.service,
@@ -317,8 +319,7 @@ export const FORMATTERS: { readonly [K in AutopilotDetailType]: Formatter<K> } =
       facts: [
         ...fact('Repository', d.repository),
         ...fact('Digest', shortDigest(d.digest)),
-        ...fact('Cluster', d.cluster),
-        ...fact('Service', d.service),
+        ...serviceFacts(d),
         ...fact('Revision', d.taskDefinition && shortTaskDefinition(d.taskDefinition)),
       ],
       links: [
@@ -342,8 +343,7 @@ export const FORMATTERS: { readonly [K in AutopilotDetailType]: Formatter<K> } =
       title: `${target} deployed ${revision}`,
       text: `The deployment of ${revision} to ${target} completed and stayed healthy until ${formatTime(d.bakedUntil)}: ${revision} is its last known good revision.`,
       facts: [
-        ...fact('Cluster', d.cluster),
-        ...fact('Service', d.service),
+        ...serviceFacts(d),
         ...fact('Revision', revision),
         ...fact('Deployment', d.deploymentId),
         ...fact('Baked until', formatTime(d.bakedUntil)),
@@ -358,7 +358,7 @@ export const FORMATTERS: { readonly [K in AutopilotDetailType]: Formatter<K> } =
   [CONFIGURATION_PROBLEM]: (d, origin) => {
     const target = `${d.cluster}/${d.service}`;
     const tag = `${d.tagKey}=${d.tagValue}`;
-    const facts = [...fact('Cluster', d.cluster), ...fact('Service', d.service), ...fact('Tag', tag)];
+    const facts = [...serviceFacts(d), ...fact('Tag', tag)];
     // One thread per service, tag and value: the resolution answers the problem it ends.
     const threadKey = `${target}#${tag}`;
     if (d.resolved) {
