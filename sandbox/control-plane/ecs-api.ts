@@ -188,6 +188,59 @@ function withContainerDefaults(container: ContainerDefinition, awsvpc: boolean):
   };
 }
 
+/**
+ * The references of a Describe* call, which ECS takes 1 to `max` at a time.
+ *
+ * @param name - the request member, as the error messages name it
+ * @param empty - the message when there are none (ECS words it differently per operation)
+ */
+function describedRefs<Ref>(
+  refs: unknown,
+  name: string,
+  max: number,
+  empty = `${name} can not be empty.`,
+): Ref[] {
+  if (!Array.isArray(refs) || refs.length === 0) throw invalidParameter(empty);
+  if (refs.length > max) throw invalidParameter(`${name} can have at most ${max} items.`);
+  return refs;
+}
+
+/**
+ * What `find` finds for an ARN of a request (undefined: nothing); anything that is no such ARN, a
+ * string or not, is a client error.
+ *
+ * @param kind - what the ARN names, for the message (`service deployment`)
+ */
+function byArn<T>(
+  arn: unknown,
+  find: (arn: string) => T | undefined | 'malformed',
+  kind: string,
+): T | undefined {
+  const found = typeof arn === 'string' ? find(arn) : 'malformed';
+  if (found === 'malformed') throw invalidParameter(`Invalid ${kind} ARN: ${String(arn)}.`);
+  return found;
+}
+
+/**
+ * What the Describe* operations answer: the view of each reference found, in request order, and a
+ * `MISSING` failure (naming the ARN asked for) for each other one.
+ */
+function describeEach<Ref, Found, View>(
+  refs: readonly Ref[],
+  find: (ref: Ref) => Found | undefined,
+  view: (found: Found) => View,
+  arnOf: (ref: Ref) => string,
+): { found: View[]; failures: Failure[] } {
+  const found: View[] = [];
+  const failures: Failure[] = [];
+  for (const ref of refs) {
+    const record = find(ref);
+    if (record) found.push(view(record));
+    else failures.push({ arn: arnOf(ref), reason: 'MISSING' });
+  }
+  return { found, failures };
+}
+
 /** The ECS operations over a model, the task lifecycle and the deployment controller. */
 export class EcsApi {
   /** @param deps - model, tasks, deployments and clock */
@@ -397,13 +450,12 @@ export class EcsApi {
     const { model } = this.deps;
     const refs = input.clusters?.length ? input.clusters : ['default'];
     if (refs.length > 100) throw invalidParameter('clusters can have at most 100 items.');
-    const clusters: Cluster[] = [];
-    const failures: Failure[] = [];
-    for (const ref of refs) {
-      const record = model.clusters.get(model.clusterNameOf(ref));
-      if (record) clusters.push(this.clusterView(record, input.include ?? []));
-      else failures.push({ arn: ref.startsWith('arn:') ? ref : model.clusterArn(ref), reason: 'MISSING' });
-    }
+    const { found: clusters, failures } = describeEach(
+      refs,
+      (ref) => model.clusters.get(model.clusterNameOf(ref)),
+      (record) => this.clusterView(record, input.include ?? []),
+      (ref) => (ref.startsWith('arn:') ? ref : model.clusterArn(ref)),
+    );
     return { clusters, failures };
   }
 
@@ -765,21 +817,14 @@ export class EcsApi {
   private describeServices(input: DescribeServicesRequest) {
     const { model } = this.deps;
     const cluster = this.cluster(input.cluster);
-    const refs = input.services ?? [];
-    if (refs.length === 0) throw invalidParameter('services can not be empty.');
-    if (refs.length > 10) throw invalidParameter('services can have at most 10 items.');
+    const refs = describedRefs<string>(input.services, 'services', 10);
     const includeTags = (input.include ?? []).includes('TAGS');
-    const services: Service[] = [];
-    const failures: Failure[] = [];
-    for (const ref of refs) {
-      const record = model.findService(cluster.name, ref);
-      if (record) services.push(this.serviceView(record, includeTags));
-      else
-        failures.push({
-          arn: ref.startsWith('arn:') ? ref : model.serviceArn(cluster.name, ref),
-          reason: 'MISSING',
-        });
-    }
+    const { found: services, failures } = describeEach(
+      refs,
+      (ref) => model.findService(cluster.name, ref),
+      (record) => this.serviceView(record, includeTags),
+      (ref) => (ref.startsWith('arn:') ? ref : model.serviceArn(cluster.name, ref)),
+    );
     return { services, failures };
   }
 
@@ -860,21 +905,14 @@ export class EcsApi {
   private describeTasks(input: DescribeTasksRequest) {
     const { model } = this.deps;
     const cluster = this.cluster(input.cluster);
-    const refs = input.tasks ?? [];
-    if (refs.length === 0) throw invalidParameter('Tasks cannot be empty.');
-    if (refs.length > 100) throw invalidParameter('tasks can have at most 100 items.');
+    const refs = describedRefs<string>(input.tasks, 'tasks', 100, 'Tasks cannot be empty.');
     const includeTags = (input.include ?? []).includes('TAGS');
-    const tasks: Task[] = [];
-    const failures: Failure[] = [];
-    for (const ref of refs) {
-      const record = this.findTask(cluster, ref);
-      if (record) tasks.push(this.taskView(record, includeTags));
-      else
-        failures.push({
-          arn: ref.startsWith('arn:') ? ref : model.taskArn(cluster.name, ref),
-          reason: 'MISSING',
-        });
-    }
+    const { found: tasks, failures } = describeEach(
+      refs,
+      (ref) => this.findTask(cluster, ref),
+      (record) => this.taskView(record, includeTags),
+      (ref) => (ref.startsWith('arn:') ? ref : model.taskArn(cluster.name, ref)),
+    );
     return { tasks, failures };
   }
 
@@ -942,38 +980,23 @@ export class EcsApi {
   }
 
   private describeServiceDeployments(input: DescribeServiceDeploymentsRequest) {
-    const arns: unknown = input.serviceDeploymentArns;
-    if (!Array.isArray(arns) || arns.length === 0)
-      throw invalidParameter('serviceDeploymentArns can not be empty.');
-    if (arns.length > 20) throw invalidParameter('serviceDeploymentArns can have at most 20 items.');
-    const serviceDeployments: ServiceDeployment[] = [];
-    const failures: Failure[] = [];
-    for (const arn of arns) {
-      const found = typeof arn === 'string' ? this.deps.model.findServiceDeployment(arn) : 'malformed';
-      if (found === 'malformed') throw invalidParameter(`Invalid service deployment ARN: ${String(arn)}.`);
-      if (found) serviceDeployments.push(this.serviceDeploymentView(found.service, found.deployment));
-      else failures.push({ arn, reason: 'MISSING' });
-    }
+    const { model } = this.deps;
+    const { found: serviceDeployments, failures } = describeEach(
+      describedRefs<unknown>(input.serviceDeploymentArns, 'serviceDeploymentArns', 20),
+      (arn) => byArn(arn, (a) => model.findServiceDeployment(a), 'service deployment'),
+      (found) => this.serviceDeploymentView(found.service, found.deployment),
+      String,
+    );
     return { serviceDeployments, failures };
   }
 
   /** The revisions' workload configuration; the sandbox keeps the task definition and creation time. */
   private describeServiceRevisions(input: DescribeServiceRevisionsRequest) {
-    const arns: unknown = input.serviceRevisionArns;
-    if (!Array.isArray(arns) || arns.length === 0)
-      throw invalidParameter('serviceRevisionArns can not be empty.');
-    if (arns.length > 20) throw invalidParameter('serviceRevisionArns can have at most 20 items.');
-    const serviceRevisions: ServiceRevision[] = [];
-    const failures: Failure[] = [];
-    for (const arn of arns) {
-      const found = typeof arn === 'string' ? this.deps.model.findServiceRevision(arn) : 'malformed';
-      if (found === 'malformed') throw invalidParameter(`Invalid service revision ARN: ${String(arn)}.`);
-      if (!found) {
-        failures.push({ arn, reason: 'MISSING' });
-        continue;
-      }
-      const { service, revision } = found;
-      serviceRevisions.push({
+    const { model } = this.deps;
+    const { found: serviceRevisions, failures } = describeEach(
+      describedRefs<unknown>(input.serviceRevisionArns, 'serviceRevisionArns', 20),
+      (arn) => byArn(arn, (a) => model.findServiceRevision(a), 'service revision'),
+      ({ service, revision }): ServiceRevision => ({
         serviceRevisionArn: revision.arn,
         serviceArn: service.arn,
         clusterArn: service.service.clusterArn,
@@ -981,8 +1004,9 @@ export class EcsApi {
         launchType: service.service.launchType,
         capacityProviderStrategy: copy(service.service.capacityProviderStrategy),
         createdAt: revision.createdAt,
-      });
-    }
+      }),
+      String,
+    );
     return { serviceRevisions, failures };
   }
 
@@ -992,8 +1016,7 @@ export class EcsApi {
     if (stopType !== 'ROLLBACK') {
       throw invalidParameter(`Unsupported stopType ${String(stopType)}: the valid value is ROLLBACK.`);
     }
-    const found = this.deps.model.findServiceDeployment(arn);
-    if (found === 'malformed') throw invalidParameter(`Invalid service deployment ARN: ${arn}.`);
+    const found = byArn(arn, (a) => this.deps.model.findServiceDeployment(a), 'service deployment');
     if (!found) throw serviceDeploymentNotFound();
     const { service, deployment } = found;
     const status = deployment.view.status ?? 'PENDING';
