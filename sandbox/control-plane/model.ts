@@ -376,11 +376,8 @@ export class ControlPlaneModel {
   findServiceDeployment(
     arn: string,
   ): { service: ServiceRecord; deployment: ServiceDeploymentRecord } | undefined | 'malformed' {
-    const marker = `${this.ecsArnPrefix}service-deployment/`;
-    const parts = arn.startsWith(marker) ? arn.slice(marker.length).split('/') : [];
-    const [cluster, name, id] = parts;
-    if (parts.length !== 3 || !cluster || !name || !id) return 'malformed';
-    const service = this.services.get(this.serviceArn(cluster, name));
+    const service = this.serviceOfArn(arn, 'service-deployment');
+    if (service === 'malformed') return service;
     if (!service || service.service.status === 'INACTIVE') return undefined;
     const deployment = service.serviceDeployments.find((d) => d.arn === arn);
     return deployment ? { service, deployment } : undefined;
@@ -390,13 +387,25 @@ export class ControlPlaneModel {
   findServiceRevision(
     arn: string,
   ): { service: ServiceRecord; revision: ServiceRevisionRecord } | undefined | 'malformed' {
-    const marker = `${this.ecsArnPrefix}service-revision/`;
+    const service = this.serviceOfArn(arn, 'service-revision');
+    if (service === 'malformed') return service;
+    const revision = service?.revisions.get(arn);
+    return service && revision ? { service, revision } : undefined;
+  }
+
+  /**
+   * The service, whatever its status, of a `<kind>/<cluster>/<service>/<id>` ARN of this account and
+   * region; `'malformed'` when `arn` is no such ARN.
+   */
+  private serviceOfArn(
+    arn: string,
+    kind: 'service-deployment' | 'service-revision',
+  ): ServiceRecord | undefined | 'malformed' {
+    const marker = `${this.ecsArnPrefix}${kind}/`;
     const parts = arn.startsWith(marker) ? arn.slice(marker.length).split('/') : [];
     const [cluster, name, id] = parts;
     if (parts.length !== 3 || !cluster || !name || !id) return 'malformed';
-    const service = this.services.get(this.serviceArn(cluster, name));
-    const revision = service?.revisions.get(arn);
-    return service && revision ? { service, revision } : undefined;
+    return this.services.get(this.serviceArn(cluster, name));
   }
 
   /**
