@@ -34,6 +34,13 @@ import {
 } from './model';
 import { sha256Hex } from './random';
 
+/** The failure of an image id that names no image of the repository. */
+const imageNotFound = (id: ImageIdentifier): ImageFailure => ({
+  imageId: copy(id),
+  failureCode: 'ImageNotFound',
+  failureReason: 'Requested image not found',
+});
+
 /** What the ECR handlers work with. */
 export interface EcrApiDeps {
   model: ControlPlaneModel;
@@ -95,6 +102,16 @@ export class EcrApi {
     const record = this.deps.model.repositories.get(repositoryName);
     if (!record) throw this.repositoryNotFound(repositoryName);
     return record;
+  }
+
+  /** The repository and the image ids of a Batch*Image call, which ECR takes 1 to 100 at a time. */
+  private imageBatch(input: { registryId?: string; repositoryName?: string; imageIds?: ImageIdentifier[] }) {
+    this.checkRegistry(input.registryId);
+    const record = this.repository(input.repositoryName);
+    const ids = input.imageIds ?? [];
+    if (ids.length === 0 || ids.length > 100)
+      throw invalidParameter('imageIds must have between 1 and 100 items.');
+    return { record, ids };
   }
 
   private checkRegistry(registryId: string | undefined): void {
@@ -328,21 +345,13 @@ export class EcrApi {
 
   private batchGetImage(input: BatchGetImageRequest) {
     const { model } = this.deps;
-    this.checkRegistry(input.registryId);
-    const record = this.repository(input.repositoryName);
-    const ids = input.imageIds ?? [];
-    if (ids.length === 0 || ids.length > 100)
-      throw invalidParameter('imageIds must have between 1 and 100 items.');
+    const { record, ids } = this.imageBatch(input);
     const images = [];
     const failures: ImageFailure[] = [];
     for (const id of ids) {
       const image = this.find(record, id);
       if (!image) {
-        failures.push({
-          imageId: copy(id),
-          failureCode: 'ImageNotFound',
-          failureReason: 'Requested image not found',
-        });
+        failures.push(imageNotFound(id));
         continue;
       }
       images.push({
@@ -361,11 +370,7 @@ export class EcrApi {
 
   private batchDeleteImage(input: BatchDeleteImageRequest) {
     const { events } = this.deps;
-    this.checkRegistry(input.registryId);
-    const record = this.repository(input.repositoryName);
-    const ids = input.imageIds ?? [];
-    if (ids.length === 0 || ids.length > 100)
-      throw invalidParameter('imageIds must have between 1 and 100 items.');
+    const { record, ids } = this.imageBatch(input);
     const deleted: ImageIdentifier[] = [];
     const failures: ImageFailure[] = [];
     const notices: { digest: string; tag?: string }[] = [];
@@ -388,7 +393,7 @@ export class EcrApi {
                 failureCode: 'ImageTagDoesNotMatchDigest',
                 failureReason: 'Invalid image tag for image digest',
               }
-            : { imageId: copy(id), failureCode: 'ImageNotFound', failureReason: 'Requested image not found' },
+            : imageNotFound(id),
         );
         continue;
       }
