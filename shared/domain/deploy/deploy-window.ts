@@ -128,40 +128,15 @@ function wallFieldsToMs(
  * instant as local wall time and reading that wall time back as if it were UTC.
  */
 function zoneOffsetMs(instantMs: number, zone: string): number {
-  let year = 0;
-  let month = 1;
-  let day = 1;
-  let hour = 0;
-  let minute = 0;
-  let second = 0;
+  const wall: Partial<Record<Intl.DateTimeFormatPartTypes, number>> = {};
   for (const part of formatterFor(zone).formatToParts(instantMs)) {
-    switch (part.type) {
-      case 'year':
-        year = Number(part.value);
-        break;
-      case 'month':
-        month = Number(part.value);
-        break;
-      case 'day':
-        day = Number(part.value);
-        break;
-      case 'hour':
-        // Defensive modulo in case an ICU build still prints 24 for midnight despite hourCycle h23.
-        hour = Number(part.value) % 24;
-        break;
-      case 'minute':
-        minute = Number(part.value);
-        break;
-      case 'second':
-        second = Number(part.value);
-        break;
-      default:
-        break;
-    }
+    if (part.type !== 'literal') wall[part.type] = Number(part.value);
   }
+  const { year = 0, month = 1, day = 1, hour = 0, minute = 0, second = 0 } = wall;
   // The formatter drops milliseconds, so compare against the instant truncated to whole seconds.
   const truncated = Math.floor(instantMs / SECOND_MS) * SECOND_MS;
-  return wallFieldsToMs(year, month, day, hour, minute, second) - truncated;
+  // Defensive modulo in case an ICU build still prints 24 for midnight despite hourCycle h23.
+  return wallFieldsToMs(year, month, day, hour % 24, minute, second) - truncated;
 }
 
 /**
