@@ -137,10 +137,15 @@ function target(options: TargetOptions, io: Io): Target | undefined {
 }
 
 /**
- * The environment the handlers would get, for commands that call the use cases directly. `--dry-run`
- * goes into this copy, not into `process.env`: later commands of the same process are not dry runs.
+ * Finds where the command acts ({@link target}) and returns the environment the handlers would get
+ * there, for commands that call the use cases directly. `--dry-run` goes into this copy, not into
+ * `process.env`: later commands of the same process are not dry runs.
+ *
+ * @returns the environment, or undefined after printing what is wrong (exit {@link EXIT_USAGE})
  */
-function cliEnv(io: Io, { dryRun = false }: { dryRun?: boolean } = {}) {
+function cliEnv(options: TargetOptions & { dryRun?: boolean }, io: Io) {
+  if (!target(options, io)) return undefined;
+  const dryRun = options.dryRun ?? false;
   const parsed = BaseEnvSchema.safeParse(
     dryRun ? { ...process.env, AUTOPILOT_DRY_RUN: 'true' } : process.env,
   );
@@ -361,8 +366,7 @@ export async function rollback(ref: string, options: RollbackOptions, io: Io): P
     io.err(`--to: expected <family>:<revision> or a task definition ARN, got "${options.to}"`);
     return EXIT_USAGE;
   }
-  if (!target(options, io)) return EXIT_USAGE;
-  const env = cliEnv(io, { dryRun: options.dryRun });
+  const env = cliEnv(options, io);
   if (!env) return EXIT_USAGE;
   const { makeWatchDeps } =
     require('../shared/adapters/compose-watch') as typeof import('../shared/adapters/compose-watch');
@@ -396,8 +400,7 @@ export async function quarantine(
     io.err('expected <repository>@sha256:<digest> (the repository as in ECR, e.g. team/api)');
     return EXIT_USAGE;
   }
-  if (!target(options, io)) return EXIT_USAGE;
-  const env = cliEnv(io);
+  const env = cliEnv(options, io);
   if (!env) return EXIT_USAGE;
   const { DynamoQuarantine } =
     require('../shared/adapters/state/dynamo-quarantine') as typeof import('../shared/adapters/state/dynamo-quarantine');
@@ -426,8 +429,7 @@ export async function notifyTest(
   options: TargetOptions & { dryRun?: boolean },
   io: Io,
 ): Promise<number> {
-  if (!target(options, io)) return EXIT_USAGE;
-  const env = cliEnv(io, { dryRun: options.dryRun });
+  const env = cliEnv(options, io);
   if (!env) return EXIT_USAGE;
   const { makeNotifyDeps } =
     require('../shared/adapters/compose-notify') as typeof import('../shared/adapters/compose-notify');
