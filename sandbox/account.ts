@@ -20,14 +20,19 @@ import {
 } from '@aws-sdk/client-ecs';
 import type { EventBridgeEvent } from '../tools/eventbridge/event';
 import { type ChatSink, startChatSink } from './chat-sink';
-import { type ControlPlane, type FaultRule, startControlPlane } from './control-plane';
+import {
+  ACCOUNT,
+  type ControlPlane,
+  type FaultRule,
+  REGION,
+  REGISTRY,
+  startControlPlane,
+} from './control-plane';
 import { type Runtime, startRuntime } from './runtime';
 
-/** The account and region of the local account. */
-export const ACCOUNT = '123456789012';
-export const REGION = 'eu-west-1';
-/** The private registry of the local account. */
-export const REGISTRY = `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com`;
+// The account and region of the local account (the control plane's), and its private registry.
+export { ACCOUNT, REGION, REGISTRY };
+
 /** The sidecar every service runs: never touched by deploy on push. */
 export const SIDECAR_IMAGE = 'public.ecr.aws/aws-observability/aws-for-fluent-bit:stable';
 

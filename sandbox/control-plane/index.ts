@@ -31,6 +31,13 @@ export { ControlPlaneModel } from './model';
 export type { CallRecord, FaultRule } from './server';
 export type { SimulationTiming } from './simulator';
 
+/** The account of every ARN and event unless {@link ControlPlaneOptions.accountId} says otherwise. */
+export const ACCOUNT = '123456789012';
+/** The region of every ARN and event unless {@link ControlPlaneOptions.region} says otherwise. */
+export const REGION = 'eu-west-1';
+/** The private registry of {@link ACCOUNT} in {@link REGION}. */
+export const REGISTRY = `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com`;
+
 /** Options of {@link startControlPlane}. */
 export interface ControlPlaneOptions {
   /** The account of every ARN and event; default `123456789012`. */
@@ -151,8 +158,8 @@ const DEFAULT_TIMING: SimulationTiming = {
  * const plane = await startControlPlane({ emit: (e) => events.push(e), timing: { taskStartMs: 20 } });
  */
 export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
-  const accountId = options.accountId ?? '123456789012';
-  const region = options.region ?? 'eu-west-1';
+  const accountId = options.accountId ?? ACCOUNT;
+  const region = options.region ?? REGION;
   const now = options.now ?? (() => new Date());
   const seed = options.seed ?? 1;
   const ids = new IdGenerator(mulberry32(seed));

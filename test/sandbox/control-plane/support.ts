@@ -16,15 +16,16 @@ import {
   type Service,
 } from '@aws-sdk/client-ecs';
 import {
+  ACCOUNT,
   type ControlPlane,
   type ControlPlaneOptions,
+  REGION,
+  REGISTRY,
   startControlPlane,
 } from '../../../sandbox/control-plane';
 import type { EventBridgeEvent } from '../../../tools/eventbridge/event';
 
-export const ACCOUNT = '123456789012';
-export const REGION = 'eu-west-1';
-export const REGISTRY = `${ACCOUNT}.dkr.ecr.${REGION}.amazonaws.com`;
+export { ACCOUNT, REGION, REGISTRY };
 
 /** Timings that make a deployment take tens of milliseconds. */
 export const FAST = { taskStartMs: 4, taskRunMs: 4, healthyAfterMs: 4, taskStopMs: 2 };
