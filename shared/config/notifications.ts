@@ -77,26 +77,22 @@ export const SlackChannelSchema = z
       ctx.addIssue({ code: 'custom', path: ['channel'], message: 'a bot token needs a channel id' });
   });
 
+/** A channel of `type` that is one webhook URL, a secret. */
+const webhookChannel = <Type extends string>(type: Type) =>
+  z.strictObject({
+    type: z.literal(type),
+    webhook: SecretRefSchema,
+    ...common,
+  });
+
 /** A Microsoft Teams Workflows (Power Automate) webhook; messages are Adaptive Cards. */
-export const TeamsChannelSchema = z.strictObject({
-  type: z.literal('teams'),
-  webhook: SecretRefSchema,
-  ...common,
-});
+export const TeamsChannelSchema = webhookChannel('teams');
 
 /** A Discord webhook; messages are embeds. */
-export const DiscordChannelSchema = z.strictObject({
-  type: z.literal('discord'),
-  webhook: SecretRefSchema,
-  ...common,
-});
+export const DiscordChannelSchema = webhookChannel('discord');
 
 /** A Google Chat space webhook; messages are cards. */
-export const GoogleChatChannelSchema = z.strictObject({
-  type: z.literal('google-chat'),
-  webhook: SecretRefSchema,
-  ...common,
-});
+export const GoogleChatChannelSchema = webhookChannel('google-chat');
 
 /** Any HTTPS endpoint: JSON body signed with HMAC-SHA256 (see README, "Signed webhooks"). */
 export const WebhookChannelSchema = z.strictObject({
