@@ -3,7 +3,6 @@
  * posts. The chat sender picks one with {@link renderFor}.
  */
 import type { ChannelType } from '../../../config/notifications';
-import { assertNever } from '../../../errors';
 import type { NotificationMessage } from '../message';
 import { renderDiscord } from './discord';
 import { renderGoogleChat } from './google-chat';
@@ -44,6 +43,16 @@ export {
 /** The channel types a message can be rendered for (those of the policy file's `notifications`). */
 export type RenderTarget = ChannelType;
 
+/** The renderer of each channel type. */
+const RENDERERS: { readonly [T in RenderTarget]: (message: NotificationMessage) => unknown } = {
+  slack: renderSlack,
+  teams: renderTeams,
+  discord: renderDiscord,
+  'google-chat': renderGoogleChat,
+  webhook: renderWebhook,
+  sns: renderSnsChatbot,
+};
+
 /**
  * The body to post for a message on a channel of type `type`. Slack gets a webhook body (no channel,
  * no thread); the bot-token path calls {@link renderSlack} with its options.
@@ -52,20 +61,5 @@ export type RenderTarget = ChannelType;
  * await post(url, renderFor('teams', message));
  */
 export function renderFor(type: RenderTarget, message: NotificationMessage): unknown {
-  switch (type) {
-    case 'slack':
-      return renderSlack(message);
-    case 'teams':
-      return renderTeams(message);
-    case 'discord':
-      return renderDiscord(message);
-    case 'google-chat':
-      return renderGoogleChat(message);
-    case 'webhook':
-      return renderWebhook(message);
-    case 'sns':
-      return renderSnsChatbot(message);
-    default:
-      return assertNever(type);
-  }
+  return RENDERERS[type](message);
 }
