@@ -22,9 +22,8 @@
  * await chat.close();
  */
 import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { readBody } from './runtime/local-http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type LocalServer, listenLocal, readBody } from './runtime/local-http';
 import type { PublishedMessage } from './runtime/sns';
 
 /** The services the sink stands in for. */
@@ -118,7 +117,7 @@ export class ChatSink {
   private slackSeconds = 0;
 
   private constructor(
-    private readonly server: Server,
+    private readonly server: LocalServer,
     /** `http://127.0.0.1:<port>` */
     readonly endpoint: string,
     private readonly options: ChatSinkOptions,
@@ -130,18 +129,13 @@ export class ChatSink {
   /** Starts a sink on 127.0.0.1; use {@link startChatSink}. */
   static async start(options: ChatSinkOptions = {}): Promise<ChatSink> {
     let sink: ChatSink | undefined;
-    const server = createServer((request, response) => {
+    const server = await listenLocal((request, response) => {
       sink?.handle(request, response).catch(() => {
         // handle() answers every request; this only fires if the socket broke while answering.
         if (!response.headersSent) answer(response, { status: 500, body: 'internal error' });
       });
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port ?? 0, '127.0.0.1', resolve);
-    });
-    const { port } = server.address() as AddressInfo;
-    sink = new ChatSink(server, `http://127.0.0.1:${port}`, options);
+    }, options.port);
+    sink = new ChatSink(server, server.endpoint, options);
     return sink;
   }
 
@@ -230,10 +224,7 @@ export class ChatSink {
 
   /** Stops the server and closes open connections. */
   close(): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.server.close((error) => (error ? reject(error) : resolve()));
-      this.server.closeAllConnections();
-    });
+    return this.server.close();
   }
 
   private record(message: ChatMessage): void {

@@ -8,9 +8,9 @@
  * epoch seconds. Errors: the HTTP status, `x-amzn-errortype: <code>`, body
  * `{"__type": "<code>", "message": "..."}` (what the SDK's awsJson1_1 deserializer reads).
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EventBridgeEvent } from '../../tools/eventbridge/event';
+import { type LocalServer, listenLocal, readBody } from '../runtime/local-http';
 import type { CallContext, OperationTable } from './api-support';
 import { AwsApiError } from './errors';
 import { type CallerIdentity, type EventFactory, isDate } from './events';
@@ -99,10 +99,7 @@ export interface ServerDeps {
 }
 
 /** A listening server. */
-export interface RunningServer {
-  endpoint: string;
-  close(): Promise<void>;
-}
+export type RunningServer = LocalServer;
 
 /** Serialises an answer: `Date`s as epoch seconds (with milliseconds as the fraction). */
 export function toWireJson(value: unknown): string {
@@ -126,12 +123,6 @@ function sendError(response: ServerResponse, requestId: string, error: AwsApiErr
     'x-amzn-requestid': requestId,
     'x-amzn-errortype': error.code,
   });
-}
-
-async function readBody(request: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 function accessKeyOf(request: IncomingMessage): string | undefined {
@@ -230,7 +221,7 @@ async function handle(deps: ServerDeps, request: IncomingMessage, response: Serv
 
 /** Starts listening on 127.0.0.1 (`port` 0 picks a free port). */
 export async function startServer(deps: ServerDeps, port = 0): Promise<RunningServer> {
-  const server: Server = createServer((request, response) => {
+  return listenLocal((request, response) => {
     handle(deps, request, response).catch((error: unknown) => {
       if (!response.headersSent) {
         sendError(
@@ -240,19 +231,5 @@ export async function startServer(deps: ServerDeps, port = 0): Promise<RunningSe
         );
       }
     });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
-  });
-  const address = server.address() as AddressInfo;
-  return {
-    endpoint: `http://127.0.0.1:${address.port}`,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        // Keep-alive sockets of SDK clients would hold the close until they time out.
-        server.closeAllConnections();
-        server.close((error) => (error ? reject(error) : resolve()));
-      }),
-  };
+  }, port);
 }
