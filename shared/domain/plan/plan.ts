@@ -12,7 +12,10 @@
  * {@link Amendment}: the decision changes to what really happened, and the remaining effects of that
  * decision are skipped. Nothing is half-applied without a decision that says so. A handler that
  * learned something its decision should carry (the ARN it registered) returns {@link Learned}
- * instead: the decision gets those fields and its effects go on.
+ * instead: the decision gets those fields and its effects go on. A handler that found the world
+ * changed so that the decision must be taken again (a guard that reads again and plans again under a
+ * lease) returns {@link Replanned}: the decision is replaced, and so are its effects not carried out
+ * yet, except those closing a scope that is open (a lease taken is always given back).
  *
  * A lease wraps a sequence of effects: the effect that takes it `opens` a scope, the one that gives
  * it back `closes` that scope, and a closing effect is carried out whenever its opening effect was
@@ -69,18 +72,30 @@ export interface Learned<D extends Decided> {
 }
 
 /**
- * Carries out one kind of effect; returns an amendment when what happened differs from the plan, or
- * what it learned that its decision should carry.
+ * What an effect's handler may say back when the decision had to be taken again (a guard read again
+ * under a lease and planned again): the decision becomes `decision`, and its effects not carried out
+ * yet are replaced by `effects` (carried out next, as effects of the same decision), except those
+ * that close a scope open now: they stay, after the new ones, so a scope opened is always closed.
+ * `effects` should neither open nor close that scope again.
  */
-export type EffectHandler<D extends Decided, E extends Effect> = (
+export interface Replanned<D extends Decided, E extends Effect> {
+  replanned: { decision: D; effects: E[] };
+}
+
+/**
+ * Carries out one kind of effect; returns an amendment when what happened differs from the plan,
+ * what it learned that its decision should carry, or the decision taken again with its new effects
+ * (`All`: every effect of the capability, not only this handler's kind).
+ */
+export type EffectHandler<D extends Decided, E extends Effect, All extends Effect = E> = (
   effect: E,
   context: ApplyContext<D>,
   // biome-ignore lint/suspicious/noConfusingVoidType: a handler that has nothing to say just returns
-) => Promise<Amendment<D> | Learned<D> | undefined | void>;
+) => Promise<Amendment<D> | Learned<D> | Replanned<D, All> | undefined | void>;
 
 /** One handler per effect kind, exhaustive over the capability's effects. */
 export type EffectHandlers<D extends Decided, E extends Effect> = {
-  [K in E['kind']]: EffectHandler<D, Extract<E, { kind: K }>>;
+  [K in E['kind']]: EffectHandler<D, Extract<E, { kind: K }>, E>;
 };
 
 /** What an effect handler can see while a plan is applied. */
@@ -125,42 +140,50 @@ export async function applyPlan<D extends Decided, E extends Effect>(
     return marked;
   }
   const decisions = [...plan.decisions];
+  // The effects as they stand: a decision planned again replaces its remaining ones.
+  const effects = [...plan.effects];
   const amended = new Set<number>();
   const context: ApplyContext<D> = { decisions, produced: new Map() };
   const open: string[] = [];
-  const carryOut = async (effect: E): Promise<void> => {
-    const handler = handlers[effect.kind as E['kind']] as EffectHandler<D, E>;
+  const carryOut = async (effect: E, at: number): Promise<void> => {
+    const handler = handlers[effect.kind as E['kind']] as EffectHandler<D, E, E>;
     const outcome = await handler(effect, context);
     const index = effect.decision;
     if (outcome && index !== undefined) {
-      decisions[index] = {
-        ...(decisions[index] as D),
-        ...('learned' in outcome ? outcome.learned : outcome),
-      };
-      if (!('learned' in outcome)) amended.add(index);
+      if ('replanned' in outcome) {
+        decisions[index] = outcome.replanned.decision;
+        const opened = effect.opens === undefined ? open : [...open, effect.opens];
+        replaceRemaining(effects, at, index, outcome.replanned.effects, opened);
+      } else {
+        decisions[index] = {
+          ...(decisions[index] as D),
+          ...('learned' in outcome ? outcome.learned : outcome),
+        };
+        if (!('learned' in outcome)) amended.add(index);
+      }
     }
-    if (effect.opens !== undefined && !(outcome && !('learned' in outcome))) open.push(effect.opens);
+    if (effect.opens !== undefined && !(outcome && isAmendment(outcome))) open.push(effect.opens);
   };
   let next = 0;
   try {
-    for (; next < plan.effects.length; next++) {
-      const effect = plan.effects[next] as E;
+    for (; next < effects.length; next++) {
+      const effect = effects[next] as E;
       if (effect.closes !== undefined) {
         if (!open.includes(effect.closes)) continue;
         open.splice(open.lastIndexOf(effect.closes), 1);
       } else if (effect.decision !== undefined && amended.has(effect.decision)) continue;
-      await carryOut(effect);
+      await carryOut(effect, next);
     }
   } catch (error) {
     const failed = next;
     try {
-      const closers = plan.effects.slice(failed + 1).filter((e) => e.closes !== undefined);
+      const closers = effects.slice(failed + 1).filter((e) => e.closes !== undefined);
       for (const scope of [...open].reverse()) {
         const closer = closers.find((e) => e.closes === scope);
-        if (closer) await carryOut(closer);
+        if (closer) await carryOut(closer, effects.indexOf(closer));
       }
     } finally {
-      await options.report?.(carriedOut(plan, decisions, amended, failed));
+      await options.report?.(carriedOut(effects, decisions, amended, failed));
     }
     throw error;
   }
@@ -168,18 +191,43 @@ export async function applyPlan<D extends Decided, E extends Effect>(
   return decisions;
 }
 
+function isAmendment<D extends Decided, E extends Effect>(
+  outcome: Amendment<D> | Learned<D> | Replanned<D, E>,
+): outcome is Amendment<D> {
+  return !('learned' in outcome) && !('replanned' in outcome);
+}
+
+/**
+ * Replaces the effects of decision `index` after position `at` with `replacement` (made effects of
+ * that decision, carried out next), keeping the ones that close a scope open now, and every other
+ * decision's, in their order after them.
+ */
+function replaceRemaining<E extends Effect>(
+  effects: E[],
+  at: number,
+  index: number,
+  replacement: readonly E[],
+  open: readonly string[],
+): void {
+  const rest = effects.slice(at + 1);
+  const kept = rest.filter(
+    (e) => e.decision !== index || (e.closes !== undefined && open.includes(e.closes)),
+  );
+  effects.splice(at + 1, rest.length, ...replacement.map((e) => ({ ...e, decision: index })), ...kept);
+}
+
 /**
  * The decisions finished when effect `failed` threw, from the first up to the first one with an effect
  * left (an amended decision has none left).
  */
 function carriedOut<D extends Decided, E extends Effect>(
-  plan: Plan<D, E>,
+  effects: readonly E[],
   decisions: D[],
   amended: ReadonlySet<number>,
   failed: number,
 ): D[] {
   const unfinished = new Set(
-    plan.effects
+    effects
       .slice(failed)
       .flatMap((e) => (e.decision === undefined || amended.has(e.decision) ? [] : [e.decision])),
   );

@@ -233,6 +233,171 @@ describe('applyPlan: scopes (a lease around a sequence of effects)', () => {
   });
 });
 
+describe('applyPlan: a decision planned again under its scope', () => {
+  type Guarded =
+    | { kind: 'lease'; decision: number; service: string; opens: string }
+    | { kind: 'plan-again'; decision: number; service: string }
+    | { kind: 'register'; decision: number; family: string }
+    | { kind: 'update'; decision: number; service: string; family: string }
+    | { kind: 'release'; decision: number; service: string; closes: string }
+    | { kind: 'forget'; service: string };
+
+  const guarded = (...services: string[]): Plan<Decision, Guarded> => ({
+    decisions: services.map((service) => ({ action: 'deploy', service, reason: 'follows tag main' })),
+    effects: [
+      ...services.flatMap((service, decision) => [
+        { kind: 'lease', decision, service, opens: `lease ${service}` } as const,
+        { kind: 'plan-again', decision, service } as const,
+        { kind: 'register', decision, family: 'api' } as const,
+        { kind: 'update', decision, service, family: 'api' } as const,
+        { kind: 'release', decision, service, closes: `lease ${service}` } as const,
+      ]),
+      { kind: 'forget', service: 'dev/api' },
+    ],
+  });
+
+  /** `changed`: what planning again under the lease finds for a service (a new plan for it). */
+  function replanning(
+    log: string[],
+    changed: Record<string, { decision: Decision; effects: Guarded[] }> = {},
+  ): EffectHandlers<Decision, Guarded> {
+    return {
+      lease: async ({ service }) => {
+        log.push(`lease ${service}`);
+      },
+      'plan-again': async ({ service }) => {
+        const again = changed[service];
+        if (again) return { replanned: again };
+      },
+      register: async ({ family }) => {
+        log.push(`register ${family}`);
+      },
+      update: async ({ service, family }) => {
+        log.push(`update ${service} ${family}`);
+        if (service === 'staging/api' && family === 'throws') throw new Error('throttled');
+      },
+      release: async ({ service }) => {
+        log.push(`release ${service}`);
+      },
+      forget: async ({ service }) => {
+        log.push(`forget ${service}`);
+      },
+    };
+  }
+
+  it('goes on with the plan when planning again changed nothing', async () => {
+    // Prepare
+    const log: string[] = [];
+
+    // Act
+    const done = await applyPlan(guarded('prod/api'), replanning(log), { dryRun: false });
+
+    // Assess
+    expect(log).toEqual([
+      'lease prod/api',
+      'register api',
+      'update prod/api api',
+      'release prod/api',
+      'forget dev/api',
+    ]);
+    expect(done).toEqual(guarded('prod/api').decisions);
+  });
+
+  it('replaces the decision and its remaining effects, keeps the closer and the later decisions', async () => {
+    // Prepare
+    const log: string[] = [];
+    const again = {
+      decision: {
+        action: 'deploy' as const,
+        service: 'prod/api',
+        reason: 'follows tag main (planned again)',
+      },
+      effects: [
+        { kind: 'register', decision: 99, family: 'api-v2' } as const,
+        { kind: 'update', decision: 99, service: 'prod/api', family: 'api-v2' } as const,
+      ],
+    };
+
+    // Act
+    const done = await applyPlan(guarded('prod/api', 'staging/api'), replanning(log, { 'prod/api': again }), {
+      dryRun: false,
+    });
+
+    // Assess
+    expect(log).toEqual([
+      'lease prod/api',
+      'register api-v2',
+      'update prod/api api-v2',
+      'release prod/api',
+      'lease staging/api',
+      'register api',
+      'update staging/api api',
+      'release staging/api',
+      'forget dev/api',
+    ]);
+    expect(done.map((d) => d.reason)).toEqual(['follows tag main (planned again)', 'follows tag main']);
+  });
+
+  it('turns a decision planned again into one without effects, still closing its scope', async () => {
+    // Prepare
+    const log: string[] = [];
+    const again = {
+      decision: { action: 'skip' as const, service: 'prod/api', reason: 'superseded' },
+      effects: [],
+    };
+
+    // Act
+    const done = await applyPlan(guarded('prod/api'), replanning(log, { 'prod/api': again }), {
+      dryRun: false,
+    });
+
+    // Assess
+    expect(log).toEqual(['lease prod/api', 'release prod/api', 'forget dev/api']);
+    expect(done).toEqual([again.decision]);
+  });
+
+  it('closes the scope and reports what was carried out when a replanned effect throws', async () => {
+    // Prepare
+    const log: string[] = [];
+    const reports: Decision[][] = [];
+    const again = {
+      decision: { action: 'deploy' as const, service: 'staging/api', reason: 'planned again' },
+      effects: [{ kind: 'update', decision: 1, service: 'staging/api', family: 'throws' } as const],
+    };
+
+    // Act
+    const run = applyPlan(guarded('prod/api', 'staging/api'), replanning(log, { 'staging/api': again }), {
+      dryRun: false,
+      report: async (decisions) => {
+        reports.push(decisions);
+      },
+    });
+
+    // Assess
+    await expect(run).rejects.toThrow('throttled');
+    expect(log.slice(-2)).toEqual(['update staging/api throws', 'release staging/api']);
+    expect(reports).toEqual([[guarded('prod/api').decisions[0]]]);
+  });
+
+  it('plans nothing again in a dry run', async () => {
+    // Prepare
+    const log: string[] = [];
+    const again = {
+      decision: { action: 'skip' as const, service: 'prod/api', reason: 'superseded' },
+      effects: [],
+    };
+
+    // Act
+    const done = await applyPlan(guarded('prod/api'), replanning(log, { 'prod/api': again }), {
+      dryRun: true,
+    });
+
+    // Assess
+    expect(log).toEqual([]);
+    expect(done).toEqual([{ ...guarded('prod/api').decisions[0], dryRun: true }]);
+  });
+});
+
 describe('applyPlan: the report', () => {
   it('reports the decisions as carried out after a run', async () => {
     // Prepare
