@@ -2,7 +2,7 @@
  * bake-timer: completed deployments whose bake time passed without an unhealthy signal become the
  * last known good revision of their service (`Deployment Succeeded`). Triggered by a schedule.
  */
-import { makeWatchDeps } from '../shared/adapters/compose-watch';
+import { makeBakeDeps } from '../shared/adapters/compose-bake';
 import { BaseEnvSchema } from '../shared/config/env';
 import { promoteBaked } from '../shared/domain/rollback/watch-deployments';
 import { ScheduledEventSchema } from '../shared/events/scheduled-event';
@@ -15,6 +15,6 @@ export const handler = withHandler({
   eventSchema: ScheduledEventSchema,
   idempotencyKey: 'id',
 }).handler(async (_event, { env }) => {
-  const decisions = await promoteBaked(makeWatchDeps(env));
+  const decisions = await promoteBaked(makeBakeDeps(env));
   return { decisions };
 });

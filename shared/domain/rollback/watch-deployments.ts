@@ -18,6 +18,7 @@ import type {
   Quarantine,
   RollbackHistory,
   ServiceIndex,
+  ServiceReader,
   ServiceUpdater,
 } from '../../ports';
 import { applyPlan } from '../plan/plan';
@@ -66,7 +67,10 @@ export interface WatchDeps {
 const PLAN_ATTEMPTS = 3;
 
 /** Carries a plan out (nothing in dry run) and publishes the events of what was carried out. */
-async function carryOut(plan: WatchPlan, deps: WatchDeps): Promise<WatchDecision[]> {
+async function carryOut(
+  plan: WatchPlan,
+  deps: WatchWrites & Pick<WatchDeps, 'events' | 'dryRun'>,
+): Promise<WatchDecision[]> {
   return applyPlan(plan, watchEffects(deps), {
     dryRun: deps.dryRun,
     report: async (decisions) => {
@@ -108,9 +112,30 @@ export async function onTaskStopped(task: TaskStopped, deps: WatchDeps): Promise
   }
 }
 
+/**
+ * What the bake timer needs: the watcher's ports less those that change a service or quarantine an
+ * image, and ECS to read only. Its function's role holds exactly what its bundle calls
+ * (`test/contract/iam.test.ts`), so no UpdateService or StopServiceDeployment.
+ */
+export type BakeDeps = Omit<WatchDeps, 'ecs' | 'control' | 'quarantine'> & { ecs: ServiceReader };
+
+/**
+ * Stands in for the writes a bake timer's plan never calls for (its effects are `set-last-known-good`
+ * and `delete-bake`): reaching one is a bug, not a reason to hold UpdateService in its role.
+ */
+const NO_SERVICE_CHANGES: Pick<WatchWrites, 'ecs' | 'control' | 'quarantine'> = {
+  ecs: { updateService: () => refuse('UpdateService') },
+  control: { stopDeploymentWithRollback: () => refuse('StopServiceDeployment') },
+  quarantine: { quarantineImage: () => refuse('a quarantine') },
+};
+
+function refuse(what: string): never {
+  throw new Error(`the bake timer does not call ${what}`);
+}
+
 /** The bake timer: completed deployments whose bake time passed become the last known good. */
-export async function promoteBaked(deps: WatchDeps): Promise<WatchDecision[]> {
-  return carryOut(await planPromoteBaked(deps), deps);
+export async function promoteBaked(deps: BakeDeps): Promise<WatchDecision[]> {
+  return carryOut(await planPromoteBaked(deps), { ...deps, ...NO_SERVICE_CHANGES });
 }
 
 /**
