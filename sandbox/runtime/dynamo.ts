@@ -3,11 +3,13 @@
  * given) on 127.0.0.1, with the autopilot table created from the same definition the tests use.
  *
  * dynalite does not implement UpdateTimeToLive: items with `expiresAt` in the past stay until the
- * sandbox stops, which is harmless for the project (expiry is housekeeping, never logic).
+ * sandbox stops, which is harmless for the project (expiry is housekeeping, never logic). Nor does it
+ * implement TransactWriteItems: `dynamo-transactions.ts` adds it in front of dynalite.
  */
+import type { Server } from 'node:http';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { AUTOPILOT_TABLE_DEFINITION } from '../../shared/adapters/state/table-definition';
-import { type ListenableServer, serveLocal } from './local-http';
+import { serveWithTransactions } from './dynamo-transactions';
 
 /** dynalite's factory: `createTableMs` is how long a new table stays CREATING (500 ms by default). */
 type DynaliteFactory = (options?: {
@@ -15,7 +17,7 @@ type DynaliteFactory = (options?: {
   deleteTableMs?: number;
   updateTableMs?: number;
   path?: string;
-}) => ListenableServer;
+}) => Server;
 
 // dynalite is an untyped CommonJS module: typed here by hand rather than with an ambient declaration.
 const dynalite = require('dynalite') as DynaliteFactory;
@@ -44,7 +46,7 @@ export interface LocalDynamo {
 export const SANDBOX_TABLE_NAME = 'ecs-autopilot-sandbox-table';
 
 /**
- * Starts dynalite on 127.0.0.1 (a free port) and creates the autopilot table
+ * Starts dynalite on 127.0.0.1 (a free port, with TransactWriteItems added) and creates the autopilot table
  * ({@link AUTOPILOT_TABLE_DEFINITION}); resolves once the table is ACTIVE. With a `path` whose table
  * already exists, the table is kept.
  *
@@ -56,7 +58,7 @@ export const SANDBOX_TABLE_NAME = 'ecs-autopilot-sandbox-table';
  */
 export async function startDynamo(options: DynamoOptions = {}): Promise<LocalDynamo> {
   const tableName = options.tableName ?? SANDBOX_TABLE_NAME;
-  const server = await serveLocal(
+  const server = await serveWithTransactions(
     dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, path: options.path }),
   );
   const client = new DynamoDBClient({

@@ -3,7 +3,7 @@
  * in test/contract/state/): the items they write (keys, attributes, TTL), that they read the items
  * deployed tables already hold, every page of a long query, and conditional writes under real races.
  */
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoBakeSchedule } from '../../shared/adapters/state/dynamo-bake-schedule';
 import { DynamoConfigurationProblems } from '../../shared/adapters/state/dynamo-configuration-problems';
@@ -355,6 +355,72 @@ describe('DynamoQuarantine', () => {
     expect(await partition('QUARANTINED')).toEqual([
       { pk: 'QUARANTINED', sk: `${API_REPO}@${DIGEST}`, ...image },
     ]);
+  });
+
+  /** A client of this test's dynalite whose first write of the listing item fails (a lost write). */
+  function failingListingWrite(): DynamoDBClient {
+    const client = new DynamoDBClient({
+      endpoint: dynamo().endpoint,
+      region: 'eu-west-1',
+      credentials: { accessKeyId: 'AKIDDYNALITE', secretAccessKey: 'dynalite' },
+      maxAttempts: 1,
+    });
+    let failed = false;
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        if (!failed && JSON.stringify(args.input).includes('"QUARANTINED"')) {
+          failed = true;
+          throw Object.assign(new Error('We currently do not have sufficient capacity'), {
+            name: 'ServiceUnavailable',
+          });
+        }
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    return client;
+  }
+
+  it('writes the digest and its listing together: a lost listing write blocks nothing, and the retry lists it', async () => {
+    // Prepare
+    const client = failingListingWrite();
+    const quarantine = new DynamoQuarantine(tableName, client, () => clock);
+
+    // Act
+    const first = await quarantine.quarantineImage(image).catch((error: Error) => error.name);
+    const blockedMeanwhile = await quarantine.isQuarantined(API_REPO, DIGEST);
+    const retry = await quarantine.quarantineImage(image);
+
+    // Assess
+    expect([first, blockedMeanwhile, retry]).toEqual(['ServiceUnavailable', false, true]);
+    expect(await quarantine.listQuarantined()).toEqual([image]);
+    client.destroy();
+  });
+
+  it('releases the digest and its listing together', async () => {
+    // Prepare
+    await on(DynamoQuarantine).quarantineImage(image);
+
+    // Act
+    const released = await on(DynamoQuarantine).release(API_REPO, DIGEST);
+    const again = await on(DynamoQuarantine).release(API_REPO, DIGEST);
+
+    // Assess
+    expect([released, again]).toEqual([true, false]);
+    expect(await partition(`QUARANTINE#${API_REPO}`)).toEqual([]);
+    expect(await partition('QUARANTINED')).toEqual([]);
+  });
+
+  it('releases a listing left without its digest by earlier versions, saying nothing was released', async () => {
+    // Prepare
+    await stored({ pk: 'QUARANTINED', sk: `${API_REPO}@${DIGEST}`, ...image });
+
+    // Act
+    const released = await on(DynamoQuarantine).release(API_REPO, DIGEST);
+
+    // Assess
+    expect(released).toBe(false);
+    expect(await partition('QUARANTINED')).toEqual([]);
   });
 
   it('refuses a digest quarantined by a deployed table (as the rollback wrote it)', async () => {

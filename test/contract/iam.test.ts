@@ -23,8 +23,12 @@ const SERVICE_OF_PACKAGE: Record<string, string> = {
   '@aws-sdk/client-sns': 'sns',
 };
 
-/** lib-dynamodb document commands -> the DynamoDB actions they call. */
-const DOCUMENT_COMMANDS: Record<string, string> = {
+/**
+ * lib-dynamodb document commands -> the DynamoDB actions they call. A transaction has no action of
+ * its own: each of its items is authorised as the action it is ("Using IAM with DynamoDB
+ * transactions", DynamoDB Developer Guide); DynamoTable.transact writes puts and deletes only.
+ */
+const DOCUMENT_COMMANDS: Record<string, string | string[]> = {
   Get: 'GetItem',
   Put: 'PutItem',
   Delete: 'DeleteItem',
@@ -33,6 +37,7 @@ const DOCUMENT_COMMANDS: Record<string, string> = {
   Scan: 'Scan',
   BatchGet: 'BatchGetItem',
   BatchWrite: 'BatchWriteItem',
+  TransactWrite: ['PutItem', 'DeleteItem'],
 };
 
 /** Actions AWS checks in addition to the one called. */
@@ -140,7 +145,7 @@ async function calledActions(functionName: string): Promise<Set<string>> {
         const command = /^(\w+)Command$/.exec(name)?.[1] ?? /^paginate(\w+)$/.exec(name)?.[1];
         if (!command) continue;
         const action = pkg === '@aws-sdk/lib-dynamodb' ? (DOCUMENT_COMMANDS[command] ?? command) : command;
-        actions.add(`${service}:${action}`);
+        for (const each of [action].flat()) actions.add(`${service}:${each}`);
       }
     }
   }

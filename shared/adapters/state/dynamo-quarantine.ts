@@ -1,6 +1,8 @@
 /**
  * {@link Quarantine} on the autopilot table: `QUARANTINE#<repositoryKey>` / `<digest>`, what deploy on
- * push reads, and `QUARANTINED` / `<repositoryKey>@<digest>` to list them all in one query.
+ * push reads, and `QUARANTINED` / `<repositoryKey>@<digest>` to list them all in one query. Both are
+ * written in one transaction and released in one, so a digest is never blocked without being listed
+ * (and so released by `autopilot quarantine release`), nor listed without being blocked.
  */
 import type { Quarantine, QuarantinedImage } from '../../ports';
 import { DynamoTableStore, recordOf } from './dynamo-table';
@@ -8,13 +10,14 @@ import { quarantineKey, quarantineListing, quarantineListingKey } from './keys';
 
 /** Quarantined images in DynamoDB (kept until released: no TTL). */
 export class DynamoQuarantine extends DynamoTableStore implements Quarantine {
-  async quarantineImage(image: QuarantinedImage): Promise<boolean> {
-    const added = await this.table.put(
-      { ...quarantineKey(image.repositoryKey, image.digest), ...image },
-      { if: 'attribute_not_exists(pk)' },
-    );
-    if (added) await this.table.put({ ...quarantineListingKey(image.repositoryKey, image.digest), ...image });
-    return added;
+  quarantineImage(image: QuarantinedImage): Promise<boolean> {
+    return this.table.transact([
+      {
+        put: { ...quarantineKey(image.repositoryKey, image.digest), ...image },
+        condition: { if: 'attribute_not_exists(pk)' },
+      },
+      { put: { ...quarantineListingKey(image.repositoryKey, image.digest), ...image } },
+    ]);
   }
 
   async isQuarantined(repositoryKey: string, digest: string): Promise<boolean> {
@@ -27,8 +30,13 @@ export class DynamoQuarantine extends DynamoTableStore implements Quarantine {
   }
 
   async release(repositoryKey: string, digest: string): Promise<boolean> {
-    const released = await this.table.remove(quarantineKey(repositoryKey, digest));
-    await this.table.delete(quarantineListingKey(repositoryKey, digest));
+    const listing = quarantineListingKey(repositoryKey, digest);
+    const released = await this.table.transact([
+      { delete: quarantineKey(repositoryKey, digest), condition: { if: 'attribute_exists(pk)' } },
+      { delete: listing },
+    ]);
+    // A listing left without its block (written before both were one transaction) goes too.
+    if (!released) await this.table.delete(listing);
     return released;
   }
 }

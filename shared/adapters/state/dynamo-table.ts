@@ -3,7 +3,11 @@
  * table name, a clock for TTLs and expiries, and the few operations every store repeats (a consistent
  * get, a write that may lose its condition, a query over every page).
  */
-import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  type CancellationReason,
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
 import {
   DeleteCommand,
   DynamoDBDocumentClient,
@@ -11,6 +15,7 @@ import {
   PutCommand,
   paginateQuery,
   QueryCommand,
+  TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { dynamoDbClient } from './dynamo-client';
@@ -27,6 +32,14 @@ export const isConflict = (error: unknown) => error instanceof ConditionalCheckF
 
 /** An item as stored. */
 export type Item = Record<string, unknown>;
+
+/**
+ * One write of a transaction ({@link DynamoTable.transact}): a put or a delete, either conditional.
+ * Each is authorised as the PutItem or DeleteItem it is (a transaction needs no IAM action of its own).
+ */
+export type TransactionWrite =
+  | { put: ItemKey & Item; condition?: Condition }
+  | { delete: ItemKey; condition?: Condition };
 
 /** A condition expression with the names and values it uses. */
 export interface Condition {
@@ -167,6 +180,38 @@ export class DynamoTable {
     const items: Item[] = [];
     for await (const page of paginateQuery({ client: this.doc }, input)) items.push(...(page.Items ?? []));
     return items;
+  }
+
+  /**
+   * Writes items all at once or not at all (TransactWriteItems).
+   *
+   * @returns false when a condition failed (nothing written)
+   * @throws a transaction cancelled for another reason (a conflicting transaction: retryable)
+   */
+  async transact(writes: readonly TransactionWrite[]): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: writes.map((write) =>
+            'put' in write
+              ? { Put: { TableName: this.name, Item: write.put, ...conditionOf(write.condition) } }
+              : { Delete: { TableName: this.name, Key: write.delete, ...conditionOf(write.condition) } },
+          ),
+        }),
+      );
+      return true;
+    } catch (error) {
+      const reasons =
+        (error as Error).name === 'TransactionCanceledException'
+          ? ((error as { CancellationReasons?: CancellationReason[] }).CancellationReasons ?? [])
+          : undefined;
+      // Only conditions failed: another transaction or a throttled item is worth a retry instead.
+      const lostCondition =
+        reasons?.some((r) => r.Code === 'ConditionalCheckFailed') &&
+        reasons.every((r) => r.Code === 'ConditionalCheckFailed' || r.Code === 'None');
+      if (lostCondition) return false;
+      throw error;
+    }
   }
 
   private async conditional(send: () => Promise<unknown>): Promise<boolean> {
