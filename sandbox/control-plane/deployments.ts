@@ -468,7 +468,11 @@ export class DeploymentController implements TaskSupervisor {
       serviceDeploymentArn: options.serviceDeploymentArn,
     };
     if (options.rollback) state.rollback = true;
-    if (options.resolvedImages) state.resolvedImages = options.resolvedImages;
+    // ECS resolves image tags to digests when a deployment starts (a rollback runs the digests of the
+    // deployment it returns to): a tag pushed later does not change what this deployment runs. An
+    // image that cannot be resolved yet is resolved again when a task of the deployment launches.
+    const resolved = options.resolvedImages ?? this.resolveAtStart(taskDefinitionArn);
+    if (resolved) state.resolvedImages = resolved;
     service.deploymentState.set(id, state);
     service.steady = false;
     if (ecsController) {
@@ -485,6 +489,14 @@ export class DeploymentController implements TaskSupervisor {
       this.requestReconcile(service);
     }
     return deployment;
+  }
+
+  /** The images of a revision resolved now, when every one of them can be (else undefined). */
+  private resolveAtStart(taskDefinitionArn: string): ResolvedContainer[] | undefined {
+    const taskDefinition = this.deps.model.findTaskDefinition(taskDefinitionArn);
+    if (!taskDefinition) return undefined;
+    const containers = resolveContainers(this.deps.model, taskDefinition);
+    return containers.every((c) => c.pullError === undefined) ? containers : undefined;
   }
 
   /** PENDING -> IN_PROGRESS, or ROLLBACK_REQUESTED -> ROLLBACK_IN_PROGRESS, as deployment `id` starts. */
@@ -608,7 +620,8 @@ export class DeploymentController implements TaskSupervisor {
     const taskDefinition = model.findTaskDefinition(deployment.taskDefinition ?? '');
     const state = service.deploymentState.get(deployment.id ?? '');
     if (!cluster || !taskDefinition || !state) return;
-    // ECS resolves image tags to digests once per deployment: every task of it runs the same digests.
+    // Resolved once per deployment (at its start, or at its first launch when an image could not be
+    // resolved then): every task of it runs the same digests.
     let containers = state.resolvedImages;
     if (!containers) {
       containers = resolveContainers(model, taskDefinition);

@@ -990,7 +990,11 @@ export class EcsApi {
     return { serviceDeployments, failures };
   }
 
-  /** The revisions' workload configuration; the sandbox keeps the task definition and creation time. */
+  /**
+   * The revisions' workload configuration; the sandbox keeps the task definition, the creation time
+   * and `containerImages`: the digests the revision's images resolved to when its deployment started
+   * (no `imageDigest` for an image not resolved yet).
+   */
   private describeServiceRevisions(input: DescribeServiceRevisionsRequest) {
     const { model } = this.deps;
     const { found: serviceRevisions, failures } = describeEach(
@@ -1003,6 +1007,12 @@ export class EcsApi {
         taskDefinition: revision.taskDefinition,
         launchType: service.service.launchType,
         capacityProviderStrategy: copy(service.service.capacityProviderStrategy),
+        containerImages: (
+          service.deploymentState.get(revision.deploymentId)?.resolvedImages ??
+          (model.findTaskDefinition(revision.taskDefinition)?.definition.containerDefinitions ?? []).map(
+            (c) => ({ name: c.name ?? '', image: c.image ?? '', digest: undefined }),
+          )
+        ).map((c) => ({ containerName: c.name, imageDigest: c.digest, image: c.image })),
         createdAt: revision.createdAt,
       }),
       String,

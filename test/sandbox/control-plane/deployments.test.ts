@@ -3,6 +3,7 @@ import {
   ClusterNotFoundException,
   CreateServiceCommand,
   DeleteServiceCommand,
+  DescribeServiceRevisionsCommand,
   DescribeServicesCommand,
   DescribeTasksCommand,
   InvalidParameterException,
@@ -150,6 +151,74 @@ describe('CreateService and UpdateService', () => {
       .filter((t) => t.task.lastStatus === 'RUNNING')
       .map((t) => t.task.containers?.[0]?.imageDigest);
     expect(digests).toEqual([v1.digest, v1.digest, v1.digest]);
+  });
+
+  it('resolves tags when the deployment starts, not when its first task launches', async () => {
+    // Prepare: a deployment with no task to launch yet (desired count 0)
+    const { ecs, ecr, plane } = harness();
+    await ecr.send(new CreateRepositoryCommand({ repositoryName: 'team/api' }));
+    const v1 = plane.pushImage('team/api', 'main');
+    const td = await registerFargate(ecs, 'api', `${REGISTRY}/team/api:main`);
+    await createFargateService(ecs, { cluster: 'prod', service: 'api', taskDefinition: td, desiredCount: 0 });
+    plane.pushImage('team/api', 'main');
+
+    // Act: its first task launches after the tag moved
+    await ecs.send(new UpdateServiceCommand({ cluster: 'prod', service: 'api', desiredCount: 1 }));
+    await waitForRollout(ecs, 'prod', 'api', 'COMPLETED');
+    const service = await describeService(ecs, 'prod', 'api');
+    const revisions = await ecs.send(
+      new DescribeServiceRevisionsCommand({
+        serviceRevisionArns: (service.currentServiceRevisions ?? []).map((r) => r.arn ?? ''),
+      }),
+    );
+
+    // Assess
+    const running = [...plane.model.tasks.values()].filter((t) => t.task.lastStatus === 'RUNNING');
+    expect(running.map((t) => t.task.containers?.[0]?.imageDigest)).toEqual([v1.digest]);
+    expect(revisions.serviceRevisions?.map((r) => r.containerImages)).toEqual([
+      [{ containerName: 'app', image: `${REGISTRY}/team/api:main`, imageDigest: v1.digest }],
+    ]);
+  });
+
+  it('resolves the tags of an older revision again when UpdateService returns to it', async () => {
+    // Prepare: api:1 names team/api:main (v1); api:2 pins v2, pushed as main since
+    const { ecs, ecr, plane } = harness();
+    await ecr.send(new CreateRepositoryCommand({ repositoryName: 'team/api' }));
+    const v1 = plane.pushImage('team/api', 'main');
+    const td1 = await registerFargate(ecs, 'api', `${REGISTRY}/team/api:main`);
+    await createFargateService(ecs, {
+      cluster: 'prod',
+      service: 'api',
+      taskDefinition: td1,
+      desiredCount: 1,
+    });
+    const first = await waitForRollout(ecs, 'prod', 'api', 'COMPLETED');
+    const v2 = plane.pushImage('team/api', 'main');
+    const td2 = await registerFargate(ecs, 'api', `${REGISTRY}/team/api@${v2.digest}`);
+    await ecs.send(new UpdateServiceCommand({ cluster: 'prod', service: 'api', taskDefinition: td2 }));
+    await waitForRollout(ecs, 'prod', 'api', 'COMPLETED');
+
+    // Act
+    await ecs.send(new UpdateServiceCommand({ cluster: 'prod', service: 'api', taskDefinition: td1 }));
+    const back = await waitForRollout(ecs, 'prod', 'api', 'COMPLETED');
+    const revisions = await ecs.send(
+      new DescribeServiceRevisionsCommand({
+        serviceRevisionArns: [
+          ...(first.currentServiceRevisions ?? []),
+          ...(back.currentServiceRevisions ?? []),
+        ].map((r) => r.arn ?? ''),
+      }),
+    );
+
+    // Assess: the same task definition, run with what its tag points at now
+    const running = [...plane.model.tasks.values()].filter((t) => t.task.lastStatus === 'RUNNING');
+    expect(running.map((t) => t.task.containers?.[0]?.imageDigest)).toEqual([v2.digest]);
+    expect(
+      revisions.serviceRevisions?.map((r) => [r.taskDefinition, r.containerImages?.[0]?.imageDigest]),
+    ).toEqual([
+      [td1, v1.digest],
+      [td1, v2.digest],
+    ]);
   });
 
   it('does not start a deployment when the task definition does not change', async () => {
