@@ -92,8 +92,23 @@ export interface ServiceUpdater extends ServiceReader {
 
 /** ECS reads and the changes deploy on push makes. */
 export interface ContainerPlatform extends ServiceUpdater {
-  /** Registers a revision and returns its ARN. */
+  /**
+   * Registers a revision and returns its ARN. Not idempotent: a call whose answer was lost may have
+   * registered it (look with {@link findRevision} before registering again).
+   */
   registerTaskDefinition(doc: TaskDefinitionDocument): Promise<string>;
+  /**
+   * The newest revision of `family` registered at or after `registeredSince` that carries every one of
+   * `tags`: a revision registered by a call whose answer was lost. Looks at the family's latest
+   * revisions only (newest first, stopping at one registered before `registeredSince`).
+   *
+   * @returns its ARN, or undefined when there is none
+   */
+  findRevision(
+    family: string,
+    tags: readonly { key: string; value: string }[],
+    registeredSince: string,
+  ): Promise<string | undefined>;
 }
 
 /** Stopping a deployment with ECS's own rollback. */
@@ -118,6 +133,15 @@ export interface ServiceInventory {
 export interface ImageRegistry {
   /** The tags currently pointing at a digest (empty when the image is gone). */
   tagsOfDigest(repository: { registryId: string; repositoryName: string }, digest: string): Promise<string[]>;
+  /**
+   * The digest a tag points at now (ECR moves a tag to the newest push of it).
+   *
+   * @returns undefined when the tag (or its repository) no longer exists
+   */
+  digestOfTag(
+    repository: { registryId: string; repositoryName: string },
+    tag: string,
+  ): Promise<string | undefined>;
 }
 
 /** One service that uses a repository, as kept in the repository index. */
@@ -142,6 +166,34 @@ export interface DeploymentRecord {
   state: 'STARTED';
   /** ECS's id of the deployment UpdateService started, so the rollback watcher knows it at once */
   deploymentId?: string;
+}
+
+/**
+ * How far deploy on push got with one service, digest and source revision (a {@link DeployIntent}):
+ * `registering` (RegisterTaskDefinition may have been called), `registered` (the revision is known),
+ * `updating` (UpdateService may have been called), `announced` (recorded and published: done).
+ */
+export type DeployIntentState = 'registering' | 'registered' | 'updating' | 'announced';
+
+/**
+ * What deploy on push is doing to a service, recorded before each call that is not idempotent, so a
+ * retry reuses the revision it registered and records and announces an update it made: one per
+ * service, pushed digest and source revision.
+ */
+export interface DeployIntent {
+  serviceArn: string;
+  digest: string;
+  /** the revision the new one is copied from */
+  fromTaskDefinition: string;
+  /** the event of the push that carries it out (a retry of that event finishes it) */
+  triggeredBy: string;
+  state: DeployIntentState;
+  /** when it was begun: a revision registered for it is not older */
+  at: string;
+  /** the revision registered for it, once known */
+  toTaskDefinition?: string;
+  /** when UpdateService was called (the deployment record's start) */
+  startedAt?: string;
 }
 
 /** A push remembered until it may be deployed (cooldown or deploy window). */
@@ -330,6 +382,30 @@ export interface DeploymentHistory {
    * @returns their task ARNs, in no particular order
    */
   crashedTasks(serviceArn: string, taskDefinitionArn: string, since: string): Promise<string[]>;
+  /** The deploy intents of a service for a pushed digest (one per source revision), in no particular order. */
+  deployIntents(serviceArn: string, digest: string): Promise<DeployIntent[]>;
+  /**
+   * Saves a deploy intent (its service, digest and source revision name it) if the one stored is still
+   * the one read: `expected` its owner and state, or undefined for none stored.
+   *
+   * @returns false when another invocation changed it since it was read (nothing written)
+   */
+  saveDeployIntent(
+    intent: DeployIntent,
+    expected: Pick<DeployIntent, 'triggeredBy' | 'state'> | undefined,
+  ): Promise<boolean>;
+  /**
+   * Marks the intent of a deployment announced once its events are published: only an `updating`
+   * intent of `triggeredBy`.
+   *
+   * @returns false when there is no such intent (announced already, or taken over)
+   */
+  markIntentAnnounced(
+    serviceArn: string,
+    digest: string,
+    fromTaskDefinition: string,
+    triggeredBy: string,
+  ): Promise<boolean>;
 }
 
 /** Per service, where a rollback goes (the last known good revision) and when the last one was. */

@@ -11,6 +11,7 @@ import type {
   BakeTimer,
   ConfigurationProblems,
   CrashedTask,
+  DeployIntent,
   DeploymentHistory,
   DeploymentRecord,
   IndexedService,
@@ -46,6 +47,15 @@ export type StateWrite =
     }
   | { op: 'markUnhealthy'; serviceArn: string; deploymentId: string; marked: boolean }
   | { op: 'recordCrash'; crash: CrashedTask }
+  | { op: 'saveDeployIntent'; intent: DeployIntent; saved: boolean }
+  | {
+      op: 'markIntentAnnounced';
+      serviceArn: string;
+      digest: string;
+      fromTaskDefinition: string;
+      triggeredBy: string;
+      marked: boolean;
+    }
   | { op: 'setLastKnownGood'; serviceArn: string; good: LastKnownGood; saved: boolean }
   | {
       op: 'claimRollback';
@@ -232,6 +242,7 @@ export class InMemoryDeploymentHistory extends StateFake implements DeploymentHi
   private readonly recorded = new Map<string, DeploymentRecord>();
   private readonly deployments = new Map<string, StoredDeployment>();
   private readonly crashes = new Map<string, CrashedTask>();
+  private readonly intents = new Map<string, DeployIntent>();
 
   /** The deployments autopilot recorded, oldest first. */
   get records(): DeploymentRecord[] {
@@ -327,6 +338,53 @@ export class InMemoryDeploymentHistory extends StateFake implements DeploymentHi
       .map((c) => c.taskArn);
   }
 
+  /** Stores a deploy intent unconditionally (test setup). */
+  seedDeployIntent(intent: DeployIntent): this {
+    this.intents.set(intentKey(intent), clone(intent));
+    return this;
+  }
+
+  /** A deploy intent as stored. */
+  intentOf(serviceArn: string, digest: string, fromTaskDefinition: string): DeployIntent | undefined {
+    const intent = this.intents.get(intentKey({ serviceArn, digest, fromTaskDefinition }));
+    return intent && clone(intent);
+  }
+
+  async deployIntents(serviceArn: string, digest: string): Promise<DeployIntent[]> {
+    return [...this.intents.values()]
+      .filter((i) => i.serviceArn === serviceArn && i.digest === digest)
+      .map(clone);
+  }
+
+  async saveDeployIntent(
+    intent: DeployIntent,
+    expected: Pick<DeployIntent, 'triggeredBy' | 'state'> | undefined,
+  ): Promise<boolean> {
+    const key = intentKey(intent);
+    const current = this.intents.get(key);
+    // Optimistic: only over the intent that was read (none, or its owner and state).
+    const saved =
+      expected === undefined
+        ? current === undefined
+        : current?.triggeredBy === expected.triggeredBy && current.state === expected.state;
+    if (saved) this.intents.set(key, clone(intent));
+    this.record({ op: 'saveDeployIntent', intent, saved });
+    return saved;
+  }
+
+  async markIntentAnnounced(
+    serviceArn: string,
+    digest: string,
+    fromTaskDefinition: string,
+    triggeredBy: string,
+  ): Promise<boolean> {
+    const current = this.intents.get(intentKey({ serviceArn, digest, fromTaskDefinition }));
+    const marked = current?.triggeredBy === triggeredBy && current.state === 'updating';
+    if (marked) current.state = 'announced';
+    this.record({ op: 'markIntentAnnounced', serviceArn, digest, fromTaskDefinition, triggeredBy, marked });
+    return marked;
+  }
+
   private stored(serviceArn: string, deploymentId: string): StoredDeployment {
     const key = `${serviceArn}#${deploymentId}`;
     const stored = this.deployments.get(key) ?? { fields: {} };
@@ -334,6 +392,9 @@ export class InMemoryDeploymentHistory extends StateFake implements DeploymentHi
     return stored;
   }
 }
+
+const intentKey = (i: Pick<DeployIntent, 'serviceArn' | 'digest' | 'fromTaskDefinition'>) =>
+  `${i.serviceArn}#${i.digest}#${i.fromTaskDefinition}`;
 
 /** {@link RollbackHistory} in memory. */
 export class InMemoryRollbackHistory extends StateFake implements RollbackHistory {

@@ -261,7 +261,11 @@ export class InMemoryContainerPlatform implements ContainerPlatform, ServiceInve
   private readonly taskDefinitions = new Map<string, TaskDefinitionDocument>();
   private readonly clusters = new Set<string>();
   private readonly registrationFailures = new Map<string, Error>();
+  private readonly lostResponses = new Map<PlatformCall['op'], number>();
   private deploymentSeq = 0;
+
+  /** @param now - the clock of `registeredAt` (the world's clock in {@link anInMemoryWorld}) */
+  constructor(private readonly now: () => Date = () => new Date('2026-01-13T12:00:00.000Z')) {}
 
   /** Adds (or replaces) a service, and its running task definition when given. */
   addService(service: ServiceState, taskDefinition?: TaskDefinitionDocument): this {
@@ -295,6 +299,15 @@ export class InMemoryContainerPlatform implements ContainerPlatform, ServiceInve
   /** Makes every RegisterTaskDefinition of `family` throw `error`. */
   failRegistrationOf(family: string, error: Error): void {
     this.registrationFailures.set(family, error);
+  }
+
+  /**
+   * The next `count` calls of `op` are carried out, and then their answer is lost: they throw a
+   * RetryableError as a 5xx or a timeout after the change was made would.
+   */
+  loseResponses(op: PlatformCall['op'], count = 1): this {
+    this.lostResponses.set(op, (this.lostResponses.get(op) ?? 0) + count);
+    return this;
   }
 
   /** The current state of a service. */
@@ -354,13 +367,30 @@ export class InMemoryContainerPlatform implements ContainerPlatform, ServiceInve
         status: 'ACTIVE',
         requiresAttributes: [],
         compatibilities: ['EC2', 'FARGATE'],
-        registeredAt: '2026-01-13T12:00:00.000Z',
+        registeredAt: this.now().toISOString(),
         registeredBy: `arn:aws:sts::${ACCOUNT}:assumed-role/autopilot/deploy-on-push`,
       },
       tags: stored.tags,
     });
     this.calls.push({ op: 'registerTaskDefinition', family, arn, document: structuredClone(doc) });
+    this.answerOrLose('registerTaskDefinition');
     return arn;
+  }
+
+  async findRevision(
+    family: string,
+    tags: readonly { key: string; value: string }[],
+    registeredSince: string,
+  ): Promise<string | undefined> {
+    const found = [...this.taskDefinitions.values()]
+      .filter(
+        (doc) =>
+          doc.definition.family === family &&
+          String(doc.definition.registeredAt ?? '') >= registeredSince &&
+          tags.every((t) => doc.tags.some((own) => own.key === t.key && own.value === t.value)),
+      )
+      .sort((a, b) => Number(b.definition.revision) - Number(a.definition.revision));
+    return found[0] && stateOf(found[0]).arn;
   }
 
   async updateService(ref: ServiceRef, taskDefinitionArn: string): Promise<string | undefined> {
@@ -380,7 +410,16 @@ export class InMemoryContainerPlatform implements ContainerPlatform, ServiceInve
       { id, status: 'PRIMARY', taskDefinitionArn, rolloutState: 'IN_PROGRESS' },
       ...service.deployments.map((d) => (d.status === 'PRIMARY' ? { ...d, status: 'ACTIVE' } : d)),
     ];
+    this.answerOrLose('updateService');
     return id;
+  }
+
+  /** Throws after a change was made when its answer is to be lost ({@link loseResponses}). */
+  private answerOrLose(op: PlatformCall['op']): void {
+    const lost = this.lostResponses.get(op) ?? 0;
+    if (lost === 0) return;
+    this.lostResponses.set(op, lost - 1);
+    throw new RetryableError(`${op}: 503 Service Unavailable (the change was made; its answer was lost)`);
   }
 
   async listClusters(): Promise<string[]> {
@@ -408,15 +447,59 @@ export class InMemoryContainerPlatform implements ContainerPlatform, ServiceInve
 // ImageRegistry
 // ---------------------------------------------------------------------------------------------------------
 
-/** ECR in memory: the tags of each digest. Records each lookup. */
+/**
+ * ECR in memory: the tags of each digest, and the digest each tag of a repository points at (the
+ * newest push of it). Records each lookup.
+ */
 export class InMemoryImageRegistry implements ImageRegistry {
   readonly lookups: { registryId: string; repositoryName: string; digest: string }[] = [];
+  /** Every DescribeImages by tag, in order. */
+  readonly tagLookups: { registryId: string; repositoryName: string; tag: string }[] = [];
   private readonly tagsByDigest = new Map<string, string[]>();
+  private readonly heads = new Map<string, string>();
 
   /** Points `tags` at `digest` (replacing what it had). */
   tag(digest: string, ...tags: string[]): this {
     this.tagsByDigest.set(digest, tags);
     return this;
+  }
+
+  /** A push of `repositoryName:tag`: the tag moves to `digest`, as ECR moves it (takes a {@link PushedImage}). */
+  pushImage(push: Pick<PushedImage, 'repositoryName' | 'tag' | 'digest'>): this {
+    const key = `${push.repositoryName}:${push.tag}`;
+    const previous = this.heads.get(key);
+    if (previous !== undefined && previous !== push.digest) {
+      this.tagsByDigest.set(
+        previous,
+        (this.tagsByDigest.get(previous) ?? []).filter((t) => t !== push.tag),
+      );
+    }
+    this.heads.set(key, push.digest);
+    const tags = this.tagsByDigest.get(push.digest) ?? [];
+    if (!tags.includes(push.tag)) this.tagsByDigest.set(push.digest, [...tags, push.tag]);
+    return this;
+  }
+
+  /** Removes a tag from its repository (BatchDeleteImage by tag). */
+  untag(repositoryName: string, tag: string): this {
+    const key = `${repositoryName}:${tag}`;
+    const digest = this.heads.get(key);
+    this.heads.delete(key);
+    if (digest !== undefined) {
+      this.tagsByDigest.set(
+        digest,
+        (this.tagsByDigest.get(digest) ?? []).filter((t) => t !== tag),
+      );
+    }
+    return this;
+  }
+
+  async digestOfTag(
+    repository: { registryId: string; repositoryName: string },
+    tag: string,
+  ): Promise<string | undefined> {
+    this.tagLookups.push({ ...repository, tag });
+    return this.heads.get(`${repository.repositoryName}:${tag}`);
   }
 
   async tagsOfDigest(
@@ -468,7 +551,7 @@ export function anInMemoryWorld(now = '2026-01-13T10:05:00.000Z') {
   const clock = new Clock(new Date(now));
   return {
     clock,
-    ecs: new InMemoryContainerPlatform(),
+    ecs: new InMemoryContainerPlatform(clock.now),
     ecr: new InMemoryImageRegistry(),
     events: new InMemoryEventPublisher(),
     ...inMemoryState(clock.now),

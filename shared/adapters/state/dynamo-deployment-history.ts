@@ -5,18 +5,32 @@
  */
 import type {
   CrashedTask,
+  DeployIntent,
   DeploymentHistory,
   DeploymentRecord,
   KnownDeployment,
   StartedDeployment,
 } from '../../ports';
 import { DAY, DynamoTableStore, recordOf } from './dynamo-table';
-import { crashesOf, crashKey, deploymentRecordKey, deploymentRecordsOf, ecsDeploymentKey } from './keys';
+import {
+  crashesOf,
+  crashKey,
+  deployIntentKey,
+  deployIntentsOf,
+  deploymentRecordKey,
+  deploymentRecordsOf,
+  ecsDeploymentKey,
+} from './keys';
 
 /** Deployment history kept for rollback decisions and audit. */
 const DEPLOYMENT_TTL = 90 * DAY;
 /** Crashes count within a crash-loop window (minutes); a day is plenty. */
 const CRASH_TTL = DAY;
+/**
+ * A deploy intent outlives every retry of its push (Lambda's, EventBridge's for six hours, a redrive
+ * from the dead-letter queue within its 14 days).
+ */
+const INTENT_TTL = 30 * DAY;
 /** How many of a service's latest deployments are searched for the one an event started. */
 const RECENT_DEPLOYMENTS = 20;
 
@@ -104,6 +118,48 @@ export class DynamoDeploymentHistory extends DynamoTableStore implements Deploym
       expiresAt: this.table.expiresIn(CRASH_TTL),
     });
     return (await this.crashedTasks(serviceArn, taskDefinitionArn, since)).length;
+  }
+
+  async deployIntents(serviceArn: string, digest: string): Promise<DeployIntent[]> {
+    const items = await this.table.query(deployIntentsOf(serviceArn, digest));
+    return items.map((item) => recordOf<DeployIntent>(item));
+  }
+
+  async saveDeployIntent(
+    intent: DeployIntent,
+    expected: Pick<DeployIntent, 'triggeredBy' | 'state'> | undefined,
+  ): Promise<boolean> {
+    const item = {
+      ...deployIntentKey(intent.serviceArn, intent.digest, intent.fromTaskDefinition),
+      ...intent,
+      expiresAt: this.table.expiresIn(INTENT_TTL),
+    };
+    // Optimistic: over the intent that was read, or none.
+    return this.table.put(
+      item,
+      expected === undefined
+        ? { if: 'attribute_not_exists(pk)' }
+        : {
+            if: 'triggeredBy = :owner AND #state = :state',
+            names: { '#state': 'state' },
+            values: { ':owner': expected.triggeredBy, ':state': expected.state },
+          },
+    );
+  }
+
+  async markIntentAnnounced(
+    serviceArn: string,
+    digest: string,
+    fromTaskDefinition: string,
+    triggeredBy: string,
+  ): Promise<boolean> {
+    const marked = await this.table.update(deployIntentKey(serviceArn, digest, fromTaskDefinition), {
+      set: 'SET #state = :announced',
+      if: 'attribute_exists(pk) AND triggeredBy = :owner AND #state = :updating',
+      names: { '#state': 'state' },
+      values: { ':announced': 'announced', ':owner': triggeredBy, ':updating': 'updating' },
+    });
+    return marked !== undefined;
   }
 
   async crashedTasks(serviceArn: string, taskDefinitionArn: string, since: string): Promise<string[]> {

@@ -13,6 +13,7 @@
  * | DeploymentHistory | deployment autopilot started | `SVC#<serviceArn>` | `DEPLOY#<startedAt>#<eventId>` |
  * | DeploymentHistory | an ECS deployment of a service | `SVC#<serviceArn>` | `ECSDEP#<deploymentId>` |
  * | DeploymentHistory | a crashed task of a revision | `SVC#<serviceArn>` | `CRASH#<taskDefinitionArn>#<taskArn>` |
+ * | DeploymentHistory | deploy intent (a push to a service, from a revision) | `SVC#<serviceArn>` | `INTENT#<digest>#<fromTaskDefinitionArn>` |
  * | RollbackHistory | last known good revision | `SVC#<serviceArn>` | `LKG` |
  * | RollbackHistory | last automatic rollback (the cooldown slot) | `SVC#<serviceArn>` | `ROLLBACK` |
  * | BakeSchedule | bake timer | `BAKING` | `<serviceArn>#<deploymentId>` |
@@ -103,6 +104,17 @@ export const crashKey = (serviceArn: string, taskDefinitionArn: string, taskArn:
 export const crashesOf = (serviceArn: string, taskDefinitionArn: string): ItemRange => ({
   pk: service(serviceArn),
   skPrefix: `CRASH#${taskDefinitionArn}#`,
+});
+
+/** The deploy intent of a service for a pushed digest and a source revision. */
+export const deployIntentKey = (serviceArn: string, digest: string, fromTaskDefinition: string): ItemKey => ({
+  pk: service(serviceArn),
+  sk: `INTENT#${digest}#${fromTaskDefinition}`,
+});
+/** The deploy intents of a service for a pushed digest. */
+export const deployIntentsOf = (serviceArn: string, digest: string): ItemRange => ({
+  pk: service(serviceArn),
+  skPrefix: `INTENT#${digest}#`,
 });
 
 // RollbackHistory ---------------------------------------------------------------------------------

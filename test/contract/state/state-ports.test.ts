@@ -27,6 +27,7 @@ import {
 import { describeBakeScheduleContract } from './bake-schedule.contract';
 import { describeConfigurationProblemsContract } from './configuration-problems.contract';
 import type { ContractClock, MakeSubject } from './contract';
+import { describeDeployIntentsContract } from './deploy-intents.contract';
 import { describeDeploymentHistoryContract } from './deployment-history.contract';
 import { describeNotificationStoreContract } from './notification-store.contract';
 import { describePendingPushesContract } from './pending-pushes.contract';
@@ -61,6 +62,7 @@ againstBoth(
   DynamoConfigurationProblems,
 );
 againstBoth(describeDeploymentHistoryContract, InMemoryDeploymentHistory, DynamoDeploymentHistory);
+againstBoth(describeDeployIntentsContract, InMemoryDeploymentHistory, DynamoDeploymentHistory);
 againstBoth(describeRollbackHistoryContract, InMemoryRollbackHistory, DynamoRollbackHistory);
 againstBoth(describeBakeScheduleContract, InMemoryBakeSchedule, DynamoBakeSchedule);
 againstBoth(describeQuarantineContract, InMemoryQuarantine, DynamoQuarantine);
