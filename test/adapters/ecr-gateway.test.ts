@@ -123,3 +123,70 @@ describe('EcrGateway.tagsOfDigest', () => {
     expect((error as Error).cause).toBe(invalid);
   });
 });
+
+describe('EcrGateway.digestOfTag', () => {
+  it('describes the image by tag and answers its digest', async () => {
+    // Prepare
+    ecr.on(DescribeImagesCommand).resolves({
+      imageDetails: [{ imageDigest: DIGEST, imageTags: ['main', 'build-42'] }],
+    });
+    const gateway = new EcrGateway(new ECRClient({}));
+
+    // Act
+    const digest = await gateway.digestOfTag(REPOSITORY, 'main');
+
+    // Assess
+    expect(digest).toBe(DIGEST);
+    expect(ecr).toHaveReceivedCommandTimes(DescribeImagesCommand, 1);
+    expect(ecr).toHaveReceivedCommandWith(DescribeImagesCommand, {
+      registryId: '123456789012',
+      repositoryName: 'payments/api',
+      imageIds: [{ imageTag: 'main' }],
+    });
+  });
+
+  it.each([
+    [
+      'ImageNotFoundException',
+      new ImageNotFoundException({
+        message: `The image with imageId {imageDigest:'null', imageTag:'main'} does not exist within the repository with name 'payments/api' in the registry with id '123456789012'`,
+        $metadata: failedRequestMetadata(),
+      }),
+    ],
+    [
+      'RepositoryNotFoundException',
+      new RepositoryNotFoundException({
+        message:
+          "The repository with name 'payments/api' does not exist in the registry with id '123456789012'",
+        $metadata: failedRequestMetadata(),
+      }),
+    ],
+  ])('answers that the tag points at nothing on %s', async (_name, error) => {
+    // Prepare
+    ecr.on(DescribeImagesCommand).rejects(error);
+    const gateway = new EcrGateway(new ECRClient({}));
+
+    // Act
+    const digest = await gateway.digestOfTag(REPOSITORY, 'main');
+
+    // Assess
+    expect(digest).toBeUndefined();
+  });
+
+  it('classifies throttling as retryable, naming the tag', async () => {
+    // Prepare
+    const throttled = throttlingError(ECRServiceException);
+    ecr.on(DescribeImagesCommand).rejects(throttled);
+    const gateway = new EcrGateway(new ECRClient({}));
+
+    // Act
+    const error = await gateway.digestOfTag(REPOSITORY, 'main').catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toBeInstanceOf(RetryableError);
+    expect(error).toMatchObject({
+      message: 'DescribeImages payments/api:main failed: ThrottlingException: Rate exceeded',
+      cause: throttled,
+    });
+  });
+});

@@ -585,3 +585,107 @@ describe('EcsGateway.updateService', () => {
     expect((second as Error).cause).toBe(throttled);
   });
 });
+
+describe('EcsGateway.findRevision', () => {
+  const SINCE = '2026-01-13T10:00:00.000Z';
+  const markers = [
+    { key: 'autopilot:source-digest', value: `sha256:${'a'.repeat(64)}` },
+    { key: 'autopilot:triggered-by', value: 'event-1' },
+  ];
+
+  /** Revision `n` of api, registered at `registeredAt`, with `tags`. */
+  const described = (n: number, registeredAt: string, tags: { key: string; value: string }[] = []) => ({
+    taskDefinition: {
+      taskDefinitionArn: taskDefinitionArn('api', n),
+      family: 'api',
+      revision: n,
+      registeredAt: new Date(registeredAt),
+      containerDefinitions: [{ name: 'app', image: 'api:main' }],
+    },
+    tags,
+  });
+
+  it('walks the family down from its latest revision to the one carrying the tags', async () => {
+    // Prepare
+    ecs
+      .on(DescribeTaskDefinitionCommand, { taskDefinition: 'api' })
+      .resolves(described(10, '2026-01-13T10:00:09.000Z', [{ key: 'team', value: 'x' }]))
+      .on(DescribeTaskDefinitionCommand, { taskDefinition: 'api:9' })
+      .resolves(described(9, '2026-01-13T10:00:05.000Z', [...markers, { key: 'team', value: 'x' }]));
+    const gateway = new EcsGateway(new ECSClient({}));
+
+    // Act
+    const found = await gateway.findRevision('api', markers, SINCE);
+
+    // Assess
+    expect(found).toBe(taskDefinitionArn('api', 9));
+    expect(ecs.commandCalls(DescribeTaskDefinitionCommand).map((c) => c.args[0].input)).toEqual([
+      { taskDefinition: 'api', include: ['TAGS'] },
+      { taskDefinition: 'api:9', include: ['TAGS'] },
+    ]);
+  });
+
+  it('stops at a revision registered well before the intent, finding nothing', async () => {
+    // Prepare
+    ecs
+      .on(DescribeTaskDefinitionCommand, { taskDefinition: 'api' })
+      .resolves(described(10, '2026-01-13T10:00:09.000Z'))
+      .on(DescribeTaskDefinitionCommand, { taskDefinition: 'api:9' })
+      .resolves(described(9, '2026-01-13T09:00:00.000Z', markers));
+    const gateway = new EcsGateway(new ECSClient({}));
+
+    // Act
+    const found = await gateway.findRevision('api', markers, SINCE);
+
+    // Assess
+    expect(found).toBeUndefined();
+    expect(ecs).toHaveReceivedCommandTimes(DescribeTaskDefinitionCommand, 2);
+  });
+
+  it('skips a revision deleted meanwhile and looks at most ten revisions', async () => {
+    // Prepare
+    ecs
+      .on(DescribeTaskDefinitionCommand)
+      .rejects(new ClientException({ message: 'Unable to describe task definition.', $metadata: {} }))
+      .on(DescribeTaskDefinitionCommand, { taskDefinition: 'api' })
+      .resolves(described(30, '2026-01-13T10:00:09.000Z'));
+    const gateway = new EcsGateway(new ECSClient({}));
+
+    // Act
+    const found = await gateway.findRevision('api', markers, SINCE);
+
+    // Assess
+    expect(found).toBeUndefined();
+    expect(ecs).toHaveReceivedCommandTimes(DescribeTaskDefinitionCommand, 10);
+  });
+
+  it('finds nothing in a family with no active revision', async () => {
+    // Prepare
+    ecs
+      .on(DescribeTaskDefinitionCommand)
+      .rejects(new ClientException({ message: 'Unable to describe task definition.', $metadata: {} }));
+    const gateway = new EcsGateway(new ECSClient({}));
+
+    // Act
+    const found = await gateway.findRevision('api', markers, SINCE);
+
+    // Assess
+    expect(found).toBeUndefined();
+    expect(ecs).toHaveReceivedCommandTimes(DescribeTaskDefinitionCommand, 1);
+  });
+});
+
+describe('EcsGateway: RegisterTaskDefinition is not retried by the SDK', () => {
+  it('registers through a client of its own that makes one attempt', async () => {
+    // Prepare
+    const gateway = new EcsGateway();
+
+    // Act
+    const attempts = await (
+      gateway as unknown as { registerClient: ECSClient }
+    ).registerClient.config.maxAttempts();
+
+    // Assess
+    expect(attempts).toBe(1);
+  });
+});

@@ -36,4 +36,28 @@ export class EcrGateway implements ImageRegistry {
       ]);
     }
   }
+
+  async digestOfTag(
+    repository: { registryId: string; repositoryName: string },
+    tag: string,
+  ): Promise<string | undefined> {
+    try {
+      const out = await this.client.send(
+        new DescribeImagesCommand({
+          registryId: repository.registryId,
+          repositoryName: repository.repositoryName,
+          imageIds: [{ imageTag: tag }],
+        }),
+      );
+      return out.imageDetails?.[0]?.imageDigest;
+    } catch (error) {
+      const name = awsErrorName(error);
+      // The tag was deleted (or moved to no image) or the repository is gone: it points at nothing.
+      if (name === 'ImageNotFoundException' || name === 'RepositoryNotFoundException') return undefined;
+      throw classifyAwsError(error, `DescribeImages ${repository.repositoryName}:${tag}`, [
+        'InvalidParameterException',
+        'AccessDeniedException',
+      ]);
+    }
+  }
 }
