@@ -18,6 +18,16 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { functionKeys } from '../../tools/serverless-config';
+import { calledActions, RUNTIME } from '../support/bundle-calls';
+import {
+  type CfnResource,
+  listOf,
+  referenceProblems,
+  resolveTemplate,
+  roleStatements,
+  SAMPLE,
+  statementsOf,
+} from '../support/iam-policy';
 
 const root = join(__dirname, '..', '..');
 
@@ -141,6 +151,76 @@ describe('serverless package', () => {
     // Assess
     for (const zip of zipNames) expect(line).toContain(zip);
     expect(line).toContain('cloudformation-template-update-stack.json');
+  });
+
+  describe('the packaged template', () => {
+    const templateOf = () =>
+      JSON.parse(
+        readFileSync(join(clone, '.serverless', 'cloudformation-template-update-stack.json'), 'utf8'),
+      ) as { Resources: Record<string, CfnResource> };
+    /** function key -> the logical id of its role, from the Lambda functions of the template */
+    const rolesOf = (resources: Record<string, CfnResource>) =>
+      Object.fromEntries(
+        Object.values(resources)
+          .filter((r) => r.Type === 'AWS::Lambda::Function')
+          .map((r) => {
+            const name = String(r.Properties?.FunctionName).replace(`ecs-autopilot-${SAMPLE.stage}-`, '');
+            const role =
+              (r.Properties?.Role as { 'Fn::GetAtt'?: string[] } | undefined)?.['Fn::GetAtt']?.[0] ?? '';
+            return [name, role];
+          }),
+      );
+
+    it('grants each role exactly what its bundle calls, valid by the IAM reference', async () => {
+      // Prepare
+      const { Resources } = templateOf();
+      const roles = rolesOf(Resources);
+
+      // Act
+      const found = await Promise.all(
+        keys.map(async (key) => {
+          const statements = roleStatements(Resources, roles[key] ?? '');
+          const granted = new Set(statements.flatMap((s) => listOf(s.Action)));
+          const called = await calledActions(key);
+          return {
+            key,
+            missing: [...called].filter((a) => !granted.has(a)),
+            unused: [...granted].filter((a) => !called.has(a) && !RUNTIME.includes(a)),
+            problems: await referenceProblems(statements),
+          };
+        }),
+      );
+
+      // Assess
+      expect(found).toEqual(keys.map((key) => ({ key, missing: [], unused: [], problems: [] })));
+    });
+
+    it("lets exactly this stage's rules with the dead-letter queue send to it", () => {
+      // Prepare
+      const { Resources } = templateOf();
+      const context = { resources: Resources, params: {} };
+      const queue = resolveTemplate({ 'Fn::GetAtt': ['DeadLetterQueue', 'Arn'] }, context);
+
+      // Act
+      const rules = Object.values(Resources)
+        .filter((r) => r.Type === 'AWS::Events::Rule')
+        .map((r) => resolveTemplate(r.Properties, context) as Record<string, unknown>)
+        .filter((p) =>
+          (p.Targets as { DeadLetterConfig?: { Arn?: string } }[]).some(
+            (t) => t.DeadLetterConfig?.Arn === queue,
+          ),
+        )
+        .map((p) => {
+          const bus = p.EventBusName === undefined ? '' : `${p.EventBusName}/`;
+          return `arn:aws:events:${SAMPLE.region}:${SAMPLE.account}:rule/${bus}${p.Name}`;
+        });
+      const policy = resolveTemplate(Resources.DeadLetterQueuePolicy?.Properties?.PolicyDocument, context);
+      const allowed = statementsOf(policy).flatMap((s) => listOf(s.Condition?.ArnEquals?.['aws:SourceArn']));
+
+      // Assess
+      expect(rules.length).toBeGreaterThan(0);
+      expect(allowed.sort()).toEqual(rules.sort());
+    });
   });
 
   it('fails on a policy file with errors, printing its line and field, and packages nothing', async () => {
