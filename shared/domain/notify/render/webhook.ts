@@ -6,7 +6,11 @@
  * 1. read `X-Autopilot-Timestamp` (Unix seconds) and refuse it when it is more than 5 minutes away
  *    from their clock (replays);
  * 2. compute the hex HMAC-SHA256 of `<timestamp>.<raw body>` with the shared secret;
- * 3. compare it, in constant time, with the `v1=` value of `X-Autopilot-Signature`.
+ * 3. compare it, in constant time, with the `v1=` value of `X-Autopilot-Signature` (64 lower-case
+ *    hex digits; anything else is refused);
+ * 4. drop a delivery whose body `id` it has handled already: a signature proves where a delivery came
+ *    from and when, not that it is the first (autopilot retries deliveries, and a delivery captured
+ *    in transit can be sent again within the 5 minutes).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Fact, Link, NotificationMessage, Severity } from '../message';
@@ -132,8 +136,13 @@ export function verifyWebhook(
     .map((part) => part.trim())
     .filter((part) => part.startsWith('v1='))
     .some((part) => {
-      const given = Buffer.from(part.slice(3), 'hex');
-      // timingSafeEqual throws on different lengths; a wrong length is a wrong signature.
-      return given.length === expected.length && timingSafeEqual(given, expected);
+      const hex = part.slice(3);
+      // Exactly what signWebhook writes: Buffer.from(…, 'hex') would otherwise decode upper case and
+      // drop what follows the first non-hex character, so spoiled values would verify.
+      if (!SIGNATURE_HEX.test(hex)) return false;
+      return timingSafeEqual(Buffer.from(hex, 'hex'), expected);
     });
 }
+
+/** A `v1=` value: the HMAC-SHA256 in lower-case hex, 64 digits, nothing else. */
+const SIGNATURE_HEX = /^[0-9a-f]{64}$/;

@@ -499,6 +499,25 @@ describe('signWebhook and verifyWebhook', () => {
     expect(ok).toBe(false);
   });
 
+  /** The right signature, then changed so that Buffer.from(hex) would still decode it to the same bytes. */
+  const malformed: [string, (signature: string) => string][] = [
+    ['trailing garbage', (sig) => `${sig}zz`],
+    ['a trailing odd hex digit', (sig) => `${sig}0`],
+    ['upper-case hex', (sig) => sig.toUpperCase()],
+    ['inner spaces', (sig) => `${sig.slice(0, 10)} ${sig.slice(10)}`],
+  ];
+  it.each(malformed)('rejects the right signature with %s', (_, spoil) => {
+    // Prepare
+    const right = signWebhook(BODY, SECRET, NOW)['X-Autopilot-Signature'].slice('v1='.length);
+    const headers = { 'X-Autopilot-Timestamp': String(NOW), 'X-Autopilot-Signature': `v1=${spoil(right)}` };
+
+    // Act
+    const ok = verifyWebhook(BODY, headers, SECRET, NOW);
+
+    // Assess
+    expect(ok).toBe(false);
+  });
+
   it('honours a custom tolerance', () => {
     // Prepare
     const headers = signWebhook(BODY, SECRET, NOW - 20);
