@@ -7,6 +7,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
 import {
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
@@ -26,6 +27,7 @@ import { type Dynalite, startDynalite } from '../support/dynalite';
 const root = join(__dirname, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'autopilot-cli-'));
 const ecs = mockClient(ECSClient);
+const ecr = mockClient(ECRClient);
 const bus = mockClient(EventBridgeClient);
 
 function capture(): Io & { lines: string[]; errors: string[] } {
@@ -57,6 +59,7 @@ beforeEach(() => {
   // The shell running the tests may set it; `--dry-run` itself never outlives its command.
   delete process.env.AUTOPILOT_DRY_RUN;
   ecs.reset();
+  ecr.reset();
   bus.reset();
 });
 
@@ -184,6 +187,13 @@ describe('autopilot dispatch', () => {
           { name: 'app', image: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/api:main' },
         ],
       },
+    });
+
+    // team/api:main still points at the pushed digest
+    ecr.on(DescribeImagesCommand).resolves({
+      imageDetails: [
+        { imageDigest: 'sha256:fb97d0ca1fde2a198d7507bb9cd9899f8e0ac8c976e24f8fbe709ca00d474ead' },
+      ],
     });
 
     // Act

@@ -2,6 +2,7 @@
  * deploy-due on its schedule: pushes that waited for a cooldown or deploy window are deployed when
  * due. ECS and EventBridge faked with aws-sdk-client-mock, the table in dynalite on 127.0.0.1.
  */
+import { DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
 import {
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
@@ -15,6 +16,7 @@ import type { PendingPush } from '../../shared/ports';
 import { lambdaContext, sampleEvent, useFunctionUnderTest } from '../support/handler';
 
 const ecs = mockClient(ECSClient);
+const ecr = mockClient(ECRClient);
 const bus = mockClient(EventBridgeClient);
 const ACCOUNT = '123456789012';
 const REGISTRY = `${ACCOUNT}.dkr.ecr.eu-west-1.amazonaws.com`;
@@ -45,7 +47,12 @@ const fn = useFunctionUnderTest('deploy-due');
 
 beforeEach(async () => {
   ecs.reset();
+  ecr.reset();
   bus.reset();
+  // team/api:main still points at the pushed digest
+  ecr
+    .on(DescribeImagesCommand)
+    .resolves({ imageDetails: [{ imageDigest: NEW_DIGEST, imageTags: ['main'] }] });
   bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: '1' }] });
   ecs.on(DescribeServicesCommand).resolves({
     services: [

@@ -103,10 +103,19 @@ beforeEach(async () => {
   );
 });
 
-/** A sample push with a fresh event id (idempotency is keyed on it). */
+/**
+ * A sample push with a fresh event id (idempotency is keyed on it), made in ECR: DescribeImages by
+ * its tag answers its digest (deploy on push asks what the tag points at now).
+ */
 function push(name = 'ecr-image-push') {
   const event = sampleEvent<{ id: string; detail: Record<string, unknown> }>(name);
   event.id = crypto.randomUUID();
+  const tag = event.detail['image-tag'];
+  if (typeof tag === 'string') {
+    ecr
+      .on(DescribeImagesCommand, { imageIds: [{ imageTag: tag }] })
+      .resolves({ imageDetails: [{ imageDigest: String(event.detail['image-digest']), imageTags: [tag] }] });
+  }
   return event;
 }
 
@@ -255,7 +264,9 @@ describe('deploy-on-push handler', () => {
   it('moves a semver service to a newer minor version, reading the running version from ECR', async () => {
     // Prepare
     givenService({ 'autopilot:deploy': 'semver:minor' });
-    ecr.on(DescribeImagesCommand).resolves({ imageDetails: [{ imageTags: ['1.4.2', 'stable'] }] });
+    ecr
+      .on(DescribeImagesCommand, { imageIds: [{ imageDigest: OLD_DIGEST }] })
+      .resolves({ imageDetails: [{ imageTags: ['1.4.2', 'stable'] }] });
 
     // Act
     const result = await fn.handler(push('ecr-image-push-semver'), lambdaContext('deploy-on-push'));
@@ -315,8 +326,35 @@ describe('deploy-on-push handler', () => {
     await expect(first).rejects.toThrow(/ThrottlingException/);
     const retry = await fn.handler(structuredClone(event), lambdaContext('deploy-on-push'));
 
-    // Assess
+    // Assess: the revision registered by the first attempt is reused
     expect(retry.decisions[0]).toMatchObject({ action: 'deploy' });
     expect(ecs.commandCalls(UpdateServiceCommand)).toHaveLength(2);
+    expect(ecs.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(1);
+  });
+
+  it('skips a push whose tag ECR says has moved on to a newer digest', async () => {
+    // Prepare
+    givenService({ 'autopilot:deploy': 'tag:main' });
+    const event = push();
+    const newer = `sha256:${'e'.repeat(64)}`;
+    ecr
+      .on(DescribeImagesCommand, { imageIds: [{ imageTag: 'main' }] })
+      .resolves({ imageDetails: [{ imageDigest: newer, imageTags: ['main'] }] });
+
+    // Act
+    const result = await fn.handler(event, lambdaContext('deploy-on-push'));
+
+    // Assess
+    expect(result.decisions[0]).toMatchObject({
+      action: 'skip',
+      reason: `superseded: team/api:main now points at ${newer}, pushed after this one`,
+    });
+    expect(ecr).toHaveReceivedCommandWith(DescribeImagesCommand, {
+      registryId: ACCOUNT,
+      repositoryName: 'team/api',
+      imageIds: [{ imageTag: 'main' }],
+    });
+    expect(ecs.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(0);
+    expect(bus.calls()).toHaveLength(0);
   });
 });

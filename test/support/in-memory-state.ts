@@ -506,6 +506,17 @@ export class InMemoryQuarantine extends StateFake implements Quarantine {
 export class InMemoryServiceLease extends StateFake implements ServiceLease {
   private readonly leases = new Map<string, { owner: string; expiresAt: number }>();
   private readonly watermarks = new Map<string, PushWatermark>();
+  private readonly racing = new Map<string, () => Promise<void>>();
+
+  /**
+   * A race (test setup): the next time the service's lease is asked for, `change` runs first, as
+   * another invocation that held the lease and finished just then would (its own lease requests go
+   * through unhindered).
+   */
+  onNextAcquire(serviceArn: string, change: () => Promise<void>): this {
+    this.racing.set(serviceArn, change);
+    return this;
+  }
 
   /** Another invocation holds the lease (test setup). */
   seedLease(serviceArn: string, owner: string, ttlSeconds: number): this {
@@ -530,6 +541,9 @@ export class InMemoryServiceLease extends StateFake implements ServiceLease {
   }
 
   async acquireLease(serviceArn: string, owner: string, ttlSeconds: number): Promise<boolean> {
+    const change = this.racing.get(serviceArn);
+    this.racing.delete(serviceArn);
+    await change?.();
     const now = epochSeconds(this.now());
     const current = this.leases.get(serviceArn);
     const acquired = current === undefined || current.expiresAt < now || current.owner === owner;

@@ -1,39 +1,60 @@
 /**
  * Deploy on push, applied: the handler of each {@link DeployEffect}, one port call each, with the
- * leases, conditional writes and idempotency deploy on push has always had. Where the world answers
- * otherwise, a handler amends its decision: a newer push deployed meanwhile (`check-watermark`), a
- * newer push already waiting (`save-pending`), a change AWS refuses for good (a `PermanentError`: the
- * service's deployment failed, the other services go on). A lease held by another invocation throws
- * a `RetryableError`, so the event is retried once it is free.
+ * leases, intents, conditional writes and idempotency deploy on push relies on. Where the world
+ * answers otherwise, a handler amends its decision: a newer push deployed meanwhile
+ * (`check-watermark`), a newer push already waiting (`save-pending`), a change AWS refuses for good (a
+ * `PermanentError`: the service's deployment failed, the other services go on). Under the lease the
+ * push is planned again (`plan-again`), and that plan replaces what was planned before the lease. A
+ * lease held by another invocation, or an intent another invocation moved on, throws a
+ * `RetryableError`, so the event is retried (and planned again) once it is free.
  */
 import { PermanentError, RetryableError } from '../../errors';
 import type {
   ContainerPlatform,
+  DeployIntent,
   DeploymentHistory,
   PendingPush,
   PendingPushes,
   ServiceIndex,
   ServiceLease,
+  TaskDefinitionDocument,
 } from '../../ports';
 import type { Amendment, ApplyContext, EffectHandler, EffectHandlers } from '../plan/plan';
 import { parseDeployMode } from '../policy/deploy-mode';
 import { type DeploymentDecision, supersedes } from './plan-deployment';
-import type { DeployEffect } from './plan-push';
+import { type DeployEffect, type DeployReads, planUnderLease } from './plan-push';
+import { sourceMarkers } from './task-definition';
 
-/** What the applier writes through. */
-export interface DeployWrites {
-  ecs: Pick<ContainerPlatform, 'registerTaskDefinition' | 'updateService'>;
-  index: Pick<ServiceIndex, 'unindexRepositories'>;
-  history: Pick<DeploymentHistory, 'recordDeployment' | 'noteDeploymentStarted'>;
+/** What the applier writes through, and what it reads to plan again under the lease. */
+export interface DeployWrites extends Omit<DeployReads, 'ecs' | 'history' | 'index' | 'pending'> {
+  ecs: Pick<
+    ContainerPlatform,
+    | 'describeServices'
+    | 'describeTaskDefinition'
+    | 'registerTaskDefinition'
+    | 'updateService'
+    | 'findRevision'
+  >;
+  index: Pick<ServiceIndex, 'servicesForRepository' | 'unindexRepositories'>;
+  history: Pick<
+    DeploymentHistory,
+    'deployIntents' | 'saveDeployIntent' | 'recordDeployment' | 'noteDeploymentStarted'
+  >;
   /** the lease, and the watermark: read under the lease, moved after the deployment */
   lease: ServiceLease;
-  pending: Pick<PendingPushes, 'savePending' | 'deletePending'>;
-  now: () => Date;
+  pending: Pick<PendingPushes, 'listDuePending' | 'savePending' | 'deletePending'>;
 }
+
+/**
+ * How many times a RegisterTaskDefinition that failed retryably is tried again within one effect,
+ * each time after looking for the revision it may have registered.
+ */
+export const REGISTER_ATTEMPTS = 3;
 
 type Handler<K extends DeployEffect['kind']> = EffectHandler<
   DeploymentDecision,
-  Extract<DeployEffect, { kind: K }>
+  Extract<DeployEffect, { kind: K }>,
+  DeployEffect
 >;
 
 /** The revision registered from `from` in this plan, shared by the services that ran `from`. */
@@ -41,6 +62,8 @@ const revisionKey = (from: string) => `revision ${from}`;
 /** Why registering from `from` failed for good: the other services that ran it fail alike. */
 const refusedKey = (from: string) => `refused ${from}`;
 const startedKey = (serviceArn: string) => `started ${serviceArn}`;
+/** When the service's intent was begun (a revision registered for it is not older). */
+const intentAtKey = (serviceArn: string) => `intent-at ${serviceArn}`;
 const deploymentKey = (serviceArn: string) => `deployment ${serviceArn}`;
 
 /**
@@ -57,6 +80,11 @@ export function deployEffects(deps: DeployWrites): EffectHandlers<DeploymentDeci
         `service ${decision?.cluster}/${decision?.service} is being deployed by another invocation`,
       );
     },
+    'plan-again': failsOnPermanent(async (effect) => {
+      const push = { ...effect.push, pushedAt: new Date(effect.push.pushedAt) };
+      const ref = { cluster: effect.cluster, service: effect.service, serviceArn: effect.serviceArn };
+      return { replanned: await planUnderLease(push, ref, deps, effect.due) };
+    }),
     'check-watermark': failsOnPermanent(async (effect) => {
       const watermark = await deps.lease.getWatermark(effect.serviceArn, effect.repositoryKey);
       if (!watermark || watermark.pushedAt <= effect.pushedAt) return;
@@ -68,35 +96,50 @@ export function deployEffects(deps: DeployWrites): EffectHandlers<DeploymentDeci
     'register-revision': registerRevision(deps),
     'update-service': failsOnPermanent(async (effect, { produced }) => {
       const toTaskDefinition = producedValue(produced, revisionKey(effect.from));
+      const startedAt = deps.now().toISOString();
+      // Recorded first: a retry that finds the service on the revision records and announces it.
+      const updating: DeployIntent = {
+        serviceArn: effect.serviceArn,
+        digest: effect.digest,
+        fromTaskDefinition: effect.from,
+        triggeredBy: effect.triggeredBy,
+        state: 'updating',
+        at: producedValue(produced, intentAtKey(effect.serviceArn)),
+        toTaskDefinition,
+        startedAt,
+      };
+      await saveIntent(deps, updating, { triggeredBy: effect.triggeredBy, state: 'registered' });
       const deploymentId = await deps.ecs.updateService(
         { cluster: effect.cluster, service: effect.service },
         toTaskDefinition,
       );
-      produced.set(startedKey(effect.serviceArn), deps.now().toISOString());
+      produced.set(startedKey(effect.serviceArn), startedAt);
       if (deploymentId) produced.set(deploymentKey(effect.serviceArn), deploymentId);
       return { learned: { toTaskDefinition } };
     }),
     'record-deployment': failsOnPermanent(async ({ record, decision }, { produced, decisions }) => {
-      const deploymentId = produced.get(deploymentKey(record.serviceArn));
+      const deploymentId = record.deploymentId ?? produced.get(deploymentKey(record.serviceArn));
       await deps.history.recordDeployment({
         ...record,
         toTaskDefinition: deployed(decisions, decision),
-        startedAt: producedValue(produced, startedKey(record.serviceArn)),
+        startedAt: record.startedAt ?? producedValue(produced, startedKey(record.serviceArn)),
         ...(deploymentId ? { deploymentId } : {}),
       });
     }),
     // The rollback watcher then knows the deployment's revision even if ECS drops it before its
     // state changes arrive.
-    'note-deployment-started': failsOnPermanent(async ({ serviceArn, decision }, { produced, decisions }) => {
-      const deploymentId = produced.get(deploymentKey(serviceArn));
-      if (!deploymentId) return;
-      await deps.history.noteDeploymentStarted(serviceArn, {
-        deploymentId,
-        taskDefinitionArn: deployed(decisions, decision),
-        startedAt: producedValue(produced, startedKey(serviceArn)),
-        isRollback: false,
-      });
-    }),
+    'note-deployment-started': failsOnPermanent(
+      async ({ serviceArn, decision, started }, { produced, decisions }) => {
+        const deploymentId = started?.deploymentId ?? produced.get(deploymentKey(serviceArn));
+        if (!deploymentId) return;
+        await deps.history.noteDeploymentStarted(serviceArn, {
+          deploymentId,
+          taskDefinitionArn: deployed(decisions, decision),
+          startedAt: started?.startedAt ?? producedValue(produced, startedKey(serviceArn)),
+          isRollback: false,
+        });
+      },
+    ),
     'set-watermark': failsOnPermanent(async (effect) => {
       await deps.lease.setWatermark(effect.serviceArn, effect.repositoryKey, effect.watermark);
     }),
@@ -120,20 +163,103 @@ export function deployEffects(deps: DeployWrites): EffectHandlers<DeploymentDeci
   };
 }
 
-/** Services sharing a revision get one new revision per pushed digest, not one each. */
+/**
+ * Services sharing a revision get one new revision per pushed digest, not one each. The intent is
+ * recorded before RegisterTaskDefinition (not idempotent) and names the revision after it, so a retry
+ * reuses what an earlier attempt registered: from the intent, or, when its answer was lost, found by
+ * the tags it carries (the digest and the event).
+ */
 function registerRevision(deps: DeployWrites): Handler<'register-revision'> {
   return async (effect, { produced }) => {
-    if (produced.has(revisionKey(effect.from))) return;
-    const refused = produced.get(refusedKey(effect.from));
-    if (refused !== undefined) return { action: 'failed', reason: refused };
-    try {
-      produced.set(revisionKey(effect.from), await deps.ecs.registerTaskDefinition(effect.revision));
-    } catch (error) {
-      if (!(error instanceof PermanentError)) throw error;
-      produced.set(refusedKey(effect.from), error.message);
-      return { action: 'failed', reason: error.message };
+    const { serviceArn, digest, from, triggeredBy } = effect;
+    const stored = effect.intent;
+    // An announced intent is a deployment done: a new one registers its own revision.
+    const earlier = stored && stored.state !== 'announced' ? stored : undefined;
+    let expected: Pick<DeployIntent, 'triggeredBy' | 'state'> | undefined = stored && {
+      triggeredBy: stored.triggeredBy,
+      state: stored.state,
+    };
+    let at = earlier?.at ?? deps.now().toISOString();
+    let arn = produced.get(revisionKey(from)) ?? earlier?.toTaskDefinition;
+    if (arn === undefined && earlier) {
+      arn = await deps.ecs.findRevision(
+        effect.revision.definition.family,
+        sourceMarkers(digest, earlier.triggeredBy),
+        earlier.at,
+      );
     }
+    if (arn === undefined) {
+      const refused = produced.get(refusedKey(from));
+      if (refused !== undefined) return { action: 'failed', reason: refused };
+      at = deps.now().toISOString();
+      const registering: DeployIntent = {
+        serviceArn,
+        digest,
+        fromTaskDefinition: from,
+        triggeredBy,
+        state: 'registering',
+        at,
+      };
+      await saveIntent(deps, registering, expected);
+      expected = { triggeredBy, state: 'registering' };
+      try {
+        arn = await registerLooking(deps, effect.revision, registering);
+      } catch (error) {
+        if (!(error instanceof PermanentError)) throw error;
+        produced.set(refusedKey(from), error.message);
+        return { action: 'failed', reason: error.message };
+      }
+    }
+    produced.set(revisionKey(from), arn);
+    produced.set(intentAtKey(serviceArn), at);
+    const registered: DeployIntent = {
+      serviceArn,
+      digest,
+      fromTaskDefinition: from,
+      triggeredBy,
+      state: 'registered',
+      at,
+      toTaskDefinition: arn,
+    };
+    await saveIntent(deps, registered, expected);
   };
+}
+
+/**
+ * RegisterTaskDefinition, tried again after a retryable failure only when the revision it may have
+ * registered (its answer lost) is not found by its tags.
+ */
+async function registerLooking(
+  deps: DeployWrites,
+  revision: TaskDefinitionDocument,
+  intent: DeployIntent,
+): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await deps.ecs.registerTaskDefinition(revision);
+    } catch (error) {
+      if (!(error instanceof RetryableError)) throw error;
+      const found = await deps.ecs.findRevision(
+        revision.definition.family,
+        sourceMarkers(intent.digest, intent.triggeredBy),
+        intent.at,
+      );
+      if (found !== undefined) return found;
+      if (attempt >= REGISTER_ATTEMPTS) throw error;
+    }
+  }
+}
+
+/** Saves an intent over the one read; another invocation having moved it on is retried. */
+async function saveIntent(
+  deps: DeployWrites,
+  intent: DeployIntent,
+  expected: Pick<DeployIntent, 'triggeredBy' | 'state'> | undefined,
+): Promise<void> {
+  if (await deps.history.saveDeployIntent(intent, expected)) return;
+  throw new RetryableError(
+    `the deployment of ${intent.digest} to ${intent.serviceArn} was changed by another invocation`,
+  );
 }
 
 /**
@@ -153,8 +279,8 @@ function savePending(deps: DeployWrites, pending: PendingPush, modeText: string)
 
 /** A change AWS refuses for good fails the service's deployment; the other services go on. */
 function failsOnPermanent<E extends DeployEffect>(
-  handler: EffectHandler<DeploymentDecision, E>,
-): EffectHandler<DeploymentDecision, E> {
+  handler: EffectHandler<DeploymentDecision, E, DeployEffect>,
+): EffectHandler<DeploymentDecision, E, DeployEffect> {
   return async (effect: E, context: ApplyContext<DeploymentDecision>) => {
     try {
       return await handler(effect, context);

@@ -74,7 +74,11 @@ export async function deployDuePushes(deps: DeployDeps): Promise<DeploymentDecis
   return decisions;
 }
 
-/** Checks the cap, applies the plan and publishes what was done (also when a later service fails). */
+/**
+ * Checks the cap, applies the plan and publishes what was done (also when a later service fails),
+ * then marks the intents of the deployments published as announced, so a retry of the event (another
+ * service failed) neither announces them again nor deploys them again.
+ */
 async function apply(plan: DeployPlan, push: PushedImage, deps: DeployDeps): Promise<DeploymentDecision[]> {
   checkBlastRadius(plan, deps.policyFile);
   return applyPlan(plan, deployEffects(deps), {
@@ -82,8 +86,29 @@ async function apply(plan: DeployPlan, push: PushedImage, deps: DeployDeps): Pro
     report: async (decisions) => {
       const events = decisions.flatMap((decision) => eventFor(decision, push) ?? []);
       if (events.length > 0) await deps.events.publish(events);
+      await markAnnounced(decisions, push, deps);
     },
   });
+}
+
+/**
+ * Marks the intents of the deployments just published. A mark that fails (after the SDK's retries)
+ * does not fail the run: the announcement went out, and failing would make the event retried and
+ * announced twice; an intent left `updating` is only ever finished by a retry of this same event.
+ */
+async function markAnnounced(
+  decisions: readonly DeploymentDecision[],
+  push: PushedImage,
+  deps: DeployDeps,
+): Promise<void> {
+  const announced = decisions.filter(
+    (d) => d.action === 'deploy' && d.dryRun !== true && d.toTaskDefinition !== undefined,
+  );
+  await Promise.allSettled(
+    announced.map((d) =>
+      deps.history.markIntentAnnounced(d.serviceArn, d.digest, d.fromTaskDefinition ?? '', push.eventId),
+    ),
+  );
 }
 
 /** The event that announces a decision as carried out, if it calls for one. */

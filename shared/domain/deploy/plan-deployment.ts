@@ -98,6 +98,12 @@ export interface PlanInput {
   policyFile: PolicyFile;
   now: Date;
   quarantined: boolean;
+  /**
+   * What the pushed tag points at in ECR now (read under the service's lease): a deploy or a deferral
+   * of a push the tag has moved on from is skipped, superseded by the newer push of the tag (whose own
+   * event deploys it). Not given: not checked.
+   */
+  tagNow?: { digest: string | undefined };
 }
 
 /** Whether the pushed tag is one to deploy: the policy's filters first, then the mode. */
@@ -128,7 +134,24 @@ function checkTag(
  * // [{ action: 'deploy', service: 'api', reason: 'follows tag main', containers: ['app'], … }]
  */
 export function planDeployment(input: PlanInput): DeploymentDecision[] {
-  return input.candidates.map((candidate) => decide(input, candidate));
+  return input.candidates.map((candidate) => supersededByTag(input, decide(input, candidate)));
+}
+
+/** A deploy or deferral of a push whose tag has moved on (or is gone) becomes a skip. */
+function supersededByTag(input: PlanInput, decision: DeploymentDecision): DeploymentDecision {
+  const { tagNow, push } = input;
+  if (!tagNow || tagNow.digest === push.digest) return decision;
+  if (decision.action !== 'deploy' && decision.action !== 'defer') return decision;
+  const { dueAt: _dueAt, toTaskDefinition: _to, ...rest } = decision;
+  const image = `${push.repositoryName}:${push.tag}`;
+  return {
+    ...rest,
+    action: 'skip',
+    reason:
+      tagNow.digest === undefined
+        ? `superseded: ${image} no longer exists in ECR`
+        : `superseded: ${image} now points at ${tagNow.digest}, pushed after this one`,
+  };
 }
 
 function decide(input: PlanInput, candidate: ServiceCandidate): DeploymentDecision {

@@ -1,23 +1,29 @@
 /**
  * Deploy on push, planned: what one push (or one due pending push) calls for, from reads only. The
  * decisions come from {@link planDeployment}; this module gathers what it needs (services, their
- * revisions, the running versions, the quarantine, an earlier delivery of the same event) and turns
- * each decision into the effects that carry it out ({@link DeployEffect}), for the applier in
- * `deploy-effects.ts`. Its dependencies are read views of the ports, so planning cannot write.
+ * revisions, the running versions, what the pushed tag points at now, the quarantine, the deploy
+ * intents of an earlier attempt) and turns each decision into the effects that carry it out
+ * ({@link DeployEffect}), for the applier in `deploy-effects.ts`. Its dependencies are read views of
+ * the ports, so planning cannot write. A service's deploy is planned twice: here, for the dry run,
+ * the cap and the report, and again under the service's lease ({@link planUnderLease}), which is
+ * what is carried out.
  */
 import type { PolicyFile } from '../../config/policy-file';
 import { ResourceLimitExceededError } from '../../errors';
 import type {
   ContainerPlatform,
+  DeployIntent,
   DeploymentHistory,
   DeploymentRecord,
   ImageRegistry,
   PendingPush,
   PendingPushes,
+  PushedImageRecord,
   PushWatermark,
   Quarantine,
   ServiceIndex,
   ServiceRef,
+  ServiceState,
   TaskDefinitionDocument,
   TaskDefinitionState,
 } from '../../ports';
@@ -28,10 +34,8 @@ import type { Plan } from '../plan/plan';
 import type { DeployMode } from '../policy/deploy-mode';
 import { serviceDeployMode } from '../policy/effective-policy';
 import {
-  ALREADY_RUNNING,
   type DeployDecision,
   type DeploymentDecision,
-  type NoDeployDecision,
   type PushedImage,
   planDeployment,
   type ServiceCandidate,
@@ -43,10 +47,13 @@ export const LEASE_SECONDS = 120;
 
 /**
  * What a deployment calls for, in order. A deploy is a sequence under the service's lease (its scope
- * is `lease <serviceArn>`): take it, check the watermark (a guard: a newer push deployed meanwhile
- * amends the decision to a skip), register the revision (once per source revision: services sharing
- * one share the new one), point the service at it, record it, note the ECS deployment for the
- * rollback watcher, move the watermark, give the lease back (whatever happened in between).
+ * is `lease <serviceArn>`): take it, read again and plan again (a guard: what is carried out is the
+ * plan made under the lease), check the watermark (a guard: a newer push deployed meanwhile amends
+ * the decision to a skip), register the revision (once per source revision: services sharing one
+ * share the new one; the intent recorded first, an earlier attempt's revision reused), point the
+ * service at it (the intent moved to `updating` first), record it, note the ECS deployment for the
+ * rollback watcher, move the watermark, give the lease back (whatever happened in between). The
+ * intent is marked announced when the events are published (the report).
  */
 export type DeployEffect =
   | {
@@ -58,6 +65,20 @@ export type DeployEffect =
       opens: string;
     }
   | {
+      /**
+       * a guard under the lease: reads the service again and plans the push for it again
+       * ({@link planUnderLease}); the decision and its remaining effects become that plan's
+       */
+      kind: 'plan-again';
+      decision: number;
+      serviceArn: string;
+      cluster: string;
+      service: string;
+      push: PushedImageRecord;
+      /** a due pending push (deferring again reschedules it) */
+      due: boolean;
+    }
+  | {
       /** a read under the lease: skip when a newer push of the repository was deployed meanwhile */
       kind: 'check-watermark';
       decision: number;
@@ -66,11 +87,20 @@ export type DeployEffect =
       pushedAt: string;
     }
   | {
-      /** registers `revision` unless another decision of this plan registered the copy of `from` already */
+      /**
+       * registers `revision` unless another decision of this plan registered the copy of `from`
+       * already, or an earlier attempt did (`intent`: the intent stored when planned, its revision
+       * reused or found by its tags); the intent is saved before and after
+       */
       kind: 'register-revision';
       decision: number;
+      serviceArn: string;
+      digest: string;
       from: string;
       revision: TaskDefinitionDocument;
+      /** the event carrying the deployment out (the intent's owner) */
+      triggeredBy: string;
+      intent?: DeployIntent;
     }
   | {
       kind: 'update-service';
@@ -79,14 +109,26 @@ export type DeployEffect =
       cluster: string;
       service: string;
       from: string;
+      digest: string;
+      triggeredBy: string;
     }
   | {
-      /** the record, completed with the revision, the start time and ECS's deployment id when applied */
+      /**
+       * the record, completed with the revision, the start time and ECS's deployment id when applied
+       * (given when an earlier attempt made the update and this one records it)
+       */
       kind: 'record-deployment';
       decision: number;
-      record: Omit<DeploymentRecord, 'toTaskDefinition' | 'startedAt' | 'deploymentId'>;
+      record: Omit<DeploymentRecord, 'toTaskDefinition' | 'startedAt' | 'deploymentId'> &
+        Partial<Pick<DeploymentRecord, 'startedAt' | 'deploymentId'>>;
     }
-  | { kind: 'note-deployment-started'; decision: number; serviceArn: string }
+  | {
+      kind: 'note-deployment-started';
+      decision: number;
+      serviceArn: string;
+      /** given when an earlier attempt made the update */
+      started?: { deploymentId: string; startedAt: string };
+    }
   | {
       kind: 'set-watermark';
       decision: number;
@@ -121,10 +163,10 @@ export type DeployPlan = Plan<DeploymentDecision, DeployEffect>;
 /** What planning reads: read views of the ports, so that planning cannot write. */
 export interface DeployReads {
   ecs: Pick<ContainerPlatform, 'describeServices' | 'describeTaskDefinition'>;
-  ecr: Pick<ImageRegistry, 'tagsOfDigest'>;
+  ecr: Pick<ImageRegistry, 'tagsOfDigest' | 'digestOfTag'>;
   index: Pick<ServiceIndex, 'servicesForRepository'>;
   quarantine: Pick<Quarantine, 'isQuarantined'>;
-  history: Pick<DeploymentHistory, 'deploymentTriggeredBy'>;
+  history: Pick<DeploymentHistory, 'deployIntents'>;
   pending: Pick<PendingPushes, 'listDuePending'>;
   policyFile: PolicyFile;
   now: () => Date;
@@ -155,7 +197,9 @@ export async function planPush(push: PushedImage, deps: DeployReads): Promise<De
  */
 export async function planDuePush(pending: PendingPush, deps: DeployReads): Promise<DeployPlan> {
   const push: PushedImage = { ...pending.push, pushedAt: new Date(pending.push.pushedAt) };
-  const plan = await planServices(push, [{ cluster: pending.cluster, service: pending.service }], deps, true);
+  const plan = await planServices(push, [{ cluster: pending.cluster, service: pending.service }], deps, {
+    due: true,
+  });
   if (plan.decisions.length === 0) {
     plan.decisions.push({
       action: 'skip',
@@ -192,11 +236,44 @@ export function checkBlastRadius(plan: DeployPlan, policyFile: PolicyFile): void
   }
 }
 
+/**
+ * Plans a push for one service again, under its lease: read again (the service, its revision, the
+ * running version, what the tag points at now, the intents of an earlier attempt) and decided again.
+ * The effects are those that follow the lease and this guard (the applier holds the lease already).
+ *
+ * @returns the service's decision (a skip when it no longer exists) and its effects
+ */
+export async function planUnderLease(
+  push: PushedImage,
+  ref: ServiceRef & { serviceArn: string },
+  deps: DeployReads,
+  due: boolean,
+): Promise<{ decision: DeploymentDecision; effects: DeployEffect[] }> {
+  const plan = await planServices(push, [ref], deps, { due, underLease: true });
+  const decision = plan.decisions[0] ?? {
+    action: 'skip',
+    cluster: ref.cluster,
+    service: ref.service,
+    serviceArn: ref.serviceArn,
+    repository: push.repositoryName,
+    tag: push.tag,
+    digest: push.digest,
+    reason: 'service no longer exists',
+  };
+  return { decision, effects: plan.effects };
+}
+
+/** How services are planned: for a due pending push, and whether under the lease already. */
+interface PlanningOptions {
+  due?: boolean;
+  underLease?: boolean;
+}
+
 async function planServices(
   push: PushedImage,
   refs: readonly ServiceRef[],
   deps: DeployReads,
-  due = false,
+  options: PlanningOptions = {},
 ): Promise<DeployPlan> {
   if (refs.length === 0) return { decisions: [], effects: [] };
   const key = repositoryKey(push);
@@ -227,13 +304,36 @@ async function planServices(
     });
   }
   const now = deps.now();
-  const planned = planDeployment({ push, candidates, policyFile: deps.policyFile, now, quarantined });
+  const input = { push, candidates, policyFile: deps.policyFile, now, quarantined };
+  let planned = planDeployment(input);
+  // The truth of a tag is what it points at now: asked once the push would be deployed or deferred.
+  if (planned.some((d) => d.action === 'deploy' || d.action === 'defer')) {
+    const tagNow = {
+      digest: await deps.ecr.digestOfTag(
+        { registryId: push.accountId, repositoryName: push.repositoryName },
+        push.tag,
+      ),
+    };
+    planned = planDeployment({ ...input, tagNow });
+  }
   const plan: DeployPlan = { decisions: [], effects: [] };
+  const byArn = new Map(services.map((s) => [s.arn, s]));
   for (const decided of planned) {
     const decision = plan.decisions.length;
-    const mode = modes.get(decided.serviceArn);
-    const planning = { push, mode, documents, due, deps };
-    const { decision: final, effects } = await effectsOf(decided, decision, planning);
+    const service = byArn.get(decided.serviceArn);
+    const intents = decided.containers
+      ? await deps.history.deployIntents(decided.serviceArn, push.digest)
+      : [];
+    const planning: Planning = {
+      push,
+      mode: modes.get(decided.serviceArn),
+      documents,
+      due: options.due === true,
+      underLease: options.underLease === true,
+      intents,
+      service,
+    };
+    const { decision: final, effects } = effectsOf(decided, decision, planning);
     plan.decisions.push(final);
     plan.effects.push(...effects);
   }
@@ -246,33 +346,38 @@ interface Planning {
   documents: ReadonlyMap<string, TaskDefinitionDocument | undefined>;
   /** a due pending push: deferring again reschedules it */
   due: boolean;
-  deps: DeployReads;
+  /** planned again under the lease: the effects that take it, plan again and give it back are left out */
+  underLease: boolean;
+  /** the deploy intents of the service for the pushed digest */
+  intents: readonly DeployIntent[];
+  service: ServiceState | undefined;
 }
 
-/** The effects one decision calls for (and the decision itself, where a read changes it). */
-async function effectsOf(
+/** The effects one decision calls for (and the decision itself, where what was read changes it). */
+function effectsOf(
   decided: DeploymentDecision,
   decision: number,
-  { push, mode, documents, due, deps }: Planning,
-): Promise<{ decision: DeploymentDecision; effects: DeployEffect[] }> {
+  planning: Planning,
+): { decision: DeploymentDecision; effects: DeployEffect[] } {
+  const unfinished = unannounced(decided, decision, planning);
+  if (unfinished) return unfinished;
   switch (decided.action) {
     case 'defer': {
+      const { push, due } = planning;
       const pending: PendingPush = {
         serviceArn: decided.serviceArn,
         cluster: decided.cluster,
         service: decided.service,
-        push: { ...push, pushedAt: push.pushedAt.toISOString() },
+        push: recordOf(push),
         dueAt: decided.dueAt,
         reason: decided.reason,
       };
       const kind = due ? 'reschedule-pending' : 'save-pending';
       return { decision: decided, effects: [{ kind, decision, pending, mode: decided.mode ?? '' }] };
     }
-    case 'skip':
-      if (decided.reason !== ALREADY_RUNNING) return { decision: decided, effects: [] };
-      return { decision: await earlierAttempt(decided, push, deps), effects: [] };
     case 'deploy':
-      return deployEffects(decided, decision, push, mode, documents);
+      return deployEffects(decided, decision, planning);
+    case 'skip':
     case 'failed':
     case 'unsupported':
       return { decision: decided, effects: [] };
@@ -280,36 +385,80 @@ async function effectsOf(
 }
 
 /**
- * A service already on the digest may have been deployed by an earlier delivery of this very event
- * that failed before announcing it (e.g. PutEvents throttled). Then it is announced now: consumers
- * may see `Deployment Started` twice (same `triggeredBy`), but never miss it.
+ * An update an earlier attempt of this push made, not yet recorded and announced (a write after
+ * UpdateService failed, or PutEvents): its intent is `updating` and the service runs the revision (or
+ * still lists its deployment). It is recorded and announced now, changing nothing in ECS; consumers
+ * see `Deployment Started` once, or twice (same `triggeredBy`) only if the mark after publishing fails.
  */
-async function earlierAttempt(
-  decided: NoDeployDecision,
-  push: PushedImage,
-  deps: DeployReads,
-): Promise<DeploymentDecision> {
-  const earlier = await deps.history.deploymentTriggeredBy(decided.serviceArn, push.eventId);
-  const { image, containers } = decided;
-  if (!earlier || !image || !containers) return decided;
-  return {
-    ...decided,
-    image,
-    containers,
+function unannounced(
+  decided: DeploymentDecision,
+  index: number,
+  planning: Planning,
+): { decision: DeploymentDecision; effects: DeployEffect[] } | undefined {
+  const { push, service } = planning;
+  const { containers, image } = decided;
+  if (!service || !containers || !image) return undefined;
+  const shown = (arn: string) =>
+    service.taskDefinitionArn === arn || service.deployments.some((d) => d.taskDefinitionArn === arn);
+  const intent = planning.intents.find(
+    (i) =>
+      i.triggeredBy === push.eventId &&
+      i.state === 'updating' &&
+      i.toTaskDefinition !== undefined &&
+      i.startedAt !== undefined &&
+      shown(i.toTaskDefinition),
+  );
+  if (!intent?.toTaskDefinition || !intent.startedAt) return undefined;
+  const to = intent.toTaskDefinition;
+  const deploymentId = service.deployments.find((d) => d.taskDefinitionArn === to)?.id;
+  const { serviceArn, cluster, service: name, repository, tag, digest, policy, mode } = decided;
+  const decision: DeployDecision = {
     action: 'deploy',
-    fromTaskDefinition: earlier.fromTaskDefinition,
-    toTaskDefinition: earlier.toTaskDefinition,
-    reason: `deployed at ${earlier.startedAt} by an earlier delivery of this event; announced again`,
+    cluster,
+    service: name,
+    serviceArn,
+    repository,
+    tag,
+    digest,
+    ...(policy === undefined ? {} : { policy }),
+    ...(mode === undefined ? {} : { mode }),
+    containers,
+    image,
+    fromTaskDefinition: intent.fromTaskDefinition,
+    toTaskDefinition: to,
+    reason: `updated to ${to} at ${intent.startedAt} by an earlier attempt of this push; recorded and announced now`,
   };
+  const inner: DeployEffect[] = [
+    {
+      kind: 'record-deployment',
+      decision: index,
+      record: {
+        ...recordFields(decided, push, intent.fromTaskDefinition),
+        startedAt: intent.startedAt,
+        ...(deploymentId ? { deploymentId } : {}),
+      },
+    },
+    ...(deploymentId
+      ? [
+          {
+            kind: 'note-deployment-started' as const,
+            decision: index,
+            serviceArn,
+            started: { deploymentId, startedAt: intent.startedAt },
+          },
+        ]
+      : []),
+    watermarkEffect(index, serviceArn, push),
+  ];
+  return { decision, effects: leased(decided, inner, planning, { cluster, service: name }, index) };
 }
 
 function deployEffects(
   decided: DeployDecision,
   decision: number,
-  push: PushedImage,
-  mode: DeployMode | undefined,
-  documents: ReadonlyMap<string, TaskDefinitionDocument | undefined>,
+  planning: Planning,
 ): { decision: DeploymentDecision; effects: DeployEffect[] } {
+  const { push, mode, documents, intents } = planning;
   const from = decided.fromTaskDefinition;
   const source = documents.get(from);
   if (!source) {
@@ -320,57 +469,104 @@ function deployEffects(
   }
   const { serviceArn, cluster, service } = decided;
   const key = repositoryKey(push);
-  const owner = push.eventId;
-  const scope = `lease ${serviceArn}`;
   const pushedAt = push.pushedAt.toISOString();
-  const effects: DeployEffect[] = [
-    { kind: 'acquire-lease', decision, serviceArn, owner, ttlSeconds: LEASE_SECONDS, opens: scope },
-  ];
+  const triggeredBy = push.eventId;
+  const inner: DeployEffect[] = [];
   // Versions order the pushes of a semver: service (a hotfix 1.4.3 pushed after 1.5.0 is skipped by
   // the mode itself), so only the other modes go by the last push's time.
   if (!mode?.ordersByVersion()) {
-    effects.push({ kind: 'check-watermark', decision, serviceArn, repositoryKey: key, pushedAt });
+    inner.push({ kind: 'check-watermark', decision, serviceArn, repositoryKey: key, pushedAt });
   }
-  effects.push(
+  const intent = intents.find((i) => i.fromTaskDefinition === from);
+  inner.push(
     {
       kind: 'register-revision',
       decision,
+      serviceArn,
+      digest: push.digest,
       from,
       revision: copyWithImage(source, {
         containers: decided.containers,
         image: decided.image,
         sourceImage: `${push.repositoryName}:${push.tag}`,
         digest: push.digest,
-        triggeredBy: push.eventId,
+        triggeredBy,
       }),
+      triggeredBy,
+      ...(intent ? { intent } : {}),
     },
-    { kind: 'update-service', decision, serviceArn, cluster, service, from },
     {
-      kind: 'record-deployment',
-      decision,
-      record: {
-        serviceArn,
-        cluster,
-        service,
-        fromTaskDefinition: from,
-        repository: push.repositoryName,
-        tag: push.tag,
-        digest: push.digest,
-        triggeredBy: push.eventId,
-        state: 'STARTED',
-      },
-    },
-    { kind: 'note-deployment-started', decision, serviceArn },
-    {
-      kind: 'set-watermark',
+      kind: 'update-service',
       decision,
       serviceArn,
-      repositoryKey: key,
-      watermark: { pushedAt, digest: push.digest, tag: push.tag },
+      cluster,
+      service,
+      from,
+      digest: push.digest,
+      triggeredBy,
     },
-    { kind: 'release-lease', decision, serviceArn, owner, closes: scope },
+    { kind: 'record-deployment', decision, record: recordFields(decided, push, from) },
+    { kind: 'note-deployment-started', decision, serviceArn },
+    watermarkEffect(decision, serviceArn, push),
   );
-  return { decision: decided, effects };
+  return { decision: decided, effects: leased(decided, inner, planning, { cluster, service }, decision) };
+}
+
+/**
+ * The effects of a decision under the service's lease: take it, plan again, `inner`, give it back;
+ * only `inner` when planned under the lease already.
+ */
+function leased(
+  decided: DeploymentDecision,
+  inner: DeployEffect[],
+  { push, due, underLease }: Planning,
+  ref: ServiceRef,
+  decision = 0,
+): DeployEffect[] {
+  const numbered = inner.map((e) => ({ ...e, decision }) as DeployEffect);
+  if (underLease) return numbered;
+  const { serviceArn } = decided;
+  const owner = push.eventId;
+  const scope = `lease ${serviceArn}`;
+  return [
+    { kind: 'acquire-lease', decision, serviceArn, owner, ttlSeconds: LEASE_SECONDS, opens: scope },
+    { kind: 'plan-again', decision, serviceArn, ...ref, push: recordOf(push), due },
+    ...numbered,
+    { kind: 'release-lease', decision, serviceArn, owner, closes: scope },
+  ];
+}
+
+function recordFields(
+  decided: DeploymentDecision,
+  push: PushedImage,
+  from: string,
+): Extract<DeployEffect, { kind: 'record-deployment' }>['record'] {
+  return {
+    serviceArn: decided.serviceArn,
+    cluster: decided.cluster,
+    service: decided.service,
+    fromTaskDefinition: from,
+    repository: push.repositoryName,
+    tag: push.tag,
+    digest: push.digest,
+    triggeredBy: push.eventId,
+    state: 'STARTED',
+  };
+}
+
+function watermarkEffect(decision: number, serviceArn: string, push: PushedImage): DeployEffect {
+  return {
+    kind: 'set-watermark',
+    decision,
+    serviceArn,
+    repositoryKey: repositoryKey(push),
+    watermark: { pushedAt: push.pushedAt.toISOString(), digest: push.digest, tag: push.tag },
+  };
+}
+
+/** The serialisable form of a push. */
+function recordOf(push: PushedImage): PushedImageRecord {
+  return { ...push, pushedAt: push.pushedAt.toISOString() };
 }
 
 function toState(arn: string, doc: TaskDefinitionDocument): TaskDefinitionState {

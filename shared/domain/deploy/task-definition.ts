@@ -29,6 +29,17 @@ export const SOURCE_TAG_KEYS = {
 
 const MAX_TAGS = 50;
 
+/**
+ * The tags by which a revision registered for a push is found again (a registration whose answer
+ * was lost): the pushed digest and the event, as {@link copyWithImage} records them.
+ */
+export function sourceMarkers(digest: string, triggeredBy: string): { key: string; value: string }[] {
+  return [
+    { key: SOURCE_TAG_KEYS.digest, value: tagValue(digest) },
+    { key: SOURCE_TAG_KEYS.trigger, value: tagValue(triggeredBy) },
+  ];
+}
+
 /** ECS tag values: at most 256 characters from a restricted set. */
 function tagValue(text: string): string {
   return text.replace(/[^\p{L}\p{Z}\p{N}_.:/=+\-@]/gu, '_').slice(0, 256);

@@ -17,6 +17,7 @@ import {
   aService,
   aTaskDefinitionDoc,
   pinnedImage,
+  REPOSITORY,
   REPOSITORY_KEY,
   taskDefinitionArnOf,
 } from '../../../support/in-memory';
@@ -25,8 +26,10 @@ const PUSHED_AT = '2026-01-13T10:00:00.000Z';
 const NEW = aDigest('pushed build');
 const API_8 = taskDefinitionArnOf('api', 8);
 
+/** A world whose ECR holds the push under test: team/api:main points at NEW. */
 function aWorld(policy: Record<string, unknown> = {}) {
   const world = anInMemoryWorld();
+  world.ecr.pushImage({ repositoryName: REPOSITORY, tag: 'main', digest: NEW });
   const policyFile: PolicyFile = PolicyFileSchema.parse({ version: 1, ...policy });
   const deps = { ...world, policyFile, now: world.clock.now };
   return { ...world, deps };
@@ -62,11 +65,19 @@ describe('deployEffects', () => {
     expect(done).toEqual([{ ...plan.decisions[0], toTaskDefinition: API_8 }]);
     expect(world.writes.map((w) => w.op)).toEqual([
       'acquireLease',
+      'saveDeployIntent',
+      'saveDeployIntent',
+      'saveDeployIntent',
       'recordDeployment',
       'noteDeploymentStarted',
       'setWatermark',
       'releaseLease',
     ]);
+    expect(world.history.intentOf(api.arn, NEW, plan.decisions[0]?.fromTaskDefinition ?? '')).toMatchObject({
+      state: 'updating',
+      toTaskDefinition: API_8,
+      triggeredBy: push().eventId,
+    });
     expect(world.ecs.service(api.arn)?.taskDefinitionArn).toBe(API_8);
   });
 
@@ -139,6 +150,7 @@ describe('deployEffects', () => {
     ]);
     expect(world.writes.map((w) => w.op)).toEqual([
       'acquireLease',
+      'saveDeployIntent',
       'releaseLease',
       'acquireLease',
       'releaseLease',
@@ -161,7 +173,13 @@ describe('deployEffects', () => {
 
     // Assess
     await expect(run).rejects.toThrow('ProvisionedThroughputExceededException');
-    expect(world.writes.map((w) => w.op)).toEqual(['acquireLease', 'releaseLease']);
+    expect(world.writes.map((w) => w.op)).toEqual([
+      'acquireLease',
+      'saveDeployIntent',
+      'saveDeployIntent',
+      'saveDeployIntent',
+      'releaseLease',
+    ]);
   });
 
   it('skips a deferred push when a newer one is already waiting (the conditional save lost)', async () => {
@@ -203,6 +221,7 @@ describe('deployEffects', () => {
     const world = aWorld({ defaults: { minImageAge: '1h' } });
     const api = aService({ tags: { 'autopilot:deploy': 'semver:minor' } });
     follow(world, api, aTaskDefinitionDoc({ image: pinnedImage(aDigest('running'), '1.4.2') }));
+    world.ecr.pushImage(push({ tag: '1.5.0' }));
     const plan = await planPush(push({ tag: '1.5.0' }), world.deps);
     const later = push({ eventId: 'later', tag: '1.4.3', pushedAt: new Date('2026-01-13T10:02:00.000Z') });
     world.pending.seedPending({

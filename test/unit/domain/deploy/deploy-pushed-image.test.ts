@@ -47,8 +47,10 @@ function policyFile(content: Record<string, unknown> = {}): PolicyFile {
   return PolicyFileSchema.parse({ version: 1, ...content });
 }
 
+/** A world whose ECR holds the push under test: team/api:main points at NEW. */
 function aWorld(options: { policy?: Record<string, unknown>; dryRun?: boolean; now?: string } = {}): World {
   const world = anInMemoryWorld(options.now ?? NOW);
+  world.ecr.pushImage({ repositoryName: REPOSITORY, tag: 'main', digest: NEW });
   return {
     ...world,
     deps: {
@@ -227,10 +229,14 @@ describe('deployPushedImage', () => {
     });
     expect(world.writes.map((w) => w.op)).toEqual([
       'acquireLease',
+      'saveDeployIntent',
+      'saveDeployIntent',
+      'saveDeployIntent',
       'recordDeployment',
       'noteDeploymentStarted',
       'setWatermark',
       'releaseLease',
+      'markIntentAnnounced',
     ]);
   });
 
@@ -312,7 +318,7 @@ describe('deployPushedImage', () => {
     expect(world.events.published).toEqual([]);
   });
 
-  it('changes nothing when the same push is processed twice, and announces the deployment again', async () => {
+  it('changes nothing and announces nothing again when the same push is processed twice', async () => {
     // Prepare
     const world = aWorld();
     follow(world, aService());
@@ -325,14 +331,11 @@ describe('deployPushedImage', () => {
 
     // Assess
     expect(second).toEqual([
-      expect.objectContaining({
-        action: 'deploy',
-        reason: expect.stringContaining('earlier delivery of this event'),
-      }),
+      expect.objectContaining({ action: 'skip', reason: 'already running this digest' }),
     ]);
     expect(world.ecs.calls).toEqual(callsAfterFirst);
     expect(world.history.records).toHaveLength(1);
-    expect(world.events.published).toHaveLength(eventsAfterFirst + 1);
+    expect(world.events.published).toHaveLength(eventsAfterFirst);
   });
 
   it('announces a deployment whose announcement failed, when the event is retried', async () => {
@@ -354,32 +357,26 @@ describe('deployPushedImage', () => {
     expect(world.ecs.calls.filter((c) => c.op === 'updateService')).toHaveLength(1);
   });
 
-  it('skips an older push processed after a newer one (tag mode watermark)', async () => {
+  it('skips an older push of the tag delivered after a newer one: the tag points at the newer', async () => {
     // Prepare
     const world = aWorld();
     const api = aService();
     follow(world, api);
-    const newer = push({
-      eventId: 'newer',
-      digest: aDigest('newer'),
-      pushedAt: new Date('2026-01-13T10:01:00.000Z'),
-    });
-    const older = push({
-      eventId: 'older',
-      digest: aDigest('older'),
-      pushedAt: new Date('2026-01-13T10:00:00.000Z'),
-    });
+    const pushedAt = new Date('2026-01-13T10:00:00.000Z');
+    const older = push({ eventId: 'older', digest: aDigest('older'), pushedAt });
+    const newer = push({ eventId: 'newer', digest: aDigest('newer'), pushedAt });
+    world.ecr.pushImage(older).pushImage(newer);
     await deployPushedImage(newer, world.deps);
     const callsAfterNewer = world.ecs.calls.length;
 
-    // Act
+    // Act: the same second, delivered newest first
     const decisions = await deployPushedImage(older, world.deps);
 
     // Assess
     expect(decisions).toEqual([
       expect.objectContaining({
         action: 'skip',
-        reason: `superseded by the newer push of main (${newer.digest}) at 2026-01-13T10:01:00.000Z`,
+        reason: `superseded: ${REPOSITORY}:main now points at ${newer.digest}, pushed after this one`,
       }),
     ]);
     expect(world.ecs.calls).toHaveLength(callsAfterNewer);
@@ -392,18 +389,57 @@ describe('deployPushedImage', () => {
     expect(world.lease.leaseOf(api.arn)).toBeUndefined();
   });
 
+  it('skips an older push of another tag processed after a newer one (match mode watermark)', async () => {
+    // Prepare
+    const world = aWorld();
+    const api = aService({ tags: { 'autopilot:deploy': 'match' } });
+    follow(world, api);
+    const newer = push({
+      eventId: 'newer',
+      tag: 'v2',
+      digest: aDigest('v2'),
+      pushedAt: new Date('2026-01-13T10:01:00.000Z'),
+    });
+    const older = push({
+      eventId: 'older',
+      tag: 'v1',
+      digest: aDigest('v1'),
+      pushedAt: new Date('2026-01-13T10:00:00.000Z'),
+    });
+    world.ecr.pushImage(older).pushImage(newer);
+    await deployPushedImage(newer, world.deps);
+    const callsAfterNewer = world.ecs.calls.length;
+
+    // Act
+    const decisions = await deployPushedImage(older, world.deps);
+
+    // Assess
+    expect(decisions).toEqual([
+      expect.objectContaining({
+        action: 'skip',
+        reason: `superseded by the newer push of v2 (${newer.digest}) at 2026-01-13T10:01:00.000Z`,
+      }),
+    ]);
+    expect(world.ecs.calls).toHaveLength(callsAfterNewer);
+    expect(world.lease.watermarkOf(api.arn, REPOSITORY_KEY)?.digest).toBe(newer.digest);
+    expect(world.lease.leaseOf(api.arn)).toBeUndefined();
+  });
+
   it('reads the running version of a semver service from the ECR tags of its digest', async () => {
     // Prepare
     const world = aWorld();
     const api = aService({ tags: { 'autopilot:deploy': 'semver:minor' } });
     follow(world, api, aTaskDefinitionDoc({ image: pinnedImage(OLD) }));
     world.ecr.tag(OLD, 'latest', '1.4.2');
+    const pushed = push({ tag: '1.5.0' });
+    world.ecr.pushImage(pushed);
 
     // Act
-    const decisions = await deployPushedImage(push({ tag: '1.5.0' }), world.deps);
+    const decisions = await deployPushedImage(pushed, world.deps);
 
-    // Assess
-    expect(world.ecr.lookups).toEqual([{ registryId: ACCOUNT, repositoryName: REPOSITORY, digest: OLD }]);
+    // Assess: read before the lease and again under it
+    const lookup = { registryId: ACCOUNT, repositoryName: REPOSITORY, digest: OLD };
+    expect(world.ecr.lookups).toEqual([lookup, lookup]);
     expect(decisions).toEqual([
       expect.objectContaining({ action: 'deploy', reason: '1.5.0 is an allowed upgrade (semver:minor)' }),
     ]);
@@ -442,12 +478,14 @@ describe('deployPushedImage', () => {
       aTaskDefinitionDoc({ image: pinnedImage(OLD) }),
     );
     world.ecr.tag(OLD, '1.4.2');
+    const pushed = push({ tag: '1.4.3' });
+    world.ecr.pushImage(pushed);
 
     // Act
-    const decisions = await deployPushedImage(push({ tag: '1.4.3' }), world.deps);
+    const decisions = await deployPushedImage(pushed, world.deps);
 
-    // Assess
-    expect(world.ecr.lookups).toHaveLength(1);
+    // Assess: read before the lease and again under it
+    expect(world.ecr.lookups).toHaveLength(2);
     expect(decisions).toEqual([expect.objectContaining({ action: 'deploy', policy: 'minor' })]);
   });
 
@@ -710,23 +748,27 @@ describe('deployPushedImage', () => {
   it('lets a newer deferred push replace an older pending one, and refuses an older one', async () => {
     // Prepare
     const world = aWorld({ policy: { defaults: { minImageAge: '1h' } } });
-    const api = aService();
+    const api = aService({ tags: { 'autopilot:deploy': 'match' } });
     follow(world, api);
     const first = push({
       eventId: 'first',
+      tag: 'v1',
       digest: aDigest('first'),
       pushedAt: new Date('2026-01-13T10:00:00.000Z'),
     });
     const second = push({
       eventId: 'second',
+      tag: 'v3',
       digest: aDigest('second'),
       pushedAt: new Date('2026-01-13T10:02:00.000Z'),
     });
     const late = push({
       eventId: 'late',
+      tag: 'v2',
       digest: aDigest('late'),
       pushedAt: new Date('2026-01-13T10:01:00.000Z'),
     });
+    world.ecr.pushImage(first).pushImage(late).pushImage(second);
     await deployPushedImage(first, world.deps);
 
     // Act
@@ -949,6 +991,7 @@ describe('deployDuePushes', () => {
       digest: aDigest('newer'),
       pushedAt: new Date('2026-01-13T10:03:00.000Z'),
     });
+    world.ecr.pushImage(newer);
     await deployPushedImage(newer, world.deps);
     world.pending.seedPending(pendingOf(api, push(), '2026-01-13T10:04:00.000Z'));
     const callsBefore = world.ecs.calls.length;

@@ -17,6 +17,7 @@ import { describePlan } from '../../../../shared/domain/plan/plan';
 import { ResourceLimitExceededError } from '../../../../shared/errors';
 import type { PendingPush, ServiceState, TaskDefinitionDocument } from '../../../../shared/ports';
 import {
+  ACCOUNT,
   aDigest,
   anInMemoryWorld,
   aPush,
@@ -35,13 +36,16 @@ const PUSHED_AT = '2026-01-13T10:00:00.000Z';
 const NEW = aDigest('pushed build');
 const OLD = aDigest('running build');
 const API_7 = taskDefinitionArnOf('api', 7);
+const API_8 = taskDefinitionArnOf('api', 8);
 const PINNED_NEW = `${REGISTRY}/${REPOSITORY}@${NEW}`;
 const API = serviceArnOf('prod', 'api');
 
 type World = ReturnType<typeof anInMemoryWorld> & { deps: DeployReads };
 
+/** A world whose ECR holds the push under test: team/api:main points at NEW. */
 function aWorld(policy: Record<string, unknown> = {}): World {
   const world = anInMemoryWorld();
+  world.ecr.pushImage({ repositoryName: REPOSITORY, tag: 'main', digest: NEW });
   const policyFile: PolicyFile = PolicyFileSchema.parse({ version: 1, ...policy });
   return { ...world, deps: { ...world, policyFile, now: world.clock.now } };
 }
@@ -79,8 +83,21 @@ const deployDecision = {
   image: PINNED_NEW,
 } as const;
 
-/** The effects of deploying `push()` to prod/api from api:7. */
-function deployEffects(decision = 0, serviceArn = API, service = 'api') {
+/** The deployment record of `push()` to `serviceArn` from api:7, as planned. */
+const recordOf = (serviceArn: string, service = 'api') => ({
+  serviceArn,
+  cluster: 'prod',
+  service,
+  fromTaskDefinition: API_7,
+  repository: REPOSITORY,
+  tag: 'main',
+  digest: NEW,
+  triggeredBy: push().eventId,
+  state: 'STARTED' as const,
+});
+
+/** The effects of deploying `push()` to prod/api from api:7 (`due`: a due pending push). */
+function deployEffects(decision = 0, serviceArn = API, service = 'api', due = false) {
   return [
     {
       kind: 'acquire-lease',
@@ -90,10 +107,21 @@ function deployEffects(decision = 0, serviceArn = API, service = 'api') {
       ttlSeconds: LEASE_SECONDS,
       opens: `lease ${serviceArn}`,
     },
+    {
+      kind: 'plan-again',
+      decision,
+      serviceArn,
+      cluster: 'prod',
+      service,
+      push: { ...push(), pushedAt: PUSHED_AT },
+      due,
+    },
     { kind: 'check-watermark', decision, serviceArn, repositoryKey: REPOSITORY_KEY, pushedAt: PUSHED_AT },
     {
       kind: 'register-revision',
       decision,
+      serviceArn,
+      digest: NEW,
       from: API_7,
       revision: copyWithImage(aTaskDefinitionDoc(), {
         containers: ['app'],
@@ -102,8 +130,18 @@ function deployEffects(decision = 0, serviceArn = API, service = 'api') {
         digest: NEW,
         triggeredBy: push().eventId,
       }),
+      triggeredBy: push().eventId,
     },
-    { kind: 'update-service', decision, serviceArn, cluster: 'prod', service, from: API_7 },
+    {
+      kind: 'update-service',
+      decision,
+      serviceArn,
+      cluster: 'prod',
+      service,
+      from: API_7,
+      digest: NEW,
+      triggeredBy: push().eventId,
+    },
     {
       kind: 'record-deployment',
       decision,
@@ -172,6 +210,7 @@ describe('planPush', () => {
       aTaskDefinitionDoc({ image: pinnedImage(OLD) }),
     );
     world.ecr.tag(OLD, '1.4.2');
+    world.ecr.pushImage(push({ tag: '1.5.0' }));
 
     // Act
     const plan = await planPush(push({ tag: '1.5.0' }), world.deps);
@@ -179,6 +218,7 @@ describe('planPush', () => {
     // Assess
     expect(plan.effects.map((e) => e.kind)).toEqual([
       'acquire-lease',
+      'plan-again',
       'register-revision',
       'update-service',
       'record-deployment',
@@ -221,25 +261,24 @@ describe('planPush', () => {
     expectNothingWritten(world);
   });
 
-  it('plans to announce again what an earlier delivery of the event deployed, changing nothing', async () => {
+  it('plans to record and announce an update an earlier attempt made and did not announce', async () => {
     // Prepare
     const world = aWorld();
-    const api = aService({ taskDefinitionArn: taskDefinitionArnOf('api', 8) });
+    const api = aService({ taskDefinitionArn: API_8 });
     follow(world, api, aTaskDefinitionDoc({ revision: 8, image: PINNED_NEW }));
-    await world.history.recordDeployment({
+    world.history.seedDeployIntent({
       serviceArn: api.arn,
-      cluster: 'prod',
-      service: 'api',
-      fromTaskDefinition: API_7,
-      toTaskDefinition: taskDefinitionArnOf('api', 8),
-      repository: REPOSITORY,
-      tag: 'main',
       digest: NEW,
-      startedAt: '2026-01-13T10:01:00.000Z',
+      fromTaskDefinition: API_7,
       triggeredBy: push().eventId,
-      state: 'STARTED',
+      state: 'updating',
+      at: '2026-01-13T10:00:58.000Z',
+      toTaskDefinition: API_8,
+      startedAt: '2026-01-13T10:01:00.000Z',
     });
-    world.writes.length = 0;
+    const deploymentId = api.deployments[0]?.id ?? '';
+    const started = { deploymentId, startedAt: '2026-01-13T10:01:00.000Z' };
+    const [lease, again, , , , , , , release] = deployEffects();
 
     // Act
     const plan = await planPush(push(), world.deps);
@@ -250,13 +289,81 @@ describe('planPush', () => {
         {
           ...deployDecision,
           fromTaskDefinition: API_7,
-          toTaskDefinition: taskDefinitionArnOf('api', 8),
-          reason:
-            'deployed at 2026-01-13T10:01:00.000Z by an earlier delivery of this event; announced again',
+          toTaskDefinition: API_8,
+          reason: `updated to ${API_8} at 2026-01-13T10:01:00.000Z by an earlier attempt of this push; recorded and announced now`,
+        },
+      ],
+      effects: [
+        lease,
+        again,
+        {
+          kind: 'record-deployment',
+          decision: 0,
+          record: { ...recordOf(API), ...started },
+        },
+        { kind: 'note-deployment-started', decision: 0, serviceArn: API, started },
+        {
+          kind: 'set-watermark',
+          decision: 0,
+          serviceArn: API,
+          repositoryKey: REPOSITORY_KEY,
+          watermark: { pushedAt: PUSHED_AT, digest: NEW, tag: 'main' },
+        },
+        release,
+      ],
+    });
+    expectNothingWritten(world);
+  });
+
+  it('plans nothing for a service an earlier attempt of the push deployed and announced', async () => {
+    // Prepare
+    const world = aWorld();
+    const api = aService({ taskDefinitionArn: API_8 });
+    follow(world, api, aTaskDefinitionDoc({ revision: 8, image: PINNED_NEW }));
+    world.history.seedDeployIntent({
+      serviceArn: api.arn,
+      digest: NEW,
+      fromTaskDefinition: API_7,
+      triggeredBy: push().eventId,
+      state: 'announced',
+      at: '2026-01-13T10:00:58.000Z',
+      toTaskDefinition: API_8,
+      startedAt: '2026-01-13T10:01:00.000Z',
+    });
+
+    // Act
+    const plan = await planPush(push(), world.deps);
+
+    // Assess
+    expect(plan.decisions).toEqual([
+      expect.objectContaining({ action: 'skip', reason: 'already running this digest' }),
+    ]);
+    expect(plan.effects).toEqual([]);
+    expectNothingWritten(world);
+  });
+
+  it('plans a push the tag has moved on from as superseded, asking ECR once', async () => {
+    // Prepare
+    const world = aWorld();
+    follow(world, aService());
+    const newer = aDigest('pushed after');
+    world.ecr.pushImage({ repositoryName: REPOSITORY, tag: 'main', digest: newer });
+
+    // Act
+    const plan = await planPush(push(), world.deps);
+
+    // Assess
+    expect(plan).toEqual({
+      decisions: [
+        {
+          ...deployDecision,
+          action: 'skip',
+          reason: `superseded: ${REPOSITORY}:main now points at ${newer}, pushed after this one`,
         },
       ],
       effects: [],
     });
+    expect(world.ecr.tagLookups).toEqual([{ registryId: ACCOUNT, repositoryName: REPOSITORY, tag: 'main' }]);
     expectNothingWritten(world);
   });
 
@@ -289,9 +396,10 @@ describe('planPush', () => {
     expect(lines).toEqual([
       'deploy api: follows tag main',
       `  acquire-lease serviceArn=${API} owner=${push().eventId} ttlSeconds=120 opens=lease ${API}`,
+      `  plan-again serviceArn=${API} cluster=prod service=api due=false`,
       `  check-watermark serviceArn=${API} repositoryKey=${REPOSITORY_KEY} pushedAt=${PUSHED_AT}`,
-      `  register-revision from=${API_7}`,
-      `  update-service serviceArn=${API} cluster=prod service=api from=${API_7}`,
+      `  register-revision serviceArn=${API} digest=${NEW} from=${API_7} triggeredBy=${push().eventId}`,
+      `  update-service serviceArn=${API} cluster=prod service=api from=${API_7} digest=${NEW} triggeredBy=${push().eventId}`,
       '  record-deployment',
       `  note-deployment-started serviceArn=${API}`,
       `  set-watermark serviceArn=${API} repositoryKey=${REPOSITORY_KEY}`,
@@ -325,7 +433,10 @@ describe('planDuePush', () => {
     const plan = await planDuePush(pendingOf('2026-01-13T10:04:00.000Z'), world.deps);
 
     // Assess
-    expect(plan).toEqual({ decisions: [deployDecision], effects: [...deployEffects(), forget] });
+    expect(plan).toEqual({
+      decisions: [deployDecision],
+      effects: [...deployEffects(0, API, 'api', true), forget],
+    });
     expectNothingWritten(world);
   });
 
