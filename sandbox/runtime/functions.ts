@@ -71,7 +71,7 @@ export interface SandboxEnvironmentOptions {
  * `!Ref`/`!GetAtt` resolved to the local table, bus and queue), what Lambda adds (region, credentials,
  * `AWS_LAMBDA_*`), the service endpoints (`AWS_ENDPOINT_URL_<SERVICE ID>`, the SDK's names; any other
  * service fails on a closed loopback port rather than reaching AWS), and sandbox switches: metrics
- * and tracing off. `NODE_OPTIONS` cannot apply in process and is left out.
+ * and tracing off, chat to loopback allowed (`AUTOPILOT_SANDBOX`). `NODE_OPTIONS` cannot apply in process and is left out.
  *
  * @throws Error when serverless.yml uses an intrinsic the sandbox cannot resolve
  */
@@ -109,6 +109,8 @@ export function sandboxEnvironment(options: SandboxEnvironmentOptions): Record<s
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     POWERTOOLS_METRICS_DISABLED: 'true',
     POWERTOOLS_TRACE_ENABLED: 'false',
+    // Chat requests may reach the sandbox's sink on loopback (refused everywhere else).
+    AUTOPILOT_SANDBOX: 'true',
     // Set per invocation by FunctionRunner; listed so that restoring the environment removes them.
     AWS_LAMBDA_FUNCTION_NAME: undefined,
     AWS_LAMBDA_LOG_GROUP_NAME: undefined,

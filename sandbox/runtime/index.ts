@@ -325,7 +325,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
 
 /** The variables of a function's environment that an operator tool needs too (not dry run: the tool's own flag). */
 const OPERATOR_VARIABLES =
-  /^(AUTOPILOT_(TABLE|BUS|DLQ_URL|CONFIG)|AWS_(REGION|DEFAULT_REGION|ACCESS_KEY_ID|SECRET_ACCESS_KEY)|AWS_ENDPOINT_URL(_.+)?|POWERTOOLS_(METRICS_DISABLED|TRACE_ENABLED|SERVICE_NAME))$/;
+  /^(AUTOPILOT_(TABLE|BUS|DLQ_URL|CONFIG|SANDBOX)|AWS_(REGION|DEFAULT_REGION|ACCESS_KEY_ID|SECRET_ACCESS_KEY)|AWS_ENDPOINT_URL(_.+)?|POWERTOOLS_(METRICS_DISABLED|TRACE_ENABLED|SERVICE_NAME))$/;
 
 /** The queue of AUTOPILOT_DLQ_URL (`!Ref DeadLetterQueue`), else the first OnFailure queue. */
 function deadLetterQueue(

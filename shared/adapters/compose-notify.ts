@@ -10,6 +10,7 @@ import type { UndeliveredSink } from '../ports';
 import { DeadLetterQueue } from './aws/dead-letter-queue';
 import { EcsServiceTags } from './aws/ecs-service-tags';
 import { HttpChatSender } from './chat/chat-sender';
+import { HttpPoster } from './chat/http-poster';
 import { ParametersSecretSource } from './secrets/parameters-secret-source';
 import { DynamoNotificationStore } from './state/dynamo-notification-store';
 
@@ -33,7 +34,10 @@ export function makeNotifyDeps(env: BaseEnv): NotifyDeps {
   const services = new EcsServiceTags();
   return {
     notifications: policyFileFor(env).notifications,
-    sender: new HttpChatSender({ secrets: new ParametersSecretSource() }),
+    sender: new HttpChatSender({
+      secrets: new ParametersSecretSource(),
+      poster: new HttpPoster({ allowLoopback: env.AUTOPILOT_SANDBOX }),
+    }),
     store: new DynamoNotificationStore(env.AUTOPILOT_TABLE),
     undelivered: new DeadLetterUndeliveredSink(
       env.AUTOPILOT_DLQ_URL ? new DeadLetterQueue(env.AUTOPILOT_DLQ_URL) : undefined,

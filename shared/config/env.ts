@@ -21,6 +21,11 @@ export const BaseEnvSchema = z.object({
   AUTOPILOT_DRY_RUN: Flag,
   /** SQS queue where events that can never be processed are parked with their reason */
   AUTOPILOT_DLQ_URL: z.url().optional(),
+  /**
+   * Set by the local sandbox only (`sandbox/runtime/functions.ts`), never by serverless.yml: lets chat
+   * requests reach its loopback sink. Deployed, loopback (the Lambda runtime API) stays refused.
+   */
+  AUTOPILOT_SANDBOX: Flag,
 });
 
 export type BaseEnv = z.infer<typeof BaseEnvSchema>;

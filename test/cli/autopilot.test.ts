@@ -427,6 +427,8 @@ describe('autopilot notify test', () => {
       },
     });
     config = process.env.AUTOPILOT_CONFIG;
+    // The channel is a server on loopback, as the sandbox's chat sink is: only the sandbox may reach it.
+    process.env.AUTOPILOT_SANDBOX = 'true';
     process.env.AUTOPILOT_CONFIG = file(
       'notify-autopilot.yml',
       [
@@ -441,6 +443,7 @@ describe('autopilot notify test', () => {
   afterEach(() => {
     if (config === undefined) delete process.env.AUTOPILOT_CONFIG;
     else process.env.AUTOPILOT_CONFIG = config;
+    delete process.env.AUTOPILOT_SANDBOX;
   });
 
   afterAll(async () => {

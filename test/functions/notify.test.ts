@@ -64,7 +64,11 @@ const context = () => lambdaContext('notify');
 let webhook: ScriptedServer;
 let teams: ScriptedServer;
 let configDir: string;
-const saved = { config: process.env.AUTOPILOT_CONFIG, dlq: process.env.AUTOPILOT_DLQ_URL };
+const saved = {
+  config: process.env.AUTOPILOT_CONFIG,
+  dlq: process.env.AUTOPILOT_DLQ_URL,
+  sandbox: process.env.AUTOPILOT_SANDBOX,
+};
 
 beforeAll(async () => {
   [webhook, teams] = await Promise.all([ScriptedServer.start(), ScriptedServer.start()]);
@@ -74,12 +78,15 @@ beforeAll(async () => {
   writeFileSync(config, POLICY_FILE);
   process.env.AUTOPILOT_CONFIG = config;
   process.env.AUTOPILOT_DLQ_URL = DLQ_URL;
+  // The channels are servers on loopback, as the sandbox's chat sink is: only the sandbox may reach it.
+  process.env.AUTOPILOT_SANDBOX = 'true';
 });
 
 afterAll(async () => {
   for (const [name, value] of [
     ['AUTOPILOT_CONFIG', saved.config],
     ['AUTOPILOT_DLQ_URL', saved.dlq],
+    ['AUTOPILOT_SANDBOX', saved.sandbox],
   ] as const) {
     if (value === undefined) delete process.env[name];
     else process.env[name] = value;

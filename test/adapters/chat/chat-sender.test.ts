@@ -94,6 +94,7 @@ function sender(): HttpChatSender {
       sleep: clock.sleep,
       random: () => 0.5,
       state: newPosterState(),
+      allowLoopback: true,
     }),
     snsClient: new SNSClient({}),
     renderers,
@@ -354,7 +355,12 @@ describe('HttpChatSender.send with the real renderers', () => {
         '/autopilot/webhook-secret': SIGNING_SECRET,
         '/autopilot/slack-token': TOKEN,
       }),
-      poster: new HttpPoster({ now: clock.now, sleep: clock.sleep, state: newPosterState() }),
+      poster: new HttpPoster({
+        now: clock.now,
+        sleep: clock.sleep,
+        state: newPosterState(),
+        allowLoopback: true,
+      }),
       now: () => NOW_SECONDS * 1000,
     });
   }

@@ -4,6 +4,10 @@ import {
   HttpPoster,
   type HttpPosterOptions,
   newPosterState,
+  outboundRefusal,
+  type ResolvedAddress,
+  type SendInit,
+  sendPinned,
 } from '../../../shared/adapters/chat/http-poster';
 import { PermanentError, RetryableError } from '../../../shared/errors';
 import { failure } from '../../support/failure';
@@ -16,13 +20,17 @@ const SECRET_PATH = '/services/T0001/B0002/s3cr3tW3bh00kT0k3n';
 let server: ScriptedServer;
 let clock: ReturnType<typeof fakeTime>;
 
-/** A poster on the fake clock, with fresh pacing memory and jitter fixed at the middle. */
+/**
+ * A poster on the fake clock, with fresh pacing memory and jitter fixed at the middle, allowed to
+ * reach the scripted server on loopback as the sandbox is.
+ */
 function poster(options: HttpPosterOptions = {}): HttpPoster {
   return new HttpPoster({
     now: clock.now,
     sleep: clock.sleep,
     random: () => 0.5,
     state: newPosterState(),
+    allowLoopback: true,
     ...options,
   });
 }
@@ -316,10 +324,12 @@ describe('HttpPoster.post', () => {
     ['not a URL', 'hooks.example.com/services/T0001/B0002/s3cr3t'],
   ])('refuses %s before any request', async (_, url) => {
     // Prepare
-    const fetch = jest.fn<ReturnType<typeof globalThis.fetch>, Parameters<typeof globalThis.fetch>>();
+    const send = jest.fn<Promise<Response>, [URL, ResolvedAddress, SendInit]>();
 
     // Act
-    const error = await failure(poster({ fetch }).post({ channel: CHANNEL, url, body: {} }));
+    const error = await failure(
+      poster({ send, allowLoopback: false }).post({ channel: CHANNEL, url, body: {} }),
+    );
 
     // Assess
     expect(error).toBeInstanceOf(PermanentError);
@@ -327,7 +337,7 @@ describe('HttpPoster.post', () => {
     expect(error.message).not.toContain('s3cr3t');
     expect(error.message).not.toContain('hooks.example.com');
     expect(error.cause).toBeUndefined();
-    expect(fetch).not.toHaveBeenCalled();
+    expect(send).not.toHaveBeenCalled();
   });
 
   it('accepts http to localhost, the local sandbox', async () => {
@@ -476,5 +486,185 @@ describe('HttpPoster.post', () => {
     expect(clock.sleeps).toEqual([2000]);
     expect(error).toBeInstanceOf(PermanentError);
     expect(error.message).toBe('channel payments-slack: Slack error channel_not_found');
+  });
+});
+
+describe('where a chat request may go', () => {
+  it.each<[string, string, boolean]>([
+    // public
+    ['a public IPv4 address', '93.184.216.34', false],
+    ['the edge of 172.16/12', '172.32.0.1', false],
+    ['a public IPv6 address', '2606:4700:4700::1111', false],
+    // private, loopback, link-local, metadata, reserved
+    ['the instance metadata service', '169.254.169.254', true],
+    ['the ECS task metadata endpoint', '169.254.170.2', true],
+    ['10/8', '10.0.0.1', true],
+    ['172.16/12', '172.31.255.255', true],
+    ['192.168/16', '192.168.1.1', true],
+    ['127/8', '127.1.2.3', true],
+    ['0.0.0.0', '0.0.0.0', true],
+    ['carrier-grade NAT', '100.64.0.1', true],
+    ['multicast', '224.0.0.1', true],
+    ['broadcast', '255.255.255.255', true],
+    ['IPv6 loopback', '::1', true],
+    ['the unspecified IPv6 address', '::', true],
+    ['unique local fd00::/8', 'fd00::1', true],
+    ['the IPv6 metadata service', 'fd00:ec2::254', true],
+    ['link-local fe80::/10', 'fe80::1', true],
+    ['IPv4-mapped metadata', '::ffff:169.254.169.254', true],
+    ['IPv4-mapped 10/8, hex form', '::ffff:a00:1', true],
+    ['IPv4-mapped loopback', '::ffff:127.0.0.1', true],
+    ['NAT64 of the metadata service', '64:ff9b::a9fe:a9fe', true],
+    ['6to4 of the metadata service', '2002:a9fe:a9fe::1', true],
+    ['IPv6 multicast', 'ff02::1', true],
+  ])('%s (%s) refused: %s', (_, address, refused) => {
+    // Prepare
+    const allowLoopback = false;
+
+    // Act
+    const refusal = outboundRefusal(address, allowLoopback);
+
+    // Assess
+    expect(refusal !== undefined).toBe(refused);
+  });
+
+  it.each<[string, boolean]>([
+    ['127.0.0.1', false],
+    ['::1', false],
+    ['10.0.0.1', true],
+    ['169.254.169.254', true],
+  ])('in the sandbox, %s refused: %s (only loopback is opened)', (address, refused) => {
+    // Prepare
+    const allowLoopback = true;
+
+    // Act
+    const refusal = outboundRefusal(address, allowLoopback);
+
+    // Assess
+    expect(refusal !== undefined).toBe(refused);
+  });
+
+  const PUBLIC = { address: '93.184.216.34', family: 4 } as const;
+  /** DNS as the table says (a name missing from it does not resolve). */
+  const dns =
+    (names: Record<string, ResolvedAddress[]>) =>
+    async (hostname: string): Promise<ResolvedAddress[]> => {
+      const found = names[hostname];
+      if (!found) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' });
+      return found;
+    };
+  const NAMES: Record<string, ResolvedAddress[]> = {
+    'hooks.slack.com': [PUBLIC],
+    localhost: [{ address: '127.0.0.1', family: 4 }],
+    'metadata.example.com': [{ address: '169.254.169.254', family: 4 }],
+    'mixed.example.com': [PUBLIC, { address: '10.0.0.5', family: 4 }],
+    'v6-private.example.com': [{ address: 'fd12:3456::1', family: 6 }],
+  };
+
+  it.each<[string, string, boolean, string | undefined]>([
+    ['a public webhook', 'https://hooks.slack.com/services/T1/B1/s3cr3t', false, PUBLIC.address],
+    ['the metadata service by address', 'https://169.254.169.254/latest/meta-data/', false, undefined],
+    ['the metadata service over http', 'http://169.254.169.254/latest/meta-data/', false, undefined],
+    ['the IPv6 metadata service', 'https://[fd00:ec2::254]/latest/meta-data/', false, undefined],
+    ['an IPv4-mapped IPv6 literal', 'https://[::ffff:a9fe:a9fe]/', false, undefined],
+    ['127.0.0.1 written as a number', 'https://2130706433/hook', false, undefined],
+    ['127.0.0.1 written in hex', 'https://0x7f.1/hook', false, undefined],
+    ['0.0.0.0', 'https://0.0.0.0/hook', false, undefined],
+    ['a name resolving to the metadata service', 'https://metadata.example.com/hook', false, undefined],
+    ['a name with one private address among public ones', 'https://mixed.example.com/hook', false, undefined],
+    ['a name resolving to a unique local IPv6 address', 'https://v6-private.example.com/', false, undefined],
+    ['the Lambda runtime API', 'http://127.0.0.1:9001/2018-06-01/runtime/invocation/next', false, undefined],
+    ['loopback over https', 'https://127.0.0.1:9001/', false, undefined],
+    ['localhost', 'https://localhost/hook', false, undefined],
+    ['in the sandbox, http to localhost', 'http://localhost:8080/hook', true, '127.0.0.1'],
+    ['in the sandbox, https to 127.0.0.1', 'https://127.0.0.1:8443/hook', true, '127.0.0.1'],
+    ['in the sandbox, plain http to a public host', 'http://hooks.slack.com/services/T1', true, undefined],
+    ['in the sandbox, a private address', 'https://10.0.0.1/hook', true, undefined],
+  ])('%s: %s (sandbox %s) goes to %s', async (_, url, allowLoopback, expected) => {
+    // Prepare
+    const send = jest.fn<Promise<Response>, [URL, ResolvedAddress, SendInit]>(
+      async () => new Response('ok', { status: 200 }),
+    );
+
+    // Act
+    const outcome = await poster({ send, allowLoopback, lookup: dns(NAMES) })
+      .post({ channel: CHANNEL, url, body: {} })
+      .then(
+        () => 'sent',
+        (error: Error) => error,
+      );
+
+    // Assess
+    if (expected === undefined) {
+      expect(outcome).toBeInstanceOf(PermanentError);
+      expect((outcome as Error).message).toMatch(/^channel payments-slack: (the URL's host is|only https)/);
+      expect((outcome as Error).message).not.toContain('s3cr3t');
+      expect(send).not.toHaveBeenCalled();
+    } else {
+      expect(outcome).toBe('sent');
+      expect(send.mock.calls[0]?.[1].address).toBe(expected);
+    }
+  });
+
+  it('connects to the address it checked and checks again on every attempt (DNS rebinding)', async () => {
+    // Prepare
+    const answers: ResolvedAddress[][] = [[PUBLIC], [{ address: '127.0.0.1', family: 4 }]];
+    const lookup = jest.fn(async () => answers.shift() ?? []);
+    const send = jest.fn<Promise<Response>, [URL, ResolvedAddress, SendInit]>(
+      async () => new Response('busy', { status: 503 }),
+    );
+
+    // Act
+    const error = await failure(
+      poster({ send, lookup, allowLoopback: false }).post({
+        channel: CHANNEL,
+        url: 'https://hooks.slack.com/services/T1/B1/s3cr3t',
+        body: {},
+      }),
+    );
+
+    // Assess
+    expect(send.mock.calls.map(([, address]) => address.address)).toEqual([PUBLIC.address]);
+    expect(lookup).toHaveBeenCalledTimes(2);
+    expect(error).toBeInstanceOf(PermanentError);
+    expect(error.message).toBe(
+      "channel payments-slack: the URL's host is a private, loopback, link-local or reserved address: refused",
+    );
+  });
+
+  it('retries a name that does not resolve, without naming it', async () => {
+    // Prepare
+    const lookup = dns({});
+
+    // Act
+    const error = await failure(
+      poster({ lookup, maxAttempts: 2, allowLoopback: false }).post({
+        channel: CHANNEL,
+        url: 'https://s3cr3t-host.example.com/hook',
+        body: {},
+      }),
+    );
+
+    // Assess
+    expect(error).toBeInstanceOf(RetryableError);
+    expect(error.message).toBe('channel payments-slack: name lookup failed (ENOTFOUND) after 2 attempts');
+  });
+
+  it('sends to the pinned address whatever the name resolves to, with the name as Host', async () => {
+    // Prepare
+    server.script(text(200, 'ok'));
+    const port = new URL(server.url('/')).port;
+    const url = new URL(`http://rebound.invalid:${port}/hook`);
+
+    // Act
+    const response = await sendPinned(
+      url,
+      { address: '127.0.0.1', family: 4 },
+      { method: 'POST', headers: {}, body: '{}', signal: AbortSignal.timeout(5000) },
+    );
+
+    // Assess
+    expect(response.status).toBe(200);
+    expect(server.received[0]?.headers.host).toBe(`rebound.invalid:${port}`);
   });
 });
