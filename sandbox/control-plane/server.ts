@@ -2,7 +2,9 @@
  * The HTTP front of the control plane: the AWS JSON 1.1 protocol on 127.0.0.1, for ECS and ECR on
  * one port (dispatch on the `X-Amz-Target` prefix). Signatures are not checked. Every call is
  * recorded; injected faults (throttling, 5xx, latency) are applied before a handler runs, so a faulted
- * call changes nothing; mutating calls that reach a handler are delivered as CloudTrail events.
+ * call changes nothing, except a lost answer (`lost`): the call is carried out, then answered 500, as
+ * a response lost on its way back would be; mutating calls that reach a handler are delivered as
+ * CloudTrail events.
  *
  * Wire format: POST `/`, `Content-Type: application/x-amz-json-1.1`, JSON in and out, timestamps as
  * epoch seconds. Errors: the HTTP status, `x-amzn-errortype: <code>`, body
@@ -32,8 +34,11 @@ export interface FaultRule {
    * operation (`ecr:TagResource`), every call to one service (`ecs:*`, `ecr:*`), or every call (`*`).
    */
   operation: string;
-  /** `throttle`: 400 ThrottlingException; `5xx`: 500 ServerException; `latency`: answer `latencyMs` later. */
-  kind: 'throttle' | '5xx' | 'latency';
+  /**
+   * `throttle`: 400 ThrottlingException; `5xx`: 500 ServerException; `latency`: answer `latencyMs`
+   * later; `lost`: carried out, then answered 500 ServerException (the change was made, its answer lost).
+   */
+  kind: 'throttle' | '5xx' | 'latency' | 'lost';
   /** The share of matching calls affected, 0 to 1. */
   rate: number;
   /** Delay of a `latency` fault (default 200 ms). */
@@ -47,7 +52,7 @@ export interface CallRecord {
   input: unknown;
   at: Date;
   /** The fault injected into it, if any (`latency` when only delayed). */
-  fault?: 'throttle' | '5xx' | 'latency';
+  fault?: 'throttle' | '5xx' | 'latency' | 'lost';
   /** The error code answered, if any (an injected fault or a handler error). */
   error?: string;
 }
@@ -69,9 +74,12 @@ export class FaultInjector {
   }
 
   /** The faults for one call: a total delay and at most one error. */
-  decide(service: ServiceName, operation: string): { latencyMs: number; error?: 'throttle' | '5xx' } {
+  decide(
+    service: ServiceName,
+    operation: string,
+  ): { latencyMs: number; error?: 'throttle' | '5xx' | 'lost' } {
     let latencyMs = 0;
-    let error: 'throttle' | '5xx' | undefined;
+    let error: 'throttle' | '5xx' | 'lost' | undefined;
     for (const rule of this.rules) {
       const matches = [operation, '*', `${service}:*`, `${service}:${operation}`].includes(rule.operation);
       if (!matches) continue;
@@ -216,7 +224,14 @@ async function handle(deps: ServerDeps, request: IncomingMessage, response: Serv
     );
   }
   if (failure) sendError(response, requestId, failure);
-  else send(response, 200, toWireJson(output ?? {}), { 'x-amzn-requestid': requestId });
+  else if (faults.error === 'lost') {
+    call.error = 'ServerException';
+    sendError(
+      response,
+      requestId,
+      new AwsApiError('ServerException', 'Service Unavailable. Please try again later.', 500),
+    );
+  } else send(response, 200, toWireJson(output ?? {}), { 'x-amzn-requestid': requestId });
 }
 
 /** Starts listening on 127.0.0.1 (`port` 0 picks a free port). */

@@ -4,6 +4,8 @@ import { BatchDeleteImageCommand, CreateRepositoryCommand } from '@aws-sdk/clien
 import {
   CreateClusterCommand,
   DeleteServiceCommand,
+  ECSClient,
+  ListTaskDefinitionsCommand,
   RegisterTaskDefinitionCommand,
   RunTaskCommand,
   TagResourceCommand,
@@ -14,8 +16,8 @@ import { cloudTrailDate } from '../../../sandbox/control-plane/events';
 import { EcsDeploymentControl } from '../../../shared/adapters/aws/ecs-deployment-control';
 import { EcsGateway } from '../../../shared/adapters/aws/ecs-gateway';
 import { EcsInventory } from '../../../shared/adapters/aws/ecs-inventory';
-import { copyWithImage } from '../../../shared/domain/deploy/task-definition';
-import { PermanentError } from '../../../shared/errors';
+import { copyWithImage, sourceMarkers } from '../../../shared/domain/deploy/task-definition';
+import { PermanentError, RetryableError } from '../../../shared/errors';
 import { CloudWatchAlarmStateChangeEventSchema } from '../../../shared/events/cloudwatch-alarm-state-change';
 import { EcrImageActionEventSchema } from '../../../shared/events/ecr-image-action';
 import {
@@ -27,11 +29,13 @@ import type { EventBridgeEvent } from '../../../tools/eventbridge/event';
 import { loadRoutes, route } from '../../../tools/eventbridge/routing';
 import {
   ACCOUNT,
+  clientConfig,
   createFargateService,
   describeService,
   failure,
   type Harness,
   NETWORK,
+  quickRetries,
   REGION,
   REGISTRY,
   registerFargate,
@@ -156,6 +160,43 @@ describe('the project adapters against the control plane', () => {
     expect(service).toMatchObject({ taskDefinition: td1, runningCount: 2 });
     const running = [...plane.model.tasks.values()].filter((t) => t.task.lastStatus === 'RUNNING');
     expect(running.map((t) => t.task.containers?.[0]?.imageDigest)).toEqual([good.digest, good.digest]);
+  });
+
+  it('a RegisterTaskDefinition whose answer is lost is not retried blindly: the revision is found by its tags', async () => {
+    // Prepare
+    const { ecs, plane } = harness();
+    const td = await registerFargate(ecs, 'api', `${REGISTRY}/team/api:main`);
+    const source = await new EcsGateway(ecs).describeTaskDefinition(td);
+    if (!source) throw new Error('task definition not found');
+    const digest = `sha256:${'c'.repeat(64)}`;
+    const copy = copyWithImage(source, {
+      containers: ['app'],
+      image: `${REGISTRY}/team/api@${digest}`,
+      sourceImage: 'team/api:main',
+      digest,
+      triggeredBy: 'event-1',
+    });
+    const oneAttempt = new ECSClient(clientConfig(plane.endpoint, quickRetries(1)));
+    const gateway = new EcsGateway(ecs, oneAttempt);
+    const since = new Date(Date.now() - 1000).toISOString();
+    plane.setFaults([{ operation: 'RegisterTaskDefinition', kind: 'lost', rate: 1 }]);
+
+    // Act
+    const lost = await failure(gateway.registerTaskDefinition(copy));
+    plane.setFaults([]);
+    const found = await gateway.findRevision('api', sourceMarkers(digest, 'event-1'), since);
+    const other = await gateway.findRevision('api', sourceMarkers(digest, 'event-2'), since);
+    oneAttempt.destroy();
+
+    // Assess
+    expect(lost).toBeInstanceOf(RetryableError);
+    const revisions = await ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: 'api' }));
+    expect(revisions.taskDefinitionArns).toEqual([
+      td,
+      `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/api:2`,
+    ]);
+    expect(found).toBe(`arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/api:2`);
+    expect(other).toBeUndefined();
   });
 
   it('classify answers: a missing revision is undefined, a missing service is permanent', async () => {

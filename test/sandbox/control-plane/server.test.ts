@@ -192,6 +192,35 @@ describe('fault injection', () => {
     expect(ecrError).toBeInstanceOf(EcrServerException);
   });
 
+  it('carries out a call whose answer is lost, then answers 500: the change and its CloudTrail record stay', async () => {
+    // Prepare
+    const { plane, ecs } = harness();
+    const td = await registerFargate(ecs, 'api', 'nginx:1.27');
+    await createFargateService(ecs, { cluster: 'prod', service: 'api', taskDefinition: td, desiredCount: 1 });
+    const client = new ECSClient(clientConfig(plane.endpoint, quickRetries(1, [])));
+    plane.setFaults([{ operation: 'UpdateService', kind: 'lost', rate: 1 }]);
+    const before = plane.calls.length;
+    const eventsBefore = plane.emitted.length;
+
+    // Act
+    const error = await failure(
+      client.send(new UpdateServiceCommand({ cluster: 'prod', service: 'api', desiredCount: 5 })),
+    );
+    client.destroy();
+    plane.setFaults([]);
+
+    // Assess
+    expect(error).toBeInstanceOf(ServerException);
+    expect(plane.calls.slice(before).map((c) => [c.operation, c.fault, c.error])).toEqual([
+      ['UpdateService', 'lost', 'ServerException'],
+    ]);
+    const service = await ecs.send(new DescribeServicesCommand({ cluster: 'prod', services: ['api'] }));
+    expect(service.services?.[0]?.desiredCount).toBe(5);
+    expect(
+      plane.emitted.slice(eventsBefore).filter((e) => e['detail-type'] === 'AWS API Call via CloudTrail'),
+    ).toHaveLength(1);
+  });
+
   it('lets a call through eventually at rate 0.5 with the SDK retrying', async () => {
     // Prepare
     const { plane } = harness();
