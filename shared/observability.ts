@@ -13,8 +13,16 @@ export const logger = new Logger({
   correlationIdSearchFn: (expression, data) => search(expression, data as Parameters<typeof search>[1]),
 });
 
-/** X-Ray tracer; AWS clients are wrapped with it in `adapters/aws/clients.ts`. */
-export const tracer = new Tracer({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'ecs-autopilot' });
+/**
+ * X-Ray tracer; AWS clients are wrapped with it in `adapters/aws/clients.ts`. Outgoing HTTP is not
+ * captured (Powertools would patch http/https and fetch and record each request's URL path): the
+ * only HTTP autopilot sends besides the AWS clients goes to chat webhooks, whose path is the secret
+ * for Slack and Discord (test/contract/secrets.test.ts reads the segments emitted).
+ */
+export const tracer = new Tracer({
+  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'ecs-autopilot',
+  captureHTTPsRequests: false,
+});
 
 /** CloudWatch embedded metrics. */
 export const metrics = new Metrics({
