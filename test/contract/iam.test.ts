@@ -113,6 +113,19 @@ describe.each(functionKeys)('IAM role of %s', (functionName) => {
     expect(problems).toEqual([]);
   });
 
+  it("writes only its own function's log group", () => {
+    // Prepare
+    const own = `arn:aws:logs:${region}:${account}:log-group:/aws/lambda/ecs-autopilot-${stage}-${functionName}:*`;
+
+    // Act
+    const logGroups = statementsOfFunction(functionName)
+      .filter((s) => listOf(s.Action).some((a) => a.startsWith('logs:')))
+      .flatMap((s) => listOf(s.Resource));
+
+    // Assess
+    expect(logGroups).toEqual([own]);
+  });
+
   it('conditions every mutation of what autopilot does not own', async () => {
     // Prepare
     const statements = statementsOfFunction(functionName).filter((s) => s.Effect === 'Allow');
