@@ -435,6 +435,87 @@ export const faultsInjected: Scenario = {
   },
 };
 
+/**
+ * Eight pushes of one tag 400 ms apart while ECS and ECR throttle, fail and lose answers (the change
+ * made, the answer a 500): the services end on the eighth push; a push handled after the tag moved on
+ * is skipped; every revision autopilot registered is deployed (no orphan) and every deployment is
+ * announced once.
+ */
+export const newestPushUnderFaults: Scenario = {
+  name: 'eight pushes of team/api:main 400 ms apart under throttling, 5xx and lost answers: both services end on the eighth, no orphan revision, each deployment announced once',
+  async run(sandbox) {
+    const digests: string[] = [];
+    sandbox.setFaults([
+      { operation: '*', kind: 'throttle', rate: 0.1 },
+      { operation: '*', kind: '5xx', rate: 0.05 },
+      { operation: '*', kind: 'lost', rate: 0.1 },
+    ]);
+    const firstCall = sandbox.plane.calls.length;
+    let seen: Awaited<ReturnType<typeof during>>;
+    try {
+      seen = await during(sandbox, async () => {
+        for (let i = 0; i < 8; i++) {
+          const content = `newest-push-${Date.now()}-${i}`;
+          digests.push(sandbox.plane.pushImage('team/api', 'main', { kind: 'healthy' }, { content }).digest);
+          await sleep(400);
+        }
+      });
+    } finally {
+      sandbox.setFaults([]);
+    }
+    await sandbox.settle();
+    const calls = sandbox.plane.calls.slice(firstCall);
+    // A call was carried out unless a fault before the handler (throttle, 5xx) or the handler refused it.
+    const applied = (operation: string) =>
+      calls.filter(
+        (c) =>
+          c.operation === operation &&
+          (c.fault === 'lost' || (c.fault !== 'throttle' && c.fault !== '5xx' && !c.error)),
+      );
+    const registered = applied('RegisterTaskDefinition').length;
+    const updates = new Set(
+      applied('UpdateService').map((c) => {
+        const input = c.input as { cluster?: string; service?: string; taskDefinition?: string };
+        return `${input.cluster}/${input.service} ${input.taskDefinition}`;
+      }),
+    );
+    const started = seen.events.filter((e) => e['detail-type'] === 'Deployment Started');
+    const announced = started.map(
+      (e) => `${e.detail.cluster}/${e.detail.service} ${e.detail.toTaskDefinition}`,
+    );
+    const newest = `${REGISTRY}/team/api@${digests.at(-1)}`;
+    const prod = await sandbox.imagesOf('prod', 'api');
+    const staging = await sandbox.imagesOf('staging', 'api');
+    return [
+      expect(
+        'lost answers were injected',
+        calls.some((c) => c.fault === 'lost'),
+      ),
+      expect('prod/api runs the eighth push', prod.app === newest, { prod, digests }),
+      expect('staging/api runs the eighth push', staging.app === newest, { staging, digests }),
+      expect('each deployment was announced once', new Set(announced).size === announced.length, announced),
+      expect(
+        'every service update autopilot made was announced',
+        [...updates].every((u) => announced.includes(u)) && updates.size === announced.length,
+        { updates: [...updates], announced },
+      ),
+      expect(
+        'every revision registered was deployed: no orphan',
+        registered === new Set(started.map((e) => e.detail.toTaskDefinition)).size,
+        { registered, announced },
+      ),
+      expect(
+        'the last deployment announced is the eighth push, on both services',
+        ['prod', 'staging'].every(
+          (cluster) =>
+            started.filter((e) => e.detail.cluster === cluster).at(-1)?.detail.digest === digests.at(-1),
+        ),
+        started.map((e) => [e.detail.cluster, e.detail.digest]),
+      ),
+    ];
+  },
+};
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -642,18 +723,26 @@ export const alarmInBake: Scenario = {
 
 /**
  * A storm of pushes to a repository under a cooldown: each push is scheduled, the chat hears of the
- * first few one by one and of the rest in one summary once the aggregation window has ended.
+ * first few one by one and of the rest in one summary once the aggregation window has ended. Each
+ * push follows the scheduling of the one before: a push handled after its tag moved on is skipped as
+ * superseded, not scheduled.
  */
 export const notificationStorm: Scenario = {
   name: 'eight pushes to team/reports in a row: three messages, then one summary of the rest',
   async run(sandbox) {
     const seen = await during(sandbox, async () => {
       for (let i = 0; i < 8; i++) {
-        sandbox.plane.pushImage(
+        const from = sandbox.published.length;
+        const { digest } = sandbox.plane.pushImage(
           'team/reports',
           'main',
           { kind: 'healthy' },
           { content: `reports-storm-${i}` },
+        );
+        await waitForAutopilotEvent(
+          sandbox,
+          (e) => e['detail-type'] === 'Deployment Scheduled' && e.detail.digest === digest,
+          { from },
         );
       }
       // The window (10 s in the sandbox) ends, the flush schedule sends the summary.
@@ -711,6 +800,7 @@ export const SCENARIOS: readonly Scenario[] = [
   digestOnlyPush,
   misconfiguredTag,
   faultsInjected,
+  newestPushUnderFaults,
   crashQuarantined,
   alarmInBake,
   notificationStorm,
