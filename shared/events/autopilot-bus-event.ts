@@ -1,6 +1,7 @@
 import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
 import { z } from 'zod';
 import { AUTOPILOT_SOURCE } from './autopilot-events';
+import { boundedDetail, TrustedEnvelopeFields } from './eventbridge-event';
 
 /**
  * Any event autopilot published on its bus, as its subscribers (the notifier) receive it. The detail
@@ -8,9 +9,10 @@ import { AUTOPILOT_SOURCE } from './autopilot-events';
  * message for detail-types it does not know yet, so a new capability's events are never dropped.
  */
 export const AutopilotBusEventSchema = EventBridgeSchema.extend({
+  ...TrustedEnvelopeFields,
   source: z.literal(AUTOPILOT_SOURCE),
-  'detail-type': z.string().min(1),
-  detail: z.record(z.string(), z.unknown()),
+  'detail-type': z.string().min(1).max(128),
+  detail: boundedDetail(z.record(z.string(), z.unknown())),
 });
 
 /** An autopilot event from the bus, as parsed by {@link AutopilotBusEventSchema}. */

@@ -20,7 +20,8 @@ const AlarmStateSchema = z.looseObject({
  * @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-and-eventbridge.html
  */
 export const CloudWatchAlarmStateChangeDetailSchema = z.looseObject({
-  alarmName: z.string().min(1),
+  /** CloudWatch allows 255 characters; the alarm index keys on it */
+  alarmName: z.string().min(1).max(255),
   state: AlarmStateSchema,
   previousState: AlarmStateSchema.optional(),
 });

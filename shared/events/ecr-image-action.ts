@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { eventBridgeEvent } from './eventbridge-event';
+import { digestProblem, repositoryProblem, tagProblem } from '../domain/aws/image-reference';
+import { checkedString, eventBridgeEvent } from './eventbridge-event';
 
 /**
  * Detail-type of the event Amazon ECR sends when an image push or an image deletion completes.
@@ -20,14 +21,19 @@ export const ECR_IMAGE_ACTION = 'ECR Image Action' as const;
  *
  * AWS adds fields to this event over time, so unknown keys are kept rather than rejected.
  *
+ * The fields autopilot writes into task definitions, index keys and tags are checked here, so a push
+ * that could never be deployed is rejected (permanently, naming the field) instead of failing later:
+ * the repository name and the tag follow the Docker reference grammar (ECR allows 256 characters
+ * for a name), the digest is a `sha256:` / `sha384:` / `sha512:` digest in lowercase hex.
+ *
  * @see https://docs.aws.amazon.com/AmazonECR/latest/userguide/ecr-eventbridge.html
  */
 export const EcrImageActionDetailSchema = z.looseObject({
   'action-type': z.enum(['PUSH', 'DELETE']),
   result: z.enum(['SUCCESS', 'FAILURE']),
-  'repository-name': z.string().min(1),
-  'image-digest': z.string().min(1).optional(),
-  'image-tag': z.string().min(1).optional(),
+  'repository-name': checkedString(repositoryProblem, 256),
+  'image-digest': checkedString(digestProblem, 200).optional(),
+  'image-tag': checkedString(tagProblem, 128).optional(),
   'manifest-media-type': z.string().optional(),
   'artifact-media-type': z.string().optional(),
 });

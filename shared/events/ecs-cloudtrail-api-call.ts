@@ -155,7 +155,7 @@ function serviceRefFromServiceCall(
  *
  * @param detail - the CloudTrail record (`detail` of an {@link EcsCloudTrailApiCallEvent})
  * @returns cluster and service names, or `undefined` for a failed call (`errorCode` present), another
- *   API, or a record that does not name a service
+ *   API, a record that does not name a service, or names ECS does not allow (`[A-Za-z0-9_-]{1,255}`)
  *
  * @example
  * serviceRefFromApiCall(event.detail) // { cluster: 'prod', service: 'api' }
@@ -163,6 +163,15 @@ function serviceRefFromServiceCall(
 export function serviceRefFromApiCall(
   detail: EcsCloudTrailApiCallDetail,
 ): { cluster: string; service: string } | undefined {
+  const ref = anyServiceRef(detail);
+  // What a record names is the caller's text: only names ECS allows are looked up and indexed.
+  return ref && ECS_NAME.test(ref.cluster) && ECS_NAME.test(ref.service) ? ref : undefined;
+}
+
+/** ECS cluster and service names: up to 255 letters, digits, hyphens and underscores. */
+const ECS_NAME = /^[A-Za-z0-9_-]{1,255}$/;
+
+function anyServiceRef(detail: EcsCloudTrailApiCallDetail): { cluster: string; service: string } | undefined {
   if (detail.errorCode !== undefined) return undefined;
   const request = asRecord(detail.requestParameters) ?? {};
   switch (detail.eventName) {

@@ -29,7 +29,7 @@ export const EcsDeploymentStateChangeDetailSchema = z.looseObject({
     'SERVICE_DEPLOYMENT_COMPLETED',
     'SERVICE_DEPLOYMENT_FAILED',
   ]),
-  deploymentId: z.string().min(1),
+  deploymentId: z.string().min(1).max(256),
   updatedAt: z.iso.datetime({ offset: true }),
   reason: z.string().optional(),
 });
@@ -50,7 +50,10 @@ export const EcsDeploymentStateChangeEventSchema = eventBridgeEvent(
   ECS_DEPLOYMENT_STATE_CHANGE,
   EcsDeploymentStateChangeDetailSchema,
 ).extend({
-  resources: z.tuple([z.string().regex(SERVICE_ARN, 'resources[0] must be an ECS service ARN')], z.string()),
+  resources: z.tuple(
+    [z.string().max(1024).regex(SERVICE_ARN, 'resources[0] must be an ECS service ARN')],
+    z.string(),
+  ),
 });
 
 /** A complete "ECS Deployment State Change" event, as parsed by {@link EcsDeploymentStateChangeEventSchema}. */

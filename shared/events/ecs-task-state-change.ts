@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { eventBridgeEvent } from './eventbridge-event';
+import { parseClusterArn, parseTaskArn, parseTaskDefinition } from '../domain/aws/arn';
+import { checkedString, eventBridgeEvent } from './eventbridge-event';
+
+/** An ARN that `parse` reads; `what` names what it should be. */
+const arnOf = (parse: (arn: string) => unknown, what: string) =>
+  checkedString(
+    (arn) => (arn.startsWith('arn:') && parse(arn) !== undefined ? undefined : `expected ${what}`),
+    1024,
+  );
 
 /**
  * Detail-type of the event Amazon ECS sends when a task changes state.
@@ -10,16 +18,20 @@ export const ECS_TASK_STATE_CHANGE = 'ECS Task State Change' as const;
 
 /**
  * `detail` of an "ECS Task State Change" event: the task as DescribeTasks shows it. Only the fields
- * autopilot reads are required; unknown keys are kept.
+ * autopilot reads are required; unknown keys are kept. The ARNs autopilot keys its records on and
+ * reads the revision from are checked to be ECS ARNs of their kind.
  *
  * @see https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_task_events.html
  */
 export const EcsTaskStateChangeDetailSchema = z.looseObject({
-  clusterArn: z.string().startsWith('arn:'),
-  taskArn: z.string().startsWith('arn:'),
-  taskDefinitionArn: z.string().startsWith('arn:'),
+  clusterArn: arnOf(parseClusterArn, 'an ECS cluster ARN'),
+  taskArn: arnOf(parseTaskArn, 'an ECS task ARN'),
+  taskDefinitionArn: arnOf(
+    parseTaskDefinition,
+    'an ECS task-definition ARN (…:task-definition/<family>:<revision>)',
+  ),
   /** `service:<name>` for tasks of a service, `family:<family>` (or a custom group) for standalone tasks */
-  group: z.string().optional(),
+  group: z.string().max(512).optional(),
   lastStatus: z.string(),
   desiredStatus: z.string().optional(),
   stopCode: z.string().optional(),

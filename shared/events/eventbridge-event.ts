@@ -1,10 +1,58 @@
 import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
 import { z } from 'zod';
+import { MAX_DETAIL_DEPTH, nestingExceeds } from './json-bounds';
+
+/**
+ * The envelope fields autopilot trusts, checked beyond Powertools' `EventBridgeSchema` (and for the
+ * envelopes built on it elsewhere, such as the notifier's): the event id
+ * is the idempotency key (an empty one would make every delivery fail, and be retried, instead of
+ * being rejected), the account and region go into repository keys and ARNs.
+ */
+export const TrustedEnvelopeFields = {
+  id: z.string().min(1).max(256),
+  account: z.string().regex(/^\d{12}$/, 'expected a 12-digit AWS account id'),
+  region: z.string().regex(/^[a-z]{2,}(?:-[a-z]+)+-\d{1,2}$/, 'expected an AWS region such as eu-west-1'),
+};
+
+/**
+ * A string of 1 to `max` characters that `problem` finds nothing wrong with; otherwise the issue's
+ * message is the problem, so a rejection says what is wrong with the field it names.
+ *
+ * @example checkedString(digestProblem, 200) // 'sha256:abc' fails: sha256 digest must have 64 hex characters, got 3
+ */
+export function checkedString(problem: (value: string) => string | undefined, max: number) {
+  return z.string().superRefine((value, ctx) => {
+    const reason =
+      value.length === 0 || value.length > max
+        ? `expected 1 to ${max} characters, got ${value.length}`
+        : problem(value);
+    if (reason !== undefined) ctx.addIssue({ code: 'custom', message: reason });
+  });
+}
+
+/**
+ * `detail` checked by `schema`, once it is known to nest at most {@link MAX_DETAIL_DEPTH} levels:
+ * deeper nesting is rejected as an invalid field before anything recursive walks it.
+ *
+ * @example boundedDetail(z.looseObject({ alarmName: z.string() }))
+ */
+export function boundedDetail<Detail extends z.ZodType>(schema: Detail) {
+  return z
+    .unknown()
+    .superRefine((value, ctx) => {
+      if (nestingExceeds(value, MAX_DETAIL_DEPTH)) {
+        ctx.addIssue({ code: 'custom', message: `nested deeper than ${MAX_DETAIL_DEPTH} levels` });
+      }
+    })
+    .pipe(schema);
+}
 
 /**
  * A complete EventBridge event of one source and detail-type: Powertools' envelope
  * (`EventBridgeSchema`: version, id, account, time, region, resources…) with `source` and
- * `detail-type` fixed to literals, so handlers can switch on them, and `detail` checked by its schema.
+ * `detail-type` fixed to literals, so handlers can switch on them, the fields autopilot trusts
+ * checked (a non-empty id, a 12-digit account, a region), and `detail` checked by its schema once it
+ * is known not to nest absurdly deep ({@link boundedDetail}).
  * Extend the result for what an event says beyond its detail (e.g. `resources[0]`).
  *
  * @example
@@ -17,8 +65,9 @@ export function eventBridgeEvent<Source extends string, DetailType extends strin
   detail: Detail,
 ) {
   return EventBridgeSchema.extend({
+    ...TrustedEnvelopeFields,
     source: z.literal(source),
     'detail-type': z.literal(detailType),
-    detail,
+    detail: boundedDetail(detail),
   });
 }

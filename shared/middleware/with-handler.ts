@@ -73,6 +73,9 @@ function validateEnv<Env extends z.ZodType>(schema: Env): MiddlewareObj {
 
 type Issue = { message: string; path?: readonly (PropertyKey | { key: PropertyKey })[] };
 
+/** A rejected event's reason names at most this many of its problems. */
+const MAX_ISSUES_NAMED = 10;
+
 /** A one-line reason for a rejected event; parse failures name the fields that failed. */
 function reasonOf(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
@@ -80,11 +83,13 @@ function reasonOf(error: unknown): string {
   const cause = error.cause as Issue[] | { issues?: Issue[] } | undefined;
   const issues = Array.isArray(cause) ? cause : cause?.issues;
   if (error.name === 'ParseError' && Array.isArray(issues)) {
-    const fields = issues.map((i) => {
+    // A hostile event can fail thousands of checks; the first few name what is wrong.
+    const fields = issues.slice(0, MAX_ISSUES_NAMED).map((i) => {
       const path = (i.path ?? []).map((p) => String(typeof p === 'object' ? p.key : p)).join('.');
       return `${path || '(event)'}: ${i.message}`;
     });
-    return `event does not match the expected schema: ${fields.join('; ')}`;
+    const more = issues.length > MAX_ISSUES_NAMED ? `; and ${issues.length - MAX_ISSUES_NAMED} more` : '';
+    return `event does not match the expected schema: ${fields.join('; ')}${more}`;
   }
   return error.message;
 }

@@ -94,8 +94,13 @@ function fail(reason: string): ParseResult {
   return { ok: false, reason };
 }
 
-/** Returns why `digest` is invalid, or undefined when it is a supported `algorithm:hex` digest. */
-function digestProblem(digest: string): string | undefined {
+/**
+ * Returns why `digest` is invalid, or undefined when it is a supported `algorithm:hex` digest (what
+ * {@link pinToDigest} accepts). The ECR push contract validates `image-digest` with it.
+ *
+ * @example digestProblem('sha256:abc') // 'sha256 digest must have 64 hex characters, got 3'
+ */
+export function digestProblem(digest: string): string | undefined {
   if (digest === '') {
     return 'digest is empty';
   }
@@ -135,8 +140,13 @@ function registryProblem(registry: string, original: string): string | undefined
   return undefined;
 }
 
-/** Returns why `path` is not a valid repository path, or undefined. */
-function repositoryProblem(path: string): string | undefined {
+/**
+ * Returns why `path` is not a valid repository path (`team/api`), or undefined. The ECR push contract
+ * validates `repository-name` with it.
+ *
+ * @example repositoryProblem('Team/App') // 'repository "Team/App" must be lowercase'
+ */
+export function repositoryProblem(path: string): string | undefined {
   if (path === '') {
     return 'repository name is empty';
   }
@@ -158,8 +168,13 @@ function repositoryProblem(path: string): string | undefined {
   return `repository "${path}" has an invalid path component "${invalid}" (use lowercase letters and digits separated by ".", "_", "__" or "-")`;
 }
 
-/** Returns why `tag` is invalid, or undefined. */
-function tagProblem(tag: string): string | undefined {
+/**
+ * Returns why `tag` is not a valid image tag (letters, digits, `_`, `.`, `-`, up to 128), or
+ * undefined. The ECR push contract validates `image-tag` with it.
+ *
+ * @example tagProblem('-x') // 'tag "-x" is invalid (use letters, digits, "_", "." and "-", not starting with "." or "-")'
+ */
+export function tagProblem(tag: string): string | undefined {
   if (tag === '') {
     return 'tag is empty';
   }
