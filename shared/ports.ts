@@ -21,6 +21,11 @@ export interface ServiceState {
   launchType?: string;
   capacityProviders: string[];
   loadBalancerCount: number;
+  /**
+   * The ARNs of the service revisions running now (`currentServiceRevisions`: the ECS deployment
+   * controller since 2024), whose `containerImages` say which digests the tasks run.
+   */
+  currentServiceRevisions?: string[];
   /** The service's deployments as ECS lists them (PRIMARY first when ECS says so). */
   deployments: ServiceDeploymentState[];
   /** How ECS deploys it: the rollbacks ECS does by itself are not fought. */
@@ -78,6 +83,27 @@ export interface ServiceReader {
   describeServices(refs: readonly ServiceRef[]): Promise<ServiceState[]>;
   /** The full task definition with tags, or undefined when it does not exist (any more). */
   describeTaskDefinition(arn: string): Promise<TaskDefinitionDocument | undefined>;
+}
+
+/** One container of a service revision: its image as written and the digest ECS resolved it to. */
+export interface RunningImage {
+  container: string;
+  image: string;
+  /** absent when ECS did not resolve it (version consistency turned off for the container) */
+  digest?: string;
+}
+
+/** A service revision: the task definition a service deployment set out to run, and its digests. */
+export interface ServiceRevisionState {
+  arn: string;
+  taskDefinitionArn: string;
+  images: RunningImage[];
+}
+
+/** ECS service revisions (DescribeServiceRevisions): what a deployment really ran. */
+export interface ServiceRevisionReader {
+  /** The revisions of these ARNs (at most 20); unknown ones are left out. */
+  describeServiceRevisions(arns: readonly string[]): Promise<ServiceRevisionState[]>;
 }
 
 /** ECS reads and pointing a service at a revision (rollback). */
@@ -254,6 +280,10 @@ export interface KnownDeployment {
   isRollback: boolean;
   /** already judged unhealthy (a later signal changes nothing) */
   unhealthy?: boolean;
+  /** the event whose signal marked it unhealthy: a retry of that event goes on with what it decided */
+  unhealthyBy?: string;
+  /** what that signal led to was announced: the same event again is a duplicate, not a retry */
+  unhealthyAnnounced?: boolean;
 }
 
 /** The last revision of a service that completed and baked without an unhealthy signal. */
@@ -261,6 +291,12 @@ export interface LastKnownGood {
   taskDefinitionArn: string;
   deploymentId: string;
   at: string;
+  /**
+   * What the revision really ran when it became known good: its containers with the digests ECS
+   * resolved their images to (the service revision's `containerImages`). A rollback to a revision
+   * that names tags runs a copy pinned to these digests. Absent when ECS did not say.
+   */
+  images?: RunningImage[];
 }
 
 /** A quarantined image: never deployed again until released. */
@@ -271,6 +307,8 @@ export interface QuarantinedImage {
   reason: string;
   at: string;
   service?: string;
+  /** the event whose rollback quarantined it: a retry of that event announces it again */
+  triggeredBy?: string;
 }
 
 /** A deployment autopilot started with UpdateService. */
@@ -289,8 +327,16 @@ export interface StartedDeployment {
 export interface RollbackRecord {
   at: string;
   from: string;
+  /** the revision rolled back to: a pinned copy once one is registered ({@link RollbackHistory.pinRollback}) */
   to: string;
   reason: string;
+  /** the event that triggered it: a retry of that event goes on with this rollback */
+  triggeredBy?: string;
+  /** the unhealthy deployment it rolls back (`ecs-svc/…`), and how: what a retry goes on with */
+  deploymentId?: string;
+  method?: 'stop-deployment' | 'update-service';
+  /** the revision `to` is a copy of, pinned to the digests it ran when it was known good */
+  pinnedFrom?: string;
 }
 
 /** A task of a service that crashed, counted against its revision (crash loops). */
@@ -367,8 +413,19 @@ export interface DeploymentHistory {
    *   never move a deployment backwards
    */
   recordDeploymentState(serviceArn: string, deployment: KnownDeployment, updatedAt: string): Promise<boolean>;
-  /** Marks a deployment unhealthy; false when it already was (a concurrent or duplicate signal). */
-  markUnhealthy(serviceArn: string, deploymentId: string): Promise<boolean>;
+  /**
+   * Marks a deployment unhealthy, by the event `by` whose signal acts on it (the intent, recorded
+   * before acting); false when another signal marked it already (a concurrent or duplicate signal).
+   * True again for the same event, so a retry of an event that failed after marking goes on.
+   */
+  markUnhealthy(serviceArn: string, deploymentId: string, by: string): Promise<boolean>;
+  /**
+   * Records that what the signal of event `by` led to was announced, so that event delivered again is
+   * a duplicate (already handled) rather than a retry that goes on.
+   *
+   * @returns false when the deployment is not marked by that event
+   */
+  markAnnounced(serviceArn: string, deploymentId: string, by: string): Promise<boolean>;
   /**
    * Records a crashed task of a revision (a task counts once, however often its event comes).
    *
@@ -414,13 +471,22 @@ export interface RollbackHistory {
   lastKnownGood(serviceArn: string): Promise<LastKnownGood | undefined>;
   /** Sets the last known good revision; false when a newer one (`at`) is kept: never backwards. */
   setLastKnownGood(serviceArn: string, good: LastKnownGood): Promise<boolean>;
-  /** When autopilot last rolled the service back, and to what. */
-  lastRollback(serviceArn: string): Promise<{ at: string; to: string } | undefined>;
+  /** When autopilot last rolled the service back, from and to what, and which event did. */
+  lastRollback(serviceArn: string): Promise<RollbackRecord | undefined>;
   /**
    * Claims the service's rollback slot; false when the last rollback is within `cooldownMs` before
-   * `rollback.at` (the cooldown ends at `at + cooldownMs` inclusive, as in decideRollback).
+   * `rollback.at` (the cooldown ends at `at + cooldownMs` inclusive, as in decideRollback), unless
+   * the same event (`triggeredBy`) claimed it: a retry of that event claims its own slot again.
    */
   claimRollback(serviceArn: string, rollback: RollbackRecord, cooldownMs: number): Promise<boolean>;
+  /**
+   * Records that the rollback the event `triggeredBy` claimed goes to `pinned`, a copy of its target
+   * pinned to digests (`to` becomes `pinned`, `pinnedFrom` the revision it copies), so a retry reuses
+   * the copy instead of registering another.
+   *
+   * @returns false when the last rollback is not that event's (nothing written)
+   */
+  pinRollback(serviceArn: string, triggeredBy: string, pinned: string): Promise<boolean>;
 }
 
 /** Completed deployments waiting for their bake time to end (bake-timer promotes them). */
@@ -435,7 +501,10 @@ export interface BakeSchedule {
 
 /** Images never deployed again until a person releases them: written by rollback, read by deploy on push. */
 export interface Quarantine {
-  /** Quarantines a digest; false when it already is (the first reason and time are kept). */
+  /**
+   * Quarantines a digest; false when it already is (the first reason and time are kept), unless the
+   * same event (`triggeredBy`) quarantined it: a retry, whose announcement may not have gone out.
+   */
   quarantineImage(image: QuarantinedImage): Promise<boolean>;
   isQuarantined(repositoryKey: string, digest: string): Promise<boolean>;
   /** Every quarantined image, in no particular order. */

@@ -565,17 +565,22 @@ describe('conditional writes under real races: one of the racing writers wins', 
     [
       'markUnhealthy: one signal acts',
       async () => undefined,
-      () => on(DynamoDeploymentHistory).markUnhealthy(API, D8),
+      (writer) => on(DynamoDeploymentHistory).markUnhealthy(API, D8, `signal-${writer}`),
     ],
     [
       'claimRollback: one rollback per cooldown',
       async () => undefined,
-      () => on(DynamoRollbackHistory).claimRollback(API, rollback, 3_600_000),
+      (writer) =>
+        on(DynamoRollbackHistory).claimRollback(
+          API,
+          { ...rollback, triggeredBy: `signal-${writer}` },
+          3_600_000,
+        ),
     ],
     [
       'quarantineImage: quarantined once',
       async () => undefined,
-      () => on(DynamoQuarantine).quarantineImage(image),
+      (writer) => on(DynamoQuarantine).quarantineImage({ ...image, triggeredBy: `signal-${writer}` }),
     ],
     [
       'acquireLease: one owner',

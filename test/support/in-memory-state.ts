@@ -46,6 +46,7 @@ export type StateWrite =
       saved: boolean;
     }
   | { op: 'markUnhealthy'; serviceArn: string; deploymentId: string; marked: boolean }
+  | { op: 'markAnnounced'; serviceArn: string; deploymentId: string; marked: boolean }
   | { op: 'recordCrash'; crash: CrashedTask }
   | { op: 'saveDeployIntent'; intent: DeployIntent; saved: boolean }
   | {
@@ -64,6 +65,7 @@ export type StateWrite =
       cooldownMs: number;
       claimed: boolean;
     }
+  | { op: 'pinRollback'; serviceArn: string; triggeredBy: string; pinned: string; saved: boolean }
   | { op: 'scheduleBake'; serviceArn: string; deploymentId: string; dueAt: string }
   | { op: 'deleteBake'; serviceArn: string; deploymentId: string }
   | { op: 'quarantineImage'; image: QuarantinedImage; added: boolean }
@@ -303,7 +305,12 @@ export class InMemoryDeploymentHistory extends StateFake implements DeploymentHi
     if (saved) {
       const stored = this.stored(serviceArn, deployment.deploymentId);
       // Field by field, and never the unhealthy mark: one made concurrently survives.
-      const { unhealthy: _ignored, ...fields } = clone(deployment);
+      const {
+        unhealthy: _ignored,
+        unhealthyBy: _by,
+        unhealthyAnnounced: _announced,
+        ...fields
+      } = clone(deployment);
       for (const [name, value] of Object.entries(fields)) {
         if (value !== undefined) Object.assign(stored.fields, { [name]: value });
       }
@@ -313,12 +320,21 @@ export class InMemoryDeploymentHistory extends StateFake implements DeploymentHi
     return saved;
   }
 
-  async markUnhealthy(serviceArn: string, deploymentId: string): Promise<boolean> {
+  async markUnhealthy(serviceArn: string, deploymentId: string, by: string): Promise<boolean> {
     // Like an UpdateItem, marking an unknown deployment creates a bare item.
     const stored = this.stored(serviceArn, deploymentId);
-    const marked = stored.fields.unhealthy !== true;
-    stored.fields.unhealthy = true;
+    // Unmarked, or marked by this very event (a retry goes on with what it decided).
+    const marked = stored.fields.unhealthy !== true || stored.fields.unhealthyBy === by;
+    if (marked) Object.assign(stored.fields, { unhealthy: true, unhealthyBy: by });
     this.record({ op: 'markUnhealthy', serviceArn, deploymentId, marked });
+    return marked;
+  }
+
+  async markAnnounced(serviceArn: string, deploymentId: string, by: string): Promise<boolean> {
+    const stored = this.deployments.get(`${serviceArn}#${deploymentId}`);
+    const marked = stored?.fields.unhealthyBy === by;
+    if (stored && marked) stored.fields.unhealthyAnnounced = true;
+    this.record({ op: 'markAnnounced', serviceArn, deploymentId, marked });
     return marked;
   }
 
@@ -427,18 +443,35 @@ export class InMemoryRollbackHistory extends StateFake implements RollbackHistor
     return saved;
   }
 
-  async lastRollback(serviceArn: string): Promise<{ at: string; to: string } | undefined> {
+  async lastRollback(serviceArn: string): Promise<RollbackRecord | undefined> {
     const rollback = this.rollbacks.get(serviceArn);
-    return rollback && { at: rollback.at, to: rollback.to };
+    return rollback && { ...rollback };
   }
 
   async claimRollback(serviceArn: string, rollback: RollbackRecord, cooldownMs: number): Promise<boolean> {
     const windowStart = new Date(new Date(rollback.at).getTime() - cooldownMs).toISOString();
     const current = this.rollbacks.get(serviceArn);
-    const claimed = current === undefined || current.at <= windowStart;
+    const claimed =
+      current === undefined ||
+      current.at <= windowStart ||
+      (rollback.triggeredBy !== undefined && current.triggeredBy === rollback.triggeredBy);
     if (claimed) this.rollbacks.set(serviceArn, { ...rollback });
     this.record({ op: 'claimRollback', serviceArn, rollback, cooldownMs, claimed });
     return claimed;
+  }
+
+  async pinRollback(serviceArn: string, triggeredBy: string, pinned: string): Promise<boolean> {
+    const current = this.rollbacks.get(serviceArn);
+    const saved = current?.triggeredBy === triggeredBy;
+    if (current && saved) {
+      this.rollbacks.set(serviceArn, {
+        ...current,
+        pinnedFrom: current.pinnedFrom ?? current.to,
+        to: pinned,
+      });
+    }
+    this.record({ op: 'pinRollback', serviceArn, triggeredBy, pinned, saved });
+    return saved;
   }
 }
 
@@ -481,7 +514,10 @@ export class InMemoryQuarantine extends StateFake implements Quarantine {
 
   async quarantineImage(image: QuarantinedImage): Promise<boolean> {
     const key = `${image.repositoryKey}@${image.digest}`;
-    const added = !this.images.has(key);
+    const current = this.images.get(key);
+    // Not quarantined yet, or by this very event (a retry, whose announcement may not have gone out).
+    const added =
+      current === undefined || (image.triggeredBy !== undefined && current.triggeredBy === image.triggeredBy);
     if (added) this.images.set(key, { ...image });
     this.record({ op: 'quarantineImage', image, added });
     return added;

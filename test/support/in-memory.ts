@@ -20,6 +20,8 @@ import type {
   NotificationWindow,
   ServiceInventory,
   ServiceRef,
+  ServiceRevisionReader,
+  ServiceRevisionState,
   ServiceState,
   TaskDefinitionDocument,
   TaskDefinitionState,
@@ -252,13 +254,14 @@ export type PlatformCall =
  * and a ClientException-like PermanentError for requests ECS rejects (read-only fields, reserved `aws:` tag
  * keys, more than 50 tags).
  */
-export class InMemoryContainerPlatform implements ContainerPlatform, ServiceInventory {
+export class InMemoryContainerPlatform implements ContainerPlatform, ServiceInventory, ServiceRevisionReader {
   /** Every mutating call, in order. */
   readonly calls: PlatformCall[] = [];
   /** How many DescribeTaskDefinition calls were made (reads are not in `calls`). */
   describeTaskDefinitionCount = 0;
   private readonly services = new Map<string, ServiceState>();
   private readonly taskDefinitions = new Map<string, TaskDefinitionDocument>();
+  private readonly serviceRevisions = new Map<string, ServiceRevisionState>();
   private readonly clusters = new Set<string>();
   private readonly registrationFailures = new Map<string, Error>();
   private readonly lostResponses = new Map<PlatformCall['op'], number>();
@@ -290,6 +293,22 @@ export class InMemoryContainerPlatform implements ContainerPlatform, ServiceInve
 
   removeService(serviceArn: string): void {
     this.services.delete(serviceArn);
+  }
+
+  /**
+   * A service revision: what a deployment of `taskDefinitionArn` ran (DescribeServiceRevisions). A
+   * service lists the revisions running in its `currentServiceRevisions`.
+   */
+  addServiceRevision(revision: ServiceRevisionState): this {
+    this.serviceRevisions.set(revision.arn, structuredClone(revision));
+    return this;
+  }
+
+  async describeServiceRevisions(arns: readonly string[]): Promise<ServiceRevisionState[]> {
+    return arns.flatMap((arn) => {
+      const revision = this.serviceRevisions.get(arn);
+      return revision ? [structuredClone(revision)] : [];
+    });
   }
 
   removeTaskDefinition(arn: string): void {

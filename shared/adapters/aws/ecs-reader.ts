@@ -30,6 +30,9 @@ function toServiceState(service: Service): ServiceState {
     launchType: service.launchType,
     capacityProviders: (service.capacityProviderStrategy ?? []).map((c) => c.capacityProvider ?? ''),
     loadBalancerCount: service.loadBalancers?.length ?? 0,
+    ...(service.currentServiceRevisions
+      ? { currentServiceRevisions: service.currentServiceRevisions.flatMap((r) => (r.arn ? [r.arn] : [])) }
+      : {}),
     deployments: (service.deployments ?? []).map((d) => ({
       id: d.id ?? '',
       status: d.status ?? '',

@@ -85,7 +85,7 @@ export class DynamoDeploymentHistory extends DynamoTableStore implements Deploym
   ): Promise<boolean> {
     // SET field by field rather than replacing the item: an `unhealthy` mark written concurrently by
     // another signal must survive a state change recorded right after it.
-    const { unhealthy: _ignored, ...fields } = deployment;
+    const { unhealthy: _ignored, unhealthyBy: _by, unhealthyAnnounced: _announced, ...fields } = deployment;
     const values: Record<string, unknown> = {
       ...Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)),
       updatedAt,
@@ -101,11 +101,21 @@ export class DynamoDeploymentHistory extends DynamoTableStore implements Deploym
     return recorded !== undefined;
   }
 
-  async markUnhealthy(serviceArn: string, deploymentId: string): Promise<boolean> {
+  async markUnhealthy(serviceArn: string, deploymentId: string, by: string): Promise<boolean> {
     const marked = await this.table.update(ecsDeploymentKey(serviceArn, deploymentId), {
-      set: 'SET unhealthy = :yes',
-      if: 'attribute_not_exists(unhealthy) OR unhealthy = :no',
-      values: { ':yes': true, ':no': false },
+      set: 'SET unhealthy = :yes, unhealthyBy = :by',
+      // Unmarked, or marked by this very event (a retry goes on with what it decided).
+      if: 'attribute_not_exists(unhealthy) OR unhealthy = :no OR unhealthyBy = :by',
+      values: { ':yes': true, ':no': false, ':by': by },
+    });
+    return marked !== undefined;
+  }
+
+  async markAnnounced(serviceArn: string, deploymentId: string, by: string): Promise<boolean> {
+    const marked = await this.table.update(ecsDeploymentKey(serviceArn, deploymentId), {
+      set: 'SET unhealthyAnnounced = :yes',
+      if: 'unhealthyBy = :by',
+      values: { ':yes': true, ':by': by },
     });
     return marked !== undefined;
   }

@@ -11,10 +11,17 @@ import { quarantineKey, quarantineListing, quarantineListingKey } from './keys';
 /** Quarantined images in DynamoDB (kept until released: no TTL). */
 export class DynamoQuarantine extends DynamoTableStore implements Quarantine {
   quarantineImage(image: QuarantinedImage): Promise<boolean> {
+    // Not quarantined yet, or by this very event (a retry, whose announcement may not have gone out).
+    const ours = image.triggeredBy
+      ? { if: 'triggeredBy = :by', values: { ':by': image.triggeredBy } }
+      : undefined;
     return this.table.transact([
       {
         put: { ...quarantineKey(image.repositoryKey, image.digest), ...image },
-        condition: { if: 'attribute_not_exists(pk)' },
+        condition: {
+          if: `attribute_not_exists(pk)${ours ? ` OR ${ours.if}` : ''}`,
+          ...(ours ? { values: ours.values } : {}),
+        },
       },
       { put: { ...quarantineListingKey(image.repositoryKey, image.digest), ...image } },
     ]);

@@ -21,9 +21,9 @@ export class DynamoRollbackHistory extends DynamoTableStore implements RollbackH
     );
   }
 
-  async lastRollback(serviceArn: string): Promise<{ at: string; to: string } | undefined> {
+  async lastRollback(serviceArn: string): Promise<RollbackRecord | undefined> {
     const item = await this.table.get(lastRollbackKey(serviceArn));
-    return item ? { at: String(item.at), to: String(item.to) } : undefined;
+    return item ? recordOf<RollbackRecord>(item, 'updatedAt') : undefined;
   }
 
   claimRollback(serviceArn: string, rollback: RollbackRecord, cooldownMs: number): Promise<boolean> {
@@ -31,11 +31,25 @@ export class DynamoRollbackHistory extends DynamoTableStore implements RollbackH
     return this.table.put(
       { ...lastRollbackKey(serviceArn), ...rollback },
       {
-        // The cooldown ends at `at + cooldownMs` inclusive, as in decideRollback.
-        if: 'attribute_not_exists(pk) OR #at <= :windowStart',
+        // The cooldown ends at `at + cooldownMs` inclusive, as in decideRollback; a retry of the
+        // event that claimed the slot claims it again.
+        if: `attribute_not_exists(pk) OR #at <= :windowStart${rollback.triggeredBy ? ' OR triggeredBy = :by' : ''}`,
         names: { '#at': 'at' },
-        values: { ':windowStart': windowStart },
+        values: {
+          ':windowStart': windowStart,
+          ...(rollback.triggeredBy ? { ':by': rollback.triggeredBy } : {}),
+        },
       },
     );
+  }
+
+  async pinRollback(serviceArn: string, triggeredBy: string, pinned: string): Promise<boolean> {
+    const updated = await this.table.update(lastRollbackKey(serviceArn), {
+      set: 'SET pinnedFrom = if_not_exists(pinnedFrom, #to), #to = :pinned',
+      if: 'triggeredBy = :by',
+      names: { '#to': 'to' },
+      values: { ':pinned': pinned, ':by': triggeredBy },
+    });
+    return updated !== undefined;
   }
 }

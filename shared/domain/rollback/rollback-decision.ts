@@ -3,7 +3,13 @@
  * and to what; when a deployment has baked long enough to become the last known good revision; what
  * counts as a crash. Pure: time and state are arguments.
  */
-import type { KnownDeployment, LastKnownGood, ServiceDeploymentState, ServiceState } from '../../ports';
+import type {
+  KnownDeployment,
+  LastKnownGood,
+  RollbackRecord,
+  ServiceDeploymentState,
+  ServiceState,
+} from '../../ports';
 import { shortTaskDefinition } from '../aws/arn';
 import { repositoryKey } from '../aws/ecr-repository';
 import { isImageOfRepository, parseEcrRegistry, parseImageReference } from '../aws/image-reference';
@@ -172,6 +178,43 @@ export function decideRollback(input: RollbackInput): RollbackDecision {
     from,
     to: lastKnownGood.taskDefinitionArn,
     reason: `${why}; returning to the last known good revision`,
+  };
+}
+
+/** What is left of a rollback a retried event claimed before it failed ({@link resumeRollback}). */
+export interface ResumedRollback extends RollbackDecision {
+  /** the service already runs the rollback target: nothing is left to change, only to announce */
+  done?: boolean;
+}
+
+/**
+ * A retry of the event that claimed the service's rollback slot (`claimed.triggeredBy`): it goes on
+ * with that rollback rather than deciding again, since its own unhealthy mark and claim would stop it
+ * (already handled, cooldown) and what it changed in ECS would go unannounced. While the service's
+ * primary deployment still runs the bad revision, ECS was not changed yet: the rollback is carried
+ * out as claimed. Once it runs the rollback target, it is done and only announced. When the service
+ * moved on to something else since, nothing is done.
+ *
+ * @example
+ * resumeRollback({ service, claimed: { from: api8, to: api7, method: 'update-service', reason: 'alarm: …', … } })
+ * // { action: 'update-service', from: api8, to: api7, reason: 'alarm: …' } (api:8 still primary)
+ */
+export function resumeRollback(input: { service: ServiceState; claimed: RollbackRecord }): ResumedRollback {
+  const { service, claimed } = input;
+  const primary = service.deployments.find((d) => d.status === 'PRIMARY');
+  const running = primary?.taskDefinitionArn ?? service.taskDefinitionArn;
+  const decided = {
+    action: claimed.method ?? 'update-service',
+    from: claimed.from,
+    to: claimed.to,
+    reason: claimed.reason,
+  } as const;
+  if (running === claimed.from) return decided;
+  if (running === claimed.to || running === claimed.pinnedFrom) return { ...decided, done: true };
+  return {
+    action: 'ignore',
+    from: claimed.from,
+    reason: `the service moved on to ${shortTaskDefinition(running)} since this event's rollback to ${shortTaskDefinition(claimed.to)} was claimed: not rolling back again`,
   };
 }
 

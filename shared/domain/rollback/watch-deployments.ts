@@ -12,6 +12,7 @@
 import type { PolicyFile } from '../../config/policy-file';
 import type {
   BakeSchedule,
+  ContainerPlatform,
   DeploymentControl,
   DeploymentHistory,
   EventPublisher,
@@ -19,6 +20,7 @@ import type {
   RollbackHistory,
   ServiceIndex,
   ServiceReader,
+  ServiceRevisionReader,
   ServiceUpdater,
 } from '../../ports';
 import { applyPlan } from '../plan/plan';
@@ -45,7 +47,10 @@ export type { AlarmStateChange, DeploymentStateChange, TaskStopped, WatchDecisio
  * ({@link WatchReads}: the alarm index is one, read-only) and applying the writes ({@link WatchWrites}).
  */
 export interface WatchDeps {
-  ecs: ServiceUpdater;
+  /** ECS reads, UpdateService, and RegisterTaskDefinition of a pinned copy of a rollback target */
+  ecs: ServiceUpdater & Pick<ContainerPlatform, 'registerTaskDefinition'>;
+  /** the service revisions: the digests a revision ran when it became known good */
+  revisions: ServiceRevisionReader;
   control: DeploymentControl;
   /** the deployments of services, their health signals and crashes */
   history: DeploymentHistory;
@@ -66,7 +71,13 @@ export interface WatchDeps {
 /** How many times a stopped task is decided again when a concurrent crash changed the count. */
 const PLAN_ATTEMPTS = 3;
 
-/** Carries a plan out (nothing in dry run) and publishes the events of what was carried out. */
+/**
+ * Carries a plan out (nothing in dry run) and publishes the events of what was carried out. Once they
+ * are out, the deployments the plan marked unhealthy are marked announced: the same event delivered
+ * again is then a duplicate (already handled), while a retry of one that failed before announcing
+ * goes on with its rollback. A failure between publishing and that mark costs a duplicate
+ * announcement, never a lost one.
+ */
 async function carryOut(
   plan: WatchPlan,
   deps: WatchWrites & Pick<WatchDeps, 'events' | 'dryRun'>,
@@ -76,6 +87,11 @@ async function carryOut(
     report: async (decisions) => {
       const events = rollbackEvents(plan, decisions);
       if (events.length > 0) await deps.events.publish(events);
+      if (deps.dryRun) return;
+      for (const effect of plan.effects) {
+        if (effect.kind !== 'mark-unhealthy' || decisions[effect.decision] === undefined) continue;
+        await deps.history.markAnnounced(effect.serviceArn, effect.deploymentId, effect.by);
+      }
     },
   });
 }
@@ -124,7 +140,10 @@ export type BakeDeps = Omit<WatchDeps, 'ecs' | 'control' | 'quarantine'> & { ecs
  * and `delete-bake`): reaching one is a bug, not a reason to hold UpdateService in its role.
  */
 const NO_SERVICE_CHANGES: Pick<WatchWrites, 'ecs' | 'control' | 'quarantine'> = {
-  ecs: { updateService: () => refuse('UpdateService') },
+  ecs: {
+    updateService: () => refuse('UpdateService'),
+    registerTaskDefinition: () => refuse('RegisterTaskDefinition'),
+  },
   control: { stopDeploymentWithRollback: () => refuse('StopServiceDeployment') },
   quarantine: { quarantineImage: () => refuse('a quarantine') },
 };

@@ -9,6 +9,7 @@
  */
 import type {
   BakeSchedule,
+  ContainerPlatform,
   DeploymentControl,
   DeploymentHistory,
   Quarantine,
@@ -16,24 +17,28 @@ import type {
   ServiceRef,
   ServiceUpdater,
 } from '../../ports';
-import type { EffectHandlers } from '../plan/plan';
-import { crashRecordReason, type WatchDecision, type WatchEffect } from './watch-plan';
+import { shortTaskDefinition } from '../aws/arn';
+import type { ApplyContext, EffectHandlers } from '../plan/plan';
+import { crashRecordReason, type PinnedTarget, type WatchDecision, type WatchEffect } from './watch-plan';
 
 /** What applying a watcher's plan writes to and changes. */
 export interface WatchWrites {
-  ecs: Pick<ServiceUpdater, 'updateService'>;
+  /** UpdateService, and RegisterTaskDefinition of a pinned copy of the rollback target */
+  ecs: Pick<ServiceUpdater, 'updateService'> & Pick<ContainerPlatform, 'registerTaskDefinition'>;
   control: DeploymentControl;
   history: Pick<
     DeploymentHistory,
-    'recordDeploymentState' | 'noteDeploymentStarted' | 'markUnhealthy' | 'recordCrash'
+    'recordDeploymentState' | 'noteDeploymentStarted' | 'markUnhealthy' | 'markAnnounced' | 'recordCrash'
   >;
-  rollbacks: Pick<RollbackHistory, 'setLastKnownGood' | 'claimRollback'>;
+  rollbacks: Pick<RollbackHistory, 'setLastKnownGood' | 'claimRollback' | 'pinRollback'>;
   bakes: Pick<BakeSchedule, 'scheduleBake' | 'deleteBake'>;
   quarantine: Pick<Quarantine, 'quarantineImage'>;
 }
 
 /** Where a decision's UpdateService leaves the deployment ECS started, for `note-rollback-started`. */
 const startedSlot = (decision: number) => `rollback-started#${decision}`;
+/** Where it leaves the revision it updated the service to (a pinned copy, or the planned target). */
+const targetSlot = (decision: number) => `rollback-target#${decision}`;
 
 /** The key of a quarantined image, as decisions list it (`alreadyQuarantined`). */
 export const imageKey = (image: { repositoryKey: string; digest: string }) =>
@@ -46,15 +51,34 @@ export const imageKey = (image: { repositoryKey: string; digest: string }) =>
  * await applyPlan(await planAlarm(alarm, deps), watchEffects(deps), { dryRun: deps.dryRun, report });
  */
 export function watchEffects(deps: WatchWrites): EffectHandlers<WatchDecision, WatchEffect> {
-  /** UpdateService back to `taskDefinitionArn`; the deployment it starts is noted next. */
+  /**
+   * UpdateService back to `taskDefinitionArn`, or with `pin` to a copy of it pinned to the digests it
+   * ran, registered first and recorded with the claimed rollback (a retry reuses it); the deployment
+   * it starts is noted next.
+   *
+   * @returns what the decision learns: the copy it went to, when it is one
+   */
   const updateService = async (
     decision: number,
     ref: ServiceRef,
     taskDefinitionArn: string,
-    produced: Map<string, string>,
-  ) => {
-    const deploymentId = await deps.ecs.updateService(ref, taskDefinitionArn);
+    pin: PinnedTarget | undefined,
+    { produced, decisions }: ApplyContext<WatchDecision>,
+  ): Promise<Partial<WatchDecision> | undefined> => {
+    let target = taskDefinitionArn;
+    if (pin) {
+      target = await deps.ecs.registerTaskDefinition(pin.document);
+      if (pin.claimedBy) await deps.rollbacks.pinRollback(pin.serviceArn, pin.claimedBy, target);
+    }
+    const deploymentId = await deps.ecs.updateService(ref, target);
+    produced.set(targetSlot(decision), target);
     if (deploymentId) produced.set(startedSlot(decision), deploymentId);
+    if (!pin) return undefined;
+    return {
+      to: target,
+      pinnedFrom: taskDefinitionArn,
+      reason: `${decisions[decision]?.reason ?? ''}; to ${shortTaskDefinition(target)}, a copy of ${shortTaskDefinition(taskDefinitionArn)} pinned to the digests it ran when known good (${pin.pinned.join(', ')})`,
+    };
   };
 
   return {
@@ -83,7 +107,7 @@ export function watchEffects(deps: WatchWrites): EffectHandlers<WatchDecision, W
     },
 
     'mark-unhealthy': async (effect) => {
-      if (await deps.history.markUnhealthy(effect.serviceArn, effect.deploymentId)) return;
+      if (await deps.history.markUnhealthy(effect.serviceArn, effect.deploymentId, effect.by)) return;
       return { action: 'ignore', reason: `deployment ${effect.deploymentId} was already handled` };
     },
 
@@ -92,28 +116,43 @@ export function watchEffects(deps: WatchWrites): EffectHandlers<WatchDecision, W
       return { action: 'notify', reason: 'another rollback of this service happened within the cooldown' };
     },
 
-    'record-rollback': async (effect) => {
-      // A person's rollback is remembered whatever the cooldown (a cooldown of 0 always claims).
-      await deps.rollbacks.claimRollback(effect.serviceArn, effect.rollback, 0);
+    'record-rollback': async (effect, { produced }) => {
+      // A person's rollback is remembered whatever the cooldown (a cooldown of 0 always claims), with
+      // the revision the service went to (a pinned copy, when it was one).
+      const to = produced.get(targetSlot(effect.decision)) ?? effect.rollback.to;
+      await deps.rollbacks.claimRollback(effect.serviceArn, { ...effect.rollback, to }, 0);
     },
 
-    'stop-deployment': async (effect, { produced }) => {
+    'stop-deployment': async (effect, context) => {
       if (await deps.control.stopDeploymentWithRollback(effect.ref, effect.taskDefinitionArn)) return;
       // ECS has no deployment of that revision in progress to stop: return to the target directly.
-      await updateService(effect.decision, effect.ref, effect.fallbackTo, produced);
-      return { learned: { action: 'update-service' } };
+      const learned = await updateService(
+        effect.decision,
+        effect.ref,
+        effect.fallbackTo,
+        effect.pin,
+        context,
+      );
+      return { learned: { action: 'update-service', ...learned } };
     },
 
-    'update-service': async (effect, { produced }) => {
-      await updateService(effect.decision, effect.ref, effect.taskDefinitionArn, produced);
+    'update-service': async (effect, context) => {
+      const learned = await updateService(
+        effect.decision,
+        effect.ref,
+        effect.taskDefinitionArn,
+        effect.pin,
+        context,
+      );
+      return learned && { learned };
     },
 
     'note-rollback-started': async (effect, { produced }) => {
-      const deploymentId = produced.get(startedSlot(effect.decision));
+      const deploymentId = effect.deploymentId ?? produced.get(startedSlot(effect.decision));
       if (!deploymentId) return;
       await deps.history.noteDeploymentStarted(effect.serviceArn, {
         deploymentId,
-        taskDefinitionArn: effect.taskDefinitionArn,
+        taskDefinitionArn: produced.get(targetSlot(effect.decision)) ?? effect.taskDefinitionArn,
         startedAt: effect.startedAt,
         isRollback: true,
       });

@@ -15,10 +15,13 @@ import type {
   QuarantinedImage,
   RollbackHistory,
   RollbackRecord,
+  RunningImage,
   ServiceIndex,
   ServiceReader,
   ServiceRef,
+  ServiceRevisionReader,
   ServiceState,
+  TaskDefinitionDocument,
 } from '../../ports';
 import {
   clusterNameOf,
@@ -29,7 +32,9 @@ import {
   serviceArnIn,
   shortTaskDefinition,
 } from '../aws/arn';
+import { parseImageReference, pinToDigest } from '../aws/image-reference';
 import type { Plan } from '../plan/plan';
+import { pinnedCopy } from './pinned-revision';
 import {
   crashReason,
   decideRollback,
@@ -37,6 +42,8 @@ import {
   hasBaked,
   notACrashReason,
   otherRevisionCrashReason,
+  type ResumedRollback,
+  resumeRollback,
   type SignalKind,
   type StoppedTask,
   type UnhealthySignal,
@@ -46,6 +53,8 @@ import { rollbackSettings } from './rollback-policy';
 /** What deciding reads: read views of the watcher's ports (no method that writes). */
 export interface WatchReads {
   ecs: ServiceReader;
+  /** the service revisions: which digests a known good revision really ran */
+  revisions: ServiceRevisionReader;
   history: Pick<DeploymentHistory, 'getDeployment' | 'crashedTasks'>;
   rollbacks: Pick<RollbackHistory, 'lastKnownGood' | 'lastRollback'>;
   bakes: Pick<BakeSchedule, 'listBaked'>;
@@ -92,7 +101,10 @@ export type WatchDecision =
       action: 'stop-deployment' | 'update-service';
       deploymentId?: string;
       from: string;
+      /** where the service goes: a copy of the known good revision pinned to its digests, once registered */
       to: string;
+      /** the known good revision `to` is a pinned copy of */
+      pinnedFrom?: string;
     } & Quarantining)
   /** a person's rollback that cannot be done */
   | (Decided & { action: 'failed' })
@@ -137,8 +149,11 @@ export type WatchEffect =
       /** what made it a crash, for the reason if the count differs */
       why: string;
     }
-  /** mark the deployment unhealthy: a duplicate or concurrent signal acts once (false: ignore) */
-  | { kind: 'mark-unhealthy'; decision: number; serviceArn: string; deploymentId: string }
+  /**
+   * mark the deployment unhealthy, by the event whose signal acts (the intent, before acting): a
+   * duplicate or concurrent signal acts once (false: ignore); a retry of the same event goes on
+   */
+  | { kind: 'mark-unhealthy'; decision: number; serviceArn: string; deploymentId: string; by: string }
   /** claim the service's rollback slot, conditional on the cooldown (false: notify instead) */
   | {
       kind: 'claim-rollback';
@@ -159,16 +174,28 @@ export type WatchEffect =
       ref: ServiceRef;
       taskDefinitionArn: string;
       fallbackTo: string;
+      /** for the fallback: register this pinned copy of `fallbackTo` and update to it instead */
+      pin?: PinnedTarget;
     }
-  /** UpdateService to a revision */
-  | { kind: 'update-service'; decision: number; ref: ServiceRef; taskDefinitionArn: string }
-  /** note the deployment the decision's UpdateService started (if it did) as a rollback */
+  /** UpdateService to a revision (with `pin`: to a pinned copy of it, registered first) */
+  | {
+      kind: 'update-service';
+      decision: number;
+      ref: ServiceRef;
+      taskDefinitionArn: string;
+      pin?: PinnedTarget;
+    }
+  /**
+   * note the deployment the decision's UpdateService started (if it did) as a rollback, or the one
+   * named (`deploymentId`: a retried rollback found done)
+   */
   | {
       kind: 'note-rollback-started';
       decision: number;
       serviceArn: string;
       taskDefinitionArn: string;
       startedAt: string;
+      deploymentId?: string;
     }
   /** quarantine a digest (false: it already was, and it is not announced again) */
   | { kind: 'quarantine-image'; decision: number; image: QuarantinedImage }
@@ -176,6 +203,19 @@ export type WatchEffect =
   | { kind: 'set-last-known-good'; decision: number; serviceArn: string; good: LastKnownGood }
   /** remove a bake timer (done, or nothing to do) */
   | { kind: 'delete-bake'; decision: number; serviceArn: string; deploymentId: string };
+
+/**
+ * A copy of the rollback target pinned to the digests it ran when it was known good, registered
+ * (RegisterTaskDefinition) right before the UpdateService to it.
+ */
+export interface PinnedTarget {
+  serviceArn: string;
+  document: TaskDefinitionDocument;
+  /** the containers it pins, for the reason */
+  pinned: string[];
+  /** the event whose claimed rollback records the copy (`pinRollback`), so its retry reuses it */
+  claimedBy?: string;
+}
 
 /** The service an announcement is about, as the events name it. */
 export interface AnnouncedService {
@@ -629,6 +669,7 @@ export async function planPromoteBaked(reads: WatchReads): Promise<WatchPlan> {
         action: 'known-good',
         reason: `baked until ${known.bakeUntil} without an unhealthy signal`,
       });
+      const images = await imagesRunning(reads, service, known.taskDefinitionArn);
       plan.effect({
         kind: 'set-last-known-good',
         decision,
@@ -637,6 +678,7 @@ export async function planPromoteBaked(reads: WatchReads): Promise<WatchPlan> {
           taskDefinitionArn: known.taskDefinitionArn,
           deploymentId: known.deploymentId,
           at: bakedUntil,
+          ...(images ? { images } : {}),
         },
       });
       plan.announce({
@@ -658,6 +700,42 @@ export async function planPromoteBaked(reads: WatchReads): Promise<WatchPlan> {
   return plan.build();
 }
 
+/**
+ * What a service's tasks of a revision really run: the containers of its current service revision of
+ * that task definition, with the digests ECS resolved their images to; undefined when ECS does not
+ * say (no service revisions: another deployment controller, or ECS before them).
+ *
+ * @example await imagesRunning(reads, service, api7) // [{ container: 'app', image: '…/team/api:main', digest: 'sha256:…' }]
+ */
+export async function imagesRunning(
+  reads: Pick<WatchReads, 'revisions'>,
+  service: ServiceState,
+  taskDefinitionArn: string,
+): Promise<RunningImage[] | undefined> {
+  const current = service.currentServiceRevisions ?? [];
+  if (current.length === 0) return undefined;
+  const revisions = await reads.revisions.describeServiceRevisions(current.slice(0, 20));
+  return revisions.find((r) => r.taskDefinitionArn === taskDefinitionArn)?.images;
+}
+
+/**
+ * The pinned copy of a rollback target (`to`) when it is the last known good revision, names images
+ * by tag, and what it ran is recorded; undefined otherwise (the target runs as it is).
+ */
+async function pinTarget(
+  reads: WatchReads,
+  service: ServiceState,
+  to: string,
+  lastKnownGood: LastKnownGood | undefined,
+  claimedBy: string | undefined,
+  triggeredBy: string,
+): Promise<PinnedTarget | undefined> {
+  if (lastKnownGood?.taskDefinitionArn !== to || !lastKnownGood.images) return undefined;
+  const target = await reads.ecs.describeTaskDefinition(to);
+  const copy = target && pinnedCopy(target, lastKnownGood.images, { triggeredBy });
+  return copy && { serviceArn: service.arn, ...copy, ...(claimedBy ? { claimedBy } : {}) };
+}
+
 /** Plans a person's rollback (`autopilot rollback`): to a given revision or the last known good one. */
 export async function planRollbackByPerson(
   serviceArn: string,
@@ -666,7 +744,8 @@ export async function planRollbackByPerson(
 ): Promise<WatchPlan> {
   const service = await describe(reads, serviceArn);
   if (!service) return only({ service: serviceArn, action: 'failed', reason: 'service not found' });
-  const target = to ?? (await reads.rollbacks.lastKnownGood(service.arn))?.taskDefinitionArn;
+  const lastKnownGood = await reads.rollbacks.lastKnownGood(service.arn);
+  const target = to ?? lastKnownGood?.taskDefinitionArn;
   if (!target) {
     return only({
       service: named(service),
@@ -687,7 +766,14 @@ export async function planRollbackByPerson(
     from,
     to: target,
   });
-  plan.effect({ kind: 'update-service', decision, ref: refOf(service), taskDefinitionArn: target });
+  const pin = await pinTarget(reads, service, target, lastKnownGood, undefined, PERSON_TRIGGER);
+  plan.effect({
+    kind: 'update-service',
+    decision,
+    ref: refOf(service),
+    taskDefinitionArn: target,
+    ...(pin ? { pin } : {}),
+  });
   plan.effect({
     kind: 'note-rollback-started',
     decision,
@@ -722,29 +808,56 @@ interface SignalInput {
 /**
  * Plans what an unhealthy signal leads to ({@link decideRollback}): one decision, its effects in the
  * order they are carried out (`first`: the input's own, such as recording the state change; then the
- * unhealthy mark, the rollback slot, the rollback, the quarantine) and what to announce.
+ * unhealthy mark, the rollback slot, the pinned copy and the rollback, the quarantine) and what to
+ * announce. The mark and the claim record the intent with the triggering event before ECS is
+ * changed, so a retry of that event goes on with its rollback ({@link resumeRollback}) and announces
+ * it, instead of finding its own mark and claim and stopping there.
  */
 async function planSignal(
   plan: WatchPlanBuilder,
-  { signal, service, known, eventId }: SignalInput,
+  input: SignalInput,
   reads: WatchReads,
   first: (decision: number) => WatchEffect[] = () => [],
 ): Promise<void> {
+  const { service, eventId } = input;
   const settings = rollbackSettings(reads.policyFile, service);
   const now = reads.now();
   const [lastKnownGood, lastRollback] = await Promise.all([
     reads.rollbacks.lastKnownGood(service.arn),
     reads.rollbacks.lastRollback(service.arn),
   ]);
-  const decided = decideRollback({
-    signal,
-    service,
-    deployment: known,
-    lastKnownGood,
-    lastRollbackAt: lastRollback ? new Date(lastRollback.at) : undefined,
-    settings,
-    now,
-  });
+  // A rollback this very event claimed: the deployment it acted on is the one its claim names (an
+  // alarm's primary deployment may since be the rollback itself).
+  const claimedByEvent = lastRollback?.triggeredBy === eventId ? lastRollback : undefined;
+  const actedOn = claimedByEvent?.deploymentId ?? input.signal.deploymentId;
+  const signal = { ...input.signal, deploymentId: actedOn };
+  const known =
+    actedOn === input.signal.deploymentId
+      ? input.known
+      : await reads.history.getDeployment(service.arn, actedOn);
+  // Announced already: the same event again is a duplicate, which its own mark makes "already
+  // handled". Not announced: a retry, which its own mark and claim do not stop; a rollback it claimed
+  // is carried on rather than decided again.
+  const duplicate = known?.unhealthyAnnounced === true && known.unhealthyBy === eventId;
+  const markedByThisEvent = !duplicate && known?.unhealthy === true && known.unhealthyBy === eventId;
+  const claimed = duplicate ? undefined : claimedByEvent;
+  const decided: ResumedRollback = duplicate
+    ? {
+        action: 'ignore',
+        from: known?.taskDefinitionArn,
+        reason: `deployment ${signal.deploymentId} was already handled`,
+      }
+    : claimed
+      ? resumeRollback({ service, claimed })
+      : decideRollback({
+          signal,
+          service,
+          deployment: markedByThisEvent ? { ...known, unhealthy: false } : known,
+          lastKnownGood,
+          lastRollbackAt: lastRollback ? new Date(lastRollback.at) : undefined,
+          settings,
+          now,
+        });
   const base = {
     service: named(service),
     deploymentId: signal.deploymentId,
@@ -755,7 +868,13 @@ async function planSignal(
   const to = decided.to ?? '';
   const decision = plan.decide(
     decided.action === 'stop-deployment' || decided.action === 'update-service'
-      ? { ...base, action: decided.action, from, to }
+      ? {
+          ...base,
+          action: decided.action,
+          from,
+          to,
+          ...(claimed?.pinnedFrom ? { pinnedFrom: claimed.pinnedFrom } : {}),
+        }
       : { ...base, action: decided.action },
   );
   for (const effect of first(decision)) plan.effect(effect);
@@ -767,6 +886,7 @@ async function planSignal(
       decision,
       serviceArn: service.arn,
       deploymentId: signal.deploymentId,
+      by: eventId,
     });
   const announcement: WatchAnnouncement = {
     about: 'signal',
@@ -776,7 +896,8 @@ async function planSignal(
     triggeredBy: eventId,
     running: service.taskDefinitionArn,
   };
-  const quarantine = (good: string) => planQuarantine(plan, decision, decided, good, service, reads, now);
+  const quarantine = (good: string) =>
+    planQuarantine(plan, decision, decided, good, { service, lastKnownGood, eventId }, reads, now);
   switch (decided.action) {
     case 'notify':
     case 'rollback-failed':
@@ -793,58 +914,101 @@ async function planSignal(
     }
     case 'stop-deployment':
     case 'update-service': {
-      plan.effect({
-        kind: 'claim-rollback',
-        decision,
-        serviceArn: service.arn,
-        rollback: { at: now.toISOString(), from, to, reason: decided.reason },
-        cooldownMs: settings.cooldownMs,
-      });
-      plan.effect(
-        decided.action === 'stop-deployment'
-          ? {
-              kind: 'stop-deployment',
-              decision,
-              ref: refOf(service),
-              taskDefinitionArn: from,
-              fallbackTo: to,
-            }
-          : { kind: 'update-service', decision, ref: refOf(service), taskDefinitionArn: to },
-      );
-      plan.effect({
-        kind: 'note-rollback-started',
-        decision,
-        serviceArn: service.arn,
-        taskDefinitionArn: to,
-        startedAt: now.toISOString(),
-      });
-      await quarantine(to);
+      const done = decided.done === true;
+      if (!claimed) {
+        plan.effect({
+          kind: 'claim-rollback',
+          decision,
+          serviceArn: service.arn,
+          rollback: {
+            at: now.toISOString(),
+            from,
+            to,
+            reason: decided.reason,
+            triggeredBy: eventId,
+            deploymentId: signal.deploymentId,
+            method: decided.action,
+          },
+          cooldownMs: settings.cooldownMs,
+        });
+      }
+      const primary = service.deployments.find((d) => d.status === 'PRIMARY');
+      if (done) {
+        // ECS already runs the target: the rollback deployment is noted, nothing is changed again.
+        if (primary)
+          plan.effect({
+            kind: 'note-rollback-started',
+            decision,
+            serviceArn: service.arn,
+            taskDefinitionArn: primary.taskDefinitionArn,
+            startedAt: claimed?.at ?? now.toISOString(),
+            deploymentId: primary.id,
+          });
+      } else {
+        // A copy pinned once (recorded with the claim) is the target already.
+        const pin = claimed?.pinnedFrom
+          ? undefined
+          : await pinTarget(reads, service, to, lastKnownGood, eventId, eventId);
+        plan.effect(
+          decided.action === 'stop-deployment'
+            ? {
+                kind: 'stop-deployment',
+                decision,
+                ref: refOf(service),
+                taskDefinitionArn: from,
+                fallbackTo: to,
+                ...(pin ? { pin } : {}),
+              }
+            : {
+                kind: 'update-service',
+                decision,
+                ref: refOf(service),
+                taskDefinitionArn: to,
+                ...(pin ? { pin } : {}),
+              },
+        );
+        plan.effect({
+          kind: 'note-rollback-started',
+          decision,
+          serviceArn: service.arn,
+          taskDefinitionArn: to,
+          startedAt: now.toISOString(),
+        });
+      }
+      await quarantine(claimed?.pinnedFrom ?? to);
       break;
     }
   }
   plan.announce(announcement);
 }
 
-/** Plans the quarantine of the private ECR digests the bad revision runs and the good one does not. */
+/**
+ * Plans the quarantine of the private ECR digests the bad revision runs and the good one does not
+ * (nor the digests the last known good revision ran, when `good` is it: a revision naming tags ran
+ * those), each marked with the triggering event, so its retry announces what it quarantined.
+ */
 async function planQuarantine(
   plan: WatchPlanBuilder,
   decision: number,
   decided: { from?: string; reason: string },
   goodTaskDefinition: string,
-  service: ServiceState,
+  context: { service: ServiceState; lastKnownGood: LastKnownGood | undefined; eventId: string },
   reads: WatchReads,
   now: Date,
 ): Promise<void> {
+  const { service, lastKnownGood, eventId } = context;
   if (!decided.from) return;
   const [bad, good] = await Promise.all([
     reads.ecs.describeTaskDefinition(decided.from),
     reads.ecs.describeTaskDefinition(goodTaskDefinition),
   ]);
   if (!bad) return;
-  const images = digestsToQuarantine(
-    bad.definition.containerDefinitions,
-    good?.definition.containerDefinitions ?? [],
-  );
+  const ranWhenGood =
+    lastKnownGood?.taskDefinitionArn === goodTaskDefinition ? pinnedImages(lastKnownGood.images ?? []) : [];
+  const images = digestsToQuarantine(bad.definition.containerDefinitions, [
+    ...(good?.definition.containerDefinitions ?? []),
+    ...ranWhenGood,
+  ]);
   for (const image of images) {
     plan.effect({
       kind: 'quarantine-image',
@@ -854,7 +1018,16 @@ async function planQuarantine(
         reason: `deployed to ${named(service)} and unhealthy: ${decided.reason}`,
         at: now.toISOString(),
         service: named(service),
+        triggeredBy: eventId,
       },
     });
   }
+}
+
+/** The images a revision ran, each pinned to the digest it ran (`<registry>/<repository>@<digest>`). */
+function pinnedImages(ran: readonly RunningImage[]): { image: string }[] {
+  return ran.flatMap(({ image, digest }) => {
+    const ref = parseImageReference(image);
+    return ref.ok && digest ? [{ image: pinToDigest(ref.value, digest) }] : [];
+  });
 }

@@ -164,43 +164,77 @@ export function describeDeploymentHistoryContract(name: string, make: MakeSubjec
         );
       });
 
-      it('marks a deployment unhealthy once', async () => {
+      it('marks a deployment unhealthy once, by the event whose signal acts', async () => {
         // Prepare
         await history().recordDeploymentState(API, deployment('IN_PROGRESS'), at('10:00:00'));
 
         // Act
-        const first = await history().markUnhealthy(API, D8);
-        const second = await history().markUnhealthy(API, D8);
+        const first = await history().markUnhealthy(API, D8, 'alarm-1');
+        const second = await history().markUnhealthy(API, D8, 'crash-2');
 
         // Assess
         expect([first, second]).toEqual([true, false]);
         expect(await history().getDeployment(API, D8)).toEqual(
-          deployment('IN_PROGRESS', { unhealthy: true }),
+          deployment('IN_PROGRESS', { unhealthy: true, unhealthyBy: 'alarm-1' }),
         );
+      });
+
+      it('marks it again for a retry of the event that marked it, so the retry goes on', async () => {
+        // Prepare
+        await history().markUnhealthy(API, D8, 'alarm-1');
+
+        // Act
+        const retry = await history().markUnhealthy(API, D8, 'alarm-1');
+
+        // Assess
+        expect(retry).toBe(true);
+        expect(await history().getDeployment(API, D8)).toEqual({ unhealthy: true, unhealthyBy: 'alarm-1' });
+      });
+
+      it('records that the marking event was announced, for that event only', async () => {
+        // Prepare
+        await history().markUnhealthy(API, D8, 'alarm-1');
+
+        // Act
+        const other = await history().markAnnounced(API, D8, 'crash-2');
+        const own = await history().markAnnounced(API, D8, 'alarm-1');
+        const unknown = await history().markAnnounced(API, 'ecs-svc/1', 'alarm-1');
+
+        // Assess
+        expect([other, own, unknown]).toEqual([false, true, false]);
+        expect(await history().getDeployment(API, D8)).toEqual({
+          unhealthy: true,
+          unhealthyBy: 'alarm-1',
+          unhealthyAnnounced: true,
+        });
       });
 
       it('never takes the unhealthy mark from a state change', async () => {
         // Prepare
         await history().recordDeploymentState(API, deployment('IN_PROGRESS'), at('10:00:00'));
-        await history().markUnhealthy(API, D8);
+        await history().markUnhealthy(API, D8, 'alarm-1');
 
-        // Act: a state change carrying `unhealthy: false` (read before the mark) writes no mark
+        // Act: a state change carrying another mark (read before the mark) writes no mark
         await history().recordDeploymentState(
           API,
-          deployment('COMPLETED', { unhealthy: false }),
+          deployment('COMPLETED', { unhealthy: false, unhealthyBy: 'crash-2' }),
           at('10:10:00'),
         );
 
         // Assess
-        expect(await history().markUnhealthy(API, D8)).toBe(false);
-        expect(await history().getDeployment(API, D8)).toMatchObject({ state: 'COMPLETED', unhealthy: true });
+        expect(await history().markUnhealthy(API, D8, 'crash-2')).toBe(false);
+        expect(await history().getDeployment(API, D8)).toMatchObject({
+          state: 'COMPLETED',
+          unhealthy: true,
+          unhealthyBy: 'alarm-1',
+        });
       });
 
       it('keeps an unhealthy mark made after the state change was read, by another invocation', async () => {
         // Prepare: an invocation read the deployment before another one marked it unhealthy
         await history().recordDeploymentState(API, deployment('IN_PROGRESS'), at('10:00:00'));
         const readBefore = await history().getDeployment(API, D8);
-        await history().markUnhealthy(API, D8);
+        await history().markUnhealthy(API, D8, 'alarm-1');
 
         // Act
         await history().recordDeploymentState(
@@ -215,12 +249,12 @@ export function describeDeploymentHistoryContract(name: string, make: MakeSubjec
 
       it('marks a deployment it knows nothing else about (the mark alone is kept)', async () => {
         // Act
-        const marked = await history().markUnhealthy(API, D8);
+        const marked = await history().markUnhealthy(API, D8, 'alarm-1');
 
         // Assess
         expect(marked).toBe(true);
-        expect(await history().getDeployment(API, D8)).toEqual({ unhealthy: true });
-        expect(await history().markUnhealthy(API, D8)).toBe(false);
+        expect(await history().getDeployment(API, D8)).toEqual({ unhealthy: true, unhealthyBy: 'alarm-1' });
+        expect(await history().markUnhealthy(API, D8, 'crash-2')).toBe(false);
       });
     });
 
@@ -286,14 +320,14 @@ export function describeDeploymentHistoryContract(name: string, make: MakeSubjec
 
       it('keeps an unhealthy mark made before UpdateService answered', async () => {
         // Prepare
-        await history().markUnhealthy(API, D8);
+        await history().markUnhealthy(API, D8, 'alarm-1');
 
         // Act
         await history().noteDeploymentStarted(API, noted());
 
         // Assess
         expect(await history().getDeployment(API, D8)).toEqual(
-          deployment('IN_PROGRESS', { unhealthy: true }),
+          deployment('IN_PROGRESS', { unhealthy: true, unhealthyBy: 'alarm-1' }),
         );
       });
     });

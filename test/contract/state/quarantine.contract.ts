@@ -37,6 +37,19 @@ export function describeQuarantineContract(name: string, make: MakeSubject<Quara
       expect(await quarantine().listQuarantined()).toEqual([image()]);
     });
 
+    it('quarantines it again (and says so) for a retry of the event that quarantined it', async () => {
+      // Prepare
+      await quarantine().quarantineImage(image({ triggeredBy: 'alarm-1' }));
+
+      // Act
+      const retry = await quarantine().quarantineImage(image({ triggeredBy: 'alarm-1' }));
+      const other = await quarantine().quarantineImage(image({ triggeredBy: 'crash-2', reason: 'again' }));
+
+      // Assess
+      expect([retry, other]).toEqual([true, false]);
+      expect(await quarantine().listQuarantined()).toEqual([image({ triggeredBy: 'alarm-1' })]);
+    });
+
     it('says which digests of which repository are quarantined', async () => {
       // Prepare
       await quarantine().quarantineImage(image());

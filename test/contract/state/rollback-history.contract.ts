@@ -5,11 +5,12 @@ import { at, describeContract, type MakeSubject, revision, serviceArn } from './
 const API = serviceArn('api');
 const WORKER = serviceArn('worker');
 const HOUR = 3_600_000;
-const rollback = (time: string) => ({
+const rollback = (time: string, triggeredBy = `alarm-${time}`) => ({
   at: at(time),
   from: revision(8),
   to: revision(7),
   reason: 'alarm api-5xx',
+  triggeredBy,
 });
 
 export function describeRollbackHistoryContract(name: string, make: MakeSubject<RollbackHistory>): void {
@@ -60,7 +61,7 @@ export function describeRollbackHistoryContract(name: string, make: MakeSubject<
 
         // Assess
         expect(claimed).toBe(true);
-        expect(await rollbacks().lastRollback(API)).toEqual({ at: at('10:15:00'), to: revision(7) });
+        expect(await rollbacks().lastRollback(API)).toEqual(rollback('10:15:00'));
         expect(await rollbacks().lastRollback(WORKER)).toBeUndefined();
       });
 
@@ -77,7 +78,7 @@ export function describeRollbackHistoryContract(name: string, make: MakeSubject<
 
         // Assess
         expect(second).toBe(false);
-        expect(await rollbacks().lastRollback(API)).toEqual({ at: at('10:15:00'), to: revision(7) });
+        expect(await rollbacks().lastRollback(API)).toEqual(rollback('10:15:00'));
       });
 
       it('claims again once the cooldown is over (at its very end, as decideRollback does)', async () => {
@@ -90,7 +91,40 @@ export function describeRollbackHistoryContract(name: string, make: MakeSubject<
 
         // Assess
         expect([atTheEnd, later]).toEqual([true, true]);
-        expect(await rollbacks().lastRollback(API)).toEqual({ at: at('12:30:00'), to: revision(7) });
+        expect(await rollbacks().lastRollback(API)).toEqual(rollback('12:30:00'));
+      });
+
+      it('claims again for a retry of the event that claimed it, within the cooldown', async () => {
+        // Prepare
+        await rollbacks().claimRollback(API, rollback('10:15:00', 'alarm-1'), HOUR);
+
+        // Act
+        const retry = await rollbacks().claimRollback(API, rollback('10:17:00', 'alarm-1'), HOUR);
+        const another = await rollbacks().claimRollback(API, rollback('10:18:00', 'crash-2'), HOUR);
+
+        // Assess
+        expect([retry, another]).toEqual([true, false]);
+        expect(await rollbacks().lastRollback(API)).toEqual(rollback('10:17:00', 'alarm-1'));
+      });
+
+      it('records the pinned copy a rollback goes to, for the event that claimed it only', async () => {
+        // Prepare
+        await rollbacks().claimRollback(API, rollback('10:15:00', 'alarm-1'), HOUR);
+
+        // Act
+        const other = await rollbacks().pinRollback(API, 'crash-2', revision(10));
+        const pinned = await rollbacks().pinRollback(API, 'alarm-1', revision(9));
+        const again = await rollbacks().pinRollback(API, 'alarm-1', revision(9));
+        const none = await rollbacks().pinRollback(WORKER, 'alarm-1', revision(9));
+
+        // Assess
+        expect([other, pinned, again, none]).toEqual([false, true, true, false]);
+        expect(await rollbacks().lastRollback(API)).toEqual({
+          ...rollback('10:15:00', 'alarm-1'),
+          to: revision(9),
+          pinnedFrom: revision(7),
+        });
+        expect(await rollbacks().lastRollback(WORKER)).toBeUndefined();
       });
 
       it('always claims without a cooldown (a person rolling back)', async () => {

@@ -17,7 +17,7 @@ import {
   IMAGE_QUARANTINED,
   ROLLBACK_FAILED,
 } from '../../../../shared/events/autopilot-events';
-import type { ServiceDeploymentState, ServiceState } from '../../../../shared/ports';
+import type { RollbackRecord, ServiceDeploymentState, ServiceState } from '../../../../shared/ports';
 import {
   aDigest,
   anInMemoryWorld,
@@ -101,6 +101,7 @@ function aWorld(
     config: options.config ?? ROLLING,
     deps: {
       ecs: world.ecs,
+      revisions: world.ecs,
       control,
       history: world.history,
       rollbacks: world.rollbacks,
@@ -461,7 +462,12 @@ describe('watching deployments: ECS rolled back by itself', () => {
     ]);
     expect(ecs).toEqual([]);
     expect(stops).toEqual([]);
-    expect(writes.map((w) => w.op)).toEqual(['recordDeploymentState', 'markUnhealthy', 'quarantineImage']);
+    expect(writes.map((w) => w.op)).toEqual([
+      'recordDeploymentState',
+      'markUnhealthy',
+      'quarantineImage',
+      'markAnnounced',
+    ]);
     expect(await world.quarantine.listQuarantined()).toEqual([
       expect.objectContaining({ repositoryKey: REPOSITORY_KEY, repository: REPOSITORY, digest: BAD }),
     ]);
@@ -625,7 +631,12 @@ describe('watching deployments: an alarm in the bake time', () => {
       },
     ]);
     expect(await world.history.getDeployment(SERVICE_ARN, D8)).toMatchObject({ unhealthy: true });
-    expect(await world.rollbacks.lastRollback(SERVICE_ARN)).toEqual({ at: at('10:15:00'), to: API_7 });
+    expect(await world.rollbacks.lastRollback(SERVICE_ARN)).toMatchObject({
+      at: at('10:15:00'),
+      from: API_8,
+      to: API_7,
+      triggeredBy: 'alarm-event-44',
+    });
   });
 
   it('counts an alarm within the last second of the bake time (EventBridge times have no milliseconds)', async () => {
@@ -1474,7 +1485,7 @@ describe('watching deployments: safety', () => {
     // Prepare
     // Another invocation rolled the service back after this one read the last rollback.
     class RacingRollbackHistory extends InMemoryRollbackHistory {
-      override async lastRollback(): Promise<{ at: string; to: string } | undefined> {
+      override async lastRollback(): Promise<RollbackRecord | undefined> {
         return undefined;
       }
     }
@@ -1807,7 +1818,7 @@ describe('rollbackByPerson', () => {
       { op: 'noteDeploymentStarted', started: { taskDefinitionArn: API_7, isRollback: true } },
       { op: 'claimRollback', claimed: true },
     ]);
-    expect(await world.rollbacks.lastRollback(SERVICE_ARN)).toEqual({ at: at('11:00:00'), to: API_7 });
+    expect(await world.rollbacks.lastRollback(SERVICE_ARN)).toMatchObject({ at: at('11:00:00'), to: API_7 });
   });
 
   it('returns the service to the revision given with --to, even within the cooldown', async () => {

@@ -94,7 +94,7 @@ describe('watchEffects', () => {
     // Prepare
     const world = await aWatchWorld();
     const plan = await planAlarm(alarm('10:05:00'), world.deps);
-    await world.history.markUnhealthy(SERVICE_ARN, D8);
+    await world.history.markUnhealthy(SERVICE_ARN, D8, 'crash-event-1');
     world.writes.splice(0);
 
     // Act
@@ -252,6 +252,7 @@ describe('watchEffects', () => {
       'markUnhealthy',
       'claimRollback',
       'quarantineImage',
+      'markAnnounced', // once the events are out
     ]);
     expect(world.control.calls).toHaveLength(1);
   });

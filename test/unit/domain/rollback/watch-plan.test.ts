@@ -54,12 +54,26 @@ describe('planAlarm', () => {
         { service: 'prod/api', deploymentId: D8, action: 'stop-deployment', reason, from: API_8, to: API_7 },
       ],
       effects: [
-        { kind: 'mark-unhealthy', decision: 0, serviceArn: SERVICE_ARN, deploymentId: D8 },
+        {
+          kind: 'mark-unhealthy',
+          decision: 0,
+          serviceArn: SERVICE_ARN,
+          deploymentId: D8,
+          by: 'alarm-10:05:00',
+        },
         {
           kind: 'claim-rollback',
           decision: 0,
           serviceArn: SERVICE_ARN,
-          rollback: { at: at('10:05:00'), from: API_8, to: API_7, reason },
+          rollback: {
+            at: at('10:05:00'),
+            from: API_8,
+            to: API_7,
+            reason,
+            triggeredBy: 'alarm-10:05:00',
+            deploymentId: D8,
+            method: 'stop-deployment',
+          },
           cooldownMs: 3_600_000,
         },
         { kind: 'stop-deployment', decision: 0, ref: REF, taskDefinitionArn: API_8, fallbackTo: API_7 },
@@ -80,6 +94,7 @@ describe('planAlarm', () => {
             reason: `deployed to prod/api and unhealthy: ${reason}`,
             at: at('10:05:00'),
             service: 'prod/api',
+            triggeredBy: 'alarm-10:05:00',
           },
         },
       ],
@@ -120,7 +135,13 @@ describe('planAlarm', () => {
       },
     ]);
     expect(plan.effects).toEqual([
-      { kind: 'mark-unhealthy', decision: 0, serviceArn: SERVICE_ARN, deploymentId: D8 },
+      {
+        kind: 'mark-unhealthy',
+        decision: 0,
+        serviceArn: SERVICE_ARN,
+        deploymentId: D8,
+        by: 'alarm-10:05:00',
+      },
     ]);
   });
 
@@ -134,7 +155,7 @@ describe('planAlarm', () => {
     // Assess
     expect(lines).toEqual([
       `stop-deployment prod/api: alarm: alarm api-5xx in ALARM: ${ALARM_REASON}; stopping the deployment with ECS's rollback`,
-      `  mark-unhealthy serviceArn=${SERVICE_ARN} deploymentId=${D8}`,
+      `  mark-unhealthy serviceArn=${SERVICE_ARN} deploymentId=${D8} by=alarm-10:05:00`,
       `  claim-rollback serviceArn=${SERVICE_ARN} cooldownMs=3600000`,
       `  stop-deployment taskDefinitionArn=${API_8} fallbackTo=${API_7}`,
       `  note-rollback-started serviceArn=${SERVICE_ARN} taskDefinitionArn=${API_7} startedAt=${at('10:05:00')}`,

@@ -63,6 +63,7 @@ export async function aWatchWorld(options: { dryRun?: boolean } = {}): Promise<W
     control,
     deps: {
       ecs: world.ecs,
+      revisions: world.ecs,
       control,
       history: world.history,
       rollbacks: world.rollbacks,
