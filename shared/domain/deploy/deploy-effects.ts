@@ -154,7 +154,9 @@ export function deployEffects(deps: DeployWrites): EffectHandlers<DeploymentDeci
     'reschedule-pending': async ({ pending, mode }) => {
       await savePending(deps, pending, mode);
     },
-    'delete-pending': async (effect) => {
+    // Planned when no decision deferred the push; one planned again under the lease may have.
+    'delete-pending': async (effect, { decisions }) => {
+      if (decisions.some((d) => d.action === 'defer')) return;
       await deps.pending.deletePending(effect.serviceArn, effect.repositoryKey, effect.eventId);
     },
     'unindex-service': async (effect) => {

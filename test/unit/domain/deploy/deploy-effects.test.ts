@@ -268,6 +268,40 @@ describe('deployEffects', () => {
     expect(world.pending.pendingFor(api.arn, REPOSITORY_KEY)?.push.eventId).toBe('newer');
   });
 
+  it('keeps a due push its window closed on while it waited for the lease, rescheduled', async () => {
+    // Prepare: due at 10:04 on a Tuesday, the window closes at 10:05 while the lease is awaited
+    const window = { days: ['tue'], start: '09:00', end: '10:05', timezone: 'UTC' };
+    const world = aWorld({ defaults: { windows: [window] } });
+    world.clock.set('2026-01-13T10:04:30.000Z');
+    const api = aService();
+    follow(world, api);
+    const waiting: PendingPush = {
+      serviceArn: api.arn,
+      cluster: 'prod',
+      service: 'api',
+      push: { ...push(), pushedAt: PUSHED_AT },
+      dueAt: '2026-01-13T10:04:00.000Z',
+      reason: 'waiting',
+    };
+    world.pending.seedPending(waiting);
+    const plan = await planDuePush(waiting, world.deps);
+    world.lease.onNextAcquire(api.arn, async () => {
+      world.clock.set('2026-01-13T10:06:00.000Z');
+    });
+
+    // Act
+    const done = await apply(plan, world);
+
+    // Assess
+    expect(plan.decisions.map((d) => d.action)).toEqual(['deploy']);
+    expect(done.map((d) => d.action)).toEqual(['defer']);
+    expect(world.ecs.calls).toEqual([]);
+    expect(world.pending.pendingFor(api.arn, REPOSITORY_KEY)).toMatchObject({
+      push: { eventId: push().eventId },
+      dueAt: '2026-01-20T09:00:00.000Z',
+    });
+  });
+
   it('applies nothing in a dry run', async () => {
     // Prepare
     const world = aWorld({ policies: { slow: { minImageAge: '1h' } } });
