@@ -26,7 +26,8 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
-import type { EventBridgeEvent } from '../../tools/eventbridge/event';
+import { nestingExceeds } from '../../shared/events/json-bounds';
+import { type EventBridgeEvent, MAX_EVENT_NESTING } from '../../tools/eventbridge/event';
 import { type Route, route } from '../../tools/eventbridge/routing';
 
 /** What {@link LocalBus.put} accepts: an envelope whose id, time, account, region… may be missing. */
@@ -175,6 +176,9 @@ export class LocalBus {
    * `region`, `resources`, `detail`), tells subscribers, and schedules a delivery to each function
    * whose rule matches. Returns at once.
    *
+   * @throws TypeError for an event without source or detail-type, or whose detail nests deeper than
+   *   EventBridge processes ({@link MAX_EVENT_NESTING} levels with the envelope)
+   *
    * @example
    * const { targets, delivered } = bus.put({ source: 'aws.ecr', 'detail-type': 'ECR Image Action', detail });
    * await delivered; // every target's final outcome
@@ -183,6 +187,12 @@ export class LocalBus {
     if (typeof input.source !== 'string' || input.source === '') throw new TypeError('event without source');
     if (typeof input['detail-type'] !== 'string' || input['detail-type'] === '') {
       throw new TypeError('event without detail-type');
+    }
+    // EventBridge processes no deeper JSON; deliveries copy the event (structuredClone), which could not.
+    if (nestingExceeds(input.detail, MAX_EVENT_NESTING - 1)) {
+      throw new TypeError(
+        `event detail nested deeper than EventBridge processes (${MAX_EVENT_NESTING} levels)`,
+      );
     }
     const event: EventBridgeEvent = {
       version: input.version ?? '0',

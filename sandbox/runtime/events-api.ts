@@ -6,6 +6,8 @@
  *
  * @see https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEvents.html
  */
+import { nestingExceeds } from '../../shared/events/json-bounds';
+import { MAX_EVENT_NESTING } from '../../tools/eventbridge/event';
 import { type AwsJsonOperation, AwsServiceError } from './aws-json-server';
 import { eventTime, type LocalBus } from './bus';
 
@@ -104,7 +106,13 @@ function checkEntry(entry: Record<string, unknown>): ResultEntry | undefined {
   } catch {
     detail = undefined;
   }
-  if (typeof detail !== 'object' || detail === null || Array.isArray(detail)) {
+  // EventBridge processes JSON up to 1000 levels deep (the detail is one level below the envelope).
+  if (
+    typeof detail !== 'object' ||
+    detail === null ||
+    Array.isArray(detail) ||
+    nestingExceeds(detail, MAX_EVENT_NESTING - 1)
+  ) {
     return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' };
   }
   const resources = entry.Resources;

@@ -17,3 +17,12 @@ export interface EventBridgeEvent<Detail = Record<string, unknown>> {
   resources: string[];
   detail: Detail;
 }
+
+/**
+ * The deepest JSON nesting EventBridge processes in an event ("PutEvents will only process nested
+ * JSON up to 1000 levels deep"): the local bus and `autopilot dispatch` refuse deeper events, and the
+ * pattern matcher walks no deeper.
+ *
+ * @see https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEvents.html
+ */
+export const MAX_EVENT_NESTING = 1000;

@@ -9,12 +9,22 @@
  * - the fields of an object are ANDed, nested objects recurse, `$or` ORs whole sub-patterns;
  * - when the event value is an array, the field matches when any element matches; arrays of objects
  *   are "crushed out", and fields matched under an array must come from the same element;
- * - a field that is missing (or is an object, i.e. not a leaf) only matches `{ "exists": false }`.
+ * - a field that is missing (or is an object, i.e. not a leaf) only matches `{ "exists": false }`;
+ * - arrays are crushed out without recursion, at most {@link MAX_MATCH_DEPTH} levels deep and
+ *   {@link MAX_MATCH_ELEMENTS} elements per field: a field past either bound matches nothing (not
+ *   even `exists: false`), so no event, however hostile, can exhaust the stack or stall routing.
  *
  * @see https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns.html
  * @see https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns-content-based-filtering.html
  * @see https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html
  */
+import { MAX_EVENT_NESTING } from './event';
+
+/** The deepest arrays the matcher crushes out: as deep as EventBridge processes JSON. */
+export const MAX_MATCH_DEPTH = MAX_EVENT_NESTING;
+
+/** The most array elements the matcher walks for one field (a 256 KB event holds fewer). */
+export const MAX_MATCH_ELEMENTS = 100_000;
 
 /**
  * An EventBridge event pattern, as parsed from JSON (or from the `eventBridge.pattern` of a
@@ -166,6 +176,7 @@ function compileLeaf(elements: readonly unknown[], path: string): (fieldValue: u
   const matchers = elements.map((element, index) => compileElement(element, `${path}[${index}]`));
   return (fieldValue) => {
     const leaves = leavesOf(fieldValue);
+    if (leaves === undefined) return false;
     return matchers.some((matcher) =>
       'exists' in matcher ? matcher.exists === leaves.length > 0 : leaves.some(matcher.test),
     );
@@ -534,23 +545,50 @@ function fieldOf(candidate: JsonObject, key: string): unknown {
 /**
  * The objects a nested pattern is matched against: the value itself, the objects in an array (arrays
  * are crushed out), or an empty object when there are none, so that `exists: false` below still holds.
+ * None at all for arrays past the matcher's bounds: nothing below them matches.
  */
 function objectsAt(value: unknown): readonly JsonObject[] {
   if (isPlainObject(value)) return [value];
   if (Array.isArray(value)) {
-    const objects = value.flat(Number.POSITIVE_INFINITY).filter(isPlainObject);
+    const items = crushed(value);
+    if (items === undefined) return [];
+    const objects = items.filter(isPlainObject);
     if (objects.length > 0) return objects;
   }
   return [EMPTY];
 }
 
-/** The leaf values of a field: none when it is missing or an object, the scalars of an array. */
-function leavesOf(value: unknown): readonly Leaf[] {
+/**
+ * The leaf values of a field: none when it is missing or an object, the scalars of an array;
+ * `undefined` for arrays past the matcher's bounds (the field matches nothing).
+ */
+function leavesOf(value: unknown): readonly Leaf[] | undefined {
   if (value === undefined || isPlainObject(value)) return [];
-  if (Array.isArray(value)) {
-    return value.flat(Number.POSITIVE_INFINITY).filter((item): item is Leaf => isLeaf(item));
-  }
+  if (Array.isArray(value)) return crushed(value)?.filter((item): item is Leaf => isLeaf(item));
   return isLeaf(value) ? [value] : [];
+}
+
+/**
+ * `array.flat(Infinity)`, in order, without recursion; `undefined` when the arrays nest deeper than
+ * {@link MAX_MATCH_DEPTH} or hold more than {@link MAX_MATCH_ELEMENTS} elements in all.
+ */
+function crushed(array: readonly unknown[]): unknown[] | undefined {
+  const items: unknown[] = [];
+  const open: Array<{ array: readonly unknown[]; next: number }> = [{ array, next: 0 }];
+  let walked = 0;
+  while (open.length > 0) {
+    const top = open[open.length - 1] as { array: readonly unknown[]; next: number };
+    if (top.next >= top.array.length) {
+      open.pop();
+      continue;
+    }
+    const item = top.array[top.next++];
+    if (++walked > MAX_MATCH_ELEMENTS) return undefined;
+    if (!Array.isArray(item)) items.push(item);
+    else if (open.length >= MAX_MATCH_DEPTH) return undefined;
+    else open.push({ array: item, next: 0 });
+  }
+  return items;
 }
 
 function isLeaf(value: unknown): value is Leaf {

@@ -130,6 +130,19 @@ describe('PutEvents', () => {
     ]);
   });
 
+  it('fails an entry whose detail nests deeper than EventBridge processes (1000 levels), as malformed', async () => {
+    // Prepare
+    const deep = `{"junk":${'['.repeat(10_000)}${']'.repeat(10_000)}}`;
+    const entry = { EventBusName: BUS, Source: 'autopilot', DetailType: 'Action Failed', Detail: deep };
+
+    // Act
+    const out = await eventBridge.send(new PutEventsCommand({ Entries: [entry] }));
+
+    // Assess
+    expect(out.FailedEntryCount).toBe(1);
+    expect(out.Entries?.map((e) => e.ErrorCode)).toEqual(['MalformedDetail']);
+  });
+
   it('counts events a running function publishes as one step deeper, so a publishing loop stops', async () => {
     // Prepare: a rule on autopilot's own events whose function publishes another one.
     const operations = {};

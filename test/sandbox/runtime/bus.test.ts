@@ -13,7 +13,7 @@ import {
   type LocalBusOptions,
 } from '../../../sandbox/runtime/bus';
 import { LocalQueue } from '../../../sandbox/runtime/sqs';
-import type { EventBridgeEvent } from '../../../tools/eventbridge/event';
+import { type EventBridgeEvent, MAX_EVENT_NESTING } from '../../../tools/eventbridge/event';
 import { compileRoute, loadRoutes } from '../../../tools/eventbridge/routing';
 
 const root = join(__dirname, '..', '..', '..');
@@ -222,6 +222,27 @@ describe('LocalBus', () => {
     expect(JSON.parse(dlq.messages()[0]?.body ?? '{}').requestContext.condition).toBe(
       'RecursiveInvocationLoop',
     );
+  });
+
+  it('refuses an event nested deeper than EventBridge processes, and delivers one just within it', async () => {
+    // Prepare
+    const { bus, deliveries } = busWith(async () => ({ decisions: [] }));
+    const nested = (depth: number) => JSON.parse(`${'['.repeat(depth)}${']'.repeat(depth)}`) as unknown;
+    const push = (depth: number) => ({
+      ...sample('ecr-image-push'),
+      detail: { ...sample('ecr-image-push').detail, junk: nested(depth) },
+    });
+
+    // Act
+    const hostile = () => bus.put(push(10_000));
+    const { delivered } = bus.put(push(MAX_EVENT_NESTING - 2));
+    await delivered;
+
+    // Assess
+    expect(hostile).toThrow(
+      new TypeError('event detail nested deeper than EventBridge processes (1000 levels)'),
+    );
+    expect(deliveries()).toEqual([expect.objectContaining({ function: 'deploy-on-push', outcome: 'ok' })]);
   });
 
   it('reports pending retries as dropped when closed', async () => {

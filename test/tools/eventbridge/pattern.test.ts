@@ -5,6 +5,8 @@
 import {
   compilePattern,
   type EventPattern,
+  MAX_MATCH_DEPTH,
+  MAX_MATCH_ELEMENTS,
   matchesPattern,
   PatternError,
   validatePattern,
@@ -1062,5 +1064,52 @@ describe('validatePattern', () => {
     // Assess
     expect(act).toThrow(PatternError);
     expect(act).toThrow('Invalid event pattern at $.detail.state: "state" must be an object or an array');
+  });
+});
+
+describe('hostile events', () => {
+  /** `[[[…value…]]]`, `depth` arrays deep, built from text as a sender would send it. */
+  const nested = (depth: number, value: string): unknown =>
+    JSON.parse(`${'['.repeat(depth)}${JSON.stringify(value)}${']'.repeat(depth)}`);
+
+  it('matches the rest of an event whose detail holds an array 10,000 deep, without a RangeError', () => {
+    // Prepare
+    const event = withDetail({ junk: nested(10_000, 'x') });
+
+    // Act
+    const matches = [
+      matchesPattern({ source: ['aws.ec2'], detail: { state: ['running'] } }, event),
+      matchesPattern({ detail: { junk: ['x'] } }, event),
+      matchesPattern({ detail: { junk: [{ exists: false }] } }, event),
+      matchesPattern({ detail: { junk: { a: ['x'] } } }, event),
+    ];
+
+    // Assess
+    expect(matches).toEqual([true, false, false, false]);
+  });
+
+  it('crushes out arrays up to the bound as EventBridge does, and treats deeper ones as not matching', () => {
+    // Prepare
+    const pattern: EventPattern = { detail: { value: ['x'] } };
+
+    // Act
+    const within = matchesPattern(pattern, withDetail({ value: nested(MAX_MATCH_DEPTH, 'x') }));
+    const beyond = matchesPattern(pattern, withDetail({ value: nested(MAX_MATCH_DEPTH + 1, 'x') }));
+
+    // Assess
+    expect([within, beyond]).toEqual([true, false]);
+  });
+
+  it('walks at most the bounded number of elements of one field', () => {
+    // Prepare
+    const pattern: EventPattern = { detail: { value: ['x'] } };
+    const many = (count: number) => [...Array<string>(count - 1).fill('y'), 'x'];
+
+    // Act
+    const within = matchesPattern(pattern, withDetail({ value: many(MAX_MATCH_ELEMENTS) }));
+    const beyond = matchesPattern(pattern, withDetail({ value: many(MAX_MATCH_ELEMENTS + 1) }));
+
+    // Assess
+    expect([within, beyond]).toEqual([true, false]);
   });
 });
