@@ -17,10 +17,17 @@ import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbr
 import { Command, CommanderError } from 'commander';
 import { z } from 'zod';
 import { BaseEnvSchema } from '../shared/config/env';
-import { PolicyFileError, PolicyFileSchema, parsePolicyFile } from '../shared/config/policy-file';
+import {
+  PolicyFileError,
+  PolicyFileSchema,
+  parsePolicyFile,
+  readPolicyFileText,
+} from '../shared/config/policy-file';
 import { parseServiceArn, parseTaskDefinition, taskDefinitionArn } from '../shared/domain/aws/arn';
 import { ConfigError } from '../shared/errors';
 import { AutopilotEventSchemas } from '../shared/events/autopilot-events';
+import { nestingExceeds } from '../shared/events/json-bounds';
+import { MAX_EVENT_NESTING } from '../tools/eventbridge/event';
 import { loadRoutes, route } from '../tools/eventbridge/routing';
 import { readServerlessYml } from '../tools/serverless-config';
 import {
@@ -202,6 +209,11 @@ export async function dispatch(file: string, options: DispatchOptions, io: Io): 
     );
     return EXIT_INVALID_EVENT;
   }
+  // EventBridge processes no deeper JSON; nothing recursive may walk such an event.
+  if (nestingExceeds(event, MAX_EVENT_NESTING)) {
+    io.err(`invalid event: ${file}: nested deeper than EventBridge processes (${MAX_EVENT_NESTING} levels)`);
+    return EXIT_INVALID_EVENT;
+  }
   const envelope = EventBridgeSchema.safeParse(event);
   if (!envelope.success) {
     const issue = envelope.error.issues[0];
@@ -311,9 +323,14 @@ async function invokeHandlers(
 export function validateConfig(file: string, io: Io): number {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readPolicyFileText(file);
   } catch (error) {
-    io.err(`${file}: cannot read: ${error instanceof Error ? error.message : String(error)}`);
+    if (error instanceof PolicyFileError) {
+      for (const line of error.message.split('\n')) io.err(line);
+      return EXIT_FAILED;
+    }
+    const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+    io.err(`${file}: cannot read: ${cause instanceof Error ? cause.message : String(cause)}`);
     return EXIT_FAILED;
   }
   try {

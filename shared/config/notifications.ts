@@ -3,15 +3,34 @@
  * URLs, tokens and signing secrets are never written here: they are references to an SSM
  * SecureString parameter or a Secrets Manager secret, read at run time through Powertools Parameters.
  */
-import picomatch from 'picomatch';
 import { z } from 'zod';
 import { SEVERITIES } from '../domain/notify/message';
 import { globMatches } from '../domain/notify/route';
-import { durationPattern } from '../domain/policy/duration';
+import { durationPattern, parseDuration } from '../domain/policy/duration';
+import { compileGlob, globMatch, isGlob } from '../domain/policy/glob';
 import { AutopilotEventSchemas } from '../events/autopilot-events';
 
 /** Aggregation windows are seconds, minutes or hours: a window of days would hold alerts for days. */
 const WINDOW_DURATION = durationPattern(['s', 'm', 'h']);
+/** The longest aggregation window: a day. */
+const MAX_WINDOW_MS = 24 * 3_600_000;
+
+/** What the `notifications` section may hold: far above any real one (see `POLICY_FILE_LIMITS`). */
+export const NOTIFICATION_LIMITS = {
+  channels: 100,
+  routes: 200,
+  /** channels of a route, `default` and `always`; globs of a route filter; tags of a route */
+  listed: 50,
+} as const;
+
+/**
+ * A glob: its syntax checked here, so that what validates is what matches (in linear time,
+ * `domain/policy/glob.ts`).
+ */
+export const GlobSchema = z.string().superRefine((glob, ctx) => {
+  const compiled = compileGlob(glob);
+  if (!compiled.ok) ctx.addIssue({ code: 'custom', message: `invalid glob: ${compiled.reason}` });
+});
 
 /**
  * Where a secret value lives. `key` picks a field of a JSON secret. The notifier may read only the
@@ -50,7 +69,7 @@ const RateLimitSchema = z
   .describe('messages per second to this channel (defaults: Slack 1, Teams 1, Discord 5, Google Chat 1)');
 
 const common = {
-  description: z.string().optional(),
+  description: z.string().max(1000).optional(),
   rateLimit: RateLimitSchema.optional(),
 };
 
@@ -60,7 +79,7 @@ export const SlackChannelSchema = z
     type: z.literal('slack'),
     webhook: SecretRefSchema.optional().describe('incoming webhook URL'),
     token: SecretRefSchema.optional().describe('bot token (xoxb-...), for chat.postMessage and threads'),
-    channel: z.string().min(1).optional().describe('channel id for the bot token, e.g. C0123456789'),
+    channel: z.string().min(1).max(255).optional().describe('channel id for the bot token, e.g. C0123456789'),
     apiUrl: z
       .url()
       .refine((u) => /^(https:\/\/|http:\/\/(127\.0\.0\.1|localhost)(:\d+)?\/)/.test(u), {
@@ -125,7 +144,8 @@ export const ChannelSchema = z.discriminatedUnion('type', [
 export type ChannelConfig = z.infer<typeof ChannelSchema>;
 export type ChannelType = ChannelConfig['type'];
 
-const GlobList = z.array(z.string().min(1)).min(1);
+const GlobList = z.array(GlobSchema).min(1).max(NOTIFICATION_LIMITS.listed);
+const ChannelList = z.array(z.string().min(1).max(64)).max(NOTIFICATION_LIMITS.listed);
 
 /**
  * Why an entry of a route's `events` can never match, or undefined when it names or globs at least
@@ -137,8 +157,8 @@ function unknownEvent(entry: string): string | undefined {
   const published = Object.keys(AutopilotEventSchemas);
   if (published.some((type) => globMatches(type, entry))) return undefined;
   const expected = `expected one of: ${published.join(', ')}`;
-  if (picomatch.scan(entry).isGlob) {
-    const caseOnly = published.some((type) => picomatch.isMatch(type, entry, { nocase: true }));
+  if (isGlob(entry)) {
+    const caseOnly = published.some((type) => globMatch(entry, type, { ignoreCase: true }));
     const hint = caseOnly ? ' (it would, ignoring case: names are case-sensitive)' : '';
     return `"${entry}" matches no event${hint}; ${expected}`;
   }
@@ -149,6 +169,7 @@ function unknownEvent(entry: string): string | undefined {
 
 const EventList = GlobList.superRefine((events, ctx) => {
   events.forEach((entry, i) => {
+    if (!compileGlob(entry).ok) return;
     const problem = unknownEvent(entry);
     if (problem) ctx.addIssue({ code: 'custom', path: [i], message: problem });
   });
@@ -171,10 +192,16 @@ export const RouteSchema = z.strictObject(
     clusters: GlobList.optional().describe('cluster names (globs)'),
     services: GlobList.optional().describe('service names or cluster/service (globs)'),
     tags: z
-      .record(z.string().min(1), z.union([z.string(), z.array(z.string()).min(1)]))
+      .record(
+        z.string().min(1).max(128),
+        z.union([z.string().max(256), z.array(z.string().max(256)).min(1).max(NOTIFICATION_LIMITS.listed)]),
+      )
+      .refine((tags) => Object.keys(tags).length <= NOTIFICATION_LIMITS.listed, {
+        message: `at most ${NOTIFICATION_LIMITS.listed} tags`,
+      })
       .optional()
       .describe('service tags that must all match, e.g. { team: payments }'),
-    channels: z.array(z.string().min(1)).min(1),
+    channels: ChannelList.min(1),
     stop: z
       .boolean()
       .optional()
@@ -198,34 +225,47 @@ export const NotificationsSchema = z
     channels: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/), ChannelSchema).default({}),
     routes: z
       .array(RouteSchema)
+      .max(NOTIFICATION_LIMITS.routes)
       .default([])
       .describe('checked in order: every matching route adds its channels, until one with stop: true'),
-    default: z
-      .array(z.string().min(1))
-      .default([])
-      .describe('channels for the events no route matches (none when a route matched)'),
-    always: z
-      .array(z.string().min(1))
-      .default([])
-      .describe(
-        'channels that get every event, besides those the routes or default pick (e.g. an audit log); they do not count as a route match',
-      ),
+    default: ChannelList.default([]).describe(
+      'channels for the events no route matches (none when a route matched)',
+    ),
+    always: ChannelList.default([]).describe(
+      'channels that get every event, besides those the routes or default pick (e.g. an audit log); they do not count as a route match',
+    ),
     aggregate: z
       .strictObject({
         window: z
           .string()
           .regex(WINDOW_DURATION, { message: 'expected a duration like 30s, 1m or 1h' })
+          .refine(
+            (w) => {
+              const ms = parseDuration(w) ?? 0;
+              return ms >= 1000 && ms <= MAX_WINDOW_MS;
+            },
+            { message: 'expected a window from 1s to 24h' },
+          )
           .default('1m'),
         after: z
           .number()
           .int()
           .min(1)
+          .max(1000)
           .default(3)
           .describe('similar events sent one by one per window before the rest are summarised'),
       })
       .default({ window: '1m', after: 3 }),
   })
   .superRefine((n, ctx) => {
+    const channelCount = Object.keys(n.channels).length;
+    if (channelCount > NOTIFICATION_LIMITS.channels) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['channels'],
+        message: `at most ${NOTIFICATION_LIMITS.channels} channels, got ${channelCount}`,
+      });
+    }
     const check = (names: readonly string[], path: (string | number)[]) => {
       names.forEach((name, i) => {
         if (!Object.hasOwn(n.channels, name))

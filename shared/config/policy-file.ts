@@ -4,19 +4,41 @@
  * disable a rule); errors name the YAML line and the field. The JSON Schema for editors is generated
  * from the same schema (`npm run schemas`).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import semver from 'semver';
-import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { isValidTimeZone, parseClockTime } from '../domain/deploy/deploy-window';
 import { DEPLOY_MODE } from '../domain/policy/deploy-mode';
-import { parseDuration } from '../domain/policy/duration';
+import { MAX_DURATION_MS, parseDuration } from '../domain/policy/duration';
+import { compileGlob, compileTagRegex, MAX_GLOB_LENGTH } from '../domain/policy/glob';
 import { ConfigError } from '../errors';
-import { NotificationsSchema } from './notifications';
+import { GlobSchema, NotificationsSchema } from './notifications';
 
-const DurationSchema = z
-  .string()
-  .refine((v) => parseDuration(v) !== undefined, { message: 'expected a duration like 30s, 15m, 2h or 7d' });
+/**
+ * What a policy file may hold. A file is written by people, reviewed and deployed with autopilot;
+ * these bounds are far above any real one and keep a broken or hostile file from costing more than
+ * milliseconds to read, at deploy time or at a cold start.
+ */
+export const POLICY_FILE_LIMITS = {
+  /** bytes of YAML */
+  bytes: 256 * 1024,
+  /** aliases (`*name`) expanded while reading, yaml's default: an alias bomb stops here */
+  aliases: 100,
+  policies: 500,
+  clusters: 500,
+  windows: 50,
+  globs: 50,
+  alarms: 100,
+  /** problems listed in one error; the rest are counted */
+  issues: 50,
+} as const;
+
+const MAX_DAYS = MAX_DURATION_MS / 86_400_000;
+
+const DurationSchema = z.string().refine((v) => parseDuration(v) !== undefined, {
+  message: `expected a duration like 30s, 15m, 2h or 7d, at most ${MAX_DAYS}d`,
+});
 
 const ClockSchema = z
   .string()
@@ -27,31 +49,42 @@ export const DeployWindowSchema = z.strictObject({
   days: z.array(z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'])).min(1),
   start: ClockSchema,
   end: ClockSchema,
-  timezone: z
-    .string()
-    .refine(isValidTimeZone, { message: 'expected an IANA time zone such as Europe/Berlin or UTC' }),
+  timezone: z.string().superRefine((zone, ctx) => {
+    if (zone.length > 64 || !isValidTimeZone(zone)) {
+      const bound = zone.length > 64 ? ' (at most 64 characters)' : '';
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected an IANA time zone such as Europe/Berlin or UTC${bound}`,
+      });
+    }
+  }),
 });
 
-const GlobListSchema = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+const GlobListSchema = z.union([GlobSchema, z.array(GlobSchema).min(1)]).superRefine((globs, ctx) => {
+  if (Array.isArray(globs) && globs.length > POLICY_FILE_LIMITS.globs) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `at most ${POLICY_FILE_LIMITS.globs} globs, got ${globs.length}`,
+    });
+  }
+});
 
 /** Which pushed tags a policy accepts. All given filters must pass. */
 export const TagFilterSchema = z.strictObject({
-  glob: GlobListSchema.optional().describe('picomatch glob(s); any may match, e.g. release-*'),
+  glob: GlobListSchema.optional().describe(
+    `glob(s), picomatch syntax without extglobs, up to ${MAX_GLOB_LENGTH} characters; any may match, e.g. release-*`,
+  ),
   regex: z
     .string()
-    .refine(
-      (v) => {
-        try {
-          new RegExp(v);
-          return true;
-        } catch {
-          return false;
-        }
-      },
-      { message: 'not a valid regular expression' },
-    )
+    .superRefine((source, ctx) => {
+      const compiled = compileTagRegex(source);
+      if (!compiled.ok)
+        ctx.addIssue({ code: 'custom', message: `invalid regular expression: ${compiled.reason}` });
+    })
     .optional()
-    .describe('JavaScript regular expression the whole tag must match'),
+    .describe(
+      'regular expression the whole tag must match, RE2 syntax (no lookaround, no backreferences: matched in linear time), up to 256 characters',
+    ),
   semver: z
     .string()
     .refine((v) => semver.validRange(v) !== null, { message: 'not a valid semver range' })
@@ -72,19 +105,20 @@ export const RollbackPolicySchema = z.strictObject({
     'at most one automatic rollback per service in this window (default 1h)',
   ),
   crashLoop: z
-    .strictObject({ tasks: z.number().int().min(1), window: DurationSchema })
+    .strictObject({ tasks: z.number().int().min(1).max(1000), window: DurationSchema })
     .optional()
     .describe(
       'this many crashed tasks of the new revision within the window is unhealthy (default 3 in 10m)',
     ),
   alarms: z
-    .array(z.string().min(1))
+    .array(z.string().min(1).max(255))
+    .max(POLICY_FILE_LIMITS.alarms)
     .optional()
     .describe('CloudWatch alarms that mean unhealthy, besides the autopilot:alarms tag'),
 });
 
 const PolicyFields = {
-  description: z.string().optional(),
+  description: z.string().max(1000).optional(),
   deploy: z
     .string()
     .regex(DEPLOY_MODE, { message: 'expected tag:<name>, semver:major|minor|patch, match or off' })
@@ -93,7 +127,11 @@ const PolicyFields = {
   tags: TagFilterSchema.optional(),
   allowPrerelease: z.boolean().optional().describe('semver pre-releases (1.5.0-rc.1) are deployable'),
   minImageAge: DurationSchema.optional().describe('supply-chain cooldown: wait this long after a push'),
-  windows: z.array(DeployWindowSchema).optional().describe('deploy only inside one of these windows'),
+  windows: z
+    .array(DeployWindowSchema)
+    .max(POLICY_FILE_LIMITS.windows)
+    .optional()
+    .describe('deploy only inside one of these windows'),
   rollback: RollbackPolicySchema.optional(),
 };
 
@@ -108,6 +146,7 @@ export const PolicyFileSchema = z
       .number()
       .int()
       .positive()
+      .max(10_000)
       .default(25)
       .describe('blast-radius cap: a push that would update more services is refused'),
     defaults: PolicySchema.default({}).describe('applies to every opted-in service'),
@@ -121,6 +160,24 @@ export const PolicyFileSchema = z
     ),
   })
   .superRefine((file, ctx) => {
+    const counted = [
+      ['policies', Object.keys(file.policies).length, POLICY_FILE_LIMITS.policies],
+      ['clusters', Object.keys(file.clusters).length, POLICY_FILE_LIMITS.clusters],
+    ] as const;
+    for (const [field, count, max] of counted) {
+      if (count > max)
+        ctx.addIssue({ code: 'custom', path: [field], message: `at most ${max} entries, got ${count}` });
+    }
+    for (const cluster of Object.keys(file.clusters)) {
+      const compiled = compileGlob(cluster);
+      if (!compiled.ok) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['clusters', cluster],
+          message: `invalid glob: ${compiled.reason}`,
+        });
+      }
+    }
     for (const [cluster, { policy }] of Object.entries(file.clusters)) {
       // Own keys only: `in` would accept inherited names such as "constructor" or "toString".
       if (!Object.hasOwn(file.policies, policy)) {
@@ -148,15 +205,25 @@ export interface PolicyFileIssue {
 
 /** Thrown when a policy file is invalid; `issues` locate every problem. */
 export class PolicyFileError extends ConfigError {
+  /** The located problems. */
+  readonly issues: PolicyFileIssue[];
+
   /**
    * @param file - the file name, for messages
-   * @param issues - the located problems
+   * @param issues - the located problems (at most `listed` of them are kept)
+   * @param listed - how many problems the message lists
+   * @param total - how many problems there are in all (more than listed: the message says so)
    */
   constructor(
     readonly file: string,
-    readonly issues: PolicyFileIssue[],
+    issues: PolicyFileIssue[],
+    listed = Number.POSITIVE_INFINITY,
+    total = issues.length,
   ) {
-    super(issues.map((i) => `${file}:${i.line}:${i.column} ${i.path}: ${i.message}`).join('\n'));
+    const kept = issues.slice(0, listed);
+    const more = total > kept.length ? [`${file}: and ${total - kept.length} more problems`] : [];
+    super([...kept.map((i) => `${file}:${i.line}:${i.column} ${i.path}: ${i.message}`), ...more].join('\n'));
+    this.issues = kept;
   }
 }
 
@@ -182,8 +249,60 @@ function nodeAt(root: Node | null, path: readonly PropertyKey[]): Node | null {
   return node ?? last;
 }
 
+/** Every node of a document, its maps' pairs included, without recursion (a deep file cannot exhaust the stack). */
+function* nodesOf(root: Node | null): Generator<Node> {
+  const pending: unknown[] = [root];
+  while (pending.length > 0) {
+    const node = pending.pop();
+    if (isPair(node)) {
+      pending.push(node.value, node.key);
+    } else if (isMap(node) || isSeq(node)) {
+      yield node;
+      for (let i = node.items.length - 1; i >= 0; i--) pending.push(node.items[i]);
+    } else if (isScalar(node) || isAlias(node)) {
+      yield node;
+    }
+  }
+}
+
 /**
- * Parses and validates a policy file's text.
+ * Duplicate and non-scalar keys, in one pass over the document with a set per map: yaml's own
+ * `uniqueKeys` check compares every key with every earlier one (20,000 keys took 8 s).
+ */
+function keyProblems(root: Node | null): Array<{ node: Node; message: string }> {
+  const problems: Array<{ node: Node; message: string }> = [];
+  for (const node of nodesOf(root)) {
+    if (!isMap(node)) continue;
+    const seen = new Set<string>();
+    for (const pair of node.items) {
+      const key = pair.key as Node | null;
+      if (!isScalar(key)) {
+        problems.push({
+          node: key ?? node,
+          message: 'a key must be a plain value, not a list, map or alias',
+        });
+        continue;
+      }
+      const name = String(key.value);
+      if (seen.has(name))
+        problems.push({ node: key, message: `Map keys must be unique: "${name}" is given twice` });
+      seen.add(name);
+    }
+  }
+  return problems;
+}
+
+/** The first line of a yaml error, in words people act on. */
+function yamlMessage(message: string): string {
+  const first = message.split('\n')[0] ?? '';
+  return first.includes('Maximum call stack size exceeded') ? 'the YAML is nested too deeply' : first;
+}
+
+/**
+ * Parses and validates a policy file's text. Whatever the text holds, the only failure is a
+ * {@link PolicyFileError}: a file larger than {@link POLICY_FILE_LIMITS}, YAML nested too deeply,
+ * duplicate keys, aliases expanding beyond the limit (an alias bomb), counts and values out of
+ * bounds, patterns that could backtrack: each with its line and field.
  *
  * @param text - YAML text
  * @param file - name used in error messages
@@ -192,27 +311,56 @@ function nodeAt(root: Node | null, path: readonly PropertyKey[]): Node | null {
  * const policy = parsePolicyFile(readFileSync('autopilot.yml', 'utf8'), 'autopilot.yml');
  */
 export function parsePolicyFile(text: string, file = 'autopilot.yml'): PolicyFile {
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > POLICY_FILE_LIMITS.bytes) throw tooLarge(file, bytes);
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const locate = (offset: number | undefined) => {
     const pos = lineCounter.linePos(offset ?? 0);
     return { line: pos.line, column: pos.col };
   };
-  if (doc.errors.length > 0) {
-    throw new PolicyFileError(
+  const fail = (issues: Array<{ offset: number | undefined; path: string; message: string }>) =>
+    new PolicyFileError(
       file,
-      doc.errors.map((e) => ({
-        ...locate(e.pos[0]),
-        path: '(yaml)',
-        message: e.message.split('\n')[0] ?? '',
-      })),
+      issues.map(({ offset, path, message }) => ({ ...locate(offset), path, message })),
+      POLICY_FILE_LIMITS.issues,
+    );
+  let doc: ReturnType<typeof parseDocument>;
+  try {
+    doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
+  } catch (error) {
+    throw fail([{ offset: 0, path: '(yaml)', message: yamlMessage(String((error as Error)?.message)) }]);
+  }
+  if (doc.errors.length > 0) {
+    throw fail(
+      doc.errors.map((e) => ({ offset: e.pos[0], path: '(yaml)', message: yamlMessage(e.message) })),
     );
   }
-  const result = PolicyFileSchema.safeParse(doc.toJS() ?? {});
+  const keys = keyProblems(doc.contents);
+  if (keys.length > 0) {
+    throw fail(keys.map(({ node, message }) => ({ offset: node.range?.[0], path: '(yaml)', message })));
+  }
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: POLICY_FILE_LIMITS.aliases });
+  } catch (error) {
+    const alias = [...nodesOf(doc.contents)].find((node) => isAlias(node));
+    const message = String((error as Error)?.message ?? error);
+    throw fail([
+      {
+        offset: alias?.range?.[0],
+        path: '(yaml)',
+        message: /alias/i.test(message)
+          ? `aliases expand to too much (more than ${POLICY_FILE_LIMITS.aliases} aliases resolved): ${message}`
+          : yamlMessage(message),
+      },
+    ]);
+  }
+  const result = PolicyFileSchema.safeParse(value ?? {});
   if (!result.success) {
     throw new PolicyFileError(
       file,
-      result.error.issues.map((issue) => {
+      // Locating costs a walk per issue: only the ones listed are located.
+      result.error.issues.slice(0, POLICY_FILE_LIMITS.issues).map((issue) => {
         // An invalid record key (a policy name) is located at the key itself, not inside its value.
         const invalidKey = issue.code === 'invalid_key';
         const node = nodeAt(doc.contents, invalidKey ? issue.path.slice(0, -1) : issue.path);
@@ -229,9 +377,23 @@ export function parsePolicyFile(text: string, file = 'autopilot.yml'): PolicyFil
           message: issue.message,
         };
       }),
+      POLICY_FILE_LIMITS.issues,
+      result.error.issues.length,
     );
   }
   return result.data;
+}
+
+/** The error of a file larger than a policy file may be. */
+function tooLarge(file: string, bytes: number): PolicyFileError {
+  return new PolicyFileError(file, [
+    {
+      line: 1,
+      column: 1,
+      path: '(file)',
+      message: `the file has ${bytes} bytes; a policy file has at most ${POLICY_FILE_LIMITS.bytes}`,
+    },
+  ]);
 }
 
 /**
@@ -241,13 +403,24 @@ export function parsePolicyFile(text: string, file = 'autopilot.yml'): PolicyFil
  */
 export function loadPolicyFile(path: string | undefined): PolicyFile {
   if (!path) return EMPTY_POLICY_FILE;
-  let text: string;
+  return parsePolicyFile(readPolicyFileText(path), path);
+}
+
+/**
+ * The text of the policy file at `path`; a file larger than a policy file may be is refused before
+ * it is read.
+ *
+ * @throws PolicyFileError when it is too large, ConfigError when it cannot be read
+ */
+export function readPolicyFileText(path: string): string {
   try {
-    text = readFileSync(path, 'utf8');
+    const { size } = statSync(path);
+    if (size > POLICY_FILE_LIMITS.bytes) throw tooLarge(path, size);
+    return readFileSync(path, 'utf8');
   } catch (cause) {
+    if (cause instanceof PolicyFileError) throw cause;
     throw new ConfigError(`cannot read policy file ${path}`, { cause });
   }
-  return parsePolicyFile(text, path);
 }
 
 const loaded = new Map<string, PolicyFile>();

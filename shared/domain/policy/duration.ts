@@ -25,15 +25,25 @@ export function durationPattern(units: readonly DurationUnit[] = DURATION_UNITS)
 const ANY_DURATION = durationPattern();
 
 /**
+ * The longest duration the policy file may give (a year). Durations are added to dates: a longer one
+ * (`100000000d`) would pass every date autopilot can write, and an invalid date compares false with
+ * everything, so a minimum age would never be waited for.
+ */
+export const MAX_DURATION_MS = 365 * UNIT_MS.d;
+
+/**
  * Parses a duration such as `30m`, `2h`, `7d` to milliseconds.
  *
- * @returns the milliseconds, or undefined when the text is no duration (`1.5h`, `90`, `1w`, `1H`)
+ * @returns the milliseconds, or undefined when the text is no duration (`1.5h`, `90`, `1w`, `1H`) or
+ *   one longer than {@link MAX_DURATION_MS} (`366d`)
  * @example parseDuration('90s') // 90000
+ * @example parseDuration('100000000d') // undefined
  */
 export function parseDuration(text: string): number | undefined {
   const match = ANY_DURATION.exec(text);
   if (!match) return undefined;
-  return Number(match[1]) * UNIT_MS[match[2] as DurationUnit];
+  const ms = Number(match[1]) * UNIT_MS[match[2] as DurationUnit];
+  return ms <= MAX_DURATION_MS ? ms : undefined;
 }
 
 /**

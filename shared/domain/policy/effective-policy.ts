@@ -4,10 +4,10 @@
  * service asks for. Deploy on push, rollback and the index all resolve a service here, so they agree.
  * Pure.
  */
-import picomatch from 'picomatch';
 import type { Policy, PolicyFile } from '../../config/policy-file';
 import type { ServiceState } from '../../ports';
 import { type DeployMode, parseDeployMode } from './deploy-mode';
+import { globMatch } from './glob';
 import { DEPLOY_TAG, POLICY_TAG } from './service-tags';
 
 /**
@@ -17,7 +17,7 @@ import { DEPLOY_TAG, POLICY_TAG } from './service-tags';
  */
 export function clusterPolicyName(file: PolicyFile, clusterName: string): string | undefined {
   for (const [pattern, { policy }] of Object.entries(file.clusters)) {
-    if (pattern === clusterName || picomatch.isMatch(clusterName, pattern)) return policy;
+    if (pattern === clusterName || globMatch(pattern, clusterName)) return policy;
   }
   return undefined;
 }

@@ -1,10 +1,11 @@
 /**
  * A policy's tag filters (`tags: { glob, regex, semver }`): which pushed tags it accepts at all,
- * whatever the deploy mode. Pure.
+ * whatever the deploy mode. Globs and regular expressions are matched by RE2, in linear time
+ * (`glob.ts`): whoever may push chooses the tag. Pure.
  */
-import picomatch from 'picomatch';
 import semver from 'semver';
 import type { Policy } from '../../config/policy-file';
+import { compileTagRegex, globMatch } from './glob';
 import { parseVersionTag } from './version';
 
 /**
@@ -18,11 +19,13 @@ export function rejectedByFilters(policy: Policy, tag: string): string | undefin
   if (!filters) return undefined;
   if (filters.glob !== undefined) {
     const globs = Array.isArray(filters.glob) ? filters.glob : [filters.glob];
-    if (!globs.some((g) => picomatch.isMatch(tag, g)))
-      return `tag ${tag} does not match glob ${globs.join(', ')}`;
+    if (!globs.some((g) => globMatch(g, tag))) return `tag ${tag} does not match glob ${globs.join(', ')}`;
   }
-  if (filters.regex !== undefined && !new RegExp(`^(?:${filters.regex})$`).test(tag)) {
-    return `tag ${tag} does not match regex ${filters.regex}`;
+  if (filters.regex !== undefined) {
+    const compiled = compileTagRegex(filters.regex);
+    // The policy file refuses what RE2 cannot compile; should one get here, it accepts no tag.
+    if (!compiled.ok) return `regex ${filters.regex} cannot be used: ${compiled.reason}`;
+    if (!compiled.pattern.matches(tag)) return `tag ${tag} does not match regex ${filters.regex}`;
   }
   if (filters.semver !== undefined) {
     const version = parseVersionTag(tag);

@@ -154,7 +154,7 @@ describe('parsePolicyFile', () => {
         line: 3,
         column: 16,
         path: 'defaults.minImageAge',
-        message: 'expected a duration like 30s, 15m, 2h or 7d',
+        message: 'expected a duration like 30s, 15m, 2h or 7d, at most 365d',
       },
     ],
     [
@@ -223,7 +223,7 @@ describe('parsePolicyFile', () => {
         line: 5,
         column: 14,
         path: 'policies.releases.tags.regex',
-        message: 'not a valid regular expression',
+        message: 'invalid regular expression: error parsing regexp: missing closing ): `release-(`',
       },
     ],
     [
@@ -292,12 +292,17 @@ describe('parsePolicyFile', () => {
     [
       'duplicate keys',
       yaml('version: 1', 'policies:', '  careful:', '    minImageAge: 1h', '    minImageAge: 2h'),
-      { line: 5, column: 5, path: '(yaml)', message: 'Map keys must be unique' },
+      {
+        line: 5,
+        column: 5,
+        path: '(yaml)',
+        message: 'Map keys must be unique: "minImageAge" is given twice',
+      },
     ],
     [
       'duplicate policy names',
       yaml('version: 1', 'policies:', '  careful: {}', '  careful: {}'),
-      { line: 4, column: 3, path: '(yaml)', message: 'Map keys must be unique' },
+      { line: 4, column: 3, path: '(yaml)', message: 'Map keys must be unique: "careful" is given twice' },
     ],
   ])('locates %s', (_name, text, expected) => {
     // Prepare
@@ -329,7 +334,7 @@ describe('parsePolicyFile', () => {
     expect(run).toThrow(ConfigError);
     expect(run).toThrow(
       [
-        'config/autopilot.yml:3:16 defaults.minImageAge: expected a duration like 30s, 15m, 2h or 7d',
+        'config/autopilot.yml:3:16 defaults.minImageAge: expected a duration like 30s, 15m, 2h or 7d, at most 365d',
         'config/autopilot.yml:6:5 policies.a: Unrecognized key: "deplo"',
       ].join('\n'),
     );
@@ -390,5 +395,283 @@ describe('loadPolicyFile', () => {
     // Assess
     expect(run).toThrow(ConfigError);
     expect(run).toThrow(`cannot read policy file ${path}`);
+  });
+});
+
+describe('hostile and broken policy files: a PolicyFileError with line and field, never anything else', () => {
+  it('refuses an alias bomb at its first alias, instead of a stack trace', () => {
+    // Prepare: each level nine aliases of the one before, 9^5 strings in all.
+    const text = yaml(
+      'version: 1',
+      'a: &a ["x","x","x","x","x","x","x","x","x"]',
+      'b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]',
+      'c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]',
+      'd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]',
+      'e: [*d,*d,*d,*d,*d,*d,*d,*d,*d]',
+    );
+
+    // Act
+    const issues = issuesOf(text);
+
+    // Assess
+    expect(issues).toEqual([
+      {
+        line: 3,
+        column: 8,
+        path: '(yaml)',
+        message: expect.stringContaining('aliases expand to too much (more than 100 aliases resolved)'),
+      },
+    ]);
+  });
+
+  it('reads a few aliases as YAML means them', () => {
+    // Prepare
+    const text = yaml('version: 1', 'policies:', '  a: &careful { minImageAge: 1h }', '  b: *careful');
+
+    // Act
+    const file = parsePolicyFile(text);
+
+    // Assess
+    expect(file.policies.b).toEqual({ minImageAge: '1h' });
+  });
+
+  it('checks 20,000 keys in one pass (yaml`s own check took 8 s) and refuses more policies than the bound', () => {
+    // Prepare
+    const names = Array.from({ length: 20_000 }, (_, i) => `  p${i}: {}`);
+    const text = yaml('version: 1', 'policies:', ...names);
+    const duplicated = yaml('version: 1', 'policies:', ...names, '  p19999: {}');
+
+    // Act
+    const issues = [issuesOf(text), issuesOf(duplicated)];
+
+    // Assess
+    expect(issues).toEqual([
+      [{ line: 3, column: 3, path: 'policies', message: 'at most 500 entries, got 20000' }],
+      [
+        {
+          line: 20_003,
+          column: 3,
+          path: '(yaml)',
+          message: 'Map keys must be unique: "p19999" is given twice',
+        },
+      ],
+    ]);
+  });
+
+  it('refuses a file larger than 256 KiB before parsing it (200,000 keys timed out)', () => {
+    // Prepare
+    const text = `version: 1\npolicies:\n${Array.from({ length: 200_000 }, (_, i) => `  p${i}: {}`).join('\n')}\n`;
+
+    // Act
+    const issues = issuesOf(text);
+
+    // Assess
+    expect(issues).toEqual([
+      {
+        line: 1,
+        column: 1,
+        path: '(file)',
+        message: expect.stringMatching(/^the file has \d+ bytes; a policy file has at most 262144$/),
+      },
+    ]);
+  });
+
+  it.each([
+    [
+      'minImageAge: 100000000d',
+      'defaults.minImageAge',
+      'expected a duration like 30s, 15m, 2h or 7d, at most 365d',
+    ],
+    ['minImageAge: 366d', 'defaults.minImageAge', 'at most 365d'],
+    ['rollback: { cooldown: 9999999999999999999999s }', 'defaults.rollback.cooldown', 'at most 365d'],
+    [
+      'rollback: { crashLoop: { tasks: 1000000, window: 1m } }',
+      'defaults.rollback.crashLoop.tasks',
+      'Too big',
+    ],
+    [
+      'tags: { regex: "(?=main)main" }',
+      'defaults.tags.regex',
+      'invalid regular expression: error parsing regexp: invalid or unsupported Perl syntax: `(?=`',
+    ],
+    ['tags: { regex: "(a)\\\\1" }', 'defaults.tags.regex', 'invalid escape sequence'],
+    [
+      `tags: { regex: "${'a'.repeat(257)}" }`,
+      'defaults.tags.regex',
+      'at most 256 characters, this one has 257',
+    ],
+    [
+      `tags: { glob: "${'a'.repeat(257)}" }`,
+      'defaults.tags.glob',
+      'invalid glob: a glob is at most 256 characters',
+    ],
+    ['tags: { glob: "!(main)" }', 'defaults.tags.glob', 'invalid glob: extglob "!(" is not supported'],
+    [`tags: { glob: [${Array(51).fill('a').join(', ')}] }`, 'defaults.tags.glob', 'at most 50 globs, got 51'],
+    [
+      `windows: [{ days: [mon], start: "09:00", end: "10:00", timezone: "${'A'.repeat(65)}" }]`,
+      'defaults.windows.0.timezone',
+      'expected an IANA time zone such as Europe/Berlin or UTC (at most 64 characters)',
+    ],
+  ])('refuses %s with its field', (line, path, message) => {
+    // Prepare
+    const text = yaml('version: 1', 'defaults:', `  ${line}`);
+
+    // Act
+    const issues = issuesOf(text);
+
+    // Assess
+    expect(issues).toEqual([
+      expect.objectContaining({
+        line: 3,
+        path: expect.stringContaining(path),
+        message: expect.stringContaining(message),
+      }),
+    ]);
+  });
+
+  it('accepts a nested-quantifier regex: RE2 matches it in linear time, so it cannot backtrack', () => {
+    // Prepare
+    const text = yaml('version: 1', 'defaults:', '  tags: { regex: "([a-z0-9]+-?)+" }');
+
+    // Act
+    const file = parsePolicyFile(text);
+
+    // Assess
+    expect(file.defaults.tags?.regex).toBe('([a-z0-9]+-?)+');
+  });
+
+  it('refuses a cluster glob it cannot match, at the cluster', () => {
+    // Prepare
+    const text = yaml('version: 1', 'policies: { p: {} }', 'clusters:', '  "prod-{eu,us":', '    policy: p');
+
+    // Act
+    const issues = issuesOf(text);
+
+    // Assess
+    expect(issues).toEqual([
+      { line: 5, column: 5, path: 'clusters.prod-{eu,us', message: 'invalid glob: "{" is not closed by "}"' },
+    ]);
+  });
+
+  const sns = (i: number) =>
+    `ch${i}: { type: sns, topicArn: "arn:aws:sns:eu-west-1:123456789012:autopilot-${i}" }`;
+  it.each([
+    [
+      'clusters',
+      yaml(
+        'version: 1',
+        'policies: { p: {} }',
+        `clusters: { ${Array.from({ length: 501 }, (_, i) => `c${i}: { policy: p }`).join(', ')} }`,
+      ),
+      { line: 3, path: 'clusters', message: 'at most 500 entries, got 501' },
+    ],
+    [
+      'channels',
+      yaml(
+        'version: 1',
+        'notifications:',
+        `  channels: { ${Array.from({ length: 101 }, (_, i) => sns(i)).join(', ')} }`,
+      ),
+      { line: 3, path: 'notifications.channels', message: 'at most 100 channels, got 101' },
+    ],
+    [
+      'routes',
+      yaml(
+        'version: 1',
+        'notifications:',
+        `  channels: { ${sns(0)} }`,
+        `  routes: [${Array(201).fill('{ channels: [ch0] }').join(', ')}]`,
+      ),
+      { line: 4, path: 'notifications.routes', message: 'Too big: expected array to have <=200 items' },
+    ],
+    [
+      'channels of a route',
+      yaml(
+        'version: 1',
+        'notifications:',
+        `  channels: { ${sns(0)} }`,
+        `  routes: [{ channels: [${Array(51).fill('ch0').join(', ')}] }]`,
+      ),
+      {
+        line: 4,
+        path: 'notifications.routes.0.channels',
+        message: 'Too big: expected array to have <=50 items',
+      },
+    ],
+  ])('refuses more %s than the bound, naming the field', (_name, text, expected) => {
+    // Prepare
+    const input = text;
+
+    // Act
+    const issues = issuesOf(input);
+
+    // Assess
+    expect(issues.map(({ line, path, message }) => ({ line, path, message }))).toEqual([expected]);
+  });
+
+  it.each([
+    [
+      'YAML nested 5,000 deep',
+      yaml('version: 1', `description: ${'['.repeat(5000)}${']'.repeat(5000)}`),
+      'the YAML is nested too deeply',
+    ],
+    [
+      'a key that is a list',
+      yaml('version: 1', '? [a, b]', ': 1'),
+      'a key must be a plain value, not a list, map or alias',
+    ],
+    [
+      'an aggregation window of 0s',
+      yaml('version: 1', 'notifications: { aggregate: { window: 0s } }'),
+      'expected a window from 1s to 24h',
+    ],
+    [
+      'an aggregation window of 999999h',
+      yaml('version: 1', 'notifications: { aggregate: { window: 999999h } }'),
+      'expected a window from 1s to 24h',
+    ],
+  ])('refuses %s', (_name, text, message) => {
+    // Prepare
+    const input = text;
+
+    // Act
+    const issues = issuesOf(input);
+
+    // Assess
+    expect(issues.map((i) => i.message)).toContainEqual(message);
+  });
+
+  it('lists 50 problems and counts the rest', () => {
+    // Prepare
+    const text = yaml(
+      'version: 1',
+      'policies:',
+      ...Array.from({ length: 80 }, (_, i) => `  p${i}: { minImageAge: soon }`),
+    );
+
+    // Act
+    const run = () => parsePolicyFile(text);
+
+    // Assess
+    expect(run).toThrow('autopilot.yml: and 30 more problems');
+    expect(issuesOf(text)).toHaveLength(50);
+  });
+
+  it('refuses a file larger than 256 KiB without reading it', () => {
+    // Prepare
+    const dir = mkdtempSync(join(tmpdir(), 'policy-file-'));
+    const path = join(dir, 'huge.yml');
+    writeFileSync(path, `version: 1\n#${'x'.repeat(300_000)}\n`);
+
+    try {
+      // Act
+      const run = () => loadPolicyFile(path);
+
+      // Assess
+      expect(run).toThrow(PolicyFileError);
+      expect(run).toThrow(`${path}:1:1 (file): the file has 300013 bytes; a policy file has at most 262144`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

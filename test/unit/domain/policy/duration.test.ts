@@ -4,6 +4,7 @@ import {
   durationPattern,
   formatDuration,
   formatMinutes,
+  MAX_DURATION_MS,
   parseDuration,
 } from '../../../../shared/domain/policy/duration';
 
@@ -24,6 +25,11 @@ describe('parseDuration', () => {
     ['-1h', undefined],
     ['1h30m', undefined],
     ['', undefined],
+    ['365d', 31_536_000_000],
+    ['8760h', 31_536_000_000],
+    ['366d', undefined],
+    ['100000000d', undefined],
+    [`${'9'.repeat(400)}s`, undefined],
   ])('%j -> %s', (text, expected) => {
     // Prepare
     const input = text;
@@ -48,17 +54,19 @@ describe('durationPattern', () => {
     expect(sources).toEqual(['^(\\d+)(s|m|h)$', '^(\\d+)(s|m|h|d)$']);
   });
 
-  it('accepts exactly what parseDuration reads, for every unit', () => {
+  it('accepts what parseDuration reads, for every unit; parseDuration reads it up to a year', () => {
     fc.assert(
       fc.property(fc.nat(), fc.constantFrom(...DURATION_UNITS), (amount, unit) => {
         // Prepare
         const text = `${amount}${unit}`;
+        const unitMs = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[unit];
 
         // Act
         const matches = durationPattern().test(text);
 
         // Assess
-        expect(matches).toBe(parseDuration(text) !== undefined);
+        expect(matches).toBe(true);
+        expect(parseDuration(text)).toBe(amount * unitMs <= MAX_DURATION_MS ? amount * unitMs : undefined);
       }),
     );
   });
