@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { SEVERITIES } from '../domain/notify/message';
 import { globMatches } from '../domain/notify/route';
 import { durationPattern, parseDuration } from '../domain/policy/duration';
-import { compileGlob, globMatch, isGlob } from '../domain/policy/glob';
+import { compileGlob, globMatch, isGlob, MAX_GLOB_LENGTH } from '../domain/policy/glob';
 import { AutopilotEventSchemas } from '../events/autopilot-events';
 
 /** Aggregation windows are seconds, minutes or hours: a window of days would hold alerts for days. */
@@ -27,10 +27,16 @@ export const NOTIFICATION_LIMITS = {
  * A glob: its syntax checked here, so that what validates is what matches (in linear time,
  * `domain/policy/glob.ts`).
  */
-export const GlobSchema = z.string().superRefine((glob, ctx) => {
-  const compiled = compileGlob(glob);
-  if (!compiled.ok) ctx.addIssue({ code: 'custom', message: `invalid glob: ${compiled.reason}` });
-});
+export const GlobSchema = z
+  .string()
+  .min(1, { message: 'invalid glob: a glob cannot be empty' })
+  .max(MAX_GLOB_LENGTH, { message: `invalid glob: a glob is at most ${MAX_GLOB_LENGTH} characters` })
+  .superRefine((glob, ctx) => {
+    // Not aborting on the length (a union would then hide the reason): the length was told above.
+    if (glob.length === 0 || glob.length > MAX_GLOB_LENGTH) return;
+    const compiled = compileGlob(glob);
+    if (!compiled.ok) ctx.addIssue({ code: 'custom', message: `invalid glob: ${compiled.reason}` });
+  });
 
 /**
  * Where a secret value lives. `key` picks a field of a JSON secret. The notifier may read only the

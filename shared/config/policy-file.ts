@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { isValidTimeZone, parseClockTime } from '../domain/deploy/deploy-window';
 import { DEPLOY_MODE } from '../domain/policy/deploy-mode';
 import { MAX_DURATION_MS, parseDuration } from '../domain/policy/duration';
-import { compileGlob, compileTagRegex, MAX_GLOB_LENGTH } from '../domain/policy/glob';
+import { compileGlob, compileTagRegex, MAX_GLOB_LENGTH, MAX_REGEX_LENGTH } from '../domain/policy/glob';
 import { ConfigError } from '../errors';
 import { GlobSchema, NotificationsSchema } from './notifications';
 
@@ -76,6 +76,10 @@ export const TagFilterSchema = z.strictObject({
   ),
   regex: z
     .string()
+    .max(MAX_REGEX_LENGTH, {
+      abort: true,
+      message: `invalid regular expression: at most ${MAX_REGEX_LENGTH} characters`,
+    })
     .superRefine((source, ctx) => {
       const compiled = compileTagRegex(source);
       if (!compiled.ok)

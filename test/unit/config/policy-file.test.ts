@@ -498,7 +498,7 @@ describe('hostile and broken policy files: a PolicyFileError with line and field
     [
       `tags: { regex: "${'a'.repeat(257)}" }`,
       'defaults.tags.regex',
-      'at most 256 characters, this one has 257',
+      'invalid regular expression: at most 256 characters',
     ],
     [
       `tags: { glob: "${'a'.repeat(257)}" }`,
