@@ -445,10 +445,15 @@ export const newestPushUnderFaults: Scenario = {
   name: 'eight pushes of team/api:main 400 ms apart under throttling, 5xx and lost answers: both services end on the eighth, no orphan revision, each deployment announced once',
   async run(sandbox) {
     const digests: string[] = [];
+    // Lost answers where they matter, on the two calls that change ECS: every RegisterTaskDefinition
+    // (found again by its tags, never registered twice) and some UpdateService (recorded and
+    // announced by the retry); throttling and 5xx everywhere, at rates the functions' retries ride
+    // out (the tests' SDK clients make two attempts).
     sandbox.setFaults([
-      { operation: '*', kind: 'throttle', rate: 0.1 },
-      { operation: '*', kind: '5xx', rate: 0.05 },
-      { operation: '*', kind: 'lost', rate: 0.1 },
+      { operation: 'RegisterTaskDefinition', kind: 'lost', rate: 1 },
+      { operation: 'UpdateService', kind: 'lost', rate: 0.3 },
+      { operation: '*', kind: 'throttle', rate: 0.05 },
+      { operation: '*', kind: '5xx', rate: 0.02 },
     ]);
     const firstCall = sandbox.plane.calls.length;
     let seen: Awaited<ReturnType<typeof during>>;

@@ -4,11 +4,16 @@
  * as a child process (bin/autopilot.js) with a bare environment; the sandbox runs in this process.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DescribeTaskDefinitionCommand, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
-import { type Sandbox, seedAccount, startSandbox } from '../../sandbox/account';
+import { DescribeImagesCommand } from '@aws-sdk/client-ecr';
+import {
+  DescribeTaskDefinitionCommand,
+  RegisterTaskDefinitionCommand,
+  UpdateServiceCommand,
+} from '@aws-sdk/client-ecs';
+import { REGISTRY, type Sandbox, seedAccount, startSandbox } from '../../sandbox/account';
 import { serveControl } from '../../sandbox/control-server';
 
 jest.setTimeout(120_000);
@@ -105,8 +110,41 @@ describe('operator commands against the running sandbox', () => {
   });
 
   it('decides a push in dry run, then deploys it for real instead of replaying the dry run', async () => {
-    // Prepare
-    const event = join(root, 'events', 'ecr-image-push.json');
+    // Prepare: prod/api runs a revision naming team/api:main by tag, as infrastructure code registers
+    // one; the sample push is of the digest team/api:main points at in the local ECR (a push whose
+    // tag has moved on is skipped as superseded)
+    const running = (await sandbox.describeService('prod', 'api')).taskDefinition;
+    const { taskDefinition } = await sandbox.ecs.send(
+      new DescribeTaskDefinitionCommand({ taskDefinition: running }),
+    );
+    const byTag = await sandbox.ecs.send(
+      new RegisterTaskDefinitionCommand({
+        family: 'api',
+        networkMode: taskDefinition?.networkMode,
+        requiresCompatibilities: taskDefinition?.requiresCompatibilities,
+        cpu: taskDefinition?.cpu,
+        memory: taskDefinition?.memory,
+        executionRoleArn: taskDefinition?.executionRoleArn,
+        containerDefinitions: (taskDefinition?.containerDefinitions ?? []).map((c) =>
+          c.name === 'app' ? { ...c, image: `${REGISTRY}/team/api:main` } : c,
+        ),
+      }),
+    );
+    await sandbox.ecs.send(
+      new UpdateServiceCommand({
+        cluster: 'prod',
+        service: 'api',
+        taskDefinition: byTag.taskDefinition?.taskDefinitionArn,
+      }),
+    );
+    await sandbox.settle();
+    const sample = JSON.parse(readFileSync(join(root, 'events', 'ecr-image-push.json'), 'utf8'));
+    const { imageDetails } = await sandbox.ecr.send(
+      new DescribeImagesCommand({ repositoryName: 'team/api', imageIds: [{ imageTag: 'main' }] }),
+    );
+    sample.detail['image-digest'] = imageDetails?.[0]?.imageDigest;
+    const event = join(dir, 'ecr-image-push.json');
+    writeFileSync(event, JSON.stringify(sample));
     const registered = () =>
       sandbox.plane.calls.filter((c) => c.operation === 'RegisterTaskDefinition').length;
     const before = registered();
