@@ -247,12 +247,22 @@ export function describeCall(call: CallRecord): TimelineLine {
   };
 }
 
-/** The text of the first Adaptive Card TextBlock, looking inside containers, column sets and columns. */
+/**
+ * The text of the first Adaptive Card TextBlock (or RichTextBlock: its text runs), looking inside
+ * containers, column sets and columns.
+ */
 function firstTextBlock(elements: unknown): string | undefined {
   if (!Array.isArray(elements)) return undefined;
   for (const element of elements) {
     const e = asRecord(element);
     if (e.type === 'TextBlock' && text(e.text)) return text(e.text);
+    if (e.type === 'RichTextBlock' && Array.isArray(e.inlines)) {
+      const runs = e.inlines.map((inline) =>
+        typeof inline === 'string' ? inline : text(asRecord(inline).text),
+      );
+      const joined = runs.filter(Boolean).join('');
+      if (joined) return joined;
+    }
     const inner = firstTextBlock(e.items) ?? firstTextBlock(e.columns);
     if (inner) return inner;
   }

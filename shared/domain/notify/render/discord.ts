@@ -7,7 +7,7 @@
  */
 import type { NotificationMessage } from '../message';
 import { styleOf } from './severity';
-import { escapeDiscord, fitEscaped, oneLine, truncate } from './text';
+import { cleanMessage, escapeDiscord, fitEscaped, oneLine, truncate } from './text';
 
 /** Discord's embed limits. */
 export const DISCORD_LIMITS = {
@@ -31,7 +31,7 @@ export interface DiscordField {
 /** A Discord embed. */
 export interface DiscordEmbed {
   title: string;
-  description: string;
+  description?: string;
   color: number;
   fields: DiscordField[];
   url?: string;
@@ -52,11 +52,14 @@ const INLINE_MAX = 40;
 
 /**
  * A Discord embed for a notification: the title (linked to the first console link), the text and
- * reason, facts as fields and the rest of the links, coloured by severity.
+ * reason, facts as fields and the rest of the links, coloured by severity. Text from events is
+ * escaped everywhere Discord reads markdown (title, description, field names and values), so it
+ * shows as written and links nowhere; everything is cut to the embed limits.
  */
-export function renderDiscord(message: NotificationMessage): DiscordMessage {
+export function renderDiscord(raw: NotificationMessage): DiscordMessage {
+  const message = cleanMessage(raw);
   const style = styleOf(message.severity);
-  const title = truncate(`${style.emoji} ${oneLine(message.title)}`, DISCORD_LIMITS.title);
+  const title = fitEscaped(`${style.emoji} ${oneLine(message.title)}`, escapeDiscord, DISCORD_LIMITS.title);
   const footer = truncate(`ecs-autopilot · ${oneLine(message.eventType)}`, DISCORD_LIMITS.footerText);
   const [first, ...more] = message.links;
   const parts = [
@@ -65,15 +68,16 @@ export function renderDiscord(message: NotificationMessage): DiscordMessage {
     // A `)` would end the masked link's URL early.
     more.map((l) => `[${escapeDiscord(oneLine(l.label))}](${l.url.replace(/\)/g, '%29')})`).join(' · '),
   ].filter(Boolean);
-  // The description goes first; fields fill what is left of the 6000-character total.
+  // The description goes first; fields fill what is left of the 6000-character total. A cut never
+  // leaves half an escape: a lone backslash before the "…" would escape it.
   const description = truncate(
     parts.join('\n\n'),
     Math.min(DISCORD_LIMITS.description, DISCORD_LIMITS.total - title.length - footer.length),
-  );
+  ).replace(/(?<!\\)((?:\\\\)*)\\…$/, '$1…');
   let budget = DISCORD_LIMITS.total - title.length - footer.length - description.length;
   const fields: DiscordField[] = [];
   for (const f of message.facts.slice(0, DISCORD_LIMITS.fields)) {
-    const name = truncate(oneLine(f.label), DISCORD_LIMITS.fieldName) || '-';
+    const name = fitEscaped(oneLine(f.label), escapeDiscord, DISCORD_LIMITS.fieldName) || '-';
     const value =
       fitEscaped(f.value, escapeDiscord, Math.min(DISCORD_LIMITS.fieldValue, budget - name.length)) || '-';
     if (name.length + value.length > budget) break;
@@ -85,7 +89,8 @@ export function renderDiscord(message: NotificationMessage): DiscordMessage {
     embeds: [
       {
         title,
-        description,
+        // Discord refuses an empty description; a message without text has none.
+        ...(description !== '' ? { description } : {}),
         color: style.color,
         fields,
         ...(first ? { url: first.url } : {}),

@@ -18,7 +18,7 @@ export {
   type DiscordMessage,
   renderDiscord,
 } from './discord';
-export { type ChatWidget, type GoogleChatMessage, renderGoogleChat } from './google-chat';
+export { type ChatWidget, GOOGLE_CHAT_LIMITS, type GoogleChatMessage, renderGoogleChat } from './google-chat';
 export { outcomeEmoji, SEVERITY_STYLES, type SeverityStyle, styleOf } from './severity';
 export {
   renderSlack,
@@ -29,8 +29,8 @@ export {
   type SlackText,
   type SlackUpdate,
 } from './slack';
-export { type ChatbotNotification, renderSnsChatbot } from './sns-chatbot';
-export { type AdaptiveElement, renderTeams, type TeamsMessage } from './teams';
+export { CHATBOT_LIMITS, type ChatbotNotification, renderSnsChatbot } from './sns-chatbot';
+export { type AdaptiveElement, renderTeams, TEAMS_LIMITS, type TeamsMessage, type TextRun } from './teams';
 export {
   renderWebhook,
   SIGNATURE_HEADER,

@@ -6,7 +6,7 @@
  */
 import type { NotificationMessage } from '../message';
 import { outcomeEmoji, styleOf } from './severity';
-import { escapeSlack, fitEscaped, oneLine, truncate } from './text';
+import { cleanMessage, escapeSlack, fitEscaped, oneLine, truncate } from './text';
 
 /** Slack's limits on the blocks used here. */
 export const SLACK_LIMITS = {
@@ -17,6 +17,8 @@ export const SLACK_LIMITS = {
   contextText: 3000,
   /** Slack truncates longer top-level `text`; a notification preview needs far less */
   fallbackText: 3000,
+  /** blocks in one message */
+  blocks: 50,
 } as const;
 
 /** A Block Kit text object. */
@@ -67,10 +69,11 @@ function factSections(message: NotificationMessage): SlackBlock[] {
       mrkdwn(`*${escapeSlack(truncate(oneLine(f.label), 100))}*\n`, f.value, SLACK_LIMITS.fieldText),
     );
   const sections: SlackBlock[] = [];
-  // A section holds at most 10 fields: more facts go on in the next section, none are dropped.
+  // A section holds at most 10 fields: more facts go on in the next section, as many as the
+  // message's 50 blocks leave room for (header, outcome, text, reason and links take five).
   for (let i = 0; i < fields.length; i += SLACK_LIMITS.fields)
     sections.push({ type: 'section', fields: fields.slice(i, i + SLACK_LIMITS.fields) });
-  return sections;
+  return sections.slice(0, SLACK_LIMITS.blocks - 5);
 }
 
 function blocksOf(message: NotificationMessage, emoji: string, outcome?: NotificationMessage): SlackBlock[] {
@@ -126,9 +129,10 @@ function linksText(message: NotificationMessage): string {
  * renderSlack(message, { channel: 'C0123456789', threadTs: '1700000000.000100' })
  */
 export function renderSlack(
-  message: NotificationMessage,
+  raw: NotificationMessage,
   options: { threadTs?: string; channel?: string } = {},
 ): SlackMessage {
+  const message = cleanMessage(raw);
   const emoji = styleOf(message.severity).emoji;
   return {
     text: fallbackOf(message, emoji),
@@ -143,10 +147,14 @@ export function renderSlack(
  * The first message of a deployment's thread, updated with the deployment's outcome: its header is
  * marked (✅ succeeded, ↩️ rolled back, ❌ failed) and the outcome is quoted under it.
  *
- * @param first - the message that opened the thread
- * @param outcome - the message that ends (or advances) the deployment
+ * @param rawFirst - the message that opened the thread
+ * @param rawOutcome - the message that ends (or advances) the deployment
  */
-export function renderSlackOutcome(first: NotificationMessage, outcome: NotificationMessage): SlackUpdate {
+export function renderSlackOutcome(
+  rawFirst: NotificationMessage,
+  rawOutcome: NotificationMessage,
+): SlackUpdate {
+  const [first, outcome] = [cleanMessage(rawFirst), cleanMessage(rawOutcome)];
   const emoji = outcomeEmoji(outcome);
   return {
     text: fitEscaped(
