@@ -219,8 +219,9 @@ function decide(input: PlanInput, candidate: ServiceCandidate): DeploymentDecisi
   });
   if (already) return skip(ALREADY_RUNNING, target);
 
-  const minAge = policy.minImageAge ? (parseDuration(policy.minImageAge) ?? 0) : 0;
-  const ripeAt = new Date(push.pushedAt.getTime() + minAge);
+  const ripe = ripeAtOf(push, policy, now);
+  if ('unreadable' in ripe) return { ...base, ...target, action: 'failed', reason: ripe.unreadable };
+  const { ripeAt, skew } = ripe;
   const earliest = ripeAt > now ? ripeAt : now;
   const window = checkDeployWindows(policy.windows ?? [], earliest);
   if (!window.open) {
@@ -230,7 +231,7 @@ function decide(input: PlanInput, candidate: ServiceCandidate): DeploymentDecisi
       ...target,
       action: 'defer',
       dueAt: window.opensAt.toISOString(),
-      reason: `${tagVerdict.reason}; outside deploy window (${windows}) until ${window.opensAt.toISOString()}`,
+      reason: `${tagVerdict.reason}; outside deploy window (${windows}) until ${window.opensAt.toISOString()}${skew}`,
     };
   }
   if (ripeAt > now) {
@@ -239,10 +240,42 @@ function decide(input: PlanInput, candidate: ServiceCandidate): DeploymentDecisi
       ...target,
       action: 'defer',
       dueAt: ripeAt.toISOString(),
-      reason: `${tagVerdict.reason}; image is younger than the minimum age ${policy.minImageAge}, due at ${ripeAt.toISOString()}`,
+      reason: `${tagVerdict.reason}; image is younger than the minimum age ${policy.minImageAge}, due at ${ripeAt.toISOString()}${skew}`,
     };
   }
-  return { ...base, ...target, action: 'deploy', reason: tagVerdict.reason };
+  return { ...base, ...target, action: 'deploy', reason: `${tagVerdict.reason}${skew}` };
+}
+
+/**
+ * When a push is old enough for the policy's minimum age, failing closed: a minimum age that cannot
+ * be read, or a time that is no valid date, is no reason to deploy at once but a failure. A push
+ * time in the future is the sender's clock running ahead (clock skew): the age counts from now, and
+ * the reason says so.
+ */
+function ripeAtOf(
+  push: PushedImage,
+  policy: Policy,
+  now: Date,
+): { ripeAt: Date; skew: string } | { unreadable: string } {
+  const minAge = policy.minImageAge === undefined ? 0 : parseDuration(policy.minImageAge);
+  if (minAge === undefined) {
+    return { unreadable: `minimum age ${policy.minImageAge} is not a duration up to 365d: not deployed` };
+  }
+  const pushed = push.pushedAt.getTime();
+  if (!Number.isFinite(pushed) || !Number.isFinite(now.getTime())) {
+    return { unreadable: 'the push time or the clock is not a valid date: not deployed' };
+  }
+  const skewed = pushed > now.getTime();
+  const ripeAt = new Date((skewed ? now.getTime() : pushed) + minAge);
+  if (!Number.isFinite(ripeAt.getTime())) {
+    return {
+      unreadable: `the push plus the minimum age ${policy.minImageAge} is past any date: not deployed`,
+    };
+  }
+  const skew = skewed
+    ? `; the push time ${push.pushedAt.toISOString()} is in the future (clock skew): counted from now`
+    : '';
+  return { ripeAt, skew };
 }
 
 /**

@@ -590,6 +590,32 @@ const timingCases: Case[] = [
     },
   },
   {
+    name: 'a push time in the future without a minimum age -> deploy now, the reason names the clock skew',
+    push: { pushedAt: new Date('2026-01-13T12:00:00.000Z') },
+    expected: {
+      action: 'deploy',
+      reason:
+        'follows tag main; the push time 2026-01-13T12:00:00.000Z is in the future (clock skew): counted from now',
+    },
+  },
+  {
+    name: 'a push time in the future with a minimum age -> the age counts from now',
+    policy: { defaults: { minImageAge: '1h' } },
+    push: { pushedAt: new Date('2026-01-13T12:00:00.000Z') },
+    expected: {
+      action: 'defer',
+      dueAt: '2026-01-13T11:05:00.000Z',
+      reason:
+        'follows tag main; image is younger than the minimum age 1h, due at 2026-01-13T11:05:00.000Z; the push time 2026-01-13T12:00:00.000Z is in the future (clock skew): counted from now',
+    },
+  },
+  {
+    name: 'a push time that is no date -> failed, not deployed at once',
+    policy: { defaults: { minImageAge: '1h' } },
+    push: { pushedAt: new Date(Number.NaN) },
+    expected: { action: 'failed', reason: 'the push time or the clock is not a valid date: not deployed' },
+  },
+  {
     name: 'window opens before the cooldown ends -> due when the cooldown ends',
     policy: { defaults: { minImageAge: '1h', windows: [WEEKDAYS_UTC] } },
     push: { pushedAt: new Date('2026-01-13T08:30:00.000Z') },
@@ -643,6 +669,31 @@ describe('planDeployment', () => {
     );
     for (const decision of decisions) expect(decision.reason.trim()).not.toBe('');
   });
+
+  it.each(['100000000d', '366d', 'soon'])(
+    'fails closed on a minimum age of %s that got past validation, instead of deploying at once',
+    (minImageAge) => {
+      // Prepare
+      const file = policyFile();
+      file.defaults.minImageAge = minImageAge;
+
+      // Act
+      const [decision] = planDeployment({
+        push: aPush({ digest: NEW, pushedAt: new Date(PUSHED_AT), tag: 'main' }),
+        candidates: [candidateFor({ name: 'x', expected: {} })],
+        policyFile: file,
+        now: new Date(NOW),
+        quarantined: false,
+      });
+
+      // Assess
+      expect(decision).toMatchObject({
+        action: 'failed',
+        reason: `minimum age ${minImageAge} is not a duration up to 365d: not deployed`,
+        image: PINNED_NEW,
+      });
+    },
+  );
 
   it('returns no decisions without candidates', () => {
     // Prepare
