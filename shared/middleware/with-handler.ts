@@ -1,6 +1,7 @@
 /**
  * The one middy stack every handler uses, in a fixed order:
  *
+ * 0. an event nested deeper than any event may be is refused before anything reads it;
  * 1. Powertools logger with the EventBridge event id as correlation id, tracer, metrics;
  * 2. error classification (sees every failure of what follows): permanent input errors are logged
  *    with their reason, parked in the dead-letter queue and not retried; anything else is rethrown so
@@ -29,7 +30,8 @@ import { DeadLetterQueue } from '../adapters/aws/dead-letter-queue';
 import { dynamoDbClient } from '../adapters/state/dynamo-client';
 import { idempotencyPartition } from '../adapters/state/keys';
 import type { BaseEnv } from '../config/env';
-import { ConfigError, isPermanent } from '../errors';
+import { ConfigError, isPermanent, PermanentError } from '../errors';
+import { MAX_DETAIL_DEPTH, nestingExceeds } from '../events/json-bounds';
 import { countDecisions, logger, metrics, tracer } from '../observability';
 
 /** What a handler receives besides its event. */
@@ -92,6 +94,26 @@ function reasonOf(error: unknown): string {
     return `event does not match the expected schema: ${fields.join('; ')}${more}`;
   }
   return error.message;
+}
+
+/** The deepest nesting of a whole event: its detail's bound, one level below the envelope. */
+const MAX_EVENT_DEPTH = MAX_DETAIL_DEPTH + 1;
+
+/**
+ * Refuses an event nested deeper than an event may be before anything reads it: the logger copies
+ * the correlation id (`id`, whatever it holds) recursively, and the parser's issues name values. The
+ * error classification still logs, counts and parks it (every onError runs).
+ */
+function boundedEvent(): MiddlewareObj {
+  return {
+    before: (request) => {
+      if (nestingExceeds(request.event, MAX_EVENT_DEPTH)) {
+        throw new PermanentError(
+          `event does not match the expected schema: nested deeper than ${MAX_EVENT_DEPTH} levels`,
+        );
+      }
+    },
+  };
 }
 
 function classifyErrors(name: string): MiddlewareObj {
@@ -199,6 +221,7 @@ export function withHandler<Env extends z.ZodType<BaseEnv>, Event extends z.ZodT
       // After and onError hooks run in reverse: classifying an error happens while the correlation id
       // is still set and before the metrics are flushed, so a rejection is logged and counted in full.
       const stack = middy<unknown, Result | RejectedResponse, Error, Context>()
+        .use(boundedEvent())
         .use(
           injectLambdaContext(logger, { correlationIdPath: correlationPaths.EVENT_BRIDGE, resetKeys: true }),
         )

@@ -26,7 +26,7 @@ beforeAll(async () => {
   process.env.AUTOPILOT_TABLE = 'ecs-autopilot-test';
   process.env.AUTOPILOT_BUS = 'ecs-autopilot-test';
   process.env.AUTOPILOT_DLQ_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/ecs-autopilot-test-dlq';
-  for (const name of ['deploy-on-push', 'watch-deployments', 'index-services', 'notify']) {
+  for (const name of ['deploy-on-push', 'deploy-due', 'watch-deployments', 'index-services', 'notify']) {
     handlers.set(name, await loadHandler(name));
   }
 });
@@ -93,13 +93,36 @@ describe('hostile input to the handlers', () => {
     // Assess
     expect(result).toEqual({
       status: 'rejected',
-      reason: `event does not match the expected schema: detail: nested deeper than ${MAX_DETAIL_DEPTH} levels`,
+      reason: `event does not match the expected schema: nested deeper than ${MAX_DETAIL_DEPTH + 1} levels`,
     });
     const [body] = parked();
     expect(body).toMatchObject({ rejectedBy: name, event: { id: event.id } });
     expect(JSON.stringify(body)).toContain('[nested deeper than');
     changedNothing();
   });
+
+  it.each([
+    ['deploy-due', 'scheduled-reconcile'],
+    ['notify', 'autopilot-rollback-failed'],
+  ])(
+    '%s rejects an envelope field nested 5,000 deep (the logger copies the id) instead of a RangeError',
+    async (name, file) => {
+      // Prepare: found by test/fuzz/handlers.test.ts.
+      const event = sampleEvent<Event & { id: unknown }>(file);
+      event.id = JSON.parse(`${'['.repeat(5000)}${']'.repeat(5000)}`);
+
+      // Act
+      const result = await invoke(name, event);
+
+      // Assess
+      expect(result).toMatchObject({
+        status: 'rejected',
+        reason: expect.stringContaining('nested deeper than'),
+      });
+      expect(parked()).toHaveLength(1);
+      changedNothing();
+    },
+  );
 
   it('names at most ten problems of an event that fails thousands of checks', async () => {
     // Prepare
