@@ -222,7 +222,7 @@ function decide(input: PlanInput, candidate: ServiceCandidate): DeploymentDecisi
   const ripe = ripeAtOf(push, policy, now);
   if ('unreadable' in ripe) return { ...base, ...target, action: 'failed', reason: ripe.unreadable };
   const { ripeAt, skew } = ripe;
-  const earliest = Math.max(ripeAt, now);
+  const earliest = new Date(Math.max(ripeAt.getTime(), now.getTime()));
   const window = checkDeployWindows(policy.windows ?? [], earliest);
   if (!window.open) {
     const windows = (policy.windows ?? []).map(describeWindow).join('; ');
