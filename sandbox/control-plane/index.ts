@@ -11,6 +11,7 @@
  * await plane.stop();
  */
 import type { EventBridgeEvent } from '../../tools/eventbridge/event';
+import { FaultInjector } from '../faults';
 import { buildManifest, EcrApi } from './ecr-api';
 import { EcsApi } from './ecs-api';
 import { type CallerIdentity, EventFactory } from './events';
@@ -22,7 +23,7 @@ import {
   type ImageBehaviour,
 } from './model';
 import { IdGenerator, mulberry32 } from './random';
-import { type CallRecord, FaultInjector, type FaultRule, startServer } from './server';
+import { type CallRecord, type FaultRule, startServer } from './server';
 import { EcsSimulator, type SimulationTiming } from './simulator';
 
 export type { CallerIdentity } from './events';
@@ -60,6 +61,12 @@ export interface ControlPlaneOptions {
   /** Seed of identifiers and fault decisions; default 1. The same seed replays the same run. */
   seed?: number;
   /**
+   * The fault injector to consult, when it is shared with the runtime (`sandbox/account.ts`); by
+   * default one of its own, seeded from `seed`. The control plane takes the rules addressed to `ecs`
+   * and `ecr` (and to every service).
+   */
+  faults?: FaultInjector;
+  /**
    * Callers by access key id, as CloudTrail shows them (`userIdentity`) and as `registeredBy` /
    * `createdBy`; unknown keys are the IAM user `sandbox`.
    */
@@ -74,7 +81,10 @@ export interface ControlPlane {
   endpoint: string;
   /** The state, for assertions and scenario setup. */
   model: ControlPlaneModel;
-  /** Replaces the fault rules (an empty list turns faults off). */
+  /**
+   * Replaces the fault rules (an empty list turns faults off); with a shared injector, the runtime's
+   * too.
+   */
   setFaults(rules: FaultRule[]): void;
   /** Every API call received, in order, faulted ones included. */
   calls: CallRecord[];
@@ -163,7 +173,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const now = options.now ?? (() => new Date());
   const seed = options.seed ?? 1;
   const ids = new IdGenerator(mulberry32(seed));
-  const faults = new FaultInjector(mulberry32(seed ^ 0x5eed));
+  const faults = options.faults ?? new FaultInjector(mulberry32(seed ^ 0x5eed));
   const model = new ControlPlaneModel(accountId, region);
   const events = new EventFactory(accountId, region, ids, now);
   const emitted: EventBridgeEvent[] = [];

@@ -1,10 +1,11 @@
 /**
  * The HTTP front of the control plane: the AWS JSON 1.1 protocol on 127.0.0.1, for ECS and ECR on
  * one port (dispatch on the `X-Amz-Target` prefix). Signatures are not checked. Every call is
- * recorded; injected faults (throttling, 5xx, latency) are applied before a handler runs, so a faulted
- * call changes nothing, except a lost answer (`lost`): the call is carried out, then answered 500, as
- * a response lost on its way back would be; mutating calls that reach a handler are delivered as
- * CloudTrail events.
+ * recorded; injected faults (throttling, 5xx, latency; `sandbox/faults.ts`) are applied before a
+ * handler runs, so a faulted call changes nothing, except a lost answer (`lost`: the call is carried
+ * out, then answered 500, as a response lost on its way back would be) and a lost connection
+ * (`timeout`: carried out, then the connection is destroyed without an answer); mutating calls that
+ * reach a handler are delivered as CloudTrail events.
  *
  * Wire format: POST `/`, `Content-Type: application/x-amz-json-1.1`, JSON in and out, timestamps as
  * epoch seconds. Errors: the HTTP status, `x-amzn-errortype: <code>`, body
@@ -12,11 +13,15 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EventBridgeEvent } from '../../tools/eventbridge/event';
+import type { FaultInjector, FaultKind } from '../faults';
 import { type LocalServer, listenLocal, readBody } from '../runtime/local-http';
 import type { CallContext, OperationTable } from './api-support';
 import { AwsApiError } from './errors';
 import { type CallerIdentity, type EventFactory, isDate } from './events';
-import type { IdGenerator, Random } from './random';
+import type { IdGenerator } from './random';
+
+// The rule language and the injector are shared with the runtime (sandbox/faults.ts).
+export { FaultInjector, type FaultRule } from '../faults';
 
 /** Target prefixes of the two services. */
 export const TARGET_PREFIXES = {
@@ -27,24 +32,6 @@ export const TARGET_PREFIXES = {
 /** The service an API call was made to. */
 export type ServiceName = keyof typeof TARGET_PREFIXES;
 
-/** A fault to inject into matching calls. */
-export interface FaultRule {
-  /**
-   * An operation name (`UpdateService`, matching ECS and ECR operations of that name), one service's
-   * operation (`ecr:TagResource`), every call to one service (`ecs:*`, `ecr:*`), or every call (`*`).
-   */
-  operation: string;
-  /**
-   * `throttle`: 400 ThrottlingException; `5xx`: 500 ServerException; `latency`: answer `latencyMs`
-   * later; `lost`: carried out, then answered 500 ServerException (the change was made, its answer lost).
-   */
-  kind: 'throttle' | '5xx' | 'latency' | 'lost';
-  /** The share of matching calls affected, 0 to 1. */
-  rate: number;
-  /** Delay of a `latency` fault (default 200 ms). */
-  latencyMs?: number;
-}
-
 /** One API call as received. */
 export interface CallRecord {
   service: ServiceName;
@@ -52,45 +39,9 @@ export interface CallRecord {
   input: unknown;
   at: Date;
   /** The fault injected into it, if any (`latency` when only delayed). */
-  fault?: 'throttle' | '5xx' | 'latency' | 'lost';
+  fault?: FaultKind;
   /** The error code answered, if any (an injected fault or a handler error). */
   error?: string;
-}
-
-/** Decides, per call, which faults apply, from a seeded random source. */
-export class FaultInjector {
-  private rules: FaultRule[] = [];
-
-  /** @param random - the seeded source of the decisions */
-  constructor(private readonly random: Random) {}
-
-  /** Replaces the rules (an empty list turns faults off). */
-  set(rules: readonly FaultRule[]): void {
-    for (const rule of rules) {
-      if (!(rule.rate >= 0 && rule.rate <= 1))
-        throw new RangeError(`fault rate must be within 0..1: ${rule.rate}`);
-    }
-    this.rules = rules.map((r) => ({ ...r }));
-  }
-
-  /** The faults for one call: a total delay and at most one error. */
-  decide(
-    service: ServiceName,
-    operation: string,
-  ): { latencyMs: number; error?: 'throttle' | '5xx' | 'lost' } {
-    let latencyMs = 0;
-    let error: 'throttle' | '5xx' | 'lost' | undefined;
-    for (const rule of this.rules) {
-      const matches = [operation, '*', `${service}:*`, `${service}:${operation}`].includes(rule.operation);
-      if (!matches) continue;
-      // Draw for every matching rule, so one rule's outcome does not shift another's sequence.
-      const hit = this.random() < rule.rate;
-      if (!hit) continue;
-      if (rule.kind === 'latency') latencyMs += rule.latencyMs ?? 200;
-      else error ??= rule.kind;
-    }
-    return { latencyMs, error };
-  }
 }
 
 /** What the server needs. */
@@ -222,6 +173,12 @@ async function handle(deps: ServerDeps, request: IncomingMessage, response: Serv
         at,
       }),
     );
+  }
+  if (faults.error === 'timeout') {
+    // Carried out, and no answer ever comes: the client sees its connection reset.
+    call.error = 'ECONNRESET';
+    request.socket.destroy();
+    return;
   }
   if (failure) sendError(response, requestId, failure);
   else if (faults.error === 'lost') {

@@ -221,6 +221,34 @@ describe('fault injection', () => {
     ).toHaveLength(1);
   });
 
+  it('carries out a call whose connection is lost, answers nothing, and the SDK retries it as transient', async () => {
+    // Prepare
+    const { plane, ecs } = harness();
+    const td = await registerFargate(ecs, 'api', 'nginx:1.27');
+    await createFargateService(ecs, { cluster: 'prod', service: 'api', taskDefinition: td, desiredCount: 1 });
+    const classified: string[] = [];
+    const client = new ECSClient(clientConfig(plane.endpoint, quickRetries(2, classified)));
+    plane.setFaults([{ operation: 'UpdateService', kind: 'timeout', rate: 1 }]);
+    const before = plane.calls.length;
+
+    // Act
+    const error = await failure(
+      client.send(new UpdateServiceCommand({ cluster: 'prod', service: 'api', desiredCount: 4 })),
+    );
+    client.destroy();
+    plane.setFaults([]);
+
+    // Assess
+    expect(String(error)).toMatch(/socket hang up/);
+    expect(classified).toEqual(['TRANSIENT', 'TRANSIENT']);
+    expect(plane.calls.slice(before).map((c) => [c.operation, c.fault])).toEqual([
+      ['UpdateService', 'timeout'],
+      ['UpdateService', 'timeout'],
+    ]);
+    const service = await ecs.send(new DescribeServicesCommand({ cluster: 'prod', services: ['api'] }));
+    expect(service.services?.[0]?.desiredCount).toBe(4);
+  });
+
   it('lets a call through eventually at rate 0.5 with the SDK retrying', async () => {
     // Prepare
     const { plane } = harness();
