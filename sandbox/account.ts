@@ -258,17 +258,20 @@ export interface SeededAccount {
  *   and `staging/api` (EC2, alarm `api-5xx`), both following `tag:main`;
  * - `prod/payments` on `semver:minor`, running 1.4.2;
  * - `staging/reports` following `tag:main` through the `cooldown` policy;
+ * - `prod/web` (alarm `web-5xx`) following `tag:main`, its revision naming its image by that tag
+ *   (`team/web:main`), as IaC or a person would have registered it;
  * - a standalone worker task in `staging`.
  */
 export async function seedAccount(sandbox: Sandbox): Promise<SeededAccount> {
   const { ecs, ecr, plane } = sandbox;
-  for (const repositoryName of ['team/api', 'team/payments', 'team/worker', 'team/reports']) {
+  for (const repositoryName of ['team/api', 'team/payments', 'team/worker', 'team/reports', 'team/web']) {
     await ecr.send(new CreateRepositoryCommand({ repositoryName }));
   }
   const apiMain = plane.pushImage('team/api', 'main');
   plane.pushImage('team/payments', '1.4.2');
   plane.pushImage('team/worker', 'stable');
   plane.pushImage('team/reports', 'main');
+  plane.pushImage('team/web', 'main');
   await sandbox.runtime.idle();
 
   for (const clusterName of ['prod', 'staging']) {
@@ -304,6 +307,8 @@ export async function seedAccount(sandbox: Sandbox): Promise<SeededAccount> {
   const payments = await family('payments', `${REGISTRY}/team/payments:1.4.2`, 'FARGATE');
   const reports = await family('reports', `${REGISTRY}/team/reports:main`, 'EC2');
   const worker = await family('worker', `${REGISTRY}/team/worker:stable`, 'EC2');
+  // Named by tag, so every new deployment of this revision resolves `main` again (a rollback to it too).
+  const web = await family('web', `${REGISTRY}/team/web:main`, 'FARGATE');
   const network = {
     awsvpcConfiguration: { subnets: ['subnet-0a1b2c3d4e5f60718'], securityGroups: ['sg-0123456789abcdef0'] },
   };
@@ -342,6 +347,13 @@ export async function seedAccount(sandbox: Sandbox): Promise<SeededAccount> {
       taskDefinition: reports,
       launchType: 'EC2' as const,
       tags: { 'autopilot:deploy': 'tag:main', 'autopilot:policy': 'cooldown' },
+    },
+    {
+      cluster: 'prod',
+      service: 'web',
+      taskDefinition: web,
+      launchType: 'FARGATE' as const,
+      tags: { 'autopilot:deploy': 'tag:main', 'autopilot:alarms': 'web-5xx' },
     },
   ];
   for (const s of services) {

@@ -10,7 +10,9 @@
  *   asynchronous invocation (retries, then the OnFailure queue);
  * - the functions themselves ({@link FunctionRunner}), with serverless.yml's environment pointed at
  *   these local services and at the ECS/ECR endpoints of the control plane given by the caller;
- * - the schedule rules as timers ({@link Scheduler}).
+ * - the schedule rules as timers ({@link Scheduler});
+ * - faults injected into DynamoDB, EventBridge, SQS, Parameter Store and Secrets Manager calls
+ *   (`setFaults`, the rule language of `sandbox/faults.ts`; `faulted` lists the calls they hit).
  *
  * The functions' environment is set on `process.env` (see `functions.ts`): run one runtime per
  * process (per jest test file); `stop()` puts the previous environment back.
@@ -24,12 +26,15 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadRoutes } from '../../tools/eventbridge/routing';
+import { mulberry32 } from '../control-plane/random';
+import { FaultInjector, type FaultRecord, type FaultRule } from '../faults';
 import { readServerlessConfig } from '../../tools/serverless-config';
 import { type AwsJsonOperation, startAwsJsonServer } from './aws-json-server';
 import { startAwsQueryServer } from './aws-query-server';
 import { type Invoker, LocalBus } from './bus';
 import { startDynamo } from './dynamo';
 import { eventsOperations } from './events-api';
+import type { RuntimeFaults } from './faults';
 import {
   applyEnvironment,
   FunctionRunner,
@@ -92,6 +97,15 @@ export interface RuntimeOptions {
   invoke?: Invoker;
   /** a directory to keep the table in across runs; in memory by default */
   dynamoPath?: string;
+  /**
+   * the fault injector the servers consult (DynamoDB, EventBridge, SQS, Parameter Store, Secrets
+   * Manager: rules addressed to `dynamodb`, `events`, `sqs`, `ssm`, `secretsmanager`, or `*`), when
+   * it is shared with the control plane (`sandbox/account.ts`); by default one of its own, seeded
+   * from `faultSeed`, with no rules
+   */
+  faults?: FaultInjector;
+  /** seeds the runtime's own fault injector; 1 by default */
+  faultSeed?: number;
 }
 
 /** A running local account. */
@@ -132,6 +146,15 @@ export interface Runtime {
    * table, bus and queue names, the policy file, the region, dummy credentials and every endpoint.
    */
   operatorEnvironment(): Record<string, string>;
+  /**
+   * Replaces the fault rules (an empty list turns faults off; see `sandbox/faults.ts`); with an
+   * injector shared with the control plane, its rules too.
+   *
+   * @throws RangeError for a rule that cannot be used
+   */
+  setFaults(rules: readonly FaultRule[]): void;
+  /** Every call of the runtime's servers that a fault was injected into, in order. */
+  faulted: FaultRecord[];
   /** Changes the policy file or dry run for the invocations that follow. */
   configure(options: { policyFile?: string; dryRun?: boolean }): void;
   /** Stops everything and restores the environment. */
@@ -163,17 +186,21 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const stop = async () => {
     for (const step of stops.splice(0).reverse()) await step();
   };
+  const injector = options.faults ?? new FaultInjector(mulberry32(options.faultSeed ?? 1));
+  const faulted: FaultRecord[] = [];
+  const faults: RuntimeFaults = { injector, record: (record) => faulted.push(record) };
   try {
     const dynamo = await startDynamo({
       tableName: `${config.service}-${config.stage}-table`,
       region,
       path: options.dynamoPath,
+      faults,
     });
     stops.push(() => dynamo.stop());
 
     // Filled in below: the queue URLs need the server's port, the bus needs the queues.
     const operations: Record<string, AwsJsonOperation> = {};
-    const server = await startAwsJsonServer({ operations });
+    const server = await startAwsJsonServer({ operations, faults });
     stops.push(() => server.close());
     const queues = new LocalQueues(server.endpoint, account, region);
     stops.push(() => queues.close());
@@ -302,6 +329,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         await Promise.all(scheduler.trigger(name).map((result) => result.delivered));
       },
       idle: () => bus.idle(),
+      setFaults: (rules) => injector.set(rules),
+      faulted,
       operatorEnvironment,
       configure: (changes) => {
         if (changes.policyFile !== undefined) currentPolicyFile = resolve(root, changes.policyFile);

@@ -433,6 +433,32 @@ export class InMemoryContainerPlatform implements ContainerPlatform, ServiceInve
     return id;
   }
 
+  /**
+   * ECS's own rollback of the service's in-progress deployment of `taskDefinitionArn`
+   * (StopServiceDeployment with stop type ROLLBACK): the stopped deployment leaves the list and a new
+   * primary one rolls out the revision of the last deployment that completed.
+   *
+   * @returns false when ECS has no such deployment in progress (or nothing completed to return to)
+   */
+  rollBackDeployment(ref: ServiceRef, taskDefinitionArn: string): boolean {
+    const service = this.find(ref);
+    const stopped = service?.deployments.find(
+      (d) => d.taskDefinitionArn === taskDefinitionArn && d.rolloutState === 'IN_PROGRESS',
+    );
+    const previous = service?.deployments.find((d) => d !== stopped && d.rolloutState === 'COMPLETED');
+    if (!service || !stopped || !previous) return false;
+    this.deploymentSeq += 1;
+    const id = `ecs-svc/9${String(this.deploymentSeq).padStart(18, '0')}`;
+    service.taskDefinitionArn = previous.taskDefinitionArn;
+    service.deployments = [
+      { id, status: 'PRIMARY', taskDefinitionArn: previous.taskDefinitionArn, rolloutState: 'IN_PROGRESS' },
+      ...service.deployments
+        .filter((d) => d !== stopped)
+        .map((d) => (d.status === 'PRIMARY' ? { ...d, status: 'ACTIVE' } : d)),
+    ];
+    return true;
+  }
+
   /** Throws after a change was made when its answer is to be lost ({@link loseResponses}). */
   private answerOrLose(op: PlatformCall['op']): void {
     const lost = this.lostResponses.get(op) ?? 0;
@@ -591,13 +617,18 @@ export interface StopCall {
 
 /**
  * ECS's StopServiceDeployment (ROLLBACK) in memory: answers `true` (stopped) unless told that ECS has
- * no deployment in progress to stop (`refuse()`). Records every attempt.
+ * no deployment in progress to stop (`refuse()`). Records every attempt. Given the ECS it acts on, a
+ * stop rolls the deployment back there as ECS does ({@link InMemoryContainerPlatform.rollBackDeployment}),
+ * and a deployment not in progress (stopped already) is not stopped again.
  */
 export class InMemoryDeploymentControl implements DeploymentControl {
   /** Every attempt, in order, with its answer. */
   readonly calls: StopCall[] = [];
 
-  constructor(private stoppable = true) {}
+  constructor(
+    private stoppable = true,
+    private readonly ecs?: InMemoryContainerPlatform,
+  ) {}
 
   /** From now on ECS answers that there is nothing to stop (the adapter's `false`). */
   refuse(): this {
@@ -606,8 +637,9 @@ export class InMemoryDeploymentControl implements DeploymentControl {
   }
 
   async stopDeploymentWithRollback(ref: ServiceRef, taskDefinitionArn: string): Promise<boolean> {
-    this.calls.push({ ...ref, taskDefinitionArn, stopped: this.stoppable });
-    return this.stoppable;
+    const stopped = this.stoppable && (this.ecs?.rollBackDeployment(ref, taskDefinitionArn) ?? true);
+    this.calls.push({ ...ref, taskDefinitionArn, stopped });
+    return stopped;
   }
 }
 
