@@ -77,18 +77,28 @@ export async function deployDuePushes(deps: DeployDeps): Promise<DeploymentDecis
 /**
  * Checks the cap, applies the plan and publishes what was done (also when a later service fails),
  * then marks the intents of the deployments published as announced, so a retry of the event (another
- * service failed) neither announces them again nor deploys them again.
+ * service failed) neither announces them again nor deploys them again. A due push is forgotten
+ * (`delete-pending`) only after that: forgotten before, a run stopped before publishing would leave
+ * its retry nothing to plan, and the deployment it made unannounced.
  */
 async function apply(plan: DeployPlan, push: PushedImage, deps: DeployDeps): Promise<DeploymentDecision[]> {
   checkBlastRadius(plan, deps.policyFile);
-  return applyPlan(plan, deployEffects(deps), {
-    dryRun: deps.dryRun,
-    report: async (decisions) => {
-      const events = decisions.flatMap((decision) => eventFor(decision, push) ?? []);
-      if (events.length > 0) await deps.events.publish(events);
-      await markAnnounced(decisions, push, deps);
+  const effects = deployEffects(deps);
+  const forget = plan.effects.filter((e) => e.kind === 'delete-pending');
+  const decisions = await applyPlan(
+    { ...plan, effects: plan.effects.filter((e) => e.kind !== 'delete-pending') },
+    effects,
+    {
+      dryRun: deps.dryRun,
+      report: async (decisions) => {
+        const events = decisions.flatMap((decision) => eventFor(decision, push) ?? []);
+        if (events.length > 0) await deps.events.publish(events);
+        await markAnnounced(decisions, push, deps);
+      },
     },
-  });
+  );
+  if (forget.length > 0) await applyPlan({ decisions, effects: forget }, effects, { dryRun: deps.dryRun });
+  return decisions;
 }
 
 /**
