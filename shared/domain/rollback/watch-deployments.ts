@@ -75,22 +75,28 @@ const PLAN_ATTEMPTS = 3;
  * Carries a plan out (nothing in dry run) and publishes the events of what was carried out. Once they
  * are out, the deployments the plan marked unhealthy are marked announced: the same event delivered
  * again is then a duplicate (already handled), while a retry of one that failed before announcing
- * goes on with its rollback. A failure between publishing and that mark costs a duplicate
- * announcement, never a lost one.
+ * goes on with its rollback. The bake timers of the decisions reported are deleted then too: the
+ * timer is what makes a retry announce `Deployment Succeeded`, so deleted before publishing, a run
+ * stopped in between would lose the announcement. A failure between publishing and the mark (or the
+ * deletion) costs a duplicate announcement, never a lost one.
  */
 async function carryOut(
   plan: WatchPlan,
   deps: WatchWrites & Pick<WatchDeps, 'events' | 'dryRun'>,
 ): Promise<WatchDecision[]> {
-  return applyPlan(plan, watchEffects(deps), {
+  const applied = { ...plan, effects: plan.effects.filter((e) => e.kind !== 'delete-bake') };
+  return applyPlan(applied, watchEffects(deps), {
     dryRun: deps.dryRun,
     report: async (decisions) => {
       const events = rollbackEvents(plan, decisions);
       if (events.length > 0) await deps.events.publish(events);
       if (deps.dryRun) return;
       for (const effect of plan.effects) {
-        if (effect.kind !== 'mark-unhealthy' || decisions[effect.decision] === undefined) continue;
-        await deps.history.markAnnounced(effect.serviceArn, effect.deploymentId, effect.by);
+        if (decisions[effect.decision] === undefined) continue;
+        if (effect.kind === 'mark-unhealthy')
+          await deps.history.markAnnounced(effect.serviceArn, effect.deploymentId, effect.by);
+        if (effect.kind === 'delete-bake')
+          await deps.bakes.deleteBake(effect.serviceArn, effect.deploymentId);
       }
     },
   });

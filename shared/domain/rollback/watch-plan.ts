@@ -566,7 +566,12 @@ export async function planTaskStopped(task: TaskStopped, reads: WatchReads): Pro
       reason: `a task of ${shortTaskDefinition(task.taskDefinitionArn)} crashed but ECS lists no primary deployment for the service: not counted`,
     });
   }
-  if (primary.taskDefinitionArn !== task.taskDefinitionArn) {
+  // A retry of the event whose crash loop rolled the service back finds the target primary already
+  // (ECS's rollback runs it): it goes on with the rollback it claimed, which announces it.
+  if (
+    primary.taskDefinitionArn !== task.taskDefinitionArn &&
+    !(await claimedBy(reads, service, task.eventId))
+  ) {
     return only({
       service: named(service),
       action: 'ignore',
@@ -611,6 +616,11 @@ export async function planTaskStopped(task: TaskStopped, reads: WatchReads): Pro
     recordCrash(decision),
   ]);
   return plan.build();
+}
+
+/** Whether the service's last rollback was claimed by the event `eventId`. */
+async function claimedBy(reads: WatchReads, service: ServiceState, eventId: string): Promise<boolean> {
+  return (await reads.rollbacks.lastRollback(service.arn))?.triggeredBy === eventId;
 }
 
 /** The reason of a crash counted below the crash-loop threshold. */
