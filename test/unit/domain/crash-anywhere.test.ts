@@ -1,0 +1,417 @@
+/**
+ * A function stopped between any two of its AWS calls, and retried, converges. For every use case
+ * that changes anything, one representative event is run once on a fresh in-memory world, recording
+ * each port call (one AWS call each) and the end state; then, for every call k of that clean run, the
+ * invocation is stopped before call k (it is not made) and after it (it is made, its answer lost), and
+ * the same event is run again a minute later, as Lambda retries it (a second retry two minutes after
+ * that when the first fails: `test/support/stop-anywhere.ts`).
+ * The end state must be the clean run's, and everything changed announced exactly once: at most
+ * twice only where docs/RELIABILITY.md accepts a duplicate (stopped between PutEvents and the marks
+ * that record it went out).
+ */
+import { PolicyFileSchema } from '../../../shared/config/policy-file';
+import {
+  type DeployDeps,
+  deployDuePushes,
+  deployPushedImage,
+} from '../../../shared/domain/deploy/deploy-pushed-image';
+import {
+  type BakeDeps,
+  onAlarm,
+  onDeploymentStateChange,
+  onTaskStopped,
+  promoteBaked,
+  type WatchDeps,
+} from '../../../shared/domain/rollback/watch-deployments';
+import { type AutopilotEvent, DEPLOYMENT_SCHEDULED } from '../../../shared/events/autopilot-events';
+import {
+  aDigest,
+  anInMemoryWorld,
+  aPush,
+  aService,
+  aTaskDefinitionDoc,
+  InMemoryDeploymentControl,
+  REPOSITORY_KEY,
+  taskDefinitionArnOf,
+} from '../../support/in-memory';
+import {
+  betweenAnnouncementAndMark,
+  counted,
+  differences,
+  runClean,
+  runStopped,
+  type StopScenario,
+  stateOfFakes,
+  stopPoints,
+} from '../../support/stop-anywhere';
+import {
+  API_7,
+  API_8,
+  alarm,
+  api8,
+  at,
+  aWatchWorld,
+  crash,
+  crashesRecorded,
+  D7,
+  D8,
+  deployment,
+  ecsLists,
+  SERVICE_ARN,
+  type WatchWorld,
+} from './rollback/watch-world';
+
+const NOW = '2026-01-13T10:05:00.000Z';
+
+type World = ReturnType<typeof anInMemoryWorld>;
+
+/** Every state fake of a world, and ECS and ECR: what a use case may change. */
+function fakesOf(world: World): Record<string, object> {
+  const { ecs, ecr, index, problems, history, rollbacks, bakes, quarantine, lease, pending } = world;
+  return { ecs, ecr, index, problems, history, rollbacks, bakes, quarantine, lease, pending };
+}
+
+/**
+ * Bookkeeping: fields that say when something was done, which a retry a minute later does later.
+ * `registeredAt` (ECS stamps a revision when it is registered), `startedAt` (when UpdateService was
+ * called: a deployment record and its intent), `at` (when an intent was begun), `expiresAt` (a lease).
+ */
+const BOOKKEEPING = new Set(['registeredAt', 'startedAt', 'at', 'expiresAt']);
+
+/** An event as announced, without its reason: a retry's reason says what the earlier attempt did. */
+function announcement(event: AutopilotEvent): unknown {
+  const { reason: _reason, ...detail } = event.detail as Record<string, unknown>;
+  return { detailType: event.detailType, detail };
+}
+
+/**
+ * Where a duplicate announcement is accepted: between the call that announces and the marks that
+ * record it went out (docs/RELIABILITY.md, the narrow case of each capability), and, for announcements
+ * nothing marks (`unmarked`: a known limit), whenever the stop came after the announcement.
+ */
+interface Duplicates {
+  announcement: string;
+  marks?: string[];
+  unmarked?: (announced: { detailType?: string }) => boolean;
+}
+
+/** What each stop point of a scenario led to that differs from the clean run; empty when all converge. */
+async function stopEverywhere<W extends World, D extends object>(
+  scenario: StopScenario<W, D>,
+  duplicates: Duplicates,
+): Promise<{ calls: string[]; failures: string[] }> {
+  const clean = await runClean(scenario);
+  const failures: string[] = [];
+  for (const point of stopPoints(clean.calls.length)) {
+    const run = await runStopped(scenario, point);
+    const at = `${point.when} call ${point.call} (${clean.calls[point.call]})`;
+    if (!run.stopped) failures.push(`${at}: the stop was not reached (calls ${run.calls.join(', ')})`);
+    if (run.failed !== undefined) failures.push(`${at}: every retry failed: ${run.failed}`);
+    const state = differences(clean.state, run.state);
+    if (state.length > 0) failures.push(`${at}: end state differs: ${state.join('; ')}`);
+    const expected = counted(clean.announced);
+    const actual = counted(run.announced);
+    const twiceAllowed = betweenAnnouncementAndMark(
+      point,
+      clean.calls,
+      duplicates.announcement,
+      duplicates.marks,
+    );
+    const made = point.when === 'before' ? point.call : point.call + 1;
+    const announcedBefore = clean.calls.slice(0, made).includes(duplicates.announcement);
+    for (const key of new Set([...expected.keys(), ...actual.keys()])) {
+      const want = expected.get(key) ?? 0;
+      const got = actual.get(key) ?? 0;
+      const twice = twiceAllowed || (announcedBefore && duplicates.unmarked?.(JSON.parse(key)) === true);
+      const ok = twice ? got >= want && got <= 2 * want : got === want;
+      if (!ok) failures.push(`${at}: announced ${got} times, ${want} in the clean run: ${key.slice(0, 300)}`);
+    }
+  }
+  // The first few say where; the count says how many.
+  return {
+    calls: clean.calls,
+    failures: failures.length > 12 ? [...failures.slice(0, 12), `… ${failures.length} in all`] : failures,
+  };
+}
+
+const EVENINGS = { days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '18:00', end: '22:00', timezone: 'UTC' };
+
+function deployDeps(world: World): DeployDeps {
+  const policyFile = PolicyFileSchema.parse({ version: 1, policies: { evenings: { windows: [EVENINGS] } } });
+  return { ...world, policyFile, dryRun: false, now: world.clock.now };
+}
+
+/** The deploy functions announce with PutEvents and then mark each deployment's intent announced. */
+const DEPLOY_ANNOUNCES = { announcement: 'events.publish', marks: ['history.markIntentAnnounced'] };
+
+describe('deploy on push, stopped anywhere and retried', () => {
+  const STAGING_FAMILY = 'api-staging';
+  const push = aPush({ digest: aDigest('stopped anywhere'), pushedAt: new Date('2026-01-13T10:00:00.000Z') });
+
+  const scenario: StopScenario<World, DeployDeps> = {
+    world: () => {
+      const world = anInMemoryWorld(NOW);
+      const prod = aService();
+      // Its window opens at 18:00: the push waits (a pending push, Deployment Scheduled).
+      const batch = aService({
+        name: 'batch',
+        taskDefinitionArn: taskDefinitionArnOf('batch', 2),
+        tags: { 'autopilot:deploy': 'tag:main', 'autopilot:policy': 'evenings' },
+      });
+      world.ecs.addService(batch, aTaskDefinitionDoc({ family: 'batch', revision: 2 }));
+      const staging = aService({
+        clusterName: 'staging',
+        taskDefinitionArn: taskDefinitionArnOf(STAGING_FAMILY, 3),
+      });
+      world.ecs.addService(prod, aTaskDefinitionDoc());
+      world.ecs.addService(staging, aTaskDefinitionDoc({ family: STAGING_FAMILY, revision: 3 }));
+      for (const service of [prod, staging, batch]) {
+        world.index.seedRepositories(
+          { serviceArn: service.arn, clusterArn: service.clusterArn, serviceName: service.name },
+          [REPOSITORY_KEY],
+        );
+      }
+      world.ecr.pushImage(push);
+      return world;
+    },
+    deps: deployDeps,
+    invoke: (deps) => deployPushedImage(push, deps),
+    announced: (world) => world.events.published.map(announcement),
+    state: (world) => stateOfFakes(fakesOf(world), BOOKKEEPING),
+  };
+
+  it('two services deployed and one deferred: the same end state, each deployment announced once (at most twice when stopped between PutEvents and marking the intents announced; the deferral at most twice when stopped after PutEvents, a known limit)', async () => {
+    // Prepare
+    const expectedCalls = 20;
+
+    // Act
+    const { calls, failures } = await stopEverywhere(scenario, {
+      ...DEPLOY_ANNOUNCES,
+      unmarked: (announced) => announced.detailType === DEPLOYMENT_SCHEDULED,
+    });
+
+    // Assess
+    expect(calls.length).toBeGreaterThan(expectedCalls);
+    expect(failures).toEqual([]);
+  });
+});
+
+describe('deploy due, stopped anywhere and retried', () => {
+  const push = aPush({ digest: aDigest('due push'), pushedAt: new Date('2026-01-13T09:00:00.000Z') });
+
+  const scenario: StopScenario<World, DeployDeps> = {
+    world: () => {
+      const world = anInMemoryWorld(NOW);
+      const api = aService();
+      world.ecs.addService(api, aTaskDefinitionDoc());
+      world.index.seedRepositories(
+        { serviceArn: api.arn, clusterArn: api.clusterArn, serviceName: api.name },
+        [REPOSITORY_KEY],
+      );
+      world.ecr.pushImage(push);
+      world.pending.seedPending({
+        serviceArn: api.arn,
+        cluster: 'prod',
+        service: 'api',
+        push: { ...push, pushedAt: push.pushedAt.toISOString() },
+        dueAt: '2026-01-13T10:00:00.000Z',
+        reason: 'cooldown',
+      });
+      return world;
+    },
+    deps: deployDeps,
+    invoke: (deps) => deployDuePushes(deps),
+    announced: (world) => world.events.published.map(announcement),
+    state: (world) => stateOfFakes(fakesOf(world), BOOKKEEPING),
+  };
+
+  it('a due push deployed and forgotten: the same end state, announced once (at most twice when stopped between PutEvents and marking the intent announced)', async () => {
+    // Prepare
+    const expectedCalls = 10;
+
+    // Act
+    const { calls, failures } = await stopEverywhere(scenario, DEPLOY_ANNOUNCES);
+
+    // Assess
+    expect(calls.length).toBeGreaterThan(expectedCalls);
+    expect(failures).toEqual([]);
+  });
+});
+
+/** The watcher announces with PutEvents and then marks each deployment it marked unhealthy announced. */
+const WATCH_ANNOUNCES = { announcement: 'events.publish', marks: ['history.markAnnounced'] };
+
+/** A watcher's world whose StopServiceDeployment rolls the deployment back in its ECS, as ECS does. */
+async function aStoppableWatchWorld(): Promise<WatchWorld> {
+  const world = await aWatchWorld();
+  const control = new InMemoryDeploymentControl(true, world.ecs);
+  return { ...world, control, deps: { ...world.deps, control } };
+}
+
+/** api:8 completed at 10:02 and bakes until 10:30. */
+async function inBake(): Promise<WatchWorld> {
+  const world = await aStoppableWatchWorld();
+  ecsLists(world, deployment(D8, API_8, 'COMPLETED'));
+  world.history.seedDeployment(
+    SERVICE_ARN,
+    api8('COMPLETED', { completedAt: at('10:02:00'), bakeUntil: at('10:30:00') }),
+    at('10:02:00'),
+  );
+  world.writes.splice(0);
+  return world;
+}
+
+/**
+ * A watcher's use case to stop anywhere. After StopServiceDeployment, ECS names no deployment for its
+ * rollback, so a first attempt notes none; a retry finds ECS rolling back and notes that deployment
+ * (`isRollback`, from DescribeServices), which its own state changes record either way. With
+ * `stopsDeployment`, such a note (a rollback deployment without a state change recorded) is not
+ * compared: the one difference a retry may leave, and one that knows more.
+ */
+function watchScenario(
+  prepare: () => Promise<WatchWorld>,
+  invoke: (deps: WatchDeps) => Promise<unknown>,
+  options: { stopsDeployment?: boolean } = {},
+): StopScenario<WatchWorld, WatchDeps> {
+  return {
+    world: prepare,
+    deps: (world) => ({ ...world.deps, now: world.clock.now }),
+    invoke,
+    announced: (world) => world.events.published.map(announcement),
+    state: (world) => {
+      const state = stateOfFakes({ ...fakesOf(world), control: world.control }, BOOKKEEPING) as {
+        history: { deployments: { fields: { isRollback?: boolean }; updatedAt?: string }[] };
+      };
+      if (options.stopsDeployment) {
+        state.history.deployments = state.history.deployments.filter(
+          (d) => d.fields.isRollback !== true || d.updatedAt !== undefined,
+        );
+      }
+      return state;
+    },
+  };
+}
+
+describe('watch deployments, stopped anywhere and retried', () => {
+  it('an alarm while api:8 rolls out: stopped with ECS rollback and its image quarantined, once (at most twice when stopped between PutEvents and marking the deployment announced)', async () => {
+    // Prepare
+    const scenario = watchScenario(aStoppableWatchWorld, (deps) => onAlarm(alarm('10:05:00'), deps), {
+      stopsDeployment: true,
+    });
+
+    // Act
+    const { calls, failures } = await stopEverywhere(scenario, WATCH_ANNOUNCES);
+
+    // Assess
+    expect(calls).toContain('control.stopDeploymentWithRollback');
+    expect(failures).toEqual([]);
+  });
+
+  it('an alarm while api:8 bakes: UpdateService back to api:7 and its image quarantined, once (at most twice when stopped between PutEvents and marking the deployment announced)', async () => {
+    // Prepare
+    const scenario = watchScenario(inBake, (deps) => onAlarm(alarm('10:05:00'), deps));
+
+    // Act
+    const { calls, failures } = await stopEverywhere(scenario, WATCH_ANNOUNCES);
+
+    // Assess
+    expect(calls).toContain('ecs.updateService');
+    expect(failures).toEqual([]);
+  });
+
+  it('api:8 failed: rolled back and its image quarantined, once (at most twice when stopped between PutEvents and marking the deployment announced)', async () => {
+    // Prepare
+    const failed = async () => {
+      const world = await aStoppableWatchWorld();
+      ecsLists(world, deployment(D8, API_8, 'FAILED'), deployment(D7, API_7, 'COMPLETED', 'ACTIVE'));
+      return world;
+    };
+    const change = {
+      serviceArn: SERVICE_ARN,
+      eventName: 'SERVICE_DEPLOYMENT_FAILED',
+      deploymentId: D8,
+      updatedAt: at('10:04:00'),
+      reason: 'ECS deployment circuit breaker: tasks failed to start.',
+      eventId: 'deployment-failed',
+    };
+    const scenario = watchScenario(failed, (deps) => onDeploymentStateChange(change, deps));
+
+    // Act
+    const { calls, failures } = await stopEverywhere(scenario, WATCH_ANNOUNCES);
+
+    // Assess
+    expect(calls.length).toBeGreaterThan(5);
+    expect(failures).toEqual([]);
+  });
+
+  it('api:8 completed: recorded and its bake timer set', async () => {
+    // Prepare
+    const completed = async () => {
+      const world = await aStoppableWatchWorld();
+      ecsLists(world, deployment(D8, API_8, 'COMPLETED'));
+      return world;
+    };
+    const change = {
+      serviceArn: SERVICE_ARN,
+      eventName: 'SERVICE_DEPLOYMENT_COMPLETED',
+      deploymentId: D8,
+      updatedAt: at('10:04:00'),
+      eventId: 'deployment-completed',
+    };
+    const scenario = watchScenario(completed, (deps) => onDeploymentStateChange(change, deps));
+
+    // Act
+    const { calls, failures } = await stopEverywhere(scenario, WATCH_ANNOUNCES);
+
+    // Assess
+    expect(calls).toContain('bakes.scheduleBake');
+    expect(failures).toEqual([]);
+  });
+
+  it('the third crash of api:8: a crash loop rolled back, once (at most twice when stopped between PutEvents and marking the deployment announced)', async () => {
+    // Prepare
+    const crashing = async () => {
+      const world = await aStoppableWatchWorld();
+      await crashesRecorded(world, 'task-1', 'task-2');
+      return world;
+    };
+    const scenario = watchScenario(crashing, (deps) => onTaskStopped(crash('task-3', at('10:04:00')), deps), {
+      stopsDeployment: true,
+    });
+
+    // Act
+    const { calls, failures } = await stopEverywhere(scenario, WATCH_ANNOUNCES);
+
+    // Assess
+    expect(calls).toContain('history.recordCrash');
+    expect(failures).toEqual([]);
+  });
+});
+
+describe('bake timer, stopped anywhere and retried', () => {
+  it('api:8 baked: the last known good revision, announced once (at most twice when stopped between PutEvents and deleting the timer)', async () => {
+    // Prepare
+    const baked = async () => {
+      const world = await aStoppableWatchWorld();
+      ecsLists(world, deployment(D8, API_8, 'COMPLETED'));
+      world.history.seedDeployment(
+        SERVICE_ARN,
+        api8('COMPLETED', { completedAt: at('10:02:00'), bakeUntil: at('10:04:00') }),
+        at('10:02:00'),
+      );
+      await world.bakes.scheduleBake(SERVICE_ARN, D8, at('10:04:00'));
+      return world;
+    };
+    const scenario = watchScenario(baked, (deps) => promoteBaked(deps satisfies BakeDeps));
+
+    // Act
+    const { calls, failures } = await stopEverywhere(scenario, {
+      announcement: 'events.publish',
+      marks: ['bakes.deleteBake'],
+    });
+
+    // Assess
+    expect(calls).toContain('rollbacks.setLastKnownGood');
+    expect(failures).toEqual([]);
+  });
+});
