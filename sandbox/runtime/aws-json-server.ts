@@ -1,7 +1,8 @@
 /**
  * A small HTTP server for the AWS JSON protocols (awsJson1_0 and awsJson1_1): every call is
  * `POST /` with `X-Amz-Target: <TargetPrefix>.<Operation>`, a JSON body and the content type
- * `application/x-amz-json-1.0` or `-1.1`; errors are HTTP 400 (or the status given) with the body
+ * `application/x-amz-json-1.0` or `-1.1`; faults are injected per call when `faults` is given
+ * (`sandbox/runtime/faults.ts`); errors are HTTP 400 (or the status given) with the body
  * `{"__type": code, "message": …}` and the header `x-amzn-errortype`, which is what the AWS SDK for
  * JavaScript v3 parses. Signatures are not checked: the sandbox has fake credentials.
  *
@@ -9,6 +10,8 @@
  * @see https://smithy.io/2.0/aws/protocols/aws-json-1_1-protocol.html
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { FaultService } from '../faults';
+import { callOf, decideFaults, delay, faultAnswer, type RuntimeFaults } from './faults';
 import { type LocalServer, listenLocal, mediaTypeOf, readAwsCall } from './local-http';
 
 /** A JSON object as an operation receives it. */
@@ -21,6 +24,11 @@ export interface AwsJsonCall {
   /** the request id sent back in `x-amzn-requestid` */
   requestId: string;
   headers: IncomingMessage['headers'];
+  /**
+   * Set when a `partial` fault hit this call (EventBridge PutEvents): the error code of each entry
+   * that is to fail (undefined: it goes through), for `count` entries.
+   */
+  failEntries?: (count: number) => (string | undefined)[];
 }
 
 /** An operation: the parsed input in, the output object (or nothing) out; throw {@link AwsServiceError}. */
@@ -50,6 +58,8 @@ export interface AwsJsonServerOptions {
   operations: Record<string, AwsJsonOperation>;
   /** 0 (a free port) by default */
   port?: number;
+  /** faults to inject (rules addressed to `events`, `sqs`, `ssm`, `secretsmanager`); none by default */
+  faults?: RuntimeFaults;
 }
 
 /** A running server. */
@@ -69,7 +79,7 @@ const JSON_CONTENT_TYPES = new Set(['application/x-amz-json-1.0', 'application/x
  */
 export async function startAwsJsonServer(options: AwsJsonServerOptions): Promise<AwsJsonServer> {
   const listener: RequestListener = (request, response) => {
-    handle(options.operations, request, response).catch((error: unknown) => {
+    handle(options, request, response).catch((error: unknown) => {
       // handle() answers every request; this only fires if the socket broke while answering.
       if (!response.headersSent) send(response, 500, 'application/x-amz-json-1.1', internalError(error));
     });
@@ -78,7 +88,7 @@ export async function startAwsJsonServer(options: AwsJsonServerOptions): Promise
 }
 
 async function handle(
-  operations: Record<string, AwsJsonOperation>,
+  { operations, faults }: AwsJsonServerOptions,
   request: IncomingMessage,
   response: ServerResponse,
 ): Promise<void> {
@@ -108,7 +118,29 @@ async function handle(
     if (typeof input !== 'object' || input === null || Array.isArray(input)) {
       throw new AwsServiceError('SerializationException', 'the request body must be a JSON object');
     }
-    const output = await operation(input as JsonObject, { target, requestId, headers: request.headers });
+    const call = callOf(target);
+    const fault = call ? decideFaults(faults, call.service, call.operation) : { latencyMs: 0 };
+    if (fault.latencyMs > 0) await delay(fault.latencyMs);
+    if (call && (fault.error === 'throttle' || fault.error === '5xx')) {
+      // Refused before the operation runs: nothing changes.
+      throw faultError(call.service, fault.error);
+    }
+    const failEntries =
+      fault.error === 'partial' && faults
+        ? (count: number) => faults.injector.failedEntries(count)
+        : undefined;
+    const output = await operation(input as JsonObject, {
+      target,
+      requestId,
+      headers: request.headers,
+      ...(failEntries ? { failEntries } : {}),
+    });
+    if (fault.error === 'timeout') {
+      // Carried out, and no answer ever comes: the client sees its connection reset.
+      request.socket.destroy();
+      return;
+    }
+    if (call && fault.error === 'lost') throw faultError(call.service, 'lost');
     send(response, 200, replyType, output ?? {});
   } catch (error) {
     if (error instanceof AwsServiceError) {
@@ -119,6 +151,16 @@ async function handle(
       send(response, 500, replyType, internalError(error));
     }
   }
+}
+
+/** The service's own answer to an injected throttle, 5xx or lost answer. */
+function faultError(service: FaultService, kind: 'throttle' | '5xx' | 'lost'): AwsServiceError {
+  const answer = faultAnswer(service, kind);
+  const code = service === 'sqs' ? `com.amazonaws.sqs#${answer.type}` : answer.type;
+  return new AwsServiceError(code, answer.message, {
+    status: answer.status,
+    ...(answer.queryError ? { queryError: answer.queryError } : {}),
+  });
 }
 
 function internalError(error: unknown): JsonObject {

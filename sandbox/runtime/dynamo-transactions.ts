@@ -9,10 +9,23 @@
  * or `ConditionalCheckFailed`), as DynamoDB answers. A `ConditionCheck` is a write of the item as it
  * is (or, for a missing item, a delete that deletes nothing) under its condition.
  *
- * Not simulated: `ClientRequestToken` idempotency, `TransactionConflictException` (the gate makes
+ * Faults (`options.faults`, rules addressed to `dynamodb`) are injected here, in front of every
+ * operation: throttling and 5xx before the request reaches dynalite, lost answers and lost
+ * connections after it was carried out (see `sandbox/faults.ts`).
+ *
+ * `ClientRequestToken` idempotency as DynamoDB has it for ten minutes: a transaction sent again with the
+ * token of one that succeeded succeeds without writing (the SDK fills a token in and keeps it across
+ * its retries, so a retried lost answer does not fail its own conditions). Not simulated: a token
+ * sent again with other items (`IdempotentParameterMismatchException`), `TransactionConflictException` (the gate makes
  * transactions serial), binary (`B`, `BS`) attributes in transaction items, TransactGetItems.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import {
   type AttributeValue,
   DeleteItemCommand,
@@ -22,6 +35,7 @@ import {
   PutItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import { callOf, decideFaults, delay, faultAnswer, type RuntimeFaults } from './faults';
 import { readBody, serveLocal } from './local-http';
 
 type AttributeMap = Record<string, AttributeValue>;
@@ -230,14 +244,38 @@ export interface TransactionalDynamo {
   close(): Promise<void>;
 }
 
+/** Options of {@link serveWithTransactions}. */
+export interface TransactionalDynamoOptions {
+  /**
+   * Faults to inject (rules addressed to `dynamodb`, every operation, TransactWriteItems included):
+   * throttling and 5xx before the call reaches the table, `lost` and `timeout` after it was carried out.
+   */
+  faults?: RuntimeFaults;
+}
+
+/** An answer of the front, before it is sent (or lost). */
+interface Answer {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+const DYNAMO_ERROR_PREFIX = 'com.amazonaws.dynamodb.v20120810#';
+
+/** How long DynamoDB remembers a transaction's ClientRequestToken. */
+const IDEMPOTENCY_WINDOW_MS = 10 * 60 * 1000;
+
 /**
- * Serves `dynalite` (its server, not listening yet) on 127.0.0.1 with TransactWriteItems added.
+ * Serves `dynalite` (its server, not listening yet) on 127.0.0.1 with TransactWriteItems added, and
+ * faults injected when `options.faults` says so.
  *
  * @example
  * const dynamo = await serveWithTransactions(dynalite({ createTableMs: 0 }));
  * // AWS_ENDPOINT_URL_DYNAMODB = dynamo.endpoint
  */
-export async function serveWithTransactions(dynalite: Server): Promise<TransactionalDynamo> {
+export async function serveWithTransactions(
+  dynalite: Server,
+  options: TransactionalDynamoOptions = {},
+): Promise<TransactionalDynamo> {
   const inner = await serveLocal(dynalite);
   const client = new DynamoDBClient({
     endpoint: inner.endpoint,
@@ -247,50 +285,120 @@ export async function serveWithTransactions(dynalite: Server): Promise<Transacti
   });
   const transactions = new Transactions(client);
   const gate = new Gate();
-  const answer = (response: ServerResponse, status: number, body: Record<string, unknown>) => {
+  const answer = (response: ServerResponse, { status, body }: Answer) => {
     const text = JSON.stringify(body);
     response.writeHead(status, {
       'content-type': 'application/x-amz-json-1.0',
       'content-length': Buffer.byteLength(text),
+      ...(status >= 400 && typeof body.__type === 'string'
+        ? { 'x-amzn-errortype': body.__type.replace(DYNAMO_ERROR_PREFIX, '') }
+        : {}),
     });
     response.end(text);
   };
-  const transact = async (request: IncomingMessage, response: ServerResponse) => {
-    let body: { TransactItems?: TransactItem[] };
+  // Successful transactions by ClientRequestToken (the SDK fills one in and sends it again on retry).
+  const done = new Map<string, number>();
+  const transact = async (text: string): Promise<Answer> => {
+    let body: { TransactItems?: TransactItem[]; ClientRequestToken?: unknown };
     try {
-      body = JSON.parse(await readBody(request));
+      body = JSON.parse(text);
     } catch {
-      answer(response, 400, { __type: 'com.amazon.coral.service#SerializationException' });
-      return;
+      return { status: 400, body: { __type: 'com.amazon.coral.service#SerializationException' } };
     }
+    const token = typeof body.ClientRequestToken === 'string' ? body.ClientRequestToken : undefined;
     const release = await gate.hold();
     try {
-      answer(response, 200, await transactions.run(body));
+      const now = Date.now();
+      for (const [seen, at] of done) if (now - at > IDEMPOTENCY_WINDOW_MS) done.delete(seen);
+      // A retry of a transaction that succeeded (its answer lost) succeeds again without writing.
+      if (token !== undefined && done.has(token)) return { status: 200, body: {} };
+      const out = await transactions.run(body);
+      if (token !== undefined) done.set(token, now);
+      return { status: 200, body: out };
     } catch (error) {
       if (error instanceof DynamoError) {
-        answer(response, 400, {
-          __type: `com.amazonaws.dynamodb.v20120810#${error.type}`,
-          message: error.message,
-          ...error.extra,
-        });
-      } else {
-        answer(response, 500, {
-          __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError',
-          message: (error as Error).message,
-        });
+        return {
+          status: 400,
+          body: { __type: `${DYNAMO_ERROR_PREFIX}${error.type}`, message: error.message, ...error.extra },
+        };
       }
+      return {
+        status: 500,
+        body: { __type: `${DYNAMO_ERROR_PREFIX}InternalServerError`, message: (error as Error).message },
+      };
     } finally {
       release();
     }
   };
-  const outer = createServer((request, response) => {
-    if (String(request.headers['x-amz-target'] ?? '').endsWith('.TransactWriteItems')) {
-      void transact(request, response);
+  // An ordinary request carried out on dynalite through its own port, its answer kept here (to be lost).
+  const forward = async (request: IncomingMessage, text: string): Promise<void> => {
+    const release = await gate.share();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const out = httpRequest(
+          `${inner.endpoint}/`,
+          { method: 'POST', headers: { ...request.headers, 'content-length': Buffer.byteLength(text) } },
+          (reply) => {
+            reply.resume();
+            reply.on('end', resolve);
+            reply.on('error', reject);
+          },
+        );
+        out.on('error', reject);
+        out.end(text);
+      });
+    } finally {
+      release();
+    }
+  };
+  const serve = async (request: IncomingMessage, response: ServerResponse) => {
+    const target = String(request.headers['x-amz-target'] ?? '');
+    const isTransaction = target.endsWith('.TransactWriteItems');
+    const call = callOf(target);
+    const faults = call ? decideFaults(options.faults, call.service, call.operation) : { latencyMs: 0 };
+    if (faults.latencyMs > 0) await delay(faults.latencyMs);
+    if (faults.error === 'throttle' || faults.error === '5xx') {
+      // Refused before it reaches the table: nothing is written.
+      await readBody(request);
+      const refusal = faultAnswer('dynamodb', faults.error);
+      answer(response, {
+        status: refusal.status,
+        body: { __type: `${DYNAMO_ERROR_PREFIX}${refusal.type}`, message: refusal.message },
+      });
       return;
     }
-    void gate.share().then((release) => {
-      response.once('close', release);
-      dynalite.emit('request', request, response);
+    if (faults.error === 'lost' || faults.error === 'timeout') {
+      // Carried out, then the answer is lost (500) or the connection is (no answer at all).
+      const text = await readBody(request);
+      if (isTransaction) await transact(text);
+      else await forward(request, text);
+      if (faults.error === 'timeout') {
+        request.socket.destroy();
+        return;
+      }
+      const lost = faultAnswer('dynamodb', 'lost');
+      answer(response, {
+        status: lost.status,
+        body: { __type: `${DYNAMO_ERROR_PREFIX}${lost.type}`, message: lost.message },
+      });
+      return;
+    }
+    if (isTransaction) {
+      answer(response, await transact(await readBody(request)));
+      return;
+    }
+    const release = await gate.share();
+    response.once('close', release);
+    dynalite.emit('request', request, response);
+  };
+  const outer = createServer((request, response) => {
+    serve(request, response).catch((error: unknown) => {
+      if (!response.headersSent) {
+        answer(response, {
+          status: 500,
+          body: { __type: `${DYNAMO_ERROR_PREFIX}InternalServerError`, message: String(error) },
+        });
+      }
     });
   });
   const front = await serveLocal(outer);

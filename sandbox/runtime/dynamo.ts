@@ -10,6 +10,7 @@ import type { Server } from 'node:http';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { AUTOPILOT_TABLE_DEFINITION } from '../../shared/adapters/state/table-definition';
 import { serveWithTransactions } from './dynamo-transactions';
+import type { RuntimeFaults } from './faults';
 
 /** dynalite's factory: `createTableMs` is how long a new table stays CREATING (500 ms by default). */
 type DynaliteFactory = (options?: {
@@ -30,6 +31,8 @@ export interface DynamoOptions {
   region?: string;
   /** a directory for LevelDB, to keep the state across restarts; in memory by default */
   path?: string;
+  /** faults to inject into every operation (rules addressed to `dynamodb`); none by default */
+  faults?: RuntimeFaults;
 }
 
 /** A running dynalite with the autopilot table. */
@@ -60,6 +63,7 @@ export async function startDynamo(options: DynamoOptions = {}): Promise<LocalDyn
   const tableName = options.tableName ?? SANDBOX_TABLE_NAME;
   const server = await serveWithTransactions(
     dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, path: options.path }),
+    { faults: options.faults },
   );
   const client = new DynamoDBClient({
     endpoint: server.endpoint,

@@ -2,7 +2,8 @@
  * The Amazon EventBridge API of the sandbox: `AWSEvents.PutEvents` over the AWS JSON 1.1 protocol,
  * putting each entry on the {@link LocalBus} as the envelope EventBridge would build. Entries are
  * checked one by one as EventBridge does: a bad entry fails alone (`FailedEntryCount`, `ErrorCode`),
- * the others go through.
+ * the others go through. An injected `partial` fault fails some entries with `ThrottlingException` or
+ * `InternalFailure`, as EventBridge does under load; they are not put on the bus.
  *
  * @see https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEvents.html
  */
@@ -44,7 +45,7 @@ export function eventsOperations(bus: LocalBus, options: EventsApiOptions): Reco
     return buses.has(name) ? name : undefined;
   };
   return {
-    'AWSEvents.PutEvents': (input) => {
+    'AWSEvents.PutEvents': (input, call) => {
       const entries = input.Entries;
       if (!Array.isArray(entries) || entries.length === 0 || entries.length > MAX_ENTRIES) {
         throw new AwsServiceError(
@@ -58,10 +59,19 @@ export function eventsOperations(bus: LocalBus, options: EventsApiOptions): Reco
           'Total size of the entries in the request is over the limit.',
         );
       }
-      const results = entries.map((raw): ResultEntry => {
+      // A partially failed call (an injected `partial` fault): these entries fail, the others go through.
+      const injected = call.failEntries?.(entries.length) ?? [];
+      const results = entries.map((raw, index): ResultEntry => {
         const entry = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
         const failure = checkEntry(entry);
         if (failure) return failure;
+        const code = injected[index];
+        if (code) {
+          return {
+            ErrorCode: code,
+            ErrorMessage: code === 'ThrottlingException' ? 'Rate exceeded' : 'Internal service error',
+          };
+        }
         const eventBusName = busName(entry.EventBusName);
         if (!eventBusName) {
           return {

@@ -26,9 +26,9 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadRoutes } from '../../tools/eventbridge/routing';
+import { readServerlessConfig } from '../../tools/serverless-config';
 import { mulberry32 } from '../control-plane/random';
 import { FaultInjector, type FaultRecord, type FaultRule } from '../faults';
-import { readServerlessConfig } from '../../tools/serverless-config';
 import { type AwsJsonOperation, startAwsJsonServer } from './aws-json-server';
 import { startAwsQueryServer } from './aws-query-server';
 import { type Invoker, LocalBus } from './bus';
