@@ -15,6 +15,7 @@ import {
   deployDuePushes,
   deployPushedImage,
 } from '../../../shared/domain/deploy/deploy-pushed-image';
+import { type IndexDeps, reconcileIndex } from '../../../shared/domain/index/index-services';
 import {
   type BakeDeps,
   onAlarm,
@@ -412,6 +413,40 @@ describe('bake timer, stopped anywhere and retried', () => {
 
     // Assess
     expect(calls).toContain('rollbacks.setLastKnownGood');
+    expect(failures).toEqual([]);
+  });
+});
+
+describe('index services, stopped anywhere and retried', () => {
+  it('a service indexed and its unusable tag announced once (at most twice when stopped after PutEvents)', async () => {
+    // Prepare
+    const scenario: StopScenario<World, IndexDeps> = {
+      world: () => {
+        const world = anInMemoryWorld(NOW);
+        world.ecs.addService(aService({ tags: { 'autopilot:deploy': 'tags:main' } }), aTaskDefinitionDoc());
+        return world;
+      },
+      deps: (world) => ({
+        ecs: world.ecs,
+        inventory: world.ecs,
+        index: world.index,
+        problems: world.problems,
+        rollbacks: world.rollbacks,
+        events: world.events,
+        policyFile: PolicyFileSchema.parse({ version: 1 }),
+        dryRun: false,
+        now: world.clock.now,
+      }),
+      invoke: (deps) => reconcileIndex({ triggeredBy: 'reconcile-event' }, deps),
+      announced: (world) => world.events.published.map(announcement),
+      state: (world) => stateOfFakes(fakesOf(world), BOOKKEEPING),
+    };
+
+    // Act
+    const { calls, failures } = await stopEverywhere(scenario, { announcement: 'events.publish' });
+
+    // Assess
+    expect(calls).toContain('problems.rememberProblem');
     expect(failures).toEqual([]);
   });
 });
