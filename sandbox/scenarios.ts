@@ -10,6 +10,12 @@
  * the awaited event happens, with deadlines far above what a busy machine needs.
  */
 import { DescribeImagesCommand, ListImagesCommand } from '@aws-sdk/client-ecr';
+import {
+  DescribeServiceRevisionsCommand,
+  DescribeTaskDefinitionCommand,
+  DescribeTasksCommand,
+  ListTasksCommand,
+} from '@aws-sdk/client-ecs';
 import semver from 'semver';
 import type { EventBridgeEvent } from '../tools/eventbridge/event';
 import { REGISTRY, type Sandbox, SIDECAR_IMAGE, tagService } from './account';
@@ -726,6 +732,191 @@ export const alarmInBake: Scenario = {
   },
 };
 
+/** The digests a service's running tasks run in `container` (ECS's `imageDigest` of each task), in task order. */
+async function runningDigests(
+  sandbox: Sandbox,
+  cluster: string,
+  service: string,
+  container: string,
+): Promise<string[]> {
+  const listed = await sandbox.ecs.send(
+    new ListTasksCommand({ cluster, serviceName: service, desiredStatus: 'RUNNING' }),
+  );
+  const taskArns = listed.taskArns ?? [];
+  if (taskArns.length === 0) return [];
+  const described = await sandbox.ecs.send(new DescribeTasksCommand({ cluster, tasks: taskArns }));
+  return (described.tasks ?? []).map(
+    (t) => t.containers?.find((c) => c.name === container)?.imageDigest ?? `no digest (${t.taskArn})`,
+  );
+}
+
+/** The digest ECS resolved `container` to in the service revision of the service's current task definition. */
+async function revisionDigest(
+  sandbox: Sandbox,
+  cluster: string,
+  service: string,
+  container: string,
+): Promise<string | undefined> {
+  const svc = await sandbox.describeService(cluster, service);
+  const arns = (svc.currentServiceRevisions ?? []).flatMap((r) => (r.arn ? [r.arn] : []));
+  if (arns.length === 0) return undefined;
+  const out = await sandbox.ecs.send(new DescribeServiceRevisionsCommand({ serviceRevisionArns: arns }));
+  const current = out.serviceRevisions?.find((r) => r.taskDefinition === svc.taskDefinition);
+  return current?.containerImages?.find((c) => c.containerName === container)?.imageDigest;
+}
+
+/** `family:revision` of a task definition ARN, as the `autopilot:pinned-from` tag names it. */
+const familyRevision = (taskDefinitionArn: string) => taskDefinitionArn.split('/').pop() ?? '';
+
+/** What `repository:tag` points at in ECR now. */
+async function digestOfTag(sandbox: Sandbox, repository: string, tag: string): Promise<string | undefined> {
+  const out = await sandbox.ecr.send(
+    new DescribeImagesCommand({ repositoryName: repository, imageIds: [{ imageTag: tag }] }),
+  );
+  return out.imageDetails?.[0]?.imageDigest;
+}
+
+/**
+ * prod/web's revision names its image by tag (`team/web:main`), as IaC or a person registers it. A
+ * push of `main` is deployed (pinned by digest) and its alarm fires while it bakes. Rolling back to
+ * the known good revision as it is would resolve `main` again, to the very digest being rolled back
+ * from; autopilot rolls back to a copy of it pinned to the digest it ran when it became known good.
+ * The tasks are looked at, not only the revision's text: they run the old digest while `main` still
+ * points at the new one, which is quarantined.
+ */
+export const rollbackRunsKnownGoodDigest: Scenario = {
+  name: 'alarm web-5xx fires while prod/web (revision naming team/web:main) bakes a push of main: the rollback runs a copy pinned to the known good digest, while main points at the quarantined push',
+  async run(sandbox) {
+    const baked = await knownGood(sandbox, 'prod', 'web');
+    const seeded = (await sandbox.describeService('prod', 'web')).taskDefinition ?? '';
+    const seededImage = (await sandbox.imagesOf('prod', 'web')).app;
+    const good = await runningDigests(sandbox, 'prod', 'web', 'app');
+    const goodDigest = good[0] ?? '';
+    sandbox.plane.setAlarmState('web-5xx', 'OK', 'Threshold no longer crossed');
+    let bad = '';
+    // The alarm fires once ECS reported the deployment COMPLETED and autopilot started its bake time.
+    const baking = waitForDecision(
+      sandbox,
+      (d, fn) => fn === 'watch-deployments' && d.service === 'prod/web' && d.action === 'bake',
+    );
+    const pushed = await during(sandbox, async () => {
+      bad = sandbox.plane.pushImage('team/web', 'main').digest;
+      await baking;
+    });
+    const deployed = await runningDigests(sandbox, 'prod', 'web', 'app');
+    const from = sandbox.published.length;
+    const fired = await during(sandbox, async () => {
+      sandbox.plane.setAlarmState('web-5xx', 'ALARM', 'Threshold Crossed: 5xx above 5 for 1 datapoint');
+      await waitForAutopilotEvent(sandbox, forService('prod', 'web', 'Deployment Rolled Back'), { from });
+    });
+    const svc = await sandbox.describeService('prod', 'web');
+    const rolledBackTo = svc.taskDefinition ?? '';
+    // The rollback itself bakes and becomes known good: the bake time passed with no signal and no
+    // second rollback.
+    const settled = await during(sandbox, async () => {
+      await knownGood(sandbox, 'prod', 'web');
+    });
+    const after = await runningDigests(sandbox, 'prod', 'web', 'app');
+    const afterRevision = await revisionDigest(sandbox, 'prod', 'web', 'app');
+    const tagNow = await digestOfTag(sandbox, 'team/web', 'main');
+    const copy = await sandbox.ecs.send(
+      new DescribeTaskDefinitionCommand({ taskDefinition: rolledBackTo, include: ['TAGS'] }),
+    );
+    const copiedImage = copy.taskDefinition?.containerDefinitions?.find((c) => c.name === 'app')?.image;
+    const pinnedFrom = copy.tags?.find((t) => t.key === 'autopilot:pinned-from')?.value;
+    // The push of main made again (a new event, as ECR would send for it): the tag still points at
+    // the bad digest, and only the quarantine keeps it from being deployed again.
+    const push = lastPushEvent(sandbox, 'team/web', 'main');
+    const again = await during(sandbox, () => {
+      if (push)
+        sandbox.runtime.bus.put({
+          source: push.source,
+          'detail-type': push['detail-type'],
+          resources: push.resources,
+          detail: structuredClone(push.detail),
+        });
+    });
+    sandbox.plane.setAlarmState('web-5xx', 'OK', 'recovered');
+    await sandbox.settle();
+    const refusal = again.decisions.find((d) => d.function === 'deploy-on-push' && d.service === 'web');
+    const rollbacks = [...fired.events, ...settled.events].filter(
+      (e) => e['detail-type'] === 'Deployment Rolled Back',
+    );
+    const rolledBack = rollbacks[0];
+    const changes = [...fired.mutations, ...settled.mutations];
+    return [
+      expect(
+        'the seeded revision had become known good, its tasks on one digest',
+        baked && good.length > 0 && good.every((d) => d === goodDigest),
+        good,
+      ),
+      expect(
+        'the known good revision names team/web by tag',
+        seededImage === `${REGISTRY}/team/web:main`,
+        seededImage,
+      ),
+      expect(
+        'the push of main was deployed first',
+        bad !== goodDigest && deployed.length > 0 && deployed.every((d) => d === bad),
+        { deployed, bad, decisions: pushed.decisions },
+      ),
+      expect(
+        'Deployment Rolled Back by autopilot, with the alarm as signal',
+        rolledBack?.detail.by === 'autopilot' &&
+          JSON.stringify(rolledBack.detail.signals).includes('web-5xx'),
+        { rolledBack: rolledBack?.detail, decisions: fired.decisions, failures: fired.failures },
+      ),
+      expect(
+        `the rollback went to a copy of ${familyRevision(seeded)} tagged autopilot:pinned-from, pinned to the known good digest`,
+        rolledBack?.detail.toTaskDefinition === rolledBackTo &&
+          rolledBackTo !== seeded &&
+          pinnedFrom === familyRevision(seeded) &&
+          copiedImage === `${REGISTRY}/team/web@${goodDigest}`,
+        {
+          toTaskDefinition: rolledBack?.detail.toTaskDefinition,
+          rolledBackTo,
+          seeded,
+          pinnedFrom,
+          copiedImage,
+        },
+      ),
+      expect(
+        'the tasks of prod/web run the known good digest again',
+        after.length > 0 && after.every((d) => d === goodDigest),
+        { after, goodDigest, bad },
+      ),
+      expect(
+        "the service revision's container image is the known good digest",
+        afterRevision === goodDigest,
+        { afterRevision, goodDigest, bad },
+      ),
+      expect('team/web:main still points at the pushed digest', tagNow === bad, { tagNow, bad }),
+      expect(
+        'the pushed digest is quarantined',
+        fired.events.some((e) => e['detail-type'] === 'Image Quarantined' && e.detail.digest === bad),
+        fired.events.map((e) => `${e['detail-type']} ${String(e.detail.digest ?? '')}`),
+      ),
+      expect(
+        'Deployment Rolled Back announced once, and no second rollback while the rollback baked',
+        rollbacks.length === 1 &&
+          count(changes, 'UpdateService') === 1 &&
+          !changes.includes('StopServiceDeployment'),
+        { rollbacks: rollbacks.length, changes },
+      ),
+      expect(
+        'a new event of the push of main is refused as quarantined, nothing changed',
+        /quarantined/.test(String(refusal?.reason)) && again.mutations.length === 0,
+        { refusal, mutations: again.mutations },
+      ),
+      expect(
+        'no delivery failed',
+        [pushed, fired, settled, again].every((step) => step.failures.length === 0),
+        [pushed, fired, settled, again].flatMap((step) => step.failures),
+      ),
+    ];
+  },
+};
+
 /**
  * A storm of pushes to a repository under a cooldown: each push is scheduled, the chat hears of the
  * first few one by one and of the rest in one summary once the aggregation window has ended. Each
@@ -809,6 +1000,7 @@ export const SCENARIOS: readonly Scenario[] = [
   crashQuarantined,
   alarmInBake,
   notificationStorm,
+  rollbackRunsKnownGoodDigest,
 ];
 
 /** Plays scenarios in order, telling `onStart` when each begins and `onResult` its expectations. */
