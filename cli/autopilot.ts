@@ -648,17 +648,17 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
   sandbox
     .command('faults')
     .description(
-      'inject faults into the local ECS/ECR API, e.g. UpdateService:throttle:0.5 *:5xx:0.1 *:latency:1:300; none turns them off',
+      'inject faults into the local account (ECS, ECR, DynamoDB, EventBridge, SQS, SSM, Secrets Manager), e.g. UpdateService:throttle:0.5 dynamodb:*:lost:0.1 events:PutEvents:partial:0.2 *:5xx:0.1 *:latency:1:300; none turns them off',
     )
     .argument(
       '[rules...]',
-      '<operation>:<throttle|5xx|latency>:<rate 0..1>[:<latency ms>]; none turns faults off',
+      '[<service>:]<operation|*>:<throttle|5xx|lost|timeout|partial|latency>:<rate 0..1>[:<latency ms>]; services ecs, ecr, dynamodb, events, sqs, ssm, secretsmanager; none turns faults off',
     )
     .action(async (rules: string[]) => {
       // `none` (or nothing) turns every fault off.
       const given = rules.length === 1 && rules[0]?.toLowerCase() === 'none' ? [] : rules;
       const parsed = given.map((rule) => {
-        const match = /^(.+):(throttle|5xx|latency):([0-9.]+)(?::(\d+))?$/.exec(rule);
+        const match = /^(.+):(throttle|5xx|latency|lost|timeout|partial):([0-9.]+)(?::(\d+))?$/.exec(rule);
         if (!match) throw new CommanderError(2, 'autopilot.usage', `not a fault rule: "${rule}"`);
         const [, operation, kind, rate, latencyMs] = match;
         return {

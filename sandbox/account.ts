@@ -28,6 +28,8 @@ import {
   REGISTRY,
   startControlPlane,
 } from './control-plane';
+import { mulberry32 } from './control-plane/random';
+import { FaultInjector } from './faults';
 import { type Runtime, startRuntime } from './runtime';
 
 // The account and region of the local account (the control plane's), and its private registry.
@@ -72,6 +74,11 @@ export interface SandboxOptions {
   dryRun?: boolean;
   /** The chat sink's port; 0 (a free one) by default. */
   chatPort?: number;
+  /**
+   * Seeds the fault decisions of both halves; the same seed, the same faults for the same calls
+   * (`1 ^ 0x5eed` by default, the control plane's own default).
+   */
+  faultSeed?: number;
 }
 
 /** A running local account. */
@@ -85,7 +92,11 @@ export interface Sandbox {
   ecr: ECRClient;
   /** Every event autopilot published so far, in order. */
   published: EventBridgeEvent[];
-  /** Sets fault rules on the control plane (throttling, 5xx, latency). */
+  /**
+   * Sets the fault rules of the whole account (`sandbox/faults.ts`): each half takes the rules
+   * addressed to its services (`ecs`, `ecr`; `dynamodb`, `events`, `sqs`, `ssm`, `secretsmanager`),
+   * `*` every service. An empty list turns faults off.
+   */
   setFaults(rules: FaultRule[]): void;
   /** Waits until nothing is in flight on the bus and ECS has no deployment in progress. */
   settle(timeoutMs?: number): Promise<void>;
@@ -115,9 +126,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     slackToken: SLACK_BOT_TOKEN,
     signingSecrets: { [CHAT_CHANNEL]: WEBHOOK_SIGNING_SECRET },
   });
+  // One injector for both halves: one seeded source of fault decisions, one set of rules.
+  const faults = new FaultInjector(mulberry32(options.faultSeed ?? 1 ^ 0x5eed));
   let plane: ControlPlane;
   try {
     plane = await startControlPlane({
+      faults,
       accountId: ACCOUNT,
       region: REGION,
       // Events raised before the runtime is up (none in practice) are delivered once it is.
@@ -139,6 +153,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       source: options.source ?? 'bundle',
       logLevel: options.logLevel ?? 'SILENT',
       retryDelaysMs: [50, 100],
+      faults,
       // The timers every second; the index follows CloudTrail events, so no periodic reconcile.
       scheduleOverridesMs: { 'deploy-due': 1000, 'bake-timer': 1000, notify: 1000, 'index-services': 0 },
     });
@@ -180,7 +195,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     ecs,
     ecr,
     published,
-    setFaults: (rules) => plane.setFaults(rules),
+    setFaults: (rules) => faults.set(rules),
     describeService,
     async imagesOf(cluster, service) {
       const svc = await describeService(cluster, service);

@@ -1,6 +1,7 @@
 /**
  * A small HTTP endpoint on 127.0.0.1 through which `autopilot sandbox …` (from another terminal)
- * acts on the running local account: push an image, tag a service, stop a task, inject faults, set the
+ * acts on the running local account: push an image, tag a service, stop a task, inject faults (into
+ * both halves: ECS and ECR, DynamoDB, EventBridge, SQS, SSM, Secrets Manager), set the
  * state of a CloudWatch alarm. Its address is
  * written to `.sandbox/control.json` while the sandbox runs.
  */
@@ -12,6 +13,7 @@ import { ListTasksCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
 import { z } from 'zod';
 import { type SandboxControl, sandboxControlFile } from '../cli/target';
 import { type Sandbox, tagService } from './account';
+import { FAULT_KINDS } from './faults';
 
 /** A request to the control endpoint. */
 export const ControlRequestSchema = z.discriminatedUnion('op', [
@@ -40,7 +42,7 @@ export const ControlRequestSchema = z.discriminatedUnion('op', [
     rules: z.array(
       z.strictObject({
         operation: z.string().min(1),
-        kind: z.enum(['throttle', '5xx', 'latency']),
+        kind: z.enum(FAULT_KINDS),
         rate: z.number().min(0).max(1),
         latencyMs: z.number().int().nonnegative().optional(),
       }),

@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeImagesCommand } from '@aws-sdk/client-ecr';
 import {
   DescribeTaskDefinitionCommand,
@@ -197,6 +198,49 @@ describe('operator commands against the running sandbox', () => {
       expect.objectContaining({ service: 'prod/payments', action: 'update-service', dryRun: true }),
     ]);
     expect((await sandbox.describeService('prod', 'payments')).taskDefinition).toBe(running);
+  });
+
+  it('injects faults into both halves of the account, and refuses a rule no service can take', async () => {
+    // Prepare: a DynamoDB call nothing but this test makes
+    const table = new DynamoDBClient({
+      endpoint: sandbox.runtime.dynamo.endpoint,
+      region: 'eu-west-1',
+      credentials: { accessKeyId: 'AKIDCLITEST', secretAccessKey: 'sandbox' },
+      maxAttempts: 1,
+    });
+
+    // Act
+    const set = await autopilot(
+      'sandbox',
+      'faults',
+      'dynamodb:DescribeTable:5xx:1',
+      'ecs:ListAccountSettings:timeout:0.5',
+    );
+    const refused = await autopilot('sandbox', 'faults', 'dynamodb:PutItem:partial:0.5');
+    const described = await table
+      .send(new DescribeTableCommand({ TableName: sandbox.runtime.dynamo.tableName }))
+      .then(
+        () => 'answered',
+        (error: { $metadata?: { httpStatusCode?: number } }) => error.$metadata?.httpStatusCode,
+      );
+    const off = await autopilot('sandbox', 'faults', 'none');
+    table.destroy();
+
+    // Assess
+    expect(set.status).toBe(0);
+    expect(set.lines).toEqual([
+      {
+        faults: [
+          { operation: 'dynamodb:DescribeTable', kind: '5xx', rate: 1 },
+          { operation: 'ecs:ListAccountSettings', kind: 'timeout', rate: 0.5 },
+        ],
+      },
+    ]);
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toMatch(/events:PutEvents/);
+    expect(described).toBe(500);
+    expect(sandbox.runtime.faulted.at(-1)).toMatchObject({ service: 'dynamodb', operation: 'DescribeTable' });
+    expect(off.lines).toEqual([{ faults: 'off' }]);
   });
 });
 
