@@ -79,6 +79,10 @@ export interface SandboxOptions {
    * (`1 ^ 0x5eed` by default, the control plane's own default).
    */
   faultSeed?: number;
+  /** At-least-once delivery: every event delivered this many times, shuffled (the bus's `deliveries`); 1 by default. */
+  deliveries?: number;
+  /** Seeds the order of those copies; 1 by default. */
+  deliverySeed?: number;
 }
 
 /** A running local account. */
@@ -156,6 +160,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       faults,
       // The timers every second; the index follows CloudTrail events, so no periodic reconcile.
       scheduleOverridesMs: { 'deploy-due': 1000, 'bake-timer': 1000, notify: 1000, 'index-services': 0 },
+      deliveries: options.deliveries,
+      deliverySeed: options.deliverySeed,
     });
     seedChatChannels(runtime, chat);
   } catch (error) {

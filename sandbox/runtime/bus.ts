@@ -15,6 +15,13 @@
  * its environment. Every event and every delivery outcome is reported to subscribers, so timelines
  * and tests can follow the whole chain, and {@link LocalBus.idle} tells when the chain has settled.
  *
+ * At-least-once delivery (`deliveries: 3`): EventBridge and Lambda may deliver one event more than
+ * once, and not in the order it was put. Then every event goes to each target `deliveries` times (the
+ * same id, as EventBridge's duplicates have), the copies shuffled among the other deliveries: each
+ * copy waits for a seeded number (0 to `deliverySpread`) of other deliveries to start, or for the bus
+ * to have nothing else to do, and then joins the queue at a seeded place. The order depends on the
+ * seed and the order of events, never on time.
+ *
  * Loops: each event carries the number of invocations that led to it (its depth). An event put while
  * a function runs (in process, or through PutEvents while exactly one invocation runs) is one deeper
  * than the event that function got. Deliveries deeper than `maxChainDepth` (16, like Lambda's
@@ -138,6 +145,12 @@ export interface LocalBusOptions {
   concurrency?: number;
   /** deepest chain of invocations delivered; 16 by default */
   maxChainDepth?: number;
+  /** how many times each event is delivered to each target (at-least-once delivery); 1 by default */
+  deliveries?: number;
+  /** seeds the order of the copies when `deliveries` > 1; 1 by default */
+  deliverySeed?: number;
+  /** at most how many other deliveries start before a copy joins the queue; 3 by default */
+  deliverySpread?: number;
 }
 
 interface Job {
@@ -146,6 +159,27 @@ interface Job {
   depth: number;
   attempt: number;
   finish: (record: DeliveryRecord) => void;
+}
+
+/** A copy of an at-least-once delivery, held back until `after` other deliveries have started. */
+interface HeldJob {
+  job: Job;
+  after: number;
+}
+
+/**
+ * mulberry32, a small seeded generator of numbers in `[0, 1)`: the same seed gives the same order
+ * of copies (the control plane has its own, `control-plane/random.ts`; the two halves share nothing).
+ */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
 /** The time format of EventBridge envelopes: ISO 8601 in UTC, whole seconds. */
@@ -159,6 +193,8 @@ export class LocalBus {
   private readonly ready: Job[] = [];
   private readonly running = new Set<Job>();
   private readonly waiting = new Map<NodeJS.Timeout, Job>();
+  private readonly held: HeldJob[] = [];
+  private readonly random: () => number;
   private readonly context = new AsyncLocalStorage<Job>();
   private idleWaiters: (() => void)[] = [];
   private pending = 0;
@@ -169,6 +205,7 @@ export class LocalBus {
   constructor(private readonly options: LocalBusOptions) {
     this.account = options.account ?? '123456789012';
     this.region = options.region ?? 'eu-west-1';
+    this.random = seededRandom(options.deliverySeed ?? 1);
   }
 
   /**
@@ -216,23 +253,29 @@ export class LocalBus {
       targets,
       depth,
     });
+    const copies = Math.max(1, Math.floor(this.options.deliveries ?? 1));
     const delivered = Promise.all(
-      targets.map(
-        (functionName) =>
-          new Promise<DeliveryRecord>((resolve) => {
-            this.pending++;
-            this.enqueue({
-              functionName,
-              event,
-              depth,
-              attempt: 1,
-              finish: (record) => {
-                resolve(record);
-                this.pending--;
-                if (this.pending === 0) this.wakeIdle();
-              },
-            });
-          }),
+      targets.flatMap((functionName) =>
+        Array.from(
+          { length: copies },
+          () =>
+            new Promise<DeliveryRecord>((resolve) => {
+              this.pending++;
+              const job: Job = {
+                functionName,
+                event,
+                depth,
+                attempt: 1,
+                finish: (record) => {
+                  resolve(record);
+                  this.pending--;
+                  if (this.pending === 0) this.wakeIdle();
+                },
+              };
+              if (copies === 1) this.enqueue(job);
+              else this.hold(job);
+            }),
+        ),
       ),
     );
     return { event, targets, delivered };
@@ -267,7 +310,11 @@ export class LocalBus {
    */
   async close(): Promise<void> {
     this.closed = true;
-    const abandoned = [...this.ready.splice(0), ...this.waiting.values()];
+    const abandoned = [
+      ...this.ready.splice(0),
+      ...this.waiting.values(),
+      ...this.held.splice(0).map((h) => h.job),
+    ];
     for (const timer of this.waiting.keys()) clearTimeout(timer);
     this.waiting.clear();
     for (const job of abandoned) {
@@ -286,11 +333,33 @@ export class LocalBus {
     this.context.exit(() => setImmediate(() => this.pump()));
   }
 
+  /** Holds a copy of an at-least-once delivery back for a seeded number of other deliveries. */
+  private hold(job: Job): void {
+    const spread = Math.max(0, Math.floor(this.options.deliverySpread ?? 3));
+    this.held.push({ job, after: Math.floor(this.random() * (spread + 1)) });
+    this.context.exit(() => setImmediate(() => this.pump()));
+  }
+
+  /** Moves the held copies that waited long enough (or the next one, when nothing else is left) to a seeded place in the queue. */
+  private release(started: boolean): void {
+    if (this.held.length === 0) return;
+    if (started) for (const h of this.held) h.after--;
+    const idle = this.ready.length === 0 && this.running.size === 0;
+    const due = this.held.filter((h) => h.after <= 0);
+    const next = due.length > 0 ? due : idle ? [this.held.reduce((a, b) => (b.after < a.after ? b : a))] : [];
+    for (const h of next) {
+      this.held.splice(this.held.indexOf(h), 1);
+      this.ready.splice(Math.floor(this.random() * (this.ready.length + 1)), 0, h.job);
+    }
+  }
+
   private pump(): void {
     const concurrency = Math.max(1, this.options.concurrency ?? 1);
+    if (!this.closed) this.release(false);
     while (this.running.size < concurrency && this.ready.length > 0 && !this.closed) {
       const job = this.ready.shift() as Job;
       this.running.add(job);
+      this.release(true);
       this.run(job).finally(() => {
         this.running.delete(job);
         this.pump();

@@ -106,6 +106,13 @@ export interface RuntimeOptions {
   faults?: FaultInjector;
   /** seeds the runtime's own fault injector; 1 by default */
   faultSeed?: number;
+  /**
+   * at-least-once delivery: each event goes to each target this many times, the copies shuffled among
+   * the other deliveries by `deliverySeed` (see {@link LocalBus}); 1 by default
+   */
+  deliveries?: number;
+  /** seeds the order of the copies; 1 by default */
+  deliverySeed?: number;
 }
 
 /** A running local account. */
@@ -278,6 +285,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         return id === undefined ? undefined : queueByLogicalId.get(id);
       },
       functionArn: (name) => `arn:aws:lambda:${region}:${account}:function:${physicalName(name)}`,
+      deliveries: options.deliveries,
+      deliverySeed: options.deliverySeed,
     });
     stops.push(() => bus.close());
     Object.assign(

@@ -263,4 +263,80 @@ describe('LocalBus', () => {
     expect((await delivered).map((d) => d.outcome)).toEqual(['dropped']);
     expect(deliveries().map((d) => d.outcome)).toEqual(['retry', 'dropped']);
   });
+  describe('at-least-once delivery (deliveries: 3)', () => {
+    /** Puts five events and records which function got which event, in order. */
+    async function deliverFive(options: Partial<LocalBusOptions>) {
+      const order: string[] = [];
+      const { bus, records } = busWith(async (name, event) => {
+        order.push(`${name} ${event['detail-type']}`);
+        return {};
+      }, options);
+      const events = ['ecr-image-push', 'ecs-task-stopped-crash', 'cloudwatch-alarm-state-change'].map(
+        sample,
+      );
+      const results = events.map((event) => bus.put(event));
+      const children = [
+        bus.put(sample('ecs-deployment-completed')),
+        bus.put(sample('autopilot-action-failed')),
+      ];
+      await bus.idle();
+      const settled = await Promise.all([...results, ...children].map((r) => r.delivered));
+      return { order, records, settled };
+    }
+
+    it('delivers every event three times to each target, the copies shuffled among the other events', async () => {
+      // Prepare: five events, one of them for two functions
+
+      // Act
+      const { order, records, settled } = await deliverFive({ deliveries: 3, deliverySeed: 7 });
+
+      // Assess
+      const once = await deliverFive({});
+      expect([...order].sort()).toEqual([...once.order, ...once.order, ...once.order].sort());
+      expect(settled.map((deliveries) => deliveries.length)).toEqual(
+        once.settled.map((deliveries) => deliveries.length * 3),
+      );
+      // Shuffled: some copies of one event are apart, with another event delivered between them.
+      const apart = order.some((delivery, i) => {
+        const next = order.indexOf(delivery, i + 1);
+        return next > i + 1 && order.slice(i + 1, next).some((other) => other !== delivery);
+      });
+      expect(apart).toBe(true);
+      expect(order).not.toEqual(once.order.flatMap((delivery) => [delivery, delivery, delivery]));
+      // One event each on the bus: subscribers see it once, and its deliveries three times.
+      expect(records.filter((r) => r.kind === 'event')).toHaveLength(5);
+    });
+
+    it('shuffles the same way for the same seed, and another way for another', async () => {
+      // Prepare
+      const seeded = await deliverFive({ deliveries: 3, deliverySeed: 7 });
+
+      // Act
+      const again = await deliverFive({ deliveries: 3, deliverySeed: 7 });
+      const other = await deliverFive({ deliveries: 3, deliverySeed: 8 });
+
+      // Assess
+      expect(again.order).toEqual(seeded.order);
+      expect(other.order).not.toEqual(seeded.order);
+    });
+
+    it('becomes idle only after every copy was delivered, and drops held copies when closed', async () => {
+      // Prepare
+      const { bus, deliveries } = busWith(async () => ({}), { deliveries: 3, deliverySpread: 100 });
+
+      // Act
+      bus.put(sample('ecr-image-push'));
+      await bus.idle();
+      const { delivered } = bus.put(sample('ecr-image-push'));
+      await bus.close();
+
+      // Assess
+      expect(
+        deliveries()
+          .slice(0, 3)
+          .map((d) => d.outcome),
+      ).toEqual(['ok', 'ok', 'ok']);
+      expect((await delivered).map((d) => d.outcome)).toEqual(['dropped', 'dropped', 'dropped']);
+    });
+  });
 });
