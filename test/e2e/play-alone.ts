@@ -6,18 +6,28 @@
  * another having run before it; CI also plays them all in a row on one account (`npm start -- --exit`).
  * Waits end on events, not on time: a busy machine makes them slower, not red.
  */
-import { type Sandbox, seedAccount, startSandbox } from '../../sandbox/account';
+import { type Sandbox, type SandboxOptions, seedAccount, startSandbox } from '../../sandbox/account';
 import type { Scenario } from '../../sandbox/scenarios';
 
-/** Declares the tests of one scenario on its own account. */
-export function playAlone(scenario: Scenario): void {
-  jest.setTimeout(300_000);
+/** How the account delivers events: once (default), or at least once (`deliveries: 3`, seeded). */
+export type Delivery = Pick<SandboxOptions, 'deliveries' | 'deliverySeed'>;
 
-  describe(`on a fresh account: ${scenario.name}`, () => {
+/**
+ * Declares the tests of one scenario on its own account.
+ *
+ * @param delivery - `{ deliveries: 3 }` plays it with every event delivered three times, shuffled
+ *   (`test/e2e/thrice/`)
+ */
+export function playAlone(scenario: Scenario, delivery: Delivery = {}): void {
+  jest.setTimeout(300_000);
+  const copies = delivery.deliveries ?? 1;
+  const mode = copies > 1 ? `, every event delivered ${copies} times, shuffled` : '';
+
+  describe(`on a fresh account${mode}: ${scenario.name}`, () => {
     let sandbox: Sandbox;
 
     beforeAll(async () => {
-      sandbox = await startSandbox({ source: 'typescript' });
+      sandbox = await startSandbox({ source: 'typescript', ...delivery });
       await seedAccount(sandbox);
     });
 
