@@ -417,8 +417,10 @@ export const faultsInjected: Scenario = {
   async run(sandbox) {
     let digest = '';
     sandbox.setFaults([
-      { operation: '*', kind: 'throttle', rate: 0.2 },
-      { operation: '*', kind: '5xx', rate: 0.1 },
+      { operation: 'ecs:*', kind: 'throttle', rate: 0.2 },
+      { operation: 'ecr:*', kind: 'throttle', rate: 0.2 },
+      { operation: 'ecs:*', kind: '5xx', rate: 0.1 },
+      { operation: 'ecr:*', kind: '5xx', rate: 0.1 },
     ]);
     let seen: Awaited<ReturnType<typeof during>>;
     try {
@@ -1011,6 +1013,164 @@ async function waitForChat(
   }
 }
 
+/**
+ * One fault in five on every call to every service (ECS, ECR, DynamoDB, EventBridge, SQS, Parameter
+ * Store, Secrets Manager): throttling, 5xx, answers lost after the change was made, connections lost
+ * after it, and PutEvents entries failing one by one. Four pushes of team/api:main and a minor
+ * release of team/payments meanwhile; then faults off. The account ends as it would without faults:
+ * each service runs the newest push it follows, every revision autopilot registered is deployed, every
+ * service change is announced (a second copy of an announcement only where a PutEvents answer was
+ * lost: EventBridge cannot tell a retried PutEvents from a new one), nothing is parked.
+ */
+export const faultsOnEveryService: Scenario = {
+  name: '20 % faults on every service (throttling, 5xx, lost answers and connections) during four pushes of team/api:main and a release of team/payments: the same end state as without faults, no orphan revision, every change announced, nothing parked',
+  async run(sandbox) {
+    const running = await runningVersion(sandbox, 'prod', 'payments', 'team/payments');
+    if (!running) return [expect('prod/payments runs a semantic version', false)];
+    const minorTag = await nextMinor(sandbox, 'team/payments', running);
+    const services = [...sandbox.plane.model.services.values()]
+      .filter((s) => s.service.status === 'ACTIVE')
+      .map((s) => ({
+        cluster: s.service.clusterArn?.split('/').pop() ?? '',
+        service: s.service.serviceName ?? '',
+      }));
+    const before = Object.fromEntries(
+      await Promise.all(
+        services.map(async (s) => [
+          `${s.cluster}/${s.service}`,
+          (await sandbox.imagesOf(s.cluster, s.service)).app,
+        ]),
+      ),
+    );
+    const firstCall = sandbox.plane.calls.length;
+    const firstFault = sandbox.runtime.faulted.length;
+    const digests: string[] = [];
+    let payments = '';
+    // About one call in five fails, whatever the service: 8 % throttled, 5 % 5xx, 5 % answered after
+    // the change was made, 2 % connections lost after it; and one PutEvents in twenty has entries fail,
+    // one in three loses its answer.
+    sandbox.setFaults([
+      { operation: '*', kind: 'throttle', rate: 0.08 },
+      { operation: '*', kind: '5xx', rate: 0.05 },
+      { operation: '*', kind: 'lost', rate: 0.05 },
+      { operation: '*', kind: 'timeout', rate: 0.02 },
+      { operation: 'events:PutEvents', kind: 'partial', rate: 0.05 },
+      // PutEvents is called a few times only: more of its answers lost, so that some surely are.
+      { operation: 'events:PutEvents', kind: 'lost', rate: 0.3 },
+    ]);
+    let seen: Awaited<ReturnType<typeof during>>;
+    try {
+      seen = await during(sandbox, async () => {
+        for (let i = 0; i < 4; i++) {
+          const content = `faults-everywhere-${Date.now()}-${i}`;
+          digests.push(sandbox.plane.pushImage('team/api', 'main', { kind: 'healthy' }, { content }).digest);
+          if (i === 1) payments = sandbox.plane.pushImage('team/payments', minorTag).digest;
+          await sleep(400);
+        }
+      });
+    } finally {
+      sandbox.setFaults([]);
+    }
+    await sandbox.settle();
+    const calls = sandbox.plane.calls.slice(firstCall);
+    const runtimeFaults = sandbox.runtime.faulted.slice(firstFault);
+    // A call was carried out unless a fault before the handler (throttle, 5xx) or the handler refused it.
+    const applied = (operation: string) =>
+      calls.filter(
+        (c) =>
+          c.operation === operation &&
+          (c.fault === 'lost' ||
+            c.fault === 'timeout' ||
+            (c.fault !== 'throttle' && c.fault !== '5xx' && !c.error)),
+      );
+    const registered = new Set(
+      applied('RegisterTaskDefinition').map((c) => JSON.stringify((c.input as { tags?: unknown }).tags)),
+    ).size;
+    const updates = new Set(
+      applied('UpdateService').map((c) => {
+        const input = c.input as { cluster?: string; service?: string; taskDefinition?: string };
+        return `${input.cluster}/${input.service} ${input.taskDefinition}`;
+      }),
+    );
+    const started = seen.events.filter((e) => e['detail-type'] === 'Deployment Started');
+    const announced = started.map(
+      (e) => `${e.detail.cluster}/${e.detail.service} ${e.detail.toTaskDefinition}`,
+    );
+    const copies = announced.length - new Set(announced).size;
+    const lostPutEvents = runtimeFaults.filter(
+      (f) => f.operation === 'PutEvents' && (f.fault === 'lost' || f.fault === 'timeout'),
+    ).length;
+    const identicalCopies = [...new Set(announced)].every(
+      (key) =>
+        new Set(started.filter((_, i) => announced[i] === key).map((e) => JSON.stringify(e.detail))).size ===
+        1,
+    );
+    const expected: Record<string, string | undefined> = {
+      ...before,
+      'prod/api': `${REGISTRY}/team/api@${digests.at(-1)}`,
+      'staging/api': `${REGISTRY}/team/api@${digests.at(-1)}`,
+      'prod/payments': `${REGISTRY}/team/payments@${payments}`,
+    };
+    const after = Object.fromEntries(
+      await Promise.all(
+        services.map(async (s) => [
+          `${s.cluster}/${s.service}`,
+          (await sandbox.imagesOf(s.cluster, s.service)).app,
+        ]),
+      ),
+    );
+    const faultedServices = new Set([
+      ...calls.filter((c) => c.fault && c.fault !== 'latency').map((c) => c.service),
+      ...runtimeFaults.map((f) => f.service),
+    ]);
+    return [
+      expect(
+        'faults hit ECS, ECR, DynamoDB and EventBridge',
+        ['ecs', 'ecr', 'dynamodb', 'events'].every((s) => faultedServices.has(s as never)),
+        [...faultedServices],
+      ),
+      expect(
+        'lost answers and lost connections were injected after changes',
+        calls.some((c) => c.fault === 'lost') && runtimeFaults.some((f) => f.fault === 'lost'),
+        runtimeFaults.map((f) => `${f.service}:${f.operation}:${f.fault}`),
+      ),
+      expect(
+        'every service runs what it would run without faults',
+        JSON.stringify(after) === JSON.stringify(expected),
+        {
+          after,
+          expected,
+        },
+      ),
+      expect(
+        'the last deployment announced on each api service is the newest push',
+        ['prod', 'staging'].every(
+          (cluster) =>
+            started.filter((e) => e.detail.cluster === cluster && e.detail.service === 'api').at(-1)?.detail
+              .digest === digests.at(-1),
+        ),
+        started.map((e) => [e.detail.cluster, e.detail.service, e.detail.digest]),
+      ),
+      expect(
+        'every service update autopilot made was announced, and nothing else',
+        [...updates].every((u) => announced.includes(u)) && new Set(announced).size === updates.size,
+        { updates: [...updates], announced },
+      ),
+      expect(
+        'an announcement is repeated only as the same event, where a PutEvents answer was lost',
+        identicalCopies && copies <= lostPutEvents,
+        { copies, lostPutEvents, announced },
+      ),
+      expect(
+        'every revision registered was deployed: no orphan',
+        registered === new Set(started.map((e) => e.detail.toTaskDefinition)).size,
+        { registered, announced },
+      ),
+      expect('no delivery failed for good', seen.failures.length === 0, seen.failures),
+    ];
+  },
+};
+
 /** Every scenario, in the order they are played. */
 export const SCENARIOS: readonly Scenario[] = [
   pushFollowsTag,
@@ -1025,6 +1185,7 @@ export const SCENARIOS: readonly Scenario[] = [
   alarmInBake,
   notificationStorm,
   rollbackRunsKnownGoodDigest,
+  faultsOnEveryService,
 ];
 
 /** Plays scenarios in order, telling `onStart` when each begins and `onResult` its expectations. */

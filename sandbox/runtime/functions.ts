@@ -70,7 +70,8 @@ export interface SandboxEnvironmentOptions {
  * The environment of a function in the sandbox: serverless.yml's (provider and function, with
  * `!Ref`/`!GetAtt` resolved to the local table, bus and queue), what Lambda adds (region, credentials,
  * `AWS_LAMBDA_*`), the service endpoints (`AWS_ENDPOINT_URL_<SERVICE ID>`, the SDK's names; any other
- * service fails on a closed loopback port rather than reaching AWS), and sandbox switches: metrics
+ * service fails on a closed loopback port rather than reaching AWS), the SDK's retry budget of Lambda
+ * (`AWS_MAX_ATTEMPTS` only when serverless.yml sets it), and sandbox switches: metrics
  * and tracing off, chat to loopback allowed (`AUTOPILOT_SANDBOX`). `NODE_OPTIONS` cannot apply in process and is left out.
  *
  * @throws Error when serverless.yml uses an intrinsic the sandbox cannot resolve
@@ -107,6 +108,9 @@ export function sandboxEnvironment(options: SandboxEnvironmentOptions): Record<s
     AWS_ENDPOINT_URL_SNS: endpoints.sns,
     AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: undefined,
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    // The SDK's retry budget is Lambda's (serverless.yml's, else the clients' default), not the one of
+    // whoever started the sandbox (the tests make two attempts): faults are ridden out as in AWS.
+    AWS_MAX_ATTEMPTS: env.AWS_MAX_ATTEMPTS,
     POWERTOOLS_METRICS_DISABLED: 'true',
     POWERTOOLS_TRACE_ENABLED: 'false',
     // Chat requests may reach the sandbox's sink on loopback (refused everywhere else).
