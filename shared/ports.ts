@@ -264,6 +264,12 @@ export interface AnnouncedProblem {
   problem: string;
   /** id of the event whose run announced it */
   triggeredBy: string;
+  /**
+   * id of the event whose run is announcing that it was resolved: claimed before PutEvents, the
+   * problem is forgotten after it, so a run stopped in between leaves its retry the resolution to
+   * announce
+   */
+  resolvedBy?: string;
 }
 
 /** What autopilot knows about one ECS deployment of a service (recorded from its state changes). */
@@ -379,12 +385,24 @@ export interface ConfigurationProblems {
   /**
    * Remembers a problem as announced. True when it is news: nothing is remembered for the service's
    * tag, or another value, or the same one announced by this very event (`triggeredBy`: a retry,
-   * whose announcement may not have gone out). False when another event announced it already; its
-   * wording is then updated and it is kept from expiring, since it is still there.
+   * whose announcement may not have gone out), or one whose resolution is being announced (it came
+   * back). False when another event announced it already; its wording is then updated and it is kept
+   * from expiring, since it is still there.
    */
   rememberProblem(problem: AnnouncedProblem): Promise<boolean>;
-  /** Forgets the announced problem of a service's tag; false when none was remembered (any more). */
-  forgetProblem(serviceArn: string, tagKey: string): Promise<boolean>;
+  /**
+   * Claims the announcement of a problem's resolution for the event `triggeredBy` (`resolvedBy`), so
+   * that of two concurrent runs one announces it. True when the problem is remembered and no other
+   * event claimed its resolution (none did, or this very one: a retry, whose announcement may not
+   * have gone out); false when it is gone or another event claimed it.
+   */
+  resolveProblem(serviceArn: string, tagKey: string, triggeredBy: string): Promise<boolean>;
+  /**
+   * Forgets the announced problem of a service's tag; false when none was remembered (any more). With
+   * `resolvedBy`, only while that event's claim on its resolution stands (the problem did not come
+   * back meanwhile).
+   */
+  forgetProblem(serviceArn: string, tagKey: string, resolvedBy?: string): Promise<boolean>;
 }
 
 /**

@@ -35,6 +35,7 @@ export type StateWrite =
   | { op: 'unindexRepositories'; serviceArn: string }
   | { op: 'indexAlarms'; serviceArn: string; alarmNames: string[] }
   | { op: 'rememberProblem'; problem: AnnouncedProblem; news: boolean }
+  | { op: 'resolveProblem'; serviceArn: string; tagKey: string; triggeredBy: string; claimed: boolean }
   | { op: 'forgetProblem'; serviceArn: string; tagKey: string; forgotten: boolean }
   | { op: 'recordDeployment'; record: DeploymentRecord }
   | { op: 'noteDeploymentStarted'; serviceArn: string; started: StartedDeployment }
@@ -213,19 +214,34 @@ export class InMemoryConfigurationProblems extends StateFake implements Configur
   async rememberProblem(problem: AnnouncedProblem): Promise<boolean> {
     const key = `${problem.serviceArn}#${problem.tagKey}`;
     const current = this.problems.get(key);
-    // News: nothing remembered, another value, or a retry of the event that announced it.
+    // News: nothing remembered, another value, a retry of the event that announced it, or one whose
+    // resolution is being announced (it came back: the claim is dropped).
     const news =
       current === undefined ||
       current.tagValue !== problem.tagValue ||
-      current.triggeredBy === problem.triggeredBy;
+      current.triggeredBy === problem.triggeredBy ||
+      current.resolvedBy !== undefined;
     if (news) this.problems.set(key, { ...problem });
     else current.problem = problem.problem;
     this.record({ op: 'rememberProblem', problem, news });
     return news;
   }
 
-  async forgetProblem(serviceArn: string, tagKey: string): Promise<boolean> {
-    const forgotten = this.problems.delete(`${serviceArn}#${tagKey}`);
+  async resolveProblem(serviceArn: string, tagKey: string, triggeredBy: string): Promise<boolean> {
+    const current = this.problems.get(`${serviceArn}#${tagKey}`);
+    const claimed =
+      current !== undefined && (current.resolvedBy === undefined || current.resolvedBy === triggeredBy);
+    if (claimed) current.resolvedBy = triggeredBy;
+    this.record({ op: 'resolveProblem', serviceArn, tagKey, triggeredBy, claimed });
+    return claimed;
+  }
+
+  async forgetProblem(serviceArn: string, tagKey: string, resolvedBy?: string): Promise<boolean> {
+    const key = `${serviceArn}#${tagKey}`;
+    // With a claim, only while it stands: a problem remembered again since stays.
+    const forgotten =
+      (resolvedBy === undefined || this.problems.get(key)?.resolvedBy === resolvedBy) &&
+      this.problems.delete(key);
     this.record({ op: 'forgetProblem', serviceArn, tagKey, forgotten });
     return forgotten;
   }

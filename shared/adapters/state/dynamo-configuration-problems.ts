@@ -25,8 +25,9 @@ export class DynamoConfigurationProblems extends DynamoTableStore implements Con
     const news = await this.table.put(
       { ...key, ...problem, expiresAt },
       {
-        // News: nothing remembered, another value, or a retry of the event that announced it.
-        if: 'attribute_not_exists(pk) OR tagValue <> :value OR triggeredBy = :by',
+        // News: nothing remembered, another value, a retry of the event that announced it, or one
+        // whose resolution is being announced (it came back; the put drops the claim).
+        if: 'attribute_not_exists(pk) OR tagValue <> :value OR triggeredBy = :by OR attribute_exists(resolvedBy)',
         values: { ':value': problem.tagValue, ':by': problem.triggeredBy },
       },
     );
@@ -41,8 +42,22 @@ export class DynamoConfigurationProblems extends DynamoTableStore implements Con
     return false;
   }
 
-  forgetProblem(serviceArn: string, tagKey: string): Promise<boolean> {
-    // Only the invocation that actually removed it announces the resolution.
-    return this.table.remove(problemKey(serviceArn, tagKey));
+  async resolveProblem(serviceArn: string, tagKey: string, triggeredBy: string): Promise<boolean> {
+    // Only the invocation that claims it announces the resolution (again, when it is retried).
+    const claimed = await this.table.update(problemKey(serviceArn, tagKey), {
+      set: 'SET resolvedBy = :by',
+      if: 'attribute_exists(pk) AND (attribute_not_exists(resolvedBy) OR resolvedBy = :by)',
+      values: { ':by': triggeredBy },
+    });
+    return claimed !== undefined;
+  }
+
+  forgetProblem(serviceArn: string, tagKey: string, resolvedBy?: string): Promise<boolean> {
+    if (resolvedBy === undefined) return this.table.remove(problemKey(serviceArn, tagKey));
+    // Remembered again since the claim (it came back): it stays.
+    return this.table.delete(problemKey(serviceArn, tagKey), {
+      if: 'resolvedBy = :by',
+      values: { ':by': resolvedBy },
+    });
   }
 }

@@ -1,8 +1,8 @@
 /**
  * Indexing, applied: the handler of each {@link IndexEffect}, one port call each. The problems'
  * conditional writes decide what is announced: a problem another event announced already is known
- * (not announced again), one forgotten meanwhile is news, and a resolution another run made first is
- * not announced twice.
+ * (not announced again), one forgotten meanwhile is news, and a resolution another run claimed first
+ * is not announced twice.
  */
 import type { ConfigurationProblems, RollbackHistory, ServiceIndex } from '../../ports';
 import type { EffectHandlers } from '../plan/plan';
@@ -11,7 +11,7 @@ import { type IndexEffect, type IndexStep, NOT_ANNOUNCED } from './plan-index';
 /** What the applier writes through. */
 export interface IndexWrites {
   index: Pick<ServiceIndex, 'indexRepositories' | 'unindexRepositories' | 'indexAlarms'>;
-  problems: Pick<ConfigurationProblems, 'rememberProblem' | 'forgetProblem'>;
+  problems: Pick<ConfigurationProblems, 'rememberProblem' | 'resolveProblem' | 'forgetProblem'>;
   rollbacks: Pick<RollbackHistory, 'setLastKnownGood'>;
 }
 
@@ -29,9 +29,10 @@ export function indexEffects(deps: IndexWrites): EffectHandlers<IndexStep, Index
       if (!news && planned !== 'known')
         return { action: 'known', reason: 'announced before by another event' };
     },
-    'resolve-problem': async ({ serviceArn, tagKey }) => {
-      if (await deps.problems.forgetProblem(serviceArn, tagKey)) return;
-      return { action: 'resolved-elsewhere', reason: 'another run forgot it first' };
+    // A claim, not yet the forgetting: the problem is forgotten once its resolution is announced.
+    'resolve-problem': async ({ serviceArn, tagKey, triggeredBy }) => {
+      if (await deps.problems.resolveProblem(serviceArn, tagKey, triggeredBy)) return;
+      return { action: 'resolved-elsewhere', reason: 'another run resolved it first' };
     },
     'forget-problem': async ({ serviceArn, tagKey }) => {
       await deps.problems.forgetProblem(serviceArn, tagKey);

@@ -73,9 +73,27 @@ export async function indexServices(input: IndexInput, deps: IndexDeps): Promise
     report: async (steps) => {
       const events = announcements(steps);
       if (events.length > 0) await deps.events.publish(events);
+      if (!deps.dryRun) await forgetResolved(steps, deps);
     },
   });
   return perService(done);
+}
+
+/**
+ * Forgets the problems whose resolution was just announced. Forgotten before, a run stopped before
+ * PutEvents would leave its retry nothing to resolve, and the resolution unannounced; until then the
+ * claim (`resolvedBy`) keeps other runs from announcing it too. A failure to forget does not fail the
+ * run (the announcement went out; failing would announce it again): the claim stays until the item
+ * expires, and the problem coming back is news all the same.
+ */
+async function forgetResolved(steps: readonly IndexStep[], deps: Pick<IndexDeps, 'problems'>): Promise<void> {
+  await Promise.allSettled(
+    steps.flatMap((step) =>
+      step.action === 'resolved'
+        ? [deps.problems.forgetProblem(step.service, step.announcement.tagKey, step.announcement.triggeredBy)]
+        : [],
+    ),
+  );
 }
 
 /** The `Configuration Problem` events of the problems announced or resolved. */

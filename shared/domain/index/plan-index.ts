@@ -42,8 +42,8 @@ export type ProblemAnnouncement = Omit<
 
 /**
  * What happens to one configuration problem of a service's tag: announced (new, or a new value),
- * known (announced before: kept from expiring), resolved (gone: forgotten and announced as such), or
- * resolved elsewhere (another run forgot it first: nothing to say).
+ * known (announced before: kept from expiring), resolved (gone: announced as such, then forgotten),
+ * or resolved elsewhere (another run claimed or forgot it first: nothing to say).
  */
 export interface ProblemOutcome extends Decided {
   action: 'announced' | 'known' | 'resolved' | 'resolved-elsewhere';
@@ -66,11 +66,15 @@ export type IndexEffect =
       problem: AnnouncedProblem;
     }
   | {
-      /** forgets a problem that is gone, to announce its resolution: lost when another run forgot it first */
+      /**
+       * claims the announcement of a gone problem's resolution for this event (the problem is forgotten
+       * after the announcement): lost when another run claimed it, or forgot it, first
+       */
       kind: 'resolve-problem';
       decision: number;
       serviceArn: string;
       tagKey: string;
+      triggeredBy: string;
     }
   | {
       /** forgets a problem without a word (the service is no longer active, or gone) */
@@ -206,7 +210,8 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 /**
  * Compares the tag problems of a service with those announced before: a new one (or a new value, or
  * one this very event announced: a retry, whose announcement may not have gone out) is announced, a
- * known one is only kept from expiring, one that is gone is forgotten and announced as resolved. A
+ * known one is only kept from expiring, one that is gone is announced as resolved (its resolution
+ * claimed first, the problem forgotten after the announcement: `indexServices`). A
  * service no longer ACTIVE has its problems forgotten without a word (`silent`: their tag keys).
  * The outcomes are the decisions `first`, `first + 1`…
  */
@@ -249,6 +254,7 @@ async function reviewTags(
       decision: first + outcomes.length,
       serviceArn: service.arn,
       tagKey,
+      triggeredBy,
     });
     outcomes.push({
       service: service.arn,

@@ -1,4 +1,7 @@
-/** The contract of {@link ConfigurationProblems}: each problem announced once, and its resolution once. */
+/**
+ * The contract of {@link ConfigurationProblems}: each problem announced once, and its resolution once
+ * (claimed before it is announced, forgotten after).
+ */
 import type { AnnouncedProblem, ConfigurationProblems } from '../../../shared/ports';
 import { describeContract, type MakeSubject, serviceArn } from './contract';
 
@@ -97,6 +100,57 @@ export function describeConfigurationProblemsContract(
       // Assess
       expect([first, second]).toEqual([true, false]);
       expect(await problems().announcedProblems(API)).toEqual([]);
+    });
+
+    it('claims a resolution for one event: again for a retry of it, not for another event', async () => {
+      // Prepare
+      await problems().rememberProblem(problem());
+
+      // Act
+      const claimed = await problems().resolveProblem(API, 'autopilot:deploy', 'event-2');
+      const retried = await problems().resolveProblem(API, 'autopilot:deploy', 'event-2');
+      const other = await problems().resolveProblem(API, 'autopilot:deploy', 'event-3');
+
+      // Assess
+      expect([claimed, retried, other]).toEqual([true, true, false]);
+      expect(await problems().announcedProblems(API)).toEqual([problem({ resolvedBy: 'event-2' })]);
+    });
+
+    it('claims no resolution of a problem not remembered', async () => {
+      // Act
+      const claimed = await problems().resolveProblem(API, 'autopilot:deploy', 'event-2');
+
+      // Assess
+      expect(claimed).toBe(false);
+      expect(await problems().announcedProblems(API)).toEqual([]);
+    });
+
+    it('forgets a problem under the claim of the event that resolved it, and not under another', async () => {
+      // Prepare
+      await problems().rememberProblem(problem());
+      await problems().resolveProblem(API, 'autopilot:deploy', 'event-2');
+
+      // Act
+      const byOther = await problems().forgetProblem(API, 'autopilot:deploy', 'event-3');
+      const byClaim = await problems().forgetProblem(API, 'autopilot:deploy', 'event-2');
+
+      // Assess
+      expect([byOther, byClaim]).toEqual([false, true]);
+      expect(await problems().announcedProblems(API)).toEqual([]);
+    });
+
+    it('is news when it comes back while its resolution is announced, and is then kept', async () => {
+      // Prepare
+      await problems().rememberProblem(problem());
+      await problems().resolveProblem(API, 'autopilot:deploy', 'event-2');
+
+      // Act
+      const news = await problems().rememberProblem(problem({ triggeredBy: 'event-3' }));
+      const forgotten = await problems().forgetProblem(API, 'autopilot:deploy', 'event-2');
+
+      // Assess
+      expect([news, forgotten]).toEqual([true, false]);
+      expect(await problems().announcedProblems(API)).toEqual([problem({ triggeredBy: 'event-3' })]);
     });
 
     it('is news again once forgotten', async () => {

@@ -418,35 +418,67 @@ describe('bake timer, stopped anywhere and retried', () => {
 });
 
 describe('index services, stopped anywhere and retried', () => {
+  /** The reconcile of one service, on a world `prepare` makes. */
+  const reconcile = (prepare: (world: World) => void): StopScenario<World, IndexDeps> => ({
+    world: () => {
+      const world = anInMemoryWorld(NOW);
+      prepare(world);
+      return world;
+    },
+    deps: (world) => ({
+      ecs: world.ecs,
+      inventory: world.ecs,
+      index: world.index,
+      problems: world.problems,
+      rollbacks: world.rollbacks,
+      events: world.events,
+      policyFile: PolicyFileSchema.parse({ version: 1 }),
+      dryRun: false,
+      now: world.clock.now,
+    }),
+    invoke: (deps) => reconcileIndex({ triggeredBy: 'reconcile-event' }, deps),
+    announced: (world) => world.events.published.map(announcement),
+    state: (world) => stateOfFakes(fakesOf(world), BOOKKEEPING),
+  });
+
   it('a service indexed and its unusable tag announced once (at most twice when stopped after PutEvents)', async () => {
     // Prepare
-    const scenario: StopScenario<World, IndexDeps> = {
-      world: () => {
-        const world = anInMemoryWorld(NOW);
-        world.ecs.addService(aService({ tags: { 'autopilot:deploy': 'tags:main' } }), aTaskDefinitionDoc());
-        return world;
-      },
-      deps: (world) => ({
-        ecs: world.ecs,
-        inventory: world.ecs,
-        index: world.index,
-        problems: world.problems,
-        rollbacks: world.rollbacks,
-        events: world.events,
-        policyFile: PolicyFileSchema.parse({ version: 1 }),
-        dryRun: false,
-        now: world.clock.now,
-      }),
-      invoke: (deps) => reconcileIndex({ triggeredBy: 'reconcile-event' }, deps),
-      announced: (world) => world.events.published.map(announcement),
-      state: (world) => stateOfFakes(fakesOf(world), BOOKKEEPING),
-    };
+    const scenario = reconcile((world) => {
+      world.ecs.addService(aService({ tags: { 'autopilot:deploy': 'tags:main' } }), aTaskDefinitionDoc());
+    });
 
     // Act
     const { calls, failures } = await stopEverywhere(scenario, { announcement: 'events.publish' });
 
     // Assess
     expect(calls).toContain('problems.rememberProblem');
+    expect(failures).toEqual([]);
+  });
+
+  it('a problem fixed: its resolution announced once (at most twice when stopped between PutEvents and forgetting it)', async () => {
+    // Prepare
+    const scenario = reconcile((world) => {
+      const api = aService({ tags: { 'autopilot:deploy': 'tag:main' } });
+      world.ecs.addService(api, aTaskDefinitionDoc());
+      world.problems.seedProblem({
+        serviceArn: api.arn,
+        cluster: api.clusterName,
+        service: api.name,
+        tagKey: 'autopilot:deploy',
+        tagValue: 'tags:main',
+        problem: 'autopilot:deploy value "tags:main" is not a deploy mode',
+        triggeredBy: 'the event that announced it',
+      });
+    });
+
+    // Act
+    const { calls, failures } = await stopEverywhere(scenario, {
+      announcement: 'events.publish',
+      marks: ['problems.forgetProblem'],
+    });
+
+    // Assess
+    expect(calls).toContain('problems.forgetProblem');
     expect(failures).toEqual([]);
   });
 });

@@ -501,6 +501,57 @@ describe('indexServices and configuration problems', () => {
     expect(await world.problems.announcedProblems(api.arn)).toEqual([]);
   });
 
+  it('keeps a fixed problem until its resolution is announced: a retry after a failed PutEvents announces it', async () => {
+    // Prepare
+    const world = aWorld();
+    const api = run(world, broken());
+    await indexServices(input([byArn(api)]), world.deps);
+    run(world, aService());
+    const events = world.deps.events;
+    world.deps.events = {
+      publish: async () => {
+        throw new RetryableError('PutEvents: ThrottlingException');
+      },
+    };
+    await expect(indexServices(input([byArn(api)], 'the-fixing-tag-change'), world.deps)).rejects.toThrow(
+      'ThrottlingException',
+    );
+    const kept = await world.problems.announcedProblems(api.arn);
+    world.deps.events = events;
+
+    // Act
+    await indexServices(input([byArn(api)], 'the-fixing-tag-change'), world.deps);
+
+    // Assess
+    expect(kept).toEqual([expect.objectContaining({ resolvedBy: 'the-fixing-tag-change' })]);
+    expect(problemEvents(world).map((e) => [e.detail.resolved, e.detail.triggeredBy])).toEqual([
+      [false, EVENT_ID],
+      [true, 'the-fixing-tag-change'],
+    ]);
+    expect(await world.problems.announcedProblems(api.arn)).toEqual([]);
+  });
+
+  it('announces a problem that came back while its resolution was being announced', async () => {
+    // Prepare
+    const world = aWorld();
+    const api = run(world, broken());
+    await indexServices(input([byArn(api)]), world.deps);
+    await world.problems.resolveProblem(api.arn, 'autopilot:deploy', 'the-fixing-tag-change');
+
+    // Act
+    await indexServices(input([byArn(api)], 'the-breaking-tag-change'), world.deps);
+    await world.problems.forgetProblem(api.arn, 'autopilot:deploy', 'the-fixing-tag-change');
+
+    // Assess
+    expect(problemEvents(world).map((e) => [e.detail.resolved, e.detail.triggeredBy])).toEqual([
+      [false, EVENT_ID],
+      [false, 'the-breaking-tag-change'],
+    ]);
+    expect(await world.problems.announcedProblems(api.arn)).toEqual([
+      expect.objectContaining({ triggeredBy: 'the-breaking-tag-change' }),
+    ]);
+  });
+
   it('announces a problem again when it comes back after it was fixed', async () => {
     // Prepare
     const world = aWorld();

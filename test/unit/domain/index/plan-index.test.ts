@@ -176,7 +176,13 @@ describe('planIndexing', () => {
         decision: 0,
         problem: expect.objectContaining({ tagKey: 'autopilot:rollback' }),
       },
-      { kind: 'resolve-problem', decision: 1, serviceArn: api.arn, tagKey: 'autopilot:deploy' },
+      {
+        kind: 'resolve-problem',
+        decision: 1,
+        serviceArn: api.arn,
+        tagKey: 'autopilot:deploy',
+        triggeredBy: EVENT_ID,
+      },
     ]);
     expect(world.writes).toEqual([]);
   });
@@ -252,6 +258,24 @@ describe('indexEffects', () => {
 
     // Assess
     expect(done.map((d) => d.action)).toEqual(['resolved-elsewhere', 'indexed']);
+  });
+
+  it('says nothing of a resolution another run is announcing, and keeps its claim', async () => {
+    // Prepare
+    const world = aWorld();
+    const api = run(world, aService());
+    world.problems.seedProblem(remembered());
+    const planned = await plan(world, api);
+    await world.problems.resolveProblem(api.arn, 'autopilot:deploy', 'a concurrent tag change');
+
+    // Act
+    const done = await apply(planned, world);
+
+    // Assess
+    expect(done.map((d) => d.action)).toEqual(['resolved-elsewhere', 'indexed']);
+    expect(await world.problems.announcedProblems(api.arn)).toEqual([
+      expect.objectContaining({ resolvedBy: 'a concurrent tag change' }),
+    ]);
   });
 
   it('applies nothing in a dry run', async () => {
