@@ -80,6 +80,9 @@ function triggersOfCall(n: number): string[] {
 
 const eventBridge = mockClient(EventBridgeClient);
 
+/** No real waiting between attempts in these tests. */
+const instantly = async () => undefined;
+
 beforeEach(() => {
   eventBridge.reset();
 });
@@ -88,7 +91,7 @@ describe('EventBridgePublisher.publish', () => {
   it('puts each event with source autopilot, its detail-type and JSON detail on the bus', async () => {
     // Prepare
     eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{}, {}, {}] });
-    const publisher = new EventBridgePublisher(BUS, new EventBridgeClient({}));
+    const publisher = new EventBridgePublisher(BUS, new EventBridgeClient({}), { pause: instantly });
     const events = [started('push-1'), SCHEDULED, FAILED];
 
     // Act
@@ -111,7 +114,7 @@ describe('EventBridgePublisher.publish', () => {
   it('puts at most ten entries per call', async () => {
     // Prepare
     eventBridge.on(PutEventsCommand).callsFake((input) => answer(input.Entries ?? [], () => false, ''));
-    const publisher = new EventBridgePublisher(BUS, new EventBridgeClient({}));
+    const publisher = new EventBridgePublisher(BUS, new EventBridgeClient({}), { pause: instantly });
     const events = Array.from({ length: 23 }, (_, i) => started(`push-${i}`));
 
     // Act
@@ -128,7 +131,7 @@ describe('EventBridgePublisher.publish', () => {
 
   it('makes no call for no events', async () => {
     // Prepare
-    const publisher = new EventBridgePublisher(BUS, new EventBridgeClient({}));
+    const publisher = new EventBridgePublisher(BUS, new EventBridgeClient({}), { pause: instantly });
 
     // Act
     await publisher.publish([]);
@@ -146,7 +149,7 @@ describe('EventBridgePublisher.publish', () => {
       )
       .callsFakeOnce((input) => answer(input.Entries ?? [], (d) => d.includes('push-c'), 'InternalFailure'))
       .callsFake((input) => answer(input.Entries ?? [], () => false, ''));
-    const publisher = new EventBridgePublisher(BUS, new EventBridgeClient({}));
+    const publisher = new EventBridgePublisher(BUS, new EventBridgeClient({}), { pause: instantly });
 
     // Act
     await publisher.publish([started('push-a'), started('push-b'), started('push-c'), started('push-d')]);
@@ -160,12 +163,12 @@ describe('EventBridgePublisher.publish', () => {
     ]);
   });
 
-  it('gives up with a retryable error after three attempts', async () => {
+  it('gives up with a retryable error after five attempts', async () => {
     // Prepare
     eventBridge
       .on(PutEventsCommand)
       .callsFake((input) => answer(input.Entries ?? [], (d) => d.includes('push-b'), 'InternalFailure'));
-    const publisher = new EventBridgePublisher(BUS, new EventBridgeClient({}));
+    const publisher = new EventBridgePublisher(BUS, new EventBridgeClient({}), { pause: instantly });
 
     // Act
     const error = await publisher.publish([started('push-a'), started('push-b')]).catch((e: unknown) => e);
@@ -173,8 +176,38 @@ describe('EventBridgePublisher.publish', () => {
     // Assess
     expect(error).toBeInstanceOf(RetryableError);
     expect((error as Error).message).toBe('PutEvents failed for 1 entries: InternalFailure');
-    expect(eventBridge).toHaveReceivedCommandTimes(PutEventsCommand, 3);
-    expect([triggersOfCall(2), triggersOfCall(3)]).toEqual([['push-b'], ['push-b']]);
+    expect(eventBridge).toHaveReceivedCommandTimes(PutEventsCommand, 5);
+    expect([2, 3, 4, 5].map(triggersOfCall)).toEqual([['push-b'], ['push-b'], ['push-b'], ['push-b']]);
+  });
+
+  it('waits longer before each new attempt at throttled entries, as the SDK backs off', async () => {
+    // Prepare: push-b is throttled three times, then goes through
+    eventBridge
+      .on(PutEventsCommand)
+      .callsFakeOnce((input) =>
+        answer(input.Entries ?? [], (d) => d.includes('push-b'), 'ThrottlingException'),
+      )
+      .callsFakeOnce((input) =>
+        answer(input.Entries ?? [], (d) => d.includes('push-b'), 'ThrottlingException'),
+      )
+      .callsFakeOnce((input) =>
+        answer(input.Entries ?? [], (d) => d.includes('push-b'), 'ThrottlingException'),
+      )
+      .callsFake((input) => answer(input.Entries ?? [], () => false, ''));
+    const pauses: number[] = [];
+    const publisher = new EventBridgePublisher(BUS, new EventBridgeClient({}), {
+      pause: async (ms) => {
+        pauses.push(ms);
+      },
+    });
+
+    // Act
+    await publisher.publish([started('push-a'), started('push-b')]);
+
+    // Assess
+    expect(eventBridge).toHaveReceivedCommandTimes(PutEventsCommand, 4);
+    expect(pauses).toHaveLength(3);
+    expect(pauses.map((ms, i) => ms >= 50 * 2 ** i && ms <= 100 * 2 ** i)).toEqual([true, true, true]);
   });
 
   it('rejects a detail that breaks its contract before putting anything', async () => {
@@ -182,7 +215,7 @@ describe('EventBridgePublisher.publish', () => {
     const bad = started('push-11');
     if (bad.detailType === DEPLOYMENT_STARTED) bad.detail.digest = 'sha256:not-a-digest';
     const events = [...Array.from({ length: 11 }, (_, i) => started(`push-${i}`)), bad];
-    const publisher = new EventBridgePublisher(BUS, new EventBridgeClient({}));
+    const publisher = new EventBridgePublisher(BUS, new EventBridgeClient({}), { pause: instantly });
 
     // Act
     const error = await publisher.publish(events).catch((e: unknown) => e);
@@ -196,7 +229,7 @@ describe('EventBridgePublisher.publish', () => {
   it('rejects a detail with a field its contract does not have', async () => {
     // Prepare
     const event = { detailType: ACTION_FAILED, detail: { ...FAILED.detail, extra: 1 } } as AutopilotEvent;
-    const publisher = new EventBridgePublisher(BUS, new EventBridgeClient({}));
+    const publisher = new EventBridgePublisher(BUS, new EventBridgeClient({}), { pause: instantly });
 
     // Act
     const result = publisher.publish([event]);

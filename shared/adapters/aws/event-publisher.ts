@@ -10,14 +10,30 @@ import { cachedClient, clientConfig } from './clients';
 
 /** PutEvents takes at most ten entries per call. */
 const BATCH = 10;
-/** Entries that failed inside a successful call (throttled, internal) are sent again this often. */
-const ENTRY_ATTEMPTS = 3;
+/**
+ * Entries that failed inside a successful call (throttled, internal) are sent at most this often in
+ * all, after a growing pause (as the SDK backs off a throttled call): sent again at once, a throttled
+ * entry is throttled again, and an entry that fails for good fails the run, whose retry puts the
+ * entries that did go through a second time.
+ */
+const ENTRY_ATTEMPTS = 5;
+/** The first pause before failed entries are sent again; it doubles each time, with jitter. */
+const ENTRY_BACKOFF_MS = 100;
+
+/** Options of {@link EventBridgePublisher}. */
+export interface PublisherOptions {
+  /** waits before failed entries are sent again; a timer by default */
+  pause?: (ms: number) => Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Publishes on an EventBridge bus with `source: "autopilot"`. */
 export class EventBridgePublisher implements EventPublisher {
   /**
    * @param busName - the bus name or ARN
    * @param client - the EventBridge client; the shared traced one by default
+   * @param options - the pause before failed entries are sent again (tests)
    */
   constructor(
     private readonly busName: string,
@@ -25,6 +41,7 @@ export class EventBridgePublisher implements EventPublisher {
       'eventbridge',
       () => new EventBridgeClient(clientConfig()),
     ),
+    private readonly options: PublisherOptions = {},
   ) {}
 
   async publish(events: readonly AutopilotEvent[]): Promise<void> {
@@ -55,6 +72,9 @@ export class EventBridgePublisher implements EventPublisher {
         throw new RetryableError(`PutEvents failed for ${failed.length} entries: ${codes.join(', ')}`);
       }
       pending = failed;
+      // Equal jitter: half the doubled pause for sure, the other half at random.
+      const pause = ENTRY_BACKOFF_MS * 2 ** (attempt - 1);
+      await (this.options.pause ?? sleep)(pause / 2 + Math.random() * (pause / 2));
     }
   }
 }

@@ -4,6 +4,8 @@
  * SDK clients, so the SDK's own classification of each answer (throttling, transient) is part of the
  * test. Throttling and 5xx change nothing; a lost answer or a lost connection comes after the change.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -16,7 +18,11 @@ import { type LocalDynamo, startDynamo } from '../../../sandbox/runtime/dynamo';
 import { eventsOperations } from '../../../sandbox/runtime/events-api';
 import type { RuntimeFaults } from '../../../sandbox/runtime/faults';
 import { type LocalQueue, LocalQueues, sqsOperations } from '../../../sandbox/runtime/sqs';
+import { EventBridgePublisher } from '../../../shared/adapters/aws/event-publisher';
+import type { AutopilotEvent } from '../../../shared/events/autopilot-events';
 import { quickRetries } from '../control-plane/support';
+
+const root = join(__dirname, '..', '..', '..');
 
 const BUS = 'ecs-autopilot-sandbox';
 const credentials = { accessKeyId: 'AKIDFAULTS', secretAccessKey: 'sandbox' };
@@ -294,6 +300,32 @@ describe('EventBridge faults', () => {
       ),
     );
     expect([200, 201, 202, 203].map(putOnBus)).toEqual([0, 1, 2, 3].map((i) => (failed.includes(i) ? 0 : 1)));
+  });
+  it("autopilot's publisher sends failed entries again: each event on the bus once", async () => {
+    // Prepare
+    const sample = JSON.parse(
+      readFileSync(join(root, 'events', 'autopilot-deployment-started.json'), 'utf8'),
+    );
+    const published: AutopilotEvent[] = Array.from({ length: 6 }, (_, i) => ({
+      detailType: 'Deployment Started',
+      detail: { ...sample.detail, triggeredBy: `publisher-${i}` },
+    })) as AutopilotEvent[];
+    const client = events([], 1);
+    injector.set([{ operation: 'events:PutEvents', kind: 'partial', rate: 0.5 }]);
+    const before = onBus.length;
+
+    // Act
+    await new EventBridgePublisher(BUS, client, { pause: async () => undefined }).publish(published);
+    client.destroy();
+
+    // Assess
+    const seen = onBus
+      .slice(before)
+      .flatMap((r) => (r.kind === 'event' ? [(r.event.detail as { triggeredBy: string }).triggeredBy] : []));
+    expect(seen.sort()).toEqual(
+      published.map((e) => (e.detail as { triggeredBy: string }).triggeredBy).sort(),
+    );
+    expect(faulted.some((f) => f.fault === 'partial')).toBe(true);
   });
 });
 
