@@ -230,6 +230,11 @@ export interface PendingPush {
   push: PushedImageRecord;
   dueAt: string;
   reason: string;
+  /**
+   * its deferral was announced (`Deployment Scheduled`, for this `dueAt`): a retry of the push that
+   * finds it so announces nothing again; saving the push again drops the mark
+   */
+  announced?: boolean;
 }
 
 /** The serialisable form of a pushed image. */
@@ -559,6 +564,17 @@ export interface PendingPushes {
   listDuePending(now: Date): Promise<PendingPush[]>;
   /** Deletes a pending push; false when it is no longer the one with that event id (a newer push replaced it). */
   deletePending(serviceArn: string, repositoryKey: string, eventId: string): Promise<boolean>;
+  /**
+   * Marks a pending push announced, once its `Deployment Scheduled` was published; false when it is
+   * no longer the one with that event id and due time (a newer push replaced it, or it was
+   * rescheduled).
+   */
+  markPendingAnnounced(
+    serviceArn: string,
+    repositoryKey: string,
+    eventId: string,
+    dueAt: string,
+  ): Promise<boolean>;
 }
 
 /** Publishes autopilot's own events (on EventBridge in AWS). */

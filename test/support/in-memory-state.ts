@@ -81,7 +81,15 @@ export type StateWrite =
       moved: boolean;
     }
   | { op: 'savePending'; pending: PendingPush; saved: boolean }
-  | { op: 'deletePending'; serviceArn: string; repositoryKey: string; eventId: string; deleted: boolean };
+  | { op: 'deletePending'; serviceArn: string; repositoryKey: string; eventId: string; deleted: boolean }
+  | {
+      op: 'markPendingAnnounced';
+      serviceArn: string;
+      repositoryKey: string;
+      eventId: string;
+      dueAt: string;
+      marked: boolean;
+    };
 
 /** What every state fake takes: the write log to record into (its own by default) and a clock. */
 export interface StateFakeOptions {
@@ -670,6 +678,20 @@ export class InMemoryPendingPushes extends StateFake implements PendingPushes {
     if (deleted) this.pending.delete(key);
     this.record({ op: 'deletePending', serviceArn, repositoryKey, eventId, deleted });
     return deleted;
+  }
+
+  async markPendingAnnounced(
+    serviceArn: string,
+    repositoryKey: string,
+    eventId: string,
+    dueAt: string,
+  ): Promise<boolean> {
+    const pending = this.pending.get(`${serviceArn}#${repositoryKey}`);
+    // Replaced by a newer push, or rescheduled, meanwhile: what is pending now was not announced.
+    const marked = pending?.push.eventId === eventId && pending.dueAt === dueAt;
+    if (marked) pending.announced = true;
+    this.record({ op: 'markPendingAnnounced', serviceArn, repositoryKey, eventId, dueAt, marked });
+    return marked;
   }
 }
 

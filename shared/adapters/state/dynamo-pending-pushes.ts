@@ -1,6 +1,7 @@
 /**
  * {@link PendingPushes} on the autopilot table: `PENDING` / `<serviceArn>#<repositoryKey>`, replaced
- * optimistically (on the event id of the push compared against).
+ * optimistically (on the event id of the push compared against), `announced` once its deferral was
+ * published.
  */
 import type { PendingPush, PendingPushes } from '../../ports';
 import { DAY, DynamoTableStore, recordOf } from './dynamo-table';
@@ -47,5 +48,21 @@ export class DynamoPendingPushes extends DynamoTableStore implements PendingPush
       names: { '#push': 'push' },
       values: { ':id': eventId },
     });
+  }
+
+  async markPendingAnnounced(
+    serviceArn: string,
+    repositoryKey: string,
+    eventId: string,
+    dueAt: string,
+  ): Promise<boolean> {
+    // Replaced by a newer push, or rescheduled, meanwhile: what is pending now was not announced.
+    const marked = await this.table.update(pendingPushKey(serviceArn, repositoryKey), {
+      set: 'SET announced = :true',
+      if: '#push.eventId = :id AND dueAt = :due',
+      names: { '#push': 'push' },
+      values: { ':true': true, ':id': eventId, ':due': dueAt },
+    });
+    return marked !== undefined;
   }
 }

@@ -147,7 +147,19 @@ export function deployEffects(deps: DeployWrites): EffectHandlers<DeploymentDeci
       await deps.lease.releaseLease(effect.serviceArn, effect.owner);
     },
     'save-pending': async ({ pending, mode }) => {
-      if (await savePending(deps, pending, mode)) return;
+      let announced = false;
+      const saved = await savePending(deps, pending, mode, (existing) => {
+        announced = announcedAlready(existing, pending);
+        return announced;
+      });
+      if (saved) return;
+      if (announced) {
+        // A retry of the push whose deferral went out: saved and announced by an earlier attempt.
+        return {
+          action: 'skip',
+          reason: `deferred until ${pending.dueAt} and announced by an earlier attempt of this push`,
+        };
+      }
       return { action: 'skip', reason: 'a newer push is already waiting to be deployed to this service' };
     },
     // Deferred again: the decision stands even when a newer push took its place meanwhile.
@@ -266,16 +278,31 @@ async function saveIntent(
 
 /**
  * Saves a deferred push unless the one waiting for the service and repository should stay: a newer
- * one by the order of the service's deploy mode (the same push is replaced: a re-delivery, or a new
- * due time).
+ * one by the order of the service's deploy mode, or one `keep` names (the same push is replaced
+ * otherwise: a re-delivery, or a new due time).
  */
-function savePending(deps: DeployWrites, pending: PendingPush, modeText: string): Promise<boolean> {
+function savePending(
+  deps: DeployWrites,
+  pending: PendingPush,
+  modeText: string,
+  keep: (existing: PendingPush) => boolean = () => false,
+): Promise<boolean> {
   const parsed = parseDeployMode(modeText);
   const mode = 'invalid' in parsed ? undefined : parsed;
   return deps.pending.savePending(
     pending,
     (existing) =>
-      existing.push.eventId === pending.push.eventId || supersedes(mode, existing.push, pending.push),
+      !keep(existing) &&
+      (existing.push.eventId === pending.push.eventId || supersedes(mode, existing.push, pending.push)),
+  );
+}
+
+/** Whether `existing` is this very push, deferred to the same time and announced already. */
+function announcedAlready(existing: PendingPush, pending: PendingPush): boolean {
+  return (
+    existing.announced === true &&
+    existing.push.eventId === pending.push.eventId &&
+    existing.dueAt === pending.dueAt
   );
 }
 

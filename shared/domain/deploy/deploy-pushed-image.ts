@@ -23,6 +23,7 @@ import type {
   ServiceIndex,
   ServiceLease,
 } from '../../ports';
+import { repositoryKey } from '../aws/ecr-repository';
 import { applyPlan } from '../plan/plan';
 import { deployEffects } from './deploy-effects';
 import type { DeploymentDecision, PushedImage } from './plan-deployment';
@@ -102,23 +103,28 @@ async function apply(plan: DeployPlan, push: PushedImage, deps: DeployDeps): Pro
 }
 
 /**
- * Marks the intents of the deployments just published. A mark that fails (after the SDK's retries)
- * does not fail the run: the announcement went out, and failing would make the event retried and
- * announced twice; an intent left `updating` is only ever finished by a retry of this same event.
+ * Marks the intents of the deployments just published, and the pending pushes of the deferrals (a
+ * retry of the push then finds its deferral announced and announces nothing again). A mark that fails
+ * (after the SDK's retries) does not fail the run: the announcement went out, and failing would make
+ * the event retried and announced twice; an intent left `updating` is only ever finished by a retry
+ * of this same event.
  */
 async function markAnnounced(
   decisions: readonly DeploymentDecision[],
   push: PushedImage,
   deps: DeployDeps,
 ): Promise<void> {
-  const announced = decisions.filter(
-    (d) => d.action === 'deploy' && d.dryRun !== true && d.toTaskDefinition !== undefined,
-  );
-  await Promise.allSettled(
-    announced.map((d) =>
-      deps.history.markIntentAnnounced(d.serviceArn, d.digest, d.fromTaskDefinition ?? '', push.eventId),
-    ),
-  );
+  const marks = decisions.flatMap((d) => {
+    if (d.dryRun === true) return [];
+    if (d.action === 'deploy' && d.toTaskDefinition !== undefined)
+      return [
+        deps.history.markIntentAnnounced(d.serviceArn, d.digest, d.fromTaskDefinition ?? '', push.eventId),
+      ];
+    if (d.action === 'defer')
+      return [deps.pending.markPendingAnnounced(d.serviceArn, repositoryKey(push), push.eventId, d.dueAt)];
+    return [];
+  });
+  await Promise.allSettled(marks);
 }
 
 /** The event that announces a decision as carried out, if it calls for one. */

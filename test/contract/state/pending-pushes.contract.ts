@@ -1,4 +1,7 @@
-/** The contract of {@link PendingPushes}: one pending push per service and repository, replaced only by a newer one. */
+/**
+ * The contract of {@link PendingPushes}: one pending push per service and repository, replaced only by a
+ * newer one, and marked once its deferral was announced.
+ */
 import type { PendingPush, PendingPushes } from '../../../shared/ports';
 import { ACCOUNT, API_REPO, at, describeContract, type MakeSubject, REGION, serviceArn } from './contract';
 
@@ -156,6 +159,62 @@ export function describePendingPushesContract(name: string, make: MakeSubject<Pe
 
         // Assess
         expect(deleted).toBe(false);
+      });
+    });
+
+    describe('markPendingAnnounced', () => {
+      it('marks the pending push of that event and due time announced, which the push then carries', async () => {
+        // Prepare
+        await pushes().savePending(first, () => false);
+        const compared: PendingPush[] = [];
+
+        // Act
+        const marked = await pushes().markPendingAnnounced(API, API_REPO, 'event-1', first.dueAt);
+        await pushes().savePending(first, (existing) => {
+          compared.push(existing);
+          return false;
+        });
+
+        // Assess
+        expect(marked).toBe(true);
+        expect(compared).toEqual([{ ...first, announced: true }]);
+        expect(await pushes().listDuePending(everything)).toEqual([{ ...first, announced: true }]);
+      });
+
+      it('marks nothing when a newer push replaced it, or it was rescheduled', async () => {
+        // Prepare
+        await pushes().savePending(second, () => false);
+
+        // Act
+        const replaced = await pushes().markPendingAnnounced(API, API_REPO, 'event-1', first.dueAt);
+        const rescheduled = await pushes().markPendingAnnounced(API, API_REPO, 'event-2', at('11:00:00'));
+
+        // Assess
+        expect([replaced, rescheduled]).toEqual([false, false]);
+        expect(await pushes().listDuePending(everything)).toEqual([second]);
+      });
+
+      it('marks nothing when nothing is pending', async () => {
+        // Act
+        const marked = await pushes().markPendingAnnounced(API, API_REPO, 'event-1', first.dueAt);
+
+        // Assess
+        expect(marked).toBe(false);
+        expect(await pushes().listDuePending(everything)).toEqual([]);
+      });
+
+      it('loses the mark when the push is saved again (a new due time is announced anew)', async () => {
+        // Prepare
+        await pushes().savePending(first, () => false);
+        await pushes().markPendingAnnounced(API, API_REPO, 'event-1', first.dueAt);
+        const later = { ...first, dueAt: at('13:00:00') };
+
+        // Act
+        const saved = await pushes().savePending(later, () => true);
+
+        // Assess
+        expect(saved).toBe(true);
+        expect(await pushes().listDuePending(everything)).toEqual([later]);
       });
     });
   });

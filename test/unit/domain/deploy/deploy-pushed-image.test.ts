@@ -703,7 +703,7 @@ describe('deployPushedImage', () => {
     expect(world.ecs.calls).toEqual([]);
   });
 
-  it('saves a deferred push as pending and publishes Deployment Scheduled', async () => {
+  it('saves a deferred push as pending, publishes Deployment Scheduled, then marks it announced', async () => {
     // Prepare
     const world = aWorld({ policy: { defaults: { minImageAge: '1h' } } });
     const api = aService();
@@ -724,6 +724,7 @@ describe('deployPushedImage', () => {
       push: { ...push(), pushedAt: PUSHED_AT },
       dueAt: '2026-01-13T11:00:00.000Z',
       reason: 'follows tag main; image is younger than the minimum age 1h, due at 2026-01-13T11:00:00.000Z',
+      announced: true,
     });
     expect(parseEvents(world.events.published)).toEqual([
       {
@@ -743,6 +744,51 @@ describe('deployPushedImage', () => {
         },
       },
     ]);
+  });
+
+  it('announces a deferral once: the push delivered again after it was announced is a skip, and stays pending', async () => {
+    // Prepare
+    const world = aWorld({ policy: { defaults: { minImageAge: '1h' } } });
+    const api = aService();
+    follow(world, api);
+    await deployPushedImage(push(), world.deps);
+    const pending = world.pending.pendingFor(api.arn, REPOSITORY_KEY);
+
+    // Act
+    const decisions = await deployPushedImage(push(), world.deps);
+
+    // Assess
+    expect(decisions).toEqual([
+      expect.objectContaining({
+        action: 'skip',
+        reason: 'deferred until 2026-01-13T11:00:00.000Z and announced by an earlier attempt of this push',
+      }),
+    ]);
+    expect(world.events.published.map((e) => e.detailType)).toEqual([DEPLOYMENT_SCHEDULED]);
+    expect(world.pending.pendingFor(api.arn, REPOSITORY_KEY)).toEqual(pending);
+  });
+
+  it('announces a deferral whose announcement failed, when the event is retried', async () => {
+    // Prepare
+    const world = aWorld({ policy: { defaults: { minImageAge: '1h' } } });
+    const api = aService();
+    follow(world, api);
+    const publish = world.deps.events.publish.bind(world.deps.events);
+    world.deps.events.publish = async () => {
+      throw new RetryableError('PutEvents throttled');
+    };
+    await expect(deployPushedImage(push(), world.deps)).rejects.toThrow('PutEvents throttled');
+    const unannounced = world.pending.pendingFor(api.arn, REPOSITORY_KEY);
+    world.deps.events.publish = publish;
+
+    // Act
+    const decisions = await deployPushedImage(push(), world.deps);
+
+    // Assess
+    expect(unannounced?.announced).toBeUndefined();
+    expect(decisions).toEqual([expect.objectContaining({ action: 'defer' })]);
+    expect(world.events.published.map((e) => e.detailType)).toEqual([DEPLOYMENT_SCHEDULED]);
+    expect(world.pending.pendingFor(api.arn, REPOSITORY_KEY)?.announced).toBe(true);
   });
 
   it('lets a newer deferred push replace an older pending one, and refuses an older one', async () => {
