@@ -183,6 +183,42 @@ describe('notify handler', () => {
     expect(teams.received).toHaveLength(1);
   });
 
+  it('sends once when a lost PutEvents answer put the same announcement on the bus twice, under two ids', async () => {
+    // Prepare
+    webhook.script(text(200, 'ok'), text(200, 'ok'));
+    teams.script(text(202, ''), text(202, ''));
+    const event = autopilotSample('Deployment Rolled Back');
+    const copy = { ...structuredClone(event), id: randomUUID() };
+
+    // Act
+    const first = await fn.handler(event, context());
+    const again = await fn.handler(copy, context());
+
+    // Assess
+    expect(again).toEqual({ ...first, replayed: true });
+    expect(webhook.received).toHaveLength(1);
+    expect(teams.received).toHaveLength(1);
+  });
+
+  it('sends both when two announcements differ only in their cause', async () => {
+    // Prepare
+    webhook.script(text(200, 'ok'), text(200, 'ok'));
+    teams.script(text(202, ''), text(202, ''));
+    const event = autopilotSample('Deployment Rolled Back');
+    const later = structuredClone(event);
+    later.id = randomUUID();
+    later.detail.triggeredBy = randomUUID();
+
+    // Act
+    await fn.handler(event, context());
+    const second = await fn.handler(later, context());
+
+    // Assess
+    expect(second.replayed).toBeUndefined();
+    expect(webhook.received).toHaveLength(2);
+    expect(teams.received).toHaveLength(2);
+  });
+
   it('parks the message of a channel that keeps answering 500, and still delivers to the other', async () => {
     // Prepare
     webhook.script(text(200, 'ok'));
