@@ -627,14 +627,17 @@ export interface NotificationWindow {
 export interface NotificationStore {
   /**
    * Counts a notification into a window of the channel for its group (creating the window on the
-   * first one) and returns the window with the count after it. Atomic under concurrent callers.
+   * first one) and returns the window with the count after it. Atomic under concurrent callers, and
+   * once per event (`eventId`): the same event admitted again (a retry) is not counted again and gets
+   * the count it was given the first time.
    */
   admit(
     channel: string,
     groupKey: string,
     window: { start: string; end: string },
+    eventId: string,
   ): Promise<NotificationWindow>;
-  /** Adds the title of a held-back notification to the window's examples (a few are kept). */
+  /** Adds the title of a held-back notification to the window's examples (a few distinct ones are kept). */
   addExample(channel: string, groupKey: string, windowStart: string, example: string): Promise<void>;
   /** Windows that ended before `now` and held notifications back. */
   listEndedWindows(now: Date): Promise<NotificationWindow[]>;

@@ -501,13 +501,13 @@ describe('DynamoPendingPushes', () => {
 describe('DynamoNotificationStore', () => {
   const WINDOW = { start: '2026-11-23T10:00:00.000Z', end: '2026-11-23T10:01:00.000Z' };
 
-  it('keeps a window under NOTIFYWIN until a day after it ends, and a thread under THREAD#<channel> for 7 days', async () => {
+  it('keeps a window under NOTIFYWIN until a day after it ends (with the count each event was given), and a thread under THREAD#<channel> for 7 days', async () => {
     // Prepare
     const store = on(DynamoNotificationStore);
     const first = { ts: '1767261600.000100' } as never;
 
     // Act
-    await store.admit('ops', 'Deployment Started|prod|info', WINDOW);
+    await store.admit('ops', 'Deployment Started|prod|info', WINDOW, 'event-1');
     await store.saveThread('deploys', 'prod/api@api:8', first);
 
     // Assess
@@ -520,6 +520,7 @@ describe('DynamoNotificationStore', () => {
         windowStart: WINDOW.start,
         windowEnd: WINDOW.end,
         count: 1,
+        'counted#event-1': 1,
         expiresAt: new Date(WINDOW.end).getTime() / 1000 + DAY,
       },
     ]);
@@ -536,7 +537,9 @@ describe('DynamoNotificationStore', () => {
   it('counts concurrent notifications into one window without losing any', async () => {
     // Prepare
     const store = on(DynamoNotificationStore);
-    const admissions = Array.from({ length: 12 }, () => store.admit('ops', 'group', WINDOW));
+    const admissions = Array.from({ length: 12 }, (_, i) =>
+      store.admit('ops', 'group', WINDOW, `event-${i}`),
+    );
 
     // Act
     const counts = (await Promise.all(admissions)).map((w) => w.count).sort((a, b) => a - b);

@@ -656,6 +656,8 @@ export type NotificationWrite =
  */
 export class InMemoryNotificationStore implements NotificationStore {
   private readonly windows = new Map<string, NotificationWindow>();
+  /** the count each event was given in its window (`<window key>#<eventId>`), as the table keeps it on the window */
+  private readonly counted = new Map<string, number>();
   private readonly threads = new Map<string, ThreadRef>();
   /** Every write, in order, with its outcome: a test asserts that planning or a dry run wrote nothing. */
   readonly writes: NotificationWrite[] = [];
@@ -664,6 +666,7 @@ export class InMemoryNotificationStore implements NotificationStore {
     channel: string,
     groupKey: string,
     window: { start: string; end: string },
+    eventId: string,
   ): Promise<NotificationWindow> {
     const key = `${channel}#${groupKey}#${window.start}`;
     const current = this.windows.get(key) ?? {
@@ -674,15 +677,19 @@ export class InMemoryNotificationStore implements NotificationStore {
       count: 0,
       examples: [],
     };
-    const next = { ...current, count: current.count + 1 };
+    // Counted before (a retry): the count it was given then, and nothing counted again.
+    const before = this.counted.get(`${key}#${eventId}`);
+    const next = before === undefined ? { ...current, count: current.count + 1 } : current;
     this.windows.set(key, next);
+    this.counted.set(`${key}#${eventId}`, before ?? next.count);
     this.writes.push({ op: 'admit', channel, groupKey, windowStart: window.start, count: next.count });
-    return structuredClone(next);
+    return structuredClone({ ...next, count: before ?? next.count });
   }
 
   async addExample(channel: string, groupKey: string, windowStart: string, example: string): Promise<void> {
     const window = this.windows.get(`${channel}#${groupKey}#${windowStart}`);
-    if (window && window.examples.length < 5) window.examples.push(example);
+    if (window && window.examples.length < 5 && !window.examples.includes(example))
+      window.examples.push(example);
     this.writes.push({ op: 'addExample', channel, groupKey, windowStart, example });
   }
 
@@ -693,7 +700,10 @@ export class InMemoryNotificationStore implements NotificationStore {
   }
 
   async closeWindow(window: NotificationWindow): Promise<boolean> {
-    const closed = this.windows.delete(`${window.channel}#${window.groupKey}#${window.windowStart}`);
+    const key = `${window.channel}#${window.groupKey}#${window.windowStart}`;
+    const closed = this.windows.delete(key);
+    for (const counted of this.counted.keys())
+      if (counted.startsWith(`${key}#`)) this.counted.delete(counted);
     const { channel, groupKey, windowStart } = window;
     this.writes.push({ op: 'closeWindow', channel, groupKey, windowStart, closed });
     return closed;

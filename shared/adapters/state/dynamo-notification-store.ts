@@ -3,8 +3,9 @@
  * `<channel>#<groupKey>#<windowStart>`) and the first message of a deployment's thread
  * (`THREAD#<channel>` / `<threadKey>`).
  *
- * Windows are fixed buckets, so counting is one atomic `ADD` that creates the window on first use:
- * concurrent notifiers never race to open one. Ended windows are few (one per channel, group and
+ * Windows are fixed buckets, so counting is one atomic update that creates the window on first use:
+ * concurrent notifiers never race to open one. The window keeps the count each event was given
+ * (`counted#<eventId>`), so an event counted again (a retry) is not counted twice. Ended windows are few (one per channel, group and
  * window that saw a notification), so listing them is one query of their partition.
  */
 import type { NotificationStore, NotificationWindow, ThreadRef } from '../../ports';
@@ -21,13 +22,20 @@ export class DynamoNotificationStore extends DynamoTableStore implements Notific
     channel: string,
     groupKey: string,
     window: { start: string; end: string },
+    eventId: string,
   ): Promise<NotificationWindow> {
-    const counted = await this.table.update(notificationWindowKey(channel, groupKey, window.start), {
+    const key = notificationWindowKey(channel, groupKey, window.start);
+    const event = countedAttribute(eventId);
+    // One update counts the event and keeps the count it was given (both read the count before it),
+    // unless it was counted already: a retry, which gets that count again.
+    const counted = await this.table.update(key, {
       set:
-        'ADD #count :one SET channel = :channel, groupKey = :group, windowStart = :start, ' +
-        'windowEnd = :end, expiresAt = :expires',
-      names: { '#count': 'count' },
+        'SET #count = if_not_exists(#count, :zero) + :one, #event = if_not_exists(#count, :zero) + :one, ' +
+        'channel = :channel, groupKey = :group, windowStart = :start, windowEnd = :end, expiresAt = :expires',
+      if: 'attribute_not_exists(#event)',
+      names: { '#count': 'count', '#event': event },
       values: {
+        ':zero': 0,
         ':one': 1,
         ':channel': channel,
         ':group': groupKey,
@@ -36,15 +44,20 @@ export class DynamoNotificationStore extends DynamoTableStore implements Notific
         ':expires': epoch(new Date(window.end)) + DAY,
       },
     });
-    return toWindow(counted ?? {});
+    if (counted) return toWindow(counted);
+    const item = (await this.table.get(key)) ?? {};
+    return { ...toWindow(item), count: Number(item[event] ?? item.count ?? 0) };
   }
 
   async addExample(channel: string, groupKey: string, windowStart: string, example: string): Promise<void> {
-    // Enough examples already (or the window was just summarised): the count is what matters.
+    // Enough examples already, this one among them (a retry), or the window was just summarised: the
+    // count is what matters.
     await this.table.update(notificationWindowKey(channel, groupKey, windowStart), {
       set: 'SET examples = list_append(if_not_exists(examples, :empty), :example)',
-      if: 'attribute_exists(pk) AND (attribute_not_exists(examples) OR size(examples) < :max)',
-      values: { ':empty': [], ':example': [example], ':max': MAX_EXAMPLES },
+      if:
+        'attribute_exists(pk) AND (attribute_not_exists(examples) OR ' +
+        '(size(examples) < :max AND NOT contains(examples, :title)))',
+      values: { ':empty': [], ':example': [example], ':max': MAX_EXAMPLES, ':title': example },
     });
   }
 
@@ -73,6 +86,12 @@ export class DynamoNotificationStore extends DynamoTableStore implements Notific
     );
   }
 }
+
+/**
+ * The attribute of a window that holds the count an event was given: one per event counted (about 60
+ * bytes), so a window item holds some thousands before DynamoDB's 400 KB item limit.
+ */
+const countedAttribute = (eventId: string) => `counted#${eventId}`;
 
 function toWindow(item: Item): NotificationWindow {
   return {

@@ -31,8 +31,9 @@ const threadSlot = (channel: string, threadKey: string) => `thread:${channel}#${
 export function notifyEffects(deps: NotifyWrites): EffectHandlers<NotifyDecision, NotifyEffect> {
   return {
     admit: async (effect) => {
-      // The atomic ADD answers how many similar messages this window has seen, this one included.
-      const admitted = await deps.store.admit(effect.channel, effect.groupKey, effect.window);
+      // The atomic count answers how many similar messages this window has seen, this one included;
+      // once per event, so a retry gets the same answer and neither counts nor holds it twice.
+      const admitted = await deps.store.admit(effect.channel, effect.groupKey, effect.window, effect.eventId);
       if (admitted.count <= effect.after) return;
       await deps.store.addExample(effect.channel, effect.groupKey, admitted.windowStart, effect.example);
       return {

@@ -42,13 +42,16 @@ export type Placement =
 /** What notifying changes, in order. */
 export type NotifyEffect =
   /**
-   * Counts the message into its channel's window (an atomic ADD). Past `after`, the window keeps its
-   * title as an example and the decision becomes `held`: the count is the window's answer, not the plan's.
+   * Counts the message into its channel's window (atomic, once per event: `eventId`). Past `after`,
+   * the window keeps its title as an example and the decision becomes `held`: the count is the
+   * window's answer, not the plan's.
    */
   | {
       kind: 'admit';
       decision: number;
       channel: string;
+      /** the event notified: a retry of it is not counted again */
+      eventId: string;
       groupKey: string;
       window: { start: string; end: string };
       after: number;
@@ -227,7 +230,16 @@ export async function planNotification(event: BusEvent, reads: NotifyReads): Pro
       continue;
     }
     decisions.push(wouldSend(channel, message));
-    effects.push({ kind: 'admit', decision, channel, groupKey, window, after, example: message.title });
+    effects.push({
+      kind: 'admit',
+      decision,
+      channel,
+      eventId: event.id,
+      groupKey,
+      window,
+      after,
+      example: message.title,
+    });
     effects.push(...(await sendEffects(decision, channel, config, message, reads)));
   }
   return { decisions, effects };

@@ -1,4 +1,7 @@
-/** The contract of {@link NotificationStore}: aggregation windows counted and closed once, threads saved once. */
+/**
+ * The contract of {@link NotificationStore}: aggregation windows counted (once per event) and closed once,
+ * threads saved once.
+ */
 import type { NotificationMessage } from '../../../shared/domain/notify/message';
 import type { NotificationStore } from '../../../shared/ports';
 import { describeContract, type MakeSubject } from './contract';
@@ -29,8 +32,8 @@ export function describeNotificationStoreContract(name: string, make: MakeSubjec
     describe('windows', () => {
       it('opens a window on the first notification and counts the next ones into it', async () => {
         // Act
-        const opened = await store().admit('ops', GROUP, WINDOW);
-        const next = await store().admit('ops', GROUP, WINDOW);
+        const opened = await store().admit('ops', GROUP, WINDOW, 'event-1');
+        const next = await store().admit('ops', GROUP, WINDOW, 'event-2');
 
         // Assess
         expect(opened).toEqual({
@@ -46,11 +49,11 @@ export function describeNotificationStoreContract(name: string, make: MakeSubjec
 
       it('keeps windows apart per channel, group and time, and lists only the ended ones', async () => {
         // Prepare
-        await store().admit('ops', GROUP, WINDOW);
-        await store().admit('ops', GROUP, WINDOW);
-        await store().admit('team', GROUP, WINDOW);
-        await store().admit('ops', 'Deployment Started|staging|info', WINDOW);
-        await store().admit('ops', GROUP, NEXT);
+        await store().admit('ops', GROUP, WINDOW, 'event-3');
+        await store().admit('ops', GROUP, WINDOW, 'event-4');
+        await store().admit('team', GROUP, WINDOW, 'event-5');
+        await store().admit('ops', 'Deployment Started|staging|info', WINDOW, 'event-6');
+        await store().admit('ops', GROUP, NEXT, 'event-7');
 
         // Act
         const ended = await store().listEndedWindows(new Date(WINDOW.end));
@@ -67,7 +70,7 @@ export function describeNotificationStoreContract(name: string, make: MakeSubjec
 
       it('keeps a few examples and closes a window once', async () => {
         // Prepare
-        const window = await store().admit('ops', GROUP, WINDOW);
+        const window = await store().admit('ops', GROUP, WINDOW, 'event-8');
         for (let i = 0; i < 7; i++) await store().addExample('ops', GROUP, WINDOW.start, `example ${i}`);
 
         // Act
@@ -81,9 +84,48 @@ export function describeNotificationStoreContract(name: string, make: MakeSubjec
         expect(await store().listEndedWindows(new Date(WINDOW.end))).toEqual([]);
       });
 
+      it('counts an event once: admitted again (a retry), it gets the count it was given', async () => {
+        // Prepare
+        await store().admit('ops', GROUP, WINDOW, 'event-1');
+        await store().admit('ops', GROUP, WINDOW, 'event-2');
+
+        // Act
+        const again = await store().admit('ops', GROUP, WINDOW, 'event-1');
+        const elsewhere = await store().admit('team', GROUP, WINDOW, 'event-1');
+        const next = await store().admit('ops', GROUP, WINDOW, 'event-3');
+
+        // Assess
+        expect([again.count, elsewhere.count, next.count]).toEqual([1, 1, 3]);
+        const [ops] = (await store().listEndedWindows(new Date(WINDOW.end))).filter(
+          (w) => w.channel === 'ops',
+        );
+        expect(ops).toEqual({
+          channel: 'ops',
+          groupKey: GROUP,
+          windowStart: WINDOW.start,
+          windowEnd: WINDOW.end,
+          count: 3,
+          examples: [],
+        });
+      });
+
+      it('keeps an example once (a retry adds it again)', async () => {
+        // Prepare
+        await store().admit('ops', GROUP, WINDOW, 'event-1');
+        await store().addExample('ops', GROUP, WINDOW.start, 'prod/api deploying api:8');
+
+        // Act
+        await store().addExample('ops', GROUP, WINDOW.start, 'prod/api deploying api:8');
+        await store().addExample('ops', GROUP, WINDOW.start, 'prod/web deploying web:3');
+
+        // Assess
+        const [listed] = await store().listEndedWindows(new Date(WINDOW.end));
+        expect(listed?.examples).toEqual(['prod/api deploying api:8', 'prod/web deploying web:3']);
+      });
+
       it('does not recreate a closed window for a late example', async () => {
         // Prepare
-        const window = await store().admit('ops', GROUP, WINDOW);
+        const window = await store().admit('ops', GROUP, WINDOW, 'event-9');
         await store().closeWindow(window);
 
         // Act

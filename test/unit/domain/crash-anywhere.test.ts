@@ -9,6 +9,7 @@
  * twice only where docs/RELIABILITY.md accepts a duplicate (stopped between PutEvents and the marks
  * that record it went out).
  */
+import { NotificationsSchema } from '../../../shared/config/notifications';
 import { PolicyFileSchema } from '../../../shared/config/policy-file';
 import {
   type DeployDeps,
@@ -16,6 +17,14 @@ import {
   deployPushedImage,
 } from '../../../shared/domain/deploy/deploy-pushed-image';
 import { type IndexDeps, reconcileIndex } from '../../../shared/domain/index/index-services';
+import { describeEvent } from '../../../shared/domain/notify/describe-event';
+import {
+  type BusEvent,
+  flushWindows,
+  type NotifyDeps,
+  notifyEvent,
+} from '../../../shared/domain/notify/notify';
+import { groupKeyOf, windowAt } from '../../../shared/domain/notify/notify-plan';
 import {
   type BakeDeps,
   onAlarm,
@@ -31,8 +40,12 @@ import {
   aPush,
   aService,
   aTaskDefinitionDoc,
+  Clock,
   InMemoryDeploymentControl,
+  InMemoryNotificationStore,
+  InMemoryUndeliveredSink,
   REPOSITORY_KEY,
+  RecordingChatSender,
   taskDefinitionArnOf,
 } from '../../support/in-memory';
 import {
@@ -97,7 +110,7 @@ interface Duplicates {
 }
 
 /** What each stop point of a scenario led to that differs from the clean run; empty when all converge. */
-async function stopEverywhere<W extends World, D extends object>(
+async function stopEverywhere<W extends { clock: Clock }, D extends object>(
   scenario: StopScenario<W, D>,
   duplicates: Duplicates,
 ): Promise<{ calls: string[]; failures: string[] }> {
@@ -482,6 +495,144 @@ describe('index services, stopped anywhere and retried', () => {
 
     // Assess
     expect(calls).toContain('problems.forgetProblem');
+    expect(failures).toEqual([]);
+  });
+});
+
+/** The notifier's world: its store, the chats it sends to, its dead-letter queue, on one clock. */
+interface NotifyWorld {
+  clock: Clock;
+  store: InMemoryNotificationStore;
+  sender: RecordingChatSender;
+  undelivered: InMemoryUndeliveredSink;
+}
+
+const SLACK_BOT = { type: 'slack', token: { ssm: '/autopilot/slack-token' }, channel: 'C0123456789' };
+const TEAMS = { type: 'teams', webhook: { ssm: '/autopilot/teams-webhook' } };
+
+/** api:8 deploying: an event every channel gets. */
+const DEPLOYING: BusEvent = {
+  id: 'deployment-started-event',
+  time: '2026-01-13T10:04:30Z',
+  account: '123456789012',
+  region: 'eu-west-1',
+  'detail-type': 'Deployment Started',
+  detail: {
+    cluster: 'prod',
+    service: 'api',
+    serviceArn: SERVICE_ARN,
+    repository: 'team/api',
+    tag: 'main',
+    digest: aDigest('deploying'),
+    image: `123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/api@${aDigest('deploying')}`,
+    containers: ['app'],
+    fromTaskDefinition: API_7,
+    toTaskDefinition: API_8,
+    reason: 'main moved to a new digest (tag:main)',
+    dryRun: false,
+    triggeredBy: 'push-event',
+  },
+};
+
+/** A notifier's use case to stop anywhere: what was sent (channel and title) and parked is announced. */
+function notifyScenario(
+  content: Record<string, unknown>,
+  prepare: (world: NotifyWorld) => Promise<void>,
+  invoke: (deps: NotifyDeps) => Promise<unknown>,
+): StopScenario<NotifyWorld, NotifyDeps> {
+  return {
+    world: async () => {
+      const world = {
+        clock: new Clock(new Date(NOW)),
+        store: new InMemoryNotificationStore(),
+        sender: new RecordingChatSender(),
+        undelivered: new InMemoryUndeliveredSink(),
+      };
+      await prepare(world);
+      return world;
+    },
+    deps: (world) => ({
+      notifications: NotificationsSchema.parse(content),
+      sender: world.sender,
+      store: world.store,
+      undelivered: world.undelivered,
+      tagsOf: async () => ({}),
+      dryRun: false,
+      now: world.clock.now,
+    }),
+    invoke,
+    announced: (world) => [
+      ...world.sender.sent.map((sent) => ({ sent: sent.channel, title: sent.message.title })),
+      ...world.undelivered.parked.map((parked) => ({ parked: parked.channel, title: parked.message.title })),
+    ],
+    state: (world) => stateOfFakes({ store: world.store }, NOTIFY_BOOKKEEPING),
+  };
+}
+
+/**
+ * The notifier's bookkeeping also holds `ts`, the id Slack gave a thread's first message: a message
+ * sent again (the duplicate accepted above) is a new first message, whose thread is remembered.
+ */
+const NOTIFY_BOOKKEEPING = new Set([...BOOKKEEPING, 'ts']);
+
+describe('notify, stopped anywhere and retried', () => {
+  it('an event sent to a Slack thread and held in a full Teams window: counted once per channel; a message whose send was made is sent again (a known limit: chat webhooks take no idempotency key)', async () => {
+    // Prepare
+    const content = {
+      channels: { deploys: SLACK_BOT, ops: TEAMS },
+      default: ['deploys', 'ops'],
+      aggregate: { window: '1m', after: 1 },
+    };
+    const message = describeEvent({ ...DEPLOYING, detailType: DEPLOYING['detail-type'] });
+    const scenario = notifyScenario(
+      content,
+      async (world) => {
+        // A similar event counted into ops's window before: this one is held there.
+        await world.store.admit(
+          'ops',
+          groupKeyOf(message),
+          windowAt(new Date(message.at), 60_000),
+          'earlier',
+        );
+      },
+      (deps) => notifyEvent(DEPLOYING, deps),
+    );
+
+    // Act
+    const { calls, failures } = await stopEverywhere(scenario, {
+      announcement: 'sender.send',
+      unmarked: () => true,
+    });
+
+    // Assess
+    expect(calls).toEqual(expect.arrayContaining(['store.admit', 'store.addExample', 'store.saveThread']));
+    expect(failures).toEqual([]);
+  });
+
+  it('an ended window summarised once (twice when stopped between its send and closing the window)', async () => {
+    // Prepare
+    const content = { channels: { ops: TEAMS }, default: ['ops'], aggregate: { window: '1m', after: 1 } };
+    const window = { start: '2026-01-13T10:03:00.000Z', end: '2026-01-13T10:04:00.000Z' };
+    const scenario = notifyScenario(
+      content,
+      async (world) => {
+        for (const id of ['first', 'second', 'third']) {
+          const admitted = await world.store.admit('ops', 'Deployment Started|prod|info', window, id);
+          if (admitted.count > 1)
+            await world.store.addExample('ops', admitted.groupKey, admitted.windowStart, `held ${id}`);
+        }
+      },
+      (deps) => flushWindows(deps),
+    );
+
+    // Act
+    const { calls, failures } = await stopEverywhere(scenario, {
+      announcement: 'sender.send',
+      marks: ['store.closeWindow'],
+    });
+
+    // Assess
+    expect(calls).toEqual(['store.listEndedWindows', 'sender.send', 'store.closeWindow']);
     expect(failures).toEqual([]);
   });
 });

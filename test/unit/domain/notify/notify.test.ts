@@ -402,6 +402,7 @@ describe('planNotification', () => {
           kind: 'admit',
           decision: 0,
           channel: 'ops',
+          eventId: event.id,
           groupKey: GROUP,
           window: WINDOW,
           after: 3,
@@ -618,12 +619,29 @@ describe('planTestMessage', () => {
 describe('notifyEffects', () => {
   const CONFIG = { channels: { ops: TEAMS }, default: ['ops'], aggregate: { window: '1m', after: 2 } };
 
+  it('counts a retried event into its window once, and sends it as the first attempt would have (not held)', async () => {
+    // Prepare: the first attempt counted the event, the window filled up, and the attempt died
+    const w = world(CONFIG);
+    const event = started('api', 8);
+    await w.store.admit('ops', GROUP, WINDOW, event.id);
+    await w.store.admit('ops', GROUP, WINDOW, 'later-1');
+    await w.store.admit('ops', GROUP, WINDOW, 'later-2');
+
+    // Act
+    const done = await notifyEvent(event, w.deps);
+
+    // Assess
+    expect(done).toEqual([expect.objectContaining({ channel: 'ops', action: 'sent' })]);
+    const [window] = await w.store.listEndedWindows(new Date(WINDOW.end));
+    expect(window).toMatchObject({ count: 3, examples: [] });
+  });
+
   it("holds the message back when the window's count (the ADD's answer) is past `after`, and sends nothing", async () => {
     // Prepare: the window filled up between planning and applying
     const w = world(CONFIG);
     const plan = await planNotification(started('api', 8), w.deps);
-    await w.store.admit('ops', GROUP, WINDOW);
-    await w.store.admit('ops', GROUP, WINDOW);
+    await w.store.admit('ops', GROUP, WINDOW, 'earlier-1');
+    await w.store.admit('ops', GROUP, WINDOW, 'earlier-2');
 
     // Act
     const done = await applyPlan(plan, notifyEffects(w.deps), { dryRun: false });
