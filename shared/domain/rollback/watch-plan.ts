@@ -413,6 +413,16 @@ export async function planDeploymentStateChange(
     updatedAt: change.updatedAt,
   });
   if (state === 'COMPLETED') {
+    // A COMPLETED that comes again (a duplicate state change with its own event id, or autopilot's
+    // own output fed back) after the bake made it known good would bake it again and announce
+    // Deployment Succeeded twice. Before that, baking again is harmless: one timer per deployment.
+    if ((await reads.rollbacks.lastKnownGood(service.arn))?.deploymentId === change.deploymentId) {
+      return only({
+        ...base,
+        action: 'ignore',
+        reason: 'completed and known good already: nothing to bake again',
+      });
+    }
     const decision = plan.decide({
       ...base,
       action: 'bake',

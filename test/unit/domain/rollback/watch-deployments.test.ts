@@ -1014,6 +1014,34 @@ describe('watching deployments: duplicates and events out of order', () => {
     expect([...events, ...ecs, ...stops]).toEqual([]);
   });
 
+  it('does not bake or announce again a deployment already known good when its COMPLETED comes again', async () => {
+    // Prepare: api:7 baked and announced; ECS sends its COMPLETED once more (a new event id), as a
+    // duplicate state change or autopilot's own output fed back to it may.
+    const world = aWorld();
+    await knownGoodApi7(world);
+    world.clock.set(at('09:30:00'));
+
+    // Act
+    const again = await step(world, () =>
+      onDeploymentStateChange(change('SERVICE_DEPLOYMENT_COMPLETED', D7, at('09:05:00')), world.deps),
+    );
+    world.clock.set(at('09:45:00'));
+    const promoted = await step(world, () => promoteBaked(world.deps));
+
+    // Assess
+    expect(again.result).toEqual([
+      {
+        service: 'prod/api',
+        deploymentId: D7,
+        action: 'ignore',
+        reason: 'completed and known good already: nothing to bake again',
+      },
+    ]);
+    expect(again.writes).toEqual([]);
+    expect(world.bakes.allBakes()).toEqual([]);
+    expect(promoted.events).toEqual([]);
+  });
+
   it('does not let a late COMPLETED of an older deployment change the last known good revision', async () => {
     // Prepare
     const world = aWorld();
