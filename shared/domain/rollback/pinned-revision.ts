@@ -15,6 +15,18 @@ export const PINNED_TAG_KEYS = {
   trigger: 'autopilot:triggered-by',
 } as const;
 
+/**
+ * The tags a pinned copy is found again by (`autopilot:pinned-from` and `autopilot:triggered-by`), as
+ * its document carries them; undefined when it carries them not (the source's own tags left no room).
+ *
+ * @example pinnedMarkers(copy.document) // [{ key: 'autopilot:pinned-from', value: 'api:7' }, { key: 'autopilot:triggered-by', value: 'alarm-1' }]
+ */
+export function pinnedMarkers(doc: TaskDefinitionDocument): { key: string; value: string }[] | undefined {
+  const keys: string[] = [PINNED_TAG_KEYS.from, PINNED_TAG_KEYS.trigger];
+  const markers = doc.tags.filter((t) => keys.includes(t.key));
+  return markers.length === keys.length ? markers : undefined;
+}
+
 /** ECS allows 50 user tags per resource. */
 const MAX_TAGS = 50;
 

@@ -47,8 +47,11 @@ export type { AlarmStateChange, DeploymentStateChange, TaskStopped, WatchDecisio
  * ({@link WatchReads}: the alarm index is one, read-only) and applying the writes ({@link WatchWrites}).
  */
 export interface WatchDeps {
-  /** ECS reads, UpdateService, and RegisterTaskDefinition of a pinned copy of a rollback target */
-  ecs: ServiceUpdater & Pick<ContainerPlatform, 'registerTaskDefinition'>;
+  /**
+   * ECS reads, UpdateService, and RegisterTaskDefinition of a pinned copy of a rollback target (found
+   * again by its tags on a retry: DescribeTaskDefinition)
+   */
+  ecs: ServiceUpdater & Pick<ContainerPlatform, 'registerTaskDefinition' | 'findRevision'>;
   /** the service revisions: the digests a revision ran when it became known good */
   revisions: ServiceRevisionReader;
   control: DeploymentControl;
@@ -149,6 +152,7 @@ const NO_SERVICE_CHANGES: Pick<WatchWrites, 'ecs' | 'control' | 'quarantine'> = 
   ecs: {
     updateService: () => refuse('UpdateService'),
     registerTaskDefinition: () => refuse('RegisterTaskDefinition'),
+    findRevision: () => refuse('a search for a pinned copy'),
   },
   control: { stopDeploymentWithRollback: () => refuse('StopServiceDeployment') },
   quarantine: { quarantineImage: () => refuse('a quarantine') },

@@ -19,12 +19,14 @@ import type {
 } from '../../ports';
 import { shortTaskDefinition } from '../aws/arn';
 import type { ApplyContext, EffectHandlers } from '../plan/plan';
+import { pinnedMarkers } from './pinned-revision';
 import { crashRecordReason, type PinnedTarget, type WatchDecision, type WatchEffect } from './watch-plan';
 
 /** What applying a watcher's plan writes to and changes. */
 export interface WatchWrites {
-  /** UpdateService, and RegisterTaskDefinition of a pinned copy of the rollback target */
-  ecs: Pick<ServiceUpdater, 'updateService'> & Pick<ContainerPlatform, 'registerTaskDefinition'>;
+  /** UpdateService, and RegisterTaskDefinition of a pinned copy of the rollback target (or finding it again) */
+  ecs: Pick<ServiceUpdater, 'updateService'> &
+    Pick<ContainerPlatform, 'registerTaskDefinition' | 'findRevision'>;
   control: DeploymentControl;
   history: Pick<
     DeploymentHistory,
@@ -54,10 +56,20 @@ export function watchEffects(deps: WatchWrites): EffectHandlers<WatchDecision, W
   /**
    * UpdateService back to `taskDefinitionArn`, or with `pin` to a copy of it pinned to the digests it
    * ran, registered first and recorded with the claimed rollback (a retry reuses it); the deployment
-   * it starts is noted next.
+   * it starts is noted next. A retry whose earlier attempt may have registered the copy without
+   * recording it (its answer lost, or the run stopped before the record) looks for it by its tags
+   * among the revisions registered since the rollback was claimed, and registers it only when none is
+   * found.
    *
    * @returns what the decision learns: the copy it went to, when it is one
    */
+  const findPinned = async (pin: PinnedTarget): Promise<string | undefined> => {
+    const markers = pinnedMarkers(pin.document);
+    // Without its markers (no room for them among the source's tags) any revision would match.
+    if (pin.registeredSince === undefined || !markers) return undefined;
+    return deps.ecs.findRevision(pin.document.definition.family, markers, pin.registeredSince);
+  };
+
   const updateService = async (
     decision: number,
     ref: ServiceRef,
@@ -67,7 +79,7 @@ export function watchEffects(deps: WatchWrites): EffectHandlers<WatchDecision, W
   ): Promise<Partial<WatchDecision> | undefined> => {
     let target = taskDefinitionArn;
     if (pin) {
-      target = await deps.ecs.registerTaskDefinition(pin.document);
+      target = (await findPinned(pin)) ?? (await deps.ecs.registerTaskDefinition(pin.document));
       if (pin.claimedBy) await deps.rollbacks.pinRollback(pin.serviceArn, pin.claimedBy, target);
     }
     const deploymentId = await deps.ecs.updateService(ref, target);

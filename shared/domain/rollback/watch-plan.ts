@@ -215,6 +215,12 @@ export interface PinnedTarget {
   pinned: string[];
   /** the event whose claimed rollback records the copy (`pinRollback`), so its retry reuses it */
   claimedBy?: string;
+  /**
+   * a retry's: when the rollback was claimed. An earlier attempt may have registered the copy without
+   * recording it (the answer lost, or stopped before `pinRollback`): one registered since, carrying
+   * the copy's tags, is reused rather than registered again
+   */
+  registeredSince?: string;
 }
 
 /** The service an announcement is about, as the events name it. */
@@ -747,13 +753,19 @@ async function pinTarget(
   service: ServiceState,
   to: string,
   lastKnownGood: LastKnownGood | undefined,
-  claimedBy: string | undefined,
-  triggeredBy: string,
+  by: { claimedBy?: string; triggeredBy: string; registeredSince?: string | undefined },
 ): Promise<PinnedTarget | undefined> {
   if (lastKnownGood?.taskDefinitionArn !== to || !lastKnownGood.images) return undefined;
   const target = await reads.ecs.describeTaskDefinition(to);
-  const copy = target && pinnedCopy(target, lastKnownGood.images, { triggeredBy });
-  return copy && { serviceArn: service.arn, ...copy, ...(claimedBy ? { claimedBy } : {}) };
+  const copy = target && pinnedCopy(target, lastKnownGood.images, { triggeredBy: by.triggeredBy });
+  return (
+    copy && {
+      serviceArn: service.arn,
+      ...copy,
+      ...(by.claimedBy ? { claimedBy: by.claimedBy } : {}),
+      ...(by.registeredSince ? { registeredSince: by.registeredSince } : {}),
+    }
+  );
 }
 
 /** Plans a person's rollback (`autopilot rollback`): to a given revision or the last known good one. */
@@ -786,7 +798,7 @@ export async function planRollbackByPerson(
     from,
     to: target,
   });
-  const pin = await pinTarget(reads, service, target, lastKnownGood, undefined, PERSON_TRIGGER);
+  const pin = await pinTarget(reads, service, target, lastKnownGood, { triggeredBy: PERSON_TRIGGER });
   plan.effect({
     kind: 'update-service',
     decision,
@@ -965,10 +977,15 @@ async function planSignal(
             deploymentId: primary.id,
           });
       } else {
-        // A copy pinned once (recorded with the claim) is the target already.
+        // A copy pinned once (recorded with the claim) is the target already; one registered but not
+        // recorded is looked for among the revisions registered since the claim.
         const pin = claimed?.pinnedFrom
           ? undefined
-          : await pinTarget(reads, service, to, lastKnownGood, eventId, eventId);
+          : await pinTarget(reads, service, to, lastKnownGood, {
+              claimedBy: eventId,
+              triggeredBy: eventId,
+              registeredSince: claimed?.at,
+            });
         plan.effect(
           decided.action === 'stop-deployment'
             ? {

@@ -41,6 +41,7 @@ import {
   aService,
   aTaskDefinitionDoc,
   Clock,
+  IMAGE,
   InMemoryDeploymentControl,
   InMemoryNotificationStore,
   InMemoryUndeliveredSink,
@@ -71,6 +72,7 @@ import {
   D8,
   deployment,
   ecsLists,
+  GOOD,
   SERVICE_ARN,
   type WatchWorld,
 } from './rollback/watch-world';
@@ -401,6 +403,29 @@ describe('watch deployments, stopped anywhere and retried', () => {
 
     // Assess
     expect(calls).toContain('history.recordCrash');
+    expect(failures).toEqual([]);
+  });
+
+  it('an alarm while api:8 bakes, api:7 naming its image by tag: rolled back to one copy pinned to what api:7 ran (found again by its tags when stopped after RegisterTaskDefinition), once', async () => {
+    // Prepare
+    const taggedGood = async () => {
+      const world = await inBake();
+      world.ecs.addTaskDefinition(aTaskDefinitionDoc({ revision: 7, image: IMAGE }));
+      world.rollbacks.seedLastKnownGood(SERVICE_ARN, {
+        taskDefinitionArn: API_7,
+        deploymentId: D7,
+        at: at('09:15:00'),
+        images: [{ container: 'app', image: IMAGE, digest: GOOD }],
+      });
+      return world;
+    };
+    const scenario = watchScenario(taggedGood, (deps) => onAlarm(alarm('10:05:00'), deps));
+
+    // Act
+    const { calls, failures } = await stopEverywhere(scenario, WATCH_ANNOUNCES);
+
+    // Assess
+    expect(calls).toContain('ecs.registerTaskDefinition');
     expect(failures).toEqual([]);
   });
 });
