@@ -348,6 +348,11 @@ export interface RollbackRecord {
   method?: 'stop-deployment' | 'update-service';
   /** the revision `to` is a copy of, pinned to the digests it ran when it was known good */
   pinnedFrom?: string;
+  /**
+   * its `Deployment Rolled Back` went out ({@link RollbackHistory.markRollbackAnnounced}): a person's
+   * rollback not marked is the intent a rerun of the same command goes on with
+   */
+  announced?: boolean;
 }
 
 /** A task of a service that crashed, counted against its revision (crash loops). */
@@ -510,6 +515,13 @@ export interface RollbackHistory {
    * @returns false when the last rollback is not that event's (nothing written)
    */
   pinRollback(serviceArn: string, triggeredBy: string, pinned: string): Promise<boolean>;
+  /**
+   * Marks the rollback claimed by `triggeredBy` at `at` announced (after PutEvents): a rerun of the
+   * same `autopilot rollback` then finds it done, not an intent to go on with.
+   *
+   * @returns false when the last rollback is another (nothing written)
+   */
+  markRollbackAnnounced(serviceArn: string, triggeredBy: string, at: string): Promise<boolean>;
 }
 
 /** Completed deployments waiting for their bake time to end (bake-timer promotes them). */

@@ -67,6 +67,7 @@ export type StateWrite =
       claimed: boolean;
     }
   | { op: 'pinRollback'; serviceArn: string; triggeredBy: string; pinned: string; saved: boolean }
+  | { op: 'markRollbackAnnounced'; serviceArn: string; triggeredBy: string; at: string; marked: boolean }
   | { op: 'scheduleBake'; serviceArn: string; deploymentId: string; dueAt: string }
   | { op: 'deleteBake'; serviceArn: string; deploymentId: string }
   | { op: 'quarantineImage'; image: QuarantinedImage; added: boolean }
@@ -496,6 +497,14 @@ export class InMemoryRollbackHistory extends StateFake implements RollbackHistor
     }
     this.record({ op: 'pinRollback', serviceArn, triggeredBy, pinned, saved });
     return saved;
+  }
+
+  async markRollbackAnnounced(serviceArn: string, triggeredBy: string, at: string): Promise<boolean> {
+    const current = this.rollbacks.get(serviceArn);
+    const marked = current?.triggeredBy === triggeredBy && current.at === at;
+    if (current && marked) this.rollbacks.set(serviceArn, { ...current, announced: true });
+    this.record({ op: 'markRollbackAnnounced', serviceArn, triggeredBy, at, marked });
+    return marked;
   }
 }
 

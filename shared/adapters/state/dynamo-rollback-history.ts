@@ -52,4 +52,14 @@ export class DynamoRollbackHistory extends DynamoTableStore implements RollbackH
     });
     return updated !== undefined;
   }
+
+  async markRollbackAnnounced(serviceArn: string, triggeredBy: string, at: string): Promise<boolean> {
+    const updated = await this.table.update(lastRollbackKey(serviceArn), {
+      set: 'SET announced = :announced',
+      if: 'triggeredBy = :by AND #at = :at',
+      names: { '#at': 'at' },
+      values: { ':announced': true, ':by': triggeredBy, ':at': at },
+    });
+    return updated !== undefined;
+  }
 }

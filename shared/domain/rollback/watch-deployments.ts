@@ -36,6 +36,7 @@ import {
   planTaskStopped,
   type TaskStopped,
   type WatchDecision,
+  type WatchEffect,
   type WatchPlan,
   type WatchReads,
 } from './watch-plan';
@@ -80,14 +81,17 @@ const PLAN_ATTEMPTS = 3;
  * again is then a duplicate (already handled), while a retry of one that failed before announcing
  * goes on with its rollback. The bake timers of the decisions reported are deleted then too: the
  * timer is what makes a retry announce `Deployment Succeeded`, so deleted before publishing, a run
- * stopped in between would lose the announcement. A failure between publishing and the mark (or the
- * deletion) costs a duplicate announcement, never a lost one.
+ * stopped in between would lose the announcement; so is a person's rollback marked announced
+ * (`markRollbackAnnounced`), which until then is the intent a rerun of the command goes on with. A
+ * failure between publishing and the mark (or the deletion) costs a duplicate announcement, never a
+ * lost one.
  */
 async function carryOut(
   plan: WatchPlan,
   deps: WatchWrites & Pick<WatchDeps, 'events' | 'dryRun'>,
 ): Promise<WatchDecision[]> {
-  const applied = { ...plan, effects: plan.effects.filter((e) => e.kind !== 'delete-bake') };
+  const marks = new Set<WatchEffect['kind']>(['delete-bake', 'mark-rollback-announced']);
+  const applied = { ...plan, effects: plan.effects.filter((e) => !marks.has(e.kind)) };
   return applyPlan(applied, watchEffects(deps), {
     dryRun: deps.dryRun,
     report: async (decisions) => {
@@ -100,6 +104,8 @@ async function carryOut(
           await deps.history.markAnnounced(effect.serviceArn, effect.deploymentId, effect.by);
         if (effect.kind === 'delete-bake')
           await deps.bakes.deleteBake(effect.serviceArn, effect.deploymentId);
+        if (effect.kind === 'mark-rollback-announced')
+          await deps.rollbacks.markRollbackAnnounced(effect.serviceArn, effect.triggeredBy, effect.at);
       }
     },
   });
@@ -168,7 +174,8 @@ export async function promoteBaked(deps: BakeDeps): Promise<WatchDecision[]> {
 }
 
 /**
- * A person's rollback (`autopilot rollback`): to a given revision or the last known good one.
+ * A person's rollback (`autopilot rollback`): to a given revision or the last known good one. Run
+ * again after it was stopped part-way, the same command goes on with it ({@link planRollbackByPerson}).
  */
 export async function rollbackByPerson(
   serviceArn: string,

@@ -32,7 +32,10 @@ export interface WatchWrites {
     DeploymentHistory,
     'recordDeploymentState' | 'noteDeploymentStarted' | 'markUnhealthy' | 'markAnnounced' | 'recordCrash'
   >;
-  rollbacks: Pick<RollbackHistory, 'setLastKnownGood' | 'claimRollback' | 'pinRollback'>;
+  rollbacks: Pick<
+    RollbackHistory,
+    'setLastKnownGood' | 'claimRollback' | 'pinRollback' | 'markRollbackAnnounced'
+  >;
   bakes: Pick<BakeSchedule, 'scheduleBake' | 'deleteBake'>;
   quarantine: Pick<Quarantine, 'quarantineImage'>;
 }
@@ -128,11 +131,10 @@ export function watchEffects(deps: WatchWrites): EffectHandlers<WatchDecision, W
       return { action: 'notify', reason: 'another rollback of this service happened within the cooldown' };
     },
 
-    'record-rollback': async (effect, { produced }) => {
-      // A person's rollback is remembered whatever the cooldown (a cooldown of 0 always claims), with
-      // the revision the service went to (a pinned copy, when it was one).
-      const to = produced.get(targetSlot(effect.decision)) ?? effect.rollback.to;
-      await deps.rollbacks.claimRollback(effect.serviceArn, { ...effect.rollback, to }, 0);
+    'record-rollback': async (effect) => {
+      // A person's rollback is remembered whatever the cooldown (a cooldown of 0 always claims); a
+      // pinned copy it goes to is recorded with it when registered (`pinRollback`).
+      await deps.rollbacks.claimRollback(effect.serviceArn, effect.rollback, 0);
     },
 
     'stop-deployment': async (effect, context) => {
@@ -180,6 +182,11 @@ export function watchEffects(deps: WatchWrites): EffectHandlers<WatchDecision, W
     'set-last-known-good': async (effect) => {
       // Never backwards: false means a newer revision is known good already, which changes nothing here.
       await deps.rollbacks.setLastKnownGood(effect.serviceArn, effect.good);
+    },
+
+    'mark-rollback-announced': async (effect) => {
+      // False: another rollback was recorded since, which is not this one's to mark.
+      await deps.rollbacks.markRollbackAnnounced(effect.serviceArn, effect.triggeredBy, effect.at);
     },
 
     'delete-bake': async (effect) => {

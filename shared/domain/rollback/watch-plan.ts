@@ -162,8 +162,16 @@ export type WatchEffect =
       rollback: RollbackRecord;
       cooldownMs: number;
     }
-  /** remember a person's rollback (whatever the cooldown), for the cooldown and later crashes */
+  /**
+   * remember a person's rollback (whatever the cooldown), for the cooldown and later crashes: the
+   * intent, before UpdateService, that a rerun of the same command goes on with
+   */
   | { kind: 'record-rollback'; decision: number; serviceArn: string; rollback: RollbackRecord }
+  /**
+   * mark a person's rollback announced, once its event is published (by `carryOut`, with the other
+   * marks): a rerun of the command then finds it done
+   */
+  | { kind: 'mark-rollback-announced'; decision: number; serviceArn: string; triggeredBy: string; at: string }
   /**
    * StopServiceDeployment (ROLLBACK) of the deployment rolling out `taskDefinitionArn`; when ECS has
    * none to stop, UpdateService to `fallbackTo` instead (the decision becomes `update-service`)
@@ -768,7 +776,14 @@ async function pinTarget(
   );
 }
 
-/** Plans a person's rollback (`autopilot rollback`): to a given revision or the last known good one. */
+/**
+ * Plans a person's rollback (`autopilot rollback`): to a given revision or the last known good one.
+ * The rollback slot records it (`record-rollback`, by {@link PERSON_TRIGGER}) before UpdateService,
+ * as the intent; it is marked announced after its event is published. A rerun of the same command
+ * (same service, same target) that finds that intent not announced goes on with it
+ * ({@link resumeRollback}): UpdateService if the service still runs what it ran, else only the note
+ * and the announcement, at the intent's time, so both runs announce the same event.
+ */
 export async function planRollbackByPerson(
   serviceArn: string,
   to: string | undefined,
@@ -776,7 +791,10 @@ export async function planRollbackByPerson(
 ): Promise<WatchPlan> {
   const service = await describe(reads, serviceArn);
   if (!service) return only({ service: serviceArn, action: 'failed', reason: 'service not found' });
-  const lastKnownGood = await reads.rollbacks.lastKnownGood(service.arn);
+  const [lastKnownGood, lastRollback] = await Promise.all([
+    reads.rollbacks.lastKnownGood(service.arn),
+    reads.rollbacks.lastRollback(service.arn),
+  ]);
   const target = to ?? lastKnownGood?.taskDefinitionArn;
   if (!target) {
     return only({
@@ -785,39 +803,83 @@ export async function planRollbackByPerson(
       reason: 'no known good revision: give one with --to',
     });
   }
-  const from = service.taskDefinitionArn;
-  if (target === from)
-    return only({ service: named(service), action: 'ignore', reason: `already running ${target}` });
-  const at = reads.now().toISOString();
-  const reason = 'rolled back by a person';
+  const earlier =
+    lastRollback?.triggeredBy === PERSON_TRIGGER &&
+    lastRollback.announced !== true &&
+    (lastRollback.pinnedFrom ?? lastRollback.to) === target
+      ? lastRollback
+      : undefined;
+  const resumed = earlier && resumeRollback({ service, claimed: earlier });
+  // A service that moved on since gets a rollback of its own.
+  const intent = resumed?.action === 'ignore' ? undefined : earlier;
+  const from = intent?.from ?? service.taskDefinitionArn;
+  // The copy of the target a rollback pinned is the target (a rerun would pin yet another copy).
+  const pinnedCopyOfTarget = lastRollback?.pinnedFrom === target && lastRollback.to === from;
+  if (!intent && (target === from || pinnedCopyOfTarget)) {
+    const running = pinnedCopyOfTarget ? `${from}, a copy of ${target} pinned by its rollback` : target;
+    return only({ service: named(service), action: 'ignore', reason: `already running ${running}` });
+  }
+  const at = intent?.at ?? reads.now().toISOString();
+  const reason = intent?.reason ?? 'rolled back by a person';
   const plan = new WatchPlanBuilder();
   const decision = plan.decide({
     service: named(service),
     action: 'update-service',
     reason,
     from,
-    to: target,
+    to: intent?.to ?? target,
+    ...(intent?.pinnedFrom ? { pinnedFrom: intent.pinnedFrom } : {}),
   });
-  const pin = await pinTarget(reads, service, target, lastKnownGood, { triggeredBy: PERSON_TRIGGER });
+  const primary = service.deployments.find((d) => d.status === 'PRIMARY');
+  if (!intent) {
+    plan.effect({
+      kind: 'record-rollback',
+      decision,
+      serviceArn: service.arn,
+      rollback: { at, from, to: target, reason, triggeredBy: PERSON_TRIGGER, method: 'update-service' },
+    });
+  }
+  if (resumed?.done && primary) {
+    // An earlier run changed ECS: its deployment is noted, nothing is changed again.
+    plan.effect({
+      kind: 'note-rollback-started',
+      decision,
+      serviceArn: service.arn,
+      taskDefinitionArn: primary.taskDefinitionArn,
+      startedAt: at,
+      deploymentId: primary.id,
+    });
+  } else if (!resumed?.done) {
+    // A copy recorded with the intent is the target already; one registered but not recorded is
+    // looked for among the revisions registered since the intent.
+    const pin = intent?.pinnedFrom
+      ? undefined
+      : await pinTarget(reads, service, target, lastKnownGood, {
+          claimedBy: PERSON_TRIGGER,
+          triggeredBy: PERSON_TRIGGER,
+          registeredSince: intent?.at,
+        });
+    plan.effect({
+      kind: 'update-service',
+      decision,
+      ref: refOf(service),
+      taskDefinitionArn: intent?.to ?? target,
+      ...(pin ? { pin } : {}),
+    });
+    plan.effect({
+      kind: 'note-rollback-started',
+      decision,
+      serviceArn: service.arn,
+      taskDefinitionArn: target,
+      startedAt: at,
+    });
+  }
   plan.effect({
-    kind: 'update-service',
-    decision,
-    ref: refOf(service),
-    taskDefinitionArn: target,
-    ...(pin ? { pin } : {}),
-  });
-  plan.effect({
-    kind: 'note-rollback-started',
+    kind: 'mark-rollback-announced',
     decision,
     serviceArn: service.arn,
-    taskDefinitionArn: target,
-    startedAt: at,
-  });
-  plan.effect({
-    kind: 'record-rollback',
-    decision,
-    serviceArn: service.arn,
-    rollback: { at, from, to: target, reason },
+    triggeredBy: PERSON_TRIGGER,
+    at,
   });
   plan.announce({
     about: 'person',

@@ -127,6 +127,37 @@ export function describeRollbackHistoryContract(name: string, make: MakeSubject<
         expect(await rollbacks().lastRollback(WORKER)).toBeUndefined();
       });
 
+      it('marks announced the rollback claimed by an event at a time, and no other', async () => {
+        // Prepare
+        await rollbacks().claimRollback(API, rollback('10:15:00', 'autopilot-cli'), 0);
+
+        // Act
+        const other = await rollbacks().markRollbackAnnounced(API, 'alarm-1', at('10:15:00'));
+        const earlier = await rollbacks().markRollbackAnnounced(API, 'autopilot-cli', at('10:14:00'));
+        const marked = await rollbacks().markRollbackAnnounced(API, 'autopilot-cli', at('10:15:00'));
+        const none = await rollbacks().markRollbackAnnounced(WORKER, 'autopilot-cli', at('10:15:00'));
+
+        // Assess
+        expect([other, earlier, marked, none]).toEqual([false, false, true, false]);
+        expect(await rollbacks().lastRollback(API)).toEqual({
+          ...rollback('10:15:00', 'autopilot-cli'),
+          announced: true,
+        });
+        expect(await rollbacks().lastRollback(WORKER)).toBeUndefined();
+      });
+
+      it('claims a new rollback unannounced', async () => {
+        // Prepare
+        await rollbacks().claimRollback(API, rollback('10:15:00', 'autopilot-cli'), 0);
+        await rollbacks().markRollbackAnnounced(API, 'autopilot-cli', at('10:15:00'));
+
+        // Act
+        await rollbacks().claimRollback(API, rollback('10:20:00', 'autopilot-cli'), 0);
+
+        // Assess
+        expect(await rollbacks().lastRollback(API)).toEqual(rollback('10:20:00', 'autopilot-cli'));
+      });
+
       it('always claims without a cooldown (a person rolling back)', async () => {
         // Prepare
         await rollbacks().claimRollback(API, rollback('10:15:00'), HOUR);

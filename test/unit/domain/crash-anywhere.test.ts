@@ -31,6 +31,7 @@ import {
   onDeploymentStateChange,
   onTaskStopped,
   promoteBaked,
+  rollbackByPerson,
   type WatchDeps,
 } from '../../../shared/domain/rollback/watch-deployments';
 import type { AutopilotEvent } from '../../../shared/events/autopilot-events';
@@ -50,6 +51,7 @@ import {
   taskDefinitionArnOf,
 } from '../../support/in-memory';
 import {
+  BOOKKEEPING as BOOKKEEPING_MARK,
   betweenAnnouncementAndMark,
   counted,
   differences,
@@ -280,6 +282,19 @@ async function inBake(): Promise<WatchWorld> {
   return world;
 }
 
+/** api:8 bakes; api:7, the last known good revision, names its image by tag and ran GOOD. */
+async function inBakeTaggedGood(): Promise<WatchWorld> {
+  const world = await inBake();
+  world.ecs.addTaskDefinition(aTaskDefinitionDoc({ revision: 7, image: IMAGE }));
+  world.rollbacks.seedLastKnownGood(SERVICE_ARN, {
+    taskDefinitionArn: API_7,
+    deploymentId: D7,
+    at: at('09:15:00'),
+    images: [{ container: 'app', image: IMAGE, digest: GOOD }],
+  });
+  return world;
+}
+
 /**
  * A watcher's use case to stop anywhere. After StopServiceDeployment, ECS names no deployment for its
  * rollback, so a first attempt notes none; a retry finds ECS rolling back and notes that deployment
@@ -408,21 +423,61 @@ describe('watch deployments, stopped anywhere and retried', () => {
 
   it('an alarm while api:8 bakes, api:7 naming its image by tag: rolled back to one copy pinned to what api:7 ran (found again by its tags when stopped after RegisterTaskDefinition), once', async () => {
     // Prepare
-    const taggedGood = async () => {
-      const world = await inBake();
-      world.ecs.addTaskDefinition(aTaskDefinitionDoc({ revision: 7, image: IMAGE }));
-      world.rollbacks.seedLastKnownGood(SERVICE_ARN, {
-        taskDefinitionArn: API_7,
-        deploymentId: D7,
-        at: at('09:15:00'),
-        images: [{ container: 'app', image: IMAGE, digest: GOOD }],
-      });
-      return world;
-    };
-    const scenario = watchScenario(taggedGood, (deps) => onAlarm(alarm('10:05:00'), deps));
+    const scenario = watchScenario(inBakeTaggedGood, (deps) => onAlarm(alarm('10:05:00'), deps));
 
     // Act
     const { calls, failures } = await stopEverywhere(scenario, WATCH_ANNOUNCES);
+
+    // Assess
+    expect(calls).toContain('ecs.registerTaskDefinition');
+    expect(failures).toEqual([]);
+  });
+});
+
+describe('autopilot rollback, stopped anywhere and run again', () => {
+  /**
+   * A person's rollback to `to`, run again a minute later as a person would. When the command ran
+   * (`signals[].at`) is bookkeeping: a rerun that comes before the intent was recorded runs later; one
+   * that finds the intent announces at its time (`watch-deployments.test.ts` shows it).
+   */
+  const byPerson = (prepare: () => Promise<WatchWorld>, to: string | undefined) => ({
+    ...watchScenario(prepare, (deps) => rollbackByPerson(SERVICE_ARN, to, deps)),
+    announced: (world: WatchWorld) =>
+      world.events.published.map((event) => {
+        const { detail, ...rest } = announcement(event) as { detail: { signals?: object[] } };
+        const signals = detail.signals?.map((signal) => ({ ...signal, at: BOOKKEEPING_MARK }));
+        return { ...rest, detail: { ...detail, ...(signals ? { signals } : {}) } };
+      }),
+  });
+  const PERSON_ANNOUNCES = { announcement: 'events.publish', marks: ['rollbacks.markRollbackAnnounced'] };
+
+  it('api back to api:7 while api:8 bakes: recorded before UpdateService, so a rerun notes and announces it once (at most twice when stopped between PutEvents and marking it announced)', async () => {
+    // Prepare
+    const scenario = byPerson(inBake, API_7);
+
+    // Act
+    const { calls, failures } = await stopEverywhere(scenario, PERSON_ANNOUNCES);
+
+    // Assess
+    expect(calls).toEqual([
+      'ecs.describeServices',
+      'rollbacks.lastKnownGood',
+      'rollbacks.lastRollback',
+      'rollbacks.claimRollback',
+      'ecs.updateService',
+      'history.noteDeploymentStarted',
+      'events.publish',
+      'rollbacks.markRollbackAnnounced',
+    ]);
+    expect(failures).toEqual([]);
+  });
+
+  it('api back to its last known good api:7, which names its image by tag: one copy pinned to what it ran, found again by its tags when stopped after RegisterTaskDefinition', async () => {
+    // Prepare
+    const scenario = byPerson(inBakeTaggedGood, undefined);
+
+    // Act
+    const { calls, failures } = await stopEverywhere(scenario, PERSON_ANNOUNCES);
 
     // Assess
     expect(calls).toContain('ecs.registerTaskDefinition');

@@ -1843,10 +1843,62 @@ describe('rollbackByPerson', () => {
       },
     ]);
     expect(writes).toMatchObject([
+      { op: 'claimRollback', claimed: true, rollback: { triggeredBy: 'autopilot-cli', to: API_7 } },
       { op: 'noteDeploymentStarted', started: { taskDefinitionArn: API_7, isRollback: true } },
-      { op: 'claimRollback', claimed: true },
+      { op: 'markRollbackAnnounced', marked: true },
     ]);
-    expect(await world.rollbacks.lastRollback(SERVICE_ARN)).toMatchObject({ at: at('11:00:00'), to: API_7 });
+    expect(await world.rollbacks.lastRollback(SERVICE_ARN)).toMatchObject({
+      at: at('11:00:00'),
+      to: API_7,
+      announced: true,
+    });
+  });
+
+  it('goes on with a rollback run again after its UpdateService: noted and announced once, at the time of the first run', async () => {
+    // Prepare
+    const world = aWorld();
+    await knownGoodApi7(world);
+    await startApi8(world);
+    world.clock.set(at('11:00:00'));
+    world.ecs.loseResponses('updateService');
+    await expect(rollbackByPerson(SERVICE_ARN, undefined, world.deps)).rejects.toThrow();
+    world.clock.set(at('11:01:00'));
+
+    // Act
+    const { result, ecs, events, writes } = await step(world, () =>
+      rollbackByPerson(SERVICE_ARN, undefined, world.deps),
+    );
+
+    // Assess
+    expect(result).toMatchObject({ action: 'update-service', from: API_8, to: API_7 });
+    expect(ecs).toEqual([]);
+    expect(events).toHaveLength(1);
+    expect(events[0]?.detail).toMatchObject({
+      toTaskDefinition: API_7,
+      by: 'person',
+      signals: [{ kind: 'manual', reason: 'autopilot rollback', at: at('11:00:00') }],
+    });
+    expect(writes).toMatchObject([
+      { op: 'noteDeploymentStarted', started: { taskDefinitionArn: API_7, isRollback: true } },
+      { op: 'markRollbackAnnounced', marked: true },
+    ]);
+  });
+
+  it('changes and announces nothing when run again after its announcement', async () => {
+    // Prepare
+    const world = aWorld();
+    await knownGoodApi7(world);
+    await startApi8(world);
+    await rollbackByPerson(SERVICE_ARN, undefined, world.deps);
+
+    // Act
+    const { result, ecs, events, writes } = await step(world, () =>
+      rollbackByPerson(SERVICE_ARN, undefined, world.deps),
+    );
+
+    // Assess
+    expect(result).toEqual({ service: 'prod/api', action: 'ignore', reason: `already running ${API_7}` });
+    expect([...ecs, ...events, ...writes]).toEqual([]);
   });
 
   it('returns the service to the revision given with --to, even within the cooldown', async () => {

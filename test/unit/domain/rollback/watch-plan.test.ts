@@ -380,7 +380,7 @@ describe('planPromoteBaked', () => {
 });
 
 describe('planRollbackByPerson', () => {
-  it('plans UpdateService to the last known good revision, noted and remembered as a rollback', async () => {
+  it('plans UpdateService to the last known good revision, remembered as a rollback before (the intent), noted, and marked announced', async () => {
     // Prepare
     const world = await aWatchWorld();
 
@@ -392,6 +392,19 @@ describe('planRollbackByPerson', () => {
     expect(plan).toEqual({
       decisions: [{ service: 'prod/api', action: 'update-service', reason, from: API_8, to: API_7 }],
       effects: [
+        {
+          kind: 'record-rollback',
+          decision: 0,
+          serviceArn: SERVICE_ARN,
+          rollback: {
+            at: at('10:05:00'),
+            from: API_8,
+            to: API_7,
+            reason,
+            triggeredBy: 'autopilot-cli',
+            method: 'update-service',
+          },
+        },
         { kind: 'update-service', decision: 0, ref: REF, taskDefinitionArn: API_7 },
         {
           kind: 'note-rollback-started',
@@ -401,10 +414,11 @@ describe('planRollbackByPerson', () => {
           startedAt: at('10:05:00'),
         },
         {
-          kind: 'record-rollback',
+          kind: 'mark-rollback-announced',
           decision: 0,
           serviceArn: SERVICE_ARN,
-          rollback: { at: at('10:05:00'), from: API_8, to: API_7, reason },
+          triggeredBy: 'autopilot-cli',
+          at: at('10:05:00'),
         },
       ],
       announcements: [
