@@ -1,6 +1,10 @@
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
+  // Most of the time goes to the e2e files, which wait on the local account's timers (bake times,
+  // aggregation windows) and use little CPU: three workers on two cores halve the wall time. No test
+  // depends on speed, so a busy machine makes them slower, not red.
+  maxWorkers: 3,
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.(t|j|mj)s$': ['@swc/jest'] },
