@@ -430,7 +430,13 @@ export async function planDeploymentStateChange(
     // A COMPLETED that comes again (a duplicate state change with its own event id, or autopilot's
     // own output fed back) after the bake made it known good would bake it again and announce
     // Deployment Succeeded twice. Before that, baking again is harmless: one timer per deployment.
-    if ((await reads.rollbacks.lastKnownGood(service.arn))?.deploymentId === change.deploymentId) {
+    // The indexer also makes a service's first deployment known good when it first sees it steady,
+    // without the digests it ran: a COMPLETED that finds only that (this deployment never seen
+    // COMPLETED) is baked all the same, so the digests are recorded whichever of the two came first.
+    if (
+      known?.state === 'COMPLETED' &&
+      (await reads.rollbacks.lastKnownGood(service.arn))?.deploymentId === change.deploymentId
+    ) {
       return only({
         ...base,
         action: 'ignore',

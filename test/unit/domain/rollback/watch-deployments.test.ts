@@ -1042,6 +1042,32 @@ describe('watching deployments: duplicates and events out of order', () => {
     expect(promoted.events).toEqual([]);
   });
 
+  it('bakes a COMPLETED whose deployment the indexer already made known good without its digests', async () => {
+    // Prepare: the indexer saw prod/api steady before the watcher saw its deployment complete, and made
+    // its first deployment known good (it does not know what it ran). The IN_PROGRESS was recorded.
+    const world = aWorld();
+    ecsLists(world, deployment(D7, API_7, 'IN_PROGRESS'));
+    await onDeploymentStateChange(change('SERVICE_DEPLOYMENT_IN_PROGRESS', D7, at('09:00:00')), world.deps);
+    await world.rollbacks.setLastKnownGood(SERVICE_ARN, {
+      taskDefinitionArn: API_7,
+      deploymentId: D7,
+      at: at('09:04:00'),
+    });
+    ecsLists(world, deployment(D7, API_7, 'COMPLETED'));
+
+    // Act
+    const completed = await step(world, () =>
+      onDeploymentStateChange(change('SERVICE_DEPLOYMENT_COMPLETED', D7, at('09:05:00')), world.deps),
+    );
+    world.clock.set(at('09:15:00'));
+    const promoted = await step(world, () => promoteBaked(world.deps));
+
+    // Assess: baked as if the watcher had come first; the same end whichever order they came in
+    expect(completed.result).toMatchObject([{ deploymentId: D7, action: 'bake' }]);
+    expect(promoted.events.map((e) => e.detailType)).toEqual(['Deployment Succeeded']);
+    expect((await world.history.getDeployment(SERVICE_ARN, D7))?.state).toBe('COMPLETED');
+  });
+
   it('does not let a late COMPLETED of an older deployment change the last known good revision', async () => {
     // Prepare
     const world = aWorld();
