@@ -36,6 +36,7 @@ import { randomUUID } from 'node:crypto';
 import { nestingExceeds } from '../../shared/events/json-bounds';
 import { type EventBridgeEvent, MAX_EVENT_NESTING } from '../../tools/eventbridge/event';
 import { type Route, route } from '../../tools/eventbridge/routing';
+import { mulberry32 } from '../control-plane/random';
 
 /** What {@link LocalBus.put} accepts: an envelope whose id, time, account, region… may be missing. */
 export type EventInput = Partial<EventBridgeEvent> & { source: string; 'detail-type': string };
@@ -167,21 +168,6 @@ interface HeldJob {
   after: number;
 }
 
-/**
- * mulberry32, a small seeded generator of numbers in `[0, 1)`: the same seed gives the same order
- * of copies (the control plane has its own, `control-plane/random.ts`; the two halves share nothing).
- */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** The time format of EventBridge envelopes: ISO 8601 in UTC, whole seconds. */
 export function eventTime(date: Date = new Date()): string {
   return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -205,7 +191,8 @@ export class LocalBus {
   constructor(private readonly options: LocalBusOptions) {
     this.account = options.account ?? '123456789012';
     this.region = options.region ?? 'eu-west-1';
-    this.random = seededRandom(options.deliverySeed ?? 1);
+    // The same seed gives the same order of copies.
+    this.random = mulberry32(options.deliverySeed ?? 1);
   }
 
   /**
