@@ -499,6 +499,12 @@ export interface RollbackHistory {
   lastKnownGood(serviceArn: string): Promise<LastKnownGood | undefined>;
   /** Sets the last known good revision; false when a newer one (`at`) is kept: never backwards. */
   setLastKnownGood(serviceArn: string, good: LastKnownGood): Promise<boolean>;
+  /**
+   * Sets the first known good revision of a service (the indexer's, from what ECS shows steady):
+   * false when the service has one, whatever its time, so it never replaces a bake's (which knows
+   * the digests) that landed between the indexer's read and its write.
+   */
+  setFirstKnownGood(serviceArn: string, good: LastKnownGood): Promise<boolean>;
   /** When autopilot last rolled the service back, from and to what, and which event did. */
   lastRollback(serviceArn: string): Promise<RollbackRecord | undefined>;
   /**

@@ -459,6 +459,13 @@ export class InMemoryRollbackHistory extends StateFake implements RollbackHistor
     return good && { ...good };
   }
 
+  async setFirstKnownGood(serviceArn: string, good: LastKnownGood): Promise<boolean> {
+    const saved = !this.good.has(serviceArn);
+    if (saved) this.good.set(serviceArn, { ...good });
+    this.record({ op: 'setLastKnownGood', serviceArn, good, saved });
+    return saved;
+  }
+
   async setLastKnownGood(serviceArn: string, good: LastKnownGood): Promise<boolean> {
     const current = this.good.get(serviceArn);
     // Never backwards, whatever order the writes land in.

@@ -21,6 +21,10 @@ export class DynamoRollbackHistory extends DynamoTableStore implements RollbackH
     );
   }
 
+  setFirstKnownGood(serviceArn: string, good: LastKnownGood): Promise<boolean> {
+    return this.table.put({ ...lastKnownGoodKey(serviceArn), ...good }, { if: 'attribute_not_exists(pk)' });
+  }
+
   async lastRollback(serviceArn: string): Promise<RollbackRecord | undefined> {
     const item = await this.table.get(lastRollbackKey(serviceArn));
     return item ? recordOf<RollbackRecord>(item, 'updatedAt') : undefined;

@@ -12,7 +12,7 @@ import { type IndexEffect, type IndexStep, NOT_ANNOUNCED } from './plan-index';
 export interface IndexWrites {
   index: Pick<ServiceIndex, 'indexRepositories' | 'unindexRepositories' | 'indexAlarms'>;
   problems: Pick<ConfigurationProblems, 'rememberProblem' | 'resolveProblem' | 'forgetProblem'>;
-  rollbacks: Pick<RollbackHistory, 'setLastKnownGood'>;
+  rollbacks: Pick<RollbackHistory, 'setFirstKnownGood'>;
 }
 
 /**
@@ -41,7 +41,8 @@ export function indexEffects(deps: IndexWrites): EffectHandlers<IndexStep, Index
       await deps.index.indexAlarms(service, alarmNames);
     },
     'set-last-known-good': async ({ serviceArn, good }) => {
-      await deps.rollbacks.setLastKnownGood(serviceArn, good);
+      // Only where none is: a bake may have made it known good, with its digests, since the read.
+      await deps.rollbacks.setFirstKnownGood(serviceArn, good);
     },
     'index-repositories': async ({ service, repositoryKeys }) => {
       await deps.index.indexRepositories(service, repositoryKeys);

@@ -54,6 +54,25 @@ export function describeRollbackHistoryContract(name: string, make: MakeSubject<
       });
     });
 
+    describe('first known good revision', () => {
+      const older = { taskDefinitionArn: revision(7), deploymentId: 'ecs-svc/7', at: at('09:15:00') };
+      const newer = { taskDefinitionArn: revision(8), deploymentId: 'ecs-svc/8', at: at('10:20:00') };
+
+      it('is set where none is, and never replaces one, however old', async () => {
+        // Prepare
+        const first = await rollbacks().setFirstKnownGood(WORKER, older);
+        await rollbacks().setLastKnownGood(API, older);
+
+        // Act
+        const over = await rollbacks().setFirstKnownGood(API, newer);
+
+        // Assess
+        expect([first, over]).toEqual([true, false]);
+        expect(await rollbacks().lastKnownGood(WORKER)).toEqual(older);
+        expect(await rollbacks().lastKnownGood(API)).toEqual(older);
+      });
+    });
+
     describe('rollback slot', () => {
       it('claims the first rollback of a service and remembers when and to what', async () => {
         // Act
