@@ -169,7 +169,9 @@ async function play(order: (samples: EventBridgeEvent[]) => EventBridgeEvent[]):
     const failures: string[] = [];
     const firstEmitted = sandbox.plane.emitted.length;
     const firstChat = sandbox.chat.messages().length;
-    sandbox.runtime.bus.subscribe((record) => {
+    // Until the end state is read: the schedules go on firing while the sandbox stops, and a delivery
+    // it then drops ("the sandbox stopped") is not the samples'.
+    const unsubscribe = sandbox.runtime.bus.subscribe((record) => {
       if (record.kind === 'event' && record.origin === 'put-events') published.push(record.event);
       if (record.kind === 'delivery' && record.outcome !== 'ok') {
         failures.push(`${record.function} ${record.outcome} ${record.error?.message ?? ''}`);
@@ -180,6 +182,7 @@ async function play(order: (samples: EventBridgeEvent[]) => EventBridgeEvent[]):
       await sandbox.settle();
     }
     await bakesDone(sandbox);
+    unsubscribe();
     return {
       mutations: sandbox.plane.emitted
         .slice(firstEmitted)
