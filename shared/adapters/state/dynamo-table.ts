@@ -3,6 +3,7 @@
  * table name, a clock for TTLs and expiries, and the few operations every store repeats (a consistent
  * get, a write that may lose its condition, a query over every page).
  */
+import { isDeepStrictEqual } from 'node:util';
 import {
   type CancellationReason,
   ConditionalCheckFailedException,
@@ -112,11 +113,19 @@ export class DynamoTable {
     return out.Item;
   }
 
-  /** Writes an item; with a condition, false when the condition failed (nothing written). */
+  /**
+   * Writes an item; with a condition, false when the condition failed (nothing written).
+   *
+   * A put whose answer was lost (a 500 or a dropped connection after DynamoDB wrote it) is sent again
+   * by the SDK, and that second put fails the condition the first one made false: the item is then
+   * read, and a table holding exactly this item means it was written, by this put.
+   */
   async put(item: ItemKey & Item, condition?: Condition): Promise<boolean> {
-    return this.conditional(() =>
+    const written = await this.conditional(() =>
       this.doc.send(new PutCommand({ TableName: this.name, Item: item, ...conditionOf(condition) })),
     );
+    if (written || !condition) return written;
+    return sameItem(await this.get({ pk: item.pk, sk: item.sk }), item);
   }
 
   /**
@@ -223,6 +232,14 @@ export class DynamoTable {
       throw error;
     }
   }
+}
+
+/** Whether `stored` is `item` as the document client writes it (undefined attributes left out). */
+function sameItem(stored: Item | undefined, item: Item): boolean {
+  return (
+    stored !== undefined &&
+    isDeepStrictEqual(JSON.parse(JSON.stringify(item)), JSON.parse(JSON.stringify(stored)))
+  );
 }
 
 /** A store on the single autopilot table. */

@@ -19,6 +19,7 @@ import { eventsOperations } from '../../../sandbox/runtime/events-api';
 import type { RuntimeFaults } from '../../../sandbox/runtime/faults';
 import { type LocalQueue, LocalQueues, sqsOperations } from '../../../sandbox/runtime/sqs';
 import { EventBridgePublisher } from '../../../shared/adapters/aws/event-publisher';
+import { DynamoTable } from '../../../shared/adapters/state/dynamo-table';
 import type { AutopilotEvent } from '../../../shared/events/autopilot-events';
 import { quickRetries } from '../control-plane/support';
 
@@ -112,6 +113,33 @@ describe('DynamoDB faults', () => {
     expect(error).toMatchObject({ name: 'InternalServerError', $metadata: { httpStatusCode: 500 } });
     expect(await stored('L1', 'a')).toEqual({ pk: 'L1', sk: 'a', v: 1 });
     expect(faulted.at(-1)).toMatchObject({ service: 'dynamodb', operation: 'PutItem', fault: 'lost' });
+  });
+
+  it("reports written a conditional put whose answer was lost, though the SDK's retry fails the condition the first made false", async () => {
+    // Prepare: the first attempt is written and its answer lost; the SDK's second finds the item
+    const { client } = table(3);
+    let attempts = 0;
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        attempts += 1;
+        injector.set(attempts === 1 ? [{ operation: 'dynamodb:PutItem', kind: 'lost', rate: 1 }] : []);
+        return next(args);
+      },
+      { step: 'finalizeRequest', priority: 'low', name: 'loseTheFirstAnswer' },
+    );
+    const autopilotTable = new DynamoTable(dynamo.tableName, client, () => new Date());
+    const item = { pk: 'C1', sk: 'a', state: 'registering', at: '2026-12-03T10:00:00.000Z' };
+
+    // Act
+    const written = await autopilotTable.put(item, { if: 'attribute_not_exists(pk)' });
+    const again = await autopilotTable.put({ ...item, state: 'other' }, { if: 'attribute_not_exists(pk)' });
+    client.destroy();
+
+    // Assess: before, `written` was false (a lost race), and the deploy intent's retry failed for good
+    expect(faulted.at(-1)).toMatchObject({ service: 'dynamodb', operation: 'PutItem', fault: 'lost' });
+    expect(written).toBe(true);
+    expect(again).toBe(false);
+    expect(await stored('C1', 'a')).toEqual(item);
   });
 
   it('writes nothing for a throttled PutItem, which the SDK classifies as throttling and retries', async () => {
