@@ -497,7 +497,10 @@ export interface DeploymentHistory {
 export interface RollbackHistory {
   /** The last revision that completed and baked without an unhealthy signal. */
   lastKnownGood(serviceArn: string): Promise<LastKnownGood | undefined>;
-  /** Sets the last known good revision; false when a newer one (`at`) is kept: never backwards. */
+  /**
+   * Sets the last known good revision; false when a newer one (`at`) is kept: never backwards. A
+   * record of the same deployment without digests (the indexer's) is completed by one with them.
+   */
   setLastKnownGood(serviceArn: string, good: LastKnownGood): Promise<boolean>;
   /**
    * Sets the first known good revision of a service (the indexer's, from what ECS shows steady):

@@ -468,8 +468,13 @@ export class InMemoryRollbackHistory extends StateFake implements RollbackHistor
 
   async setLastKnownGood(serviceArn: string, good: LastKnownGood): Promise<boolean> {
     const current = this.good.get(serviceArn);
-    // Never backwards, whatever order the writes land in.
-    const saved = current === undefined || current.at <= good.at;
+    // Never backwards, whatever order the writes land in; the digests complete a record without them.
+    const saved =
+      current === undefined ||
+      current.at <= good.at ||
+      (good.images !== undefined &&
+        current.deploymentId === good.deploymentId &&
+        current.images === undefined);
     if (saved) this.good.set(serviceArn, { ...good });
     this.record({ op: 'setLastKnownGood', serviceArn, good, saved });
     return saved;

@@ -14,10 +14,16 @@ export class DynamoRollbackHistory extends DynamoTableStore implements RollbackH
   }
 
   setLastKnownGood(serviceArn: string, good: LastKnownGood): Promise<boolean> {
+    // Never replace a newer known good revision with an older one; but the digests a deployment ran
+    // complete the indexer's record of the same deployment (made on first sight, later in time).
+    const enriches = good.images ? ' OR (#deployment = :deployment AND attribute_not_exists(images))' : '';
     return this.table.put(
       { ...lastKnownGoodKey(serviceArn), ...good },
-      // Never replace a newer known good revision with an older one.
-      { if: 'attribute_not_exists(pk) OR #at <= :at', names: { '#at': 'at' }, values: { ':at': good.at } },
+      {
+        if: `attribute_not_exists(pk) OR #at <= :at${enriches}`,
+        names: { '#at': 'at', ...(good.images ? { '#deployment': 'deploymentId' } : {}) },
+        values: { ':at': good.at, ...(good.images ? { ':deployment': good.deploymentId } : {}) },
+      },
     );
   }
 

@@ -58,6 +58,20 @@ export function describeRollbackHistoryContract(name: string, make: MakeSubject<
       const older = { taskDefinitionArn: revision(7), deploymentId: 'ecs-svc/7', at: at('09:15:00') };
       const newer = { taskDefinitionArn: revision(8), deploymentId: 'ecs-svc/8', at: at('10:20:00') };
 
+      it("is completed by the bake's record of the same deployment, with its digests, though older", async () => {
+        // Prepare: the indexer saw ecs-svc/8 steady at 10:20; the bake ended at 10:15
+        await rollbacks().setFirstKnownGood(API, newer);
+        const images = [{ container: 'app', image: 'team/api:main', digest: `sha256:${'a'.repeat(64)}` }];
+
+        // Act
+        const completed = await rollbacks().setLastKnownGood(API, { ...newer, at: at('10:15:00'), images });
+        const older7 = await rollbacks().setLastKnownGood(API, { ...older, images });
+
+        // Assess
+        expect([completed, older7]).toEqual([true, false]);
+        expect(await rollbacks().lastKnownGood(API)).toEqual({ ...newer, at: at('10:15:00'), images });
+      });
+
       it('is set where none is, and never replaces one, however old', async () => {
         // Prepare
         const first = await rollbacks().setFirstKnownGood(WORKER, older);
