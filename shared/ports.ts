@@ -220,6 +220,8 @@ export interface DeployIntent {
   toTaskDefinition?: string;
   /** when UpdateService was called (the deployment record's start) */
   startedAt?: string;
+  /** why the service was updated: what `Deployment Started` says, also when a retry announces it */
+  reason?: string;
 }
 
 /** A push remembered until it may be deployed (cooldown or deploy window). */

@@ -94,7 +94,7 @@ export function deployEffects(deps: DeployWrites): EffectHandlers<DeploymentDeci
       };
     }),
     'register-revision': registerRevision(deps),
-    'update-service': failsOnPermanent(async (effect, { produced }) => {
+    'update-service': failsOnPermanent(async (effect, { produced, decisions }) => {
       const toTaskDefinition = producedValue(produced, revisionKey(effect.from));
       const startedAt = deps.now().toISOString();
       // Recorded first: a retry that finds the service on the revision records and announces it.
@@ -107,6 +107,7 @@ export function deployEffects(deps: DeployWrites): EffectHandlers<DeploymentDeci
         at: producedValue(produced, intentAtKey(effect.serviceArn)),
         toTaskDefinition,
         startedAt,
+        reason: decisions[effect.decision]?.reason,
       };
       await saveIntent(deps, updating, { triggeredBy: effect.triggeredBy, state: 'registered' });
       const deploymentId = await deps.ecs.updateService(

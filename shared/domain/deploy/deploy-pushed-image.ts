@@ -146,6 +146,7 @@ export function eventFor(decision: DeploymentDecision, push: PushedImage): Autop
         detailType: DEPLOYMENT_STARTED,
         detail: {
           ...common,
+          reason: decision.announcedAs ?? decision.reason,
           image: decision.image,
           containers: decision.containers,
           fromTaskDefinition: decision.fromTaskDefinition,

@@ -66,6 +66,12 @@ export interface DeployDecision extends DecisionOf, ImageChange {
   action: 'deploy';
   /** the new revision, once registered */
   toTaskDefinition?: string;
+  /**
+   * The reason `Deployment Started` carries when it is not the decision's: an update an earlier
+   * attempt made is announced as that attempt announced it (or would have), so a second copy of the
+   * announcement is the same event, which the notifier drops.
+   */
+  announcedAs?: string;
   dueAt?: never;
 }
 

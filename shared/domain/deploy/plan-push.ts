@@ -427,6 +427,8 @@ function unannounced(
     fromTaskDefinition: intent.fromTaskDefinition,
     toTaskDefinition: to,
     reason: `updated to ${to} at ${intent.startedAt} by an earlier attempt of this push; recorded and announced now`,
+    // As the earlier attempt announced it (or would have): a second copy is then the same event.
+    ...(intent.reason === undefined ? {} : { announcedAs: intent.reason }),
   };
   const inner: DeployEffect[] = [
     {

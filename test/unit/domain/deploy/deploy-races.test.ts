@@ -338,6 +338,29 @@ describe('deploy on push: every change is recorded and announced once', () => {
     expect(started(world)).toEqual([`api ${push.digest}`]);
   });
 
+  it('announces again, as the same event, a deployment whose PutEvents answer was lost', async () => {
+    // Prepare: PutEvents puts the events, then its answer is lost (the run fails, Lambda retries)
+    const world = aWorld();
+    follow(world, aService());
+    const push = pushed(world, { digest: aDigest('answer lost') });
+    const publish = world.events.publish.bind(world.events);
+    let lost = 1;
+    world.events.publish = async (events) => {
+      await publish(events);
+      if (lost-- > 0) throw new RetryableError('PutEvents: the answer was lost');
+    };
+
+    // Act
+    const outcome = await deliver(world, push);
+
+    // Assess: two copies of one event (the notifier, keyed on the announcement, drops the second)
+    expect(outcome).toEqual({ attempts: 2 });
+    const announcements = world.events.published.filter((e) => e.detailType === DEPLOYMENT_STARTED);
+    expect(announcements).toHaveLength(2);
+    expect(announcements[1]).toEqual(announcements[0]);
+    expect(world.ecs.calls.filter((c) => c.op === 'updateService')).toHaveLength(1);
+  });
+
   it('a delivery after the announcement announces nothing again', async () => {
     // Prepare
     const world = aWorld();
