@@ -1065,6 +1065,9 @@ export const faultsOnEveryService: Scenario = {
     // the change was made, 2 % connections lost after it; and one PutEvents in twenty has entries fail,
     // one in three loses its answer.
     sandbox.setFaults([
+      // Surely one change made and its answer lost on ECS, whatever order the calls come in: every
+      // RegisterTaskDefinition's (the revision is found again by its tags, never registered twice).
+      { operation: 'ecs:RegisterTaskDefinition', kind: 'lost', rate: 1 },
       { operation: '*', kind: 'throttle', rate: 0.08 },
       { operation: '*', kind: '5xx', rate: 0.05 },
       { operation: '*', kind: 'lost', rate: 0.05 },
