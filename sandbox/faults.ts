@@ -52,6 +52,11 @@ export interface FaultRule {
   rate: number;
   /** Delay of a `latency` fault (default 200 ms). */
   latencyMs?: number;
+  /**
+   * At most this many calls are faulted by the rule, then it is spent: `rate: 1, times: 1` faults
+   * the first matching call, so a scenario can count on a fault whatever order its calls come in.
+   */
+  times?: number;
 }
 
 /** The faults for one call. */
@@ -78,6 +83,8 @@ function matches(rule: FaultRule, service: string, operation: string): boolean {
 /** Why a rule cannot be used, or undefined. */
 export function faultRuleProblem(rule: FaultRule): string | undefined {
   if (!(rule.rate >= 0 && rule.rate <= 1)) return `fault rate must be within 0..1: ${rule.rate}`;
+  if (rule.times !== undefined && !(Number.isInteger(rule.times) && rule.times >= 1))
+    return `fault times must be a whole number from 1: ${rule.times}`;
   if (!FAULT_KINDS.includes(rule.kind)) return `unknown fault kind: ${String(rule.kind)}`;
   const [service, operation, extra] = rule.operation.split(':');
   if (operation !== undefined) {
@@ -96,6 +103,8 @@ export function faultRuleProblem(rule: FaultRule): string | undefined {
 /** Decides, per call, which faults apply, from a seeded random source. */
 export class FaultInjector {
   private rules: FaultRule[] = [];
+  /** How many calls each rule (by its index) has faulted. */
+  private hits: number[] = [];
 
   /** @param random - the seeded source of the decisions */
   constructor(private readonly random: Random) {}
@@ -112,6 +121,7 @@ export class FaultInjector {
       if (problem) throw new RangeError(problem);
     }
     this.rules = rules.map((r) => ({ ...r }));
+    this.hits = rules.map(() => 0);
   }
 
   /** The rules in force (copies). */
@@ -126,12 +136,14 @@ export class FaultInjector {
   decide(service: string, operation: string): FaultDecision {
     let latencyMs = 0;
     let error: FaultError | undefined;
-    for (const rule of this.rules) {
+    for (const [index, rule] of this.rules.entries()) {
       if (!matches(rule, service, operation)) continue;
       if (rule.kind === 'partial' && !(service === 'events' && operation === 'PutEvents')) continue;
+      if (rule.times !== undefined && (this.hits[index] ?? 0) >= rule.times) continue;
       // Draw for every matching rule, so one rule's outcome does not shift another's sequence.
       const hit = this.random() < rule.rate;
       if (!hit) continue;
+      this.hits[index] = (this.hits[index] ?? 0) + 1;
       if (rule.kind === 'latency') latencyMs += rule.latencyMs ?? 200;
       else error ??= rule.kind;
     }

@@ -1068,6 +1068,10 @@ export const faultsOnEveryService: Scenario = {
       // Surely one change made and its answer lost on ECS, whatever order the calls come in: every
       // RegisterTaskDefinition's (the revision is found again by its tags, never registered twice).
       { operation: 'ecs:RegisterTaskDefinition', kind: 'lost', rate: 1 },
+      // And surely one fault on each other service: the first call to it.
+      { operation: 'ecr:*', kind: 'throttle', rate: 1, times: 1 },
+      { operation: 'dynamodb:*', kind: 'lost', rate: 1, times: 1 },
+      { operation: 'events:PutEvents', kind: 'lost', rate: 1, times: 1 },
       { operation: '*', kind: 'throttle', rate: 0.08 },
       { operation: '*', kind: '5xx', rate: 0.05 },
       { operation: '*', kind: 'lost', rate: 0.05 },

@@ -420,6 +420,19 @@ describe('fault rules', () => {
     expect(set('events:PutEvents', 'partial')).not.toThrow();
   });
 
+  it('spends a rule with `times` after that many faulted calls, and refuses a times that is not a whole number', () => {
+    // Prepare
+    const own = new FaultInjector(mulberry32(5));
+    own.set([{ operation: 'ecr:*', kind: 'throttle', rate: 1, times: 2 }]);
+
+    // Act
+    const decisions = [1, 2, 3, 4].map(() => own.decide('ecr', 'DescribeImages').error);
+
+    // Assess
+    expect(decisions).toEqual(['throttle', 'throttle', undefined, undefined]);
+    expect(() => own.set([{ operation: '*', kind: 'lost', rate: 1, times: 0.5 }])).toThrow(/whole number/);
+  });
+
   it('takes the rules addressed to a service only for that service', () => {
     // Prepare
     const own = new FaultInjector(mulberry32(3));
