@@ -5,8 +5,8 @@
  * assert that a run made no extra API mutations.
  */
 import { createHash } from 'node:crypto';
+import { REGISTERED_REVISION_FIELDS } from '../../shared/domain/aws/task-definition';
 import type { PushedImage } from '../../shared/domain/deploy/plan-deployment';
-import { READ_ONLY_TASK_DEFINITION_FIELDS } from '../../shared/domain/deploy/task-definition';
 import type { NotificationMessage } from '../../shared/domain/notify/message';
 import { PermanentError, RetryableError } from '../../shared/errors';
 import type { AutopilotEvent } from '../../shared/events/autopilot-events';
@@ -359,7 +359,7 @@ export class InMemoryContainerPlatform implements ContainerPlatform, ServiceInve
     const family = doc.definition.family;
     const failure = this.registrationFailures.get(family);
     if (failure) throw failure;
-    const readOnly = READ_ONLY_TASK_DEFINITION_FIELDS.filter((field) => field in doc.definition);
+    const readOnly = REGISTERED_REVISION_FIELDS.filter((field) => field in doc.definition);
     if (readOnly.length > 0) {
       throw new PermanentError(`ClientException: unexpected read-only fields ${readOnly.join(', ')}`);
     }

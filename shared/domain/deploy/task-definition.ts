@@ -3,22 +3,7 @@
  * so volumes, secrets, proxy configuration, runtime platform and fields AWS adds later survive.
  */
 import type { TaskDefinitionDocument } from '../../ports';
-
-/**
- * Fields DescribeTaskDefinition returns that RegisterTaskDefinition does not accept: they describe a
- * registered revision, not its content.
- */
-export const READ_ONLY_TASK_DEFINITION_FIELDS = [
-  'taskDefinitionArn',
-  'revision',
-  'status',
-  'requiresAttributes',
-  'compatibilities',
-  'registeredAt',
-  'registeredBy',
-  'deregisteredAt',
-  'deleteRequestedAt',
-] as const;
+import { registrableCopy } from '../aws/task-definition';
 
 /** Tag keys autopilot writes on the revisions it registers, so people can see where they came from. */
 export const SOURCE_TAG_KEYS = {
@@ -26,8 +11,6 @@ export const SOURCE_TAG_KEYS = {
   digest: 'autopilot:source-digest',
   trigger: 'autopilot:triggered-by',
 } as const;
-
-const MAX_TAGS = 50;
 
 /**
  * The tags by which a revision registered for a push is found again (a registration whose answer
@@ -65,8 +48,6 @@ export function copyWithImage(
     triggeredBy: string;
   },
 ): TaskDefinitionDocument {
-  const definition: Record<string, unknown> = structuredClone(source.definition);
-  for (const field of READ_ONLY_TASK_DEFINITION_FIELDS) delete definition[field];
   const containerDefinitions = source.definition.containerDefinitions.map((container) =>
     change.containers.includes(container.name)
       ? { ...structuredClone(container), image: change.image }
@@ -77,15 +58,6 @@ export function copyWithImage(
     [SOURCE_TAG_KEYS.digest, tagValue(change.digest)],
     [SOURCE_TAG_KEYS.trigger, tagValue(change.triggeredBy)],
   ]);
-  // Keys starting with aws: are reserved: AWS sets them (CloudFormation does) and rejects them on register.
-  const kept = source.tags.filter((t) => !recorded.has(t.key) && !t.key.toLowerCase().startsWith('aws:'));
-  // ECS allows 50 user tags per resource; the source record also lives in the table, so it yields.
-  const tags =
-    kept.length + recorded.size <= MAX_TAGS
-      ? [...kept, ...[...recorded].map(([key, value]) => ({ key, value }))]
-      : kept;
-  return {
-    definition: { ...definition, family: source.definition.family, containerDefinitions },
-    tags,
-  };
+  // The source record also lives in the table, so its tags yield when the 50 ECS allows are taken.
+  return registrableCopy(source, containerDefinitions, recorded);
 }

@@ -7,7 +7,7 @@
 import type { RunningImage, TaskDefinitionDocument } from '../../ports';
 import { shortTaskDefinition } from '../aws/arn';
 import { parseImageReference, pinToDigest } from '../aws/image-reference';
-import { registrable } from '../aws/task-definition';
+import { registrableCopy } from '../aws/task-definition';
 
 /** Tag keys autopilot writes on a pinned copy (`autopilot:triggered-by` as on what deploy on push registers). */
 export const PINNED_TAG_KEYS = {
@@ -26,9 +26,6 @@ export function pinnedMarkers(doc: TaskDefinitionDocument): { key: string; value
   const markers = doc.tags.filter((t) => keys.includes(t.key));
   return markers.length === keys.length ? markers : undefined;
 }
-
-/** ECS allows 50 user tags per resource. */
-const MAX_TAGS = 50;
 
 /** A pinned copy of a revision, and which containers it pins. */
 export interface PinnedCopy {
@@ -65,17 +62,5 @@ export function pinnedCopy(
     [PINNED_TAG_KEYS.from, shortTaskDefinition(String(source.definition.taskDefinitionArn ?? ''))],
     [PINNED_TAG_KEYS.trigger, change.triggeredBy.slice(0, 256)],
   ]);
-  // Reserved aws: keys are rejected on register (CloudFormation sets them on the source).
-  const kept = source.tags.filter((t) => !recorded.has(t.key) && !t.key.toLowerCase().startsWith('aws:'));
-  const tags =
-    kept.length + recorded.size <= MAX_TAGS
-      ? [...kept, ...[...recorded].map(([key, value]) => ({ key, value }))]
-      : kept;
-  return {
-    document: {
-      definition: { ...registrable(source.definition), containerDefinitions },
-      tags,
-    },
-    pinned,
-  };
+  return { document: registrableCopy(source, containerDefinitions, recorded), pinned };
 }

@@ -1,8 +1,5 @@
-import {
-  copyWithImage,
-  READ_ONLY_TASK_DEFINITION_FIELDS,
-  SOURCE_TAG_KEYS,
-} from '../../../../shared/domain/deploy/task-definition';
+import { REGISTERED_REVISION_FIELDS } from '../../../../shared/domain/aws/task-definition';
+import { copyWithImage, SOURCE_TAG_KEYS } from '../../../../shared/domain/deploy/task-definition';
 import type { TaskDefinitionDocument } from '../../../../shared/ports';
 import { aDigest, aTaskDefinitionDoc, IMAGE, pinnedImage, SIDECAR_IMAGE } from '../../../support/in-memory';
 
@@ -33,7 +30,7 @@ describe('copyWithImage', () => {
     const { containerDefinitions: _containers, ...sourceFields } = source.definition;
     const expectedFields = Object.fromEntries(
       Object.entries(sourceFields).filter(
-        ([key]) => !(READ_ONLY_TASK_DEFINITION_FIELDS as readonly string[]).includes(key),
+        ([key]) => !(REGISTERED_REVISION_FIELDS as readonly string[]).includes(key),
       ),
     );
 
@@ -59,7 +56,7 @@ describe('copyWithImage', () => {
         'volumes',
       ].sort(),
     );
-    for (const field of READ_ONLY_TASK_DEFINITION_FIELDS) expect(copy.definition).not.toHaveProperty(field);
+    for (const field of REGISTERED_REVISION_FIELDS) expect(copy.definition).not.toHaveProperty(field);
   });
 
   it('keeps fields it does not know about, at any depth', () => {
