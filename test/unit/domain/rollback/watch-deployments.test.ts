@@ -35,6 +35,7 @@ import {
   serviceArnOf,
   taskDefinitionArnOf,
 } from '../../../support/in-memory';
+import { watchDeps } from './watch-world';
 
 // The timeline (2026-01-13, UTC):
 //   09:00 ecs-svc/7 (api:7, image GOOD) starts, 09:05 completes, 09:15 baked: last known good
@@ -99,20 +100,7 @@ function aWorld(
     ...world,
     control,
     config: options.config ?? ROLLING,
-    deps: {
-      ecs: world.ecs,
-      revisions: world.ecs,
-      control,
-      history: world.history,
-      rollbacks: world.rollbacks,
-      bakes: world.bakes,
-      quarantine: world.quarantine,
-      index: world.index,
-      events: world.events,
-      policyFile: policyFile(options.policy),
-      dryRun: options.dryRun ?? false,
-      now: world.clock.now,
-    },
+    deps: watchDeps(world, control, policyFile(options.policy), options.dryRun ?? false),
   };
 }
 

@@ -2,7 +2,7 @@
  * The world of the watcher's plan and applier tests, in memory: prod/api whose last known good
  * revision is api:7 (image GOOD), and ecs-svc/8 rolling out api:8 (image BAD) since 10:00.
  */
-import { PolicyFileSchema } from '../../../../shared/config/policy-file';
+import { type PolicyFile, PolicyFileSchema } from '../../../../shared/config/policy-file';
 import type { WatchDeps } from '../../../../shared/domain/rollback/watch-deployments';
 import type { KnownDeployment, ServiceDeploymentState, ServiceState } from '../../../../shared/ports';
 import {
@@ -41,6 +41,29 @@ export type WatchWorld = ReturnType<typeof anInMemoryWorld> & {
   deps: WatchDeps;
 };
 
+/** The watcher's ports on a world of fakes. */
+export function watchDeps(
+  world: ReturnType<typeof anInMemoryWorld>,
+  control: InMemoryDeploymentControl,
+  policyFile: PolicyFile,
+  dryRun: boolean,
+): WatchDeps {
+  return {
+    ecs: world.ecs,
+    revisions: world.ecs,
+    control,
+    history: world.history,
+    rollbacks: world.rollbacks,
+    bakes: world.bakes,
+    quarantine: world.quarantine,
+    index: world.index,
+    events: world.events,
+    policyFile,
+    dryRun,
+    now: world.clock.now,
+  };
+}
+
 /** The world at 10:05, api:7 known good, ecs-svc/8 (api:8) in progress and recorded, the alarm indexed. */
 export async function aWatchWorld(options: { dryRun?: boolean } = {}): Promise<WatchWorld> {
   const world = anInMemoryWorld(at('10:05:00'));
@@ -61,20 +84,7 @@ export async function aWatchWorld(options: { dryRun?: boolean } = {}): Promise<W
   return {
     ...world,
     control,
-    deps: {
-      ecs: world.ecs,
-      revisions: world.ecs,
-      control,
-      history: world.history,
-      rollbacks: world.rollbacks,
-      bakes: world.bakes,
-      quarantine: world.quarantine,
-      index: world.index,
-      events: world.events,
-      policyFile: PolicyFileSchema.parse({ version: 1 }),
-      dryRun: options.dryRun ?? false,
-      now: world.clock.now,
-    },
+    deps: watchDeps(world, control, PolicyFileSchema.parse({ version: 1 }), options.dryRun ?? false),
   };
 }
 
