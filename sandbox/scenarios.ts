@@ -542,12 +542,12 @@ async function waitForAutopilotEvent(
   options: { from?: number; timeoutMs?: number } = {},
 ): Promise<EventBridgeEvent | undefined> {
   const from = options.from ?? sandbox.published.length;
-  const deadline = Date.now() + (options.timeoutMs ?? WAIT_MS);
-  for (;;) {
-    const found = sandbox.published.slice(from).find(predicate);
-    if (found || Date.now() > deadline) return found;
-    await sleep(100);
-  }
+  let found: EventBridgeEvent | undefined;
+  await waitUntil(() => {
+    found = sandbox.published.slice(from).find(predicate);
+    return found !== undefined;
+  }, options.timeoutMs);
+  return found;
 }
 
 const forService = (cluster: string, service: string, detailType: string) => (e: EventBridgeEvent) =>
@@ -1024,7 +1024,7 @@ async function waitUntil(condition: () => boolean, timeoutMs = WAIT_MS): Promise
   for (;;) {
     if (condition()) return true;
     if (Date.now() > deadline) return false;
-    await sleep(200);
+    await sleep(100);
   }
 }
 
