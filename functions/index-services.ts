@@ -4,7 +4,7 @@
  * or delete services (through CloudTrail), by ECS deployment state changes, and by a periodic
  * reconcile of the whole account.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { makeIndexDeps } from '../shared/adapters/compose-index';
 import { BaseEnvSchema } from '../shared/config/env';
 import { clusterOfServiceArn } from '../shared/domain/aws/arn';

@@ -10,7 +10,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import { ListTasksCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type SandboxControl, sandboxControlFile } from '../cli/target';
 import { type Sandbox, tagService } from './account';
 import { FAULT_KINDS } from './faults';

@@ -2,7 +2,7 @@
  * Environment contracts of the functions, validated once at cold start (a failure is a ConfigError,
  * which means a broken deployment, not a bad event).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const Flag = z
   .enum(['true', 'false', '1', '0', ''])

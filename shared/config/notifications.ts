@@ -3,7 +3,7 @@
  * URLs, tokens and signing secrets are never written here: they are references to an SSM
  * SecureString parameter or a Secrets Manager secret, read at run time through Powertools Parameters.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { SEVERITIES } from '../domain/notify/message';
 import { globMatches } from '../domain/notify/route';
 import { durationPattern, parseDuration } from '../domain/policy/duration';

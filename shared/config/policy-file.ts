@@ -7,7 +7,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import semver from 'semver';
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import { isValidTimeZone, parseClockTime } from '../domain/deploy/deploy-window';
 import { DEPLOY_MODE } from '../domain/policy/deploy-mode';
 import { MAX_DURATION_MS, parseDuration } from '../domain/policy/duration';

@@ -1,5 +1,5 @@
 import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
-import { z } from 'zod';
+import * as z from 'zod';
 import { AUTOPILOT_SOURCE } from './autopilot-events';
 import { boundedDetail, TrustedEnvelopeFields } from './eventbridge-event';
 

@@ -2,7 +2,7 @@
  * Contracts of the events autopilot publishes on its bus (`source: "autopilot"`). Other teams may
  * subscribe to them; JSON Schemas generated from these zod schemas are published in `schemas/`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The `source` of every event autopilot publishes. */
 export const AUTOPILOT_SOURCE = 'autopilot' as const;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { digestProblem, repositoryProblem, tagProblem } from '../domain/aws/image-reference';
 import { checkedString, eventBridgeEvent } from './eventbridge-event';
 

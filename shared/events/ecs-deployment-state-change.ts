@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { SERVICE_ARN } from '../domain/aws/arn';
 import { eventBridgeEvent } from './eventbridge-event';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseClusterArn, parseTaskArn, parseTaskDefinition } from '../domain/aws/arn';
 import { checkedString, eventBridgeEvent } from './eventbridge-event';
 

@@ -1,5 +1,5 @@
 import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
-import { z } from 'zod';
+import * as z from 'zod';
 import { MAX_DETAIL_DEPTH, nestingExceeds } from './json-bounds';
 
 /**

@@ -25,7 +25,7 @@ import { parser } from '@aws-lambda-powertools/parser/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy, { type MiddlewareObj, type MiddyfiedHandler } from '@middy/core';
 import type { Context } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { DeadLetterQueue } from '../adapters/aws/dead-letter-queue';
 import { dynamoDbClient } from '../adapters/state/dynamo-client';
 import { idempotencyPartition } from '../adapters/state/keys';

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import {
   CLOUDWATCH_ALARM_STATE_CHANGE,
   CloudWatchAlarmStateChangeEventSchema,

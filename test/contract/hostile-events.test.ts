@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { parkedBody } from '../../shared/adapters/aws/dead-letter-queue';
 import { AutopilotBusEventSchema } from '../../shared/events/autopilot-bus-event';
 import { CloudWatchAlarmStateChangeEventSchema } from '../../shared/events/cloudwatch-alarm-state-change';

@@ -6,7 +6,7 @@
  * cases do with the fields without checking again.
  */
 import fc from 'fast-check';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import {
   parseClusterArn,
   parseServiceArn,

@@ -12,7 +12,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
-import { z } from 'zod';
+import * as z from 'zod';
 import { AutopilotBusEventSchema } from '../../shared/events/autopilot-bus-event';
 import { CloudWatchAlarmStateChangeEventSchema } from '../../shared/events/cloudwatch-alarm-state-change';
 import { EcrImageActionEventSchema } from '../../shared/events/ecr-image-action';

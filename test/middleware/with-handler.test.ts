@@ -4,7 +4,7 @@
  * logged with its reason.
  */
 import type { Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { BaseEnvSchema } from '../../shared/config/env';
 import { lambdaContext } from '../support/handler';
 

@@ -13,7 +13,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { DescribableEvent } from '../../shared/domain/notify/describe-event';
 import { type AutopilotDetailType, AutopilotEventSchemas } from '../../shared/events/autopilot-events';
 import type { EventBridgeEvent } from '../../tools/eventbridge/event';

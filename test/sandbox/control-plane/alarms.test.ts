@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type Io, main } from '../../../cli/autopilot';
 import { sandboxControlFile } from '../../../cli/target';
 import type { Sandbox } from '../../../sandbox/account';
