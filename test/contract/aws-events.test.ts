@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
 import type * as z from 'zod';
 import {
   CLOUDWATCH_ALARM_STATE_CHANGE,
@@ -21,6 +22,7 @@ import {
   ECS_TASK_STATE_CHANGE,
   EcsTaskStateChangeEventSchema,
 } from '../../shared/events/ecs-task-state-change';
+import { EventBridgeEnvelopeSchema } from '../../shared/events/eventbridge-event';
 import { SCHEDULED_EVENT, ScheduledEventSchema } from '../../shared/events/scheduled-event';
 
 const EVENTS_DIR = resolve(__dirname, '..', '..', 'events');
@@ -100,6 +102,49 @@ describe('AWS event samples', () => {
     expect(schema).toBeDefined();
     expect(result?.error).toBeUndefined();
   });
+});
+
+describe('EventBridgeEnvelopeSchema', () => {
+  /** Envelopes Powertools' schema accepts or rejects: each sample, and samples with one field broken. */
+  const ENVELOPES: { name: string; event: Record<string, unknown> }[] = AWS_SAMPLES.flatMap(
+    ({ file, event }) => [
+      { name: file, event },
+      { name: `${file} without time`, event: { ...event, time: undefined } },
+      { name: `${file} with a time that is no ISO date`, event: { ...event, time: 'yesterday' } },
+      { name: `${file} with an offset time`, event: { ...event, time: '2024-05-01T10:00:00+02:00' } },
+      { name: `${file} with resources not a list`, event: { ...event, resources: 'arn' } },
+      { name: `${file} with a numeric version`, event: { ...event, version: 0 } },
+      { name: `${file} replayed`, event: { ...event, 'replay-name': 'replay-1' } },
+      { name: `${file} with a numeric replay-name`, event: { ...event, 'replay-name': 1 } },
+      { name: `${file} without detail`, event: { ...event, detail: undefined } },
+    ],
+  );
+
+  it("has exactly the fields of Powertools' EventBridgeSchema", () => {
+    // Prepare
+    const powertools = Object.keys(EventBridgeSchema.shape).sort();
+
+    // Act
+    const ours = Object.keys(EventBridgeEnvelopeSchema.shape).sort();
+
+    // Assess
+    expect(ours).toEqual(powertools);
+  });
+
+  it.each(ENVELOPES)(
+    "accepts $name exactly when Powertools' schema does, with the same value",
+    ({ event }) => {
+      // Prepare
+      const expected = EventBridgeSchema.safeParse(event);
+
+      // Act
+      const result = EventBridgeEnvelopeSchema.safeParse(event);
+
+      // Assess
+      expect(result.success).toBe(expected.success);
+      expect(result.data).toEqual(expected.data);
+    },
+  );
 });
 
 describe('EcrImageActionEventSchema', () => {
