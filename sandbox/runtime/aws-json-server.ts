@@ -12,7 +12,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { FaultService } from '../faults';
 import { callOf, decideFaults, delay, faultAnswer, type RuntimeFaults } from './faults';
-import { type LocalServer, listenLocal, mediaTypeOf, readAwsCall } from './local-http';
+import { type LocalServer, listenLocal, mediaTypeOf, type RequestObserver, readAwsCall } from './local-http';
 
 /** A JSON object as an operation receives it. */
 export type JsonObject = Record<string, unknown>;
@@ -60,6 +60,8 @@ export interface AwsJsonServerOptions {
   port?: number;
   /** faults to inject (rules addressed to `events`, `sqs`, `ssm`, `secretsmanager`); none by default */
   faults?: RuntimeFaults;
+  /** told of every call to a known operation (its service by target prefix), faulted ones included */
+  observe?: RequestObserver;
 }
 
 /** A running server. */
@@ -88,7 +90,7 @@ export async function startAwsJsonServer(options: AwsJsonServerOptions): Promise
 }
 
 async function handle(
-  { operations, faults }: AwsJsonServerOptions,
+  { operations, faults, observe }: AwsJsonServerOptions,
   request: IncomingMessage,
   response: ServerResponse,
 ): Promise<void> {
@@ -119,6 +121,7 @@ async function handle(
       throw new AwsServiceError('SerializationException', 'the request body must be a JSON object');
     }
     const call = callOf(target);
+    observe?.(call ?? { service: target.split('.')[0] ?? '', operation: target.split('.')[1] ?? '' });
     const fault = call ? decideFaults(faults, call.service, call.operation) : { latencyMs: 0 };
     if (fault.latencyMs > 0) await delay(fault.latencyMs);
     if (call && (fault.error === 'throttle' || fault.error === '5xx')) {

@@ -36,7 +36,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { callOf, decideFaults, delay, faultAnswer, type RuntimeFaults } from './faults';
-import { readBody, serveLocal } from './local-http';
+import { type RequestObserver, readBody, serveLocal } from './local-http';
 
 type AttributeMap = Record<string, AttributeValue>;
 
@@ -251,6 +251,12 @@ export interface TransactionalDynamoOptions {
    * throttling and 5xx before the call reaches the table, `lost` and `timeout` after it was carried out.
    */
   faults?: RuntimeFaults;
+  /**
+   * Told of every request the front receives (service `dynamodb`, the operation of its
+   * `X-Amz-Target`), faulted ones included; the transactions' own calls to dynalite are not requests
+   * of the front and are not told.
+   */
+  observe?: RequestObserver;
 }
 
 /** An answer of the front, before it is sent (or lost). */
@@ -355,6 +361,7 @@ export async function serveWithTransactions(
     const target = String(request.headers['x-amz-target'] ?? '');
     const isTransaction = target.endsWith('.TransactWriteItems');
     const call = callOf(target);
+    if (call) options.observe?.(call);
     const faults = call ? decideFaults(options.faults, call.service, call.operation) : { latencyMs: 0 };
     if (faults.latencyMs > 0) await delay(faults.latencyMs);
     if (faults.error === 'throttle' || faults.error === '5xx') {

@@ -11,6 +11,7 @@ import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-s
 import { AUTOPILOT_TABLE_DEFINITION } from '../../shared/adapters/state/table-definition';
 import { serveWithTransactions } from './dynamo-transactions';
 import type { RuntimeFaults } from './faults';
+import type { RequestObserver } from './local-http';
 
 /** dynalite's factory: `createTableMs` is how long a new table stays CREATING (500 ms by default). */
 type DynaliteFactory = (options?: {
@@ -33,6 +34,8 @@ export interface DynamoOptions {
   path?: string;
   /** faults to inject into every operation (rules addressed to `dynamodb`); none by default */
   faults?: RuntimeFaults;
+  /** told of every request, by operation (`sandbox/runtime/dynamo-transactions.ts`); none by default */
+  observe?: RequestObserver;
 }
 
 /** A running dynalite with the autopilot table. */
@@ -63,7 +66,7 @@ export async function startDynamo(options: DynamoOptions = {}): Promise<LocalDyn
   const tableName = options.tableName ?? SANDBOX_TABLE_NAME;
   const server = await serveWithTransactions(
     dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, path: options.path }),
-    { faults: options.faults },
+    { faults: options.faults, observe: options.observe },
   );
   const client = new DynamoDBClient({
     endpoint: server.endpoint,

@@ -5,6 +5,12 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+/**
+ * Told of every call a local AWS server receives, by service and operation (from `X-Amz-Target`),
+ * before it is carried out or faulted: what the benchmarks under `bench/` count requests with.
+ */
+export type RequestObserver = (call: { service: string; operation: string }) => void;
+
 /** A server listening on 127.0.0.1. */
 export interface LocalServer {
   /** `http://127.0.0.1:<port>` */
