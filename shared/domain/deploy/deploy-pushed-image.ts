@@ -22,6 +22,7 @@ import type {
   Quarantine,
   ServiceIndex,
   ServiceLease,
+  TaskDefinitionDocument,
 } from '../../ports';
 import { repositoryKey } from '../aws/ecr-repository';
 import { applyPlan } from '../plan/plan';
@@ -57,7 +58,8 @@ export interface DeployDeps {
  * @throws RetryableError when a service is locked by a concurrent deployment
  */
 export async function deployPushedImage(push: PushedImage, deps: DeployDeps): Promise<DeploymentDecision[]> {
-  return apply(await planPush(push, deps), push, deps);
+  const cached = withRevisionCache(deps);
+  return apply(await planPush(push, cached), push, cached);
 }
 
 /**
@@ -66,13 +68,44 @@ export async function deployPushedImage(push: PushedImage, deps: DeployDeps): Pr
  *
  * @returns the decisions taken for each due push
  */
-export async function deployDuePushes(deps: DeployDeps): Promise<DeploymentDecision[]> {
+export async function deployDuePushes(given: DeployDeps): Promise<DeploymentDecision[]> {
+  const deps = withRevisionCache(given);
   const decisions: DeploymentDecision[] = [];
   for (const pending of await deps.pending.listDuePending(deps.now())) {
     const push: PushedImage = { ...pending.push, pushedAt: new Date(pending.push.pushedAt) };
     decisions.push(...(await apply(await planDuePush(pending, deps), push, deps)));
   }
   return decisions;
+}
+
+/**
+ * The deps with DescribeTaskDefinition asked once per revision ARN for the run: a revision's
+ * definition never changes once registered, and the plan made before the lease, the plans made again
+ * under each service's lease and the services sharing a revision all read the same ones (one call
+ * per revision, not two per service).
+ */
+function withRevisionCache(deps: DeployDeps): DeployDeps {
+  const platform = deps.ecs;
+  const revisions = new Map<string, Promise<TaskDefinitionDocument | undefined>>();
+  const describeTaskDefinition = (arn: string) => {
+    let revision = revisions.get(arn);
+    if (revision === undefined) {
+      revision = platform.describeTaskDefinition(arn);
+      revisions.set(arn, revision);
+      // A failed read is not remembered: the next asks again.
+      revision.catch(() => revisions.delete(arn));
+    }
+    return revision;
+  };
+  // Every other call goes to the platform itself (its methods keep it as `this`).
+  const ecs = new Proxy(platform, {
+    get: (target, property, receiver) => {
+      if (property === 'describeTaskDefinition') return describeTaskDefinition;
+      const value: unknown = Reflect.get(target, property, receiver);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  return { ...deps, ecs };
 }
 
 /**
