@@ -65,6 +65,8 @@ const startedKey = (serviceArn: string) => `started ${serviceArn}`;
 /** When the service's intent was begun (a revision registered for it is not older). */
 const intentAtKey = (serviceArn: string) => `intent-at ${serviceArn}`;
 const deploymentKey = (serviceArn: string) => `deployment ${serviceArn}`;
+/** The owner and state the service's intent was left in by `register-revision` (none: no intent yet). */
+const intentStateKey = (serviceArn: string) => `intent-state ${serviceArn}`;
 
 /**
  * The deploy effects carried out through the ports.
@@ -109,7 +111,7 @@ export function deployEffects(deps: DeployWrites): EffectHandlers<DeploymentDeci
         startedAt,
         reason: decisions[effect.decision]?.reason,
       };
-      await saveIntent(deps, updating, { triggeredBy: effect.triggeredBy, state: 'registered' });
+      await saveIntent(deps, updating, readExpected(produced, effect.serviceArn));
       const deploymentId = await deps.ecs.updateService(
         { cluster: effect.cluster, service: effect.service },
         toTaskDefinition,
@@ -227,17 +229,22 @@ function registerRevision(deps: DeployWrites): Handler<'register-revision'> {
     }
     produced.set(revisionKey(from), arn);
     produced.set(intentAtKey(serviceArn), at);
-    const registered: DeployIntent = {
-      serviceArn,
-      digest,
-      fromTaskDefinition: from,
-      triggeredBy,
-      state: 'registered',
-      at,
-      toTaskDefinition: arn,
-    };
-    await saveIntent(deps, registered, expected);
+    // No `registered` save of its own: `update-service` saves the intent `updating` with the revision
+    // next, over the state left here. A run stopped in between leaves it `registering`, and its retry
+    // finds the revision by its tags (findRevision), as after a lost answer.
+    if (expected) produced.set(intentStateKey(serviceArn), JSON.stringify(expected));
   };
+}
+
+/** The owner and state `register-revision` left the service's intent in, to save `updating` over. */
+function readExpected(
+  produced: ReadonlyMap<string, string>,
+  serviceArn: string,
+): Pick<DeployIntent, 'triggeredBy' | 'state'> | undefined {
+  const stored = produced.get(intentStateKey(serviceArn));
+  return stored === undefined
+    ? undefined
+    : (JSON.parse(stored) as Pick<DeployIntent, 'triggeredBy' | 'state'>);
 }
 
 /**

@@ -67,7 +67,6 @@ describe('deployEffects', () => {
       'acquireLease',
       'saveDeployIntent',
       'saveDeployIntent',
-      'saveDeployIntent',
       'recordDeployment',
       'noteDeploymentStarted',
       'setWatermark',
@@ -175,7 +174,6 @@ describe('deployEffects', () => {
     await expect(run).rejects.toThrow('ProvisionedThroughputExceededException');
     expect(world.writes.map((w) => w.op)).toEqual([
       'acquireLease',
-      'saveDeployIntent',
       'saveDeployIntent',
       'saveDeployIntent',
       'releaseLease',

@@ -231,7 +231,6 @@ describe('deployPushedImage', () => {
       'acquireLease',
       'saveDeployIntent',
       'saveDeployIntent',
-      'saveDeployIntent',
       'recordDeployment',
       'noteDeploymentStarted',
       'setWatermark',

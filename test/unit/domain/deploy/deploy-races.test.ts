@@ -250,7 +250,7 @@ describe('deploy on push: no orphan revisions', () => {
     const save = world.history.saveDeployIntent.bind(world.history);
     let failures = 1;
     world.deps.history.saveDeployIntent = async (intent, expected) => {
-      if (intent.state === 'registered' && failures-- > 0) throw new RetryableError('DynamoDB 500');
+      if (intent.state === 'updating' && failures-- > 0) throw new RetryableError('DynamoDB 500');
       return save(intent, expected);
     };
 
