@@ -17,12 +17,8 @@ import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbr
 import { Command, CommanderError } from 'commander';
 import * as z from 'zod';
 import { BaseEnvSchema } from '../shared/config/env';
-import {
-  PolicyFileError,
-  PolicyFileSchema,
-  parsePolicyFile,
-  readPolicyFileText,
-} from '../shared/config/policy-file';
+import { PolicyFileError, PolicyFileSchema, readPolicyFileText } from '../shared/config/policy-file';
+import { parsePolicyFile } from '../shared/config/policy-yaml';
 import { parseServiceArn, parseTaskDefinition, taskDefinitionArn } from '../shared/domain/aws/arn';
 import { ConfigError } from '../shared/errors';
 import { AutopilotEventSchemas } from '../shared/events/autopilot-events';

@@ -1,15 +1,18 @@
 /**
  * Bundles every function in serverless.yml into .build/<function>/index.js (one esbuild bundle each,
  * holding only the code and SDK clients that function imports) and validates the policy file first,
- * so a wrong autopilot.yml fails the build with its line and field, before anything is deployed.
+ * so a wrong autopilot.yml fails the build with its line and field, before anything is deployed. The
+ * validated policy file is written as JSON to .build/autopilot.json, the file the functions read in
+ * Lambda (serverless.yml's AUTOPILOT_CONFIG): the bundles carry no YAML parser.
  * `npm run build` and `npm start` run this file through tsx; `serverless package` and `serverless
  * deploy` call {@link buildAll} through tools/serverless-build-plugin.js (which loads it with tsx too).
  * The function keys come from the one reader of serverless.yml, tools/serverless-config.ts.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type BuildOptions, build } from 'esbuild';
+import { PolicyFileError, readPolicyFileText } from '../shared/config/policy-file';
+import { parsePolicyFile } from '../shared/config/policy-yaml';
 import { functionKeys } from '../tools/serverless-config';
 
 const root = join(__dirname, '..');
@@ -25,6 +28,11 @@ export function bundleOptions(name: string): BuildOptions & { metafile: true } {
     target: 'node20',
     format: 'cjs',
     mainFields: ['module', 'main'],
+    // A constant in the bundle: loadPolicyFile's YAML branch (and the yaml package) is left out, the
+    // bundles read the JSON written below.
+    define: { 'process.env.AUTOPILOT_BUNDLE': '"true"' },
+    // Written, not loaded: Node reads the map only when source maps are switched on, which the
+    // functions do when debugging (AUTOPILOT_DEBUG, shared/observability.ts), not at every cold start.
     sourcemap: 'linked',
     metafile: true,
     minify: true,
@@ -33,10 +41,14 @@ export function bundleOptions(name: string): BuildOptions & { metafile: true } {
   };
 }
 
+/** Where the build writes the validated policy file; serverless.yml packages it and names it. */
+export const POLICY_JSON = '.build/autopilot.json';
+
 /**
- * Validates autopilot.yml with `autopilot validate-config`, then bundles every function into
- * .build/<key>/. A policy file with errors throws with the validator's lines
- * (`autopilot.yml:<line>:<column> <field>: <message>`) and builds nothing.
+ * Validates autopilot.yml (as `autopilot validate-config` does), writes it as JSON to
+ * {@link POLICY_JSON}, then bundles every function into .build/<key>/. A policy file with errors
+ * throws with the validator's lines (`autopilot.yml:<line>:<column> <field>: <message>`) and builds
+ * nothing.
  *
  * @param options - where progress lines go
  * @returns the bundles built
@@ -46,17 +58,19 @@ export async function buildAll({
 }: {
   log?: (line: string) => void;
 } = {}): Promise<{ name: string; bytes: number }[]> {
-  const check = spawnSync(
-    process.execPath,
-    [join(root, 'bin', 'autopilot.js'), 'validate-config', 'autopilot.yml'],
-    { cwd: root, encoding: 'utf8' },
-  );
-  const output = `${check.stderr ?? ''}${check.stdout ?? ''}`.trim();
-  if (check.status !== 0) {
-    throw new Error(output || `autopilot validate-config failed (${check.error?.message ?? check.signal})`);
+  let policy: ReturnType<typeof parsePolicyFile>;
+  try {
+    policy = parsePolicyFile(readPolicyFileText(join(root, 'autopilot.yml')), 'autopilot.yml');
+  } catch (error) {
+    // The validator's lines, without a stack: they are the whole message.
+    throw new Error(error instanceof PolicyFileError ? error.message : String(error), { cause: error });
   }
-  log(output);
+  log(
+    `autopilot.yml: valid (${Object.keys(policy.policies).length} policies, ${Object.keys(policy.clusters).length} cluster defaults)`,
+  );
   rmSync(outRoot, { recursive: true, force: true });
+  mkdirSync(outRoot, { recursive: true });
+  writeFileSync(join(root, POLICY_JSON), `${JSON.stringify(policy, null, 2)}\n`);
   const built: { name: string; bytes: number }[] = [];
   for (const name of functionKeys(root)) {
     const outdir = join(outRoot, name);

@@ -16,10 +16,13 @@
  * - run one sandbox per process (per jest test file): the functions' cached SDK clients keep the
  *   endpoints of their first call.
  */
-import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { createHash, randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { extname, isAbsolute, join, resolve } from 'node:path';
 import type { Context } from 'aws-lambda';
+import { readPolicyFileText } from '../../shared/config/policy-file';
+import { parsePolicyFile } from '../../shared/config/policy-yaml';
 import type { FunctionDefinition } from '../../tools/serverless-config';
 
 /** A Lambda handler as the project exports it. */
@@ -272,9 +275,12 @@ export class FunctionRunner {
     const physicalName = this.physicalName(functionName);
     const requestId = options.requestId ?? randomUUID();
     const logStreamName = `${eventDay()}/[$LATEST]${randomUUID().replaceAll('-', '')}`;
+    const environment = { ...this.options.environment(definition), ...this.overrides };
     setVariables({
-      ...this.options.environment(definition),
-      ...this.overrides,
+      ...environment,
+      ...(this.options.source !== 'typescript' && environment.AUTOPILOT_CONFIG !== undefined
+        ? { AUTOPILOT_CONFIG: bundlePolicyFile(environment.AUTOPILOT_CONFIG) }
+        : {}),
       AWS_LAMBDA_FUNCTION_NAME: physicalName,
       AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${physicalName}`,
       AWS_LAMBDA_LOG_STREAM_NAME: logStreamName,
@@ -319,7 +325,8 @@ export class FunctionRunner {
       const path = this.modulePath(functionName);
       if (this.options.source !== 'typescript') {
         if (!existsSync(path)) throw new Error(`${path} does not exist: build the functions (npm run build)`);
-        // What NODE_OPTIONS=--enable-source-maps does in Lambda: stack traces point at the sources.
+        // What AUTOPILOT_DEBUG does in Lambda: stack traces point at the sources. Always on here, the
+        // sandbox being where people debug.
         process.setSourceMapsEnabled(true);
       }
       const loaded = (this.options.load ?? require)(path) as { handler?: unknown };
@@ -334,4 +341,29 @@ export class FunctionRunner {
 /** `YYYY/MM/DD`, as in Lambda log stream names. */
 function eventDay(): string {
   return new Date().toISOString().slice(0, 10).replaceAll('-', '/');
+}
+
+/**
+ * The policy file as a bundle reads it: a YAML file is validated (line and field errors, as the
+ * build does) and written as JSON to a temporary file named by its content, the sandbox's
+ * `.build/autopilot.json`; a `.json` file is given as it is. A policy file with errors fails the
+ * invocation with its PolicyFileError, as a ConfigError at a cold start fails it in Lambda.
+ *
+ * @param path - AUTOPILOT_CONFIG as the sandbox sets it
+ * @returns the path to give the bundle
+ */
+export function bundlePolicyFile(path: string): string {
+  if (extname(path) === '.json') return path;
+  const text = readPolicyFileText(path);
+  const hash = createHash('sha256').update(path).update('\0').update(text).digest('hex').slice(0, 16);
+  const compiled = join(tmpdir(), 'ecs-autopilot-sandbox-policy', `${hash}.json`);
+  if (!existsSync(compiled)) {
+    const policy = parsePolicyFile(text, path);
+    mkdirSync(join(tmpdir(), 'ecs-autopilot-sandbox-policy'), { recursive: true });
+    // Written whole under a temporary name, then renamed: another sandbox may read it meanwhile.
+    const partial = `${compiled}.${process.pid}.${randomUUID()}`;
+    writeFileSync(partial, JSON.stringify(policy));
+    renameSync(partial, compiled);
+  }
+  return compiled;
 }

@@ -1,12 +1,14 @@
 /**
  * The operator's policy file (`autopilot.yml`): named deploy policies, per-cluster defaults and
  * global limits. Validated by a strict zod schema (unknown keys are errors, so typos do not silently
- * disable a rule); errors name the YAML line and the field. The JSON Schema for editors is generated
- * from the same schema (`npm run schemas`).
+ * disable a rule). People write YAML, read with line and field errors by `policy-yaml.ts` (the CLI,
+ * the build, the sandbox, handlers run from source); the build writes the validated file as JSON
+ * (`.build/autopilot.json`), which is what the Lambda bundles read, so they carry no YAML parser.
+ * The JSON Schema for editors is generated from the same schema (`npm run schemas`).
  */
 import { readFileSync, statSync } from 'node:fs';
+import { extname } from 'node:path';
 import semver from 'semver';
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import * as z from 'zod';
 import { isValidTimeZone, parseClockTime } from '../domain/deploy/deploy-window';
 import { DEPLOY_MODE } from '../domain/policy/deploy-mode';
@@ -234,162 +236,8 @@ export class PolicyFileError extends ConfigError {
 /** The policy file used when none is configured: nothing is deployed without an explicit opt-in tag. */
 export const EMPTY_POLICY_FILE: PolicyFile = PolicyFileSchema.parse({ version: 1 });
 
-function nodeAt(root: Node | null, path: readonly PropertyKey[]): Node | null {
-  let node: Node | null = root;
-  let last: Node | null = root;
-  for (const key of path) {
-    if (isMap(node)) {
-      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(key));
-      // Point at the key when the value is missing, so "policy: " shows its own line.
-      node = pair ? ((pair.value as Node | null) ?? (pair.key as Node)) : null;
-    } else if (isSeq(node) && typeof key === 'number') {
-      node = (node.items[key] as Node | undefined) ?? null;
-    } else {
-      node = null;
-    }
-    if (node === null) break;
-    last = node;
-  }
-  return node ?? last;
-}
-
-/** Every node of a document, its maps' pairs included, without recursion (a deep file cannot exhaust the stack). */
-function* nodesOf(root: Node | null): Generator<Node> {
-  const pending: unknown[] = [root];
-  while (pending.length > 0) {
-    const node = pending.pop();
-    if (isPair(node)) {
-      pending.push(node.value, node.key);
-    } else if (isMap(node) || isSeq(node)) {
-      yield node;
-      for (let i = node.items.length - 1; i >= 0; i--) pending.push(node.items[i]);
-    } else if (isScalar(node) || isAlias(node)) {
-      yield node;
-    }
-  }
-}
-
-/**
- * Duplicate and non-scalar keys, in one pass over the document with a set per map: yaml's own
- * `uniqueKeys` check compares every key with every earlier one (20,000 keys took 8 s).
- */
-function keyProblems(root: Node | null): Array<{ node: Node; message: string }> {
-  const problems: Array<{ node: Node; message: string }> = [];
-  for (const node of nodesOf(root)) {
-    if (!isMap(node)) continue;
-    const seen = new Set<string>();
-    for (const pair of node.items) {
-      const key = pair.key as Node | null;
-      if (!isScalar(key)) {
-        problems.push({
-          node: key ?? node,
-          message: 'a key must be a plain value, not a list, map or alias',
-        });
-        continue;
-      }
-      const name = String(key.value);
-      if (seen.has(name))
-        problems.push({ node: key, message: `Map keys must be unique: "${name}" is given twice` });
-      seen.add(name);
-    }
-  }
-  return problems;
-}
-
-/** The first line of a yaml error, in words people act on. */
-function yamlMessage(message: string): string {
-  const first = message.split('\n')[0] ?? '';
-  return first.includes('Maximum call stack size exceeded') ? 'the YAML is nested too deeply' : first;
-}
-
-/**
- * Parses and validates a policy file's text. Whatever the text holds, the only failure is a
- * {@link PolicyFileError}: a file larger than {@link POLICY_FILE_LIMITS}, YAML nested too deeply,
- * duplicate keys, aliases expanding beyond the limit (an alias bomb), counts and values out of
- * bounds, patterns that could backtrack: each with its line and field.
- *
- * @param text - YAML text
- * @param file - name used in error messages
- * @throws PolicyFileError with line, column and field of every problem
- * @example
- * const policy = parsePolicyFile(readFileSync('autopilot.yml', 'utf8'), 'autopilot.yml');
- */
-export function parsePolicyFile(text: string, file = 'autopilot.yml'): PolicyFile {
-  const bytes = Buffer.byteLength(text, 'utf8');
-  if (bytes > POLICY_FILE_LIMITS.bytes) throw tooLarge(file, bytes);
-  const lineCounter = new LineCounter();
-  const locate = (offset: number | undefined) => {
-    const pos = lineCounter.linePos(offset ?? 0);
-    return { line: pos.line, column: pos.col };
-  };
-  const fail = (issues: Array<{ offset: number | undefined; path: string; message: string }>) =>
-    new PolicyFileError(
-      file,
-      issues.map(({ offset, path, message }) => ({ ...locate(offset), path, message })),
-      POLICY_FILE_LIMITS.issues,
-    );
-  let doc: ReturnType<typeof parseDocument>;
-  try {
-    doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
-  } catch (error) {
-    throw fail([{ offset: 0, path: '(yaml)', message: yamlMessage(String((error as Error)?.message)) }]);
-  }
-  if (doc.errors.length > 0) {
-    throw fail(
-      doc.errors.map((e) => ({ offset: e.pos[0], path: '(yaml)', message: yamlMessage(e.message) })),
-    );
-  }
-  const keys = keyProblems(doc.contents);
-  if (keys.length > 0) {
-    throw fail(keys.map(({ node, message }) => ({ offset: node.range?.[0], path: '(yaml)', message })));
-  }
-  let value: unknown;
-  try {
-    value = doc.toJS({ maxAliasCount: POLICY_FILE_LIMITS.aliases });
-  } catch (error) {
-    const alias = [...nodesOf(doc.contents)].find((node) => isAlias(node));
-    const message = String((error as Error)?.message ?? error);
-    throw fail([
-      {
-        offset: alias?.range?.[0],
-        path: '(yaml)',
-        message: /alias/i.test(message)
-          ? `aliases expand to too much (more than ${POLICY_FILE_LIMITS.aliases} aliases resolved): ${message}`
-          : yamlMessage(message),
-      },
-    ]);
-  }
-  const result = PolicyFileSchema.safeParse(value ?? {});
-  if (!result.success) {
-    throw new PolicyFileError(
-      file,
-      // Locating costs a walk per issue: only the ones listed are located.
-      result.error.issues.slice(0, POLICY_FILE_LIMITS.issues).map((issue) => {
-        // An invalid record key (a policy name) is located at the key itself, not inside its value.
-        const invalidKey = issue.code === 'invalid_key';
-        const node = nodeAt(doc.contents, invalidKey ? issue.path.slice(0, -1) : issue.path);
-        const badKey = invalidKey ? String(issue.path.at(-1)) : undefined;
-        const unknownKey = issue.code === 'unrecognized_keys' ? issue.keys[0] : badKey;
-        const keyNode =
-          unknownKey !== undefined && isMap(node)
-            ? node.items.find((p) => isScalar(p.key) && String(p.key.value) === unknownKey)?.key
-            : undefined;
-        const located = (keyNode as Node | undefined) ?? node;
-        return {
-          ...locate(located?.range?.[0]),
-          path: issue.path.length > 0 ? issue.path.map(String).join('.') : '(root)',
-          message: issue.message,
-        };
-      }),
-      POLICY_FILE_LIMITS.issues,
-      result.error.issues.length,
-    );
-  }
-  return result.data;
-}
-
 /** The error of a file larger than a policy file may be. */
-function tooLarge(file: string, bytes: number): PolicyFileError {
+export function policyFileTooLarge(file: string, bytes: number): PolicyFileError {
   return new PolicyFileError(file, [
     {
       line: 1,
@@ -401,13 +249,59 @@ function tooLarge(file: string, bytes: number): PolicyFileError {
 }
 
 /**
+ * Validates a policy file already read into a value (the JSON the build wrote). Its problems are
+ * located by field only: JSON written by the build has been validated with lines already.
+ *
+ * @param value - the parsed file
+ * @param file - name used in error messages
+ * @throws PolicyFileError naming the field of every problem (line and column 1)
+ */
+export function checkPolicyFile(value: unknown, file: string): PolicyFile {
+  const result = PolicyFileSchema.safeParse(value);
+  if (result.success) return result.data;
+  throw new PolicyFileError(
+    file,
+    result.error.issues.slice(0, POLICY_FILE_LIMITS.issues).map((issue) => ({
+      line: 1,
+      column: 1,
+      path: issue.path.length > 0 ? issue.path.map(String).join('.') : '(root)',
+      message: issue.message,
+    })),
+    POLICY_FILE_LIMITS.issues,
+    result.error.issues.length,
+  );
+}
+
+/**
  * Reads and validates the policy file at `path`; an absent path yields {@link EMPTY_POLICY_FILE}.
+ * A `.json` file is the validated file the build wrote (serverless.yml's `AUTOPILOT_CONFIG` in
+ * Lambda); any other is YAML, read by `policy-yaml.ts` with line and field errors. The bundles are
+ * built with `process.env.AUTOPILOT_BUNDLE` defined as `"true"` (scripts/build.ts), so esbuild drops
+ * the YAML branch and the `yaml` package from them: a bundle given YAML says what to do instead.
  *
  * @throws PolicyFileError or ConfigError when the file is missing or invalid
  */
 export function loadPolicyFile(path: string | undefined): PolicyFile {
   if (!path) return EMPTY_POLICY_FILE;
-  return parsePolicyFile(readPolicyFileText(path), path);
+  const text = readPolicyFileText(path);
+  if (extname(path) === '.json') {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (cause) {
+      throw new ConfigError(`policy file ${path} is not valid JSON`, { cause });
+    }
+    return checkPolicyFile(value, path);
+  }
+  if (process.env.AUTOPILOT_BUNDLE !== 'true') {
+    // Loaded here, not imported: in a bundle the condition is a constant, and esbuild leaves out a
+    // require() in a branch that is never taken (with it the yaml package, 113 KiB minified).
+    const { parsePolicyFile } = require('./policy-yaml') as typeof import('./policy-yaml');
+    return parsePolicyFile(text, path);
+  }
+  throw new ConfigError(
+    `policy file ${path} is not JSON: a bundle reads the policy file the build validated and wrote as JSON (.build/autopilot.json, npm run build)`,
+  );
 }
 
 /**
@@ -419,7 +313,7 @@ export function loadPolicyFile(path: string | undefined): PolicyFile {
 export function readPolicyFileText(path: string): string {
   try {
     const { size } = statSync(path);
-    if (size > POLICY_FILE_LIMITS.bytes) throw tooLarge(path, size);
+    if (size > POLICY_FILE_LIMITS.bytes) throw policyFileTooLarge(path, size);
     return readFileSync(path, 'utf8');
   } catch (cause) {
     if (cause instanceof PolicyFileError) throw cause;

@@ -123,11 +123,11 @@ describe('serverless package', () => {
     run = await serverlessPackage(clone);
   }, 180_000);
 
-  it('builds first: on a fresh clone every function zip holds its bundle and the policy file', () => {
+  it('builds first: on a fresh clone every function zip holds its bundle and the policy file as the build validated it', () => {
     // Prepare
     const expected = keys.map((key) => ({
       key,
-      entries: expect.arrayContaining([`.build/${key}/index.js`, 'autopilot.yml']),
+      entries: expect.arrayContaining([`.build/${key}/index.js`, '.build/autopilot.json']),
     }));
 
     // Act

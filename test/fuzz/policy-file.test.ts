@@ -8,7 +8,8 @@
  */
 import fc from 'fast-check';
 import { stringify } from 'yaml';
-import { type PolicyFile, PolicyFileError, parsePolicyFile } from '../../shared/config/policy-file';
+import { type PolicyFile, PolicyFileError } from '../../shared/config/policy-file';
+import { parsePolicyFile } from '../../shared/config/policy-yaml';
 import { routeMessage } from '../../shared/domain/notify/route';
 import { parseDuration } from '../../shared/domain/policy/duration';
 import { clusterPolicyName } from '../../shared/domain/policy/effective-policy';

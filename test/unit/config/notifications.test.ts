@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PolicyFileError, type PolicyFileIssue, parsePolicyFile } from '../../../shared/config/policy-file';
+import { PolicyFileError, type PolicyFileIssue } from '../../../shared/config/policy-file';
+import { parsePolicyFile } from '../../../shared/config/policy-yaml';
 import { AutopilotEventSchemas } from '../../../shared/events/autopilot-events';
 
 const yaml = (...lines: string[]) => `${lines.join('\n')}\n`;

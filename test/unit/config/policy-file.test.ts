@@ -7,8 +7,8 @@ import {
   type PolicyFile,
   PolicyFileError,
   type PolicyFileIssue,
-  parsePolicyFile,
 } from '../../../shared/config/policy-file';
+import { parsePolicyFile } from '../../../shared/config/policy-yaml';
 import { ConfigError } from '../../../shared/errors';
 
 const yaml = (...lines: string[]) => `${lines.join('\n')}\n`;
@@ -381,6 +381,68 @@ describe('loadPolicyFile', () => {
       expect(file.maxServicesPerPush).toBe(10);
       expect(run).toThrow(`${bad}:3:16 defaults.minImageAge`);
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reads a .json file as the validated file the build wrote, the same file as its YAML', () => {
+    // Prepare
+    const dir = mkdtempSync(join(tmpdir(), 'policy-file-'));
+    const json = join(dir, 'autopilot.json');
+    writeFileSync(json, JSON.stringify(parsePolicyFile(VALID)));
+
+    try {
+      // Act
+      const file = loadPolicyFile(json);
+
+      // Assess
+      expect(file).toEqual(parsePolicyFile(VALID));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('validates a .json file, naming the field of each problem, and refuses text that is no JSON', () => {
+    // Prepare
+    const dir = mkdtempSync(join(tmpdir(), 'policy-file-'));
+    const bad = join(dir, 'bad.json');
+    const broken = join(dir, 'broken.json');
+    writeFileSync(bad, JSON.stringify({ version: 1, defaults: { minImageAge: 'later' } }));
+    writeFileSync(broken, 'version: 1');
+
+    try {
+      // Act
+      const invalid = () => loadPolicyFile(bad);
+      const notJson = () => loadPolicyFile(broken);
+
+      // Assess
+      expect(invalid).toThrow(PolicyFileError);
+      expect(invalid).toThrow(`${bad}:1:1 defaults.minImageAge`);
+      expect(notJson).toThrow(ConfigError);
+      expect(notJson).toThrow(`policy file ${broken} is not valid JSON`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('in a bundle, refuses a YAML file and says to read the JSON the build wrote', () => {
+    // Prepare
+    const dir = mkdtempSync(join(tmpdir(), 'policy-file-'));
+    const path = join(dir, 'autopilot.yml');
+    writeFileSync(path, VALID);
+    const before = process.env.AUTOPILOT_BUNDLE;
+    process.env.AUTOPILOT_BUNDLE = 'true';
+
+    try {
+      // Act
+      const run = () => loadPolicyFile(path);
+
+      // Assess
+      expect(run).toThrow(ConfigError);
+      expect(run).toThrow('.build/autopilot.json');
+    } finally {
+      if (before === undefined) delete process.env.AUTOPILOT_BUNDLE;
+      else process.env.AUTOPILOT_BUNDLE = before;
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -1,0 +1,68 @@
+/**
+ * The sandbox gives its bundles the policy file as they read it in Lambda: validated and written as
+ * JSON (the bundles carry no YAML parser).
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { bundlePolicyFile } from '../../../sandbox/runtime/functions';
+import { loadPolicyFile, PolicyFileError } from '../../../shared/config/policy-file';
+import { parsePolicyFile } from '../../../shared/config/policy-yaml';
+
+const root = join(__dirname, '..', '..', '..');
+
+describe('bundlePolicyFile', () => {
+  let dir: string;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'bundle-policy-'));
+  });
+
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("writes the sandbox's YAML policy file as the JSON a bundle reads, the same file", () => {
+    // Prepare
+    const yaml = join(root, 'sandbox', 'autopilot.yml');
+
+    // Act
+    const json = bundlePolicyFile(yaml);
+
+    // Assess
+    expect(json).toMatch(/\.json$/);
+    expect(JSON.parse(readFileSync(json, 'utf8'))).toEqual(parsePolicyFile(readFileSync(yaml, 'utf8')));
+    expect(loadPolicyFile(json)).toEqual(loadPolicyFile(yaml));
+  });
+
+  it('gives a changed file a new path, so a function that read the old one reads the new one', () => {
+    // Prepare
+    const path = join(dir, 'autopilot.yml');
+    writeFileSync(path, 'version: 1\nmaxServicesPerPush: 3\n');
+    const before = bundlePolicyFile(path);
+    writeFileSync(path, 'version: 1\nmaxServicesPerPush: 4\n');
+
+    // Act
+    const after = bundlePolicyFile(path);
+
+    // Assess
+    expect(after).not.toBe(before);
+    expect(loadPolicyFile(after).maxServicesPerPush).toBe(4);
+  });
+
+  it('gives a JSON file as it is and fails a YAML file with errors with its line and field', () => {
+    // Prepare
+    const json = join(dir, 'autopilot.json');
+    const broken = join(dir, 'broken.yml');
+    writeFileSync(broken, 'version: 1\ndefaults:\n  minImageAge: later\n');
+
+    // Act
+    const given = bundlePolicyFile(json);
+    const run = () => bundlePolicyFile(broken);
+
+    // Assess
+    expect(given).toBe(json);
+    expect(run).toThrow(PolicyFileError);
+    expect(run).toThrow(`${broken}:3:16 defaults.minImageAge`);
+  });
+});
