@@ -1,0 +1,134 @@
+/**
+ * What the push and reconcile benchmarks share: the router, the functions pointed at it, accounts
+ * started on demand, and the reconcile run as the schedule would run it (invocations until the sweep
+ * is complete).
+ */
+import { join } from 'node:path';
+import { type BenchAccount, startBenchAccount } from './account';
+import { type CallCounts, sumCounts } from './calls';
+import { type BenchFunctions, type BenchSource, loadFunctions, scheduledReconcile } from './functions';
+import { startRouter } from './router';
+
+/** The repository root. */
+export const ROOT = join(__dirname, '..', '..');
+
+/** The benchmarks' policy file (no push cap below 10,000 services). */
+export const BENCH_POLICY_FILE = join(__dirname, 'autopilot.bench.yml');
+
+/** The router, the functions and the accounts of one benchmark. */
+export interface BenchWorld {
+  functions: BenchFunctions;
+  /** Starts and seeds an account of `services` services, and routes to it. */
+  startAccount(services: number): Promise<BenchAccount>;
+  /** Routes the calls that follow to `account`. */
+  use(account: BenchAccount): void;
+  /** Stops the router and restores the environment (the accounts are stopped by their owner). */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the router and loads the functions (`BENCH_SOURCE=bundle` runs the built bundles).
+ *
+ * @example
+ * const world = await startBenchWorld();
+ * const account = await world.startAccount(1_000);
+ */
+export async function startBenchWorld(source?: BenchSource): Promise<BenchWorld> {
+  const router = await startRouter();
+  const chosen = source ?? (process.env.BENCH_SOURCE === 'bundle' ? 'bundle' : 'typescript');
+  const functions = loadFunctions({
+    root: ROOT,
+    endpoint: router.endpoint,
+    policyFile: BENCH_POLICY_FILE,
+    source: chosen,
+  });
+  return {
+    functions,
+    async startAccount(services) {
+      const account = await startBenchAccount({ services, tableName: functions.tableName });
+      router.use(account.targets);
+      return account;
+    },
+    use(account) {
+      router.use(account.targets);
+    },
+    async stop() {
+      functions.restore();
+      await router.close();
+    },
+  };
+}
+
+/** One sweep of the reconcile: the invocations it took, together. */
+export interface ReconcileSweep {
+  invocations: number;
+  calls: CallCounts;
+  /** wall time of all the invocations */
+  ms: number;
+  /** the largest result, in bytes of JSON (what the idempotency record stores) */
+  resultBytes: number;
+  /** invocations that ran past the function's timeout */
+  overran: number;
+  /** the first error thrown, if any */
+  error?: string;
+  /** the sweep said it was not complete after the last invocation allowed */
+  incomplete: boolean;
+}
+
+/**
+ * Whether a reconcile result says its sweep goes on in a later invocation: a checkpoint left, or
+ * `complete`/`done: false`, at the top or under `sweep` or `summary`. A result that says nothing of
+ * the kind (the one-run reconcile's `{ decisions }`) is a complete sweep.
+ */
+export function sweepContinues(result: unknown): boolean {
+  if (typeof result !== 'object' || result === null) return false;
+  const record = result as Record<string, unknown>;
+  const says = (part: unknown): boolean => {
+    if (typeof part !== 'object' || part === null) return false;
+    const p = part as Record<string, unknown>;
+    return p.complete === false || p.done === false || (p.checkpoint !== undefined && p.checkpoint !== null);
+  };
+  return says(record) || says(record.sweep) || says(record.summary);
+}
+
+/**
+ * Runs the scheduled reconcile until its sweep is complete (one invocation for a reconcile without a
+ * checkpoint), at most `maxInvocations` times, each a new Scheduled Event as the schedule sends.
+ */
+export async function reconcileSweep(
+  world: BenchWorld,
+  account: BenchAccount,
+  maxInvocations = 50,
+): Promise<ReconcileSweep> {
+  world.use(account);
+  account.takeCalls();
+  const tallies: CallCounts[] = [];
+  const sweep: ReconcileSweep = {
+    invocations: 0,
+    calls: {},
+    ms: 0,
+    resultBytes: 0,
+    overran: 0,
+    incomplete: false,
+  };
+  for (;;) {
+    const run = await world.functions.invoke('index-services', scheduledReconcile());
+    tallies.push(account.takeCalls());
+    sweep.invocations += 1;
+    sweep.ms += run.ms;
+    if (run.overran) sweep.overran += 1;
+    sweep.resultBytes = Math.max(sweep.resultBytes, Buffer.byteLength(JSON.stringify(run.result ?? null)));
+    if (run.error) {
+      sweep.error = `${run.error.name}: ${run.error.message}`.slice(0, 300);
+      break;
+    }
+    if (!sweepContinues(run.result)) break;
+    if (sweep.invocations >= maxInvocations) {
+      sweep.incomplete = true;
+      break;
+    }
+  }
+  sweep.calls = sumCounts(tallies);
+  account.takePublished();
+  return sweep;
+}

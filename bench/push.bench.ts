@@ -1,0 +1,224 @@
+/**
+ * Deploy on push at scale: the calls one push costs, by API operation and per affected service, for
+ * accounts of 100 to 20,000 services with 1 % following the pushed repository; and wall-time ratios,
+ * measured A B A B in the same process: a push hitting 10 services against one hitting 1, and a
+ * 1-service push in a large account against the same push in a 100-service one (flat in size).
+ *
+ * Each account is the harness's (`bench/harness/account.ts`): the sandbox's ECS/ECR and dynalite in
+ * process, requests counted at the servers. Its index is seeded by running the reconcile once, as
+ * the schedule would. `deploy-on-push` is invoked directly with the control plane's ECR Image Action
+ * event; what it publishes lands on a counted PutEvents endpoint.
+ */
+
+import type { BenchAccount } from './harness/account';
+import { REPOSITORIES } from './harness/account';
+import { type CallCounts, figure, median, operationsOf, totalOf } from './harness/calls';
+import { type BenchWorld, reconcileSweep, startBenchWorld } from './harness/world';
+import type { Bench, BenchReport, CountGoal } from './report';
+
+/** How one push went. */
+interface PushRun {
+  calls: CallCounts;
+  ms: number;
+  /** services the push deployed to */
+  deployed: number;
+  /** decisions by action */
+  actions: Record<string, number>;
+  published: Record<string, number>;
+  error?: string;
+}
+
+/** Pushes a new image of `repository:main` and invokes deploy-on-push with its event. */
+async function push(world: BenchWorld, account: BenchAccount, repository: string): Promise<PushRun> {
+  world.use(account);
+  account.takeCalls();
+  account.takePublished();
+  const event = account.push(repository);
+  const run = await world.functions.invoke('deploy-on-push', event);
+  const decisions = ((run.result as { decisions?: { action: string }[] } | undefined)?.decisions ?? []).map(
+    (d) => d.action,
+  );
+  const actions: Record<string, number> = {};
+  for (const action of decisions) actions[action] = (actions[action] ?? 0) + 1;
+  return {
+    calls: account.takeCalls(),
+    ms: run.ms,
+    deployed: actions.deploy ?? 0,
+    actions,
+    published: account.takePublished(),
+    ...(run.error ? { error: `${run.error.name}: ${run.error.message}`.slice(0, 200) } : {}),
+  };
+}
+
+/** Medians of A B A B … runs of two pushes, and their ratio (a over b). */
+async function alternate(
+  rounds: number,
+  a: () => Promise<PushRun>,
+  b: () => Promise<PushRun>,
+): Promise<{ a: number; b: number; ratio: number; runs: PushRun[] }> {
+  const as: number[] = [];
+  const bs: number[] = [];
+  const runs: PushRun[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const first = await a();
+    const second = await b();
+    runs.push(first, second);
+    as.push(first.ms);
+    bs.push(second.ms);
+  }
+  const ma = median(as);
+  const mb = median(bs);
+  return { a: ma, b: mb, ratio: ma / mb, runs };
+}
+
+const count = (n: number) => n.toLocaleString('en-US');
+
+/** The benchmark. */
+export const bench: Bench = async ({ short, log }): Promise<BenchReport> => {
+  const sizes = short ? [100, 1_000] : [100, 1_000, 5_000, 20_000];
+  /** the account the wall ratios are measured in (and against the 100-service one) */
+  const ratioSize = short ? 1_000 : 5_000;
+  const rounds = short ? 3 : 7;
+  const world = await startBenchWorld();
+  const perSize: { size: number; pushed: PushRun; one: PushRun; seedMs: number; seedError?: string }[] = [];
+  const notes: string[] = [];
+  let tenVsOne: Awaited<ReturnType<typeof alternate>> | undefined;
+  let largeVsSmall: Awaited<ReturnType<typeof alternate>> | undefined;
+  let small: BenchAccount | undefined;
+  try {
+    for (const size of sizes) {
+      log(`push: seeding ${count(size)} services`);
+      const account = await world.startAccount(size);
+      try {
+        const seeded = await reconcileSweep(world, account);
+        log(`push: index seeded by the reconcile (${(seeded.ms / 1000).toFixed(1)} s)`);
+        // The first invocation loads the function and its clients; this push is counted, not timed.
+        const one = await push(world, account, REPOSITORIES.one);
+        const pushed = await push(world, account, REPOSITORIES.pushed);
+        perSize.push({
+          size,
+          pushed,
+          one,
+          seedMs: seeded.ms,
+          ...(seeded.error ? { seedError: seeded.error } : {}),
+        });
+        log(
+          `push: ${count(size)} services: ${totalOf(pushed.calls)} calls, ${pushed.deployed} of ${account.followers.pushed} deployed`,
+        );
+        if (size === ratioSize) {
+          tenVsOne = await alternate(
+            rounds,
+            () => push(world, account, REPOSITORIES.ten),
+            () => push(world, account, REPOSITORIES.one),
+          );
+          const smaller = small;
+          if (smaller) {
+            largeVsSmall = await alternate(
+              rounds,
+              () => push(world, account, REPOSITORIES.one),
+              () => push(world, smaller, REPOSITORIES.one),
+            );
+          }
+        }
+      } finally {
+        if (size === 100) small = account;
+        else await account.stop();
+      }
+    }
+  } finally {
+    await small?.stop();
+    await world.stop();
+  }
+
+  const goals: CountGoal[] = perSize.map(({ size, pushed }) => ({
+    goal: `push, ${count(size)} services (${pushed.deployed} affected): calls per affected service`,
+    actual: Number((totalOf(pushed.calls) / pushed.deployed).toFixed(2)),
+    limit: 6,
+  }));
+  for (const { size, pushed, one, seedError } of perSize) {
+    if (pushed.error) notes.push(`${count(size)} services: the push failed: ${pushed.error}`);
+    if (one.error) notes.push(`${count(size)} services: the 1-service push failed: ${one.error}`);
+    if (seedError)
+      notes.push(
+        `${count(size)} services: the reconcile that seeded the index failed (after writing it): ${seedError}`,
+      );
+    const others = Object.entries(pushed.actions).filter(([action]) => action !== 'deploy');
+    if (others.length > 0) {
+      notes.push(
+        `${count(size)} services: decisions other than deploy: ${others.map(([a, n]) => `${a} ${n}`).join(', ')}`,
+      );
+    }
+  }
+  const allRuns = [...(tenVsOne?.runs ?? []), ...(largeVsSmall?.runs ?? [])];
+  const failedRatioRuns = allRuns.filter((run) => run.error || run.deployed === 0);
+  if (failedRatioRuns.length > 0) {
+    notes.push(
+      `${failedRatioRuns.length} pushes of the wall ratios failed or deployed nothing: the ratios are not meaningful`,
+    );
+  }
+  notes.push(
+    `functions run from ${process.env.BENCH_SOURCE === 'bundle' ? 'the built bundles (.build/)' : 'the TypeScript sources (tsx)'}; every call goes through the harness's router (one extra hop on 127.0.0.1, the same for every call)`,
+  );
+  const operations = operationsOf(perSize.map((s) => s.pushed.calls));
+  return {
+    name: 'push',
+    title: 'Deploy on push at scale',
+    description: [
+      'Calls one push costs (requests counted at the sandbox servers: ECS, ECR, DynamoDB, PutEvents; SDK retries included),',
+      'for accounts of 100 to 20,000 services in `services / 100` clusters, 1 % of them (one per cluster) following the pushed',
+      'repository; the index is seeded by one run of the reconcile. Wall ratios are medians of pushes alternated A B A B',
+      `(${rounds} rounds) in one process: a push hitting 10 services over one hitting 1, and a 1-service push in a`,
+      `${count(ratioSize)}-service account over the same push in a 100-service one (1.0 = flat in account size).`,
+    ].join(' '),
+    tables: [
+      {
+        caption: 'A push of the repository 1 % of the services follow',
+        columns: [
+          'services',
+          'affected',
+          'calls',
+          'calls per affected service',
+          'events published',
+          '1-service push: calls',
+        ],
+        rows: perSize.map(({ size, pushed, one }) => [
+          count(size),
+          pushed.deployed,
+          totalOf(pushed.calls),
+          figure(totalOf(pushed.calls) / pushed.deployed),
+          totalOf(pushed.published),
+          totalOf(one.calls),
+        ]),
+      },
+      {
+        caption: 'Calls of that push by operation',
+        columns: [
+          'operation',
+          ...perSize.map(({ size, pushed }) => `${count(size)} (${pushed.deployed} affected)`),
+        ],
+        rows: operations.map((operation) => [
+          operation,
+          ...perSize.map(({ pushed }) => pushed.calls[operation] ?? 0),
+        ]),
+      },
+      {
+        caption: 'Wall-time ratios (medians, A B A B)',
+        columns: ['ratio', 'value', 'goal'],
+        rows: [
+          [
+            `push hitting 10 services / hitting 1 (${count(ratioSize)} services)`,
+            tenVsOne ? figure(tenVsOne.ratio) : 'not measured',
+            '<= 2.5',
+          ],
+          [
+            `1-service push: ${count(ratioSize)} services / 100 services`,
+            largeVsSmall ? figure(largeVsSmall.ratio) : 'not measured',
+            '~ 1 (flat)',
+          ],
+        ],
+      },
+    ],
+    goals,
+    notes,
+  };
+};
