@@ -65,6 +65,9 @@ function commandLine(argv: string[]): string {
 }
 
 async function main(): Promise<number> {
+  // The code measured logs as it would in Lambda (retries of a chat post, …); the reports are what
+  // the run prints. Set before any benchmark loads: Powertools reads the level when it is created.
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
   const argv = process.argv.slice(2);
   const args = parseArguments(argv);
   const available = benchmarkNames();
