@@ -8,7 +8,9 @@ import * as z from 'zod';
 import { makeIndexDeps } from '../shared/adapters/compose-index';
 import { BaseEnvSchema } from '../shared/config/env';
 import { clusterOfServiceArn } from '../shared/domain/aws/arn';
-import { type IndexDecision, indexServices, reconcileIndex } from '../shared/domain/index/index-services';
+import { type IndexDecision, indexServices } from '../shared/domain/index/index-services';
+import { type ReconcileSummary, reconcileIndex } from '../shared/domain/index/reconcile';
+import { durationPattern, parseDuration } from '../shared/domain/policy/duration';
 import { assertNever } from '../shared/errors';
 import {
   EcsCloudTrailApiCallEventSchema,
@@ -24,6 +26,17 @@ const IndexEventSchema = z.discriminatedUnion('detail-type', [
   ScheduledEventSchema,
 ]);
 
+/**
+ * The indexer's environment: how often a sweep of the reconcile starts (the schedule wakes it more
+ * often, so a sweep longer than one invocation goes on from its checkpoint).
+ */
+const IndexEnvSchema = BaseEnvSchema.extend({
+  AUTOPILOT_RECONCILE_PERIOD: z.string().regex(durationPattern()).default('6h'),
+});
+
+/** Time kept back from the deadline for the page under way, the checkpoint and the answer. */
+const RESERVE_MS = 15_000;
+
 /** The cluster and service of a service ARN (`arn:aws:ecs:<region>:<account>:service/<cluster>/<name>`). */
 function refFromServiceArn(arn: string) {
   const cluster = clusterOfServiceArn(arn);
@@ -33,27 +46,34 @@ function refFromServiceArn(arn: string) {
 /** The Lambda handler. Indexing converges on the current state, so even a replay is harmless. */
 export const handler = withHandler({
   name: 'index-services',
-  envSchema: BaseEnvSchema,
+  envSchema: IndexEnvSchema,
   eventSchema: IndexEventSchema,
   idempotencyKey: 'id',
-}).handler(async (event, { env }): Promise<{ decisions: IndexDecision[] }> => {
-  const deps = makeIndexDeps(env);
-  const triggeredBy = event.id;
-  let decisions: IndexDecision[];
-  switch (event['detail-type']) {
-    case 'AWS API Call via CloudTrail': {
-      const ref = serviceRefFromApiCall(event.detail);
-      decisions = ref ? await indexServices({ refs: [ref], triggeredBy }, deps) : [];
-      break;
+}).handler(
+  async (event, { env, lambdaContext }): Promise<{ decisions: IndexDecision[] } | ReconcileSummary> => {
+    const deps = makeIndexDeps(env);
+    const triggeredBy = event.id;
+    let decisions: IndexDecision[];
+    switch (event['detail-type']) {
+      case 'AWS API Call via CloudTrail': {
+        const ref = serviceRefFromApiCall(event.detail);
+        decisions = ref ? await indexServices({ refs: [ref], triggeredBy }, deps) : [];
+        break;
+      }
+      case 'ECS Deployment State Change':
+        decisions = await indexServices({ refs: refFromServiceArn(event.resources[0]), triggeredBy }, deps);
+        break;
+      case 'Scheduled Event': {
+        // A summary, not every decision: the idempotency record must not grow with the account.
+        const deadline = new Date(
+          deps.now().getTime() + lambdaContext.getRemainingTimeInMillis() - RESERVE_MS,
+        );
+        const periodMs = parseDuration(env.AUTOPILOT_RECONCILE_PERIOD) ?? 0;
+        return reconcileIndex({ triggeredBy, deadline, periodMs }, deps);
+      }
+      default:
+        return assertNever(event);
     }
-    case 'ECS Deployment State Change':
-      decisions = await indexServices({ refs: refFromServiceArn(event.resources[0]), triggeredBy }, deps);
-      break;
-    case 'Scheduled Event':
-      decisions = await reconcileIndex({ triggeredBy }, deps);
-      break;
-    default:
-      return assertNever(event);
-  }
-  return { decisions };
-});
+    return { decisions };
+  },
+);

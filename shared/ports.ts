@@ -153,6 +153,17 @@ export interface ServiceInventory {
   listClusters(): Promise<string[]>;
   /** Every service ARN in a cluster. */
   listServices(clusterArn: string): Promise<string[]>;
+  /**
+   * One page of a cluster's service ARNs (ListServices, 100 at a time) from `nextToken` (the first
+   * page without it); a deleted cluster has none. The page's `nextToken` is absent on the last page.
+   */
+  listServicePage(clusterArn: string, nextToken?: string): Promise<ServicePage>;
+}
+
+/** One page of ListServices. */
+export interface ServicePage {
+  serviceArns: string[];
+  nextToken?: string;
 }
 
 /** ECR operations the system needs. */
@@ -390,6 +401,64 @@ export interface ServiceIndex {
   indexAlarms(service: IndexedService, alarmNames: readonly string[]): Promise<void>;
 }
 
+/**
+ * What the reconcile remembers of a service it indexed: the inputs of its indexing decision, so a
+ * later sweep that finds them unchanged does nothing more for it.
+ */
+export interface IndexedFingerprint {
+  serviceArn: string;
+  /** the inputs of the decision (`indexFingerprint`): equal inputs, equal text */
+  fingerprint: string;
+  /** the revision indexed, and its repositories when it was indexed under them (revisions never change) */
+  taskDefinitionArn: string;
+  repositories?: string[];
+  /** when it was indexed: the reconcile indexes it again before the index's TTL runs out */
+  indexedAt: string;
+}
+
+/** Where a sweep of the reconcile goes on: the page of ListServices to read next. */
+export interface SweepCursor {
+  clusterArn: string;
+  nextToken?: string;
+}
+
+/** The reconcile's sweep over every cluster and service: the one in progress, or the last one. */
+export interface ReconcileSweep {
+  /** the event whose run started it */
+  sweepId: string;
+  startedAt: string;
+  /** where it goes on; absent when it finished (or none ever started) */
+  cursor?: SweepCursor;
+  finishedAt?: string;
+}
+
+/**
+ * The reconcile's own state: per cluster what it remembers of the services it indexed (`CLUSTER#`),
+ * and its sweep with a checkpoint, held by one run at a time (a lease that runs out).
+ */
+export interface IndexSweep {
+  /** What is remembered of a cluster's services, in no particular order. */
+  fingerprintsOf(clusterArn: string): Promise<IndexedFingerprint[]>;
+  /** Remembers (or replaces) what a service was indexed from. */
+  rememberFingerprint(clusterArn: string, fingerprint: IndexedFingerprint): Promise<void>;
+  /** Forgets a service that is gone. */
+  forgetFingerprint(clusterArn: string, serviceArn: string): Promise<void>;
+  /** The sweep as it stands, without claiming it (a dry run). */
+  currentSweep(): Promise<ReconcileSweep | undefined>;
+  /**
+   * Claims the sweep for `owner` until `until` (ISO): granted when no run holds it, its holder's time
+   * ran out before `now`, or `owner` holds it (a retry of the same event).
+   *
+   * @returns the sweep as it stands (`sweep` absent when none ever started), or undefined when
+   *   another run holds it
+   */
+  claimSweep(owner: string, now: string, until: string): Promise<{ sweep?: ReconcileSweep } | undefined>;
+  /** Saves the sweep (started, moved on, finished) while `owner` holds it; false when it does not. */
+  saveSweep(owner: string, sweep: ReconcileSweep): Promise<boolean>;
+  /** Lets the sweep go; false when `owner` no longer held it. */
+  releaseSweep(owner: string): Promise<boolean>;
+}
+
 /** The configuration problems announced (`Configuration Problem`) and not resolved since. */
 export interface ConfigurationProblems {
   /** The problems announced for a service, in no particular order. */
@@ -562,12 +631,30 @@ export interface Quarantine {
   release(repositoryKey: string, digest: string): Promise<boolean>;
 }
 
+/**
+ * The writes that close a deployment under its lease, carried out with the release as one call (a
+ * transaction) instead of four: the record ({@link DeploymentHistory.recordDeployment}), the ECS
+ * deployment noted for the watcher ({@link DeploymentHistory.noteDeploymentStarted}), the watermark
+ * moved ({@link ServiceLease.setWatermark}). Each keeps its own condition; when one fails (a newer
+ * watermark kept, the lease expired and taken over) they are carried out one by one, each with the
+ * outcome it has alone.
+ */
+export interface LeaseClosing {
+  record?: DeploymentRecord;
+  started?: { serviceArn: string; deployment: StartedDeployment };
+  watermark?: { repositoryKey: string; watermark: PushWatermark };
+}
+
 /** Deploy on push's hold on a service: a short lease, and the newest push deployed (the watermark). */
 export interface ServiceLease {
   /** Takes the lease for `ttlSeconds`; false while another owner holds an unexpired one. */
   acquireLease(serviceArn: string, owner: string, ttlSeconds: number): Promise<boolean>;
-  /** Releases the lease; false when `owner` does not hold it (it expired and another took it). */
-  releaseLease(serviceArn: string, owner: string): Promise<boolean>;
+  /**
+   * Releases the lease, with the writes that close the deployment made under it (`closing`, written
+   * whether or not the lease is still held); false when `owner` does not hold it (it expired and
+   * another took it).
+   */
+  releaseLease(serviceArn: string, owner: string, closing?: LeaseClosing): Promise<boolean>;
   /** The newest push deployed to the service from a repository. */
   getWatermark(serviceArn: string, repositoryKey: string): Promise<PushWatermark | undefined>;
   /** Moves the watermark; false when a newer push (`pushedAt`) is kept: never backwards. */

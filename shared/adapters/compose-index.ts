@@ -8,6 +8,7 @@ import { EcsInventory } from './aws/ecs-inventory';
 import { EcsReader } from './aws/ecs-reader';
 import { baseDeps } from './compose-base';
 import { DynamoConfigurationProblems } from './state/dynamo-configuration-problems';
+import { DynamoIndexSweep } from './state/dynamo-index-sweep';
 import { DynamoRollbackHistory } from './state/dynamo-rollback-history';
 import { DynamoServiceIndex } from './state/dynamo-service-index';
 
@@ -20,6 +21,7 @@ export function makeIndexDeps(env: BaseEnv): IndexDeps {
     index: new DynamoServiceIndex(table),
     problems: new DynamoConfigurationProblems(table),
     rollbacks: new DynamoRollbackHistory(table),
+    sweep: new DynamoIndexSweep(table),
     ...baseDeps(env),
   };
 }

@@ -14,14 +14,18 @@ import type {
   DeployIntent,
   DeploymentHistory,
   DeploymentRecord,
+  IndexedFingerprint,
   IndexedService,
+  IndexSweep,
   KnownDeployment,
   LastKnownGood,
+  LeaseClosing,
   PendingPush,
   PendingPushes,
   PushWatermark,
   Quarantine,
   QuarantinedImage,
+  ReconcileSweep,
   RollbackHistory,
   RollbackRecord,
   ServiceIndex,
@@ -34,6 +38,11 @@ export type StateWrite =
   | { op: 'indexRepositories'; serviceArn: string; repositoryKeys: string[] }
   | { op: 'unindexRepositories'; serviceArn: string }
   | { op: 'indexAlarms'; serviceArn: string; alarmNames: string[] }
+  | { op: 'rememberFingerprint'; clusterArn: string; fingerprint: IndexedFingerprint }
+  | { op: 'forgetFingerprint'; clusterArn: string; serviceArn: string }
+  | { op: 'claimSweep'; owner: string; until: string; claimed: boolean }
+  | { op: 'saveSweep'; owner: string; sweep: ReconcileSweep; saved: boolean }
+  | { op: 'releaseSweep'; owner: string; released: boolean }
   | { op: 'rememberProblem'; problem: AnnouncedProblem; news: boolean }
   | { op: 'resolveProblem'; serviceArn: string; tagKey: string; triggeredBy: string; claimed: boolean }
   | { op: 'forgetProblem'; serviceArn: string; tagKey: string; forgotten: boolean }
@@ -203,6 +212,60 @@ export class InMemoryServiceIndex extends StateFake implements ServiceIndex {
   async indexAlarms(service: IndexedService, alarmNames: readonly string[]): Promise<void> {
     this.alarms.replace(service, alarmNames);
     this.record({ op: 'indexAlarms', serviceArn: service.serviceArn, alarmNames: [...alarmNames] });
+  }
+}
+
+/** {@link IndexSweep} in memory. */
+export class InMemoryIndexSweep extends StateFake implements IndexSweep {
+  private readonly clusters = new Map<string, Map<string, IndexedFingerprint>>();
+  private sweep?: ReconcileSweep;
+  private lease?: { owner: string; until: string };
+
+  async fingerprintsOf(clusterArn: string): Promise<IndexedFingerprint[]> {
+    return [...(this.clusters.get(clusterArn)?.values() ?? [])].map(clone);
+  }
+
+  async rememberFingerprint(clusterArn: string, fingerprint: IndexedFingerprint): Promise<void> {
+    const cluster = this.clusters.get(clusterArn) ?? new Map<string, IndexedFingerprint>();
+    cluster.set(fingerprint.serviceArn, clone(fingerprint));
+    this.clusters.set(clusterArn, cluster);
+    this.record({ op: 'rememberFingerprint', clusterArn, fingerprint });
+  }
+
+  async forgetFingerprint(clusterArn: string, serviceArn: string): Promise<void> {
+    this.clusters.get(clusterArn)?.delete(serviceArn);
+    this.record({ op: 'forgetFingerprint', clusterArn, serviceArn });
+  }
+
+  async currentSweep(): Promise<ReconcileSweep | undefined> {
+    return this.sweep && clone(this.sweep);
+  }
+
+  async claimSweep(
+    owner: string,
+    now: string,
+    until: string,
+  ): Promise<{ sweep?: ReconcileSweep } | undefined> {
+    // Free, run out, or held by the same event (a retry).
+    const claimed = !this.lease || this.lease.until < now || this.lease.owner === owner;
+    if (claimed) this.lease = { owner, until };
+    this.record({ op: 'claimSweep', owner, until, claimed });
+    if (!claimed) return undefined;
+    return this.sweep ? { sweep: clone(this.sweep) } : {};
+  }
+
+  async saveSweep(owner: string, sweep: ReconcileSweep): Promise<boolean> {
+    const saved = this.lease?.owner === owner;
+    if (saved) this.sweep = clone(sweep);
+    this.record({ op: 'saveSweep', owner, sweep, saved });
+    return saved;
+  }
+
+  async releaseSweep(owner: string): Promise<boolean> {
+    const released = this.lease?.owner === owner;
+    if (released) this.lease = undefined;
+    this.record({ op: 'releaseSweep', owner, released });
+    return released;
   }
 }
 
@@ -633,12 +696,45 @@ export class InMemoryServiceLease extends StateFake implements ServiceLease {
     return acquired;
   }
 
-  async releaseLease(serviceArn: string, owner: string): Promise<boolean> {
+  /**
+   * Where the writes closing a deployment go ({@link LeaseClosing}); `inMemoryState` wires it. An ES
+   * private field, so a snapshot of the lease's state does not hold the history a second time.
+   */
+  #history: InMemoryDeploymentHistory | undefined;
+
+  /** Writes closing a deployment (`releaseLease`'s `closing`) go to `history`. */
+  closesInto(history: InMemoryDeploymentHistory): this {
+    this.#history = history;
+    return this;
+  }
+
+  async releaseLease(serviceArn: string, owner: string, closing?: LeaseClosing): Promise<boolean> {
+    // As the transaction: each write with its own condition; one failing, they go one by one with
+    // the outcomes they have alone (the same end state either way). Writes that throw still leave the
+    // lease released, as the adapter does.
+    try {
+      if (closing?.record) await this.closingHistory().recordDeployment(closing.record);
+      if (closing?.started)
+        await this.closingHistory().noteDeploymentStarted(
+          closing.started.serviceArn,
+          closing.started.deployment,
+        );
+      if (closing?.watermark)
+        await this.setWatermark(serviceArn, closing.watermark.repositoryKey, closing.watermark.watermark);
+    } catch (error) {
+      await this.releaseLease(serviceArn, owner);
+      throw error;
+    }
     // Someone else's lease (ours expired and was taken over) is not ours to release.
     const released = this.leases.get(serviceArn)?.owner === owner;
     if (released) this.leases.delete(serviceArn);
     this.record({ op: 'releaseLease', serviceArn, owner, released });
     return released;
+  }
+
+  private closingHistory(): InMemoryDeploymentHistory {
+    if (!this.#history) throw new Error('the lease fake closes deployments into a history: closesInto');
+    return this.#history;
   }
 
   async getWatermark(serviceArn: string, repositoryKey: string): Promise<PushWatermark | undefined> {
@@ -720,15 +816,18 @@ export class InMemoryPendingPushes extends StateFake implements PendingPushes {
 export function inMemoryState(now: () => Date = () => new Date()) {
   const writes: StateWrite[] = [];
   const options = { writes, now };
+  const history = new InMemoryDeploymentHistory(options);
+  const lease = new InMemoryServiceLease(options).closesInto(history);
   return {
     writes,
     index: new InMemoryServiceIndex(options),
+    sweep: new InMemoryIndexSweep(options),
     problems: new InMemoryConfigurationProblems(options),
-    history: new InMemoryDeploymentHistory(options),
+    history,
     rollbacks: new InMemoryRollbackHistory(options),
     bakes: new InMemoryBakeSchedule(options),
     quarantine: new InMemoryQuarantine(options),
-    lease: new InMemoryServiceLease(options),
+    lease,
     pending: new InMemoryPendingPushes(options),
   };
 }

@@ -259,6 +259,10 @@ export class InMemoryContainerPlatform implements ContainerPlatform, ServiceInve
   readonly calls: PlatformCall[] = [];
   /** How many DescribeTaskDefinition calls were made (reads are not in `calls`). */
   describeTaskDefinitionCount = 0;
+  /** The reads of the inventory and of services, by operation, as calls to ECS would count them. */
+  readonly reads = { ListServices: 0, DescribeServices: 0 };
+  /** How many services a page of ListServices holds (ECS: at most 100). */
+  servicePageSize = 100;
   private readonly services = new Map<string, ServiceState>();
   private readonly taskDefinitions = new Map<string, TaskDefinitionDocument>();
   private readonly serviceRevisions = new Map<string, ServiceRevisionState>();
@@ -342,6 +346,10 @@ export class InMemoryContainerPlatform implements ContainerPlatform, ServiceInve
   }
 
   async describeServices(refs: readonly ServiceRef[]): Promise<ServiceState[]> {
+    // Ten services per DescribeServices, one cluster per call, as the adapter sends them.
+    const perCluster = new Map<string, number>();
+    for (const ref of refs) perCluster.set(ref.cluster, (perCluster.get(ref.cluster) ?? 0) + 1);
+    for (const count of perCluster.values()) this.reads.DescribeServices += Math.ceil(count / 10);
     const found = new Map<string, ServiceState>();
     for (const ref of refs) {
       const service = this.find(ref);
@@ -476,6 +484,17 @@ export class InMemoryContainerPlatform implements ContainerPlatform, ServiceInve
     return [...this.services.values()]
       .filter((s) => s.clusterArn === clusterArn && s.status !== 'INACTIVE')
       .map((s) => s.arn);
+  }
+
+  async listServicePage(
+    clusterArn: string,
+    nextToken?: string,
+  ): Promise<{ serviceArns: string[]; nextToken?: string }> {
+    this.reads.ListServices++;
+    const all = await this.listServices(clusterArn);
+    const from = nextToken ? Number(nextToken) : 0;
+    const to = from + this.servicePageSize;
+    return { serviceArns: all.slice(from, to), ...(to < all.length ? { nextToken: String(to) } : {}) };
   }
 
   /** ECS accepts a cluster by name or ARN and a service by name or ARN. */

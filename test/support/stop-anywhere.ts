@@ -234,6 +234,7 @@ const LOGS = new Set([
   'lookups',
   'tagLookups',
   'describeTaskDefinitionCount',
+  'reads',
   'published',
   'batches',
   'sent',

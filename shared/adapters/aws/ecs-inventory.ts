@@ -3,8 +3,13 @@
  * reconcile of the repository index. Kept apart from the gateway so that only the indexer's role
  * needs the List permissions.
  */
-import { ECSClient, paginateListClusters, paginateListServices } from '@aws-sdk/client-ecs';
-import type { ServiceInventory } from '../../ports';
+import {
+  ECSClient,
+  ListServicesCommand,
+  paginateListClusters,
+  paginateListServices,
+} from '@aws-sdk/client-ecs';
+import type { ServiceInventory, ServicePage } from '../../ports';
 import { awsErrorName, classifyAwsError } from './aws-errors';
 import { cachedClient, clientConfig } from './clients';
 
@@ -41,5 +46,26 @@ export class EcsInventory implements ServiceInventory {
       ]);
     }
     return arns;
+  }
+
+  async listServicePage(clusterArn: string, nextToken?: string): Promise<ServicePage> {
+    try {
+      // 100, ECS's most: a tenth of the calls of its default page of 10.
+      const out = await this.client.send(
+        new ListServicesCommand({
+          cluster: clusterArn,
+          maxResults: 100,
+          ...(nextToken ? { nextToken } : {}),
+        }),
+      );
+      return { serviceArns: out.serviceArns ?? [], ...(out.nextToken ? { nextToken: out.nextToken } : {}) };
+    } catch (error) {
+      // Deleted between ListClusters and now: it has no services left to index.
+      if (awsErrorName(error) === 'ClusterNotFoundException') return { serviceArns: [] };
+      throw classifyAwsError(error, `ListServices ${clusterArn}`, [
+        'AccessDeniedException',
+        'InvalidParameterException',
+      ]);
+    }
   }
 }

@@ -9,6 +9,8 @@
  * | ServiceIndex | repositories of a service | `SVC#<serviceArn>` | `REPOS` |
  * | ServiceIndex | alarm index | `ALARM#<alarmName>` | `SVC#<serviceArn>` |
  * | ServiceIndex | alarms of a service | `SVC#<serviceArn>` | `ALARMS` |
+ * | IndexSweep | what the reconcile indexed a service from | `CLUSTER#<clusterArn>` | `SVC#<serviceArn>` |
+ * | IndexSweep | the reconcile's sweep, checkpoint and lease | `RECONCILE` | `SWEEP` |
  * | ConfigurationProblems | announced configuration problem | `PROBLEM` | `<serviceArn>#<tagKey>` |
  * | DeploymentHistory | deployment autopilot started | `SVC#<serviceArn>` | `DEPLOY#<startedAt>#<eventId>` |
  * | DeploymentHistory | an ECS deployment of a service | `SVC#<serviceArn>` | `ECSDEP#<deploymentId>` |
@@ -67,6 +69,21 @@ const reverseIndexKeys = (prefix: string, list: string): ReverseIndexKeys => ({
 export const repositoryIndexKeys = reverseIndexKeys('REPO', 'REPOS');
 /** The alarm index: `ALARM#<alarmName>` / `SVC#<serviceArn>`, and the service's `ALARMS`. */
 export const alarmIndexKeys = reverseIndexKeys('ALARM', 'ALARMS');
+
+// IndexSweep --------------------------------------------------------------------------------------
+
+/** What the reconcile remembers of a service: in its cluster's partition, read one query per cluster. */
+export const fingerprintKey = (clusterArn: string, serviceArn: string): ItemKey => ({
+  pk: `CLUSTER#${clusterArn}`,
+  sk: service(serviceArn),
+});
+/** What the reconcile remembers of a cluster's services. */
+export const fingerprintsOf = (clusterArn: string): ItemRange => ({
+  pk: `CLUSTER#${clusterArn}`,
+  skPrefix: 'SVC#',
+});
+/** The reconcile's sweep. */
+export const sweepKey: ItemKey = { pk: 'RECONCILE', sk: 'SWEEP' };
 
 // ConfigurationProblems ---------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ import { type AutopilotEvent, CONFIGURATION_PROBLEM } from '../../events/autopil
 import type {
   ConfigurationProblems,
   EventPublisher,
+  IndexSweep,
   RollbackHistory,
   ServiceIndex,
   ServiceInventory,
@@ -17,7 +18,7 @@ import type {
 } from '../../ports';
 import { applyPlan } from '../plan/plan';
 import { indexEffects } from './index-effects';
-import { type IndexInput, type IndexStep, planIndexing } from './plan-index';
+import { type IndexInput, type IndexPlan, type IndexStep, planIndexing } from './plan-index';
 
 export { type IndexInput, repositoriesOf } from './plan-index';
 
@@ -31,6 +32,8 @@ export interface IndexDeps {
   problems: ConfigurationProblems;
   /** the first known good revision of a service watched for rollback */
   rollbacks: RollbackHistory;
+  /** what the reconcile remembers of each service, and its sweep's checkpoint */
+  sweep: IndexSweep;
   /** announces configuration problems */
   events: EventPublisher;
   now: () => Date;
@@ -67,7 +70,14 @@ export interface IndexDecision {
  * when a later service fails the run, so a problem remembered is never left unsaid).
  */
 export async function indexServices(input: IndexInput, deps: IndexDeps): Promise<IndexDecision[]> {
-  const plan = await planIndexing(input, deps);
+  return applyIndexing(await planIndexing(input, deps), deps);
+}
+
+/**
+ * Carries an indexing plan out (nothing in a dry run) and announces the problems as reported: the
+ * apply half of {@link indexServices}, shared with the reconcile.
+ */
+export async function applyIndexing(plan: IndexPlan, deps: IndexDeps): Promise<IndexDecision[]> {
   const done = await applyPlan(plan, indexEffects(deps), {
     dryRun: deps.dryRun,
     report: async (steps) => {
@@ -131,20 +141,6 @@ function perService(steps: readonly IndexStep[]): IndexDecision[] {
         problems = [];
         break;
     }
-  }
-  return decisions;
-}
-
-/** Walks every cluster and service of the account and re-indexes them all. */
-export async function reconcileIndex(
-  input: Pick<IndexInput, 'triggeredBy'>,
-  deps: IndexDeps,
-): Promise<IndexDecision[]> {
-  const decisions: IndexDecision[] = [];
-  for (const clusterArn of await deps.inventory.listClusters()) {
-    const serviceArns = await deps.inventory.listServices(clusterArn);
-    const refs = serviceArns.map((service) => ({ cluster: clusterArn, service }));
-    decisions.push(...(await indexServices({ refs, triggeredBy: input.triggeredBy }, deps)));
   }
   return decisions;
 }

@@ -111,6 +111,17 @@ export interface IndexInput {
   refs: readonly ServiceRef[];
   /** id of the event that asked for it: announcements name it */
   triggeredBy: string;
+  /**
+   * The refs described already (the reconcile describes a page of services before it knows which
+   * changed): DescribeServices is not called again, and a ref by ARN not among them is not found.
+   */
+  described?: readonly ServiceState[];
+  /**
+   * The repositories of revisions known already (revisions never change), filled in as revisions are
+   * described: the reconcile shares it across its pages, so DescribeTaskDefinition is called once per
+   * revision not yet indexed.
+   */
+  revisions?: Map<string, string[]>;
 }
 
 /**
@@ -144,8 +155,9 @@ export async function planIndexing(input: IndexInput, deps: IndexReads): Promise
   const { refs, triggeredBy } = input;
   const plan: IndexPlan = { decisions: [], effects: [] };
   if (refs.length === 0) return plan;
-  const services = await deps.ecs.describeServices(refs);
+  const services = input.described ? [...input.described] : await deps.ecs.describeServices(refs);
   const documents = new Map<string, Promise<TaskDefinitionDocument | undefined>>();
+  const revisions = input.revisions ?? new Map<string, string[]>();
   for (const service of services) {
     const indexed = { serviceArn: service.arn, clusterArn: service.clusterArn, serviceName: service.name };
     const health = await watchHealth(service, indexed, deps);
@@ -153,12 +165,19 @@ export async function planIndexing(input: IndexInput, deps: IndexReads): Promise
     const reason = notFollowed(service, deps.policyFile);
     let repositories: string[] = [];
     if (!reason) {
-      let doc = documents.get(service.taskDefinitionArn);
-      if (!doc) {
-        doc = deps.ecs.describeTaskDefinition(service.taskDefinitionArn);
-        documents.set(service.taskDefinitionArn, doc);
+      const known = revisions.get(service.taskDefinitionArn);
+      if (known) repositories = [...known];
+      else {
+        let doc = documents.get(service.taskDefinitionArn);
+        if (!doc) {
+          doc = deps.ecs.describeTaskDefinition(service.taskDefinitionArn);
+          documents.set(service.taskDefinitionArn, doc);
+        }
+        const found = await doc;
+        repositories = repositoriesOf(found?.definition.containerDefinitions ?? []);
+        // A revision that does not exist (any more) is not remembered: it may be a read too early.
+        if (found) revisions.set(service.taskDefinitionArn, repositories);
       }
-      repositories = repositoriesOf((await doc)?.definition.containerDefinitions ?? []);
     }
     const decision = plan.decisions.length + review.outcomes.length;
     plan.decisions.push(

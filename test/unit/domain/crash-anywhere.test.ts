@@ -16,7 +16,8 @@ import {
   deployDuePushes,
   deployPushedImage,
 } from '../../../shared/domain/deploy/deploy-pushed-image';
-import { type IndexDeps, reconcileIndex } from '../../../shared/domain/index/index-services';
+import type { IndexDeps } from '../../../shared/domain/index/index-services';
+import { reconcileIndex } from '../../../shared/domain/index/reconcile';
 import { describeEvent } from '../../../shared/domain/notify/describe-event';
 import {
   type BusEvent,
@@ -85,16 +86,17 @@ type World = ReturnType<typeof anInMemoryWorld>;
 
 /** Every state fake of a world, and ECS and ECR: what a use case may change. */
 function fakesOf(world: World): Record<string, object> {
-  const { ecs, ecr, index, problems, history, rollbacks, bakes, quarantine, lease, pending } = world;
-  return { ecs, ecr, index, problems, history, rollbacks, bakes, quarantine, lease, pending };
+  const { ecs, ecr, index, sweep, problems, history, rollbacks, bakes, quarantine, lease, pending } = world;
+  return { ecs, ecr, index, sweep, problems, history, rollbacks, bakes, quarantine, lease, pending };
 }
 
 /**
  * Bookkeeping: fields that say when something was done, which a retry a minute later does later.
  * `registeredAt` (ECS stamps a revision when it is registered), `startedAt` (when UpdateService was
- * called: a deployment record and its intent), `at` (when an intent was begun), `expiresAt` (a lease).
+ * called: a deployment record and its intent), `at` (when an intent was begun), `expiresAt` (a lease),
+ * `indexedAt` and `finishedAt` (when the reconcile indexed a service and finished its sweep).
  */
-const BOOKKEEPING = new Set(['registeredAt', 'startedAt', 'at', 'expiresAt']);
+const BOOKKEEPING = new Set(['registeredAt', 'startedAt', 'at', 'expiresAt', 'indexedAt', 'finishedAt']);
 
 /** An event as announced, without its reason: a retry's reason says what the earlier attempt did. */
 function announcement(event: AutopilotEvent): unknown {
@@ -527,12 +529,13 @@ describe('index services, stopped anywhere and retried', () => {
       index: world.index,
       problems: world.problems,
       rollbacks: world.rollbacks,
+      sweep: world.sweep,
       events: world.events,
       policyFile: PolicyFileSchema.parse({ version: 1 }),
       dryRun: false,
       now: world.clock.now,
     }),
-    invoke: (deps) => reconcileIndex({ triggeredBy: 'reconcile-event' }, deps),
+    invoke: (deps) => reconcileIndex({ triggeredBy: 'reconcile-event', periodMs: 6 * 3_600_000 }, deps),
     announced: (world) => world.events.published.map(announcement),
     state: (world) => stateOfFakes(fakesOf(world), BOOKKEEPING),
   });

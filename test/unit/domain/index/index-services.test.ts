@@ -2,9 +2,9 @@ import { type PolicyFile, PolicyFileSchema } from '../../../../shared/config/pol
 import {
   type IndexDeps,
   indexServices,
-  reconcileIndex,
   repositoriesOf,
 } from '../../../../shared/domain/index/index-services';
+import { reconcileIndex } from '../../../../shared/domain/index/reconcile';
 import { RetryableError } from '../../../../shared/errors';
 import type { AutopilotEvent } from '../../../../shared/events/autopilot-events';
 import type { ServiceRef, ServiceState, TaskDefinitionDocument } from '../../../../shared/ports';
@@ -29,6 +29,8 @@ const WORKER_IMAGE = `${REGISTRY}/team/worker:main`;
 /** The event that asks for indexing (a TagResource through CloudTrail), and a reconcile's. */
 const EVENT_ID = '2d317f7d-887c-49e8-b1de-72f70884984c';
 const RECONCILE_ID = '53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa';
+/** A new sweep of the reconcile starts 6 hours after the last one started. */
+const PERIOD = 6 * 3_600_000;
 const BAD_DEPLOY =
   'autopilot:deploy value "tags:main" is not tag:<name>, semver:major|minor|patch, match or off';
 
@@ -50,6 +52,7 @@ function aWorld(options: { dryRun?: boolean; policy?: Record<string, unknown> } 
       index: world.index,
       problems: world.problems,
       rollbacks: world.rollbacks,
+      sweep: world.sweep,
       events: world.events,
       policyFile: policyFile(options.policy),
       dryRun: options.dryRun ?? false,
@@ -285,7 +288,7 @@ describe('reconcileIndex', () => {
     );
 
     // Act
-    const decisions = await reconcileIndex({ triggeredBy: RECONCILE_ID }, world.deps);
+    const { decisions } = await reconcileIndex({ triggeredBy: RECONCILE_ID, periodMs: PERIOD }, world.deps);
 
     // Assess
     expect(decisions.map((d) => [d.service, d.action, d.repositories])).toEqual([
@@ -310,7 +313,7 @@ describe('reconcileIndex', () => {
     run(world, aService({ clusterName: 'staging' }));
 
     // Act
-    const decisions = await reconcileIndex({ triggeredBy: RECONCILE_ID }, world.deps);
+    const { decisions } = await reconcileIndex({ triggeredBy: RECONCILE_ID, periodMs: PERIOD }, world.deps);
 
     // Assess
     expect(decisions).toHaveLength(2);
@@ -390,7 +393,7 @@ describe('indexServices and configuration problems', () => {
 
     // Act
     const again = await indexServices(input([byArn(api)], 'a-deployment-state-change'), world.deps);
-    await reconcileIndex({ triggeredBy: RECONCILE_ID }, world.deps);
+    await reconcileIndex({ triggeredBy: RECONCILE_ID, periodMs: PERIOD }, world.deps);
 
     // Assess
     expect(problemEvents(world)).toHaveLength(1);
@@ -475,7 +478,7 @@ describe('indexServices and configuration problems', () => {
 
     // Act
     const fixed = await indexServices(input([byArn(api)], 'the-fixing-tag-change'), world.deps);
-    await reconcileIndex({ triggeredBy: RECONCILE_ID }, world.deps);
+    await reconcileIndex({ triggeredBy: RECONCILE_ID, periodMs: PERIOD }, world.deps);
 
     // Assess
     expect(problemEvents(world).map((e) => e.detail)).toEqual([
