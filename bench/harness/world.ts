@@ -42,6 +42,7 @@ export async function startBenchWorld(source?: BenchSource): Promise<BenchWorld>
     policyFile: BENCH_POLICY_FILE,
     source: chosen,
   });
+  functions.preload('index-services', 'deploy-on-push');
   return {
     functions,
     async startAccount(services) {
