@@ -26,7 +26,7 @@ export const SERVICE_OF_PACKAGE: Record<string, string> = {
 /**
  * lib-dynamodb document commands -> the DynamoDB actions they call. A transaction has no action of
  * its own: each of its items is authorised as the action it is ("Using IAM with DynamoDB
- * transactions", DynamoDB Developer Guide); DynamoTable.transact writes puts and deletes only.
+ * transactions", DynamoDB Developer Guide); DynamoTable.transact writes puts, deletes and updates.
  */
 const DOCUMENT_COMMANDS: Record<string, string | string[]> = {
   Get: 'GetItem',
@@ -37,7 +37,7 @@ const DOCUMENT_COMMANDS: Record<string, string | string[]> = {
   Scan: 'Scan',
   BatchGet: 'BatchGetItem',
   BatchWrite: 'BatchWriteItem',
-  TransactWrite: ['PutItem', 'DeleteItem'],
+  TransactWrite: ['PutItem', 'DeleteItem', 'UpdateItem'],
 };
 
 /** Actions AWS checks in addition to the one called. */

@@ -11,7 +11,7 @@ import type {
   KnownDeployment,
   StartedDeployment,
 } from '../../ports';
-import { DAY, DynamoTableStore, recordOf } from './dynamo-table';
+import { DAY, type DynamoTable, DynamoTableStore, type Item, recordOf, type Update } from './dynamo-table';
 import {
   crashesOf,
   crashKey,
@@ -20,6 +20,7 @@ import {
   deploymentRecordKey,
   deploymentRecordsOf,
   ecsDeploymentKey,
+  type ItemKey,
 } from './keys';
 
 /** Deployment history kept for rollback decisions and audit. */
@@ -34,14 +35,44 @@ const INTENT_TTL = 30 * DAY;
 /** How many of a service's latest deployments are searched for the one an event started. */
 const RECENT_DEPLOYMENTS = 20;
 
+/** The item of a deployment autopilot started (also written in the transaction that closes its lease). */
+export function deploymentRecordItem(table: DynamoTable, record: DeploymentRecord): ItemKey & Item {
+  return {
+    ...deploymentRecordKey(record.serviceArn, record.startedAt, record.triggeredBy),
+    ...record,
+    expiresAt: table.expiresIn(DEPLOYMENT_TTL),
+  };
+}
+
+/**
+ * The update noting an ECS deployment autopilot started (also written in the transaction that closes
+ * its lease). Fills only the fields the deployment's state changes have not written yet
+ * (`if_not_exists`), and no `updatedAt`, so a state change recorded before or after it is never
+ * overwritten nor refused; a rollback is one whatever a state change guessed before it.
+ */
+export function deploymentStartedUpdate(table: DynamoTable, started: StartedDeployment): Update {
+  return {
+    set:
+      'SET deploymentId = :id, taskDefinitionArn = if_not_exists(taskDefinitionArn, :td), ' +
+      '#state = if_not_exists(#state, :state), startedAt = if_not_exists(startedAt, :at), ' +
+      `isRollback = ${started.isRollback ? ':rollback' : 'if_not_exists(isRollback, :rollback)'}, ` +
+      'expiresAt = if_not_exists(expiresAt, :expires)',
+    names: { '#state': 'state' },
+    values: {
+      ':id': started.deploymentId,
+      ':td': started.taskDefinitionArn,
+      ':state': 'IN_PROGRESS',
+      ':at': started.startedAt,
+      ':rollback': started.isRollback,
+      ':expires': table.expiresIn(DEPLOYMENT_TTL),
+    },
+  };
+}
+
 /** The deployments of services in DynamoDB. */
 export class DynamoDeploymentHistory extends DynamoTableStore implements DeploymentHistory {
   async recordDeployment(record: DeploymentRecord): Promise<void> {
-    await this.table.put({
-      ...deploymentRecordKey(record.serviceArn, record.startedAt, record.triggeredBy),
-      ...record,
-      expiresAt: this.table.expiresIn(DEPLOYMENT_TTL),
-    });
+    await this.table.put(deploymentRecordItem(this.table, record));
   }
 
   async deploymentTriggeredBy(serviceArn: string, eventId: string): Promise<DeploymentRecord | undefined> {
@@ -52,25 +83,10 @@ export class DynamoDeploymentHistory extends DynamoTableStore implements Deploym
   }
 
   async noteDeploymentStarted(serviceArn: string, started: StartedDeployment): Promise<void> {
-    // Fills only the fields the deployment's state changes have not written yet (`if_not_exists`),
-    // and no `updatedAt`, so a state change recorded before or after it is never overwritten nor
-    // refused; a rollback is one whatever a state change guessed before it.
-    await this.table.update(ecsDeploymentKey(serviceArn, started.deploymentId), {
-      set:
-        'SET deploymentId = :id, taskDefinitionArn = if_not_exists(taskDefinitionArn, :td), ' +
-        '#state = if_not_exists(#state, :state), startedAt = if_not_exists(startedAt, :at), ' +
-        `isRollback = ${started.isRollback ? ':rollback' : 'if_not_exists(isRollback, :rollback)'}, ` +
-        'expiresAt = if_not_exists(expiresAt, :expires)',
-      names: { '#state': 'state' },
-      values: {
-        ':id': started.deploymentId,
-        ':td': started.taskDefinitionArn,
-        ':state': 'IN_PROGRESS',
-        ':at': started.startedAt,
-        ':rollback': started.isRollback,
-        ':expires': this.table.expiresIn(DEPLOYMENT_TTL),
-      },
-    });
+    await this.table.update(
+      ecsDeploymentKey(serviceArn, started.deploymentId),
+      deploymentStartedUpdate(this.table, started),
+    );
   }
 
   async getDeployment(serviceArn: string, deploymentId: string): Promise<KnownDeployment | undefined> {

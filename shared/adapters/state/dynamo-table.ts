@@ -35,12 +35,14 @@ export const isConflict = (error: unknown) => error instanceof ConditionalCheckF
 export type Item = Record<string, unknown>;
 
 /**
- * One write of a transaction ({@link DynamoTable.transact}): a put or a delete, either conditional.
- * Each is authorised as the PutItem or DeleteItem it is (a transaction needs no IAM action of its own).
+ * One write of a transaction ({@link DynamoTable.transact}): a put, a delete or an update, each
+ * conditional. Each is authorised as the PutItem, DeleteItem or UpdateItem it is (a transaction needs
+ * no IAM action of its own).
  */
 export type TransactionWrite =
   | { put: ItemKey & Item; condition?: Condition }
-  | { delete: ItemKey; condition?: Condition };
+  | { delete: ItemKey; condition?: Condition }
+  | { update: ItemKey; with: Update };
 
 /** A condition expression with the names and values it uses. */
 export interface Condition {
@@ -201,11 +203,21 @@ export class DynamoTable {
     try {
       await this.doc.send(
         new TransactWriteCommand({
-          TransactItems: writes.map((write) =>
-            'put' in write
-              ? { Put: { TableName: this.name, Item: write.put, ...conditionOf(write.condition) } }
-              : { Delete: { TableName: this.name, Key: write.delete, ...conditionOf(write.condition) } },
-          ),
+          TransactItems: writes.map((write) => {
+            if ('put' in write)
+              return { Put: { TableName: this.name, Item: write.put, ...conditionOf(write.condition) } };
+            if ('delete' in write)
+              return { Delete: { TableName: this.name, Key: write.delete, ...conditionOf(write.condition) } };
+            return {
+              Update: {
+                TableName: this.name,
+                Key: write.update,
+                UpdateExpression: write.with.set,
+                ...(write.with.if ? { ConditionExpression: write.with.if } : {}),
+                ...expressionParts(write.with.names, write.with.values),
+              },
+            };
+          }),
         }),
       );
       return true;

@@ -13,6 +13,7 @@ import type {
   ContainerPlatform,
   DeployIntent,
   DeploymentHistory,
+  LeaseClosing,
   PendingPush,
   PendingPushes,
   ServiceIndex,
@@ -36,11 +37,11 @@ export interface DeployWrites extends Omit<DeployReads, 'ecs' | 'history' | 'ind
     | 'findRevision'
   >;
   index: Pick<ServiceIndex, 'servicesForRepository' | 'unindexRepositories'>;
-  history: Pick<
-    DeploymentHistory,
-    'deployIntents' | 'saveDeployIntent' | 'recordDeployment' | 'noteDeploymentStarted'
-  >;
-  /** the lease, and the watermark: read under the lease, moved after the deployment */
+  history: Pick<DeploymentHistory, 'deployIntents' | 'saveDeployIntent'>;
+  /**
+   * the lease, and the watermark: read under the lease, moved after the deployment; the release
+   * writes the deployment's record, its ECS deployment and the watermark with it
+   */
   lease: ServiceLease;
   pending: Pick<PendingPushes, 'listDuePending' | 'savePending' | 'deletePending'>;
 }
@@ -74,6 +75,16 @@ const intentStateKey = (serviceArn: string) => `intent-state ${serviceArn}`;
  * @example applyPlan(await planPush(push, deps), deployEffects(deps), { dryRun, report })
  */
 export function deployEffects(deps: DeployWrites): EffectHandlers<DeploymentDecision, DeployEffect> {
+  // The writes closing each service's deployment, held until its lease is released: written with the
+  // release, in one call (`releaseLease`'s `closing`). Nothing between them and the release can fail
+  // the deployment, and a run stopped before it left the intent `updating`, which its retry records
+  // and announces.
+  const closings = new Map<string, LeaseClosing>();
+  const closing = (serviceArn: string): LeaseClosing => {
+    const held = closings.get(serviceArn) ?? {};
+    closings.set(serviceArn, held);
+    return held;
+  };
   return {
     'acquire-lease': async (effect, { decisions }) => {
       if (await deps.lease.acquireLease(effect.serviceArn, effect.owner, effect.ttlSeconds)) return;
@@ -122,12 +133,12 @@ export function deployEffects(deps: DeployWrites): EffectHandlers<DeploymentDeci
     }),
     'record-deployment': failsOnPermanent(async ({ record, decision }, { produced, decisions }) => {
       const deploymentId = record.deploymentId ?? produced.get(deploymentKey(record.serviceArn));
-      await deps.history.recordDeployment({
+      closing(record.serviceArn).record = {
         ...record,
         toTaskDefinition: deployed(decisions, decision),
         startedAt: record.startedAt ?? producedValue(produced, startedKey(record.serviceArn)),
         ...(deploymentId ? { deploymentId } : {}),
-      });
+      };
     }),
     // The rollback watcher then knows the deployment's revision even if ECS drops it before its
     // state changes arrive.
@@ -135,19 +146,28 @@ export function deployEffects(deps: DeployWrites): EffectHandlers<DeploymentDeci
       async ({ serviceArn, decision, started }, { produced, decisions }) => {
         const deploymentId = started?.deploymentId ?? produced.get(deploymentKey(serviceArn));
         if (!deploymentId) return;
-        await deps.history.noteDeploymentStarted(serviceArn, {
-          deploymentId,
-          taskDefinitionArn: deployed(decisions, decision),
-          startedAt: started?.startedAt ?? producedValue(produced, startedKey(serviceArn)),
-          isRollback: false,
-        });
+        closing(serviceArn).started = {
+          serviceArn,
+          deployment: {
+            deploymentId,
+            taskDefinitionArn: deployed(decisions, decision),
+            startedAt: started?.startedAt ?? producedValue(produced, startedKey(serviceArn)),
+            isRollback: false,
+          },
+        };
       },
     ),
     'set-watermark': failsOnPermanent(async (effect) => {
-      await deps.lease.setWatermark(effect.serviceArn, effect.repositoryKey, effect.watermark);
+      closing(effect.serviceArn).watermark = {
+        repositoryKey: effect.repositoryKey,
+        watermark: effect.watermark,
+      };
     }),
     'release-lease': async (effect) => {
-      await deps.lease.releaseLease(effect.serviceArn, effect.owner);
+      const writes = closings.get(effect.serviceArn);
+      closings.delete(effect.serviceArn);
+      if (writes) await deps.lease.releaseLease(effect.serviceArn, effect.owner, writes);
+      else await deps.lease.releaseLease(effect.serviceArn, effect.owner);
     },
     'save-pending': async ({ pending, mode }) => {
       let announced = false;

@@ -23,12 +23,14 @@ import {
   InMemoryRollbackHistory,
   InMemoryServiceIndex,
   InMemoryServiceLease,
+  inMemoryState,
 } from '../../support/in-memory-state';
 import { describeBakeScheduleContract } from './bake-schedule.contract';
 import { describeConfigurationProblemsContract } from './configuration-problems.contract';
 import type { ContractClock, MakeSubject } from './contract';
 import { describeDeployIntentsContract } from './deploy-intents.contract';
 import { describeDeploymentHistoryContract } from './deployment-history.contract';
+import { describeLeaseClosingContract } from './lease-closing.contract';
 import { describeNotificationStoreContract } from './notification-store.contract';
 import { describePendingPushesContract } from './pending-pushes.contract';
 import { describeQuarantineContract } from './quarantine.contract';
@@ -67,5 +69,16 @@ againstBoth(describeRollbackHistoryContract, InMemoryRollbackHistory, DynamoRoll
 againstBoth(describeBakeScheduleContract, InMemoryBakeSchedule, DynamoBakeSchedule);
 againstBoth(describeQuarantineContract, InMemoryQuarantine, DynamoQuarantine);
 againstBoth(describeServiceLeaseContract, InMemoryServiceLease, DynamoServiceLease);
+describeLeaseClosingContract('InMemoryServiceLease', async (clock) => {
+  const state = inMemoryState(clock.now);
+  return { lease: state.lease, history: state.history };
+});
+describeLeaseClosingContract('DynamoServiceLease', async (clock) => {
+  const table = await createAutopilotTable(dynamo().client);
+  return {
+    lease: new DynamoServiceLease(table, dynamo().client, clock.now),
+    history: new DynamoDeploymentHistory(table, dynamo().client, clock.now),
+  };
+});
 againstBoth(describePendingPushesContract, InMemoryPendingPushes, DynamoPendingPushes);
 againstBoth(describeNotificationStoreContract, InMemoryNotificationStore, DynamoNotificationStore);

@@ -1,0 +1,114 @@
+/**
+ * The contract of a lease released with the writes closing its deployment ({@link LeaseClosing}): the
+ * record, the ECS deployment noted and the watermark are written with the release, each with the
+ * outcome it has alone, whether or not the lease is still held.
+ */
+import type { DeploymentHistory, DeploymentRecord, LeaseClosing, ServiceLease } from '../../../shared/ports';
+import { API_REPO, describeContract, digest, type MakeSubject, revision, serviceArn } from './contract';
+
+const API = serviceArn('api');
+const D8 = 'ecs-svc/8000000000000000008';
+const STARTED_AT = '2026-01-13T10:00:00.000Z';
+const older = { pushedAt: '2026-01-12T09:00:00.000Z', digest: digest('11'), tag: 'v1' };
+const newer = { pushedAt: '2026-01-12T09:05:00.000Z', digest: digest('22'), tag: 'v2' };
+
+const record: DeploymentRecord = {
+  serviceArn: API,
+  cluster: 'prod',
+  service: 'api',
+  fromTaskDefinition: revision(1),
+  toTaskDefinition: revision(2),
+  repository: 'team/api',
+  tag: 'v2',
+  digest: newer.digest,
+  startedAt: STARTED_AT,
+  triggeredBy: 'event-1',
+  state: 'STARTED',
+  deploymentId: D8,
+};
+
+const closing = (watermark = newer): LeaseClosing => ({
+  record,
+  started: {
+    serviceArn: API,
+    deployment: {
+      deploymentId: D8,
+      taskDefinitionArn: revision(2),
+      startedAt: STARTED_AT,
+      isRollback: false,
+    },
+  },
+  watermark: { repositoryKey: API_REPO, watermark },
+});
+
+/** The lease and the history, on one store. */
+export interface LeaseAndHistory {
+  lease: ServiceLease;
+  history: DeploymentHistory;
+}
+
+export function describeLeaseClosingContract(name: string, make: MakeSubject<LeaseAndHistory>): void {
+  describeContract('ServiceLease closing a deployment', name, make, (store, clock) => {
+    async function closed() {
+      return {
+        record: await store().history.deploymentTriggeredBy(API, 'event-1'),
+        noted: await store().history.getDeployment(API, D8),
+        watermark: await store().lease.getWatermark(API, API_REPO),
+      };
+    }
+
+    it('writes the record, the ECS deployment and the watermark with the release', async () => {
+      // Prepare
+      await store().lease.acquireLease(API, 'event-1', 60);
+
+      // Act
+      const released = await store().lease.releaseLease(API, 'event-1', closing());
+
+      // Assess
+      expect(released).toBe(true);
+      expect(await closed()).toEqual({
+        record,
+        noted: expect.objectContaining({
+          deploymentId: D8,
+          taskDefinitionArn: revision(2),
+          state: 'IN_PROGRESS',
+        }),
+        watermark: newer,
+      });
+      expect(await store().lease.acquireLease(API, 'event-2', 60)).toBe(true);
+    });
+
+    it('writes them all the same when the lease expired and another took it, and leaves that lease', async () => {
+      // Prepare
+      await store().lease.acquireLease(API, 'event-1', 60);
+      clock().advance(61);
+      await store().lease.acquireLease(API, 'event-2', 60);
+
+      // Act
+      const released = await store().lease.releaseLease(API, 'event-1', closing());
+
+      // Assess
+      expect(released).toBe(false);
+      expect((await closed()).watermark).toEqual(newer);
+      expect((await closed()).record).toEqual(record);
+      expect(await store().lease.acquireLease(API, 'event-3', 60)).toBe(false);
+    });
+
+    it('keeps a newer watermark and still writes the rest and releases', async () => {
+      // Prepare
+      await store().lease.setWatermark(API, API_REPO, newer);
+      await store().lease.acquireLease(API, 'event-1', 60);
+
+      // Act
+      const released = await store().lease.releaseLease(API, 'event-1', closing(older));
+
+      // Assess
+      expect(released).toBe(true);
+      expect(await closed()).toEqual({
+        record,
+        noted: expect.objectContaining({ deploymentId: D8 }),
+        watermark: newer,
+      });
+    });
+  });
+}
