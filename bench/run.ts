@@ -9,6 +9,7 @@
  * Exits 1 when a count goal is not met (naming it) or a benchmark throws, in either mode. Timing
  * ratios are printed, never checked: they depend on the machine and on what else runs on it.
  */
+import { fork } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { basename, join, resolve } from 'node:path';
@@ -51,10 +52,38 @@ function benchmarkNames(): string[] {
     .sort();
 }
 
-async function runOne(name: string, short: boolean): Promise<BenchReport> {
+/** Runs one benchmark in this process and sends its report to the runner (the `--child` mode). */
+async function runHere(name: string, short: boolean): Promise<void> {
   const module = (await import(join(BENCH_DIR, `${name}${SUFFIX}`))) as { bench?: Bench };
   if (typeof module.bench !== 'function') throw new Error(`bench/${name}${SUFFIX} exports no \`bench\``);
-  return module.bench({ short, log: (line) => process.stderr.write(`[${name}] ${line}\n`) });
+  const report = await module.bench({ short, log: (line) => process.stderr.write(`[${name}] ${line}\n`) });
+  await new Promise<void>((resolve, reject) =>
+    process.send?.(report, (error: Error | null) => (error ? reject(error) : resolve())),
+  );
+}
+
+/**
+ * Runs one benchmark in a process of its own: SDK clients are cached per process with the endpoints
+ * they were made with, the functions' environment is process-wide, and a benchmark's servers and
+ * timers must not outlive it, so no benchmark sees another's.
+ */
+function runOne(name: string, short: boolean): Promise<BenchReport> {
+  return new Promise((resolve, reject) => {
+    // The same loader as this process (tsx's flags are in execArgv), stdout to ours for progress.
+    const child = fork(__filename, ['--child', name, ...(short ? ['--short'] : [])], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    let report: BenchReport | undefined;
+    child.on('message', (message) => {
+      report = message as BenchReport;
+    });
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      if (report) resolve(report);
+      else
+        reject(new Error(`bench/${name}${SUFFIX} ended without a report (${signal ?? `exit code ${code}`})`));
+    });
+  });
 }
 
 function commandLine(argv: string[]): string {
@@ -69,6 +98,10 @@ async function main(): Promise<number> {
   // the run prints. Set before any benchmark loads: Powertools reads the level when it is created.
   process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
   const argv = process.argv.slice(2);
+  if (argv[0] === '--child') {
+    await runHere(argv[1] as string, argv.includes('--short'));
+    return 0;
+  }
   const args = parseArguments(argv);
   const available = benchmarkNames();
   const unknown = args.names.filter((name) => !available.includes(name));
