@@ -5,7 +5,7 @@
 import { search } from '@aws-lambda-powertools/jmespath';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { Tracer } from '@aws-lambda-powertools/tracer';
+import type { Tracer } from '@aws-lambda-powertools/tracer';
 
 /** Structured JSON logger; the correlation id is the EventBridge event id. */
 export const logger = new Logger({
@@ -14,15 +14,37 @@ export const logger = new Logger({
 });
 
 /**
- * X-Ray tracer; AWS clients are wrapped with it in `adapters/aws/clients.ts`. Outgoing HTTP is not
- * captured (Powertools would patch http/https and fetch and record each request's URL path): the
- * only HTTP autopilot sends besides the AWS clients goes to chat webhooks, whose path is the secret
- * for Slack and Discord (test/contract/secrets.test.ts reads the segments emitted).
+ * Whether the X-Ray SDK traces the handler and each AWS call: only when POWERTOOLS_TRACE_ENABLED is
+ * `true` (Powertools traces by default; autopilot does not). Loading the tracer loads the X-Ray SDK,
+ * which costs every cold start its import; Lambda's active tracing (serverless.yml
+ * `tracing.lambda`) records each invocation without it.
  */
-export const tracer = new Tracer({
-  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'ecs-autopilot',
-  captureHTTPsRequests: false,
-});
+export function tracingEnabled(): boolean {
+  return process.env.POWERTOOLS_TRACE_ENABLED === 'true';
+}
+
+let tracerOfProcess: Tracer | undefined;
+
+/**
+ * The X-Ray tracer when {@link tracingEnabled} (undefined otherwise), created on first use; AWS
+ * clients are wrapped with it in `adapters/aws/clients.ts`. Outgoing HTTP is not captured
+ * (Powertools would patch http/https and fetch and record each request's URL path): the only HTTP
+ * autopilot sends besides the AWS clients goes to chat webhooks, whose path is the secret for Slack
+ * and Discord (test/contract/secrets.test.ts reads the segments emitted).
+ */
+export function tracer(): Tracer | undefined {
+  if (!tracingEnabled()) return undefined;
+  if (!tracerOfProcess) {
+    // Required here, not imported: esbuild runs a required module's code only when it is required.
+    const { Tracer } =
+      require('@aws-lambda-powertools/tracer') as typeof import('@aws-lambda-powertools/tracer');
+    tracerOfProcess = new Tracer({
+      serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'ecs-autopilot',
+      captureHTTPsRequests: false,
+    });
+  }
+  return tracerOfProcess;
+}
 
 /** CloudWatch embedded metrics. */
 export const metrics = new Metrics({

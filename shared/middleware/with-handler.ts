@@ -2,7 +2,7 @@
  * The one middy stack every handler uses, in a fixed order:
  *
  * 0. an event nested deeper than any event may be is refused before anything reads it;
- * 1. Powertools logger with the EventBridge event id as correlation id, tracer, metrics;
+ * 1. Powertools logger with the EventBridge event id as correlation id, tracer (when tracing is on), metrics;
  * 2. error classification (sees every failure of what follows): permanent input errors are logged
  *    with their reason, parked in the dead-letter queue and not retried; anything else is rethrown so
  *    Lambda retries and the OnFailure destination keeps the event;
@@ -220,12 +220,14 @@ export function withHandler<Env extends z.ZodType<BaseEnv>, Event extends z.ZodT
     ): MiddyfiedHandler<unknown, Result | RejectedResponse, Error, Context> {
       // After and onError hooks run in reverse: classifying an error happens while the correlation id
       // is still set and before the metrics are flushed, so a rejection is logged and counted in full.
+      // The tracer's handler subsegment only when tracing is on (`tracingEnabled`).
+      const active = tracer();
       const stack = middy<unknown, Result | RejectedResponse, Error, Context>()
         .use(boundedEvent())
         .use(
           injectLambdaContext(logger, { correlationIdPath: correlationPaths.EVENT_BRIDGE, resetKeys: true }),
         )
-        .use(captureLambdaHandler(tracer))
+        .use(active ? captureLambdaHandler(active) : [])
         .use(logMetrics(metrics, { throwOnEmptyMetrics: false }))
         .use(classifyErrors(options.name))
         .use(validateEnv(options.envSchema))

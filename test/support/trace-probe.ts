@@ -39,7 +39,8 @@ async function main(): Promise<void> {
 
   const { tracer: autopilotTracer } = await import('../../shared/observability');
   const { Tracer } = await import('@aws-lambda-powertools/tracer');
-  const tracer = process.env.PROBE_TRACER === 'powertools-default' ? new Tracer() : autopilotTracer;
+  const tracer = process.env.PROBE_TRACER === 'powertools-default' ? new Tracer() : autopilotTracer();
+  if (!tracer) throw new Error('no tracer: POWERTOOLS_TRACE_ENABLED is not true');
   const { HttpPoster } = await import('../../shared/adapters/chat/http-poster');
 
   const invocation = tracer.getSegment()?.addNewSubsegment(INVOCATION);

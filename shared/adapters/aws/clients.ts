@@ -1,5 +1,6 @@
 /**
- * One lazily created AWS client per service and process, wrapped by the tracer. Clients honour the
+ * One lazily created AWS client per service and process, wrapped by the tracer when tracing is on
+ * (`tracingEnabled`). Clients honour the
  * SDK's own configuration: AWS_REGION, credentials, AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE>
  * (so the same code talks to a real account or to the local sandbox), and AWS_MAX_ATTEMPTS.
  *
@@ -30,7 +31,8 @@ const clients = new Map<string, object>();
 export function cachedClient<T extends object>(service: string, create: () => T): T {
   let client = clients.get(service) as T | undefined;
   if (!client) {
-    client = tracer.captureAWSv3Client(create());
+    const created = create();
+    client = tracer()?.captureAWSv3Client(created) ?? created;
     clients.set(service, client);
   }
   return client;

@@ -1,0 +1,95 @@
+/**
+ * What a cold start pays for and what it does not, on a bundle built as `npm run build` builds it
+ * (scripts/build.ts's bundleOptions, into a temporary directory): source maps only when debugging,
+ * the X-Ray SDK only when tracing, no YAML parser. Sizes and import CPU are measured by
+ * bench/bundles.bench.ts.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { bundleOptions } from '../../scripts/build';
+
+let dir: string;
+let bundle: string;
+let inputs: string[];
+
+/** Invokes the bundle's handler in a fresh Node process with only `env`; what it printed. */
+function invoke(env: Record<string, string>): Promise<string> {
+  const script = join(dir, 'invoke.js');
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [script, bundle],
+      { env: { PATH: process.env.PATH ?? '', ...env } },
+      (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout)),
+    );
+  });
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'cold-start-'));
+  bundle = join(dir, 'bake-timer', 'index.js');
+  const result = await build({ ...bundleOptions('bake-timer'), outfile: bundle });
+  inputs = Object.keys(result.metafile.inputs);
+  // The environment is invalid (no table, no bus): the handler throws a ConfigError from the
+  // middleware; its stack says whether frames are mapped to the sources.
+  writeFileSync(
+    join(dir, 'invoke.js'),
+    [
+      'const fn = require(process.argv[2]);',
+      "const context = { functionName: 'f', awsRequestId: 'r', getRemainingTimeInMillis: () => 60000 };",
+      "fn.handler({ id: 'x' }, context).then(() => console.log('STACK none'), (e) =>",
+      "  console.log('STACK ' + e.stack.split('\\n')[1]));",
+      // The X-Ray SDK's context (cls-hooked) registers its namespaces on `process` when it loads.
+      "process.on('exit', () => console.log('XRAY ' + (process.namespaces === undefined ? 'not loaded' : 'loaded')));",
+    ].join('\n'),
+  );
+});
+
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('a function bundle', () => {
+  it('maps stack traces to the sources only when debugging is switched on', async () => {
+    // Prepare
+    const sources = /shared\/middleware\/with-handler\.ts:\d+/;
+
+    // Act
+    const plain = await invoke({});
+    const debug = await invoke({ AUTOPILOT_DEBUG: 'true' });
+    const debugLogs = await invoke({ POWERTOOLS_LOG_LEVEL: 'DEBUG' });
+
+    // Assess
+    expect(plain).toMatch(/STACK .*index\.js:\d+:\d+/);
+    expect(plain).not.toMatch(sources);
+    expect(debug).toMatch(sources);
+    expect(debugLogs).toMatch(sources);
+  });
+
+  it('holds no YAML parser: it reads the policy file the build wrote as JSON', () => {
+    // Prepare
+    const yaml = /node_modules\/yaml\//;
+
+    // Act
+    const found = inputs.filter((input) => yaml.test(input));
+
+    // Assess
+    expect(found).toEqual([]);
+  });
+
+  it('loads the X-Ray SDK only when tracing is switched on', async () => {
+    // Prepare
+    const tracing = { POWERTOOLS_TRACE_ENABLED: 'true', AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR' };
+
+    // Act
+    const plain = await invoke({});
+    const traced = await invoke(tracing);
+
+    // Assess
+    expect(plain).toContain('XRAY not loaded');
+    expect(traced).toContain('XRAY loaded');
+  });
+});
