@@ -6,6 +6,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoBakeSchedule } from '../../../shared/adapters/state/dynamo-bake-schedule';
 import { DynamoConfigurationProblems } from '../../../shared/adapters/state/dynamo-configuration-problems';
 import { DynamoDeploymentHistory } from '../../../shared/adapters/state/dynamo-deployment-history';
+import { DynamoIndexSweep } from '../../../shared/adapters/state/dynamo-index-sweep';
 import { DynamoNotificationStore } from '../../../shared/adapters/state/dynamo-notification-store';
 import { DynamoPendingPushes } from '../../../shared/adapters/state/dynamo-pending-pushes';
 import { DynamoQuarantine } from '../../../shared/adapters/state/dynamo-quarantine';
@@ -18,6 +19,7 @@ import {
   InMemoryBakeSchedule,
   InMemoryConfigurationProblems,
   InMemoryDeploymentHistory,
+  InMemoryIndexSweep,
   InMemoryPendingPushes,
   InMemoryQuarantine,
   InMemoryRollbackHistory,
@@ -30,6 +32,7 @@ import { describeConfigurationProblemsContract } from './configuration-problems.
 import type { ContractClock, MakeSubject } from './contract';
 import { describeDeployIntentsContract } from './deploy-intents.contract';
 import { describeDeploymentHistoryContract } from './deployment-history.contract';
+import { describeIndexSweepContract } from './index-sweep.contract';
 import { describeLeaseClosingContract } from './lease-closing.contract';
 import { describeNotificationStoreContract } from './notification-store.contract';
 import { describePendingPushesContract } from './pending-pushes.contract';
@@ -58,6 +61,7 @@ function againstBoth<P>(
 }
 
 againstBoth(describeServiceIndexContract, InMemoryServiceIndex, DynamoServiceIndex);
+againstBoth(describeIndexSweepContract, InMemoryIndexSweep, DynamoIndexSweep);
 againstBoth(
   describeConfigurationProblemsContract,
   InMemoryConfigurationProblems,
