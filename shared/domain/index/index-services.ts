@@ -15,8 +15,11 @@ import type {
   ServiceIndex,
   ServiceInventory,
   ServiceReader,
+  ServiceRef,
+  ServiceState,
 } from '../../ports';
 import { applyPlan } from '../plan/plan';
+import { indexFingerprint } from './fingerprint';
 import { indexEffects } from './index-effects';
 import { type IndexInput, type IndexPlan, type IndexStep, planIndexing } from './plan-index';
 
@@ -70,7 +73,46 @@ export interface IndexDecision {
  * when a later service fails the run, so a problem remembered is never left unsaid).
  */
 export async function indexServices(input: IndexInput, deps: IndexDeps): Promise<IndexDecision[]> {
-  return applyIndexing(await planIndexing(input, deps), deps);
+  if (input.refs.length === 0) return [];
+  // Before planning: a fingerprint that says a deployment is steady was taken no later than the plan.
+  const now = deps.now();
+  const described = input.described ?? (await deps.ecs.describeServices(input.refs));
+  const decisions = await applyIndexing(await planIndexing({ ...input, described }, deps), deps);
+  if (!deps.dryRun) await rememberIndexed(decisions, input.refs, described, now, deps);
+  return decisions;
+}
+
+/**
+ * Remembers what each service was indexed from, so the reconcile finds it unchanged (nothing more to
+ * do for it) only while the index holds what these inputs give; events write it too, or a change an
+ * event indexed and a later missed event undid would look unchanged to the reconcile. Written after
+ * the announcements (applyIndexing's report): a run stopped before them leaves its retry the service
+ * to plan again and announce; remembered first, the retry would find it unchanged and stay silent.
+ */
+async function rememberIndexed(
+  decisions: readonly IndexDecision[],
+  refs: readonly ServiceRef[],
+  described: readonly ServiceState[],
+  now: Date,
+  deps: IndexDeps,
+): Promise<void> {
+  for (const decision of decisions) {
+    const service = described.find((s) => s.arn === decision.service);
+    if (service) {
+      await deps.sweep.rememberFingerprint(service.clusterArn, {
+        serviceArn: service.arn,
+        fingerprint: indexFingerprint(service, deps.policyFile, now),
+        taskDefinitionArn: service.taskDefinitionArn,
+        // None when it uses no private repository or its revision was not found: described again then.
+        ...(decision.repositories.length > 0 ? { repositories: [...decision.repositories] } : {}),
+        indexedAt: now.toISOString(),
+      });
+      continue;
+    }
+    // Gone: forgotten where the event named its cluster by ARN (else the reconcile finds it gone).
+    const cluster = refs.find((ref) => ref.service === decision.service)?.cluster;
+    if (cluster?.startsWith('arn:')) await deps.sweep.forgetFingerprint(cluster, decision.service);
+  }
 }
 
 /**

@@ -10,8 +10,7 @@
  */
 import type { IndexedFingerprint, ReconcileSweep, ServiceRef, ServiceState, SweepCursor } from '../../ports';
 import { indexFingerprint, renewalDue } from './fingerprint';
-import { applyIndexing, type IndexDecision, type IndexDeps } from './index-services';
-import { planIndexing } from './plan-index';
+import { type IndexDecision, type IndexDeps, indexServices } from './index-services';
 
 /** Input of {@link reconcileIndex}. */
 export interface ReconcileInput {
@@ -177,47 +176,24 @@ async function reconcileServices(clusterArn: string, serviceArns: readonly strin
   const refs: ServiceRef[] = serviceArns.map((service) => ({ cluster: clusterArn, service }));
   const described = await deps.ecs.describeServices(refs);
   const now = deps.now();
-  const fingerprints = new Map<string, Pick<IndexedFingerprint, 'fingerprint' | 'taskDefinitionArn'>>();
   const changed: ServiceState[] = [];
   for (const service of described) {
-    const fingerprint = indexFingerprint(service, deps.policyFile, now);
     const before = remembered.get(service.arn);
-    if (before?.fingerprint === fingerprint && !renewalDue(before, now)) summary.counts.unchanged++;
-    else {
-      fingerprints.set(service.arn, { fingerprint, taskDefinitionArn: service.taskDefinitionArn });
-      changed.push(service);
-    }
+    const same = before?.fingerprint === indexFingerprint(service, deps.policyFile, now);
+    if (same && before && !renewalDue(before, now)) summary.counts.unchanged++;
+    else changed.push(service);
   }
   const found = new Set(described.map((s) => s.arn));
   const gone = refs.filter((ref) => !found.has(ref.service));
   if (changed.length === 0 && gone.length === 0) return;
   const again = changed.map((s) => ({ cluster: clusterArn, service: s.arn }));
-  const plan = await planIndexing(
+  const decisions = await indexServices(
     { refs: [...again, ...gone], triggeredBy: input.triggeredBy, described: changed, revisions },
     deps,
   );
-  const decisions = await applyIndexing(plan, deps);
   for (const decision of decisions) {
     summary.counts[decision.action === 'indexed' ? 'indexed' : 'removed']++;
     summary.counts.problems += decision.problems?.filter((p) => p.action !== 'known').length ?? 0;
     if (summary.decisions.length < SUMMARY_DECISIONS) summary.decisions.push(decision);
-  }
-  if (deps.dryRun) return;
-  // Remembered after the announcements (applyIndexing's report): a run stopped before them leaves the
-  // service to its retry, which plans it again and announces; remembered first, the retry would find
-  // it unchanged and the announcement would be lost.
-  for (const decision of decisions) {
-    const inputs = fingerprints.get(decision.service);
-    if (!inputs) {
-      await deps.sweep.forgetFingerprint(clusterArn, decision.service);
-      continue;
-    }
-    const repositories = decision.action === 'indexed' ? revisions.get(inputs.taskDefinitionArn) : undefined;
-    await deps.sweep.rememberFingerprint(clusterArn, {
-      serviceArn: decision.service,
-      ...inputs,
-      ...(repositories ? { repositories: [...repositories] } : {}),
-      indexedAt: now.toISOString(),
-    });
   }
 }

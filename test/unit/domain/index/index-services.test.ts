@@ -196,7 +196,10 @@ describe('indexServices', () => {
     expect(decisions).toEqual([
       { service: gone, action: 'removed', repositories: [], reason: 'service not found' },
     ]);
-    expect(world.writes).toEqual([{ op: 'unindexRepositories', serviceArn: gone }]);
+    expect(world.writes).toEqual([
+      { op: 'unindexRepositories', serviceArn: gone },
+      { op: 'forgetFingerprint', clusterArn: clusterArnOf('prod'), serviceArn: gone },
+    ]);
     expect(await world.index.servicesForRepository(REPOSITORY_KEY)).toEqual([]);
   });
 

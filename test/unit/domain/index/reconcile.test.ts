@@ -1,5 +1,5 @@
 import { PolicyFileSchema } from '../../../../shared/config/policy-file';
-import type { IndexDeps } from '../../../../shared/domain/index/index-services';
+import { type IndexDeps, indexServices } from '../../../../shared/domain/index/index-services';
 import { reconcileIndex } from '../../../../shared/domain/index/reconcile';
 import type { ServicePage } from '../../../../shared/ports';
 import {
@@ -122,6 +122,35 @@ describe('reconcileIndex', () => {
     expect(world.index.repositoriesOf(aService({ clusterName: 'c0', name: 'svc2' }).arn)).toEqual([]);
     const written = new Set(indexWrites(world.writes).map((w) => ('serviceArn' in w ? w.serviceArn : '')));
     expect(written.has(aService({ clusterName: 'c0', name: 'svc0' }).arn)).toBe(false);
+  });
+
+  it('finds a service an event indexed unchanged, and one whose undoing event was missed changed', async () => {
+    // Prepare
+    const world = anAccount(1, 2);
+    const deps = depsOf(world);
+    await reconcileIndex({ triggeredBy: 'first', periodMs: PERIOD }, deps);
+    const [off, on] = [
+      aService({ clusterName: 'c0', name: 'svc0', tags: { 'autopilot:deploy': 'off' } }),
+      aService({ clusterName: 'c0', name: 'svc1', tags: { 'autopilot:deploy': 'off' } }),
+    ];
+    for (const service of [off, on]) {
+      world.ecs.addService(service);
+      await indexServices(
+        { refs: [{ cluster: service.clusterArn, service: service.arn }], triggeredBy: 'tag' },
+        deps,
+      );
+    }
+    // The event that turned svc1 on again never came.
+    world.ecs.addService(aService({ clusterName: 'c0', name: 'svc1' }));
+    later(world, 7);
+
+    // Act
+    const second = await reconcileIndex({ triggeredBy: 'second', periodMs: PERIOD }, deps);
+
+    // Assess
+    expect(second.counts).toEqual({ unchanged: 1, indexed: 1, removed: 0, problems: 0 });
+    expect(world.index.repositoriesOf(off.arn)).toEqual([]);
+    expect(world.index.repositoriesOf(on.arn)).toEqual([REPOSITORY_KEY]);
   });
 
   it('unindexes a service that is gone, and forgets it', async () => {
