@@ -97,6 +97,8 @@ async function main(): Promise<number> {
   // The code measured logs as it would in Lambda (retries of a chat post, …); the reports are what
   // the run prints. Set before any benchmark loads: Powertools reads the level when it is created.
   process.env.POWERTOOLS_LOG_LEVEL ??= 'SILENT';
+  // As in .ci/run: the SDK's notice about Node versions says nothing about the figures.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const argv = process.argv.slice(2);
   if (argv[0] === '--child') {
     await runHere(argv[1] as string, argv.includes('--short'));
