@@ -223,7 +223,7 @@ export const bench: Bench = async ({ short, log }): Promise<BenchReport> => {
         notes: [
           `Baseline p50 ${base.p50.toFixed(2)} ms CPU, p99 ${base.p99.toFixed(2)} ms. Rejected invocations (an event the function's schema refuses, parked in the dead-letter queue) count in the CPU figures too: they are what such an event costs.`,
           '"wall p50 / CPU p50" above 1 is time spent waiting: for the AWS side, and for chat channels\' pace (the notifier).',
-          'The same events repeat under new ids, so most invocations take the paths of a steady account (nothing left to deploy or roll back, a notification window past `after`) rather than the first time's work: the p99 shows the heavier ones.',
+          'The same events repeat under new ids, so most invocations take the paths of a steady account (nothing left to deploy or roll back, a notification window past `after`) rather than the work of a first sighting: the p99 shows the heavier ones.',
         ],
       };
     } finally {
