@@ -185,9 +185,54 @@ describe('index-services handler', () => {
     const result = await fn.handler(sampleEvent('scheduled-reconcile'), lambdaContext('index-services'));
 
     // Assess
+    expect(result).toMatchObject({ status: 'finished', counts: { indexed: 1 } });
     expect(result.decisions).toHaveLength(1);
-    expect(ecs).toHaveReceivedCommandWith(ListServicesCommand, { cluster: CLUSTER_ARN });
+    expect(ecs).toHaveReceivedCommandWith(ListServicesCommand, { cluster: CLUSTER_ARN, maxResults: 100 });
     expect(await fn.state.index.servicesForRepository(REPO_KEY)).toHaveLength(1);
+  });
+
+  it('answers the schedule with a summary of bounded size, however many services it indexed', async () => {
+    // Prepare
+    const arns = Array.from({ length: 40 }, (_, i) => `${SERVICE_ARN}-${i}`);
+    const services = arns.map((serviceArn, i) => ({
+      serviceArn,
+      serviceName: `api-${i}`,
+      clusterArn: CLUSTER_ARN,
+      status: 'ACTIVE',
+      taskDefinition: TD_ARN,
+      tags: [{ key: 'autopilot:deploy', value: 'tag:main' }],
+    }));
+    givenService({});
+    ecs.on(DescribeServicesCommand).callsFake((input: { services: string[] }) => ({
+      services: services.filter((s) => input.services.includes(s.serviceArn)),
+    }));
+    ecs.on(ListClustersCommand).resolves({ clusterArns: [CLUSTER_ARN] });
+    ecs.on(ListServicesCommand).resolves({ serviceArns: arns });
+    const event = structuredClone(sampleEvent<{ id: string }>('scheduled-reconcile'));
+    event.id = '6a4f1c7e-0b7e-4d55-9d1e-7f3c2b9a0d11';
+
+    // Act
+    const result = await fn.handler(event, lambdaContext('index-services'));
+
+    // Assess
+    expect(result.counts).toEqual({ unchanged: 0, indexed: 40, removed: 0, problems: 0 });
+    expect(result.decisions).toHaveLength(5);
+    expect(ecs.commandCalls(DescribeServicesCommand)).toHaveLength(4);
+  });
+
+  it('stops before listing when the Lambda has no time left, and says where the sweep goes on', async () => {
+    // Prepare
+    ecs.on(ListClustersCommand).resolves({ clusterArns: [CLUSTER_ARN] });
+    const context = { ...lambdaContext('index-services'), getRemainingTimeInMillis: () => 1_000 };
+    const event = structuredClone(sampleEvent<{ id: string }>('scheduled-reconcile'));
+    event.id = '0f8e2a4b-5c6d-4e7f-8a9b-0c1d2e3f4a5b';
+
+    // Act
+    const result = await fn.handler(event, context);
+
+    // Assess
+    expect(result).toMatchObject({ status: 'continues', cursor: { clusterArn: CLUSTER_ARN } });
+    expect(ecs.commandCalls(ListServicesCommand)).toHaveLength(0);
   });
 
   it('ignores a CloudTrail record of a failed call', async () => {

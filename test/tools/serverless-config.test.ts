@@ -66,7 +66,7 @@ describe('readServerlessConfig', () => {
     // Assess
     expect(byFunction).toEqual([
       ['deploy-due', 'ecs-autopilot-sandbox-deploy-due', 'rate(1 minute)'],
-      ['index-services', 'ecs-autopilot-sandbox-reconcile', 'rate(6 hours)'],
+      ['index-services', 'ecs-autopilot-sandbox-reconcile', 'rate(10 minutes)'],
       ['bake-timer', 'ecs-autopilot-sandbox-bake-timer', 'rate(1 minute)'],
       ['notify', 'ecs-autopilot-sandbox-notify-flush', 'rate(1 minute)'],
     ]);
