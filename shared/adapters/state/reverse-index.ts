@@ -35,7 +35,11 @@ export class ReverseIndex {
 
   /** Indexes a service under exactly these names (dropping the others), renewing the TTL. */
   async replace(service: IndexedService, names: readonly string[]): Promise<void> {
-    for (const name of (await this.namesOf(service.serviceArn)).filter((n) => !names.includes(n))) {
+    const before = await this.table.get(this.layout.namesOf(service.serviceArn));
+    // Nothing listed, nothing to list: no empty list is written (most services name no alarm, and
+    // the reconcile's first run wrote one for each).
+    if (before === undefined && names.length === 0) return;
+    for (const name of namesIn(before, this.layout.attribute).filter((n) => !names.includes(n))) {
       await this.table.delete(this.layout.entry(name, service.serviceArn));
     }
     const expiresAt = this.table.expiresIn(this.layout.ttlSeconds);
@@ -58,8 +62,12 @@ export class ReverseIndex {
   }
 
   private async namesOf(serviceArn: string): Promise<string[]> {
-    const item = await this.table.get(this.layout.namesOf(serviceArn));
-    const names = item?.[this.layout.attribute];
-    return Array.isArray(names) ? names.map(String) : [];
+    return namesIn(await this.table.get(this.layout.namesOf(serviceArn)), this.layout.attribute);
   }
+}
+
+/** The names a service's list item holds. */
+function namesIn(item: Record<string, unknown> | undefined, attribute: string): string[] {
+  const names = item?.[attribute];
+  return Array.isArray(names) ? names.map(String) : [];
 }
