@@ -4,10 +4,12 @@
  * environment serverless.yml gives it in the sandbox (`sandbox/runtime/functions.ts`:
  * `sandboxEnvironment`), every AWS endpoint pointed at the benchmark's router and dummy credentials.
  *
- * Unlike the sandbox's `FunctionRunner`, an invocation is awaited to its end even past the function's
- * timeout: a benchmark wants the calls and the time of the whole run, and says that it overran. The
- * context's `getRemainingTimeInMillis` counts down from serverless.yml's timeout as in Lambda, so a
- * function that stops at its deadline stops here too.
+ * The context's `getRemainingTimeInMillis` counts down from serverless.yml's timeout as in Lambda, so
+ * a function that stops at its deadline stops here too, and the middleware's own timeout (middy's,
+ * which rejects when the remaining time runs out) ends the invocation with a `TimeoutError`, as Lambda
+ * would end it. Unlike Lambda, the work it abandoned goes on in the background: stop the account
+ * (its servers) before measuring anything else on it. Without such a timeout an invocation is awaited
+ * to its end, and one past its timeout is reported as having overran.
  */
 import { randomUUID } from 'node:crypto';
 import { join, resolve } from 'node:path';
@@ -48,8 +50,11 @@ export interface BenchFunctions {
   tableName: string;
   /** the bus the functions publish on */
   busName: string;
-  /** Invokes `key` with `event`, one invocation at a time (the environment is process-wide). */
-  invoke(key: string, event: unknown): Promise<Invocation>;
+  /**
+   * Invokes `key` with `event`, one invocation at a time (the environment is process-wide), with
+   * serverless.yml's timeout or `timeoutMs` (what the context's remaining time counts down from).
+   */
+  invoke(key: string, event: unknown, options?: { timeoutMs?: number }): Promise<Invocation>;
   /**
    * Loads the handlers of `keys` now, so the first measured invocation does not pay for loading its
    * module (a cold start is `bench/bundles.bench.ts`'s subject, not this harness's).
@@ -127,7 +132,7 @@ export function loadFunctions(options: BenchFunctionsOptions): BenchFunctions {
     return handler;
   };
   let queue: Promise<unknown> = Promise.resolve();
-  const invokeNow = async (key: string, event: unknown): Promise<Invocation> => {
+  const invokeNow = async (key: string, event: unknown, timeoutOverride?: number): Promise<Invocation> => {
     const definition = definitions.get(key) as FunctionDefinition | undefined;
     if (!definition) throw new Error(`no function ${key} in serverless.yml`);
     const physicalName = `${config.service}-${config.stage}-${key}`;
@@ -139,7 +144,7 @@ export function loadFunctions(options: BenchFunctionsOptions): BenchFunctions {
     });
     const handler = handlerOf(key);
     const started = performance.now();
-    const timeoutMs = definition.timeoutSeconds * 1000;
+    const timeoutMs = timeoutOverride ?? definition.timeoutSeconds * 1000;
     const context = lambdaContext(physicalName, definition, () => timeoutMs - (performance.now() - started));
     try {
       const result = await handler(event, context);
@@ -153,8 +158,8 @@ export function loadFunctions(options: BenchFunctionsOptions): BenchFunctions {
   return {
     tableName,
     busName,
-    invoke(key, event) {
-      const run = queue.then(() => invokeNow(key, event));
+    invoke(key, event, invokeOptions = {}) {
+      const run = queue.then(() => invokeNow(key, event, invokeOptions.timeoutMs));
       queue = run.catch(() => undefined);
       return run;
     },

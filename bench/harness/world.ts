@@ -68,18 +68,20 @@ export interface ReconcileSweep {
   ms: number;
   /** the largest result, in bytes of JSON (what the idempotency record stores) */
   resultBytes: number;
-  /** invocations that ran past the function's timeout */
+  /** invocations that reached the function's timeout (stopped by the middleware, or ran past it) */
   overran: number;
   /** the first error thrown, if any */
   error?: string;
   /** the sweep said it was not complete after the last invocation allowed */
   incomplete: boolean;
+  /** the `status` of each invocation's result, when it says one (`finished`, `continues`, `not-due`…) */
+  statuses: string[];
 }
 
 /**
- * Whether a reconcile result says its sweep goes on in a later invocation: a checkpoint left, or
- * `complete`/`done: false`, at the top or under `sweep` or `summary`. A result that says nothing of
- * the kind (the one-run reconcile's `{ decisions }`) is a complete sweep.
+ * Whether a reconcile result says its sweep goes on in a later invocation: `status: 'continues'`, a
+ * cursor or checkpoint left, or `complete`/`done: false`, at the top or under `sweep` or `summary`.
+ * A result that says nothing of the kind (the one-run reconcile's `{ decisions }`) is a complete sweep.
  */
 export function sweepContinues(result: unknown): boolean {
   if (typeof result !== 'object' || result === null) return false;
@@ -87,20 +89,29 @@ export function sweepContinues(result: unknown): boolean {
   const says = (part: unknown): boolean => {
     if (typeof part !== 'object' || part === null) return false;
     const p = part as Record<string, unknown>;
-    return p.complete === false || p.done === false || (p.checkpoint !== undefined && p.checkpoint !== null);
+    const left = (value: unknown) => value !== undefined && value !== null;
+    return (
+      p.status === 'continues' ||
+      p.complete === false ||
+      p.done === false ||
+      left(p.checkpoint) ||
+      left(p.cursor)
+    );
   };
   return says(record) || says(record.sweep) || says(record.summary);
 }
 
 /**
  * Runs the scheduled reconcile until its sweep is complete (one invocation for a reconcile without a
- * checkpoint), at most `maxInvocations` times, each a new Scheduled Event as the schedule sends.
+ * checkpoint), at most `maxInvocations` times (50), each a new Scheduled Event as the schedule sends,
+ * with serverless.yml's timeout unless `timeoutMs` says otherwise.
  */
 export async function reconcileSweep(
   world: BenchWorld,
   account: BenchAccount,
-  maxInvocations = 50,
+  options: { maxInvocations?: number; timeoutMs?: number } = {},
 ): Promise<ReconcileSweep> {
+  const maxInvocations = options.maxInvocations ?? 50;
   world.use(account);
   account.takeCalls();
   const tallies: CallCounts[] = [];
@@ -111,13 +122,20 @@ export async function reconcileSweep(
     resultBytes: 0,
     overran: 0,
     incomplete: false,
+    statuses: [],
   };
   for (;;) {
-    const run = await world.functions.invoke('index-services', scheduledReconcile());
+    const run = await world.functions.invoke(
+      'index-services',
+      scheduledReconcile(),
+      options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs },
+    );
     tallies.push(account.takeCalls());
     sweep.invocations += 1;
     sweep.ms += run.ms;
-    if (run.overran) sweep.overran += 1;
+    if (run.overran || run.error?.name === 'TimeoutError') sweep.overran += 1;
+    const status = (run.result as { status?: unknown } | undefined)?.status;
+    if (typeof status === 'string') sweep.statuses.push(status);
     sweep.resultBytes = Math.max(sweep.resultBytes, Buffer.byteLength(JSON.stringify(run.result ?? null)));
     if (run.error) {
       sweep.error = `${run.error.name}: ${run.error.message}`.slice(0, 300);
