@@ -27,8 +27,10 @@ export interface BenchFunctionsOptions {
   root: string;
   /** the router every AWS endpoint names */
   endpoint: string;
-  /** the policy file the functions read (AUTOPILOT_CONFIG) */
+  /** the policy file the functions read (AUTOPILOT_CONFIG): JSON, which the bundles read too */
   policyFile: string;
+  /** variables set over serverless.yml's (undefined removes one) */
+  overrides?: Record<string, string | undefined>;
   source?: BenchSource;
 }
 
@@ -110,6 +112,7 @@ export function loadFunctions(options: BenchFunctionsOptions): BenchFunctions {
           sns: endpoint,
         },
         policyFile: options.policyFile,
+        overrides: options.overrides,
       }),
     ]),
   );
