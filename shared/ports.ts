@@ -464,6 +464,12 @@ export interface ConfigurationProblems {
   /** The problems announced for a service, in no particular order. */
   announcedProblems(serviceArn: string): Promise<AnnouncedProblem[]>;
   /**
+   * The problems announced for the services of a cluster, in no particular order (one query for a
+   * page of the reconcile). Services with an ARN of the old format, which names no cluster, are not
+   * among them.
+   */
+  announcedProblemsOfCluster(clusterArn: string): Promise<AnnouncedProblem[]>;
+  /**
    * Remembers a problem as announced. True when it is news: nothing is remembered for the service's
    * tag, or another value, or the same one announced by this very event (`triggeredBy`: a retry,
    * whose announcement may not have gone out), or one whose resolution is being announced (it came

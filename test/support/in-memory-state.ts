@@ -283,6 +283,11 @@ export class InMemoryConfigurationProblems extends StateFake implements Configur
     return [...this.problems.values()].filter((p) => p.serviceArn === serviceArn).map((p) => ({ ...p }));
   }
 
+  async announcedProblemsOfCluster(clusterArn: string): Promise<AnnouncedProblem[]> {
+    const prefix = `${clusterArn.replace(':cluster/', ':service/')}/`;
+    return [...this.problems.values()].filter((p) => p.serviceArn.startsWith(prefix)).map((p) => ({ ...p }));
+  }
+
   async rememberProblem(problem: AnnouncedProblem): Promise<boolean> {
     const key = `${problem.serviceArn}#${problem.tagKey}`;
     const current = this.problems.get(key);

@@ -5,7 +5,7 @@
 import type { AnnouncedProblem, ConfigurationProblems } from '../../ports';
 import { INDEX_TTL } from './dynamo-service-index';
 import { DynamoTableStore, recordOf } from './dynamo-table';
-import { problemKey, problemsOf } from './keys';
+import { problemKey, problemsOf, problemsOfCluster } from './keys';
 
 /**
  * Announced problems not seen again for this long are forgotten (a service deleted while no event
@@ -17,6 +17,11 @@ const PROBLEM_TTL = INDEX_TTL;
 export class DynamoConfigurationProblems extends DynamoTableStore implements ConfigurationProblems {
   async announcedProblems(serviceArn: string): Promise<AnnouncedProblem[]> {
     return (await this.table.query(problemsOf(serviceArn))).map((item) => recordOf<AnnouncedProblem>(item));
+  }
+
+  async announcedProblemsOfCluster(clusterArn: string): Promise<AnnouncedProblem[]> {
+    const items = await this.table.query(problemsOfCluster(clusterArn));
+    return items.map((item) => recordOf<AnnouncedProblem>(item));
   }
 
   async rememberProblem(problem: AnnouncedProblem): Promise<boolean> {

@@ -94,6 +94,14 @@ export const problemKey = (serviceArn: string, tagKey: string): ItemKey => ({
 });
 /** The announced problems of a service. */
 export const problemsOf = (serviceArn: string): ItemRange => ({ pk: 'PROBLEM', skPrefix: `${serviceArn}#` });
+/**
+ * The announced problems of a cluster's services: their ARNs (`…:service/<cluster>/<name>`) share the
+ * prefix `…:service/<cluster>/`, which no other cluster's services have (`/` ends the name).
+ */
+export const problemsOfCluster = (clusterArn: string): ItemRange => ({
+  pk: 'PROBLEM',
+  skPrefix: `${clusterArn.replace(':cluster/', ':service/')}/`,
+});
 
 // DeploymentHistory -------------------------------------------------------------------------------
 

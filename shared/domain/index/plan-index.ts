@@ -122,6 +122,11 @@ export interface IndexInput {
    * revision not yet indexed.
    */
   revisions?: Map<string, string[]>;
+  /**
+   * The problems announced for some of the services, read for them all at once (the reconcile reads
+   * a cluster's with one query); a service not in it has its own read.
+   */
+  announced?: ReadonlyMap<string, AnnouncedProblem[]>;
 }
 
 /**
@@ -161,7 +166,7 @@ export async function planIndexing(input: IndexInput, deps: IndexReads): Promise
   for (const service of services) {
     const indexed = { serviceArn: service.arn, clusterArn: service.clusterArn, serviceName: service.name };
     const health = await watchHealth(service, indexed, deps);
-    const review = await reviewTags(service, triggeredBy, plan.decisions.length, deps);
+    const review = await reviewTags(service, triggeredBy, plan.decisions.length, input.announced, deps);
     const reason = notFollowed(service, deps.policyFile);
     let repositories: string[] = [];
     if (!reason) {
@@ -212,7 +217,9 @@ export async function planIndexing(input: IndexInput, deps: IndexReads): Promise
     });
     plan.effects.push({ kind: 'unindex-repositories', decision, serviceArn: ref.service });
     // A service that no longer exists has nothing left to fix: its problems are forgotten silently.
-    for (const problem of await deps.problems.announcedProblems(ref.service)) {
+    const announced =
+      input.announced?.get(ref.service) ?? (await deps.problems.announcedProblems(ref.service));
+    for (const problem of announced) {
       plan.effects.push({
         kind: 'forget-problem',
         decision,
@@ -238,10 +245,11 @@ async function reviewTags(
   service: ServiceState,
   triggeredBy: string,
   first: number,
+  known: ReadonlyMap<string, AnnouncedProblem[]> | undefined,
   deps: IndexReads,
 ): Promise<{ outcomes: ProblemOutcome[]; effects: IndexEffect[]; silent: string[] }> {
   const found = checkServiceTags(service, deps.policyFile);
-  const announced = await deps.problems.announcedProblems(service.arn);
+  const announced = known?.get(service.arn) ?? (await deps.problems.announcedProblems(service.arn));
   const base = { cluster: service.clusterName, service: service.name, serviceArn: service.arn };
   const outcomes: ProblemOutcome[] = [];
   const effects: IndexEffect[] = [];

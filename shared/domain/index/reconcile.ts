@@ -8,7 +8,15 @@
  * a whole page and the next run goes on from its checkpoint; one run at a time holds it. What a run
  * returns is a summary of bounded size, however large the account.
  */
-import type { IndexedFingerprint, ReconcileSweep, ServiceRef, ServiceState, SweepCursor } from '../../ports';
+import type {
+  AnnouncedProblem,
+  IndexedFingerprint,
+  ReconcileSweep,
+  ServiceRef,
+  ServiceState,
+  SweepCursor,
+} from '../../ports';
+import { clusterNameOf, clusterOfServiceArn } from '../aws/arn';
 import { indexFingerprint, renewalDue } from './fingerprint';
 import { type IndexDecision, type IndexDeps, indexServices } from './index-services';
 
@@ -157,6 +165,26 @@ async function walk(
   return undefined;
 }
 
+/**
+ * The problems announced for these services of a cluster, with one query for the cluster instead of
+ * one per service: every service whose ARN names the cluster has its entry (none announced: empty);
+ * an ARN of the old format is left to its own read. A single service is read by itself.
+ */
+async function announcedIn(
+  clusterArn: string,
+  refs: readonly ServiceRef[],
+  deps: IndexDeps,
+): Promise<Map<string, AnnouncedProblem[]> | undefined> {
+  const cluster = clusterNameOf(clusterArn);
+  const covered = refs.filter((ref) => clusterOfServiceArn(ref.service) === cluster);
+  if (covered.length < 2) return undefined;
+  const announced = new Map<string, AnnouncedProblem[]>(covered.map((ref) => [ref.service, []]));
+  for (const problem of await deps.problems.announcedProblemsOfCluster(clusterArn)) {
+    announced.get(problem.serviceArn)?.push(problem);
+  }
+  return announced;
+}
+
 /** What reconciling a page of services works with. */
 interface PageContext {
   remembered: Map<string, IndexedFingerprint>;
@@ -187,8 +215,9 @@ async function reconcileServices(clusterArn: string, serviceArns: readonly strin
   const gone = refs.filter((ref) => !found.has(ref.service));
   if (changed.length === 0 && gone.length === 0) return;
   const again = changed.map((s) => ({ cluster: clusterArn, service: s.arn }));
+  const announced = await announcedIn(clusterArn, [...again, ...gone], deps);
   const decisions = await indexServices(
-    { refs: [...again, ...gone], triggeredBy: input.triggeredBy, described: changed, revisions },
+    { refs: [...again, ...gone], triggeredBy: input.triggeredBy, described: changed, revisions, announced },
     deps,
   );
   for (const decision of decisions) {

@@ -3,7 +3,7 @@
  * (claimed before it is announced, forgotten after).
  */
 import type { AnnouncedProblem, ConfigurationProblems } from '../../../shared/ports';
-import { describeContract, type MakeSubject, serviceArn } from './contract';
+import { CLUSTER, describeContract, type MakeSubject, serviceArn } from './contract';
 
 const API = serviceArn('api');
 const CANARY = serviceArn('api-canary');
@@ -87,6 +87,23 @@ export function describeConfigurationProblemsContract(
       expect(await problems().announcedProblems(API)).toEqual(expect.arrayContaining([problem(), rollback]));
       expect(await problems().announcedProblems(API)).toHaveLength(2);
       expect(await problems().announcedProblems(CANARY)).toEqual([ofCanary]);
+    });
+
+    it("lists the problems of a cluster's services, not those of a cluster whose name it starts", async () => {
+      // Prepare
+      const ofOther = problem({ serviceArn: API.replace('/prod/', '/prod-eu/'), cluster: 'prod-eu' });
+      for (const p of [problem(), problem({ serviceArn: CANARY, service: 'api-canary' }), ofOther]) {
+        await problems().rememberProblem(p);
+      }
+
+      // Act
+      const ofProd = await problems().announcedProblemsOfCluster(CLUSTER);
+
+      // Assess
+      expect(ofProd.map((p) => p.serviceArn).sort()).toEqual([API, CANARY]);
+      expect(await problems().announcedProblemsOfCluster(CLUSTER.replace('/prod', '/prod-eu'))).toEqual([
+        ofOther,
+      ]);
     });
 
     it('forgets a problem once: only the first to forget it announces the resolution', async () => {

@@ -97,6 +97,38 @@ describe('reconcileIndex', () => {
     expect(await world.index.servicesForRepository(REPOSITORY_KEY)).toHaveLength(60);
   });
 
+  it("reads the problems announced for a cluster's changed services with one query, and announces a new one", async () => {
+    // Prepare
+    const world = anAccount(1, 20);
+    const deps = depsOf(world);
+    const asked: string[] = [];
+    const problems = world.problems;
+    deps.problems = Object.assign(Object.create(problems), {
+      announcedProblems: (arn: string) => {
+        asked.push(arn);
+        return problems.announcedProblems(arn);
+      },
+      announcedProblemsOfCluster: (arn: string) => {
+        asked.push(arn);
+        return problems.announcedProblemsOfCluster(arn);
+      },
+    });
+    world.ecs.addService(
+      aService({ clusterName: 'c0', name: 'svc3', tags: { 'autopilot:deploy': 'tags:main' } }),
+    );
+
+    // Act
+    const summary = await reconcileIndex({ triggeredBy: 'first', periodMs: PERIOD }, deps);
+
+    // Assess
+    expect(asked).toEqual([
+      aService({ clusterName: 'c0' }).clusterArn,
+      aService({ clusterName: 'c0' }).clusterArn,
+    ]);
+    expect(summary.counts.problems).toBe(1);
+    expect(world.events.published).toHaveLength(1);
+  });
+
   it('indexes again a service whose tags or revision changed, and only it', async () => {
     // Prepare
     const world = anAccount(1, 3);
