@@ -85,6 +85,22 @@ export function deployEffects(deps: DeployWrites): EffectHandlers<DeploymentDeci
     closings.set(serviceArn, held);
     return held;
   };
+  // A group's leases are all held when its first guard runs (a lease not taken throws): it plans the
+  // group again, and the others' guards take their part of that plan.
+  const groups = new Map<string, ReturnType<typeof planUnderLease>>();
+  const plannedAgain = (effect: Extract<DeployEffect, { kind: 'plan-again' }>) => {
+    const refs = effect.group ?? [
+      { cluster: effect.cluster, service: effect.service, serviceArn: effect.serviceArn },
+    ];
+    const key = `${effect.push.eventId} ${effect.due} ${refs.map((r) => r.serviceArn).join(' ')}`;
+    let planned = groups.get(key);
+    if (planned === undefined) {
+      const push = { ...effect.push, pushedAt: new Date(effect.push.pushedAt) };
+      planned = planUnderLease(push, refs, deps, effect.due);
+      groups.set(key, planned);
+    }
+    return planned;
+  };
   return {
     'acquire-lease': async (effect, { decisions }) => {
       if (await deps.lease.acquireLease(effect.serviceArn, effect.owner, effect.ttlSeconds)) return;
@@ -94,9 +110,10 @@ export function deployEffects(deps: DeployWrites): EffectHandlers<DeploymentDeci
       );
     },
     'plan-again': failsOnPermanent(async (effect) => {
-      const push = { ...effect.push, pushedAt: new Date(effect.push.pushedAt) };
-      const ref = { cluster: effect.cluster, service: effect.service, serviceArn: effect.serviceArn };
-      return { replanned: await planUnderLease(push, ref, deps, effect.due) };
+      const planned = await plannedAgain(effect);
+      const replanned = planned.get(effect.serviceArn);
+      if (!replanned) throw new Error(`effect out of order: ${effect.serviceArn} not planned again`);
+      return { replanned };
     }),
     'check-watermark': failsOnPermanent(async (effect) => {
       const watermark = await deps.lease.getWatermark(effect.serviceArn, effect.repositoryKey);

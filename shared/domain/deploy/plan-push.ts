@@ -77,6 +77,11 @@ export type DeployEffect =
       push: PushedImageRecord;
       /** a due pending push (deferring again reschedules it) */
       due: boolean;
+      /**
+       * the services whose leases were taken together with this one (this one included), planned
+       * again together: one read of each kind for the group, not one per service (absent: alone)
+       */
+      group?: LeasedService[];
     }
   | {
       /** a read under the lease: skip when a newer push of the repository was deployed meanwhile */
@@ -157,11 +162,28 @@ export type DeployEffect =
   | { kind: 'delete-pending'; serviceArn: string; repositoryKey: string; eventId: string }
   | { kind: 'unindex-service'; serviceArn: string };
 
+/** A service planned again under its lease: where it runs and its ARN. */
+export type LeasedService = ServiceRef & { serviceArn: string };
+
+/**
+ * How many services' leases are taken before they are planned again together (the reads under the
+ * lease made once for the group: DescribeServices 10 at a time, the quarantine and what the tag
+ * points at now once): a service's lease is held while the services before it in its group are
+ * deployed, a small part of {@link LEASE_SECONDS}.
+ */
+export const LEASE_GROUP = 10;
+
 /** A push planned: its decisions and the effects they call for. */
 export type DeployPlan = Plan<DeploymentDecision, DeployEffect>;
 
 /** What planning reads: read views of the ports, so that planning cannot write. */
 export interface DeployReads {
+  /**
+   * false: the plan made before the leases is carried out, so it leaves the deploy intents to the
+   * plan made again under each lease (one Query per service less); otherwise (a dry run, `explain`)
+   * they are read, and the plan shows an earlier attempt's update to be recorded
+   */
+  dryRun?: boolean;
   ecs: Pick<ContainerPlatform, 'describeServices' | 'describeTaskDefinition'>;
   ecr: Pick<ImageRegistry, 'tagsOfDigest' | 'digestOfTag'>;
   index: Pick<ServiceIndex, 'servicesForRepository'>;
@@ -237,30 +259,39 @@ export function checkBlastRadius(plan: DeployPlan, policyFile: PolicyFile): void
 }
 
 /**
- * Plans a push for one service again, under its lease: read again (the service, its revision, the
- * running version, what the tag points at now, the intents of an earlier attempt) and decided again.
- * The effects are those that follow the lease and this guard (the applier holds the lease already).
+ * Plans a push again for services whose leases are held: read again (the services, their revisions,
+ * the running versions, what the tag points at now, the intents of an earlier attempt) and decided
+ * again, the services of a group together (one read of each kind, not one per service). The effects
+ * are those that follow the lease and this guard (the applier holds the leases already).
  *
- * @returns the service's decision (a skip when it no longer exists) and its effects
+ * @returns by service ARN, its decision (a skip when it no longer exists) and its effects
  */
 export async function planUnderLease(
   push: PushedImage,
-  ref: ServiceRef & { serviceArn: string },
+  refs: readonly LeasedService[],
   deps: DeployReads,
   due: boolean,
-): Promise<{ decision: DeploymentDecision; effects: DeployEffect[] }> {
-  const plan = await planServices(push, [ref], deps, { due, underLease: true });
-  const decision = plan.decisions[0] ?? {
-    action: 'skip',
-    cluster: ref.cluster,
-    service: ref.service,
-    serviceArn: ref.serviceArn,
-    repository: push.repositoryName,
-    tag: push.tag,
-    digest: push.digest,
-    reason: 'service no longer exists',
-  };
-  return { decision, effects: plan.effects };
+): Promise<Map<string, { decision: DeploymentDecision; effects: DeployEffect[] }>> {
+  const plan = await planServices(push, refs, deps, { due, underLease: true });
+  const planned = new Map<string, { decision: DeploymentDecision; effects: DeployEffect[] }>();
+  for (const ref of refs) {
+    const index = plan.decisions.findIndex((d) => d.serviceArn === ref.serviceArn);
+    const decision = plan.decisions[index] ?? {
+      action: 'skip',
+      cluster: ref.cluster,
+      service: ref.service,
+      serviceArn: ref.serviceArn,
+      repository: push.repositoryName,
+      tag: push.tag,
+      digest: push.digest,
+      reason: 'service no longer exists',
+    };
+    planned.set(ref.serviceArn, {
+      decision,
+      effects: plan.effects.filter((e) => 'decision' in e && e.decision === index),
+    });
+  }
+  return planned;
 }
 
 /** How services are planned: for a due pending push, and whether under the lease already. */
@@ -318,12 +349,19 @@ async function planServices(
   }
   const plan: DeployPlan = { decisions: [], effects: [] };
   const byArn = new Map(services.map((s) => [s.arn, s]));
+  // A deploy carried out is planned again under its lease, which reads the intents: the plan made
+  // before the leases needs them only for the other decisions (a service on the digest already may be
+  // an earlier attempt's update to record), and to show a dry run what a real run would do.
+  const readIntents = (decided: DeploymentDecision) =>
+    options.underLease === true || deps.dryRun !== false || decided.action !== 'deploy';
+  const sequences: DeployEffect[][] = [];
   for (const decided of planned) {
     const decision = plan.decisions.length;
     const service = byArn.get(decided.serviceArn);
-    const intents = decided.containers
-      ? await deps.history.deployIntents(decided.serviceArn, push.digest)
-      : [];
+    const intents =
+      decided.containers && readIntents(decided)
+        ? await deps.history.deployIntents(decided.serviceArn, push.digest)
+        : [];
     const planning: Planning = {
       push,
       mode: modes.get(decided.serviceArn),
@@ -335,9 +373,43 @@ async function planServices(
     };
     const { decision: final, effects } = effectsOf(decided, decision, planning);
     plan.decisions.push(final);
-    plan.effects.push(...effects);
+    sequences.push(effects);
   }
+  plan.effects = options.underLease === true ? sequences.flat() : inGroups(sequences);
   return plan;
+}
+
+/**
+ * The effects of the decisions in order, except that the leased ones are taken in groups of
+ * {@link LEASE_GROUP}: the group's leases, then its plan-again guards (planned again together, the
+ * first guard reading for the group), then each service's own effects up to its release.
+ */
+function inGroups(sequences: readonly DeployEffect[][]): DeployEffect[] {
+  const effects: DeployEffect[] = [];
+  let group: DeployEffect[][] = [];
+  const flush = () => {
+    const refs = group.flatMap((sequence) =>
+      sequence.flatMap((e) =>
+        e.kind === 'plan-again' ? [{ cluster: e.cluster, service: e.service, serviceArn: e.serviceArn }] : [],
+      ),
+    );
+    const together = (e: DeployEffect): DeployEffect =>
+      e.kind === 'plan-again' && refs.length > 1 ? { ...e, group: refs } : e;
+    effects.push(...group.flatMap((s) => s.slice(0, 1)));
+    effects.push(...group.flatMap((s) => s.slice(1, 2).map(together)));
+    effects.push(...group.flatMap((s) => s.slice(2)));
+    group = [];
+  };
+  for (const sequence of sequences) {
+    if (sequence[0]?.kind !== 'acquire-lease') {
+      effects.push(...sequence);
+      continue;
+    }
+    group.push(sequence);
+    if (group.length === LEASE_GROUP) flush();
+  }
+  flush();
+  return effects;
 }
 
 interface Planning {

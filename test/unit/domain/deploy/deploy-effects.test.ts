@@ -149,9 +149,9 @@ describe('deployEffects', () => {
     ]);
     expect(world.writes.map((w) => w.op)).toEqual([
       'acquireLease',
+      'acquireLease',
       'saveDeployIntent',
       'releaseLease',
-      'acquireLease',
       'releaseLease',
     ]);
     expect(world.lease.watermarkOf(api.arn, REPOSITORY_KEY)).toBeUndefined();

@@ -547,7 +547,7 @@ describe('deployPushedImage', () => {
     expect(world.lease.leaseOf(api.arn)?.owner).toBe('another-invocation');
   });
 
-  it('still publishes the events of services deployed before a lock conflict aborts the run', async () => {
+  it('gives back the leases of a group when a lock conflict in it aborts the run, and deploys the group on retry', async () => {
     // Prepare
     const world = aWorld();
     const api = aService();
@@ -558,16 +558,50 @@ describe('deployPushedImage', () => {
 
     // Act
     const run = deployPushedImage(push(), world.deps);
+    await expect(run).rejects.toThrow(RetryableError);
+    const before = mutations(world);
+    world.lease.seedLease(canary.arn, 'another-invocation', 0);
+    world.clock.set('2026-01-13T10:06:00.000Z');
+    const retried = await deployPushedImage(push(), world.deps);
 
     // Assess
-    await expect(run).rejects.toThrow(RetryableError);
-    expect(mutations(world)).toEqual([
-      `registerTaskDefinition ${API_8}`,
-      `updateService prod/api -> ${API_8}`,
+    // The group's leases are taken before any of it is deployed: nothing was changed or announced.
+    expect(before).toEqual([]);
+    expect(retried.map((d) => [d.service, d.action])).toEqual([
+      ['api', 'deploy'],
+      ['api-canary', 'deploy'],
     ]);
     expect(parseEvents(world.events.published).map((e) => [e.detailType, e.detail.service])).toEqual([
       [DEPLOYMENT_STARTED, 'api'],
+      [DEPLOYMENT_STARTED, 'api-canary'],
     ]);
+  });
+
+  it('plans the services whose leases it took again together: one read of each kind per group of ten', async () => {
+    // Prepare
+    const world = aWorld();
+    for (let n = 0; n < 12; n++) follow(world, aService({ name: `api-${n}` }));
+    const intentReads: string[] = [];
+    const history = world.deps.history;
+    const deps = {
+      ...world.deps,
+      history: Object.assign(Object.create(history) as typeof history, {
+        deployIntents: (serviceArn: string, digest: string) => {
+          intentReads.push(serviceArn);
+          return history.deployIntents(serviceArn, digest);
+        },
+      }),
+    };
+
+    // Act
+    const decisions = await deployPushedImage(push(), deps);
+
+    // Assess
+    expect(decisions.filter((d) => d.action === 'deploy')).toHaveLength(12);
+    // Before the leases 2 (12 services, 10 a call); under them 1 per group (10, then 2).
+    expect(world.ecs.reads.DescribeServices).toBe(4);
+    // The intents are read once per service, under its lease only.
+    expect(intentReads).toHaveLength(12);
   });
 
   it('takes over an expired lock of another invocation', async () => {

@@ -194,9 +194,23 @@ describe('planPush', () => {
     const plan = await planPush(push(), world.deps);
 
     // Assess
+    const [apiLease, apiAgain, ...api] = deployEffects();
+    const [canaryLease, canaryAgain, ...canaryRest] = deployEffects(1, canary, 'api-canary');
+    const group = [
+      { cluster: 'prod', service: 'api', serviceArn: API },
+      { cluster: 'prod', service: 'api-canary', serviceArn: canary },
+    ];
     expect(plan).toEqual({
       decisions: [deployDecision, { ...deployDecision, service: 'api-canary', serviceArn: canary }],
-      effects: [...deployEffects(), ...deployEffects(1, canary, 'api-canary')],
+      // Both leases first, then both planned again together, then each deployed and released.
+      effects: [
+        apiLease,
+        canaryLease,
+        { ...apiAgain, group },
+        { ...canaryAgain, group },
+        ...api,
+        ...canaryRest,
+      ],
     });
     expectNothingWritten(world);
   });
