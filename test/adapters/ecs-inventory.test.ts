@@ -122,3 +122,64 @@ describe('EcsInventory.listServices', () => {
     expect(ecs).toHaveReceivedCommandTimes(ListServicesCommand, 2);
   });
 });
+
+describe('EcsInventory.listServicePage', () => {
+  it('asks for 100 services a page from the token, and gives the next token', async () => {
+    // Prepare
+    const prod = clusterArn('prod');
+    ecs.on(ListServicesCommand).resolves({ serviceArns: [serviceArn('prod', 'api')], nextToken: 'token-3' });
+    const inventory = new EcsInventory(new ECSClient({}));
+
+    // Act
+    const page = await inventory.listServicePage(prod, 'token-2');
+
+    // Assess
+    expect(page).toEqual({ serviceArns: [serviceArn('prod', 'api')], nextToken: 'token-3' });
+    expect(ecs).toHaveReceivedCommandWith(ListServicesCommand, {
+      cluster: prod,
+      maxResults: 100,
+      nextToken: 'token-2',
+    });
+  });
+
+  it('walks a cluster again from its first page when ECS no longer takes the checkpoint token', async () => {
+    // Prepare
+    const prod = clusterArn('prod');
+    const refused = new ECSServiceException({
+      name: 'InvalidParameterException',
+      $fault: 'client',
+      $metadata: {},
+      message: 'Invalid nextToken',
+    });
+    ecs
+      .on(ListServicesCommand, { cluster: prod, maxResults: 100, nextToken: 'stale' })
+      .rejects(refused)
+      .on(ListServicesCommand, { cluster: prod, maxResults: 100 })
+      .resolves({ serviceArns: [serviceArn('prod', 'api')] });
+    const inventory = new EcsInventory(new ECSClient({}));
+
+    // Act
+    const page = await inventory.listServicePage(prod, 'stale');
+
+    // Assess
+    expect(page).toEqual({ serviceArns: [serviceArn('prod', 'api')] });
+  });
+
+  it('has no services in a cluster deleted since it was listed', async () => {
+    // Prepare
+    const gone = new ECSServiceException({
+      name: 'ClusterNotFoundException',
+      $fault: 'client',
+      $metadata: {},
+      message: 'Cluster not found.',
+    });
+    ecs.on(ListServicesCommand).rejects(gone);
+    const inventory = new EcsInventory(new ECSClient({}));
+
+    // Act
+    const page = await inventory.listServicePage(clusterArn('ghost'));
+
+    // Assess
+    expect(page).toEqual({ serviceArns: [] });
+  });
+});

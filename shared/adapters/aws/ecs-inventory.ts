@@ -62,6 +62,10 @@ export class EcsInventory implements ServiceInventory {
     } catch (error) {
       // Deleted between ListClusters and now: it has no services left to index.
       if (awsErrorName(error) === 'ClusterNotFoundException') return { serviceArns: [] };
+      // A checkpoint's token ECS no longer takes: the cluster is walked again from its first page,
+      // rather than the sweep failing there on every run.
+      if (nextToken && awsErrorName(error) === 'InvalidParameterException')
+        return this.listServicePage(clusterArn);
       throw classifyAwsError(error, `ListServices ${clusterArn}`, [
         'AccessDeniedException',
         'InvalidParameterException',
