@@ -358,6 +358,7 @@ export const bench: Bench = async ({ short, log }): Promise<BenchReport> => {
       goals,
       notes: [
         `Wall: ${perEvent.toFixed(1)} ms per event in the storm, ${median(single).toFixed(1)} ms for one event alone (median of ${single.length}); held events post nothing, so the storm's events cost less each.`,
+        'Messages beyond the promise come from windows flushed, then counted again: the notifier falls behind event time (the paces), so the flush closes a window while its later events still wait, and they start a new item for it (up to `after` more messages, a second summary): docs/RELIABILITY.md, "Notify", known limits.',
         "Event time runs ahead of the events when the channels' paces (Slack, Teams, Google Chat one a second, Discord and the webhook five) hold the notifier up: the drain time above.",
       ],
     };
