@@ -568,6 +568,21 @@ export interface DeploymentHistory {
     fromTaskDefinition: string,
     triggeredBy: string,
   ): Promise<boolean>;
+  /**
+   * Marks the intents of several deployments announced, each as {@link markIntentAnnounced} does (the
+   * deployments one push published: one call for up to 100 in DynamoDB, each keeping its condition).
+   *
+   * @returns for each mark, in order, whether it was marked
+   */
+  markIntentsAnnounced(marks: readonly IntentMark[]): Promise<boolean[]>;
+}
+
+/** An intent to mark announced: its key and the event that must own it. */
+export interface IntentMark {
+  serviceArn: string;
+  digest: string;
+  fromTaskDefinition: string;
+  triggeredBy: string;
 }
 
 /** Per service, where a rollback goes (the last known good revision) and when the last one was. */

@@ -17,6 +17,7 @@ import type {
   IndexedFingerprint,
   IndexedService,
   IndexSweep,
+  IntentMark,
   KnownDeployment,
   LastKnownGood,
   LeaseClosing,
@@ -491,6 +492,16 @@ export class InMemoryDeploymentHistory extends StateFake implements DeploymentHi
     const marked = current?.triggeredBy === triggeredBy && current.state === 'updating';
     if (marked) current.state = 'announced';
     this.record({ op: 'markIntentAnnounced', serviceArn, digest, fromTaskDefinition, triggeredBy, marked });
+    return marked;
+  }
+
+  async markIntentsAnnounced(marks: readonly IntentMark[]): Promise<boolean[]> {
+    const marked: boolean[] = [];
+    for (const m of marks) {
+      marked.push(
+        await this.markIntentAnnounced(m.serviceArn, m.digest, m.fromTaskDefinition, m.triggeredBy),
+      );
+    }
     return marked;
   }
 

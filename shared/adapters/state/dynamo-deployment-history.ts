@@ -8,6 +8,7 @@ import type {
   DeployIntent,
   DeploymentHistory,
   DeploymentRecord,
+  IntentMark,
   KnownDeployment,
   StartedDeployment,
 } from '../../ports';
@@ -179,13 +180,41 @@ export class DynamoDeploymentHistory extends DynamoTableStore implements Deploym
     fromTaskDefinition: string,
     triggeredBy: string,
   ): Promise<boolean> {
-    const marked = await this.table.update(deployIntentKey(serviceArn, digest, fromTaskDefinition), {
-      set: 'SET #state = :announced',
-      if: 'attribute_exists(pk) AND triggeredBy = :owner AND #state = :updating',
-      names: { '#state': 'state' },
-      values: { ':announced': 'announced', ':owner': triggeredBy, ':updating': 'updating' },
-    });
+    const mark = { serviceArn, digest, fromTaskDefinition, triggeredBy };
+    const marked = await this.table.update(
+      deployIntentKey(serviceArn, digest, fromTaskDefinition),
+      announcing(mark),
+    );
     return marked !== undefined;
+  }
+
+  async markIntentsAnnounced(marks: readonly IntentMark[]): Promise<boolean[]> {
+    const marked: boolean[] = [];
+    for (let i = 0; i < marks.length; i += TRANSACTION_ITEMS) {
+      marked.push(...(await this.markTogether(marks.slice(i, i + TRANSACTION_ITEMS))));
+    }
+    return marked;
+  }
+
+  /**
+   * One TransactWriteItems for the marks (each with its condition); when one condition fails the
+   * transaction is cancelled as a whole, so then one by one, each with its own outcome.
+   */
+  private async markTogether(marks: readonly IntentMark[]): Promise<boolean[]> {
+    const one = (m: IntentMark) =>
+      this.markIntentAnnounced(m.serviceArn, m.digest, m.fromTaskDefinition, m.triggeredBy);
+    const keys = new Set(marks.map((m) => `${m.serviceArn} ${m.digest} ${m.fromTaskDefinition}`));
+    // A transaction may not name an item twice; a single mark is a plain UpdateItem.
+    if (marks.length > 1 && keys.size === marks.length) {
+      const writes = marks.map((m) => ({
+        update: deployIntentKey(m.serviceArn, m.digest, m.fromTaskDefinition),
+        with: announcing(m),
+      }));
+      if (await this.table.transact(writes)) return marks.map(() => true);
+    }
+    const marked: boolean[] = [];
+    for (const m of marks) marked.push(await one(m));
+    return marked;
   }
 
   async crashedTasks(serviceArn: string, taskDefinitionArn: string, since: string): Promise<string[]> {
@@ -196,4 +225,17 @@ export class DynamoDeploymentHistory extends DynamoTableStore implements Deploym
       .filter((i) => String(i.at) >= since)
       .map((i) => String(i.sk).slice(range.skPrefix?.length ?? 0));
   }
+}
+
+/** A transaction holds at most 100 writes. */
+const TRANSACTION_ITEMS = 100;
+
+/** The update marking an intent announced: only an `updating` intent of the mark's event. */
+function announcing(mark: IntentMark): Update {
+  return {
+    set: 'SET #state = :announced',
+    if: 'attribute_exists(pk) AND triggeredBy = :owner AND #state = :updating',
+    names: { '#state': 'state' },
+    values: { ':announced': 'announced', ':owner': mark.triggeredBy, ':updating': 'updating' },
+  };
 }

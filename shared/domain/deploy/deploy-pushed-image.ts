@@ -147,16 +147,26 @@ async function markAnnounced(
   push: PushedImage,
   deps: DeployDeps,
 ): Promise<void> {
-  const marks = decisions.flatMap((d) => {
-    if (d.dryRun === true) return [];
-    if (d.action === 'deploy' && d.toTaskDefinition !== undefined)
-      return [
-        deps.history.markIntentAnnounced(d.serviceArn, d.digest, d.fromTaskDefinition ?? '', push.eventId),
-      ];
-    if (d.action === 'defer')
-      return [deps.pending.markPendingAnnounced(d.serviceArn, repositoryKey(push), push.eventId, d.dueAt)];
-    return [];
-  });
+  const done = decisions.filter((d) => d.dryRun !== true);
+  // The deployments' intents in one call (a push hitting many services marks them together).
+  const intents = done.flatMap((d) =>
+    d.action === 'deploy' && d.toTaskDefinition !== undefined
+      ? [
+          {
+            serviceArn: d.serviceArn,
+            digest: d.digest,
+            fromTaskDefinition: d.fromTaskDefinition ?? '',
+            triggeredBy: push.eventId,
+          },
+        ]
+      : [],
+  );
+  const marks = done.flatMap((d) =>
+    d.action === 'defer'
+      ? [deps.pending.markPendingAnnounced(d.serviceArn, repositoryKey(push), push.eventId, d.dueAt)]
+      : [],
+  );
+  if (intents.length > 0) marks.push(deps.history.markIntentsAnnounced(intents).then(() => true));
   await Promise.allSettled(marks);
 }
 

@@ -111,6 +111,66 @@ export function describeDeployIntentsContract(name: string, make: MakeSubject<De
       expect(await history().deployIntents(API, digest('cc'))).toEqual([{ ...updating, state: 'announced' }]);
     });
 
+    it('marks the intents of several deployments announced together, each only when it is the one its event left updating', async () => {
+      // Prepare
+      const updating = {
+        state: 'updating' as const,
+        toTaskDefinition: revision(2),
+        startedAt: at('10:00:05'),
+      };
+      const api = intent(updating);
+      const worker = intent({ ...updating, serviceArn: WORKER });
+      await history().saveDeployIntent(api, undefined);
+      await history().saveDeployIntent(worker, undefined);
+      const mark = (serviceArn: string, triggeredBy = 'event-1') => ({
+        serviceArn,
+        digest: digest('cc'),
+        fromTaskDefinition: revision(1),
+        triggeredBy,
+      });
+
+      // Act
+      const together = await history().markIntentsAnnounced([mark(API), mark(WORKER)]);
+      const again = await history().markIntentsAnnounced([mark(API), mark(WORKER)]);
+
+      // Assess
+      expect([together, again]).toEqual([
+        [true, true],
+        [false, false],
+      ]);
+      expect(await history().deployIntents(WORKER, digest('cc'))).toEqual([
+        { ...worker, state: 'announced' },
+      ]);
+    });
+
+    it("marks the others when one of several intents marked together is not its event's to mark", async () => {
+      // Prepare
+      const updating = {
+        state: 'updating' as const,
+        toTaskDefinition: revision(2),
+        startedAt: at('10:00:05'),
+      };
+      await history().saveDeployIntent(intent(updating), undefined);
+      await history().saveDeployIntent(
+        intent({ ...updating, serviceArn: WORKER, triggeredBy: 'event-2' }),
+        undefined,
+      );
+      const mark = (serviceArn: string) => ({
+        serviceArn,
+        digest: digest('cc'),
+        fromTaskDefinition: revision(1),
+        triggeredBy: 'event-1',
+      });
+
+      // Act
+      const marked = await history().markIntentsAnnounced([mark(API), mark(WORKER)]);
+
+      // Assess
+      expect(marked).toEqual([true, false]);
+      expect((await history().deployIntents(API, digest('cc')))[0]?.state).toBe('announced');
+      expect((await history().deployIntents(WORKER, digest('cc')))[0]?.state).toBe('updating');
+    });
+
     it('does not mark an intent announced before it was updating', async () => {
       // Prepare
       await history().saveDeployIntent(

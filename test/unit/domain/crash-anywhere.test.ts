@@ -167,7 +167,7 @@ function deployDeps(world: World): DeployDeps {
  */
 const DEPLOY_ANNOUNCES = {
   announcement: 'events.publish',
-  marks: ['history.markIntentAnnounced', 'pending.markPendingAnnounced'],
+  marks: ['history.markIntentsAnnounced', 'pending.markPendingAnnounced'],
 };
 
 describe('deploy on push, stopped anywhere and retried', () => {
