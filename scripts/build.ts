@@ -44,6 +44,9 @@ export function bundleOptions(name: string): BuildOptions & { metafile: true } {
     target: 'node20',
     format: 'cjs',
     mainFields: ['module', 'main'],
+    // The SDK's default credential chain (SSO, INI, web identity, with the STS and SSO clients) is
+    // replaced by what Lambda uses: the environment, or the container endpoint (SnapStart).
+    alias: { '@aws-sdk/credential-provider-node': join(root, 'shared/adapters/aws/lambda-credentials.ts') },
     // A constant in the bundle: loadPolicyFile's YAML branch (and the yaml package) is left out, the
     // bundles read the JSON written below.
     define: { 'process.env.AUTOPILOT_BUNDLE': '"true"' },

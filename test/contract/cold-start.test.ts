@@ -80,6 +80,18 @@ describe('a function bundle', () => {
     expect(found).toEqual([]);
   });
 
+  it('holds only the credential providers Lambda uses: the environment and the container endpoint', () => {
+    // Prepare
+    const providers =
+      /node_modules\/@aws-sdk\/(credential-provider-[a-z-]+|nested-clients|token-providers)\//;
+
+    // Act
+    const found = new Set(inputs.flatMap((input) => input.match(providers)?.[1] ?? []));
+
+    // Assess
+    expect([...found].sort()).toEqual(['credential-provider-env', 'credential-provider-http']);
+  });
+
   it('loads the X-Ray SDK only when tracing is switched on', async () => {
     // Prepare
     const tracing = { POWERTOOLS_TRACE_ENABLED: 'true', AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR' };
