@@ -418,6 +418,7 @@ export interface IndexedFingerprint {
 
 /** Where a sweep of the reconcile goes on: the page of ListServices to read next. */
 export interface SweepCursor {
+  /** the cluster to go on with (the first in ARN order at or after it; '' for the first of all) */
   clusterArn: string;
   nextToken?: string;
 }

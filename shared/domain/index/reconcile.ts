@@ -88,6 +88,8 @@ export async function reconcileIndex(input: ReconcileInput, deps: IndexDeps): Pr
       const due = !sweep || Date.parse(sweep.startedAt) + input.periodMs <= started.getTime();
       if (!due && !deps.dryRun) return { ...summary, status: 'not-due', sweepId: sweep?.sweepId };
       sweep = { sweepId: owner, startedAt: started.toISOString() };
+      // Saved at once: a run that stops before its first checkpoint still started the sweep.
+      await save(ours, { ...sweep, cursor: { clusterArn: '' } }, deps);
     }
     summary.sweepId = sweep.sweepId;
     const cursor = await walk(sweep, input, deps, summary, ours);
