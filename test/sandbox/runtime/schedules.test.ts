@@ -122,6 +122,6 @@ describe('Scheduler', () => {
     // Assess
     expect(invoked.length).toBeGreaterThanOrEqual(3);
     expect(new Set(invoked.map((i) => i.name))).toEqual(new Set(['deploy-due']));
-    expect(scheduler.rules.find((r) => r.functionName === 'index-services')?.periodMs).toBe(21_600_000);
+    expect(scheduler.rules.find((r) => r.functionName === 'index-services')?.periodMs).toBe(600_000);
   });
 });
