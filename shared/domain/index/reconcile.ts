@@ -34,7 +34,8 @@ export interface ReconcileInput {
 export interface ReconcileSummary {
   /**
    * finished: the sweep is done; continues: stopped at the deadline, the next run goes on from
-   * `cursor`; not-due: the last sweep is recent; busy: another run holds the sweep
+   * `cursor`; not-due: the last sweep is recent; busy: another run holds the sweep (or took it over
+   * from this one, whose lease ran out)
    */
   status: 'finished' | 'continues' | 'not-due' | 'busy';
   sweepId?: string;
@@ -100,6 +101,10 @@ export async function reconcileIndex(input: ReconcileInput, deps: IndexDeps): Pr
       deps,
     );
     return summary;
+  } catch (error) {
+    // Its lease ran out and another run goes on with the sweep: this one stops, with nothing to retry.
+    if (error instanceof SweepTakenOverError) return { ...summary, status: 'busy' };
+    throw error;
   } finally {
     if (!deps.dryRun) await deps.sweep.releaseSweep(owner);
   }
@@ -120,7 +125,7 @@ async function save(holder: Holder, sweep: ReconcileSweep, deps: IndexDeps): Pro
 }
 
 /** The sweep was taken over by another run: this one's time ran out. */
-export class SweepTakenOverError extends Error {
+class SweepTakenOverError extends Error {
   override readonly name = 'SweepTakenOverError';
 }
 

@@ -279,6 +279,40 @@ describe('reconcileIndex', () => {
     expect(summary).toMatchObject({ status: 'finished', counts: { indexed: 2 } });
   });
 
+  it('stops where another run took the sweep over from it, its lease run out, and leaves it the checkpoint', async () => {
+    // Prepare
+    const world = anAccount(2, 20);
+    const deps = depsOf(world);
+    const inventory = deps.inventory;
+    let pages = 0;
+    deps.inventory = {
+      listClusters: () => inventory.listClusters(),
+      listServices: (arn) => inventory.listServices(arn),
+      listServicePage: async (arn, token): Promise<ServicePage> => {
+        pages += 1;
+        // The second page: this run's lease ran out, and another run claimed the sweep.
+        if (pages === 2)
+          await world.sweep.claimSweep(
+            'the other run',
+            '2099-01-01T00:00:00.000Z',
+            '2099-01-01T00:15:00.000Z',
+          );
+        return inventory.listServicePage(arn, token);
+      },
+    };
+
+    // Act
+    const summary = await reconcileIndex({ triggeredBy: 'this run', periodMs: PERIOD }, deps);
+
+    // Assess
+    expect(summary).toMatchObject({ status: 'busy', counts: { indexed: 20 } });
+    expect(pages).toBe(2);
+    expect((await world.sweep.currentSweep())?.cursor).toEqual({
+      clusterArn: aService({ clusterName: 'c0' }).clusterArn,
+      nextToken: '10',
+    });
+  });
+
   it('starts no sweep within the period after the last one started', async () => {
     // Prepare
     const world = anAccount(1, 2);
