@@ -9,8 +9,8 @@
  * The function keys come from the one reader of serverless.yml, tools/serverless-config.ts.
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { type BuildOptions, build } from 'esbuild';
+import { basename, join } from 'node:path';
+import { type BuildOptions, build, type Metafile, type Plugin } from 'esbuild';
 import { PolicyFileError, readPolicyFileText } from '../shared/config/policy-file';
 import { parsePolicyFile } from '../shared/config/policy-yaml';
 import { functionKeys } from '../tools/serverless-config';
@@ -34,10 +34,46 @@ const DEBUG_SOURCE_MAPS = [
   '}',
 ].join('\n');
 
+/**
+ * Where the build writes the tracer (shared/tracing.ts: Powertools' tracer and the X-Ray SDK), a
+ * bundle of its own beside the functions' folders; serverless.yml packages it with every function.
+ */
+export const TRACING_BUNDLE = '.build/tracing.js';
+
+/**
+ * Leaves shared/tracing.ts out of a function's bundle: observability.ts's `require('./tracing')`
+ * becomes `require('../tracing.js')`, the file {@link tracingBundleOptions} builds, which the
+ * function reads only when tracing is switched on.
+ */
+const tracingBeside: Plugin = {
+  name: 'tracing-beside',
+  setup(builder) {
+    const source = join(root, 'shared', 'tracing.ts');
+    builder.onResolve({ filter: /^\.\/tracing$/ }, (args) =>
+      join(args.resolveDir, args.path) === source.replace(/\.ts$/, '')
+        ? { path: `../${basename(TRACING_BUNDLE)}`, external: true }
+        : undefined,
+    );
+  },
+};
+
 /** esbuild options for one function's bundle. */
 export function bundleOptions(name: string): BuildOptions & { metafile: true } {
   return {
+    ...commonOptions(),
     entryPoints: [join(root, 'functions', `${name}.ts`)],
+    plugins: [tracingBeside],
+  };
+}
+
+/** esbuild options for the tracer's bundle ({@link TRACING_BUNDLE}), shared by every function. */
+export function tracingBundleOptions(): BuildOptions & { metafile: true } {
+  return { ...commonOptions(), entryPoints: [join(root, 'shared', 'tracing.ts')] };
+}
+
+/** What every bundle is built with. */
+function commonOptions(): BuildOptions & { metafile: true } {
+  return {
     bundle: true,
     platform: 'node',
     // Lambda runs nodejs22.x; the local sandbox runs the same bundles on Node 20.
@@ -91,17 +127,24 @@ export async function buildAll({
   rmSync(outRoot, { recursive: true, force: true });
   mkdirSync(outRoot, { recursive: true });
   writeFileSync(join(root, POLICY_JSON), `${JSON.stringify(policy, null, 2)}\n`);
+  const tracing = await build({ ...tracingBundleOptions(), outfile: join(root, TRACING_BUNDLE) });
+  log(`built tracing (${Math.round(outputBytes(tracing.metafile) / 1024)} KiB, loaded only when tracing)`);
   const built: { name: string; bytes: number }[] = [];
   for (const name of functionKeys(root)) {
     const outdir = join(outRoot, name);
     mkdirSync(outdir, { recursive: true });
     const result = await build({ ...bundleOptions(name), outfile: join(outdir, 'index.js') });
     writeFileSync(join(outdir, 'meta.json'), JSON.stringify(result.metafile));
-    const bytes = Object.values(result.metafile.outputs).find((o) => o.entryPoint)?.bytes ?? 0;
+    const bytes = outputBytes(result.metafile);
     log(`built ${name} (${Math.round(bytes / 1024)} KiB)`);
     built.push({ name, bytes });
   }
   return built;
+}
+
+/** Bytes of a build's bundle (not its source map). */
+function outputBytes(metafile: Metafile): number {
+  return Object.values(metafile.outputs).find((output) => output.entryPoint)?.bytes ?? 0;
 }
 
 if (require.main === module) {

@@ -35,9 +35,9 @@ let tracerOfProcess: Tracer | undefined;
 export function tracer(): Tracer | undefined {
   if (!tracingEnabled()) return undefined;
   if (!tracerOfProcess) {
-    // Required here, not imported: esbuild runs a required module's code only when it is required.
-    const { Tracer } =
-      require('@aws-lambda-powertools/tracer') as typeof import('@aws-lambda-powertools/tracer');
+    // Required here, not imported: the build makes `./tracing` a file of its own beside the bundles
+    // (scripts/build.ts, TRACING_BUNDLE), read only when tracing is on.
+    const { Tracer } = require('./tracing') as typeof import('./tracing');
     tracerOfProcess = new Tracer({
       serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'ecs-autopilot',
       captureHTTPsRequests: false,

@@ -7,9 +7,9 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { build } from 'esbuild';
-import { bundleOptions } from '../../scripts/build';
+import { bundleOptions, TRACING_BUNDLE, tracingBundleOptions } from '../../scripts/build';
 
 let dir: string;
 let bundle: string;
@@ -32,6 +32,8 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'cold-start-'));
   bundle = join(dir, 'bake-timer', 'index.js');
   const result = await build({ ...bundleOptions('bake-timer'), outfile: bundle });
+  // Beside the functions' folders, as the build writes it and serverless.yml packages it.
+  await build({ ...tracingBundleOptions(), outfile: join(dir, basename(TRACING_BUNDLE)) });
   inputs = Object.keys(result.metafile.inputs);
   // The environment is invalid (no table, no bus): the handler throws a ConfigError from the
   // middleware; its stack says whether frames are mapped to the sources.
@@ -90,6 +92,18 @@ describe('a function bundle', () => {
 
     // Assess
     expect([...found].sort()).toEqual(['credential-provider-env', 'credential-provider-http']);
+  });
+
+  it('holds no X-Ray SDK: it reads the tracer from the file beside it, built once for every function', () => {
+    // Prepare
+    const xray =
+      /node_modules\/(aws-xray-sdk-core|cls-hooked)\/|node_modules\/@aws-lambda-powertools\/tracer\/lib\/esm\/Tracer/;
+
+    // Act
+    const found = inputs.filter((input) => xray.test(input));
+
+    // Assess
+    expect(found).toEqual([]);
   });
 
   it('loads the X-Ray SDK only when tracing is switched on', async () => {

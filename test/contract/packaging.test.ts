@@ -123,11 +123,15 @@ describe('serverless package', () => {
     run = await serverlessPackage(clone);
   }, 180_000);
 
-  it('builds first: on a fresh clone every function zip holds its bundle and the policy file as the build validated it', () => {
+  it('builds first: on a fresh clone every function zip holds its bundle, the tracer beside it and the policy file as the build validated it', () => {
     // Prepare
     const expected = keys.map((key) => ({
       key,
-      entries: expect.arrayContaining([`.build/${key}/index.js`, '.build/autopilot.json']),
+      entries: expect.arrayContaining([
+        `.build/${key}/index.js`,
+        '.build/tracing.js',
+        '.build/autopilot.json',
+      ]),
     }));
 
     // Act
