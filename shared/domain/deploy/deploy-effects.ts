@@ -58,10 +58,8 @@ type Handler<K extends DeployEffect['kind']> = EffectHandler<
   DeployEffect
 >;
 
-/** The revision registered from `from` in this plan, shared by the services that ran `from`. */
+/** The revision registered from `from` for this service (shared by the services that ran `from`). */
 const revisionKey = (from: string) => `revision ${from}`;
-/** Why registering from `from` failed for good: the other services that ran it fail alike. */
-const refusedKey = (from: string) => `refused ${from}`;
 const startedKey = (serviceArn: string) => `started ${serviceArn}`;
 /** When the service's intent was begun (a revision registered for it is not older). */
 const intentAtKey = (serviceArn: string) => `intent-at ${serviceArn}`;
@@ -85,8 +83,16 @@ export function deployEffects(deps: DeployWrites): EffectHandlers<DeploymentDeci
     closings.set(serviceArn, held);
     return held;
   };
-  // A group's leases are all held when its first guard runs (a lease not taken throws): it plans the
-  // group again, and the others' guards take their part of that plan.
+  // A group is planned again once all its leases are held: its first guard plans the whole group, and
+  // the others' guards take their part of that plan. Applied one service after the other, the group's
+  // leases are taken before its guards; applied several at a time (`deployPushedImage`), a guard waits
+  // for the others' leases (a lease not taken fails the group's guards: their leases are given back).
+  const leases = new Map<string, Deferred>();
+  const leaseOf = (serviceArn: string): Deferred => {
+    const known = leases.get(serviceArn) ?? deferred();
+    leases.set(serviceArn, known);
+    return known;
+  };
   const groups = new Map<string, ReturnType<typeof planUnderLease>>();
   const plannedAgain = (effect: Extract<DeployEffect, { kind: 'plan-again' }>) => {
     const refs = effect.group ?? [
@@ -96,18 +102,34 @@ export function deployEffects(deps: DeployWrites): EffectHandlers<DeploymentDeci
     let planned = groups.get(key);
     if (planned === undefined) {
       const push = { ...effect.push, pushedAt: new Date(effect.push.pushedAt) };
-      planned = planUnderLease(push, refs, deps, effect.due);
+      const others = refs.filter((r) => r.serviceArn !== effect.serviceArn);
+      planned = Promise.all(others.map((r) => leaseOf(r.serviceArn).promise)).then(() =>
+        planUnderLease(push, refs, deps, effect.due),
+      );
       groups.set(key, planned);
     }
     return planned;
   };
+  // Services sharing a source revision share its registration, also while it is in flight.
+  const registrations = new Map<string, Promise<Registration>>();
   return {
     'acquire-lease': async (effect, { decisions }) => {
-      if (await deps.lease.acquireLease(effect.serviceArn, effect.owner, effect.ttlSeconds)) return;
+      const lease = leaseOf(effect.serviceArn);
+      try {
+        if (await deps.lease.acquireLease(effect.serviceArn, effect.owner, effect.ttlSeconds)) {
+          lease.resolve();
+          return;
+        }
+      } catch (error) {
+        lease.reject(error);
+        throw error;
+      }
       const decision = decisions[effect.decision];
-      throw new RetryableError(
+      const held = new RetryableError(
         `service ${decision?.cluster}/${decision?.service} is being deployed by another invocation`,
       );
+      lease.reject(held);
+      throw held;
     },
     'plan-again': failsOnPermanent(async (effect) => {
       const planned = await plannedAgain(effect);
@@ -123,7 +145,7 @@ export function deployEffects(deps: DeployWrites): EffectHandlers<DeploymentDeci
         reason: `superseded by the newer push of ${watermark.tag} (${watermark.digest}) at ${watermark.pushedAt}`,
       };
     }),
-    'register-revision': registerRevision(deps),
+    'register-revision': registerRevision(deps, registrations),
     'update-service': failsOnPermanent(async (effect, { produced, decisions }) => {
       const toTaskDefinition = producedValue(produced, revisionKey(effect.from));
       const startedAt = deps.now().toISOString();
@@ -223,7 +245,10 @@ export function deployEffects(deps: DeployWrites): EffectHandlers<DeploymentDeci
  * reuses what an earlier attempt registered: from the intent, or, when its answer was lost, found by
  * the tags it carries (the digest and the event).
  */
-function registerRevision(deps: DeployWrites): Handler<'register-revision'> {
+function registerRevision(
+  deps: DeployWrites,
+  registrations: Map<string, Promise<Registration>>,
+): Handler<'register-revision'> {
   return async (effect, { produced }) => {
     const { serviceArn, digest, from, triggeredBy } = effect;
     const stored = effect.intent;
@@ -234,43 +259,69 @@ function registerRevision(deps: DeployWrites): Handler<'register-revision'> {
       state: stored.state,
     };
     let at = earlier?.at ?? deps.now().toISOString();
-    let arn = produced.get(revisionKey(from)) ?? earlier?.toTaskDefinition;
-    if (arn === undefined && earlier) {
-      arn = await deps.ecs.findRevision(
-        effect.revision.definition.family,
-        sourceMarkers(digest, earlier.triggeredBy),
-        earlier.at,
-      );
+    let registration = registrations.get(from);
+    if (registration === undefined) {
+      // Set before anything is awaited: another service of `from` waits for this one.
+      registration = (async (): Promise<Registration> => {
+        let arn = earlier?.toTaskDefinition;
+        if (arn === undefined && earlier) {
+          arn = await deps.ecs.findRevision(
+            effect.revision.definition.family,
+            sourceMarkers(digest, earlier.triggeredBy),
+            earlier.at,
+          );
+        }
+        if (arn !== undefined) return { arn };
+        at = deps.now().toISOString();
+        const registering: DeployIntent = {
+          serviceArn,
+          digest,
+          fromTaskDefinition: from,
+          triggeredBy,
+          state: 'registering',
+          at,
+        };
+        await saveIntent(deps, registering, expected);
+        expected = { triggeredBy, state: 'registering' };
+        try {
+          return { arn: await registerLooking(deps, effect.revision, registering) };
+        } catch (error) {
+          if (!(error instanceof PermanentError)) throw error;
+          return { refused: error.message };
+        }
+      })();
+      registrations.set(from, registration);
     }
-    if (arn === undefined) {
-      const refused = produced.get(refusedKey(from));
-      if (refused !== undefined) return { action: 'failed', reason: refused };
-      at = deps.now().toISOString();
-      const registering: DeployIntent = {
-        serviceArn,
-        digest,
-        fromTaskDefinition: from,
-        triggeredBy,
-        state: 'registering',
-        at,
-      };
-      await saveIntent(deps, registering, expected);
-      expected = { triggeredBy, state: 'registering' };
-      try {
-        arn = await registerLooking(deps, effect.revision, registering);
-      } catch (error) {
-        if (!(error instanceof PermanentError)) throw error;
-        produced.set(refusedKey(from), error.message);
-        return { action: 'failed', reason: error.message };
-      }
-    }
-    produced.set(revisionKey(from), arn);
+    const outcome = await registration;
+    if ('refused' in outcome) return { action: 'failed', reason: outcome.refused };
+    produced.set(revisionKey(from), outcome.arn);
     produced.set(intentAtKey(serviceArn), at);
     // No `registered` save of its own: `update-service` saves the intent `updating` with the revision
     // next, over the state left here. A run stopped in between leaves it `registering`, and its retry
     // finds the revision by its tags (findRevision), as after a lost answer.
     if (expected) produced.set(intentStateKey(serviceArn), JSON.stringify(expected));
   };
+}
+
+/** What registering the copy of a source revision came to: its ARN, or why AWS refused it for good. */
+type Registration = { arn: string } | { refused: string };
+
+/** A promise settled from outside; its rejection is never left unhandled (whoever awaits it sees it). */
+interface Deferred {
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+function deferred(): Deferred {
+  let resolve: () => void = () => undefined;
+  let reject: (error: unknown) => void = () => undefined;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
 }
 
 /** The owner and state `register-revision` left the service's intent in, to save `updating` over. */

@@ -28,7 +28,7 @@ import { repositoryKey } from '../aws/ecr-repository';
 import { applyPlan } from '../plan/plan';
 import { deployEffects } from './deploy-effects';
 import type { DeploymentDecision, PushedImage } from './plan-deployment';
-import { checkBlastRadius, type DeployPlan, planDuePush, planPush } from './plan-push';
+import { checkBlastRadius, type DeployPlan, LEASE_GROUP, planDuePush, planPush } from './plan-push';
 
 /** What the deploy use case needs from the outside. */
 export interface DeployDeps {
@@ -119,20 +119,84 @@ async function apply(plan: DeployPlan, push: PushedImage, deps: DeployDeps): Pro
   checkBlastRadius(plan, deps.policyFile);
   const effects = deployEffects(deps);
   const forget = plan.effects.filter((e) => e.kind === 'delete-pending');
-  const decisions = await applyPlan(
-    { ...plan, effects: plan.effects.filter((e) => e.kind !== 'delete-pending') },
-    effects,
-    {
-      dryRun: deps.dryRun,
-      report: async (decisions) => {
-        const events = decisions.flatMap((decision) => eventFor(decision, push) ?? []);
-        if (events.length > 0) await deps.events.publish(events);
-        await markAnnounced(decisions, push, deps);
-      },
-    },
-  );
+  const report = async (decisions: DeploymentDecision[]) => {
+    const events = decisions.flatMap((decision) => eventFor(decision, push) ?? []);
+    if (events.length > 0) await deps.events.publish(events);
+    await markAnnounced(decisions, push, deps);
+  };
+  const rest = { ...plan, effects: plan.effects.filter((e) => e.kind !== 'delete-pending') };
+  const decisions = deps.dryRun
+    ? await applyPlan(rest, effects, { dryRun: true, report })
+    : await applyEach(rest, effects, report);
   if (forget.length > 0) await applyPlan({ decisions, effects: forget }, effects, { dryRun: deps.dryRun });
   return decisions;
+}
+
+/**
+ * How many services are deployed at a time: a push hitting many services takes a few times one's
+ * wall time, and ECS's rate of RegisterTaskDefinition and UpdateService calls is not approached (the
+ * SDK retries throttling). At least {@link LEASE_GROUP}: a group's guards wait for all its leases.
+ */
+export const DEPLOY_CONCURRENCY = LEASE_GROUP;
+
+/**
+ * Applies each decision's effects as a plan of its own, {@link DEPLOY_CONCURRENCY} at a time in plan
+ * order (one applier, so a group's guards and the services sharing a revision meet), then reports
+ * the decisions carried out, also when some failed: a failure fails the run (its first error goes on)
+ * after the others were carried out and announced, and the retry deploys what is left.
+ */
+async function applyEach(
+  plan: DeployPlan,
+  effects: ReturnType<typeof deployEffects>,
+  report: (decisions: DeploymentDecision[]) => Promise<void>,
+): Promise<DeploymentDecision[]> {
+  const decisions = [...plan.decisions];
+  const finished = new Set<number>();
+  const failures: unknown[] = [];
+  const units = plan.decisions.map((decision, index) => ({
+    index,
+    plan: {
+      decisions: [decision],
+      effects: plan.effects.flatMap((e) =>
+        'decision' in e && e.decision === index ? [{ ...e, decision: 0 }] : [],
+      ),
+    },
+  }));
+  await inPool(units, DEPLOY_CONCURRENCY, async ({ index, plan: unit }) => {
+    try {
+      const [done] = await applyPlan(unit, effects, { dryRun: false });
+      if (done) decisions[index] = done;
+      finished.add(index);
+    } catch (error) {
+      failures.push(error);
+    }
+  });
+  // Effects of no decision (a service gone from ECS unindexed) once the services are done.
+  const others = plan.effects.filter((e) => !('decision' in e) || e.decision === undefined);
+  try {
+    if (failures.length === 0 && others.length > 0)
+      await applyPlan({ decisions, effects: others }, effects, { dryRun: false });
+  } finally {
+    await report(decisions.filter((_, index) => finished.has(index)));
+  }
+  if (failures.length > 0) throw failures[0];
+  return decisions;
+}
+
+/** Runs `work` on each item, at most `limit` at a time, started in order. */
+async function inPool<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await work(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 /**

@@ -171,7 +171,7 @@ export type LeasedService = ServiceRef & { serviceArn: string };
  * points at now once): a service's lease is held while the services before it in its group are
  * deployed, a small part of {@link LEASE_SECONDS}.
  */
-export const LEASE_GROUP = 10;
+export const LEASE_GROUP = 8;
 
 /** A push planned: its decisions and the effects they call for. */
 export type DeployPlan = Plan<DeploymentDecision, DeployEffect>;

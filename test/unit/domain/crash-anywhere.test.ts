@@ -98,6 +98,27 @@ function fakesOf(world: World): Record<string, object> {
  */
 const BOOKKEEPING = new Set(['registeredAt', 'startedAt', 'at', 'expiresAt', 'indexedAt', 'finishedAt']);
 
+/**
+ * The end state with each ECS deployment named by the revision it rolls out (`deployment of <arn>`)
+ * instead of its id: ECS numbers deployments in the order the updates come, and services deployed
+ * several at a time are updated in another order by a retry. A record still has to name its own
+ * service's deployment.
+ */
+function byRevisionDeployed(state: unknown): unknown {
+  const { ecs } = state as {
+    ecs: { services: { deployments?: { id: string; taskDefinitionArn: string }[] }[] };
+  };
+  const names = new Map<string, string>();
+  for (const service of ecs.services) {
+    for (const d of service.deployments ?? []) names.set(d.id, `deployment of ${d.taskDefinitionArn}`);
+  }
+  const named = JSON.stringify(state).replace(/ecs-svc\/\d+/g, (id) => names.get(id) ?? id);
+  // The deployments the history keeps are listed by their key, the id: in the order of their names now.
+  const renamed = JSON.parse(named) as { history: { deployments: unknown[] } };
+  renamed.history.deployments.sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+  return renamed;
+}
+
 /** An event as announced, without its reason: a retry's reason says what the earlier attempt did. */
 function announcement(event: AutopilotEvent): unknown {
   const { reason: _reason, ...detail } = event.detail as Record<string, unknown>;
@@ -203,7 +224,7 @@ describe('deploy on push, stopped anywhere and retried', () => {
     deps: deployDeps,
     invoke: (deps) => deployPushedImage(push, deps),
     announced: (world) => world.events.published.map(announcement),
-    state: (world) => stateOfFakes(fakesOf(world), BOOKKEEPING),
+    state: (world) => byRevisionDeployed(stateOfFakes(fakesOf(world), BOOKKEEPING)),
   };
 
   it('two services deployed and one deferred: the same end state, each deployment and the deferral announced once (at most twice when stopped between PutEvents and marking the intents and the pending push announced)', async () => {

@@ -291,12 +291,42 @@ describe('deployPushedImage', () => {
       ['prod', 'deploy', API_8],
       ['staging', 'deploy', taskDefinitionArnOf('api-staging', 4)],
     ]);
-    expect(mutations(world)).toEqual([
+    // Deployed at the same time: each service's calls in order, the two services' in no set order.
+    const calls = mutations(world);
+    expect(calls.filter((c) => c.includes('api:') || c.includes('prod/'))).toEqual([
       `registerTaskDefinition ${API_8}`,
       `updateService prod/api -> ${API_8}`,
+    ]);
+    expect(calls.filter((c) => c.includes('api-staging:') || c.includes('staging/'))).toEqual([
       `registerTaskDefinition ${taskDefinitionArnOf('api-staging', 4)}`,
       `updateService staging/api -> ${taskDefinitionArnOf('api-staging', 4)}`,
     ]);
+  });
+
+  it('deploys the services of a push at the same time: the second registers before the first is updated', async () => {
+    // Prepare
+    const world = aWorld();
+    follow(world, aService());
+    follow(
+      world,
+      aService({ clusterName: 'staging', taskDefinitionArn: taskDefinitionArnOf('api-staging', 3) }),
+      aTaskDefinitionDoc({ family: 'api-staging', revision: 3 }),
+    );
+    const update = world.ecs.updateService.bind(world.ecs);
+    const registeredBeforeFirstUpdate: number[] = [];
+    world.deps.ecs.updateService = async (ref, arn) => {
+      registeredBeforeFirstUpdate.push(
+        world.ecs.calls.filter((c) => c.op === 'registerTaskDefinition').length,
+      );
+      return update(ref, arn);
+    };
+
+    // Act
+    const decisions = await deployPushedImage(push(), world.deps);
+
+    // Assess
+    expect(decisions.map((d) => d.action)).toEqual(['deploy', 'deploy']);
+    expect(registeredBeforeFirstUpdate[0]).toBe(2);
   });
 
   it('does nothing for a service already running the digest', async () => {
@@ -577,7 +607,7 @@ describe('deployPushedImage', () => {
     ]);
   });
 
-  it('plans the services whose leases it took again together: one read of each kind per group of ten', async () => {
+  it('plans the services whose leases it took again together: one read of each kind per group of eight', async () => {
     // Prepare
     const world = aWorld();
     for (let n = 0; n < 12; n++) follow(world, aService({ name: `api-${n}` }));
@@ -598,7 +628,7 @@ describe('deployPushedImage', () => {
 
     // Assess
     expect(decisions.filter((d) => d.action === 'deploy')).toHaveLength(12);
-    // Before the leases 2 (12 services, 10 a call); under them 1 per group (10, then 2).
+    // Before the leases 2 (12 services, 10 a call); under them 1 per group (8, then 4).
     expect(world.ecs.reads.DescribeServices).toBe(4);
     // The intents are read once per service, under its lease only.
     expect(intentReads).toHaveLength(12);

@@ -403,11 +403,12 @@ describe('deploy on push: a push half applied converges', () => {
     expect(outcome).toEqual({ attempts: 2 });
     expect(images(world, prod.arn)?.[0]).toBe(pinnedImage(push.digest));
     expect(images(world, staging.arn)?.[0]).toBe(pinnedImage(push.digest));
-    expect(world.ecs.calls.map((c) => c.op)).toEqual([
-      'registerTaskDefinition',
-      'updateService',
-      'registerTaskDefinition',
-      'updateService',
+    // Each service registered and updated once (deployed at the same time: in no set order).
+    expect(world.ecs.calls.map((c) => `${c.op} ${'cluster' in c ? c.cluster : c.family}`).sort()).toEqual([
+      'registerTaskDefinition api',
+      'registerTaskDefinition api-staging',
+      'updateService prod',
+      'updateService staging',
     ]);
     expect(started(world)).toEqual([`api ${push.digest}`, `api ${push.digest}`]);
     expect(world.events.published.map((e) => ('cluster' in e.detail ? e.detail.cluster : ''))).toEqual([
