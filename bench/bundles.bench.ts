@@ -3,9 +3,10 @@
  * ECS client (built with the same esbuild options) and a bare `node`. Each function is built with
  * scripts/build.ts's `bundleOptions` into a temporary directory; each import runs in a child process
  * of its own that only requires the bundle and reports the CPU (user + system, `process.cpuUsage`)
- * the require took and its peak RSS. The children run alternately (bare, ECS-only, every function,
- * then again), so a busy machine slows every variant alike; medians, and CPU as ratios to the
- * ECS-only bundle.
+ * the require took, the CPU of the whole process until then (Node's own start-up and the require:
+ * what a Lambda init pays) and its peak RSS. The children run alternately (bare, ECS-only, every
+ * function, then again), so a busy machine slows every variant alike; medians, and CPU as ratios to
+ * the ECS-only bundle measured the same way.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,10 +23,11 @@ const root = join(__dirname, '..');
 const SIZE_GOAL_KB = 500;
 
 /**
- * What CI checks so the bundles cannot grow back (the goal above is not reached yet: the AWS SDK an
- * ECS-only bundle holds is 300 KB of it; see the notes of the report).
+ * What CI checks so the bundles cannot grow back: just above the largest bundle (notify, 851 KB).
+ * The goal above is not reached; docs/ARCHITECTURE.md ("What a cold start pays for") says what the
+ * rest is, by package.
  */
-const SIZE_CEILING_KB = 1100;
+const SIZE_CEILING_KB = 880;
 
 /** The issue's goal for import CPU, as a ratio to the ECS-only bundle: reported, not checked. */
 const CPU_GOAL_RATIO = 1.3;
@@ -33,9 +35,13 @@ const CPU_GOAL_RATIO = 1.3;
 const ECS_ONLY = 'ECS client only';
 const BARE = 'node -e ""';
 
-/** What a child reports: CPU of the require in microseconds, peak RSS in KiB. */
+/**
+ * What a child reports: CPU of the require and of the whole process until it ended, in
+ * microseconds; peak RSS in KiB.
+ */
 interface Sample {
   cpuMicros: number;
+  processCpuMicros: number;
   maxRssKiB: number;
 }
 
@@ -44,7 +50,8 @@ const PROBE = [
   'const start = process.cpuUsage();',
   'if (process.argv[2]) require(process.argv[2]);',
   'const used = process.cpuUsage(start);',
-  'console.log(JSON.stringify({ cpuMicros: used.user + used.system, maxRssKiB: process.resourceUsage().maxRSS }));',
+  'const all = process.cpuUsage();',
+  'console.log(JSON.stringify({ cpuMicros: used.user + used.system, processCpuMicros: all.user + all.system, maxRssKiB: process.resourceUsage().maxRSS }));',
 ].join('\n');
 
 function probe(script: string, bundle: string | undefined): Promise<Sample> {
@@ -52,8 +59,15 @@ function probe(script: string, bundle: string | undefined): Promise<Sample> {
     execFile(
       process.execPath,
       [script, ...(bundle ? [bundle] : [])],
-      // What a cold start in Lambda has: no debugging, no tracing, the region.
-      { env: { PATH: process.env.PATH ?? '', AWS_REGION: 'eu-west-1' } },
+      // What a cold start in Lambda has: no debugging, no tracing, the region, and (as serverless.yml
+      // sets it) no SDK warning about the Node version, which only the ECS-only bundle would print.
+      {
+        env: {
+          PATH: process.env.PATH ?? '',
+          AWS_REGION: 'eu-west-1',
+          AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        },
+      },
       (error, stdout, stderr) =>
         error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(JSON.parse(stdout) as Sample),
     );
@@ -103,9 +117,13 @@ export const bench: Bench = async ({ short, log }) => {
       log(`round ${i + 1} of ${rounds}`);
     }
 
-    const cpuOf = (name: string) => median((samples.get(name) ?? []).map((s) => s.cpuMicros));
-    const rssOf = (name: string) => median((samples.get(name) ?? []).map((s) => s.maxRssKiB)) / 1024;
+    const medianOf = (name: string, of: (sample: Sample) => number) =>
+      median((samples.get(name) ?? []).map(of));
+    const cpuOf = (name: string) => medianOf(name, (s) => s.cpuMicros);
+    const processCpuOf = (name: string) => medianOf(name, (s) => s.processCpuMicros);
+    const rssOf = (name: string) => medianOf(name, (s) => s.maxRssKiB) / 1024;
     const ecsCpu = cpuOf(ECS_ONLY);
+    const ecsProcessCpu = processCpuOf(ECS_ONLY);
     const bareRss = rssOf(BARE);
     const rows = variants.map((variant) => {
       const kb = variant.bytes / 1000;
@@ -113,7 +131,10 @@ export const bench: Bench = async ({ short, log }) => {
         variant.name,
         variant.path ? round(kb, 0) : '-',
         variant.path && variant.name !== ECS_ONLY ? (kb <= SIZE_GOAL_KB ? 'yes' : 'no') : '-',
+        round(cpuOf(variant.name) / 1000, 1),
         variant.path ? round(cpuOf(variant.name) / ecsCpu, 2) : 0,
+        round(processCpuOf(variant.name) / 1000, 1),
+        round(processCpuOf(variant.name) / ecsProcessCpu, 2),
         round(rssOf(variant.name), 1),
         round(rssOf(variant.name) - bareRss, 1),
       ];
@@ -125,6 +146,7 @@ export const bench: Bench = async ({ short, log }) => {
       limit: SIZE_CEILING_KB,
     }));
     const worstRatio = Math.max(...functions.map((b) => cpuOf(b.name) / ecsCpu));
+    const worstProcessRatio = Math.max(...functions.map((b) => processCpuOf(b.name) / ecsProcessCpu));
     return {
       name: 'bundles',
       title: 'Bundle size and cold-start import cost',
@@ -132,8 +154,10 @@ export const bench: Bench = async ({ short, log }) => {
         `Every function bundled as \`npm run build\` bundles it, and a bundle that only imports`,
         `\`@aws-sdk/client-ecs\` and constructs an \`ECSClient\` with the same options. Each import runs in a`,
         `fresh Node process that only requires the bundle (no debugging, no tracing), ${rounds} rounds in`,
-        `turn (bare node, ECS-only, each function, again); medians. Import CPU is user + system CPU of the`,
-        `require, as a ratio to the ECS-only bundle (goal <= ${CPU_GOAL_RATIO}x: reported, not checked).`,
+        `turn (bare node, ECS-only, each function, again); medians. Require CPU is user + system CPU of the`,
+        `require alone; process CPU is the whole child's until the require returned (Node's start-up and the`,
+        `require: what a Lambda init pays, and what the issue's 1.7-2.0x were measured as). Both as ratios to`,
+        `the ECS-only bundle measured the same way (goal <= ${CPU_GOAL_RATIO}x: reported, not checked).`,
         `Peak RSS is the process's, and above a bare \`node -e ""\`.`,
       ].join(' '),
       tables: [
@@ -142,7 +166,10 @@ export const bench: Bench = async ({ short, log }) => {
             'bundle',
             'size (KB)',
             `<= ${SIZE_GOAL_KB} KB`,
-            'import CPU vs ECS-only',
+            'require CPU (ms)',
+            'require CPU vs ECS-only',
+            'process CPU (ms)',
+            'process CPU vs ECS-only',
             'peak RSS (MiB)',
             'RSS above bare node (MiB)',
           ],
@@ -151,8 +178,9 @@ export const bench: Bench = async ({ short, log }) => {
       ],
       goals,
       notes: [
-        `Worst import CPU ratio to the ECS-only bundle: ${round(worstRatio, 2)}x (goal ${CPU_GOAL_RATIO}x).`,
-        `The ECS-only bundle is ${round((bundles[0]?.bytes ?? 0) / 1000, 0)} KB: the SDK's core, credential providers and one client. A function adds DynamoDB, SQS and EventBridge clients, Powertools, zod and re2js, so ${SIZE_GOAL_KB} KB is not reached with the SDK bundled; CI holds the sizes under ${SIZE_CEILING_KB} KB so they cannot grow back.`,
+        `Worst ratio to the ECS-only bundle: require CPU ${round(worstRatio, 2)}x, process CPU ${round(worstProcessRatio, 2)}x (goal ${CPU_GOAL_RATIO}x).`,
+        `The ECS-only bundle is ${round((bundles[0]?.bytes ?? 0) / 1000, 0)} KB: the SDK's core, the credential providers Lambda uses and one client. A function adds its other clients (DynamoDB, SQS, ECR, EventBridge; SSM, SNS, Secrets Manager in notify), Powertools, zod, re2js and semver, so ${SIZE_GOAL_KB} KB is not reached with the SDK bundled; CI holds the sizes under ${SIZE_CEILING_KB} KB so they cannot grow back. Most of the require's CPU is V8 compiling the bundle, which grows with its size, and evaluating the zod schemas of the policy file (validated at every cold start) and of the events.`,
+        `The tracer and the X-Ray SDK are not in the functions' bundles: .build/tracing.js (about 127 KB), loaded only when tracing is switched on, is not measured here.`,
       ],
     };
   } finally {
