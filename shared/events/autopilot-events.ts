@@ -16,142 +16,175 @@ export const IMAGE_QUARANTINED = 'Image Quarantined' as const;
 export const DEPLOYMENT_SUCCEEDED = 'Deployment Succeeded' as const;
 export const CONFIGURATION_PROBLEM = 'Configuration Problem' as const;
 
-const ServiceFields = {
+const serviceFields = () => ({
   cluster: z.string().describe('cluster name'),
   service: z.string().describe('service name'),
   serviceArn: z.string(),
-};
+});
 
-const ImageFields = {
+const imageFields = () => ({
   repository: z.string().describe('ECR repository name'),
   tag: z.string().describe('the pushed tag'),
   digest: z.string().regex(/^sha256:[0-9a-f]{64}$/),
-};
+});
 
 /** A service was pointed at a new task-definition revision whose images are pinned by digest. */
-export const DeploymentStartedSchema = z.strictObject({
-  ...ServiceFields,
-  ...ImageFields,
-  image: z.string().describe('the image reference written into the containers'),
-  containers: z.array(z.string()).describe('the containers whose image changed'),
-  fromTaskDefinition: z.string(),
-  toTaskDefinition: z.string(),
-  reason: z.string(),
-  dryRun: z.boolean(),
-  triggeredBy: z.string().describe('id of the event that caused the deployment'),
-});
+const deploymentStarted = () =>
+  z.strictObject({
+    ...serviceFields(),
+    ...imageFields(),
+    image: z.string().describe('the image reference written into the containers'),
+    containers: z.array(z.string()).describe('the containers whose image changed'),
+    fromTaskDefinition: z.string(),
+    toTaskDefinition: z.string(),
+    reason: z.string(),
+    dryRun: z.boolean(),
+    triggeredBy: z.string().describe('id of the event that caused the deployment'),
+  });
 
 /** A push is eligible but waits for its cooldown or deploy window. */
-export const DeploymentScheduledSchema = z.strictObject({
-  ...ServiceFields,
-  ...ImageFields,
-  dueAt: z.iso.datetime(),
-  reason: z.string(),
-  dryRun: z.boolean(),
-  triggeredBy: z.string(),
-});
+const deploymentScheduled = () =>
+  z.strictObject({
+    ...serviceFields(),
+    ...imageFields(),
+    dueAt: z.iso.datetime(),
+    reason: z.string(),
+    dryRun: z.boolean(),
+    triggeredBy: z.string(),
+  });
 
 /** Autopilot decided to act but could not; nothing was half-applied. */
-export const ActionFailedSchema = z.strictObject({
-  action: z.string().describe('e.g. deploy'),
-  cluster: z.string().optional(),
-  service: z.string().optional(),
-  serviceArn: z.string().optional(),
-  reason: z.string(),
-  dryRun: z.boolean(),
-  triggeredBy: z.string(),
-});
+const actionFailed = () =>
+  z.strictObject({
+    action: z.string().describe('e.g. deploy'),
+    cluster: z.string().optional(),
+    service: z.string().optional(),
+    serviceArn: z.string().optional(),
+    reason: z.string(),
+    dryRun: z.boolean(),
+    triggeredBy: z.string(),
+  });
 
-const SignalSchema = z.strictObject({
-  kind: z.enum(['deployment-failed', 'alarm', 'crash-loop', 'manual']),
-  reason: z.string(),
-  at: z.iso.datetime(),
-});
+const signalSchema = () =>
+  z.strictObject({
+    kind: z.enum(['deployment-failed', 'alarm', 'crash-loop', 'manual']),
+    reason: z.string(),
+    at: z.iso.datetime(),
+  });
 
 /** A service was returned to an earlier revision (by autopilot, by ECS itself, or by a person). */
-export const DeploymentRolledBackSchema = z.strictObject({
-  ...ServiceFields,
-  fromTaskDefinition: z.string(),
-  toTaskDefinition: z.string(),
-  reason: z.string(),
-  by: z.enum(['autopilot', 'ecs', 'person']).describe('who rolled back'),
-  method: z
-    .enum(['stop-deployment', 'update-service', 'none'])
-    .describe('how autopilot rolled back (none: ECS did)'),
-  signals: z.array(SignalSchema),
-  dryRun: z.boolean(),
-  triggeredBy: z.string(),
-});
+const deploymentRolledBack = () =>
+  z.strictObject({
+    ...serviceFields(),
+    fromTaskDefinition: z.string(),
+    toTaskDefinition: z.string(),
+    reason: z.string(),
+    by: z.enum(['autopilot', 'ecs', 'person']).describe('who rolled back'),
+    method: z
+      .enum(['stop-deployment', 'update-service', 'none'])
+      .describe('how autopilot rolled back (none: ECS did)'),
+    signals: z.array(signalSchema()),
+    dryRun: z.boolean(),
+    triggeredBy: z.string(),
+  });
 
 /** The rollback deployment is unhealthy too; autopilot stops there (never rolls back a rollback). */
-export const RollbackFailedSchema = z.strictObject({
-  ...ServiceFields,
-  taskDefinition: z.string(),
-  reason: z.string(),
-  signals: z.array(SignalSchema),
-  dryRun: z.boolean(),
-  triggeredBy: z.string(),
-});
+const rollbackFailed = () =>
+  z.strictObject({
+    ...serviceFields(),
+    taskDefinition: z.string(),
+    reason: z.string(),
+    signals: z.array(signalSchema()),
+    dryRun: z.boolean(),
+    triggeredBy: z.string(),
+  });
 
 /** An image was quarantined: deploy on push will not deploy this digest again until released. */
-export const ImageQuarantinedSchema = z.strictObject({
-  repository: z.string(),
-  digest: z.string().regex(/^sha256:[0-9a-f]{64}$/),
-  reason: z.string(),
-  cluster: z.string().optional(),
-  service: z.string().optional(),
-  taskDefinition: z
-    .string()
-    .optional()
-    .describe('the revision that ran the image when it was found unhealthy'),
-  dryRun: z.boolean(),
-  triggeredBy: z.string(),
-});
+const imageQuarantined = () =>
+  z.strictObject({
+    repository: z.string(),
+    digest: z.string().regex(/^sha256:[0-9a-f]{64}$/),
+    reason: z.string(),
+    cluster: z.string().optional(),
+    service: z.string().optional(),
+    taskDefinition: z
+      .string()
+      .optional()
+      .describe('the revision that ran the image when it was found unhealthy'),
+    dryRun: z.boolean(),
+    triggeredBy: z.string(),
+  });
 
 /** A deployment completed and baked without an unhealthy signal: its revision is the last known good. */
-export const DeploymentSucceededSchema = z.strictObject({
-  ...ServiceFields,
-  taskDefinition: z.string(),
-  deploymentId: z.string(),
-  bakedUntil: z.iso.datetime(),
-  dryRun: z.boolean(),
-});
+const deploymentSucceeded = () =>
+  z.strictObject({
+    ...serviceFields(),
+    taskDefinition: z.string(),
+    deploymentId: z.string(),
+    bakedUntil: z.iso.datetime(),
+    dryRun: z.boolean(),
+  });
 
 /**
  * A tag on an ECS service that autopilot cannot use (a deploy mode with a typo, an unknown policy, a
  * rollback switch that is not on or off), announced once per service, tag and value; and once more,
  * with `resolved: true`, when the problem is gone.
  */
-export const ConfigurationProblemSchema = z.strictObject({
-  ...ServiceFields,
-  tagKey: z.string().describe('the service tag, e.g. autopilot:deploy'),
-  tagValue: z.string().describe('the value that has the problem'),
-  problem: z
-    .string()
-    .describe(
-      'what is wrong and what is expected, e.g. autopilot:deploy value "tags:main" is not tag:<name>, …',
-    ),
-  effect: z
-    .string()
-    .optional()
-    .describe('what autopilot does with the service until the tag is fixed (not on a resolution)'),
-  suggestion: z.string().optional().describe('the value the tag was probably meant to have'),
-  resolved: z.boolean().describe('true when the tag no longer has the problem announced earlier'),
-  dryRun: z.boolean(),
-  triggeredBy: z.string().describe('id of the event (tag change, deployment, reconcile) that found it'),
+const configurationProblem = () =>
+  z.strictObject({
+    ...serviceFields(),
+    tagKey: z.string().describe('the service tag, e.g. autopilot:deploy'),
+    tagValue: z.string().describe('the value that has the problem'),
+    problem: z
+      .string()
+      .describe(
+        'what is wrong and what is expected, e.g. autopilot:deploy value "tags:main" is not tag:<name>, …',
+      ),
+    effect: z
+      .string()
+      .optional()
+      .describe('what autopilot does with the service until the tag is fixed (not on a resolution)'),
+    suggestion: z.string().optional().describe('the value the tag was probably meant to have'),
+    resolved: z.boolean().describe('true when the tag no longer has the problem announced earlier'),
+    dryRun: z.boolean(),
+    triggeredBy: z.string().describe('id of the event (tag change, deployment, reconcile) that found it'),
+  });
+
+/**
+ * Every autopilot event's schema, keyed by detail-type. Each is built on first use and kept: a
+ * function builds only the schemas of the events it publishes or reads, when it does, instead of
+ * all of them at every cold start (about 5 ms of a bundle's import; docs/ARCHITECTURE.md, "What a
+ * cold start pays for"). The keys are there from the start (`Object.keys` builds nothing).
+ */
+export const AutopilotEventSchemas = builtOnFirstUse({
+  [DEPLOYMENT_STARTED]: deploymentStarted,
+  [DEPLOYMENT_SCHEDULED]: deploymentScheduled,
+  [ACTION_FAILED]: actionFailed,
+  [DEPLOYMENT_ROLLED_BACK]: deploymentRolledBack,
+  [ROLLBACK_FAILED]: rollbackFailed,
+  [IMAGE_QUARANTINED]: imageQuarantined,
+  [DEPLOYMENT_SUCCEEDED]: deploymentSucceeded,
+  [CONFIGURATION_PROBLEM]: configurationProblem,
 });
 
-/** Every autopilot event, keyed by detail-type. */
-export const AutopilotEventSchemas = {
-  [DEPLOYMENT_STARTED]: DeploymentStartedSchema,
-  [DEPLOYMENT_SCHEDULED]: DeploymentScheduledSchema,
-  [ACTION_FAILED]: ActionFailedSchema,
-  [DEPLOYMENT_ROLLED_BACK]: DeploymentRolledBackSchema,
-  [ROLLBACK_FAILED]: RollbackFailedSchema,
-  [IMAGE_QUARANTINED]: ImageQuarantinedSchema,
-  [DEPLOYMENT_SUCCEEDED]: DeploymentSucceededSchema,
-  [CONFIGURATION_PROBLEM]: ConfigurationProblemSchema,
-} as const;
+/** An object with the keys of `builders` whose values are built by them on first read, then kept. */
+function builtOnFirstUse<T extends Record<string, () => z.ZodType>>(
+  builders: T,
+): { readonly [K in keyof T]: ReturnType<T[K]> } {
+  const built = {} as { [K in keyof T]: ReturnType<T[K]> };
+  for (const key of Object.keys(builders) as (keyof T)[]) {
+    Object.defineProperty(built, key, {
+      enumerable: true,
+      configurable: true,
+      get() {
+        const value = builders[key]?.();
+        Object.defineProperty(built, key, { value, enumerable: true });
+        return value;
+      },
+    });
+  }
+  return built;
+}
 
 export type AutopilotDetailType = keyof typeof AutopilotEventSchemas;
 

@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-ecs';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
-import { ConfigurationProblemSchema } from '../../shared/events/autopilot-events';
+import { AutopilotEventSchemas, CONFIGURATION_PROBLEM } from '../../shared/events/autopilot-events';
 import { lambdaContext, sampleEvent, useFunctionUnderTest } from '../support/handler';
 
 const ecs = mockClient(ECSClient);
@@ -125,7 +125,7 @@ describe('index-services handler', () => {
       ['Configuration Problem', 'ecs-autopilot-test'],
       ['Configuration Problem', 'ecs-autopilot-test'],
     ]);
-    expect(ConfigurationProblemSchema.parse(events[0]?.detail)).toMatchObject({
+    expect(AutopilotEventSchemas[CONFIGURATION_PROBLEM].parse(events[0]?.detail)).toMatchObject({
       cluster: 'prod',
       service: 'api',
       serviceArn: SERVICE_ARN,
