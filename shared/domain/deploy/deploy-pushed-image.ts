@@ -28,7 +28,14 @@ import { repositoryKey } from '../aws/ecr-repository';
 import { applyPlan } from '../plan/plan';
 import { deployEffects } from './deploy-effects';
 import type { DeploymentDecision, PushedImage } from './plan-deployment';
-import { checkBlastRadius, type DeployPlan, LEASE_GROUP, planDuePush, planPush } from './plan-push';
+import {
+  checkBlastRadius,
+  type DeployPlan,
+  LEASE_GROUP,
+  mapInPool,
+  planDuePush,
+  planPush,
+} from './plan-push';
 
 /** What the deploy use case needs from the outside. */
 export interface DeployDeps {
@@ -162,7 +169,7 @@ async function applyEach(
       ),
     },
   }));
-  await inPool(units, DEPLOY_CONCURRENCY, async ({ index, plan: unit }) => {
+  await mapInPool(units, DEPLOY_CONCURRENCY, async ({ index, plan: unit }) => {
     try {
       const [done] = await applyPlan(unit, effects, { dryRun: false });
       if (done) decisions[index] = done;
@@ -181,22 +188,6 @@ async function applyEach(
   }
   if (failures.length > 0) throw failures[0];
   return decisions;
-}
-
-/** Runs `work` on each item, at most `limit` at a time, started in order. */
-async function inPool<T>(
-  items: readonly T[],
-  limit: number,
-  work: (item: T) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const item = items[next++] as T;
-      await work(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 /**

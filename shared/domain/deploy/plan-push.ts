@@ -173,6 +173,40 @@ export type LeasedService = ServiceRef & { serviceArn: string };
  */
 export const LEASE_GROUP = 8;
 
+/** How many reads planning makes at a time. */
+export const READS_IN_FLIGHT = 8;
+
+/**
+ * Maps `items` through `work`, at most `limit` at a time, started in order.
+ *
+ * @returns the results in the order of `items`
+ */
+export async function mapInPool<T, R>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const at = next++;
+      results[at] = await work(items[at] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+/** The services by cluster, ten at a time: what one DescribeServices call reads. */
+function batchesOf(refs: readonly ServiceRef[]): ServiceRef[][] {
+  const byCluster = new Map<string, ServiceRef[]>();
+  for (const ref of refs) byCluster.set(ref.cluster, [...(byCluster.get(ref.cluster) ?? []), ref]);
+  return [...byCluster.values()].flatMap((inCluster) =>
+    Array.from({ length: Math.ceil(inCluster.length / 10) }, (_, i) => inCluster.slice(i * 10, i * 10 + 10)),
+  );
+}
+
 /** A push planned: its decisions and the effects they call for. */
 export type DeployPlan = Plan<DeploymentDecision, DeployEffect>;
 
@@ -308,32 +342,31 @@ async function planServices(
 ): Promise<DeployPlan> {
   if (refs.length === 0) return { decisions: [], effects: [] };
   const key = repositoryKey(push);
-  const [services, quarantined] = await Promise.all([
-    deps.ecs.describeServices(refs),
+  // The reads of a push are made several at a time (DescribeServices per cluster, a definition per
+  // revision, the running tags and intents per service): its wall time grows slower than its services.
+  const [described, quarantined] = await Promise.all([
+    mapInPool(batchesOf(refs), READS_IN_FLIGHT, (batch) => deps.ecs.describeServices(batch)),
     deps.quarantine.isQuarantined(key, push.digest),
   ]);
-  const documents = new Map<string, TaskDefinitionDocument | undefined>();
-  const candidates: ServiceCandidate[] = [];
+  const services = described.flat();
+  const revisions = [...new Set(services.map((s) => s.taskDefinitionArn))];
+  const read = await mapInPool(revisions, READS_IN_FLIGHT, (arn) => deps.ecs.describeTaskDefinition(arn));
+  const documents = new Map<string, TaskDefinitionDocument | undefined>(
+    revisions.map((arn, i) => [arn, read[i]]),
+  );
   // The deploy mode of each service, resolved once: it decides which reads planning needs and how
   // racing pushes are ordered.
   const modes = new Map<string, DeployMode | undefined>();
   for (const service of services) {
     const mode = serviceDeployMode(deps.policyFile, service);
     modes.set(service.arn, mode && !('invalid' in mode) ? mode : undefined);
-    if (!documents.has(service.taskDefinitionArn)) {
-      documents.set(
-        service.taskDefinitionArn,
-        await deps.ecs.describeTaskDefinition(service.taskDefinitionArn),
-      );
-    }
+  }
+  const candidates: ServiceCandidate[] = await mapInPool(services, READS_IN_FLIGHT, async (service) => {
     const doc = documents.get(service.taskDefinitionArn);
     const taskDefinition = doc ? toState(service.taskDefinitionArn, doc) : undefined;
-    candidates.push({
-      service,
-      taskDefinition,
-      runningTags: await runningTagsFor(modes.get(service.arn), taskDefinition, push, deps),
-    });
-  }
+    const runningTags = await runningTagsFor(modes.get(service.arn), taskDefinition, push, deps);
+    return { service, taskDefinition, runningTags };
+  });
   const now = deps.now();
   const input = { push, candidates, policyFile: deps.policyFile, now, quarantined };
   let planned = planDeployment(input);
@@ -355,13 +388,15 @@ async function planServices(
   const readIntents = (decided: DeploymentDecision) =>
     options.underLease === true || deps.dryRun !== false || decided.action !== 'deploy';
   const sequences: DeployEffect[][] = [];
-  for (const decided of planned) {
+  const intentsOf = await mapInPool(planned, READS_IN_FLIGHT, (decided) =>
+    decided.containers && readIntents(decided)
+      ? deps.history.deployIntents(decided.serviceArn, push.digest)
+      : Promise.resolve([]),
+  );
+  for (const [at, decided] of planned.entries()) {
     const decision = plan.decisions.length;
     const service = byArn.get(decided.serviceArn);
-    const intents =
-      decided.containers && readIntents(decided)
-        ? await deps.history.deployIntents(decided.serviceArn, push.digest)
-        : [];
+    const intents = intentsOf[at] ?? [];
     const planning: Planning = {
       push,
       mode: modes.get(decided.serviceArn),
@@ -547,8 +582,10 @@ function deployEffects(
   const triggeredBy = push.eventId;
   const inner: DeployEffect[] = [];
   // Versions order the pushes of a semver: service (a hotfix 1.4.3 pushed after 1.5.0 is skipped by
-  // the mode itself), so only the other modes go by the last push's time.
-  if (!mode?.ordersByVersion()) {
+  // the mode itself), and the followed tag those of a tag: service (what the tag points at now, read
+  // under the lease, is the newest push: an older one is superseded), so only the other modes (match:
+  // pushes of different tags) go by the last push's time.
+  if (!mode?.ordersByVersion() && !mode?.ordersByTag()) {
     inner.push({ kind: 'check-watermark', decision, serviceArn, repositoryKey: key, pushedAt });
   }
   const intent = intents.find((i) => i.fromTaskDefinition === from);

@@ -42,6 +42,11 @@ interface DeployModeQuestions {
    * does not supersede a higher one, and the watermark of the last push does not apply.
    */
   ordersByVersion(): boolean;
+  /**
+   * Whether one tag is followed, so that the newest push is what that tag points at in ECR now
+   * (which deploy on push reads under the lease): the watermark of the last push adds nothing.
+   */
+  ordersByTag(): boolean;
   /** Whether judging a tag needs the running version: the tags ECR holds for the running digests. */
   needsRunningTags(): boolean;
   /** Whether a pushed tag is one to deploy (the policy's tag filters are checked before). */
@@ -63,6 +68,9 @@ abstract class Mode implements DeployModeQuestions {
   ordersByVersion(): boolean {
     return false;
   }
+  ordersByTag(): boolean {
+    return false;
+  }
   needsRunningTags(): boolean {
     return false;
   }
@@ -78,6 +86,9 @@ export class FollowTagMode extends Mode {
   /** @param tag - the followed ECR tag */
   constructor(readonly tag: string) {
     super();
+  }
+  override ordersByTag(): boolean {
+    return true;
   }
   accepts(tag: string): TagVerdict {
     return tag === this.tag

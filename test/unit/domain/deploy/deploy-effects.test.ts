@@ -80,13 +80,13 @@ describe('deployEffects', () => {
     expect(world.ecs.service(api.arn)?.taskDefinitionArn).toBe(API_8);
   });
 
-  it('skips a deploy a newer push overtook while it was planned, and still gives the lease back', async () => {
+  it('skips a deploy a newer push of another tag overtook while it was planned (match), and still gives the lease back', async () => {
     // Prepare
     const world = aWorld();
-    const api = aService();
+    const api = aService({ tags: { 'autopilot:deploy': 'match' } });
     follow(world, api);
     const plan = await planPush(push(), world.deps);
-    const newer = { pushedAt: '2026-01-13T10:01:00.000Z', digest: aDigest('newer'), tag: 'main' };
+    const newer = { pushedAt: '2026-01-13T10:01:00.000Z', digest: aDigest('newer'), tag: 'v2' };
     world.lease.seedWatermark(api.arn, REPOSITORY_KEY, newer);
 
     // Act
@@ -97,7 +97,7 @@ describe('deployEffects', () => {
       {
         ...plan.decisions[0],
         action: 'skip',
-        reason: `superseded by the newer push of main (${newer.digest}) at ${newer.pushedAt}`,
+        reason: `superseded by the newer push of v2 (${newer.digest}) at ${newer.pushedAt}`,
       },
     ]);
     expect(world.ecs.calls).toEqual([]);

@@ -116,7 +116,6 @@ function deployEffects(decision = 0, serviceArn = API, service = 'api', due = fa
       push: { ...push(), pushedAt: PUSHED_AT },
       due,
     },
-    { kind: 'check-watermark', decision, serviceArn, repositoryKey: REPOSITORY_KEY, pushedAt: PUSHED_AT },
     {
       kind: 'register-revision',
       decision,
@@ -243,6 +242,29 @@ describe('planPush', () => {
     expectNothingWritten(world);
   });
 
+  it('checks the watermark only for a service whose mode takes pushes of several tags (match)', async () => {
+    // Prepare
+    const world = aWorld();
+    follow(world, aService({ tags: { 'autopilot:deploy': 'match' } }));
+
+    // Act
+    const plan = await planPush(push(), world.deps);
+
+    // Assess
+    // tag:main is ordered by what main points at now (read under the lease); match by push time.
+    expect(plan.effects.filter((e) => e.kind === 'check-watermark')).toEqual([
+      {
+        kind: 'check-watermark',
+        decision: 0,
+        serviceArn: API,
+        repositoryKey: REPOSITORY_KEY,
+        pushedAt: PUSHED_AT,
+      },
+    ]);
+    expect(plan.effects.map((e) => e.kind).indexOf('check-watermark')).toBe(2);
+    expectNothingWritten(world);
+  });
+
   it('plans a deferred push as a pending push to save, ordered by the service mode', async () => {
     // Prepare
     const world = aWorld({ defaults: { minImageAge: '1h' } });
@@ -292,7 +314,7 @@ describe('planPush', () => {
     });
     const deploymentId = api.deployments[0]?.id ?? '';
     const started = { deploymentId, startedAt: '2026-01-13T10:01:00.000Z' };
-    const [lease, again, , , , , , , release] = deployEffects();
+    const [lease, again, , , , , , release] = deployEffects();
 
     // Act
     const plan = await planPush(push(), world.deps);
@@ -411,7 +433,6 @@ describe('planPush', () => {
       'deploy api: follows tag main',
       `  acquire-lease serviceArn=${API} owner=${push().eventId} ttlSeconds=120 opens=lease ${API}`,
       `  plan-again serviceArn=${API} cluster=prod service=api due=false`,
-      `  check-watermark serviceArn=${API} repositoryKey=${REPOSITORY_KEY} pushedAt=${PUSHED_AT}`,
       `  register-revision serviceArn=${API} digest=${NEW} from=${API_7} triggeredBy=${push().eventId}`,
       `  update-service serviceArn=${API} cluster=prod service=api from=${API_7} digest=${NEW} triggeredBy=${push().eventId}`,
       '  record-deployment',

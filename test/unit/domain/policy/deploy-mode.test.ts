@@ -64,11 +64,13 @@ describe('parseDeployMode', () => {
 });
 
 describe('DeployMode', () => {
-  it.each<[string, { follows: boolean; ordersByVersion: boolean; needsRunningTags: boolean }]>([
-    ['tag:main', { follows: true, ordersByVersion: false, needsRunningTags: false }],
-    ['semver:minor', { follows: true, ordersByVersion: true, needsRunningTags: true }],
-    ['match', { follows: true, ordersByVersion: false, needsRunningTags: false }],
-    ['off', { follows: false, ordersByVersion: false, needsRunningTags: false }],
+  it.each<
+    [string, { follows: boolean; ordersByVersion: boolean; ordersByTag: boolean; needsRunningTags: boolean }]
+  >([
+    ['tag:main', { follows: true, ordersByVersion: false, ordersByTag: true, needsRunningTags: false }],
+    ['semver:minor', { follows: true, ordersByVersion: true, ordersByTag: false, needsRunningTags: true }],
+    ['match', { follows: true, ordersByVersion: false, ordersByTag: false, needsRunningTags: false }],
+    ['off', { follows: false, ordersByVersion: false, ordersByTag: false, needsRunningTags: false }],
   ])('%s answers what deploy on push asks', (text, expected) => {
     // Prepare
     const mode = deployMode(text);
@@ -77,6 +79,7 @@ describe('DeployMode', () => {
     const answers = {
       follows: mode.follows(),
       ordersByVersion: mode.ordersByVersion(),
+      ordersByTag: mode.ordersByTag(),
       needsRunningTags: mode.needsRunningTags(),
     };
 
