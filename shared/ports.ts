@@ -753,6 +753,30 @@ export interface NotificationWindow {
   count: number;
   /** a few of the held-back messages' titles */
   examples: string[];
+  /**
+   * Set once the flush closed the window (absent while it is open). A closed window is remembered so
+   * that events arriving after its close (a notifier behind event time in a storm, retries) are held
+   * and told in a late summary, never sent one by one.
+   */
+  closed?: ClosedWindow;
+}
+
+/** What a closed window remembers, so that its late events are told once. */
+export interface ClosedWindow {
+  /** the count its summaries told so far: the count the flush listed when it closed it (or last summarised it) */
+  told: number;
+  /** the count when it was first closed: events counted after it are late */
+  atCount: number;
+  /** the count the previous flush saw, while late events were still arriving */
+  seen?: number;
+  /** a few of the late messages' titles */
+  lateExamples: string[];
+}
+
+/** A window as an event's admission left it: the count the event was given, and whether it came late. */
+export interface AdmittedWindow extends NotificationWindow {
+  /** counted after the window was closed: held for the window's late summary, never sent alone */
+  late: boolean;
 }
 
 /** Aggregation windows and threads in the table. */
@@ -761,20 +785,35 @@ export interface NotificationStore {
    * Counts a notification into a window of the channel for its group (creating the window on the
    * first one) and returns the window with the count after it. Atomic under concurrent callers, and
    * once per event (`eventId`): the same event admitted again (a retry) is not counted again and gets
-   * the count it was given the first time.
+   * the count it was given the first time, and the same `late`.
    */
   admit(
     channel: string,
     groupKey: string,
     window: { start: string; end: string },
     eventId: string,
-  ): Promise<NotificationWindow>;
-  /** Adds the title of a held-back notification to the window's examples (a few distinct ones are kept). */
-  addExample(channel: string, groupKey: string, windowStart: string, example: string): Promise<void>;
-  /** Windows that ended before `now` and held notifications back. */
+  ): Promise<AdmittedWindow>;
+  /**
+   * Adds the title of a held-back notification to the window's examples (a few distinct ones are
+   * kept), or to its late examples (`late`); never recreates a window that expired.
+   */
+  addExample(
+    channel: string,
+    groupKey: string,
+    windowStart: string,
+    example: string,
+    options?: { late?: boolean },
+  ): Promise<void>;
+  /** Windows that ended before `now` with something not yet told: open ones, and closed ones counted since. */
   listEndedWindows(now: Date): Promise<NotificationWindow[]>;
-  /** Removes a window once summarised; false when another invocation already did. */
+  /**
+   * Closes a window as listed (or closes it again after a late summary), remembering that its first
+   * `window.count` events were told and, the first time, the count it was closed at; false when it was
+   * already closed with that much told (another flush did it).
+   */
   closeWindow(window: NotificationWindow): Promise<boolean>;
+  /** Remembers the count a flush saw on a closed window whose late events are still arriving. */
+  noteLateCount(window: NotificationWindow): Promise<void>;
   getThread(channel: string, threadKey: string): Promise<ThreadRef | undefined>;
   /** Remembers the first message of a thread; false when one is already remembered. */
   saveThread(channel: string, threadKey: string, thread: ThreadRef): Promise<boolean>;

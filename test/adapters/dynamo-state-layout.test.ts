@@ -501,7 +501,7 @@ describe('DynamoPendingPushes', () => {
 describe('DynamoNotificationStore', () => {
   const WINDOW = { start: '2026-11-23T10:00:00.000Z', end: '2026-11-23T10:01:00.000Z' };
 
-  it('keeps a window under NOTIFYWIN until a day after it ends (with the count each event was given), and a thread under THREAD#<channel> for 7 days', async () => {
+  it('keeps a window under NOTIFYWIN until two days after it ends (with the count each event was given; late events come up to 30 hours after), and a thread under THREAD#<channel> for 7 days', async () => {
     // Prepare
     const store = on(DynamoNotificationStore);
     const first = { ts: '1767261600.000100' } as never;
@@ -521,7 +521,7 @@ describe('DynamoNotificationStore', () => {
         windowEnd: WINDOW.end,
         count: 1,
         'counted#event-1': 1,
-        expiresAt: new Date(WINDOW.end).getTime() / 1000 + DAY,
+        expiresAt: new Date(WINDOW.end).getTime() / 1000 + 2 * DAY,
       },
     ]);
     expect(await partition('THREAD#deploys')).toEqual([

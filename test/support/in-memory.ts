@@ -11,6 +11,7 @@ import type { NotificationMessage } from '../../shared/domain/notify/message';
 import { PermanentError, RetryableError } from '../../shared/errors';
 import type { AutopilotEvent } from '../../shared/events/autopilot-events';
 import type {
+  AdmittedWindow,
   ChatSender,
   ContainerPlatform,
   DeploymentControl,
@@ -667,11 +668,13 @@ export type NotificationWrite =
   | { op: 'admit'; channel: string; groupKey: string; windowStart: string; count: number }
   | { op: 'addExample'; channel: string; groupKey: string; windowStart: string; example: string }
   | { op: 'closeWindow'; channel: string; groupKey: string; windowStart: string; closed: boolean }
+  | { op: 'noteLateCount'; channel: string; groupKey: string; windowStart: string; seen: number }
   | { op: 'saveThread'; channel: string; threadKey: string; saved: boolean };
 
 /**
  * Aggregation windows and threads in memory, with the semantics of DynamoNotificationStore: one
- * counter per channel, group and window, a few examples, windows closed once, threads saved once.
+ * counter per channel, group and window, a few examples, windows closed and remembered (what was told,
+ * the count they were closed at: events counted after it are late), threads saved once.
  */
 export class InMemoryNotificationStore implements NotificationStore {
   private readonly windows = new Map<string, NotificationWindow>();
@@ -686,7 +689,7 @@ export class InMemoryNotificationStore implements NotificationStore {
     groupKey: string,
     window: { start: string; end: string },
     eventId: string,
-  ): Promise<NotificationWindow> {
+  ): Promise<AdmittedWindow> {
     const key = `${channel}#${groupKey}#${window.start}`;
     const current = this.windows.get(key) ?? {
       channel,
@@ -702,30 +705,50 @@ export class InMemoryNotificationStore implements NotificationStore {
     this.windows.set(key, next);
     this.counted.set(`${key}#${eventId}`, before ?? next.count);
     this.writes.push({ op: 'admit', channel, groupKey, windowStart: window.start, count: next.count });
-    return structuredClone({ ...next, count: before ?? next.count });
+    const given = before ?? next.count;
+    const late = next.closed !== undefined && given > next.closed.atCount;
+    return structuredClone({ ...next, count: given, late });
   }
 
-  async addExample(channel: string, groupKey: string, windowStart: string, example: string): Promise<void> {
+  async addExample(
+    channel: string,
+    groupKey: string,
+    windowStart: string,
+    example: string,
+    options: { late?: boolean } = {},
+  ): Promise<void> {
     const window = this.windows.get(`${channel}#${groupKey}#${windowStart}`);
-    if (window && window.examples.length < 5 && !window.examples.includes(example))
-      window.examples.push(example);
+    const examples = options.late ? window?.closed?.lateExamples : window?.examples;
+    if (examples && examples.length < 5 && !examples.includes(example)) examples.push(example);
     this.writes.push({ op: 'addExample', channel, groupKey, windowStart, example });
   }
 
   async listEndedWindows(now: Date): Promise<NotificationWindow[]> {
     return [...this.windows.values()]
-      .filter((w) => w.windowEnd <= now.toISOString())
+      .filter((w) => w.windowEnd <= now.toISOString() && (!w.closed || w.count > w.closed.told))
       .map((w) => structuredClone(w));
   }
 
   async closeWindow(window: NotificationWindow): Promise<boolean> {
-    const key = `${window.channel}#${window.groupKey}#${window.windowStart}`;
-    const closed = this.windows.delete(key);
-    for (const counted of this.counted.keys())
-      if (counted.startsWith(`${key}#`)) this.counted.delete(counted);
     const { channel, groupKey, windowStart } = window;
+    const kept = this.windows.get(`${channel}#${groupKey}#${windowStart}`);
+    const closed = kept !== undefined && (!kept.closed || kept.closed.told < window.count);
+    if (kept && closed)
+      kept.closed = {
+        lateExamples: [],
+        atCount: kept.count,
+        ...kept.closed,
+        told: window.count,
+      };
     this.writes.push({ op: 'closeWindow', channel, groupKey, windowStart, closed });
     return closed;
+  }
+
+  async noteLateCount(window: NotificationWindow): Promise<void> {
+    const { channel, groupKey, windowStart } = window;
+    const kept = this.windows.get(`${channel}#${groupKey}#${windowStart}`);
+    if (kept?.closed) kept.closed.seen = window.count;
+    this.writes.push({ op: 'noteLateCount', channel, groupKey, windowStart, seen: window.count });
   }
 
   async getThread(channel: string, threadKey: string): Promise<ThreadRef | undefined> {

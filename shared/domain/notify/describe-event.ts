@@ -576,7 +576,10 @@ export function describeEvent(event: DescribableEvent): NotificationMessage {
 }
 
 /** One aggregation window whose held-back notifications are summarised (`count`: those held back). */
-export type SummaryWindow = NotificationWindow;
+export type SummaryWindow = Pick<
+  NotificationWindow,
+  'channel' | 'groupKey' | 'windowStart' | 'windowEnd' | 'count' | 'examples'
+>;
 
 /** What the held-back notifications had in common. */
 export interface SummarySample {
@@ -585,31 +588,51 @@ export interface SummarySample {
   cluster?: string;
 }
 
+/**
+ * A late summary: of the events that arrived after their window was closed (`told`: how many of the
+ * window's events were told before them, which makes the summary's id, so a resend keeps it).
+ */
+export interface LateSummary {
+  told: number;
+}
+
 const MAX_SUMMARY_EXAMPLES = 5;
 
 /**
- * The summary of notifications held back during an event storm: one message per channel and window.
+ * The summary of notifications held back during an event storm: one message per channel and window,
+ * and at most one more, late, for the events of the window that came after it was closed.
  *
  * @example
  * summarise({ channel: 'ops', groupKey, windowStart, windowEnd, count: 12, examples },
  *   { eventType: 'Deployment Started', severity: 'info', cluster: 'prod' })
  * // title: '12 more "Deployment Started" events in prod within 1m'
+ * summarise({ …, count: 4, examples }, sample, { told: 15 })
+ * // title: '4 more "Deployment Started" events in prod within 1m, arrived late'
  */
-export function summarise(window: SummaryWindow, sample: SummarySample): NotificationMessage {
+export function summarise(
+  window: SummaryWindow,
+  sample: SummarySample,
+  late?: LateSummary,
+): NotificationMessage {
   const duration = formatDuration(Date.parse(window.windowEnd) - Date.parse(window.windowStart));
   const where = sample.cluster ? ` in ${sample.cluster}` : '';
   const shown = window.examples.slice(0, MAX_SUMMARY_EXAMPLES);
   const unlisted = window.count - shown.length;
+  const between = `between ${formatTime(window.windowStart)} and ${formatTime(window.windowEnd)}`;
+  const id = `summary:${window.channel}:${window.groupKey}:${window.windowStart}`;
   return withoutUndefined({
     eventType: sample.eventType,
-    id: `summary:${window.channel}:${window.groupKey}:${window.windowStart}`,
+    id: late ? `${id}:late:${late.told}` : id,
     severity: sample.severity,
-    title: `${window.count} more "${sample.eventType}" ${plural(window.count, 'event')}${where} within ${duration}`,
-    text: `Autopilot held back ${window.count} similar ${plural(window.count, 'notification')}${where} between ${formatTime(window.windowStart)} and ${formatTime(window.windowEnd)} and aggregated them into this summary, to keep the channel readable.`,
+    title: `${window.count} more "${sample.eventType}" ${plural(window.count, 'event')}${where} within ${duration}${late ? ', arrived late' : ''}`,
+    text: late
+      ? `${window.count} similar ${plural(window.count, 'notification')}${where} from ${between} reached autopilot after that window was closed; it held them back and aggregated them into this late summary, the window's last message.`
+      : `Autopilot held back ${window.count} similar ${plural(window.count, 'notification')}${where} ${between} and aggregated them into this summary, to keep the channel readable.`,
     facts: [
       ...fact('Event type', sample.eventType),
       ...fact('Cluster', sample.cluster),
       ...fact('Window', `${formatTime(window.windowStart)} – ${formatTime(window.windowEnd)}`),
+      ...(late ? fact('Arrived', 'after the window was closed') : []),
       ...shown.map((example, i) => ({ label: `Example ${i + 1}`, value: example })),
       ...(unlisted > 0 ? fact('Not listed', `${unlisted} more`) : []),
     ],

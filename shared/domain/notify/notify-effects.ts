@@ -1,7 +1,7 @@
 /**
  * Notify, applied: the handler of each {@link NotifyEffect} over the ports. Where the world answers
  * otherwise, the answer becomes the decision (an amendment, which skips the decision's later effects):
- * a full window holds the message back (`held`), a channel failing after its retries gets the message
+ * a full or closed window holds the message back (`held`), a channel failing after its retries gets the message
  * parked (`parked`). A channel that took the message makes the decision `sent` (learned: its thread
  * is remembered next). A channel that fails never fails the others: its failure is its decision, not
  * a throw.
@@ -13,7 +13,7 @@ import type { NotifyDecision, NotifyEffect } from './notify-plan';
 /** What applying a notify plan writes to and sends through. */
 export interface NotifyWrites {
   sender: ChatSender;
-  store: Pick<NotificationStore, 'admit' | 'addExample' | 'saveThread' | 'closeWindow'>;
+  store: Pick<NotificationStore, 'admit' | 'addExample' | 'saveThread' | 'closeWindow' | 'noteLateCount'>;
   undelivered: UndeliveredSink;
 }
 
@@ -34,6 +34,16 @@ export function notifyEffects(deps: NotifyWrites): EffectHandlers<NotifyDecision
       // The atomic count answers how many similar messages this window has seen, this one included;
       // once per event, so a retry gets the same answer and neither counts nor holds it twice.
       const admitted = await deps.store.admit(effect.channel, effect.groupKey, effect.window, effect.eventId);
+      if (admitted.late) {
+        // Its window was closed before it came: a closed window sends nothing one by one.
+        await deps.store.addExample(effect.channel, effect.groupKey, admitted.windowStart, effect.example, {
+          late: true,
+        });
+        return {
+          action: 'held',
+          reason: `arrived after its window (${admitted.windowStart} to ${admitted.windowEnd}) was closed: told in the window's late summary`,
+        };
+      }
       if (admitted.count <= effect.after) return;
       await deps.store.addExample(effect.channel, effect.groupKey, admitted.windowStart, effect.example);
       return {
@@ -75,6 +85,10 @@ export function notifyEffects(deps: NotifyWrites): EffectHandlers<NotifyDecision
     'close-window': async (effect) => {
       // False when another flush closed it already: its summary went out, nothing to change.
       await deps.store.closeWindow(effect.window);
+    },
+
+    'note-late-count': async (effect) => {
+      await deps.store.noteLateCount(effect.window);
     },
   };
 }

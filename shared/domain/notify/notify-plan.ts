@@ -1,8 +1,9 @@
 /**
  * Notify, decided: what an autopilot event, the flush schedule or an operator's test asks of each
  * channel, as a {@link NotifyPlan}. Planning only reads (the route's service tags, a deployment's
- * thread in a channel, the ended windows); counting into a window, sending, remembering a thread and
- * closing a window are effects, carried out by `notifyEffects` (notify-effects.ts).
+ * thread in a channel, the ended windows); counting into a window, sending, remembering a thread,
+ * noting a closed window's late count and closing a window are effects, carried out by
+ * `notifyEffects` (notify-effects.ts).
  *
  * Each channel is one decision. A plan says what would be sent (`would-send`); the world answers the
  * rest when the plan is applied: the window's count may hold the message back (`held`), the channel
@@ -43,8 +44,8 @@ export type Placement =
 export type NotifyEffect =
   /**
    * Counts the message into its channel's window (atomic, once per event: `eventId`). Past `after`,
-   * the window keeps its title as an example and the decision becomes `held`: the count is the
-   * window's answer, not the plan's.
+   * or counted after the window was closed (late), the window keeps its title as an example and the
+   * decision becomes `held`: the count is the window's answer, not the plan's.
    */
   | {
       kind: 'admit';
@@ -84,10 +85,16 @@ export type NotifyEffect =
       first: NotificationMessage;
     }
   /**
-   * Closes an ended window. After its summary's send, whatever that answered: a flush that dies in
-   * between sends the summary again rather than losing it (at least once).
+   * Closes an ended window as listed (its count told), or closes it again after its late summary.
+   * After the summary's send, whatever that answered: a flush that dies in between sends the summary
+   * again rather than losing it (at least once).
    */
-  | { kind: 'close-window'; window: NotificationWindow };
+  | { kind: 'close-window'; window: NotificationWindow }
+  /**
+   * Notes the count a flush saw on a closed window whose late events are still arriving: its late
+   * summary waits for a flush that finds the count unchanged, so the late events are told together.
+   */
+  | { kind: 'note-late-count'; window: NotificationWindow };
 
 /** A notify plan: one decision per channel (or per summary), and the effects they call for. */
 export type NotifyPlan = Plan<NotifyDecision, NotifyEffect>;
@@ -246,8 +253,28 @@ export async function planNotification(event: BusEvent, reads: NotifyReads): Pro
 }
 
 /**
- * Plans the flush: one summary per ended window that held notifications back, each window closed
- * after its summary (a window that held nothing back is closed without one).
+ * How many of a window's events are held and not told yet: what its summary, or its late summary,
+ * tells. Held are the events counted past `after` and those counted after the window was closed
+ * (late); told are the first `told` (one by one or in a summary). Of the events counted between the
+ * listing that closed the window and its close (one notifier at a time makes it rare), those within
+ * `after` were sent, not held.
+ *
+ * @example
+ * untoldOf({ …, count: 5 }, 3) // 2: the summary's
+ * untoldOf({ …, count: 7, closed: { told: 5, atCount: 5, lateExamples: [] } }, 3) // 2: the late summary's
+ */
+export function untoldOf(window: NotificationWindow, after: number): number {
+  if (!window.closed) return Math.max(0, window.count - after);
+  const { told, atCount } = window.closed;
+  return Math.max(0, window.count - Math.max(told, Math.min(after, atCount)));
+}
+
+/**
+ * Plans the flush: for each ended window with something to tell, one summary of the events it held
+ * back, then the window closed (one that held nothing back is closed without one). A window is
+ * remembered once closed: the events counted after it (late) are told in one late summary, once
+ * they stopped arriving (a flush found the count the previous one noted), and the window is closed
+ * again.
  *
  * @returns one decision per summary
  */
@@ -256,10 +283,20 @@ export async function planFlush(reads: NotifyReads): Promise<NotifyPlan> {
   const decisions: NotifyDecision[] = [];
   const effects: NotifyEffect[] = [];
   for (const window of await reads.store.listEndedWindows(reads.now())) {
-    const held = window.count - after;
-    if (held > 0) {
+    const untold = untoldOf(window, after);
+    const { closed } = window;
+    if (untold > 0 && closed && closed.seen !== window.count) {
+      // Late events still arriving (a notifier behind event time): tell them together, later.
+      effects.push({ kind: 'note-late-count', window });
+      continue;
+    }
+    if (untold > 0) {
       const decision = decisions.length;
-      const summary = summarise({ ...window, count: held }, sampleOf(window.groupKey));
+      const summary = closed
+        ? summarise({ ...window, count: untold, examples: closed.lateExamples }, sampleOf(window.groupKey), {
+            told: closed.told,
+          })
+        : summarise({ ...window, count: untold }, sampleOf(window.groupKey));
       const config = reads.notifications.channels[window.channel];
       if (config) {
         decisions.push(wouldSend(window.channel, summary));

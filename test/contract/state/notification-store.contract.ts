@@ -3,7 +3,7 @@
  * threads saved once.
  */
 import type { NotificationMessage } from '../../../shared/domain/notify/message';
-import type { NotificationStore } from '../../../shared/ports';
+import type { NotificationStore, NotificationWindow } from '../../../shared/ports';
 import { describeContract, type MakeSubject } from './contract';
 
 const WINDOW = { start: '2026-11-23T10:00:00.000Z', end: '2026-11-23T10:01:00.000Z' };
@@ -43,6 +43,7 @@ export function describeNotificationStoreContract(name: string, make: MakeSubjec
           windowEnd: WINDOW.end,
           count: 1,
           examples: [],
+          late: false,
         });
         expect(next.count).toBe(2);
       });
@@ -133,6 +134,90 @@ export function describeNotificationStoreContract(name: string, make: MakeSubjec
 
         // Assess
         expect(await store().listEndedWindows(new Date(WINDOW.end))).toEqual([]);
+      });
+
+      it('remembers a closed window: an event counted after the close is late, its retry too, and the window is listed again', async () => {
+        // Prepare
+        await store().admit('ops', GROUP, WINDOW, 'event-1');
+        const [listed] = await store().listEndedWindows(new Date(WINDOW.end));
+        await store().closeWindow(listed as NotificationWindow);
+
+        // Act
+        const late = await store().admit('ops', GROUP, WINDOW, 'event-2');
+        const again = await store().admit('ops', GROUP, WINDOW, 'event-2');
+        const early = await store().admit('ops', GROUP, WINDOW, 'event-1');
+        await store().addExample('ops', GROUP, WINDOW.start, 'late one', { late: true });
+
+        // Assess
+        expect([late.count, late.late, again.count, again.late, early.count, early.late]).toEqual([
+          2,
+          true,
+          2,
+          true,
+          1,
+          false,
+        ]);
+        expect(await store().listEndedWindows(new Date(WINDOW.end))).toEqual([
+          {
+            channel: 'ops',
+            groupKey: GROUP,
+            windowStart: WINDOW.start,
+            windowEnd: WINDOW.end,
+            count: 2,
+            examples: [],
+            closed: { told: 1, atCount: 1, lateExamples: ['late one'] },
+          },
+        ]);
+      });
+
+      it('notes the late count a flush saw, and closes again once told, keeping the count it was first closed at', async () => {
+        // Prepare
+        await store().admit('ops', GROUP, WINDOW, 'event-1');
+        await store().closeWindow(
+          (await store().listEndedWindows(new Date(WINDOW.end)))[0] as NotificationWindow,
+        );
+        await store().admit('ops', GROUP, WINDOW, 'event-2');
+        const [lateOnes] = await store().listEndedWindows(new Date(WINDOW.end));
+
+        // Act
+        await store().noteLateCount(lateOnes as NotificationWindow);
+        const [noted] = await store().listEndedWindows(new Date(WINDOW.end));
+        const closedAgain = await store().closeWindow(noted as NotificationWindow);
+        const closedThrice = await store().closeWindow(noted as NotificationWindow);
+        const later = await store().admit('ops', GROUP, WINDOW, 'event-3');
+
+        // Assess
+        expect(noted?.closed).toEqual({ told: 1, atCount: 1, seen: 2, lateExamples: [] });
+        expect([closedAgain, closedThrice]).toEqual([true, false]);
+        expect(later.closed).toEqual({ told: 2, atCount: 1, seen: 2, lateExamples: [] });
+        expect(later.late).toBe(true);
+      });
+
+      it('does not make late an event counted between the listing and the close (it was answered as the open window would)', async () => {
+        // Prepare
+        await store().admit('ops', GROUP, WINDOW, 'event-1');
+        const [listed] = await store().listEndedWindows(new Date(WINDOW.end));
+        await store().admit('ops', GROUP, WINDOW, 'event-2');
+
+        // Act
+        await store().closeWindow(listed as NotificationWindow);
+        const retried = await store().admit('ops', GROUP, WINDOW, 'event-2');
+
+        // Assess
+        expect(retried.late).toBe(false);
+        expect(retried.closed).toEqual({ told: 1, atCount: 2, lateExamples: [] });
+      });
+
+      it('notes no late count on a window that is not closed', async () => {
+        // Prepare
+        const window = await store().admit('ops', GROUP, WINDOW, 'event-1');
+
+        // Act
+        await store().noteLateCount(window);
+
+        // Assess
+        const [listed] = await store().listEndedWindows(new Date(WINDOW.end));
+        expect(listed?.closed).toBeUndefined();
       });
     });
 

@@ -36,6 +36,7 @@ import {
   type WatchDeps,
 } from '../../../shared/domain/rollback/watch-deployments';
 import type { AutopilotEvent } from '../../../shared/events/autopilot-events';
+import type { NotificationWindow } from '../../../shared/ports';
 import {
   aDigest,
   anInMemoryWorld,
@@ -725,6 +726,67 @@ describe('notify, stopped anywhere and retried', () => {
           if (admitted.count > 1)
             await world.store.addExample('ops', admitted.groupKey, admitted.windowStart, `held ${id}`);
         }
+      },
+      (deps) => flushWindows(deps),
+    );
+
+    // Act
+    const { calls, failures } = await stopEverywhere(scenario, {
+      announcement: 'sender.send',
+      marks: ['store.closeWindow'],
+    });
+
+    // Assess
+    expect(calls).toEqual(['store.listEndedWindows', 'sender.send', 'store.closeWindow']);
+    expect(failures).toEqual([]);
+  });
+
+  it('an event after its window was closed: counted once and held, nothing sent one by one', async () => {
+    // Prepare
+    const content = { channels: { ops: TEAMS }, default: ['ops'], aggregate: { window: '1m', after: 3 } };
+    const message = describeEvent({ ...DEPLOYING, detailType: DEPLOYING['detail-type'] });
+    const scenario = notifyScenario(
+      content,
+      async (world) => {
+        // Its window was summarised (nothing held back) and closed while this event waited.
+        await world.store.admit(
+          'ops',
+          groupKeyOf(message),
+          windowAt(new Date(message.at), 60_000),
+          'earlier',
+        );
+        const [ended] = await world.store.listEndedWindows(world.clock.now());
+        await world.store.closeWindow(ended as NotificationWindow);
+      },
+      (deps) => notifyEvent(DEPLOYING, deps),
+    );
+
+    // Act
+    const { calls, failures } = await stopEverywhere(scenario, { announcement: 'sender.send' });
+
+    // Assess
+    expect(calls).toEqual(['store.getThread', 'store.admit', 'store.addExample']);
+    expect(failures).toEqual([]);
+  });
+
+  it("a closed window's late summary told once (twice when stopped between its send and closing the window again)", async () => {
+    // Prepare
+    const content = { channels: { ops: TEAMS }, default: ['ops'], aggregate: { window: '1m', after: 1 } };
+    const window = { start: '2026-01-13T10:03:00.000Z', end: '2026-01-13T10:04:00.000Z' };
+    const group = 'Deployment Started|prod|info';
+    const scenario = notifyScenario(
+      content,
+      async (world) => {
+        await world.store.admit('ops', group, window, 'first');
+        const [ended] = await world.store.listEndedWindows(world.clock.now());
+        await world.store.closeWindow(ended as NotificationWindow);
+        for (const id of ['second', 'third']) {
+          await world.store.admit('ops', group, window, id);
+          await world.store.addExample('ops', group, window.start, `late ${id}`, { late: true });
+        }
+        // A flush saw the late events; none came since: the next flush tells them.
+        const [arriving] = await world.store.listEndedWindows(world.clock.now());
+        await world.store.noteLateCount(arriving as NotificationWindow);
       },
       (deps) => flushWindows(deps),
     );

@@ -321,7 +321,7 @@ describe('aggregation of storms', () => {
     expect(summary?.eventType).toBe('Deployment Started');
   });
 
-  it('forgets a window that held nothing back without a summary', async () => {
+  it('closes a window that held nothing back without a summary', async () => {
     // Prepare
     const w = world(CONFIG);
     for (const event of storm(2)) await notifyEvent(event, w.deps);
@@ -334,6 +334,128 @@ describe('aggregation of storms', () => {
     expect(decisions).toEqual([]);
     expect(await w.store.listEndedWindows(new Date('2030-01-01T00:00:00Z'))).toEqual([]);
     expect(w.sender.sent).toHaveLength(2);
+  });
+
+  it('holds the events of a window that come after its summary, and tells them in one late summary once they stop coming', async () => {
+    // Prepare: a storm the notifier fell behind: its window was summarised while some of its events waited.
+    const w = world(CONFIG);
+    const [a, b, c, d, e, f, g] = storm(7);
+    for (const event of [a, b, c, d, e]) await notifyEvent(event as BusEvent, w.deps);
+    w.setNow('2026-11-23T10:01:00Z');
+    await flushWindows(w.deps);
+
+    // Act: two late events, a flush, one more, a flush, then flushes that find no new one.
+    const late = [
+      ...(await notifyEvent(f as BusEvent, w.deps)),
+      ...(await notifyEvent(g as BusEvent, w.deps)),
+    ];
+    w.setNow('2026-11-23T10:02:00Z');
+    const whileArriving = await flushWindows(w.deps);
+    const later = await notifyEvent(started('svc-9', 2, '2026-11-23T10:00:40Z'), w.deps);
+    w.setNow('2026-11-23T10:03:00Z');
+    const stillArriving = await flushWindows(w.deps);
+    w.setNow('2026-11-23T10:04:00Z');
+    const settled = await flushWindows(w.deps);
+    w.setNow('2026-11-23T10:05:00Z');
+    const after = await flushWindows(w.deps);
+
+    // Assess
+    expect([...late, ...later].map((decision) => [decision.action, decision.reason])).toEqual(
+      Array.from({ length: 3 }, () => [
+        'held',
+        "arrived after its window (2026-11-23T10:00:00.000Z to 2026-11-23T10:01:00.000Z) was closed: told in the window's late summary",
+      ]),
+    );
+    expect([whileArriving, stillArriving, after]).toEqual([[], [], []]);
+    expect(settled).toEqual([expect.objectContaining({ channel: 'ops', action: 'sent' })]);
+    // Two one by one, the summary of three, the late summary of three: each event told once.
+    expect(w.sender.sent.map((sent) => sent.message.title)).toEqual([
+      expect.stringContaining('prod/svc-0'),
+      expect.stringContaining('prod/svc-1'),
+      '3 more "Deployment Started" events in prod within 1m',
+      '3 more "Deployment Started" events in prod within 1m, arrived late',
+    ]);
+    const lateSummary = w.sender.sent[3]?.message;
+    expect(lateSummary?.id).toBe('summary:ops:Deployment Started|prod|info:2026-11-23T10:00:00.000Z:late:5');
+    expect(lateSummary?.aggregate?.examples).toEqual([
+      expect.stringContaining('prod/svc-5'),
+      expect.stringContaining('prod/svc-6'),
+      expect.stringContaining('prod/svc-9'),
+    ]);
+  });
+
+  it('sends nothing one by one for a window once closed, even one that held nothing back', async () => {
+    // Prepare
+    const w = world(CONFIG);
+    const [first, late] = storm(2);
+    await notifyEvent(first as BusEvent, w.deps);
+    w.setNow('2026-11-23T10:01:00Z');
+    await flushWindows(w.deps);
+
+    // Act
+    const decisions = await notifyEvent(late as BusEvent, w.deps);
+    w.setNow('2026-11-23T10:02:00Z');
+    await flushWindows(w.deps);
+    w.setNow('2026-11-23T10:03:00Z');
+    const settled = await flushWindows(w.deps);
+
+    // Assess
+    expect(decisions.map((d) => d.action)).toEqual(['held']);
+    expect(settled).toHaveLength(1);
+    expect(w.sender.sent.map((sent) => sent.message.title)).toEqual([
+      expect.stringContaining('prod/svc-0'),
+      '1 more "Deployment Started" event in prod within 1m, arrived late',
+    ]);
+  });
+
+  it('counts a late event delivered twice once, in its late summary', async () => {
+    // Prepare
+    const w = world(CONFIG);
+    const events = storm(4);
+    for (const event of events.slice(0, 3)) await notifyEvent(event, w.deps);
+    w.setNow('2026-11-23T10:01:00Z');
+    await flushWindows(w.deps);
+    const late = events[3] as BusEvent;
+
+    // Act
+    const first = await notifyEvent(late, w.deps);
+    const again = await notifyEvent(structuredClone(late), w.deps);
+    w.setNow('2026-11-23T10:02:00Z');
+    await flushWindows(w.deps);
+    w.setNow('2026-11-23T10:03:00Z');
+    await flushWindows(w.deps);
+
+    // Assess
+    expect([...first, ...again].map((d) => d.action)).toEqual(['held', 'held']);
+    expect(w.sender.sent.map((sent) => sent.message.aggregate?.count ?? 0)).toEqual([0, 0, 1, 1]);
+  });
+
+  it('tells an event later still, after the late summary went out, in a late summary of its own: nothing is told twice or lost', async () => {
+    // Prepare
+    const w = world(CONFIG);
+    const events = storm(5);
+    for (const event of events.slice(0, 3)) await notifyEvent(event, w.deps);
+    w.setNow('2026-11-23T10:01:00Z');
+    await flushWindows(w.deps);
+    await notifyEvent(events[3] as BusEvent, w.deps);
+    for (const at of ['2026-11-23T10:02:00Z', '2026-11-23T10:03:00Z']) {
+      w.setNow(at);
+      await flushWindows(w.deps);
+    }
+
+    // Act: a retry hours later.
+    await notifyEvent(events[4] as BusEvent, w.deps);
+    for (const at of ['2026-11-23T14:00:00Z', '2026-11-23T14:01:00Z', '2026-11-23T14:02:00Z']) {
+      w.setNow(at);
+      await flushWindows(w.deps);
+    }
+
+    // Assess
+    expect(w.sender.sent.slice(2).map((sent) => [sent.message.id, sent.message.aggregate?.count])).toEqual([
+      ['summary:ops:Deployment Started|prod|info:2026-11-23T10:00:00.000Z', 1],
+      ['summary:ops:Deployment Started|prod|info:2026-11-23T10:00:00.000Z:late:3', 1],
+      ['summary:ops:Deployment Started|prod|info:2026-11-23T10:00:00.000Z:late:4', 1],
+    ]);
   });
 
   it('counts different event types and clusters apart', async () => {
@@ -455,7 +577,7 @@ describe('planNotification', () => {
 
     // Assess
     expect(plan.decisions.map((d) => `${d.action} ${d.channel}`)).toEqual(['would-send a', 'would-send b']);
-    expect(plan.effects.map((e) => `${e.kind} ${e.kind === 'close-window' ? '-' : e.decision}`)).toEqual([
+    expect(plan.effects.map((e) => `${e.kind} ${'decision' in e ? e.decision : '-'}`)).toEqual([
       'admit 0',
       'send 0',
       'admit 1',
