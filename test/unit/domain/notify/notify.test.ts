@@ -684,6 +684,45 @@ describe('planFlush', () => {
     expect(w.store.writes.slice(seen.writes)).toEqual([]);
     expect(w.sender.sent).toHaveLength(seen.sent);
   });
+
+  it("plans a closed window's late count noted while its late events arrive, then its late summary and its close", async () => {
+    // Prepare: a window summarised and closed, then a late event.
+    const w = world(CONFIG);
+    for (let i = 0; i < 3; i++) await notifyEvent(started(`svc-${i}`, 2, `2026-11-23T10:00:1${i}Z`), w.deps);
+    w.setNow('2026-11-23T10:01:00Z');
+    await flushWindows(w.deps);
+    await notifyEvent(started('svc-7', 2, '2026-11-23T10:00:30Z'), w.deps);
+    w.setNow('2026-11-23T10:02:00Z');
+
+    // Act
+    const arriving = await planFlush(w.deps);
+    await applyPlan(arriving, notifyEffects(w.deps), { dryRun: false });
+    w.setNow('2026-11-23T10:03:00Z');
+    const settled = await planFlush(w.deps);
+
+    // Assess
+    const [window] = await w.store.listEndedWindows(w.deps.now());
+    expect(arriving).toEqual<NotifyPlan>({
+      decisions: [],
+      effects: [{ kind: 'note-late-count', window: expect.objectContaining({ count: 4 }) }],
+    });
+    expect(settled.decisions).toEqual([
+      {
+        channel: 'ops',
+        action: 'would-send',
+        reason: NOTHING_SENT,
+        title: '1 more "Deployment Started" event in prod within 1m, arrived late',
+      },
+    ]);
+    expect(settled.effects.map((e) => e.kind)).toEqual(['send', 'close-window']);
+    expect(settled.effects[1]).toEqual({ kind: 'close-window', window });
+    expect(window?.closed).toEqual({
+      told: 3,
+      atCount: 3,
+      seen: 4,
+      lateExamples: [expect.stringContaining('prod/svc-7')],
+    });
+  });
 });
 
 describe('planTestMessage', () => {
