@@ -2,7 +2,8 @@
  * Notify, the use cases: an autopilot event becomes a message, is routed to channels, counted into the
  * channel's aggregation window and sent, threaded under the first message of its deployment where the
  * channel threads. Past `aggregate.after` similar events in a window, the rest are held and sent as
- * one summary when the window has ended (`flushWindows`, on a schedule). A channel that cannot be
+ * one summary when the window has ended (`flushWindows`, on a schedule); events of a window that come
+ * after it was closed are held too, and told in one late summary once they stop coming. A channel that cannot be
  * reached after its retries is parked in the dead-letter queue; the other channels are not held up.
  *
  * Each is its plan (notify-plan.ts, reads only) applied by the notifier's effect handlers
@@ -59,7 +60,8 @@ async function applyChannelsApart(plan: NotifyPlan, deps: NotifyDeps): Promise<N
 }
 
 /**
- * Sends one summary per ended window that held notifications back, and forgets ended windows.
+ * Sends one summary per ended window that held notifications back and closes ended windows (they are
+ * remembered: late events are held for the window's late summary, sent here once they stop coming).
  *
  * @returns one decision per summary sent or parked
  */
