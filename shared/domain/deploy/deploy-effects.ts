@@ -103,15 +103,30 @@ export function deployEffects(deps: DeployWrites): EffectHandlers<DeploymentDeci
     if (planned === undefined) {
       const push = { ...effect.push, pushedAt: new Date(effect.push.pushedAt) };
       const others = refs.filter((r) => r.serviceArn !== effect.serviceArn);
-      planned = Promise.all(others.map((r) => leaseOf(r.serviceArn).promise)).then(() =>
-        planUnderLease(push, refs, deps, effect.due),
-      );
+      planned = Promise.all(others.map((r) => leaseOf(r.serviceArn).promise))
+        .then(() => planUnderLease(push, refs, deps, effect.due))
+        .then((byService) => {
+          // Before any of the group goes on: each registration sees every intent of its source.
+          for (const { effects } of byService.values()) {
+            for (const e of effects)
+              if (e.kind === 'register-revision' && e.intent) intentsOf(e.from).push(e.intent);
+          }
+          return byService;
+        });
       groups.set(key, planned);
     }
     return planned;
   };
-  // Services sharing a source revision share its registration, also while it is in flight.
+  // Services sharing a source revision share its registration, also while it is in flight; the
+  // intents read for any of them tell what an earlier attempt registered, whichever service it was
+  // (applied several at a time, another may come first on a retry).
   const registrations = new Map<string, Promise<Registration>>();
+  const intents = new Map<string, DeployIntent[]>();
+  const intentsOf = (from: string): DeployIntent[] => {
+    const known = intents.get(from) ?? [];
+    intents.set(from, known);
+    return known;
+  };
   return {
     'acquire-lease': async (effect, { decisions }) => {
       const lease = leaseOf(effect.serviceArn);
@@ -145,7 +160,7 @@ export function deployEffects(deps: DeployWrites): EffectHandlers<DeploymentDeci
         reason: `superseded by the newer push of ${watermark.tag} (${watermark.digest}) at ${watermark.pushedAt}`,
       };
     }),
-    'register-revision': registerRevision(deps, registrations),
+    'register-revision': registerRevision(deps, registrations, intentsOf),
     'update-service': failsOnPermanent(async (effect, { produced, decisions }) => {
       const toTaskDefinition = producedValue(produced, revisionKey(effect.from));
       const startedAt = deps.now().toISOString();
@@ -248,6 +263,7 @@ export function deployEffects(deps: DeployWrites): EffectHandlers<DeploymentDeci
 function registerRevision(
   deps: DeployWrites,
   registrations: Map<string, Promise<Registration>>,
+  intentsOf: (from: string) => readonly DeployIntent[],
 ): Handler<'register-revision'> {
   return async (effect, { produced }) => {
     const { serviceArn, digest, from, triggeredBy } = effect;
@@ -262,13 +278,16 @@ function registerRevision(
     let registration = registrations.get(from);
     if (registration === undefined) {
       // Set before anything is awaited: another service of `from` waits for this one.
+      // This service's intent first, then another service's of the same source and digest.
+      const unfinished = (i: DeployIntent) => i.state !== 'announced' && i.digest === digest;
+      const found = earlier ?? intentsOf(from).find(unfinished);
       registration = (async (): Promise<Registration> => {
-        let arn = earlier?.toTaskDefinition;
-        if (arn === undefined && earlier) {
+        let arn = found?.toTaskDefinition;
+        if (arn === undefined && found) {
           arn = await deps.ecs.findRevision(
             effect.revision.definition.family,
-            sourceMarkers(digest, earlier.triggeredBy),
-            earlier.at,
+            sourceMarkers(digest, found.triggeredBy),
+            found.at,
           );
         }
         if (arn !== undefined) return { arn };

@@ -104,6 +104,38 @@ const mutations = (world: World) =>
   );
 
 describe('deployPushedImage', () => {
+  it('reuses what an earlier attempt registered for another service of the same revision, whichever comes first now', async () => {
+    // Prepare
+    const world = aWorld();
+    const api = aService();
+    const canary = aService({ name: 'api-canary' });
+    follow(world, api);
+    follow(world, canary);
+    // An earlier attempt of this push registered api:8 for the canary and stopped before updating.
+    const registered = world.ecs.addTaskDefinition(
+      aTaskDefinitionDoc({ revision: 8, image: pinnedImage(NEW) }),
+    );
+    world.history.seedDeployIntent({
+      serviceArn: canary.arn,
+      digest: NEW,
+      fromTaskDefinition: API_7,
+      triggeredBy: push().eventId,
+      state: 'registered',
+      at: '2026-01-13T10:04:00.000Z',
+      toTaskDefinition: registered,
+    });
+
+    // Act
+    const decisions = await deployPushedImage(push(), world.deps);
+
+    // Assess
+    expect(decisions.map((d) => [d.service, d.action, d.toTaskDefinition])).toEqual([
+      ['api', 'deploy', registered],
+      ['api-canary', 'deploy', registered],
+    ]);
+    expect(world.ecs.calls.filter((c) => c.op === 'registerTaskDefinition')).toEqual([]);
+  });
+
   it('deploys two services sharing a revision with one registration and two updates', async () => {
     // Prepare
     const world = aWorld();
