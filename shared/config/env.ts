@@ -29,3 +29,11 @@ export const BaseEnvSchema = z.object({
 });
 
 export type BaseEnv = z.infer<typeof BaseEnvSchema>;
+
+/** The restart functions' environment: the queue restart attempts wait their backoff in. */
+export const RestartEnvSchema = BaseEnvSchema.extend({
+  /** `ecs-autopilot-<stage>-restart-delay`: one message per attempt, DelaySeconds = the backoff */
+  AUTOPILOT_RESTART_QUEUE_URL: z.url(),
+});
+
+export type RestartEnv = z.infer<typeof RestartEnvSchema>;

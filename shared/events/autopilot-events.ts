@@ -15,6 +15,40 @@ export const ROLLBACK_FAILED = 'Rollback Failed' as const;
 export const IMAGE_QUARANTINED = 'Image Quarantined' as const;
 export const DEPLOYMENT_SUCCEEDED = 'Deployment Succeeded' as const;
 export const CONFIGURATION_PROBLEM = 'Configuration Problem' as const;
+export const TASK_RESTARTED = 'Task Restarted' as const;
+export const TASK_RESTART_ABANDONED = 'Task Restart Abandoned' as const;
+
+/**
+ * What stopped a standalone task, as the restart capability classifies it (`domain/restart/classify.ts`),
+ * from its `stopCode`, `stoppedReason` and the essential containers' exit codes and reasons.
+ */
+export const STOP_CLASSES = [
+  /** an essential container exited with a code other than 0 */
+  'exited-non-zero',
+  /** an essential container was killed for its memory (exit 137, OutOfMemoryError) */
+  'out-of-memory',
+  /** every essential container exited 0: the work is done */
+  'exited-zero',
+  /** a person or a program called StopTask (UserInitiated) */
+  'stopped-by-user',
+  /** a service's scheduler stopped it (ServiceSchedulerInitiated) */
+  'stopped-by-scheduler',
+  /** autopilot stopped it itself */
+  'stopped-by-autopilot',
+  /** its capacity went away (SpotInterruption, TerminationNotice): the work did not fail */
+  'capacity-lost',
+  /** it failed to start for a reason that can heal (capacity, throttling, a transient pull or network error) */
+  'failed-to-start-transient',
+  /** it failed to start for a reason that will not heal (image or tag not found, role or secret missing, invalid configuration) */
+  'failed-to-start-permanent',
+  /** RunTask answered with failures[] for autopilot's restart */
+  'run-task-failed',
+  /** a stop code or reason autopilot does not know */
+  'unknown',
+] as const;
+
+/** One of {@link STOP_CLASSES}. */
+export type StopClass = (typeof STOP_CLASSES)[number];
 
 const serviceFields = () => ({
   cluster: z.string().describe('cluster name'),
@@ -150,6 +184,43 @@ const configurationProblem = () =>
     triggeredBy: z.string().describe('id of the event (tag change, deployment, reconcile) that found it'),
   });
 
+const restartChainFields = () => ({
+  cluster: z.string().describe('cluster name'),
+  clusterArn: z.string(),
+  group: z.string().optional().describe('the task group, e.g. family:worker'),
+  taskDefinition: z.string().describe('the task-definition revision the chain runs'),
+  chainId: z
+    .string()
+    .describe('the chain: the id of the first task that failed; every restart of it carries this id'),
+  attempt: z.number().int().min(0).describe('restarts made so far in the chain (this one included)'),
+  maxAttempts: z.number().int().min(1).describe('restarts the chain may make'),
+  class: z.enum(STOP_CLASSES).describe('what stopped the last task'),
+});
+
+/** A standalone task that failed was started again with the launch spec it was started with. */
+const taskRestarted = () =>
+  z.strictObject({
+    ...restartChainFields(),
+    previousTaskArn: z.string().describe('the task that stopped'),
+    taskArn: z.string().optional().describe('the new task (absent in a dry run)'),
+    stopReason: z.string().describe('why the previous task stopped, as ECS and its containers said'),
+    delaySeconds: z.number().int().min(0).describe('the backoff waited before this restart'),
+    reason: z.string(),
+    dryRun: z.boolean(),
+    triggeredBy: z.string().describe('id of the event that stopped the previous task'),
+  });
+
+/** Autopilot gave up restarting a chain: attempts used up, a stop that cannot heal, or a launch spec unknown. */
+const taskRestartAbandoned = () =>
+  z.strictObject({
+    ...restartChainFields(),
+    lastTaskArn: z.string().describe('the last task of the chain, the one that stopped'),
+    reason: z.string().describe('why autopilot gave up'),
+    lastReasons: z.array(z.string()).max(10).describe("why the chain's last tasks stopped, the latest first"),
+    dryRun: z.boolean(),
+    triggeredBy: z.string(),
+  });
+
 /**
  * Every autopilot event's schema, keyed by detail-type. Each is built on first use and kept: a
  * function builds only the schemas of the events it publishes or reads, when it does, instead of
@@ -165,6 +236,8 @@ export const AutopilotEventSchemas = builtOnFirstUse({
   [IMAGE_QUARANTINED]: imageQuarantined,
   [DEPLOYMENT_SUCCEEDED]: deploymentSucceeded,
   [CONFIGURATION_PROBLEM]: configurationProblem,
+  [TASK_RESTARTED]: taskRestarted,
+  [TASK_RESTART_ABANDONED]: taskRestartAbandoned,
 });
 
 /** An object with the keys of `builders` whose values are built by them on first read, then kept. */

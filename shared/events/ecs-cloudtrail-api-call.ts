@@ -188,3 +188,49 @@ function anyServiceRef(detail: EcsCloudTrailApiCallDetail): { cluster: string; s
       return undefined;
   }
 }
+
+/**
+ * ECS API calls that start standalone tasks: their CloudTrail record holds the launch spec the
+ * restart capability starts a failed task again with (`requestParameters`), keyed by the tasks in its
+ * `responseElements.tasks[].taskArn`.
+ *
+ * @see https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_RunTask.html
+ * @see https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_StartTask.html
+ */
+export const TASK_LAUNCH_API_CALLS = ['RunTask', 'StartTask'] as const;
+
+/** What a RunTask / StartTask record says: the tasks it started and what it was asked. */
+export interface TaskLaunchCall {
+  eventName: (typeof TASK_LAUNCH_API_CALLS)[number];
+  /** the ARNs of the tasks the call started (`responseElements.tasks[].taskArn`) */
+  taskArns: string[];
+  /** the call's `requestParameters`, as CloudTrail recorded them */
+  request: Record<string, unknown>;
+  /** who called, `userIdentity.arn` when known */
+  caller?: string;
+}
+
+/**
+ * The tasks a successful RunTask or StartTask call started and the request that started them, or
+ * `undefined` for a failed call, another API, or a record without task ARNs.
+ *
+ * @example
+ * taskLaunchFromApiCall(event.detail) // { eventName: 'RunTask', taskArns: ['arn:aws:ecs:…:task/batch/0f6b…'], request: { cluster: 'batch', … } }
+ */
+export function taskLaunchFromApiCall(detail: EcsCloudTrailApiCallDetail): TaskLaunchCall | undefined {
+  if (detail.errorCode !== undefined) return undefined;
+  const eventName = TASK_LAUNCH_API_CALLS.find((name) => name === detail.eventName);
+  if (eventName === undefined) return undefined;
+  const tasks = asRecord(detail.responseElements)?.tasks;
+  const taskArns = (Array.isArray(tasks) ? tasks : [])
+    .map((task) => asString(asRecord(task)?.taskArn))
+    .filter((arn): arn is string => arn !== undefined && arn.length <= 1024);
+  if (taskArns.length === 0) return undefined;
+  const caller = detail.userIdentity.arn;
+  return {
+    eventName,
+    taskArns,
+    request: asRecord(detail.requestParameters) ?? {},
+    ...(caller ? { caller } : {}),
+  };
+}

@@ -10,6 +10,9 @@
  * 6. Image Quarantined: sha256:fb97… will not be deployed again until released;
  * 7. Rollback Failed: alarm api-5xx fires on the rollback to api:7; autopilot stops there;
  * 8. Configuration Problem: someone re-tags the service `autopilot:deploy=tags:main` (meant `tag:main`).
+ *
+ * The restart samples tell a second story, on the standalone worker of cluster batch: Task Restarted
+ * (worker:3 exited 1, restarted after 10 s, attempt 1 of 5), then Task Restart Abandoned (5 of 5).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';

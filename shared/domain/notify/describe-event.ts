@@ -16,9 +16,12 @@ import {
   DEPLOYMENT_SUCCEEDED,
   IMAGE_QUARANTINED,
   ROLLBACK_FAILED,
+  type StopClass,
+  TASK_RESTART_ABANDONED,
+  TASK_RESTARTED,
 } from '../../events/autopilot-events';
 import type { NotificationWindow } from '../../ports';
-import { parseTaskDefinition, shortTaskDefinition } from '../aws/arn';
+import { parseTaskArn, parseTaskDefinition, shortTaskDefinition } from '../aws/arn';
 import { formatDuration } from '../policy/duration';
 import { POLICY_TAG } from '../policy/service-tags';
 import type { EventOrigin, Fact, Link, NotificationMessage, Severity } from './message';
@@ -64,6 +67,8 @@ export const EVENT_SEVERITY: { readonly [K in AutopilotDetailType]: Severity } =
   [DEPLOYMENT_SUCCEEDED]: 'success',
   // `success` when it announces that the problem is resolved.
   [CONFIGURATION_PROBLEM]: 'warning',
+  [TASK_RESTARTED]: 'warning',
+  [TASK_RESTART_ABANDONED]: 'error',
 };
 
 // ---------------------------------------------------------------------------------------------------
@@ -187,6 +192,92 @@ const BY_LABEL: { readonly [B in DetailOf<typeof DEPLOYMENT_ROLLED_BACK>['by']]:
 
 // ---------------------------------------------------------------------------------------------------
 // The formatters
+
+/** What each class of stop reads as in a sentence: "<task> <phrase>". */
+const STOP_PHRASE: { readonly [C in StopClass]: string } = {
+  'exited-non-zero': 'exited with an error',
+  'out-of-memory': 'ran out of memory',
+  'exited-zero': 'exited 0',
+  'stopped-by-user': 'was stopped by a user',
+  'stopped-by-scheduler': 'was stopped by its service',
+  'stopped-by-autopilot': 'was stopped by autopilot',
+  'capacity-lost': 'lost its capacity (spot interruption or termination)',
+  'failed-to-start-transient': 'failed to start (a cause that can heal)',
+  'failed-to-start-permanent': 'failed to start (a cause that will not heal)',
+  'run-task-failed': "could not be started (RunTask's failures)",
+  unknown: 'stopped',
+};
+
+/** The id of a task ARN (what the console and people use), or the text given. */
+const taskIdOf = (taskArn: string) => parseTaskArn(taskArn)?.taskId ?? taskArn;
+
+/** The ECS console page of a task. */
+export function taskConsoleUrl(cluster: string, taskArn: string, origin: EventOrigin): string | undefined {
+  const at = consoleOf(origin);
+  if (!at) return undefined;
+  return `${consoleBase(at.region)}/ecs/v2/clusters/${segment(cluster)}/tasks/${segment(taskIdOf(taskArn))}/configuration?region=${at.region}`;
+}
+
+/** One thread per restart chain: its restarts and its abandonment answer the first message. */
+const restartThread = (clusterArn: string, chainId: string) => `restart#${clusterArn}#${chainId}`;
+
+/** The formatters of the restart capability's events (kept apart: they name tasks, not services). */
+const RESTART_FORMATTERS: {
+  readonly [K in typeof TASK_RESTARTED | typeof TASK_RESTART_ABANDONED]: Formatter<K>;
+} = {
+  [TASK_RESTARTED]: (d, origin) => {
+    const what = `${d.cluster}/${shortTaskDefinition(d.taskDefinition)}`;
+    const previous = taskIdOf(d.previousTaskArn);
+    const verb = d.dryRun ? 'Autopilot would have started' : 'Autopilot started';
+    const waited =
+      d.delaySeconds > 0 ? ` after waiting ${formatDuration(d.delaySeconds * 1000)}` : ' at once';
+    return {
+      title: `${what} restarted (attempt ${d.attempt} of ${d.maxAttempts})`,
+      text: `Task ${previous} ${STOP_PHRASE[d.class]}. ${verb} it again with the same launch spec${waited}${d.taskArn ? ` as ${taskIdOf(d.taskArn)}` : ''}.`,
+      reason: d.reason,
+      facts: [
+        ...fact('Cluster', d.cluster),
+        ...fact('Group', d.group),
+        ...fact('Revision', shortTaskDefinition(d.taskDefinition)),
+        ...fact('Attempt', `${d.attempt} of ${d.maxAttempts}`),
+        ...fact('Stopped task', previous),
+        ...fact('Why it stopped', d.stopReason),
+        ...fact('New task', d.taskArn && taskIdOf(d.taskArn)),
+      ],
+      links: [
+        ...link('Stopped task', taskConsoleUrl(d.cluster, d.previousTaskArn, origin)),
+        ...(d.taskArn ? link('New task', taskConsoleUrl(d.cluster, d.taskArn, origin)) : []),
+        ...revisionLink(d.taskDefinition, origin),
+      ],
+      cluster: d.cluster,
+      threadKey: restartThread(d.clusterArn, d.chainId),
+    };
+  },
+
+  [TASK_RESTART_ABANDONED]: (d, origin) => {
+    const what = `${d.cluster}/${shortTaskDefinition(d.taskDefinition)}`;
+    const last = taskIdOf(d.lastTaskArn);
+    return {
+      title: `${what}: restarts abandoned after ${d.attempt} of ${d.maxAttempts}`,
+      text: `Task ${last} ${STOP_PHRASE[d.class]}, and autopilot ${d.dryRun ? 'would give' : 'gave'} up restarting it: ${d.reason}. Start it again yourself once the cause is fixed.`,
+      reason: d.reason,
+      facts: [
+        ...fact('Cluster', d.cluster),
+        ...fact('Group', d.group),
+        ...fact('Revision', shortTaskDefinition(d.taskDefinition)),
+        ...fact('Restarts made', `${d.attempt} of ${d.maxAttempts}`),
+        ...fact('Last task', last),
+        ...fact('Last reasons', d.lastReasons.join(' | ')),
+      ],
+      links: [
+        ...link('Last task', taskConsoleUrl(d.cluster, d.lastTaskArn, origin)),
+        ...revisionLink(d.taskDefinition, origin),
+      ],
+      cluster: d.cluster,
+      threadKey: restartThread(d.clusterArn, d.chainId),
+    };
+  },
+};
 
 /**
  * One formatter per autopilot detail-type. The mapped type makes it exhaustive: a detail-type added
@@ -395,6 +486,7 @@ export const FORMATTERS: { readonly [K in AutopilotDetailType]: Formatter<K> } =
       threadKey,
     };
   },
+  ...RESTART_FORMATTERS,
 };
 
 // ---------------------------------------------------------------------------------------------------

@@ -20,6 +20,8 @@ const EXPECTED: Record<string, string[]> = {
   'autopilot-deployment-succeeded': ['notify'],
   'autopilot-image-quarantined': ['notify'],
   'autopilot-rollback-failed': ['notify'],
+  'autopilot-task-restart-abandoned': ['notify'],
+  'autopilot-task-restarted': ['notify'],
   'cloudtrail-ecs-create-service': ['index-services'],
   'cloudtrail-ecs-delete-service': ['index-services'],
   'cloudtrail-ecs-tag-resource': ['index-services'],

@@ -633,7 +633,12 @@ describe('deployPushedImage', () => {
       ['api', 'deploy'],
       ['api-canary', 'deploy'],
     ]);
-    expect(parseEvents(world.events.published).map((e) => [e.detailType, e.detail.service])).toEqual([
+    expect(
+      parseEvents(world.events.published).map((e) => [
+        e.detailType,
+        (e.detail as { service?: string }).service,
+      ]),
+    ).toEqual([
       [DEPLOYMENT_STARTED, 'api'],
       [DEPLOYMENT_STARTED, 'api-canary'],
     ]);
@@ -706,7 +711,12 @@ describe('deployPushedImage', () => {
       `registerTaskDefinition ${taskDefinitionArnOf('worker', 4)}`,
       `updateService prod/worker -> ${taskDefinitionArnOf('worker', 4)}`,
     ]);
-    expect(parseEvents(world.events.published).map((e) => [e.detailType, e.detail.service])).toEqual([
+    expect(
+      parseEvents(world.events.published).map((e) => [
+        e.detailType,
+        (e.detail as { service?: string }).service,
+      ]),
+    ).toEqual([
       [ACTION_FAILED, 'api'],
       [DEPLOYMENT_STARTED, 'worker'],
     ]);
@@ -1074,7 +1084,12 @@ describe('deployDuePushes', () => {
     ]);
     expect(world.pending.pendingFor(api.arn, REPOSITORY_KEY)).toBeUndefined();
     expect(world.pending.pendingFor(worker.arn, REPOSITORY_KEY)?.push.eventId).toBe('later');
-    expect(parseEvents(world.events.published).map((e) => [e.detailType, e.detail.service])).toEqual([
+    expect(
+      parseEvents(world.events.published).map((e) => [
+        e.detailType,
+        (e.detail as { service?: string }).service,
+      ]),
+    ).toEqual([
       [DEPLOYMENT_SCHEDULED, 'api'],
       [DEPLOYMENT_SCHEDULED, 'worker'],
       [DEPLOYMENT_STARTED, 'api'],

@@ -68,6 +68,16 @@ const EXPECTED: {
     title: 'prod/api: invalid tag autopilot:deploy=tags:main',
     threadKey: 'prod/api#autopilot:deploy=tags:main',
   },
+  'Task Restarted': {
+    severity: 'warning',
+    title: 'batch/worker:3 restarted (attempt 1 of 5)',
+    threadKey: `restart#arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/batch#0f6b3c2e9a7d4e1b8c5a2d3f4e5b6a7c`,
+  },
+  'Task Restart Abandoned': {
+    severity: 'error',
+    title: 'batch/worker:3: restarts abandoned after 5 of 5',
+    threadKey: `restart#arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/batch#0f6b3c2e9a7d4e1b8c5a2d3f4e5b6a7c`,
+  },
 };
 
 const TYPES = AUTOPILOT_DETAIL_TYPES;
@@ -345,15 +355,15 @@ describe('describeEvent', () => {
       };
 
       // Act
-      const message = describeEvent(event('Task Restarted', detail));
+      const message = describeEvent(event('Task Rescheduled', detail));
 
       // Assess
       expect(message).toMatchSnapshot();
       expect(message).toMatchObject({
-        eventType: 'Task Restarted',
+        eventType: 'Task Rescheduled',
         severity: 'info',
-        title: 'prod/api: Task Restarted',
-        text: 'Autopilot reported "Task Restarted" for prod/api.',
+        title: 'prod/api: Task Rescheduled',
+        text: 'Autopilot reported "Task Rescheduled" for prod/api.',
         reason: 'essential container app exited with code 137',
         cluster: 'prod',
         service: 'api',
@@ -369,8 +379,8 @@ describe('describeEvent', () => {
     });
 
     it.each<[string, Severity]>([
-      ['Task Restarted', 'info'],
-      ['Task Restart Abandoned', 'warning'],
+      ['Task Rescheduled', 'info'],
+      ['Schedule Abandoned', 'warning'],
       ['Tag Policy Violation', 'warning'],
       ['Tag Policy Remediated', 'success'],
       ['Release Failed', 'error'],
