@@ -65,13 +65,107 @@ import {
 import {
   type ClusterRecord,
   ControlPlaneModel,
+  cannotPullReason,
+  NO_CAPACITY_REASON,
   ONGOING_SERVICE_DEPLOYMENT_STATUSES,
+  type ResolvedContainer,
   type ServiceDeploymentRecord,
   type ServiceRecord,
+  type TaskBehaviour,
   type TaskDefinitionRecord,
+  type TaskFate,
   type TaskRecord,
 } from './model';
+import type { IdGenerator } from './random';
 import { resolveContainers, type TaskControl } from './tasks';
+
+/** How long ECS remembers a RunTask client token. */
+const RUN_TASK_TOKEN_TTL_MS = 24 * 3_600_000;
+
+const PLACEMENT_CONSTRAINTS: ReadonlySet<string> = new Set(['distinctInstance', 'memberOf']);
+const PLACEMENT_STRATEGIES: ReadonlySet<string> = new Set(['random', 'spread', 'binpack']);
+
+/**
+ * RunTask's placement: at most 10 constraints (`distinctInstance`, `memberOf` with an expression) and
+ * 5 strategies (`random`, `spread`, `binpack`); Fargate places tasks itself and takes neither.
+ * Accepted placements are kept in the request (and its CloudTrail record) only: the sandbox has no
+ * container instances to place on.
+ */
+function checkPlacement(input: RunTaskRequest, launchType: string): void {
+  const constraints = input.placementConstraints ?? [];
+  const strategies = input.placementStrategy ?? [];
+  if (launchType === 'FARGATE' && (constraints.length > 0 || strategies.length > 0))
+    throw invalidParameter(
+      'Task placement constraints and strategies are not supported with launch type FARGATE.',
+    );
+  if (constraints.length > 10) throw invalidParameter('At most 10 placement constraints can be specified.');
+  if (strategies.length > 5) throw invalidParameter('At most 5 placement strategies can be specified.');
+  for (const constraint of constraints) {
+    if (!PLACEMENT_CONSTRAINTS.has(constraint.type ?? ''))
+      throw invalidParameter(`Invalid placement constraint type: ${String(constraint.type)}.`);
+    if (constraint.type === 'memberOf' && !constraint.expression)
+      throw invalidParameter('A memberOf placement constraint requires an expression.');
+  }
+  for (const strategy of strategies) {
+    if (!PLACEMENT_STRATEGIES.has(strategy.type ?? ''))
+      throw invalidParameter(`Invalid placement strategy type: ${String(strategy.type)}.`);
+  }
+}
+
+/** What a fate makes the tasks of a RunTask call do, with the reasons ECS gives. */
+function behaviourOfFate(
+  fate: TaskFate,
+  taskDefinition: TaskDefinitionRecord,
+  containers: readonly ResolvedContainer[],
+): TaskBehaviour {
+  switch (fate.kind) {
+    case 'exit':
+      return { kind: 'exit', exitCode: fate.exitCode };
+    case 'oom':
+      return { kind: 'oom' };
+    case 'spot':
+      return { kind: 'spot-interruption' };
+    case 'fail-to-start':
+      switch (fate.cause) {
+        case 'image': {
+          const image = containers[0]?.image ?? 'unknown';
+          return { kind: 'fail-to-start', stage: 'PENDING', reason: cannotPullReason(image) };
+        }
+        case 'capacity':
+          return { kind: 'fail-to-start', stage: 'PROVISIONING', reason: NO_CAPACITY_REASON };
+        case 'resource-initialization':
+          return {
+            kind: 'fail-to-start',
+            stage: 'PENDING',
+            reason: resourceInitializationReason(taskDefinition),
+          };
+      }
+  }
+}
+
+/**
+ * The `ResourceInitializationError` of a task whose secret cannot be read: its first secret (an SSM
+ * parameter or a Secrets Manager secret), else a made-up Secrets Manager one.
+ */
+function resourceInitializationReason(taskDefinition: TaskDefinitionRecord): string {
+  const secret = (taskDefinition.definition.containerDefinitions ?? [])
+    .flatMap((c) => c.secrets ?? [])
+    .find((s) => s.valueFrom)?.valueFrom;
+  const prefix =
+    'ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed:';
+  if (secret?.includes(':ssm:') || secret?.startsWith('/')) {
+    const name = secret.includes(':parameter')
+      ? secret.slice(secret.indexOf(':parameter') + ':parameter'.length)
+      : secret;
+    return `${prefix} unable to retrieve secrets from ssm: service call has been retried 1 time(s): invalid ssm parameters: ${name}`;
+  }
+  const arn =
+    secret ?? `arn:aws:secretsmanager:eu-west-1:123456789012:secret:${taskDefinition.family}/missing`;
+  return (
+    `${prefix} unable to retrieve secret from asm: service call has been retried 1 time(s): failed to fetch ` +
+    `secret ${arn} from secrets manager: ResourceNotFoundException: Secrets Manager can't find the specified secret.`
+  );
+}
 
 /** What the ECS handlers work with. */
 export interface EcsApiDeps {
@@ -81,6 +175,8 @@ export interface EcsApiDeps {
   /** CreateService, UpdateService, DeleteService and StopServiceDeployment. */
   deployments: Pick<DeploymentController, 'beginDeployment' | 'requestReconcile' | 'stopServiceDeployment'>;
   now: () => Date;
+  /** Seeded ids (the container instances of RunTask failures). */
+  ids: IdGenerator;
 }
 
 const NAME = /^[a-zA-Z0-9_-]{1,255}$/;
@@ -845,9 +941,33 @@ export class EcsApi {
 
   // ---------------------------------------------------------------- tasks
 
+  /**
+   * RunTask. A `clientToken` makes it idempotent per cluster, as ECS documents: the same token with
+   * the same parameters answers what the first call answered and starts nothing; with other
+   * parameters, `ConflictException`; tokens are kept 24 hours. A fate set for the token
+   * (`ControlPlane.setTaskFate`) decides what its tasks do.
+   */
   private runTask(input: RunTaskRequest) {
-    const { model, tasks: lifecycle } = this.deps;
+    const { model, tasks: lifecycle, now } = this.deps;
     const cluster = this.cluster(input.cluster);
+    const token = input.clientToken;
+    if (token !== undefined && !/^[\x21-\x7e]{1,64}$/.test(token))
+      throw invalidParameter('clientToken must be 1 to 64 ASCII characters in the range 33-126.');
+    const { clientToken: _token, ...request } = input;
+    const key = `${cluster.name}/${token}`;
+    if (token !== undefined) {
+      const horizon = now().getTime() - RUN_TASK_TOKEN_TTL_MS;
+      for (const [k, seen] of model.runTaskTokens)
+        if (seen.at.getTime() < horizon) model.runTaskTokens.delete(k);
+      const seen = model.runTaskTokens.get(key);
+      if (seen) {
+        if (seen.request !== JSON.stringify(request))
+          throw conflict(
+            'The specified client token has already been used in a request with different parameters.',
+          );
+        return copy(seen.response);
+      }
+    }
     const taskDefinition = this.taskDefinition(
       requireString(input.taskDefinition, 'taskDefinition', clientException),
     );
@@ -857,7 +977,9 @@ export class EcsApi {
       throw invalidParameter('count must be between 1 and 10.');
     if ((input.startedBy ?? '').length > 128)
       throw invalidParameter('startedBy can be at most 128 characters.');
+    if ((input.group ?? '').length > 255) throw invalidParameter('group can be at most 255 characters.');
     const { placement } = this.placementFor(cluster, input, taskDefinition);
+    checkPlacement(input, placement.launchType);
     const tags = validateEcsTags(input.tags);
     const propagated =
       input.propagateTags === 'TASK_DEFINITION'
@@ -867,24 +989,43 @@ export class EcsApi {
       ? [{ key: 'aws:ecs:clusterName', value: cluster.name }]
       : [];
     const containers = resolveContainers(model, taskDefinition);
+    const fate = token === undefined ? undefined : model.taskFates.get(token);
+    if (token !== undefined) model.taskFates.delete(token);
     const tasks: Task[] = [];
-    for (let i = 0; i < count; i++) {
-      const record = lifecycle.launchTask({
-        cluster,
-        taskDefinition,
-        group: input.group ?? `family:${taskDefinition.family}`,
-        startedBy: input.startedBy,
-        launchType: placement.launchType,
-        capacityProviderName: placement.capacityProviderName,
-        networkConfiguration: input.networkConfiguration,
-        overrides: input.overrides,
-        tags: [...tags, ...propagated, ...managed],
-        enableExecuteCommand: input.enableExecuteCommand,
-        containers,
-      });
-      tasks.push(this.taskView(record, true));
+    const failures: Failure[] = [];
+    if (fate?.kind === 'fail-to-start' && fate.cause === 'capacity' && placement.launchType !== 'FARGATE') {
+      // No container instance has room for it: ECS answers a failure per task and starts none.
+      for (let i = 0; i < count; i++) {
+        failures.push({
+          arn: `${model.ecsArnPrefix}container-instance/${cluster.name}/${this.deps.ids.hex(32)}`,
+          reason: 'RESOURCE:MEMORY',
+        });
+      }
+    } else {
+      const behaviour = fate === undefined ? undefined : behaviourOfFate(fate, taskDefinition, containers);
+      for (let i = 0; i < count; i++) {
+        const record = lifecycle.launchTask({
+          cluster,
+          taskDefinition,
+          group: input.group ?? `family:${taskDefinition.family}`,
+          startedBy: input.startedBy,
+          launchType: placement.launchType,
+          capacityProviderName: placement.capacityProviderName,
+          networkConfiguration: input.networkConfiguration,
+          overrides: input.overrides,
+          tags: [...tags, ...propagated, ...managed],
+          enableExecuteCommand: input.enableExecuteCommand,
+          platformVersion: input.platformVersion,
+          containers,
+          behaviour,
+        });
+        tasks.push(this.taskView(record, true));
+      }
     }
-    return { tasks, failures: [] };
+    const response = { tasks, failures };
+    if (token !== undefined)
+      model.runTaskTokens.set(key, { request: JSON.stringify(request), response: copy(response), at: now() });
+    return response;
   }
 
   private findTask(cluster: ClusterRecord, ref: string): TaskRecord | undefined {

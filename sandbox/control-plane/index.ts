@@ -21,16 +21,24 @@ import {
   type AlarmStateValue,
   ControlPlaneModel,
   type ImageBehaviour,
+  type TaskFate,
 } from './model';
 import { IdGenerator, mulberry32 } from './random';
 import { type CallRecord, type FaultRule, startServer } from './server';
 import { EcsSimulator, type SimulationTiming } from './simulator';
 
 export type { CallerIdentity } from './events';
-export type { AlarmConfiguration, AlarmStateValue, ImageBehaviour } from './model';
-export { ControlPlaneModel } from './model';
+export type {
+  AlarmConfiguration,
+  AlarmStateValue,
+  FailToStartCause,
+  ImageBehaviour,
+  TaskFate,
+} from './model';
+export { ControlPlaneModel, FAIL_TO_START_CAUSES, NO_CAPACITY_REASON, OOM_REASON } from './model';
 export type { CallRecord, FaultRule } from './server';
 export type { SimulationTiming } from './simulator';
+export { SPOT_INTERRUPTION_REASON, TERMINATION_NOTICE_REASON } from './tasks';
 
 /** The account of every ARN and event unless {@link ControlPlaneOptions.accountId} says otherwise. */
 export const ACCOUNT = '123456789012';
@@ -129,6 +137,17 @@ export interface ControlPlane {
     reason?: string,
     configuration?: AlarmConfiguration,
   ): EventBridgeEvent;
+  /**
+   * Decides what the tasks of the RunTask call with client token `clientToken` do, whatever their
+   * images say: exit with a code, be OOM-killed, be interrupted (Spot), fail to start. Used once, by
+   * the first call with that token (a retry with the token answers the same tasks); other calls, a
+   * restart's among them, run as their images say.
+   *
+   * @example
+   * plane.setTaskFate('nightly-1', { kind: 'exit', exitCode: 1 });
+   * await ecs.send(new RunTaskCommand({ cluster: 'batch', taskDefinition: 'report', clientToken: 'nightly-1' }));
+   */
+  setTaskFate(clientToken: string, fate: TaskFate): void;
   /** Stops the timers and the server. */
   stop(): Promise<void>;
 }
@@ -209,7 +228,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     now,
     ids,
   });
-  const ecs = new EcsApi({ model, tasks: simulator.tasks, deployments: simulator.deployments, now });
+  const ecs = new EcsApi({ model, tasks: simulator.tasks, deployments: simulator.deployments, now, ids });
   const ecr = new EcrApi({ model, events, emit, now });
   const calls: CallRecord[] = [];
   const identify = (accessKeyId: string | undefined): CallerIdentity => {
@@ -293,6 +312,9 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       const event = events.alarmStateChange(alarm, previous);
       emit(event);
       return event;
+    },
+    setTaskFate(clientToken, fate) {
+      model.taskFates.set(clientToken, structuredClone(fate));
     },
     async stop() {
       simulator.stop();

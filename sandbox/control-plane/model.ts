@@ -28,12 +28,71 @@ import { sha256Hex } from './random';
  * - `unhealthy`: runs but fails the load balancer health checks (services with a load balancer) or its
  *   container health check (anything else).
  * - `exit`: runs to completion and exits with `exitCode` (0 is a successful batch job).
+ * - `oom`: killed for using more memory than it may, shortly after RUNNING: exit code 137 and the reason
+ *   ECS gives ({@link OOM_REASON}).
  */
 export type ImageBehaviour =
   | { kind: 'healthy' }
   | { kind: 'crash'; exitCode?: number }
   | { kind: 'unhealthy' }
-  | { kind: 'exit'; exitCode: number };
+  | { kind: 'exit'; exitCode: number }
+  | { kind: 'oom' };
+
+/** The container `reason` of an OOM-killed container (its exit code is 137: SIGKILL). */
+export const OOM_REASON = 'OutOfMemoryError: Container killed due to memory usage';
+
+/**
+ * What one task does, beyond what its images make it do: the task is interrupted while RUNNING
+ * (`spot-interruption`: Fargate Spot reclaims its capacity, or the EC2 Spot instance under it gets its
+ * termination notice), or it never starts (`fail-to-start`, with the `stoppedReason` ECS gives).
+ */
+export type TaskBehaviour =
+  | ImageBehaviour
+  | { kind: 'spot-interruption' }
+  | { kind: 'fail-to-start'; reason: string; stage: 'PROVISIONING' | 'PENDING' };
+
+/**
+ * What the tasks of one RunTask call will do, whatever their images say (`ControlPlane.setTaskFate`,
+ * `autopilot sandbox run-task`): exit with a code, be OOM-killed, be interrupted (Spot), or fail to
+ * start because the image cannot be pulled, a secret cannot be read (`ResourceInitializationError`) or
+ * there is no capacity (Fargate: TaskFailedToStart; EC2: RunTask's `failures[]`, no task).
+ */
+export type TaskFate =
+  | { kind: 'exit'; exitCode: number }
+  | { kind: 'oom' }
+  | { kind: 'spot' }
+  | { kind: 'fail-to-start'; cause: FailToStartCause };
+
+/** Why a task fails to start (see {@link TaskFate}). */
+export type FailToStartCause = 'image' | 'resource-initialization' | 'capacity';
+
+/** The causes of {@link FailToStartCause}, for parsers. */
+export const FAIL_TO_START_CAUSES: readonly FailToStartCause[] = [
+  'image',
+  'resource-initialization',
+  'capacity',
+];
+
+/** `stoppedReason` of a Fargate task that found no capacity (TaskFailedToStart). */
+export const NO_CAPACITY_REASON =
+  'Capacity is unavailable at this time. Please try again later or in a different availability zone';
+
+/** The `CannotPullContainerError` of an image reference that does not resolve. */
+export function cannotPullReason(image: string): string {
+  return (
+    `CannotPullContainerError: pull image manifest has been retried 7 time(s): failed to resolve ref ` +
+    `${image}: ${image}: not found`
+  );
+}
+
+/** A RunTask call remembered by its client token (ECS keeps them 24 hours, per cluster). */
+export interface RunTaskToken {
+  /** The request without its token: the same token with other parameters is a conflict. */
+  request: string;
+  /** The answer of the first call, given again to a retry. */
+  response: unknown;
+  at: Date;
+}
 
 /** The behaviour of images the model knows nothing about (other registries). */
 export const HEALTHY: ImageBehaviour = { kind: 'healthy' };
@@ -184,8 +243,11 @@ export interface TaskRecord {
   serviceArn?: string;
   deploymentId?: string;
   containers: ResolvedContainer[];
-  /** The behaviour of the task: the first misbehaving essential container decides. */
-  behaviour: ImageBehaviour;
+  /**
+   * The behaviour of the task: the first misbehaving essential container decides, unless the task was
+   * given a behaviour of its own (`ControlPlane.setTaskBehaviour`).
+   */
+  behaviour: TaskBehaviour;
   /** The container whose image decides the behaviour. */
   decidingContainer?: string;
   /** RUNNING and past its health checks. */
@@ -276,6 +338,10 @@ export class ControlPlaneModel {
   readonly ecrTags = new Map<string, { Key: string; Value: string }[]>();
   /** CloudWatch alarms by name (only their state: the sandbox evaluates no metrics). */
   readonly alarms = new Map<string, AlarmRecord>();
+  /** RunTask calls by `<cluster>/<clientToken>`, for 24 hours. */
+  readonly runTaskTokens = new Map<string, RunTaskToken>();
+  /** Fates of the tasks of the RunTask call with that client token, until it is made. */
+  readonly taskFates = new Map<string, TaskFate>();
 
   /**
    * @param accountId - the account, e.g. `123456789012`
@@ -534,14 +600,7 @@ export class ControlPlaneModel {
     const found = this.findImage(ref.repository, ref);
     if (!found) {
       const what = ref.digest === undefined ? `${ref.registry}/${ref.repository}:${ref.tag}` : image;
-      return {
-        name,
-        image,
-        behaviour: HEALTHY,
-        pullError:
-          `CannotPullContainerError: pull image manifest has been retried 7 time(s): failed to resolve ref ` +
-          `${what}: ${what}: not found`,
-      };
+      return { name, image, behaviour: HEALTHY, pullError: cannotPullReason(what) };
     }
     return {
       name,

@@ -22,13 +22,20 @@ import {
   type ClusterRecord,
   type ControlPlaneModel,
   HEALTHY,
-  type ImageBehaviour,
+  OOM_REASON,
   type ResolvedContainer,
+  type TaskBehaviour,
   type TaskDefinitionRecord,
   type TaskRecord,
 } from './model';
 import type { IdGenerator } from './random';
 import type { Timers } from './timers';
+
+/** `stoppedReason` of a Fargate Spot task whose capacity was taken back. */
+export const SPOT_INTERRUPTION_REASON = 'Your Spot Task was interrupted.';
+/** `stoppedReason` of a task on an EC2 Spot instance that got its termination notice (sandbox wording). */
+export const TERMINATION_NOTICE_REASON =
+  'Task stopped because the underlying EC2 Spot instance is being terminated.';
 
 /** How fast tasks move, in milliseconds. */
 export interface SimulationTiming {
@@ -56,6 +63,13 @@ export interface LaunchSpec {
   overrides?: TaskOverride;
   tags: Tag[];
   enableExecuteCommand?: boolean;
+  /** The Fargate platform version asked for (`LATEST`, the default, is `1.4.0`). */
+  platformVersion?: string;
+  /**
+   * What this task does whatever its images say (a sandbox knob: `ControlPlane.setTaskBehaviour`); an
+   * image that cannot be pulled still fails the task first, unless this is itself a failure to start.
+   */
+  behaviour?: TaskBehaviour;
   /** Set for tasks the service scheduler starts. */
   service?: { arn: string; deploymentId: string };
   containers: ResolvedContainer[];
@@ -119,18 +133,25 @@ export function resolveContainers(
   );
 }
 
-/** The behaviour of a task: the first essential container that cannot be pulled or misbehaves decides. */
+/**
+ * The behaviour of a task: the first essential container that cannot be pulled or misbehaves decides;
+ * a behaviour given to the task (`own`) is the first essential container's, after a failed pull (an
+ * image that cannot be pulled fails the task before anything runs) unless it is a failure to start.
+ */
 export function taskBehaviour(
   taskDefinition: TaskDefinitionRecord,
   containers: readonly ResolvedContainer[],
-): { behaviour: ImageBehaviour; decidingContainer?: string; pullError?: string } {
+  own?: TaskBehaviour,
+): { behaviour: TaskBehaviour; decidingContainer?: string; pullError?: string } {
   const essential = containers.filter(
     (c) =>
       taskDefinition.definition.containerDefinitions?.find((d) => d.name === c.name)?.essential !== false,
   );
   const unpullable = containers.find((c) => c.pullError !== undefined);
+  if (own?.kind === 'fail-to-start') return { behaviour: own, decidingContainer: essential[0]?.name };
   if (unpullable)
     return { behaviour: HEALTHY, decidingContainer: unpullable.name, pullError: unpullable.pullError };
+  if (own) return { behaviour: own, decidingContainer: essential[0]?.name };
   const misbehaving = essential.find((c) => c.behaviour.kind !== 'healthy');
   return misbehaving
     ? { behaviour: misbehaving.behaviour, decidingContainer: misbehaving.name }
@@ -167,7 +188,11 @@ export class TaskLifecycle implements TaskControl {
     const attachmentId = ids.uuid();
     const ip = `10.0.${Math.floor(Number.parseInt(ids.hex(2), 16) % 250) + 1}.${(Number.parseInt(ids.hex(2), 16) % 250) + 2}`;
     const subnet = spec.networkConfiguration?.awsvpcConfiguration?.subnets?.[0] ?? 'subnet-0a1b2c3d4e5f60718';
-    const { behaviour, decidingContainer } = taskBehaviour(spec.taskDefinition, spec.containers);
+    const { behaviour, decidingContainer } = taskBehaviour(
+      spec.taskDefinition,
+      spec.containers,
+      spec.behaviour,
+    );
     const containers: Container[] = (definition.containerDefinitions ?? []).map((c) => ({
       containerArn: `${model.ecsArnPrefix}container/${spec.cluster.name}/${id}/${ids.uuid()}`,
       taskArn: arn,
@@ -233,7 +258,11 @@ export class TaskLifecycle implements TaskControl {
           containerOverrides: (definition.containerDefinitions ?? []).map((c) => ({ name: c.name })),
           inferenceAcceleratorOverrides: [],
         },
-        platformVersion: fargate ? '1.4.0' : undefined,
+        platformVersion: fargate
+          ? spec.platformVersion === undefined || spec.platformVersion === 'LATEST'
+            ? '1.4.0'
+            : spec.platformVersion
+          : undefined,
         platformFamily: fargate ? 'Linux' : undefined,
         startedBy: spec.startedBy,
         tags: spec.tags,
@@ -251,11 +280,13 @@ export class TaskLifecycle implements TaskControl {
     // Sent after the API call has answered (and its CloudTrail record was sent).
     const created = this.deps.events.taskStateChange(structuredClone(record.task));
     this.deps.timers.schedule(0, () => this.deps.emit(created));
-    this.deps.timers.schedule(
-      Math.floor(this.deps.timing.taskStartMs / 2),
-      () => this.toPending(record),
-      arn,
-    );
+    const failure = record.behaviour.kind === 'fail-to-start' ? record.behaviour : undefined;
+    // No capacity to place it: the task never gets to pull anything.
+    const next =
+      failure?.stage === 'PROVISIONING'
+        ? () => this.failToStart(record, failure.reason)
+        : () => this.toPending(record);
+    this.deps.timers.schedule(Math.floor(this.deps.timing.taskStartMs / 2), next, arn);
     return record;
   }
 
@@ -270,7 +301,10 @@ export class TaskLifecycle implements TaskControl {
     task.pullStartedAt = this.deps.now();
     this.changed(record);
     const half = Math.ceil(this.deps.timing.taskStartMs / 2);
-    const pullError = record.containers.find((c) => c.pullError !== undefined)?.pullError;
+    const pullError =
+      record.behaviour.kind === 'fail-to-start'
+        ? record.behaviour.reason
+        : record.containers.find((c) => c.pullError !== undefined)?.pullError;
     if (pullError !== undefined) {
       this.deps.timers.schedule(half, () => this.failToStart(record, pullError), record.arn);
     } else {
@@ -279,8 +313,10 @@ export class TaskLifecycle implements TaskControl {
   }
 
   private failToStart(record: TaskRecord, reason: string): void {
+    // A failed pull is the container's; capacity and resource initialisation are the task's alone.
     for (const container of record.task.containers ?? []) {
-      if (container.name === record.decidingContainer) container.reason = reason;
+      if (container.name === record.decidingContainer && reason.startsWith('CannotPullContainerError'))
+        container.reason = reason;
     }
     this.stopTask(record, 'TaskFailedToStart', reason);
     this.deps.supervisor.onTaskTransition(record, 'failed');
@@ -324,6 +360,16 @@ export class TaskLifecycle implements TaskControl {
         this.deps.timers.schedule(timing.taskRunMs, () => this.exit(record, exitCode), record.arn);
         break;
       }
+      case 'oom':
+        // SIGKILL by the kernel's OOM killer: 128 + 9.
+        this.deps.timers.schedule(timing.taskRunMs, () => this.exit(record, 137, OOM_REASON), record.arn);
+        break;
+      case 'spot-interruption':
+        this.deps.timers.schedule(timing.taskRunMs, () => this.interrupt(record), record.arn);
+        break;
+      case 'fail-to-start':
+        // Never RUNNING: failed in PROVISIONING or PENDING.
+        break;
     }
     this.deps.supervisor.onTaskTransition(record, 'running');
   }
@@ -363,15 +409,30 @@ export class TaskLifecycle implements TaskControl {
     // A standalone task keeps running UNHEALTHY: nothing replaces it.
   }
 
-  private exit(record: TaskRecord, exitCode: number): void {
+  private exit(record: TaskRecord, exitCode: number, reason?: string): void {
     for (const container of record.task.containers ?? []) {
       if (container.name === record.decidingContainer) {
         container.lastStatus = 'STOPPED';
         container.exitCode = exitCode;
+        if (reason !== undefined) container.reason = reason;
       }
     }
     this.stopTask(record, 'EssentialContainerExited', 'Essential container in task exited');
     this.deps.supervisor.onTaskTransition(record, 'failed');
+  }
+
+  /**
+   * The capacity under a running task is taken back: Fargate Spot interrupts the task (`SpotInterruption`),
+   * an EC2 Spot instance gets its termination notice and its tasks are stopped (`TerminationNotice`).
+   * The containers get SIGTERM and exit as they stop.
+   */
+  private interrupt(record: TaskRecord): void {
+    const fargate = record.task.launchType === 'FARGATE';
+    this.stopTask(
+      record,
+      fargate ? 'SpotInterruption' : 'TerminationNotice',
+      fargate ? SPOT_INTERRUPTION_REASON : TERMINATION_NOTICE_REASON,
+    );
   }
 
   /**
