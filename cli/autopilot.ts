@@ -489,6 +489,11 @@ export async function sandboxRequest(request: Record<string, unknown>, io: Io): 
   }
 }
 
+/** Commander's way to repeat an option: each value appended. */
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
 function splitRef(text: string, separator: string): [string, string] {
   const at = text.lastIndexOf(separator);
   if (at <= 0 || at === text.length - 1)
@@ -641,6 +646,89 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
       const [cluster, service] = ref.includes('/') ? splitRef(ref, '/') : [ref, undefined];
       status = await sandboxRequest({ op: 'stop-task', cluster, ...(service ? { service } : {}) }, io);
     });
+  sandbox
+    .command('run-task')
+    .description(
+      'run a standalone task (RunTask, as a person would) and decide what it does: exit n, OOM, a Spot interruption, failing to start',
+    )
+    .argument('<cluster>')
+    .argument('<family[:revision]>')
+    .option('--exit <code>', 'its essential container exits with this code', (v) => Number.parseInt(v, 10))
+    .option('--oom', 'it is OOM-killed: exit code 137, OutOfMemoryError')
+    .option(
+      '--fail-to-start <why>',
+      'it never starts: image (CannotPullContainerError), resource-initialization (a secret cannot be read), capacity',
+    )
+    .option(
+      '--spot',
+      'its capacity is taken back while it runs (SpotInterruption on Fargate, TerminationNotice on EC2)',
+    )
+    .option(
+      '--tag <key=value>',
+      'a tag of the task, e.g. autopilot:restart=on-failure (repeatable)',
+      collect,
+      [],
+    )
+    .option('--count <n>', 'how many tasks (1 to 10)', (v) => Number.parseInt(v, 10))
+    .option('--group <group>', 'the task group (default family:<family>)')
+    .option('--started-by <who>', 'startedBy')
+    .action(
+      async (
+        cluster: string,
+        taskDefinition: string,
+        options: {
+          exit?: number;
+          oom?: boolean;
+          failToStart?: string;
+          spot?: boolean;
+          tag: string[];
+          count?: number;
+          group?: string;
+          startedBy?: string;
+        },
+      ) => {
+        const fates = [
+          options.exit === undefined ? undefined : { kind: 'exit', exitCode: options.exit },
+          options.oom ? { kind: 'oom' } : undefined,
+          options.failToStart === undefined
+            ? undefined
+            : { kind: 'fail-to-start', cause: options.failToStart },
+          options.spot ? { kind: 'spot' } : undefined,
+        ].filter((fate) => fate !== undefined);
+        if (fates.length > 1)
+          throw new CommanderError(
+            2,
+            'autopilot.usage',
+            'give at most one of --exit, --oom, --fail-to-start, --spot',
+          );
+        if (
+          options.exit !== undefined &&
+          !(Number.isInteger(options.exit) && options.exit >= 0 && options.exit <= 255)
+        )
+          throw new CommanderError(2, 'autopilot.usage', '--exit takes an exit code from 0 to 255');
+        const causes = ['image', 'resource-initialization', 'capacity'];
+        if (options.failToStart !== undefined && !causes.includes(options.failToStart))
+          throw new CommanderError(
+            2,
+            'autopilot.usage',
+            `--fail-to-start takes ${causes.join(', ')}; got "${options.failToStart}"`,
+          );
+        const tags = Object.fromEntries(options.tag.map((p) => splitRef(p, '=')));
+        status = await sandboxRequest(
+          {
+            op: 'run-task',
+            cluster,
+            taskDefinition,
+            ...(fates[0] ? { fate: fates[0] } : {}),
+            ...(options.tag.length > 0 ? { tags } : {}),
+            ...(options.count === undefined ? {} : { count: options.count }),
+            ...(options.group ? { group: options.group } : {}),
+            ...(options.startedBy ? { startedBy: options.startedBy } : {}),
+          },
+          io,
+        );
+      },
+    );
   sandbox
     .command('faults')
     .description(

@@ -38,6 +38,11 @@ export { ACCOUNT, REGION, REGISTRY };
 /** The sidecar every service runs: never touched by deploy on push. */
 export const SIDECAR_IMAGE = 'public.ecr.aws/aws-observability/aws-for-fluent-bit:stable';
 
+/** The network of the seeded services and tasks (and of `autopilot sandbox run-task`). */
+export const SANDBOX_NETWORK = {
+  awsvpcConfiguration: { subnets: ['subnet-0a1b2c3d4e5f60718'], securityGroups: ['sg-0123456789abcdef0'] },
+};
+
 /** The name of every chat channel of the sink the sandbox seeds (`/slack/platform`, `/teams/platform`…). */
 export const CHAT_CHANNEL = 'platform';
 /** SSM SecureString: the Slack incoming webhook URL, `<chat>/slack/platform`. */
@@ -330,9 +335,7 @@ export async function seedAccount(sandbox: Sandbox): Promise<SeededAccount> {
   const worker = await family('worker', `${REGISTRY}/team/worker:stable`, 'EC2');
   // Named by tag, so every new deployment of this revision resolves `main` again (a rollback to it too).
   const web = await family('web', `${REGISTRY}/team/web:main`, 'FARGATE');
-  const network = {
-    awsvpcConfiguration: { subnets: ['subnet-0a1b2c3d4e5f60718'], securityGroups: ['sg-0123456789abcdef0'] },
-  };
+  const network = SANDBOX_NETWORK;
   const services = [
     {
       cluster: 'prod',

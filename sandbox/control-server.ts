@@ -1,18 +1,27 @@
 /**
  * A small HTTP endpoint on 127.0.0.1 through which `autopilot sandbox …` (from another terminal)
- * acts on the running local account: push an image, tag a service, stop a task, inject faults (into
+ * acts on the running local account: push an image, tag a service, run a standalone task (with a fate:
+ * exit n, OOM, Spot interruption, failing to start), stop a task, inject faults (into
  * both halves: ECS and ECR, DynamoDB, EventBridge, SQS, SSM, Secrets Manager), set the
  * state of a CloudWatch alarm. Its address is
  * written to `.sandbox/control.json` while the sandbox runs.
  */
+
+import { randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
-import { ListTasksCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
+import {
+  DescribeTaskDefinitionCommand,
+  ListTasksCommand,
+  RunTaskCommand,
+  StopTaskCommand,
+} from '@aws-sdk/client-ecs';
 import * as z from 'zod';
 import { type SandboxControl, sandboxControlFile } from '../cli/target';
-import { type Sandbox, tagService } from './account';
+import { SANDBOX_NETWORK, type Sandbox, tagService } from './account';
+import { FAIL_TO_START_CAUSES, type TaskFate } from './control-plane';
 import { FAULT_KINDS } from './faults';
 
 /** A request to the control endpoint. */
@@ -37,6 +46,23 @@ export const ControlRequestSchema = z.discriminatedUnion('op', [
     tags: z.record(z.string(), z.string()),
   }),
   z.strictObject({ op: z.literal('stop-task'), cluster: z.string(), service: z.string().optional() }),
+  z.strictObject({
+    op: z.literal('run-task'),
+    cluster: z.string().min(1),
+    taskDefinition: z.string().min(1),
+    fate: z
+      .discriminatedUnion('kind', [
+        z.strictObject({ kind: z.literal('exit'), exitCode: z.number().int().min(0).max(255) }),
+        z.strictObject({ kind: z.literal('oom') }),
+        z.strictObject({ kind: z.literal('spot') }),
+        z.strictObject({ kind: z.literal('fail-to-start'), cause: z.enum(FAIL_TO_START_CAUSES) }),
+      ])
+      .optional(),
+    tags: z.record(z.string(), z.string()).optional(),
+    count: z.number().int().min(1).max(10).optional(),
+    group: z.string().min(1).optional(),
+    startedBy: z.string().min(1).optional(),
+  }),
   z.strictObject({
     op: z.literal('faults'),
     rules: z.array(
@@ -94,7 +120,47 @@ async function act(sandbox: Sandbox, request: ControlRequest): Promise<unknown> 
       );
       return { stopped: task };
     }
+    case 'run-task':
+      return runTask(sandbox, request);
   }
+}
+
+/**
+ * RunTask as a person at the console would make it, on the sandbox's network, with a fate for its
+ * tasks when one is asked (the control plane's `setTaskFate`, keyed by the call's client token): a
+ * Fargate family runs on Fargate (Fargate Spot for `spot`), any other on EC2.
+ */
+async function runTask(sandbox: Sandbox, request: Extract<ControlRequest, { op: 'run-task' }>) {
+  const described = await sandbox.ecs.send(
+    new DescribeTaskDefinitionCommand({ taskDefinition: request.taskDefinition }),
+  );
+  const definition = described.taskDefinition;
+  const fargate = (definition?.requiresCompatibilities ?? []).includes('FARGATE');
+  const clientToken = `sandbox-run-task-${randomUUID()}`;
+  if (request.fate) sandbox.plane.setTaskFate(clientToken, request.fate satisfies TaskFate);
+  const placement =
+    fargate && request.fate?.kind === 'spot'
+      ? { capacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }] }
+      : { launchType: fargate ? ('FARGATE' as const) : ('EC2' as const) };
+  const out = await sandbox.ecs.send(
+    new RunTaskCommand({
+      cluster: request.cluster,
+      taskDefinition: definition?.taskDefinitionArn ?? request.taskDefinition,
+      ...placement,
+      count: request.count,
+      group: request.group,
+      startedBy: request.startedBy,
+      networkConfiguration: definition?.networkMode === 'awsvpc' ? SANDBOX_NETWORK : undefined,
+      tags: Object.entries(request.tags ?? {}).map(([key, value]) => ({ key, value })),
+      propagateTags: 'TASK_DEFINITION',
+      clientToken,
+    }),
+  );
+  return {
+    tasks: (out.tasks ?? []).map((t) => t.taskArn),
+    ...(out.failures && out.failures.length > 0 ? { failures: out.failures } : {}),
+    ...(request.fate ? { fate: request.fate } : {}),
+  };
 }
 
 /**
