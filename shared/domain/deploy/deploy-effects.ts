@@ -23,7 +23,7 @@ import type {
 import type { Amendment, ApplyContext, EffectHandler, EffectHandlers } from '../plan/plan';
 import { parseDeployMode } from '../policy/deploy-mode';
 import { type DeploymentDecision, supersedes } from './plan-deployment';
-import { type DeployEffect, type DeployReads, planUnderLease } from './plan-push';
+import { type DeployEffect, type DeployPlan, type DeployReads, planUnderLease } from './plan-push';
 import { sourceMarkers } from './task-definition';
 
 /** What the applier writes through, and what it reads to plan again under the lease. */
@@ -70,9 +70,13 @@ const intentStateKey = (serviceArn: string) => `intent-state ${serviceArn}`;
 /**
  * The deploy effects carried out through the ports.
  *
+ * @param planned a plan made under its leases already (`planLeased`), whose intents the registrations share
  * @example applyPlan(await planPush(push, deps), deployEffects(deps), { dryRun, report })
  */
-export function deployEffects(deps: DeployWrites): EffectHandlers<DeploymentDecision, DeployEffect> {
+export function deployEffects(
+  deps: DeployWrites,
+  planned?: DeployPlan,
+): EffectHandlers<DeploymentDecision, DeployEffect> {
   // The writes closing each service's deployment, held until its lease is released: written with the
   // release, in one call (`releaseLease`'s `closing`). Nothing between them and the release can fail
   // the deployment, and a run stopped before it left the intent `updating`, which its retry records
@@ -127,9 +131,17 @@ export function deployEffects(deps: DeployWrites): EffectHandlers<DeploymentDeci
     intents.set(from, known);
     return known;
   };
+  // A plan made under the leases already (`planLeased`): each registration sees every intent of its
+  // source read for it, whichever service comes first.
+  for (const e of planned?.effects ?? [])
+    if (e.kind === 'register-revision' && e.intent) intentsOf(e.from).push(e.intent);
   return {
     'acquire-lease': async (effect, { decisions }) => {
       const lease = leaseOf(effect.serviceArn);
+      if (effect.taken) {
+        lease.resolve();
+        return;
+      }
       try {
         if (await deps.lease.acquireLease(effect.serviceArn, effect.owner, effect.ttlSeconds)) {
           lease.resolve();

@@ -7,6 +7,7 @@
  * published either way (`Deployment Started`, `Scheduled`, `Action Failed`, marked `dryRun`).
  */
 import type { PolicyFile } from '../../config/policy-file';
+import { RetryableError } from '../../errors';
 import {
   ACTION_FAILED,
   type AutopilotEvent,
@@ -24,6 +25,7 @@ import type {
   ServiceLease,
   TaskDefinitionDocument,
 } from '../../ports';
+import { clusterNameOf } from '../aws/arn';
 import { repositoryKey } from '../aws/ecr-repository';
 import { applyPlan } from '../plan/plan';
 import { deployEffects } from './deploy-effects';
@@ -32,8 +34,11 @@ import {
   checkBlastRadius,
   type DeployPlan,
   LEASE_GROUP,
+  LEASE_SECONDS,
+  type LeasedService,
   mapInPool,
   planDuePush,
+  planLeased,
   planPush,
 } from './plan-push';
 
@@ -66,7 +71,57 @@ export interface DeployDeps {
  */
 export async function deployPushedImage(push: PushedImage, deps: DeployDeps): Promise<DeploymentDecision[]> {
   const cached = withRevisionCache(deps);
-  return apply(await planPush(push, cached), push, cached);
+  if (deps.dryRun) return apply(await planPush(push, cached), push, cached);
+  return deployUnderLeases(push, cached);
+}
+
+/**
+ * A real run: the leases of every service the index lists for the repository first, then the push
+ * planned once under all of them (`planLeased`: nothing read before the leases is carried out, so
+ * nothing is read twice), the cap checked on that plan, and the plan applied. All or nothing: a lease
+ * held by another invocation (a push deploying the service now) gives the ones taken back and the
+ * event is retried, so the cap is always checked on a plan of every service the push hits.
+ *
+ * @throws RetryableError when a service is being deployed by another invocation
+ */
+async function deployUnderLeases(push: PushedImage, deps: DeployDeps): Promise<DeploymentDecision[]> {
+  const owner = push.eventId;
+  const indexed = await deps.index.servicesForRepository(repositoryKey(push));
+  const refs: LeasedService[] = indexed.map((s) => ({
+    cluster: s.clusterArn,
+    service: s.serviceName,
+    serviceArn: s.serviceArn,
+  }));
+  const giveBack = (services: readonly LeasedService[]) =>
+    mapInPool(services, LEASE_GROUP, (s) => deps.lease.releaseLease(s.serviceArn, owner).catch(() => false));
+  const taken = await mapInPool(refs, LEASE_GROUP, (s) =>
+    deps.lease.acquireLease(s.serviceArn, owner, LEASE_SECONDS).then(
+      (held) => (held ? 'taken' : 'held'),
+      (error: unknown) => ({ error }),
+    ),
+  );
+  const failed = taken.findIndex((t) => t !== 'taken');
+  if (failed >= 0) {
+    await giveBack(refs.filter((_, i) => taken[i] === 'taken'));
+    const outcome = taken[failed];
+    if (typeof outcome === 'object') throw outcome.error;
+    const { cluster, service } = refs[failed] as LeasedService;
+    throw new RetryableError(
+      `service ${clusterNameOf(cluster)}/${service} is being deployed by another invocation`,
+    );
+  }
+  let planned: Awaited<ReturnType<typeof planLeased>>;
+  try {
+    planned = await planLeased(push, refs, deps);
+    checkBlastRadius(planned.plan, deps.policyFile);
+  } catch (error) {
+    await giveBack(refs);
+    throw error;
+  }
+  // A service gone from ECS has nothing to deploy: its lease is given back now, its index entry
+  // dropped with the plan.
+  await giveBack(planned.gone);
+  return apply(planned.plan, push, deps);
 }
 
 /**
@@ -124,7 +179,7 @@ function withRevisionCache(deps: DeployDeps): DeployDeps {
  */
 async function apply(plan: DeployPlan, push: PushedImage, deps: DeployDeps): Promise<DeploymentDecision[]> {
   checkBlastRadius(plan, deps.policyFile);
-  const effects = deployEffects(deps);
+  const effects = deployEffects(deps, plan);
   const forget = plan.effects.filter((e) => e.kind === 'delete-pending');
   const report = async (decisions: DeploymentDecision[]) => {
     const events = decisions.flatMap((decision) => eventFor(decision, push) ?? []);

@@ -63,6 +63,11 @@ export type DeployEffect =
       owner: string;
       ttlSeconds: number;
       opens: string;
+      /**
+       * taken already, with every lease of the push, before the push was planned under them
+       * ({@link planLeased}): carried out as nothing but the opening of its scope
+       */
+      taken?: true;
     }
   | {
       /**
@@ -290,6 +295,48 @@ export function checkBlastRadius(plan: DeployPlan, policyFile: PolicyFile): void
   if (updates > policyFile.maxServicesPerPush) {
     throw new ResourceLimitExceededError(updates, policyFile.maxServicesPerPush);
   }
+}
+
+/**
+ * Plans a push for the services whose leases were all taken first (a real run: the index's services
+ * for the repository, their leases taken before anything else is read), once, under them: one read
+ * of each kind for the push (DescribeServices per cluster batch, a definition per revision, the
+ * quarantine and what the tag points at now once), the cap and the windows decided on that one plan.
+ * Each decision's effects are its scope: the lease (`taken`), what it calls for, the release, which
+ * also gives back the lease of a service that turned out not to be deployed.
+ *
+ * @returns the plan, and the leased services that no longer exist (their leases to give back, their
+ *   index entries dropped by the plan's `unindex-service`)
+ */
+export async function planLeased(
+  push: PushedImage,
+  refs: readonly LeasedService[],
+  deps: DeployReads,
+): Promise<{ plan: DeployPlan; gone: LeasedService[] }> {
+  const planned = await planServices(push, refs, deps, { underLease: true });
+  const plan: DeployPlan = { decisions: planned.decisions, effects: [] };
+  const owner = push.eventId;
+  for (const [decision, decided] of planned.decisions.entries()) {
+    const { serviceArn } = decided;
+    const scope = `lease ${serviceArn}`;
+    plan.effects.push(
+      {
+        kind: 'acquire-lease',
+        decision,
+        serviceArn,
+        owner,
+        ttlSeconds: LEASE_SECONDS,
+        opens: scope,
+        taken: true,
+      },
+      ...planned.effects.filter((e) => 'decision' in e && e.decision === decision),
+      { kind: 'release-lease', decision, serviceArn, owner, closes: scope },
+    );
+  }
+  const found = new Set(planned.decisions.map((d) => d.serviceArn));
+  const gone = refs.filter((r) => !found.has(r.serviceArn));
+  for (const stale of gone) plan.effects.push({ kind: 'unindex-service', serviceArn: stale.serviceArn });
+  return { plan, gone };
 }
 
 /**

@@ -361,7 +361,7 @@ describe('deployPushedImage', () => {
     expect(registeredBeforeFirstUpdate[0]).toBe(2);
   });
 
-  it('does nothing for a service already running the digest', async () => {
+  it('changes nothing for a service already running the digest, and gives back the lease it took to look', async () => {
     // Prepare
     const world = aWorld();
     const api = aService({ taskDefinitionArn: API_8 });
@@ -375,7 +375,8 @@ describe('deployPushedImage', () => {
       expect.objectContaining({ action: 'skip', reason: 'already running this digest' }),
     ]);
     expect(world.ecs.calls).toEqual([]);
-    expect(world.writes).toEqual([]);
+    expect(world.writes.map((w) => w.op)).toEqual(['acquireLease', 'releaseLease']);
+    expect(world.lease.leaseOf(api.arn)).toBeUndefined();
     expect(world.events.published).toEqual([]);
   });
 
@@ -498,9 +499,9 @@ describe('deployPushedImage', () => {
     // Act
     const decisions = await deployPushedImage(pushed, world.deps);
 
-    // Assess: read before the lease and again under it
+    // Assess: read once, under the lease
     const lookup = { registryId: ACCOUNT, repositoryName: REPOSITORY, digest: OLD };
-    expect(world.ecr.lookups).toEqual([lookup, lookup]);
+    expect(world.ecr.lookups).toEqual([lookup]);
     expect(decisions).toEqual([
       expect.objectContaining({ action: 'deploy', reason: '1.5.0 is an allowed upgrade (semver:minor)' }),
     ]);
@@ -545,8 +546,8 @@ describe('deployPushedImage', () => {
     // Act
     const decisions = await deployPushedImage(pushed, world.deps);
 
-    // Assess: read before the lease and again under it
-    expect(world.ecr.lookups).toHaveLength(2);
+    // Assess: read once, under the lease
+    expect(world.ecr.lookups).toHaveLength(1);
     expect(decisions).toEqual([expect.objectContaining({ action: 'deploy', policy: 'minor' })]);
   });
 
@@ -574,7 +575,9 @@ describe('deployPushedImage', () => {
     await expect(run).rejects.toThrow(ResourceLimitExceededError);
     await expect(run).rejects.toMatchObject({ count: 3, limit: 2 });
     expect(world.ecs.calls).toEqual([]);
-    expect(world.writes).toEqual([]);
+    // The leases taken to plan under are all given back; nothing else is written.
+    expect(new Set(world.writes.map((w) => w.op))).toEqual(new Set(['acquireLease', 'releaseLease']));
+    expect(world.writes.filter((w) => w.op === 'releaseLease')).toHaveLength(3);
     expect(world.events.published).toEqual([]);
   });
 
@@ -609,7 +612,7 @@ describe('deployPushedImage', () => {
     expect(world.lease.leaseOf(api.arn)?.owner).toBe('another-invocation');
   });
 
-  it('gives back the leases of a group when a lock conflict in it aborts the run, and deploys the group on retry', async () => {
+  it('gives back the leases it took when another invocation holds one, and deploys every service on retry', async () => {
     // Prepare
     const world = aWorld();
     const api = aService();
@@ -627,7 +630,7 @@ describe('deployPushedImage', () => {
     const retried = await deployPushedImage(push(), world.deps);
 
     // Assess
-    // The group's leases are taken before any of it is deployed: nothing was changed or announced.
+    // The push's leases are all taken before anything is deployed: nothing was changed or announced.
     expect(before).toEqual([]);
     expect(retried.map((d) => [d.service, d.action])).toEqual([
       ['api', 'deploy'],
@@ -644,7 +647,7 @@ describe('deployPushedImage', () => {
     ]);
   });
 
-  it('plans the services whose leases it took again together: one read of each kind per group of eight', async () => {
+  it('takes the leases of every service of the push first, then plans them once under all of them', async () => {
     // Prepare
     const world = aWorld();
     for (let n = 0; n < 12; n++) follow(world, aService({ name: `api-${n}` }));
@@ -665,9 +668,9 @@ describe('deployPushedImage', () => {
 
     // Assess
     expect(decisions.filter((d) => d.action === 'deploy')).toHaveLength(12);
-    // Before the leases 2 (12 services, 10 a call); under them 1 per group (8, then 4).
-    expect(world.ecs.reads.DescribeServices).toBe(4);
-    // The intents are read once per service, under its lease only.
+    // Under the leases only: 12 services of one cluster, 10 a call.
+    expect(world.ecs.reads.DescribeServices).toBe(2);
+    // The intents are read once per service, under its lease.
     expect(intentReads).toHaveLength(12);
   });
 
