@@ -1,5 +1,6 @@
 /**
- * An in-process account for the benchmarks, on the sandbox's own parts: the control plane's ECS and
+ * An account for the benchmarks, on the sandbox's own parts (started in the benchmark's AWS process,
+ * `aws-process-main.ts`, never in the functions' process): the control plane's ECS and
  * ECR (`sandbox/control-plane`), dynalite with the autopilot table (`sandbox/runtime/dynamo.ts`) and
  * an AWS JSON server answering PutEvents, so what the functions publish is captured and counted
  * without a bus. Requests are counted by service and operation at the servers: the control plane's

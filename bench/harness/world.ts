@@ -1,13 +1,14 @@
 /**
- * What the push and reconcile benchmarks share: the router, the functions pointed at it, accounts
- * started on demand, and the reconcile run as the schedule would run it (invocations until the sweep
- * is complete).
+ * What the push and reconcile benchmarks share: the AWS process (the router and the accounts started
+ * on demand, `aws-process.ts`), the functions pointed at its router, and the reconcile run as the
+ * schedule would run it (invocations until the sweep is complete).
  */
 import { join } from 'node:path';
-import { type BenchAccount, startBenchAccount } from './account';
+import { type AwsProcess, type RemoteAccount, startAwsProcess } from './aws-process';
 import { type CallCounts, sumCounts } from './calls';
 import { type BenchFunctions, type BenchSource, loadFunctions, scheduledReconcile } from './functions';
-import { startRouter } from './router';
+
+export type { RemoteAccount } from './aws-process';
 
 /** The repository root. */
 export const ROOT = join(__dirname, '..', '..');
@@ -24,30 +25,36 @@ export const BENCH_POLICY_FILE = join(__dirname, 'autopilot.bench.json');
  */
 export const BENCH_ENVIRONMENT = { AUTOPILOT_RECONCILE_PERIOD: '0s' };
 
-/** The router, the functions and the accounts of one benchmark. */
+/** The AWS process, the functions and the accounts of one benchmark. */
 export interface BenchWorld {
   functions: BenchFunctions;
   /** Starts and seeds an account of `services` services, and routes to it. */
-  startAccount(services: number): Promise<BenchAccount>;
+  startAccount(services: number): Promise<RemoteAccount>;
   /** Routes the calls that follow to `account`. */
-  use(account: BenchAccount): void;
-  /** Stops the router and restores the environment (the accounts are stopped by their owner). */
+  use(account: RemoteAccount): Promise<void>;
+  /**
+   * Holds every call that follows `ms` before it reaches a server (0, the default: none), as an AWS
+   * call takes that long: a timer in the AWS process, so calls in flight together wait together.
+   */
+  setLatency(ms: number): Promise<void>;
+  /** Stops the AWS process (its accounts with it) and restores the environment. */
   stop(): Promise<void>;
 }
 
 /**
- * Starts the router and loads the functions (`BENCH_SOURCE=bundle` runs the built bundles).
+ * Starts the AWS process and loads the functions (`BENCH_SOURCE=bundle` runs the built bundles).
  *
  * @example
  * const world = await startBenchWorld();
  * const account = await world.startAccount(1_000);
  */
 export async function startBenchWorld(source?: BenchSource): Promise<BenchWorld> {
-  const router = await startRouter();
+  // Forked before the functions' environment is set: the AWS process needs none of it.
+  const aws: AwsProcess = await startAwsProcess();
   const chosen = source ?? (process.env.BENCH_SOURCE === 'bundle' ? 'bundle' : 'typescript');
   const functions = loadFunctions({
     root: ROOT,
-    endpoint: router.endpoint,
+    endpoint: aws.endpoint,
     policyFile: BENCH_POLICY_FILE,
     source: chosen,
     overrides: BENCH_ENVIRONMENT,
@@ -55,17 +62,12 @@ export async function startBenchWorld(source?: BenchSource): Promise<BenchWorld>
   functions.preload('index-services', 'deploy-on-push');
   return {
     functions,
-    async startAccount(services) {
-      const account = await startBenchAccount({ services, tableName: functions.tableName });
-      router.use(account.targets);
-      return account;
-    },
-    use(account) {
-      router.use(account.targets);
-    },
+    startAccount: (services) => aws.startAccount(services, functions.tableName),
+    use: (account) => aws.use(account),
+    setLatency: (ms) => aws.setLatency(ms),
     async stop() {
       functions.restore();
-      await router.close();
+      await aws.stop();
     },
   };
 }
@@ -118,12 +120,12 @@ export function sweepContinues(result: unknown): boolean {
  */
 export async function reconcileSweep(
   world: BenchWorld,
-  account: BenchAccount,
+  account: RemoteAccount,
   options: { maxInvocations?: number; timeoutMs?: number } = {},
 ): Promise<ReconcileSweep> {
   const maxInvocations = options.maxInvocations ?? 50;
-  world.use(account);
-  account.takeCalls();
+  await world.use(account);
+  await account.takeCalls();
   const tallies: CallCounts[] = [];
   const sweep: ReconcileSweep = {
     invocations: 0,
@@ -140,7 +142,7 @@ export async function reconcileSweep(
       scheduledReconcile(),
       options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs },
     );
-    tallies.push(account.takeCalls());
+    tallies.push(await account.takeCalls());
     sweep.invocations += 1;
     sweep.ms += run.ms;
     if (run.overran || run.error?.name === 'TimeoutError') sweep.overran += 1;
@@ -158,6 +160,6 @@ export async function reconcileSweep(
     }
   }
   sweep.calls = sumCounts(tallies);
-  account.takePublished();
+  await account.takePublished();
   return sweep;
 }
