@@ -655,9 +655,9 @@ export interface Quarantine {
 
 /**
  * The writes that close a deployment under its lease, carried out with the release as one call (a
- * transaction) instead of four: the record ({@link DeploymentHistory.recordDeployment}), the ECS
+ * transaction) instead of five: the record ({@link DeploymentHistory.recordDeployment}), the ECS
  * deployment noted for the watcher ({@link DeploymentHistory.noteDeploymentStarted}), the watermark
- * moved ({@link ServiceLease.setWatermark}). Each keeps its own condition; when one fails (a newer
+ * moved ({@link ServiceLease.setWatermark}), the deploy intent moved to `updating`. Each keeps its own condition; when one fails (a newer
  * watermark kept, the lease expired and taken over) they are carried out one by one, each with the
  * outcome it has alone.
  */
@@ -665,6 +665,11 @@ export interface LeaseClosing {
   record?: DeploymentRecord;
   started?: { serviceArn: string; deployment: StartedDeployment };
   watermark?: { repositoryKey: string; watermark: PushWatermark };
+  /**
+   * the deploy intent moved on ({@link DeploymentHistory.saveDeployIntent}: over `expected`): the
+   * update made, its revision and start, so a retry records it under the same key and announces it
+   */
+  intent?: { intent: DeployIntent; expected: Pick<DeployIntent, 'triggeredBy' | 'state'> | undefined };
 }
 
 /** Deploy on push's hold on a service: a short lease, and the newest push deployed (the watermark). */
@@ -822,4 +827,129 @@ export interface NotificationStore {
 /** Parks what could not be delivered (the dead-letter queue). */
 export interface UndeliveredSink {
   park(entry: { channel: string; message: NotificationMessage; error: string }): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Restarts of standalone tasks (issue 13)
+
+/**
+ * What RunTask was asked when a standalone task was started: the restart starts the failed task again
+ * with exactly this. Fields are RunTask's (`@aws-sdk/client-ecs` RunTaskRequest), kept as JSON values
+ * so the spec is stored as it was captured; `tags` are the task's own (autopilot adds its chain tags).
+ */
+export interface LaunchSpec {
+  cluster: string;
+  taskDefinition: string;
+  launchType?: string;
+  capacityProviderStrategy?: { capacityProvider: string; weight?: number; base?: number }[];
+  platformVersion?: string;
+  networkConfiguration?: {
+    awsvpcConfiguration: { subnets: string[]; securityGroups?: string[]; assignPublicIp?: string };
+  };
+  overrides?: Record<string, unknown>;
+  group?: string;
+  startedBy?: string;
+  tags?: { key: string; value: string }[];
+  propagateTags?: string;
+  placementConstraints?: Record<string, unknown>[];
+  placementStrategy?: Record<string, unknown>[];
+  enableExecuteCommand?: boolean;
+  enableECSManagedTags?: boolean;
+}
+
+/** Where a launch spec came from: the RunTask record (exact) or the RUNNING event (no awsvpc). */
+export type LaunchSpecSource = 'run-task' | 'running';
+
+/** A stopped (or running) task as DescribeTasks shows it, with its tags. */
+export interface TaskView {
+  taskArn: string;
+  clusterArn: string;
+  taskDefinitionArn: string;
+  group?: string;
+  startedBy?: string;
+  startedAt?: string;
+  tags: Record<string, string>;
+}
+
+/** How a chain stands: waiting for its next attempt, that attempt being started, running, or given up. */
+export type RestartChainState = 'waiting' | 'starting' | 'running' | 'abandoned';
+
+/**
+ * A restart chain: a standalone task that failed and the tasks autopilot started in its place. One
+ * item per chain; every write is conditional on the `version` read, so attempt n is claimed once.
+ */
+export interface RestartChain {
+  clusterArn: string;
+  /** the id of the first task that failed */
+  chainId: string;
+  spec: LaunchSpec;
+  state: RestartChainState;
+  /** restarts claimed so far (attempt n is the n-th restart) */
+  attempt: number;
+  maxAttempts: number;
+  /** the task whose stop continues the chain: the last one started (the first one until a restart runs) */
+  currentTaskArn: string;
+  /** the stopped tasks already decided on (a duplicate STOPPED event finds its task here) */
+  handledStops: string[];
+  /** why the chain's tasks stopped, the latest first (at most 10) */
+  lastReasons: string[];
+  lastClass: string;
+  /** when the next attempt is due (waiting) */
+  nextAttemptAt?: string;
+  /** the restart mode, the backoff and the limit the chain was decided with */
+  mode: string;
+  backoff: { initialSeconds: number; maxSeconds: number; resetAfterSeconds: number };
+  updatedAt: string;
+  version: number;
+}
+
+/** Reads standalone tasks with their tags (DescribeTasks include TAGS): restart-tasks only. */
+export interface TaskReader {
+  /** the task, or `undefined` once ECS no longer describes it (about an hour after it stopped) */
+  describeTask(clusterArn: string, taskArn: string): Promise<TaskView | undefined>;
+}
+
+/** What RunTask answered: the task started, or ECS's `failures[]` (the attempt failed). */
+export type RunTaskResult = { taskArn: string } | { failures: string[] };
+
+/** Starts a task again (RunTask): restart-due only. */
+export interface TaskStarter {
+  /**
+   * RunTask with `spec`, `startedBy` = autopilot and `tags` added to the spec's, idempotent on
+   * `clientToken` (at most 64 characters): the same token never starts a second task.
+   */
+  runTask(
+    spec: LaunchSpec,
+    options: { clientToken: string; tags: Record<string, string> },
+  ): Promise<RunTaskResult>;
+}
+
+/** A restart attempt to carry out after a delay (the restart delay queue, SQS DelaySeconds). */
+export interface RestartScheduler {
+  schedule(
+    message: { clusterArn: string; chainId: string; attempt: number; triggeredBy: string },
+    delaySeconds: number,
+  ): Promise<void>;
+}
+
+/** Launch specs captured and the restart chains (`RESTART#<clusterArn>`). */
+export interface RestartChains {
+  /** the launch spec captured for a task, and where from */
+  getSpec(
+    clusterArn: string,
+    taskArn: string,
+  ): Promise<{ spec: LaunchSpec; source: LaunchSpecSource } | undefined>;
+  /**
+   * Saves a task's launch spec; a `run-task` spec replaces a `running` one, never the reverse.
+   * `true` when saved.
+   */
+  saveSpec(clusterArn: string, taskArn: string, spec: LaunchSpec, source: LaunchSpecSource): Promise<boolean>;
+  getChain(clusterArn: string, chainId: string): Promise<RestartChain | undefined>;
+  /**
+   * Writes the chain when its stored version is `chain.version - 1` (or absent when `chain.version`
+   * is 1); `false` when another writer got there first.
+   */
+  saveChain(chain: RestartChain): Promise<boolean>;
+  /** the chains not abandoned, of one cluster or of every cluster */
+  liveChains(clusterArn?: string): Promise<RestartChain[]>;
 }

@@ -26,6 +26,7 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   rollback: ['aws', 'plan', 'policy'],
   index: ['aws', 'plan', 'policy', 'rollback'],
   notify: ['aws', 'plan', 'policy'],
+  restart: ['aws', 'plan', 'policy'],
 };
 
 /** Where the domain never reaches, not even for a type. */

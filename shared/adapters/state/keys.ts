@@ -26,6 +26,8 @@
  * | PendingPushes | pending push | `PENDING` | `<serviceArn>#<repositoryKey>` |
  * | NotificationStore | aggregation window | `NOTIFYWIN` | `<channel>#<groupKey>#<windowStart>` |
  * | NotificationStore | first message of a deployment's thread | `THREAD#<channel>` | `<threadKey>` |
+ * | RestartChains | launch spec of a standalone task | `RESTART#<clusterArn>` | `SPEC#<taskArn>` |
+ * | RestartChains | restart chain | `RESTART` | `CHAIN#<clusterArn>#<chainId>` |
  * | (Powertools idempotency) | idempotency record | `IDEMPOTENCY#<function>[#dry-run]` | hash (Powertools; the partition from `idempotencyPartition`) |
  *
  * `#` cannot occur in an ARN, so a prefix ending in `#` (`<serviceArn>#`) never matches a longer
@@ -205,6 +207,24 @@ export const notificationWindowKey = (channel: string, groupKey: string, windowS
 export const notificationWindows: ItemRange = { pk: 'NOTIFYWIN' };
 /** The first message of a thread in a channel. */
 export const threadKey = (channel: string, key: string): ItemKey => ({ pk: `THREAD#${channel}`, sk: key });
+
+// RestartChains ----------------------------------------------------------------------------------
+
+/** The launch spec captured for a standalone task. */
+export const launchSpecKey = (clusterArn: string, taskArn: string): ItemKey => ({
+  pk: `RESTART#${clusterArn}`,
+  sk: `SPEC#${taskArn}`,
+});
+/** A restart chain; every chain is in one partition, so `autopilot restarts` lists them with one query. */
+export const restartChainKey = (clusterArn: string, chainId: string): ItemKey => ({
+  pk: 'RESTART',
+  sk: `CHAIN#${clusterArn}#${chainId}`,
+});
+/** The restart chains of a cluster, or of every cluster. */
+export const restartChainsOf = (clusterArn?: string): ItemRange => ({
+  pk: 'RESTART',
+  skPrefix: clusterArn ? `CHAIN#${clusterArn}#` : 'CHAIN#',
+});
 
 /**
  * The partition of a function's idempotency records. Keyed on the serverless.yml function key, not

@@ -1,0 +1,147 @@
+/**
+ * The launch spec of a standalone task: what RunTask was asked, which a restart asks again. Read
+ * from the CloudTrail record of RunTask / StartTask (exact), or, when that never came, from the
+ * task's RUNNING event, but only for a task without awsvpc networking: the event names subnets and
+ * not security groups, and a spec is never guessed.
+ */
+import type { LaunchSpec } from '../../ports';
+import { parseClusterArn } from '../aws/arn';
+
+const asRecord = (value: unknown): Record<string, unknown> | undefined =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
+const asString = (value: unknown): string | undefined =>
+  typeof value === 'string' && value.length > 0 ? value : undefined;
+const strings = (value: unknown): string[] =>
+  Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+const records = (value: unknown): Record<string, unknown>[] =>
+  Array.isArray(value)
+    ? value.flatMap((v) => {
+        const record = asRecord(v);
+        return record ? [record] : [];
+      })
+    : [];
+
+/** The tags a RunTask request names, in RunTask's shape. */
+function tagsOf(value: unknown): { key: string; value: string }[] {
+  return records(value).flatMap((t) => {
+    const key = asString(t.key);
+    return key === undefined ? [] : [{ key, value: typeof t.value === 'string' ? t.value : '' }];
+  });
+}
+
+/**
+ * The launch spec a RunTask or StartTask record asked for (its `requestParameters`), for one of the
+ * tasks it started (`clusterArn`: the cluster the task runs in, which a request without `cluster`
+ * leaves to be the default). `undefined` when the request names no task definition.
+ *
+ * @example
+ * launchSpecFromRequest({ cluster: 'batch', taskDefinition: 'worker:3', launchType: 'FARGATE', … }, clusterArn)
+ */
+export function launchSpecFromRequest(
+  request: Record<string, unknown>,
+  clusterArn: string,
+): LaunchSpec | undefined {
+  const taskDefinition = asString(request.taskDefinition);
+  if (taskDefinition === undefined) return undefined;
+  const awsvpc = asRecord(asRecord(request.networkConfiguration)?.awsvpcConfiguration);
+  const strategy = records(request.capacityProviderStrategy).flatMap((s) => {
+    const capacityProvider = asString(s.capacityProvider);
+    return capacityProvider === undefined
+      ? []
+      : [
+          {
+            capacityProvider,
+            ...(typeof s.weight === 'number' ? { weight: s.weight } : {}),
+            ...(typeof s.base === 'number' ? { base: s.base } : {}),
+          },
+        ];
+  });
+  const tags = tagsOf(request.tags);
+  const spec: LaunchSpec = {
+    cluster: clusterArn,
+    taskDefinition,
+    ...opt('launchType', asString(request.launchType)),
+    ...(strategy.length > 0 ? { capacityProviderStrategy: strategy } : {}),
+    ...opt('platformVersion', asString(request.platformVersion)),
+    ...(awsvpc
+      ? {
+          networkConfiguration: {
+            awsvpcConfiguration: {
+              subnets: strings(awsvpc.subnets),
+              ...(awsvpc.securityGroups !== undefined
+                ? { securityGroups: strings(awsvpc.securityGroups) }
+                : {}),
+              ...opt('assignPublicIp', asString(awsvpc.assignPublicIp)),
+            },
+          },
+        }
+      : {}),
+    ...opt('overrides', asRecord(request.overrides)),
+    ...opt('group', asString(request.group)),
+    ...opt('startedBy', asString(request.startedBy)),
+    ...(tags.length > 0 ? { tags } : {}),
+    ...opt('propagateTags', asString(request.propagateTags)),
+    ...(Array.isArray(request.placementConstraints)
+      ? { placementConstraints: records(request.placementConstraints) }
+      : {}),
+    ...(Array.isArray(request.placementStrategy)
+      ? { placementStrategy: records(request.placementStrategy) }
+      : {}),
+    ...(typeof request.enableExecuteCommand === 'boolean'
+      ? { enableExecuteCommand: request.enableExecuteCommand }
+      : {}),
+    ...(typeof request.enableECSManagedTags === 'boolean'
+      ? { enableECSManagedTags: request.enableECSManagedTags }
+      : {}),
+  };
+  return spec;
+}
+
+/** What a RUNNING "ECS Task State Change" says about how the task was launched. */
+export interface RunningTask {
+  clusterArn: string;
+  taskDefinitionArn: string;
+  launchType?: string;
+  capacityProviderName?: string;
+  platformVersion?: string;
+  group?: string;
+  startedBy?: string;
+  overrides?: Record<string, unknown>;
+  attachments: readonly { type?: string }[];
+}
+
+/**
+ * The launch spec a RUNNING event shows, or why there is none: a task with an elastic network
+ * interface (awsvpc) needs security groups the event does not carry, and is never guessed.
+ */
+export function launchSpecFromRunning(task: RunningTask): { spec: LaunchSpec } | { unknown: string } {
+  if (task.attachments.some((a) => a.type === 'eni' || a.type === 'ElasticNetworkInterface')) {
+    return {
+      unknown: 'awsvpc task: its security groups are not in the event and its RunTask record never came',
+    };
+  }
+  // A capacity provider's task is started with it again; ECS refuses launchType with a strategy.
+  const placement = task.capacityProviderName
+    ? { capacityProviderStrategy: [{ capacityProvider: task.capacityProviderName }] }
+    : opt('launchType', task.launchType);
+  return {
+    spec: {
+      cluster: task.clusterArn,
+      taskDefinition: task.taskDefinitionArn,
+      ...placement,
+      ...opt('platformVersion', task.platformVersion),
+      ...opt('group', task.group),
+      ...opt('startedBy', task.startedBy),
+      ...opt('overrides', task.overrides),
+    },
+  };
+}
+
+/** The cluster's name, for people (the spec keeps the ARN). */
+export const clusterNameOf = (clusterArn: string) => parseClusterArn(clusterArn)?.cluster ?? clusterArn;
+
+function opt<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}

@@ -1,0 +1,499 @@
+/**
+ * Decide, then apply, for restarts. The planners only read (their deps are read views of the ports)
+ * and return a {@link RestartPlan}: decisions with their reasons and the effects they call for.
+ *
+ * - `planTaskStopped` (restart-tasks, a standalone task STOPPED): classify the stop, find the task's
+ *   opt-in and its chain, and decide: ignore, restart after the backoff (the chain saved, a message
+ *   queued with the delay), or abandon (the chain saved abandoned, announced).
+ * - `planRestartDue` (restart-due, a delay message): the chain read again; only the attempt it is
+ *   waiting for is started (claimed once by a conditional write, RunTask idempotent on its client
+ *   token); RunTask's failures back off to the next attempt or abandon (`afterRunTask`).
+ * - `planLaunchCaptured` / `planRunningCaptured`: a launch spec saved for the tasks it started.
+ */
+import type { StopClass } from '../../events/autopilot-events';
+import type {
+  LaunchSpec,
+  LaunchSpecSource,
+  RestartChain,
+  RestartChains,
+  RunTaskResult,
+  TaskReader,
+} from '../../ports';
+import { parseTaskArn } from '../aws/arn';
+import type { Plan } from '../plan/plan';
+import { type Backoff, backoffDelay, DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS, ranLongEnough } from './backoff';
+import { type Classified, classifyStop, type StoppedTask } from './classify';
+import { clusterNameOf } from './launch-spec';
+import {
+  AUTOPILOT_STARTED_BY,
+  parseRestartMode,
+  RESTART_OF_TAG,
+  RESTART_TAG,
+  type RestartMode,
+} from './restart-mode';
+
+/** A chain remembers why its last tasks stopped, this many. */
+const LAST_REASONS = 10;
+/** A chain's stopped tasks kept to recognise duplicate events. */
+const HANDLED_STOPS = 20;
+
+/** What identifies a chain and its task, in every decision that is about one. */
+interface ChainRef {
+  cluster: string;
+  clusterArn: string;
+  chainId: string;
+  taskDefinition: string;
+  group?: string;
+  attempt: number;
+  maxAttempts: number;
+  class: StopClass;
+  triggeredBy: string;
+}
+
+/** A decision about a stopped task, a due restart, or a captured launch spec (a union on `action`). */
+export type RestartDecision =
+  | { action: 'ignore'; taskArn: string; class?: StopClass; reason: string; dryRun?: boolean }
+  | (ChainRef & {
+      action: 'restart';
+      previousTaskArn: string;
+      stopReason: string;
+      delaySeconds: number;
+      reason: string;
+      dryRun?: boolean;
+    })
+  | (ChainRef & {
+      action: 'started';
+      previousTaskArn: string;
+      taskArn: string;
+      stopReason: string;
+      delaySeconds: number;
+      reason: string;
+      dryRun?: boolean;
+    })
+  | (ChainRef & {
+      action: 'abandon';
+      lastTaskArn: string;
+      lastReasons: string[];
+      reason: string;
+      dryRun?: boolean;
+    })
+  | { action: 'capture'; taskArn: string; source: LaunchSpecSource; reason: string; dryRun?: boolean };
+
+/** What a restart decision calls for (a union on `kind`). */
+export type RestartEffect =
+  | {
+      kind: 'save-spec';
+      decision: number;
+      clusterArn: string;
+      taskArn: string;
+      spec: LaunchSpec;
+      source: LaunchSpecSource;
+    }
+  | { kind: 'save-chain'; decision: number; chain: RestartChain }
+  | {
+      kind: 'schedule-restart';
+      decision: number;
+      message: { clusterArn: string; chainId: string; attempt: number; triggeredBy: string };
+      delaySeconds: number;
+    }
+  | {
+      kind: 'run-task';
+      decision: number;
+      chain: RestartChain;
+      clientToken: string;
+      tags: Record<string, string>;
+    };
+
+export type RestartPlan = Plan<RestartDecision, RestartEffect>;
+
+/** What planning a stopped task reads. */
+export interface StopReads {
+  tasks: TaskReader;
+  chains: Pick<RestartChains, 'getSpec' | 'getChain'>;
+}
+
+/** A standalone task's STOPPED event, as the planner reads it. */
+export interface TaskStop extends StoppedTask {
+  clusterArn: string;
+  taskArn: string;
+  taskDefinitionArn: string;
+  group?: string;
+  startedBy?: string;
+  startedAt?: string;
+  stoppedAt: string;
+  eventId: string;
+}
+
+const one = (decision: RestartDecision, effects: RestartEffect[] = []): RestartPlan => ({
+  decisions: [decision],
+  effects,
+});
+
+const taskIdOf = (taskArn: string) => parseTaskArn(taskArn)?.taskId ?? taskArn;
+
+/** How each class of stop is answered in each mode: restart (with the backoff or at once), or not. */
+function verdictOf(
+  classified: Classified,
+  mode: RestartMode,
+): { restart: true; atOnce: boolean } | { restart: false; abandon: boolean; why: string } {
+  switch (classified.class) {
+    case 'exited-non-zero':
+    case 'out-of-memory':
+    case 'failed-to-start-transient':
+    case 'run-task-failed':
+      return { restart: true, atOnce: false };
+    case 'capacity-lost':
+      return { restart: true, atOnce: true };
+    case 'exited-zero':
+      return mode === 'always'
+        ? { restart: true, atOnce: false }
+        : { restart: false, abandon: false, why: 'exited 0: its work is done (only `always` restarts it)' };
+    case 'stopped-by-user':
+      return { restart: false, abandon: false, why: 'stopped by a user: never restarted' };
+    case 'stopped-by-scheduler':
+      return { restart: false, abandon: false, why: 'stopped by its service scheduler: never restarted' };
+    case 'stopped-by-autopilot':
+      return { restart: false, abandon: false, why: 'stopped by autopilot itself: never restarted' };
+    case 'failed-to-start-permanent':
+      return { restart: false, abandon: true, why: 'it cannot start, and trying again will not heal that' };
+    case 'unknown':
+      return { restart: false, abandon: false, why: 'a stop autopilot does not know: not restarted' };
+  }
+}
+
+/**
+ * Plans what a standalone task's STOPPED event calls for.
+ *
+ * @example
+ * const plan = await planTaskStopped(stop, { tasks, chains }, new Date());
+ * // { decisions: [{ action: 'restart', attempt: 1, delaySeconds: 10, … }], effects: [save-chain, schedule-restart] }
+ */
+export async function planTaskStopped(stop: TaskStop, reads: StopReads, now: Date): Promise<RestartPlan> {
+  const classified = classifyStop(stop);
+  const ignore = (reason: string) =>
+    one({ action: 'ignore', taskArn: stop.taskArn, class: classified.class, reason });
+  if (stop.group?.startsWith('service:')) return ignore('a task of a service: its service replaces it');
+
+  const task = await reads.tasks.describeTask(stop.clusterArn, stop.taskArn);
+  const tags = task?.tags ?? {};
+  const chainId = tags[RESTART_OF_TAG] ?? taskIdOf(stop.taskArn);
+  const chain = await reads.chains.getChain(stop.clusterArn, chainId);
+
+  if (chain?.handledStops.includes(stop.taskArn)) return ignore(`already decided (chain ${chainId})`);
+  if (chain && chain.currentTaskArn !== stop.taskArn) {
+    return ignore(
+      `autopilot already replaced this task (chain ${chainId} runs ${taskIdOf(chain.currentTaskArn)})`,
+    );
+  }
+  if (chain?.state === 'abandoned') return ignore(`chain ${chainId} was abandoned`);
+
+  // A chain goes on with the mode it was decided with; a first stop reads the task's tag.
+  const tagged = tags[RESTART_TAG];
+  const parsed = chain
+    ? { mode: chain.mode as RestartMode }
+    : tagged === undefined
+      ? undefined
+      : parseRestartMode(tagged);
+  if (parsed === undefined) {
+    return ignore(
+      task
+        ? `not opted in (no ${RESTART_TAG} tag)`
+        : `not opted in: the task is no longer described, so its ${RESTART_TAG} tag is unknown`,
+    );
+  }
+  if ('invalid' in parsed) return ignore(parsed.invalid);
+  if (parsed.mode === 'off') return ignore(`${RESTART_TAG} is off`);
+  const mode = parsed.mode;
+  const backoff: Backoff = chain?.backoff ?? DEFAULT_BACKOFF;
+  const maxAttempts = chain?.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+  const verdict = verdictOf(classified, mode);
+  const reset =
+    chain !== undefined && ranLongEnough(stop.startedAt ?? task?.startedAt, stop.stoppedAt, backoff);
+  const made = chain && !reset ? chain.attempt : 0;
+  const attempt = made + 1;
+  const lastReasons = [classified.reason, ...(chain?.lastReasons ?? [])].slice(0, LAST_REASONS);
+  const ref: ChainRef = {
+    cluster: clusterNameOf(stop.clusterArn),
+    clusterArn: stop.clusterArn,
+    chainId,
+    taskDefinition: stop.taskDefinitionArn,
+    ...(stop.group ? { group: stop.group } : {}),
+    attempt,
+    maxAttempts,
+    class: classified.class,
+    triggeredBy: stop.eventId,
+  };
+  const base = {
+    clusterArn: stop.clusterArn,
+    chainId,
+    maxAttempts,
+    currentTaskArn: stop.taskArn,
+    handledStops: [stop.taskArn, ...(chain?.handledStops ?? [])].slice(0, HANDLED_STOPS),
+    lastReasons,
+    lastClass: classified.class,
+    mode,
+    backoff,
+    updatedAt: now.toISOString(),
+    version: (chain?.version ?? 0) + 1,
+  };
+
+  const abandon = (reason: string, spec: LaunchSpec | undefined): RestartPlan => {
+    const decision: RestartDecision = {
+      ...ref,
+      attempt: made,
+      action: 'abandon',
+      lastTaskArn: stop.taskArn,
+      lastReasons,
+      reason,
+    };
+    const saved: RestartChain = {
+      ...base,
+      spec: spec ?? { cluster: stop.clusterArn, taskDefinition: stop.taskDefinitionArn },
+      state: 'abandoned',
+      attempt: made,
+    };
+    return one(decision, [{ kind: 'save-chain', decision: 0, chain: saved }]);
+  };
+
+  if (!verdict.restart) {
+    return verdict.abandon
+      ? abandon(`${classified.reason}: ${verdict.why}`, chain?.spec)
+      : ignore(verdict.why);
+  }
+  if (attempt > maxAttempts) {
+    return abandon(`${made} of ${maxAttempts} restarts made, the task still fails`, chain?.spec);
+  }
+  const spec = chain?.spec ?? (await reads.chains.getSpec(stop.clusterArn, stop.taskArn))?.spec;
+  if (spec === undefined) return abandon('launch spec unknown', undefined);
+
+  const delaySeconds = verdict.atOnce ? 0 : backoffDelay(attempt, backoff);
+  const dueAt = new Date(now.getTime() + delaySeconds * 1000).toISOString();
+  const why = `${mode} (${chain ? 'its chain' : `tag ${RESTART_TAG}`}): ${classified.reason}; restart ${attempt} of ${maxAttempts} ${delaySeconds > 0 ? `after ${delaySeconds}s` : 'at once'}${reset ? ' (the last task ran long enough: a new count)' : ''}`;
+  const decision: RestartDecision = {
+    ...ref,
+    action: 'restart',
+    previousTaskArn: stop.taskArn,
+    stopReason: classified.reason,
+    delaySeconds,
+    reason: why,
+  };
+  const saved: RestartChain = { ...base, spec, state: 'waiting', attempt, nextAttemptAt: dueAt };
+  return one(decision, [
+    { kind: 'save-chain', decision: 0, chain: saved },
+    {
+      kind: 'schedule-restart',
+      decision: 0,
+      message: { clusterArn: stop.clusterArn, chainId, attempt, triggeredBy: stop.eventId },
+      delaySeconds,
+    },
+  ]);
+}
+
+/** A due restart message, as the planner reads it. */
+export interface DueRestart {
+  clusterArn: string;
+  chainId: string;
+  attempt: number;
+  triggeredBy: string;
+}
+
+/**
+ * RunTask's idempotency token for attempt `attempt` of a chain: the same attempt never starts two
+ * tasks, whoever retries it (at most 64 characters, as RunTask allows).
+ */
+export function clientTokenOf(chainId: string, attempt: number): string {
+  return `autopilot-${chainId.slice(0, 40)}-${attempt}`;
+}
+
+/** The tags of a restarted task beyond its spec's: the chain, the attempt, the caller's startedBy. */
+export function restartTags(chain: RestartChain): Record<string, string> {
+  return {
+    [RESTART_OF_TAG]: chain.chainId,
+    'autopilot:attempt': String(chain.attempt),
+    ...(chain.spec.startedBy && chain.spec.startedBy !== AUTOPILOT_STARTED_BY
+      ? { 'autopilot:started-by': chain.spec.startedBy }
+      : {}),
+  };
+}
+
+const refOfChain = (chain: RestartChain, triggeredBy: string): ChainRef => ({
+  cluster: clusterNameOf(chain.clusterArn),
+  clusterArn: chain.clusterArn,
+  chainId: chain.chainId,
+  taskDefinition: chain.spec.taskDefinition,
+  ...(chain.spec.group ? { group: chain.spec.group } : {}),
+  attempt: chain.attempt,
+  maxAttempts: chain.maxAttempts,
+  class: chain.lastClass as StopClass,
+  triggeredBy,
+});
+
+/** The delay the chain's waiting attempt was given (from when it was decided to when it is due). */
+const waitedOf = (chain: RestartChain) =>
+  chain.nextAttemptAt === undefined
+    ? 0
+    : Math.max(0, Math.round((Date.parse(chain.nextAttemptAt) - Date.parse(chain.updatedAt)) / 1000));
+
+/**
+ * Plans a due restart: the chain read again; the attempt it waits for is claimed (`starting`, the
+ * intent, written before RunTask) and started; one already `starting` at this attempt (a run that
+ * stopped after its claim) is started again with the same client token. Anything else is a message
+ * the chain has moved past: ignored.
+ */
+export async function planRestartDue(
+  due: DueRestart,
+  reads: { chains: Pick<RestartChains, 'getChain'> },
+  now: Date,
+): Promise<RestartPlan> {
+  const chain = await reads.chains.getChain(due.clusterArn, due.chainId);
+  const ignore = (reason: string) =>
+    one({ action: 'ignore', taskArn: chain?.currentTaskArn ?? due.chainId, reason });
+  if (!chain) return ignore(`no chain ${due.chainId}`);
+  if (chain.attempt !== due.attempt || (chain.state !== 'waiting' && chain.state !== 'starting')) {
+    return ignore(
+      `chain ${due.chainId} is ${chain.state} at attempt ${chain.attempt}, not waiting for attempt ${due.attempt}`,
+    );
+  }
+  const starting: RestartChain =
+    chain.state === 'starting'
+      ? chain
+      : { ...chain, state: 'starting', updatedAt: now.toISOString(), version: chain.version + 1 };
+  const decision: RestartDecision = {
+    ...refOfChain(chain, due.triggeredBy),
+    action: 'restart',
+    previousTaskArn: chain.currentTaskArn,
+    stopReason: chain.lastReasons[0] ?? chain.lastClass,
+    delaySeconds: waitedOf(chain),
+    reason: `attempt ${chain.attempt} of ${chain.maxAttempts} is due`,
+  };
+  return one(decision, [
+    ...(chain.state === 'waiting' ? [{ kind: 'save-chain' as const, decision: 0, chain: starting }] : []),
+    {
+      kind: 'run-task',
+      decision: 0,
+      chain: starting,
+      clientToken: clientTokenOf(chain.chainId, chain.attempt),
+      tags: restartTags(chain),
+    },
+  ]);
+}
+
+/**
+ * What RunTask's answer calls for: the chain running the new task (`started`), or, for `failures[]`,
+ * the next attempt after its backoff, or the chain abandoned when it was the last.
+ */
+export function afterRunTask(
+  chain: RestartChain,
+  result: RunTaskResult,
+  decision: Extract<RestartDecision, { action: 'restart' }>,
+  now: Date,
+): { decision: RestartDecision; effects: RestartEffect[] } {
+  const ref = refOfChain(chain, decision.triggeredBy);
+  if ('taskArn' in result) {
+    const running: RestartChain = {
+      ...chain,
+      state: 'running',
+      currentTaskArn: result.taskArn,
+      updatedAt: now.toISOString(),
+      version: chain.version + 1,
+    };
+    const { nextAttemptAt: _, ...withoutDue } = running;
+    return {
+      decision: {
+        ...ref,
+        action: 'started',
+        previousTaskArn: decision.previousTaskArn,
+        taskArn: result.taskArn,
+        stopReason: decision.stopReason,
+        delaySeconds: decision.delaySeconds,
+        reason: `${decision.reason}: started ${taskIdOf(result.taskArn)}`,
+      },
+      effects: [{ kind: 'save-chain', decision: 0, chain: withoutDue }],
+    };
+  }
+  const why = `RunTask failed: ${result.failures.join('; ') || 'no task started'}`;
+  const lastReasons = [why, ...chain.lastReasons].slice(0, LAST_REASONS);
+  if (chain.attempt >= chain.maxAttempts) {
+    const abandoned: RestartChain = {
+      ...chain,
+      state: 'abandoned',
+      lastReasons,
+      lastClass: 'run-task-failed',
+      updatedAt: now.toISOString(),
+      version: chain.version + 1,
+    };
+    return {
+      decision: {
+        ...ref,
+        class: 'run-task-failed',
+        action: 'abandon',
+        lastTaskArn: chain.currentTaskArn,
+        lastReasons,
+        reason: `${chain.attempt} of ${chain.maxAttempts} restarts made: ${why}`,
+      },
+      effects: [{ kind: 'save-chain', decision: 0, chain: abandoned }],
+    };
+  }
+  const attempt = chain.attempt + 1;
+  const delaySeconds = backoffDelay(attempt, chain.backoff);
+  const next: RestartChain = {
+    ...chain,
+    state: 'waiting',
+    attempt,
+    lastReasons,
+    lastClass: 'run-task-failed',
+    nextAttemptAt: new Date(now.getTime() + delaySeconds * 1000).toISOString(),
+    updatedAt: now.toISOString(),
+    version: chain.version + 1,
+  };
+  return {
+    decision: {
+      ...ref,
+      attempt,
+      class: 'run-task-failed',
+      action: 'restart',
+      previousTaskArn: chain.currentTaskArn,
+      stopReason: why,
+      delaySeconds,
+      reason: `${why}; restart ${attempt} of ${chain.maxAttempts} after ${delaySeconds}s`,
+    },
+    effects: [
+      { kind: 'save-chain', decision: 0, chain: next },
+      {
+        kind: 'schedule-restart',
+        decision: 0,
+        message: {
+          clusterArn: chain.clusterArn,
+          chainId: chain.chainId,
+          attempt,
+          triggeredBy: decision.triggeredBy,
+        },
+        delaySeconds,
+      },
+    ],
+  };
+}
+
+/** Plans saving the launch spec of each task a RunTask / StartTask record started. */
+export function planLaunchCaptured(
+  launched: readonly { clusterArn: string; taskArn: string; spec: LaunchSpec }[],
+  source: LaunchSpecSource,
+): RestartPlan {
+  return {
+    decisions: launched.map((l) => ({
+      action: 'capture' as const,
+      taskArn: l.taskArn,
+      source,
+      reason:
+        source === 'run-task' ? 'launch spec from its RunTask record' : 'launch spec from its RUNNING event',
+    })),
+    effects: launched.map((l, i) => ({
+      kind: 'save-spec' as const,
+      decision: i,
+      clusterArn: l.clusterArn,
+      taskArn: l.taskArn,
+      spec: l.spec,
+      source,
+    })),
+  };
+}

@@ -1,0 +1,115 @@
+/**
+ * The restart use cases, each `(input, deps)`: plan (reads only), then `applyPlan` with the restart
+ * applier, the events being the report of the decisions as carried out. Dry run applies nothing and
+ * reports the decisions marked `dryRun`.
+ */
+import type {
+  EventPublisher,
+  LaunchSpec,
+  RestartChains,
+  RestartScheduler,
+  TaskReader,
+  TaskStarter,
+} from '../../ports';
+import { applyPlan } from '../plan/plan';
+import { launchSpecFromRequest, launchSpecFromRunning, type RunningTask } from './launch-spec';
+import { restartEffects } from './restart-effects';
+import { restartEvents } from './restart-events';
+import {
+  type DueRestart,
+  planLaunchCaptured,
+  planRestartDue,
+  planTaskStopped,
+  type RestartDecision,
+  type RestartPlan,
+  type TaskStop,
+} from './restart-plan';
+
+/** restart-tasks' ports: reads tasks, keeps chains and specs, queues restarts, announces. */
+export interface RestartTasksDeps {
+  tasks: TaskReader;
+  chains: RestartChains;
+  scheduler: RestartScheduler;
+  events: EventPublisher;
+  dryRun: boolean;
+  now: () => Date;
+}
+
+/** restart-due's ports: starts tasks, keeps chains, queues the next attempt, announces. */
+export interface RestartDueDeps {
+  starter: TaskStarter;
+  chains: RestartChains;
+  scheduler: RestartScheduler;
+  events: EventPublisher;
+  dryRun: boolean;
+  now: () => Date;
+}
+
+async function carryOut(
+  plan: RestartPlan,
+  deps: Omit<RestartTasksDeps, 'tasks'> & { starter?: TaskStarter },
+): Promise<RestartDecision[]> {
+  return applyPlan(plan, restartEffects(deps), {
+    dryRun: deps.dryRun,
+    report: async (decisions) => {
+      const events = restartEvents(decisions);
+      if (events.length > 0) await deps.events.publish(events);
+    },
+  });
+}
+
+/**
+ * A standalone task stopped: restart it after its backoff, give up, or leave it.
+ *
+ * @example await onStandaloneTaskStopped(stop, deps) // [{ action: 'restart', attempt: 1, delaySeconds: 10, … }]
+ */
+export async function onStandaloneTaskStopped(
+  stop: TaskStop,
+  deps: RestartTasksDeps,
+): Promise<RestartDecision[]> {
+  return carryOut(await planTaskStopped(stop, deps, deps.now()), deps);
+}
+
+/** A restart message is due: start the attempt it names, once. */
+export async function restartDue(due: DueRestart, deps: RestartDueDeps): Promise<RestartDecision[]> {
+  return carryOut(await planRestartDue(due, deps, deps.now()), deps);
+}
+
+/** A RunTask / StartTask record: keep the launch spec of each task it started. */
+export async function captureLaunch(
+  launched: {
+    clusterArn: (taskArn: string) => string | undefined;
+    taskArns: readonly string[];
+    request: Record<string, unknown>;
+  },
+  deps: Pick<RestartTasksDeps, 'chains' | 'scheduler' | 'events' | 'dryRun' | 'now'>,
+): Promise<RestartDecision[]> {
+  const specs = launched.taskArns.flatMap((taskArn) => {
+    const clusterArn = launched.clusterArn(taskArn);
+    const spec: LaunchSpec | undefined = clusterArn
+      ? launchSpecFromRequest(launched.request, clusterArn)
+      : undefined;
+    return clusterArn && spec ? [{ clusterArn, taskArn, spec }] : [];
+  });
+  return carryOut(planLaunchCaptured(specs, 'run-task'), deps);
+}
+
+/**
+ * A standalone task is RUNNING: keep what its event shows as its launch spec when its RunTask record
+ * has not been kept (never for an awsvpc task: its security groups are not in the event).
+ */
+export async function captureRunning(
+  task: RunningTask & { taskArn: string },
+  deps: Pick<RestartTasksDeps, 'chains' | 'scheduler' | 'events' | 'dryRun' | 'now'>,
+): Promise<RestartDecision[]> {
+  const known = await deps.chains.getSpec(task.clusterArn, task.taskArn);
+  if (known)
+    return [{ action: 'ignore', taskArn: task.taskArn, reason: `launch spec known (${known.source})` }];
+  const found = launchSpecFromRunning(task);
+  if ('unknown' in found)
+    return [{ action: 'ignore', taskArn: task.taskArn, reason: `launch spec unknown: ${found.unknown}` }];
+  return carryOut(
+    planLaunchCaptured([{ clusterArn: task.clusterArn, taskArn: task.taskArn, spec: found.spec }], 'running'),
+    deps,
+  );
+}

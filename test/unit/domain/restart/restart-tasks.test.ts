@@ -1,0 +1,379 @@
+import type { TaskStop } from '../../../../shared/domain/restart/restart-plan';
+import {
+  captureLaunch,
+  captureRunning,
+  onStandaloneTaskStopped,
+  restartDue,
+} from '../../../../shared/domain/restart/restart-tasks';
+import type { LaunchSpec } from '../../../../shared/ports';
+import { aRestartWorld } from '../../../support/in-memory-restart';
+
+const CLUSTER = 'arn:aws:ecs:eu-west-1:123456789012:cluster/batch';
+const TASK = 'arn:aws:ecs:eu-west-1:123456789012:task/batch/0f6b3c2e9a7d4e1b8c5a2d3f4e5b6a7c';
+const DEFINITION = 'arn:aws:ecs:eu-west-1:123456789012:task-definition/worker:3';
+const SPEC: LaunchSpec = {
+  cluster: CLUSTER,
+  taskDefinition: 'worker:3',
+  launchType: 'FARGATE',
+  networkConfiguration: {
+    awsvpcConfiguration: {
+      subnets: ['subnet-0a1b'],
+      securityGroups: ['sg-0c2d'],
+      assignPublicIp: 'DISABLED',
+    },
+  },
+  group: 'family:worker',
+  startedBy: 'nightly',
+  tags: [{ key: 'autopilot:restart', value: 'on-failure' }],
+};
+
+/** A task that stopped with `exitCode`, tagged `mode`, launched with {@link SPEC} (its RunTask record seen). */
+async function aStoppedTask(
+  world: ReturnType<typeof aRestartWorld>,
+  options: { taskArn?: string; mode?: string; stop?: Partial<TaskStop>; spec?: boolean } = {},
+): Promise<TaskStop> {
+  const taskArn = options.taskArn ?? TASK;
+  world.tasks.addTask({
+    taskArn,
+    clusterArn: CLUSTER,
+    taskDefinitionArn: DEFINITION,
+    group: 'family:worker',
+    startedBy: 'nightly',
+    tags: options.mode === undefined ? {} : { 'autopilot:restart': options.mode },
+  });
+  if (options.spec !== false) await world.chains.saveSpec(CLUSTER, taskArn, SPEC, 'run-task');
+  return {
+    clusterArn: CLUSTER,
+    taskArn,
+    taskDefinitionArn: DEFINITION,
+    group: 'family:worker',
+    startedBy: 'nightly',
+    stopCode: 'EssentialContainerExited',
+    stoppedReason: 'Essential container in task exited',
+    containers: [{ name: 'worker', exitCode: 1 }],
+    startedAt: '2026-01-13T10:04:00.000Z',
+    stoppedAt: '2026-01-13T10:05:00.000Z',
+    eventId: 'stop-1',
+    ...options.stop,
+  };
+}
+
+/** Delivers every message queued so far to restart-due, as the queue would once due. */
+async function deliverDue(world: ReturnType<typeof aRestartWorld>) {
+  const decisions = [];
+  for (const message of world.scheduler.take()) decisions.push(...(await restartDue(message, world.dueDeps)));
+  return decisions;
+}
+
+describe('onStandaloneTaskStopped', () => {
+  it('restarts a worker that exited 1 after 10 s, with the same launch spec and the chain tags', async () => {
+    // Prepare
+    const world = aRestartWorld();
+    const stop = await aStoppedTask(world, { mode: 'on-failure' });
+
+    // Act
+    const decided = await onStandaloneTaskStopped(stop, world.tasksDeps);
+    const started = await deliverDue(world);
+
+    // Assess
+    expect(decided).toMatchObject([
+      { action: 'restart', attempt: 1, delaySeconds: 10, class: 'exited-non-zero' },
+    ]);
+    expect(world.scheduler.sent.map((s) => s.delaySeconds)).toEqual([10]);
+    expect(started).toMatchObject([{ action: 'started', attempt: 1, previousTaskArn: TASK }]);
+    expect(world.tasks.runs).toEqual([
+      expect.objectContaining({
+        spec: SPEC,
+        clientToken: 'autopilot-0f6b3c2e9a7d4e1b8c5a2d3f4e5b6a7c-1',
+        tags: {
+          'autopilot:restart-of': '0f6b3c2e9a7d4e1b8c5a2d3f4e5b6a7c',
+          'autopilot:attempt': '1',
+          'autopilot:started-by': 'nightly',
+        },
+      }),
+    ]);
+    expect(world.events.published.map((e) => e.detailType)).toEqual(['Task Restarted']);
+    expect(world.events.published[0]?.detail).toMatchObject({
+      attempt: 1,
+      maxAttempts: 5,
+      class: 'exited-non-zero',
+    });
+  });
+
+  it('backs off a crash loop and abandons it after 5 restarts, once', async () => {
+    // Prepare
+    const world = aRestartWorld();
+    let stop = await aStoppedTask(world, { mode: 'on-failure' });
+    const delays: number[] = [];
+
+    // Act
+    for (let i = 0; i < 6; i++) {
+      await onStandaloneTaskStopped(stop, world.tasksDeps);
+      delays.push(...world.scheduler.sent.slice(delays.length).map((s) => s.delaySeconds));
+      await deliverDue(world);
+      const restarted = world.tasks.started().at(-1);
+      if (!restarted) break;
+      stop = { ...stop, taskArn: restarted, eventId: `stop-${i + 2}` };
+    }
+
+    // Assess
+    expect(delays).toEqual([10, 20, 40, 80, 160]);
+    expect(world.tasks.started()).toHaveLength(5);
+    expect(world.events.published.map((e) => e.detailType)).toEqual([
+      ...Array(5).fill('Task Restarted'),
+      'Task Restart Abandoned',
+    ]);
+    expect(world.events.published.at(-1)?.detail).toMatchObject({
+      attempt: 5,
+      maxAttempts: 5,
+      reason: '5 of 5 restarts made, the task still fails',
+    });
+  });
+
+  it('never restarts a task a user stopped, nor one that was not opted in', async () => {
+    // Prepare
+    const world = aRestartWorld();
+    const byUser = await aStoppedTask(world, {
+      mode: 'always',
+      stop: { stopCode: 'UserInitiated', stoppedReason: 'Task stopped by user', containers: [] },
+    });
+    const notOptedIn = await aStoppedTask(world, {
+      taskArn: 'arn:aws:ecs:eu-west-1:123456789012:task/batch/11111111111111111111111111111111',
+    });
+
+    // Act
+    const decided = [
+      ...(await onStandaloneTaskStopped(byUser, world.tasksDeps)),
+      ...(await onStandaloneTaskStopped(notOptedIn, world.tasksDeps)),
+    ];
+
+    // Assess
+    expect(decided.map((d) => [d.action, d.reason])).toEqual([
+      ['ignore', 'stopped by a user: never restarted'],
+      ['ignore', 'not opted in (no autopilot:restart tag)'],
+    ]);
+    expect(world.scheduler.sent).toEqual([]);
+  });
+
+  it('restarts a spot interruption at once', async () => {
+    // Prepare
+    const world = aRestartWorld();
+    const stop = await aStoppedTask(world, {
+      mode: 'on-failure',
+      stop: {
+        stopCode: 'SpotInterruption',
+        stoppedReason: 'Your Spot Task was interrupted.',
+        containers: [],
+      },
+    });
+
+    // Act
+    const decided = await onStandaloneTaskStopped(stop, world.tasksDeps);
+
+    // Assess
+    expect(decided).toMatchObject([{ action: 'restart', class: 'capacity-lost', delaySeconds: 0 }]);
+    expect(world.scheduler.sent.map((s) => s.delaySeconds)).toEqual([0]);
+  });
+
+  it('abandons at once an image that does not exist, naming the cause', async () => {
+    // Prepare
+    const world = aRestartWorld();
+    const stop = await aStoppedTask(world, {
+      mode: 'on-failure',
+      stop: {
+        stopCode: 'TaskFailedToStart',
+        stoppedReason: 'CannotPullContainerError: failed to resolve ref worker:nope: not found',
+        containers: [],
+      },
+    });
+
+    // Act
+    const decided = await onStandaloneTaskStopped(stop, world.tasksDeps);
+
+    // Assess
+    expect(decided).toMatchObject([{ action: 'abandon', class: 'failed-to-start-permanent', attempt: 0 }]);
+    expect(decided[0]?.reason).toContain('CannotPullContainerError');
+    expect(world.scheduler.sent).toEqual([]);
+    expect(world.events.published.map((e) => e.detailType)).toEqual(['Task Restart Abandoned']);
+  });
+
+  it('abandons a task whose launch spec is unknown rather than guess it', async () => {
+    // Prepare
+    const world = aRestartWorld();
+    const stop = await aStoppedTask(world, { mode: 'on-failure', spec: false });
+
+    // Act
+    const decided = await onStandaloneTaskStopped(stop, world.tasksDeps);
+
+    // Assess
+    expect(decided).toMatchObject([{ action: 'abandon', reason: 'launch spec unknown' }]);
+    expect(world.tasks.runs).toEqual([]);
+  });
+
+  it('starts one task for a duplicate STOPPED event and a duplicate message', async () => {
+    // Prepare
+    const world = aRestartWorld();
+    const stop = await aStoppedTask(world, { mode: 'on-failure' });
+
+    // Act
+    await onStandaloneTaskStopped(stop, world.tasksDeps);
+    const again = await onStandaloneTaskStopped(stop, world.tasksDeps);
+    const [message] = world.scheduler.take();
+    if (!message) throw new Error('no message queued');
+    await restartDue(message, world.dueDeps);
+    const twice = await restartDue(message, world.dueDeps);
+
+    // Assess
+    expect(again).toMatchObject([{ action: 'ignore' }]);
+    expect(twice).toMatchObject([{ action: 'ignore' }]);
+    expect(world.tasks.started()).toHaveLength(1);
+    expect(world.events.published.map((e) => e.detailType)).toEqual(['Task Restarted']);
+  });
+
+  it('starts one task when two invocations race on the same due attempt', async () => {
+    // Prepare
+    const world = aRestartWorld();
+    await onStandaloneTaskStopped(await aStoppedTask(world, { mode: 'on-failure' }), world.tasksDeps);
+    const [message] = world.scheduler.take();
+    if (!message) throw new Error('no message queued');
+
+    // Act
+    const results = await Promise.all([
+      restartDue(message, world.dueDeps),
+      restartDue(message, world.dueDeps),
+    ]);
+
+    // Assess
+    expect(world.tasks.started()).toHaveLength(1);
+    expect(results.flat().filter((d) => d.action === 'started')).toHaveLength(1);
+  });
+
+  it('ignores the STOPPED event of a task autopilot already replaced', async () => {
+    // Prepare
+    const world = aRestartWorld();
+    const stop = await aStoppedTask(world, { mode: 'on-failure' });
+    await onStandaloneTaskStopped(stop, world.tasksDeps);
+    await deliverDue(world);
+
+    // Act
+    const late = await onStandaloneTaskStopped({ ...stop, eventId: 'stop-late' }, world.tasksDeps);
+
+    // Assess
+    expect(late).toMatchObject([{ action: 'ignore' }]);
+    expect(world.tasks.started()).toHaveLength(1);
+  });
+
+  it("counts RunTask's failures as a failed attempt and backs off", async () => {
+    // Prepare
+    const world = aRestartWorld();
+    await onStandaloneTaskStopped(await aStoppedTask(world, { mode: 'on-failure' }), world.tasksDeps);
+    world.tasks.failNext(['RESOURCE:MEMORY']);
+
+    // Act
+    const first = await deliverDue(world);
+    const second = await deliverDue(world);
+
+    // Assess
+    expect(first).toMatchObject([
+      { action: 'restart', attempt: 2, class: 'run-task-failed', delaySeconds: 20 },
+    ]);
+    expect(second).toMatchObject([{ action: 'started', attempt: 2 }]);
+    expect(world.tasks.started()).toHaveLength(1);
+  });
+
+  it('starts a new count once a restarted task ran longer than resetAfter', async () => {
+    // Prepare
+    const world = aRestartWorld();
+    const stop = await aStoppedTask(world, { mode: 'on-failure' });
+    await onStandaloneTaskStopped(stop, world.tasksDeps);
+    await deliverDue(world);
+    const restarted = world.tasks.started()[0] ?? '';
+
+    // Act
+    const decided = await onStandaloneTaskStopped(
+      {
+        ...stop,
+        taskArn: restarted,
+        eventId: 'stop-2',
+        startedAt: '2026-01-13T10:06:00.000Z',
+        stoppedAt: '2026-01-13T11:06:00.000Z',
+      },
+      world.tasksDeps,
+    );
+
+    // Assess
+    expect(decided).toMatchObject([{ action: 'restart', attempt: 1, delaySeconds: 10 }]);
+  });
+
+  it('plans in a dry run, applies nothing, and reports the restart as a dry run', async () => {
+    // Prepare
+    const world = aRestartWorld(undefined, { dryRun: true });
+    const stop = await aStoppedTask(world, { mode: 'on-failure' });
+    const writesBefore = world.chains.writes.length;
+
+    // Act
+    const decided = await onStandaloneTaskStopped(stop, world.tasksDeps);
+
+    // Assess
+    expect(decided).toMatchObject([{ action: 'restart', dryRun: true }]);
+    expect(world.chains.writes.length).toBe(writesBefore);
+    expect(world.scheduler.sent).toEqual([]);
+    expect(world.events.published).toMatchObject([
+      { detailType: 'Task Restarted', detail: { dryRun: true } },
+    ]);
+  });
+});
+
+describe('captureLaunch and captureRunning', () => {
+  it('keeps the RunTask record over what a RUNNING event showed, whichever came first', async () => {
+    // Prepare
+    const world = aRestartWorld();
+    const running = {
+      clusterArn: CLUSTER,
+      taskArn: TASK,
+      taskDefinitionArn: DEFINITION,
+      launchType: 'EC2',
+      attachments: [],
+    };
+
+    // Act
+    await captureRunning(running, world.tasksDeps);
+    await captureLaunch(
+      {
+        clusterArn: () => CLUSTER,
+        taskArns: [TASK],
+        request: { cluster: 'batch', taskDefinition: 'worker:3', launchType: 'EC2', group: 'family:worker' },
+      },
+      world.tasksDeps,
+    );
+    const again = await captureRunning(running, world.tasksDeps);
+
+    // Assess
+    expect(await world.chains.getSpec(CLUSTER, TASK)).toEqual({
+      source: 'run-task',
+      spec: { cluster: CLUSTER, taskDefinition: 'worker:3', launchType: 'EC2', group: 'family:worker' },
+    });
+    expect(again).toMatchObject([{ action: 'ignore', reason: 'launch spec known (run-task)' }]);
+  });
+
+  it('never guesses the spec of an awsvpc task from its RUNNING event', async () => {
+    // Prepare
+    const world = aRestartWorld();
+
+    // Act
+    const decided = await captureRunning(
+      {
+        clusterArn: CLUSTER,
+        taskArn: TASK,
+        taskDefinitionArn: DEFINITION,
+        launchType: 'FARGATE',
+        attachments: [{ type: 'eni' }],
+      },
+      world.tasksDeps,
+    );
+
+    // Assess
+    expect(decided).toMatchObject([{ action: 'ignore' }]);
+    expect(await world.chains.getSpec(CLUSTER, TASK)).toBeUndefined();
+  });
+});
