@@ -24,6 +24,7 @@ import {
   ownSources,
   RUNTIME,
   SERVICE_OF_PACKAGE,
+  SQS_EVENT_SOURCE,
   UNREACHABLE_LIBRARY_ACTIONS,
 } from '../support/bundle-calls';
 import {
@@ -68,7 +69,10 @@ describe.each(functionKeys)('IAM role of %s', (functionName) => {
 
     // Assess
     const missing = [...called].filter((a) => !granted.has(a));
-    const unused = [...granted].filter((a) => !called.has(a) && !RUNTIME.includes(a));
+    const readsQueue = (sls.functions?.[functionName]?.events ?? []).some((e) => 'sqs' in (e as object));
+    const unused = [...granted].filter(
+      (a) => !called.has(a) && !RUNTIME.includes(a) && !(readsQueue && SQS_EVENT_SOURCE.includes(a)),
+    );
     expect({ missing, unused }).toEqual({ missing: [], unused: [] });
     expect(called.size).toBeGreaterThan(0);
   });
@@ -153,6 +157,7 @@ const OWN_RESOURCES = [
   new RegExp(`^arn:aws:dynamodb:${region}:${account}:table/ecs-autopilot-${stage}$`),
   new RegExp(`^arn:aws:events:${region}:${account}:event-bus/ecs-autopilot-${stage}$`),
   new RegExp(`^arn:aws:sqs:${region}:${account}:ecs-autopilot-${stage}-dlq$`),
+  new RegExp(`^arn:aws:sqs:${region}:${account}:ecs-autopilot-${stage}-restart-delay$`),
   // Chatbot topics are named for autopilot by the people who create them (the policy file refuses others).
   new RegExp(`^arn:aws:sns:${region}:${account}:autopilot-\\*$`),
   // Telemetry: X-Ray has no resources.
@@ -172,6 +177,9 @@ const onServiceDeployments = (s: Statement) =>
   listOf(s.Resource).every((r) => /:service-deployment\/\*\/\*\/\*$/.test(r));
 const requestsAutopilotTag = (s: Statement) =>
   s.Condition?.Null?.['aws:RequestTag/autopilot:triggered-by'] === 'false';
+/** A restart's RunTask names the chain it continues (autopilot:restart-of) on the new task. */
+const requestsRestartTag = (s: Statement) =>
+  s.Condition?.Null?.['aws:RequestTag/autopilot:restart-of'] === 'false';
 
 /** Mutations of resources autopilot does not own, and the condition each grant of one must carry. */
 const MUTATION_GUARDS: Record<string, { says: string; holds: (s: Statement) => boolean }> = {
@@ -188,11 +196,18 @@ const MUTATION_GUARDS: Record<string, { says: string; holds: (s: Statement) => b
     holds: (s) => listOf(s.Resource).every((r) => r.includes(':task-definition/')) && requestsAutopilotTag(s),
   },
   'ecs:TagResource': {
-    says: 'tags on RegisterTaskDefinition only, with autopilot:triggered-by',
+    says: 'tags on RegisterTaskDefinition only, with autopilot:triggered-by, or on RunTask only, with autopilot:restart-of',
     holds: (s) =>
-      listOf(s.Resource).every((r) => r.includes(':task-definition/')) &&
-      s.Condition?.StringEquals?.['ecs:CreateAction'] === 'RegisterTaskDefinition' &&
-      requestsAutopilotTag(s),
+      (listOf(s.Resource).every((r) => r.includes(':task-definition/')) &&
+        s.Condition?.StringEquals?.['ecs:CreateAction'] === 'RegisterTaskDefinition' &&
+        requestsAutopilotTag(s)) ||
+      (listOf(s.Resource).every((r) => r.includes(':task/')) &&
+        s.Condition?.StringEquals?.['ecs:CreateAction'] === 'RunTask' &&
+        requestsRestartTag(s)),
+  },
+  'ecs:RunTask': {
+    says: 'task definitions (the restartTaskDefinitions parameter), the new task tagged autopilot:restart-of',
+    holds: (s) => listOf(s.Resource).every((r) => r.includes(':task-definition/')) && requestsRestartTag(s),
   },
   'iam:PassRole': {
     says: 'roles named by the passRoles parameter, passed to ECS tasks only',

@@ -44,6 +44,8 @@ const DOCUMENT_COMMANDS: Record<string, string | string[]> = {
 const IMPLIED: Record<string, string[]> = {
   // Tags on create need TagResource; the copied revision keeps its task and execution roles.
   'ecs:RegisterTaskDefinition': ['ecs:TagResource', 'iam:PassRole'],
+  // The same for a task started with tags and the roles of its task definition.
+  'ecs:RunTask': ['ecs:TagResource', 'iam:PassRole'],
 };
 
 /** Libraries whose own AWS calls count too (Powertools idempotency writes its records itself). */
@@ -68,6 +70,12 @@ export const RUNTIME = [
   'xray:PutTelemetryRecords',
   'sqs:SendMessage',
 ];
+
+/**
+ * Granted to a function whose trigger is an SQS queue: Lambda's event source mapping reads and deletes
+ * the messages with the function's role (restart-due and the restart delay queue).
+ */
+export const SQS_EVENT_SOURCE = ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'];
 
 /** The inputs esbuild bundles into a function (cached per process: several tests read them). */
 const bundles = new Map<string, Promise<string[]>>();
