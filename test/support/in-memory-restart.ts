@@ -30,6 +30,10 @@ export class InMemoryRestartChains implements RestartChains {
   private readonly chains = new Map<string, RestartChain>();
   readonly writes: RestartWrite[] = [];
 
+  /** @param _options - the state fakes' options (this fake keeps no TTLs, so it needs no clock) */
+  // biome-ignore lint/complexity/noUselessConstructor: the contract suites build every fake with options
+  constructor(_options: { now?: () => Date } = {}) {}
+
   async getSpec(clusterArn: string, taskArn: string) {
     const found = this.specs.get(`${clusterArn}#${taskArn}`);
     return found ? clone(found) : undefined;

@@ -10,11 +10,13 @@ import { DynamoIndexSweep } from '../../../shared/adapters/state/dynamo-index-sw
 import { DynamoNotificationStore } from '../../../shared/adapters/state/dynamo-notification-store';
 import { DynamoPendingPushes } from '../../../shared/adapters/state/dynamo-pending-pushes';
 import { DynamoQuarantine } from '../../../shared/adapters/state/dynamo-quarantine';
+import { DynamoRestartChains } from '../../../shared/adapters/state/dynamo-restart-chains';
 import { DynamoRollbackHistory } from '../../../shared/adapters/state/dynamo-rollback-history';
 import { DynamoServiceIndex } from '../../../shared/adapters/state/dynamo-service-index';
 import { DynamoServiceLease } from '../../../shared/adapters/state/dynamo-service-lease';
 import { createAutopilotTable, useDynalite } from '../../support/dynalite';
 import { InMemoryNotificationStore } from '../../support/in-memory';
+import { InMemoryRestartChains } from '../../support/in-memory-restart';
 import {
   InMemoryBakeSchedule,
   InMemoryConfigurationProblems,
@@ -37,6 +39,7 @@ import { describeLeaseClosingContract } from './lease-closing.contract';
 import { describeNotificationStoreContract } from './notification-store.contract';
 import { describePendingPushesContract } from './pending-pushes.contract';
 import { describeQuarantineContract } from './quarantine.contract';
+import { describeRestartChainsContract } from './restart-chains.contract';
 import { describeRollbackHistoryContract } from './rollback-history.contract';
 import { describeServiceIndexContract } from './service-index.contract';
 import { describeServiceLeaseContract } from './service-lease.contract';
@@ -86,3 +89,4 @@ describeLeaseClosingContract('DynamoServiceLease', async (clock) => {
 });
 againstBoth(describePendingPushesContract, InMemoryPendingPushes, DynamoPendingPushes);
 againstBoth(describeNotificationStoreContract, InMemoryNotificationStore, DynamoNotificationStore);
+againstBoth(describeRestartChainsContract, InMemoryRestartChains, DynamoRestartChains);
