@@ -655,16 +655,21 @@ export interface Quarantine {
 
 /**
  * The writes that close a deployment under its lease, carried out with the release as one call (a
- * transaction) instead of four: the record ({@link DeploymentHistory.recordDeployment}), the ECS
+ * transaction) instead of five: the record ({@link DeploymentHistory.recordDeployment}), the ECS
  * deployment noted for the watcher ({@link DeploymentHistory.noteDeploymentStarted}), the watermark
- * moved ({@link ServiceLease.setWatermark}). Each keeps its own condition; when one fails (a newer
- * watermark kept, the lease expired and taken over) they are carried out one by one, each with the
- * outcome it has alone.
+ * moved ({@link ServiceLease.setWatermark}), the deploy intent moved to `updating`. Each keeps its
+ * own condition; when one fails (a newer watermark kept, the lease expired and taken over, the intent
+ * moved on by another invocation) they are carried out one by one, each with the outcome it has alone.
  */
 export interface LeaseClosing {
   record?: DeploymentRecord;
   started?: { serviceArn: string; deployment: StartedDeployment };
   watermark?: { repositoryKey: string; watermark: PushWatermark };
+  /**
+   * the deploy intent moved on ({@link DeploymentHistory.saveDeployIntent}: over `expected`): the
+   * update made, its revision and start, so a retry records it under the same key and announces it
+   */
+  intent?: { intent: DeployIntent; expected: Pick<DeployIntent, 'triggeredBy' | 'state'> | undefined };
 }
 
 /** Deploy on push's hold on a service: a short lease, and the newest push deployed (the watermark). */

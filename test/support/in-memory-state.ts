@@ -737,6 +737,8 @@ export class InMemoryServiceLease extends StateFake implements ServiceLease {
         );
       if (closing?.watermark)
         await this.setWatermark(serviceArn, closing.watermark.repositoryKey, closing.watermark.watermark);
+      if (closing?.intent)
+        await this.closingHistory().saveDeployIntent(closing.intent.intent, closing.intent.expected);
     } catch (error) {
       await this.releaseLease(serviceArn, owner);
       throw error;

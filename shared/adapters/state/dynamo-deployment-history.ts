@@ -12,7 +12,15 @@ import type {
   KnownDeployment,
   StartedDeployment,
 } from '../../ports';
-import { DAY, type DynamoTable, DynamoTableStore, type Item, recordOf, type Update } from './dynamo-table';
+import {
+  type Condition,
+  DAY,
+  type DynamoTable,
+  DynamoTableStore,
+  type Item,
+  recordOf,
+  type Update,
+} from './dynamo-table';
 import {
   crashesOf,
   crashKey,
@@ -43,6 +51,32 @@ export function deploymentRecordItem(table: DynamoTable, record: DeploymentRecor
     ...record,
     expiresAt: table.expiresIn(DEPLOYMENT_TTL),
   };
+}
+
+/**
+ * The put saving a deploy intent over the one read (`expected`: its owner and state, or none stored);
+ * also written in the transaction that closes its lease.
+ */
+export function deployIntentPut(
+  table: DynamoTable,
+  intent: DeployIntent,
+  expected: Pick<DeployIntent, 'triggeredBy' | 'state'> | undefined,
+): { item: ItemKey & Item; condition: Condition } {
+  const item = {
+    ...deployIntentKey(intent.serviceArn, intent.digest, intent.fromTaskDefinition),
+    ...intent,
+    expiresAt: table.expiresIn(INTENT_TTL),
+  };
+  // Optimistic: over the intent that was read, or none.
+  const condition: Condition =
+    expected === undefined
+      ? { if: 'attribute_not_exists(pk)' }
+      : {
+          if: 'triggeredBy = :owner AND #state = :state',
+          names: { '#state': 'state' },
+          values: { ':owner': expected.triggeredBy, ':state': expected.state },
+        };
+  return { item, condition };
 }
 
 /**
@@ -156,22 +190,8 @@ export class DynamoDeploymentHistory extends DynamoTableStore implements Deploym
     intent: DeployIntent,
     expected: Pick<DeployIntent, 'triggeredBy' | 'state'> | undefined,
   ): Promise<boolean> {
-    const item = {
-      ...deployIntentKey(intent.serviceArn, intent.digest, intent.fromTaskDefinition),
-      ...intent,
-      expiresAt: this.table.expiresIn(INTENT_TTL),
-    };
-    // Optimistic: over the intent that was read, or none.
-    return this.table.put(
-      item,
-      expected === undefined
-        ? { if: 'attribute_not_exists(pk)' }
-        : {
-            if: 'triggeredBy = :owner AND #state = :state',
-            names: { '#state': 'state' },
-            values: { ':owner': expected.triggeredBy, ':state': expected.state },
-          },
-    );
+    const { item, condition } = deployIntentPut(this.table, intent, expected);
+    return this.table.put(item, condition);
   }
 
   async markIntentAnnounced(

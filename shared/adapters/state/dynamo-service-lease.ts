@@ -5,7 +5,7 @@
  * `dynamo-deployment-history.ts`) in one TransactWriteItems.
  */
 import type { LeaseClosing, PushWatermark, ServiceLease } from '../../ports';
-import { deploymentRecordItem, deploymentStartedUpdate } from './dynamo-deployment-history';
+import { deployIntentPut, deploymentRecordItem, deploymentStartedUpdate } from './dynamo-deployment-history';
 import { type Condition, DynamoTableStore, epoch, type TransactionWrite } from './dynamo-table';
 import { ecsDeploymentKey, leaseKey, watermarkKey } from './keys';
 
@@ -66,6 +66,10 @@ export class DynamoServiceLease extends DynamoTableStore implements ServiceLease
         put: { ...watermarkKey(serviceArn, repositoryKey), ...watermark },
         condition: forwardOnly(watermark),
       });
+    }
+    if (closing.intent) {
+      const { item, condition } = deployIntentPut(this.table, closing.intent.intent, closing.intent.expected);
+      writes.push({ put: item, condition });
     }
     return writes;
   }

@@ -79,8 +79,8 @@ export function deployEffects(
 ): EffectHandlers<DeploymentDecision, DeployEffect> {
   // The writes closing each service's deployment, held until its lease is released: written with the
   // release, in one call (`releaseLease`'s `closing`). Nothing between them and the release can fail
-  // the deployment, and a run stopped before it left the intent `updating`, which its retry records
-  // and announces.
+  // the deployment, and a run stopped before it left the intent `registering` and the service on a
+  // revision tagged with this event, which its retry records and announces.
   const closings = new Map<string, LeaseClosing>();
   const closing = (serviceArn: string): LeaseClosing => {
     const held = closings.get(serviceArn) ?? {};
@@ -176,7 +176,11 @@ export function deployEffects(
     'update-service': failsOnPermanent(async (effect, { produced, decisions }) => {
       const toTaskDefinition = producedValue(produced, revisionKey(effect.from));
       const startedAt = deps.now().toISOString();
-      // Recorded first: a retry that finds the service on the revision records and announces it.
+      // No save before UpdateService when this service's intent names this event already (saved before
+      // RegisterTaskDefinition): the revision carries the event and digest in its tags, so a retry that
+      // finds the service on it knows the update was made (`updatedUnsaved` in plan-push.ts). The
+      // intent moves to `updating` (its revision, start and reason) with the closing writes, so a retry
+      // after them records the deployment under the same key and announces it as it was announced.
       const updating: DeployIntent = {
         serviceArn: effect.serviceArn,
         digest: effect.digest,
@@ -188,7 +192,14 @@ export function deployEffects(
         startedAt,
         reason: decisions[effect.decision]?.reason,
       };
-      await saveIntent(deps, updating, readExpected(produced, effect.serviceArn));
+      let expected = readExpected(produced, effect.serviceArn);
+      // A service whose registration another service of its source made has no intent of this event
+      // yet (or one of an earlier push): saved first, as its tags cannot be told from the other's.
+      if (expected?.triggeredBy !== effect.triggeredBy || expected.state === 'announced') {
+        await saveIntent(deps, updating, expected);
+        expected = { triggeredBy: effect.triggeredBy, state: 'updating' };
+      }
+      closing(effect.serviceArn).intent = { intent: updating, expected };
       const deploymentId = await deps.ecs.updateService(
         { cluster: effect.cluster, service: effect.service },
         toTaskDefinition,
@@ -197,7 +208,8 @@ export function deployEffects(
       if (deploymentId) produced.set(deploymentKey(effect.serviceArn), deploymentId);
       return { learned: { toTaskDefinition } };
     }),
-    'record-deployment': failsOnPermanent(async ({ record, decision }, { produced, decisions }) => {
+    'record-deployment': failsOnPermanent(async ({ record, decision, intent }, { produced, decisions }) => {
+      if (intent) closing(record.serviceArn).intent = intent;
       const deploymentId = record.deploymentId ?? produced.get(deploymentKey(record.serviceArn));
       closing(record.serviceArn).record = {
         ...record,
@@ -277,7 +289,7 @@ function registerRevision(
   registrations: Map<string, Promise<Registration>>,
   intentsOf: (from: string) => readonly DeployIntent[],
 ): Handler<'register-revision'> {
-  return async (effect, { produced }) => {
+  return async (effect, { produced, decisions }) => {
     const { serviceArn, digest, from, triggeredBy } = effect;
     const stored = effect.intent;
     // An announced intent is a deployment done: a new one registers its own revision.
@@ -311,6 +323,8 @@ function registerRevision(
           triggeredBy,
           state: 'registering',
           at,
+          // What `Deployment Started` says, also when a retry finds the update by its revision's tags.
+          reason: decisions[effect.decision]?.reason,
         };
         await saveIntent(deps, registering, expected);
         expected = { triggeredBy, state: 'registering' };

@@ -40,7 +40,7 @@ import {
   planDeployment,
   type ServiceCandidate,
 } from './plan-deployment';
-import { copyWithImage } from './task-definition';
+import { copyWithImage, sourceMarkers } from './task-definition';
 
 /** How long a service lease lasts: longer than one invocation, short enough to recover from a crash. */
 export const LEASE_SECONDS = 120;
@@ -131,6 +131,11 @@ export type DeployEffect =
       decision: number;
       record: Omit<DeploymentRecord, 'toTaskDefinition' | 'startedAt' | 'deploymentId'> &
         Partial<Pick<DeploymentRecord, 'startedAt' | 'deploymentId'>>;
+      /**
+       * the intent moved to `updating` with the record (an earlier attempt's update found by its
+       * revision's tags, its intent still `registering`): over its owner and state as read
+       */
+      intent?: { intent: DeployIntent; expected: Pick<DeployIntent, 'triggeredBy' | 'state'> };
     }
   | {
       kind: 'note-deployment-started';
@@ -452,6 +457,7 @@ async function planServices(
       underLease: options.underLease === true,
       intents,
       service,
+      now,
     };
     const { decision: final, effects } = effectsOf(decided, decision, planning);
     plan.decisions.push(final);
@@ -505,6 +511,8 @@ interface Planning {
   /** the deploy intents of the service for the pushed digest */
   intents: readonly DeployIntent[];
   service: ServiceState | undefined;
+  /** when it was planned */
+  now: Date;
 }
 
 /** The effects one decision calls for (and the decision itself, where what was read changes it). */
@@ -554,7 +562,7 @@ function unannounced(
   if (!service || !containers || !image) return undefined;
   const shown = (arn: string) =>
     service.taskDefinitionArn === arn || service.deployments.some((d) => d.taskDefinitionArn === arn);
-  const intent = planning.intents.find(
+  const updated = planning.intents.find(
     (i) =>
       i.triggeredBy === push.eventId &&
       i.state === 'updating' &&
@@ -562,6 +570,10 @@ function unannounced(
       i.startedAt !== undefined &&
       shown(i.toTaskDefinition),
   );
+  // Announced as it would have been: the reason the earlier attempt saved with its intent.
+  const found = updated ? undefined : updatedUnsaved(planning);
+  const unsaved = found && { ...found, reason: found.reason ?? decided.reason };
+  const intent = updated ?? unsaved;
   if (!intent?.toTaskDefinition || !intent.startedAt) return undefined;
   const to = intent.toTaskDefinition;
   const deploymentId = service.deployments.find((d) => d.taskDefinitionArn === to)?.id;
@@ -593,6 +605,16 @@ function unannounced(
         startedAt: intent.startedAt,
         ...(deploymentId ? { deploymentId } : {}),
       },
+      // Found by its tags: the intent learns the update (revision, start, how it is announced), so a
+      // retry after this one's closing writes records it under the same key and announces it alike.
+      ...(unsaved
+        ? {
+            intent: {
+              intent: { ...unsaved, state: 'updating' as const },
+              expected: { triggeredBy: unsaved.triggeredBy, state: unsaved.state },
+            },
+          }
+        : {}),
     },
     ...(deploymentId
       ? [
@@ -607,6 +629,26 @@ function unannounced(
     watermarkEffect(index, serviceArn, push),
   ];
   return { decision, effects: leased(decided, inner, planning, { cluster, service: name }, index) };
+}
+
+/**
+ * An update an earlier attempt of this push made and stopped before its closing writes (which move the
+ * intent to `updating`): the intent of this event is `registering` (or `registered`), and the service
+ * runs a revision whose tags name the pushed digest and this event (`sourceMarkers`), which only this
+ * push's registration carries. Nothing was recorded or announced yet, so it starts now.
+ */
+function updatedUnsaved({ push, service, intents, documents, now }: Planning): DeployIntent | undefined {
+  if (!service) return undefined;
+  const running = service.taskDefinitionArn;
+  const tags = documents.get(running)?.tags ?? [];
+  const tagged = sourceMarkers(push.digest, push.eventId).every((m) =>
+    tags.some((t) => t.key === m.key && t.value === m.value),
+  );
+  if (!tagged) return undefined;
+  const intent = intents.find(
+    (i) => i.triggeredBy === push.eventId && (i.state === 'registering' || i.state === 'registered'),
+  );
+  return intent && { ...intent, toTaskDefinition: running, startedAt: now.toISOString() };
 }
 
 function deployEffects(

@@ -1,9 +1,15 @@
 /**
  * The contract of a lease released with the writes closing its deployment ({@link LeaseClosing}): the
- * record, the ECS deployment noted and the watermark are written with the release, each with the
- * outcome it has alone, whether or not the lease is still held.
+ * record, the ECS deployment noted, the watermark and the deploy intent are written with the release,
+ * each with the outcome it has alone, whether or not the lease is still held.
  */
-import type { DeploymentHistory, DeploymentRecord, LeaseClosing, ServiceLease } from '../../../shared/ports';
+import type {
+  DeployIntent,
+  DeploymentHistory,
+  DeploymentRecord,
+  LeaseClosing,
+  ServiceLease,
+} from '../../../shared/ports';
 import { API_REPO, describeContract, digest, type MakeSubject, revision, serviceArn } from './contract';
 
 const API = serviceArn('api');
@@ -40,6 +46,22 @@ const closing = (watermark = newer): LeaseClosing => ({
   },
   watermark: { repositoryKey: API_REPO, watermark },
 });
+
+const registering: DeployIntent = {
+  serviceArn: API,
+  digest: newer.digest,
+  fromTaskDefinition: revision(1),
+  triggeredBy: 'event-1',
+  state: 'registering',
+  at: '2026-01-13T09:59:00.000Z',
+  reason: 'follows tag v2',
+};
+const updating: DeployIntent = {
+  ...registering,
+  state: 'updating',
+  toTaskDefinition: revision(2),
+  startedAt: STARTED_AT,
+};
 
 /** The lease and the history, on one store. */
 export interface LeaseAndHistory {
@@ -92,6 +114,48 @@ export function describeLeaseClosingContract(name: string, make: MakeSubject<Lea
       expect((await closed()).watermark).toEqual(newer);
       expect((await closed()).record).toEqual(record);
       expect(await store().lease.acquireLease(API, 'event-3', 60)).toBe(false);
+    });
+
+    it('moves the deploy intent to updating with the release, over the one read', async () => {
+      // Prepare
+      await store().history.saveDeployIntent(registering, undefined);
+      await store().lease.acquireLease(API, 'event-1', 60);
+      const expected = { triggeredBy: 'event-1', state: 'registering' } as const;
+
+      // Act
+      const released = await store().lease.releaseLease(API, 'event-1', {
+        ...closing(),
+        intent: { intent: updating, expected },
+      });
+
+      // Assess
+      expect(released).toBe(true);
+      expect(await store().history.deployIntents(API, newer.digest)).toEqual([updating]);
+      expect((await closed()).record).toEqual(record);
+    });
+
+    it('leaves an intent another invocation moved on, and still writes the rest and releases', async () => {
+      // Prepare
+      await store().history.saveDeployIntent({ ...registering, triggeredBy: 'event-2' }, undefined);
+      await store().lease.acquireLease(API, 'event-1', 60);
+      const expected = { triggeredBy: 'event-1', state: 'registering' } as const;
+
+      // Act
+      const released = await store().lease.releaseLease(API, 'event-1', {
+        ...closing(),
+        intent: { intent: updating, expected },
+      });
+
+      // Assess
+      expect(released).toBe(true);
+      expect(await store().history.deployIntents(API, newer.digest)).toEqual([
+        { ...registering, triggeredBy: 'event-2' },
+      ]);
+      expect(await closed()).toEqual({
+        record,
+        noted: expect.objectContaining({ deploymentId: D8 }),
+        watermark: newer,
+      });
     });
 
     it('keeps a newer watermark and still writes the rest and releases', async () => {

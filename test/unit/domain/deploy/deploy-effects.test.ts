@@ -63,13 +63,14 @@ describe('deployEffects', () => {
 
     // Assess
     expect(done).toEqual([{ ...plan.decisions[0], toTaskDefinition: API_8 }]);
+    // The intent saved before RegisterTaskDefinition; moved to `updating` with the closing writes.
     expect(world.writes.map((w) => w.op)).toEqual([
       'acquireLease',
-      'saveDeployIntent',
       'saveDeployIntent',
       'recordDeployment',
       'noteDeploymentStarted',
       'setWatermark',
+      'saveDeployIntent',
       'releaseLease',
     ]);
     expect(world.history.intentOf(api.arn, NEW, plan.decisions[0]?.fromTaskDefinition ?? '')).toMatchObject({
@@ -172,12 +173,8 @@ describe('deployEffects', () => {
 
     // Assess
     await expect(run).rejects.toThrow('ProvisionedThroughputExceededException');
-    expect(world.writes.map((w) => w.op)).toEqual([
-      'acquireLease',
-      'saveDeployIntent',
-      'saveDeployIntent',
-      'releaseLease',
-    ]);
+    // The intent stays `registering`: the retry finds the update by its revision's tags.
+    expect(world.writes.map((w) => w.op)).toEqual(['acquireLease', 'saveDeployIntent', 'releaseLease']);
   });
 
   it('skips a deferred push when a newer one is already waiting (the conditional save lost)', async () => {

@@ -262,10 +262,10 @@ describe('deployPushedImage', () => {
     expect(world.writes.map((w) => w.op)).toEqual([
       'acquireLease',
       'saveDeployIntent',
-      'saveDeployIntent',
       'recordDeployment',
       'noteDeploymentStarted',
       'setWatermark',
+      'saveDeployIntent',
       'releaseLease',
       'markIntentAnnounced',
     ]);

@@ -316,6 +316,48 @@ describe('deploy on push: every change is recorded and announced once', () => {
     expect(world.history.intentOf(api.arn, push.digest, API_7)?.state).toBe('announced');
   });
 
+  it("records and announces on retry the updates of a run that died before their closing writes, found by their revisions' tags", async () => {
+    // Prepare: two services sharing a revision (one registration, one intent saved by it); the run
+    // dies (the release and its closing writes never happen) after both were updated
+    const world = aWorld();
+    const api = aService();
+    const canary = aService({ name: 'api-canary' });
+    follow(world, api);
+    follow(world, canary);
+    const push = pushed(world, { digest: aDigest('died before closing') });
+    const release = world.deps.lease.releaseLease.bind(world.deps.lease);
+    let dying = true;
+    world.deps.lease.releaseLease = async (...args) => {
+      if (dying && args[2] !== undefined) throw new Error('the run died');
+      return release(...args);
+    };
+
+    // Act
+    const first = await deployPushedImage(push, world.deps).catch((error: unknown) => error);
+    dying = false;
+    world.clock.set('2026-01-13T10:08:00.000Z');
+    await deployPushedImage(push, world.deps);
+
+    // Assess
+    expect(first).toEqual(new Error('the run died'));
+    expect(world.ecs.calls.filter((c) => c.op === 'updateService')).toHaveLength(2);
+    expect(registrations(world)).toHaveLength(1);
+    expect(world.history.records.map((r) => [r.service, r.toTaskDefinition])).toEqual(
+      expect.arrayContaining([
+        ['api', API_8],
+        ['api-canary', API_8],
+      ]),
+    );
+    expect(started(world).sort()).toEqual([`api ${push.digest}`, `api-canary ${push.digest}`]);
+    // Announced as planned, not as a recovery.
+    const reasons = world.events.published
+      .filter((e) => e.detailType === DEPLOYMENT_STARTED)
+      .map((e) => ('reason' in e.detail ? e.detail.reason : ''));
+    expect(reasons).toEqual(['follows tag main', 'follows tag main']);
+    expect(world.history.intentOf(api.arn, push.digest, API_7)?.state).toBe('announced');
+    expect(world.history.intentOf(canary.arn, push.digest, API_7)?.state).toBe('announced');
+  });
+
   it('records and announces on retry an UpdateService whose answer was lost', async () => {
     // Prepare
     const world = aWorld();
