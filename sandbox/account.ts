@@ -162,6 +162,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       source: options.source ?? 'bundle',
       logLevel: options.logLevel ?? 'SILENT',
       retryDelaysMs: [50, 100],
+      // A restart-due message that failed comes back at once, not after the queue's six minutes.
+      queueRetryAfterSeconds: 0.1,
       faults,
       // The timers every second; the index follows CloudTrail events, so no periodic reconcile.
       scheduleOverridesMs: { 'deploy-due': 1000, 'bake-timer': 1000, notify: 1000, 'index-services': 0 },

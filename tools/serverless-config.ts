@@ -18,6 +18,8 @@ export interface ServerlessFunctionEvent {
   eventBridge?: { pattern?: EventPattern };
   /** `{ name, rate, enabled }` or a bare `rate(…)` */
   schedule?: unknown;
+  /** `{ arn, batchSize, maximumConcurrency, functionResponseType, … }`: an SQS event source mapping */
+  sqs?: unknown;
 }
 
 /** A function of serverless.yml, as written. */
@@ -102,6 +104,43 @@ export interface FunctionDefinition {
   /** logical id of the SQS queue of `destinations.onFailure`, when it is one of the stack's queues */
   onFailureQueue?: string;
   schedules: ScheduleDefinition[];
+  /** the SQS event source mappings of the function (`events: - sqs: …`) */
+  queueTriggers: QueueTriggerDefinition[];
+}
+
+/**
+ * An SQS event source mapping of a function (`events: - sqs: { arn: !GetAtt Queue.Arn, … }`), with
+ * Lambda's defaults for what serverless.yml leaves out.
+ *
+ * @see https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html
+ */
+export interface QueueTriggerDefinition {
+  /** the function key */
+  functionName: string;
+  /** logical id of the queue (one of the stack's `AWS::SQS::Queue` resources) */
+  queue: string;
+  /** messages per invocation (Lambda: 10 by default, at most 10,000) */
+  batchSize: number;
+  /** how long Lambda gathers a batch, in seconds (0 by default) */
+  maximumBatchingWindowSeconds: number;
+  /** invocations at once for this mapping (Lambda: 2 to 1,000; unset, as many as Lambda scales to) */
+  maximumConcurrency?: number;
+  /** `functionResponseType: ReportBatchItemFailures`: the function names the messages that failed */
+  reportBatchItemFailures: boolean;
+  /** `enabled: false` mappings exist but do not poll */
+  enabled: boolean;
+}
+
+/** An `AWS::SQS::Queue`'s properties the sandbox honours, defaults filled in as SQS has them. */
+export interface QueueDefinition {
+  /** the queue name */
+  name: string;
+  /** seconds a message is hidden after each receive (SQS: 30 by default) */
+  visibilityTimeoutSeconds: number;
+  /** seconds every message waits before its first delivery (SQS: 0 by default) */
+  delaySeconds: number;
+  /** `RedrivePolicy`: the dead-letter queue's logical id and the receives after which a message moves there */
+  redrive?: { deadLetterQueue: string; maxReceiveCount: number };
 }
 
 /** The parts of serverless.yml the sandbox runtime uses, resolved for its stage. */
@@ -114,6 +153,8 @@ export interface ServerlessConfig {
   functions: FunctionDefinition[];
   /** `AWS::SQS::Queue` resources: logical id -> queue name */
   queues: Record<string, string>;
+  /** `AWS::SQS::Queue` resources: logical id -> what the sandbox honours of their properties */
+  queueDefinitions: Record<string, QueueDefinition>;
   /** `AWS::Events::EventBus` resources: logical id -> bus name */
   buses: Record<string, string>;
   /** logical ids of `AWS::DynamoDB::Table` resources */
@@ -178,23 +219,56 @@ export function readServerlessConfig(
         if (typeof ruleName !== 'string' || typeof expression !== 'string') return [];
         return [{ functionName: name, ruleName, expression, enabled: enabled !== false }];
       }),
+      queueTriggers: (fn.events ?? []).flatMap((event): QueueTriggerDefinition[] => {
+        const sqs = resolve(event.sqs);
+        if (typeof sqs !== 'object' || sqs === null) return [];
+        const mapping = sqs as Record<string, unknown>;
+        const queue = logicalIdOfArn(mapping.arn);
+        if (queue === undefined) return [];
+        const scaling =
+          mapping.maximumConcurrency ??
+          (mapping.scalingConfig as Record<string, unknown> | undefined)?.maximumConcurrency;
+        return [
+          {
+            functionName: name,
+            queue,
+            batchSize: typeof mapping.batchSize === 'number' ? mapping.batchSize : 10,
+            maximumBatchingWindowSeconds:
+              typeof mapping.maximumBatchingWindow === 'number' ? mapping.maximumBatchingWindow : 0,
+            ...(typeof scaling === 'number' ? { maximumConcurrency: scaling } : {}),
+            reportBatchItemFailures: mapping.functionResponseType === 'ReportBatchItemFailures',
+            enabled: mapping.enabled !== false,
+          },
+        ];
+      }),
     };
   });
 
   const queues: Record<string, string> = {};
+  const queueDefinitions: Record<string, QueueDefinition> = {};
   const buses: Record<string, string> = {};
   const tables: string[] = [];
   for (const [logicalId, resource] of Object.entries(raw.resources?.Resources ?? {})) {
     const properties = (resolve(resource.Properties) ?? {}) as Record<string, unknown>;
     if (resource.Type === 'AWS::SQS::Queue') {
       queues[logicalId] = typeof properties.QueueName === 'string' ? properties.QueueName : logicalId;
+      const redrive = properties.RedrivePolicy as Record<string, unknown> | undefined;
+      const deadLetterQueue = logicalIdOfArn(redrive?.deadLetterTargetArn);
+      queueDefinitions[logicalId] = {
+        name: queues[logicalId],
+        visibilityTimeoutSeconds: Number(properties.VisibilityTimeout ?? 30),
+        delaySeconds: Number(properties.DelaySeconds ?? 0),
+        ...(deadLetterQueue === undefined
+          ? {}
+          : { redrive: { deadLetterQueue, maxReceiveCount: Number(redrive?.maxReceiveCount ?? 10) } }),
+      };
     } else if (resource.Type === 'AWS::Events::EventBus') {
       buses[logicalId] = typeof properties.Name === 'string' ? properties.Name : logicalId;
     } else if (resource.Type === 'AWS::DynamoDB::Table') {
       tables.push(logicalId);
     }
   }
-  return { service, stage, params, functions, queues, buses, tables };
+  return { service, stage, params, functions, queues, queueDefinitions, buses, tables };
 }
 
 /** `!GetAtt Queue.Arn` (or the long form) -> `Queue`. */

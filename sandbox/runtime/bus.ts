@@ -279,6 +279,19 @@ export class LocalBus {
   }
 
   /**
+   * Tells subscribers of an invocation made elsewhere (an SQS event source mapping's batch), so they
+   * follow every function's decisions in one stream.
+   */
+  tell(record: DeliveryRecord): void {
+    this.emit(record);
+  }
+
+  /** Whether a delivery is running, queued or waiting for a retry. */
+  get busy(): boolean {
+    return this.pending > 0;
+  }
+
+  /**
    * Resolves when no delivery is running, queued or waiting for a retry (including deliveries of
    * events that the deliveries put). Must not be awaited inside a function: it would wait for itself.
    */

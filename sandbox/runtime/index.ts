@@ -25,6 +25,7 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { EventBridgeEvent } from '../../tools/eventbridge/event';
 import { loadRoutes } from '../../tools/eventbridge/routing';
 import { readServerlessConfig } from '../../tools/serverless-config';
 import { mulberry32 } from '../control-plane/random';
@@ -42,6 +43,7 @@ import {
   type StackResources,
   sandboxEnvironment,
 } from './functions';
+import { QueueTriggers } from './queue-triggers';
 import { Scheduler } from './schedules';
 import { LocalSecrets, secretsManagerOperations } from './secrets-manager';
 import { LocalTopics, SNS_XMLNS, snsOperations } from './sns';
@@ -59,6 +61,7 @@ export type {
 export { LocalBus } from './bus';
 export { startDynamo } from './dynamo';
 export { FunctionRunner } from './functions';
+export { QueueTriggers, type SqsEvent, type SqsRecord } from './queue-triggers';
 export { Scheduler } from './schedules';
 export type { LocalSecrets, SecretValue, SecretVersion, StoredSecret } from './secrets-manager';
 export type { LocalTopic, LocalTopics, PublishedMessage, PublishListener, SnsMessageAttribute } from './sns';
@@ -87,13 +90,21 @@ export interface RuntimeOptions {
   scheduleSpeed?: number;
   /** whether schedule timers run at all (trigger() always works); true by default */
   schedules?: boolean;
+  /** whether the SQS event source mappings poll their queues; true by default */
+  queueTriggers?: boolean;
+  /**
+   * how soon a message an SQS-triggered function did not finish comes back, in seconds after the
+   * invocation (fractions allowed); by default the queue's visibility timeout (serverless.yml) after
+   * the receive, as in AWS
+   */
+  queueRetryAfterSeconds?: number;
   /** the account id of ARNs, URLs and events; `123456789012` by default */
   account?: string;
   /** `eu-west-1` by default */
   region?: string;
   /** more variables for the functions (undefined removes one), e.g. `{ POWERTOOLS_DEV: 'true' }` */
   environment?: Record<string, string | undefined>;
-  /** runs the functions instead of the {@link FunctionRunner} (tests of the plumbing) */
+  /** runs the functions instead of the {@link FunctionRunner} (tests of the plumbing; SQS batches too) */
   invoke?: Invoker;
   /** a directory to keep the table in across runs; in memory by default */
   dynamoPath?: string;
@@ -144,9 +155,14 @@ export interface Runtime {
   busName: string;
   runner: FunctionRunner;
   scheduler: Scheduler;
+  /** the SQS event source mappings (restart-due on the restart delay queue) */
+  queueTriggers: QueueTriggers;
   /** Fires a function's schedule rule (or a rule by name) now; resolves when its delivery settled. */
   trigger(name: string): Promise<void>;
-  /** Resolves when no delivery is running, queued or waiting for a retry. */
+  /**
+   * Resolves when no delivery is running, queued or waiting for a retry, and no queue holds a
+   * message an event source mapping could receive now (delayed messages are not waited for).
+   */
   idle(): Promise<void>;
   /**
    * What an operator tool (`autopilot` from another terminal) needs to reach this account: the
@@ -219,6 +235,17 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     const queueByLogicalId = new Map(
       Object.entries(config.queues).map(([id, name]) => [id, queues.create(name)]),
     );
+    // Their properties, once every queue exists (a redrive policy names another queue of the stack).
+    for (const [id, definition] of Object.entries(config.queueDefinitions)) {
+      const deadLetterQueue = definition.redrive && queueByLogicalId.get(definition.redrive.deadLetterQueue);
+      queueByLogicalId.get(id)?.configure({
+        visibilityTimeoutSeconds: definition.visibilityTimeoutSeconds,
+        delaySeconds: definition.delaySeconds,
+        ...(definition.redrive && deadLetterQueue
+          ? { redrive: { deadLetterQueue, maxReceiveCount: definition.redrive.maxReceiveCount } }
+          : {}),
+      });
+    }
 
     const resources: StackResources = {
       tables: Object.fromEntries(config.tables.map((id) => [id, dynamo.tableName])),
@@ -308,6 +335,22 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     if (options.schedules !== false) scheduler.start();
     stops.push(() => scheduler.stop());
 
+    const queueTriggers = new QueueTriggers({
+      triggers: config.functions.flatMap((f) => f.queueTriggers),
+      queueOf: (id) => queueByLogicalId.get(id),
+      invoke: (name, event, { requestId }) =>
+        options.invoke
+          ? options.invoke(name, event as unknown as EventBridgeEvent, { attempt: 1, requestId })
+          : runner.invoke(name, event, { requestId }),
+      tell: (record) => bus.tell(record),
+      account,
+      region,
+      retryAfterSeconds: options.queueRetryAfterSeconds,
+    });
+    if (options.queueTriggers !== false) queueTriggers.start();
+    // Before the bus closes: a batch being processed may still put events.
+    stops.push(() => queueTriggers.stop());
+
     const dlq = deadLetterQueue(config.functions, queueByLogicalId);
     let currentPolicyFile = policyFile;
     const operatorEnvironment = () => {
@@ -334,10 +377,22 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       busName,
       runner,
       scheduler,
+      queueTriggers,
       trigger: async (name) => {
         await Promise.all(scheduler.trigger(name).map((result) => result.delivered));
       },
-      idle: () => bus.idle(),
+      idle: async () => {
+        // Each may give the other work: a delivery sends a message, a batch puts events.
+        for (;;) {
+          await bus.idle();
+          await queueTriggers.idle();
+          await new Promise((resolve) => setImmediate(resolve));
+          if (!bus.busy && !queueTriggers.busy) {
+            await bus.idle();
+            if (!queueTriggers.busy) return;
+          }
+        }
+      },
       setFaults: (rules) => injector.set(rules),
       faulted,
       operatorEnvironment,

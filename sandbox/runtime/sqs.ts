@@ -28,6 +28,19 @@ export interface QueueMessage {
   receiveCount: number;
 }
 
+/**
+ * A queue's own settings (its `AWS::SQS::Queue` properties): the defaults of VisibilityTimeout and
+ * DelaySeconds, and the redrive policy that moves a message received `maxReceiveCount` times to a
+ * dead-letter queue instead of delivering it again.
+ */
+export interface QueueSettings {
+  /** seconds; 30 by default, as in SQS */
+  visibilityTimeoutSeconds?: number;
+  /** seconds every message waits before its first delivery; 0 by default */
+  delaySeconds?: number;
+  redrive?: { deadLetterQueue: LocalQueue; maxReceiveCount: number };
+}
+
 interface StoredMessage extends QueueMessage {
   /** not delivered before this time (delay or visibility timeout), epoch milliseconds */
   visibleAt: number;
@@ -76,6 +89,8 @@ export class LocalQueue {
   private stored: StoredMessage[] = [];
   private waiters = new Set<() => void>();
   private closed = false;
+  /** the queue's settings (see {@link LocalQueue.configure}) */
+  settings: QueueSettings = {};
 
   /**
    * @param name - the queue name
@@ -88,6 +103,45 @@ export class LocalQueue {
     readonly arn: string,
   ) {}
 
+  /** Sets the queue's defaults and redrive policy, as its `AWS::SQS::Queue` properties do. */
+  configure(settings: QueueSettings): this {
+    this.settings = { ...settings };
+    return this;
+  }
+
+  /** The visibility timeout a receive without one uses, in seconds. */
+  get visibilityTimeoutSeconds(): number {
+    return this.settings.visibilityTimeoutSeconds ?? 30;
+  }
+
+  /**
+   * When the next message not visible now becomes visible (epoch ms), if any: a poller sleeps until
+   * then instead of polling.
+   */
+  nextVisibleAt(): number | undefined {
+    const now = Date.now();
+    const later = this.stored.filter((m) => m.visibleAt > now).map((m) => m.visibleAt);
+    return later.length === 0 ? undefined : Math.min(...later);
+  }
+
+  /** Resolves when the next message is sent to the queue (or moved here), or the queue closes. */
+  nextSend(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const wake = () => {
+        this.waiters.delete(wake);
+        resolve();
+      };
+      this.waiters.add(wake);
+    });
+  }
+
+  /** Whether a message can be received now. */
+  hasVisible(): boolean {
+    const now = Date.now();
+    return this.stored.some((m) => m.visibleAt <= now);
+  }
+
   /**
    * Adds a message, as SendMessage does.
    *
@@ -96,7 +150,7 @@ export class LocalQueue {
   send(
     body: string,
     attributes: Record<string, MessageAttributeValue> = {},
-    delaySeconds = 0,
+    delaySeconds = this.settings.delaySeconds ?? 0,
   ): { MessageId: string; MD5OfMessageBody: string; MD5OfMessageAttributes?: string } {
     const now = Date.now();
     const message: StoredMessage = {
@@ -107,14 +161,23 @@ export class LocalQueue {
       receiveCount: 0,
       visibleAt: now + delaySeconds * 1000,
     };
-    this.stored.push(message);
-    for (const wake of this.waiters) wake();
+    this.add(message);
     const md5Attributes = md5OfMessageAttributes(attributes);
     return {
       MessageId: message.messageId,
       MD5OfMessageBody: md5OfBody(body),
       ...(md5Attributes ? { MD5OfMessageAttributes: md5Attributes } : {}),
     };
+  }
+
+  /** Keeps a message moved here by another queue's redrive policy: its id, body, attributes and count. */
+  private receiveMoved(message: StoredMessage): void {
+    this.add({ ...message, visibleAt: Date.now(), receiptHandle: undefined });
+  }
+
+  private add(message: StoredMessage): void {
+    this.stored.push(message);
+    for (const wake of this.waiters) wake();
   }
 
   /** Every message not deleted yet, visible or not, oldest first (a copy). */
@@ -132,10 +195,15 @@ export class LocalQueue {
    * Takes up to `max` visible messages and hides them for `visibilityTimeoutSeconds`; with
    * `waitSeconds`, waits (long polling) until one arrives or the time is up.
    */
-  async receive(max = 1, visibilityTimeoutSeconds = 30, waitSeconds = 0): Promise<StoredMessage[]> {
+  async receive(
+    max = 1,
+    visibilityTimeoutSeconds = this.visibilityTimeoutSeconds,
+    waitSeconds = 0,
+  ): Promise<StoredMessage[]> {
     const deadline = Date.now() + waitSeconds * 1000;
     for (;;) {
       const now = Date.now();
+      this.redriveExhausted(now);
       const taken = this.stored.filter((m) => m.visibleAt <= now).slice(0, max);
       if (taken.length > 0 || now >= deadline || this.closed) {
         for (const message of taken) {
@@ -159,6 +227,29 @@ export class LocalQueue {
     }
   }
 
+  /**
+   * The redrive policy: a visible message already received `maxReceiveCount` times moves to the
+   * dead-letter queue instead of being received again, as SQS does.
+   */
+  private redriveExhausted(now: number): void {
+    const redrive = this.settings.redrive;
+    if (!redrive) return;
+    const exhausted = this.stored.filter(
+      (m) => m.visibleAt <= now && m.receiveCount >= redrive.maxReceiveCount,
+    );
+    if (exhausted.length === 0) return;
+    this.stored = this.stored.filter((m) => !exhausted.includes(m));
+    for (const message of exhausted) redrive.deadLetterQueue.receiveMoved(message);
+  }
+
+  /** ChangeMessageVisibility: a received message becomes visible `seconds` from now (0: at once). */
+  changeVisibility(receiptHandle: string, seconds: number): void {
+    const message = this.stored.find((m) => m.receiptHandle === receiptHandle);
+    if (!message) return;
+    message.visibleAt = Date.now() + seconds * 1000;
+    if (seconds <= 0) for (const wake of this.waiters) wake();
+  }
+
   /** Deletes a received message; an unknown receipt handle is ignored, as in SQS. */
   delete(receiptHandle: string): void {
     this.stored = this.stored.filter((m) => m.receiptHandle !== receiptHandle);
@@ -179,13 +270,25 @@ export class LocalQueue {
   attributes(): Record<string, string> {
     const now = Date.now();
     const visible = this.stored.filter((m) => m.visibleAt <= now).length;
+    // Delayed: not received yet and still waiting its delay; the other invisible ones are in flight.
+    const delayed = this.stored.filter((m) => m.visibleAt > now && m.receiveCount === 0).length;
+    const redrive = this.settings.redrive;
     return {
       QueueArn: this.arn,
       ApproximateNumberOfMessages: String(visible),
-      ApproximateNumberOfMessagesNotVisible: String(this.stored.length - visible),
-      ApproximateNumberOfMessagesDelayed: '0',
+      ApproximateNumberOfMessagesNotVisible: String(this.stored.length - visible - delayed),
+      ApproximateNumberOfMessagesDelayed: String(delayed),
+      DelaySeconds: String(this.settings.delaySeconds ?? 0),
       MessageRetentionPeriod: '1209600',
-      VisibilityTimeout: '30',
+      VisibilityTimeout: String(this.visibilityTimeoutSeconds),
+      ...(redrive
+        ? {
+            RedrivePolicy: JSON.stringify({
+              deadLetterTargetArn: redrive.deadLetterQueue.arn,
+              maxReceiveCount: redrive.maxReceiveCount,
+            }),
+          }
+        : {}),
     };
   }
 }
@@ -296,8 +399,8 @@ function selected(names: readonly string[], name: string): boolean {
 }
 
 /**
- * The SQS operations (SendMessage, ReceiveMessage, DeleteMessage, GetQueueUrl, GetQueueAttributes,
- * PurgeQueue) on `queues`, keyed by target for {@link startAwsJsonServer}.
+ * The SQS operations (SendMessage, SendMessageBatch, ReceiveMessage, DeleteMessage, GetQueueUrl,
+ * GetQueueAttributes, PurgeQueue) on `queues`, keyed by target for {@link startAwsJsonServer}.
  */
 export function sqsOperations(queues: LocalQueues): Record<string, AwsJsonOperation> {
   return {
@@ -317,13 +420,87 @@ export function sqsOperations(queues: LocalQueues): Record<string, AwsJsonOperat
           'One or more parameters are invalid. Reason: Message must be shorter than 1048576 bytes.',
         );
       }
-      const delay = integerIn(input.DelaySeconds, 'DelaySeconds', 0, 900, 0);
+      const delay = integerIn(input.DelaySeconds, 'DelaySeconds', 0, 900, queue.settings.delaySeconds ?? 0);
       return queue.send(input.MessageBody, attributesOf(input.MessageAttributes), delay);
+    },
+    'AmazonSQS.SendMessageBatch': (input) => {
+      const queue = queues.byUrl(input.QueueUrl);
+      const entries = Array.isArray(input.Entries) ? (input.Entries as JsonObject[]) : [];
+      if (entries.length === 0) {
+        throw new AwsServiceError(
+          'com.amazonaws.sqs#EmptyBatchRequest',
+          'There should be at least one SendMessageBatchRequestEntry in the request.',
+          { queryError: 'AWS.SimpleQueueService.EmptyBatchRequest;Sender' },
+        );
+      }
+      if (entries.length > 10) {
+        throw new AwsServiceError(
+          'com.amazonaws.sqs#TooManyEntriesInBatchRequest',
+          `Maximum number of entries per request are 10. You have sent ${entries.length}.`,
+          { queryError: 'AWS.SimpleQueueService.TooManyEntriesInBatchRequest;Sender' },
+        );
+      }
+      const ids = entries.map((e) => e.Id);
+      if (new Set(ids).size !== ids.length) {
+        throw new AwsServiceError(
+          'com.amazonaws.sqs#BatchEntryIdsNotDistinct',
+          'Two or more batch entries in the request have the same Id.',
+          { queryError: 'AWS.SimpleQueueService.BatchEntryIdsNotDistinct;Sender' },
+        );
+      }
+      const total = entries.reduce((sum, e) => sum + Buffer.byteLength(String(e.MessageBody ?? '')), 0);
+      if (total > 1_048_576) {
+        throw new AwsServiceError(
+          'com.amazonaws.sqs#BatchRequestTooLong',
+          'Batch requests cannot be longer than 1048576 bytes.',
+          { queryError: 'AWS.SimpleQueueService.BatchRequestTooLong;Sender' },
+        );
+      }
+      const Successful: JsonObject[] = [];
+      const Failed: JsonObject[] = [];
+      for (const entry of entries) {
+        if (typeof entry.MessageBody !== 'string' || entry.MessageBody === '') {
+          Failed.push({
+            Id: entry.Id,
+            SenderFault: true,
+            Code: 'MissingParameter',
+            Message: 'The request must contain the parameter MessageBody.',
+          });
+          continue;
+        }
+        try {
+          const delay = integerIn(
+            entry.DelaySeconds,
+            'DelaySeconds',
+            0,
+            900,
+            queue.settings.delaySeconds ?? 0,
+          );
+          Successful.push({
+            Id: entry.Id,
+            ...queue.send(entry.MessageBody, attributesOf(entry.MessageAttributes), delay),
+          });
+        } catch (error) {
+          Failed.push({
+            Id: entry.Id,
+            SenderFault: true,
+            Code: 'InvalidParameterValue',
+            Message: error instanceof Error ? error.message : String(error),
+          });
+        }
+      }
+      return { Successful, Failed };
     },
     'AmazonSQS.ReceiveMessage': async (input) => {
       const queue = queues.byUrl(input.QueueUrl);
       const max = integerIn(input.MaxNumberOfMessages, 'MaxNumberOfMessages', 1, 10, 1);
-      const visibility = integerIn(input.VisibilityTimeout, 'VisibilityTimeout', 0, 43_200, 30);
+      const visibility = integerIn(
+        input.VisibilityTimeout,
+        'VisibilityTimeout',
+        0,
+        43_200,
+        queue.visibilityTimeoutSeconds,
+      );
       const wait = integerIn(input.WaitTimeSeconds, 'WaitTimeSeconds', 0, 20, 0);
       const attributeNames = Array.isArray(input.MessageAttributeNames)
         ? (input.MessageAttributeNames as string[])
