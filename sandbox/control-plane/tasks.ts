@@ -33,9 +33,9 @@ import type { Timers } from './timers';
 
 /** `stoppedReason` of a Fargate Spot task whose capacity was taken back. */
 export const SPOT_INTERRUPTION_REASON = 'Your Spot Task was interrupted.';
-/** `stoppedReason` of a task on an EC2 Spot instance that got its termination notice (sandbox wording). */
-export const TERMINATION_NOTICE_REASON =
-  'Task stopped because the underlying EC2 Spot instance is being terminated.';
+/** `stoppedReason` of a task whose EC2 instance got its termination notice (Spot) and went away. */
+export const TERMINATION_NOTICE_REASON = (instanceId: string) =>
+  `Host EC2 (instance ${instanceId}) stopped/terminated.`;
 
 /** How fast tasks move, in milliseconds. */
 export interface SimulationTiming {
@@ -424,14 +424,16 @@ export class TaskLifecycle implements TaskControl {
   /**
    * The capacity under a running task is taken back: Fargate Spot interrupts the task (`SpotInterruption`),
    * an EC2 Spot instance gets its termination notice and its tasks are stopped (`TerminationNotice`).
-   * The containers get SIGTERM and exit as they stop.
+   * The containers get SIGTERM and exit with 143 (they did not handle it).
    */
   private interrupt(record: TaskRecord): void {
     const fargate = record.task.launchType === 'FARGATE';
+    // SIGTERM, unhandled: 128 + 15.
+    for (const container of record.task.containers ?? []) container.exitCode = 143;
     this.stopTask(
       record,
       fargate ? 'SpotInterruption' : 'TerminationNotice',
-      fargate ? SPOT_INTERRUPTION_REASON : TERMINATION_NOTICE_REASON,
+      fargate ? SPOT_INTERRUPTION_REASON : TERMINATION_NOTICE_REASON(`i-${this.deps.ids.hex(17)}`),
     );
   }
 

@@ -16,12 +16,7 @@ import {
   StopTaskCommand,
   type Task,
 } from '@aws-sdk/client-ecs';
-import {
-  NO_CAPACITY_REASON,
-  OOM_REASON,
-  SPOT_INTERRUPTION_REASON,
-  TERMINATION_NOTICE_REASON,
-} from '../../../sandbox/control-plane';
+import { NO_CAPACITY_REASON, OOM_REASON, SPOT_INTERRUPTION_REASON } from '../../../sandbox/control-plane';
 import type { EventBridgeEvent } from '../../../tools/eventbridge/event';
 import { ACCOUNT, failure, NETWORK, REGION, REGISTRY, useControlPlane } from './support';
 
@@ -204,10 +199,9 @@ describe('task fates', () => {
       stoppedReason: SPOT_INTERRUPTION_REASON,
     });
     expect(fargate.task.startedAt).toBeInstanceOf(Date);
-    expect(ec2.task).toMatchObject({
-      stopCode: 'TerminationNotice',
-      stoppedReason: TERMINATION_NOTICE_REASON,
-    });
+    expect(ec2.task.stopCode).toBe('TerminationNotice');
+    expect(ec2.task.stoppedReason).toMatch(/^Host EC2 \(instance i-[0-9a-f]{17}\) stopped\/terminated\.$/);
+    expect(fargate.task.containers?.[0]?.exitCode).toBe(143);
   });
 
   it('fails to start on Fargate without capacity, never leaving PROVISIONING', async () => {
