@@ -43,6 +43,16 @@ const first = (value: unknown): unknown => (Array.isArray(value) ? value[0] : un
 const text = (value: unknown): string | undefined =>
   typeof value === 'string' && value.trim() !== '' ? value : undefined;
 
+/** ` (exit 1)`, ` (exit 137: OutOfMemoryError: …)`: what the containers that exited non-zero said. */
+function exits(containers: unknown): string {
+  const failed = (Array.isArray(containers) ? containers.map(asRecord) : []).filter(
+    (c) => typeof c.exitCode === 'number' && c.exitCode !== 0,
+  );
+  return failed.length === 0
+    ? ''
+    : ` (${failed.map((c) => words(`exit ${c.exitCode}${text(c.reason) ? ':' : ''}`, text(c.reason))).join(', ')})`;
+}
+
 /** `cluster/service` of an event or a decision, whichever of the two it names (or neither). */
 function serviceOf(fields: Json): string {
   const service = text(fields.service);
@@ -73,7 +83,7 @@ function describeEvent(event: EventBridgeEvent, at: Date): TimelineLine | undefi
         ? {
             at,
             source: 'ECS',
-            text: `task ${tail(d.taskArn)} of ${d.group} STOPPED: ${d.stoppedReason ?? d.stopCode ?? ''}`,
+            text: `task ${tail(d.taskArn)} of ${d.group} STOPPED: ${d.stoppedReason ?? d.stopCode ?? ''}${exits(d.containers)}`,
           }
         : undefined;
     case 'Deployment Started':
@@ -121,6 +131,18 @@ function describeEvent(event: EventBridgeEvent, at: Date): TimelineLine | undefi
         text: d.resolved
           ? `Configuration Problem resolved ${serviceOf(d)}: ${d.tagKey} (was ${d.tagValue})`
           : `Configuration Problem ${serviceOf(d)}: ${d.problem}${d.suggestion ? ` (meant ${d.tagKey}=${d.suggestion}?)` : ''}${d.dryRun ? ' [dry run]' : ''}`,
+      };
+    case 'Task Restarted':
+      return {
+        at,
+        source: 'autopilot',
+        text: `Task Restarted ${d.cluster}/${d.group}: ${tail(d.previousTaskArn)} → ${tail(d.taskArn)}, attempt ${d.attempt} of ${d.maxAttempts} (${d.class})${d.dryRun ? ' [dry run]' : ''}`,
+      };
+    case 'Task Restart Abandoned':
+      return {
+        at,
+        source: 'autopilot',
+        text: `Task Restart Abandoned ${d.cluster}/${d.group}${d.lastTaskArn ? ` (${tail(d.lastTaskArn)})` : ''}: ${d.reason}${d.dryRun ? ' [dry run]' : ''}`,
       };
     default:
       // An autopilot event this timeline does not know yet still shows, with what it is about.

@@ -343,6 +343,53 @@ describe('followTimeline', () => {
     ]);
   });
 
+  it('names the restarts: the stopped task with its exit codes, Task Restarted, Task Restart Abandoned', () => {
+    // Prepare
+    const account = fakeAccount();
+    const task = (id: string) => `arn:aws:ecs:eu-west-1:123456789012:task/batch/${id}`;
+
+    // Act
+    account.bus(
+      event('ECS Task State Change', {
+        taskArn: task('t1'),
+        group: 'family:worker',
+        lastStatus: 'STOPPED',
+        stopCode: 'EssentialContainerExited',
+        stoppedReason: 'Essential container in task exited',
+        containers: [
+          { name: 'app', exitCode: 137, reason: 'OutOfMemoryError: Container killed due to memory usage' },
+          { name: 'log-router', exitCode: 0 },
+        ],
+      }),
+    );
+    account.bus(
+      event('Task Restarted', {
+        cluster: 'batch',
+        group: 'family:worker',
+        attempt: 1,
+        maxAttempts: 5,
+        class: 'out-of-memory',
+        previousTaskArn: task('t1'),
+        taskArn: task('t2'),
+      }),
+    );
+    account.bus(
+      event('Task Restart Abandoned', {
+        cluster: 'batch',
+        group: 'family:worker',
+        lastTaskArn: task('t6'),
+        reason: '5 of 5 restarts made, the task still fails',
+      }),
+    );
+
+    // Assess
+    expect(account.texts()).toEqual([
+      'ECS: task batch/t1 of family:worker STOPPED: Essential container in task exited (exit 137: OutOfMemoryError: Container killed due to memory usage)',
+      'autopilot: Task Restarted batch/family:worker: batch/t1 → batch/t2, attempt 1 of 5 (out-of-memory)',
+      'autopilot: Task Restart Abandoned batch/family:worker (batch/t6): 5 of 5 restarts made, the task still fails',
+    ]);
+  });
+
   it('writes what is pending when it stops, and nothing after', () => {
     // Prepare
     const account = fakeAccount();
