@@ -13,6 +13,7 @@ import {
   EcsCloudTrailApiCallEventSchema,
   SERVICE_INDEX_API_CALLS,
   serviceRefFromApiCall,
+  taskLaunchFromApiCall,
 } from '../../shared/events/ecs-cloudtrail-api-call';
 import {
   ECS_DEPLOYMENT_STATE_CHANGE,
@@ -449,8 +450,8 @@ describe('serviceRefFromApiCall', () => {
     // Act
     const calls = samples.map(({ file }) => cloudTrailDetail(file).eventName).sort();
 
-    // Assess
-    expect(calls).toEqual([...SERVICE_INDEX_API_CALLS].sort());
+    // Assess: the index's calls, and RunTask, whose record the restart capability reads
+    expect(calls).toEqual([...SERVICE_INDEX_API_CALLS, 'RunTask'].sort());
   });
 
   it('returns undefined for a failed call', () => {
@@ -568,5 +569,38 @@ describe('serviceRefFromApiCall', () => {
 
     // Assess
     expect(ref).toBeUndefined();
+  });
+});
+
+describe('taskLaunchFromApiCall', () => {
+  it('reads the tasks a RunTask record started and what it was asked', () => {
+    // Prepare
+    const detail = cloudTrailDetail('cloudtrail-ecs-run-task.json');
+
+    // Act
+    const launched = taskLaunchFromApiCall(detail);
+
+    // Assess
+    expect(launched).toMatchObject({
+      eventName: 'RunTask',
+      taskArns: ['arn:aws:ecs:eu-west-1:123456789012:task/batch/0f6b3c2e9a7d4e1b8c5a2d3f4e5b6a7c'],
+      request: { cluster: 'batch', taskDefinition: 'worker:3', launchType: 'FARGATE' },
+    });
+  });
+
+  it('reads nothing from a failed RunTask, nor from another call', () => {
+    // Prepare
+    const failed = {
+      ...cloudTrailDetail('cloudtrail-ecs-run-task.json'),
+      responseElements: null,
+      errorCode: 'AccessDeniedException',
+    };
+    const other = cloudTrailDetail('cloudtrail-ecs-update-service.json');
+
+    // Act
+    const launched = [taskLaunchFromApiCall(failed), taskLaunchFromApiCall(other)];
+
+    // Assess
+    expect(launched).toEqual([undefined, undefined]);
   });
 });
