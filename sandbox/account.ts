@@ -164,6 +164,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       retryDelaysMs: [50, 100],
       // A restart-due message that failed comes back at once, not after the queue's six minutes.
       queueRetryAfterSeconds: 0.1,
+      // Restart backoffs (10 s doubling to 5 minutes) pass 60 times faster: a crash loop of five
+      // attempts is abandoned within seconds. restart-due never compares the time with the backoff.
+      queueDelaySpeed: 60,
       faults,
       // The timers every second; the index follows CloudTrail events, so no periodic reconcile.
       scheduleOverridesMs: { 'deploy-due': 1000, 'bake-timer': 1000, notify: 1000, 'index-services': 0 },

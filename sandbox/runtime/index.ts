@@ -98,6 +98,11 @@ export interface RuntimeOptions {
    * the receive, as in AWS
    */
   queueRetryAfterSeconds?: number;
+  /**
+   * how much faster than real time SQS message delays pass (DelaySeconds: a restart's backoff); 1 by
+   * default, 60 turns a minute into a second
+   */
+  queueDelaySpeed?: number;
   /** the account id of ARNs, URLs and events; `123456789012` by default */
   account?: string;
   /** `eu-west-1` by default */
@@ -241,6 +246,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       queueByLogicalId.get(id)?.configure({
         visibilityTimeoutSeconds: definition.visibilityTimeoutSeconds,
         delaySeconds: definition.delaySeconds,
+        delaySpeed: options.queueDelaySpeed,
         ...(definition.redrive && deadLetterQueue
           ? { redrive: { deadLetterQueue, maxReceiveCount: definition.redrive.maxReceiveCount } }
           : {}),

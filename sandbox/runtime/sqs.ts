@@ -38,6 +38,11 @@ export interface QueueSettings {
   visibilityTimeoutSeconds?: number;
   /** seconds every message waits before its first delivery; 0 by default */
   delaySeconds?: number;
+  /**
+   * how much faster than real time message delays pass (the queue's and each message's DelaySeconds):
+   * 60 turns a minute into a second; 1 by default. The sandbox's shortcut, as schedules have theirs.
+   */
+  delaySpeed?: number;
   redrive?: { deadLetterQueue: LocalQueue; maxReceiveCount: number };
 }
 
@@ -159,7 +164,7 @@ export class LocalQueue {
       attributes,
       sentAt: now,
       receiveCount: 0,
-      visibleAt: now + delaySeconds * 1000,
+      visibleAt: now + (delaySeconds * 1000) / (this.settings.delaySpeed ?? 1),
     };
     this.add(message);
     const md5Attributes = md5OfMessageAttributes(attributes);

@@ -248,6 +248,24 @@ describe('QueueTriggers', () => {
     expect(deliveredAt - sentAt).toBeGreaterThanOrEqual(1000);
   });
 
+  it('lets delays pass faster with a delay speed', async () => {
+    // Prepare
+    const got = signal<void>();
+    const { queue } = poll(async () => {
+      got.resolve();
+      return {};
+    });
+    queue.configure({ ...queue.settings, delaySpeed: 900 });
+
+    // Act
+    queue.send('in fifteen minutes, a second here', {}, 900);
+    const waiting = queue.attributes().ApproximateNumberOfMessagesDelayed;
+    await got.promise;
+
+    // Assess
+    expect(waiting).toBe('1');
+  });
+
   it('is idle while the only message waits its delay', async () => {
     // Prepare
     let delivered = false;
