@@ -436,6 +436,64 @@ export async function quarantine(
   return EXIT_OK;
 }
 
+/** One live restart chain as `autopilot restarts` shows it. */
+export interface RestartChainRow {
+  cluster: string;
+  chainId: string;
+  task: string;
+  state: string;
+  attempts: string;
+  nextAttemptAt?: string;
+  lastReason?: string;
+}
+
+/**
+ * `autopilot restarts [cluster] [--json]`: the live restart chains (not abandoned), of one cluster
+ * (its name or ARN) or of all: the task running or last stopped, attempts made of the limit, when the
+ * next attempt is due, and the last reason.
+ */
+export async function restarts(
+  cluster: string | undefined,
+  options: TargetOptions & { json?: boolean },
+  io: Io,
+): Promise<number> {
+  const env = cliEnv(options, io);
+  if (!env) return EXIT_USAGE;
+  const { DynamoRestartChains } =
+    require('../shared/adapters/state/dynamo-restart-chains') as typeof import('../shared/adapters/state/dynamo-restart-chains');
+  const { clusterNameOf } = require('../shared/domain/aws/arn') as typeof import('../shared/domain/aws/arn');
+  const chains = await new DynamoRestartChains(env.AUTOPILOT_TABLE).liveChains();
+  const rows: RestartChainRow[] = chains
+    .filter(
+      (c) => cluster === undefined || c.clusterArn === cluster || clusterNameOf(c.clusterArn) === cluster,
+    )
+    .map((c) => ({
+      cluster: clusterNameOf(c.clusterArn),
+      chainId: c.chainId,
+      task: c.currentTaskArn,
+      state: c.state,
+      attempts: `${c.attempt} of ${c.maxAttempts}`,
+      ...(c.state === 'waiting' && c.nextAttemptAt ? { nextAttemptAt: c.nextAttemptAt } : {}),
+      ...(c.lastReasons[0] ? { lastReason: c.lastReasons[0] } : {}),
+    }));
+  if (rows.length === 0) io.err(cluster ? `no live restart chain in ${cluster}` : 'no live restart chain');
+  for (const row of rows) {
+    io.out(
+      options.json
+        ? JSON.stringify(row)
+        : [
+            row.cluster,
+            row.task.split('/').pop(),
+            row.state,
+            row.attempts,
+            row.nextAttemptAt ?? '-',
+            row.lastReason ?? '-',
+          ].join('  '),
+    );
+  }
+  return EXIT_OK;
+}
+
 /** `autopilot notify test <channel>`: a sample message to one channel of the policy file. */
 export async function notifyTest(
   channel: string,
@@ -506,7 +564,7 @@ function splitRef(text: string, separator: string): [string, string] {
 }
 
 const HELP_AFTER = `
-Where dispatch, rollback, quarantine and notify test act (the first that applies):
+Where dispatch, rollback, quarantine, restarts and notify test act (the first that applies):
   --stage <stage> [--region <region>]  the deployed stack ecs-autopilot-<stage>, with your AWS credentials
   --sandbox                            the running local account (npm start)
   AUTOPILOT_TABLE and AUTOPILOT_BUS    the stack's outputs, with the SDK's own credentials and endpoints
@@ -597,6 +655,17 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
       .argument('<repository@digest>'),
   ).action(async (image: string, options: TargetOptions) => {
     status = await quarantine('release', image, options, io);
+  });
+  targeted(
+    program
+      .command('restarts')
+      .description(
+        'live restart chains of standalone tasks: task, state, attempts, next attempt, last reason',
+      )
+      .argument('[cluster]', 'a cluster name or ARN (all clusters when omitted)')
+      .option('--json', 'one JSON line per chain'),
+  ).action(async (cluster: string | undefined, options: TargetOptions & { json?: boolean }) => {
+    status = await restarts(cluster, options, io);
   });
   targeted(
     program

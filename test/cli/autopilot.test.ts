@@ -20,6 +20,7 @@ import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { EXIT_INVALID_EVENT, type Io, main } from '../../cli/autopilot';
 import { DynamoQuarantine } from '../../shared/adapters/state/dynamo-quarantine';
+import { DynamoRestartChains } from '../../shared/adapters/state/dynamo-restart-chains';
 import { DynamoRollbackHistory } from '../../shared/adapters/state/dynamo-rollback-history';
 import { DynamoServiceIndex } from '../../shared/adapters/state/dynamo-service-index';
 import { type Dynalite, startDynalite } from '../support/dynalite';
@@ -122,7 +123,7 @@ describe('autopilot dispatch', () => {
     // Assess
     expect(status).toBe(2);
     expect(io.errors).toEqual([
-      'unknown function "deploy-on-pushh": the functions are deploy-on-push, deploy-due, index-services, watch-deployments, bake-timer, notify',
+      'unknown function "deploy-on-pushh": the functions are deploy-on-push, deploy-due, index-services, watch-deployments, bake-timer, notify, restart-tasks, restart-due',
     ]);
   });
 
@@ -295,6 +296,56 @@ describe('autopilot validate-config', () => {
         expect.stringMatching(/autopilot\.yml:5:5 policies\.prod: .*windw/),
       ]),
     );
+  });
+});
+
+describe('autopilot restarts', () => {
+  it('lists the live restart chains of a cluster, one JSON line each', async () => {
+    // Prepare
+    const chains = new DynamoRestartChains(dynamo.tableName, dynamo.client);
+    const clusterArn = 'arn:aws:ecs:eu-west-1:123456789012:cluster/batch';
+    const taskArn = `arn:aws:ecs:eu-west-1:123456789012:task/batch/${'0f'.repeat(16)}`;
+    const chain = {
+      clusterArn,
+      chainId: '0f'.repeat(16),
+      spec: { cluster: clusterArn, taskDefinition: 'worker:3' },
+      state: 'waiting' as const,
+      attempt: 2,
+      maxAttempts: 5,
+      currentTaskArn: taskArn,
+      handledStops: [taskArn],
+      lastReasons: ['Essential container in task exited: worker exited with code 1'],
+      lastClass: 'exited-non-zero',
+      nextAttemptAt: '2026-11-23T10:00:20.000Z',
+      mode: 'on-failure',
+      backoff: { initialSeconds: 10, maxSeconds: 300, resetAfterSeconds: 600 },
+      updatedAt: '2026-11-23T10:00:00.000Z',
+      version: 1,
+    };
+    await chains.saveChain(chain);
+    await chains.saveChain({ ...chain, chainId: 'gone', state: 'abandoned' });
+    const io = capture();
+    const elsewhere = capture();
+
+    // Act
+    const listed = await run(io, 'restarts', 'batch', '--json');
+    const none = await run(elsewhere, 'restarts', 'prod');
+
+    // Assess
+    expect(listed).toBe(0);
+    expect(io.lines.map((l) => JSON.parse(l))).toEqual([
+      {
+        cluster: 'batch',
+        chainId: chain.chainId,
+        task: taskArn,
+        state: 'waiting',
+        attempts: '2 of 5',
+        nextAttemptAt: '2026-11-23T10:00:20.000Z',
+        lastReason: 'Essential container in task exited: worker exited with code 1',
+      },
+    ]);
+    expect(none).toBe(0);
+    expect(elsewhere.errors).toEqual(['no live restart chain in prod']);
   });
 });
 

@@ -5,7 +5,6 @@
  * not security groups, and a spec is never guessed.
  */
 import type { LaunchSpec } from '../../ports';
-import { parseClusterArn } from '../aws/arn';
 
 const asRecord = (value: unknown): Record<string, unknown> | undefined =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
@@ -138,9 +137,6 @@ export function launchSpecFromRunning(task: RunningTask): { spec: LaunchSpec } |
     },
   };
 }
-
-/** The cluster's name, for people (the spec keeps the ARN). */
-export const clusterNameOf = (clusterArn: string) => parseClusterArn(clusterArn)?.cluster ?? clusterArn;
 
 function opt<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };

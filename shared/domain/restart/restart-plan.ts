@@ -19,11 +19,10 @@ import type {
   RunTaskResult,
   TaskReader,
 } from '../../ports';
-import { parseTaskArn } from '../aws/arn';
+import { clusterNameOf, parseTaskArn } from '../aws/arn';
 import type { Plan } from '../plan/plan';
 import { type Backoff, backoffDelay, DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS, ranLongEnough } from './backoff';
 import { type Classified, classifyStop, type StoppedTask } from './classify';
-import { clusterNameOf } from './launch-spec';
 import {
   AUTOPILOT_STARTED_BY,
   parseRestartMode,
