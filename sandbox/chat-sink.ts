@@ -52,6 +52,8 @@ export interface ChatMessage {
   ts?: string;
   /** `slack-api`: the thread the message was posted in */
   threadTs?: string;
+  /** `google-chat`: the thread the message went to (`spaces/<name>/threads/<id>`; one per `threadKey`) */
+  thread?: string;
   /** `sns`: the Subject of Publish */
   subject?: string;
 }
@@ -639,7 +641,7 @@ function googleChat(r: Received) {
         space: { name: space, type: 'ROOM', spaceType: 'SPACE' },
       },
     },
-    message: { body, status: 200 },
+    message: { body, status: 200, thread: `${space}/threads/${thread}` },
   };
 }
 

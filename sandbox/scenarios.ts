@@ -15,12 +15,21 @@ import {
   DescribeTaskDefinitionCommand,
   DescribeTasksCommand,
   ListTasksCommand,
+  type NetworkConfiguration,
+  RegisterTaskDefinitionCommand,
+  RunTaskCommand,
+  type RunTaskCommandInput,
+  StopTaskCommand,
+  type Tag,
+  type Task,
+  type TaskOverride,
 } from '@aws-sdk/client-ecs';
 import semver from 'semver';
+import { RESTART_MESSAGE_VERSION } from '../shared/events/restart-delay-message';
 import type { EventBridgeEvent } from '../tools/eventbridge/event';
 import { REGISTRY, type Sandbox, SIDECAR_IMAGE, tagService } from './account';
 import type { ChatKind, ChatMessage } from './chat-sink';
-import type { CallRecord } from './control-plane';
+import type { CallRecord, TaskFate } from './control-plane';
 import type { BusRecord } from './runtime/bus';
 import { chatTitle } from './timeline';
 
@@ -81,6 +90,8 @@ async function during(sandbox: Sandbox, act: () => void | Promise<void>) {
     mutations: calls
       .filter((c) => MUTATING.test(c.operation) && !c.fault && !c.error)
       .map((c) => c.operation),
+    /** every API call the control plane received meanwhile */
+    calls,
     failures: records.filter(
       (r) => r.kind === 'delivery' && (r.outcome === 'failed' || r.outcome === 'rejected'),
     ),
@@ -1195,6 +1206,500 @@ export const faultsOnEveryService: Scenario = {
   },
 };
 
+// ------------------------------------------------------------------ restarts of standalone tasks
+
+/** A Fargate-or-EC2 family running `image` (awsvpc), registered as a team's pipeline would. */
+async function registerWorkerFamily(sandbox: Sandbox, family: string, image: string): Promise<string> {
+  const out = await sandbox.ecs.send(
+    new RegisterTaskDefinitionCommand({
+      family,
+      networkMode: 'awsvpc',
+      requiresCompatibilities: ['FARGATE', 'EC2'],
+      cpu: '256',
+      memory: '512',
+      containerDefinitions: [{ name: 'app', image, essential: true }],
+    }),
+  );
+  return out.taskDefinition?.taskDefinitionArn ?? '';
+}
+
+/** The network of the restart scenarios' workers: not the sandbox's default, so a copy is told apart. */
+const WORKER_NETWORK: NetworkConfiguration = {
+  awsvpcConfiguration: {
+    subnets: ['subnet-0c1d2e3f405162738', 'subnet-0d2e3f40516273849'],
+    securityGroups: ['sg-0a1b2c3d4e5f60789'],
+    assignPublicIp: 'DISABLED',
+  },
+};
+
+/** RunTask in `staging` as a person or a scheduler would, the tasks given `fate`; the first task's ARN. */
+async function runStandalone(
+  sandbox: Sandbox,
+  input: Omit<RunTaskCommandInput, 'cluster'>,
+  fate?: TaskFate,
+): Promise<string> {
+  const clientToken = `scenario-${Math.random().toString(36).slice(2)}`;
+  if (fate) sandbox.plane.setTaskFate(clientToken, fate);
+  const out = await sandbox.ecs.send(
+    new RunTaskCommand({ cluster: 'staging', networkConfiguration: WORKER_NETWORK, ...input, clientToken }),
+  );
+  const taskArn = out.tasks?.[0]?.taskArn;
+  if (!taskArn) throw new Error(`RunTask started no task: ${JSON.stringify(out.failures)}`);
+  return taskArn;
+}
+
+const taskIdOf = (taskArn: string) => taskArn.split('/').pop() ?? taskArn;
+
+/** Resolves with the first autopilot event (published already or to come) that matches, or rejects after WAIT_MS. */
+function published(
+  sandbox: Sandbox,
+  what: string,
+  predicate: (event: EventBridgeEvent) => boolean,
+): Promise<EventBridgeEvent> {
+  const seen = sandbox.published.find(predicate);
+  if (seen) return Promise.resolve(seen);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      stop();
+      reject(new Error(`${what}: not published within ${WAIT_MS} ms`));
+    }, WAIT_MS);
+    const stop = sandbox.runtime.bus.subscribe((record) => {
+      if (record.kind === 'event' && record.event.source === 'autopilot' && predicate(record.event)) {
+        clearTimeout(timer);
+        stop();
+        resolve(record.event);
+      }
+    });
+  });
+}
+
+/** The tasks autopilot started for the restart chain `chainId` (its tag), as the account holds them. */
+const restartsOf = (sandbox: Sandbox, chainId: string) =>
+  [...sandbox.plane.model.tasks.values()].filter((t) =>
+    sandbox.plane.model
+      .tagsOf(t.arn)
+      .some((tag) => tag.key === 'autopilot:restart-of' && tag.value === chainId),
+  );
+
+/** Autopilot's RunTask calls that carried a restart of `chainId` out (not faulted, not refused). */
+const restartCalls = (calls: readonly CallRecord[], chainId: string) =>
+  calls.filter((c) => {
+    const input = c.input as { startedBy?: string; tags?: Tag[] };
+    return (
+      c.operation === 'RunTask' &&
+      !c.error &&
+      input.startedBy === 'autopilot' &&
+      (input.tags ?? []).some((t) => t.key === 'autopilot:restart-of' && t.value === chainId)
+    );
+  });
+
+const eventsOfChain = (events: readonly EventBridgeEvent[], type: string, chainId: string) =>
+  events.filter((e) => e['detail-type'] === type && e.detail.chainId === chainId);
+
+/** Describes a task with its tags (stopped tasks stay describable for an hour, as in ECS). */
+async function describeTask(sandbox: Sandbox, taskArn: string): Promise<Task | undefined> {
+  const out = await sandbox.ecs.send(
+    new DescribeTasksCommand({ cluster: 'staging', tasks: [taskArn], include: ['TAGS'] }),
+  );
+  return out.tasks?.[0];
+}
+
+/** Waits for a task to report `status`. */
+const taskReached = (sandbox: Sandbox, taskArn: string, status: string) =>
+  sandbox.plane.waitForEvent(
+    (e) =>
+      e['detail-type'] === 'ECS Task State Change' &&
+      e.detail.taskArn === taskArn &&
+      e.detail.lastStatus === status,
+    WAIT_MS,
+  );
+
+/** A worker that exits 1 is started again once, as it was launched (network, group, overrides, tags). */
+export const workerRestarted: Scenario = {
+  name: 'a worker exits 1: restarted once with the same network configuration, group, overrides and tags',
+  async run(sandbox) {
+    await registerWorkerFamily(sandbox, 'orders-worker', `${REGISTRY}/team/worker:stable`);
+    const overrides: TaskOverride = {
+      containerOverrides: [{ name: 'app', command: ['work', '--queue', 'orders'] }],
+    };
+    let first = '';
+    let restarted: EventBridgeEvent | undefined;
+    const seen = await during(sandbox, async () => {
+      first = await runStandalone(
+        sandbox,
+        {
+          taskDefinition: 'orders-worker',
+          launchType: 'FARGATE',
+          group: 'workers:orders',
+          overrides,
+          tags: [
+            { key: 'autopilot:restart', value: 'on-failure' },
+            { key: 'team', value: 'orders' },
+          ],
+        },
+        { kind: 'exit', exitCode: 1 },
+      );
+      restarted = await published(
+        sandbox,
+        'Task Restarted',
+        (e) => e['detail-type'] === 'Task Restarted' && e.detail.previousTaskArn === first,
+      );
+      await taskReached(sandbox, String(restarted.detail.taskArn), 'RUNNING');
+    });
+    const chainId = taskIdOf(first);
+    const calls = restartCalls(seen.calls, chainId);
+    const input = (calls[0]?.input ?? {}) as RunTaskCommandInput;
+    const started = await describeTask(sandbox, String(restarted?.detail.taskArn));
+    const tags = Object.fromEntries((started?.tags ?? []).map((t) => [t.key, t.value]));
+    const subnet = started?.attachments?.[0]?.details?.find((d) => d.name === 'subnetId')?.value;
+    // Tidy: the worker is stopped by a person, which is never restarted.
+    if (started?.taskArn) {
+      await sandbox.ecs.send(
+        new StopTaskCommand({ cluster: 'staging', task: started.taskArn, reason: 'scenario done' }),
+      );
+      await taskReached(sandbox, started.taskArn, 'STOPPED');
+      await sandbox.settle();
+    }
+    return [
+      expect(
+        'Task Restarted: attempt 1 of 5, the stop classed exited-non-zero',
+        restarted?.detail.attempt === 1 &&
+          restarted?.detail.maxAttempts === 5 &&
+          restarted?.detail.class === 'exited-non-zero',
+        restarted?.detail,
+      ),
+      expect(
+        'one task started for the chain, by one RunTask',
+        restartsOf(sandbox, chainId).length === 1 && calls.length >= 1,
+        {
+          tasks: restartsOf(sandbox, chainId).length,
+          calls: calls.length,
+        },
+      ),
+      expect(
+        'RunTask asked for the same network configuration, group and overrides',
+        JSON.stringify(input.networkConfiguration) === JSON.stringify(WORKER_NETWORK) &&
+          input.group === 'workers:orders' &&
+          JSON.stringify(input.overrides) === JSON.stringify(overrides),
+        input,
+      ),
+      expect(
+        'the new task runs in the same subnet',
+        subnet === WORKER_NETWORK.awsvpcConfiguration?.subnets?.[0],
+        subnet,
+      ),
+      expect(
+        'the new task keeps its tags, started by autopilot with the chain and the attempt',
+        tags['autopilot:restart'] === 'on-failure' &&
+          tags.team === 'orders' &&
+          tags['autopilot:restart-of'] === chainId &&
+          tags['autopilot:attempt'] === '1' &&
+          started?.startedBy === 'autopilot',
+        { tags, startedBy: started?.startedBy },
+      ),
+      expect('no delivery failed', seen.failures.length === 0, seen.failures),
+    ];
+  },
+};
+
+/** A task that always crashes backs off, doubling, and is abandoned after five restarts, in one thread. */
+export const crashLoopAbandoned: Scenario = {
+  name: 'a crash loop backs off (10 s doubling) and is abandoned after 5 restarts, told in one thread',
+  async run(sandbox) {
+    sandbox.plane.pushImage('team/worker', 'crashloop', { kind: 'crash' });
+    await registerWorkerFamily(sandbox, 'crashloop-worker', `${REGISTRY}/team/worker:crashloop`);
+    let first = '';
+    let abandoned: EventBridgeEvent | undefined;
+    const seen = await during(sandbox, async () => {
+      first = await runStandalone(sandbox, {
+        taskDefinition: 'crashloop-worker',
+        launchType: 'FARGATE',
+        tags: [{ key: 'autopilot:restart', value: 'on-failure' }],
+      });
+      abandoned = await published(
+        sandbox,
+        'Task Restart Abandoned',
+        (e) => e['detail-type'] === 'Task Restart Abandoned' && e.detail.chainId === taskIdOf(first),
+      );
+    });
+    const chainId = taskIdOf(first);
+    const attempts = [
+      ...new Set(eventsOfChain(seen.events, 'Task Restarted', chainId).map((e) => Number(e.detail.attempt))),
+    ];
+    const delays = new Map<number, number>();
+    for (const d of seen.decisions) {
+      if (d.function === 'restart-tasks' && d.action === 'restart' && d.chainId === chainId)
+        delays.set(Number(d.attempt), Number(d.delaySeconds));
+    }
+    const threads = new Set(
+      seen.webhooks
+        .map((m) => m.body as { threadKey?: string | null; type?: string })
+        .filter((b) => typeof b.threadKey === 'string' && b.threadKey.includes(chainId))
+        .map((b) => b.threadKey),
+    );
+    const told = seen.webhooks.filter((m) =>
+      (m.body as { threadKey?: string | null }).threadKey?.includes(chainId),
+    );
+    return [
+      expect(
+        'Task Restarted for attempts 1 to 5, in order',
+        JSON.stringify(attempts) === '[1,2,3,4,5]',
+        attempts,
+      ),
+      expect(
+        'the backoff doubles from 10 s: 10, 20, 40, 80, 160',
+        JSON.stringify([...delays.entries()].sort((a, b) => a[0] - b[0]).map(([, s]) => s)) ===
+          '[10,20,40,80,160]',
+        [...delays.entries()],
+      ),
+      expect(
+        'five tasks started for the chain, no sixth',
+        restartsOf(sandbox, chainId).length === 5,
+        restartsOf(sandbox, chainId).length,
+      ),
+      expect(
+        'Task Restart Abandoned after 5 of 5, with the last reasons',
+        abandoned?.detail.attempt === 5 &&
+          abandoned?.detail.maxAttempts === 5 &&
+          Array.isArray(abandoned.detail.lastReasons) &&
+          abandoned.detail.lastReasons.length > 0,
+        abandoned?.detail,
+      ),
+      expect('abandoned once', eventsOfChain(seen.events, 'Task Restart Abandoned', chainId).length === 1),
+      expect(
+        "the chain's messages are one thread (one thread key), its abandonment among them",
+        threads.size === 1 &&
+          told.some((m) => (m.body as { type?: string }).type === 'Task Restart Abandoned'),
+        { threads: [...threads], told: told.map((m) => (m.body as { type?: string }).type) },
+      ),
+      expect('no delivery failed', seen.failures.length === 0, seen.failures),
+    ];
+  },
+};
+
+/** A task a person stops is left stopped, opted in or not. */
+export const userStopNotRestarted: Scenario = {
+  name: 'a task a person stops (UserInitiated) is not restarted',
+  async run(sandbox) {
+    await registerWorkerFamily(sandbox, 'report-worker', `${REGISTRY}/team/worker:stable`);
+    let taskArn = '';
+    const seen = await during(sandbox, async () => {
+      taskArn = await runStandalone(sandbox, {
+        taskDefinition: 'report-worker',
+        launchType: 'FARGATE',
+        tags: [{ key: 'autopilot:restart', value: 'always' }],
+      });
+      await taskReached(sandbox, taskArn, 'RUNNING');
+      await sandbox.ecs.send(
+        new StopTaskCommand({ cluster: 'staging', task: taskArn, reason: 'not needed today' }),
+      );
+      await taskReached(sandbox, taskArn, 'STOPPED');
+    });
+    const chainId = taskIdOf(taskArn);
+    const decided = seen.decisions.filter(
+      (d) => d.function === 'restart-tasks' && d.taskArn === taskArn && d.class !== undefined,
+    );
+    return [
+      expect(
+        'restart-tasks saw a stop by a person and left it',
+        decided.length > 0 && decided.every((d) => d.action === 'ignore' && d.class === 'stopped-by-user'),
+        decided,
+      ),
+      expect(
+        'no task started for it',
+        restartsOf(sandbox, chainId).length === 0 && restartCalls(seen.calls, chainId).length === 0,
+      ),
+      expect(
+        'nothing announced about it',
+        !seen.events.some((e) => e.detail.previousTaskArn === taskArn || e.detail.chainId === chainId),
+        seen.events.map((e) => e['detail-type']),
+      ),
+      expect('no delivery failed', seen.failures.length === 0, seen.failures),
+    ];
+  },
+};
+
+/** Fargate Spot takes its capacity back: the work did not fail, so it starts again at once. */
+export const spotInterruptionRestarted: Scenario = {
+  name: 'a Spot interruption is restarted at once, on Fargate Spot again',
+  async run(sandbox) {
+    await registerWorkerFamily(sandbox, 'spot-worker', `${REGISTRY}/team/worker:stable`);
+    let first = '';
+    let restarted: EventBridgeEvent | undefined;
+    const seen = await during(sandbox, async () => {
+      first = await runStandalone(
+        sandbox,
+        {
+          taskDefinition: 'spot-worker',
+          capacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }],
+          tags: [{ key: 'autopilot:restart', value: 'on-failure' }],
+        },
+        { kind: 'spot' },
+      );
+      restarted = await published(
+        sandbox,
+        'Task Restarted',
+        (e) => e['detail-type'] === 'Task Restarted' && e.detail.previousTaskArn === first,
+      );
+      await taskReached(sandbox, String(restarted.detail.taskArn), 'RUNNING');
+    });
+    const chainId = taskIdOf(first);
+    const decision = seen.decisions.find(
+      (d) => d.function === 'restart-tasks' && d.action === 'restart' && d.chainId === chainId,
+    );
+    const started = await describeTask(sandbox, String(restarted?.detail.taskArn));
+    if (started?.taskArn) {
+      await sandbox.ecs.send(
+        new StopTaskCommand({ cluster: 'staging', task: started.taskArn, reason: 'scenario done' }),
+      );
+      await taskReached(sandbox, started.taskArn, 'STOPPED');
+      await sandbox.settle();
+    }
+    return [
+      expect('classed capacity-lost', restarted?.detail.class === 'capacity-lost', restarted?.detail),
+      expect('restarted at once: no backoff', decision?.delaySeconds === 0, decision),
+      expect(
+        'the new task runs on FARGATE_SPOT',
+        started?.capacityProviderName === 'FARGATE_SPOT',
+        started?.capacityProviderName,
+      ),
+      expect(
+        'one task started for the chain',
+        restartsOf(sandbox, chainId).length === 1,
+        restartsOf(sandbox, chainId).length,
+      ),
+      expect('no delivery failed', seen.failures.length === 0, seen.failures),
+    ];
+  },
+};
+
+/** An image that does not exist will not appear by retrying: given up at once, the cause named. */
+export const missingImageAbandoned: Scenario = {
+  name: 'an image that does not exist: abandoned at once, naming CannotPullContainerError',
+  async run(sandbox) {
+    await registerWorkerFamily(sandbox, 'typo-worker', `${REGISTRY}/team/worker:stabel`);
+    let first = '';
+    let abandoned: EventBridgeEvent | undefined;
+    const seen = await during(sandbox, async () => {
+      first = await runStandalone(sandbox, {
+        taskDefinition: 'typo-worker',
+        launchType: 'FARGATE',
+        tags: [{ key: 'autopilot:restart', value: 'on-failure' }],
+      });
+      abandoned = await published(
+        sandbox,
+        'Task Restart Abandoned',
+        (e) => e['detail-type'] === 'Task Restart Abandoned' && e.detail.chainId === taskIdOf(first),
+      );
+    });
+    const chainId = taskIdOf(first);
+    const why = JSON.stringify(abandoned?.detail ?? {});
+    return [
+      expect(
+        'classed failed-to-start-permanent',
+        abandoned?.detail.class === 'failed-to-start-permanent',
+        abandoned?.detail,
+      ),
+      expect(
+        'the cause named: the image was not found',
+        /CannotPullContainerError/.test(why) && /stabel/.test(why),
+        why,
+      ),
+      expect(
+        'no restart was tried',
+        restartsOf(sandbox, chainId).length === 0 &&
+          eventsOfChain(seen.events, 'Task Restarted', chainId).length === 0,
+      ),
+      expect('no delivery failed', seen.failures.length === 0, seen.failures),
+    ];
+  },
+};
+
+/** The STOPPED event and the restart message delivered again (and again): one task started. */
+export const duplicateRestartDelivery: Scenario = {
+  name: 'the STOPPED event and the restart message delivered again: one task started',
+  async run(sandbox) {
+    await registerWorkerFamily(sandbox, 'dup-worker', `${REGISTRY}/team/worker:stable`);
+    let first = '';
+    let restarted: EventBridgeEvent | undefined;
+    await during(sandbox, async () => {
+      first = await runStandalone(
+        sandbox,
+        {
+          taskDefinition: 'dup-worker',
+          launchType: 'FARGATE',
+          tags: [{ key: 'autopilot:restart', value: 'on-failure' }],
+        },
+        { kind: 'exit', exitCode: 2 },
+      );
+      restarted = await published(
+        sandbox,
+        'Task Restarted',
+        (e) => e['detail-type'] === 'Task Restarted' && e.detail.previousTaskArn === first,
+      );
+      await taskReached(sandbox, String(restarted.detail.taskArn), 'RUNNING');
+    });
+    const chainId = taskIdOf(first);
+    const stopped = sandbox.plane.emitted.find(
+      (e) =>
+        e['detail-type'] === 'ECS Task State Change' &&
+        e.detail.taskArn === first &&
+        e.detail.lastStatus === 'STOPPED',
+    );
+    const queue = sandbox.runtime.queues.get('ecs-autopilot-sandbox-restart-delay');
+    const seen = await during(sandbox, async () => {
+      if (stopped) {
+        sandbox.runtime.bus.put(structuredClone(stopped));
+        // Another copy of the same STOPPED, as a second EventBridge delivery would carry it (a new id).
+        sandbox.runtime.bus.put({ ...structuredClone(stopped), id: undefined } as never);
+      }
+      // The restart message of attempt 1 again: SQS delivers at least once.
+      queue?.send(
+        JSON.stringify({
+          version: RESTART_MESSAGE_VERSION,
+          clusterArn: restarted?.detail.clusterArn,
+          chainId,
+          attempt: 1,
+          triggeredBy: restarted?.detail.triggeredBy,
+        }),
+      );
+    });
+    const started = restartsOf(sandbox, chainId);
+    if (started[0]) {
+      await sandbox.ecs.send(
+        new StopTaskCommand({ cluster: 'staging', task: started[0].arn, reason: 'scenario done' }),
+      );
+      await taskReached(sandbox, started[0].arn, 'STOPPED');
+      await sandbox.settle();
+    }
+    const dueDecisions = seen.decisions.filter((d) => d.function === 'restart-due');
+    return [
+      expect('the STOPPED event was there to deliver again', stopped !== undefined),
+      expect(
+        'one task started for the chain',
+        started.length === 1,
+        started.map((t) => t.arn),
+      ),
+      expect(
+        'no RunTask for the redeliveries',
+        restartCalls(seen.calls, chainId).length === 0,
+        restartCalls(seen.calls, chainId),
+      ),
+      expect(
+        'the message delivered again started nothing',
+        dueDecisions.length > 0 && dueDecisions.every((d) => d.action === 'ignore'),
+        dueDecisions,
+      ),
+      expect(
+        'no second Task Restarted',
+        eventsOfChain(seen.events, 'Task Restarted', chainId).length === 0,
+        seen.events,
+      ),
+      expect('no delivery failed', seen.failures.length === 0, seen.failures),
+    ];
+  },
+};
+
 /** Every scenario, in the order they are played. */
 export const SCENARIOS: readonly Scenario[] = [
   pushFollowsTag,
@@ -1210,6 +1715,12 @@ export const SCENARIOS: readonly Scenario[] = [
   notificationStorm,
   rollbackRunsKnownGoodDigest,
   faultsOnEveryService,
+  workerRestarted,
+  crashLoopAbandoned,
+  userStopNotRestarted,
+  spotInterruptionRestarted,
+  missingImageAbandoned,
+  duplicateRestartDelivery,
 ];
 
 /** Plays scenarios in order, telling `onStart` when each begins and `onResult` its expectations. */
