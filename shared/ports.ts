@@ -891,9 +891,18 @@ export interface RestartChain {
   currentTaskArn: string;
   /** the stopped tasks already decided on (a duplicate STOPPED event finds its task here) */
   handledStops: string[];
+  /**
+   * the id of the event whose decision the chain holds: that event retried (its earlier run stopped
+   * after saving the chain) carries the rest of the decision out instead of finding it decided
+   */
+  decidedBy?: string;
   /** why the chain's tasks stopped, the latest first (at most 10) */
   lastReasons: string[];
   lastClass: string;
+  /** why the chain was given up (abandoned) */
+  abandonReason?: string;
+  /** the last state announced, `<state>#<attempt>` (`running#2`, `abandoned#5`): set after PutEvents */
+  announced?: string;
   /** when the next attempt is due (waiting) */
   nextAttemptAt?: string;
   /** the restart mode, the backoff and the limit the chain was decided with */

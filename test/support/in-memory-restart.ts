@@ -118,9 +118,9 @@ export class InMemoryTasks implements TaskReader, TaskStarter {
     return this;
   }
 
-  /** The tasks RunTask started, in order. */
+  /** The tasks RunTask started, in order (a client token answered again is the same task, once). */
   started(): string[] {
-    return this.runs.flatMap((r) => ('taskArn' in r.result ? [r.result.taskArn] : []));
+    return [...new Set(this.runs.flatMap((r) => ('taskArn' in r.result ? [r.result.taskArn] : [])))];
   }
 
   async describeTask(_clusterArn: string, taskArn: string): Promise<TaskView | undefined> {

@@ -178,7 +178,13 @@ export async function planTaskStopped(stop: TaskStop, reads: StopReads, now: Dat
   const chainId = tags[RESTART_OF_TAG] ?? taskIdOf(stop.taskArn);
   const chain = await reads.chains.getChain(stop.clusterArn, chainId);
 
-  if (chain?.handledStops.includes(stop.taskArn)) return ignore(`already decided (chain ${chainId})`);
+  if (chain?.handledStops.includes(stop.taskArn)) {
+    // The same event again (a retry of a run that stopped after saving the chain): what the saved
+    // decision still calls for is done again; any other event about this stop is a duplicate.
+    return chain.decidedBy === stop.eventId && chain.currentTaskArn === stop.taskArn
+      ? (resumeDecided(chain, stop, now) ?? ignore(`already decided (chain ${chainId})`))
+      : ignore(`already decided (chain ${chainId})`);
+  }
   if (chain && chain.currentTaskArn !== stop.taskArn) {
     return ignore(
       `autopilot already replaced this task (chain ${chainId} runs ${taskIdOf(chain.currentTaskArn)})`,
@@ -232,6 +238,7 @@ export async function planTaskStopped(stop: TaskStop, reads: StopReads, now: Dat
     lastClass: classified.class,
     mode,
     backoff,
+    decidedBy: stop.eventId,
     updatedAt: now.toISOString(),
     version: (chain?.version ?? 0) + 1,
   };
@@ -250,6 +257,7 @@ export async function planTaskStopped(stop: TaskStop, reads: StopReads, now: Dat
       spec: spec ?? { cluster: stop.clusterArn, taskDefinition: stop.taskDefinitionArn },
       state: 'abandoned',
       attempt: made,
+      abandonReason: reason,
     };
     return one(decision, [{ kind: 'save-chain', decision: 0, chain: saved }]);
   };
@@ -287,6 +295,61 @@ export async function planTaskStopped(stop: TaskStop, reads: StopReads, now: Dat
     },
   ]);
 }
+
+/**
+ * What a chain's saved decision still calls for when the event that decided it comes again: a
+ * `waiting` chain's message sent again with the delay left (restart-due carries an attempt out once,
+ * so a second message changes nothing), an `abandoned` chain's announcement made again. `undefined`
+ * once restart-due has taken the attempt over.
+ */
+function resumeDecided(chain: RestartChain, stop: TaskStop, now: Date): RestartPlan | undefined {
+  const ref = refOfChain(chain, stop.eventId);
+  if (chain.state === 'waiting') {
+    const left = chain.nextAttemptAt
+      ? Math.max(0, Math.ceil((Date.parse(chain.nextAttemptAt) - now.getTime()) / 1000))
+      : 0;
+    return one(
+      {
+        ...ref,
+        action: 'restart',
+        previousTaskArn: stop.taskArn,
+        stopReason: chain.lastReasons[0] ?? chain.lastClass,
+        delaySeconds: waitedOf(chain),
+        reason: `restart ${chain.attempt} of ${chain.maxAttempts} decided by this event before; queued again`,
+      },
+      [
+        {
+          kind: 'schedule-restart',
+          decision: 0,
+          message: {
+            clusterArn: chain.clusterArn,
+            chainId: chain.chainId,
+            attempt: chain.attempt,
+            triggeredBy: stop.eventId,
+          },
+          delaySeconds: left,
+        },
+      ],
+    );
+  }
+  if (chain.state === 'abandoned' && chain.announced !== announcedKey(chain)) {
+    return one({
+      ...ref,
+      action: 'abandon',
+      lastTaskArn: stop.taskArn,
+      lastReasons: chain.lastReasons,
+      reason: chain.abandonReason ?? 'abandoned',
+    });
+  }
+  return undefined;
+}
+
+/** What a chain's announcement is remembered as: its state and attempt. */
+export const announcedKey = (chain: Pick<RestartChain, 'state' | 'attempt'>) =>
+  `${chain.state}#${chain.attempt}`;
+
+/** The `decidedBy` of what restart-due decided on RunTask's answer for attempt `attempt`. */
+const runTaskKey = (attempt: number) => `run-task#${attempt}`;
 
 /** A due restart message, as the planner reads it. */
 export interface DueRestart {
@@ -348,6 +411,8 @@ export async function planRestartDue(
   const ignore = (reason: string) =>
     one({ action: 'ignore', taskArn: chain?.currentTaskArn ?? due.chainId, reason });
   if (!chain) return ignore(`no chain ${due.chainId}`);
+  const resumed = resumeAfterRunTask(chain, due, now);
+  if (resumed) return resumed;
   if (chain.attempt !== due.attempt || (chain.state !== 'waiting' && chain.state !== 'starting')) {
     return ignore(
       `chain ${due.chainId} is ${chain.state} at attempt ${chain.attempt}, not waiting for attempt ${due.attempt}`,
@@ -378,6 +443,66 @@ export async function planRestartDue(
 }
 
 /**
+ * What RunTask's answer for this message's attempt still calls for when the message comes again (its
+ * earlier run stopped after saving the chain): the next attempt's message sent again, or the start or
+ * the abandonment announced again when its announcement was not marked. `undefined` otherwise.
+ */
+function resumeAfterRunTask(chain: RestartChain, due: DueRestart, now: Date): RestartPlan | undefined {
+  if (chain.decidedBy !== runTaskKey(due.attempt)) return undefined;
+  const ref = refOfChain(chain, due.triggeredBy);
+  if (chain.state === 'waiting' && chain.attempt === due.attempt + 1) {
+    const left = chain.nextAttemptAt
+      ? Math.max(0, Math.ceil((Date.parse(chain.nextAttemptAt) - now.getTime()) / 1000))
+      : 0;
+    return one(
+      {
+        ...ref,
+        action: 'restart',
+        previousTaskArn: chain.currentTaskArn,
+        stopReason: chain.lastReasons[0] ?? chain.lastClass,
+        delaySeconds: waitedOf(chain),
+        reason: `restart ${chain.attempt} of ${chain.maxAttempts} decided before; queued again`,
+      },
+      [
+        {
+          kind: 'schedule-restart',
+          decision: 0,
+          message: {
+            clusterArn: chain.clusterArn,
+            chainId: chain.chainId,
+            attempt: chain.attempt,
+            triggeredBy: due.triggeredBy,
+          },
+          delaySeconds: left,
+        },
+      ],
+    );
+  }
+  if (chain.attempt !== due.attempt || chain.announced === announcedKey(chain)) return undefined;
+  if (chain.state === 'running') {
+    return one({
+      ...ref,
+      action: 'started',
+      previousTaskArn: chain.handledStops[0] ?? chain.currentTaskArn,
+      taskArn: chain.currentTaskArn,
+      stopReason: chain.lastReasons[0] ?? chain.lastClass,
+      delaySeconds: waitedOf(chain),
+      reason: `attempt ${chain.attempt} of ${chain.maxAttempts} started ${taskIdOf(chain.currentTaskArn)} before; announced again`,
+    });
+  }
+  if (chain.state === 'abandoned') {
+    return one({
+      ...ref,
+      action: 'abandon',
+      lastTaskArn: chain.currentTaskArn,
+      lastReasons: chain.lastReasons,
+      reason: chain.abandonReason ?? 'abandoned',
+    });
+  }
+  return undefined;
+}
+
+/**
  * What RunTask's answer calls for: the chain running the new task (`started`), or, for `failures[]`,
  * the next attempt after its backoff, or the chain abandoned when it was the last.
  */
@@ -391,6 +516,7 @@ export function afterRunTask(
   if ('taskArn' in result) {
     const running: RestartChain = {
       ...chain,
+      decidedBy: runTaskKey(chain.attempt),
       state: 'running',
       currentTaskArn: result.taskArn,
       updatedAt: now.toISOString(),
@@ -415,7 +541,9 @@ export function afterRunTask(
   if (chain.attempt >= chain.maxAttempts) {
     const abandoned: RestartChain = {
       ...chain,
+      decidedBy: runTaskKey(chain.attempt),
       state: 'abandoned',
+      abandonReason: `${chain.attempt} of ${chain.maxAttempts} restarts made: ${why}`,
       lastReasons,
       lastClass: 'run-task-failed',
       updatedAt: now.toISOString(),
@@ -437,6 +565,7 @@ export function afterRunTask(
   const delaySeconds = backoffDelay(attempt, chain.backoff);
   const next: RestartChain = {
     ...chain,
+    decidedBy: runTaskKey(chain.attempt),
     state: 'waiting',
     attempt,
     lastReasons,

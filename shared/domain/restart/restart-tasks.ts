@@ -16,6 +16,7 @@ import { launchSpecFromRequest, launchSpecFromRunning, type RunningTask } from '
 import { restartEffects } from './restart-effects';
 import { restartEvents } from './restart-events';
 import {
+  announcedKey,
   type DueRestart,
   planLaunchCaptured,
   planRestartDue,
@@ -49,13 +50,35 @@ async function carryOut(
   plan: RestartPlan,
   deps: Omit<RestartTasksDeps, 'tasks'> & { starter?: TaskStarter },
 ): Promise<RestartDecision[]> {
-  return applyPlan(plan, restartEffects(deps), {
+  const decisions = await applyPlan(plan, restartEffects(deps), {
     dryRun: deps.dryRun,
-    report: async (decisions) => {
-      const events = restartEvents(decisions);
+    report: async (decided) => {
+      const events = restartEvents(decided);
       if (events.length > 0) await deps.events.publish(events);
     },
   });
+  if (!deps.dryRun) await markAnnounced(decisions, deps);
+  return decisions;
+}
+
+/**
+ * After PutEvents, each chain whose start or abandonment went out is marked announced, so a retry
+ * of the message or event that decided it announces nothing again (stopped between the two, it
+ * announces twice, never none). A chain that moved on meanwhile is left as it is.
+ */
+async function markAnnounced(
+  decisions: readonly RestartDecision[],
+  deps: Pick<RestartTasksDeps, 'chains' | 'now'>,
+): Promise<void> {
+  for (const d of decisions) {
+    if (d.action !== 'started' && d.action !== 'abandon') continue;
+    const chain = await deps.chains.getChain(d.clusterArn, d.chainId);
+    const state = d.action === 'started' ? 'running' : 'abandoned';
+    if (!chain || chain.state !== state || chain.attempt !== d.attempt) continue;
+    const key = announcedKey(chain);
+    if (chain.announced === key) continue;
+    await deps.chains.saveChain({ ...chain, announced: key, version: chain.version + 1 });
+  }
 }
 
 /**

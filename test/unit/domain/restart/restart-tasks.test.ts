@@ -210,22 +210,22 @@ describe('onStandaloneTaskStopped', () => {
     expect(world.tasks.runs).toEqual([]);
   });
 
-  it('starts one task for a duplicate STOPPED event and a duplicate message', async () => {
+  it('starts one task for a second STOPPED event of the task, the same event retried, and a duplicate message', async () => {
     // Prepare
     const world = aRestartWorld();
     const stop = await aStoppedTask(world, { mode: 'on-failure' });
 
     // Act
     await onStandaloneTaskStopped(stop, world.tasksDeps);
-    const again = await onStandaloneTaskStopped(stop, world.tasksDeps);
-    const [message] = world.scheduler.take();
-    if (!message) throw new Error('no message queued');
-    await restartDue(message, world.dueDeps);
-    const twice = await restartDue(message, world.dueDeps);
+    const another = await onStandaloneTaskStopped({ ...stop, eventId: 'stop-1-again' }, world.tasksDeps);
+    const retried = await onStandaloneTaskStopped(stop, world.tasksDeps);
+    const messages = world.scheduler.take();
+    for (const message of [...messages, ...messages]) await restartDue(message, world.dueDeps);
 
     // Assess
-    expect(again).toMatchObject([{ action: 'ignore' }]);
-    expect(twice).toMatchObject([{ action: 'ignore' }]);
+    expect(another).toMatchObject([{ action: 'ignore' }]);
+    expect(retried).toMatchObject([{ action: 'restart', attempt: 1 }]);
+    expect(messages).toHaveLength(2);
     expect(world.tasks.started()).toHaveLength(1);
     expect(world.events.published.map((e) => e.detailType)).toEqual(['Task Restarted']);
   });
