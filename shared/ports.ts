@@ -672,10 +672,21 @@ export interface LeaseClosing {
   intent?: { intent: DeployIntent; expected: Pick<DeployIntent, 'triggeredBy' | 'state'> | undefined };
 }
 
+/** How taking a lease went ({@link ServiceLease.takeLease}). */
+export type LeaseTaking = 'taken' | 'again' | 'held';
+
 /** Deploy on push's hold on a service: a short lease, and the newest push deployed (the watermark). */
 export interface ServiceLease {
   /** Takes the lease for `ttlSeconds`; false while another owner holds an unexpired one. */
   acquireLease(serviceArn: string, owner: string, ttlSeconds: number): Promise<boolean>;
+  /**
+   * Takes the lease as {@link acquireLease} does, and tells whether `owner` was the last to take it
+   * (held or released since): an earlier attempt of the same event, which may have left work under it.
+   *
+   * @returns `held` while another owner holds an unexpired one; `again` when `owner` took it last;
+   *   `taken` otherwise
+   */
+  takeLease(serviceArn: string, owner: string, ttlSeconds: number): Promise<LeaseTaking>;
   /**
    * Releases the lease, with the writes that close the deployment made under it (`closing`, written
    * whether or not the lease is still held); false when `owner` does not hold it (it expired and

@@ -436,7 +436,7 @@ describe('DynamoQuarantine', () => {
 });
 
 describe('DynamoServiceLease', () => {
-  it('keeps the lease (owner, expiry as its TTL) and the watermark (no TTL) under the service', async () => {
+  it('keeps the lease (owner, its end, who took it before; kept 30 days after) and the watermark (no TTL) under the service', async () => {
     // Prepare
     const lease = on(DynamoServiceLease);
     const watermark = { pushedAt: '2026-01-12T09:00:00.000Z', digest: DIGEST, tag: 'v1' };
@@ -444,12 +444,35 @@ describe('DynamoServiceLease', () => {
     // Act
     await lease.acquireLease(API, 'event-1', 120);
     await lease.setWatermark(API, API_REPO, watermark);
+    const held = await partition(`SVC#${API}`);
+    await lease.releaseLease(API, 'event-1');
 
     // Assess
-    expect(await partition(`SVC#${API}`)).toEqual([
-      { pk: `SVC#${API}`, sk: 'LOCK', owner: 'event-1', expiresAt: START_EPOCH + 120 },
+    const lock = { pk: `SVC#${API}`, sk: 'LOCK', owner: 'event-1', priorOwner: '' };
+    expect(held).toEqual([
+      { ...lock, leaseUntil: START_EPOCH + 120, expiresAt: START_EPOCH + 30 * 86_400 },
       { pk: `SVC#${API}`, sk: `PUSH#${API_REPO}`, ...watermark },
     ]);
+    expect((await partition(`SVC#${API}`))[0]).toEqual({
+      ...lock,
+      leaseUntil: 0,
+      expiresAt: START_EPOCH + 30 * 86_400,
+    });
+  });
+
+  it('reads a lease item of the old shape (its expiry the TTL): held until it ends, then free, and its owner taking it again', async () => {
+    // Prepare: written by an earlier version
+    const lease = on(DynamoServiceLease);
+    await stored({ pk: `SVC#${API}`, sk: 'LOCK', owner: 'event-1', expiresAt: START_EPOCH + 120 });
+
+    // Act
+    const whileHeld = await lease.takeLease(API, 'event-2', 120);
+    const byItsOwner = await lease.takeLease(API, 'event-1', 120);
+    await stored({ pk: `SVC#${API}`, sk: 'LOCK', owner: 'event-1', expiresAt: START_EPOCH - 1 });
+    const ended = await lease.takeLease(API, 'event-2', 120);
+
+    // Assess
+    expect([whileHeld, byItsOwner, ended]).toEqual(['held', 'again', 'taken']);
   });
 });
 

@@ -21,6 +21,7 @@ import type {
   KnownDeployment,
   LastKnownGood,
   LeaseClosing,
+  LeaseTaking,
   PendingPush,
   PendingPushes,
   PushWatermark,
@@ -665,6 +666,8 @@ export class InMemoryQuarantine extends StateFake implements Quarantine {
 /** {@link ServiceLease} in memory. */
 export class InMemoryServiceLease extends StateFake implements ServiceLease {
   private readonly leases = new Map<string, { owner: string; expiresAt: number }>();
+  /** Who took each service's lease last (kept after the release, as the lease item is). */
+  private readonly lastOwners = new Map<string, string>();
   private readonly watermarks = new Map<string, PushWatermark>();
   private readonly racing = new Map<string, () => Promise<void>>();
 
@@ -681,6 +684,7 @@ export class InMemoryServiceLease extends StateFake implements ServiceLease {
   /** Another invocation holds the lease (test setup). */
   seedLease(serviceArn: string, owner: string, ttlSeconds: number): this {
     this.leases.set(serviceArn, { owner, expiresAt: epochSeconds(this.now()) + ttlSeconds });
+    this.lastOwners.set(serviceArn, owner);
     return this;
   }
 
@@ -701,15 +705,24 @@ export class InMemoryServiceLease extends StateFake implements ServiceLease {
   }
 
   async acquireLease(serviceArn: string, owner: string, ttlSeconds: number): Promise<boolean> {
+    return (await this.takeLease(serviceArn, owner, ttlSeconds)) !== 'held';
+  }
+
+  async takeLease(serviceArn: string, owner: string, ttlSeconds: number): Promise<LeaseTaking> {
     const change = this.racing.get(serviceArn);
     this.racing.delete(serviceArn);
     await change?.();
     const now = epochSeconds(this.now());
     const current = this.leases.get(serviceArn);
     const acquired = current === undefined || current.expiresAt < now || current.owner === owner;
-    if (acquired) this.leases.set(serviceArn, { owner, expiresAt: now + ttlSeconds });
+    const prior = this.lastOwners.get(serviceArn);
+    if (acquired) {
+      this.leases.set(serviceArn, { owner, expiresAt: now + ttlSeconds });
+      this.lastOwners.set(serviceArn, owner);
+    }
     this.record({ op: 'acquireLease', serviceArn, owner, acquired });
-    return acquired;
+    if (!acquired) return 'held';
+    return prior === owner ? 'again' : 'taken';
   }
 
   /**

@@ -21,7 +21,7 @@
  * | BakeSchedule | bake timer | `BAKING` | `<serviceArn>#<deploymentId>` |
  * | Quarantine | quarantined digest | `QUARANTINE#<repositoryKey>` | `<digest>` |
  * | Quarantine | the same, for listing | `QUARANTINED` | `<repositoryKey>@<digest>` |
- * | ServiceLease | service lease | `SVC#<serviceArn>` | `LOCK` |
+ * | ServiceLease | service lease (owner, `leaseUntil`, `priorOwner`; kept 30 days after its release) | `SVC#<serviceArn>` | `LOCK` |
  * | ServiceLease | newest push deployed (watermark) | `SVC#<serviceArn>` | `PUSH#<repositoryKey>` |
  * | PendingPushes | pending push | `PENDING` | `<serviceArn>#<repositoryKey>` |
  * | NotificationStore | aggregation window | `NOTIFYWIN` | `<channel>#<groupKey>#<windowStart>` |

@@ -305,15 +305,18 @@ function registerRevision(
       // This service's intent first, then another service's of the same source and digest.
       const unfinished = (i: DeployIntent) => i.state !== 'announced' && i.digest === digest;
       const found = earlier ?? intentsOf(from).find(unfinished);
+      // The revision an unfinished intent names, or finds by its tags.
+      const registeredFor = async (known: DeployIntent | undefined) =>
+        known?.toTaskDefinition ??
+        (known
+          ? await deps.ecs.findRevision(
+              effect.revision.definition.family,
+              sourceMarkers(digest, known.triggeredBy),
+              known.at,
+            )
+          : undefined);
       registration = (async (): Promise<Registration> => {
-        let arn = found?.toTaskDefinition;
-        if (arn === undefined && found) {
-          arn = await deps.ecs.findRevision(
-            effect.revision.definition.family,
-            sourceMarkers(digest, found.triggeredBy),
-            found.at,
-          );
-        }
+        const arn = await registeredFor(found);
         if (arn !== undefined) return { arn };
         at = deps.now().toISOString();
         const registering: DeployIntent = {
@@ -326,7 +329,25 @@ function registerRevision(
           // What `Deployment Started` says, also when a retry finds the update by its revision's tags.
           reason: decisions[effect.decision]?.reason,
         };
-        await saveIntent(deps, registering, expected);
+        if (!(await deps.history.saveDeployIntent(registering, expected))) {
+          // Planned without the intents (this event had not taken the lease before) and one is
+          // there: another event's, or this one's from before another took the lease. Read now, it
+          // is gone on from as if it had been planned with: its revision reused, or taken over.
+          const met =
+            effect.intentsUnread && expected === undefined
+              ? (await deps.history.deployIntents(serviceArn, digest)).find(
+                  (i) => i.fromTaskDefinition === from,
+                )
+              : undefined;
+          if (!met) throw changedElsewhere(registering);
+          expected = { triggeredBy: met.triggeredBy, state: met.state };
+          const again = met.state === 'announced' ? undefined : await registeredFor(met);
+          if (again !== undefined) {
+            at = met.at;
+            return { arn: again };
+          }
+          await saveIntent(deps, registering, expected);
+        }
         expected = { triggeredBy, state: 'registering' };
         try {
           return { arn: await registerLooking(deps, effect.revision, registering) };
@@ -412,7 +433,11 @@ async function saveIntent(
   expected: Pick<DeployIntent, 'triggeredBy' | 'state'> | undefined,
 ): Promise<void> {
   if (await deps.history.saveDeployIntent(intent, expected)) return;
-  throw new RetryableError(
+  throw changedElsewhere(intent);
+}
+
+function changedElsewhere(intent: DeployIntent): RetryableError {
+  return new RetryableError(
     `the deployment of ${intent.digest} to ${intent.serviceArn} was changed by another invocation`,
   );
 }

@@ -95,14 +95,11 @@ async function deployUnderLeases(push: PushedImage, deps: DeployDeps): Promise<D
   const giveBack = (services: readonly LeasedService[]) =>
     mapInPool(services, LEASE_GROUP, (s) => deps.lease.releaseLease(s.serviceArn, owner).catch(() => false));
   const taken = await mapInPool(refs, LEASE_GROUP, (s) =>
-    deps.lease.acquireLease(s.serviceArn, owner, LEASE_SECONDS).then(
-      (held) => (held ? 'taken' : 'held'),
-      (error: unknown) => ({ error }),
-    ),
+    deps.lease.takeLease(s.serviceArn, owner, LEASE_SECONDS).catch((error: unknown) => ({ error })),
   );
-  const failed = taken.findIndex((t) => t !== 'taken');
+  const failed = taken.findIndex((t) => t !== 'taken' && t !== 'again');
   if (failed >= 0) {
-    await giveBack(refs.filter((_, i) => taken[i] === 'taken'));
+    await giveBack(refs.filter((_, i) => taken[i] === 'taken' || taken[i] === 'again'));
     const outcome = taken[failed];
     if (typeof outcome === 'object') throw outcome.error;
     const { cluster, service } = refs[failed] as LeasedService;
@@ -112,7 +109,10 @@ async function deployUnderLeases(push: PushedImage, deps: DeployDeps): Promise<D
   }
   let planned: Awaited<ReturnType<typeof planLeased>>;
   try {
-    planned = await planLeased(push, refs, deps);
+    // The intents are read only where this event took the lease before: an earlier attempt of it
+    // may have left work there (any other intent is found when a registration's save meets it).
+    const again = new Set(refs.filter((_, i) => taken[i] === 'again').map((s) => s.serviceArn));
+    planned = await planLeased(push, refs, deps, again);
     checkBlastRadius(planned.plan, deps.policyFile);
   } catch (error) {
     await giveBack(refs);

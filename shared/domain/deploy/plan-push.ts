@@ -111,6 +111,12 @@ export type DeployEffect =
       /** the event carrying the deployment out (the intent's owner) */
       triggeredBy: string;
       intent?: DeployIntent;
+      /**
+       * the intents were not read when planned (this event had not taken the lease before): an intent
+       * met when saving its own (another event's, or this one's from before another took the lease)
+       * is read then and gone on from, as if planned with it
+       */
+      intentsUnread?: true;
     }
   | {
       kind: 'update-service';
@@ -308,7 +314,9 @@ export function checkBlastRadius(plan: DeployPlan, policyFile: PolicyFile): void
  * of each kind for the push (DescribeServices per cluster batch, a definition per revision, the
  * quarantine and what the tag points at now once), the cap and the windows decided on that one plan.
  * Each decision's effects are its scope: the lease (`taken`), what it calls for, the release, which
- * also gives back the lease of a service that turned out not to be deployed.
+ * also gives back the lease of a service that turned out not to be deployed. The deploy intents are
+ * read for the services of `again` only (this event took their lease before: an earlier attempt);
+ * elsewhere a registration that meets one reads it then (`intentsUnread`).
  *
  * @returns the plan, and the leased services that no longer exist (their leases to give back, their
  *   index entries dropped by the plan's `unindex-service`)
@@ -317,8 +325,9 @@ export async function planLeased(
   push: PushedImage,
   refs: readonly LeasedService[],
   deps: DeployReads,
+  again: ReadonlySet<string>,
 ): Promise<{ plan: DeployPlan; gone: LeasedService[] }> {
-  const planned = await planServices(push, refs, deps, { underLease: true });
+  const planned = await planServices(push, refs, deps, { underLease: true, intentsOf: again });
   const plan: DeployPlan = { decisions: planned.decisions, effects: [] };
   const owner = push.eventId;
   for (const [decision, decided] of planned.decisions.entries()) {
@@ -384,6 +393,8 @@ export async function planUnderLease(
 interface PlanningOptions {
   due?: boolean;
   underLease?: boolean;
+  /** under the lease, the services whose intents are read (absent: every service's) */
+  intentsOf?: ReadonlySet<string>;
 }
 
 async function planServices(
@@ -438,7 +449,9 @@ async function planServices(
   // before the leases needs them only for the other decisions (a service on the digest already may be
   // an earlier attempt's update to record), and to show a dry run what a real run would do.
   const readIntents = (decided: DeploymentDecision) =>
-    options.underLease === true || deps.dryRun !== false || decided.action !== 'deploy';
+    options.underLease === true
+      ? (options.intentsOf?.has(decided.serviceArn) ?? true)
+      : deps.dryRun !== false || decided.action !== 'deploy';
   const sequences: DeployEffect[][] = [];
   const intentsOf = await mapInPool(planned, READS_IN_FLIGHT, (decided) =>
     decided.containers && readIntents(decided)
@@ -456,6 +469,7 @@ async function planServices(
       due: options.due === true,
       underLease: options.underLease === true,
       intents,
+      intentsUnread: !readIntents(decided),
       service,
       now,
     };
@@ -510,6 +524,8 @@ interface Planning {
   underLease: boolean;
   /** the deploy intents of the service for the pushed digest */
   intents: readonly DeployIntent[];
+  /** the intents were not read (none of this event's is expected): a registration reads one it meets */
+  intentsUnread: boolean;
   service: ServiceState | undefined;
   /** when it was planned */
   now: Date;
@@ -694,6 +710,7 @@ function deployEffects(
       }),
       triggeredBy,
       ...(intent ? { intent } : {}),
+      ...(planning.intentsUnread ? { intentsUnread: true as const } : {}),
     },
     {
       kind: 'update-service',

@@ -92,6 +92,32 @@ export function describeServiceLeaseContract(name: string, make: MakeSubject<Ser
         expect(await lease().acquireLease(API, 'event-2', 60)).toBe(true);
       });
 
+      it('takes a lease no one took before as taken, and one it took last as again, held or released since', async () => {
+        // Act
+        const first = await lease().takeLease(API, 'event-1', 60);
+        const whileHeld = await lease().takeLease(API, 'event-1', 60);
+        await lease().releaseLease(API, 'event-1');
+        const afterRelease = await lease().takeLease(API, 'event-1', 60);
+
+        // Assess
+        expect([first, whileHeld, afterRelease]).toEqual(['taken', 'again', 'again']);
+      });
+
+      it('takes a lease another took last as taken once free, and as held while it holds it', async () => {
+        // Prepare
+        await lease().takeLease(API, 'event-1', 60);
+
+        // Act
+        const whileHeld = await lease().takeLease(API, 'event-2', 60);
+        clock().advance(61);
+        const expired = await lease().takeLease(API, 'event-2', 60);
+        await lease().releaseLease(API, 'event-2');
+        const backToFirst = await lease().takeLease(API, 'event-1', 60);
+
+        // Assess
+        expect([whileHeld, expired, backToFirst]).toEqual(['held', 'taken', 'taken']);
+      });
+
       it('releases nothing when the lease is not held', async () => {
         // Act
         const released = await lease().releaseLease(API, 'event-1');

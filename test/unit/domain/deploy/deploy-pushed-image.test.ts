@@ -111,7 +111,10 @@ describe('deployPushedImage', () => {
     const canary = aService({ name: 'api-canary' });
     follow(world, api);
     follow(world, canary);
-    // An earlier attempt of this push registered api:8 for the canary and stopped before updating.
+    // An earlier attempt of this push took the leases, registered api:8 for the canary and stopped
+    // before updating.
+    world.lease.seedLease(api.arn, push().eventId, -1);
+    world.lease.seedLease(canary.arn, push().eventId, -1);
     const registered = world.ecs.addTaskDefinition(
       aTaskDefinitionDoc({ revision: 8, image: pinnedImage(NEW) }),
     );
@@ -670,8 +673,8 @@ describe('deployPushedImage', () => {
     expect(decisions.filter((d) => d.action === 'deploy')).toHaveLength(12);
     // Under the leases only: 12 services of one cluster, 10 a call.
     expect(world.ecs.reads.DescribeServices).toBe(2);
-    // The intents are read once per service, under its lease.
-    expect(intentReads).toHaveLength(12);
+    // No intent read: no earlier attempt of this push took these leases.
+    expect(intentReads).toHaveLength(0);
   });
 
   it('takes over an expired lock of another invocation', async () => {

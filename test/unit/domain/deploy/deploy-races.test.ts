@@ -8,6 +8,7 @@
 import { type PolicyFile, PolicyFileSchema } from '../../../../shared/config/policy-file';
 import { type DeployDeps, deployPushedImage } from '../../../../shared/domain/deploy/deploy-pushed-image';
 import type { PushedImage } from '../../../../shared/domain/deploy/plan-deployment';
+import { sourceMarkers } from '../../../../shared/domain/deploy/task-definition';
 import { RetryableError } from '../../../../shared/errors';
 import { DEPLOYMENT_STARTED } from '../../../../shared/events/autopilot-events';
 import type { ServiceState, TaskDefinitionDocument } from '../../../../shared/ports';
@@ -262,6 +263,75 @@ describe('deploy on push: no orphan revisions', () => {
     expect(registrations(world).map((c) => c.arn)).toEqual([API_8]);
     expect(world.ecs.service(api.arn)?.taskDefinitionArn).toBe(API_8);
     expect(started(world)).toEqual([`api ${push.digest}`]);
+  });
+
+  it('reuses the revision another event of the same digest registered and left unfinished, found when its own intent meets it', async () => {
+    // Prepare: another push of the same digest registered api:8 (its answer lost) and stopped; this
+    // event never took the lease, so it plans without reading the intents
+    const world = aWorld();
+    const api = aService();
+    follow(world, api);
+    const push = pushed(world, { digest: aDigest('pushed twice') });
+    world.ecs.addTaskDefinition(
+      aTaskDefinitionDoc({
+        revision: 8,
+        image: pinnedImage(push.digest),
+        tags: sourceMarkers(push.digest, 'another-event'),
+        fields: { registeredAt: '2026-01-13T10:04:00.000Z' },
+      }),
+    );
+    world.history.seedDeployIntent({
+      serviceArn: api.arn,
+      digest: push.digest,
+      fromTaskDefinition: API_7,
+      triggeredBy: 'another-event',
+      state: 'registering',
+      at: '2026-01-13T10:03:59.000Z',
+    });
+
+    // Act
+    const outcome = await deliver(world, push);
+
+    // Assess
+    expect(outcome).toEqual({ attempts: 1 });
+    expect(registrations(world)).toEqual([]);
+    expect(world.ecs.service(api.arn)?.taskDefinitionArn).toBe(API_8);
+    expect(world.history.intentOf(api.arn, push.digest, API_7)).toMatchObject({
+      triggeredBy: push.eventId,
+      state: 'announced',
+    });
+    expect(started(world)).toEqual([`api ${push.digest}`]);
+  });
+
+  it('takes over, when its own intent meets it, the announced intent of an earlier deployment of the digest since rolled back', async () => {
+    // Prepare: the digest was deployed from api:7 and announced by another event, then rolled back
+    const world = aWorld();
+    const api = aService();
+    follow(world, api);
+    const push = pushed(world, { digest: aDigest('deployed before') });
+    world.history.seedDeployIntent({
+      serviceArn: api.arn,
+      digest: push.digest,
+      fromTaskDefinition: API_7,
+      triggeredBy: 'another-event',
+      state: 'announced',
+      at: '2026-01-12T10:00:00.000Z',
+      toTaskDefinition: taskDefinitionArnOf('api', 6),
+      startedAt: '2026-01-12T10:00:01.000Z',
+    });
+
+    // Act
+    const outcome = await deliver(world, push);
+
+    // Assess
+    expect(outcome).toEqual({ attempts: 1 });
+    expect(registrations(world).map((c) => c.arn)).toEqual([API_8]);
+    expect(world.ecs.service(api.arn)?.taskDefinitionArn).toBe(API_8);
+    expect(world.history.intentOf(api.arn, push.digest, API_7)).toMatchObject({
+      triggeredBy: push.eventId,
+      state: 'announced',
+      toTaskDefinition: API_8,
+    });
   });
 
   it('reuses the registered revision when UpdateService failed and Lambda retried', async () => {
