@@ -136,13 +136,13 @@ function describeEvent(event: EventBridgeEvent, at: Date): TimelineLine | undefi
       return {
         at,
         source: 'autopilot',
-        text: `Task Restarted ${d.cluster}/${d.group}: ${tail(d.previousTaskArn)} → ${tail(d.taskArn)}, attempt ${d.attempt} of ${d.maxAttempts} (${d.class})${d.dryRun ? ' [dry run]' : ''}`,
+        text: `Task Restarted ${d.cluster}/${text(d.group) ?? revision(d.taskDefinition)}: ${tail(d.previousTaskArn)} → ${tail(d.taskArn)}, attempt ${d.attempt} of ${d.maxAttempts} (${d.class})${d.dryRun ? ' [dry run]' : ''}`,
       };
     case 'Task Restart Abandoned':
       return {
         at,
         source: 'autopilot',
-        text: `Task Restart Abandoned ${d.cluster}/${d.group}${d.lastTaskArn ? ` (${tail(d.lastTaskArn)})` : ''}: ${d.reason}${d.dryRun ? ' [dry run]' : ''}`,
+        text: `Task Restart Abandoned ${d.cluster}/${text(d.group) ?? revision(d.taskDefinition)}${d.lastTaskArn ? ` (${tail(d.lastTaskArn)})` : ''}: ${d.reason}${d.dryRun ? ' [dry run]' : ''}`,
       };
     default:
       // An autopilot event this timeline does not know yet still shows, with what it is about.
@@ -170,7 +170,9 @@ function describeDecision(functionName: string, d: Json): string {
     const title = text(d.title);
     return words(title ? `${where}: ${title}` : where, reason && `(${reason})`);
   }
-  const subject = serviceOf(d);
+  // A restart is about a task: the stopped one (or the one started, or the one captured).
+  const task = text(d.previousTaskArn) ?? text(d.lastTaskArn) ?? text(d.taskArn);
+  const subject = functionName.startsWith('restart-') && task ? tail(task) : serviceOf(d);
   const head = words(action, subject);
   return reason ? `${head}: ${reason}` : head;
 }

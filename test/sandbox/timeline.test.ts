@@ -376,17 +376,25 @@ describe('followTimeline', () => {
     account.bus(
       event('Task Restart Abandoned', {
         cluster: 'batch',
-        group: 'family:worker',
+        taskDefinition: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/worker:3',
         lastTaskArn: task('t6'),
         reason: '5 of 5 restarts made, the task still fails',
       }),
+    );
+    account.bus(
+      delivery(
+        'restart-tasks',
+        [{ action: 'restart', cluster: 'batch', previousTaskArn: task('t7'), reason: 'on-failure' }],
+        0,
+      ),
     );
 
     // Assess
     expect(account.texts()).toEqual([
       'ECS: task batch/t1 of family:worker STOPPED: Essential container in task exited (exit 137: OutOfMemoryError: Container killed due to memory usage)',
       'autopilot: Task Restarted batch/family:worker: batch/t1 → batch/t2, attempt 1 of 5 (out-of-memory)',
-      'autopilot: Task Restart Abandoned batch/family:worker (batch/t6): 5 of 5 restarts made, the task still fails',
+      'autopilot: Task Restart Abandoned batch/worker:3 (batch/t6): 5 of 5 restarts made, the task still fails',
+      'λ restart-tasks: restart batch/t7: on-failure',
     ]);
   });
 
