@@ -14,6 +14,7 @@ import { isValidTimeZone, parseClockTime } from '../domain/deploy/deploy-window'
 import { DEPLOY_MODE } from '../domain/policy/deploy-mode';
 import { MAX_DURATION_MS, parseDuration } from '../domain/policy/duration';
 import { compileGlob, compileTagRegex, MAX_GLOB_LENGTH, MAX_REGEX_LENGTH } from '../domain/policy/glob';
+import { RESTART_MODES } from '../domain/policy/restart-policy';
 import { ConfigError } from '../errors';
 import { GlobSchema, NotificationsSchema } from './notifications';
 
@@ -141,6 +142,36 @@ const PolicyFields = {
   rollback: RollbackPolicySchema.optional(),
 };
 
+/**
+ * A rule of `restart:`: which standalone tasks it opts in (every glob given must match; at least
+ * one), how (the mode), and its backoff and limit. The first matching rule applies; a task's own
+ * `autopilot:restart` tag says the mode before any rule.
+ */
+export const RestartRuleSchema = z.strictObject({
+  match: z
+    .strictObject({
+      cluster: GlobListSchema.optional().describe('cluster name'),
+      group: GlobListSchema.optional().describe('task group, e.g. family:worker'),
+      family: GlobListSchema.optional().describe('task definition family'),
+      startedBy: GlobListSchema.optional().describe('what RunTask was given as startedBy'),
+    })
+    .refine((m) => Object.values(m).some((v) => v !== undefined), {
+      message: 'name at least one of cluster, group, family, startedBy',
+    }),
+  mode: z.enum(RESTART_MODES).default('on-failure'),
+  backoff: z
+    .strictObject({
+      initial: DurationSchema.default('10s'),
+      max: DurationSchema.default('5m'),
+      resetAfter: DurationSchema.default('10m'),
+    })
+    .default({ initial: '10s', max: '5m', resetAfter: '10m' })
+    .describe(
+      "like CrashLoopBackOff: initial doubling to max (at most 15m, SQS's longest delay), reset after a run of resetAfter",
+    ),
+  maxAttempts: z.number().int().min(1).max(100).default(5).describe('restarts per chain before giving up'),
+});
+
 /** A named deploy policy. */
 export const PolicySchema = z.strictObject(PolicyFields);
 
@@ -164,6 +195,11 @@ export const PolicyFileSchema = z
     notifications: NotificationsSchema.default(NotificationsSchema.parse({})).describe(
       'chat channels, routes and aggregation of autopilot events',
     ),
+    restart: z
+      .array(RestartRuleSchema)
+      .max(100)
+      .default([])
+      .describe('standalone tasks restarted when they fail (besides those tagged autopilot:restart)'),
   })
   .superRefine((file, ctx) => {
     const counted = [

@@ -12,9 +12,9 @@ export const STARTED_BY_TAG = 'autopilot:started-by';
 /** The `startedBy` of the tasks autopilot starts. */
 export const AUTOPILOT_STARTED_BY = 'autopilot';
 
-/** The restart modes. */
-export const RESTART_MODES = ['on-failure', 'always', 'off'] as const;
-export type RestartMode = (typeof RESTART_MODES)[number];
+export { RESTART_MODES, type RestartMode } from '../policy/restart-policy';
+
+import { RESTART_MODES, type RestartMode } from '../policy/restart-policy';
 
 /**
  * The mode a tag value names, or why it names none (case and surrounding spaces ignored).

@@ -19,8 +19,9 @@ import type {
   RunTaskResult,
   TaskReader,
 } from '../../ports';
-import { clusterNameOf, parseTaskArn } from '../aws/arn';
+import { clusterNameOf, parseTaskArn, parseTaskDefinition } from '../aws/arn';
 import type { Plan } from '../plan/plan';
+import { type RestartRuleText, restartRuleFor } from '../policy/restart-policy';
 import { type Backoff, backoffDelay, DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS, ranLongEnough } from './backoff';
 import { type Classified, classifyStop, type StoppedTask } from './classify';
 import {
@@ -109,6 +110,8 @@ export type RestartPlan = Plan<RestartDecision, RestartEffect>;
 export interface StopReads {
   tasks: TaskReader;
   chains: Pick<RestartChains, 'getSpec' | 'getChain'>;
+  /** the policy file's `restart:` rules (none: tasks opt in by their tag only) */
+  restartRules?: readonly RestartRuleText[];
 }
 
 /** A standalone task's STOPPED event, as the planner reads it. */
@@ -192,25 +195,34 @@ export async function planTaskStopped(stop: TaskStop, reads: StopReads, now: Dat
   }
   if (chain?.state === 'abandoned') return ignore(`chain ${chainId} was abandoned`);
 
-  // A chain goes on with the mode it was decided with; a first stop reads the task's tag.
+  // A chain goes on with the mode it was decided with; a first stop reads the task's tag, then the
+  // policy file's first matching rule (whose backoff and limit apply either way).
+  const rule = restartRuleFor(reads.restartRules ?? [], {
+    cluster: clusterNameOf(stop.clusterArn),
+    family: parseTaskDefinition(stop.taskDefinitionArn)?.family ?? stop.taskDefinitionArn,
+    ...(stop.group ? { group: stop.group } : {}),
+    ...((stop.startedBy ?? task?.startedBy) ? { startedBy: stop.startedBy ?? task?.startedBy } : {}),
+  });
   const tagged = tags[RESTART_TAG];
   const parsed = chain
-    ? { mode: chain.mode as RestartMode }
-    : tagged === undefined
-      ? undefined
-      : parseRestartMode(tagged);
+    ? { mode: chain.mode as RestartMode, by: 'its chain' }
+    : tagged !== undefined
+      ? { ...parseRestartMode(tagged), by: `tag ${RESTART_TAG}` }
+      : rule
+        ? { mode: rule.mode, by: `policy ${rule.name}` }
+        : undefined;
   if (parsed === undefined) {
     return ignore(
       task
-        ? `not opted in (no ${RESTART_TAG} tag)`
-        : `not opted in: the task is no longer described, so its ${RESTART_TAG} tag is unknown`,
+        ? `not opted in (no ${RESTART_TAG} tag, no restart rule)`
+        : `not opted in: the task is no longer described, so its ${RESTART_TAG} tag is unknown, and no restart rule matches`,
     );
   }
   if ('invalid' in parsed) return ignore(parsed.invalid);
-  if (parsed.mode === 'off') return ignore(`${RESTART_TAG} is off`);
+  if (parsed.mode === 'off') return ignore(`restarts are off (${parsed.by})`);
   const mode = parsed.mode;
-  const backoff: Backoff = chain?.backoff ?? DEFAULT_BACKOFF;
-  const maxAttempts = chain?.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+  const backoff: Backoff = chain?.backoff ?? rule?.backoff ?? DEFAULT_BACKOFF;
+  const maxAttempts = chain?.maxAttempts ?? rule?.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
   const verdict = verdictOf(classified, mode);
   const reset =
     chain !== undefined && ranLongEnough(stop.startedAt ?? task?.startedAt, stop.stoppedAt, backoff);
@@ -275,7 +287,7 @@ export async function planTaskStopped(stop: TaskStop, reads: StopReads, now: Dat
 
   const delaySeconds = verdict.atOnce ? 0 : backoffDelay(attempt, backoff);
   const dueAt = new Date(now.getTime() + delaySeconds * 1000).toISOString();
-  const why = `${mode} (${chain ? 'its chain' : `tag ${RESTART_TAG}`}): ${classified.reason}; restart ${attempt} of ${maxAttempts} ${delaySeconds > 0 ? `after ${delaySeconds}s` : 'at once'}${reset ? ' (the last task ran long enough: a new count)' : ''}`;
+  const why = `${mode} (${parsed.by}): ${classified.reason}; restart ${attempt} of ${maxAttempts} ${delaySeconds > 0 ? `after ${delaySeconds}s` : 'at once'}${reset ? ' (the last task ran long enough: a new count)' : ''}`;
   const decision: RestartDecision = {
     ...ref,
     action: 'restart',

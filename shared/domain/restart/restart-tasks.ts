@@ -12,6 +12,7 @@ import type {
   TaskStarter,
 } from '../../ports';
 import { applyPlan } from '../plan/plan';
+import type { RestartRuleText } from '../policy/restart-policy';
 import { launchSpecFromRequest, launchSpecFromRunning, type RunningTask } from './launch-spec';
 import { restartEffects } from './restart-effects';
 import { restartEvents } from './restart-events';
@@ -29,6 +30,8 @@ import {
 /** restart-tasks' ports: reads tasks, keeps chains and specs, queues restarts, announces. */
 export interface RestartTasksDeps {
   tasks: TaskReader;
+  /** the policy file's `restart:` rules */
+  restartRules?: readonly RestartRuleText[];
   chains: RestartChains;
   scheduler: RestartScheduler;
   events: EventPublisher;

@@ -60,6 +60,49 @@ const NO_NOTIFICATIONS = {
   aggregate: { window: '1m', after: 3 },
 };
 
+describe('parsePolicyFile: restart rules', () => {
+  it("fills in a rule's mode, backoff and limit", () => {
+    // Prepare
+    const text = yaml('version: 1', 'restart:', '  - match: { family: "worker*" }');
+
+    // Act
+    const file = parsePolicyFile(text);
+
+    // Assess
+    expect(file.restart).toEqual([
+      {
+        match: { family: 'worker*' },
+        mode: 'on-failure',
+        backoff: { initial: '10s', max: '5m', resetAfter: '10m' },
+        maxAttempts: 5,
+      },
+    ]);
+  });
+
+  it.each([
+    [
+      'a rule that matches nothing named',
+      ['  - mode: always', '    match: {}'],
+      /restart\.0\.match: name at least one of cluster, group, family, startedBy/,
+    ],
+    ['an unknown mode', ['  - match: { cluster: batch }', '    mode: sometimes'], /restart\.0\.mode/],
+    [
+      'a backoff that is not a duration',
+      ['  - match: { cluster: batch }', '    backoff: { initial: soon }'],
+      /restart\.0\.backoff\.initial/,
+    ],
+  ])('refuses %s, with its line and field', (_name, lines, message) => {
+    // Prepare
+    const text = yaml('version: 1', 'restart:', ...lines);
+
+    // Act
+    const parse = () => parsePolicyFile(text);
+
+    // Assess
+    expect(parse).toThrow(message);
+  });
+});
+
 describe('parsePolicyFile', () => {
   it('parses a valid file', () => {
     // Prepare
@@ -86,6 +129,7 @@ describe('parsePolicyFile', () => {
       },
       clusters: { 'prod-*': { policy: 'careful' } },
       notifications: NO_NOTIFICATIONS,
+      restart: [],
     });
   });
 
@@ -104,6 +148,7 @@ describe('parsePolicyFile', () => {
       policies: {},
       clusters: {},
       notifications: NO_NOTIFICATIONS,
+      restart: [],
     });
     expect(file).toEqual(EMPTY_POLICY_FILE);
   });

@@ -150,9 +150,62 @@ describe('onStandaloneTaskStopped', () => {
     // Assess
     expect(decided.map((d) => [d.action, d.reason])).toEqual([
       ['ignore', 'stopped by a user: never restarted'],
-      ['ignore', 'not opted in (no autopilot:restart tag)'],
+      ['ignore', 'not opted in (no autopilot:restart tag, no restart rule)'],
     ]);
     expect(world.scheduler.sent).toEqual([]);
+  });
+
+  it("opts in a task without a tag by the policy file's first matching rule, with the rule's backoff and limit", async () => {
+    // Prepare
+    const world = aRestartWorld();
+    const stop = await aStoppedTask(world);
+    const deps = {
+      ...world.tasksDeps,
+      restartRules: [
+        {
+          match: { cluster: 'prod' },
+          mode: 'always' as const,
+          backoff: { initial: '1s', max: '1s', resetAfter: '1m' },
+          maxAttempts: 1,
+        },
+        {
+          match: { family: 'work*', startedBy: 'nightly' },
+          mode: 'on-failure' as const,
+          backoff: { initial: '30s', max: '2m', resetAfter: '10m' },
+          maxAttempts: 2,
+        },
+      ],
+    };
+
+    // Act
+    const decided = await onStandaloneTaskStopped(stop, deps);
+
+    // Assess
+    expect(decided).toMatchObject([{ action: 'restart', attempt: 1, maxAttempts: 2, delaySeconds: 30 }]);
+    expect(decided[0]?.reason).toContain('on-failure (policy restart[1])');
+  });
+
+  it("leaves a task tagged off alone whatever the policy file's rules say", async () => {
+    // Prepare
+    const world = aRestartWorld();
+    const stop = await aStoppedTask(world, { mode: 'off' });
+    const deps = {
+      ...world.tasksDeps,
+      restartRules: [
+        {
+          match: { cluster: 'batch' },
+          mode: 'always' as const,
+          backoff: { initial: '10s', max: '5m', resetAfter: '10m' },
+          maxAttempts: 5,
+        },
+      ],
+    };
+
+    // Act
+    const decided = await onStandaloneTaskStopped(stop, deps);
+
+    // Assess
+    expect(decided).toMatchObject([{ action: 'ignore', reason: 'restarts are off (tag autopilot:restart)' }]);
   });
 
   it('restarts a spot interruption at once', async () => {
