@@ -311,7 +311,7 @@ function registerRevision(
         (known
           ? await deps.ecs.findRevision(
               effect.revision.definition.family,
-              sourceMarkers(digest, known.triggeredBy),
+              sourceMarkers(digest, known.triggeredBy, from),
               known.at,
             )
           : undefined);
@@ -417,7 +417,7 @@ async function registerLooking(
       if (!(error instanceof RetryableError)) throw error;
       const found = await deps.ecs.findRevision(
         revision.definition.family,
-        sourceMarkers(intent.digest, intent.triggeredBy),
+        sourceMarkers(intent.digest, intent.triggeredBy, intent.fromTaskDefinition),
         intent.at,
       );
       if (found !== undefined) return found;

@@ -650,19 +650,21 @@ function unannounced(
 /**
  * An update an earlier attempt of this push made and stopped before its closing writes (which move the
  * intent to `updating`): the intent of this event is `registering` (or `registered`), and the service
- * runs a revision whose tags name the pushed digest and this event (`sourceMarkers`), which only this
- * push's registration carries. Nothing was recorded or announced yet, so it starts now.
+ * runs a revision whose tags name the pushed digest, this event and the intent's source revision
+ * (`sourceMarkers`), which only this push's registration from that source carries. Nothing was
+ * recorded or announced yet, so it starts now.
  */
 function updatedUnsaved({ push, service, intents, documents, now }: Planning): DeployIntent | undefined {
   if (!service) return undefined;
   const running = service.taskDefinitionArn;
   const tags = documents.get(running)?.tags ?? [];
-  const tagged = sourceMarkers(push.digest, push.eventId).every((m) =>
-    tags.some((t) => t.key === m.key && t.value === m.value),
-  );
-  if (!tagged) return undefined;
+  const carries = (i: DeployIntent) =>
+    sourceMarkers(push.digest, push.eventId, i.fromTaskDefinition).every((m) =>
+      tags.some((t) => t.key === m.key && t.value === m.value),
+    );
   const intent = intents.find(
-    (i) => i.triggeredBy === push.eventId && (i.state === 'registering' || i.state === 'registered'),
+    (i) =>
+      i.triggeredBy === push.eventId && (i.state === 'registering' || i.state === 'registered') && carries(i),
   );
   return intent && { ...intent, toTaskDefinition: running, startedAt: now.toISOString() };
 }
@@ -707,6 +709,7 @@ function deployEffects(
         sourceImage: `${push.repositoryName}:${push.tag}`,
         digest: push.digest,
         triggeredBy,
+        from,
       }),
       triggeredBy,
       ...(intent ? { intent } : {}),

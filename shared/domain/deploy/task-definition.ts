@@ -10,16 +10,25 @@ export const SOURCE_TAG_KEYS = {
   image: 'autopilot:source-image',
   digest: 'autopilot:source-digest',
   trigger: 'autopilot:triggered-by',
+  source: 'autopilot:source-revision',
 } as const;
 
 /**
  * The tags by which a revision registered for a push is found again (a registration whose answer
- * was lost): the pushed digest and the event, as {@link copyWithImage} records them.
+ * was lost): the pushed digest, the event and the revision it was copied from, as
+ * {@link copyWithImage} records them. The source tells apart the copies one push registers in one
+ * family for services running different revisions of it (prod on api:7, staging on api:8): registered
+ * at the same time, with both answers lost, each is found as its own, never both as the newest.
  */
-export function sourceMarkers(digest: string, triggeredBy: string): { key: string; value: string }[] {
+export function sourceMarkers(
+  digest: string,
+  triggeredBy: string,
+  from: string,
+): { key: string; value: string }[] {
   return [
     { key: SOURCE_TAG_KEYS.digest, value: tagValue(digest) },
     { key: SOURCE_TAG_KEYS.trigger, value: tagValue(triggeredBy) },
+    { key: SOURCE_TAG_KEYS.source, value: tagValue(from) },
   ];
 }
 
@@ -36,7 +45,8 @@ function tagValue(text: string): string {
  * @param change - which containers get which image, and what to record about it
  * @example
  * copyWithImage(doc, { containers: ['app'], image: 'acct.dkr.ecr.eu-west-1.amazonaws.com/api@sha256:…',
- *   sourceImage: 'api:main', digest: 'sha256:…', triggeredBy: 'event-id' })
+ *   sourceImage: 'api:main', digest: 'sha256:…', triggeredBy: 'event-id',
+ *   from: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/api:7' })
  */
 export function copyWithImage(
   source: TaskDefinitionDocument,
@@ -46,6 +56,8 @@ export function copyWithImage(
     sourceImage: string;
     digest: string;
     triggeredBy: string;
+    /** the ARN of `source`, as the service names it */
+    from: string;
   },
 ): TaskDefinitionDocument {
   const containerDefinitions = source.definition.containerDefinitions.map((container) =>
@@ -57,6 +69,7 @@ export function copyWithImage(
     [SOURCE_TAG_KEYS.image, tagValue(change.sourceImage)],
     [SOURCE_TAG_KEYS.digest, tagValue(change.digest)],
     [SOURCE_TAG_KEYS.trigger, tagValue(change.triggeredBy)],
+    [SOURCE_TAG_KEYS.source, tagValue(change.from)],
   ]);
   // The source record also lives in the table, so its tags yield when the 50 ECS allows are taken.
   return registrableCopy(source, containerDefinitions, recorded);

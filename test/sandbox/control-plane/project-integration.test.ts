@@ -99,6 +99,7 @@ describe('the project adapters against the control plane', () => {
       sourceImage: 'team/api:main',
       digest,
       triggeredBy: 'event-1',
+      from: state?.taskDefinitionArn ?? '',
     });
     const arn = await gateway.registerTaskDefinition(copy);
     await gateway.updateService({ cluster: 'prod', service: 'api' }, arn);
@@ -131,6 +132,7 @@ describe('the project adapters against the control plane', () => {
       'autopilot:source-image',
       'autopilot:source-digest',
       'autopilot:triggered-by',
+      'autopilot:source-revision',
     ]);
     const service = await describeService(ecs, 'prod', 'api');
     expect(service.runningCount).toBe(2);
@@ -175,6 +177,7 @@ describe('the project adapters against the control plane', () => {
       sourceImage: 'team/api:main',
       digest,
       triggeredBy: 'event-1',
+      from: td,
     });
     const oneAttempt = new ECSClient(clientConfig(plane.endpoint, quickRetries(1)));
     const gateway = new EcsGateway(ecs, oneAttempt);
@@ -184,8 +187,8 @@ describe('the project adapters against the control plane', () => {
     // Act
     const lost = await failure(gateway.registerTaskDefinition(copy));
     plane.setFaults([]);
-    const found = await gateway.findRevision('api', sourceMarkers(digest, 'event-1'), since);
-    const other = await gateway.findRevision('api', sourceMarkers(digest, 'event-2'), since);
+    const found = await gateway.findRevision('api', sourceMarkers(digest, 'event-1', td), since);
+    const other = await gateway.findRevision('api', sourceMarkers(digest, 'event-2', td), since);
     oneAttempt.destroy();
 
     // Assess

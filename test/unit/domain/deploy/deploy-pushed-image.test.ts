@@ -208,6 +208,7 @@ describe('deployPushedImage', () => {
       { key: SOURCE_TAG_KEYS.image, value: 'team/api:main' },
       { key: SOURCE_TAG_KEYS.digest, value: NEW },
       { key: SOURCE_TAG_KEYS.trigger, value: push().eventId },
+      { key: SOURCE_TAG_KEYS.source, value: API_7 },
     ]);
   });
 

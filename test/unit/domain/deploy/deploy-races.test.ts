@@ -276,7 +276,7 @@ describe('deploy on push: no orphan revisions', () => {
       aTaskDefinitionDoc({
         revision: 8,
         image: pinnedImage(push.digest),
-        tags: sourceMarkers(push.digest, 'another-event'),
+        tags: sourceMarkers(push.digest, 'another-event', API_7),
         fields: { registeredAt: '2026-01-13T10:04:00.000Z' },
       }),
     );
@@ -332,6 +332,34 @@ describe('deploy on push: no orphan revisions', () => {
       state: 'announced',
       toTaskDefinition: API_8,
     });
+  });
+
+  it('registers one revision for each of two sources of a family, both answers lost at once, each service on the copy of its own', async () => {
+    // Prepare: prod runs api:7 and staging api:8 (another size), both following main; deployed at the
+    // same time, both RegisterTaskDefinition answers are lost before either looks for its revision,
+    // and the digest and event alone cannot tell the two copies apart
+    const world = aWorld();
+    const prod = aService();
+    const staging = aService({ clusterName: 'staging', taskDefinitionArn: API_8 });
+    follow(world, prod);
+    follow(world, staging, aTaskDefinitionDoc({ revision: 8, fields: { cpu: '2048' } }));
+    const push = pushed(world, { digest: aDigest('two sources') });
+    world.ecs.loseResponses('registerTaskDefinition', 2);
+
+    // Act
+    const outcome = await deliver(world, push);
+
+    // Assess
+    expect(outcome).toEqual({ attempts: 1 });
+    const registered = registrations(world).map((c) => c.arn);
+    expect(registered).toHaveLength(2);
+    const running = [prod, staging].map((s) => world.ecs.service(s.arn)?.taskDefinitionArn ?? '');
+    expect([...running].sort()).toEqual([...registered].sort());
+    expect(world.ecs.taskDefinition(running[0] ?? '')?.definition.cpu).not.toBe('2048');
+    expect(world.ecs.taskDefinition(running[1] ?? '')?.definition.cpu).toBe('2048');
+    expect(images(world, prod.arn)?.[0]).toBe(pinnedImage(push.digest));
+    expect(images(world, staging.arn)?.[0]).toBe(pinnedImage(push.digest));
+    expect(started(world)).toEqual([`api ${push.digest}`, `api ${push.digest}`]);
   });
 
   it('reuses the registered revision when UpdateService failed and Lambda retried', async () => {

@@ -128,6 +128,7 @@ function deployEffects(decision = 0, serviceArn = API, service = 'api', due = fa
         sourceImage: `${REPOSITORY}:main`,
         digest: NEW,
         triggeredBy: push().eventId,
+        from: API_7,
       }),
       triggeredBy: push().eventId,
     },

@@ -11,6 +11,7 @@ const CHANGE = {
   sourceImage: 'team/api:main',
   digest: DIGEST,
   triggeredBy: '0693ee7f-aa6b-41a9-81b7-77aefdc2eddf',
+  from: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/api:7',
 };
 
 function userTags(count: number): { key: string; value: string }[] {
@@ -138,7 +139,7 @@ describe('copyWithImage', () => {
     expect(copy.definition.family).toBe('payments-api');
   });
 
-  it('records the source image, digest and trigger as tags after the existing ones', () => {
+  it('records the source image, digest, trigger and source revision as tags after the existing ones', () => {
     // Prepare
     const source = aTaskDefinitionDoc({ tags: [{ key: 'team', value: 'payments' }] });
 
@@ -151,6 +152,7 @@ describe('copyWithImage', () => {
       { key: SOURCE_TAG_KEYS.image, value: 'team/api:main' },
       { key: SOURCE_TAG_KEYS.digest, value: DIGEST },
       { key: SOURCE_TAG_KEYS.trigger, value: CHANGE.triggeredBy },
+      { key: SOURCE_TAG_KEYS.source, value: CHANGE.from },
     ]);
   });
 
@@ -162,6 +164,7 @@ describe('copyWithImage', () => {
         { key: SOURCE_TAG_KEYS.image, value: 'team/api:old' },
         { key: SOURCE_TAG_KEYS.digest, value: aDigest('old') },
         { key: SOURCE_TAG_KEYS.trigger, value: 'old-event' },
+        { key: SOURCE_TAG_KEYS.source, value: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/api:6' },
       ],
     });
 
@@ -173,8 +176,9 @@ describe('copyWithImage', () => {
       { key: SOURCE_TAG_KEYS.image, value: 'team/api:main' },
       { key: SOURCE_TAG_KEYS.digest, value: DIGEST },
       { key: SOURCE_TAG_KEYS.trigger, value: CHANGE.triggeredBy },
+      { key: SOURCE_TAG_KEYS.source, value: CHANGE.from },
     ]);
-    expect(copy.tags).toHaveLength(4);
+    expect(copy.tags).toHaveLength(5);
   });
 
   it('replaces characters ECS does not allow in tag values', () => {
@@ -212,6 +216,7 @@ describe('copyWithImage', () => {
         SOURCE_TAG_KEYS.image,
         SOURCE_TAG_KEYS.digest,
         SOURCE_TAG_KEYS.trigger,
+        SOURCE_TAG_KEYS.source,
       ]);
     },
   );
@@ -228,8 +233,8 @@ describe('copyWithImage', () => {
   });
 
   it.each<[string, number, number, boolean]>([
-    ['47 user tags: the source tags fit (50 in all)', 47, 50, true],
-    ['48 user tags: the source tags yield', 48, 48, false],
+    ['46 user tags: the source tags fit (50 in all)', 46, 50, true],
+    ['47 user tags: the source tags yield', 47, 47, false],
     ['50 user tags: all kept, no source tags', 50, 50, false],
   ])('respects the 50-tag limit: %s', (_name, count, expectedLength, recorded) => {
     // Prepare
@@ -248,7 +253,7 @@ describe('copyWithImage', () => {
   it('does not count reserved aws: tags against the limit', () => {
     // Prepare
     const source = aTaskDefinitionDoc({
-      tags: [...userTags(47), { key: 'aws:cloudformation:stack-id', value: 'stack' }],
+      tags: [...userTags(46), { key: 'aws:cloudformation:stack-id', value: 'stack' }],
     });
 
     // Act
