@@ -929,6 +929,27 @@ export interface TaskReader {
   describeTask(clusterArn: string, taskArn: string): Promise<TaskView | undefined>;
 }
 
+/**
+ * A task's elastic network interface as EC2 describes it: where a RUNNING awsvpc task's security
+ * groups are, since its event names only the subnet.
+ */
+export interface NetworkInterfaceView {
+  subnetId: string;
+  securityGroups: string[];
+  /** the interface has a public IPv4 address (the task was started with `assignPublicIp` ENABLED) */
+  publicIp: boolean;
+}
+
+/**
+ * Reads elastic network interfaces (EC2 DescribeNetworkInterfaces): restart-tasks only. An interface
+ * deleted, or a call EC2 refuses, answers `unavailable` with the reason, so the spec stays unknown.
+ */
+export interface NetworkInterfaceReader {
+  describeNetworkInterface(
+    networkInterfaceId: string,
+  ): Promise<{ networkInterface: NetworkInterfaceView } | { unavailable: string }>;
+}
+
 /** What RunTask answered: the task started, or ECS's `failures[]` (the attempt failed). */
 export type RunTaskResult = { taskArn: string } | { failures: string[] };
 

@@ -83,7 +83,7 @@ describe.each(functionKeys)('IAM role of %s', (functionName) => {
 
     // Act
     const clients = new Set(
-      (await bundleInputs(functionName)).flatMap((i) => /@aws-sdk\/client-([a-z-]+)\//.exec(i)?.[1] ?? []),
+      (await bundleInputs(functionName)).flatMap((i) => /@aws-sdk\/client-([a-z0-9-]+)\//.exec(i)?.[1] ?? []),
     );
 
     // Assess

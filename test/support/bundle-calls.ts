@@ -17,6 +17,7 @@ export const SERVICE_OF_PACKAGE: Record<string, string> = {
   '@aws-sdk/client-eventbridge': 'events',
   '@aws-sdk/client-sqs': 'sqs',
   '@aws-sdk/client-dynamodb': 'dynamodb',
+  '@aws-sdk/client-ec2': 'ec2',
   '@aws-sdk/lib-dynamodb': 'dynamodb',
   '@aws-sdk/client-ssm': 'ssm',
   '@aws-sdk/client-secrets-manager': 'secretsmanager',
@@ -110,7 +111,7 @@ export async function calledActions(functionName: string): Promise<Set<string>> 
     const ours = !input.includes('node_modules') && input.endsWith('.ts');
     if (!ours && !SCANNED_LIBRARIES.test(input)) continue;
     const source = readFileSync(join(root, input), 'utf8');
-    const imports = [...source.matchAll(/import\s+\{([^}]*)\}\s+from\s+['"](@aws-sdk\/[a-z-]+)['"]/g)];
+    const imports = [...source.matchAll(/import\s+\{([^}]*)\}\s+from\s+['"](@aws-sdk\/[a-z0-9-]+)['"]/g)];
     for (const [, names = '', pkg = ''] of imports) {
       const service = SERVICE_OF_PACKAGE[pkg];
       if (!service) continue;

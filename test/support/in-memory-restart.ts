@@ -7,6 +7,8 @@
 import type {
   LaunchSpec,
   LaunchSpecSource,
+  NetworkInterfaceReader,
+  NetworkInterfaceView,
   RestartChain,
   RestartChains,
   RestartScheduler,
@@ -160,6 +162,42 @@ export class InMemoryTasks implements TaskReader, TaskStarter {
   }
 }
 
+/**
+ * Elastic network interfaces in memory: described until `delete`; `refuse` makes every read answer
+ * as EC2 does to a role without ec2:DescribeNetworkInterfaces.
+ */
+export class InMemoryNetworkInterfaces implements NetworkInterfaceReader {
+  private readonly interfaces = new Map<string, NetworkInterfaceView>();
+  private refusal: string | undefined;
+  readonly reads: string[] = [];
+
+  /** An interface EC2 describes. */
+  add(networkInterfaceId: string, view: NetworkInterfaceView): this {
+    this.interfaces.set(networkInterfaceId, clone(view));
+    return this;
+  }
+
+  /** The interface is gone (its task stopped). */
+  delete(networkInterfaceId: string): void {
+    this.interfaces.delete(networkInterfaceId);
+  }
+
+  /** Every read is refused with `reason`. */
+  refuse(reason: string): this {
+    this.refusal = reason;
+    return this;
+  }
+
+  async describeNetworkInterface(
+    networkInterfaceId: string,
+  ): Promise<{ networkInterface: NetworkInterfaceView } | { unavailable: string }> {
+    this.reads.push(networkInterfaceId);
+    if (this.refusal !== undefined) return { unavailable: this.refusal };
+    const found = this.interfaces.get(networkInterfaceId);
+    return found ? { networkInterface: clone(found) } : { unavailable: 'is gone' };
+  }
+}
+
 /** The restart delay queue in memory: the messages sent, with their delays, until taken. */
 export class InMemoryRestartScheduler implements RestartScheduler {
   readonly sent: { message: Parameters<RestartScheduler['schedule']>[0]; delaySeconds: number }[] = [];
@@ -181,6 +219,7 @@ export class InMemoryRestartScheduler implements RestartScheduler {
 export function aRestartWorld(now = '2026-01-13T10:05:00.000Z', options: { dryRun?: boolean } = {}) {
   const clock = new Clock(new Date(now));
   const tasks = new InMemoryTasks();
+  const networkInterfaces = new InMemoryNetworkInterfaces();
   const chains = new InMemoryRestartChains();
   const scheduler = new InMemoryRestartScheduler();
   const events = new InMemoryEventPublisher();
@@ -188,10 +227,11 @@ export function aRestartWorld(now = '2026-01-13T10:05:00.000Z', options: { dryRu
   return {
     clock,
     tasks,
+    networkInterfaces,
     chains,
     scheduler,
     events,
-    tasksDeps: { tasks, chains, scheduler, events, dryRun, now: clock.now },
+    tasksDeps: { tasks, networkInterfaces, chains, scheduler, events, dryRun, now: clock.now },
     dueDeps: { starter: tasks, chains, scheduler, events, dryRun, now: clock.now },
   };
 }

@@ -1,10 +1,11 @@
 /**
  * The launch spec of a standalone task: what RunTask was asked, which a restart asks again. Read
  * from the CloudTrail record of RunTask / StartTask (exact), or, when that never came, from the
- * task's RUNNING event, but only for a task without awsvpc networking: the event names subnets and
- * not security groups, and a spec is never guessed.
+ * task's RUNNING event. The event of an awsvpc task names its subnet and not its security groups:
+ * those are read from the task's network interface while it exists, and without it the spec is
+ * unknown, never guessed.
  */
-import type { LaunchSpec } from '../../ports';
+import type { LaunchSpec, NetworkInterfaceView } from '../../ports';
 
 const asRecord = (value: unknown): Record<string, unknown> | undefined =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
@@ -98,6 +99,12 @@ export function launchSpecFromRequest(
   return spec;
 }
 
+/** An attachment of a task state change (`type` `eni` in events, `ElasticNetworkInterface` in DescribeTasks). */
+export interface TaskAttachment {
+  type?: string;
+  details?: readonly { name: string; value?: string | undefined }[];
+}
+
 /** What a RUNNING "ECS Task State Change" says about how the task was launched. */
 export interface RunningTask {
   clusterArn: string;
@@ -108,15 +115,41 @@ export interface RunningTask {
   group?: string;
   startedBy?: string;
   overrides?: Record<string, unknown>;
-  attachments: readonly { type?: string }[];
+  attachments: readonly TaskAttachment[];
 }
 
 /**
- * The launch spec a RUNNING event shows, or why there is none: a task with an elastic network
- * interface (awsvpc) needs security groups the event does not carry, and is never guessed.
+ * The elastic network interface of an awsvpc task, as its event names it (`networkInterfaceId` and
+ * `subnetId` in the attachment's details); `undefined` for a task without one (bridge, host).
+ *
+ * @example networkInterfaceOf(task) // { networkInterfaceId: 'eni-0123…', subnetId: 'subnet-0a1b…' }
  */
-export function launchSpecFromRunning(task: RunningTask): { spec: LaunchSpec } | { unknown: string } {
-  if (task.attachments.some((a) => a.type === 'eni' || a.type === 'ElasticNetworkInterface')) {
+export function networkInterfaceOf(
+  task: Pick<RunningTask, 'attachments'>,
+): { networkInterfaceId?: string; subnetId?: string } | undefined {
+  const eni = task.attachments.find((a) => a.type === 'eni' || a.type === 'ElasticNetworkInterface');
+  if (!eni) return undefined;
+  const detail = (name: string) => asString(eni.details?.find((d) => d.name === name)?.value);
+  return {
+    ...opt('networkInterfaceId', detail('networkInterfaceId')),
+    ...opt('subnetId', detail('subnetId')),
+  };
+}
+
+/**
+ * The launch spec a RUNNING event shows, or why there is none. An awsvpc task needs the security
+ * groups of its network interface (`networkInterface`, read from EC2 while the task runs): without
+ * it the spec is unknown, never guessed. The interface gives one subnet, the one the task ran in,
+ * where RunTask may have been given several.
+ *
+ * @example launchSpecFromRunning(task, { subnetId: 'subnet-0a1b', securityGroups: ['sg-0c2d'], publicIp: false })
+ */
+export function launchSpecFromRunning(
+  task: RunningTask,
+  networkInterface?: NetworkInterfaceView,
+): { spec: LaunchSpec } | { unknown: string } {
+  const awsvpc = networkInterfaceOf(task) !== undefined;
+  if (awsvpc && networkInterface === undefined) {
     return {
       unknown: 'awsvpc task: its security groups are not in the event and its RunTask record never came',
     };
@@ -131,6 +164,17 @@ export function launchSpecFromRunning(task: RunningTask): { spec: LaunchSpec } |
       taskDefinition: task.taskDefinitionArn,
       ...placement,
       ...opt('platformVersion', task.platformVersion),
+      ...(awsvpc && networkInterface
+        ? {
+            networkConfiguration: {
+              awsvpcConfiguration: {
+                subnets: [networkInterface.subnetId],
+                securityGroups: [...networkInterface.securityGroups],
+                assignPublicIp: networkInterface.publicIp ? 'ENABLED' : 'DISABLED',
+              },
+            },
+          }
+        : {}),
       ...opt('group', task.group),
       ...opt('startedBy', task.startedBy),
       ...opt('overrides', task.overrides),

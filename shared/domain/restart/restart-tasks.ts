@@ -6,6 +6,8 @@
 import type {
   EventPublisher,
   LaunchSpec,
+  NetworkInterfaceReader,
+  NetworkInterfaceView,
   RestartChains,
   RestartScheduler,
   TaskReader,
@@ -13,7 +15,12 @@ import type {
 } from '../../ports';
 import { applyPlan } from '../plan/plan';
 import type { RestartRuleText } from '../policy/restart-policy';
-import { launchSpecFromRequest, launchSpecFromRunning, type RunningTask } from './launch-spec';
+import {
+  launchSpecFromRequest,
+  launchSpecFromRunning,
+  networkInterfaceOf,
+  type RunningTask,
+} from './launch-spec';
 import { restartEffects } from './restart-effects';
 import { restartEvents } from './restart-events';
 import {
@@ -30,6 +37,8 @@ import {
 /** restart-tasks' ports: reads tasks, keeps chains and specs, queues restarts, announces. */
 export interface RestartTasksDeps {
   tasks: TaskReader;
+  /** the security groups of a RUNNING awsvpc task whose RunTask record never came */
+  networkInterfaces: NetworkInterfaceReader;
   /** the policy file's `restart:` rules */
   restartRules?: readonly RestartRuleText[];
   chains: RestartChains;
@@ -51,7 +60,7 @@ export interface RestartDueDeps {
 
 async function carryOut(
   plan: RestartPlan,
-  deps: Omit<RestartTasksDeps, 'tasks'> & { starter?: TaskStarter },
+  deps: Omit<RestartTasksDeps, 'tasks' | 'networkInterfaces'> & { starter?: TaskStarter },
 ): Promise<RestartDecision[]> {
   const decisions = await applyPlan(plan, restartEffects(deps), {
     dryRun: deps.dryRun,
@@ -122,18 +131,34 @@ export async function captureLaunch(
 
 /**
  * A standalone task is RUNNING: keep what its event shows as its launch spec when its RunTask record
- * has not been kept (never for an awsvpc task: its security groups are not in the event).
+ * has not been kept. An awsvpc task's security groups (and whether it has a public IP) are read from
+ * its network interface, named in the event; an interface gone, or a read EC2 refuses, leaves the
+ * spec unknown: a restart never guesses them.
  */
 export async function captureRunning(
   task: RunningTask & { taskArn: string },
-  deps: Pick<RestartTasksDeps, 'chains' | 'scheduler' | 'events' | 'dryRun' | 'now'>,
+  deps: Pick<RestartTasksDeps, 'chains' | 'networkInterfaces' | 'scheduler' | 'events' | 'dryRun' | 'now'>,
 ): Promise<RestartDecision[]> {
   const known = await deps.chains.getSpec(task.clusterArn, task.taskArn);
   if (known)
     return [{ action: 'ignore', taskArn: task.taskArn, reason: `launch spec known (${known.source})` }];
-  const found = launchSpecFromRunning(task);
-  if ('unknown' in found)
-    return [{ action: 'ignore', taskArn: task.taskArn, reason: `launch spec unknown: ${found.unknown}` }];
+  const unknown = (why: string): RestartDecision[] => [
+    { action: 'ignore', taskArn: task.taskArn, reason: `launch spec unknown: ${why}` },
+  ];
+  const eni = networkInterfaceOf(task);
+  let networkInterface: NetworkInterfaceView | undefined;
+  if (eni) {
+    if (eni.networkInterfaceId === undefined)
+      return unknown('awsvpc task: its event names no network interface and its RunTask record never came');
+    const read = await deps.networkInterfaces.describeNetworkInterface(eni.networkInterfaceId);
+    if ('unavailable' in read)
+      return unknown(
+        `awsvpc task: its network interface ${eni.networkInterfaceId} ${read.unavailable} and its RunTask record never came`,
+      );
+    networkInterface = read.networkInterface;
+  }
+  const found = launchSpecFromRunning(task, networkInterface);
+  if ('unknown' in found) return unknown(found.unknown);
   return carryOut(
     planLaunchCaptured([{ clusterArn: task.clusterArn, taskArn: task.taskArn, spec: found.spec }], 'running'),
     deps,

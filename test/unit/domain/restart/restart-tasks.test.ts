@@ -429,4 +429,106 @@ describe('captureLaunch and captureRunning', () => {
     expect(decided).toMatchObject([{ action: 'ignore' }]);
     expect(await world.chains.getSpec(CLUSTER, TASK)).toBeUndefined();
   });
+  it("restarts an awsvpc task whose RunTask record never came with its network interface's security groups", async () => {
+    // Prepare
+    const world = aRestartWorld();
+    world.networkInterfaces.add('eni-0123456789abcdef0', {
+      subnetId: 'subnet-0a1b',
+      securityGroups: ['sg-0c2d', 'sg-0e3f'],
+      publicIp: true,
+    });
+    const stop = await aStoppedTask(world, { mode: 'on-failure', spec: false });
+
+    // Act
+    const captured = await captureRunning(
+      {
+        clusterArn: CLUSTER,
+        taskArn: TASK,
+        taskDefinitionArn: DEFINITION,
+        launchType: 'FARGATE',
+        group: 'family:worker',
+        startedBy: 'nightly',
+        attachments: [
+          {
+            type: 'eni',
+            details: [
+              { name: 'subnetId', value: 'subnet-0a1b' },
+              { name: 'networkInterfaceId', value: 'eni-0123456789abcdef0' },
+            ],
+          },
+        ],
+      },
+      world.tasksDeps,
+    );
+    world.networkInterfaces.delete('eni-0123456789abcdef0');
+    await onStandaloneTaskStopped(stop, world.tasksDeps);
+    await deliverDue(world);
+
+    // Assess
+    expect(captured).toMatchObject([{ action: 'capture', source: 'running' }]);
+    expect(world.tasks.runs.map((r) => r.spec)).toEqual([
+      {
+        cluster: CLUSTER,
+        taskDefinition: DEFINITION,
+        launchType: 'FARGATE',
+        networkConfiguration: {
+          awsvpcConfiguration: {
+            subnets: ['subnet-0a1b'],
+            securityGroups: ['sg-0c2d', 'sg-0e3f'],
+            assignPublicIp: 'ENABLED',
+          },
+        },
+        group: 'family:worker',
+        startedBy: 'nightly',
+      },
+    ]);
+  });
+
+  it.each([
+    ['is gone', (world: ReturnType<typeof aRestartWorld>) => world.networkInterfaces],
+    [
+      'could not be read (ec2:DescribeNetworkInterfaces refused)',
+      (world: ReturnType<typeof aRestartWorld>) =>
+        world.networkInterfaces
+          .add('eni-0123456789abcdef0', {
+            subnetId: 'subnet-0a1b',
+            securityGroups: ['sg-0c2d'],
+            publicIp: false,
+          })
+          .refuse('could not be read (ec2:DescribeNetworkInterfaces refused)'),
+    ],
+  ])('leaves the spec unknown when the network interface %s, and abandons the stop', async (why, prepare) => {
+    // Prepare
+    const world = aRestartWorld();
+    prepare(world);
+    const stop = await aStoppedTask(world, { mode: 'on-failure', spec: false });
+
+    // Act
+    const captured = await captureRunning(
+      {
+        clusterArn: CLUSTER,
+        taskArn: TASK,
+        taskDefinitionArn: DEFINITION,
+        launchType: 'FARGATE',
+        attachments: [
+          { type: 'eni', details: [{ name: 'networkInterfaceId', value: 'eni-0123456789abcdef0' }] },
+        ],
+      },
+      world.tasksDeps,
+    );
+    const stopped = await onStandaloneTaskStopped(stop, world.tasksDeps);
+
+    // Assess
+    expect(captured).toEqual([
+      {
+        action: 'ignore',
+        taskArn: TASK,
+        reason: `launch spec unknown: awsvpc task: its network interface eni-0123456789abcdef0 ${why} and its RunTask record never came`,
+      },
+    ]);
+    expect(await world.chains.getSpec(CLUSTER, TASK)).toBeUndefined();
+    expect(stopped).toMatchObject([
+      { action: 'abandon', reason: expect.stringContaining('launch spec unknown') },
+    ]);
+  });
 });
