@@ -1,16 +1,19 @@
 /**
  * restart-tasks fed the samples of events/: a RunTask record keeps the launch spec, a standalone
- * task's STOPPED is decided from its tags and stop. ECS, EventBridge and SQS faked with
+ * task's STOPPED is decided from its tags and stop. ECS, EC2, EventBridge and SQS faked with
  * aws-sdk-client-mock, the table in dynalite on 127.0.0.1.
  */
+import { DescribeNetworkInterfacesCommand, EC2Client, EC2ServiceException } from '@aws-sdk/client-ec2';
 import { DescribeTasksCommand, ECSClient } from '@aws-sdk/client-ecs';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DynamoRestartChains } from '../../shared/adapters/state/dynamo-restart-chains';
+import { unmodeledAwsError } from '../support/aws-errors';
 import { lambdaContext, sampleEvent, useFunctionUnderTest } from '../support/handler';
 
 const ecs = mockClient(ECSClient);
+const ec2 = mockClient(EC2Client);
 const bus = mockClient(EventBridgeClient);
 const sqs = mockClient(SQSClient);
 const QUEUE = 'https://sqs.eu-west-1.amazonaws.com/123456789012/ecs-autopilot-test-restart-delay';
@@ -42,6 +45,7 @@ beforeAll(() => {
 
 beforeEach(() => {
   ecs.reset();
+  ec2.reset();
   bus.reset();
   sqs.reset();
   bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: '1' }] });
@@ -144,5 +148,54 @@ describe('restart-tasks handler', () => {
 
     // Assess
     expect(result.decisions).toMatchObject([{ action: 'capture', source: 'running' }]);
+  });
+  it("keeps an awsvpc task's launch spec from its RUNNING event with its network interface's security groups", async () => {
+    // Prepare
+    const event = sampleEvent<{ detail: { taskArn: string } }>('ecs-task-running-standalone-fargate');
+    ec2.on(DescribeNetworkInterfacesCommand, { NetworkInterfaceIds: ['eni-0123456789abcdef0'] }).resolves({
+      NetworkInterfaces: [
+        {
+          NetworkInterfaceId: 'eni-0123456789abcdef0',
+          SubnetId: 'subnet-0a1b2c3d4e5f60718',
+          Groups: [{ GroupId: 'sg-0123456789abcdef0', GroupName: 'workers' }],
+        },
+      ],
+    });
+
+    // Act
+    const result = await fn.handler(event, lambdaContext('restart-tasks'));
+
+    // Assess
+    expect(result.decisions).toMatchObject([{ action: 'capture', source: 'running' }]);
+    expect((await chains().getSpec(CLUSTER, event.detail.taskArn))?.spec.networkConfiguration).toEqual({
+      awsvpcConfiguration: {
+        subnets: ['subnet-0a1b2c3d4e5f60718'],
+        securityGroups: ['sg-0123456789abcdef0'],
+        assignPublicIp: 'DISABLED',
+      },
+    });
+  });
+
+  it('leaves the launch spec of an awsvpc task unknown when its network interface is gone', async () => {
+    // Prepare
+    const event = sampleEvent<{ detail: { taskArn: string } }>('ecs-task-running-standalone-fargate');
+    ec2
+      .on(DescribeNetworkInterfacesCommand)
+      .rejects(
+        unmodeledAwsError(
+          EC2ServiceException,
+          'InvalidNetworkInterfaceID.NotFound',
+          "The networkInterface ID 'eni-0123456789abcdef0' does not exist",
+        ),
+      );
+
+    // Act
+    const result = await fn.handler(event, lambdaContext('restart-tasks'));
+
+    // Assess
+    expect(result.decisions).toMatchObject([
+      { action: 'ignore', reason: expect.stringContaining('launch spec unknown') },
+    ]);
+    expect(await chains().getSpec(CLUSTER, event.detail.taskArn)).toBeUndefined();
   });
 });

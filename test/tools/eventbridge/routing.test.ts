@@ -38,6 +38,7 @@ const EXPECTED: Record<string, string[]> = {
   'ecs-deployment-failed': ['watch-deployments'],
   'ecs-deployment-in-progress': ['index-services', 'watch-deployments'],
   'ecs-task-running-standalone-ec2': ['restart-tasks'],
+  'ecs-task-running-standalone-fargate': ['restart-tasks'],
   'ecs-task-stopped-crash': ['watch-deployments'],
   'ecs-task-stopped-standalone-capacity': ['restart-tasks'],
   'ecs-task-stopped-standalone-exit-0': ['restart-tasks'],
