@@ -23,6 +23,7 @@ import { type ChatSink, startChatSink } from './chat-sink';
 import {
   ACCOUNT,
   type ControlPlane,
+  FARGATE_RUN_TASK_QUOTA,
   type FaultRule,
   REGION,
   REGISTRY,
@@ -146,6 +147,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       // Events raised before the runtime is up (none in practice) are delivered once it is.
       emit: (event) => (runtime ? runtime.bus.put(event) : early.push(event)),
       timing: { taskStartMs: step, taskRunMs: step, healthyAfterMs: step, taskStopMs: Math.max(1, step / 2) },
+      // RunTask is throttled as Fargate throttles it, so a storm of restarts meets ECS's rate.
+      rateQuotas: { RunTask: FARGATE_RUN_TASK_QUOTA },
     });
   } catch (error) {
     await chat.close();

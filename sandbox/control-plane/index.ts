@@ -26,6 +26,7 @@ import {
 import { IdGenerator, mulberry32 } from './random';
 import { type CallRecord, type FaultRule, startServer } from './server';
 import { EcsSimulator, type SimulationTiming } from './simulator';
+import { type RateQuota, TokenBucket } from './throttling';
 
 export type { CallerIdentity } from './events';
 export type {
@@ -39,6 +40,7 @@ export { ControlPlaneModel, FAIL_TO_START_CAUSES, NO_CAPACITY_REASON, OOM_REASON
 export type { CallRecord, FaultRule } from './server';
 export type { SimulationTiming } from './simulator';
 export { SPOT_INTERRUPTION_REASON, TERMINATION_NOTICE_REASON } from './tasks';
+export { FARGATE_RUN_TASK_QUOTA, type RateQuota } from './throttling';
 
 /** The account of every ARN and event unless {@link ControlPlaneOptions.accountId} says otherwise. */
 export const ACCOUNT = '123456789012';
@@ -81,6 +83,12 @@ export interface ControlPlaneOptions {
   identities?: Record<string, CallerIdentity>;
   /** Called when `emit` throws; by default the error is written to stderr and the simulation goes on. */
   onEmitError?: (error: unknown, event: EventBridgeEvent) => void;
+  /**
+   * Request quotas, as ECS throttles (a token bucket per operation, `RunTask` or `ecr:PutImage`, on
+   * the `now` clock; `./throttling.ts`): a call over its quota is answered `ThrottlingException` and
+   * changes nothing. None by default; the sandbox account gives RunTask Fargate's.
+   */
+  rateQuotas?: Record<string, RateQuota>;
 }
 
 /** A running control plane. */
@@ -252,6 +260,12 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       ids,
       now,
       identify,
+      quotas: new Map(
+        Object.entries(options.rateQuotas ?? {}).map(([operation, quota]) => [
+          operation.includes(':') ? operation : `ecs:${operation}`,
+          new TokenBucket(quota),
+        ]),
+      ),
     },
     options.port ?? 0,
   );

@@ -19,6 +19,7 @@ import type { CallContext, OperationTable } from './api-support';
 import { AwsApiError } from './errors';
 import { type CallerIdentity, type EventFactory, isDate } from './events';
 import type { IdGenerator } from './random';
+import type { TokenBucket } from './throttling';
 
 // The rule language and the injector are shared with the runtime (sandbox/faults.ts).
 export { FaultInjector, type FaultRule } from '../faults';
@@ -42,6 +43,15 @@ export interface CallRecord {
   fault?: FaultKind;
   /** The error code answered, if any (an injected fault or a handler error). */
   error?: string;
+  /** Answered `ThrottlingException` because the operation's rate quota was spent (not a fault rule). */
+  overQuota?: true;
+  /**
+   * When the call arrived and when it was answered, as ticks of one counter of the server's arrivals
+   * and answers: two calls were in flight together when their spans overlap. Told by ticks, not
+   * times, so what overlapped does not depend on the clock's resolution. Set on every call the server
+   * records.
+   */
+  span?: { arrived: number; answered?: number };
 }
 
 /** What the server needs. */
@@ -55,6 +65,8 @@ export interface ServerDeps {
   now: () => Date;
   /** The identity of a caller by access key id (from the SigV4 `Authorization` header). */
   identify: (accessKeyId: string | undefined) => CallerIdentity;
+  /** The token buckets of the operations with a rate quota, by `<service>:<operation>` (`ecs:RunTask`). */
+  quotas?: ReadonlyMap<string, TokenBucket>;
 }
 
 /** A listening server. */
@@ -91,8 +103,30 @@ function accessKeyOf(request: IncomingMessage): string | undefined {
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Handles one HTTP request. */
+/**
+ * The counter of arrivals and answers the calls' spans are ticks of (one for the process: only the
+ * order of the ticks means anything).
+ */
+let ticks = 0;
+
+/** The call each request was recorded as, so its answer can be noted whichever way it ends. */
+const callOf = new WeakMap<IncomingMessage, CallRecord>();
+
+/** Handles one HTTP request, noting when the call it recorded was answered. */
 async function handle(deps: ServerDeps, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  try {
+    await handleCall(deps, request, response);
+  } finally {
+    const call = callOf.get(request);
+    if (call?.span) call.span.answered = ++ticks;
+  }
+}
+
+async function handleCall(
+  deps: ServerDeps,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
   const requestId = deps.ids.uuid();
   const body = await readBody(request);
   if (request.method !== 'POST') {
@@ -124,10 +158,11 @@ async function handle(deps: ServerDeps, request: IncomingMessage, response: Serv
   }
   const at = deps.now();
   const faults = deps.faults.decide(service, operation);
-  const call: CallRecord = { service, operation, input, at };
+  const call: CallRecord = { service, operation, input, at, span: { arrived: ++ticks } };
   if (faults.error) call.fault = faults.error;
   else if (faults.latencyMs > 0) call.fault = 'latency';
   deps.calls.push(call);
+  callOf.set(request, call);
   if (faults.latencyMs > 0) await delay(faults.latencyMs);
   if (faults.error === 'throttle') {
     call.error = 'ThrottlingException';
@@ -141,6 +176,13 @@ async function handle(deps: ServerDeps, request: IncomingMessage, response: Serv
       requestId,
       new AwsApiError('ServerException', 'Service Unavailable. Please try again later.', 500),
     );
+    return;
+  }
+  if (deps.quotas?.get(`${service}:${operation}`)?.take(deps.now()) === false) {
+    // ECS's own throttling: the operation's token bucket is empty (./throttling.ts).
+    call.error = 'ThrottlingException';
+    call.overQuota = true;
+    sendError(response, requestId, new AwsApiError('ThrottlingException', 'Rate exceeded'));
     return;
   }
   const context: CallContext = { caller: deps.identify(accessKeyOf(request)), requestId };
