@@ -157,7 +157,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   try {
     runtime = await startRuntime({
       root,
-      endpoints: { ecs: plane.endpoint, ecr: plane.endpoint },
+      endpoints: { ecs: plane.endpoint, ecr: plane.endpoint, ec2: plane.ec2Endpoint },
       account: ACCOUNT,
       region: REGION,
       policyFile: options.policyFile ?? join(root, 'sandbox', 'autopilot.yml'),

@@ -12,6 +12,8 @@
  */
 import type { EventBridgeEvent } from '../../tools/eventbridge/event';
 import { FaultInjector } from '../faults';
+import { startAwsQueryServer } from '../runtime/aws-query-server';
+import { EC2_XMLNS, ec2Operations } from './ec2-api';
 import { buildManifest, EcrApi } from './ecr-api';
 import { EcsApi } from './ecs-api';
 import { type CallerIdentity, EventFactory } from './events';
@@ -95,6 +97,8 @@ export interface ControlPlaneOptions {
 export interface ControlPlane {
   /** `http://127.0.0.1:<port>`, for both ECS and ECR. */
   endpoint: string;
+  /** `http://127.0.0.1:<port>` of EC2 (DescribeNetworkInterfaces: the awsvpc tasks' interfaces). */
+  ec2Endpoint: string;
   /** The state, for assertions and scenario setup. */
   model: ControlPlaneModel;
   /**
@@ -156,6 +160,11 @@ export interface ControlPlane {
    * await ecs.send(new RunTaskCommand({ cluster: 'batch', taskDefinition: 'report', clientToken: 'nightly-1' }));
    */
   setTaskFate(clientToken: string, fate: TaskFate): void;
+  /**
+   * The CloudTrail record of the RunTask call made with `clientToken` never reaches the bus (as when
+   * it is lost on the way), so whoever follows RunTask learns of its tasks only from their events.
+   */
+  loseRunTaskRecord(clientToken: string): void;
   /** Stops the timers and the server. */
   stop(): Promise<void>;
 }
@@ -215,6 +224,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       process.stderr.write(`control plane: emit of "${event['detail-type']}" failed: ${String(error)}\n`);
     });
   const emit = (event: EventBridgeEvent) => {
+    if (isLostRunTaskRecord(model, event)) return;
     emitted.push(event);
     try {
       options.emit(event);
@@ -269,10 +279,16 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     },
     options.port ?? 0,
   );
+  const ec2 = await startAwsQueryServer({
+    xmlns: EC2_XMLNS,
+    protocol: 'ec2',
+    operations: ec2Operations(model),
+  });
   let pushes = 0;
 
   return {
     endpoint: server.endpoint,
+    ec2Endpoint: ec2.endpoint,
     model,
     calls,
     emitted,
@@ -330,11 +346,22 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     setTaskFate(clientToken, fate) {
       model.taskFates.set(clientToken, structuredClone(fate));
     },
+    loseRunTaskRecord(clientToken) {
+      model.lostRunTaskRecords.add(clientToken);
+    },
     async stop() {
       simulator.stop();
       for (const waiter of waiters) waiter.reject(new Error('the control plane stopped'));
       waiters.clear();
-      await server.close();
+      await Promise.all([server.close(), ec2.close()]);
     },
   };
+}
+
+/** A RunTask CloudTrail record the sandbox was told to lose (`loseRunTaskRecord`). */
+function isLostRunTaskRecord(model: ControlPlaneModel, event: EventBridgeEvent): boolean {
+  if (event['detail-type'] !== 'AWS API Call via CloudTrail' || event.detail.eventName !== 'RunTask')
+    return false;
+  const token = (event.detail.requestParameters as { clientToken?: unknown } | null)?.clientToken;
+  return typeof token === 'string' && model.lostRunTaskRecords.has(token);
 }

@@ -317,6 +317,20 @@ export function parseImage(image: string): ImageReference {
   return { registry, repository: rest, tag, digest };
 }
 
+/** An awsvpc task's elastic network interface, as EC2 describes it. */
+export interface NetworkInterfaceRecord {
+  networkInterfaceId: string;
+  subnetId: string;
+  securityGroups: string[];
+  /** its public IPv4 address, when RunTask asked `assignPublicIp` ENABLED */
+  publicIp?: string;
+  privateIpAddress: string;
+  /** the ECS attachment it serves (`description` in EC2: `arn:aws:ecs:…:attachment/<id>`) */
+  attachmentId: string;
+  taskArn: string;
+  status: 'in-use' | 'available';
+}
+
 /** Task statuses that still hold resources. */
 const STOPPED = 'STOPPED';
 
@@ -342,6 +356,17 @@ export class ControlPlaneModel {
   readonly runTaskTokens = new Map<string, RunTaskToken>();
   /** Fates of the tasks of the RunTask call with that client token, until it is made. */
   readonly taskFates = new Map<string, TaskFate>();
+  /**
+   * Client tokens of RunTask calls whose CloudTrail record never reaches the bus
+   * (`ControlPlane.loseRunTaskRecord`), as when EventBridge or CloudTrail drops it.
+   */
+  readonly lostRunTaskRecords = new Set<string>();
+  /**
+   * Elastic network interfaces of awsvpc tasks by id (EC2 DescribeNetworkInterfaces): created with
+   * the task, in the subnet and security groups RunTask asked for, `available` once it stopped,
+   * deleted when ECS forgets the task.
+   */
+  readonly networkInterfaces = new Map<string, NetworkInterfaceRecord>();
 
   /**
    * @param accountId - the account, e.g. `123456789012`

@@ -158,6 +158,9 @@ export function taskBehaviour(
     : { behaviour: HEALTHY };
 }
 
+/** The sandbox VPC's default security group: an awsvpc task RunTask gave no groups is in it, as in AWS. */
+export const DEFAULT_SECURITY_GROUP = 'sg-0d0e0f1a2b3c4d5e6';
+
 /** Runs tasks on timers. */
 export class TaskLifecycle implements TaskControl {
   /** @param deps - model, event builders, emit callback, timing, clock, ids, timers and the supervisor */
@@ -172,8 +175,37 @@ export class TaskLifecycle implements TaskControl {
       if (record.task.lastStatus === 'STOPPED' && stoppedAt !== undefined && stoppedAt.getTime() < horizon) {
         model.tasks.delete(arn);
         model.tags.delete(arn);
+        for (const [id, eni] of model.networkInterfaces)
+          if (eni.taskArn === arn) model.networkInterfaces.delete(id);
       }
     }
+  }
+
+  /**
+   * The elastic network interface of an awsvpc task, as EC2 describes it: the subnet it was placed
+   * in, RunTask's security groups (else the VPC's default group) and a public IP when asked for.
+   */
+  private createNetworkInterface(
+    record: TaskRecord,
+    spec: LaunchSpec,
+    at: { subnet: string; ip: string; attachmentId: string },
+  ): void {
+    const vpc = spec.networkConfiguration?.awsvpcConfiguration;
+    const networkInterfaceId = record.task.attachments?.[0]?.details?.find(
+      (d) => d.name === 'networkInterfaceId',
+    )?.value;
+    if (!networkInterfaceId) return;
+    this.deps.model.networkInterfaces.set(networkInterfaceId, {
+      networkInterfaceId,
+      subnetId: at.subnet,
+      securityGroups: vpc?.securityGroups?.length ? [...vpc.securityGroups] : [DEFAULT_SECURITY_GROUP],
+      // A documentation address (TEST-NET-3), made from the private one so no id is drawn.
+      ...(vpc?.assignPublicIp === 'ENABLED' ? { publicIp: `203.0.113.${at.ip.split('.')[3]}` } : {}),
+      privateIpAddress: at.ip,
+      attachmentId: at.attachmentId,
+      taskArn: record.arn,
+      status: 'in-use',
+    });
   }
 
   /** Creates a task in PROVISIONING and sets it on its way. */
@@ -277,6 +309,7 @@ export class TaskLifecycle implements TaskControl {
     };
     model.tasks.set(arn, record);
     if (spec.tags.length > 0) model.putTags(arn, spec.tags);
+    if (awsvpc) this.createNetworkInterface(record, spec, { subnet, ip, attachmentId });
     // Sent after the API call has answered (and its CloudTrail record was sent).
     const created = this.deps.events.taskStateChange(structuredClone(record.task));
     this.deps.timers.schedule(0, () => this.deps.emit(created));
@@ -463,6 +496,10 @@ export class TaskLifecycle implements TaskControl {
     task.executionStoppedAt = at;
     if (!started) task.pullStoppedAt = task.pullStartedAt === undefined ? undefined : at;
     for (const attachment of task.attachments ?? []) attachment.status = 'DELETED';
+    // The interface is detached, and kept until ECS forgets the task (in AWS it goes within minutes):
+    // a RUNNING event handled after the stop still finds its security groups, whatever the timing.
+    for (const eni of this.deps.model.networkInterfaces.values())
+      if (eni.taskArn === task.taskArn) eni.status = 'available';
     for (const container of task.containers ?? []) {
       if (started && container.exitCode === undefined) container.exitCode = 0;
       container.lastStatus = 'STOPPED';

@@ -10,7 +10,14 @@
  * Lists and maps in the parameters are flattened (`Tags.member.1.Key`, `Attributes.entry.1.key`);
  * {@link queryList} and {@link queryMap} put them back together.
  *
+ * Amazon EC2 speaks a variant, the ec2 query protocol (`protocol: 'ec2'`): the same requests, with
+ * lists flattened without `.member` (`NetworkInterfaceId.1`); answers without the `Result` wrapper,
+ * `<{Action}Response xmlns="…"><requestId>…</requestId>…</{Action}Response>`, lists of `<item>`
+ * elements, and errors `<Response><Errors><Error><Code>…</Code><Message>…</Message></Error></Errors>
+ * <RequestID>…</RequestID></Response>`.
+ *
  * @see https://smithy.io/2.0/aws/protocols/aws-query-protocol.html
+ * @see https://smithy.io/2.0/aws/protocols/aws-ec2-query-protocol.html
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { type LocalServer, listenLocal, mediaTypeOf, readAwsCall } from './local-http';
@@ -55,6 +62,8 @@ export interface AwsQueryServerOptions {
   operations: Record<string, AwsQueryOperation>;
   /** 0 (a free port) by default */
   port?: number;
+  /** `awsQuery` (SNS: the default) or `ec2` (Amazon EC2's variant, see the module documentation) */
+  protocol?: 'awsQuery' | 'ec2';
 }
 
 /** A running server. */
@@ -72,7 +81,11 @@ export async function startAwsQueryServer(options: AwsQueryServerOptions): Promi
     handle(options, request, response).catch(() => {
       // handle() answers every request; this only fires if the socket broke while answering.
       if (!response.headersSent)
-        reply(response, 500, errorXml('InternalFailure', 'internal error', 'Receiver', ''));
+        reply(
+          response,
+          500,
+          errorXml(options.protocol ?? 'awsQuery', 'InternalFailure', 'internal error', 'Receiver', ''),
+        );
     });
   };
   return listenLocal(listener, options.port);
@@ -102,26 +115,39 @@ async function handle(
     }
     const result = await operation(rest, { action, requestId });
     const xml =
-      `<${action}Response xmlns="${options.xmlns}">` +
-      `<${action}Result>${toXml(result)}</${action}Result>` +
-      `<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata>` +
-      `</${action}Response>`;
+      options.protocol === 'ec2'
+        ? `<${action}Response xmlns="${options.xmlns}"><requestId>${requestId}</requestId>` +
+          `${toXml(result, 'item')}</${action}Response>`
+        : `<${action}Response xmlns="${options.xmlns}">` +
+          `<${action}Result>${toXml(result)}</${action}Result>` +
+          `<ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata>` +
+          `</${action}Response>`;
     reply(response, 200, xml);
   } catch (error) {
+    const protocol = options.protocol ?? 'awsQuery';
     if (error instanceof AwsQueryError) {
       reply(
         response,
         error.options.status ?? 400,
-        errorXml(error.code, error.message, error.options.type ?? 'Sender', requestId),
+        errorXml(protocol, error.code, error.message, error.options.type ?? 'Sender', requestId),
       );
     } else {
       const message = error instanceof Error ? error.message : String(error);
-      reply(response, 500, errorXml('InternalFailure', message, 'Receiver', requestId));
+      reply(response, 500, errorXml(protocol, 'InternalFailure', message, 'Receiver', requestId));
     }
   }
 }
 
-function errorXml(code: string, message: string, type: string, requestId: string): string {
+function errorXml(
+  protocol: 'awsQuery' | 'ec2',
+  code: string,
+  message: string,
+  type: string,
+  requestId: string,
+): string {
+  if (protocol === 'ec2') {
+    return `<Response><Errors><Error><Code>${escapeXml(code)}</Code><Message>${escapeXml(message)}</Message></Error></Errors><RequestID>${requestId}</RequestID></Response>`;
+  }
   return `<ErrorResponse><Error><Type>${type}</Type><Code>${escapeXml(code)}</Code><Message>${escapeXml(message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`;
 }
 
@@ -141,14 +167,15 @@ export function escapeXml(text: string): string {
     .replaceAll('\r', '&#xD;');
 }
 
-/** The XML of a result value (see {@link XmlValue}). */
-export function toXml(value: XmlValue): string {
+/** The XML of a result value (see {@link XmlValue}); list elements are `<member>` (`<item>` in EC2). */
+export function toXml(value: XmlValue, listElement: 'member' | 'item' = 'member'): string {
   if (value === undefined) return '';
-  if (Array.isArray(value)) return value.map((item) => `<member>${toXml(item)}</member>`).join('');
+  if (Array.isArray(value))
+    return value.map((item) => `<${listElement}>${toXml(item, listElement)}</${listElement}>`).join('');
   if (typeof value === 'object') {
     return Object.entries(value)
       .filter(([, v]) => v !== undefined)
-      .map(([key, v]) => `<${key}>${toXml(v)}</${key}>`)
+      .map(([key, v]) => `<${key}>${toXml(v, listElement)}</${key}>`)
       .join('');
   }
   return escapeXml(String(value));

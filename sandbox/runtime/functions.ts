@@ -47,6 +47,8 @@ export interface StackResources {
 export interface ServiceEndpoints {
   ecs: string;
   ecr: string;
+  /** EC2 (DescribeNetworkInterfaces), the control plane's; none: the closed default endpoint */
+  ec2?: string;
   dynamodb: string;
   eventbridge: string;
   sqs: string;
@@ -103,6 +105,7 @@ export function sandboxEnvironment(options: SandboxEnvironmentOptions): Record<s
     AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
     AWS_ENDPOINT_URL_ECS: endpoints.ecs,
     AWS_ENDPOINT_URL_ECR: endpoints.ecr,
+    AWS_ENDPOINT_URL_EC2: endpoints.ec2,
     AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
     AWS_ENDPOINT_URL_EVENTBRIDGE: endpoints.eventbridge,
     AWS_ENDPOINT_URL_SQS: endpoints.sqs,

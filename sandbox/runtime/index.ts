@@ -72,8 +72,8 @@ export type { LocalParameters, ParameterType, ParameterVersion, PutParameterOpti
 export interface RuntimeOptions {
   /** the repository root (serverless.yml, functions/, .build/, autopilot.yml) */
   root: string;
-  /** the local control plane's ECS and ECR endpoints (`http://127.0.0.1:<port>`) */
-  endpoints: { ecs: string; ecr: string };
+  /** the local control plane's ECS, ECR and EC2 endpoints (`http://127.0.0.1:<port>`) */
+  endpoints: { ecs: string; ecr: string; ec2?: string };
   /** the policy file (AUTOPILOT_CONFIG); the repository's autopilot.yml by default */
   policyFile?: string;
   /** AUTOPILOT_DRY_RUN (serverless.yml's `dryRun` parameter); false by default */
@@ -265,6 +265,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     const endpoints = {
       ecs: options.endpoints.ecs,
       ecr: options.endpoints.ecr,
+      ...(options.endpoints.ec2 ? { ec2: options.endpoints.ec2 } : {}),
       dynamodb: dynamo.endpoint,
       eventbridge: server.endpoint,
       sqs: server.endpoint,

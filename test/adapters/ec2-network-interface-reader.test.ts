@@ -1,8 +1,11 @@
 import 'aws-sdk-client-mock-jest';
 import { DescribeNetworkInterfacesCommand, EC2Client, EC2ServiceException } from '@aws-sdk/client-ec2';
+import { CreateRepositoryCommand } from '@aws-sdk/client-ecr';
+import { CreateClusterCommand, RegisterTaskDefinitionCommand, RunTaskCommand } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { Ec2NetworkInterfaceReader } from '../../shared/adapters/aws/ec2-network-interface-reader';
 import { RetryableError } from '../../shared/errors';
+import { clientConfig, REGISTRY, useControlPlane } from '../sandbox/control-plane/support';
 import { unmodeledAwsError } from '../support/aws-errors';
 
 const ENI = 'eni-0123456789abcdef0';
@@ -71,5 +74,59 @@ describe('Ec2NetworkInterfaceReader against EC2 (mocked)', () => {
 
     // Assess
     await expect(read).rejects.toBeInstanceOf(RetryableError);
+  });
+});
+
+describe('Ec2NetworkInterfaceReader against the sandbox EC2 endpoint', () => {
+  const harness = useControlPlane();
+
+  it("reads a running awsvpc task's interface as RunTask placed it, and none that does not exist", async () => {
+    // Prepare
+    const { ecs, ecr, plane } = harness();
+    await ecs.send(new CreateClusterCommand({ clusterName: 'batch' }));
+    await ecr.send(new CreateRepositoryCommand({ repositoryName: 'jobs/worker' }));
+    plane.pushImage('jobs/worker', 'v1');
+    await ecs.send(
+      new RegisterTaskDefinitionCommand({
+        family: 'worker',
+        networkMode: 'awsvpc',
+        requiresCompatibilities: ['FARGATE'],
+        cpu: '256',
+        memory: '512',
+        containerDefinitions: [{ name: 'main', image: `${REGISTRY}/jobs/worker:v1`, essential: true }],
+      }),
+    );
+    const run = await ecs.send(
+      new RunTaskCommand({
+        cluster: 'batch',
+        taskDefinition: 'worker',
+        launchType: 'FARGATE',
+        networkConfiguration: {
+          awsvpcConfiguration: {
+            subnets: ['subnet-0c1d2e3f405162738'],
+            securityGroups: ['sg-0a1b2c3d4e5f60789', 'sg-0f0e0d0c0b0a09080'],
+            assignPublicIp: 'ENABLED',
+          },
+        },
+      }),
+    );
+    const eni = run.tasks?.[0]?.attachments?.[0]?.details?.find(
+      (d) => d.name === 'networkInterfaceId',
+    )?.value;
+    const reader = new Ec2NetworkInterfaceReader(new EC2Client(clientConfig(plane.ec2Endpoint)));
+
+    // Act
+    const read = await reader.describeNetworkInterface(eni ?? '');
+    const missing = await reader.describeNetworkInterface('eni-0000000000000000f');
+
+    // Assess
+    expect(read).toEqual({
+      networkInterface: {
+        subnetId: 'subnet-0c1d2e3f405162738',
+        securityGroups: ['sg-0a1b2c3d4e5f60789', 'sg-0f0e0d0c0b0a09080'],
+        publicIp: true,
+      },
+    });
+    expect(missing).toEqual({ unavailable: 'is gone' });
   });
 });
