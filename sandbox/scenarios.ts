@@ -1232,14 +1232,19 @@ const WORKER_NETWORK: NetworkConfiguration = {
   },
 };
 
-/** RunTask in `staging` as a person or a scheduler would, the tasks given `fate`; the first task's ARN. */
+/**
+ * RunTask in `staging` as a person or a scheduler would, the tasks given `fate`; the first task's ARN.
+ * With `loseRecord`, the call's CloudTrail record never reaches the bus.
+ */
 async function runStandalone(
   sandbox: Sandbox,
   input: Omit<RunTaskCommandInput, 'cluster'>,
   fate?: TaskFate,
+  options: { loseRecord?: boolean } = {},
 ): Promise<string> {
   const clientToken = `scenario-${Math.random().toString(36).slice(2)}`;
   if (fate) sandbox.plane.setTaskFate(clientToken, fate);
+  if (options.loseRecord) sandbox.plane.loseRunTaskRecord(clientToken);
   const out = await sandbox.ecs.send(
     new RunTaskCommand({ cluster: 'staging', networkConfiguration: WORKER_NETWORK, ...input, clientToken }),
   );
@@ -1396,6 +1401,159 @@ export const workerRestarted: Scenario = {
           tags['autopilot:attempt'] === '1' &&
           started?.startedBy === 'autopilot',
         { tags, startedBy: started?.startedBy },
+      ),
+      expect('no delivery failed', seen.failures.length === 0, seen.failures),
+    ];
+  },
+};
+
+/**
+ * A worker whose RunTask record never came (CloudTrail to EventBridge is not guaranteed): its launch
+ * spec is taken from its RUNNING event, the security groups from its network interface (EC2), and
+ * the restart asks for them.
+ */
+export const lostRunTaskRecordRestarted: Scenario = {
+  name: "a worker whose RunTask record was lost exits 1: restarted with its network interface's subnet and security groups",
+  async run(sandbox) {
+    await registerWorkerFamily(sandbox, 'ledger-worker', `${REGISTRY}/team/worker:stable`);
+    let first = '';
+    let restarted: EventBridgeEvent | undefined;
+    const seen = await during(sandbox, async () => {
+      first = await runStandalone(
+        sandbox,
+        {
+          taskDefinition: 'ledger-worker',
+          launchType: 'FARGATE',
+          group: 'workers:ledger',
+          tags: [{ key: 'autopilot:restart', value: 'on-failure' }],
+        },
+        { kind: 'exit', exitCode: 1 },
+        { loseRecord: true },
+      );
+      restarted = await published(
+        sandbox,
+        'Task Restarted',
+        (e) => e['detail-type'] === 'Task Restarted' && e.detail.previousTaskArn === first,
+      );
+      await taskReached(sandbox, String(restarted.detail.taskArn), 'RUNNING');
+    });
+    const chainId = taskIdOf(first);
+    const input = (restartCalls(seen.calls, chainId)[0]?.input ?? {}) as RunTaskCommandInput;
+    const started = await describeTask(sandbox, String(restarted?.detail.taskArn));
+    const subnet = started?.attachments?.[0]?.details?.find((d) => d.name === 'subnetId')?.value;
+    const records = sandbox.plane.emitted.filter(
+      (e) =>
+        e['detail-type'] === 'AWS API Call via CloudTrail' &&
+        e.detail.eventName === 'RunTask' &&
+        JSON.stringify(e.detail.responseElements ?? {}).includes(first),
+    );
+    const captured = seen.decisions.filter(
+      (d) => d.function === 'restart-tasks' && d.action === 'capture' && d.taskArn === first,
+    );
+    if (started?.taskArn) {
+      await sandbox.ecs.send(
+        new StopTaskCommand({ cluster: 'staging', task: started.taskArn, reason: 'scenario done' }),
+      );
+      await taskReached(sandbox, started.taskArn, 'STOPPED');
+      await sandbox.settle();
+    }
+    const network = WORKER_NETWORK.awsvpcConfiguration;
+    return [
+      expect(
+        'the RunTask record of the first task never reached the bus',
+        records.length === 0,
+        records.length,
+      ),
+      expect(
+        'its launch spec was kept from its RUNNING event',
+        captured.length >= 1 && captured.every((d) => d.source === 'running'),
+        captured,
+      ),
+      expect(
+        "RunTask asked for the subnet the task ran in and its network interface's security groups",
+        JSON.stringify(input.networkConfiguration) ===
+          JSON.stringify({
+            awsvpcConfiguration: {
+              subnets: [network?.subnets?.[0]],
+              securityGroups: network?.securityGroups,
+              assignPublicIp: 'DISABLED',
+            },
+          }) && input.group === 'workers:ledger',
+        input,
+      ),
+      expect('the new task runs in that subnet', subnet === network?.subnets?.[0], subnet),
+      expect(
+        'Task Restarted: attempt 1 of 5, one task started for the chain',
+        restarted?.detail.attempt === 1 &&
+          restarted?.detail.maxAttempts === 5 &&
+          restartsOf(sandbox, chainId).length === 1,
+        { detail: restarted?.detail, tasks: restartsOf(sandbox, chainId).length },
+      ),
+      expect('no delivery failed', seen.failures.length === 0, seen.failures),
+    ];
+  },
+};
+
+/**
+ * A task nobody tagged, opted in by the policy file's `restart:` rule for the group `etl:*`
+ * (sandbox/autopilot.yml): restarted with the rule's backoff (5 s doubling) and abandoned after the
+ * rule's 3 attempts.
+ */
+export const restartRuleOptsIn: Scenario = {
+  name: "a crashing task without the tag, in group etl:*: restarted by the policy file's rule, 5 s doubling, abandoned after its 3 attempts",
+  async run(sandbox) {
+    sandbox.plane.pushImage('team/worker', 'etl-crash', { kind: 'crash' });
+    await registerWorkerFamily(sandbox, 'etl-worker', `${REGISTRY}/team/worker:etl-crash`);
+    let first = '';
+    let abandoned: EventBridgeEvent | undefined;
+    const seen = await during(sandbox, async () => {
+      first = await runStandalone(sandbox, {
+        taskDefinition: 'etl-worker',
+        launchType: 'FARGATE',
+        group: 'etl:orders',
+      });
+      abandoned = await published(
+        sandbox,
+        'Task Restart Abandoned',
+        (e) => e['detail-type'] === 'Task Restart Abandoned' && e.detail.chainId === taskIdOf(first),
+      );
+    });
+    const chainId = taskIdOf(first);
+    const tags = (await describeTask(sandbox, first))?.tags ?? [];
+    const restartedEvents = eventsOfChain(seen.events, 'Task Restarted', chainId);
+    const attempts = [...new Set(restartedEvents.map((e) => Number(e.detail.attempt)))];
+    const delays = new Map<number, number>();
+    for (const d of seen.decisions) {
+      if (d.function === 'restart-tasks' && d.action === 'restart' && d.chainId === chainId)
+        delays.set(Number(d.attempt), Number(d.delaySeconds));
+    }
+    return [
+      expect(
+        'the first task carries no autopilot:restart tag',
+        !tags.some((t) => t.key === 'autopilot:restart'),
+        tags,
+      ),
+      expect(
+        "Task Restarted for attempts 1 to 3, each of 3 (the rule's limit)",
+        JSON.stringify(attempts) === '[1,2,3]' && restartedEvents.every((e) => e.detail.maxAttempts === 3),
+        restartedEvents.map((e) => e.detail),
+      ),
+      expect(
+        "the rule's backoff: 5, 10, 20 s",
+        JSON.stringify([...delays.entries()].sort((a, b) => a[0] - b[0]).map(([, s]) => s)) === '[5,10,20]',
+        [...delays.entries()],
+      ),
+      expect(
+        'three tasks started for the chain, no fourth',
+        restartsOf(sandbox, chainId).length === 3,
+        restartsOf(sandbox, chainId).length,
+      ),
+      expect(
+        'Task Restart Abandoned once, after 3 of 3',
+        abandoned?.detail.attempt === 3 &&
+          abandoned?.detail.maxAttempts === 3 &&
+          eventsOfChain(seen.events, 'Task Restart Abandoned', chainId).length === 1,
+        abandoned?.detail,
       ),
       expect('no delivery failed', seen.failures.length === 0, seen.failures),
     ];
@@ -1716,6 +1874,8 @@ export const SCENARIOS: readonly Scenario[] = [
   rollbackRunsKnownGoodDigest,
   faultsOnEveryService,
   workerRestarted,
+  lostRunTaskRecordRestarted,
+  restartRuleOptsIn,
   crashLoopAbandoned,
   userStopNotRestarted,
   spotInterruptionRestarted,
