@@ -1413,7 +1413,7 @@ export const workerRestarted: Scenario = {
  * the restart asks for them.
  */
 export const lostRunTaskRecordRestarted: Scenario = {
-  name: "a worker whose RunTask record was lost exits 1: restarted with its network interface's subnet and security groups",
+  name: "a worker whose RunTask record was lost exits 1: restarted with its network interface's subnet and security groups, and its tags",
   async run(sandbox) {
     await registerWorkerFamily(sandbox, 'ledger-worker', `${REGISTRY}/team/worker:stable`);
     let first = '';
@@ -1425,7 +1425,10 @@ export const lostRunTaskRecordRestarted: Scenario = {
           taskDefinition: 'ledger-worker',
           launchType: 'FARGATE',
           group: 'workers:ledger',
-          tags: [{ key: 'autopilot:restart', value: 'on-failure' }],
+          tags: [
+            { key: 'autopilot:restart', value: 'on-failure' },
+            { key: 'team', value: 'ledger' },
+          ],
         },
         { kind: 'exit', exitCode: 1 },
         { loseRecord: true },
@@ -1441,6 +1444,7 @@ export const lostRunTaskRecordRestarted: Scenario = {
     const input = (restartCalls(seen.calls, chainId)[0]?.input ?? {}) as RunTaskCommandInput;
     const started = await describeTask(sandbox, String(restarted?.detail.taskArn));
     const subnet = started?.attachments?.[0]?.details?.find((d) => d.name === 'subnetId')?.value;
+    const tags = Object.fromEntries((started?.tags ?? []).map((t) => [t.key, t.value]));
     const records = sandbox.plane.emitted.filter(
       (e) =>
         e['detail-type'] === 'AWS API Call via CloudTrail' &&
@@ -1482,6 +1486,14 @@ export const lostRunTaskRecordRestarted: Scenario = {
         input,
       ),
       expect('the new task runs in that subnet', subnet === network?.subnets?.[0], subnet),
+      expect(
+        'the new task keeps its tags (read from the stopped task), with the chain and the attempt',
+        tags['autopilot:restart'] === 'on-failure' &&
+          tags.team === 'ledger' &&
+          tags['autopilot:restart-of'] === chainId &&
+          tags['autopilot:attempt'] === '1',
+        tags,
+      ),
       expect(
         'Task Restarted: attempt 1 of 5, one task started for the chain',
         restarted?.detail.attempt === 1 &&

@@ -18,6 +18,7 @@ import type {
   RestartChains,
   RunTaskResult,
   TaskReader,
+  TaskView,
 } from '../../ports';
 import { clusterNameOf, parseTaskArn, parseTaskDefinition } from '../aws/arn';
 import type { Plan } from '../plan/plan';
@@ -25,11 +26,13 @@ import { type RestartRuleText, restartRuleFor } from '../policy/restart-policy';
 import { type Backoff, backoffDelay, DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS, ranLongEnough } from './backoff';
 import { type Classified, classifyStop, type StoppedTask } from './classify';
 import {
+  ATTEMPT_TAG,
   AUTOPILOT_STARTED_BY,
   parseRestartMode,
   RESTART_OF_TAG,
   RESTART_TAG,
   type RestartMode,
+  STARTED_BY_TAG,
 } from './restart-mode';
 
 /** A chain remembers why its last tasks stopped, this many. */
@@ -164,6 +167,23 @@ function verdictOf(
 }
 
 /**
+ * The launch spec a chain starts from. A RUNNING event does not carry the task's tags, so a spec kept
+ * from one takes them from DescribeTasks (what the task was started with, or got propagated), the
+ * tags a restart adds itself and AWS's reserved `aws:` ones left out: the new task keeps its tags.
+ */
+function withTagsOf(
+  task: TaskView | undefined,
+  kept: { spec: LaunchSpec; source: LaunchSpecSource } | undefined,
+): LaunchSpec | undefined {
+  if (kept?.source !== 'running' || kept.spec.tags !== undefined || !task) return kept?.spec;
+  const added = new Set([RESTART_OF_TAG, ATTEMPT_TAG, STARTED_BY_TAG]);
+  const tags = Object.entries(task.tags)
+    .filter(([key]) => !key.startsWith('aws:') && !added.has(key))
+    .map(([key, value]) => ({ key, value }));
+  return tags.length > 0 ? { ...kept.spec, tags } : kept.spec;
+}
+
+/**
  * Plans what a standalone task's STOPPED event calls for.
  *
  * @example
@@ -282,7 +302,7 @@ export async function planTaskStopped(stop: TaskStop, reads: StopReads, now: Dat
   if (attempt > maxAttempts) {
     return abandon(`${made} of ${maxAttempts} restarts made, the task still fails`, chain?.spec);
   }
-  const spec = chain?.spec ?? (await reads.chains.getSpec(stop.clusterArn, stop.taskArn))?.spec;
+  const spec = chain?.spec ?? withTagsOf(task, await reads.chains.getSpec(stop.clusterArn, stop.taskArn));
   if (spec === undefined) return abandon('launch spec unknown', undefined);
 
   const delaySeconds = verdict.atOnce ? 0 : backoffDelay(attempt, backoff);

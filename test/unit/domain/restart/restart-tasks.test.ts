@@ -429,7 +429,7 @@ describe('captureLaunch and captureRunning', () => {
     expect(decided).toMatchObject([{ action: 'ignore' }]);
     expect(await world.chains.getSpec(CLUSTER, TASK)).toBeUndefined();
   });
-  it("restarts an awsvpc task whose RunTask record never came with its network interface's security groups", async () => {
+  it("restarts an awsvpc task whose RunTask record never came with its network interface's security groups, and its tags but AWS's", async () => {
     // Prepare
     const world = aRestartWorld();
     world.networkInterfaces.add('eni-0123456789abcdef0', {
@@ -438,6 +438,12 @@ describe('captureLaunch and captureRunning', () => {
       publicIp: true,
     });
     const stop = await aStoppedTask(world, { mode: 'on-failure', spec: false });
+    world.tasks.addTask({
+      taskArn: TASK,
+      clusterArn: CLUSTER,
+      taskDefinitionArn: DEFINITION,
+      tags: { 'autopilot:restart': 'on-failure', team: 'ledger', 'aws:cloudformation:stack-name': 'jobs' },
+    });
 
     // Act
     const captured = await captureRunning(
@@ -480,6 +486,10 @@ describe('captureLaunch and captureRunning', () => {
         },
         group: 'family:worker',
         startedBy: 'nightly',
+        tags: [
+          { key: 'autopilot:restart', value: 'on-failure' },
+          { key: 'team', value: 'ledger' },
+        ],
       },
     ]);
   });
