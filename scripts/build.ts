@@ -83,6 +83,9 @@ function commonOptions(): BuildOptions & { metafile: true } {
     // The SDK's default credential chain (SSO, INI, web identity, with the STS and SSO clients) is
     // replaced by what Lambda uses: the environment, or the container endpoint (SnapStart).
     alias: { '@aws-sdk/credential-provider-node': join(root, 'shared/adapters/aws/lambda-credentials.ts') },
+    // EC2's client (600 KB of schemas esbuild cannot tree-shake) is restart-tasks' only, for a rare
+    // read: required when first used, from the SDK Lambda's runtime carries (ec2-network-interface-reader.ts).
+    external: ['@aws-sdk/client-ec2'],
     // A constant in the bundle: loadPolicyFile's YAML branch (and the yaml package) is left out, the
     // bundles read the JSON written below.
     define: { 'process.env.AUTOPILOT_BUNDLE': '"true"' },

@@ -111,7 +111,11 @@ export async function calledActions(functionName: string): Promise<Set<string>> 
     const ours = !input.includes('node_modules') && input.endsWith('.ts');
     if (!ours && !SCANNED_LIBRARIES.test(input)) continue;
     const source = readFileSync(join(root, input), 'utf8');
-    const imports = [...source.matchAll(/import\s+\{([^}]*)\}\s+from\s+['"](@aws-sdk\/[a-z0-9-]+)['"]/g)];
+    const imports = [
+      ...source.matchAll(/import\s+\{([^}]*)\}\s+from\s+['"](@aws-sdk\/[a-z0-9-]+)['"]/g),
+      // A client loaded when first used: `const { …Command } = await import('@aws-sdk/client-…')`.
+      ...source.matchAll(/const\s+\{([^}]*)\}\s*=\s*await\s+import\(\s*['"](@aws-sdk\/[a-z0-9-]+)['"]\s*\)/g),
+    ];
     for (const [, names = '', pkg = ''] of imports) {
       const service = SERVICE_OF_PACKAGE[pkg];
       if (!service) continue;
