@@ -9,6 +9,8 @@
  * Expectations are about decisions and outcomes, never about how fast the machine is: waits end when
  * the awaited event happens, with deadlines far above what a busy machine needs.
  */
+
+import { resolve } from 'node:path';
 import { DescribeImagesCommand, ListImagesCommand } from '@aws-sdk/client-ecr';
 import {
   DescribeServiceRevisionsCommand,
@@ -27,6 +29,7 @@ import {
 import semver from 'semver';
 import { RESTART_MESSAGE_VERSION } from '../shared/events/restart-delay-message';
 import type { EventBridgeEvent } from '../tools/eventbridge/event';
+import { readServerlessConfig } from '../tools/serverless-config';
 import { REGISTRY, type Sandbox, SIDECAR_IMAGE, tagService } from './account';
 import type { ChatKind, ChatMessage } from './chat-sink';
 import type { CallRecord, TaskFate } from './control-plane';
@@ -1870,6 +1873,216 @@ export const duplicateRestartDelivery: Scenario = {
   },
 };
 
+/**
+ * The most calls of `calls` answered at once: their spans (arrival and answer ticks) swept in order.
+ * A call without an answer (its connection lost) counts as in flight to the end.
+ */
+function mostInFlight(calls: readonly CallRecord[]): number {
+  const marks = calls.flatMap((c): [number, number][] =>
+    c.span
+      ? [
+          [c.span.arrived, 1],
+          [c.span.answered ?? Number.POSITIVE_INFINITY, -1],
+        ]
+      : [],
+  );
+  marks.sort((a, b) => a[0] - b[0]);
+  let now = 0;
+  let most = 0;
+  for (const [, change] of marks) {
+    now += change;
+    most = Math.max(most, now);
+  }
+  return most;
+}
+
+/** How many restart-due invocations the restart queue's event source mapping runs at once (serverless.yml). */
+function restartDueConcurrency(): number {
+  const due = readServerlessConfig(resolve(__dirname, '..')).functions.find((f) => f.name === 'restart-due');
+  return due?.queueTriggers[0]?.maximumConcurrency ?? Number.POSITIVE_INFINITY;
+}
+
+/** RunTask's most tasks per call. */
+const RUN_TASK_MAX_COUNT = 10;
+
+/**
+ * A storm: a bad release makes `tasks` running opted-in standalone tasks of one family exit 1 at once
+ * (started by RunTask, ten at a time, and seen running first). Each is restarted once (the restarted
+ * tasks run on, and a person stops them at the end), none is lost, RunTask is called one at a time
+ * per restart-due invocation (its calls made slow, so calls made together would overlap) under
+ * Fargate's RunTask quota
+ * (the local ECS throttles above it) and one call in ten throttled besides (seeded): a throttled call
+ * is made again with its token. Each chat channel gets at most `after` messages and a summary per
+ * aggregation window, not one per task.
+ *
+ * @param tasks - how many tasks fail (the e2e test 200; with every event delivered three times, fewer)
+ */
+export function restartStormOf(tasks: number): Scenario {
+  return {
+    name: `a storm: ${tasks} running batch tasks exit 1 at once: each restarted once within RunTask's rate, none lost, chat gets summaries`,
+    async run(sandbox) {
+      sandbox.plane.pushImage('team/worker', 'nightly-batch');
+      await registerWorkerFamily(sandbox, 'nightly-batch', `${REGISTRY}/team/worker:nightly-batch`);
+      const originals: string[] = [];
+      const channels = ['slack', 'discord', 'webhook'] as const;
+      const linesOf = (kind: ChatKind, messages: readonly ChatMessage[]) =>
+        messages.filter((m) => m.kind === kind && m.status < 300).map((m) => chatTitle(m));
+      const oneByOneIn = (lines: readonly string[]) =>
+        lines.filter((l) => l.includes('nightly-batch') && l.includes('restarted (attempt'));
+      const summariesIn = (lines: readonly string[]) =>
+        lines.filter((l) => l.includes('more "Task Restarted"'));
+      const summedUp = (lines: readonly string[]) =>
+        lines.reduce((n, l) => n + Number(/(\d+) more "Task Restarted"/.exec(l)?.[1] ?? 0), 0);
+      const told = (lines: readonly string[]) => oneByOneIn(lines).length + summedUp(summariesIn(lines));
+      const firstChat = sandbox.chat.messages().length;
+      // The nightly batch runs: its RunTask records and RUNNING events are delivered before anything
+      // fails (a task that stopped before autopilot learnt how it was launched is another matter).
+      for (let left = tasks; left > 0; left -= RUN_TASK_MAX_COUNT) {
+        const out = await sandbox.ecs.send(
+          new RunTaskCommand({
+            cluster: 'staging',
+            taskDefinition: 'nightly-batch',
+            launchType: 'FARGATE',
+            count: Math.min(RUN_TASK_MAX_COUNT, left),
+            group: 'batch:nightly',
+            networkConfiguration: WORKER_NETWORK,
+            tags: [{ key: 'autopilot:restart', value: 'on-failure' }],
+          }),
+        );
+        originals.push(...(out.tasks ?? []).flatMap((t) => (t.taskArn ? [t.taskArn] : [])));
+      }
+      await Promise.all(originals.map((arn) => taskReached(sandbox, arn, 'RUNNING')));
+      await sandbox.settle(WAIT_MS);
+      // RunTask answers after 20 ms, as a real call takes a while: calls made together overlap. One
+      // call in ten is throttled besides the quota (which this machine's pace may never reach), so
+      // throttled restarts are retried in every run.
+      sandbox.setFaults([
+        { operation: 'ecs:RunTask', kind: 'latency', rate: 1, latencyMs: 20 },
+        { operation: 'ecs:RunTask', kind: 'throttle', rate: 0.1 },
+      ]);
+      const seen = await during(sandbox, async () => {
+        // The bad release: every task's work fails at once.
+        for (const arn of originals) sandbox.plane.exitTask(arn, 1);
+        const wanted = new Set(originals);
+        const restartedAll = () =>
+          new Set(
+            sandbox.published
+              .filter(
+                (e) => e['detail-type'] === 'Task Restarted' && wanted.has(String(e.detail.previousTaskArn)),
+              )
+              .map((e) => String(e.detail.previousTaskArn)),
+          ).size === wanted.size;
+        await waitUntil(restartedAll);
+        // Every channel told of every restart, one by one or counted in its window's summary (the
+        // flush schedule sends a summary once its window has ended).
+        await waitUntil(() => {
+          const messages = sandbox.chat.messages().slice(firstChat);
+          return channels.every((kind) => told(linesOf(kind, messages)) >= tasks);
+        });
+      });
+      sandbox.setFaults([]);
+      const wanted = new Set(originals);
+      const restarted = seen.events.filter(
+        (e) => e['detail-type'] === 'Task Restarted' && wanted.has(String(e.detail.previousTaskArn)),
+      );
+      const timesRestarted = new Map<string, number>();
+      for (const e of restarted)
+        timesRestarted.set(
+          String(e.detail.previousTaskArn),
+          (timesRestarted.get(String(e.detail.previousTaskArn)) ?? 0) + 1,
+        );
+      const chains = new Set(originals.map(taskIdOf));
+      const runTasks = seen.calls.filter((c) => {
+        const input = c.input as { startedBy?: string; tags?: Tag[] };
+        return (
+          c.operation === 'RunTask' &&
+          input.startedBy === 'autopilot' &&
+          (input.tags ?? []).some((t) => t.key === 'autopilot:restart-of' && chains.has(t.value ?? ''))
+        );
+      });
+      const tokenOf = (c: CallRecord) => String((c.input as { clientToken?: string }).clientToken);
+      const started = runTasks.filter((c) => !c.error);
+      const throttled = runTasks.filter((c) => c.error === 'ThrottlingException');
+      const startedTokens = new Set(started.map(tokenOf));
+      const tasksPerChain = new Map<string, number>();
+      for (const task of sandbox.plane.model.tasks.values()) {
+        const chain = sandbox.plane.model
+          .tagsOf(task.arn)
+          .find((t) => t.key === 'autopilot:restart-of')?.value;
+        if (chain && chains.has(chain)) tasksPerChain.set(chain, (tasksPerChain.get(chain) ?? 0) + 1);
+      }
+      const concurrency = restartDueConcurrency();
+      const inFlight = mostInFlight(runTasks);
+      const parked = [
+        ...sandbox.runtime.dlq.messages(),
+        ...(sandbox.runtime.queues.get('ecs-autopilot-sandbox-restart-delay-dlq')?.messages() ?? []),
+      ];
+      // What aggregation allows (sandbox/autopilot.yml: windows of 10 s, 3 messages, then a summary
+      // and at most one late summary), over the windows the restarts' events fall in.
+      const windows = new Set(restarted.map((e) => Math.floor(Date.parse(e.time) / 10_000))).size;
+      const chat = sandbox.chat.messages().slice(firstChat);
+      const perChannel = channels.map((kind) => {
+        const lines = linesOf(kind, chat);
+        return {
+          kind,
+          oneByOne: oneByOneIn(lines).length,
+          summaries: summariesIn(lines).length,
+          summedUp: summedUp(summariesIn(lines)),
+        };
+      });
+      // Tidy: the restarted tasks run on; a person stops them, which is never restarted.
+      const replacements = restarted.flatMap((e) => (e.detail.taskArn ? [String(e.detail.taskArn)] : []));
+      for (const task of replacements)
+        await sandbox.ecs.send(new StopTaskCommand({ cluster: 'staging', task, reason: 'scenario done' }));
+      await Promise.all(replacements.map((arn) => taskReached(sandbox, arn, 'STOPPED')));
+      await sandbox.settle(WAIT_MS);
+      return [
+        expect(`${tasks} tasks failed`, originals.length === tasks, originals.length),
+        expect(
+          'every failed task restarted exactly once: one Task Restarted each',
+          restarted.length === tasks &&
+            [...timesRestarted.values()].every((n) => n === 1) &&
+            timesRestarted.size === tasks,
+          { events: restarted.length, tasks: timesRestarted.size },
+        ),
+        expect(
+          `${tasks} RunTask calls started a task, each with a token of its own`,
+          started.length === tasks && startedTokens.size === tasks,
+          { started: started.length, tokens: startedTokens.size },
+        ),
+        expect(
+          'one task started per chain, none twice',
+          tasksPerChain.size === tasks && [...tasksPerChain.values()].every((n) => n === 1),
+          { chains: tasksPerChain.size, most: Math.max(0, ...tasksPerChain.values()) },
+        ),
+        expect(
+          'RunTask was throttled, and every throttled call was made again with its token and started its task',
+          throttled.length > 0 && throttled.every((c) => startedTokens.has(tokenOf(c))),
+          { throttled: throttled.length, overQuota: throttled.filter((c) => c.overQuota).length },
+        ),
+        expect(
+          `RunTask calls in flight at once never above restart-due's maximumConcurrency (${concurrency}), one call each`,
+          inFlight >= 1 && inFlight <= concurrency,
+          { inFlight, concurrency },
+        ),
+        expect('nothing parked in a dead-letter queue', parked.length === 0, parked),
+        expect(
+          `each channel told of every restart, at most 3 one by one and a summary (and a late one) per window (${windows})`,
+          perChannel.every(
+            (c) =>
+              c.oneByOne + c.summedUp === tasks && c.oneByOne <= 3 * windows && c.summaries <= 2 * windows,
+          ),
+          { windows, perChannel },
+        ),
+        expect('no delivery failed', seen.failures.length === 0, seen.failures.slice(0, 3)),
+      ];
+    },
+  };
+}
+
+/** A storm of 200 failing batch tasks (see {@link restartStormOf}). */
+export const restartStorm: Scenario = restartStormOf(200);
+
 /** Every scenario, in the order they are played. */
 export const SCENARIOS: readonly Scenario[] = [
   pushFollowsTag,
@@ -1893,6 +2106,7 @@ export const SCENARIOS: readonly Scenario[] = [
   spotInterruptionRestarted,
   missingImageAbandoned,
   duplicateRestartDelivery,
+  restartStorm,
 ];
 
 /** Plays scenarios in order, telling `onStart` when each begins and `onResult` its expectations. */

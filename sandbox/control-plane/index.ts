@@ -161,6 +161,14 @@ export interface ControlPlane {
    */
   setTaskFate(clientToken: string, fate: TaskFate): void;
   /**
+   * The essential container of a RUNNING task exits with `exitCode` now, as when a batch job's work
+   * fails (a bad release): the task stops `EssentialContainerExited`, "Essential container in task
+   * exited". Lets a scenario fail tasks once it has seen them run (their RunTask record delivered).
+   *
+   * @throws Error when no such task is RUNNING
+   */
+  exitTask(taskArn: string, exitCode: number): void;
+  /**
    * The CloudTrail record of the RunTask call made with `clientToken` never reaches the bus (as when
    * it is lost on the way), so whoever follows RunTask learns of its tasks only from their events.
    */
@@ -345,6 +353,11 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     },
     setTaskFate(clientToken, fate) {
       model.taskFates.set(clientToken, structuredClone(fate));
+    },
+    exitTask(taskArn, exitCode) {
+      const record = model.tasks.get(taskArn);
+      if (!record || !simulator.tasks.exitNow(record, exitCode))
+        throw new Error(`no RUNNING task ${taskArn}`);
     },
     loseRunTaskRecord(clientToken) {
       model.lostRunTaskRecords.add(clientToken);

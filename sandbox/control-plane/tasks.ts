@@ -442,6 +442,22 @@ export class TaskLifecycle implements TaskControl {
     // A standalone task keeps running UNHEALTHY: nothing replaces it.
   }
 
+  /**
+   * The task's deciding essential container (a healthy task's first) exits with `exitCode` now, as a
+   * running batch job that fails does (`ControlPlane.exitTask`): its timers are cancelled and it stops
+   * `EssentialContainerExited`.
+   *
+   * @returns false when the task is not RUNNING (nothing done)
+   */
+  exitNow(record: TaskRecord, exitCode: number): boolean {
+    if (record.task.lastStatus !== 'RUNNING' || record.task.desiredStatus === 'STOPPED') return false;
+    this.deps.timers.cancel(record.arn);
+    // A healthy task has no deciding container yet: its first container is the one that fails.
+    record.decidingContainer ??= record.task.containers?.[0]?.name;
+    this.exit(record, exitCode);
+    return true;
+  }
+
   private exit(record: TaskRecord, exitCode: number, reason?: string): void {
     for (const container of record.task.containers ?? []) {
       if (container.name === record.decidingContainer) {
