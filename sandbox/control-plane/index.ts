@@ -173,6 +173,17 @@ export interface ControlPlane {
    * it is lost on the way), so whoever follows RunTask learns of its tasks only from their events.
    */
   loseRunTaskRecord(clientToken: string): void;
+  /**
+   * The CloudTrail record of the RunTask call made with `clientToken` is held back until
+   * `releaseRunTaskRecord`, so the call's tasks report their states (and may stop) before it arrives,
+   * as CloudTrail's records reach EventBridge minutes late while a task's own events take seconds.
+   */
+  delayRunTaskRecord(clientToken: string): void;
+  /**
+   * Delivers the held record of the RunTask call made with `clientToken` (and every later record of
+   * that token at once). The number of records delivered: 0 when none was held yet.
+   */
+  releaseRunTaskRecord(clientToken: string): number;
   /** Stops the timers and the server. */
   stop(): Promise<void>;
 }
@@ -233,6 +244,11 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     });
   const emit = (event: EventBridgeEvent) => {
     if (isLostRunTaskRecord(model, event)) return;
+    const held = model.heldRunTaskRecords.get(runTaskRecordToken(event) ?? '');
+    if (held) {
+      held.push(event);
+      return;
+    }
     emitted.push(event);
     try {
       options.emit(event);
@@ -362,6 +378,15 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     loseRunTaskRecord(clientToken) {
       model.lostRunTaskRecords.add(clientToken);
     },
+    delayRunTaskRecord(clientToken) {
+      if (!model.heldRunTaskRecords.has(clientToken)) model.heldRunTaskRecords.set(clientToken, []);
+    },
+    releaseRunTaskRecord(clientToken) {
+      const held = model.heldRunTaskRecords.get(clientToken) ?? [];
+      model.heldRunTaskRecords.delete(clientToken);
+      for (const event of held) emit(event);
+      return held.length;
+    },
     async stop() {
       simulator.stop();
       for (const waiter of waiters) waiter.reject(new Error('the control plane stopped'));
@@ -373,8 +398,14 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
 
 /** A RunTask CloudTrail record the sandbox was told to lose (`loseRunTaskRecord`). */
 function isLostRunTaskRecord(model: ControlPlaneModel, event: EventBridgeEvent): boolean {
+  const token = runTaskRecordToken(event);
+  return token !== undefined && model.lostRunTaskRecords.has(token);
+}
+
+/** The client token of a RunTask call's CloudTrail record; `undefined` for any other event. */
+function runTaskRecordToken(event: EventBridgeEvent): string | undefined {
   if (event['detail-type'] !== 'AWS API Call via CloudTrail' || event.detail.eventName !== 'RunTask')
-    return false;
+    return undefined;
   const token = (event.detail.requestParameters as { clientToken?: unknown } | null)?.clientToken;
-  return typeof token === 'string' && model.lostRunTaskRecords.has(token);
+  return typeof token === 'string' ? token : undefined;
 }

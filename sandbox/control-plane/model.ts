@@ -6,6 +6,7 @@
  * Objects are kept in the shapes the AWS SDK uses (`Service`, `Task`, `TaskDefinition`, ...), with
  * `Date` timestamps; the server turns them into the wire format.
  */
+
 import type { Repository } from '@aws-sdk/client-ecr';
 import type {
   CapacityProviderStrategyItem,
@@ -18,6 +19,7 @@ import type {
   Task,
   TaskDefinition,
 } from '@aws-sdk/client-ecs';
+import type { EventBridgeEvent } from '../../tools/eventbridge/event';
 import { sha256Hex } from './random';
 
 /**
@@ -361,6 +363,11 @@ export class ControlPlaneModel {
    * (`ControlPlane.loseRunTaskRecord`), as when EventBridge or CloudTrail drops it.
    */
   readonly lostRunTaskRecords = new Set<string>();
+  /**
+   * RunTask CloudTrail records held back by client token (`ControlPlane.delayRunTaskRecord`) until
+   * `releaseRunTaskRecord`, as CloudTrail delivers a call's record minutes after its tasks' events.
+   */
+  readonly heldRunTaskRecords = new Map<string, EventBridgeEvent[]>();
   /**
    * Elastic network interfaces of awsvpc tasks by id (EC2 DescribeNetworkInterfaces): created with
    * the task, in the subnet and security groups RunTask asked for, `available` once it stopped,

@@ -166,3 +166,55 @@ describe('loseRunTaskRecord', () => {
     ).toEqual([kept.tasks?.[0]?.taskArn]);
   });
 });
+
+describe('delayRunTaskRecord', () => {
+  it("holds the RunTask call's CloudTrail record back until it is released, after its task has stopped", async () => {
+    // Prepare
+    const { ecs, plane } = harness();
+    await prepare(ecs);
+    plane.delayRunTaskRecord('late-1');
+    const started = await ecs.send(
+      new RunTaskCommand({
+        cluster: 'batch',
+        taskDefinition: 'worker',
+        launchType: 'FARGATE',
+        networkConfiguration: NETWORK,
+        clientToken: 'late-1',
+      }),
+    );
+    const taskArn = started.tasks?.[0]?.taskArn ?? '';
+    await plane.waitForEvent(
+      (e) =>
+        e['detail-type'] === 'ECS Task State Change' &&
+        e.detail.taskArn === taskArn &&
+        e.detail.lastStatus === 'RUNNING',
+    );
+    plane.exitTask(taskArn, 1);
+    await plane.waitForEvent(
+      (e) =>
+        e['detail-type'] === 'ECS Task State Change' &&
+        e.detail.taskArn === taskArn &&
+        e.detail.lastStatus === 'STOPPED',
+    );
+    const isRecord = (e: { 'detail-type': string; detail: { eventName?: unknown } }) =>
+      e['detail-type'] === 'AWS API Call via CloudTrail' && e.detail.eventName === 'RunTask';
+    const beforeRelease = plane.emitted.filter(isRecord).length;
+
+    // Act
+    const released = plane.releaseRunTaskRecord('late-1');
+
+    // Assess
+    const stoppedAt = plane.emitted.findIndex(
+      (e) =>
+        e['detail-type'] === 'ECS Task State Change' &&
+        e.detail.taskArn === taskArn &&
+        e.detail.lastStatus === 'STOPPED',
+    );
+    const recordAt = plane.emitted.findIndex(isRecord);
+    expect({ beforeRelease, released, afterStop: recordAt > stoppedAt }).toEqual({
+      beforeRelease: 0,
+      released: 1,
+      afterStop: true,
+    });
+  });
+});
