@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { REGISTERED_REVISION_FIELDS } from '../../shared/domain/aws/task-definition';
 import type { PushedImage } from '../../shared/domain/deploy/plan-deployment';
 import type { NotificationMessage } from '../../shared/domain/notify/message';
+import { countedLate } from '../../shared/domain/notify/notify-plan';
 import { PermanentError, RetryableError } from '../../shared/errors';
 import type { AutopilotEvent } from '../../shared/events/autopilot-events';
 import type {
@@ -706,8 +707,7 @@ export class InMemoryNotificationStore implements NotificationStore {
     this.counted.set(`${key}#${eventId}`, before ?? next.count);
     this.writes.push({ op: 'admit', channel, groupKey, windowStart: window.start, count: next.count });
     const given = before ?? next.count;
-    const late = next.closed !== undefined && given > next.closed.atCount;
-    return structuredClone({ ...next, count: given, late });
+    return structuredClone({ ...next, count: given, late: countedLate(next.closed, given) });
   }
 
   async addExample(

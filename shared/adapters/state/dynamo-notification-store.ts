@@ -11,6 +11,7 @@
  * still be delivered. Windows are few (one per channel, group and window that saw a notification), so
  * listing the ended ones with something to tell is one query of their partition, filtered.
  */
+import { countedLate } from '../../domain/notify/notify-plan';
 import type { AdmittedWindow, NotificationStore, NotificationWindow, ThreadRef } from '../../ports';
 import { DAY, DynamoTableStore, epoch, type Item, recordOf } from './dynamo-table';
 import { notificationWindowKey, notificationWindows, threadKey } from './keys';
@@ -62,7 +63,7 @@ export class DynamoNotificationStore extends DynamoTableStore implements Notific
     return {
       ...admitted,
       count: given,
-      late: admitted.closed !== undefined && given > admitted.closed.atCount,
+      late: countedLate(admitted.closed, given),
     };
   }
 

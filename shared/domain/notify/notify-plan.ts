@@ -11,7 +11,7 @@
  * is one of a dry run: its reason says that nothing was sent.
  */
 import type { ChannelConfig, Notifications } from '../../config/notifications';
-import type { NotificationStore, NotificationWindow, ThreadRef } from '../../ports';
+import type { ClosedWindow, NotificationStore, NotificationWindow, ThreadRef } from '../../ports';
 import type { Plan } from '../plan/plan';
 import { parseDuration } from '../policy/duration';
 import { describeEvent, summarise } from './describe-event';
@@ -267,6 +267,19 @@ export function untoldOf(window: NotificationWindow, after: number): number {
   if (!window.closed) return Math.max(0, window.count - after);
   const { told, atCount } = window.closed;
   return Math.max(0, window.count - Math.max(told, Math.min(after, atCount)));
+}
+
+/**
+ * Whether an event given `count` in its window came late: counted after the flush closed the window
+ * (past the count it was closed at), so it is held for the late summary, never sent alone. The
+ * DynamoDB store and its in-memory fake both answer it at admission, so they share this one rule.
+ *
+ * @example
+ * countedLate({ told: 5, atCount: 5, lateExamples: [] }, 6) // true
+ * countedLate(undefined, 6) // false: the window is open
+ */
+export function countedLate(closed: ClosedWindow | undefined, count: number): boolean {
+  return closed !== undefined && count > closed.atCount;
 }
 
 /**

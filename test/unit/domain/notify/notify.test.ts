@@ -13,6 +13,7 @@ import {
 } from '../../../../shared/domain/notify/notify';
 import { notifyEffects } from '../../../../shared/domain/notify/notify-effects';
 import {
+  countedLate,
   NOTHING_SENT,
   type NotifyPlan,
   planFlush,
@@ -490,6 +491,19 @@ describe('windowAt', () => {
       { start: '2026-11-23T10:00:00.000Z', end: '2026-11-23T10:01:00.000Z' },
       { start: '2026-11-23T10:01:00.000Z', end: '2026-11-23T10:02:00.000Z' },
     ]);
+  });
+});
+
+describe('countedLate', () => {
+  it('calls an event late only when it was counted past the count its window was closed at', () => {
+    // Prepare
+    const closed = { told: 5, atCount: 5, lateExamples: [] };
+
+    // Act
+    const answers = [countedLate(undefined, 9), countedLate(closed, 5), countedLate(closed, 6)];
+
+    // Assess
+    expect(answers).toEqual([false, false, true]);
   });
 });
 
