@@ -1,6 +1,6 @@
 /** `plane.exitTask`: a running standalone task's work fails now, as a scenario asks. */
-import { CreateClusterCommand, RegisterTaskDefinitionCommand, RunTaskCommand } from '@aws-sdk/client-ecs';
-import { NETWORK, useControlPlane } from './support';
+import { RunTaskCommand } from '@aws-sdk/client-ecs';
+import { NETWORK, prepareBatchJob, useControlPlane } from './support';
 
 const harness = useControlPlane();
 
@@ -8,19 +8,7 @@ describe('ControlPlane.exitTask', () => {
   it("stops a RUNNING healthy task EssentialContainerExited, its container's exit code the one given", async () => {
     // Prepare
     const { ecs, plane } = harness();
-    await ecs.send(new CreateClusterCommand({ clusterName: 'batch' }));
-    await ecs.send(
-      new RegisterTaskDefinitionCommand({
-        family: 'job',
-        networkMode: 'awsvpc',
-        requiresCompatibilities: ['FARGATE'],
-        cpu: '256',
-        memory: '512',
-        containerDefinitions: [
-          { name: 'main', image: 'public.ecr.aws/docker/library/busybox:1', essential: true },
-        ],
-      }),
-    );
+    await prepareBatchJob(ecs);
     const run = await ecs.send(
       new RunTaskCommand({
         cluster: 'batch',

@@ -133,6 +133,23 @@ export async function registerFargate(ecs: ECSClient, family: string, image: str
   return out.taskDefinition?.taskDefinitionArn ?? '';
 }
 
+/** The cluster `batch` and the awsvpc Fargate family `job` (one busybox container, `main`): a standalone task's set-up. */
+export async function prepareBatchJob(ecs: ECSClient): Promise<void> {
+  await ecs.send(new CreateClusterCommand({ clusterName: 'batch' }));
+  await ecs.send(
+    new RegisterTaskDefinitionCommand({
+      family: 'job',
+      networkMode: 'awsvpc',
+      requiresCompatibilities: ['FARGATE'],
+      cpu: '256',
+      memory: '512',
+      containerDefinitions: [
+        { name: 'main', image: 'public.ecr.aws/docker/library/busybox:1', essential: true },
+      ],
+    }),
+  );
+}
+
 /** The network configuration Fargate services and tasks need. */
 export const NETWORK = {
   awsvpcConfiguration: { subnets: ['subnet-0a1b2c3d4e5f60718'], securityGroups: ['sg-0123456789abcdef0'] },

@@ -3,16 +3,10 @@
  * bucket per operation on the plane's clock, which these tests move by hand, so nothing depends on
  * how fast the machine is.
  */
-import {
-  CreateClusterCommand,
-  ECSClient,
-  ListClustersCommand,
-  RegisterTaskDefinitionCommand,
-  RunTaskCommand,
-} from '@aws-sdk/client-ecs';
+import { ECSClient, ListClustersCommand, RunTaskCommand } from '@aws-sdk/client-ecs';
 import { FARGATE_RUN_TASK_QUOTA } from '../../../sandbox/control-plane';
 import { TokenBucket } from '../../../sandbox/control-plane/throttling';
-import { clientConfig, failure, NETWORK, useControlPlane } from './support';
+import { clientConfig, failure, NETWORK, prepareBatchJob, useControlPlane } from './support';
 
 describe('TokenBucket', () => {
   it('lets a burst through, throttles past it, and refills at the sustained rate', () => {
@@ -45,19 +39,7 @@ describe('the RunTask quota of the local ECS', () => {
   it("answers ThrottlingException past Fargate's 20 calls a second, starts nothing for it, and takes calls again a second later", async () => {
     // Prepare
     const { plane, ecs } = harness();
-    await ecs.send(new CreateClusterCommand({ clusterName: 'batch' }));
-    await ecs.send(
-      new RegisterTaskDefinitionCommand({
-        family: 'job',
-        networkMode: 'awsvpc',
-        requiresCompatibilities: ['FARGATE'],
-        cpu: '256',
-        memory: '512',
-        containerDefinitions: [
-          { name: 'main', image: 'public.ecr.aws/docker/library/busybox:1', essential: true },
-        ],
-      }),
-    );
+    await prepareBatchJob(ecs);
     const run = (client: ECSClient, i: number) =>
       client.send(
         new RunTaskCommand({
