@@ -172,9 +172,11 @@ describe('CreateService and UpdateService', () => {
       }),
     );
 
-    // Assess
-    const running = [...plane.model.tasks.values()].filter((t) => t.task.lastStatus === 'RUNNING');
-    expect(running.map((t) => t.task.containers?.[0]?.imageDigest)).toEqual([v1.digest]);
+    // Assess: on a busy machine the task may be replaced after the rollout (a health check's timer):
+    // whichever task runs, it runs what the tag named when the deployment started.
+    const runningTasks = () => [...plane.model.tasks.values()].filter((t) => t.task.lastStatus === 'RUNNING');
+    while (runningTasks().length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(runningTasks().map((t) => t.task.containers?.[0]?.imageDigest)).toEqual([v1.digest]);
     expect(revisions.serviceRevisions?.map((r) => r.containerImages)).toEqual([
       [{ containerName: 'app', image: `${REGISTRY}/team/api:main`, imageDigest: v1.digest }],
     ]);
