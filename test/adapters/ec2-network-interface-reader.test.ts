@@ -1,11 +1,10 @@
 import 'aws-sdk-client-mock-jest';
 import { DescribeNetworkInterfacesCommand, EC2Client, EC2ServiceException } from '@aws-sdk/client-ec2';
-import { CreateRepositoryCommand } from '@aws-sdk/client-ecr';
-import { CreateClusterCommand, RegisterTaskDefinitionCommand, RunTaskCommand } from '@aws-sdk/client-ecs';
+import { RunTaskCommand } from '@aws-sdk/client-ecs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { Ec2NetworkInterfaceReader } from '../../shared/adapters/aws/ec2-network-interface-reader';
 import { RetryableError } from '../../shared/errors';
-import { clientConfig, REGISTRY, useControlPlane } from '../sandbox/control-plane/support';
+import { clientConfig, prepareBatchWorker, useControlPlane } from '../sandbox/control-plane/support';
 import { unmodeledAwsError } from '../support/aws-errors';
 
 const ENI = 'eni-0123456789abcdef0';
@@ -83,19 +82,7 @@ describe('Ec2NetworkInterfaceReader against the sandbox EC2 endpoint', () => {
   it("reads a running awsvpc task's interface as RunTask placed it, and none that does not exist", async () => {
     // Prepare
     const { ecs, ecr, plane } = harness();
-    await ecs.send(new CreateClusterCommand({ clusterName: 'batch' }));
-    await ecr.send(new CreateRepositoryCommand({ repositoryName: 'jobs/worker' }));
-    plane.pushImage('jobs/worker', 'v1');
-    await ecs.send(
-      new RegisterTaskDefinitionCommand({
-        family: 'worker',
-        networkMode: 'awsvpc',
-        requiresCompatibilities: ['FARGATE'],
-        cpu: '256',
-        memory: '512',
-        containerDefinitions: [{ name: 'main', image: `${REGISTRY}/jobs/worker:v1`, essential: true }],
-      }),
-    );
+    await prepareBatchWorker({ ecs, ecr, plane });
     const run = await ecs.send(
       new RunTaskCommand({
         cluster: 'batch',

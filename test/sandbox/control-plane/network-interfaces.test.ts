@@ -3,35 +3,16 @@
  * protocol) and a RunTask whose CloudTrail record is lost on the way.
  */
 import { DescribeNetworkInterfacesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { CreateRepositoryCommand } from '@aws-sdk/client-ecr';
-import {
-  CreateClusterCommand,
-  type ECSClient,
-  RegisterTaskDefinitionCommand,
-  RunTaskCommand,
-  StopTaskCommand,
-} from '@aws-sdk/client-ecs';
+import { type ECSClient, RunTaskCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
 import { DEFAULT_SECURITY_GROUP } from '../../../sandbox/control-plane/tasks';
-import { clientConfig, NETWORK, REGISTRY, useControlPlane } from './support';
+import { clientConfig, NETWORK, prepareBatchWorker, useControlPlane } from './support';
 
 const harness = useControlPlane();
 
 /** The cluster `batch` and the awsvpc family `worker`. */
 async function prepare(ecs: ECSClient) {
   const { ecr, plane } = harness();
-  await ecs.send(new CreateClusterCommand({ clusterName: 'batch' }));
-  await ecr.send(new CreateRepositoryCommand({ repositoryName: 'jobs/worker' }));
-  plane.pushImage('jobs/worker', 'v1');
-  await ecs.send(
-    new RegisterTaskDefinitionCommand({
-      family: 'worker',
-      networkMode: 'awsvpc',
-      requiresCompatibilities: ['FARGATE'],
-      cpu: '256',
-      memory: '512',
-      containerDefinitions: [{ name: 'main', image: `${REGISTRY}/jobs/worker:v1`, essential: true }],
-    }),
-  );
+  await prepareBatchWorker({ ecs, ecr, plane });
 }
 
 const interfaceOf = (task: { attachments?: { details?: { name?: string; value?: string }[] }[] }) =>

@@ -2,7 +2,7 @@
  * Helpers for the control plane tests: a control plane per test file with fast timings, real SDK
  * clients pointed at it, a retry strategy without backoff sleeps, and small waiting helpers.
  */
-import { ECRClient } from '@aws-sdk/client-ecr';
+import { CreateRepositoryCommand, ECRClient } from '@aws-sdk/client-ecr';
 import {
   type ContainerDefinition,
   CreateClusterCommand,
@@ -146,6 +146,27 @@ export async function prepareBatchJob(ecs: ECSClient): Promise<void> {
       containerDefinitions: [
         { name: 'main', image: 'public.ecr.aws/docker/library/busybox:1', essential: true },
       ],
+    }),
+  );
+}
+
+/** The cluster `batch`, the repository `jobs/worker` with `v1` pushed, and the awsvpc Fargate family `worker` (one container, `main`). */
+export async function prepareBatchWorker({
+  ecs,
+  ecr,
+  plane,
+}: Pick<Harness, 'ecs' | 'ecr' | 'plane'>): Promise<void> {
+  await ecs.send(new CreateClusterCommand({ clusterName: 'batch' }));
+  await ecr.send(new CreateRepositoryCommand({ repositoryName: 'jobs/worker' }));
+  plane.pushImage('jobs/worker', 'v1');
+  await ecs.send(
+    new RegisterTaskDefinitionCommand({
+      family: 'worker',
+      networkMode: 'awsvpc',
+      requiresCompatibilities: ['FARGATE'],
+      cpu: '256',
+      memory: '512',
+      containerDefinitions: [{ name: 'main', image: `${REGISTRY}/jobs/worker:v1`, essential: true }],
     }),
   );
 }
