@@ -116,17 +116,20 @@ export function describeLeaseClosingContract(name: string, make: MakeSubject<Lea
       expect(await store().lease.acquireLease(API, 'event-3', 60)).toBe(false);
     });
 
+    /** Releases event-1's lease, moving the deploy intent event-1 left registering to updating. */
+    const releaseMovingIntent = () =>
+      store().lease.releaseLease(API, 'event-1', {
+        ...closing(),
+        intent: { intent: updating, expected: { triggeredBy: 'event-1', state: 'registering' } },
+      });
+
     it('moves the deploy intent to updating with the release, over the one read', async () => {
       // Prepare
       await store().history.saveDeployIntent(registering, undefined);
       await store().lease.acquireLease(API, 'event-1', 60);
-      const expected = { triggeredBy: 'event-1', state: 'registering' } as const;
 
       // Act
-      const released = await store().lease.releaseLease(API, 'event-1', {
-        ...closing(),
-        intent: { intent: updating, expected },
-      });
+      const released = await releaseMovingIntent();
 
       // Assess
       expect(released).toBe(true);
@@ -138,13 +141,9 @@ export function describeLeaseClosingContract(name: string, make: MakeSubject<Lea
       // Prepare
       await store().history.saveDeployIntent({ ...registering, triggeredBy: 'event-2' }, undefined);
       await store().lease.acquireLease(API, 'event-1', 60);
-      const expected = { triggeredBy: 'event-1', state: 'registering' } as const;
 
       // Act
-      const released = await store().lease.releaseLease(API, 'event-1', {
-        ...closing(),
-        intent: { intent: updating, expected },
-      });
+      const released = await releaseMovingIntent();
 
       // Assess
       expect(released).toBe(true);
