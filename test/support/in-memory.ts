@@ -5,8 +5,10 @@
  * assert that a run made no extra API mutations.
  */
 import { createHash } from 'node:crypto';
+import type { PolicyFile } from '../../shared/config/policy-file';
 import { REGISTERED_REVISION_FIELDS } from '../../shared/domain/aws/task-definition';
 import type { PushedImage } from '../../shared/domain/deploy/plan-deployment';
+import type { IndexDeps } from '../../shared/domain/index/index-services';
 import type { NotificationMessage } from '../../shared/domain/notify/message';
 import { countedLate } from '../../shared/domain/notify/notify-plan';
 import { PermanentError, RetryableError } from '../../shared/errors';
@@ -621,6 +623,29 @@ export function anInMemoryWorld(now = '2026-01-13T10:05:00.000Z') {
     ecr: new InMemoryImageRegistry(),
     events: new InMemoryEventPublisher(),
     ...inMemoryState(clock.now),
+  };
+}
+
+/**
+ * The indexer's ports on a world of fakes (reconcile and index tests, crash-anywhere's reconcile), with
+ * the policy file and dry run the test gives.
+ */
+export function indexDepsOf(
+  world: ReturnType<typeof anInMemoryWorld>,
+  policyFile: PolicyFile,
+  dryRun = false,
+): IndexDeps {
+  return {
+    ecs: world.ecs,
+    inventory: world.ecs,
+    index: world.index,
+    problems: world.problems,
+    rollbacks: world.rollbacks,
+    sweep: world.sweep,
+    events: world.events,
+    policyFile,
+    dryRun,
+    now: world.clock.now,
   };
 }
 

@@ -48,6 +48,7 @@ import {
   InMemoryDeploymentControl,
   InMemoryNotificationStore,
   InMemoryUndeliveredSink,
+  indexDepsOf,
   REPOSITORY_KEY,
   RecordingChatSender,
   taskDefinitionArnOf,
@@ -545,18 +546,7 @@ describe('index services, stopped anywhere and retried', () => {
       prepare(world);
       return world;
     },
-    deps: (world) => ({
-      ecs: world.ecs,
-      inventory: world.ecs,
-      index: world.index,
-      problems: world.problems,
-      rollbacks: world.rollbacks,
-      sweep: world.sweep,
-      events: world.events,
-      policyFile: PolicyFileSchema.parse({ version: 1 }),
-      dryRun: false,
-      now: world.clock.now,
-    }),
+    deps: (world) => indexDepsOf(world, PolicyFileSchema.parse({ version: 1 })),
     invoke: (deps) => reconcileIndex({ triggeredBy: 'reconcile-event', periodMs: 6 * 3_600_000 }, deps),
     announced: (world) => world.events.published.map(announcement),
     state: (world) => stateOfFakes(fakesOf(world), BOOKKEEPING),

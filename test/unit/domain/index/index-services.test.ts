@@ -17,6 +17,7 @@ import {
   clusterArnOf,
   IMAGE,
   InMemoryServiceIndex,
+  indexDepsOf,
   REGISTRY,
   REPOSITORY_KEY,
   SIDECAR_IMAGE,
@@ -46,18 +47,7 @@ function aWorld(options: { dryRun?: boolean; policy?: Record<string, unknown> } 
   const world = anInMemoryWorld();
   return {
     ...world,
-    deps: {
-      ecs: world.ecs,
-      inventory: world.ecs,
-      index: world.index,
-      problems: world.problems,
-      rollbacks: world.rollbacks,
-      sweep: world.sweep,
-      events: world.events,
-      policyFile: policyFile(options.policy),
-      dryRun: options.dryRun ?? false,
-      now: world.clock.now,
-    },
+    deps: indexDepsOf(world, policyFile(options.policy), options.dryRun ?? false),
   };
 }
 

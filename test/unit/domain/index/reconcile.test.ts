@@ -7,6 +7,7 @@ import {
   anInMemoryWorld,
   aService,
   aTaskDefinitionDoc,
+  indexDepsOf,
   REGISTRY,
   REPOSITORY_KEY,
   taskDefinitionArnOf,
@@ -21,18 +22,7 @@ type World = ReturnType<typeof anInMemoryWorld>;
 
 /** The indexer's ports on a world of fakes, with a policy file of `content`. */
 function depsOf(world: World, content: Record<string, unknown> = {}): IndexDeps {
-  return {
-    ecs: world.ecs,
-    inventory: world.ecs,
-    index: world.index,
-    problems: world.problems,
-    rollbacks: world.rollbacks,
-    sweep: world.sweep,
-    events: world.events,
-    policyFile: PolicyFileSchema.parse({ version: 1, ...content }),
-    dryRun: false,
-    now: world.clock.now,
-  };
+  return indexDepsOf(world, PolicyFileSchema.parse({ version: 1, ...content }));
 }
 
 /** `count` services in each of `clusters` clusters, all following team/api on api:7. */
