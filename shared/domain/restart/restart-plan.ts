@@ -328,6 +328,13 @@ export async function planTaskStopped(stop: TaskStop, reads: StopReads, now: Dat
   ]);
 }
 
+/** The whole seconds left until a waiting chain's next attempt is due (0 when due or unknown). */
+function secondsLeft(chain: RestartChain, now: Date): number {
+  return chain.nextAttemptAt
+    ? Math.max(0, Math.ceil((Date.parse(chain.nextAttemptAt) - now.getTime()) / 1000))
+    : 0;
+}
+
 /**
  * What a chain's saved decision still calls for when the event that decided it comes again: a
  * `waiting` chain's message sent again with the delay left (restart-due carries an attempt out once,
@@ -337,9 +344,7 @@ export async function planTaskStopped(stop: TaskStop, reads: StopReads, now: Dat
 function resumeDecided(chain: RestartChain, stop: TaskStop, now: Date): RestartPlan | undefined {
   const ref = refOfChain(chain, stop.eventId);
   if (chain.state === 'waiting') {
-    const left = chain.nextAttemptAt
-      ? Math.max(0, Math.ceil((Date.parse(chain.nextAttemptAt) - now.getTime()) / 1000))
-      : 0;
+    const left = secondsLeft(chain, now);
     return one(
       {
         ...ref,
@@ -483,9 +488,7 @@ function resumeAfterRunTask(chain: RestartChain, due: DueRestart, now: Date): Re
   if (chain.decidedBy !== runTaskKey(due.attempt)) return undefined;
   const ref = refOfChain(chain, due.triggeredBy);
   if (chain.state === 'waiting' && chain.attempt === due.attempt + 1) {
-    const left = chain.nextAttemptAt
-      ? Math.max(0, Math.ceil((Date.parse(chain.nextAttemptAt) - now.getTime()) / 1000))
-      : 0;
+    const left = secondsLeft(chain, now);
     return one(
       {
         ...ref,
