@@ -444,6 +444,8 @@ export interface RestartChainRow {
   state: string;
   attempts: string;
   nextAttemptAt?: string;
+  /** awaiting-spec: until when the stopped task's launch spec is waited for */
+  specUntil?: string;
   lastReason?: string;
 }
 
@@ -474,6 +476,7 @@ export async function restarts(
       state: c.state,
       attempts: `${c.attempt} of ${c.maxAttempts}`,
       ...(c.state === 'waiting' && c.nextAttemptAt ? { nextAttemptAt: c.nextAttemptAt } : {}),
+      ...(c.state === 'awaiting-spec' && c.specWait ? { specUntil: c.specWait.until } : {}),
       ...(c.lastReasons[0] ? { lastReason: c.lastReasons[0] } : {}),
     }));
   if (rows.length === 0) io.err(cluster ? `no live restart chain in ${cluster}` : 'no live restart chain');
@@ -486,7 +489,7 @@ export async function restarts(
             row.task.split('/').pop(),
             row.state,
             row.attempts,
-            row.nextAttemptAt ?? '-',
+            row.nextAttemptAt ?? (row.specUntil ? `spec until ${row.specUntil}` : '-'),
             row.lastReason ?? '-',
           ].join('  '),
     );

@@ -30,11 +30,14 @@ export const handler = withHandler({
   for (const record of event.Records) {
     const parsed = RestartDueMessageSchema.safeParse(safeJson(record.body));
     if (!parsed.success) {
-      // Never a restart: delivering it again would fail the same way. Logged and dropped.
-      logger.error('restart message refused', {
+      // Never a restart, and never lost: answered as failed, it comes back until the queue's
+      // maxReceiveCount moves it to the restart dead-letter queue, where it is kept to be read.
+      logger.error('restart message refused: not a restart message; kept for the dead-letter queue', {
         messageId: record.messageId,
-        issues: parsed.error.issues.length,
+        receiveCount: record.attributes?.ApproximateReceiveCount,
+        issues: parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`),
       });
+      batchItemFailures.push({ itemIdentifier: record.messageId });
       continue;
     }
     try {

@@ -882,8 +882,23 @@ export interface TaskView {
   tags: Record<string, string>;
 }
 
-/** How a chain stands: waiting for its next attempt, that attempt being started, running, or given up. */
-export type RestartChainState = 'waiting' | 'starting' | 'running' | 'abandoned';
+/**
+ * How a chain stands: waiting for the stopped task's launch spec (its RunTask record late), waiting
+ * for its next attempt, that attempt being started, running, or given up.
+ */
+export type RestartChainState = 'awaiting-spec' | 'waiting' | 'starting' | 'running' | 'abandoned';
+
+/**
+ * How an `awaiting-spec` chain waits for its launch spec: restart-due looks for it every `every`
+ * seconds (check `check` is the one queued), until `until`, then gives the chain up.
+ */
+export interface SpecWait {
+  until: string;
+  every: number;
+  check: number;
+  /** the stopped task's tags (DescribeTasks), kept for a spec that comes from its RUNNING event */
+  tags?: Record<string, string>;
+}
 
 /**
  * A restart chain: a standalone task that failed and the tasks autopilot started in its place. One
@@ -914,8 +929,10 @@ export interface RestartChain {
   abandonReason?: string;
   /** the last state announced, `<state>#<attempt>` (`running#2`, `abandoned#5`): set after PutEvents */
   announced?: string;
-  /** when the next attempt is due (waiting) */
+  /** when the next attempt is due (waiting; awaiting-spec: once the spec is known) */
   nextAttemptAt?: string;
+  /** while awaiting-spec: how long and how often the spec is looked for */
+  specWait?: SpecWait;
   /** the restart mode, the backoff and the limit the chain was decided with */
   mode: string;
   backoff: { initialSeconds: number; maxSeconds: number; resetAfterSeconds: number };
@@ -965,12 +982,21 @@ export interface TaskStarter {
   ): Promise<RunTaskResult>;
 }
 
+/**
+ * What a restart message asks restart-due: start attempt `attempt` of a chain, or, with `specCheck`,
+ * look again for the launch spec of an `awaiting-spec` chain (check number `specCheck`).
+ */
+export interface RestartMessage {
+  clusterArn: string;
+  chainId: string;
+  attempt: number;
+  triggeredBy: string;
+  specCheck?: number;
+}
+
 /** A restart attempt to carry out after a delay (the restart delay queue, SQS DelaySeconds). */
 export interface RestartScheduler {
-  schedule(
-    message: { clusterArn: string; chainId: string; attempt: number; triggeredBy: string },
-    delaySeconds: number,
-  ): Promise<void>;
+  schedule(message: RestartMessage, delaySeconds: number): Promise<void>;
 }
 
 /** Launch specs captured and the restart chains (`RESTART#<clusterArn>`). */

@@ -170,6 +170,13 @@ export const RestartRuleSchema = z.strictObject({
       "like CrashLoopBackOff: initial doubling to max (at most 15m, SQS's longest delay), reset after a run of resetAfter",
     ),
   maxAttempts: z.number().int().min(1).max(100).default(5).describe('restarts per chain before giving up'),
+  launchSpecWait: DurationSchema.refine((v) => (parseDuration(v) ?? Number.POSITIVE_INFINITY) <= 3_600_000, {
+    message: 'at most 1h',
+  })
+    .default('15m')
+    .describe(
+      "how long a task that stopped before its RunTask record arrived waits for it (CloudTrail's delivery); 0s gives up at once",
+    ),
 });
 
 /** A named deploy policy. */

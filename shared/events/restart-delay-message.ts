@@ -22,6 +22,8 @@ export const RestartDueMessageSchema = z.strictObject({
   attempt: z.number().int().min(1).max(1000),
   /** id of the event that decided the restart (the STOPPED event, or the message that backed off) */
   triggeredBy: z.string().min(1).max(256),
+  /** set on a look for the launch spec of a chain awaiting it: which check this is (1 for the first) */
+  specCheck: z.number().int().min(1).max(10_000).optional(),
 });
 
 /** A restart message's body, parsed. */

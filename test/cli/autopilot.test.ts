@@ -324,11 +324,21 @@ describe('autopilot restarts', () => {
     };
     await chains.saveChain(chain);
     await chains.saveChain({ ...chain, chainId: 'gone', state: 'abandoned' });
+    const { nextAttemptAt: _, ...early } = chain;
+    await chains.saveChain({
+      ...early,
+      chainId: 'early',
+      state: 'awaiting-spec',
+      attempt: 1,
+      specWait: { until: '2026-11-23T10:15:00.000Z', every: 30, check: 3 },
+    });
     const io = capture();
+    const table = capture();
     const elsewhere = capture();
 
     // Act
     const listed = await run(io, 'restarts', 'batch', '--json');
+    const printed = await run(table, 'restarts', 'batch');
     const none = await run(elsewhere, 'restarts', 'prod');
 
     // Assess
@@ -343,7 +353,18 @@ describe('autopilot restarts', () => {
         nextAttemptAt: '2026-11-23T10:00:20.000Z',
         lastReason: 'Essential container in task exited: worker exited with code 1',
       },
+      {
+        cluster: 'batch',
+        chainId: 'early',
+        task: taskArn,
+        state: 'awaiting-spec',
+        attempts: '1 of 5',
+        specUntil: '2026-11-23T10:15:00.000Z',
+        lastReason: 'Essential container in task exited: worker exited with code 1',
+      },
     ]);
+    expect(printed).toBe(0);
+    expect(table.lines[1]).toContain('awaiting-spec  1 of 5  spec until 2026-11-23T10:15:00.000Z');
     expect(none).toBe(0);
     expect(elsewhere.errors).toEqual(['no live restart chain in prod']);
   });

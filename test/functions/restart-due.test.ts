@@ -149,16 +149,60 @@ describe('restart-due handler', () => {
     expect(sqs.commandCalls(SendMessageCommand)[0]?.args[0].input.DelaySeconds).toBe(20);
   });
 
-  it('drops a message that is not a restart message without failing the batch', async () => {
+  it('keeps a message that is not a restart message for the dead-letter queue and carries out the rest of the batch', async () => {
     // Prepare
-    const event = batch('aaaa');
+    await chains().saveChain(waiting('bbbb'));
+    ecs.on(RunTaskCommand).resolves({ tasks: [{ taskArn: TASK('cccc') }], failures: [] });
+    const event = batch('aaaa', 'bbbb');
     if (event.Records[0]) event.Records[0].body = '{"not":"a restart"}';
 
     // Act
     const result = await fn.handler(event, lambdaContext('restart-due'));
 
     // Assess
-    expect(result).toMatchObject({ decisions: [], batchItemFailures: [] });
-    expect(ecs.commandCalls(RunTaskCommand)).toHaveLength(0);
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'm-aaaa' }]);
+    expect(result.decisions).toMatchObject([{ action: 'started', chainId: 'bbbb' }]);
+    expect(ecs.commandCalls(RunTaskCommand)).toHaveLength(1);
   });
+
+  it.each([
+    // The delay left of the backoff is at most the 4 s it was given, whatever time the test took.
+    ['found: the attempt queued with the backoff left', true, { attempt: 1 }, [0, 4], 'restart'],
+    ['not found yet: the next look queued', false, { attempt: 1, specCheck: 2 }, [30, 30], 'await-spec'],
+  ])(
+    'looks for the launch spec of a task that stopped before its RunTask record came; %s',
+    async (_, found, next, delay, action) => {
+      // Prepare
+      const { spec, nextAttemptAt: _due, ...rest } = waiting('dddd');
+      await chains().saveChain({
+        ...rest,
+        spec: { cluster: CLUSTER, taskDefinition: 'worker:3' },
+        state: 'awaiting-spec',
+        nextAttemptAt: new Date(Date.now() + 4_000).toISOString(),
+        specWait: { until: new Date(Date.now() + 900_000).toISOString(), every: 30, check: 1 },
+      });
+      if (found) await chains().saveSpec(CLUSTER, TASK('dddd'), spec, 'run-task');
+      const event = batch('dddd');
+      if (event.Records[0])
+        event.Records[0].body = JSON.stringify({ ...JSON.parse(event.Records[0].body), specCheck: 1 });
+
+      // Act
+      const result = await fn.handler(event, lambdaContext('restart-due'));
+
+      // Assess
+      expect(result).toMatchObject({ batchItemFailures: [], decisions: [{ action }] });
+      const sent = sqs.commandCalls(SendMessageCommand).map((c) => c.args[0].input);
+      expect(sent).toEqual([expect.objectContaining({ QueueUrl: QUEUE, DelaySeconds: expect.any(Number) })]);
+      expect(sent[0]?.DelaySeconds).toBeGreaterThanOrEqual(delay[0] ?? 0);
+      expect(sent[0]?.DelaySeconds).toBeLessThanOrEqual(delay[1] ?? 0);
+      expect(JSON.parse(sent[0]?.MessageBody ?? '{}')).toEqual({
+        version: 1,
+        clusterArn: CLUSTER,
+        chainId: 'dddd',
+        triggeredBy: 'stop-1',
+        ...next,
+      });
+      expect(ecs.commandCalls(RunTaskCommand)).toHaveLength(0);
+    },
+  );
 });

@@ -22,6 +22,8 @@ export interface RestartRuleText {
   mode: RestartMode;
   backoff: { initial: string; max: string; resetAfter: string };
   maxAttempts: number;
+  /** how long a stop waits for its launch spec (default 15m) */
+  launchSpecWait?: string;
 }
 
 /** What a rule decides for a task: its mode, backoff (seconds) and limit, and the rule's index. */
@@ -29,6 +31,8 @@ export interface RestartRule {
   mode: RestartMode;
   backoff: { initialSeconds: number; maxSeconds: number; resetAfterSeconds: number };
   maxAttempts: number;
+  /** how long a stop waits for its launch spec, in seconds */
+  launchSpecWaitSeconds: number;
   /** `restart[<n>]`, for reasons */
   name: string;
 }
@@ -40,6 +44,12 @@ export interface TaskIdentity {
   family: string;
   startedBy?: string;
 }
+
+/**
+ * How long a stop waits for its launch spec by default: CloudTrail delivers most records to
+ * EventBridge within minutes; 15 minutes allows for a slow one.
+ */
+export const DEFAULT_SPEC_WAIT_SECONDS = 900;
 
 const globs = (value: string | string[] | undefined) => (value === undefined ? undefined : [value].flat());
 const seconds = (text: string) => Math.round((parseDuration(text) ?? 0) / 1000);
@@ -76,6 +86,8 @@ export function restartRuleFor(
       resetAfterSeconds: seconds(rule.backoff.resetAfter),
     },
     maxAttempts: rule.maxAttempts,
+    launchSpecWaitSeconds:
+      rule.launchSpecWait === undefined ? DEFAULT_SPEC_WAIT_SECONDS : seconds(rule.launchSpecWait),
     name: `restart[${index}]`,
   };
 }

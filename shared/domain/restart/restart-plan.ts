@@ -16,13 +16,16 @@ import type {
   LaunchSpecSource,
   RestartChain,
   RestartChains,
+  RestartMessage,
   RunTaskResult,
+  SpecWait,
   TaskReader,
   TaskView,
 } from '../../ports';
 import { clusterNameOf, parseTaskArn, parseTaskDefinition } from '../aws/arn';
 import type { Plan } from '../plan/plan';
-import { type RestartRuleText, restartRuleFor } from '../policy/restart-policy';
+import { formatDuration } from '../policy/duration';
+import { DEFAULT_SPEC_WAIT_SECONDS, type RestartRuleText, restartRuleFor } from '../policy/restart-policy';
 import { type Backoff, backoffDelay, DEFAULT_BACKOFF, DEFAULT_MAX_ATTEMPTS, ranLongEnough } from './backoff';
 import { type Classified, classifyStop, type StoppedTask } from './classify';
 import {
@@ -80,6 +83,14 @@ export type RestartDecision =
       reason: string;
       dryRun?: boolean;
     })
+  | (ChainRef & {
+      action: 'await-spec';
+      previousTaskArn: string;
+      /** when the chain gives up waiting */
+      until: string;
+      reason: string;
+      dryRun?: boolean;
+    })
   | { action: 'capture'; taskArn: string; source: LaunchSpecSource; reason: string; dryRun?: boolean };
 
 /** What a restart decision calls for (a union on `kind`). */
@@ -96,7 +107,7 @@ export type RestartEffect =
   | {
       kind: 'schedule-restart';
       decision: number;
-      message: { clusterArn: string; chainId: string; attempt: number; triggeredBy: string };
+      message: RestartMessage;
       delaySeconds: number;
     }
   | {
@@ -172,12 +183,12 @@ function verdictOf(
  * tags a restart adds itself and AWS's reserved `aws:` ones left out: the new task keeps its tags.
  */
 function withTagsOf(
-  task: TaskView | undefined,
+  taskTags: TaskView['tags'] | undefined,
   kept: { spec: LaunchSpec; source: LaunchSpecSource } | undefined,
 ): LaunchSpec | undefined {
-  if (kept?.source !== 'running' || kept.spec.tags !== undefined || !task) return kept?.spec;
+  if (kept?.source !== 'running' || kept.spec.tags !== undefined || !taskTags) return kept?.spec;
   const added = new Set([RESTART_OF_TAG, ATTEMPT_TAG, STARTED_BY_TAG]);
-  const tags = Object.entries(task.tags)
+  const tags = Object.entries(taskTags)
     .filter(([key]) => !key.startsWith('aws:') && !added.has(key))
     .map(([key, value]) => ({ key, value }));
   return tags.length > 0 ? { ...kept.spec, tags } : kept.spec;
@@ -204,8 +215,9 @@ export async function planTaskStopped(stop: TaskStop, reads: StopReads, now: Dat
   if (chain?.handledStops.includes(stop.taskArn)) {
     // The same event again (a retry of a run that stopped after saving the chain): what the saved
     // decision still calls for is done again; any other event about this stop is a duplicate.
-    return chain.decidedBy === stop.eventId && chain.currentTaskArn === stop.taskArn
-      ? (resumeDecided(chain, stop, now) ?? ignore(`already decided (chain ${chainId})`))
+    return chain.currentTaskArn === stop.taskArn
+      ? (resumeDecided(chain, stop.eventId, stop.eventId, now) ??
+          ignore(`already decided (chain ${chainId})`))
       : ignore(`already decided (chain ${chainId})`);
   }
   if (chain && chain.currentTaskArn !== stop.taskArn) {
@@ -302,11 +314,41 @@ export async function planTaskStopped(stop: TaskStop, reads: StopReads, now: Dat
   if (attempt > maxAttempts) {
     return abandon(`${made} of ${maxAttempts} restarts made, the task still fails`, chain?.spec);
   }
-  const spec = chain?.spec ?? withTagsOf(task, await reads.chains.getSpec(stop.clusterArn, stop.taskArn));
-  if (spec === undefined) return abandon('launch spec unknown', undefined);
-
+  const spec =
+    chain?.spec ?? withTagsOf(task?.tags, await reads.chains.getSpec(stop.clusterArn, stop.taskArn));
   const delaySeconds = verdict.atOnce ? 0 : backoffDelay(attempt, backoff);
   const dueAt = new Date(now.getTime() + delaySeconds * 1000).toISOString();
+  if (spec === undefined) {
+    // Its RunTask record has not come yet (CloudTrail is minutes behind, at times): wait for it,
+    // looking again every so often; a spec is never guessed.
+    const wait = rule?.launchSpecWaitSeconds ?? DEFAULT_SPEC_WAIT_SECONDS;
+    if (wait <= 0) return abandon('launch spec unknown', undefined);
+    const specWait: SpecWait = {
+      until: new Date(now.getTime() + wait * 1000).toISOString(),
+      every: specCheckEvery(wait),
+      check: 1,
+      ...(task && Object.keys(task.tags).length > 0 ? { tags: task.tags } : {}),
+    };
+    const awaiting: RestartChain = {
+      ...base,
+      spec: { cluster: stop.clusterArn, taskDefinition: stop.taskDefinitionArn },
+      state: 'awaiting-spec',
+      attempt,
+      nextAttemptAt: dueAt,
+      specWait,
+    };
+    return one(
+      {
+        ...ref,
+        action: 'await-spec',
+        previousTaskArn: stop.taskArn,
+        until: specWait.until,
+        reason: `${mode} (${parsed.by}): ${classified.reason}; launch spec not known yet (no RunTask record): looked for every ${specWait.every}s until ${specWait.until}, then restart ${attempt} of ${maxAttempts}`,
+      },
+      [{ kind: 'save-chain', decision: 0, chain: awaiting }, specCheckEffect(awaiting, stop.eventId, now)],
+    );
+  }
+
   const why = `${mode} (${parsed.by}): ${classified.reason}; restart ${attempt} of ${maxAttempts} ${delaySeconds > 0 ? `after ${delaySeconds}s` : 'at once'}${reset ? ' (the last task ran long enough: a new count)' : ''}`;
   const decision: RestartDecision = {
     ...ref,
@@ -336,49 +378,115 @@ function secondsLeft(chain: RestartChain, now: Date): number {
 }
 
 /**
- * What a chain's saved decision still calls for when the event that decided it comes again: a
- * `waiting` chain's message sent again with the delay left (restart-due carries an attempt out once,
- * so a second message changes nothing), an `abandoned` chain's announcement made again. `undefined`
- * once restart-due has taken the attempt over.
+ * How often an awaiting chain looks for its launch spec: a tenth of the wait, between 1 and 30 seconds
+ * (15 minutes: every 30 seconds, 30 checks at most).
  */
-function resumeDecided(chain: RestartChain, stop: TaskStop, now: Date): RestartPlan | undefined {
-  const ref = refOfChain(chain, stop.eventId);
-  if (chain.state === 'waiting') {
-    const left = secondsLeft(chain, now);
-    return one(
-      {
-        ...ref,
-        action: 'restart',
-        previousTaskArn: stop.taskArn,
-        stopReason: chain.lastReasons[0] ?? chain.lastClass,
-        delaySeconds: waitedOf(chain),
-        reason: `restart ${chain.attempt} of ${chain.maxAttempts} decided by this event before; queued again`,
-      },
-      [
+export function specCheckEvery(waitSeconds: number): number {
+  return Math.min(30, Math.max(1, Math.round(waitSeconds / 10)));
+}
+
+/** The message of an awaiting chain's next look for its launch spec, due in `every` (or at its deadline). */
+function specCheckEffect(
+  chain: RestartChain,
+  triggeredBy: string,
+  now: Date,
+): Extract<RestartEffect, { kind: 'schedule-restart' }> {
+  const wait = chain.specWait as SpecWait;
+  const untilDeadline = Math.max(0, Math.ceil((Date.parse(wait.until) - now.getTime()) / 1000));
+  return {
+    kind: 'schedule-restart',
+    decision: 0,
+    message: {
+      clusterArn: chain.clusterArn,
+      chainId: chain.chainId,
+      attempt: chain.attempt,
+      triggeredBy,
+      specCheck: wait.check,
+    },
+    delaySeconds: Math.min(wait.every, untilDeadline),
+  };
+}
+
+/** The message of a waiting chain's attempt, due in `delaySeconds`. */
+function attemptEffect(chain: RestartChain, triggeredBy: string, delaySeconds: number): RestartEffect {
+  return {
+    kind: 'schedule-restart',
+    decision: 0,
+    message: { clusterArn: chain.clusterArn, chainId: chain.chainId, attempt: chain.attempt, triggeredBy },
+    delaySeconds,
+  };
+}
+
+/**
+ * What a chain's saved decision still calls for when the event or message that decided it
+ * (`decidedBy`) comes again, its earlier run having stopped after saving the chain: the message it
+ * queued sent again (restart-due carries an attempt or a check out once, so a second one changes
+ * nothing), or a start or an abandonment announced again when its announcement was not marked.
+ * `undefined` when the chain holds another decision, or nothing of this one is left to do.
+ */
+function resumeDecided(
+  chain: RestartChain,
+  decidedBy: string,
+  triggeredBy: string,
+  now: Date,
+): RestartPlan | undefined {
+  if (chain.decidedBy !== decidedBy) return undefined;
+  const ref = refOfChain(chain, triggeredBy);
+  const stopReason = chain.lastReasons[0] ?? chain.lastClass;
+  const again = `decided by ${decidedBy.includes('#') ? 'this message' : 'this event'} before`;
+  switch (chain.state) {
+    case 'waiting':
+      return one(
         {
-          kind: 'schedule-restart',
-          decision: 0,
-          message: {
-            clusterArn: chain.clusterArn,
-            chainId: chain.chainId,
-            attempt: chain.attempt,
-            triggeredBy: stop.eventId,
-          },
-          delaySeconds: left,
+          ...ref,
+          action: 'restart',
+          previousTaskArn: chain.currentTaskArn,
+          stopReason,
+          delaySeconds: waitedOf(chain),
+          reason: `restart ${chain.attempt} of ${chain.maxAttempts} ${again}; queued again`,
         },
-      ],
-    );
+        [attemptEffect(chain, triggeredBy, secondsLeft(chain, now))],
+      );
+    case 'awaiting-spec':
+      // Only the stop's own event: a look queues the next one before it saves the chain (see
+      // planSpecCheck), so a look delivered again never adds a second line of looks.
+      return chain.specWait && !decidedBy.startsWith(SPEC_CHECK)
+        ? one(
+            {
+              ...ref,
+              action: 'await-spec',
+              previousTaskArn: chain.currentTaskArn,
+              until: chain.specWait.until,
+              reason: `a look for the launch spec (check ${chain.specWait.check}) ${again}; queued again`,
+            },
+            [specCheckEffect(chain, triggeredBy, now)],
+          )
+        : undefined;
+    case 'running':
+      return chain.announced === announcedKey(chain)
+        ? undefined
+        : one({
+            ...ref,
+            action: 'started',
+            previousTaskArn: chain.handledStops[0] ?? chain.currentTaskArn,
+            taskArn: chain.currentTaskArn,
+            stopReason,
+            delaySeconds: waitedOf(chain),
+            reason: `attempt ${chain.attempt} of ${chain.maxAttempts} started ${taskIdOf(chain.currentTaskArn)} before; announced again`,
+          });
+    case 'abandoned':
+      return chain.announced === announcedKey(chain)
+        ? undefined
+        : one({
+            ...ref,
+            action: 'abandon',
+            lastTaskArn: chain.currentTaskArn,
+            lastReasons: chain.lastReasons,
+            reason: chain.abandonReason ?? 'abandoned',
+          });
+    default:
+      return undefined;
   }
-  if (chain.state === 'abandoned' && chain.announced !== announcedKey(chain)) {
-    return one({
-      ...ref,
-      action: 'abandon',
-      lastTaskArn: stop.taskArn,
-      lastReasons: chain.lastReasons,
-      reason: chain.abandonReason ?? 'abandoned',
-    });
-  }
-  return undefined;
 }
 
 /** What a chain's announcement is remembered as: its state and attempt. */
@@ -388,13 +496,12 @@ export const announcedKey = (chain: Pick<RestartChain, 'state' | 'attempt'>) =>
 /** The `decidedBy` of what restart-due decided on RunTask's answer for attempt `attempt`. */
 const runTaskKey = (attempt: number) => `run-task#${attempt}`;
 
+/** The `decidedBy` of what restart-due decided on look `check` for a chain's launch spec. */
+const SPEC_CHECK = 'spec-check#';
+const specCheckKey = (check: number) => `${SPEC_CHECK}${check}`;
+
 /** A due restart message, as the planner reads it. */
-export interface DueRestart {
-  clusterArn: string;
-  chainId: string;
-  attempt: number;
-  triggeredBy: string;
-}
+export type DueRestart = RestartMessage;
 
 /**
  * RunTask's idempotency token for attempt `attempt` of a chain: the same attempt never starts two
@@ -441,15 +548,24 @@ const waitedOf = (chain: RestartChain) =>
  */
 export async function planRestartDue(
   due: DueRestart,
-  reads: { chains: Pick<RestartChains, 'getChain'> },
+  reads: { chains: Pick<RestartChains, 'getChain' | 'getSpec'> },
   now: Date,
 ): Promise<RestartPlan> {
   const chain = await reads.chains.getChain(due.clusterArn, due.chainId);
   const ignore = (reason: string) =>
     one({ action: 'ignore', taskArn: chain?.currentTaskArn ?? due.chainId, reason });
   if (!chain) return ignore(`no chain ${due.chainId}`);
-  const resumed = resumeAfterRunTask(chain, due, now);
+  const key = due.specCheck === undefined ? runTaskKey(due.attempt) : specCheckKey(due.specCheck);
+  const resumed = resumeDecided(chain, key, due.triggeredBy, now);
   if (resumed) return resumed;
+  if (due.specCheck !== undefined) {
+    const wait = chain.specWait;
+    return chain.state === 'awaiting-spec' && wait?.check === due.specCheck && chain.attempt === due.attempt
+      ? planSpecCheck(chain, wait, due, reads, now)
+      : ignore(
+          `chain ${due.chainId} is ${chain.state}${wait ? ` at check ${wait.check}` : ''}, not awaiting check ${due.specCheck} of its launch spec`,
+        );
+  }
   if (chain.attempt !== due.attempt || (chain.state !== 'waiting' && chain.state !== 'starting')) {
     return ignore(
       `chain ${due.chainId} is ${chain.state} at attempt ${chain.attempt}, not waiting for attempt ${due.attempt}`,
@@ -480,61 +596,78 @@ export async function planRestartDue(
 }
 
 /**
- * What RunTask's answer for this message's attempt still calls for when the message comes again (its
- * earlier run stopped after saving the chain): the next attempt's message sent again, or the start or
- * the abandonment announced again when its announcement was not marked. `undefined` otherwise.
+ * Plans look `wait.check` for an awaiting chain's launch spec: found (its RunTask record, or its
+ * RUNNING event, came meanwhile), the chain waits for its attempt as decided at the stop (at once
+ * when that time has passed); not found by the deadline, the chain is given up, "launch spec
+ * unknown"; otherwise the next look is queued, then the chain saved at it. Every save is conditional
+ * on the chain's version, so a look delivered twice is done once (the second finds the chain moved
+ * on), and two messages of one look at most make one more.
  */
-function resumeAfterRunTask(chain: RestartChain, due: DueRestart, now: Date): RestartPlan | undefined {
-  if (chain.decidedBy !== runTaskKey(due.attempt)) return undefined;
+async function planSpecCheck(
+  chain: RestartChain,
+  wait: SpecWait,
+  due: DueRestart,
+  reads: { chains: Pick<RestartChains, 'getSpec'> },
+  now: Date,
+): Promise<RestartPlan> {
   const ref = refOfChain(chain, due.triggeredBy);
-  if (chain.state === 'waiting' && chain.attempt === due.attempt + 1) {
-    const left = secondsLeft(chain, now);
+  const { specWait: _, ...decided } = {
+    ...chain,
+    decidedBy: specCheckKey(wait.check),
+    updatedAt: now.toISOString(),
+    version: chain.version + 1,
+  };
+  const kept = await reads.chains.getSpec(chain.clusterArn, chain.currentTaskArn);
+  const spec = withTagsOf(wait.tags, kept);
+  if (spec && kept) {
+    const waiting: RestartChain = { ...decided, spec, state: 'waiting' };
+    const left = secondsLeft(waiting, now);
     return one(
       {
         ...ref,
         action: 'restart',
         previousTaskArn: chain.currentTaskArn,
         stopReason: chain.lastReasons[0] ?? chain.lastClass,
-        delaySeconds: waitedOf(chain),
-        reason: `restart ${chain.attempt} of ${chain.maxAttempts} decided before; queued again`,
+        delaySeconds: left,
+        reason: `launch spec found (${kept.source === 'run-task' ? 'its RunTask record' : 'its RUNNING event'}) at look ${wait.check}; restart ${chain.attempt} of ${chain.maxAttempts} ${left > 0 ? `after ${left}s` : 'at once'}`,
       },
-      [
-        {
-          kind: 'schedule-restart',
-          decision: 0,
-          message: {
-            clusterArn: chain.clusterArn,
-            chainId: chain.chainId,
-            attempt: chain.attempt,
-            triggeredBy: due.triggeredBy,
-          },
-          delaySeconds: left,
-        },
-      ],
+      [{ kind: 'save-chain', decision: 0, chain: waiting }, attemptEffect(waiting, due.triggeredBy, left)],
     );
   }
-  if (chain.attempt !== due.attempt || chain.announced === announcedKey(chain)) return undefined;
-  if (chain.state === 'running') {
-    return one({
-      ...ref,
-      action: 'started',
-      previousTaskArn: chain.handledStops[0] ?? chain.currentTaskArn,
-      taskArn: chain.currentTaskArn,
-      stopReason: chain.lastReasons[0] ?? chain.lastClass,
-      delaySeconds: waitedOf(chain),
-      reason: `attempt ${chain.attempt} of ${chain.maxAttempts} started ${taskIdOf(chain.currentTaskArn)} before; announced again`,
-    });
+  if (now.getTime() >= Date.parse(wait.until)) {
+    const reason = `launch spec unknown: its RunTask record had not arrived by ${wait.until} (${wait.check} ${wait.check === 1 ? 'look' : 'looks'} in ${formatDuration(wait.check * wait.every * 1000)}), and a spec is never guessed`;
+    const { nextAttemptAt: __, ...abandoned } = {
+      ...decided,
+      state: 'abandoned' as const,
+      attempt: chain.attempt - 1,
+      abandonReason: reason,
+    };
+    return one(
+      {
+        ...ref,
+        attempt: abandoned.attempt,
+        action: 'abandon',
+        lastTaskArn: chain.currentTaskArn,
+        lastReasons: chain.lastReasons,
+        reason,
+      },
+      [{ kind: 'save-chain', decision: 0, chain: abandoned }],
+    );
   }
-  if (chain.state === 'abandoned') {
-    return one({
+  const next: RestartChain = { ...decided, specWait: { ...wait, check: wait.check + 1 } };
+  const look = specCheckEffect(next, due.triggeredBy, now);
+  return one(
+    {
       ...ref,
-      action: 'abandon',
-      lastTaskArn: chain.currentTaskArn,
-      lastReasons: chain.lastReasons,
-      reason: chain.abandonReason ?? 'abandoned',
-    });
-  }
-  return undefined;
+      action: 'await-spec',
+      previousTaskArn: chain.currentTaskArn,
+      until: wait.until,
+      reason: `launch spec still unknown at look ${wait.check}: looked for again in ${look.delaySeconds}s (until ${wait.until})`,
+    },
+    // The next look queued first: a run that stops before saving leaves the chain at this look, so
+    // this message, delivered again, looks again; saved first, it would leave no look queued.
+    [look, { kind: 'save-chain', decision: 0, chain: next }],
+  );
 }
 
 /**

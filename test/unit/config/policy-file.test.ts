@@ -75,6 +75,7 @@ describe('parsePolicyFile: restart rules', () => {
         mode: 'on-failure',
         backoff: { initial: '10s', max: '5m', resetAfter: '10m' },
         maxAttempts: 5,
+        launchSpecWait: '15m',
       },
     ]);
   });
@@ -90,6 +91,11 @@ describe('parsePolicyFile: restart rules', () => {
       'a backoff that is not a duration',
       ['  - match: { cluster: batch }', '    backoff: { initial: soon }'],
       /restart\.0\.backoff\.initial/,
+    ],
+    [
+      'a launch spec wait longer than an hour',
+      ['  - match: { cluster: batch }', '    launchSpecWait: 2h'],
+      /:4:\d+ restart\.0\.launchSpecWait: at most 1h/,
     ],
   ])('refuses %s, with its line and field', (_name, lines, message) => {
     // Prepare

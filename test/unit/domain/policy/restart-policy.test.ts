@@ -38,6 +38,7 @@ describe('restartRuleFor', () => {
       mode: 'on-failure',
       backoff: { initialSeconds: 10, maxSeconds: 300, resetAfterSeconds: 600 },
       maxAttempts: 3,
+      launchSpecWaitSeconds: 900,
       name: 'restart[1]',
     });
   });

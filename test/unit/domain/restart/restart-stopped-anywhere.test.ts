@@ -30,8 +30,8 @@ const stopOf = (overrides: Partial<TaskStop> = {}): TaskStop => ({
   ...overrides,
 });
 
-/** A world where the worker ran with its launch spec kept and opted in. */
-async function aWorld(): Promise<World> {
+/** A world where the worker ran opted in, with its launch spec kept (or its RunTask record not seen yet). */
+async function aWorld(withSpec = true): Promise<World> {
   const world = aRestartWorld();
   world.tasks.addTask({
     taskArn: TASK,
@@ -40,14 +40,11 @@ async function aWorld(): Promise<World> {
     group: 'family:worker',
     tags: { 'autopilot:restart': 'on-failure' },
   });
-  await world.chains.saveSpec(
-    CLUSTER,
-    TASK,
-    { cluster: CLUSTER, taskDefinition: 'worker:3', group: 'family:worker' },
-    'run-task',
-  );
+  if (withSpec) await world.chains.saveSpec(CLUSTER, TASK, SPEC, 'run-task');
   return world;
 }
+
+const SPEC = { cluster: CLUSTER, taskDefinition: 'worker:3', group: 'family:worker' };
 
 /** A use case to stop anywhere: its world, the invocation on deps, and what runs after it unstopped. */
 interface Scenario {
@@ -83,7 +80,10 @@ function wrapped(world: World, log: CallLog) {
   return { tasks: recorded(world.tasksDeps, log), due: recorded(world.dueDeps, log) };
 }
 
-async function stopEverywhere(scenario: Scenario): Promise<{ calls: string[]; failures: string[] }> {
+async function stopEverywhere(
+  scenario: Scenario,
+  retriedAt = '2026-01-13T10:06:00.000Z',
+): Promise<{ calls: string[]; failures: string[] }> {
   const cleanWorld = await scenario.world();
   const cleanLog = new CallLog();
   await scenario.invoke(cleanWorld, wrapped(cleanWorld, cleanLog));
@@ -102,7 +102,7 @@ async function stopEverywhere(scenario: Scenario): Promise<{ calls: string[]; fa
       } catch (error) {
         if (!(error instanceof InvocationStopped)) throw error;
       }
-      world.clock.set('2026-01-13T10:06:00.000Z');
+      world.clock.set(retriedAt);
       await scenario.invoke(world, { tasks: world.tasksDeps, due: world.dueDeps });
       await scenario.after(world);
       const run = await observe(world);
@@ -220,6 +220,63 @@ describe('restarts, stopped anywhere and retried', () => {
 
     // Act
     const { failures } = await stopEverywhere(scenario);
+
+    // Assess
+    expect(failures).toEqual([]);
+  });
+
+  it('a stop whose RunTask record is late, the record then arriving: one restart, announced once', async () => {
+    // Prepare
+    const scenario: Scenario = {
+      world: () => aWorld(false),
+      invoke: (_world, deps) => onStandaloneTaskStopped(stopOf(), deps.tasks),
+      after: async (world) => {
+        await world.chains.saveSpec(CLUSTER, TASK, SPEC, 'run-task');
+        await drain(world);
+      },
+    };
+
+    // Act
+    const { calls, failures } = await stopEverywhere(scenario);
+
+    // Assess
+    expect(calls).toEqual([
+      'tasks.describeTask',
+      'chains.getChain',
+      'chains.getSpec',
+      'chains.saveChain',
+      'scheduler.schedule',
+    ]);
+    expect(failures).toEqual([]);
+  });
+
+  it.each([
+    ['finds the spec: one restart, announced once', true, '2026-01-13T10:05:30.000Z'],
+    [
+      'finds none at the deadline: abandoned, announced once (twice at most when stopped between PutEvents and the mark)',
+      false,
+      '2026-01-13T10:20:00.000Z',
+    ],
+  ])('a look for a late launch spec that %s', async (_, arrives, at) => {
+    // Prepare
+    const scenario: Scenario = {
+      world: async () => {
+        const world = await aWorld(false);
+        await onStandaloneTaskStopped(stopOf(), world.tasksDeps);
+        if (arrives) await world.chains.saveSpec(CLUSTER, TASK, SPEC, 'run-task');
+        world.clock.set(at);
+        return world;
+      },
+      invoke: async (world, deps) => {
+        const [message] = world.scheduler.sent.map((s) => s.message);
+        if (!message) throw new Error('no message');
+        return restartDue(message, deps.due);
+      },
+      after: drain,
+    };
+
+    // Act
+    const { failures } = await stopEverywhere(scenario, at);
 
     // Assess
     expect(failures).toEqual([]);

@@ -250,17 +250,157 @@ describe('onStandaloneTaskStopped', () => {
     expect(world.events.published.map((e) => e.detailType)).toEqual(['Task Restart Abandoned']);
   });
 
-  it('abandons a task whose launch spec is unknown rather than guess it', async () => {
+  it('waits for a late RunTask record, looking for it every 30 s, then restarts with it once its backoff has passed', async () => {
     // Prepare
     const world = aRestartWorld();
     const stop = await aStoppedTask(world, { mode: 'on-failure', spec: false });
 
     // Act
     const decided = await onStandaloneTaskStopped(stop, world.tasksDeps);
+    world.clock.set('2026-01-13T10:05:30.000Z');
+    const firstLook = await deliverDue(world);
+    await world.chains.saveSpec(CLUSTER, TASK, SPEC, 'run-task');
+    world.clock.set('2026-01-13T10:06:00.000Z');
+    const secondLook = await deliverDue(world);
+    const started = await deliverDue(world);
+
+    // Assess
+    expect(decided).toMatchObject([
+      { action: 'await-spec', attempt: 1, until: '2026-01-13T10:20:00.000Z', class: 'exited-non-zero' },
+    ]);
+    expect(firstLook).toMatchObject([{ action: 'await-spec', reason: expect.stringContaining('look 1') }]);
+    expect(secondLook).toMatchObject([
+      {
+        action: 'restart',
+        attempt: 1,
+        delaySeconds: 0,
+        reason: expect.stringContaining('its RunTask record'),
+      },
+    ]);
+    expect(world.scheduler.sent).toEqual([
+      { message: expect.objectContaining({ attempt: 1, specCheck: 1 }), delaySeconds: 30 },
+      { message: expect.objectContaining({ attempt: 1, specCheck: 2 }), delaySeconds: 30 },
+      { message: expect.not.objectContaining({ specCheck: expect.anything() }), delaySeconds: 0 },
+    ]);
+    expect(started).toMatchObject([{ action: 'started', attempt: 1, previousTaskArn: TASK }]);
+    expect(world.tasks.runs).toEqual([expect.objectContaining({ spec: SPEC })]);
+    expect(world.events.published.map((e) => e.detailType)).toEqual(['Task Restarted']);
+  });
+
+  it('keeps the backoff left when the record comes before the attempt is due', async () => {
+    // Prepare
+    const world = aRestartWorld();
+    const stop = await aStoppedTask(world, {
+      mode: 'on-failure',
+      spec: false,
+      stop: { stoppedAt: '2026-01-13T10:05:00.000Z' },
+    });
+    const deps = {
+      ...world.tasksDeps,
+      restartRules: [
+        {
+          match: { family: 'worker' },
+          mode: 'on-failure' as const,
+          backoff: { initial: '60s', max: '5m', resetAfter: '10m' },
+          maxAttempts: 3,
+          launchSpecWait: '2m',
+        },
+      ],
+    };
+
+    // Act
+    await onStandaloneTaskStopped(stop, deps);
+    await world.chains.saveSpec(CLUSTER, TASK, SPEC, 'run-task');
+    world.clock.set('2026-01-13T10:05:12.000Z');
+    const look = await deliverDue(world);
+
+    // Assess
+    expect(world.scheduler.sent[0]?.delaySeconds).toBe(12);
+    expect(look).toMatchObject([{ action: 'restart', delaySeconds: 48 }]);
+    expect(world.scheduler.sent[1]).toEqual({
+      message: expect.objectContaining({ attempt: 1 }),
+      delaySeconds: 48,
+    });
+  });
+
+  it('abandons the chain once, "launch spec unknown", when the record never comes within the wait', async () => {
+    // Prepare
+    const world = aRestartWorld();
+    const stop = await aStoppedTask(world, { mode: 'on-failure', spec: false });
+    const looks: string[] = [];
+
+    // Act
+    await onStandaloneTaskStopped(stop, world.tasksDeps);
+    for (let tick = 1; tick <= 40 && world.scheduler.sent.length > looks.length; tick++) {
+      world.clock.set(new Date(Date.parse('2026-01-13T10:05:00.000Z') + tick * 30_000).toISOString());
+      for (const message of world.scheduler.take()) {
+        const decided = await restartDue(message, world.dueDeps);
+        looks.push(...decided.map((d) => d.action));
+        await restartDue(message, world.dueDeps);
+      }
+    }
+
+    // Assess
+    expect(looks).toEqual([...Array(29).fill('await-spec'), 'abandon']);
+    expect(world.tasks.runs).toEqual([]);
+    expect(world.events.published.map((e) => e.detailType)).toEqual(['Task Restart Abandoned']);
+    expect(world.events.published[0]?.detail).toMatchObject({
+      attempt: 0,
+      reason: expect.stringMatching(
+        /^launch spec unknown: its RunTask record had not arrived by 2026-01-13T10:20:00.000Z/,
+      ),
+    });
+    expect((await world.chains.getChain(CLUSTER, stop.taskArn.split('/').pop() ?? ''))?.state).toBe(
+      'abandoned',
+    );
+  });
+
+  it('abandons at once when its rule allows no wait for the launch spec (launchSpecWait: 0s)', async () => {
+    // Prepare
+    const world = aRestartWorld();
+    const stop = await aStoppedTask(world, { spec: false });
+    const deps = {
+      ...world.tasksDeps,
+      restartRules: [
+        {
+          match: { family: 'worker' },
+          mode: 'on-failure' as const,
+          backoff: { initial: '10s', max: '5m', resetAfter: '10m' },
+          maxAttempts: 5,
+          launchSpecWait: '0s',
+        },
+      ],
+    };
+
+    // Act
+    const decided = await onStandaloneTaskStopped(stop, deps);
 
     // Assess
     expect(decided).toMatchObject([{ action: 'abandon', reason: 'launch spec unknown' }]);
-    expect(world.tasks.runs).toEqual([]);
+    expect(world.scheduler.sent).toEqual([]);
+  });
+
+  it('queues the look again when the STOPPED event that decided the wait is retried, and never restarts twice', async () => {
+    // Prepare
+    const world = aRestartWorld();
+    const stop = await aStoppedTask(world, { mode: 'on-failure', spec: false });
+
+    // Act
+    await onStandaloneTaskStopped(stop, world.tasksDeps);
+    const retried = await onStandaloneTaskStopped(stop, world.tasksDeps);
+    await world.chains.saveSpec(CLUSTER, TASK, SPEC, 'run-task');
+    world.clock.set('2026-01-13T10:05:30.000Z');
+    for (let round = 0; round < 4; round++) {
+      const messages = world.scheduler.take();
+      for (const message of [...messages, ...messages]) await restartDue(message, world.dueDeps);
+    }
+
+    // Assess
+    expect(retried).toMatchObject([
+      { action: 'await-spec', reason: expect.stringContaining('queued again') },
+    ]);
+    expect(world.tasks.started()).toHaveLength(1);
+    expect(world.events.published.map((e) => e.detailType)).toEqual(['Task Restarted']);
   });
 
   it('starts one task for a second STOPPED event of the task, the same event retried, and a duplicate message', async () => {
@@ -507,38 +647,39 @@ describe('captureLaunch and captureRunning', () => {
           })
           .refuse('could not be read (ec2:DescribeNetworkInterfaces refused)'),
     ],
-  ])('leaves the spec unknown when the network interface %s, and abandons the stop', async (why, prepare) => {
-    // Prepare
-    const world = aRestartWorld();
-    prepare(world);
-    const stop = await aStoppedTask(world, { mode: 'on-failure', spec: false });
+  ])(
+    'leaves the spec unknown when the network interface %s, and the stop waits for its RunTask record',
+    async (why, prepare) => {
+      // Prepare
+      const world = aRestartWorld();
+      prepare(world);
+      const stop = await aStoppedTask(world, { mode: 'on-failure', spec: false });
 
-    // Act
-    const captured = await captureRunning(
-      {
-        clusterArn: CLUSTER,
-        taskArn: TASK,
-        taskDefinitionArn: DEFINITION,
-        launchType: 'FARGATE',
-        attachments: [
-          { type: 'eni', details: [{ name: 'networkInterfaceId', value: 'eni-0123456789abcdef0' }] },
-        ],
-      },
-      world.tasksDeps,
-    );
-    const stopped = await onStandaloneTaskStopped(stop, world.tasksDeps);
+      // Act
+      const captured = await captureRunning(
+        {
+          clusterArn: CLUSTER,
+          taskArn: TASK,
+          taskDefinitionArn: DEFINITION,
+          launchType: 'FARGATE',
+          attachments: [
+            { type: 'eni', details: [{ name: 'networkInterfaceId', value: 'eni-0123456789abcdef0' }] },
+          ],
+        },
+        world.tasksDeps,
+      );
+      const stopped = await onStandaloneTaskStopped(stop, world.tasksDeps);
 
-    // Assess
-    expect(captured).toEqual([
-      {
-        action: 'ignore',
-        taskArn: TASK,
-        reason: `launch spec unknown: awsvpc task: its network interface eni-0123456789abcdef0 ${why} and its RunTask record never came`,
-      },
-    ]);
-    expect(await world.chains.getSpec(CLUSTER, TASK)).toBeUndefined();
-    expect(stopped).toMatchObject([
-      { action: 'abandon', reason: expect.stringContaining('launch spec unknown') },
-    ]);
-  });
+      // Assess
+      expect(captured).toEqual([
+        {
+          action: 'ignore',
+          taskArn: TASK,
+          reason: `launch spec unknown: awsvpc task: its network interface eni-0123456789abcdef0 ${why} and its RunTask record never came`,
+        },
+      ]);
+      expect(await world.chains.getSpec(CLUSTER, TASK)).toBeUndefined();
+      expect(stopped).toMatchObject([{ action: 'await-spec' }]);
+    },
+  );
 });
