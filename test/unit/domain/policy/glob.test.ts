@@ -8,6 +8,7 @@ import {
   MAX_GLOB_LENGTH,
   MAX_REGEX_LENGTH,
 } from '../../../../shared/domain/policy/glob';
+import { oracleGlob } from '../../../support/glob-re2-oracle';
 
 describe('globMatch', () => {
   it.each<[string, string, boolean]>([
@@ -147,6 +148,81 @@ describe('globMatch', () => {
       }),
       { seed: 11, numRuns: 2000 },
     );
+  });
+});
+
+describe('globMatch, against RE2', () => {
+  // Globs drawn from every character the syntax gives a meaning to, and texts from the characters
+  // that tell the tests apart (`/`, a line break, cases, a character outside ASCII and one outside
+  // the 16-bit range, which JavaScript strings hold as two units).
+  const globChar = fc.constantFrom(
+    ...['a', 'b', 'A', 'é', '-', '/', '.', '*', '?', '[', ']', '!', '^', '{', '}', ',', '\\', '(', ')'],
+    ...['@', '+', ':'],
+  );
+  const textChar = fc.constantFrom('a', 'b', 'A', 'B', 'é', 'É', '-', '/', '.', '\n', ']', '{', ',', '😀');
+  const glob = fc.string({ unit: globChar, minLength: 1, maxLength: 10 });
+  const texts = fc.array(fc.string({ unit: textChar, maxLength: 8 }), { minLength: 1, maxLength: 5 });
+
+  it('agrees with the translation to RE2 it replaces: the same globs refused with the same reasons, the same texts matched', () => {
+    // Prepare: the oracle is the RE2 translation autopilot used before (test/support/glob-re2-oracle.ts).
+    const verdictOf = (g: string, ts: string[], ignoreCase: boolean) => {
+      const compiled = compileGlob(g, { ignoreCase });
+      return compiled.ok ? ts.map((t) => compiled.pattern.matches(t)) : compiled.reason;
+    };
+    const oracleVerdictOf = (g: string, ts: string[], ignoreCase: boolean) => {
+      const verdict = oracleGlob(g, { ignoreCase });
+      return verdict.ok ? ts.map((t) => verdict.matches(t)) : verdict.reason;
+    };
+
+    // Act / Assess
+    fc.assert(
+      fc.property(glob, texts, fc.boolean(), (g, ts, ignoreCase) => {
+        expect(verdictOf(g, ts, ignoreCase)).toEqual(oracleVerdictOf(g, ts, ignoreCase));
+      }),
+      { seed: 12, numRuns: 5000 },
+    );
+  });
+
+  it('agrees with RE2 on texts a glob matches, built from its own pieces', () => {
+    // Prepare: random texts rarely match a glob; these are made of the glob's literal pieces, so
+    // stars, alternatives and classes are exercised on texts that get far into them.
+    const piece = fc.constantFrom('a', 'b', 'ab', '-', '/', '.', 'é');
+    const structured = fc
+      .array(
+        fc.oneof(
+          piece,
+          fc.constantFrom('*', '**', '?', '[ab]', '[!a]', '[a-c]', '[^/]'),
+          fc.tuple(piece, piece, piece).map(([x, y, z]) => `{${x},${y}*,${z}{a,}}`),
+        ),
+        { minLength: 1, maxLength: 6 },
+      )
+      .map((parts) => parts.join(''));
+    const text = fc.array(piece, { maxLength: 10 }).map((parts) => parts.join(''));
+
+    // Act / Assess
+    fc.assert(
+      fc.property(structured, fc.array(text, { minLength: 1, maxLength: 5 }), (g, ts) => {
+        const compiled = compileGlob(g);
+        const verdict = oracleGlob(g);
+        expect(compiled.ok && verdict.ok).toBe(true);
+        if (compiled.ok && verdict.ok) {
+          expect(ts.map((t) => compiled.pattern.matches(t))).toEqual(ts.map((t) => verdict.matches(t)));
+        }
+      }),
+      { seed: 12, numRuns: 3000 },
+    );
+  });
+
+  it('answers a glob that would backtrack on a long text: *a*a*a*a*a*b on 10,000 a', () => {
+    // Prepare: a backtracking matcher tries every way to share the a's among the stars.
+    const pattern = '*a*a*a*a*a*b';
+    const text = 'a'.repeat(10_000);
+
+    // Act
+    const matched = globMatch(pattern, text);
+
+    // Assess
+    expect(matched).toBe(false);
   });
 });
 
