@@ -672,6 +672,16 @@ export interface LeaseClosing {
   intent?: { intent: DeployIntent; expected: Pick<DeployIntent, 'triggeredBy' | 'state'> | undefined };
 }
 
+/** A lease to give back, with the writes closing the deployment made under it ({@link ServiceLease.releaseLeases}). */
+export interface LeaseRelease {
+  serviceArn: string;
+  owner: string;
+  closing?: LeaseClosing;
+}
+
+/** How giving one lease back went: `released` as {@link ServiceLease.releaseLease} answers, or what it threw. */
+export type LeaseReleased = { released: boolean } | { error: unknown };
+
 /** How taking a lease went ({@link ServiceLease.takeLease}). */
 export type LeaseTaking = 'taken' | 'again' | 'held';
 
@@ -693,6 +703,13 @@ export interface ServiceLease {
    * another took it).
    */
   releaseLease(serviceArn: string, owner: string, closing?: LeaseClosing): Promise<boolean>;
+  /**
+   * Releases several leases, each as {@link releaseLease} does (the same end state), in as few calls
+   * as their writes allow: a push that deployed many services closes them together.
+   *
+   * @returns each release's outcome, in order; one that threw (its lease still given back) is an `error`
+   */
+  releaseLeases(releases: readonly LeaseRelease[]): Promise<LeaseReleased[]>;
   /** The newest push deployed to the service from a repository. */
   getWatermark(serviceArn: string, repositoryKey: string): Promise<PushWatermark | undefined>;
   /** Moves the watermark; false when a newer push (`pushedAt`) is kept: never backwards. */

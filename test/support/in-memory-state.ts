@@ -21,6 +21,8 @@ import type {
   KnownDeployment,
   LastKnownGood,
   LeaseClosing,
+  LeaseRelease,
+  LeaseReleased,
   LeaseTaking,
   PendingPush,
   PendingPushes,
@@ -761,6 +763,20 @@ export class InMemoryServiceLease extends StateFake implements ServiceLease {
     if (released) this.leases.delete(serviceArn);
     this.record({ op: 'releaseLease', serviceArn, owner, released });
     return released;
+  }
+
+  async releaseLeases(releases: readonly LeaseRelease[]): Promise<LeaseReleased[]> {
+    // Each as `releaseLease`: the table's transaction of several ends as they do one by one.
+    const outcomes: LeaseReleased[] = [];
+    for (const { serviceArn, owner, closing } of releases) {
+      outcomes.push(
+        await this.releaseLease(serviceArn, owner, closing).then(
+          (released) => ({ released }),
+          (error: unknown) => ({ error }),
+        ),
+      );
+    }
+    return outcomes;
   }
 
   private closingHistory(): InMemoryDeploymentHistory {

@@ -248,7 +248,7 @@ export class DynamoDeploymentHistory extends DynamoTableStore implements Deploym
 }
 
 /** A transaction holds at most 100 writes. */
-const TRANSACTION_ITEMS = 100;
+export const TRANSACTION_ITEMS = 100;
 
 /** The update marking an intent announced: only an `updating` intent of the mark's event. */
 function announcing(mark: IntentMark): Update {

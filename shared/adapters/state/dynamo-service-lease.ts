@@ -4,8 +4,20 @@
  * writes closing the deployment made under the lease (the history's items, built by
  * `dynamo-deployment-history.ts`) in one TransactWriteItems.
  */
-import type { LeaseClosing, LeaseTaking, PushWatermark, ServiceLease } from '../../ports';
-import { deployIntentPut, deploymentRecordItem, deploymentStartedUpdate } from './dynamo-deployment-history';
+import type {
+  LeaseClosing,
+  LeaseRelease,
+  LeaseReleased,
+  LeaseTaking,
+  PushWatermark,
+  ServiceLease,
+} from '../../ports';
+import {
+  deployIntentPut,
+  deploymentRecordItem,
+  deploymentStartedUpdate,
+  TRANSACTION_ITEMS,
+} from './dynamo-deployment-history';
 import {
   type Condition,
   DAY,
@@ -69,6 +81,54 @@ export class DynamoServiceLease extends DynamoTableStore implements ServiceLease
       else if ('update' in write) await this.table.update(write.update, write.with);
     }
     return release();
+  }
+
+  async releaseLeases(releases: readonly LeaseRelease[]): Promise<LeaseReleased[]> {
+    const alone = (r: LeaseRelease): Promise<LeaseReleased> =>
+      this.releaseLease(r.serviceArn, r.owner, r.closing).then(
+        (released) => ({ released }),
+        (error: unknown) => ({ error }),
+      );
+    const outcomes: LeaseReleased[] = [];
+    for (const chunk of this.transactionsOf(releases)) {
+      const [only] = chunk;
+      if (chunk.length === 1 && only) {
+        outcomes.push(await alone(only));
+        continue;
+      }
+      // One call for the chunk's releases and their closing writes. A condition failing anywhere (a
+      // newer watermark kept, a lease taken over, an intent moved on) cancels them all, and so does a
+      // throttled transaction: then each alone, with the outcome it has alone (the same end state).
+      const together = await this.table
+        .transact(chunk.flatMap((r) => this.releaseWrites(r)))
+        .catch(() => false);
+      if (together) outcomes.push(...chunk.map(() => ({ released: true })));
+      else outcomes.push(...(await Promise.all(chunk.map(alone))));
+    }
+    return outcomes;
+  }
+
+  /** The releases in chunks of at most one transaction's writes, a release never split. */
+  private transactionsOf(releases: readonly LeaseRelease[]): LeaseRelease[][] {
+    const chunks: LeaseRelease[][] = [];
+    let writes = 0;
+    for (const release of releases) {
+      const size = this.releaseWrites(release).length;
+      const last = chunks.at(-1);
+      if (last && writes + size <= TRANSACTION_ITEMS) {
+        last.push(release);
+        writes += size;
+      } else {
+        chunks.push([release]);
+        writes = size;
+      }
+    }
+    return chunks;
+  }
+
+  private releaseWrites({ serviceArn, owner, closing }: LeaseRelease): TransactionWrite[] {
+    const writes = closing ? this.closingWrites(serviceArn, closing) : [];
+    return [...writes, { update: leaseKey(serviceArn), with: released(owner) }];
   }
 
   private closingWrites(serviceArn: string, closing: LeaseClosing): TransactionWrite[] {

@@ -14,6 +14,7 @@ import type {
   DeployIntent,
   DeploymentHistory,
   LeaseClosing,
+  LeaseRelease,
   PendingPush,
   PendingPushes,
   ServiceIndex,
@@ -71,11 +72,15 @@ const intentStateKey = (serviceArn: string) => `intent-state ${serviceArn}`;
  * The deploy effects carried out through the ports.
  *
  * @param planned a plan made under its leases already (`planLeased`), whose intents the registrations share
+ * @param held where `release-lease` leaves each release (the lease and its closing writes) for the
+ *   caller to give back with the others (`releaseLeases`, a push's services closed together) instead
+ *   of releasing it at once; without it each lease is released by its own effect
  * @example applyPlan(await planPush(push, deps), deployEffects(deps), { dryRun, report })
  */
 export function deployEffects(
   deps: DeployWrites,
   planned?: DeployPlan,
+  held?: LeaseRelease[],
 ): EffectHandlers<DeploymentDecision, DeployEffect> {
   // The writes closing each service's deployment, held until its lease is released: written with the
   // release, in one call (`releaseLease`'s `closing`). Nothing between them and the release can fail
@@ -244,6 +249,14 @@ export function deployEffects(
     'release-lease': async (effect) => {
       const writes = closings.get(effect.serviceArn);
       closings.delete(effect.serviceArn);
+      if (held) {
+        held.push({
+          serviceArn: effect.serviceArn,
+          owner: effect.owner,
+          ...(writes ? { closing: writes } : {}),
+        });
+        return;
+      }
       if (writes) await deps.lease.releaseLease(effect.serviceArn, effect.owner, writes);
       else await deps.lease.releaseLease(effect.serviceArn, effect.owner);
     },

@@ -19,6 +19,7 @@ import type {
   DeploymentHistory,
   EventPublisher,
   ImageRegistry,
+  LeaseRelease,
   PendingPushes,
   Quarantine,
   ServiceIndex,
@@ -93,7 +94,9 @@ async function deployUnderLeases(push: PushedImage, deps: DeployDeps): Promise<D
     serviceArn: s.serviceArn,
   }));
   const giveBack = (services: readonly LeasedService[]) =>
-    mapInPool(services, LEASE_GROUP, (s) => deps.lease.releaseLease(s.serviceArn, owner).catch(() => false));
+    services.length === 0
+      ? Promise.resolve([])
+      : deps.lease.releaseLeases(services.map((s) => ({ serviceArn: s.serviceArn, owner })));
   const taken = await mapInPool(refs, LEASE_GROUP, (s) =>
     deps.lease.takeLease(s.serviceArn, owner, LEASE_SECONDS).catch((error: unknown) => ({ error })),
   );
@@ -179,7 +182,10 @@ function withRevisionCache(deps: DeployDeps): DeployDeps {
  */
 async function apply(plan: DeployPlan, push: PushedImage, deps: DeployDeps): Promise<DeploymentDecision[]> {
   checkBlastRadius(plan, deps.policyFile);
-  const effects = deployEffects(deps, plan);
+  // A real run gives the leases back together once its services were carried out, each with the
+  // writes closing its deployment (`releaseLeases`: a transaction for many services, not one each).
+  const held: LeaseRelease[] = [];
+  const effects = deployEffects(deps, plan, deps.dryRun ? undefined : held);
   const forget = plan.effects.filter((e) => e.kind === 'delete-pending');
   const report = async (decisions: DeploymentDecision[]) => {
     const events = decisions.flatMap((decision) => eventFor(decision, push) ?? []);
@@ -189,7 +195,7 @@ async function apply(plan: DeployPlan, push: PushedImage, deps: DeployDeps): Pro
   const rest = { ...plan, effects: plan.effects.filter((e) => e.kind !== 'delete-pending') };
   const decisions = deps.dryRun
     ? await applyPlan(rest, effects, { dryRun: true, report })
-    : await applyEach(rest, effects, report);
+    : await applyEach(rest, effects, report, () => releaseHeld(held.splice(0), deps));
   if (forget.length > 0) await applyPlan({ decisions, effects: forget }, effects, { dryRun: deps.dryRun });
   return decisions;
 }
@@ -211,6 +217,7 @@ async function applyEach(
   plan: DeployPlan,
   effects: ReturnType<typeof deployEffects>,
   report: (decisions: DeploymentDecision[]) => Promise<void>,
+  release: () => Promise<{ serviceArn: string; error: unknown }[]>,
 ): Promise<DeploymentDecision[]> {
   const decisions = [...plan.decisions];
   const finished = new Set<number>();
@@ -236,6 +243,12 @@ async function applyEach(
   // Effects of no decision (a service gone from ECS unindexed) once the services are done.
   const others = plan.effects.filter((e) => !('decision' in e) || e.decision === undefined);
   try {
+    // A service whose release threw is not reported, as when its own effect threw: its closing
+    // writes may be missing, and the retry records and announces it.
+    for (const { serviceArn, error } of await release()) {
+      for (const index of finished) if (decisions[index]?.serviceArn === serviceArn) finished.delete(index);
+      failures.push(error);
+    }
     if (failures.length === 0 && others.length > 0)
       await applyPlan({ decisions, effects: others }, effects, { dryRun: false });
   } finally {
@@ -243,6 +256,19 @@ async function applyEach(
   }
   if (failures.length > 0) throw failures[0];
   return decisions;
+}
+
+/** Gives back the leases held by the run's effects, together; the ones whose release threw. */
+async function releaseHeld(
+  releases: LeaseRelease[],
+  deps: DeployDeps,
+): Promise<{ serviceArn: string; error: unknown }[]> {
+  if (releases.length === 0) return [];
+  const outcomes = await deps.lease.releaseLeases(releases);
+  return releases.flatMap((r, i) => {
+    const outcome = outcomes[i];
+    return outcome && 'error' in outcome ? [{ serviceArn: r.serviceArn, error: outcome.error }] : [];
+  });
 }
 
 /**

@@ -13,6 +13,7 @@ import type {
 import { API_REPO, describeContract, digest, type MakeSubject, revision, serviceArn } from './contract';
 
 const API = serviceArn('api');
+const WEB = serviceArn('web');
 const D8 = 'ecs-svc/8000000000000000008';
 const STARTED_AT = '2026-01-13T10:00:00.000Z';
 const older = { pushedAt: '2026-01-12T09:00:00.000Z', digest: digest('11'), tag: 'v1' };
@@ -155,6 +156,57 @@ export function describeLeaseClosingContract(name: string, make: MakeSubject<Lea
         noted: expect.objectContaining({ deploymentId: D8 }),
         watermark: newer,
       });
+    });
+
+    it('releases several leases together, each with the writes closing its deployment', async () => {
+      // Prepare
+      await store().history.saveDeployIntent(registering, undefined);
+      await store().lease.acquireLease(API, 'event-1', 60);
+      await store().lease.acquireLease(WEB, 'event-1', 60);
+
+      // Act
+      const outcomes = await store().lease.releaseLeases([
+        {
+          serviceArn: API,
+          owner: 'event-1',
+          closing: {
+            ...closing(),
+            intent: { intent: updating, expected: { triggeredBy: 'event-1', state: 'registering' } },
+          },
+        },
+        { serviceArn: WEB, owner: 'event-1' },
+      ]);
+
+      // Assess
+      expect(outcomes).toEqual([{ released: true }, { released: true }]);
+      expect(await closed()).toEqual({
+        record,
+        noted: expect.objectContaining({ deploymentId: D8 }),
+        watermark: newer,
+      });
+      expect(await store().history.deployIntents(API, newer.digest)).toEqual([updating]);
+      expect(await store().lease.acquireLease(API, 'event-2', 60)).toBe(true);
+      expect(await store().lease.acquireLease(WEB, 'event-2', 60)).toBe(true);
+    });
+
+    it('gives each of several leases the outcome it has alone when another took one over', async () => {
+      // Prepare
+      await store().lease.acquireLease(API, 'event-1', 60);
+      await store().lease.acquireLease(WEB, 'event-1', 60);
+      clock().advance(61);
+      await store().lease.acquireLease(WEB, 'event-2', 60);
+
+      // Act
+      const outcomes = await store().lease.releaseLeases([
+        { serviceArn: API, owner: 'event-1', closing: closing() },
+        { serviceArn: WEB, owner: 'event-1' },
+      ]);
+
+      // Assess
+      expect(outcomes).toEqual([{ released: true }, { released: false }]);
+      expect((await closed()).record).toEqual(record);
+      expect(await store().lease.acquireLease(API, 'event-3', 60)).toBe(true);
+      expect(await store().lease.acquireLease(WEB, 'event-3', 60)).toBe(false);
     });
 
     it('keeps a newer watermark and still writes the rest and releases', async () => {
