@@ -57,13 +57,37 @@ const tracingBeside: Plugin = {
   },
 };
 
+/**
+ * Where the build writes RE2 (`re2js`, 147 KiB), a bundle of its own beside the functions' folders
+ * like the tracer; serverless.yml packages it with every function. Only a tag filter's regular
+ * expression (`tags.regex`) needs it: globs have a matcher of their own (shared/domain/policy/glob.ts).
+ */
+export const RE2_BUNDLE = '.build/re2.js';
+
+/**
+ * Leaves `re2js` out of a function's bundle: glob.ts's `require('re2js')`, made when the first tag
+ * regex is compiled (the policy file is validated, or a tag filtered), becomes `require('../re2.js')`,
+ * the file {@link re2BundleOptions} builds.
+ */
+const re2Beside: Plugin = {
+  name: 're2-beside',
+  setup(builder) {
+    builder.onResolve({ filter: /^re2js$/ }, () => ({ path: `../${basename(RE2_BUNDLE)}`, external: true }));
+  },
+};
+
 /** esbuild options for one function's bundle. */
 export function bundleOptions(name: string): BuildOptions & { metafile: true } {
   return {
     ...commonOptions(),
     entryPoints: [join(root, 'functions', `${name}.ts`)],
-    plugins: [tracingBeside],
+    plugins: [tracingBeside, re2Beside],
   };
+}
+
+/** esbuild options for RE2's bundle ({@link RE2_BUNDLE}), shared by every function. */
+export function re2BundleOptions(): BuildOptions & { metafile: true } {
+  return { ...commonOptions(), entryPoints: [require.resolve('re2js')] };
 }
 
 /** esbuild options for the tracer's bundle ({@link TRACING_BUNDLE}), shared by every function. */
@@ -132,6 +156,8 @@ export async function buildAll({
   writeFileSync(join(root, POLICY_JSON), `${JSON.stringify(policy, null, 2)}\n`);
   const tracing = await build({ ...tracingBundleOptions(), outfile: join(root, TRACING_BUNDLE) });
   log(`built tracing (${Math.round(outputBytes(tracing.metafile) / 1024)} KiB, loaded only when tracing)`);
+  const re2 = await build({ ...re2BundleOptions(), outfile: join(root, RE2_BUNDLE) });
+  log(`built re2 (${Math.round(outputBytes(re2.metafile) / 1024)} KiB, loaded only for a tags.regex filter)`);
   const built: { name: string; bytes: number }[] = [];
   for (const name of functionKeys(root)) {
     const outdir = join(outRoot, name);

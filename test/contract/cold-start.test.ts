@@ -1,7 +1,7 @@
 /**
  * What a cold start pays for and what it does not, on a bundle built as `npm run build` builds it
  * (scripts/build.ts's bundleOptions, into a temporary directory): source maps only when debugging,
- * the X-Ray SDK only when tracing, no YAML parser. Sizes and import CPU are measured by
+ * the X-Ray SDK only when tracing, RE2 only when a tag regex is compiled, no YAML parser. Sizes and import CPU are measured by
  * bench/bundles.bench.ts.
  */
 import { execFile } from 'node:child_process';
@@ -9,7 +9,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { build } from 'esbuild';
-import { bundleOptions, TRACING_BUNDLE, tracingBundleOptions } from '../../scripts/build';
+import {
+  bundleOptions,
+  RE2_BUNDLE,
+  re2BundleOptions,
+  TRACING_BUNDLE,
+  tracingBundleOptions,
+} from '../../scripts/build';
 
 let dir: string;
 let bundle: string;
@@ -34,6 +40,7 @@ beforeAll(async () => {
   const result = await build({ ...bundleOptions('bake-timer'), outfile: bundle });
   // Beside the functions' folders, as the build writes it and serverless.yml packages it.
   await build({ ...tracingBundleOptions(), outfile: join(dir, basename(TRACING_BUNDLE)) });
+  await build({ ...re2BundleOptions(), outfile: join(dir, basename(RE2_BUNDLE)) });
   inputs = Object.keys(result.metafile.inputs);
   // The environment is invalid (no table, no bus): the handler throws a ConfigError from the
   // middleware; its stack says whether frames are mapped to the sources.
@@ -117,5 +124,49 @@ describe('a function bundle', () => {
     // Assess
     expect(plain).toContain('XRAY not loaded');
     expect(traced).toContain('XRAY loaded');
+  });
+
+  it('holds no RE2: globs have a matcher of their own, and tag regexes read RE2 from the file beside it', () => {
+    // Prepare
+    const re2 = /node_modules\/re2js\//;
+
+    // Act
+    const found = inputs.filter((input) => re2.test(input));
+
+    // Assess
+    expect(found).toEqual([]);
+  });
+
+  it('loads RE2 from the file beside it when the first tag regex is compiled, not before', async () => {
+    // Prepare: the policy module as a function's bundle holds it, in a folder beside RE2's file.
+    const policy = join(dir, 'policy', 'index.js');
+    await build({
+      ...bundleOptions('bake-timer'),
+      entryPoints: [join(__dirname, '..', '..', 'shared', 'domain', 'policy', 'glob.ts')],
+      outfile: policy,
+    });
+    const re2File = join(dir, basename(RE2_BUNDLE));
+    const script = join(dir, 'regex.js');
+    writeFileSync(
+      script,
+      [
+        `const policy = require(${JSON.stringify(policy)});`,
+        `const loaded = () => require.cache[${JSON.stringify(re2File)}] !== undefined;`,
+        "const glob = policy.globMatch('release-*', 'release-1');",
+        'const before = loaded();',
+        "const regex = policy.compileTagRegex('v[0-9]+');",
+        "console.log(JSON.stringify({ glob, before, matched: regex.ok && regex.pattern.matches('v12'), after: loaded() }));",
+      ].join('\n'),
+    );
+
+    // Act
+    const output = await new Promise<string>((resolve, reject) =>
+      execFile(process.execPath, [script], (error, stdout, stderr) =>
+        error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout),
+      ),
+    );
+
+    // Assess
+    expect(JSON.parse(output)).toEqual({ glob: true, before: false, matched: true, after: true });
   });
 });

@@ -126,13 +126,14 @@ describe('serverless package', () => {
     run = await serverlessPackage(clone);
   }, 180_000);
 
-  it('builds first: on a fresh clone every function zip holds its bundle, the tracer beside it and the policy file as the build validated it', () => {
+  it('builds first: on a fresh clone every function zip holds its bundle, the tracer and RE2 beside it and the policy file as the build validated it', () => {
     // Prepare
     const expected = keys.map((key) => ({
       key,
       entries: expect.arrayContaining([
         `.build/${key}/index.js`,
         '.build/tracing.js',
+        '.build/re2.js',
         '.build/autopilot.json',
       ]),
     }));
