@@ -1,7 +1,7 @@
 /**
  * A policy's tag filters (`tags: { glob, regex, semver }`): which pushed tags it accepts at all,
- * whatever the deploy mode. Globs and regular expressions are matched by RE2, in linear time
- * (`glob.ts`): whoever may push chooses the tag. Pure.
+ * whatever the deploy mode. Globs and regular expressions are matched in linear time (`glob.ts`:
+ * globs by an automaton of their own, regexes by RE2): whoever may push chooses the tag. Pure.
  */
 import semver from 'semver';
 import type { Policy } from '../../config/policy-file';
