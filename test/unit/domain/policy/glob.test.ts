@@ -156,8 +156,8 @@ describe('globMatch, against RE2', () => {
   // that tell the tests apart (`/`, a line break, cases, a character outside ASCII and one outside
   // the 16-bit range, which JavaScript strings hold as two units).
   const globChar = fc.constantFrom(
-    ...['a', 'b', 'A', 'é', '-', '/', '.', '*', '?', '[', ']', '!', '^', '{', '}', ',', '\\', '(', ')'],
-    ...['@', '+', ':'],
+    ...'abAé-/.*?[]!^{},()@+:'.split(''),
+    '\\', // escapes
   );
   const textChar = fc.constantFrom('a', 'b', 'A', 'B', 'é', 'É', '-', '/', '.', '\n', ']', '{', ',', '😀');
   const glob = fc.string({ unit: globChar, minLength: 1, maxLength: 10 });
