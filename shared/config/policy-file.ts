@@ -17,6 +17,7 @@ import { compileGlob, compileTagRegex, MAX_GLOB_LENGTH, MAX_REGEX_LENGTH } from 
 import { RESTART_MODES } from '../domain/policy/restart-policy';
 import { ConfigError } from '../errors';
 import { GlobSchema, NotificationsSchema } from './notifications';
+import { TagPoliciesSchema, TagPolicySettingsSchema } from './tag-policies';
 
 /**
  * What a policy file may hold. A file is written by people, reviewed and deployed with autopilot;
@@ -207,6 +208,8 @@ export const PolicyFileSchema = z
       .max(100)
       .default([])
       .describe('standalone tasks restarted when they fail (besides those tagged autopilot:restart)'),
+    tagPolicies: TagPoliciesSchema,
+    tagPolicySettings: TagPolicySettingsSchema.describe('settings of every tag policy rule'),
   })
   .superRefine((file, ctx) => {
     const counted = [

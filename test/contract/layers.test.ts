@@ -27,6 +27,7 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   index: ['aws', 'plan', 'policy', 'rollback'],
   notify: ['aws', 'plan', 'policy'],
   restart: ['aws', 'plan', 'policy'],
+  tags: ['aws', 'plan', 'policy'],
 };
 
 /** Where the domain never reaches, not even for a type. */

@@ -109,6 +109,325 @@ describe('parsePolicyFile: restart rules', () => {
   });
 });
 
+describe('parsePolicyFile: tag policies', () => {
+  const rules = (...lines: string[]) => yaml('version: 1', 'tagPolicies:', ...lines);
+
+  it("fills in a rule's mode, grace, required keys and actions, and the run cap", () => {
+    // Prepare
+    const text = rules('  - name: owner', '    resources: [ecs:service]');
+
+    // Act
+    const file = parsePolicyFile(text);
+
+    // Assess
+    expect(file.tagPolicies).toEqual([
+      { name: 'owner', resources: ['ecs:service'], required: [], mode: 'audit', grace: '7d', actions: {} },
+    ]);
+    expect(file.tagPolicySettings).toEqual({ maxChangesPerRun: 50 });
+  });
+
+  it('reads a rule with every field', () => {
+    // Prepare
+    const text = yaml(
+      'version: 1',
+      'tagPolicySettings: { maxChangesPerRun: 200 }',
+      'tagPolicies:',
+      '  - name: cost',
+      '    description: every prod service says who pays',
+      '    resources: [ecs:service, ecs:task]',
+      '    clusters: ["prod-*"]',
+      '    names: ["api-*", "web"]',
+      '    tags: { "aws:cloudformation:stack-name": "platform-*" }',
+      '    required: [owner, cost-centre, env]',
+      '    allowed:',
+      '      env: { values: [prod, staging], caseInsensitive: true }',
+      '      cost-centre: { regex: "cc-[0-9]{4}" }',
+      '    defaults: { env: Prod }',
+      '    inherit:',
+      '      keys: [owner, cost-centre]',
+      '      from:',
+      '        ecs:service: [cluster]',
+      '        ecs:task: [service, task-definition, cluster]',
+      '    exempt:',
+      '      tags: { autopilot:exempt: "*" }',
+      '      arns: ["arn:aws:ecs:*:*:service/prod-legacy/**"]',
+      '    mode: enforce',
+      '    grace: 90d',
+      '    actions: { stopTask: true, scaleServiceToZero: true }',
+    );
+
+    // Act
+    const file = parsePolicyFile(text);
+
+    // Assess
+    expect(file.tagPolicySettings).toEqual({ maxChangesPerRun: 200 });
+    expect(file.tagPolicies[0]).toMatchObject({
+      name: 'cost',
+      resources: ['ecs:service', 'ecs:task'],
+      allowed: { env: { values: ['prod', 'staging'], caseInsensitive: true } },
+      inherit: {
+        keys: ['owner', 'cost-centre'],
+        from: { 'ecs:task': ['service', 'task-definition', 'cluster'] },
+      },
+      exempt: { tags: { 'autopilot:exempt': '*' } },
+      mode: 'enforce',
+      grace: '90d',
+      actions: { stopTask: true, scaleServiceToZero: true },
+    });
+  });
+
+  it.each<[string, string[], Omit<PolicyFileIssue, 'column'>]>([
+    [
+      'an unknown key (typo) in a rule, at the key',
+      ['  - name: owner', '    resources: [ecs:service]', '    requierd: [owner]'],
+      { line: 5, path: 'tagPolicies.0', message: 'Unrecognized key: "requierd"' },
+    ],
+    [
+      'a rule that selects no resource type',
+      ['  - name: owner', '    resources: []'],
+      { line: 4, path: 'tagPolicies.0.resources', message: 'Too small: expected array to have >=1 items' },
+    ],
+    [
+      'an unknown resource type',
+      ['  - name: owner', '    resources: [ecs:container-instance]'],
+      {
+        line: 4,
+        path: 'tagPolicies.0.resources.0',
+        message: expect.stringContaining('ecs:capacity-provider'),
+      },
+    ],
+    [
+      'a rule name that cannot be written in the mark',
+      ['  - name: "owner required"', '    resources: [ecs:service]'],
+      { line: 3, path: 'tagPolicies.0.name', message: expect.stringContaining('1 to 64 letters') },
+    ],
+    [
+      'a required key with the aws: prefix',
+      ['  - name: owner', '    resources: [ecs:service]', '    required: [owner, "AWS:owner"]'],
+      {
+        line: 5,
+        path: 'tagPolicies.0.required.1',
+        message: 'key "AWS:owner" starts with aws:, which AWS reserves',
+      },
+    ],
+    [
+      'a required key longer than 128 characters',
+      ['  - name: owner', '    resources: [ecs:service]', `    required: [${'k'.repeat(129)}]`],
+      {
+        line: 5,
+        path: 'tagPolicies.0.required.0',
+        message: expect.stringContaining('has 129 characters; a tag key has 1 to 128'),
+      },
+    ],
+    [
+      'a key with characters AWS refuses',
+      ['  - name: owner', '    resources: [ecs:service]', '    required: ["owner;team"]'],
+      {
+        line: 5,
+        path: 'tagPolicies.0.required.0',
+        message:
+          'key "owner;team" has characters AWS refuses: only letters, digits, spaces and _ . : / = + - @',
+      },
+    ],
+    [
+      "autopilot's own mark as a key",
+      ['  - name: owner', '    resources: [ecs:service]', '    defaults: { "autopilot:violation": x }'],
+      {
+        line: 5,
+        path: 'tagPolicies.0.defaults.autopilot:violation',
+        message: expect.stringContaining("autopilot's own mark"),
+      },
+    ],
+    [
+      'a default value longer than 256 characters',
+      ['  - name: owner', '    resources: [ecs:service]', `    defaults: { owner: ${'v'.repeat(257)} }`],
+      {
+        line: 5,
+        path: 'tagPolicies.0.defaults.owner',
+        message: expect.stringContaining('has 257 characters; a tag value has at most 256'),
+      },
+    ],
+    [
+      'an allowed value with characters AWS refuses',
+      ['  - name: env', '    resources: [ecs:service]', '    allowed: { env: { values: ["prod!"] } }'],
+      {
+        line: 5,
+        path: 'tagPolicies.0.allowed.env.values.0',
+        message: expect.stringContaining('characters AWS refuses'),
+      },
+    ],
+    [
+      'a default that is not among its allowed values',
+      [
+        '  - name: env',
+        '    resources: [ecs:service]',
+        '    allowed: { env: { values: [prod, staging] } }',
+        '    defaults: { env: dev }',
+      ],
+      {
+        line: 6,
+        path: 'tagPolicies.0.defaults.env',
+        message: 'default "dev" is not among the values allowed for env',
+      },
+    ],
+    [
+      'a default that its allowed regex does not match',
+      [
+        '  - name: cost',
+        '    resources: [ecr:repository]',
+        '    allowed: { cost-centre: { regex: "cc-[0-9]{4}" } }',
+        '    defaults: { cost-centre: cc-12 }',
+      ],
+      {
+        line: 6,
+        path: 'tagPolicies.0.defaults.cost-centre',
+        message: expect.stringContaining('not among the values allowed'),
+      },
+    ],
+    [
+      'a regex RE2 refuses (lookahead)',
+      ['  - name: env', '    resources: [ecs:service]', '    allowed: { env: { regex: "(?=prod)prod" } }'],
+      {
+        line: 5,
+        path: 'tagPolicies.0.allowed.env.regex',
+        message: expect.stringContaining('invalid regular expression: error parsing regexp'),
+      },
+    ],
+    [
+      'a regex longer than 256 characters',
+      [
+        '  - name: env',
+        '    resources: [ecs:service]',
+        `    allowed: { env: { regex: "${'a'.repeat(257)}" } }`,
+      ],
+      {
+        line: 5,
+        path: 'tagPolicies.0.allowed.env.regex',
+        message: 'invalid regular expression: at most 256 characters',
+      },
+    ],
+    [
+      'allowed values given both as a list and a regex',
+      [
+        '  - name: env',
+        '    resources: [ecs:service]',
+        '    allowed: { env: { values: [prod], regex: "prod" } }',
+      ],
+      { line: 5, path: 'tagPolicies.0.allowed.env', message: 'give either values or regex' },
+    ],
+    [
+      'a name glob it cannot match',
+      ['  - name: env', '    resources: [ecs:service]', '    names: ["!(api)"]'],
+      { line: 5, path: 'tagPolicies.0.names.0', message: expect.stringContaining('invalid glob: extglob') },
+    ],
+    [
+      'clusters on a type that is in no cluster',
+      ['  - name: env', '    resources: [ecs:service, ecr:repository]', '    clusters: ["prod-*"]'],
+      {
+        line: 5,
+        path: 'tagPolicies.0.clusters',
+        message:
+          'clusters selects only ecs:cluster, ecs:service, ecs:task; the rule also names ecr:repository',
+      },
+    ],
+    [
+      'inheritance a type cannot have',
+      [
+        '  - name: owner',
+        '    resources: [ecs:service]',
+        '    inherit:',
+        '      from: { ecs:service: [family] }',
+      ],
+      {
+        line: 6,
+        path: 'tagPolicies.0.inherit.from.ecs:service.0',
+        message: 'ecs:service cannot inherit from family; it can from cluster',
+      },
+    ],
+    [
+      'inheritance for a type the rule does not select',
+      [
+        '  - name: owner',
+        '    resources: [ecs:service]',
+        '    inherit:',
+        '      from: { ecs:task: [cluster] }',
+      ],
+      { line: 6, path: 'tagPolicies.0.inherit.from.ecs:task', message: 'the rule does not select ecs:task' },
+    ],
+    [
+      'a grace longer than 90 days',
+      ['  - name: owner', '    resources: [ecs:service]', '    grace: 91d'],
+      { line: 5, path: 'tagPolicies.0.grace', message: 'expected a duration like 12h or 7d, at most 90d' },
+    ],
+    [
+      'an action that is not opt-in-able',
+      [
+        '  - name: owner',
+        '    resources: [ecs:service]',
+        '    mode: enforce',
+        '    actions: { deleteService: true }',
+      ],
+      { line: 6, path: 'tagPolicies.0.actions', message: 'Unrecognized key: "deleteService"' },
+    ],
+    [
+      'an unknown mode',
+      ['  - name: owner', '    resources: [ecs:service]', '    mode: fix'],
+      {
+        line: 5,
+        path: 'tagPolicies.0.mode',
+        message: expect.stringContaining('"audit"|"remediate"|"enforce"'),
+      },
+    ],
+    [
+      'two rules of one name',
+      ['  - name: owner', '    resources: [ecs:service]', '  - name: owner', '    resources: [ecs:task]'],
+      { line: 5, path: 'tagPolicies.1.name', message: 'rule name "owner" is used twice' },
+    ],
+  ])('refuses %s, with its line and field', (_name, lines, expected) => {
+    // Prepare
+    const text = rules(...lines);
+
+    // Act
+    const issues = issuesOf(text);
+
+    // Assess
+    expect(issues.map(({ line, path, message }) => ({ line, path, message }))).toEqual([expected]);
+  });
+
+  it.each([
+    ['a run cap of 0', 'tagPolicySettings: { maxChangesPerRun: 0 }', 'tagPolicySettings.maxChangesPerRun'],
+    [
+      'a run cap of 1001',
+      'tagPolicySettings: { maxChangesPerRun: 1001 }',
+      'tagPolicySettings.maxChangesPerRun',
+    ],
+    ['an unknown setting', 'tagPolicySettings: { maxChanges: 10 }', 'tagPolicySettings'],
+  ])('refuses tag policy settings with %s, at its line', (_name, line, path) => {
+    // Prepare
+    const text = yaml('version: 1', line);
+
+    // Act
+    const issues = issuesOf(text);
+
+    // Assess
+    expect(issues).toEqual([expect.objectContaining({ line: 2, path })]);
+  });
+
+  it('refuses more than 100 rules', () => {
+    // Prepare
+    const many = Array.from({ length: 101 }, (_, i) => `{ name: r${i}, resources: [ecs:task] }`);
+    const text = yaml('version: 1', `tagPolicies: [${many.join(', ')}]`);
+
+    // Act
+    const issues = issuesOf(text);
+
+    // Assess
+    expect(issues.map(({ line, path, message }) => ({ line, path, message }))).toEqual([
+      { line: 2, path: 'tagPolicies', message: 'Too big: expected array to have <=100 items' },
+    ]);
+  });
+});
+
 describe('parsePolicyFile', () => {
   it('parses a valid file', () => {
     // Prepare
@@ -136,6 +455,8 @@ describe('parsePolicyFile', () => {
       clusters: { 'prod-*': { policy: 'careful' } },
       notifications: NO_NOTIFICATIONS,
       restart: [],
+      tagPolicies: [],
+      tagPolicySettings: { maxChangesPerRun: 50 },
     });
   });
 
@@ -155,6 +476,8 @@ describe('parsePolicyFile', () => {
       clusters: {},
       notifications: NO_NOTIFICATIONS,
       restart: [],
+      tagPolicies: [],
+      tagPolicySettings: { maxChangesPerRun: 50 },
     });
     expect(file).toEqual(EMPTY_POLICY_FILE);
   });
