@@ -22,6 +22,7 @@ import type { EventBridgeEvent } from '../tools/eventbridge/event';
 import { type ChatSink, startChatSink } from './chat-sink';
 import {
   ACCOUNT,
+  assumedRoleIdentity,
   type ControlPlane,
   FARGATE_RUN_TASK_QUOTA,
   type FaultRule,
@@ -147,6 +148,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       // Events raised before the runtime is up (none in practice) are delivered once it is.
       emit: (event) => (runtime ? runtime.bus.put(event) : early.push(event)),
       timing: { taskStartMs: step, taskRunMs: step, healthyAfterMs: step, taskStopMs: Math.max(1, step / 2) },
+      // The functions' calls (their key, functions.ts) show in CloudTrail as autopilot's role, as a
+      // Lambda execution role's do, so autopilot can tell its own calls from people's.
+      identities: { AKIDSANDBOX: assumedRoleIdentity(ACCOUNT, 'ecs-autopilot-sandbox', 'ecs-autopilot') },
       // RunTask is throttled as Fargate throttles it, so a storm of restarts meets ECS's rate.
       rateQuotas: { RunTask: FARGATE_RUN_TASK_QUOTA },
     });

@@ -41,6 +41,50 @@ const imageNotFound = (id: ImageIdentifier): ImageFailure => ({
   failureReason: 'Requested image not found',
 });
 
+/** The most user tags a repository can have (`aws:` ones are not counted). */
+const MAX_TAGS = 50;
+
+/** Letters, spaces, numbers and `_ . : / = + - @`, as ECS and most services allow in tags. */
+const TAG_CHARACTERS = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+
+/** ECR's `InvalidTagParameterException`, with the message of its API reference. */
+const invalidTag = () =>
+  new AwsApiError(
+    'InvalidTagParameterException',
+    'An invalid parameter has been specified. Tag keys can have a maximum character length of 128 characters, and tag values can have a maximum length of 256 characters.',
+  );
+
+/** ECR's `TooManyTagsException`, with the message of its API reference. */
+const tooManyTags = () =>
+  new AwsApiError(
+    'TooManyTagsException',
+    'The list of tags on the repository is over the limit. The maximum number of tags that can be applied to a repository is 50.',
+  );
+
+/**
+ * Checks ECR tags (`Key`/`Value`): keys 1-128 characters, values up to 256, letters, spaces, numbers
+ * and `_ . : / = + - @`, no key with the reserved `aws:` prefix; `InvalidTagParameterException`
+ * otherwise. The count is checked by the caller, against the tags the repository will have.
+ */
+export function validateEcrTags(
+  tags: readonly { Key?: string; Value?: string }[] | undefined,
+): { Key: string; Value: string }[] {
+  return (tags ?? []).map((tag) => {
+    const key = tag.Key ?? '';
+    const value = tag.Value ?? '';
+    if (
+      key.length === 0 ||
+      [...key].length > 128 ||
+      [...value].length > 256 ||
+      !TAG_CHARACTERS.test(key) ||
+      !TAG_CHARACTERS.test(value) ||
+      key.toLowerCase().startsWith('aws:')
+    )
+      throw invalidTag();
+    return { Key: key, Value: value };
+  });
+}
+
 /** What the ECR handlers work with. */
 export interface EcrApiDeps {
   model: ControlPlaneModel;
@@ -243,14 +287,8 @@ export class EcrApi {
         `The repository with name '${name}' already exists in the registry with id '${model.accountId}'`,
       );
     }
-    const tags = input.tags ?? [];
-    for (const tag of tags) {
-      if ((tag.Key ?? '').toLowerCase().startsWith('aws:') || !tag.Key) {
-        throw new AwsApiError('InvalidTagParameterException', `Invalid tag key '${tag.Key ?? ''}'.`);
-      }
-    }
-    if (tags.length > 50)
-      throw new AwsApiError('TooManyTagsException', 'A repository can have at most 50 tags.');
+    const tags = validateEcrTags(input.tags);
+    if (tags.length > MAX_TAGS) throw tooManyTags();
     const repository: Repository = {
       repositoryArn: model.repositoryArn(name),
       registryId: model.accountId,
@@ -263,10 +301,7 @@ export class EcrApi {
       encryptionConfiguration: copy(input.encryptionConfiguration ?? { encryptionType: 'AES256' }),
     };
     model.repositories.set(name, { name, repository, images: new Map() });
-    model.ecrTags.set(
-      repository.repositoryArn ?? '',
-      tags.map((t) => ({ Key: t.Key ?? '', Value: t.Value ?? '' })),
-    );
+    model.ecrTags.set(repository.repositoryArn ?? '', tags);
     return { repository: copy(repository) };
   }
 
@@ -464,25 +499,34 @@ export class EcrApi {
   private tagResource(input: TagResourceRequest) {
     const record = this.repositoryByArn(input.resourceArn);
     const arn = record.repository.repositoryArn ?? '';
-    const current = this.deps.model.ecrTags.get(arn) ?? [];
-    for (const tag of input.tags ?? []) {
-      if (!tag.Key || tag.Key.toLowerCase().startsWith('aws:')) {
-        throw new AwsApiError('InvalidTagParameterException', `Invalid tag key '${tag.Key ?? ''}'.`);
-      }
-      const existing = current.find((t) => t.Key === tag.Key);
-      if (existing) existing.Value = tag.Value ?? '';
-      else current.push({ Key: tag.Key, Value: tag.Value ?? '' });
+    const tags = validateEcrTags(input.tags);
+    if (tags.length === 0) throw invalidParameter('tags can not be empty.');
+    // Merged into a copy, so a call over the limit changes nothing.
+    const merged = (this.deps.model.ecrTags.get(arn) ?? []).map((t) => ({ ...t }));
+    for (const tag of tags) {
+      const existing = merged.find((t) => t.Key === tag.Key);
+      if (existing) existing.Value = tag.Value;
+      else merged.push(tag);
     }
-    if (current.length > 50)
-      throw new AwsApiError('TooManyTagsException', 'A repository can have at most 50 tags.');
-    this.deps.model.ecrTags.set(arn, current);
+    if (merged.filter((t) => !t.Key.toLowerCase().startsWith('aws:')).length > MAX_TAGS) throw tooManyTags();
+    this.deps.model.ecrTags.set(arn, merged);
     return {};
   }
 
   private untagResource(input: UntagResourceRequest) {
     const record = this.repositoryByArn(input.resourceArn);
     const arn = record.repository.repositoryArn ?? '';
-    const keys = input.tagKeys ?? [];
+    const keys: unknown = input.tagKeys;
+    if (!Array.isArray(keys) || keys.length === 0) throw invalidParameter('tagKeys can not be empty.');
+    for (const key of keys) {
+      if (
+        typeof key !== 'string' ||
+        key.length === 0 ||
+        [...key].length > 128 ||
+        key.toLowerCase().startsWith('aws:')
+      )
+        throw invalidTag();
+    }
     this.deps.model.ecrTags.set(
       arn,
       (this.deps.model.ecrTags.get(arn) ?? []).filter((t) => !keys.includes(t.Key)),

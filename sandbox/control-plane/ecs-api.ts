@@ -6,13 +6,16 @@
  */
 import type {
   Attribute,
+  CapacityProvider,
   Cluster,
   ContainerDefinition,
+  CreateCapacityProviderRequest,
   CreateClusterRequest,
   CreateServiceRequest,
   DeleteClusterRequest,
   DeleteServiceRequest,
   DeregisterTaskDefinitionRequest,
+  DescribeCapacityProvidersRequest,
   DescribeClustersRequest,
   DescribeServiceDeploymentsRequest,
   DescribeServiceRevisionsRequest,
@@ -20,6 +23,7 @@ import type {
   DescribeTaskDefinitionRequest,
   DescribeTasksRequest,
   Failure,
+  ListAccountSettingsRequest,
   ListClustersRequest,
   ListServiceDeploymentsRequest,
   ListServicesRequest,
@@ -27,6 +31,7 @@ import type {
   ListTaskDefinitionFamiliesRequest,
   ListTaskDefinitionsRequest,
   ListTasksRequest,
+  PutAccountSettingRequest,
   RegisterTaskDefinitionRequest,
   RunTaskRequest,
   Service,
@@ -34,6 +39,8 @@ import type {
   ServiceDeploymentBrief,
   ServiceRevision,
   ServiceRevisionSummary,
+  Setting,
+  StartTaskRequest,
   StopServiceDeploymentRequest,
   StopTaskRequest,
   Tag,
@@ -180,6 +187,13 @@ export interface EcsApiDeps {
 }
 
 const NAME = /^[a-zA-Z0-9_-]{1,255}$/;
+
+/** The account settings of the ARN formats. */
+const LONG_ARN_SETTINGS: ReadonlySet<string> = new Set([
+  'serviceLongArnFormat',
+  'taskLongArnFormat',
+  'containerInstanceLongArnFormat',
+]);
 const MAX_TAGS = 50;
 
 /** The `status` values of a service deployment (ListServiceDeployments filter). */
@@ -208,21 +222,65 @@ function wireDate(value: unknown, name: string): Date | undefined {
   return date;
 }
 
-/** Checks ECS tags: at most 50, keys 1-128 characters, values up to 256, no reserved `aws:` prefix. */
-export function validateEcsTags(tags: readonly Tag[] | undefined): Tag[] {
+/**
+ * The characters a tag key or value may hold (the API reference's pattern for `Tag`): letters,
+ * separators (spaces), numbers and `_ . : / = + - @`.
+ */
+const TAG_CHARACTERS = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+
+/** Whether a tag key is AWS's own (`aws:` in any case): reserved, and not counted in the 50. */
+export function isAwsTagKey(key: string | undefined): boolean {
+  return (key ?? '').toLowerCase().startsWith('aws:');
+}
+
+/**
+ * A constraint failure in the words of AWS's request validation (`1 validation error detected:
+ * Value '…' at 'tags.1.member.key' failed to satisfy constraint: …`).
+ */
+function tagConstraint(value: string, at: string, constraint: string): AwsApiError {
+  return invalidParameter(
+    `1 validation error detected: Value '${value}' at '${at}' failed to satisfy constraint: ${constraint}`,
+  );
+}
+
+/**
+ * Checks ECS tags as ECS does: at most 50 user tags (`aws:` ones not counted), keys 1-128 characters,
+ * values up to 256, both of letters, spaces, numbers and `_ . : / = + - @`, and no key with the
+ * reserved `aws:` prefix (in any case).
+ *
+ * @param member - the request member, for the messages (`tags`)
+ */
+export function validateEcsTags(tags: readonly Tag[] | undefined, member = 'tags'): Tag[] {
   const list = tags ?? [];
-  if (list.length > MAX_TAGS) throw invalidParameter(`The number of tags exceeds the limit of ${MAX_TAGS}.`);
-  for (const tag of list) {
+  if (list.filter((t) => !isAwsTagKey(t.key)).length > MAX_TAGS)
+    throw invalidParameter(`The number of tags exceeds the limit of ${MAX_TAGS}.`);
+  list.forEach((tag, index) => {
     const key = tag.key ?? '';
-    if (key.length < 1 || key.length > 128)
-      throw invalidParameter('Tag keys must be between 1 and 128 characters.');
-    if ((tag.value ?? '').length > 256) throw invalidParameter('Tag values must be at most 256 characters.');
-    if (key.toLowerCase().startsWith('aws:')) {
+    const value = tag.value ?? '';
+    const at = `${member}.${index + 1}.member`;
+    if (key.length < 1)
+      throw tagConstraint(key, `${at}.key`, 'Member must have length greater than or equal to 1');
+    if ([...key].length > 128)
+      throw tagConstraint(key, `${at}.key`, 'Member must have length less than or equal to 128');
+    if ([...value].length > 256)
+      throw tagConstraint(value, `${at}.value`, 'Member must have length less than or equal to 256');
+    if (!TAG_CHARACTERS.test(key))
+      throw tagConstraint(key, `${at}.key`, `Member must satisfy regular expression pattern: ${TAG_PATTERN}`);
+    if (!TAG_CHARACTERS.test(value))
+      throw tagConstraint(
+        value,
+        `${at}.value`,
+        `Member must satisfy regular expression pattern: ${TAG_PATTERN}`,
+      );
+    if (isAwsTagKey(key)) {
       throw invalidParameter(`Tag key '${key}' is invalid: the 'aws:' prefix is reserved for AWS use.`);
     }
-  }
+  });
   return list.map((t) => ({ key: t.key, value: t.value ?? '' }));
 }
+
+/** The pattern as the API reference and the validation messages write it. */
+const TAG_PATTERN = '^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$';
 
 /** The attributes ECS derives from a task definition (what a container instance must support). */
 function requiresAttributes(input: RegisterTaskDefinitionRequest, registryHost: string): Attribute[] {
@@ -364,6 +422,7 @@ export class EcsApi {
       DescribeServices: op(this.describeServices, false),
       ListServices: op(this.listServices, false),
       RunTask: op(this.runTask, true),
+      StartTask: op(this.startTask, true),
       StopTask: op(this.stopTask, true),
       DescribeTasks: op(this.describeTasks, false),
       ListTasks: op(this.listTasks, false),
@@ -371,6 +430,10 @@ export class EcsApi {
       DescribeServiceDeployments: op(this.describeServiceDeployments, false),
       DescribeServiceRevisions: op(this.describeServiceRevisions, false),
       StopServiceDeployment: op(this.stopServiceDeployment, true),
+      CreateCapacityProvider: op(this.createCapacityProvider, true),
+      DescribeCapacityProviders: op(this.describeCapacityProviders, false),
+      PutAccountSetting: op(this.putAccountSetting, true),
+      ListAccountSettings: op(this.listAccountSettings, false),
       TagResource: op(this.tagResource, true),
       UntagResource: op(this.untagResource, true),
       ListTagsForResource: op(this.listTagsForResource, false),
@@ -720,8 +783,12 @@ export class EcsApi {
         'Service name can only contain letters, numbers, hyphens and underscores (1-255).',
       );
     }
-    const arn = model.serviceArn(cluster.name, name);
-    const existing = model.services.get(arn);
+    const existing = model.findService(cluster.name, name);
+    const arn = model.newServiceArn(cluster.name, name);
+    const sameName = model.services.get(arn);
+    if (sameName && sameName.clusterName !== cluster.name && sameName.service.status !== 'INACTIVE')
+      // An old-format ARN leaves the cluster out: the sandbox keeps such names unique in the account.
+      throw invalidParameter('Creation of service was not idempotent.');
     if (existing?.service.status === 'ACTIVE')
       throw invalidParameter('Creation of service was not idempotent.');
     if (existing?.service.status === 'DRAINING')
@@ -742,6 +809,14 @@ export class EcsApi {
       if (lb.containerPort === undefined) throw invalidParameter('containerPort can not be blank.');
     }
     const tags = validateEcsTags(input.tags);
+    if (model.oldArnFormat.services && tags.length > 0)
+      throw invalidParameter(
+        'The new ARN and resource ID format must be enabled to add tags to the service. Opt in to the new format and try again.',
+      );
+    if (model.oldArnFormat.services && (input.propagateTags ?? 'NONE') !== 'NONE')
+      throw invalidParameter(
+        'The new ARN and resource ID format must be enabled to propagate tags. Opt in to the new format and try again.',
+      );
     const fargate = placement.launchType === 'FARGATE';
     const schedulingStrategy = input.schedulingStrategy ?? 'REPLICA';
     const service: ServiceRecord['service'] = {
@@ -802,6 +877,7 @@ export class EcsApi {
       serviceDeployments: [],
       steady: false,
     };
+    if (existing) model.services.delete(existing.arn);
     model.services.delete(arn);
     model.services.set(arn, record);
     model.tags.delete(arn);
@@ -1029,9 +1105,7 @@ export class EcsApi {
   }
 
   private findTask(cluster: ClusterRecord, ref: string): TaskRecord | undefined {
-    const arn = ref.startsWith('arn:') ? ref : this.deps.model.taskArn(cluster.name, ref);
-    const record = this.deps.model.tasks.get(arn);
-    return record?.clusterName === cluster.name ? record : undefined;
+    return this.deps.model.findTask(cluster.name, ref);
   }
 
   private stopTask(input: StopTaskRequest) {
@@ -1041,6 +1115,70 @@ export class EcsApi {
     if ((input.reason ?? '').length > 255) throw invalidParameter('reason can be at most 255 characters.');
     this.deps.tasks.stopTask(record, 'UserInitiated', input.reason ?? 'Task stopped by user');
     return { task: this.taskView(record, false) };
+  }
+
+  /**
+   * StartTask: the task definition's tasks on the container instances named, one each (EC2 launch
+   * type). The sandbox has no container instances: any ARN or id of the cluster's form is taken as
+   * one with room (at most 10, as ECS).
+   */
+  private startTask(input: StartTaskRequest) {
+    const { model, tasks: lifecycle } = this.deps;
+    const cluster = this.cluster(input.cluster);
+    const instances: unknown = input.containerInstances;
+    if (!Array.isArray(instances) || instances.length === 0)
+      throw invalidParameter('Container instances can not be empty.');
+    if (instances.length > 10) throw invalidParameter('containerInstances can have at most 10 items.');
+    const instanceArns = instances.map((ref: unknown) => {
+      if (typeof ref !== 'string' || ref.length === 0) throw invalidParameter('Invalid container instance.');
+      if (!ref.startsWith('arn:')) return `${model.ecsArnPrefix}container-instance/${cluster.name}/${ref}`;
+      if (!ref.startsWith(`${model.ecsArnPrefix}container-instance/`))
+        throw invalidParameter(`Invalid container instance ARN: ${ref}.`);
+      return ref;
+    });
+    const taskDefinition = this.taskDefinition(
+      requireString(input.taskDefinition, 'taskDefinition', clientException),
+    );
+    if (taskDefinition.definition.status !== 'ACTIVE') throw clientException('TaskDefinition is inactive');
+    if ((input.startedBy ?? '').length > 128)
+      throw invalidParameter('startedBy can be at most 128 characters.');
+    if ((input.group ?? '').length > 255) throw invalidParameter('group can be at most 255 characters.');
+    if (
+      taskDefinition.definition.networkMode === 'awsvpc' &&
+      !input.networkConfiguration?.awsvpcConfiguration
+    )
+      throw invalidParameter(
+        "Network Configuration must be provided when networkMode 'awsvpc' is specified.",
+      );
+    const tags = validateEcsTags(input.tags);
+    if (model.oldArnFormat.tasks && (tags.length > 0 || input.propagateTags !== undefined))
+      throw invalidParameter(
+        'The new ARN and resource ID format must be enabled to add tags to the task. Opt in to the new format and try again.',
+      );
+    const propagated =
+      input.propagateTags === 'TASK_DEFINITION'
+        ? model.tagsOf(taskDefinition.arn).filter((t) => !tags.some((own) => own.key === t.key))
+        : [];
+    const managed: Tag[] = input.enableECSManagedTags
+      ? [{ key: 'aws:ecs:clusterName', value: cluster.name }]
+      : [];
+    const containers = resolveContainers(model, taskDefinition);
+    const started = instanceArns.map((containerInstanceArn) =>
+      lifecycle.launchTask({
+        cluster,
+        taskDefinition,
+        group: input.group ?? `family:${taskDefinition.family}`,
+        startedBy: input.startedBy,
+        launchType: 'EC2',
+        networkConfiguration: input.networkConfiguration,
+        overrides: input.overrides,
+        tags: [...tags, ...propagated, ...managed],
+        enableExecuteCommand: input.enableExecuteCommand,
+        containers,
+        containerInstanceArn,
+      }),
+    );
+    return { tasks: started.map((record) => this.taskView(record, true)), failures: [] };
   }
 
   private describeTasks(input: DescribeTasksRequest) {
@@ -1187,27 +1325,170 @@ export class EcsApi {
     return { serviceDeploymentArn: arn };
   }
 
+  // --------------------------------------------------- capacity providers
+
+  /**
+   * CreateCapacityProvider: kept with its Auto Scaling group provider and tags, never scaled (the
+   * sandbox places no EC2 tasks on instances). Names are 1-255 letters, numbers, hyphens and
+   * underscores, not prefixed with `aws`, `ecs` or `fargate` (reserved, as the API reference says).
+   */
+  private createCapacityProvider(input: CreateCapacityProviderRequest) {
+    const { model } = this.deps;
+    const name = requireString(input.name, 'name', clientException);
+    if (!NAME.test(name))
+      throw clientException(
+        'The capacity provider name can only contain letters, numbers, hyphens and underscores (1-255).',
+      );
+    if (/^(aws|ecs|fargate)/i.test(name))
+      throw clientException(
+        `The capacity provider name ${name} is invalid: names prefixed with "aws", "ecs", or "fargate" are reserved.`,
+      );
+    if (!input.autoScalingGroupProvider?.autoScalingGroupArn)
+      throw clientException('autoScalingGroupProvider.autoScalingGroupArn can not be blank.');
+    const tags = validateEcsTags(input.tags);
+    if (model.capacityProviders.has(name))
+      throw clientException(`A capacity provider with the name ${name} already exists.`);
+    const provider: CapacityProvider = {
+      capacityProviderArn: model.capacityProviderArn(name),
+      name,
+      status: 'ACTIVE',
+      autoScalingGroupProvider: {
+        managedTerminationProtection: 'DISABLED',
+        managedDraining: 'ENABLED',
+        ...copy(input.autoScalingGroupProvider),
+        managedScaling: {
+          status: 'DISABLED',
+          targetCapacity: 100,
+          minimumScalingStepSize: 1,
+          maximumScalingStepSize: 10000,
+          instanceWarmupPeriod: 300,
+          ...copy(input.autoScalingGroupProvider.managedScaling ?? {}),
+        },
+      },
+      updateStatus: undefined,
+    };
+    model.capacityProviders.set(name, provider);
+    model.tags.delete(provider.capacityProviderArn ?? '');
+    if (tags.length > 0) model.putTags(provider.capacityProviderArn ?? '', tags);
+    return { capacityProvider: { ...copy(provider), tags } };
+  }
+
+  /**
+   * DescribeCapacityProviders: the ones named (names or ARNs, at most 100; unknown ones are MISSING
+   * failures), or all of them 10 a page (`maxResults` 1..10); their tags with `include: ['TAGS']`.
+   */
+  private describeCapacityProviders(input: DescribeCapacityProvidersRequest) {
+    const { model } = this.deps;
+    const includeTags = (input.include ?? []).includes('TAGS');
+    const view = (provider: CapacityProvider): CapacityProvider => ({
+      ...copy(provider),
+      ...(includeTags ? { tags: model.tagsOf(provider.capacityProviderArn ?? '') } : {}),
+    });
+    const nameOf = (ref: string) =>
+      ref.startsWith(`${model.ecsArnPrefix}capacity-provider/`) ? ref.slice(ref.lastIndexOf('/') + 1) : ref;
+    const refs: unknown = input.capacityProviders;
+    if (Array.isArray(refs) && refs.length > 0) {
+      if (refs.length > 100) throw invalidParameter('capacityProviders can have at most 100 items.');
+      const { found, failures } = describeEach(
+        refs.map(String),
+        (ref) => model.capacityProviders.get(nameOf(ref)),
+        view,
+        (ref) => (ref.startsWith('arn:') ? ref : model.capacityProviderArn(ref)),
+      );
+      return { capacityProviders: found, failures };
+    }
+    const { page, nextToken } = paginate([...model.capacityProviders.values()], input, 10);
+    return { capacityProviders: page.map(view), failures: [], nextToken };
+  }
+
+  // ----------------------------------------------------- account settings
+
+  /**
+   * PutAccountSetting. ECS no longer lets an account turn the long ARN formats off, and answers so;
+   * an account that never opted in is the sandbox's switch (`ControlPlane.useOldArnFormat`). Other
+   * settings are answered as set, and change nothing.
+   */
+  private putAccountSetting(input: PutAccountSettingRequest, context: CallContext) {
+    const name = requireString(input.name, 'name');
+    const value = requireString(input.value, 'value');
+    if (LONG_ARN_SETTINGS.has(name) && value === 'disabled')
+      throw invalidParameter('You can no longer disable Long Arn settings.');
+    const setting: Setting = {
+      name: name as Setting['name'],
+      value,
+      principalArn: input.principalArn ?? context.caller.arn,
+      type: 'user',
+    };
+    this.deps.model.accountSettings.set(name, setting);
+    return { setting };
+  }
+
+  /** ListAccountSettings: the long ARN settings (as the account holds them) and those put. */
+  private listAccountSettings(input: ListAccountSettingsRequest, context: CallContext) {
+    const { model } = this.deps;
+    const longArn = (name: Setting['name'], old: boolean): Setting => ({
+      name,
+      value: old ? 'disabled' : 'enabled',
+      principalArn: context.caller.arn,
+      type: 'aws_managed',
+    });
+    const settings = [
+      longArn('serviceLongArnFormat', model.oldArnFormat.services),
+      longArn('taskLongArnFormat', model.oldArnFormat.tasks),
+      longArn('containerInstanceLongArnFormat', false),
+      ...[...model.accountSettings.values()].filter((s) => !LONG_ARN_SETTINGS.has(s.name ?? '')),
+    ].filter((s) => input.name === undefined || s.name === input.name);
+    const { page, nextToken } = paginate(copy(settings), input, 10);
+    return { settings: page, nextToken };
+  }
+
   // ----------------------------------------------------------------- tags
 
-  /** Throws unless `arn` names an existing ECS resource of this account and region. */
+  /**
+   * Throws unless `arn` names an existing ECS resource of this account and region that can be
+   * tagged: a cluster, service, task definition revision, task or capacity provider. Old-format
+   * service and task ARNs (`service/<name>`, `task/<id>`) cannot be tagged, with the messages ECS
+   * gives; neither can a long ARN that names a service or task whose own ARN is the old one.
+   */
   private requireResource(arn: string): void {
     const { model } = this.deps;
     if (!arn.startsWith(model.ecsArnPrefix))
       throw invalidParameter('The ARN is not a valid ECS resource ARN.');
     const resource = arn.slice(model.ecsArnPrefix.length);
     const [kind, ...path] = resource.split('/');
+    const oldFormat = (kind === 'service' || kind === 'task') && path.length === 1;
+    if (oldFormat) throw invalidParameter('Long arn format must be used for tagging operations');
     const exists = (() => {
       switch (kind) {
         case 'cluster':
           return model.clusters.get(path.join('/'))?.cluster.status === 'ACTIVE';
         case 'service': {
-          const record = path.length === 2 ? model.services.get(arn) : undefined;
+          const [cluster = '', name = ''] = path;
+          const record = path.length === 2 ? model.findService(cluster, name) : undefined;
+          if (record && record.arn !== arn)
+            throw invalidParameter(
+              'The specified service does not have the longArn format. Only services created after opting in will have the new format.',
+            );
           return record !== undefined && record.service.status !== 'INACTIVE';
         }
         case 'task-definition':
           return model.findTaskDefinition(arn) !== undefined && path.join('/').includes(':');
-        case 'task':
-          return model.tasks.has(arn);
+        case 'task': {
+          const [cluster = '', id = ''] = path;
+          const record = path.length === 2 ? model.findTask(cluster, id) : undefined;
+          if (record && record.arn !== arn)
+            throw invalidParameter(
+              'The specified task does not have the longArn format. Only tasks created after opting in will have the new format.',
+            );
+          return record !== undefined;
+        }
+        case 'capacity-provider': {
+          const provider = model.capacityProviders.get(path.join('/'));
+          // Fargate's own capacity providers belong to AWS: they take no tags.
+          if (provider && (provider.name === 'FARGATE' || provider.name === 'FARGATE_SPOT'))
+            throw invalidParameter('The specified capacity provider is reserved and cannot be tagged.');
+          return provider !== undefined;
+        }
         default:
           return false;
       }
@@ -1222,8 +1503,9 @@ export class EcsApi {
     if (tags.length === 0) throw invalidParameter('tags can not be empty.');
     this.requireResource(arn);
     const current = this.deps.model.tagsOf(arn);
-    const added = tags.filter((t) => !current.some((c) => c.key === t.key)).length;
-    if (current.length + added > MAX_TAGS)
+    const userTags = new Set(current.filter((c) => !isAwsTagKey(c.key)).map((c) => c.key));
+    for (const tag of tags) userTags.add(tag.key);
+    if (userTags.size > MAX_TAGS)
       throw invalidParameter(`The number of tags exceeds the limit of ${MAX_TAGS}.`);
     this.deps.model.putTags(arn, tags);
     return {};
@@ -1231,8 +1513,15 @@ export class EcsApi {
 
   private untagResource(input: UntagResourceRequest) {
     const arn = requireString(input.resourceArn, 'resourceArn');
+    const keys: unknown = input.tagKeys;
+    if (!Array.isArray(keys) || keys.length === 0) throw invalidParameter('tagKeys can not be empty.');
+    if (keys.some((key) => typeof key !== 'string' || key.length < 1 || [...key].length > 128))
+      throw invalidParameter('Tag keys must be between 1 and 128 characters.');
+    const reserved = keys.find((key: string) => isAwsTagKey(key));
+    if (reserved !== undefined)
+      throw invalidParameter(`Tag key '${reserved}' is invalid: the 'aws:' prefix is reserved for AWS use.`);
     this.requireResource(arn);
-    this.deps.model.removeTags(arn, input.tagKeys ?? []);
+    this.deps.model.removeTags(arn, keys);
     return {};
   }
 

@@ -28,6 +28,39 @@ export interface CallerIdentity {
   [key: string]: unknown;
 }
 
+/**
+ * The `userIdentity` CloudTrail gives a call made with a role's temporary credentials (a Lambda
+ * function's execution role, whose session is named after the function): `AssumedRole`, the
+ * `assumed-role/<role>/<session>` ARN and the `sessionContext` naming the role. A caller recognises its
+ * own calls by the role.
+ *
+ * @see https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-user-identity.html
+ * @example assumedRoleIdentity('123456789012', 'ecs-autopilot-prod', 'ecs-autopilot-prod-tags')
+ */
+export function assumedRoleIdentity(
+  accountId: string,
+  roleName: string,
+  sessionName: string,
+  roleId = 'AROASANDBOXROLE00001',
+): CallerIdentity {
+  return {
+    type: 'AssumedRole',
+    principalId: `${roleId}:${sessionName}`,
+    arn: `arn:aws:sts::${accountId}:assumed-role/${roleName}/${sessionName}`,
+    accountId,
+    sessionContext: {
+      sessionIssuer: {
+        type: 'Role',
+        principalId: roleId,
+        arn: `arn:aws:iam::${accountId}:role/${roleName}`,
+        accountId,
+        userName: roleName,
+      },
+      attributes: { creationDate: '2025-03-14T09:00:00Z', mfaAuthenticated: 'false' },
+    },
+  };
+}
+
 /** `eventName` values of "ECS Deployment State Change". */
 export type DeploymentEventName =
   | 'SERVICE_DEPLOYMENT_IN_PROGRESS'

@@ -30,7 +30,7 @@ import { type CallRecord, type FaultRule, startServer } from './server';
 import { EcsSimulator, type SimulationTiming } from './simulator';
 import { type RateQuota, TokenBucket } from './throttling';
 
-export type { CallerIdentity } from './events';
+export { assumedRoleIdentity, type CallerIdentity } from './events';
 export type {
   AlarmConfiguration,
   AlarmStateValue,
@@ -184,6 +184,13 @@ export interface ControlPlane {
    * that token at once). The number of records delivered: 0 when none was held yet.
    */
   releaseRunTaskRecord(clientToken: string): number;
+  /**
+   * Services and tasks created from now on get old-format ARNs (`service/<name>`, `task/<id>`), as
+   * in an account that had not opted in to the long format when they were made (ECS no longer lets
+   * an account opt out: PutAccountSetting answers so). ECS refuses to tag them ("Long arn format
+   * must be used for tagging operations"). `false` turns a format back to long for later resources.
+   */
+  useOldArnFormat(formats: { services?: boolean; tasks?: boolean }): void;
   /** Stops the timers and the server. */
   stop(): Promise<void>;
 }
@@ -386,6 +393,10 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       model.heldRunTaskRecords.delete(clientToken);
       for (const event of held) emit(event);
       return held.length;
+    },
+    useOldArnFormat(formats) {
+      if (formats.services !== undefined) model.oldArnFormat.services = formats.services;
+      if (formats.tasks !== undefined) model.oldArnFormat.tasks = formats.tasks;
     },
     async stop() {
       simulator.stop();

@@ -9,12 +9,14 @@
 
 import type { Repository } from '@aws-sdk/client-ecr';
 import type {
+  CapacityProvider,
   CapacityProviderStrategyItem,
   Cluster,
   Deployment,
   LaunchType,
   Service,
   ServiceDeployment,
+  Setting,
   Tag,
   Task,
   TaskDefinition,
@@ -342,12 +344,25 @@ export class ControlPlaneModel {
   readonly clusters = new Map<string, ClusterRecord>();
   /** Task definition revisions by family, revision 1 first. */
   readonly taskDefinitions = new Map<string, TaskDefinitionRecord[]>();
-  /** Services by ARN. */
+  /** Services by ARN (the ARN they show: old-format ones by `service/<name>`). */
   readonly services = new Map<string, ServiceRecord>();
-  /** Tasks by ARN, stopped ones included. */
+  /** Tasks by ARN (the ARN they show: old-format ones by `task/<id>`), stopped ones included. */
   readonly tasks = new Map<string, TaskRecord>();
   /** Tags of ECS resources by ARN. */
   readonly tags = new Map<string, Tag[]>();
+  /**
+   * Capacity providers by name: Fargate's two (`FARGATE`, `FARGATE_SPOT`), which every account has,
+   * and those CreateCapacityProvider made (kept, never scaled: the sandbox places no EC2 tasks).
+   */
+  readonly capacityProviders = new Map<string, CapacityProvider>();
+  /**
+   * Whether new services and tasks get old-format ARNs (`service/<name>`, `task/<id>`), as in an
+   * account that had not opted in to the long format when they were created
+   * (`ControlPlane.useOldArnFormat`). ECS refuses to tag such resources.
+   */
+  readonly oldArnFormat = { services: false, tasks: false };
+  /** Account settings put with PutAccountSetting, by name (the ARN formats excepted). */
+  readonly accountSettings = new Map<string, Setting>();
   /** ECR repositories by name. */
   readonly repositories = new Map<string, RepositoryRecord>();
   /** Tags of ECR repositories by ARN (ECR spells them `Key`/`Value`). */
@@ -382,7 +397,15 @@ export class ControlPlaneModel {
   constructor(
     readonly accountId: string,
     readonly region: string,
-  ) {}
+  ) {
+    for (const name of ['FARGATE', 'FARGATE_SPOT']) {
+      this.capacityProviders.set(name, {
+        capacityProviderArn: `${this.ecsArnPrefix}capacity-provider/${name}`,
+        name,
+        status: 'ACTIVE',
+      });
+    }
+  }
 
   /** `arn:aws:ecs:<region>:<account>:` */
   get ecsArnPrefix(): string {
@@ -402,6 +425,21 @@ export class ControlPlaneModel {
   /** The long-format service ARN: `...:service/<cluster>/<name>`. */
   serviceArn(cluster: string, name: string): string {
     return `${this.ecsArnPrefix}service/${cluster}/${name}`;
+  }
+
+  /** The old-format service ARN, without the cluster: `...:service/<name>`. */
+  oldServiceArn(name: string): string {
+    return `${this.ecsArnPrefix}service/${name}`;
+  }
+
+  /** The ARN a new service gets: long, or old when {@link oldArnFormat} says so. */
+  newServiceArn(cluster: string, name: string): string {
+    return this.oldArnFormat.services ? this.oldServiceArn(name) : this.serviceArn(cluster, name);
+  }
+
+  /** `...:capacity-provider/<name>` */
+  capacityProviderArn(name: string): string {
+    return `${this.ecsArnPrefix}capacity-provider/${name}`;
   }
 
   /** `...:service-deployment/<cluster>/<service>/<id>` (the id is not the `ecs-svc/...` deployment id). */
@@ -427,6 +465,19 @@ export class ControlPlaneModel {
   /** The long-format task ARN: `...:task/<cluster>/<id>`. */
   taskArn(cluster: string, id: string): string {
     return `${this.ecsArnPrefix}task/${cluster}/${id}`;
+  }
+
+  /** The ARN a new task gets: long, or old (`...:task/<id>`) when {@link oldArnFormat} says so. */
+  newTaskArn(cluster: string, id: string): string {
+    return this.oldArnFormat.tasks ? `${this.ecsArnPrefix}task/${id}` : this.taskArn(cluster, id);
+  }
+
+  /** The task `ref` (an id or an ARN, long or old format) of cluster `clusterName`. */
+  findTask(clusterName: string, ref: string): TaskRecord | undefined {
+    const record = ref.startsWith('arn:')
+      ? this.tasks.get(ref)
+      : (this.tasks.get(this.taskArn(clusterName, ref)) ?? this.tasks.get(`${this.ecsArnPrefix}task/${ref}`));
+    return record?.clusterName === clusterName ? record : undefined;
   }
 
   /** `arn:aws:ecr:<region>:<account>:repository/<name>` */
@@ -462,7 +513,11 @@ export class ControlPlaneModel {
       const cluster = parts.length === 2 ? parts[0] : clusterName;
       return name === undefined || cluster === undefined ? undefined : this.findService(cluster, name);
     }
-    return this.services.get(this.serviceArn(clusterName, ref));
+    const old = this.services.get(this.oldServiceArn(ref));
+    return (
+      this.services.get(this.serviceArn(clusterName, ref)) ??
+      (old?.clusterName === clusterName ? old : undefined)
+    );
   }
 
   /**
@@ -503,7 +558,7 @@ export class ControlPlaneModel {
     const parts = arn.startsWith(marker) ? arn.slice(marker.length).split('/') : [];
     const [cluster, name, id] = parts;
     if (parts.length !== 3 || !cluster || !name || !id) return 'malformed';
-    return this.services.get(this.serviceArn(cluster, name));
+    return this.findService(cluster, name);
   }
 
   /**

@@ -73,6 +73,8 @@ export interface LaunchSpec {
   /** Set for tasks the service scheduler starts. */
   service?: { arn: string; deploymentId: string };
   containers: ResolvedContainer[];
+  /** The container instance StartTask placed it on (EC2); otherwise made up for EC2 tasks. */
+  containerInstanceArn?: string;
 }
 
 /**
@@ -213,7 +215,7 @@ export class TaskLifecycle implements TaskControl {
     const { model, ids, now } = this.deps;
     this.forgetOldTasks();
     const id = ids.hex(32);
-    const arn = model.taskArn(spec.cluster.name, id);
+    const arn = model.newTaskArn(spec.cluster.name, id);
     const definition = spec.taskDefinition.definition;
     const fargate = spec.launchType === 'FARGATE';
     const awsvpc = definition.networkMode === 'awsvpc';
@@ -275,7 +277,8 @@ export class TaskLifecycle implements TaskControl {
         clusterArn: spec.cluster.arn,
         containerInstanceArn: fargate
           ? undefined
-          : `${model.ecsArnPrefix}container-instance/${spec.cluster.name}/${ids.hex(32)}`,
+          : (spec.containerInstanceArn ??
+            `${model.ecsArnPrefix}container-instance/${spec.cluster.name}/${ids.hex(32)}`),
         containers,
         cpu: definition.cpu,
         createdAt: now(),
