@@ -685,6 +685,9 @@ export type LeaseReleased = { released: boolean } | { error: unknown };
 /** How taking a lease went ({@link ServiceLease.takeLease}). */
 export type LeaseTaking = 'taken' | 'again' | 'held';
 
+/** How taking one of several leases went ({@link ServiceLease.takeLeases}), or what it threw. */
+export type LeaseTaken = LeaseTaking | { error: unknown };
+
 /** Deploy on push's hold on a service: a short lease, and the newest push deployed (the watermark). */
 export interface ServiceLease {
   /** Takes the lease for `ttlSeconds`; false while another owner holds an unexpired one. */
@@ -697,6 +700,13 @@ export interface ServiceLease {
    *   `taken` otherwise
    */
   takeLease(serviceArn: string, owner: string, ttlSeconds: number): Promise<LeaseTaking>;
+  /**
+   * Takes several leases, each as {@link takeLease} does (the same outcomes), in as few calls as it
+   * can: a first attempt of a push takes the leases of its services together.
+   *
+   * @returns each lease's outcome, in order; one that threw is an `error` (the others may be taken)
+   */
+  takeLeases(serviceArns: readonly string[], owner: string, ttlSeconds: number): Promise<LeaseTaken[]>;
   /**
    * Releases the lease, with the writes that close the deployment made under it (`closing`, written
    * whether or not the lease is still held); false when `owner` does not hold it (it expired and

@@ -23,6 +23,7 @@ import type {
   LeaseClosing,
   LeaseRelease,
   LeaseReleased,
+  LeaseTaken,
   LeaseTaking,
   PendingPush,
   PendingPushes,
@@ -763,6 +764,16 @@ export class InMemoryServiceLease extends StateFake implements ServiceLease {
     if (released) this.leases.delete(serviceArn);
     this.record({ op: 'releaseLease', serviceArn, owner, released });
     return released;
+  }
+
+  async takeLeases(serviceArns: readonly string[], owner: string, ttlSeconds: number): Promise<LeaseTaken[]> {
+    // Each as `takeLease`: the table's transaction of several ends as they do one by one.
+    const outcomes: LeaseTaken[] = [];
+    for (const serviceArn of serviceArns)
+      outcomes.push(
+        await this.takeLease(serviceArn, owner, ttlSeconds).catch((error: unknown) => ({ error })),
+      );
+    return outcomes;
   }
 
   async releaseLeases(releases: readonly LeaseRelease[]): Promise<LeaseReleased[]> {

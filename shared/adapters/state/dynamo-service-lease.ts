@@ -8,6 +8,7 @@ import type {
   LeaseClosing,
   LeaseRelease,
   LeaseReleased,
+  LeaseTaken,
   LeaseTaking,
   PushWatermark,
   ServiceLease,
@@ -35,18 +36,55 @@ export class DynamoServiceLease extends DynamoTableStore implements ServiceLease
   }
 
   async takeLease(serviceArn: string, owner: string, ttlSeconds: number): Promise<LeaseTaking> {
-    const now = epoch(this.table.now());
     // One UpdateItem: the lease (`leaseUntil`) and who took it before (`priorOwner`, read from the
     // item's `owner` before this write). The item outlives the release (`expiresAt` is its TTL, as
     // long as a deploy intent's), so a retry of the same event knows it was here. An item of the old
     // shape (no `leaseUntil`, `expiresAt` the lease's end) is free once that end has passed.
-    const taken = await this.table.update(leaseKey(serviceArn), {
+    const taken = await this.table.update(leaseKey(serviceArn), this.taking(owner, ttlSeconds));
+    if (taken === undefined) return 'held';
+    return taken.priorOwner === owner ? 'again' : 'taken';
+  }
+
+  async takeLeases(serviceArns: readonly string[], owner: string, ttlSeconds: number): Promise<LeaseTaken[]> {
+    const alone = (serviceArn: string): Promise<LeaseTaken> =>
+      this.takeLease(serviceArn, owner, ttlSeconds).catch((error: unknown) => ({ error }));
+    const outcomes: LeaseTaken[] = [];
+    for (let i = 0; i < serviceArns.length; i += TRANSACTION_ITEMS) {
+      const chunk = serviceArns.slice(i, i + TRANSACTION_ITEMS);
+      // Several in one TransactWriteItems, which answers nothing of the items it wrote: so only
+      // leases this owner did not take last (`#owner <> :owner`, a first attempt), all `taken`. One
+      // held by another, or taken by this owner before (a retry: `again`), cancels them all: then
+      // each alone, eight at a time, as `takeLease` answers.
+      const fresh = this.taking(owner, ttlSeconds, { fresh: true });
+      const together =
+        chunk.length > 1 &&
+        (await this.table
+          .transact(chunk.map((serviceArn) => ({ update: leaseKey(serviceArn), with: fresh })))
+          .catch(() => false));
+      if (together) {
+        outcomes.push(...chunk.map((): LeaseTaken => 'taken'));
+        continue;
+      }
+      for (let j = 0; j < chunk.length; j += ALONE_IN_FLIGHT)
+        outcomes.push(...(await Promise.all(chunk.slice(j, j + ALONE_IN_FLIGHT).map(alone))));
+    }
+    return outcomes;
+  }
+
+  /**
+   * The lease taken: free, expired, or this owner's; `fresh`: and not taken by this owner last (so
+   * its `priorOwner` need not be read back to tell `again`).
+   */
+  private taking(owner: string, ttlSeconds: number, { fresh = false } = {}): Update {
+    const now = epoch(this.table.now());
+    const free =
+      'attribute_not_exists(pk) OR #owner = :owner OR leaseUntil < :now OR ' +
+      '(attribute_not_exists(leaseUntil) AND expiresAt < :now)';
+    return {
       set:
         'SET priorOwner = if_not_exists(#owner, :none), #owner = :owner, leaseUntil = :until, ' +
         'expiresAt = :expires',
-      if:
-        'attribute_not_exists(pk) OR #owner = :owner OR leaseUntil < :now OR ' +
-        '(attribute_not_exists(leaseUntil) AND expiresAt < :now)',
+      if: fresh ? `(${free}) AND (attribute_not_exists(#owner) OR #owner <> :owner)` : free,
       names: { '#owner': 'owner' },
       values: {
         ':none': '',
@@ -55,9 +93,7 @@ export class DynamoServiceLease extends DynamoTableStore implements ServiceLease
         ':expires': this.table.expiresIn(LOCK_TTL),
         ':now': now,
       },
-    });
-    if (taken === undefined) return 'held';
-    return taken.priorOwner === owner ? 'again' : 'taken';
+    };
   }
 
   async releaseLease(serviceArn: string, owner: string, closing?: LeaseClosing): Promise<boolean> {
@@ -174,6 +210,9 @@ export class DynamoServiceLease extends DynamoTableStore implements ServiceLease
  * EventBridge's six hours, a redrive from the dead-letter queue within 14 days) that it was here.
  */
 const LOCK_TTL = 30 * DAY;
+
+/** How many leases are taken at a time one by one (when they cannot be taken together). */
+const ALONE_IN_FLIGHT = 8;
 
 /**
  * The release: the lease ends now, the item and its owner stay. Someone else holds it now (ours

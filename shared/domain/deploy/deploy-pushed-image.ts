@@ -97,8 +97,11 @@ async function deployUnderLeases(push: PushedImage, deps: DeployDeps): Promise<D
     services.length === 0
       ? Promise.resolve([])
       : deps.lease.releaseLeases(services.map((s) => ({ serviceArn: s.serviceArn, owner })));
-  const taken = await mapInPool(refs, LEASE_GROUP, (s) =>
-    deps.lease.takeLease(s.serviceArn, owner, LEASE_SECONDS).catch((error: unknown) => ({ error })),
+  // Together (`takeLeases`: one transaction on a first attempt, not one call each).
+  const taken = await deps.lease.takeLeases(
+    refs.map((s) => s.serviceArn),
+    owner,
+    LEASE_SECONDS,
   );
   const failed = taken.findIndex((t) => t !== 'taken' && t !== 'again');
   if (failed >= 0) {

@@ -118,6 +118,36 @@ export function describeServiceLeaseContract(name: string, make: MakeSubject<Ser
         expect([whileHeld, expired, backToFirst]).toEqual(['held', 'taken', 'taken']);
       });
 
+      it('takes several leases together as taken, each as it would be taken alone', async () => {
+        // Prepare
+        const worker = serviceArn('worker');
+        await lease().takeLease(WEB, 'event-2', 60);
+        await lease().releaseLease(WEB, 'event-2');
+
+        // Act
+        const outcomes = await lease().takeLeases([API, WEB, worker], 'event-1', 60);
+
+        // Assess
+        expect(outcomes).toEqual(['taken', 'taken', 'taken']);
+        expect(await lease().acquireLease(WEB, 'event-2', 60)).toBe(false);
+        expect(await lease().takeLease(worker, 'event-1', 60)).toBe('again');
+      });
+
+      it('tells again and held among several leases taken, the others taken all the same', async () => {
+        // Prepare
+        const worker = serviceArn('worker');
+        await lease().takeLease(API, 'event-1', 60);
+        await lease().releaseLease(API, 'event-1');
+        await lease().takeLease(WEB, 'event-2', 60);
+
+        // Act
+        const outcomes = await lease().takeLeases([API, WEB, worker], 'event-1', 60);
+
+        // Assess
+        expect(outcomes).toEqual(['again', 'held', 'taken']);
+        expect(await lease().acquireLease(worker, 'event-3', 60)).toBe(false);
+      });
+
       it('releases nothing when the lease is not held', async () => {
         // Act
         const released = await lease().releaseLease(API, 'event-1');
