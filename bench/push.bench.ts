@@ -81,6 +81,16 @@ const count = (n: number) => n.toLocaleString('en-US');
  */
 const SERVICE_LATENCY_MS = 25;
 
+/** The issue's goal: calls per affected service of a push. */
+const ISSUE_GOAL = 6;
+
+/**
+ * Calls per affected service held in CI, by services affected (as measured: 1 service pays the push's
+ * seven fixed calls, index, quarantine, tag, PutEvents, the idempotency record twice and the intents'
+ * mark, besides its own seven).
+ */
+const CALLS_PER_SERVICE_HELD: Record<number, number> = { 1: 14, 10: 5.9 };
+
 /** The benchmark. */
 export const bench: Bench = async ({ short, log }): Promise<BenchReport> => {
   const sizes = short ? [100, 1_000] : [100, 1_000, 5_000, 20_000];
@@ -142,13 +152,13 @@ export const bench: Bench = async ({ short, log }): Promise<BenchReport> => {
     await world.stop();
   }
 
-  // The issue's goal is 6 calls per affected service; it is not reached yet (docs/BENCHMARKS.md, the
-  // issue's note), so CI holds today's figures: a change that adds calls fails, one that removes
-  // them lowers these limits.
+  // The issue's goal is 6 calls per affected service, reached from 10 services; a 1-service push pays
+  // the push's fixed calls alone (docs/BENCHMARKS.md). CI holds today's figures, with no headroom: a
+  // change that adds calls fails, one that removes them lowers these limits.
   const goals: CountGoal[] = perSize.map(({ size, pushed }) => {
-    const limit = pushed.deployed <= 1 ? 15 : 8;
+    const limit = CALLS_PER_SERVICE_HELD[pushed.deployed] ?? ISSUE_GOAL;
     return {
-      goal: `push, ${count(size)} services (${pushed.deployed} affected): calls per affected service (must not grow past ${limit}; the goal is 6)`,
+      goal: `push, ${count(size)} services (${pushed.deployed} affected): calls per affected service (must not grow past ${limit}; the goal is ${ISSUE_GOAL})`,
       actual: Number((totalOf(pushed.calls) / pushed.deployed).toFixed(2)),
       limit,
     };
