@@ -56,6 +56,7 @@ export function assumedRoleIdentity(
         accountId,
         userName: roleName,
       },
+      webIdFederationData: {},
       attributes: { creationDate: '2025-03-14T09:00:00Z', mfaAuthenticated: 'false' },
     },
   };
@@ -288,6 +289,7 @@ export class EventFactory {
       responseElements: response,
       requestID: call.requestId,
       eventID: this.ids.uuid(),
+      ...(call.service === 'ecr' ? this.ecrResources(call.requestParameters) : {}),
       readOnly: false,
       eventType: 'AwsApiCall',
       managementEvent: true,
@@ -295,6 +297,21 @@ export class EventFactory {
       eventCategory: 'Management',
     };
     return this.envelope(`aws.${call.service}`, 'AWS API Call via CloudTrail', [], detail, call.at);
+  }
+
+  /**
+   * The `resources` ECR's CloudTrail records list: the repository a call names (`repositoryName`,
+   * or `resourceArn` for the tag calls), as `{ accountId, ARN }`; nothing when it names none.
+   */
+  private ecrResources(request: unknown): { resources?: { accountId: string; ARN: string }[] } {
+    const input = (request ?? {}) as { repositoryName?: unknown; resourceArn?: unknown };
+    const arn =
+      typeof input.resourceArn === 'string'
+        ? input.resourceArn
+        : typeof input.repositoryName === 'string'
+          ? `arn:aws:ecr:${this.region}:${this.accountId}:repository/${input.repositoryName}`
+          : undefined;
+    return arn === undefined ? {} : { resources: [{ accountId: this.accountId, ARN: arn }] };
   }
 }
 

@@ -6,6 +6,10 @@ import {
   CLOUDWATCH_ALARM_STATE_CHANGE,
   CloudWatchAlarmStateChangeEventSchema,
 } from '../../shared/events/cloudwatch-alarm-state-change';
+import {
+  EcrCloudTrailApiCallEventSchema,
+  REPOSITORY_TAG_API_CALLS,
+} from '../../shared/events/ecr-cloudtrail-api-call';
 import { ECR_IMAGE_ACTION, EcrImageActionEventSchema } from '../../shared/events/ecr-image-action';
 import {
   AWS_API_CALL_VIA_CLOUDTRAIL,
@@ -37,6 +41,19 @@ const SCHEMA_BY_DETAIL_TYPE: Record<string, z.ZodType> = {
   [ECS_TASK_STATE_CHANGE]: EcsTaskStateChangeEventSchema,
   [CLOUDWATCH_ALARM_STATE_CHANGE]: CloudWatchAlarmStateChangeEventSchema,
 };
+
+/** CloudTrail records come from every AWS service under one detail-type: their contract is per source. */
+const CLOUDTRAIL_SCHEMA_BY_SOURCE: Record<string, z.ZodType> = {
+  'aws.ecs': EcsCloudTrailApiCallEventSchema,
+  'aws.ecr': EcrCloudTrailApiCallEventSchema,
+};
+
+/** The contract of a sample: by detail-type, and for CloudTrail records by source too. */
+function schemaOf(event: Record<string, unknown>): z.ZodType | undefined {
+  return event['detail-type'] === AWS_API_CALL_VIA_CLOUDTRAIL
+    ? CLOUDTRAIL_SCHEMA_BY_SOURCE[String(event.source)]
+    : SCHEMA_BY_DETAIL_TYPE[String(event['detail-type'])];
+}
 
 interface Sample {
   file: string;
@@ -94,7 +111,7 @@ describe('AWS event samples', () => {
 
   it.each(AWS_SAMPLES)('parses $file with the contract of its detail-type', ({ event }) => {
     // Prepare
-    const schema = SCHEMA_BY_DETAIL_TYPE[String(event['detail-type'])];
+    const schema = schemaOf(event);
 
     // Act
     const result = schema?.safeParse(event);
@@ -319,6 +336,35 @@ describe('EcsDeploymentStateChangeEventSchema', () => {
   });
 });
 
+describe('EcrCloudTrailApiCallEventSchema', () => {
+  it('covers the ECR calls a tag policy follows, one sample each', () => {
+    // Prepare
+    const samples = AWS_SAMPLES.filter(
+      ({ event }) => event['detail-type'] === AWS_API_CALL_VIA_CLOUDTRAIL && event.source === 'aws.ecr',
+    );
+
+    // Act
+    const calls = samples.map(({ event }) => EcrCloudTrailApiCallEventSchema.parse(event).detail.eventName);
+
+    // Assess
+    expect(calls.sort()).toEqual([...REPOSITORY_TAG_API_CALLS].sort());
+  });
+
+  it('refuses an ECS record, and the ECS contract refuses an ECR one', () => {
+    // Prepare
+    const ecs = loadSample('cloudtrail-ecs-tag-resource.json');
+    const ecr = loadSample('cloudtrail-ecr-tag-resource.json');
+
+    // Act
+    const ecsAsEcr = EcrCloudTrailApiCallEventSchema.safeParse(ecs);
+    const ecrAsEcs = EcsCloudTrailApiCallEventSchema.safeParse(ecr);
+
+    // Assess
+    expect(ecsAsEcr.success).toBe(false);
+    expect(ecrAsEcs.success).toBe(false);
+  });
+});
+
 describe('EcsCloudTrailApiCallEventSchema', () => {
   it('accepts null responseElements', () => {
     // Prepare
@@ -445,13 +491,18 @@ describe('serviceRefFromApiCall', () => {
 
   it('covers every CloudTrail sample and every API call of the service index', () => {
     // Prepare
-    const samples = AWS_SAMPLES.filter(({ event }) => event['detail-type'] === AWS_API_CALL_VIA_CLOUDTRAIL);
+    const samples = AWS_SAMPLES.filter(
+      ({ event }) => event['detail-type'] === AWS_API_CALL_VIA_CLOUDTRAIL && event.source === 'aws.ecs',
+    );
 
     // Act
     const calls = samples.map(({ file }) => cloudTrailDetail(file).eventName).sort();
 
-    // Assess: the index's calls, and RunTask, whose record the restart capability reads
-    expect(calls).toEqual([...SERVICE_INDEX_API_CALLS, 'RunTask'].sort());
+    // Assess: the index's calls, RunTask and StartTask, whose records the restart capability reads,
+    // and the other calls a tag policy follows (issue 14)
+    expect(calls).toEqual(
+      [...SERVICE_INDEX_API_CALLS, 'RunTask', 'StartTask', 'CreateCluster', 'RegisterTaskDefinition'].sort(),
+    );
   });
 
   it('returns undefined for a failed call', () => {
