@@ -480,19 +480,25 @@ export async function restarts(
       ...(c.lastReasons[0] ? { lastReason: c.lastReasons[0] } : {}),
     }));
   if (rows.length === 0) io.err(cluster ? `no live restart chain in ${cluster}` : 'no live restart chain');
-  for (const row of rows) {
-    io.out(
-      options.json
-        ? JSON.stringify(row)
-        : [
-            row.cluster,
-            row.task.split('/').pop(),
-            row.state,
-            row.attempts,
-            row.nextAttemptAt ?? (row.specUntil ? `spec until ${row.specUntil}` : '-'),
-            row.lastReason ?? '-',
-          ].join('  '),
-    );
+  if (options.json) {
+    for (const row of rows) io.out(JSON.stringify(row));
+    return EXIT_OK;
+  }
+  const table = rows.map((row) => [
+    row.cluster,
+    row.task.split('/').pop() ?? row.task,
+    row.state,
+    row.attempts,
+    row.nextAttemptAt ?? (row.specUntil ? `spec until ${row.specUntil}` : '-'),
+    row.lastReason ?? '-',
+  ]);
+  if (table.length > 0) {
+    const header = ['CLUSTER', 'TASK', 'STATE', 'ATTEMPTS', 'NEXT ATTEMPT', 'LAST REASON'];
+    const widths = header.map((h, i) => Math.max(h.length, ...table.map((cells) => (cells[i] ?? '').length)));
+    for (const cells of [header, ...table])
+      io.out(
+        cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  '),
+      );
   }
   return EXIT_OK;
 }

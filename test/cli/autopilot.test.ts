@@ -364,7 +364,8 @@ describe('autopilot restarts', () => {
       },
     ]);
     expect(printed).toBe(0);
-    expect(table.lines[1]).toContain('awaiting-spec  1 of 5  spec until 2026-11-23T10:15:00.000Z');
+    expect(table.lines[0]).toMatch(/^CLUSTER +TASK +STATE +ATTEMPTS +NEXT ATTEMPT +LAST REASON$/);
+    expect(table.lines[2]).toMatch(/awaiting-spec +1 of 5 +spec until 2026-11-23T10:15:00.000Z +Essential/);
     expect(none).toBe(0);
     expect(elsewhere.errors).toEqual(['no live restart chain in prod']);
   });
