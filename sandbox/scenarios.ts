@@ -1308,6 +1308,17 @@ function decidedBy(
   });
 }
 
+/** The `Task Restarted` of the task `previousTaskArn` (published already or to come), once its new task runs. */
+async function restartedAndRunning(sandbox: Sandbox, previousTaskArn: string): Promise<EventBridgeEvent> {
+  const restarted = await published(
+    sandbox,
+    'Task Restarted',
+    (e) => e['detail-type'] === 'Task Restarted' && e.detail.previousTaskArn === previousTaskArn,
+  );
+  await taskReached(sandbox, String(restarted.detail.taskArn), 'RUNNING');
+  return restarted;
+}
+
 /** The tasks autopilot started for the restart chain `chainId` (its tag), as the account holds them. */
 const restartsOf = (sandbox: Sandbox, chainId: string) =>
   [...sandbox.plane.model.tasks.values()].filter((t) =>
@@ -1374,12 +1385,7 @@ export const workerRestarted: Scenario = {
         },
         { kind: 'exit', exitCode: 1 },
       );
-      restarted = await published(
-        sandbox,
-        'Task Restarted',
-        (e) => e['detail-type'] === 'Task Restarted' && e.detail.previousTaskArn === first,
-      );
-      await taskReached(sandbox, String(restarted.detail.taskArn), 'RUNNING');
+      restarted = await restartedAndRunning(sandbox, first);
     });
     const chainId = taskIdOf(first);
     const calls = restartCalls(seen.calls, chainId);
@@ -1476,12 +1482,7 @@ export const lateRunTaskRecordRestarted: Scenario = {
         (e) => e['detail-type'].startsWith('Task Restart') && e.detail.previousTaskArn === first,
       );
       released = sandbox.plane.releaseRunTaskRecord(clientToken);
-      restarted = await published(
-        sandbox,
-        'Task Restarted',
-        (e) => e['detail-type'] === 'Task Restarted' && e.detail.previousTaskArn === first,
-      );
-      await taskReached(sandbox, String(restarted.detail.taskArn), 'RUNNING');
+      restarted = await restartedAndRunning(sandbox, first);
     });
     const chainId = taskIdOf(first);
     const calls = restartCalls(seen.calls, chainId);
@@ -1552,12 +1553,7 @@ export const lostRunTaskRecordRestarted: Scenario = {
       await taskReached(sandbox, first, 'RUNNING');
       await sandbox.settle(WAIT_MS);
       sandbox.plane.exitTask(first, 1);
-      restarted = await published(
-        sandbox,
-        'Task Restarted',
-        (e) => e['detail-type'] === 'Task Restarted' && e.detail.previousTaskArn === first,
-      );
-      await taskReached(sandbox, String(restarted.detail.taskArn), 'RUNNING');
+      restarted = await restartedAndRunning(sandbox, first);
     });
     const chainId = taskIdOf(first);
     const input = (restartCalls(seen.calls, chainId)[0]?.input ?? {}) as RunTaskCommandInput;
@@ -1825,12 +1821,7 @@ export const spotInterruptionRestarted: Scenario = {
         },
         { kind: 'spot' },
       );
-      restarted = await published(
-        sandbox,
-        'Task Restarted',
-        (e) => e['detail-type'] === 'Task Restarted' && e.detail.previousTaskArn === first,
-      );
-      await taskReached(sandbox, String(restarted.detail.taskArn), 'RUNNING');
+      restarted = await restartedAndRunning(sandbox, first);
     });
     const chainId = taskIdOf(first);
     const decision = seen.decisions.find(
@@ -1921,12 +1912,7 @@ export const duplicateRestartDelivery: Scenario = {
         },
         { kind: 'exit', exitCode: 2 },
       );
-      restarted = await published(
-        sandbox,
-        'Task Restarted',
-        (e) => e['detail-type'] === 'Task Restarted' && e.detail.previousTaskArn === first,
-      );
-      await taskReached(sandbox, String(restarted.detail.taskArn), 'RUNNING');
+      restarted = await restartedAndRunning(sandbox, first);
     });
     const chainId = taskIdOf(first);
     const stopped = sandbox.plane.emitted.find(

@@ -76,6 +76,13 @@ async function observe(world: World) {
   };
 }
 
+/** restart-due given the first message restart-tasks queued. */
+async function deliverFirstMessage(world: World, deps: { due: World['dueDeps'] }) {
+  const [message] = world.scheduler.sent.map((s) => s.message);
+  if (!message) throw new Error('no message');
+  return restartDue(message, deps.due);
+}
+
 function wrapped(world: World, log: CallLog) {
   return { tasks: recorded(world.tasksDeps, log), due: recorded(world.dueDeps, log) };
 }
@@ -152,11 +159,7 @@ describe('restarts, stopped anywhere and retried', () => {
         await onStandaloneTaskStopped(stopOf(), world.tasksDeps);
         return world;
       },
-      invoke: async (world, deps) => {
-        const [message] = world.scheduler.sent.map((s) => s.message);
-        if (!message) throw new Error('no message');
-        return restartDue(message, deps.due);
-      },
+      invoke: deliverFirstMessage,
       after: async () => {},
     };
 
@@ -187,11 +190,7 @@ describe('restarts, stopped anywhere and retried', () => {
         world.tasks.failNext(['RESOURCE:MEMORY'], ['RESOURCE:MEMORY'], ['RESOURCE:MEMORY']);
         return world;
       },
-      invoke: async (world, deps) => {
-        const [message] = world.scheduler.sent.map((s) => s.message);
-        if (!message) throw new Error('no message');
-        return restartDue(message, deps.due);
-      },
+      invoke: deliverFirstMessage,
       after: async () => {},
     };
 
@@ -267,11 +266,7 @@ describe('restarts, stopped anywhere and retried', () => {
         world.clock.set(at);
         return world;
       },
-      invoke: async (world, deps) => {
-        const [message] = world.scheduler.sent.map((s) => s.message);
-        if (!message) throw new Error('no message');
-        return restartDue(message, deps.due);
-      },
+      invoke: deliverFirstMessage,
       after: drain,
     };
 
