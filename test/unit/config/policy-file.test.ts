@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -425,6 +425,27 @@ describe('parsePolicyFile: tag policies', () => {
     expect(issues.map(({ line, path, message }) => ({ line, path, message }))).toEqual([
       { line: 2, path: 'tagPolicies', message: 'Too big: expected array to have <=100 items' },
     ]);
+  });
+});
+
+describe('the tag policies example of the README', () => {
+  it('is a valid tag policies section, and its refusal is the one the README shows', () => {
+    // Prepare
+    const readme = readFileSync(join(__dirname, '..', '..', '..', 'README.md'), 'utf8');
+    const section = /## Tag policies[\s\S]*?(?=\n## )/.exec(readme)?.[0] ?? '';
+    const example = /```yaml\n([\s\S]*?)```/.exec(section)?.[1];
+    const shown = /```text\n\$ npx autopilot validate-config\n(.*)\n```/.exec(section)?.[1];
+    const text = `version: 1\n${example}`;
+
+    // Act
+    const file = parsePolicyFile(text, 'autopilot.yml');
+    const refused = () => parsePolicyFile(text.replace('defaults: { env: prod }', 'defaults: { env: dev }'));
+
+    // Assess
+    expect(file.tagPolicies.map((rule) => rule.mode)).toEqual(['enforce']);
+    expect(file.tagPolicySettings).toEqual({ maxChangesPerRun: 50 });
+    expect(shown).toBeDefined();
+    expect(refused).toThrow(shown);
   });
 });
 
