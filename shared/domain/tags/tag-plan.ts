@@ -189,6 +189,7 @@ function planResource(
     resourceType: resource.type,
     reason,
   });
+  forgetStale(evaluation, rules, state, decide);
   for (const result of evaluation.results) {
     const rule = rules.get(result.rule);
     if (!rule) continue;
@@ -240,7 +241,7 @@ function settle(
         action: 'clear-mark',
         due: result.mark.due,
       },
-      [clearMark(result, evaluation, state)],
+      [clearMark(result.rule, result.mark.where, evaluation, state)],
     );
     return;
   }
@@ -256,19 +257,74 @@ function settle(
   }
 }
 
-function clearMark(result: RuleResult, evaluation: TagEvaluation, state: ResourceState): Unplaced {
+function clearMark(
+  rule: string,
+  where: 'tag' | 'record',
+  evaluation: TagEvaluation,
+  state: ResourceState,
+): Unplaced {
   const { resource } = evaluation;
-  const common = {
-    kind: 'clear-mark' as const,
-    arn: resource.arn,
-    resourceType: resource.type,
-    rule: result.rule,
-  };
-  if (result.mark?.where !== 'tag') return { ...common, where: 'record' };
-  state.marks.delete(result.rule);
+  const common = { kind: 'clear-mark' as const, arn: resource.arn, resourceType: resource.type, rule };
+  if (where === 'record') return { ...common, where };
+  state.marks.delete(rule);
   const value = formatMarks(state.marks);
   if (value === undefined) state.room += 1;
-  return value === undefined ? { ...common, where: 'tag' } : { ...common, where: 'tag', value };
+  return value === undefined ? { ...common, where } : { ...common, where, value };
+}
+
+/**
+ * Marks and scales to zero of rules that no longer apply to the resource (removed from the policy
+ * file, or no longer selecting it): nothing would ever clear or restore them otherwise, so a service
+ * would stay at zero for a rule nobody has any more.
+ */
+function forgetStale(
+  evaluation: TagEvaluation,
+  rules: ReadonlyMap<string, TagPolicyRule>,
+  state: ResourceState,
+  decide: Decide,
+): void {
+  const { resource } = evaluation;
+  const applying = new Set(evaluation.results.map((r) => r.rule).filter((name) => rules.has(name)));
+  const about = (rule: string, reason: string): About => ({
+    rule,
+    arn: resource.arn,
+    resourceType: resource.type,
+    reason,
+  });
+  const gone = (rule: string) =>
+    rules.has(rule) ? `rule ${rule} no longer selects it` : `rule ${rule} is no longer in the policy file`;
+  const scaled = resource.recorded?.scaledToZero;
+  if (scaled && !applying.has(scaled.rule) && resource.type === 'ecs:service' && resource.cluster) {
+    decide(
+      {
+        ...about(
+          scaled.rule,
+          `${gone(scaled.rule)}: its desired count ${scaled.desiredCount}, which autopilot scaled to zero, is restored`,
+        ),
+        action: 'restore',
+        desiredCount: scaled.desiredCount,
+      },
+      [{ kind: 'restore', arn: resource.arn, cluster: resource.cluster, desiredCount: scaled.desiredCount }],
+    );
+  }
+  const stale: Array<[string, string, 'tag' | 'record']> = [
+    ...[...state.marks].map(([rule, due]): [string, string, 'tag'] => [rule, due, 'tag']),
+    ...Object.entries(resource.recorded?.marks ?? {}).map(([rule, due]): [string, string, 'record'] => [
+      rule,
+      due,
+      'record',
+    ]),
+  ].filter(([rule]) => !applying.has(rule));
+  for (const [rule, due, where] of stale) {
+    decide(
+      {
+        ...about(rule, `${gone(rule)}: its violation mark (due ${due}) is cleared`),
+        action: 'clear-mark',
+        due,
+      },
+      [clearMark(rule, where, evaluation, state)],
+    );
+  }
 }
 
 /**

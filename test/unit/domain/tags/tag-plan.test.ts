@@ -104,9 +104,10 @@ describe('planTags: audit', () => {
   it('keeps the marks of other rules on the tag', () => {
     // Prepare
     const service = aService({ tags: { 'autopilot:violation': 'zeta@2026-12-05T00:00Z' } });
+    const zeta = aRule({ name: 'zeta', required: ['team'] });
 
     // Act
-    const plan = planFor([service], [rule]);
+    const plan = planFor([service], [rule, zeta]);
 
     // Assess
     expect(plan.effects).toEqual([
@@ -486,14 +487,17 @@ describe('planTags: marks cleared', () => {
     ],
   ])('clears %s', (_name, service, effect) => {
     // Prepare
-    const rules = [aRule({ required: ['owner'], exempt: { tags: { 'autopilot:exempt': '*' } } })];
+    const rules = [
+      aRule({ required: ['owner'], exempt: { tags: { 'autopilot:exempt': '*' } } }),
+      aRule({ name: 'env', required: ['env'] }),
+    ];
 
     // Act
     const plan = planFor([service], rules);
 
     // Assess
-    expect(actions(plan)).toEqual(['clear-mark']);
-    expect(plan.effects).toEqual([
+    expect(actions(plan)).toEqual(['clear-mark', 'violation']);
+    expect(plan.effects.filter((e) => e.decision === 0)).toEqual([
       {
         kind: 'clear-mark',
         decision: 0,
@@ -501,6 +505,50 @@ describe('planTags: marks cleared', () => {
         resourceType: 'ecs:service',
         rule: 'owner',
         ...effect,
+      },
+    ]);
+  });
+
+  it.each<[string, TagPolicyRule[], string]>([
+    ['a rule removed from the policy file', [], 'rule owner is no longer in the policy file'],
+    [
+      'a rule that no longer selects it',
+      [aRule({ required: ['owner'], names: ['web'] })],
+      'rule owner no longer selects it',
+    ],
+  ])('clears the mark and restores the scale to zero of %s', (_name, rules, said) => {
+    // Prepare
+    const service = aService({
+      desiredCount: 0,
+      tags: { 'autopilot:violation': `owner@${DUE_IN_7D}` },
+      recorded: { marks: { other: DUE_IN_7D }, scaledToZero: { rule: 'owner', desiredCount: 2 } },
+    });
+
+    // Act
+    const plan = planFor([service], rules, LATER);
+
+    // Assess
+    expect(actions(plan)).toEqual(['restore', 'clear-mark', 'clear-mark']);
+    expect(plan.decisions[0]?.reason).toBe(
+      `${said}: its desired count 2, which autopilot scaled to zero, is restored`,
+    );
+    expect(plan.effects).toEqual([
+      { kind: 'restore', decision: 0, arn: service.arn, cluster: 'prod', desiredCount: 2 },
+      {
+        kind: 'clear-mark',
+        decision: 1,
+        arn: service.arn,
+        resourceType: 'ecs:service',
+        rule: 'owner',
+        where: 'tag',
+      },
+      {
+        kind: 'clear-mark',
+        decision: 2,
+        arn: service.arn,
+        resourceType: 'ecs:service',
+        rule: 'other',
+        where: 'record',
       },
     ]);
   });
