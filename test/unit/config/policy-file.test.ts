@@ -379,6 +379,24 @@ describe('parsePolicyFile: tag policies', () => {
       },
     ],
     [
+      'more than 50 required keys',
+      [
+        '  - name: owner',
+        '    resources: [ecs:service]',
+        `    required: [${Array.from({ length: 51 }, (_, i) => `k${i}`).join(', ')}]`,
+      ],
+      { line: 5, path: 'tagPolicies.0.required', message: 'Too big: expected array to have <=50 items' },
+    ],
+    [
+      'more than 50 defaults',
+      [
+        '  - name: owner',
+        '    resources: [ecs:service]',
+        `    defaults: { ${Array.from({ length: 51 }, (_, i) => `k${i}: v`).join(', ')} }`,
+      ],
+      { line: 5, path: 'tagPolicies.0.defaults', message: 'at most 50 keys' },
+    ],
+    [
       'two rules of one name',
       ['  - name: owner', '    resources: [ecs:service]', '  - name: owner', '    resources: [ecs:task]'],
       { line: 5, path: 'tagPolicies.1.name', message: 'rule name "owner" is used twice' },
