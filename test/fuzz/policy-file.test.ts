@@ -4,7 +4,8 @@
  * right shape with hostile values. parsePolicyFile only ever returns a file or throws a
  * PolicyFileError with a line and a field; a file it returns is one the domain can use: every
  * duration is read, every glob and regex matches (in linear time), routing and policy resolution
- * answer without throwing.
+ * answer without throwing, and tag policy rules evaluate and plan any resource, writing only tags
+ * AWS accepts, never over a value that is there.
  */
 import fc from 'fast-check';
 import { stringify } from 'yaml';
@@ -14,6 +15,9 @@ import { routeMessage } from '../../shared/domain/notify/route';
 import { parseDuration } from '../../shared/domain/policy/duration';
 import { clusterPolicyName } from '../../shared/domain/policy/effective-policy';
 import { rejectedByFilters } from '../../shared/domain/policy/tag-filter';
+import { evaluateResource } from '../../shared/domain/tags/evaluate';
+import { planTags } from '../../shared/domain/tags/tag-plan';
+import { tagKeyProblem, tagValueProblem } from '../../shared/domain/tags/tag-rules';
 import { fuzzRun } from './arbitraries';
 
 /** Parses, and keeps the file or the error; anything but a PolicyFileError fails the property. */
@@ -231,6 +235,143 @@ describe('parsePolicyFile, fuzzed', () => {
         else usable(result, name);
       }),
       fuzzRun(400),
+    );
+  });
+  it('reads tag policy rules with hostile values, and what it accepts evaluates and plans any resource', () => {
+    const hostile = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 60 }),
+      fc.constantFrom(
+        '',
+        ' ',
+        'aws:owner',
+        'AWS:x',
+        'autopilot:violation',
+        '(?=x)',
+        '([a-z]+-?)+',
+        '*a*a*a*b',
+      ),
+      fc.constantFrom(
+        'ecs:service',
+        'ecs:task',
+        'ecr:repository',
+        'cluster',
+        'family',
+        'enforce',
+        '91d',
+        '7d',
+      ),
+      fc.integer({ min: -5, max: 2_000 }),
+      fc.constant('x'.repeat(300)),
+    );
+    // Mostly values a rule may hold, so that many files are accepted and then evaluated.
+    const mostly = <T>(valid: fc.Arbitrary<T>) =>
+      fc.oneof({ arbitrary: valid, weight: 30 }, { arbitrary: hostile, weight: 1 });
+    const key = fc.oneof(
+      { arbitrary: fc.constantFrom('owner', 'env', 'team'), weight: 20 },
+      { arbitrary: fc.constantFrom('aws:owner', 'a;b', '', 'autopilot:violation'), weight: 1 },
+      { arbitrary: fc.string({ maxLength: 10 }), weight: 1 },
+    );
+    const glob = fc.constantFrom('*', 'prod-*', '**', '{a,b}*', '[a-z]*');
+    const rule = fc.record(
+      {
+        name: mostly(fc.constantFrom('owner', 'env', 'cost', 'team')),
+        resources: mostly(
+          fc.subarray(['ecs:task', 'ecr:repository']).map((more) => ['ecs:service', ...more]),
+        ),
+        names: mostly(fc.array(glob, { minLength: 1, maxLength: 2 })),
+        tags: fc.dictionary(key, mostly(glob), { maxKeys: 2 }),
+        required: fc.array(key, { maxLength: 3 }),
+        allowed: fc.dictionary(
+          key,
+          fc.oneof(
+            fc.record(
+              {
+                values: fc.array(mostly(fc.constantFrom('prod', 'x', 'Team A')), {
+                  minLength: 1,
+                  maxLength: 3,
+                }),
+                caseInsensitive: fc.boolean(),
+              },
+              { requiredKeys: ['values'] },
+            ),
+            fc.record(
+              {
+                regex: mostly(fc.constantFrom('[a-z]+', '([a-z0-9]+-?)+', 'x|y')),
+                caseInsensitive: fc.boolean(),
+              },
+              { requiredKeys: ['regex'] },
+            ),
+          ),
+          { maxKeys: 2 },
+        ),
+        defaults: fc.dictionary(key, mostly(fc.constantFrom('prod', 'x', 'team-a')), { maxKeys: 2 }),
+        inherit: fc.record(
+          {
+            keys: fc.array(key, { minLength: 1, maxLength: 2 }),
+            from: mostly(fc.constant({ 'ecs:service': ['cluster'] })),
+          },
+          { requiredKeys: ['from'] },
+        ),
+        exempt: fc.record(
+          {
+            tags: fc.dictionary(key, mostly(glob), { maxKeys: 2 }),
+            arns: fc.array(mostly(glob), { minLength: 1, maxLength: 2 }),
+          },
+          { requiredKeys: [] },
+        ),
+        mode: mostly(fc.constantFrom('audit', 'remediate', 'enforce')),
+        grace: mostly(fc.constantFrom('0s', '1h', '7d', '90d')),
+        actions: fc.record(
+          { stopTask: fc.boolean(), scaleServiceToZero: fc.boolean() },
+          { requiredKeys: [] },
+        ),
+      },
+      { requiredKeys: ['name', 'resources'] },
+    );
+    const file = fc.record({
+      version: fc.constant(1),
+      tagPolicies: fc.array(rule, { maxLength: 2 }),
+      tagPolicySettings: fc.record(
+        { maxChangesPerRun: mostly(fc.integer({ min: 1, max: 5 })) },
+        { requiredKeys: [] },
+      ),
+    });
+    const tags = fc.dictionary(key, fc.string({ unit: 'binary', maxLength: 20 }), { maxKeys: 4 });
+    fc.assert(
+      fc.property(file, tags, fc.string({ maxLength: 40 }), (content, resourceTags, name) => {
+        // Act
+        const result = parse(stringify(content));
+
+        // Assess
+        if (result instanceof PolicyFileError) return located(result);
+        const now = new Date('2026-12-04T00:00:00Z');
+        for (const type of ['ecs:service', 'ecs:task', 'ecr:repository'] as const) {
+          const resource = {
+            type,
+            arn: `arn:aws:ecs:eu-west-1:123456789012:${type.slice(4)}/prod/${name}`,
+            name,
+            cluster: name,
+            desiredCount: 2,
+            tags: resourceTags,
+            parentTags: { cluster: resourceTags, service: resourceTags, taskDefinition: resourceTags },
+          };
+          const evaluation = evaluateResource(resource, result.tagPolicies, now);
+          const plan = planTags([evaluation], result.tagPolicies, result.tagPolicySettings, now);
+          // What autopilot would write is what AWS accepts, and never over a value that is there.
+          for (const effect of plan.effects) {
+            const written = effect.kind === 'tag-resource' ? effect.tags : {};
+            for (const [tagKey, value] of Object.entries(written)) {
+              expect(resourceTags[tagKey]).toBeUndefined();
+              expect([tagKeyProblem(tagKey, { writable: true }), tagValueProblem(value)]).toEqual([
+                undefined,
+                undefined,
+              ]);
+            }
+            if (effect.kind === 'mark') expect(tagValueProblem(effect.value)).toBeUndefined();
+          }
+        }
+      }),
+      fuzzRun(300),
     );
   });
 });
