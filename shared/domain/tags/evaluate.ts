@@ -12,7 +12,7 @@ import type { TagPolicyRule } from '../../config/tag-policies';
 import { parseLegacyServiceArn, parseServiceArn, parseTaskArn } from '../aws/arn';
 import { globMatch } from '../policy/glob';
 import { type AllowedValues, describeAllowed, isAllowed } from './allowed';
-import { isDue, parseMarks } from './marks';
+import { isDue, isReadableDue, parseMarks } from './marks';
 import {
   CLUSTER_SCOPED_TYPES,
   type InheritSource,
@@ -221,7 +221,8 @@ function valueFor(rule: TagPolicyRule, resource: TagResourceView, key: string): 
 function markOf(resource: TagResourceView, rule: string, now: Date): MarkState | undefined {
   const onTag = parseMarks(resource.tags[VIOLATION_TAG]).get(rule);
   const due = onTag ?? resource.recorded?.marks?.[rule];
-  if (due === undefined) return undefined;
+  // A record whose date cannot be read is no mark: the violation is marked again, not acted on.
+  if (due === undefined || !isReadableDue(due)) return undefined;
   return { due, where: onTag !== undefined ? 'tag' : 'record', passed: isDue(due, now) };
 }
 

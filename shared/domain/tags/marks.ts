@@ -5,12 +5,13 @@
  * rule, sorted by rule, so people see on the resource what is wrong and when autopilot acts); others
  * (an old-format ARN, a resource with 50 tags) have them in a record. Pure.
  */
-import { MAX_TAG_VALUE_LENGTH } from './tag-rules';
+import { MAX_TAG_VALUE_LENGTH, RULE_NAME } from './tag-rules';
 
 /** Marks by rule name: the due date of each, `YYYY-MM-DDTHH:MMZ`. */
 export type Marks = ReadonlyMap<string, string>;
 
-const ENTRY = /^([A-Za-z0-9_.:/=+-]{1,64})@(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}Z)$/;
+// `<rule>@<due>`: a rule name as the policy file allows it, a due date to the minute.
+const ENTRY = new RegExp(`^(${RULE_NAME.source.slice(1, -1)})@(\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}Z)$`);
 
 /**
  * The due date of a mark made at `now` for a grace of `graceMs`: to the minute, rounded up, so a
@@ -23,15 +24,22 @@ export function markDue(now: Date, graceMs: number): string {
   return `${new Date(due).toISOString().slice(0, 16)}Z`;
 }
 
-/** Whether a mark due at `due` is due at `now`. A date that does not parse is due (fail towards acting on the rule's terms, never towards forgetting). */
+/**
+ * Whether a mark due at `due` is due at `now`. A date that cannot be read is never due: enforce
+ * does not act on a date it cannot read (the readers leave such marks out, so they are made again).
+ */
 export function isDue(due: string, now: Date): boolean {
   const at = Date.parse(due);
-  return Number.isNaN(at) || at <= now.getTime();
+  return !Number.isNaN(at) && at <= now.getTime();
 }
 
+/** Whether `due` is a date (`2026-13-45T99:99Z` has the form of one and is not). */
+export const isReadableDue = (due: string): boolean => !Number.isNaN(Date.parse(due));
+
 /**
- * The marks a mark tag's value holds. Entries that do not read as `<rule>@<due>` (a person edited
- * the tag) are left out: writing the tag again drops them.
+ * The marks a mark tag's value holds. Entries that do not read as `<rule>@<due>` with a real date
+ * (a person edited the tag) are left out: the violation is marked again, and writing the tag again
+ * drops them.
  *
  * @example parseMarks('owner@2026-12-11T09:00Z env@2026-12-12T10:30Z').get('env') // '2026-12-12T10:30Z'
  */
@@ -39,7 +47,7 @@ export function parseMarks(value: string | undefined): Map<string, string> {
   const marks = new Map<string, string>();
   for (const entry of (value ?? '').split(' ')) {
     const match = ENTRY.exec(entry);
-    if (match?.[1] && match[2]) marks.set(match[1], match[2]);
+    if (match?.[1] && match[2] && isReadableDue(match[2])) marks.set(match[1], match[2]);
   }
   return marks;
 }

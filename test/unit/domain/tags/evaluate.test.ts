@@ -366,6 +366,12 @@ describe('evaluateResource: marks', () => {
     ],
     ["another rule's mark only", { tags: { 'autopilot:violation': 'other@2026-12-01T00:00Z' } }, undefined],
     ['a tag a person edited into no mark', { tags: { 'autopilot:violation': 'owner soon' } }, undefined],
+    [
+      'a mark whose date is no date',
+      { tags: { 'autopilot:violation': 'owner@2026-13-45T99:99Z' } },
+      undefined,
+    ],
+    ['a recorded mark whose date is no date', { recorded: { marks: { owner: 'soon' } } }, undefined],
   ])('reads %s', (_name, fields, mark) => {
     // Prepare
     const resource = aService(fields);
