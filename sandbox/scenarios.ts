@@ -1008,24 +1008,28 @@ export const notificationStorm: Scenario = {
       perWindow.set(window, (perWindow.get(window) ?? 0) + 1);
     }
     const counts = [...perWindow.values()];
-    const expectedOneByOne = counts.reduce((n, c) => n + Math.min(c, 3), 0);
-    const expectedSummaries = counts.filter((c) => c > 3).length;
+    // At most three per window one by one; fewer when the notifier, behind on a busy machine, counted
+    // an event after the flush had closed its window: that one is told in the window's late summary.
+    const mostOneByOne = counts.reduce((n, c) => n + Math.min(c, 3), 0);
     const oneByOne = oneByOneIn(seen.chat).length;
     const summaries = summariesIn(seen.chat);
+    const late = summaries.filter((l) => l.includes('arrived late'));
     return [
       expect(
         'every push was scheduled',
         scheduled.length === 8,
         seen.events.map((e) => e['detail-type']),
       ),
-      expect('at most three messages per window reached Slack one by one', oneByOne === expectedOneByOne, {
+      expect('at most three messages per window reached Slack one by one', oneByOne <= mostOneByOne, {
         oneByOne,
         perWindow: counts,
         chat: seen.chat,
       }),
       expect(
-        'the rest arrived as a summary with their count',
-        summaries.length === expectedSummaries && oneByOne + summedUp(summaries) === scheduled.length,
+        'the rest arrived in summaries with their count (one per window, and a late one where events came after it)',
+        summaries.length - late.length <= counts.filter((c) => c > 3).length &&
+          late.length <= counts.length &&
+          oneByOne + summedUp(summaries) === scheduled.length,
         { oneByOne, summaries, perWindow: counts },
       ),
     ];
