@@ -16,7 +16,6 @@
  *   .handler(async (event, { env }) => deployPushedImage(toPush(event), makeDeps(env)));
  */
 import { IdempotencyConfig } from '@aws-lambda-powertools/idempotency';
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { makeHandlerIdempotent } from '@aws-lambda-powertools/idempotency/middleware';
 import { correlationPaths } from '@aws-lambda-powertools/logger/correlationId';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
@@ -33,6 +32,7 @@ import type { BaseEnv } from '../config/env';
 import { ConfigError, isPermanent, PermanentError } from '../errors';
 import { MAX_DETAIL_DEPTH, nestingExceeds } from '../events/json-bounds';
 import { countDecisions, logger, metrics, tracer } from '../observability';
+import { OwnWriteAwarePersistenceLayer } from './idempotency-persistence';
 
 /** What a handler receives besides its event. */
 export interface HandlerContext<Env> {
@@ -151,7 +151,7 @@ function idempotent(name: string, key: string): MiddlewareObj {
     let found = inner.get(partition);
     if (!found) {
       found = makeHandlerIdempotent({
-        persistenceStore: new DynamoDBPersistenceLayer({
+        persistenceStore: new OwnWriteAwarePersistenceLayer({
           tableName: env.AUTOPILOT_TABLE,
           keyAttr: 'pk',
           sortKeyAttr: 'sk',
