@@ -4,6 +4,8 @@
  */
 import type { ChannelConfig, SecretRef } from './config/notifications';
 import type { NotificationMessage } from './domain/notify/message';
+import type { TagResourceView } from './domain/tags/evaluate';
+import type { TagResourceType } from './domain/tags/tag-rules';
 import type { AutopilotEvent } from './events/autopilot-events';
 
 /** An ECS service as the domain sees it. */
@@ -1046,4 +1048,106 @@ export interface RestartChains {
   saveChain(chain: RestartChain): Promise<boolean>;
   /** the chains not abandoned, of one cluster or of every cluster */
   liveChains(clusterArn?: string): Promise<RestartChain[]>;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Tag policies (issue 14)
+
+/**
+ * Where a sweep of the account's tagged resources stands: opaque to the domain, made by the reader
+ * that answered the page and given back to it unchanged (a JSON string, so it can be stored or
+ * carried in the next invocation's input).
+ */
+export type TagSweepToken = string;
+
+/** One page of a sweep: the resources read, and where the next page starts (none: the reader is done). */
+export interface TaggedResourcePage {
+  resources: TagResourceView[];
+  next?: TagSweepToken;
+}
+
+/**
+ * Reads resources with their tags, and their parents' tags for inheritance, as `TagResourceView`s
+ * (`recorded` is left out: that is the {@link TagMarkStore}'s). Each AWS service has its own reader
+ * (ECS: clusters, services, tasks, active task definition revisions, capacity providers; ECR:
+ * repositories), batched where the API batches (DescribeClusters and DescribeTasks 100 a call,
+ * DescribeServices 10), so a sweep costs far fewer calls than it reads resources.
+ */
+export interface TaggedResourceReader {
+  /** the resource types this reader reads */
+  readonly types: readonly TagResourceType[];
+  /** Whether `arn` names a resource of this reader's service (`evaluateOne` picks the reader by it). */
+  reads(arn: string): boolean;
+  /**
+   * One page of the sweep, from `token` (the first page without one). A token AWS no longer takes
+   * (expired) restarts the listing it belongs to, never the whole sweep.
+   */
+  readPage(token?: TagSweepToken): Promise<TaggedResourcePage>;
+  /** One resource by ARN (a CloudTrail call touched it), or undefined when it is gone. */
+  readResource(arn: string): Promise<TagResourceView | undefined>;
+}
+
+/** What a tag write came to: done, or refused by AWS for good (an old-format ARN, a limit), with its words. */
+export type TagWriteResult = 'done' | { refused: string };
+
+/**
+ * TagResource / UntagResource for ECS and ECR ARNs. A refusal that retrying cannot change (ECS's
+ * InvalidParameterException for an old-format ARN, a tag over a limit) is answered, not thrown;
+ * throttling is retried by the SDK and anything else thrown.
+ */
+export interface TagWriter {
+  /** Whether this writer writes tags of `arn` (ECS or ECR). */
+  writes(arn: string): boolean;
+  tagResource(arn: string, tags: Readonly<Record<string, string>>): Promise<TagWriteResult>;
+  untagResource(arn: string, keys: readonly string[]): Promise<TagWriteResult>;
+}
+
+/** What an enforcement call came to: done, or nothing to act on any more (the task stopped, the service gone). */
+export type EnforceResult = 'done' | { gone: string };
+
+/** The actions of `enforce` (ECS): StopTask and UpdateService's desired count. */
+export interface TagEnforcer {
+  /**
+   * StopTask with `reason` (`autopilot: tag policy <rule>`: restart classifies a stop whose reason
+   * starts with `autopilot:` as autopilot's own and never restarts it).
+   */
+  stopTask(cluster: string, taskArn: string, reason: string): Promise<EnforceResult>;
+  /** UpdateService's desiredCount only (0 to scale to zero, the remembered count to restore). */
+  setDesiredCount(cluster: string, serviceArn: string, desiredCount: number): Promise<EnforceResult>;
+}
+
+/** A service autopilot scaled to zero for a rule: the count it had, so restore gives it back. */
+export interface ScaledToZero {
+  rule: string;
+  desiredCount: number;
+  /** when it was scaled */
+  at: string;
+}
+
+/** What the table holds for one resource: marks that did not fit on it, and a scale to zero. */
+export interface TagRecord {
+  /** rule name -> due date (`YYYY-MM-DDTHH:MMZ`) */
+  marks: Record<string, string>;
+  scaledToZero?: ScaledToZero;
+}
+
+/**
+ * Tag policy records in the autopilot table (`TAGMARK` / `<arn>`), one item per resource, kept while
+ * they matter and expired after (TTL renewed by every write). Every write is conditional, so two runs
+ * never both mark, both scale a service to zero, or lose the desired count one of them remembered.
+ */
+export interface TagMarkStore {
+  /** The records of these resources (read in batches of 100), by ARN; resources with none are left out. */
+  recordsOf(arns: readonly string[]): Promise<Map<string, TagRecord>>;
+  /** Records a mark for `rule` unless one is recorded already; false when one was (its due date stands). */
+  markRecord(arn: string, rule: string, due: string): Promise<boolean>;
+  /** Removes the mark for `rule` when it is still due at `due`; false when it was not (gone or made again). */
+  clearMarkRecord(arn: string, rule: string, due: string): Promise<boolean>;
+  /**
+   * Remembers the desired count of a service about to be scaled to zero, unless a scale to zero is
+   * remembered already; false when it is (another run scaled it: its count stands).
+   */
+  recordScaledToZero(arn: string, scaled: ScaledToZero): Promise<boolean>;
+  /** Forgets the scale to zero of `rule` (restored, or never made); false when none was remembered for it. */
+  clearScaledToZero(arn: string, rule: string): Promise<boolean>;
 }

@@ -28,6 +28,7 @@
  * | NotificationStore | first message of a deployment's thread | `THREAD#<channel>` | `<threadKey>` |
  * | RestartChains | launch spec of a standalone task | `RESTART#<clusterArn>` | `SPEC#<taskArn>` |
  * | RestartChains | restart chain | `RESTART` | `CHAIN#<clusterArn>#<chainId>` |
+ * | TagMarkStore | a resource's tag policy marks and scale to zero | `TAGMARK` | `<resourceArn>` |
  * | (Powertools idempotency) | idempotency record | `IDEMPOTENCY#<function>[#dry-run]` | hash (Powertools; the partition from `idempotencyPartition`) |
  *
  * `#` cannot occur in an ARN, so a prefix ending in `#` (`<serviceArn>#`) never matches a longer
@@ -225,6 +226,17 @@ export const restartChainsOf = (clusterArn?: string): ItemRange => ({
   pk: 'RESTART',
   skPrefix: clusterArn ? `CHAIN#${clusterArn}#` : 'CHAIN#',
 });
+
+// TagMarkStore -----------------------------------------------------------------------------------
+
+/**
+ * A resource's tag policy record (marks that did not fit on it, the desired count of a scale to
+ * zero). One partition, so a sweep's page is read with BatchGetItem and every record listed with one
+ * query (`autopilot audit`).
+ */
+export const tagMarkKey = (resourceArn: string): ItemKey => ({ pk: 'TAGMARK', sk: resourceArn });
+/** Every resource's tag policy record. */
+export const tagMarks: ItemRange = { pk: 'TAGMARK' };
 
 /**
  * The partition of a function's idempotency records. Keyed on the serverless.yml function key, not

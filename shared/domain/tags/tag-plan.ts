@@ -31,7 +31,13 @@ interface About {
   dryRun?: boolean;
 }
 
-/** A decision about one resource and one rule, or about the run (`over-cap`). A union on `action`. */
+/** The decisions that change something, which the run cap holds and the applier may amend. */
+export type ChangingAction = 'remediate' | 'violation' | 'enforce' | 'clear-mark' | 'restore';
+
+/**
+ * A decision about one resource and one rule, or about the run (`over-cap`). A union on `action`.
+ * `ignore` and `refused` are never planned: the applier amends a decision to them (`tag-effects.ts`).
+ */
 export type TagDecision =
   | (About & { action: 'compliant' })
   | (About & { action: 'exempt'; exemptBy: string })
@@ -47,7 +53,11 @@ export type TagDecision =
   | (About & { action: 'notify'; violations: Violation[]; due: string })
   | (About & { action: 'clear-mark'; due: string })
   | (About & { action: 'restore'; desiredCount: number })
-  | (About & { action: 'held'; wouldBe: 'remediate' | 'violation' | 'enforce' | 'clear-mark' | 'restore' })
+  | (About & { action: 'held'; wouldBe: ChangingAction })
+  /** applied: another run did this first (a conditional write lost, the task stopped already) */
+  | (About & { action: 'ignore'; wouldBe: ChangingAction })
+  /** applied: AWS refused the tag write for good (an old-format ARN, a limit), in its words */
+  | (About & { action: 'refused'; wouldBe: ChangingAction; refusedBy: string })
   | { action: 'over-cap'; changes: number; max: number; reason: string; dryRun?: boolean };
 
 /** What a tag decision calls for. A union on `kind`. */
@@ -138,7 +148,13 @@ function capped(plan: TagPlan, max: number): TagPlan {
   const decisions: TagDecision[] = [
     { action: 'over-cap', changes: changed.size, max, reason: why },
     ...plan.decisions.map((decision, index): TagDecision => {
-      if (!withEffects.has(index) || decision.action === 'over-cap' || decision.action === 'held')
+      if (
+        !withEffects.has(index) ||
+        decision.action === 'over-cap' ||
+        decision.action === 'held' ||
+        decision.action === 'ignore' ||
+        decision.action === 'refused'
+      )
         return decision;
       if (decision.action === 'compliant' || decision.action === 'exempt' || decision.action === 'notify') {
         return decision;
@@ -428,7 +444,8 @@ function violate(
         kind: 'stop-task',
         arn: resource.arn,
         cluster: resource.cluster,
-        reason: `autopilot tag policy ${rule.name}`,
+        // `autopilot:` first: restart classifies such a stop as autopilot's own and never restarts it.
+        reason: `autopilot: tag policy ${rule.name}`,
       },
     ]);
   } else if (
