@@ -3,6 +3,7 @@
  * subscribe to them; JSON Schemas generated from these zod schemas are published in `schemas/`.
  */
 import * as z from 'zod';
+import { INHERIT_SOURCES, TAG_POLICY_MODES, TAG_RESOURCE_TYPES } from '../domain/tags/tag-rules';
 
 /** The `source` of every event autopilot publishes. */
 export const AUTOPILOT_SOURCE = 'autopilot' as const;
@@ -17,6 +18,11 @@ export const DEPLOYMENT_SUCCEEDED = 'Deployment Succeeded' as const;
 export const CONFIGURATION_PROBLEM = 'Configuration Problem' as const;
 export const TASK_RESTARTED = 'Task Restarted' as const;
 export const TASK_RESTART_ABANDONED = 'Task Restart Abandoned' as const;
+export const TAG_POLICY_VIOLATION = 'Tag Policy Violation' as const;
+export const TAG_POLICY_REMEDIATED = 'Tag Policy Remediated' as const;
+export const TAG_POLICY_ENFORCED = 'Tag Policy Enforced' as const;
+export const TAG_POLICY_RESTORED = 'Tag Policy Restored' as const;
+export const TAG_POLICY_SUMMARY = 'Tag Policy Summary' as const;
 
 /**
  * What stopped a standalone task, as the restart capability classifies it (`domain/restart/classify.ts`),
@@ -221,6 +227,196 @@ const taskRestartAbandoned = () =>
     triggeredBy: z.string(),
   });
 
+// ---------------------------------------------------------------------------------------------------
+// Tag policies (issue 14). Their strings and lists are bounded: a resource's tags and a rule's
+// violations come from whoever may tag a resource, and a detail must stay within what EventBridge
+// takes (256 KB) and what a chat message can show.
+
+/** How much of a tag policy event may hold. */
+export const TAG_EVENT_LIMITS = {
+  /** a resource's user tags (AWS's own limit: 50 per resource) */
+  tags: 50,
+  /** violations or additions of one rule on one resource */
+  violations: 100,
+  /** AWS's limit problems listed on a violation */
+  limits: 20,
+  /** rows of a summary: at most 100 rules by 6 resource types */
+  summaryRows: 600,
+  arn: 2048,
+  name: 255,
+  text: 2000,
+} as const;
+
+const arnText = () => z.string().min(1).max(TAG_EVENT_LIMITS.arn);
+const nameText = () => z.string().min(1).max(TAG_EVENT_LIMITS.name);
+const longText = () => z.string().max(TAG_EVENT_LIMITS.text);
+/** A mark's due date, to the minute as the `autopilot:violation` tag carries it (`2026-12-11T01:45Z`). */
+const markDue = () =>
+  z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}Z$/)
+    .describe('when the grace ends, to the minute (UTC)');
+
+/** The resource a tag policy event is about, with its own tags: routes pick its owner's channels by them. */
+const tagResourceFields = () => ({
+  resourceType: z.enum(TAG_RESOURCE_TYPES),
+  resourceArn: arnText(),
+  name: nameText().describe(
+    "the cluster, service, capacity provider or repository name; a task definition's or a task's family",
+  ),
+  cluster: nameText().optional().describe('the cluster of a service or a task'),
+  service: nameText().optional().describe('the service that started a task'),
+  rule: z.string().min(1).max(64).describe('the tag policy rule (policy file tagPolicies[].name)'),
+  tags: z
+    .record(z.string().min(1).max(128), z.string().max(256))
+    .refine((tags) => Object.keys(tags).length <= TAG_EVENT_LIMITS.tags, {
+      message: `at most ${TAG_EVENT_LIMITS.tags} tags`,
+    })
+    .describe(
+      "the resource's user tags as autopilot leaves them (what it added included; aws: tags left out), for routing",
+    ),
+});
+
+/** A required key missing, or a present value the rule does not allow, with what it allows. */
+const tagViolation = () =>
+  z.discriminatedUnion('problem', [
+    z.strictObject({ key: z.string().min(1).max(128), problem: z.literal('missing') }),
+    z.strictObject({
+      key: z.string().min(1).max(128),
+      problem: z.literal('not-allowed'),
+      value: z.string().max(256),
+      allowed: longText().describe(
+        'what the rule allows, in words: "one of prod, staging", "matching /cc-[0-9]{4}/"',
+      ),
+    }),
+  ]);
+
+const tagViolations = () => z.array(tagViolation()).max(TAG_EVENT_LIMITS.violations);
+
+/**
+ * What enforcement does once a violation's mark is due: stop the task, scale the service to zero,
+ * only notify (enforce, and no safe action is opted in), or nothing but report (audit, remediate).
+ */
+export const TAG_ENFORCEMENTS = ['stop-task', 'scale-to-zero', 'notify-only', 'report-only'] as const;
+
+/** A resource does not comply with a rule, and was marked with the date its grace ends. */
+const tagPolicyViolation = () =>
+  z.strictObject({
+    ...tagResourceFields(),
+    mode: z.enum(TAG_POLICY_MODES),
+    violations: tagViolations().min(1),
+    due: markDue(),
+    whenDue: z.enum(TAG_ENFORCEMENTS).describe('what enforcement does once the mark is due'),
+    limits: z
+      .array(longText())
+      .max(TAG_EVENT_LIMITS.limits)
+      .describe("AWS's limits in the way: too many tags, keys AWS refuses, an ARN that cannot be tagged"),
+    reason: longText(),
+    dryRun: z.boolean(),
+    triggeredBy: z
+      .string()
+      .max(TAG_EVENT_LIMITS.name)
+      .describe('id of the event (CloudTrail call, sweep) that found it'),
+  });
+
+/** Autopilot added tags a rule asks for: inherited from a parent, else the rule's default. */
+const tagPolicyRemediated = () =>
+  z.strictObject({
+    ...tagResourceFields(),
+    added: z
+      .array(
+        z.strictObject({
+          key: z.string().min(1).max(128),
+          value: z.string().max(256),
+          from: z
+            .enum([...INHERIT_SOURCES, 'default'])
+            .describe('the parent it was inherited from, or default'),
+        }),
+      )
+      .min(1)
+      .max(TAG_EVENT_LIMITS.tags),
+    remaining: tagViolations().describe(
+      'what the additions could not fix (a Tag Policy Violation says it too)',
+    ),
+    reason: longText(),
+    dryRun: z.boolean(),
+    triggeredBy: z.string().max(TAG_EVENT_LIMITS.name),
+  });
+
+/** A violation's grace ended under an enforce rule: the task stopped, the service scaled to zero, or only told. */
+const tagPolicyEnforced = () =>
+  z.strictObject({
+    ...tagResourceFields(),
+    action: z.enum(['stopped-task', 'scaled-to-zero', 'notify-only']),
+    desiredCount: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .describe('the desired count autopilot keeps, to restore once the service complies (scaled-to-zero)'),
+    violations: tagViolations().min(1),
+    due: markDue(),
+    reason: longText().describe('why: the violations, the grace ended, and why only notify when so'),
+    dryRun: z.boolean(),
+    triggeredBy: z.string().max(TAG_EVENT_LIMITS.name),
+  });
+
+/** A resource's mark was cleared, or a service autopilot scaled to zero got its desired count back. */
+const tagPolicyRestored = () =>
+  z.strictObject({
+    ...tagResourceFields(),
+    restored: z.enum(['desired-count', 'mark-cleared']),
+    desiredCount: z.number().int().min(1).optional().describe('the desired count given back (desired-count)'),
+    markCleared: z.boolean().describe('whether a violation mark was cleared'),
+    due: markDue().optional().describe('the due date of the mark cleared'),
+    because: z
+      .enum(['complies', 'exempt', 'rule-removed', 'rule-no-longer-selects'])
+      .describe('why: it complies, it became exempt, or its rule no longer applies to it'),
+    reason: longText(),
+    dryRun: z.boolean(),
+    triggeredBy: z.string().max(TAG_EVENT_LIMITS.name),
+  });
+
+const summaryCount = () => z.number().int().min(0);
+
+/** One rule and one resource type of a sweep: how many resources ended up where. */
+const tagSummaryRow = () =>
+  z.strictObject({
+    rule: z.string().min(1).max(64),
+    resourceType: z.enum(TAG_RESOURCE_TYPES),
+    compliant: summaryCount().describe('comply after this run (remediated ones included)'),
+    violating: summaryCount().describe('still violate after this run (those enforced included)'),
+    exempt: summaryCount(),
+    skipped: summaryCount().describe('held: the run would have changed more resources than maxChangesPerRun'),
+    remediated: summaryCount().describe('had tags added'),
+    enforced: summaryCount().describe('stopped or scaled to zero'),
+    restored: summaryCount().describe('had a mark cleared or a desired count given back'),
+  });
+
+/** What a sweep found: counts per rule and resource type. */
+const tagPolicySummary = () =>
+  z.strictObject({
+    sweepId: z
+      .string()
+      .min(1)
+      .max(TAG_EVENT_LIMITS.name)
+      .describe('the sweep: every part of it carries this id'),
+    complete: z
+      .boolean()
+      .describe('false: the account is larger than one invocation, the sweep goes on from where it stopped'),
+    resourcesSeen: summaryCount(),
+    rows: z.array(tagSummaryRow()).max(TAG_EVENT_LIMITS.summaryRows),
+    overCap: z
+      .strictObject({ changes: summaryCount(), max: summaryCount() })
+      .optional()
+      .describe('the run would have changed more resources than maxChangesPerRun, so it changed none'),
+    dryRun: z.boolean(),
+    triggeredBy: z
+      .string()
+      .max(TAG_EVENT_LIMITS.name)
+      .describe('id of the schedule event that started the run'),
+  });
+
 /**
  * Every autopilot event's schema, keyed by detail-type. Each is built on first use and kept: a
  * function builds only the schemas of the events it publishes or reads, when it does, instead of
@@ -238,6 +434,11 @@ export const AutopilotEventSchemas = builtOnFirstUse({
   [CONFIGURATION_PROBLEM]: configurationProblem,
   [TASK_RESTARTED]: taskRestarted,
   [TASK_RESTART_ABANDONED]: taskRestartAbandoned,
+  [TAG_POLICY_VIOLATION]: tagPolicyViolation,
+  [TAG_POLICY_REMEDIATED]: tagPolicyRemediated,
+  [TAG_POLICY_ENFORCED]: tagPolicyEnforced,
+  [TAG_POLICY_RESTORED]: tagPolicyRestored,
+  [TAG_POLICY_SUMMARY]: tagPolicySummary,
 });
 
 /** An object with the keys of `builders` whose values are built by them on first read, then kept. */

@@ -7,6 +7,11 @@ import { AutopilotBusEventSchema } from '../../shared/events/autopilot-bus-event
 import {
   type AutopilotDetailType,
   AutopilotEventSchemas,
+  TAG_POLICY_ENFORCED,
+  TAG_POLICY_REMEDIATED,
+  TAG_POLICY_RESTORED,
+  TAG_POLICY_SUMMARY,
+  TAG_POLICY_VIOLATION,
   TASK_RESTART_ABANDONED,
   TASK_RESTARTED,
 } from '../../shared/events/autopilot-events';
@@ -30,6 +35,15 @@ const SAMPLES: Sample[] = autopilotSampleFiles().map((file) => ({
 
 /** The restart capability's events: a story of their own, on a standalone task of cluster batch. */
 const RESTART_TYPES: readonly AutopilotDetailType[] = [TASK_RESTARTED, TASK_RESTART_ABANDONED];
+
+/** The tag policy capability's events: a story of their own, on the service prod/api and a sweep. */
+const TAG_TYPES: readonly AutopilotDetailType[] = [
+  TAG_POLICY_VIOLATION,
+  TAG_POLICY_REMEDIATED,
+  TAG_POLICY_ENFORCED,
+  TAG_POLICY_RESTORED,
+  TAG_POLICY_SUMMARY,
+];
 
 const isDetailType = (value: unknown): value is AutopilotDetailType =>
   typeof value === 'string' && Object.hasOwn(AutopilotEventSchemas, value);
@@ -107,7 +121,7 @@ describe('autopilot event samples', () => {
   });
 
   it('tells one story, so that the messages of one deployment share its thread', () => {
-    // The restart events tell their own story, on a standalone task (test/support/autopilot-samples.ts).
+    // The restart and tag policy events tell their own stories (test/support/autopilot-samples.ts).
     // Prepare
     const started = autopilotSample('Deployment Started').detail;
     const rolledBack = autopilotSample('Deployment Rolled Back').detail;
@@ -117,10 +131,12 @@ describe('autopilot event samples', () => {
 
     // Act
     const services = new Set(
-      AUTOPILOT_DETAIL_TYPES.filter((type) => !RESTART_TYPES.includes(type)).map((type) => {
-        const detail = autopilotSample(type).detail as { cluster?: string; service?: string };
-        return `${detail.cluster}/${detail.service}`;
-      }),
+      AUTOPILOT_DETAIL_TYPES.filter((type) => !RESTART_TYPES.includes(type) && !TAG_TYPES.includes(type)).map(
+        (type) => {
+          const detail = autopilotSample(type).detail as { cluster?: string; service?: string };
+          return `${detail.cluster}/${detail.service}`;
+        },
+      ),
     );
 
     // Assess
@@ -132,5 +148,31 @@ describe('autopilot event samples', () => {
     expect(rolledBack.toTaskDefinition).toBe(started.fromTaskDefinition);
     expect(rollbackFailed.taskDefinition).toBe(started.fromTaskDefinition);
     expect(succeeded.taskDefinition).toBe(started.fromTaskDefinition);
+  });
+
+  it('tells the story of one service and one sweep in the tag policy samples', () => {
+    // Prepare
+    const remediated = autopilotSample(TAG_POLICY_REMEDIATED);
+    const violation = autopilotSample(TAG_POLICY_VIOLATION);
+    const enforced = autopilotSample(TAG_POLICY_ENFORCED);
+    const restored = autopilotSample(TAG_POLICY_RESTORED);
+    const summary = autopilotSample(TAG_POLICY_SUMMARY);
+
+    // Act
+    const resources = new Set([remediated, violation, enforced, restored].map((e) => e.detail.resourceArn));
+
+    // Assess
+    expect(resources).toEqual(new Set(['arn:aws:ecs:eu-west-1:123456789012:service/prod/api']));
+    // Created without owner: the same call's remediation adds it and marks what is left.
+    expect(violation.detail.triggeredBy).toBe(remediated.detail.triggeredBy);
+    expect(violation.detail.violations).toEqual(remediated.detail.remaining);
+    // Its grace ends, the sweep scales it to zero and sums up; once tagged, it gets its count back.
+    expect(enforced.detail.due).toBe(violation.detail.due);
+    expect(Date.parse(enforced.time)).toBeGreaterThan(Date.parse(`${violation.detail.due.slice(0, -1)}:00Z`));
+    expect(summary.detail.triggeredBy).toBe(enforced.detail.triggeredBy);
+    expect(restored.detail).toMatchObject({
+      desiredCount: enforced.detail.desiredCount,
+      due: enforced.detail.due,
+    });
   });
 });

@@ -13,6 +13,13 @@
  *
  * The restart samples tell a second story, on the standalone worker of cluster batch: Task Restarted
  * (worker:3 exited 1, restarted after 10 s, attempt 1 of 5), then Task Restart Abandoned (5 of 5).
+ *
+ * The tag policy samples tell a third, on prod/api under rule `owner` (enforce, scaleServiceToZero):
+ * created without tags (CreateService, `cloudtrail-ecs-create-service.json`), it is remediated with
+ * `owner` from its cluster and marked for what is left (Tag Policy Remediated, Tag Policy Violation:
+ * cost-centre missing, env "production" not allowed); a week later the sweep scales it to zero from 2
+ * (Tag Policy Enforced) and sums up (Tag Policy Summary); once tagged, it is scaled back to 2 and its
+ * mark cleared (Tag Policy Restored).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -17,6 +17,11 @@ import {
   IMAGE_QUARANTINED,
   ROLLBACK_FAILED,
   type StopClass,
+  TAG_POLICY_ENFORCED,
+  TAG_POLICY_REMEDIATED,
+  TAG_POLICY_RESTORED,
+  TAG_POLICY_SUMMARY,
+  TAG_POLICY_VIOLATION,
   TASK_RESTART_ABANDONED,
   TASK_RESTARTED,
 } from '../../events/autopilot-events';
@@ -69,6 +74,13 @@ export const EVENT_SEVERITY: { readonly [K in AutopilotDetailType]: Severity } =
   [CONFIGURATION_PROBLEM]: 'warning',
   [TASK_RESTARTED]: 'warning',
   [TASK_RESTART_ABANDONED]: 'error',
+  [TAG_POLICY_VIOLATION]: 'warning',
+  [TAG_POLICY_REMEDIATED]: 'info',
+  // `warning` when enforcement could only notify.
+  [TAG_POLICY_ENFORCED]: 'error',
+  [TAG_POLICY_RESTORED]: 'info',
+  // `warning` when a resource still violates, or the run cap held the run.
+  [TAG_POLICY_SUMMARY]: 'info',
 };
 
 // ---------------------------------------------------------------------------------------------------
@@ -275,6 +287,324 @@ const RESTART_FORMATTERS: {
       ],
       cluster: d.cluster,
       threadKey: restartThread(d.clusterArn, d.chainId),
+    };
+  },
+};
+
+// ---------------------------------------------------------------------------------------------------
+// Tag policies
+
+type TagResourceDetail = DetailOf<typeof TAG_POLICY_VIOLATION>;
+type TagViolationDetail = TagResourceDetail['violations'][number];
+/** What every tag policy event about one resource says of it. */
+type TagResourceRef = Pick<
+  TagResourceDetail,
+  'resourceType' | 'resourceArn' | 'name' | 'cluster' | 'service' | 'rule'
+>;
+
+/** What each resource type is called in a sentence. */
+const RESOURCE_KIND: { readonly [T in TagResourceDetail['resourceType']]: string } = {
+  'ecs:cluster': 'ECS cluster',
+  'ecs:service': 'ECS service',
+  'ecs:task': 'ECS task',
+  'ecs:task-definition': 'ECS task definition',
+  'ecs:capacity-provider': 'ECS capacity provider',
+  'ecr:repository': 'ECR repository',
+};
+
+/** How people name the resource: `prod/api`, `batch/worker task 0b1c2d3e…`, `api:3`, the name otherwise. */
+function resourceName(
+  d: Pick<TagResourceDetail, 'resourceType' | 'resourceArn' | 'name' | 'cluster'>,
+): string {
+  switch (d.resourceType) {
+    case 'ecs:service':
+      return d.cluster ? `${d.cluster}/${d.name}` : d.name;
+    case 'ecs:task':
+      return `${d.cluster ? `${d.cluster}/` : ''}${d.name} task ${taskIdOf(d.resourceArn)}`;
+    case 'ecs:task-definition':
+      return shortTaskDefinition(d.resourceArn);
+    default:
+      return d.name;
+  }
+}
+
+/** The console page of a tag policy event's resource; none for a capacity provider (it has no page of its own). */
+function resourceLinks(d: TagResourceRef, origin: EventOrigin): Link[] {
+  const at = consoleOf(origin);
+  if (!at) return [];
+  const kind = RESOURCE_KIND[d.resourceType];
+  switch (d.resourceType) {
+    case 'ecs:cluster':
+      return link(
+        kind,
+        `${consoleBase(at.region)}/ecs/v2/clusters/${segment(d.name)}/services?region=${at.region}`,
+      );
+    case 'ecs:service':
+      return d.cluster ? serviceLink(d.cluster, d.name, origin) : [];
+    case 'ecs:task':
+      return d.cluster ? link(kind, taskConsoleUrl(d.cluster, d.resourceArn, origin)) : [];
+    case 'ecs:task-definition':
+      return revisionLink(d.resourceArn, origin);
+    case 'ecr:repository': {
+      const name = d.name.split('/').map(segment).join('/');
+      return link(
+        kind,
+        `${consoleBase(at.region)}/ecr/repositories/private/${at.account}/${name}?region=${at.region}`,
+      );
+    }
+    default:
+      return [];
+  }
+}
+
+/** The cluster and service a route filters on: a service is its own; a cluster's name is its cluster. */
+const tagRouteFields = (d: Pick<TagResourceDetail, 'resourceType' | 'name' | 'cluster'>) => ({
+  cluster: d.resourceType === 'ecs:cluster' ? d.name : d.cluster,
+  service: d.resourceType === 'ecs:service' ? d.name : undefined,
+});
+
+/** The facts every tag policy event about one resource starts with. */
+const tagResourceFacts = (d: TagResourceRef): Fact[] => [
+  ...fact('Resource', `${RESOURCE_KIND[d.resourceType]} ${resourceName(d)}`),
+  ...(d.resourceType === 'ecs:cluster' ? [] : fact('Cluster', d.cluster)),
+  ...(d.resourceType === 'ecs:task' ? fact('Service', d.service) : []),
+  ...fact('Rule', d.rule),
+];
+
+/** One thread per resource: its violation, remediation, enforcement and restore answer each other. */
+const tagThread = (resourceArn: string) => `tag-policy#${resourceArn}`;
+
+const describeTagViolation = (v: TagViolationDetail) =>
+  v.problem === 'missing' ? `${v.key} is missing` : `${v.key} is "${v.value}", expected ${v.allowed}`;
+
+/** The violations as facts: the keys missing on one line, each value not allowed on its own. */
+const violationFacts = (violations: readonly TagViolationDetail[]): Fact[] => [
+  ...fact(
+    'Missing',
+    violations
+      .filter((v) => v.problem === 'missing')
+      .map((v) => v.key)
+      .join(', '),
+  ),
+  ...fact(
+    'Not allowed',
+    violations
+      .flatMap((v) => (v.problem === 'not-allowed' ? [`${v.key}=${v.value} (expected ${v.allowed})`] : []))
+      .join('\n'),
+  ),
+];
+
+/** When a mark is due, `2026-12-11 01:45 UTC`. */
+const dueOf = (due: string) => formatTime(due.replace(/Z$/, ':00Z'));
+
+/** What enforcement does when the mark is due, as a sentence's end. */
+function whenDuePhrase(d: TagResourceDetail): string {
+  const due = dueOf(d.due);
+  switch (d.whenDue) {
+    case 'report-only':
+      return `rule ${d.rule} is in ${d.mode} mode, so autopilot only reports it (in enforce mode it would act after ${due})`;
+    case 'stop-task':
+      return `if it still does not comply after ${due}, autopilot stops the task`;
+    case 'scale-to-zero':
+      return `if it still does not comply after ${due}, autopilot scales the service to zero, keeping its desired count to restore once it complies`;
+    case 'notify-only':
+      return `if it still does not comply after ${due}, autopilot only notifies: no safe action is opted in for it`;
+  }
+}
+
+const WHEN_DUE_LABEL: { readonly [W in TagResourceDetail['whenDue']]: string } = {
+  'report-only': 'report only',
+  'stop-task': 'stop the task',
+  'scale-to-zero': 'scale to zero',
+  'notify-only': 'notify only',
+};
+
+const FROM_PHRASE = (from: DetailOf<typeof TAG_POLICY_REMEDIATED>['added'][number]['from']) =>
+  from === 'default' ? "the rule's default" : `from its ${from.replace('-', ' ')}`;
+
+const BECAUSE_PHRASE: { readonly [B in DetailOf<typeof TAG_POLICY_RESTORED>['because']]: string } = {
+  complies: 'it complies now',
+  exempt: 'it is exempt now',
+  'rule-removed': 'its rule is no longer in the policy file',
+  'rule-no-longer-selects': 'its rule no longer selects it',
+};
+
+/** The summary's counts of one row in words, only those that are not zero. */
+function rowCounts(row: DetailOf<typeof TAG_POLICY_SUMMARY>['rows'][number]): string {
+  const words: Array<[number, string]> = [
+    [row.compliant, 'compliant'],
+    [row.violating, 'violating'],
+    [row.exempt, 'exempt'],
+    [row.skipped, 'held by the run cap'],
+    [row.remediated, 'remediated'],
+    [row.enforced, 'enforced'],
+    [row.restored, 'restored'],
+  ];
+  return (
+    words
+      .filter(([n]) => n > 0)
+      .map(([n, word]) => `${n} ${word}`)
+      .join(', ') || 'nothing selected'
+  );
+}
+
+const MAX_SUMMARY_ROWS = 20;
+
+/** The formatters of the tag policy capability's events. */
+const TAG_FORMATTERS: {
+  readonly [K in
+    | typeof TAG_POLICY_VIOLATION
+    | typeof TAG_POLICY_REMEDIATED
+    | typeof TAG_POLICY_ENFORCED
+    | typeof TAG_POLICY_RESTORED
+    | typeof TAG_POLICY_SUMMARY]: Formatter<K>;
+} = {
+  [TAG_POLICY_VIOLATION]: (d, origin) => {
+    const what = resourceName(d);
+    const wrong = d.violations.map(describeTagViolation).join('; ');
+    return {
+      title: `${what}: tag policy ${d.rule} violated`,
+      text: `The ${RESOURCE_KIND[d.resourceType]} ${what} does not carry the tags rule ${d.rule} asks for: ${wrong}. Autopilot ${d.dryRun ? 'would mark' : 'marked'} it: ${whenDuePhrase(d)}. Fix its tags to clear the mark.`,
+      reason: d.reason,
+      facts: [
+        ...tagResourceFacts(d),
+        ...fact('Mode', d.mode),
+        ...violationFacts(d.violations),
+        ...fact('Due', dueOf(d.due)),
+        ...fact('When due', WHEN_DUE_LABEL[d.whenDue]),
+        ...fact('Limits', d.limits.join('\n')),
+      ],
+      links: resourceLinks(d, origin),
+      ...tagRouteFields(d),
+      threadKey: tagThread(d.resourceArn),
+    };
+  },
+
+  [TAG_POLICY_REMEDIATED]: (d, origin) => {
+    const what = resourceName(d);
+    const added = d.added.map((a) => `${a.key}=${a.value} (${FROM_PHRASE(a.from)})`).join(', ');
+    const left = d.remaining.length
+      ? ` Still not compliant: ${d.remaining.map(describeTagViolation).join('; ')}.`
+      : ` It complies with rule ${d.rule} now.`;
+    return {
+      title: `${what}: ${d.added.length} ${plural(d.added.length, 'tag')} added by tag policy ${d.rule}`,
+      text: `Autopilot ${d.dryRun ? 'would add' : 'added'} ${added} to the ${RESOURCE_KIND[d.resourceType]} ${what}.${left}`,
+      reason: d.reason,
+      facts: [
+        ...tagResourceFacts(d),
+        ...fact('Added', d.added.map((a) => `${a.key}=${a.value} (${FROM_PHRASE(a.from)})`).join('\n')),
+        ...violationFacts(d.remaining),
+      ],
+      links: resourceLinks(d, origin),
+      ...tagRouteFields(d),
+      threadKey: tagThread(d.resourceArn),
+    };
+  },
+
+  [TAG_POLICY_ENFORCED]: (d, origin) => {
+    const what = resourceName(d);
+    const kind = RESOURCE_KIND[d.resourceType];
+    const wrong = d.violations.map(describeTagViolation).join('; ');
+    const due = dueOf(d.due);
+    const acted = {
+      'stopped-task': {
+        title: `${what} stopped by tag policy ${d.rule}`,
+        text: `Autopilot ${d.dryRun ? 'would stop' : 'stopped'} the ${kind} ${what}: its grace ended ${due} and it still does not comply (${wrong}).`,
+      },
+      'scaled-to-zero': {
+        title: `${what} scaled to zero by tag policy ${d.rule}`,
+        text: `Autopilot ${d.dryRun ? 'would scale' : 'scaled'} the ${kind} ${what} to zero: its grace ended ${due} and it still does not comply (${wrong}). Its desired count${d.desiredCount ? ` ${d.desiredCount}` : ''} is kept and restored once it complies.`,
+      },
+      'notify-only': {
+        title: `${what}: tag policy ${d.rule} overdue`,
+        text: `The grace of the ${kind} ${what} ended ${due} and it still does not comply (${wrong}). Autopilot only notifies: no safe action is opted in for it.`,
+      },
+    }[d.action];
+    return {
+      ...acted,
+      reason: d.reason,
+      facts: [
+        ...tagResourceFacts(d),
+        ...fact('Action', d.action),
+        ...fact('Desired count kept', d.desiredCount === undefined ? undefined : String(d.desiredCount)),
+        ...violationFacts(d.violations),
+        ...fact('Due', due),
+      ],
+      links: resourceLinks(d, origin),
+      ...tagRouteFields(d),
+      threadKey: tagThread(d.resourceArn),
+      ...(d.action === 'notify-only' ? { severity: 'warning' as const } : {}),
+    };
+  },
+
+  [TAG_POLICY_RESTORED]: (d, origin) => {
+    const what = resourceName(d);
+    const kind = RESOURCE_KIND[d.resourceType];
+    const why = BECAUSE_PHRASE[d.because];
+    const mark = d.markCleared
+      ? ` Its violation mark${d.due ? ` (due ${dueOf(d.due)})` : ''} ${d.dryRun ? 'would be' : 'is'} cleared.`
+      : '';
+    const restored =
+      d.restored === 'desired-count'
+        ? {
+            title: `${what} scaled back to ${d.desiredCount} (tag policy ${d.rule})`,
+            text: `Autopilot ${d.dryRun ? 'would give' : 'gave'} the ${kind} ${what} its desired count ${d.desiredCount} back, which it had scaled to zero: ${why}.${mark}`,
+          }
+        : {
+            title: `${what}: tag policy ${d.rule} mark cleared`,
+            text: `Autopilot ${d.dryRun ? 'would clear' : 'cleared'} the violation mark of the ${kind} ${what}${d.due ? ` (due ${dueOf(d.due)})` : ''}: ${why}.`,
+          };
+    return {
+      ...restored,
+      reason: d.reason,
+      facts: [
+        ...tagResourceFacts(d),
+        ...fact('Desired count', d.desiredCount === undefined ? undefined : String(d.desiredCount)),
+        ...fact('Mark cleared', d.markCleared ? 'yes' : 'no'),
+        ...fact('Why', why),
+      ],
+      links: resourceLinks(d, origin),
+      ...tagRouteFields(d),
+      threadKey: tagThread(d.resourceArn),
+    };
+  },
+
+  [TAG_POLICY_SUMMARY]: (d) => {
+    const total = (
+      key: 'violating' | 'compliant' | 'exempt' | 'skipped' | 'remediated' | 'enforced' | 'restored',
+    ) => d.rows.reduce((sum, row) => sum + row[key], 0);
+    const violating = total('violating');
+    const skipped = total('skipped');
+    const part = d.complete ? '' : ' (so far: the sweep goes on in its next invocation)';
+    const shown = d.rows.slice(0, MAX_SUMMARY_ROWS);
+    const cap = d.overCap
+      ? ` The run would have changed ${d.overCap.changes} resources, more than maxChangesPerRun ${d.overCap.max}, so it changed none.`
+      : '';
+    // Counted per rule: a resource that two rules select is counted by each.
+    const counts = [
+      `${total('compliant')} compliant`,
+      `${violating} violating`,
+      `${total('exempt')} exempt`,
+      ...(skipped > 0 ? [`${skipped} held by the run cap`] : []),
+      `${total('remediated')} remediated`,
+      `${total('enforced')} enforced`,
+      `${total('restored')} restored`,
+    ].join(', ');
+    return {
+      title: `Tag policy sweep: ${violating} ${plural(violating, 'violation')} in ${d.resourcesSeen} ${plural(d.resourcesSeen, 'resource')}${d.complete ? '' : ', continuing'}`,
+      text: `Autopilot ${d.dryRun ? 'would have swept' : 'swept'} ${d.resourcesSeen} ${plural(d.resourcesSeen, 'resource')}${part}. By rule: ${counts}.${cap}`,
+      facts: [
+        ...fact('Resources seen', String(d.resourcesSeen)),
+        ...fact('Complete', d.complete ? 'yes' : 'no, continues'),
+        ...shown.map((row) => ({ label: `${row.rule} · ${row.resourceType}`, value: rowCounts(row) })),
+        ...(d.rows.length > shown.length
+          ? fact('Not listed', `${d.rows.length - shown.length} more rows`)
+          : []),
+      ],
+      links: [],
+      // The parts of one sweep answer each other.
+      threadKey: `tag-sweep#${d.sweepId}`,
+      ...(violating > 0 || skipped > 0 || d.overCap ? { severity: 'warning' as const } : {}),
     };
   },
 };
@@ -487,6 +817,7 @@ export const FORMATTERS: { readonly [K in AutopilotDetailType]: Formatter<K> } =
     };
   },
   ...RESTART_FORMATTERS,
+  ...TAG_FORMATTERS,
 };
 
 // ---------------------------------------------------------------------------------------------------

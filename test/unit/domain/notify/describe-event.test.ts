@@ -31,6 +31,8 @@ const CRASH_LOOP =
   '3 tasks of the new revision crashed within 10m (last: essential container exited with code 1 (app))';
 const CRASH_LOOP_REASON = `crash-loop: ${CRASH_LOOP}; stopping the deployment with ECS's rollback`;
 const CONSOLE = `https://${REGION}.console.aws.amazon.com`;
+/** The service of the tag policy samples. */
+const API_SERVICE = `arn:aws:ecs:${REGION}:${ACCOUNT}:service/prod/api`;
 
 /** What each detail-type must say; exhaustive, like the formatters. */
 const EXPECTED: {
@@ -77,6 +79,31 @@ const EXPECTED: {
     severity: 'error',
     title: 'batch/worker:3: restarts abandoned after 5 of 5',
     threadKey: `restart#arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/batch#0f6b3c2e9a7d4e1b8c5a2d3f4e5b6a7c`,
+  },
+  'Tag Policy Violation': {
+    severity: 'warning',
+    title: 'prod/api: tag policy owner violated',
+    threadKey: `tag-policy#${API_SERVICE}`,
+  },
+  'Tag Policy Remediated': {
+    severity: 'info',
+    title: 'prod/api: 1 tag added by tag policy owner',
+    threadKey: `tag-policy#${API_SERVICE}`,
+  },
+  'Tag Policy Enforced': {
+    severity: 'error',
+    title: 'prod/api scaled to zero by tag policy owner',
+    threadKey: `tag-policy#${API_SERVICE}`,
+  },
+  'Tag Policy Restored': {
+    severity: 'info',
+    title: 'prod/api scaled back to 2 (tag policy owner)',
+    threadKey: `tag-policy#${API_SERVICE}`,
+  },
+  'Tag Policy Summary': {
+    severity: 'warning',
+    title: 'Tag policy sweep: 6 violations in 214 resources',
+    threadKey: 'tag-sweep#6e2b9d4a-3f1c-4a8e-b7d5-0c9e8f7a6b5d',
   },
 };
 
@@ -381,8 +408,8 @@ describe('describeEvent', () => {
     it.each<[string, Severity]>([
       ['Task Rescheduled', 'info'],
       ['Schedule Abandoned', 'warning'],
-      ['Tag Policy Violation', 'warning'],
-      ['Tag Policy Remediated', 'success'],
+      ['Budget Violation', 'warning'],
+      ['Image Remediated', 'success'],
       ['Release Failed', 'error'],
     ])('guesses the severity of %s from its name', (type, severity) => {
       // Prepare
@@ -449,6 +476,241 @@ describe('describeEvent', () => {
       expect(message.title).toBe('prod: Something Happened');
       expect(message.facts[1]?.value).toHaveLength(300);
     });
+  });
+});
+
+describe('tag policy events', () => {
+  it('says what a violation is, when its mark is due and what enforcement does then', () => {
+    // Prepare
+    const input = describableSample('Tag Policy Violation');
+
+    // Act
+    const message = describeEvent(input);
+
+    // Assess
+    expect(message.text).toBe(
+      'The ECS service prod/api does not carry the tags rule owner asks for: cost-centre is missing; env is "production", expected one of prod, staging (ignoring case). Autopilot marked it: if it still does not comply after 2025-03-21 09:06 UTC, autopilot scales the service to zero, keeping its desired count to restore once it complies. Fix its tags to clear the mark.',
+    );
+    expect(message.facts).toEqual([
+      { label: 'Resource', value: 'ECS service prod/api' },
+      { label: 'Cluster', value: 'prod' },
+      { label: 'Rule', value: 'owner' },
+      { label: 'Mode', value: 'enforce' },
+      { label: 'Missing', value: 'cost-centre' },
+      { label: 'Not allowed', value: 'env=production (expected one of prod, staging (ignoring case))' },
+      { label: 'Due', value: '2025-03-21 09:06 UTC' },
+      { label: 'When due', value: 'scale to zero' },
+    ]);
+    expect(message).toMatchObject({ cluster: 'prod', service: 'api' });
+  });
+
+  it('says an audit rule only reports, with the date enforce would act after', () => {
+    // Prepare
+    const detail = {
+      ...autopilotDetail('Tag Policy Violation'),
+      mode: 'audit',
+      whenDue: 'report-only',
+    } as const;
+
+    // Act
+    const message = describeEvent(describableSample('Tag Policy Violation', detail));
+
+    // Assess
+    expect(message.text).toContain(
+      'rule owner is in audit mode, so autopilot only reports it (in enforce mode it would act after 2025-03-21 09:06 UTC)',
+    );
+  });
+
+  it.each<[string, Record<string, unknown>, string, string | undefined, { label: string; url: string }[]]>([
+    [
+      'an ECR repository',
+      {
+        resourceType: 'ecr:repository',
+        resourceArn: `arn:aws:ecr:${REGION}:${ACCOUNT}:repository/team/api`,
+        name: 'team/api',
+        cluster: undefined,
+      },
+      'team/api',
+      undefined,
+      [
+        {
+          label: 'ECR repository',
+          url: `${CONSOLE}/ecr/repositories/private/${ACCOUNT}/team/api?region=${REGION}`,
+        },
+      ],
+    ],
+    [
+      'a task definition revision',
+      {
+        resourceType: 'ecs:task-definition',
+        resourceArn: taskDefinition(3),
+        name: 'api',
+        cluster: undefined,
+      },
+      'api:3',
+      undefined,
+      [
+        {
+          label: 'Task definition api:3',
+          url: `${CONSOLE}/ecs/v2/task-definitions/api/3/containers?region=${REGION}`,
+        },
+      ],
+    ],
+    [
+      'a standalone task',
+      {
+        resourceType: 'ecs:task',
+        resourceArn: `arn:aws:ecs:${REGION}:${ACCOUNT}:task/batch/0b1c2d3e`,
+        name: 'worker',
+        cluster: 'batch',
+      },
+      'batch/worker task 0b1c2d3e',
+      'batch',
+      [
+        {
+          label: 'ECS task',
+          url: `${CONSOLE}/ecs/v2/clusters/batch/tasks/0b1c2d3e/configuration?region=${REGION}`,
+        },
+      ],
+    ],
+    [
+      'a cluster',
+      {
+        resourceType: 'ecs:cluster',
+        resourceArn: `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/prod`,
+        name: 'prod',
+        cluster: undefined,
+      },
+      'prod',
+      'prod',
+      [{ label: 'ECS cluster', url: `${CONSOLE}/ecs/v2/clusters/prod/services?region=${REGION}` }],
+    ],
+    [
+      'a capacity provider (it has no console page of its own)',
+      {
+        resourceType: 'ecs:capacity-provider',
+        resourceArn: `arn:aws:ecs:${REGION}:${ACCOUNT}:capacity-provider/spot`,
+        name: 'spot',
+        cluster: undefined,
+      },
+      'spot',
+      undefined,
+      [],
+    ],
+  ])('names %s as people do and links its console page', (_, resource, name, cluster, links) => {
+    // Prepare
+    const detail = { ...autopilotDetail('Tag Policy Violation'), ...resource };
+
+    // Act
+    const message = describeEvent(describableSample('Tag Policy Violation', detail));
+
+    // Assess
+    expect(message.title).toBe(`${name}: tag policy owner violated`);
+    expect(message.links).toEqual(links);
+    expect(message.cluster).toBe(cluster);
+    expect(message.service).toBeUndefined();
+    expect(message.threadKey).toBe(`tag-policy#${resource.resourceArn}`);
+  });
+
+  it('says where each added tag came from, and that the resource complies when nothing is left', () => {
+    // Prepare
+    const detail = {
+      ...autopilotDetail('Tag Policy Remediated'),
+      added: [
+        { key: 'owner', value: 'payments', from: 'task-definition' },
+        { key: 'env', value: 'prod', from: 'default' },
+      ],
+      remaining: [],
+    } as const;
+
+    // Act
+    const message = describeEvent(describableSample('Tag Policy Remediated', detail));
+
+    // Assess
+    expect(message.title).toBe('prod/api: 2 tags added by tag policy owner');
+    expect(message.text).toBe(
+      "Autopilot added owner=payments (from its task definition), env=prod (the rule's default) to the ECS service prod/api. It complies with rule owner now.",
+    );
+  });
+
+  it('tells an enforcement that could only notify as a warning', () => {
+    // Prepare
+    const { desiredCount: _, ...scaled } = autopilotDetail('Tag Policy Enforced');
+    const detail = { ...scaled, action: 'notify-only' } as const;
+
+    // Act
+    const message = describeEvent(describableSample('Tag Policy Enforced', detail));
+
+    // Assess
+    expect(message.severity).toBe('warning');
+    expect(message.title).toBe('prod/api: tag policy owner overdue');
+    expect(message.text).toContain('Autopilot only notifies: no safe action is opted in for it.');
+  });
+
+  it('tells a mark cleared without a desired count, and why', () => {
+    // Prepare
+    const { desiredCount: _, ...restored } = autopilotDetail('Tag Policy Restored');
+    const detail = { ...restored, restored: 'mark-cleared', because: 'rule-removed' } as const;
+
+    // Act
+    const message = describeEvent(describableSample('Tag Policy Restored', detail));
+
+    // Assess
+    expect(message.title).toBe('prod/api: tag policy owner mark cleared');
+    expect(message.text).toBe(
+      'Autopilot cleared the violation mark of the ECS service prod/api (due 2025-03-21 09:06 UTC): its rule is no longer in the policy file.',
+    );
+  });
+
+  it('sums a sweep up per rule, as good news when nothing violates, and says when it continues', () => {
+    // Prepare
+    const rows = [
+      {
+        rule: 'owner',
+        resourceType: 'ecs:service',
+        compliant: 4,
+        violating: 0,
+        exempt: 1,
+        skipped: 0,
+        remediated: 2,
+        enforced: 0,
+        restored: 0,
+      },
+    ] as const;
+    const detail = {
+      ...autopilotDetail('Tag Policy Summary'),
+      rows: [...rows],
+      resourcesSeen: 5,
+      complete: false,
+    };
+
+    // Act
+    const message = describeEvent(describableSample('Tag Policy Summary', detail));
+
+    // Assess
+    expect(message.severity).toBe('info');
+    expect(message.title).toBe('Tag policy sweep: 0 violations in 5 resources, continuing');
+    expect(message.text).toBe(
+      'Autopilot swept 5 resources (so far: the sweep goes on in its next invocation). By rule: 4 compliant, 0 violating, 1 exempt, 2 remediated, 0 enforced, 0 restored.',
+    );
+    expect(message.facts).toContainEqual({
+      label: 'owner · ecs:service',
+      value: '4 compliant, 1 exempt, 2 remediated',
+    });
+  });
+
+  it('warns of a sweep the run cap held, saying it changed nothing', () => {
+    // Prepare
+    const detail = { ...autopilotDetail('Tag Policy Summary'), rows: [], overCap: { changes: 80, max: 50 } };
+
+    // Act
+    const message = describeEvent(describableSample('Tag Policy Summary', detail));
+
+    // Assess
+    expect(message.severity).toBe('warning');
+    expect(message.text).toContain(
+      'The run would have changed 80 resources, more than maxChangesPerRun 50, so it changed none.',
+    );
   });
 });
 
