@@ -38,7 +38,7 @@ export class DynamoTagMarks extends DynamoTableStore implements TagMarkStore {
     const found = new Map<string, TagRecord>();
     const unique = [...new Set(arns)];
     for (let i = 0; i < unique.length; i += BATCH) {
-      let keys: Record<string, unknown>[] = unique.slice(i, i + BATCH).map(tagMarkKey);
+      let keys: Record<string, unknown>[] = unique.slice(i, i + BATCH).map((arn) => ({ ...tagMarkKey(arn) }));
       for (let round = 0; keys.length > 0; round++) {
         if (round === BATCH_ROUNDS) {
           throw new RetryableError(
