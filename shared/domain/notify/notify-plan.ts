@@ -16,7 +16,7 @@ import type { Plan } from '../plan/plan';
 import { parseDuration } from '../policy/duration';
 import { describeEvent, summarise } from './describe-event';
 import type { NotificationMessage, Severity } from './message';
-import { routeMessage, routesNeedTags } from './route';
+import { carriedTags, routeMessage, routesNeedTags } from './route';
 
 /** What happened (or would happen) for one channel, with its reason (printed by `autopilot dispatch`). */
 export type NotifyDecision =
@@ -103,7 +103,7 @@ export type NotifyPlan = Plan<NotifyDecision, NotifyEffect>;
 export interface NotifyReads {
   notifications: Notifications;
   store: Pick<NotificationStore, 'getThread' | 'listEndedWindows'>;
-  /** The service's tags, for routes that filter on them; undefined when unknown. */
+  /** The service's tags, for routes that filter on them (when its event carries none); undefined when unknown. */
   tagsOf: (cluster: string, service: string) => Promise<Record<string, string> | undefined>;
   now: () => Date;
 }
@@ -193,8 +193,23 @@ const unknownChannel = (channel: string): NotifyDecision => ({
 });
 
 /**
- * Plans the notifications of one autopilot event: routed to its channels (service tags are looked up
- * only when a route filters on them), each counted into its aggregation window, then sent.
+ * The tags a route filters on: those the event carries (a tag policy event's resource), else the
+ * service's, looked up.
+ */
+async function routingTagsOf(
+  event: BusEvent,
+  message: NotificationMessage,
+  reads: Pick<NotifyReads, 'tagsOf'>,
+): Promise<Record<string, string> | undefined> {
+  const carried = carriedTags(event.detail);
+  if (carried) return carried;
+  return message.cluster && message.service ? reads.tagsOf(message.cluster, message.service) : undefined;
+}
+
+/**
+ * Plans the notifications of one autopilot event: routed to its channels (the tags of the resource
+ * are read only when a route filters on them: from the event when it carries them, else the
+ * service's are looked up), each counted into its aggregation window, then sent.
  *
  * @returns one decision per channel, each with its own effects (admit, send, remember the thread):
  *   the channels share nothing, so they can be applied side by side
@@ -212,10 +227,7 @@ export async function planNotification(event: BusEvent, reads: NotifyReads): Pro
     detailType: event['detail-type'],
     detail: event.detail,
   });
-  const tags =
-    routesNeedTags(reads.notifications) && message.cluster && message.service
-      ? await reads.tagsOf(message.cluster, message.service)
-      : undefined;
+  const tags = routesNeedTags(reads.notifications) ? await routingTagsOf(event, message, reads) : undefined;
   const channels = routeMessage(message, reads.notifications, tags);
   if (channels.length === 0)
     return {

@@ -39,7 +39,7 @@ function tagsMatch(wanted: Route['tags'], tags: Readonly<Record<string, string>>
 /**
  * Whether a route matches a message.
  *
- * @param tags - the service's tags, when a route filters on tags
+ * @param tags - the resource's tags (a service's, or those its event carries), when a route filters on tags
  */
 export function routeMatches(
   route: Route,
@@ -64,7 +64,7 @@ export function routeMatches(
  * comment for the rules).
  *
  * @param notifications - the routes, default and always channels (`always` may be left out)
- * @param tags - the service's tags, when a route filters on tags
+ * @param tags - the resource's tags (a service's, or those its event carries), when a route filters on tags
  * @returns the channels without repeats; empty when no route matched, there is no default and no
  *   always channel
  * @example
@@ -92,4 +92,28 @@ export function routeMessage(
 /** Whether any route filters on service tags (so the notifier must look them up). */
 export function routesNeedTags(notifications: Pick<Notifications, 'routes'>): boolean {
   return notifications.routes.some((r) => r.tags !== undefined);
+}
+
+/** The most tags {@link carriedTags} reads: AWS's own limit per resource, as the events bound them. */
+const MAX_CARRIED_TAGS = 50;
+
+/**
+ * The resource's own tags when its event carries them (the tag policy events' `tags`), so a tag route
+ * reaches the owner of any resource, a repository or a task definition as well as a service, with
+ * the tags as autopilot left them (an owner it just added included). Undefined when the event
+ * carries none: the notifier then looks a service's tags up.
+ *
+ * @example carriedTags({ resourceType: 'ecr:repository', tags: { team: 'search' } }) // { team: 'search' }
+ * @example carriedTags({ cluster: 'prod', service: 'api' }) // undefined
+ */
+export function carriedTags(detail: unknown): Record<string, string> | undefined {
+  if (typeof detail !== 'object' || detail === null || !('tags' in detail)) return undefined;
+  const { tags } = detail;
+  if (typeof tags !== 'object' || tags === null || Array.isArray(tags)) return undefined;
+  const entries = Object.entries(tags);
+  // A detail that does not hold to its contract carries no tags to route on.
+  if (entries.length > MAX_CARRIED_TAGS || entries.some(([, value]) => typeof value !== 'string')) {
+    return undefined;
+  }
+  return Object.fromEntries(entries) as Record<string, string>;
 }

@@ -23,6 +23,7 @@ import {
 } from '../../../../shared/domain/notify/notify-plan';
 import { applyPlan } from '../../../../shared/domain/plan/plan';
 import type { ChatSender } from '../../../../shared/ports';
+import { autopilotDetail } from '../../../support/autopilot-samples';
 import {
   InMemoryNotificationStore,
   InMemoryUndeliveredSink,
@@ -192,6 +193,40 @@ describe('notifyEvent', () => {
     expect(payments.map((d) => d.channel)).toEqual(['payments']);
     expect(api.map((d) => d.channel)).toEqual(['ops']);
     expect(w.tagLookups).toEqual(['prod/payments', 'prod/api']);
+  });
+
+  it("routes a tag policy event by the resource's own tags it carries, looking nothing up", async () => {
+    // Prepare
+    const w = world({
+      channels: { payments: TEAMS, search: TEAMS, ops: TEAMS },
+      routes: [
+        { tags: { team: 'payments' }, channels: ['payments'] },
+        { tags: { team: 'search' }, channels: ['search'] },
+      ],
+      default: ['ops'],
+    });
+    const service = { ...autopilotDetail('Tag Policy Violation'), tags: { team: 'payments' } };
+    const repository = {
+      ...autopilotDetail('Tag Policy Remediated'),
+      resourceType: 'ecr:repository',
+      resourceArn: `arn:aws:ecr:${REGION}:${ACCOUNT}:repository/team/search`,
+      name: 'team/search',
+      cluster: undefined,
+      tags: { team: 'search', owner: 'search' },
+    };
+    const untagged = { ...autopilotDetail('Tag Policy Violation'), name: 'payments', tags: {} };
+
+    // Act
+    const toService = await notifyEvent(busEvent('Tag Policy Violation', service), w.deps);
+    const toRepository = await notifyEvent(busEvent('Tag Policy Remediated', repository), w.deps);
+    const toNobody = await notifyEvent(busEvent('Tag Policy Violation', untagged), w.deps);
+
+    // Assess
+    expect(toService.map((d) => d.channel)).toEqual(['payments']);
+    expect(toRepository.map((d) => d.channel)).toEqual(['search']);
+    // prod/payments has team=payments when looked up; the event says the resource has no tags.
+    expect(toNobody.map((d) => d.channel)).toEqual(['ops']);
+    expect(w.tagLookups).toEqual([]);
   });
 
   it('parks the message of a channel that keeps failing and still sends to the others', async () => {

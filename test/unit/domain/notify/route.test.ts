@@ -1,6 +1,6 @@
 import type { Notifications } from '../../../../shared/config/notifications';
 import type { NotificationMessage } from '../../../../shared/domain/notify/message';
-import { routeMessage, routesNeedTags } from '../../../../shared/domain/notify/route';
+import { carriedTags, routeMessage, routesNeedTags } from '../../../../shared/domain/notify/route';
 
 function message(overrides: Partial<NotificationMessage> = {}): NotificationMessage {
   return {
@@ -264,5 +264,38 @@ describe('routesNeedTags', () => {
 
     // Assess
     expect(answers).toEqual([true, false]);
+  });
+});
+
+describe('carriedTags', () => {
+  it.each<[string, unknown, Record<string, string> | undefined]>([
+    [
+      'the tags of a tag policy event',
+      { resourceType: 'ecr:repository', tags: { team: 'search' } },
+      { team: 'search' },
+    ],
+    ['no tags at all, said by the event', { tags: {} }, {}],
+    [
+      'an event without tags (a service event: its tags are looked up)',
+      { cluster: 'prod', service: 'api' },
+      undefined,
+    ],
+    ['tags that are not a map', { tags: ['team=search'] }, undefined],
+    ['a value that is not a string', { tags: { team: 7 } }, undefined],
+    [
+      'more than 50 tags',
+      { tags: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, 'v'])) },
+      undefined,
+    ],
+    ['a detail that is not an object', 'oops', undefined],
+  ])('reads %s', (_, detail, expected) => {
+    // Prepare
+    const input = structuredClone(detail);
+
+    // Act
+    const tags = carriedTags(input);
+
+    // Assess
+    expect(tags).toEqual(expected);
   });
 });
