@@ -119,21 +119,24 @@ export class EcsTaggedResources implements TaggedResourceReader {
           this.client.send(new ListServicesCommand({ cluster, maxResults: 100, ...tokenOf(token) })),
         );
         const arns = listed.map((out) => out.serviceArns ?? []);
-        const services = await this.describeServices(step.cluster, arns.arns);
-        await this.ensureClusters([step.cluster]);
-        for (const s of services) this.serviceTags.set(`${step.cluster}/${s.serviceName}`, tagsOf(s.tags));
+        // ListClusters gives ARNs; a view names its cluster, and the parents are kept by name.
+        const cluster = clusterNameOf(step.cluster);
+        const services = await this.describeServices(cluster, arns.arns);
+        await this.ensureClusters([cluster]);
+        for (const s of services) this.serviceTags.set(`${cluster}/${s.serviceName}`, tagsOf(s.tags));
         const next: Step = arns.next
           ? { ...step, token: arns.next }
           : { s: 'tasks', cluster: step.cluster, at: step.at, ...clustersOf(step) };
-        return { resources: services.map((s) => this.serviceView(s, step.cluster)), next };
+        return { resources: services.map((s) => this.serviceView(s, cluster)), next };
       }
       case 'tasks': {
         const listed = await this.listIn('ListTasks', step, (cluster, token) =>
           this.client.send(new ListTasksCommand({ cluster, maxResults: 100, ...tokenOf(token) })),
         );
         const arns = listed.map((out) => out.taskArns ?? []);
-        const tasks = await this.describeTasks(step.cluster, arns.arns);
-        const views = await this.taskViews(step.cluster, tasks);
+        const cluster = clusterNameOf(step.cluster);
+        const tasks = await this.describeTasks(cluster, arns.arns);
+        const views = await this.taskViews(cluster, tasks);
         const next: Step = arns.next
           ? { ...step, token: arns.next }
           : ((await this.clusterAfter(step.clusters, step.at)) ?? { s: 'families' });
@@ -500,10 +503,9 @@ export class EcsTagEnforcer implements TagEnforcer {
   async stopTask(cluster: string, taskArn: string, reason: string): Promise<EnforceResult> {
     try {
       const out = await this.client.send(new StopTaskCommand({ cluster, task: taskArn, reason }));
-      // StopTask on a task stopped already answers it as it is, with its own reason.
-      const said = out.task?.stoppedReason;
-      return said && said !== reason && out.task?.lastStatus === 'STOPPED'
-        ? { gone: `task ${taskArn} had stopped already: ${said}` }
+      // StopTask on a task stopped already answers it as it is (a task being stopped is not yet).
+      return out.task?.lastStatus === 'STOPPED'
+        ? { gone: `task ${taskArn} had stopped already: ${out.task.stoppedReason ?? 'no reason given'}` }
         : 'done';
     } catch (error) {
       const name = awsErrorName(error);
