@@ -9,11 +9,13 @@
  * - `Tag Policy Restored` when a service autopilot scaled to zero gets its desired count back, or a
  *   mark is cleared (the resource complies, is exempt, or its rule no longer applies): one event
  *   for both when they come together;
+ * - `Action Failed` when AWS refused a tag write for good (the applier's `refused`);
  * - `Tag Policy Summary`, the counts of a sweep per rule and resource type ({@link tagSummaryEvent}).
  * Each carries the resource's own tags, so the notifier routes it to the resource's owner. Pure.
  */
 import type { TagPolicyRule } from '../../config/tag-policies';
 import {
+  ACTION_FAILED,
   type AutopilotEvent,
   TAG_EVENT_LIMITS,
   TAG_POLICY_ENFORCED,
@@ -282,6 +284,25 @@ export function tagEvents(decisions: readonly TagDecision[], context: TagEventCo
               markCleared: true,
               due: d.due,
               because: run.because(d),
+              reason,
+              dryRun,
+              triggeredBy,
+            },
+          },
+        ];
+      }
+      case 'refused': {
+        // AWS refused a tag write for good (an old-format ARN, a limit reached since the read): said,
+        // since the plan counted on it, and nothing else tells that the resource was left as it was.
+        const { cluster } = run.fields(d);
+        const service = d.resourceType === 'ecs:service' ? run.fields(d).name : undefined;
+        return [
+          {
+            detailType: ACTION_FAILED,
+            detail: {
+              action: `tag policy ${d.wouldBe}`,
+              ...(cluster ? { cluster } : {}),
+              ...(service ? { service, serviceArn: d.arn } : {}),
               reason,
               dryRun,
               triggeredBy,

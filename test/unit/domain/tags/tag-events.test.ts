@@ -4,6 +4,7 @@ import { evaluateResource, type TagResourceView } from '../../../../shared/domai
 import { tagEvents, tagSummaryEvent } from '../../../../shared/domain/tags/tag-events';
 import { planTags, type TagDecision } from '../../../../shared/domain/tags/tag-plan';
 import {
+  ACTION_FAILED,
   type AutopilotEvent,
   AutopilotEventSchemas,
   TAG_POLICY_ENFORCED,
@@ -291,6 +292,43 @@ describe('tagEvents', () => {
         },
       },
     ]);
+  });
+
+  it('tells a tag write AWS refused for good as a failed action, and nothing of a decision another run took first', () => {
+    // Prepare
+    const about = { rule: 'owner', arn: SERVICE_ARN, resourceType: 'ecs:service' as const };
+    const decisions: TagDecision[] = [
+      {
+        ...about,
+        action: 'refused',
+        wouldBe: 'remediate',
+        refusedBy: 'Long arn format must be used for tagging operations',
+        reason:
+          'AWS refused: Long arn format must be used for tagging operations; would have: adds owner=payments',
+      },
+      { ...about, action: 'ignore', wouldBe: 'violation', reason: 'another run marked it first' },
+    ];
+    const evaluations = [evaluateResource(aService(), [aRule({ required: ['owner'] })], NOW)];
+
+    // Act
+    const events = tagEvents(decisions, { evaluations, rules: [], triggeredBy: TRIGGER });
+
+    // Assess
+    expect(events).toEqual([
+      {
+        detailType: ACTION_FAILED,
+        detail: {
+          action: 'tag policy remediate',
+          cluster: 'prod',
+          service: 'api',
+          serviceArn: SERVICE_ARN,
+          reason: decisions[0]?.reason,
+          dryRun: false,
+          triggeredBy: TRIGGER,
+        },
+      },
+    ]);
+    expect(contractErrors(events)).toEqual([]);
   });
 
   it('marks every event of a dry run', () => {
