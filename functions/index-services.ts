@@ -4,7 +4,7 @@
  * or delete services (through CloudTrail), by ECS deployment state changes, and by a periodic
  * reconcile of the whole account.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { makeIndexDeps } from '../shared/adapters/compose-index';
 import { BaseEnvSchema } from '../shared/config/env';
 import { clusterOfServiceArn } from '../shared/domain/aws/arn';
@@ -30,8 +30,8 @@ const IndexEventSchema = z.discriminatedUnion('detail-type', [
  * The indexer's environment: how often a sweep of the reconcile starts (the schedule wakes it more
  * often, so a sweep longer than one invocation goes on from its checkpoint).
  */
-const IndexEnvSchema = BaseEnvSchema.extend({
-  AUTOPILOT_RECONCILE_PERIOD: z.string().regex(durationPattern()).default('6h'),
+const IndexEnvSchema = z.extend(BaseEnvSchema, {
+  AUTOPILOT_RECONCILE_PERIOD: z._default(z.string().check(z.regex(durationPattern())), '6h'),
 });
 
 /** Time kept back from the deadline for the page under way, the checkpoint and the answer. */

@@ -2,7 +2,7 @@
  * notify: tells people what autopilot did, in their chat channels. Triggered by every autopilot event
  * on the bus, and by a schedule that sends the summaries of storms aggregated in ended windows.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { makeNotifyDeps } from '../shared/adapters/compose-notify';
 import { BaseEnvSchema } from '../shared/config/env';
 import { flushWindows, type NotifyDecision, notifyEvent } from '../shared/domain/notify/notify';

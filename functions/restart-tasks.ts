@@ -4,7 +4,7 @@
  * outside services (STOPPED: decide; RUNNING: capture) and by the CloudTrail records of RunTask /
  * StartTask (capture).
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { makeRestartTasksDeps } from '../shared/adapters/compose-restart-tasks';
 import { RestartEnvSchema } from '../shared/config/env';
 import { parseTaskArn } from '../shared/domain/aws/arn';

@@ -3,7 +3,7 @@
  * Triggered by ECS Deployment State Change, ECS Task State Change (stopped tasks of services) and
  * CloudWatch Alarm State Change (to ALARM).
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { makeWatchDeps } from '../shared/adapters/compose-watch';
 import { BaseEnvSchema } from '../shared/config/env';
 import {

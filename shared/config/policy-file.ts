@@ -9,7 +9,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import semver from 'semver';
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '../zod-messages';
 import { isValidTimeZone, parseClockTime } from '../domain/deploy/deploy-window';
 import { DEPLOY_MODE } from '../domain/policy/deploy-mode';
 import { MAX_DURATION_MS, parseDuration } from '../domain/policy/duration';
@@ -40,107 +41,137 @@ export const POLICY_FILE_LIMITS = {
 
 const MAX_DAYS = MAX_DURATION_MS / 86_400_000;
 
-const DurationSchema = z.string().refine((v) => parseDuration(v) !== undefined, {
-  message: `expected a duration like 30s, 15m, 2h or 7d, at most ${MAX_DAYS}d`,
-});
+const DurationSchema = z.string().check(
+  z.refine((v) => parseDuration(v) !== undefined, {
+    message: `expected a duration like 30s, 15m, 2h or 7d, at most ${MAX_DAYS}d`,
+  }),
+);
 
 const ClockSchema = z
   .string()
-  .refine((v) => parseClockTime(v) !== undefined, { message: 'expected a 24h time HH:MM' });
+  .check(z.refine((v) => parseClockTime(v) !== undefined, { message: 'expected a 24h time HH:MM' }));
 
 /** A deploy window in local time of an IANA zone. */
 export const DeployWindowSchema = z.strictObject({
-  days: z.array(z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'])).min(1),
+  days: z.array(z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'])).check(z.minLength(1)),
   start: ClockSchema,
   end: ClockSchema,
-  timezone: z.string().superRefine((zone, ctx) => {
-    if (zone.length > 64 || !isValidTimeZone(zone)) {
-      const bound = zone.length > 64 ? ' (at most 64 characters)' : '';
+  timezone: z.string().check(
+    z.superRefine((zone, ctx) => {
+      if (zone.length > 64 || !isValidTimeZone(zone)) {
+        const bound = zone.length > 64 ? ' (at most 64 characters)' : '';
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected an IANA time zone such as Europe/Berlin or UTC${bound}`,
+        });
+      }
+    }),
+  ),
+});
+
+const GlobListSchema = z.union([GlobSchema, z.array(GlobSchema).check(z.minLength(1))]).check(
+  z.superRefine((globs, ctx) => {
+    if (Array.isArray(globs) && globs.length > POLICY_FILE_LIMITS.globs) {
       ctx.addIssue({
         code: 'custom',
-        message: `expected an IANA time zone such as Europe/Berlin or UTC${bound}`,
+        message: `at most ${POLICY_FILE_LIMITS.globs} globs, got ${globs.length}`,
       });
     }
   }),
-});
-
-const GlobListSchema = z.union([GlobSchema, z.array(GlobSchema).min(1)]).superRefine((globs, ctx) => {
-  if (Array.isArray(globs) && globs.length > POLICY_FILE_LIMITS.globs) {
-    ctx.addIssue({
-      code: 'custom',
-      message: `at most ${POLICY_FILE_LIMITS.globs} globs, got ${globs.length}`,
-    });
-  }
-});
+);
 
 /** Which pushed tags a policy accepts. All given filters must pass. */
 export const TagFilterSchema = z.strictObject({
-  glob: GlobListSchema.optional().describe(
-    `glob(s), picomatch syntax without extglobs, up to ${MAX_GLOB_LENGTH} characters; any may match, e.g. release-*`,
-  ),
+  glob: z
+    .optional(GlobListSchema)
+    .check(
+      z.describe(
+        `glob(s), picomatch syntax without extglobs, up to ${MAX_GLOB_LENGTH} characters; any may match, e.g. release-*`,
+      ),
+    ),
   regex: z
-    .string()
-    .max(MAX_REGEX_LENGTH, {
-      abort: true,
-      message: `invalid regular expression: at most ${MAX_REGEX_LENGTH} characters`,
-    })
-    .superRefine((source, ctx) => {
-      const compiled = compileTagRegex(source);
-      if (!compiled.ok)
-        ctx.addIssue({ code: 'custom', message: `invalid regular expression: ${compiled.reason}` });
-    })
-    .optional()
-    .describe(
-      'regular expression the whole tag must match, RE2 syntax (no lookaround, no backreferences: matched in linear time), up to 256 characters',
+    .optional(
+      z.string().check(
+        z.maxLength(MAX_REGEX_LENGTH, {
+          abort: true,
+          message: `invalid regular expression: at most ${MAX_REGEX_LENGTH} characters`,
+        }),
+        z.superRefine((source, ctx) => {
+          const compiled = compileTagRegex(source);
+          if (!compiled.ok)
+            ctx.addIssue({ code: 'custom', message: `invalid regular expression: ${compiled.reason}` });
+        }),
+      ),
+    )
+    .check(
+      z.describe(
+        'regular expression the whole tag must match, RE2 syntax (no lookaround, no backreferences: matched in linear time), up to 256 characters',
+      ),
     ),
   semver: z
-    .string()
-    .refine((v) => semver.validRange(v) !== null, { message: 'not a valid semver range' })
-    .optional()
-    .describe('semver range the version tag must satisfy, e.g. ">=1.2.0 <2"'),
+    .optional(
+      z
+        .string()
+        .check(z.refine((v) => semver.validRange(v) !== null, { message: 'not a valid semver range' })),
+    )
+    .check(z.describe('semver range the version tag must satisfy, e.g. ">=1.2.0 <2"')),
 });
 
 /** How unhealthy deployments are handled. */
 export const RollbackPolicySchema = z.strictObject({
   enabled: z
-    .boolean()
-    .optional()
-    .describe('roll back unhealthy deployments (default true for opted-in services)'),
-  bakeTime: DurationSchema.optional().describe(
-    'after COMPLETED, how long without an unhealthy signal before a revision is known good (default 10m)',
-  ),
-  cooldown: DurationSchema.optional().describe(
-    'at most one automatic rollback per service in this window (default 1h)',
-  ),
+    .optional(z.boolean())
+    .check(z.describe('roll back unhealthy deployments (default true for opted-in services)')),
+  bakeTime: z
+    .optional(DurationSchema)
+    .check(
+      z.describe(
+        'after COMPLETED, how long without an unhealthy signal before a revision is known good (default 10m)',
+      ),
+    ),
+  cooldown: z
+    .optional(DurationSchema)
+    .check(z.describe('at most one automatic rollback per service in this window (default 1h)')),
   crashLoop: z
-    .strictObject({ tasks: z.number().int().min(1).max(1000), window: DurationSchema })
-    .optional()
-    .describe(
-      'this many crashed tasks of the new revision within the window is unhealthy (default 3 in 10m)',
+    .optional(
+      z.strictObject({ tasks: z.number().check(z.int(), z.gte(1), z.lte(1000)), window: DurationSchema }),
+    )
+    .check(
+      z.describe(
+        'this many crashed tasks of the new revision within the window is unhealthy (default 3 in 10m)',
+      ),
     ),
   alarms: z
-    .array(z.string().min(1).max(255))
-    .max(POLICY_FILE_LIMITS.alarms)
-    .optional()
-    .describe('CloudWatch alarms that mean unhealthy, besides the autopilot:alarms tag'),
+    .optional(
+      z
+        .array(z.string().check(z.minLength(1), z.maxLength(255)))
+        .check(z.maxLength(POLICY_FILE_LIMITS.alarms)),
+    )
+    .check(z.describe('CloudWatch alarms that mean unhealthy, besides the autopilot:alarms tag')),
 });
 
 const PolicyFields = {
-  description: z.string().max(1000).optional(),
+  description: z.optional(z.string().check(z.maxLength(1000))),
   deploy: z
-    .string()
-    .regex(DEPLOY_MODE, { message: 'expected tag:<name>, semver:major|minor|patch, match or off' })
-    .optional()
-    .describe('mode used when the service has no autopilot:deploy tag'),
-  tags: TagFilterSchema.optional(),
-  allowPrerelease: z.boolean().optional().describe('semver pre-releases (1.5.0-rc.1) are deployable'),
-  minImageAge: DurationSchema.optional().describe('supply-chain cooldown: wait this long after a push'),
+    .optional(
+      z
+        .string()
+        .check(
+          z.regex(DEPLOY_MODE, { message: 'expected tag:<name>, semver:major|minor|patch, match or off' }),
+        ),
+    )
+    .check(z.describe('mode used when the service has no autopilot:deploy tag')),
+  tags: z.optional(TagFilterSchema),
+  allowPrerelease: z
+    .optional(z.boolean())
+    .check(z.describe('semver pre-releases (1.5.0-rc.1) are deployable')),
+  minImageAge: z
+    .optional(DurationSchema)
+    .check(z.describe('supply-chain cooldown: wait this long after a push')),
   windows: z
-    .array(DeployWindowSchema)
-    .max(POLICY_FILE_LIMITS.windows)
-    .optional()
-    .describe('deploy only inside one of these windows'),
-  rollback: RollbackPolicySchema.optional(),
+    .optional(z.array(DeployWindowSchema).check(z.maxLength(POLICY_FILE_LIMITS.windows)))
+    .check(z.describe('deploy only inside one of these windows')),
+  rollback: z.optional(RollbackPolicySchema),
 };
 
 /**
@@ -151,32 +182,47 @@ const PolicyFields = {
 export const RestartRuleSchema = z.strictObject({
   match: z
     .strictObject({
-      cluster: GlobListSchema.optional().describe('cluster name'),
-      group: GlobListSchema.optional().describe('task group, e.g. family:worker'),
-      family: GlobListSchema.optional().describe('task definition family'),
-      startedBy: GlobListSchema.optional().describe('what RunTask was given as startedBy'),
+      cluster: z.optional(GlobListSchema).check(z.describe('cluster name')),
+      group: z.optional(GlobListSchema).check(z.describe('task group, e.g. family:worker')),
+      family: z.optional(GlobListSchema).check(z.describe('task definition family')),
+      startedBy: z.optional(GlobListSchema).check(z.describe('what RunTask was given as startedBy')),
     })
-    .refine((m) => Object.values(m).some((v) => v !== undefined), {
-      message: 'name at least one of cluster, group, family, startedBy',
-    }),
-  mode: z.enum(RESTART_MODES).default('on-failure'),
-  backoff: z
-    .strictObject({
-      initial: DurationSchema.default('10s'),
-      max: DurationSchema.default('5m'),
-      resetAfter: DurationSchema.default('10m'),
-    })
-    .default({ initial: '10s', max: '5m', resetAfter: '10m' })
-    .describe(
-      "like CrashLoopBackOff: initial doubling to max (at most 15m, SQS's longest delay), reset after a run of resetAfter",
+    .check(
+      z.refine((m) => Object.values(m).some((v) => v !== undefined), {
+        message: 'name at least one of cluster, group, family, startedBy',
+      }),
     ),
-  maxAttempts: z.number().int().min(1).max(100).default(5).describe('restarts per chain before giving up'),
-  launchSpecWait: DurationSchema.refine((v) => (parseDuration(v) ?? Number.POSITIVE_INFINITY) <= 3_600_000, {
-    message: 'at most 1h',
-  })
-    .default('15m')
-    .describe(
-      "how long a task that stopped before its RunTask record arrived waits for it (CloudTrail's delivery); 0s gives up at once",
+  mode: z._default(z.enum(RESTART_MODES), 'on-failure'),
+  backoff: z
+    ._default(
+      z.strictObject({
+        initial: z._default(DurationSchema, '10s'),
+        max: z._default(DurationSchema, '5m'),
+        resetAfter: z._default(DurationSchema, '10m'),
+      }),
+      { initial: '10s', max: '5m', resetAfter: '10m' },
+    )
+    .check(
+      z.describe(
+        "like CrashLoopBackOff: initial doubling to max (at most 15m, SQS's longest delay), reset after a run of resetAfter",
+      ),
+    ),
+  maxAttempts: z
+    ._default(z.number().check(z.int(), z.gte(1), z.lte(100)), 5)
+    .check(z.describe('restarts per chain before giving up')),
+  launchSpecWait: z
+    ._default(
+      DurationSchema.check(
+        z.refine((v) => (parseDuration(v) ?? Number.POSITIVE_INFINITY) <= 3_600_000, {
+          message: 'at most 1h',
+        }),
+      ),
+      '15m',
+    )
+    .check(
+      z.describe(
+        "how long a task that stopped before its RunTask record arrived waits for it (CloudTrail's delivery); 0s gives up at once",
+      ),
     ),
 });
 
@@ -188,59 +234,59 @@ export const PolicyFileSchema = z
   .strictObject({
     version: z.literal(1),
     maxServicesPerPush: z
-      .number()
-      .int()
-      .positive()
-      .max(10_000)
-      .default(25)
-      .describe('blast-radius cap: a push that would update more services is refused'),
-    defaults: PolicySchema.default({}).describe('applies to every opted-in service'),
-    policies: z.record(z.string().regex(/^[A-Za-z0-9_.:/=+@-]{1,128}$/), PolicySchema).default({}),
-    clusters: z
-      .record(z.string().min(1), z.strictObject({ policy: z.string() }))
-      .default({})
-      .describe('cluster name (or glob) -> default policy for services without autopilot:policy'),
-    notifications: NotificationsSchema.default(NotificationsSchema.parse({})).describe(
-      'chat channels, routes and aggregation of autopilot events',
+      ._default(z.number().check(z.int(), z.positive(), z.lte(10_000)), 25)
+      .check(z.describe('blast-radius cap: a push that would update more services is refused')),
+    defaults: z._default(PolicySchema, {}).check(z.describe('applies to every opted-in service')),
+    policies: z._default(
+      z.record(z.string().check(z.regex(/^[A-Za-z0-9_.:/=+@-]{1,128}$/)), PolicySchema),
+      {},
     ),
+    clusters: z
+      ._default(z.record(z.string().check(z.minLength(1)), z.strictObject({ policy: z.string() })), {})
+      .check(z.describe('cluster name (or glob) -> default policy for services without autopilot:policy')),
+    notifications: z
+      ._default(NotificationsSchema, NotificationsSchema.parse({}))
+      .check(z.describe('chat channels, routes and aggregation of autopilot events')),
     restart: z
-      .array(RestartRuleSchema)
-      .max(100)
-      .default([])
-      .describe('standalone tasks restarted when they fail (besides those tagged autopilot:restart)'),
+      ._default(z.array(RestartRuleSchema).check(z.maxLength(100)), [])
+      .check(
+        z.describe('standalone tasks restarted when they fail (besides those tagged autopilot:restart)'),
+      ),
     tagPolicies: TagPoliciesSchema,
-    tagPolicySettings: TagPolicySettingsSchema.describe('settings of every tag policy rule'),
+    tagPolicySettings: TagPolicySettingsSchema.check(z.describe('settings of every tag policy rule')),
   })
-  .superRefine((file, ctx) => {
-    const counted = [
-      ['policies', Object.keys(file.policies).length, POLICY_FILE_LIMITS.policies],
-      ['clusters', Object.keys(file.clusters).length, POLICY_FILE_LIMITS.clusters],
-    ] as const;
-    for (const [field, count, max] of counted) {
-      if (count > max)
-        ctx.addIssue({ code: 'custom', path: [field], message: `at most ${max} entries, got ${count}` });
-    }
-    for (const cluster of Object.keys(file.clusters)) {
-      const compiled = compileGlob(cluster);
-      if (!compiled.ok) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['clusters', cluster],
-          message: `invalid glob: ${compiled.reason}`,
-        });
+  .check(
+    z.superRefine((file, ctx) => {
+      const counted = [
+        ['policies', Object.keys(file.policies).length, POLICY_FILE_LIMITS.policies],
+        ['clusters', Object.keys(file.clusters).length, POLICY_FILE_LIMITS.clusters],
+      ] as const;
+      for (const [field, count, max] of counted) {
+        if (count > max)
+          ctx.addIssue({ code: 'custom', path: [field], message: `at most ${max} entries, got ${count}` });
       }
-    }
-    for (const [cluster, { policy }] of Object.entries(file.clusters)) {
-      // Own keys only: `in` would accept inherited names such as "constructor" or "toString".
-      if (!Object.hasOwn(file.policies, policy)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['clusters', cluster, 'policy'],
-          message: `unknown policy "${policy}"`,
-        });
+      for (const cluster of Object.keys(file.clusters)) {
+        const compiled = compileGlob(cluster);
+        if (!compiled.ok) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['clusters', cluster],
+            message: `invalid glob: ${compiled.reason}`,
+          });
+        }
       }
-    }
-  });
+      for (const [cluster, { policy }] of Object.entries(file.clusters)) {
+        // Own keys only: `in` would accept inherited names such as "constructor" or "toString".
+        if (!Object.hasOwn(file.policies, policy)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['clusters', cluster, 'policy'],
+            message: `unknown policy "${policy}"`,
+          });
+        }
+      }
+    }),
+  );
 
 export type PolicyFile = z.infer<typeof PolicyFileSchema>;
 export type Policy = z.infer<typeof PolicySchema>;

@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '../zod-messages';
 import { AUTOPILOT_SOURCE } from './autopilot-events';
 import { boundedDetail, EventBridgeEnvelopeSchema, TrustedEnvelopeFields } from './eventbridge-event';
 
@@ -7,10 +8,10 @@ import { boundedDetail, EventBridgeEnvelopeSchema, TrustedEnvelopeFields } from 
  * is checked against its detail-type's contract by the formatter, which falls back to a generic
  * message for detail-types it does not know yet, so a new capability's events are never dropped.
  */
-export const AutopilotBusEventSchema = EventBridgeEnvelopeSchema.extend({
+export const AutopilotBusEventSchema = z.extend(EventBridgeEnvelopeSchema, {
   ...TrustedEnvelopeFields,
   source: z.literal(AUTOPILOT_SOURCE),
-  'detail-type': z.string().min(1).max(128),
+  'detail-type': z.string().check(z.minLength(1), z.maxLength(128)),
   detail: boundedDetail(z.record(z.string(), z.unknown())),
 });
 

@@ -2,7 +2,8 @@
  * Contracts of the events autopilot publishes on its bus (`source: "autopilot"`). Other teams may
  * subscribe to them; JSON Schemas generated from these zod schemas are published in `schemas/`.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '../zod-messages';
 import { INHERIT_SOURCES, TAG_POLICY_MODES, TAG_RESOURCE_TYPES } from '../domain/tags/tag-rules';
 
 /** The `source` of every event autopilot publishes. */
@@ -57,15 +58,15 @@ export const STOP_CLASSES = [
 export type StopClass = (typeof STOP_CLASSES)[number];
 
 const serviceFields = () => ({
-  cluster: z.string().describe('cluster name'),
-  service: z.string().describe('service name'),
+  cluster: z.string().check(z.describe('cluster name')),
+  service: z.string().check(z.describe('service name')),
   serviceArn: z.string(),
 });
 
 const imageFields = () => ({
-  repository: z.string().describe('ECR repository name'),
-  tag: z.string().describe('the pushed tag'),
-  digest: z.string().regex(/^sha256:[0-9a-f]{64}$/),
+  repository: z.string().check(z.describe('ECR repository name')),
+  tag: z.string().check(z.describe('the pushed tag')),
+  digest: z.string().check(z.regex(/^sha256:[0-9a-f]{64}$/)),
 });
 
 /** A service was pointed at a new task-definition revision whose images are pinned by digest. */
@@ -73,13 +74,13 @@ const deploymentStarted = () =>
   z.strictObject({
     ...serviceFields(),
     ...imageFields(),
-    image: z.string().describe('the image reference written into the containers'),
-    containers: z.array(z.string()).describe('the containers whose image changed'),
+    image: z.string().check(z.describe('the image reference written into the containers')),
+    containers: z.array(z.string()).check(z.describe('the containers whose image changed')),
     fromTaskDefinition: z.string(),
     toTaskDefinition: z.string(),
     reason: z.string(),
     dryRun: z.boolean(),
-    triggeredBy: z.string().describe('id of the event that caused the deployment'),
+    triggeredBy: z.string().check(z.describe('id of the event that caused the deployment')),
   });
 
 /** A push is eligible but waits for its cooldown or deploy window. */
@@ -96,10 +97,10 @@ const deploymentScheduled = () =>
 /** Autopilot decided to act but could not; nothing was half-applied. */
 const actionFailed = () =>
   z.strictObject({
-    action: z.string().describe('e.g. deploy'),
-    cluster: z.string().optional(),
-    service: z.string().optional(),
-    serviceArn: z.string().optional(),
+    action: z.string().check(z.describe('e.g. deploy')),
+    cluster: z.optional(z.string()),
+    service: z.optional(z.string()),
+    serviceArn: z.optional(z.string()),
     reason: z.string(),
     dryRun: z.boolean(),
     triggeredBy: z.string(),
@@ -119,10 +120,10 @@ const deploymentRolledBack = () =>
     fromTaskDefinition: z.string(),
     toTaskDefinition: z.string(),
     reason: z.string(),
-    by: z.enum(['autopilot', 'ecs', 'person']).describe('who rolled back'),
+    by: z.enum(['autopilot', 'ecs', 'person']).check(z.describe('who rolled back')),
     method: z
       .enum(['stop-deployment', 'update-service', 'none'])
-      .describe('how autopilot rolled back (none: ECS did)'),
+      .check(z.describe('how autopilot rolled back (none: ECS did)')),
     signals: z.array(signalSchema()),
     dryRun: z.boolean(),
     triggeredBy: z.string(),
@@ -143,14 +144,13 @@ const rollbackFailed = () =>
 const imageQuarantined = () =>
   z.strictObject({
     repository: z.string(),
-    digest: z.string().regex(/^sha256:[0-9a-f]{64}$/),
+    digest: z.string().check(z.regex(/^sha256:[0-9a-f]{64}$/)),
     reason: z.string(),
-    cluster: z.string().optional(),
-    service: z.string().optional(),
+    cluster: z.optional(z.string()),
+    service: z.optional(z.string()),
     taskDefinition: z
-      .string()
-      .optional()
-      .describe('the revision that ran the image when it was found unhealthy'),
+      .optional(z.string())
+      .check(z.describe('the revision that ran the image when it was found unhealthy')),
     dryRun: z.boolean(),
     triggeredBy: z.string(),
   });
@@ -173,56 +173,65 @@ const deploymentSucceeded = () =>
 const configurationProblem = () =>
   z.strictObject({
     ...serviceFields(),
-    tagKey: z.string().describe('the service tag, e.g. autopilot:deploy'),
-    tagValue: z.string().describe('the value that has the problem'),
+    tagKey: z.string().check(z.describe('the service tag, e.g. autopilot:deploy')),
+    tagValue: z.string().check(z.describe('the value that has the problem')),
     problem: z
       .string()
-      .describe(
-        'what is wrong and what is expected, e.g. autopilot:deploy value "tags:main" is not tag:<name>, …',
+      .check(
+        z.describe(
+          'what is wrong and what is expected, e.g. autopilot:deploy value "tags:main" is not tag:<name>, …',
+        ),
       ),
     effect: z
-      .string()
-      .optional()
-      .describe('what autopilot does with the service until the tag is fixed (not on a resolution)'),
-    suggestion: z.string().optional().describe('the value the tag was probably meant to have'),
-    resolved: z.boolean().describe('true when the tag no longer has the problem announced earlier'),
+      .optional(z.string())
+      .check(z.describe('what autopilot does with the service until the tag is fixed (not on a resolution)')),
+    suggestion: z.optional(z.string()).check(z.describe('the value the tag was probably meant to have')),
+    resolved: z.boolean().check(z.describe('true when the tag no longer has the problem announced earlier')),
     dryRun: z.boolean(),
-    triggeredBy: z.string().describe('id of the event (tag change, deployment, reconcile) that found it'),
+    triggeredBy: z
+      .string()
+      .check(z.describe('id of the event (tag change, deployment, reconcile) that found it')),
   });
 
 const restartChainFields = () => ({
-  cluster: z.string().describe('cluster name'),
+  cluster: z.string().check(z.describe('cluster name')),
   clusterArn: z.string(),
-  group: z.string().optional().describe('the task group, e.g. family:worker'),
-  taskDefinition: z.string().describe('the task-definition revision the chain runs'),
+  group: z.optional(z.string()).check(z.describe('the task group, e.g. family:worker')),
+  taskDefinition: z.string().check(z.describe('the task-definition revision the chain runs')),
   chainId: z
     .string()
-    .describe('the chain: the id of the first task that failed; every restart of it carries this id'),
-  attempt: z.number().int().min(0).describe('restarts made so far in the chain (this one included)'),
-  maxAttempts: z.number().int().min(1).describe('restarts the chain may make'),
-  class: z.enum(STOP_CLASSES).describe('what stopped the last task'),
+    .check(
+      z.describe('the chain: the id of the first task that failed; every restart of it carries this id'),
+    ),
+  attempt: z
+    .number()
+    .check(z.int(), z.gte(0), z.describe('restarts made so far in the chain (this one included)')),
+  maxAttempts: z.number().check(z.int(), z.gte(1), z.describe('restarts the chain may make')),
+  class: z.enum(STOP_CLASSES).check(z.describe('what stopped the last task')),
 });
 
 /** A standalone task that failed was started again with the launch spec it was started with. */
 const taskRestarted = () =>
   z.strictObject({
     ...restartChainFields(),
-    previousTaskArn: z.string().describe('the task that stopped'),
-    taskArn: z.string().optional().describe('the new task (absent in a dry run)'),
-    stopReason: z.string().describe('why the previous task stopped, as ECS and its containers said'),
-    delaySeconds: z.number().int().min(0).describe('the backoff waited before this restart'),
+    previousTaskArn: z.string().check(z.describe('the task that stopped')),
+    taskArn: z.optional(z.string()).check(z.describe('the new task (absent in a dry run)')),
+    stopReason: z.string().check(z.describe('why the previous task stopped, as ECS and its containers said')),
+    delaySeconds: z.number().check(z.int(), z.gte(0), z.describe('the backoff waited before this restart')),
     reason: z.string(),
     dryRun: z.boolean(),
-    triggeredBy: z.string().describe('id of the event that stopped the previous task'),
+    triggeredBy: z.string().check(z.describe('id of the event that stopped the previous task')),
   });
 
 /** Autopilot gave up restarting a chain: attempts used up, a stop that cannot heal, or a launch spec unknown. */
 const taskRestartAbandoned = () =>
   z.strictObject({
     ...restartChainFields(),
-    lastTaskArn: z.string().describe('the last task of the chain, the one that stopped'),
-    reason: z.string().describe('why autopilot gave up'),
-    lastReasons: z.array(z.string()).max(10).describe("why the chain's last tasks stopped, the latest first"),
+    lastTaskArn: z.string().check(z.describe('the last task of the chain, the one that stopped')),
+    reason: z.string().check(z.describe('why autopilot gave up')),
+    lastReasons: z
+      .array(z.string())
+      .check(z.maxLength(10), z.describe("why the chain's last tasks stopped, the latest first")),
     dryRun: z.boolean(),
     triggeredBy: z.string(),
   });
@@ -247,51 +256,66 @@ export const TAG_EVENT_LIMITS = {
   text: 2000,
 } as const;
 
-const arnText = () => z.string().min(1).max(TAG_EVENT_LIMITS.arn);
-const nameText = () => z.string().min(1).max(TAG_EVENT_LIMITS.name);
-const longText = () => z.string().max(TAG_EVENT_LIMITS.text);
+const arnText = () => z.string().check(z.minLength(1), z.maxLength(TAG_EVENT_LIMITS.arn));
+const nameText = () => z.string().check(z.minLength(1), z.maxLength(TAG_EVENT_LIMITS.name));
+const longText = () => z.string().check(z.maxLength(TAG_EVENT_LIMITS.text));
 /** A mark's due date, to the minute as the `autopilot:violation` tag carries it (`2026-12-11T01:45Z`). */
 const markDue = () =>
   z
     .string()
-    .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}Z$/)
-    .describe('when the grace ends, to the minute (UTC)');
+    .check(
+      z.regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}Z$/),
+      z.describe('when the grace ends, to the minute (UTC)'),
+    );
 
 /** The resource a tag policy event is about, with its own tags: routes pick its owner's channels by them. */
 const tagResourceFields = () => ({
   resourceType: z.enum(TAG_RESOURCE_TYPES),
   resourceArn: arnText(),
-  name: nameText().describe(
-    "the cluster, service, capacity provider or repository name; a task definition's or a task's family",
+  name: nameText().check(
+    z.describe(
+      "the cluster, service, capacity provider or repository name; a task definition's or a task's family",
+    ),
   ),
-  cluster: nameText().optional().describe('the cluster of a service or a task'),
-  service: nameText().optional().describe('the service that started a task'),
-  rule: z.string().min(1).max(64).describe('the tag policy rule (policy file tagPolicies[].name)'),
+  cluster: z.optional(nameText()).check(z.describe('the cluster of a service or a task')),
+  service: z.optional(nameText()).check(z.describe('the service that started a task')),
+  rule: z
+    .string()
+    .check(
+      z.minLength(1),
+      z.maxLength(64),
+      z.describe('the tag policy rule (policy file tagPolicies[].name)'),
+    ),
   tags: z
-    .record(z.string().min(1).max(128), z.string().max(256))
-    .refine((tags) => Object.keys(tags).length <= TAG_EVENT_LIMITS.tags, {
-      message: `at most ${TAG_EVENT_LIMITS.tags} tags`,
-    })
-    .describe(
-      "the resource's user tags as autopilot leaves them (what it added included; aws: tags left out), for routing",
+    .record(z.string().check(z.minLength(1), z.maxLength(128)), z.string().check(z.maxLength(256)))
+    .check(
+      z.refine((tags) => Object.keys(tags).length <= TAG_EVENT_LIMITS.tags, {
+        message: `at most ${TAG_EVENT_LIMITS.tags} tags`,
+      }),
+      z.describe(
+        "the resource's user tags as autopilot leaves them (what it added included; aws: tags left out), for routing",
+      ),
     ),
 });
 
 /** A required key missing, or a present value the rule does not allow, with what it allows. */
 const tagViolation = () =>
   z.discriminatedUnion('problem', [
-    z.strictObject({ key: z.string().min(1).max(128), problem: z.literal('missing') }),
     z.strictObject({
-      key: z.string().min(1).max(128),
+      key: z.string().check(z.minLength(1), z.maxLength(128)),
+      problem: z.literal('missing'),
+    }),
+    z.strictObject({
+      key: z.string().check(z.minLength(1), z.maxLength(128)),
       problem: z.literal('not-allowed'),
-      value: z.string().max(256),
-      allowed: longText().describe(
-        'what the rule allows, in words: "one of prod, staging", "matching /cc-[0-9]{4}/"',
+      value: z.string().check(z.maxLength(256)),
+      allowed: longText().check(
+        z.describe('what the rule allows, in words: "one of prod, staging", "matching /cc-[0-9]{4}/"'),
       ),
     }),
   ]);
 
-const tagViolations = () => z.array(tagViolation()).max(TAG_EVENT_LIMITS.violations);
+const tagViolations = () => z.array(tagViolation()).check(z.maxLength(TAG_EVENT_LIMITS.violations));
 
 /**
  * What enforcement does once a violation's mark is due: stop the task, scale the service to zero,
@@ -304,19 +328,23 @@ const tagPolicyViolation = () =>
   z.strictObject({
     ...tagResourceFields(),
     mode: z.enum(TAG_POLICY_MODES),
-    violations: tagViolations().min(1),
+    violations: tagViolations().check(z.minLength(1)),
     due: markDue(),
-    whenDue: z.enum(TAG_ENFORCEMENTS).describe('what enforcement does once the mark is due'),
+    whenDue: z.enum(TAG_ENFORCEMENTS).check(z.describe('what enforcement does once the mark is due')),
     limits: z
       .array(longText())
-      .max(TAG_EVENT_LIMITS.limits)
-      .describe("AWS's limits in the way: too many tags, keys AWS refuses, an ARN that cannot be tagged"),
+      .check(
+        z.maxLength(TAG_EVENT_LIMITS.limits),
+        z.describe("AWS's limits in the way: too many tags, keys AWS refuses, an ARN that cannot be tagged"),
+      ),
     reason: longText(),
     dryRun: z.boolean(),
     triggeredBy: z
       .string()
-      .max(TAG_EVENT_LIMITS.name)
-      .describe('id of the event (CloudTrail call, sweep) that found it'),
+      .check(
+        z.maxLength(TAG_EVENT_LIMITS.name),
+        z.describe('id of the event (CloudTrail call, sweep) that found it'),
+      ),
   });
 
 /** Autopilot added tags a rule asks for: inherited from a parent, else the rule's default. */
@@ -326,21 +354,20 @@ const tagPolicyRemediated = () =>
     added: z
       .array(
         z.strictObject({
-          key: z.string().min(1).max(128),
-          value: z.string().max(256),
+          key: z.string().check(z.minLength(1), z.maxLength(128)),
+          value: z.string().check(z.maxLength(256)),
           from: z
             .enum([...INHERIT_SOURCES, 'default'])
-            .describe('the parent it was inherited from, or default'),
+            .check(z.describe('the parent it was inherited from, or default')),
         }),
       )
-      .min(1)
-      .max(TAG_EVENT_LIMITS.tags),
-    remaining: tagViolations().describe(
-      'what the additions could not fix (a Tag Policy Violation says it too)',
+      .check(z.minLength(1), z.maxLength(TAG_EVENT_LIMITS.tags)),
+    remaining: tagViolations().check(
+      z.describe('what the additions could not fix (a Tag Policy Violation says it too)'),
     ),
     reason: longText(),
     dryRun: z.boolean(),
-    triggeredBy: z.string().max(TAG_EVENT_LIMITS.name),
+    triggeredBy: z.string().check(z.maxLength(TAG_EVENT_LIMITS.name)),
   });
 
 /** A violation's grace ended under an enforce rule: the task stopped, the service scaled to zero, or only told. */
@@ -349,16 +376,17 @@ const tagPolicyEnforced = () =>
     ...tagResourceFields(),
     action: z.enum(['stopped-task', 'scaled-to-zero', 'notify-only']),
     desiredCount: z
-      .number()
-      .int()
-      .min(1)
-      .optional()
-      .describe('the desired count autopilot keeps, to restore once the service complies (scaled-to-zero)'),
-    violations: tagViolations().min(1),
+      .optional(z.number().check(z.int(), z.gte(1)))
+      .check(
+        z.describe(
+          'the desired count autopilot keeps, to restore once the service complies (scaled-to-zero)',
+        ),
+      ),
+    violations: tagViolations().check(z.minLength(1)),
     due: markDue(),
-    reason: longText().describe('why: the violations, the grace ended, and why only notify when so'),
+    reason: longText().check(z.describe('why: the violations, the grace ended, and why only notify when so')),
     dryRun: z.boolean(),
-    triggeredBy: z.string().max(TAG_EVENT_LIMITS.name),
+    triggeredBy: z.string().check(z.maxLength(TAG_EVENT_LIMITS.name)),
   });
 
 /** A resource's mark was cleared, or a service autopilot scaled to zero got its desired count back. */
@@ -366,31 +394,35 @@ const tagPolicyRestored = () =>
   z.strictObject({
     ...tagResourceFields(),
     restored: z.enum(['desired-count', 'mark-cleared']),
-    desiredCount: z.number().int().min(1).optional().describe('the desired count given back (desired-count)'),
-    markCleared: z.boolean().describe('whether a violation mark was cleared'),
-    due: markDue().optional().describe('the due date of the mark cleared'),
+    desiredCount: z
+      .optional(z.number().check(z.int(), z.gte(1)))
+      .check(z.describe('the desired count given back (desired-count)')),
+    markCleared: z.boolean().check(z.describe('whether a violation mark was cleared')),
+    due: z.optional(markDue()).check(z.describe('the due date of the mark cleared')),
     because: z
       .enum(['complies', 'exempt', 'rule-removed', 'rule-no-longer-selects'])
-      .describe('why: it complies, it became exempt, or its rule no longer applies to it'),
+      .check(z.describe('why: it complies, it became exempt, or its rule no longer applies to it')),
     reason: longText(),
     dryRun: z.boolean(),
-    triggeredBy: z.string().max(TAG_EVENT_LIMITS.name),
+    triggeredBy: z.string().check(z.maxLength(TAG_EVENT_LIMITS.name)),
   });
 
-const summaryCount = () => z.number().int().min(0);
+const summaryCount = () => z.number().check(z.int(), z.gte(0));
 
 /** One rule and one resource type of a sweep: how many resources ended up where. */
 const tagSummaryRow = () =>
   z.strictObject({
-    rule: z.string().min(1).max(64),
+    rule: z.string().check(z.minLength(1), z.maxLength(64)),
     resourceType: z.enum(TAG_RESOURCE_TYPES),
-    compliant: summaryCount().describe('comply after this run (remediated ones included)'),
-    violating: summaryCount().describe('still violate after this run (those enforced included)'),
+    compliant: summaryCount().check(z.describe('comply after this run (remediated ones included)')),
+    violating: summaryCount().check(z.describe('still violate after this run (those enforced included)')),
     exempt: summaryCount(),
-    skipped: summaryCount().describe('held: the run would have changed more resources than maxChangesPerRun'),
-    remediated: summaryCount().describe('had tags added'),
-    enforced: summaryCount().describe('stopped or scaled to zero'),
-    restored: summaryCount().describe('had a mark cleared or a desired count given back'),
+    skipped: summaryCount().check(
+      z.describe('held: the run would have changed more resources than maxChangesPerRun'),
+    ),
+    remediated: summaryCount().check(z.describe('had tags added')),
+    enforced: summaryCount().check(z.describe('stopped or scaled to zero')),
+    restored: summaryCount().check(z.describe('had a mark cleared or a desired count given back')),
   });
 
 /** What a sweep found: counts per rule and resource type. */
@@ -398,23 +430,29 @@ const tagPolicySummary = () =>
   z.strictObject({
     sweepId: z
       .string()
-      .min(1)
-      .max(TAG_EVENT_LIMITS.name)
-      .describe('the sweep: every part of it carries this id'),
+      .check(
+        z.minLength(1),
+        z.maxLength(TAG_EVENT_LIMITS.name),
+        z.describe('the sweep: every part of it carries this id'),
+      ),
     complete: z
       .boolean()
-      .describe('false: the account is larger than one invocation, the sweep goes on from where it stopped'),
+      .check(
+        z.describe(
+          'false: the account is larger than one invocation, the sweep goes on from where it stopped',
+        ),
+      ),
     resourcesSeen: summaryCount(),
-    rows: z.array(tagSummaryRow()).max(TAG_EVENT_LIMITS.summaryRows),
+    rows: z.array(tagSummaryRow()).check(z.maxLength(TAG_EVENT_LIMITS.summaryRows)),
     overCap: z
-      .strictObject({ changes: summaryCount(), max: summaryCount() })
-      .optional()
-      .describe('the run would have changed more resources than maxChangesPerRun, so it changed none'),
+      .optional(z.strictObject({ changes: summaryCount(), max: summaryCount() }))
+      .check(
+        z.describe('the run would have changed more resources than maxChangesPerRun, so it changed none'),
+      ),
     dryRun: z.boolean(),
     triggeredBy: z
       .string()
-      .max(TAG_EVENT_LIMITS.name)
-      .describe('id of the schedule event that started the run'),
+      .check(z.maxLength(TAG_EVENT_LIMITS.name), z.describe('id of the schedule event that started the run')),
   });
 
 /**
@@ -442,7 +480,7 @@ export const AutopilotEventSchemas = builtOnFirstUse({
 });
 
 /** An object with the keys of `builders` whose values are built by them on first read, then kept. */
-function builtOnFirstUse<T extends Record<string, () => z.ZodType>>(
+function builtOnFirstUse<T extends Record<string, () => z.ZodMiniType>>(
   builders: T,
 ): { readonly [K in keyof T]: ReturnType<T[K]> } {
   const built = {} as { [K in keyof T]: ReturnType<T[K]> };

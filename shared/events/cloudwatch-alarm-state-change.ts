@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '../zod-messages';
 import { eventBridgeEvent } from './eventbridge-event';
 
 /**
@@ -10,7 +11,7 @@ export const CLOUDWATCH_ALARM_STATE_CHANGE = 'CloudWatch Alarm State Change' as 
 
 const AlarmStateSchema = z.looseObject({
   value: z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']),
-  reason: z.string().default(''),
+  reason: z._default(z.string(), ''),
   timestamp: z.string(),
 });
 
@@ -21,9 +22,9 @@ const AlarmStateSchema = z.looseObject({
  */
 export const CloudWatchAlarmStateChangeDetailSchema = z.looseObject({
   /** CloudWatch allows 255 characters; the alarm index keys on it */
-  alarmName: z.string().min(1).max(255),
+  alarmName: z.string().check(z.minLength(1), z.maxLength(255)),
   state: AlarmStateSchema,
-  previousState: AlarmStateSchema.optional(),
+  previousState: z.optional(AlarmStateSchema),
 });
 
 /** `detail` of a "CloudWatch Alarm State Change" event. */

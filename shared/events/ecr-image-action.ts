@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '../zod-messages';
 import { digestProblem, repositoryProblem, tagProblem } from '../domain/aws/image-reference';
 import { checkedString, eventBridgeEvent } from './eventbridge-event';
 
@@ -32,10 +33,10 @@ export const EcrImageActionDetailSchema = z.looseObject({
   'action-type': z.enum(['PUSH', 'DELETE']),
   result: z.enum(['SUCCESS', 'FAILURE']),
   'repository-name': checkedString(repositoryProblem, 256),
-  'image-digest': checkedString(digestProblem, 200).optional(),
-  'image-tag': checkedString(tagProblem, 128).optional(),
-  'manifest-media-type': z.string().optional(),
-  'artifact-media-type': z.string().optional(),
+  'image-digest': z.optional(checkedString(digestProblem, 200)),
+  'image-tag': z.optional(checkedString(tagProblem, 128)),
+  'manifest-media-type': z.optional(z.string()),
+  'artifact-media-type': z.optional(z.string()),
 });
 
 /** `detail` of an "ECR Image Action" event, as parsed by {@link EcrImageActionDetailSchema}. */

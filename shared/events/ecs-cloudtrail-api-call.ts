@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '../zod-messages';
 import { parseClusterArn, parseLegacyServiceArn, parseServiceArn } from '../domain/aws/arn';
 import { eventBridgeEvent } from './eventbridge-event';
 
@@ -44,26 +45,26 @@ export type ServiceIndexApiCall = (typeof SERVICE_INDEX_API_CALLS)[number];
  * @see https://docs.aws.amazon.com/AmazonECS/latest/developerguide/logging-using-cloudtrail.html
  */
 export const EcsCloudTrailApiCallDetailSchema = z.looseObject({
-  eventVersion: z.string().optional(),
+  eventVersion: z.optional(z.string()),
   eventSource: z.literal('ecs.amazonaws.com'),
-  eventName: z.string().min(1),
+  eventName: z.string().check(z.minLength(1)),
   eventTime: z.iso.datetime({ offset: true }),
-  awsRegion: z.string().min(1),
-  recipientAccountId: z.string().min(1),
+  awsRegion: z.string().check(z.minLength(1)),
+  recipientAccountId: z.string().check(z.minLength(1)),
   userIdentity: z.looseObject({
-    type: z.string().optional(),
-    principalId: z.string().optional(),
-    arn: z.string().optional(),
-    accountId: z.string().optional(),
-    invokedBy: z.string().optional(),
+    type: z.optional(z.string()),
+    principalId: z.optional(z.string()),
+    arn: z.optional(z.string()),
+    accountId: z.optional(z.string()),
+    invokedBy: z.optional(z.string()),
   }),
-  requestParameters: z.looseObject({}).nullish(),
-  responseElements: z.looseObject({}).nullish(),
-  errorCode: z.string().optional(),
-  errorMessage: z.string().optional(),
-  eventID: z.string().optional(),
-  requestID: z.string().optional(),
-  eventType: z.string().optional(),
+  requestParameters: z.nullish(z.looseObject({})),
+  responseElements: z.nullish(z.looseObject({})),
+  errorCode: z.optional(z.string()),
+  errorMessage: z.optional(z.string()),
+  eventID: z.optional(z.string()),
+  requestID: z.optional(z.string()),
+  eventType: z.optional(z.string()),
 });
 
 /** `detail` of an ECS "AWS API Call via CloudTrail" event, as parsed by {@link EcsCloudTrailApiCallDetailSchema}. */

@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '../zod-messages';
 import { SERVICE_ARN } from '../domain/aws/arn';
 import { eventBridgeEvent } from './eventbridge-event';
 
@@ -29,9 +30,9 @@ export const EcsDeploymentStateChangeDetailSchema = z.looseObject({
     'SERVICE_DEPLOYMENT_COMPLETED',
     'SERVICE_DEPLOYMENT_FAILED',
   ]),
-  deploymentId: z.string().min(1).max(256),
+  deploymentId: z.string().check(z.minLength(1), z.maxLength(256)),
   updatedAt: z.iso.datetime({ offset: true }),
-  reason: z.string().optional(),
+  reason: z.optional(z.string()),
 });
 
 /** `detail` of an "ECS Deployment State Change" event, as parsed by {@link EcsDeploymentStateChangeDetailSchema}. */
@@ -45,16 +46,15 @@ export type EcsDeploymentStateChangeDetail = z.infer<typeof EcsDeploymentStateCh
  *
  * @see https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_service_deployment_events.html
  */
-export const EcsDeploymentStateChangeEventSchema = eventBridgeEvent(
-  'aws.ecs',
-  ECS_DEPLOYMENT_STATE_CHANGE,
-  EcsDeploymentStateChangeDetailSchema,
-).extend({
-  resources: z.tuple(
-    [z.string().max(1024).regex(SERVICE_ARN, 'resources[0] must be an ECS service ARN')],
-    z.string(),
-  ),
-});
+export const EcsDeploymentStateChangeEventSchema = z.extend(
+  eventBridgeEvent('aws.ecs', ECS_DEPLOYMENT_STATE_CHANGE, EcsDeploymentStateChangeDetailSchema),
+  {
+    resources: z.tuple(
+      [z.string().check(z.maxLength(1024), z.regex(SERVICE_ARN, 'resources[0] must be an ECS service ARN'))],
+      z.string(),
+    ),
+  },
+);
 
 /** A complete "ECS Deployment State Change" event, as parsed by {@link EcsDeploymentStateChangeEventSchema}. */
 export type EcsDeploymentStateChangeEvent = z.infer<typeof EcsDeploymentStateChangeEventSchema>;

@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '../zod-messages';
 import { parseClusterArn, parseTaskArn, parseTaskDefinition } from '../domain/aws/arn';
 import { checkedString, eventBridgeEvent } from './eventbridge-event';
 
@@ -31,58 +32,63 @@ export const EcsTaskStateChangeDetailSchema = z.looseObject({
     'an ECS task-definition ARN (…:task-definition/<family>:<revision>)',
   ),
   /** `service:<name>` for tasks of a service, `family:<family>` (or a custom group) for standalone tasks */
-  group: z.string().max(512).optional(),
+  group: z.optional(z.string().check(z.maxLength(512))),
   /**
    * Who started the task: `ecs-svc/<id>` for a service's, `events-rule/<rule>` for a scheduled task,
    * what RunTask's caller named (`autopilot` for the tasks autopilot restarted), or nothing.
    */
-  startedBy: z.string().max(256).optional(),
+  startedBy: z.optional(z.string().check(z.maxLength(256))),
   lastStatus: z.string(),
-  desiredStatus: z.string().optional(),
+  desiredStatus: z.optional(z.string()),
   /**
    * Why ECS stopped the task: `TaskFailedToStart`, `EssentialContainerExited`, `UserInitiated`,
    * `ServiceSchedulerInitiated`, `SpotInterruption`, `TerminationNotice` (a plain string: ECS may add
    * codes, and the restart classification names what it does not know).
    */
-  stopCode: z.string().max(128).optional(),
-  stoppedReason: z.string().max(2048).optional(),
-  stoppedAt: z.iso.datetime({ offset: true }).optional(),
+  stopCode: z.optional(z.string().check(z.maxLength(128))),
+  stoppedReason: z.optional(z.string().check(z.maxLength(2048))),
+  stoppedAt: z.optional(z.iso.datetime({ offset: true })),
   updatedAt: z.iso.datetime({ offset: true }),
-  launchType: z.string().max(32).optional(),
-  capacityProviderName: z.string().max(255).optional(),
-  platformVersion: z.string().max(32).optional(),
-  containers: z
-    .array(
-      z.looseObject({
-        name: z.string().optional(),
-        exitCode: z.number().int().optional(),
-        image: z.string().optional(),
-        /** why the container stopped, e.g. `OutOfMemoryError: Container killed due to memory usage` */
-        reason: z.string().max(2048).optional(),
-        lastStatus: z.string().optional(),
-      }),
-    )
-    .max(100)
-    .default([]),
+  launchType: z.optional(z.string().check(z.maxLength(32))),
+  capacityProviderName: z.optional(z.string().check(z.maxLength(255))),
+  platformVersion: z.optional(z.string().check(z.maxLength(32))),
+  containers: z._default(
+    z
+      .array(
+        z.looseObject({
+          name: z.optional(z.string()),
+          exitCode: z.optional(z.number().check(z.int())),
+          image: z.optional(z.string()),
+          /** why the container stopped, e.g. `OutOfMemoryError: Container killed due to memory usage` */
+          reason: z.optional(z.string().check(z.maxLength(2048))),
+          lastStatus: z.optional(z.string()),
+        }),
+      )
+      .check(z.maxLength(100)),
+    [],
+  ),
   /**
    * The task's elastic network interface (awsvpc): `details` name its `subnetId`,
    * `networkInterfaceId`, `privateIPv4Address`…; the event carries no security groups.
    */
-  attachments: z
-    .array(
-      z.looseObject({
-        type: z.string().optional(),
-        status: z.string().optional(),
-        details: z
-          .array(z.looseObject({ name: z.string(), value: z.string().optional() }))
-          .max(50)
-          .optional(),
-      }),
-    )
-    .max(50)
-    .default([]),
+  attachments: z._default(
+    z
+      .array(
+        z.looseObject({
+          type: z.optional(z.string()),
+          status: z.optional(z.string()),
+          details: z.optional(
+            z
+              .array(z.looseObject({ name: z.string(), value: z.optional(z.string()) }))
+              .check(z.maxLength(50)),
+          ),
+        }),
+      )
+      .check(z.maxLength(50)),
+    [],
+  ),
   /** the task's overrides as RunTask gave them (container overrides, cpu, memory, roles) */
-  overrides: z.looseObject({}).optional(),
+  overrides: z.optional(z.looseObject({})),
 });
 
 /** `detail` of an "ECS Task State Change" event. */

@@ -1,12 +1,13 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '../zod-messages';
 import { MAX_DETAIL_DEPTH, nestingExceeds } from './json-bounds';
 
 /**
  * The EventBridge envelope: the same fields and checks as Powertools' `EventBridgeSchema`
  * (`@aws-lambda-powertools/parser/schemas/eventbridge`), which `test/contract/aws-events.test.ts`
  * compares it with. Powertools' module does `import { z } from 'zod'`, which keeps all of zod in a
- * bundle, its locales included (445 KiB of every function's 1.4 MB); this one imports zod as a
- * namespace, so esbuild keeps only the parts used.
+ * bundle, its locales included (445 KiB of every function's 1.4 MB); this one is built with
+ * `zod/mini`, imported as a namespace, so esbuild keeps only the functions used.
  *
  * @see https://docs.aws.amazon.com/eventbridge/latest/ref/events-structure.html
  */
@@ -20,7 +21,7 @@ export const EventBridgeEnvelopeSchema = z.object({
   resources: z.array(z.string()),
   'detail-type': z.string(),
   detail: z.unknown(),
-  'replay-name': z.string().optional(),
+  'replay-name': z.optional(z.string()),
 });
 
 /**
@@ -30,9 +31,11 @@ export const EventBridgeEnvelopeSchema = z.object({
  * being rejected), the account and region go into repository keys and ARNs.
  */
 export const TrustedEnvelopeFields = {
-  id: z.string().min(1).max(256),
-  account: z.string().regex(/^\d{12}$/, 'expected a 12-digit AWS account id'),
-  region: z.string().regex(/^[a-z]{2,}(?:-[a-z]+)+-\d{1,2}$/, 'expected an AWS region such as eu-west-1'),
+  id: z.string().check(z.minLength(1), z.maxLength(256)),
+  account: z.string().check(z.regex(/^\d{12}$/, 'expected a 12-digit AWS account id')),
+  region: z
+    .string()
+    .check(z.regex(/^[a-z]{2,}(?:-[a-z]+)+-\d{1,2}$/, 'expected an AWS region such as eu-west-1')),
 };
 
 /**
@@ -42,13 +45,15 @@ export const TrustedEnvelopeFields = {
  * @example checkedString(digestProblem, 200) // 'sha256:abc' fails: sha256 digest must have 64 hex characters, got 3
  */
 export function checkedString(problem: (value: string) => string | undefined, max: number) {
-  return z.string().superRefine((value, ctx) => {
-    const reason =
-      value.length === 0 || value.length > max
-        ? `expected 1 to ${max} characters, got ${value.length}`
-        : problem(value);
-    if (reason !== undefined) ctx.addIssue({ code: 'custom', message: reason });
-  });
+  return z.string().check(
+    z.superRefine((value, ctx) => {
+      const reason =
+        value.length === 0 || value.length > max
+          ? `expected 1 to ${max} characters, got ${value.length}`
+          : problem(value);
+      if (reason !== undefined) ctx.addIssue({ code: 'custom', message: reason });
+    }),
+  );
 }
 
 /**
@@ -57,15 +62,17 @@ export function checkedString(problem: (value: string) => string | undefined, ma
  *
  * @example boundedDetail(z.looseObject({ alarmName: z.string() }))
  */
-export function boundedDetail<Detail extends z.ZodType>(schema: Detail) {
-  return z
-    .unknown()
-    .superRefine((value, ctx) => {
-      if (nestingExceeds(value, MAX_DETAIL_DEPTH)) {
-        ctx.addIssue({ code: 'custom', message: `nested deeper than ${MAX_DETAIL_DEPTH} levels` });
-      }
-    })
-    .pipe(schema);
+export function boundedDetail<Detail extends z.ZodMiniType>(schema: Detail) {
+  return z.pipe(
+    z.unknown().check(
+      z.superRefine((value, ctx) => {
+        if (nestingExceeds(value, MAX_DETAIL_DEPTH)) {
+          ctx.addIssue({ code: 'custom', message: `nested deeper than ${MAX_DETAIL_DEPTH} levels` });
+        }
+      }),
+    ),
+    schema,
+  );
 }
 
 /**
@@ -74,18 +81,18 @@ export function boundedDetail<Detail extends z.ZodType>(schema: Detail) {
  * `detail-type` fixed to literals, so handlers can switch on them, the fields autopilot trusts
  * checked (a non-empty id, a 12-digit account, a region), and `detail` checked by its schema once it
  * is known not to nest absurdly deep ({@link boundedDetail}).
- * Extend the result for what an event says beyond its detail (e.g. `resources[0]`).
+ * Extend the result (`z.extend`) for what an event says beyond its detail (e.g. `resources[0]`).
  *
  * @example
  * export const EcrImageActionEventSchema = eventBridgeEvent('aws.ecr', ECR_IMAGE_ACTION, EcrImageActionDetailSchema);
  * @see https://docs.aws.amazon.com/eventbridge/latest/ref/events-structure.html
  */
-export function eventBridgeEvent<Source extends string, DetailType extends string, Detail extends z.ZodType>(
-  source: Source,
-  detailType: DetailType,
-  detail: Detail,
-) {
-  return EventBridgeEnvelopeSchema.extend({
+export function eventBridgeEvent<
+  Source extends string,
+  DetailType extends string,
+  Detail extends z.ZodMiniType,
+>(source: Source, detailType: DetailType, detail: Detail) {
+  return z.extend(EventBridgeEnvelopeSchema, {
     ...TrustedEnvelopeFields,
     source: z.literal(source),
     'detail-type': z.literal(detailType),

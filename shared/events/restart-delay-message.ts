@@ -3,7 +3,8 @@
  * after RunTask failures) sends one message per restart attempt, with `DelaySeconds` = the backoff;
  * restart-due receives them through its SQS event source mapping, in batches.
  */
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '../zod-messages';
 
 /** The version of {@link RestartDueMessageSchema} a sender writes; a receiver refuses others. */
 export const RESTART_MESSAGE_VERSION = 1 as const;
@@ -16,14 +17,14 @@ export const RESTART_MESSAGE_VERSION = 1 as const;
 export const RestartDueMessageSchema = z.strictObject({
   version: z.literal(RESTART_MESSAGE_VERSION),
   /** the chain: its cluster ARN and id (`restart/chain.ts`, `chainKeyOf`) */
-  clusterArn: z.string().min(1).max(1024),
-  chainId: z.string().min(1).max(256),
+  clusterArn: z.string().check(z.minLength(1), z.maxLength(1024)),
+  chainId: z.string().check(z.minLength(1), z.maxLength(256)),
   /** the attempt this message starts (1 for the first restart) */
-  attempt: z.number().int().min(1).max(1000),
+  attempt: z.number().check(z.int(), z.gte(1), z.lte(1000)),
   /** id of the event that decided the restart (the STOPPED event, or the message that backed off) */
-  triggeredBy: z.string().min(1).max(256),
+  triggeredBy: z.string().check(z.minLength(1), z.maxLength(256)),
   /** set on a look for the launch spec of a chain awaiting it: which check this is (1 for the first) */
-  specCheck: z.number().int().min(1).max(10_000).optional(),
+  specCheck: z.optional(z.number().check(z.int(), z.gte(1), z.lte(10_000))),
 });
 
 /** A restart message's body, parsed. */
@@ -35,11 +36,11 @@ export type RestartDueMessage = z.infer<typeof RestartDueMessageSchema>;
  * @see https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html
  */
 export const SqsRecordSchema = z.looseObject({
-  messageId: z.string().min(1).max(256),
-  body: z.string().max(262_144),
+  messageId: z.string().check(z.minLength(1), z.maxLength(256)),
+  body: z.string().check(z.maxLength(262_144)),
   eventSource: z.literal('aws:sqs'),
-  eventSourceARN: z.string().optional(),
-  attributes: z.looseObject({ ApproximateReceiveCount: z.string().optional() }).optional(),
+  eventSourceARN: z.optional(z.string()),
+  attributes: z.optional(z.looseObject({ ApproximateReceiveCount: z.optional(z.string()) })),
 });
 
 /** One SQS record, parsed. */
@@ -52,7 +53,7 @@ export type SqsRecord = z.infer<typeof SqsRecordSchema>;
  * @see https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html
  */
 export const SqsEventSchema = z.object({
-  Records: z.array(SqsRecordSchema).min(1).max(10_000),
+  Records: z.array(SqsRecordSchema).check(z.minLength(1), z.maxLength(10_000)),
 });
 
 /** An SQS event, parsed. */

@@ -1,4 +1,5 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import '../zod-messages';
 import { eventBridgeEvent } from './eventbridge-event';
 
 /**
@@ -24,13 +25,10 @@ export type ScheduledEventDetail = z.infer<typeof ScheduledEventDetailSchema>;
  *
  * @see https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-rule-schedule.html
  */
-export const ScheduledEventSchema = eventBridgeEvent(
-  'aws.events',
-  SCHEDULED_EVENT,
-  ScheduledEventDetailSchema,
-).extend({
-  resources: z.tuple([z.string().startsWith('arn:')], z.string()),
-});
+export const ScheduledEventSchema = z.extend(
+  eventBridgeEvent('aws.events', SCHEDULED_EVENT, ScheduledEventDetailSchema),
+  { resources: z.tuple([z.string().check(z.startsWith('arn:'))], z.string()) },
+);
 
 /** A complete "Scheduled Event", as parsed by {@link ScheduledEventSchema}. */
 export type ScheduledEvent = z.infer<typeof ScheduledEventSchema>;

@@ -24,7 +24,7 @@ import { parser } from '@aws-lambda-powertools/parser/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy, { type MiddlewareObj, type MiddyfiedHandler } from '@middy/core';
 import type { Context } from 'aws-lambda';
-import type * as z from 'zod';
+import * as z from 'zod/mini';
 import { DeadLetterQueue } from '../adapters/aws/dead-letter-queue';
 import { dynamoDbClient } from '../adapters/state/dynamo-client';
 import { idempotencyPartition } from '../adapters/state/keys';
@@ -41,7 +41,7 @@ export interface HandlerContext<Env> {
 }
 
 /** Options of {@link withHandler}. */
-export interface HandlerOptions<Env extends z.ZodType<BaseEnv>, Event extends z.ZodType> {
+export interface HandlerOptions<Env extends z.core.$ZodType<BaseEnv>, Event extends z.core.$ZodType> {
   /** the serverless.yml function key */
   name: string;
   envSchema: Env;
@@ -58,12 +58,12 @@ export interface RejectedResponse {
 
 type Request = { event: unknown; context: Context & { env?: unknown }; error?: unknown; response?: unknown };
 
-function validateEnv<Env extends z.ZodType>(schema: Env): MiddlewareObj {
+function validateEnv<Env extends z.core.$ZodType>(schema: Env): MiddlewareObj {
   return {
     // Parsed on every invocation: it costs microseconds, and a long-lived process (the CLI, the
     // sandbox, tests) sees the environment it runs with now rather than at its first event.
     before: (request) => {
-      const result = schema.safeParse(process.env);
+      const result = z.safeParse(schema, process.env);
       if (!result.success) {
         const fields = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
         throw new ConfigError(`invalid environment: ${fields}`);
@@ -211,7 +211,7 @@ function report(outcome: Outcome): void {
  * @param options - function name, env and event schemas, idempotency key
  * @returns an object whose `handler` wraps the business function
  */
-export function withHandler<Env extends z.ZodType<BaseEnv>, Event extends z.ZodType>(
+export function withHandler<Env extends z.core.$ZodType<BaseEnv>, Event extends z.core.$ZodType>(
   options: HandlerOptions<Env, Event>,
 ) {
   return {

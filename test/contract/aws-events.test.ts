@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import {
   CLOUDWATCH_ALARM_STATE_CHANGE,
   CloudWatchAlarmStateChangeEventSchema,
@@ -33,7 +33,7 @@ import { SCHEDULED_EVENT, ScheduledEventSchema } from '../../shared/events/sched
 const EVENTS_DIR = resolve(__dirname, '..', '..', 'events');
 
 /** Contract for every AWS detail-type the project consumes. A sample of any other AWS detail-type fails. */
-const SCHEMA_BY_DETAIL_TYPE: Record<string, z.ZodType> = {
+const SCHEMA_BY_DETAIL_TYPE: Record<string, z.ZodMiniType> = {
   [ECR_IMAGE_ACTION]: EcrImageActionEventSchema,
   [ECS_DEPLOYMENT_STATE_CHANGE]: EcsDeploymentStateChangeEventSchema,
   [AWS_API_CALL_VIA_CLOUDTRAIL]: EcsCloudTrailApiCallEventSchema,
@@ -43,13 +43,13 @@ const SCHEMA_BY_DETAIL_TYPE: Record<string, z.ZodType> = {
 };
 
 /** CloudTrail records come from every AWS service under one detail-type: their contract is per source. */
-const CLOUDTRAIL_SCHEMA_BY_SOURCE: Record<string, z.ZodType> = {
+const CLOUDTRAIL_SCHEMA_BY_SOURCE: Record<string, z.ZodMiniType> = {
   'aws.ecs': EcsCloudTrailApiCallEventSchema,
   'aws.ecr': EcrCloudTrailApiCallEventSchema,
 };
 
 /** The contract of a sample: by detail-type, and for CloudTrail records by source too. */
-function schemaOf(event: Record<string, unknown>): z.ZodType | undefined {
+function schemaOf(event: Record<string, unknown>): z.ZodMiniType | undefined {
   return event['detail-type'] === AWS_API_CALL_VIA_CLOUDTRAIL
     ? CLOUDTRAIL_SCHEMA_BY_SOURCE[String(event.source)]
     : SCHEMA_BY_DETAIL_TYPE[String(event['detail-type'])];

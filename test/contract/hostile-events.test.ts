@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import { parkedBody } from '../../shared/adapters/aws/dead-letter-queue';
 import { AutopilotBusEventSchema } from '../../shared/events/autopilot-bus-event';
 import { CloudWatchAlarmStateChangeEventSchema } from '../../shared/events/cloudwatch-alarm-state-change';
@@ -33,7 +33,7 @@ function withDetail(name: string, patch: Json): Json {
 }
 
 /** The issues of parsing `event` with `schema`, as `path: message` lines (none when it parses). */
-function issuesOf(schema: z.ZodType, event: unknown): string[] {
+function issuesOf(schema: z.ZodMiniType, event: unknown): string[] {
   const result = schema.safeParse(event);
   return result.success ? [] : result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
 }
@@ -85,7 +85,7 @@ describe('the ECR push contract', () => {
 });
 
 describe('the envelope of every AWS event', () => {
-  const contracts: Array<[string, z.ZodType, string]> = [
+  const contracts: Array<[string, z.ZodMiniType, string]> = [
     ['ECR Image Action', EcrImageActionEventSchema, 'ecr-image-push'],
     ['ECS Deployment State Change', EcsDeploymentStateChangeEventSchema, 'ecs-deployment-failed'],
     ['ECS Task State Change', EcsTaskStateChangeEventSchema, 'ecs-task-stopped-crash'],

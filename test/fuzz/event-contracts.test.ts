@@ -6,7 +6,7 @@
  * cases do with the fields without checking again.
  */
 import fc from 'fast-check';
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import {
   parseClusterArn,
   parseServiceArn,
@@ -42,7 +42,7 @@ function trustEnvelope(event: Envelope): void {
 }
 
 /** Each contract with the samples it is fuzzed from and what its accepted events guarantee. */
-const CONTRACTS: Array<[string, z.ZodType, string[], (event: never) => void]> = [
+const CONTRACTS: Array<[string, z.ZodMiniType, string[], (event: never) => void]> = [
   [
     'ECR Image Action',
     EcrImageActionEventSchema,

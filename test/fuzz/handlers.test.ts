@@ -12,7 +12,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { AutopilotBusEventSchema } from '../../shared/events/autopilot-bus-event';
 import { CloudWatchAlarmStateChangeEventSchema } from '../../shared/events/cloudwatch-alarm-state-change';
 import { EcrImageActionEventSchema } from '../../shared/events/ecr-image-action';
@@ -30,7 +30,7 @@ const sqs = mockClient(SQSClient);
 const dynamo = mockClient(DynamoDBClient);
 
 /** Each function, the contract its handler parses with (as in functions/), and its samples. */
-const FUNCTIONS: Array<[string, z.ZodType, string[]]> = [
+const FUNCTIONS: Array<[string, z.ZodMiniType, string[]]> = [
   ['deploy-on-push', EcrImageActionEventSchema, ['ecr-']],
   ['deploy-due', ScheduledEventSchema, ['scheduled-']],
   ['bake-timer', ScheduledEventSchema, ['scheduled-']],

@@ -4,7 +4,7 @@
  * {@link FORMATTERS}; a detail-type that has none yet (a new capability's) or a detail that does not
  * match its contract gets a generic message built from its fields, so no event is ever dropped.
  */
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import {
   ACTION_FAILED,
   type AutopilotDetailType,
