@@ -1,6 +1,6 @@
-import * as z from 'zod/mini';
+import type * as z from 'zod/mini';
 import '../zod-messages';
-import { AWS_API_CALL_VIA_CLOUDTRAIL } from './ecs-cloudtrail-api-call';
+import { AWS_API_CALL_VIA_CLOUDTRAIL, cloudTrailRecordDetail } from './ecs-cloudtrail-api-call';
 import { eventBridgeEvent } from './eventbridge-event';
 
 /**
@@ -21,28 +21,7 @@ export const REPOSITORY_TAG_API_CALLS = ['CreateRepository', 'TagResource', 'Unt
  * @see https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html
  * @see https://docs.aws.amazon.com/AmazonECR/latest/userguide/logging-using-cloudtrail.html
  */
-export const EcrCloudTrailApiCallDetailSchema = z.looseObject({
-  eventVersion: z.optional(z.string()),
-  eventSource: z.literal('ecr.amazonaws.com'),
-  eventName: z.string().check(z.minLength(1)),
-  eventTime: z.iso.datetime({ offset: true }),
-  awsRegion: z.string().check(z.minLength(1)),
-  recipientAccountId: z.string().check(z.minLength(1)),
-  userIdentity: z.looseObject({
-    type: z.optional(z.string()),
-    principalId: z.optional(z.string()),
-    arn: z.optional(z.string()),
-    accountId: z.optional(z.string()),
-    invokedBy: z.optional(z.string()),
-  }),
-  requestParameters: z.nullish(z.looseObject({})),
-  responseElements: z.nullish(z.looseObject({})),
-  errorCode: z.optional(z.string()),
-  errorMessage: z.optional(z.string()),
-  eventID: z.optional(z.string()),
-  requestID: z.optional(z.string()),
-  eventType: z.optional(z.string()),
-});
+export const EcrCloudTrailApiCallDetailSchema = cloudTrailRecordDetail('ecr.amazonaws.com');
 
 /** `detail` of an ECR "AWS API Call via CloudTrail" event, as parsed by {@link EcrCloudTrailApiCallDetailSchema}. */
 export type EcrCloudTrailApiCallDetail = z.infer<typeof EcrCloudTrailApiCallDetailSchema>;

@@ -30,7 +30,8 @@ export const SERVICE_INDEX_API_CALLS = [
 export type ServiceIndexApiCall = (typeof SERVICE_INDEX_API_CALLS)[number];
 
 /**
- * `detail` of an "AWS API Call via CloudTrail" event for the ECS API: a CloudTrail record.
+ * `detail` of an "AWS API Call via CloudTrail" event of one AWS API (`eventSource`, e.g.
+ * `ecs.amazonaws.com`): a CloudTrail record, the same for every service but for its source.
  *
  * - `requestParameters` / `responseElements`: the call's input and output. CloudTrail sends `null`
  *   when there is none (e.g. `responseElements` of `TagResource`, or of any failed call) and may omit
@@ -44,28 +45,33 @@ export type ServiceIndexApiCall = (typeof SERVICE_INDEX_API_CALLS)[number];
  * @see https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html
  * @see https://docs.aws.amazon.com/AmazonECS/latest/developerguide/logging-using-cloudtrail.html
  */
-export const EcsCloudTrailApiCallDetailSchema = z.looseObject({
-  eventVersion: z.optional(z.string()),
-  eventSource: z.literal('ecs.amazonaws.com'),
-  eventName: z.string().check(z.minLength(1)),
-  eventTime: z.iso.datetime({ offset: true }),
-  awsRegion: z.string().check(z.minLength(1)),
-  recipientAccountId: z.string().check(z.minLength(1)),
-  userIdentity: z.looseObject({
-    type: z.optional(z.string()),
-    principalId: z.optional(z.string()),
-    arn: z.optional(z.string()),
-    accountId: z.optional(z.string()),
-    invokedBy: z.optional(z.string()),
-  }),
-  requestParameters: z.nullish(z.looseObject({})),
-  responseElements: z.nullish(z.looseObject({})),
-  errorCode: z.optional(z.string()),
-  errorMessage: z.optional(z.string()),
-  eventID: z.optional(z.string()),
-  requestID: z.optional(z.string()),
-  eventType: z.optional(z.string()),
-});
+export function cloudTrailRecordDetail<const Source extends string>(eventSource: Source) {
+  return z.looseObject({
+    eventVersion: z.optional(z.string()),
+    eventSource: z.literal(eventSource),
+    eventName: z.string().check(z.minLength(1)),
+    eventTime: z.iso.datetime({ offset: true }),
+    awsRegion: z.string().check(z.minLength(1)),
+    recipientAccountId: z.string().check(z.minLength(1)),
+    userIdentity: z.looseObject({
+      type: z.optional(z.string()),
+      principalId: z.optional(z.string()),
+      arn: z.optional(z.string()),
+      accountId: z.optional(z.string()),
+      invokedBy: z.optional(z.string()),
+    }),
+    requestParameters: z.nullish(z.looseObject({})),
+    responseElements: z.nullish(z.looseObject({})),
+    errorCode: z.optional(z.string()),
+    errorMessage: z.optional(z.string()),
+    eventID: z.optional(z.string()),
+    requestID: z.optional(z.string()),
+    eventType: z.optional(z.string()),
+  });
+}
+
+/** `detail` of an "AWS API Call via CloudTrail" event for the ECS API (see {@link cloudTrailRecordDetail}). */
+export const EcsCloudTrailApiCallDetailSchema = cloudTrailRecordDetail('ecs.amazonaws.com');
 
 /** `detail` of an ECS "AWS API Call via CloudTrail" event, as parsed by {@link EcsCloudTrailApiCallDetailSchema}. */
 export type EcsCloudTrailApiCallDetail = z.infer<typeof EcsCloudTrailApiCallDetailSchema>;
