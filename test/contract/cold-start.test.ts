@@ -1,7 +1,8 @@
 /**
  * What a cold start pays for and what it does not, on a bundle built as `npm run build` builds it
  * (scripts/build.ts's bundleOptions, into a temporary directory): source maps only when debugging,
- * the X-Ray SDK only when tracing, RE2 only when a tag regex is compiled, no YAML parser. Sizes and import CPU are measured by
+ * the X-Ray SDK only when tracing, RE2 only when a tag regex is compiled, no YAML parser, zod's mini
+ * build only (with its English messages). Sizes and import CPU are measured by
  * bench/bundles.bench.ts.
  */
 import { execFile } from 'node:child_process';
@@ -20,6 +21,8 @@ import {
 let dir: string;
 let bundle: string;
 let inputs: string[];
+/** The files of which something is in the bundle (esbuild reads more than it keeps). */
+let kept: string[];
 
 /** Invokes the bundle's handler in a fresh Node process with only `env`; what it printed. */
 function invoke(env: Record<string, string>): Promise<string> {
@@ -42,6 +45,9 @@ beforeAll(async () => {
   await build({ ...tracingBundleOptions(), outfile: join(dir, basename(TRACING_BUNDLE)) });
   await build({ ...re2BundleOptions(), outfile: join(dir, basename(RE2_BUNDLE)) });
   inputs = Object.keys(result.metafile.inputs);
+  kept = Object.values(result.metafile.outputs).flatMap((output) =>
+    Object.entries(output.inputs).flatMap(([input, { bytesInOutput }]) => (bytesInOutput > 0 ? [input] : [])),
+  );
   // The environment is invalid (no table, no bus): the handler throws a ConfigError from the
   // middleware; its stack says whether frames are mapped to the sources.
   writeFileSync(
@@ -49,8 +55,10 @@ beforeAll(async () => {
     [
       'const fn = require(process.argv[2]);',
       "const context = { functionName: 'f', awsRequestId: 'r', getRemainingTimeInMillis: () => 60000 };",
-      "fn.handler({ id: 'x' }, context).then(() => console.log('STACK none'), (e) =>",
-      "  console.log('STACK ' + e.stack.split('\\n')[1]));",
+      "fn.handler({ id: 'x' }, context).then(() => console.log('STACK none'), (e) => {",
+      "  console.log('MESSAGE ' + e.message);",
+      "  console.log('STACK ' + e.stack.split('\\n')[1]);",
+      '});',
       // The X-Ray SDK's context (cls-hooked) registers its namespaces on `process` when it loads.
       "process.on('exit', () => console.log('XRAY ' + (process.namespaces === undefined ? 'not loaded' : 'loaded')));",
     ].join('\n'),
@@ -124,6 +132,23 @@ describe('a function bundle', () => {
     // Assess
     expect(plain).toContain('XRAY not loaded');
     expect(traced).toContain('XRAY loaded');
+  });
+
+  it("holds zod's mini build only, and tells what is wrong in English", async () => {
+    // Prepare: full zod's classes (every method, shaken or not) and its other locales.
+    const fullZod = /node_modules\/zod\/(v4\/classic|v3|v4\/locales\/(?!en\.js|index\.js))/;
+
+    // Act
+    const found = kept.filter((input) => fullZod.test(input));
+    const mini = kept.filter((input) => input.includes('node_modules/zod/v4/mini/'));
+    const printed = await invoke({});
+
+    // Assess: zod/mini ships no messages; the bundle configures the English ones full zod has.
+    expect(found).toEqual([]);
+    expect(mini.length).toBeGreaterThan(0);
+    expect(printed).toContain(
+      'MESSAGE invalid environment: AUTOPILOT_TABLE: Invalid input: expected string, received undefined',
+    );
   });
 
   it('holds no RE2: globs have a matcher of their own, and tag regexes read RE2 from the file beside it', () => {
