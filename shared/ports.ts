@@ -1151,3 +1151,58 @@ export interface TagMarkStore {
   /** Forgets the scale to zero of `rule` (restored, or never made); false when none was remembered for it. */
   clearScaledToZero(arn: string, rule: string): Promise<boolean>;
 }
+
+// Tag policy sweep ------------------------------------------------------------------------------
+
+/** A row of a sweep's running counts: per rule and resource type, as `Tag Policy Summary` carries it. */
+export interface TagSweepRow {
+  rule: string;
+  resourceType: TagResourceType;
+  compliant: number;
+  violating: number;
+  exempt: number;
+  skipped: number;
+  remediated: number;
+  enforced: number;
+  restored: number;
+}
+
+/**
+ * The scheduled tag policy sweep: the one in progress (with where it goes on and what it counted so
+ * far, so the summary published at its end counts the whole sweep), or the last one.
+ */
+export interface TagSweepCheckpoint {
+  /** the event whose run started it */
+  sweepId: string;
+  startedAt: string;
+  /** where it goes on: a reader (an index into the sweep's readers) and its token; absent when finished */
+  cursor?: { reader: number; token?: TagSweepToken };
+  finishedAt?: string;
+  /** resources read so far */
+  resourcesSeen: number;
+  /** counts so far, per rule and resource type */
+  rows: TagSweepRow[];
+  /** the first page the run cap held, if any: its changes and the cap */
+  overCap?: { changes: number; max: number };
+}
+
+/**
+ * The tag policy sweep's checkpoint, held by one run at a time (a lease that runs out), as
+ * {@link IndexSweep} holds the reconcile's.
+ */
+export interface TagSweepStore {
+  /** The sweep as it stands, without claiming it (a dry run). */
+  currentSweep(): Promise<TagSweepCheckpoint | undefined>;
+  /**
+   * Claims the sweep for `owner` until `until` (ISO): granted when no run holds it, its holder's time
+   * ran out before `now`, or `owner` holds it (a retry of the same event).
+   *
+   * @returns the sweep as it stands (`sweep` absent when none ever started), or undefined when
+   *   another run holds it
+   */
+  claimSweep(owner: string, now: string, until: string): Promise<{ sweep?: TagSweepCheckpoint } | undefined>;
+  /** Saves the sweep (started, moved on, finished) while `owner` holds it; false when it does not. */
+  saveSweep(owner: string, sweep: TagSweepCheckpoint): Promise<boolean>;
+  /** Lets the sweep go; false when `owner` no longer held it. */
+  releaseSweep(owner: string): Promise<boolean>;
+}

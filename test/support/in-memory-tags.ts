@@ -18,6 +18,8 @@ import type {
   TaggedResourceReader,
   TagMarkStore,
   TagRecord,
+  TagSweepCheckpoint,
+  TagSweepStore,
   TagWriteResult,
   TagWriter,
 } from '../../shared/ports';
@@ -539,4 +541,41 @@ export function aTagWorld() {
     enforcer: new InMemoryTagEnforcer(account),
     marks: new InMemoryTagMarkStore(),
   };
+}
+
+/** The tag policy sweep's checkpoint and lease in memory, with the DynamoDB adapter's conditions. */
+export class InMemoryTagSweep implements TagSweepStore {
+  private sweep?: TagSweepCheckpoint;
+  private lease?: { owner: string; until: string };
+
+  /** @param _options - the state fakes' options (the lease is compared with the `now` it is given) */
+  // biome-ignore lint/complexity/noUselessConstructor: the contract suites build every fake with options
+  constructor(_options: { now?: () => Date } = {}) {}
+
+  async currentSweep(): Promise<TagSweepCheckpoint | undefined> {
+    return this.sweep && structuredClone(this.sweep);
+  }
+
+  async claimSweep(
+    owner: string,
+    now: string,
+    until: string,
+  ): Promise<{ sweep?: TagSweepCheckpoint } | undefined> {
+    // Free, run out, or held by the same event (a retry).
+    if (this.lease && this.lease.until >= now && this.lease.owner !== owner) return undefined;
+    this.lease = { owner, until };
+    return this.sweep ? { sweep: structuredClone(this.sweep) } : {};
+  }
+
+  async saveSweep(owner: string, sweep: TagSweepCheckpoint): Promise<boolean> {
+    if (this.lease?.owner !== owner) return false;
+    this.sweep = structuredClone(sweep);
+    return true;
+  }
+
+  async releaseSweep(owner: string): Promise<boolean> {
+    if (this.lease?.owner !== owner) return false;
+    this.lease = undefined;
+    return true;
+  }
 }

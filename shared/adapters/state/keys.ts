@@ -237,6 +237,8 @@ export const restartChainsOf = (clusterArn?: string): ItemRange => ({
 export const tagMarkKey = (resourceArn: string): ItemKey => ({ pk: 'TAGMARK', sk: resourceArn });
 /** Every resource's tag policy record. */
 export const tagMarks: ItemRange = { pk: 'TAGMARK' };
+/** The scheduled tag policy sweep: its checkpoint, its running counts and its lease. */
+export const tagSweepKey: ItemKey = { pk: 'TAGSWEEP', sk: 'SWEEP' };
 
 /**
  * The partition of a function's idempotency records. Keyed on the serverless.yml function key, not
