@@ -492,15 +492,119 @@ export async function restarts(
     row.nextAttemptAt ?? (row.specUntil ? `spec until ${row.specUntil}` : '-'),
     row.lastReason ?? '-',
   ]);
-  if (table.length > 0) {
-    const header = ['CLUSTER', 'TASK', 'STATE', 'ATTEMPTS', 'NEXT ATTEMPT', 'LAST REASON'];
-    const widths = header.map((h, i) => Math.max(h.length, ...table.map((cells) => (cells[i] ?? '').length)));
-    for (const cells of [header, ...table])
-      io.out(
-        cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  '),
-      );
-  }
+  if (table.length > 0)
+    printTable(io, ['CLUSTER', 'TASK', 'STATE', 'ATTEMPTS', 'NEXT ATTEMPT', 'LAST REASON'], table);
   return EXIT_OK;
+}
+
+/** One resource under one tag policy rule, as `autopilot audit` shows it. */
+export interface AuditRow {
+  type: string;
+  arn: string;
+  name: string;
+  rule: string;
+  mode: string;
+  status: 'compliant' | 'violating' | 'exempt';
+  /** what does not comply, in words */
+  problems?: string;
+  /** what remediation would add */
+  wouldAdd?: string;
+  /** the violation's mark (a tag on the resource): when enforcement is due */
+  due?: string;
+}
+
+/**
+ * `autopilot audit [--json] [--type <type>...]`: every resource the policy file's tag policies select,
+ * read as the sweep reads them (describe calls in batches), evaluated as the tag-policies function
+ * evaluates them, nothing written. A table for people (or a JSON line per resource and rule).
+ *
+ * @returns {@link EXIT_FAILED} when a resource does not comply (a pipeline gate), else {@link EXIT_OK}
+ */
+export async function audit(
+  options: TargetOptions & { json?: boolean; type?: string[] },
+  io: Io,
+): Promise<number> {
+  const env = cliEnv(options, io);
+  if (!env) return EXIT_USAGE;
+  const { policyFileFor } =
+    require('../shared/config/policy-file') as typeof import('../shared/config/policy-file');
+  const { TAG_RESOURCE_TYPES } =
+    require('../shared/domain/tags/tag-rules') as typeof import('../shared/domain/tags/tag-rules');
+  const { evaluateResource } =
+    require('../shared/domain/tags/evaluate') as typeof import('../shared/domain/tags/evaluate');
+  const { describeViolations } =
+    require('../shared/domain/tags/tag-plan') as typeof import('../shared/domain/tags/tag-plan');
+  const { EcsTaggedResources } =
+    require('../shared/adapters/aws/ecs-tags') as typeof import('../shared/adapters/aws/ecs-tags');
+  const { EcrTaggedResources } =
+    require('../shared/adapters/aws/ecr-tags') as typeof import('../shared/adapters/aws/ecr-tags');
+  const types = options.type ?? [];
+  const unknown = types.filter((t) => !(TAG_RESOURCE_TYPES as readonly string[]).includes(t));
+  if (unknown.length > 0) {
+    io.err(`unknown resource type ${unknown.join(', ')} (types: ${TAG_RESOURCE_TYPES.join(', ')})`);
+    return EXIT_USAGE;
+  }
+  let rules: ReturnType<typeof policyFileFor>['tagPolicies'];
+  try {
+    rules = policyFileFor(env).tagPolicies;
+  } catch (error) {
+    if (!isConfigError(error)) throw error;
+    io.err(`configuration: ${error.message}`);
+    return EXIT_USAGE;
+  }
+  if (rules.length === 0) {
+    io.err('the policy file has no tagPolicies: nothing to audit');
+    return EXIT_OK;
+  }
+  const now = new Date();
+  const rows: AuditRow[] = [];
+  for (const reader of [new EcsTaggedResources(), new EcrTaggedResources()]) {
+    if (types.length > 0 && !reader.types.some((t) => types.includes(t))) continue;
+    let token: Parameters<typeof reader.readPage>[0];
+    do {
+      const page = await reader.readPage(token);
+      for (const resource of page.resources) {
+        if (types.length > 0 && !types.includes(resource.type)) continue;
+        for (const result of evaluateResource(resource, rules, now).results) {
+          rows.push({
+            type: resource.type,
+            arn: resource.arn,
+            name: resource.name,
+            rule: result.rule,
+            mode: result.mode,
+            status: result.status,
+            ...(result.violations.length > 0 ? { problems: describeViolations(result.violations) } : {}),
+            ...(result.additions.length > 0
+              ? { wouldAdd: result.additions.map((a) => `${a.key}=${a.value} (${a.from})`).join(', ') }
+              : {}),
+            ...(result.mark ? { due: result.mark.due } : {}),
+          });
+        }
+      }
+      token = page.next;
+    } while (token !== undefined);
+  }
+  const violating = rows.filter((r) => r.status === 'violating').length;
+  const exempt = rows.filter((r) => r.status === 'exempt').length;
+  if (options.json) {
+    for (const row of rows) io.out(JSON.stringify(row));
+  } else if (rows.length > 0) {
+    printTable(
+      io,
+      ['TYPE', 'RESOURCE', 'RULE', 'MODE', 'STATUS', 'DUE', 'PROBLEMS'],
+      rows.map((r) => [r.type, r.name, r.rule, r.mode, r.status, r.due ?? '-', r.problems ?? '-']),
+    );
+  }
+  const resources = new Set(rows.map((r) => r.arn)).size;
+  io.err(`${resources} resources under tag policies: ${violating} violating, ${exempt} exempt`);
+  return violating > 0 ? EXIT_FAILED : EXIT_OK;
+}
+
+/** Prints `rows` under `header`, each column as wide as its widest cell (the last one as it is). */
+function printTable(io: Io, header: readonly string[], rows: readonly (readonly string[])[]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((cells) => (cells[i] ?? '').length)));
+  for (const cells of [header, ...rows])
+    io.out(cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  '));
 }
 
 /** `autopilot notify test <channel>`: a sample message to one channel of the policy file. */
@@ -675,6 +779,20 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
       .option('--json', 'one JSON line per chain'),
   ).action(async (cluster: string | undefined, options: TargetOptions & { json?: boolean }) => {
     status = await restarts(cluster, options, io);
+  });
+  targeted(
+    program
+      .command('audit')
+      .description(
+        'evaluate the tag policies on every ECS and ECR resource they select, change nothing; exits 1 when one does not comply',
+      )
+      .option('--json', 'one JSON line per resource and rule')
+      .option(
+        '--type <type...>',
+        'only these resource types (ecs:cluster, ecs:service, ecr:repository, ...)',
+      ),
+  ).action(async (options: TargetOptions & { json?: boolean; type?: string[] }) => {
+    status = await audit(options, io);
   });
   targeted(
     program
