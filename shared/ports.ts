@@ -1184,6 +1184,8 @@ export interface TagSweepCheckpoint {
   rows: TagSweepRow[];
   /** the first page the run cap held, if any: its changes and the cap */
   overCap?: { changes: number; max: number };
+  /** a dry run's sweep (it changed nothing); a real run does not continue it, nor a dry run a real one's */
+  dryRun?: boolean;
 }
 
 /**

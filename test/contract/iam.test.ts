@@ -139,6 +139,8 @@ describe.each(functionKeys)('IAM role of %s', (functionName) => {
     for (const statement of statements) {
       for (const action of listOf(statement.Action)) {
         if (!/Write|Tagging|Permissions/.test(await accessLevelOf(action))) continue;
+        if (ENFORCED_BY_POLICY_FILE[functionName]?.includes(action) && onAccountResources(statement))
+          continue;
         const guard = MUTATION_GUARDS[action];
         const owned = listOf(statement.Resource).every((r) => OWN_RESOURCES.some((own) => own.test(r)));
         if (guard ? !guard.holds(statement) : !owned)
@@ -181,6 +183,27 @@ const requestsAutopilotTag = (s: Statement) =>
 const requestsRestartTag = (s: Statement) =>
   s.Condition?.Null?.['aws:RequestTag/autopilot:restart-of'] === 'false';
 
+/**
+ * The tag policies' enforce actions: which tasks and services a rule selects is the policy file's
+ * (reviewed with the repository, validated by the build), which no IAM condition can see. Granted on
+ * this account's tasks and services only (docs/SECURITY.md, tag-policies).
+ */
+const ENFORCED_BY_POLICY_FILE: Record<string, string[]> = {
+  'tag-policies': ['ecs:StopTask', 'ecs:UpdateService'],
+};
+const onAccountResources = (s: Statement) =>
+  listOf(s.Resource).every((r) =>
+    new RegExp(`^arn:aws:ecs:${region}:${account}:(task|service)/\\*/\\*$`).test(r),
+  );
+
+/** Tag writes of user keys only (never autopilot's own, which opt resources in), or of the mark alone. */
+const userKeysOrMark = (s: Statement) =>
+  s.Condition?.['ForAllValues:StringNotLike']?.['aws:TagKeys'] === 'autopilot:*' ||
+  s.Condition?.['ForAllValues:StringEquals']?.['aws:TagKeys'] === 'autopilot:violation';
+/** The mark alone. */
+const markOnly = (s: Statement) =>
+  s.Condition?.['ForAllValues:StringEquals']?.['aws:TagKeys'] === 'autopilot:violation';
+
 /** Mutations of resources autopilot does not own, and the condition each grant of one must carry. */
 const MUTATION_GUARDS: Record<string, { says: string; holds: (s: Statement) => boolean }> = {
   'ecs:UpdateService': {
@@ -196,8 +219,9 @@ const MUTATION_GUARDS: Record<string, { says: string; holds: (s: Statement) => b
     holds: (s) => listOf(s.Resource).every((r) => r.includes(':task-definition/')) && requestsAutopilotTag(s),
   },
   'ecs:TagResource': {
-    says: 'tags on RegisterTaskDefinition only, with autopilot:triggered-by, or on RunTask only, with autopilot:restart-of',
+    says: 'tags on RegisterTaskDefinition only, with autopilot:triggered-by, or on RunTask only, with autopilot:restart-of, or user keys or the mark alone',
     holds: (s) =>
+      userKeysOrMark(s) ||
       (listOf(s.Resource).every((r) => r.includes(':task-definition/')) &&
         s.Condition?.StringEquals?.['ecs:CreateAction'] === 'RegisterTaskDefinition' &&
         requestsAutopilotTag(s)) ||
@@ -205,6 +229,9 @@ const MUTATION_GUARDS: Record<string, { says: string; holds: (s: Statement) => b
         s.Condition?.StringEquals?.['ecs:CreateAction'] === 'RunTask' &&
         requestsRestartTag(s)),
   },
+  'ecs:UntagResource': { says: 'the mark alone', holds: markOnly },
+  'ecr:TagResource': { says: 'user keys or the mark alone', holds: userKeysOrMark },
+  'ecr:UntagResource': { says: 'the mark alone', holds: markOnly },
   'ecs:RunTask': {
     says: 'task definitions (the restartTaskDefinitions parameter), the new task tagged autopilot:restart-of',
     holds: (s) => listOf(s.Resource).every((r) => r.includes(':task-definition/')) && requestsRestartTag(s),
@@ -305,23 +332,46 @@ describe('opt-in conditions agree with the domain', () => {
     expect({ follows, allowed }).toEqual({ follows: true, allowed: false });
   });
 
-  it.each(functionKeys.filter((fn) => !['deploy-on-push', 'deploy-due', 'watch-deployments'].includes(fn)))(
-    '%s changes no service, whatever its tags',
-    (fn) => {
-      // Prepare
-      const statements = statementsOfFunction(fn);
+  it("tag-policies may set a service's desired count (enforce), and neither stops a deployment nor registers a revision", () => {
+    // Prepare
+    const statements = statementsOfFunction('tag-policies');
+    const may = (action: string, resource: string, tags: Record<string, string> = {}) =>
+      allows(statements, { action, resource, context: tagContext(tags) });
 
-      // Act
-      const changes = CASES.flatMap(({ tags }) =>
-        ['ecs:UpdateService', 'ecs:StopServiceDeployment', 'ecs:RegisterTaskDefinition'].filter((action) =>
-          allows(statements, { action, resource: serviceArn('api'), context: tagContext(tags) }),
-        ),
-      );
+    // Act
+    const changes = CASES.flatMap(({ tags }) =>
+      ['ecs:StopServiceDeployment', 'ecs:RegisterTaskDefinition'].filter((action) =>
+        may(action, serviceArn('api'), tags),
+      ),
+    );
+    const elsewhere = may('ecs:UpdateService', serviceArn('api').replace(account, '210987654321'));
 
-      // Assess
-      expect(changes).toEqual([]);
-    },
-  );
+    // Assess: which services a rule enforces on is the policy file's (docs/SECURITY.md, tag-policies).
+    expect({ changes, scales: may('ecs:UpdateService', serviceArn('api')), elsewhere }).toEqual({
+      changes: [],
+      scales: true,
+      elsewhere: false,
+    });
+  });
+
+  it.each(
+    functionKeys.filter(
+      (fn) => !['deploy-on-push', 'deploy-due', 'watch-deployments', 'tag-policies'].includes(fn),
+    ),
+  )('%s changes no service, whatever its tags', (fn) => {
+    // Prepare
+    const statements = statementsOfFunction(fn);
+
+    // Act
+    const changes = CASES.flatMap(({ tags }) =>
+      ['ecs:UpdateService', 'ecs:StopServiceDeployment', 'ecs:RegisterTaskDefinition'].filter((action) =>
+        allows(statements, { action, resource: serviceArn('api'), context: tagContext(tags) }),
+      ),
+    );
+
+    // Assess
+    expect(changes).toEqual([]);
+  });
 
   it('registers and tags only task definitions that carry autopilot:triggered-by, tags on create only', () => {
     // Prepare

@@ -12,7 +12,7 @@
 import type { TagPolicyRule, TagPolicySettings } from '../../config/tag-policies';
 import type { TaggedResourceReader, TagMarkStore, TagSweepToken } from '../../ports';
 import { applyPlan } from '../plan/plan';
-import { evaluateResource, type TagResourceView } from './evaluate';
+import { evaluateResource, type TagEvaluation, type TagResourceView } from './evaluate';
 import { type TagWrites, tagEffects } from './tag-effects';
 import { planTags, type TagDecision } from './tag-plan';
 
@@ -26,8 +26,11 @@ export interface TagPolicyDeps extends TagWrites {
   /** the policy file's `tagPolicySettings` */
   settings: TagPolicySettings;
   dryRun: boolean;
-  /** tells the world about the decisions as carried out (the events, once they exist) */
-  report?: (decisions: TagDecision[]) => Promise<void>;
+  /**
+   * tells the world about the decisions as carried out, with the evaluations they were planned from
+   * (what `tagEvents` needs for the events)
+   */
+  report?: (decisions: TagDecision[], evaluations: readonly TagEvaluation[]) => Promise<void>;
 }
 
 /** Where a sweep stands: the reader it is at (an index into `readers`) and that reader's token. */
@@ -36,9 +39,13 @@ export interface TagSweepCursor {
   token?: TagSweepToken;
 }
 
-/** What a use case did: the decisions as carried out, and how many of each action. */
+/**
+ * What a use case did: the decisions as carried out, the evaluations they were planned from (for the
+ * sweep's summary), and how many of each action.
+ */
 export interface TagRun {
   decisions: TagDecision[];
+  evaluations: TagEvaluation[];
   counts: TagCounts;
 }
 
@@ -80,17 +87,14 @@ async function withRecords(
 async function carryOut(views: readonly TagResourceView[], deps: TagPolicyDeps): Promise<TagRun> {
   const now = deps.now();
   const recorded = await withRecords(views, deps.marks);
-  const plan = planTags(
-    recorded.map((view) => evaluateResource(view, deps.rules, now)),
-    deps.rules,
-    deps.settings,
-    now,
-  );
+  const evaluations = recorded.map((view) => evaluateResource(view, deps.rules, now));
+  const plan = planTags(evaluations, deps.rules, deps.settings, now);
+  const { report } = deps;
   const decisions = await applyPlan(plan, tagEffects(deps), {
     dryRun: deps.dryRun,
-    ...(deps.report ? { report: deps.report } : {}),
+    ...(report ? { report: (done: TagDecision[]) => report(done, evaluations) } : {}),
   });
-  return { decisions, counts: countsOf(views.length, decisions) };
+  return { decisions, evaluations, counts: countsOf(views.length, decisions) };
 }
 
 function countsOf(resources: number, decisions: readonly TagDecision[]): TagCounts {
@@ -111,7 +115,7 @@ function countsOf(resources: number, decisions: readonly TagDecision[]): TagCoun
 export async function evaluateOne(arn: string, deps: TagPolicyDeps): Promise<TagRun> {
   const reader = deps.readers.find((r) => r.reads(arn));
   const view = await reader?.readResource(arn);
-  return view ? carryOut([view], deps) : { decisions: [], counts: countsOf(0, []) };
+  return view ? carryOut([view], deps) : { decisions: [], evaluations: [], counts: countsOf(0, []) };
 }
 
 /**
@@ -129,7 +133,7 @@ export async function sweepPage(
 ): Promise<TagSweepRun> {
   const at = cursor?.reader ?? 0;
   const reader = deps.readers[at];
-  if (!reader) return { decisions: [], counts: countsOf(0, []) };
+  if (!reader) return { decisions: [], evaluations: [], counts: countsOf(0, []) };
   const page = await reader.readPage(cursor?.token);
   const run = await carryOut(page.resources, deps);
   const next: TagSweepCursor | undefined =

@@ -27,18 +27,18 @@ const EXPECTED: Record<string, string[]> = {
   'autopilot-tag-policy-violation': ['notify'],
   'autopilot-task-restart-abandoned': ['notify'],
   'autopilot-task-restarted': ['notify'],
-  'cloudtrail-ecr-create-repository': [],
-  'cloudtrail-ecr-tag-resource': [],
-  'cloudtrail-ecr-untag-resource': [],
-  'cloudtrail-ecs-create-cluster': [],
-  'cloudtrail-ecs-create-service': ['index-services'],
+  'cloudtrail-ecr-create-repository': ['tag-policies'],
+  'cloudtrail-ecr-tag-resource': ['tag-policies'],
+  'cloudtrail-ecr-untag-resource': ['tag-policies'],
+  'cloudtrail-ecs-create-cluster': ['tag-policies'],
+  'cloudtrail-ecs-create-service': ['index-services', 'tag-policies'],
   'cloudtrail-ecs-delete-service': ['index-services'],
-  'cloudtrail-ecs-register-task-definition': [],
-  'cloudtrail-ecs-run-task': ['restart-tasks'],
-  'cloudtrail-ecs-start-task': ['restart-tasks'],
-  'cloudtrail-ecs-tag-resource': ['index-services'],
-  'cloudtrail-ecs-untag-resource': ['index-services'],
-  'cloudtrail-ecs-update-service': ['index-services'],
+  'cloudtrail-ecs-register-task-definition': ['tag-policies'],
+  'cloudtrail-ecs-run-task': ['restart-tasks', 'tag-policies'],
+  'cloudtrail-ecs-start-task': ['restart-tasks', 'tag-policies'],
+  'cloudtrail-ecs-tag-resource': ['index-services', 'tag-policies'],
+  'cloudtrail-ecs-untag-resource': ['index-services', 'tag-policies'],
+  'cloudtrail-ecs-update-service': ['index-services', 'tag-policies'],
   'cloudwatch-alarm-state-change': ['watch-deployments'],
   'ecr-image-delete': [],
   'ecr-image-push': ['deploy-on-push'],
@@ -104,6 +104,18 @@ describe('route', () => {
 
     // Assess
     expect(targets).toEqual(['deploy-due']);
+  });
+
+  it('delivers the tag policy sweep schedule to tag-policies alone', () => {
+    // Prepare
+    const event = sampleEvent<{ resources: string[] }>('scheduled-reconcile');
+    event.resources = ['arn:aws:events:eu-west-1:123456789012:rule/ecs-autopilot-prod-tag-sweep'];
+
+    // Act
+    const targets = route(routes, event);
+
+    // Assess
+    expect(targets).toEqual(['tag-policies']);
   });
 });
 

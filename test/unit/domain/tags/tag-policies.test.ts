@@ -125,7 +125,7 @@ describe('evaluateOne', () => {
     );
 
     // Assess
-    expect(run).toEqual({ decisions: [], counts: { resources: 0, decisions: {} } });
+    expect(run).toEqual({ decisions: [], evaluations: [], counts: { resources: 0, decisions: {} } });
   });
 
   it('scales an offending service to zero after its grace and restores its desired count once it complies', async () => {
