@@ -27,6 +27,7 @@ import {
   type TaskOverride,
 } from '@aws-sdk/client-ecs';
 import semver from 'semver';
+import { formatTime } from '../shared/domain/notify/describe-event';
 import { RESTART_MESSAGE_VERSION } from '../shared/events/restart-delay-message';
 import type { EventBridgeEvent } from '../tools/eventbridge/event';
 import { readServerlessConfig } from '../tools/serverless-config';
@@ -2031,8 +2032,29 @@ export function restartStormOf(tasks: number): Scenario {
       await registerWorkerFamily(sandbox, 'nightly-batch', `${REGISTRY}/team/worker:nightly-batch`);
       const originals: string[] = [];
       const channels = ['slack', 'discord', 'webhook'] as const;
-      const linesOf = (kind: ChatKind, messages: readonly ChatMessage[]) =>
-        messages.filter((m) => m.kind === kind && m.status < 300).map((m) => chatTitle(m));
+      // The storm's messages: its restarts one by one, and the summaries of its windows (a summary of
+      // an earlier scenario's window may reach chat after the storm began: the flush runs late on a
+      // busy machine). A summary names its window in its text ("between <start> and <end>").
+      const wanted = new Set<string>();
+      const stormWindows = () =>
+        new Set(
+          sandbox.published
+            .filter(
+              (e) => e['detail-type'] === 'Task Restarted' && wanted.has(String(e.detail.previousTaskArn)),
+            )
+            .map((e) => formatTime(new Date(Math.floor(Date.parse(e.time) / 10_000) * 10_000).toISOString())),
+        );
+      const ofStorm = (m: ChatMessage, windows: ReadonlySet<string>) => {
+        if (!chatTitle(m).includes('more "Task Restarted"')) return true;
+        const body = JSON.stringify(m.body);
+        return [...windows].some((start) => body.includes(`between ${start} and`));
+      };
+      const linesOf = (kind: ChatKind, messages: readonly ChatMessage[]) => {
+        const windows = stormWindows();
+        return messages
+          .filter((m) => m.kind === kind && m.status < 300 && ofStorm(m, windows))
+          .map((m) => chatTitle(m));
+      };
       const oneByOneIn = (lines: readonly string[]) =>
         lines.filter((l) => l.includes('nightly-batch') && l.includes('restarted (attempt'));
       const summariesIn = (lines: readonly string[]) =>
@@ -2057,6 +2079,7 @@ export function restartStormOf(tasks: number): Scenario {
         );
         originals.push(...(out.tasks ?? []).flatMap((t) => (t.taskArn ? [t.taskArn] : [])));
       }
+      for (const arn of originals) wanted.add(arn);
       await Promise.all(originals.map((arn) => taskReached(sandbox, arn, 'RUNNING')));
       await sandbox.settle(WAIT_MS);
       // RunTask answers after 20 ms, as a real call takes a while: calls made together overlap. One
@@ -2069,7 +2092,6 @@ export function restartStormOf(tasks: number): Scenario {
       const seen = await during(sandbox, async () => {
         // The bad release: every task's work fails at once.
         for (const arn of originals) sandbox.plane.exitTask(arn, 1);
-        const wanted = new Set(originals);
         const restartedAll = () =>
           new Set(
             sandbox.published
@@ -2087,7 +2109,6 @@ export function restartStormOf(tasks: number): Scenario {
         });
       });
       sandbox.setFaults([]);
-      const wanted = new Set(originals);
       const restarted = seen.events.filter(
         (e) => e['detail-type'] === 'Task Restarted' && wanted.has(String(e.detail.previousTaskArn)),
       );
