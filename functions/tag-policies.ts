@@ -12,7 +12,7 @@ import { durationPattern, parseDuration } from '../shared/domain/policy/duration
 import type { TagDecision } from '../shared/domain/tags/tag-plan';
 import { evaluateOne } from '../shared/domain/tags/tag-policies';
 import { sweepTags, type TagSweepSummary } from '../shared/domain/tags/tag-sweep';
-import { touchedResources } from '../shared/domain/tags/tag-triggers';
+import { tagResourceTypeOf, touchedResources } from '../shared/domain/tags/tag-triggers';
 import { EcrCloudTrailApiCallEventSchema } from '../shared/events/ecr-cloudtrail-api-call';
 import { EcsCloudTrailApiCallEventSchema } from '../shared/events/ecs-cloudtrail-api-call';
 import { ScheduledEventSchema } from '../shared/events/scheduled-event';
@@ -62,7 +62,15 @@ export const handler = withHandler({
   }
   const touched = touchedResources(event.detail, env.AUTOPILOT_STACK);
   if ('ignored' in touched) return { decisions: [], ignored: touched.ignored };
+  // A kind no rule covers is not read (a storm of RunTask records costs no DescribeTasks); a mark a
+  // removed rule left on it is cleared by the sweep.
+  const covered = new Set(deps.rules.flatMap((rule) => rule.resources));
+  const arns = touched.arns.filter((arn) => {
+    const type = tagResourceTypeOf(arn);
+    return type !== undefined && covered.has(type);
+  });
+  if (arns.length === 0) return { decisions: [], ignored: `no tag policy covers ${touched.arns.join(', ')}` };
   const decisions: TagDecision[] = [];
-  for (const arn of touched.arns) decisions.push(...(await evaluateOne(arn, deps)).decisions);
+  for (const arn of arns) decisions.push(...(await evaluateOne(arn, deps)).decisions);
   return { decisions };
 });

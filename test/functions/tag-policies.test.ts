@@ -223,6 +223,15 @@ describe('tag-policies handler', () => {
     expect(published()).toEqual([]);
   });
 
+  it('reads nothing for the tasks RunTask started when no rule covers tasks', async () => {
+    // Act
+    const result = await fn.handler(sampleEvent('cloudtrail-ecs-run-task'), lambdaContext('tag-policies'));
+
+    // Assess
+    expect(result).toEqual({ decisions: [], ignored: expect.stringContaining('no tag policy covers') });
+    expect(ecs.calls()).toHaveLength(0);
+  });
+
   it('ignores a call that failed', async () => {
     // Prepare
     const event = sampleEvent<{ detail: Record<string, unknown> }>('cloudtrail-ecs-create-cluster');

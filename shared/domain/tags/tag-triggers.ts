@@ -4,6 +4,7 @@
  * touched nothing a tag policy reads, or autopilot made it (its own TagResource coming back must not
  * be evaluated again: no loop, no second notification). Pure.
  */
+import type { TagResourceType } from './tag-rules';
 
 /** The parts of a CloudTrail record (ECS or ECR) read here. */
 export interface CloudTrailCall {
@@ -12,6 +13,27 @@ export interface CloudTrailCall {
   requestParameters?: Record<string, unknown> | null | undefined;
   responseElements?: Record<string, unknown> | null | undefined;
   userIdentity: { type?: string | undefined; arn?: string | undefined; [key: string]: unknown };
+}
+
+/** The tag policy resource type of each ECS and ECR resource kind an ARN names. */
+const TYPE_OF_KIND: Readonly<Record<string, TagResourceType>> = {
+  'ecs:cluster': 'ecs:cluster',
+  'ecs:service': 'ecs:service',
+  'ecs:task': 'ecs:task',
+  'ecs:task-definition': 'ecs:task-definition',
+  'ecs:capacity-provider': 'ecs:capacity-provider',
+  'ecr:repository': 'ecr:repository',
+};
+
+/**
+ * The tag policy resource type an ARN names, or undefined for another kind (a container instance, a
+ * service deployment…) or what is not an ECS or ECR ARN.
+ *
+ * @example tagResourceTypeOf('arn:aws:ecs:eu-west-1:123456789012:service/prod/api') // 'ecs:service'
+ */
+export function tagResourceTypeOf(arn: string): TagResourceType | undefined {
+  const match = /^arn:[^:]+:(ecs|ecr):[^:]*:[^:]*:([a-z-]+)\//.exec(arn);
+  return match ? TYPE_OF_KIND[`${match[1]}:${match[2]}`] : undefined;
 }
 
 /** The ECS and ECR calls the tag policies react to (serverless.yml's rules name the same). */

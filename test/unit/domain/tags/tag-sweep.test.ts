@@ -5,7 +5,11 @@
  */
 import type { TagPolicyRule } from '../../../../shared/config/tag-policies';
 import { sweepTags, type TagSweepDeps } from '../../../../shared/domain/tags/tag-sweep';
-import { isAutopilotCall, touchedResources } from '../../../../shared/domain/tags/tag-triggers';
+import {
+  isAutopilotCall,
+  tagResourceTypeOf,
+  touchedResources,
+} from '../../../../shared/domain/tags/tag-triggers';
 import { TAG_POLICY_SUMMARY } from '../../../../shared/events/autopilot-events';
 import { InMemoryEventPublisher } from '../../../support/in-memory';
 import { aTagWorld, InMemoryTagSweep } from '../../../support/in-memory-tags';
@@ -283,6 +287,24 @@ describe('touchedResources', () => {
     // Assess
     expect(failed).toEqual({ ignored: 'CreateService failed (AccessDenied)' });
     expect(nothing).toEqual({ ignored: 'TagResource named no resource a tag policy reads' });
+  });
+
+  it.each([
+    ['arn:aws:ecs:eu-west-1:123456789012:cluster/prod', 'ecs:cluster'],
+    ['arn:aws:ecs:eu-west-1:123456789012:service/prod/api', 'ecs:service'],
+    ['arn:aws:ecs:eu-west-1:123456789012:service/legacy', 'ecs:service'],
+    ['arn:aws:ecs:eu-west-1:123456789012:task/batch/0f6b', 'ecs:task'],
+    ['arn:aws:ecs:eu-west-1:123456789012:task-definition/report:1', 'ecs:task-definition'],
+    ['arn:aws:ecs:eu-west-1:123456789012:capacity-provider/spot', 'ecs:capacity-provider'],
+    ['arn:aws:ecr:eu-west-1:123456789012:repository/jobs/report', 'ecr:repository'],
+    ['arn:aws:ecs:eu-west-1:123456789012:container-instance/batch/0123', undefined],
+    ['arn:aws:iam::123456789012:role/ecs-tasks', undefined],
+  ])('knows the resource type %s names', (arn, type) => {
+    // Act
+    const found = tagResourceTypeOf(arn);
+
+    // Assess
+    expect(found).toBe(type);
   });
 
   it.each([
