@@ -13,9 +13,12 @@
 import { resolve } from 'node:path';
 import { DescribeImagesCommand, ListImagesCommand } from '@aws-sdk/client-ecr';
 import {
+  CreateClusterCommand,
+  CreateServiceCommand,
   DescribeServiceRevisionsCommand,
   DescribeTaskDefinitionCommand,
   DescribeTasksCommand,
+  ListTagsForResourceCommand,
   ListTasksCommand,
   type NetworkConfiguration,
   RegisterTaskDefinitionCommand,
@@ -2220,6 +2223,65 @@ export function restartStormOf(tasks: number): Scenario {
 /** A storm of 200 failing batch tasks (see {@link restartStormOf}). */
 export const restartStorm: Scenario = restartStormOf(200);
 
+/**
+ * A tag policy in remediate mode (sandbox/autopilot.yml: services of `tags-demo` carry an `owner`,
+ * inherited from their cluster): a service created there without one is repaired seconds after its
+ * CreateService record, told once as `Tag Policy Remediated`, and autopilot's own TagResource record,
+ * coming back through CloudTrail, changes and tells nothing (no loop).
+ */
+export const untaggedServiceRepaired: Scenario = {
+  name: 'a service created without owner in a cluster owned by platform: given owner=platform by the tag policy, told once, no loop',
+  async run(sandbox) {
+    await registerWorkerFamily(sandbox, 'tags-demo', `${REGISTRY}/team/worker:stable`);
+    let serviceArn = '';
+    let remediated: EventBridgeEvent | undefined;
+    const seen = await during(sandbox, async () => {
+      await sandbox.ecs.send(
+        new CreateClusterCommand({ clusterName: 'tags-demo', tags: [{ key: 'owner', value: 'platform' }] }),
+      );
+      const out = await sandbox.ecs.send(
+        new CreateServiceCommand({
+          cluster: 'tags-demo',
+          serviceName: 'reports',
+          taskDefinition: 'tags-demo',
+          desiredCount: 0,
+          launchType: 'FARGATE',
+          networkConfiguration: WORKER_NETWORK,
+        }),
+      );
+      serviceArn = out.service?.serviceArn ?? '';
+      remediated = await published(
+        sandbox,
+        'Tag Policy Remediated',
+        (e) => e['detail-type'] === 'Tag Policy Remediated' && e.detail.resourceArn === serviceArn,
+      );
+    });
+    const { tags } = await sandbox.ecs.send(new ListTagsForResourceCommand({ resourceArn: serviceArn }));
+    const owner = tags?.find((t) => t.key === 'owner')?.value;
+    const told = seen.events.filter((e) => String(e['detail-type']).startsWith('Tag Policy'));
+    const tagCalls = seen.calls.filter(
+      (c) =>
+        c.operation === 'TagResource' && (c.input as { resourceArn?: string }).resourceArn === serviceArn,
+    );
+    return [
+      expect("the service carries owner=platform, its cluster's", owner === 'platform', tags),
+      expect(
+        'one Tag Policy Remediated, nothing else told about it',
+        told.length === 1 && remediated !== undefined,
+        told.map((e) => e['detail-type']),
+      ),
+      // Its record comes back through CloudTrail (the bus is quiet when `during` ends): a loop would
+      // tag again or tell again.
+      expect(
+        'one TagResource by autopilot, its own record changing nothing',
+        tagCalls.filter((c) => !c.error).length === 1,
+        tagCalls.length,
+      ),
+      expect('no delivery failed', seen.failures.length === 0, seen.failures),
+    ];
+  },
+};
+
 /** Every scenario, in the order they are played. */
 export const SCENARIOS: readonly Scenario[] = [
   pushFollowsTag,
@@ -2245,6 +2307,7 @@ export const SCENARIOS: readonly Scenario[] = [
   missingImageAbandoned,
   duplicateRestartDelivery,
   restartStorm,
+  untaggedServiceRepaired,
 ];
 
 /** Plays scenarios in order, telling `onStart` when each begins and `onResult` its expectations. */
