@@ -123,7 +123,7 @@ describe('autopilot dispatch', () => {
     // Assess
     expect(status).toBe(2);
     expect(io.errors).toEqual([
-      'unknown function "deploy-on-pushh": the functions are deploy-on-push, deploy-due, index-services, watch-deployments, bake-timer, notify, restart-tasks, restart-due',
+      'unknown function "deploy-on-pushh": the functions are deploy-on-push, deploy-due, index-services, watch-deployments, bake-timer, notify, restart-tasks, restart-due, tag-policies',
     ]);
   });
 

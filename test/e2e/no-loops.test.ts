@@ -195,7 +195,11 @@ describe("autopilot's own calls and events fed back through the bus", () => {
     const ownUpdates = output.filter(
       (e) => isOwnCall(e) && (e.detail as Detail).eventName === 'UpdateService',
     );
-    expect(ownUpdates.map(targetsOf)).toEqual([['index-services'], ['index-services']]);
+    // tag-policies hears every UpdateService, and leaves autopilot's own alone (no decision below).
+    expect(ownUpdates.map(targetsOf)).toEqual([
+      ['index-services', 'tag-policies'],
+      ['index-services', 'tag-policies'],
+    ]);
     expect(seen.published.map(targetsOf)).toEqual(seen.published.map(() => ['notify']));
     expect(output.some((e) => targetsOf(e).includes('watch-deployments'))).toBe(true);
     // What each function did with it: re-indexed, told people, recorded and baked; nothing else.

@@ -69,6 +69,7 @@ describe('readServerlessConfig', () => {
       ['index-services', 'ecs-autopilot-sandbox-reconcile', 'rate(10 minutes)'],
       ['bake-timer', 'ecs-autopilot-sandbox-bake-timer', 'rate(1 minute)'],
       ['notify', 'ecs-autopilot-sandbox-notify-flush', 'rate(1 minute)'],
+      ['tag-policies', 'ecs-autopilot-sandbox-tag-sweep', 'rate(15 minutes)'],
     ]);
   });
 

@@ -386,8 +386,16 @@ describe('events emitted by the control plane', () => {
     // Assess
     expect(routed).toContainEqual(['ECR Image Action', 'PUSH', ['deploy-on-push']]);
     expect(routed).toContainEqual(['ECR Image Action', 'DELETE', []]);
-    expect(routed).toContainEqual(['AWS API Call via CloudTrail', 'UpdateService', ['index-services']]);
-    expect(routed).toContainEqual(['AWS API Call via CloudTrail', 'RegisterTaskDefinition', []]);
+    expect(routed).toContainEqual([
+      'AWS API Call via CloudTrail',
+      'UpdateService',
+      ['index-services', 'tag-policies'],
+    ]);
+    expect(routed).toContainEqual([
+      'AWS API Call via CloudTrail',
+      'RegisterTaskDefinition',
+      ['tag-policies'],
+    ]);
     expect(routed).toContainEqual([
       'ECS Deployment State Change',
       'SERVICE_DEPLOYMENT_IN_PROGRESS',
