@@ -6,10 +6,9 @@
  */
 import type { IndexedFingerprint, IndexSweep, ReconcileSweep } from '../../ports';
 import { INDEX_TTL } from './dynamo-service-index';
+import { SweepItem } from './dynamo-sweep-item';
 import { DynamoTableStore, recordOf } from './dynamo-table';
 import { fingerprintKey, fingerprintsOf, sweepKey } from './keys';
-
-const HELD_BY_OWNER = { if: '#owner = :owner', names: { '#owner': 'owner' } };
 
 /** The reconcile's memory and sweep in DynamoDB. */
 export class DynamoIndexSweep extends DynamoTableStore implements IndexSweep {
@@ -31,43 +30,21 @@ export class DynamoIndexSweep extends DynamoTableStore implements IndexSweep {
     await this.table.delete(fingerprintKey(clusterArn, serviceArn));
   }
 
-  async currentSweep(): Promise<ReconcileSweep | undefined> {
-    return (await this.table.get(sweepKey))?.sweep as ReconcileSweep | undefined;
+  private readonly sweepItem = new SweepItem<ReconcileSweep>(this.table, sweepKey);
+
+  currentSweep(): Promise<ReconcileSweep | undefined> {
+    return this.sweepItem.current();
   }
 
-  async claimSweep(
-    owner: string,
-    now: string,
-    until: string,
-  ): Promise<{ sweep?: ReconcileSweep } | undefined> {
-    const item = await this.table.update(sweepKey, {
-      set: 'SET #owner = :owner, leaseUntil = :until',
-      // Free, run out, or held by the same event (a retry of it).
-      if: 'attribute_not_exists(leaseUntil) OR leaseUntil < :now OR #owner = :owner',
-      names: { '#owner': 'owner' },
-      values: { ':owner': owner, ':until': until, ':now': now },
-    });
-    if (!item) return undefined;
-    return item.sweep ? { sweep: item.sweep as ReconcileSweep } : {};
+  claimSweep(owner: string, now: string, until: string): Promise<{ sweep?: ReconcileSweep } | undefined> {
+    return this.sweepItem.claim(owner, now, until);
   }
 
-  async saveSweep(owner: string, sweep: ReconcileSweep): Promise<boolean> {
-    const saved = await this.table.update(sweepKey, {
-      set: 'SET #sweep = :sweep',
-      if: HELD_BY_OWNER.if,
-      names: { ...HELD_BY_OWNER.names, '#sweep': 'sweep' },
-      values: { ':owner': owner, ':sweep': sweep },
-    });
-    return saved !== undefined;
+  saveSweep(owner: string, sweep: ReconcileSweep): Promise<boolean> {
+    return this.sweepItem.save(owner, sweep);
   }
 
-  async releaseSweep(owner: string): Promise<boolean> {
-    const released = await this.table.update(sweepKey, {
-      set: 'REMOVE #owner, leaseUntil',
-      if: HELD_BY_OWNER.if,
-      names: HELD_BY_OWNER.names,
-      values: { ':owner': owner },
-    });
-    return released !== undefined;
+  releaseSweep(owner: string): Promise<boolean> {
+    return this.sweepItem.release(owner);
   }
 }

@@ -4,50 +4,27 @@
  * checkpoint is saved only by the run that holds it, as {@link DynamoIndexSweep} does for the reconcile.
  */
 import type { TagSweepCheckpoint, TagSweepStore } from '../../ports';
+import { SweepItem } from './dynamo-sweep-item';
 import { DynamoTableStore } from './dynamo-table';
 import { tagSweepKey } from './keys';
 
-const HELD_BY_OWNER = { if: '#owner = :owner', names: { '#owner': 'owner' } };
-
 /** The tag policy sweep's checkpoint and lease in DynamoDB. */
 export class DynamoTagSweep extends DynamoTableStore implements TagSweepStore {
-  async currentSweep(): Promise<TagSweepCheckpoint | undefined> {
-    return (await this.table.get(tagSweepKey))?.sweep as TagSweepCheckpoint | undefined;
+  private readonly sweepItem = new SweepItem<TagSweepCheckpoint>(this.table, tagSweepKey);
+
+  currentSweep(): Promise<TagSweepCheckpoint | undefined> {
+    return this.sweepItem.current();
   }
 
-  async claimSweep(
-    owner: string,
-    now: string,
-    until: string,
-  ): Promise<{ sweep?: TagSweepCheckpoint } | undefined> {
-    const item = await this.table.update(tagSweepKey, {
-      set: 'SET #owner = :owner, leaseUntil = :until',
-      // Free, run out, or held by the same event (a retry of it).
-      if: 'attribute_not_exists(leaseUntil) OR leaseUntil < :now OR #owner = :owner',
-      names: { '#owner': 'owner' },
-      values: { ':owner': owner, ':until': until, ':now': now },
-    });
-    if (!item) return undefined;
-    return item.sweep ? { sweep: item.sweep as TagSweepCheckpoint } : {};
+  claimSweep(owner: string, now: string, until: string): Promise<{ sweep?: TagSweepCheckpoint } | undefined> {
+    return this.sweepItem.claim(owner, now, until);
   }
 
-  async saveSweep(owner: string, sweep: TagSweepCheckpoint): Promise<boolean> {
-    const saved = await this.table.update(tagSweepKey, {
-      set: 'SET #sweep = :sweep',
-      if: HELD_BY_OWNER.if,
-      names: { ...HELD_BY_OWNER.names, '#sweep': 'sweep' },
-      values: { ':owner': owner, ':sweep': sweep },
-    });
-    return saved !== undefined;
+  saveSweep(owner: string, sweep: TagSweepCheckpoint): Promise<boolean> {
+    return this.sweepItem.save(owner, sweep);
   }
 
-  async releaseSweep(owner: string): Promise<boolean> {
-    const released = await this.table.update(tagSweepKey, {
-      set: 'REMOVE #owner, leaseUntil',
-      if: HELD_BY_OWNER.if,
-      names: HELD_BY_OWNER.names,
-      values: { ':owner': owner },
-    });
-    return released !== undefined;
+  releaseSweep(owner: string): Promise<boolean> {
+    return this.sweepItem.release(owner);
   }
 }
