@@ -37,3 +37,24 @@ export const PERMANENT_ECS_ERRORS = [
   'AccessDeniedException',
   'UnsupportedFeatureException',
 ];
+
+/**
+ * A tag write's outcome: `done`, or `refused` with AWS's words when AWS answered one of `refused`
+ * (a write a retry cannot fix: an old-format ARN, too many tags, a resource gone); any other error
+ * classified as {@link classifyAwsError} does (throttling left after the SDK's retries retryable).
+ */
+export async function tagWriteOutcome(
+  what: string,
+  send: () => Promise<unknown>,
+  refused: readonly string[],
+  permanent: readonly string[],
+): Promise<'done' | { refused: string }> {
+  try {
+    await send();
+    return 'done';
+  } catch (error) {
+    const name = awsErrorName(error);
+    if (name && refused.includes(name)) return { refused: `${name}: ${(error as Error).message}` };
+    throw classifyAwsError(error, what, permanent);
+  }
+}

@@ -17,7 +17,7 @@ import { parseRepositoryArn } from '../../domain/aws/arn';
 import type { TagResourceView } from '../../domain/tags/evaluate';
 import type { TagResourceType } from '../../domain/tags/tag-rules';
 import type { TaggedResourcePage, TaggedResourceReader, TagWriteResult, TagWriter } from '../../ports';
-import { awsErrorName, classifyAwsError } from './aws-errors';
+import { awsErrorName, classifyAwsError, tagWriteOutcome } from './aws-errors';
 import { cachedClient, clientConfig } from './clients';
 
 const PAGE = 100;
@@ -122,14 +122,7 @@ export class EcrTagWriter implements TagWriter {
     );
   }
 
-  private async write(what: string, send: () => Promise<unknown>): Promise<TagWriteResult> {
-    try {
-      await send();
-      return 'done';
-    } catch (error) {
-      const name = awsErrorName(error);
-      if (name && REFUSED.includes(name)) return { refused: `${name}: ${(error as Error).message}` };
-      throw classifyAwsError(error, what, PERMANENT_ECR_ERRORS);
-    }
+  private write(what: string, send: () => Promise<unknown>): Promise<TagWriteResult> {
+    return tagWriteOutcome(what, send, REFUSED, PERMANENT_ECR_ERRORS);
   }
 }

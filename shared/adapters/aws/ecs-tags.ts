@@ -54,7 +54,7 @@ import type {
   TagWriteResult,
   TagWriter,
 } from '../../ports';
-import { awsErrorName, classifyAwsError, PERMANENT_ECS_ERRORS } from './aws-errors';
+import { awsErrorName, classifyAwsError, PERMANENT_ECS_ERRORS, tagWriteOutcome } from './aws-errors';
 import { cachedClient, clientConfig } from './clients';
 
 type Tags = Record<string, string>;
@@ -483,15 +483,8 @@ export class EcsTagWriter implements TagWriter {
     );
   }
 
-  private async write(what: string, send: () => Promise<unknown>): Promise<TagWriteResult> {
-    try {
-      await send();
-      return 'done';
-    } catch (error) {
-      const name = awsErrorName(error);
-      if (name && REFUSED.includes(name)) return { refused: `${name}: ${(error as Error).message}` };
-      throw classifyAwsError(error, what, PERMANENT_ECS_ERRORS);
-    }
+  private write(what: string, send: () => Promise<unknown>): Promise<TagWriteResult> {
+    return tagWriteOutcome(what, send, REFUSED, PERMANENT_ECS_ERRORS);
   }
 }
 
