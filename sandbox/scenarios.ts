@@ -1380,23 +1380,32 @@ export const workerRestarted: Scenario = {
     };
     let first = '';
     let restarted: EventBridgeEvent | undefined;
-    const seen = await during(sandbox, async () => {
-      first = await runStandalone(
-        sandbox,
-        {
-          taskDefinition: 'orders-worker',
-          launchType: 'FARGATE',
-          group: 'workers:orders',
-          overrides,
-          tags: [
-            { key: 'autopilot:restart', value: 'on-failure' },
-            { key: 'team', value: 'orders' },
-          ],
-        },
-        { kind: 'exit', exitCode: 1 },
-      );
-      restarted = await restartedAndRunning(sandbox, first);
+    const captured = new Set<string>();
+    const stopWatching = sandbox.runtime.bus.subscribe((r) => {
+      if (r.kind !== 'delivery' || r.outcome !== 'ok' || r.function !== 'restart-tasks') return;
+      const decisions = (r.result as { decisions?: Record<string, unknown>[] } | undefined)?.decisions ?? [];
+      for (const d of decisions)
+        if (d.action === 'capture' && d.source === 'run-task') captured.add(String(d.taskArn));
     });
+    const seen = await during(sandbox, async () => {
+      first = await runStandalone(sandbox, {
+        taskDefinition: 'orders-worker',
+        launchType: 'FARGATE',
+        group: 'workers:orders',
+        overrides,
+        tags: [
+          { key: 'autopilot:restart', value: 'on-failure' },
+          { key: 'team', value: 'orders' },
+        ],
+      });
+      // It fails once its RunTask record was kept: with every event delivered three times and
+      // shuffled, a STOPPED handled before the record would restart it from its RUNNING event's spec
+      // (the one subnet it ran in), as the lost-record scenario shows.
+      await taskReached(sandbox, first, 'RUNNING');
+      await waitUntil(() => captured.has(first));
+      sandbox.plane.exitTask(first, 1);
+      restarted = await restartedAndRunning(sandbox, first);
+    }).finally(stopWatching);
     const chainId = taskIdOf(first);
     const calls = restartCalls(seen.calls, chainId);
     const input = (calls[0]?.input ?? {}) as RunTaskCommandInput;
