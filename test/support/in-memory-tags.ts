@@ -9,7 +9,12 @@
  */
 import { parseTaskDefinition } from '../../shared/domain/aws/arn';
 import type { TagResourceView } from '../../shared/domain/tags/evaluate';
-import { isAwsOwned, MAX_USER_TAGS, type TagResourceType } from '../../shared/domain/tags/tag-rules';
+import {
+  ECS_TAG_RESOURCE_TYPES,
+  isAwsOwned,
+  MAX_USER_TAGS,
+  type TagResourceType,
+} from '../../shared/domain/tags/tag-rules';
 import type {
   EnforceResult,
   ScaledToZero,
@@ -172,13 +177,7 @@ const FAMILIES_PER_PAGE = 10;
 
 /** ECS's tagged resources in memory, paged and batched as `EcsTaggedResources` reads them. */
 export class InMemoryEcsTaggedResources implements TaggedResourceReader {
-  readonly types: readonly TagResourceType[] = [
-    'ecs:cluster',
-    'ecs:service',
-    'ecs:task',
-    'ecs:task-definition',
-    'ecs:capacity-provider',
-  ];
+  readonly types: readonly TagResourceType[] = ECS_TAG_RESOURCE_TYPES;
   private readonly clusterTags = new Map<string, Tags>();
   private readonly serviceTags = new Map<string, Tags>();
   private readonly definitionTags = new Map<string, Tags>();

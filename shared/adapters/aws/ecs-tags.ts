@@ -45,7 +45,7 @@ import {
   parseTaskDefinition,
 } from '../../domain/aws/arn';
 import type { TagResourceView } from '../../domain/tags/evaluate';
-import type { TagResourceType } from '../../domain/tags/tag-rules';
+import { ECS_TAG_RESOURCE_TYPES, type TagResourceType } from '../../domain/tags/tag-rules';
 import type {
   EnforceResult,
   TagEnforcer,
@@ -78,13 +78,7 @@ const ecsClient = () => cachedClient('ecs', () => new ECSClient(clientConfig()))
 
 /** Reads ECS resources with their tags through the AWS SDK. */
 export class EcsTaggedResources implements TaggedResourceReader {
-  readonly types: readonly TagResourceType[] = [
-    'ecs:cluster',
-    'ecs:service',
-    'ecs:task',
-    'ecs:task-definition',
-    'ecs:capacity-provider',
-  ];
+  readonly types: readonly TagResourceType[] = ECS_TAG_RESOURCE_TYPES;
   private readonly clusterTags = new Map<string, Tags>();
   private readonly serviceTags = new Map<string, Tags>();
   private readonly definitionTags = new Map<string, Tags>();

@@ -19,6 +19,11 @@ export const TAG_RESOURCE_TYPES = [
 ] as const;
 export type TagResourceType = (typeof TAG_RESOURCE_TYPES)[number];
 
+/** The types ECS holds (the ECS reader's), the others being ECR's. */
+export const ECS_TAG_RESOURCE_TYPES: readonly TagResourceType[] = TAG_RESOURCE_TYPES.filter((t) =>
+  t.startsWith('ecs:'),
+);
+
 /** The types that live in a cluster (a cluster in its own), which a rule's `clusters` globs select. */
 export const CLUSTER_SCOPED_TYPES: readonly TagResourceType[] = ['ecs:cluster', 'ecs:service', 'ecs:task'];
 
