@@ -1370,6 +1370,31 @@ const taskReached = (sandbox: Sandbox, taskArn: string, status: string) =>
     WAIT_MS,
   );
 
+/**
+ * Watches restart-tasks keep the launch specs of RunTask records, so a scenario can fail a task once
+ * autopilot knows how it was launched: with every event delivered three times and shuffled, a STOPPED
+ * handled before the record would restart it from its RUNNING event's spec (the one subnet it ran
+ * in; the lost-record scenario shows that) or wait for the record (the late-record scenario).
+ */
+function runTaskRecordsKept(sandbox: Sandbox) {
+  const kept = new Set<string>();
+  const stop = sandbox.runtime.bus.subscribe((r) => {
+    if (r.kind !== 'delivery' || r.outcome !== 'ok' || r.function !== 'restart-tasks') return;
+    const decisions = (r.result as { decisions?: Record<string, unknown>[] } | undefined)?.decisions ?? [];
+    for (const d of decisions)
+      if (d.action === 'capture' && d.source === 'run-task') kept.add(String(d.taskArn));
+  });
+  return {
+    /** Waits for the task to run and its RunTask record to be kept. */
+    async runningAndKept(taskArn: string) {
+      await taskReached(sandbox, taskArn, 'RUNNING');
+      if (!(await waitUntil(() => kept.has(taskArn))))
+        throw new Error(`the RunTask record of ${taskArn} was not kept within ${WAIT_MS} ms`);
+    },
+    stop,
+  };
+}
+
 /** A worker that exits 1 is started again once, as it was launched (network, group, overrides, tags). */
 export const workerRestarted: Scenario = {
   name: 'a worker exits 1: restarted once with the same network configuration, group, overrides and tags',
@@ -1380,13 +1405,7 @@ export const workerRestarted: Scenario = {
     };
     let first = '';
     let restarted: EventBridgeEvent | undefined;
-    const captured = new Set<string>();
-    const stopWatching = sandbox.runtime.bus.subscribe((r) => {
-      if (r.kind !== 'delivery' || r.outcome !== 'ok' || r.function !== 'restart-tasks') return;
-      const decisions = (r.result as { decisions?: Record<string, unknown>[] } | undefined)?.decisions ?? [];
-      for (const d of decisions)
-        if (d.action === 'capture' && d.source === 'run-task') captured.add(String(d.taskArn));
-    });
+    const records = runTaskRecordsKept(sandbox);
     const seen = await during(sandbox, async () => {
       first = await runStandalone(sandbox, {
         taskDefinition: 'orders-worker',
@@ -1401,11 +1420,10 @@ export const workerRestarted: Scenario = {
       // It fails once its RunTask record was kept: with every event delivered three times and
       // shuffled, a STOPPED handled before the record would restart it from its RUNNING event's spec
       // (the one subnet it ran in), as the lost-record scenario shows.
-      await taskReached(sandbox, first, 'RUNNING');
-      await waitUntil(() => captured.has(first));
+      await records.runningAndKept(first);
       sandbox.plane.exitTask(first, 1);
       restarted = await restartedAndRunning(sandbox, first);
-    }).finally(stopWatching);
+    }).finally(records.stop);
     const chainId = taskIdOf(first);
     const calls = restartCalls(seen.calls, chainId);
     const input = (calls[0]?.input ?? {}) as RunTaskCommandInput;
@@ -1830,18 +1848,19 @@ export const spotInterruptionRestarted: Scenario = {
     await registerWorkerFamily(sandbox, 'spot-worker', `${REGISTRY}/team/worker:stable`);
     let first = '';
     let restarted: EventBridgeEvent | undefined;
+    const records = runTaskRecordsKept(sandbox);
     const seen = await during(sandbox, async () => {
-      first = await runStandalone(
-        sandbox,
-        {
-          taskDefinition: 'spot-worker',
-          capacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }],
-          tags: [{ key: 'autopilot:restart', value: 'on-failure' }],
-        },
-        { kind: 'spot' },
-      );
+      first = await runStandalone(sandbox, {
+        taskDefinition: 'spot-worker',
+        capacityProviderStrategy: [{ capacityProvider: 'FARGATE_SPOT', weight: 1 }],
+        tags: [{ key: 'autopilot:restart', value: 'on-failure' }],
+      });
+      // Interrupted once autopilot knows how it was launched, as a Spot task usually is (CloudTrail
+      // delivers the record within minutes; capacity is taken back later).
+      await records.runningAndKept(first);
+      sandbox.plane.interruptTask(first);
       restarted = await restartedAndRunning(sandbox, first);
-    });
+    }).finally(records.stop);
     const chainId = taskIdOf(first);
     const decision = seen.decisions.find(
       (d) => d.function === 'restart-tasks' && d.action === 'restart' && d.chainId === chainId,

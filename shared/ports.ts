@@ -960,6 +960,11 @@ export interface RestartChain {
   announced?: string;
   /** when the next attempt is due (waiting; awaiting-spec: once the spec is known) */
   nextAttemptAt?: string;
+  /**
+   * the backoff that attempt was given when it was decided, in seconds: announced with the restart
+   * (a chain that waited for its spec, or is started again, keeps it; absent in older chains)
+   */
+  delaySeconds?: number;
   /** while awaiting-spec: how long and how often the spec is looked for */
   specWait?: SpecWait;
   /** the restart mode, the backoff and the limit the chain was decided with */

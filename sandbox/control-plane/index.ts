@@ -169,6 +169,14 @@ export interface ControlPlane {
    */
   exitTask(taskArn: string, exitCode: number): void;
   /**
+   * Spot takes a RUNNING task's capacity back now: on Fargate it stops `SpotInterruption`, "Your Spot
+   * Task was interrupted."; on EC2 `TerminationNotice`. Lets a scenario interrupt a task once it has
+   * seen it run (its RunTask record delivered).
+   *
+   * @throws Error when no such task is RUNNING
+   */
+  interruptTask(taskArn: string): void;
+  /**
    * The CloudTrail record of the RunTask call made with `clientToken` never reaches the bus (as when
    * it is lost on the way), so whoever follows RunTask learns of its tasks only from their events.
    */
@@ -381,6 +389,10 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       const record = model.tasks.get(taskArn);
       if (!record || !simulator.tasks.exitNow(record, exitCode))
         throw new Error(`no RUNNING task ${taskArn}`);
+    },
+    interruptTask(taskArn) {
+      const record = model.tasks.get(taskArn);
+      if (!record || !simulator.tasks.interruptNow(record)) throw new Error(`no RUNNING task ${taskArn}`);
     },
     loseRunTaskRecord(clientToken) {
       model.lostRunTaskRecords.add(clientToken);

@@ -478,6 +478,19 @@ export class TaskLifecycle implements TaskControl {
    * an EC2 Spot instance gets its termination notice and its tasks are stopped (`TerminationNotice`).
    * The containers get SIGTERM and exit with 143 (they did not handle it).
    */
+  /**
+   * Spot takes the capacity of a RUNNING task back now (`ControlPlane.interruptTask`): its timers
+   * are cancelled and it stops as an interrupted task does.
+   *
+   * @returns false when the task is not RUNNING (nothing done)
+   */
+  interruptNow(record: TaskRecord): boolean {
+    if (record.task.lastStatus !== 'RUNNING' || record.task.desiredStatus === 'STOPPED') return false;
+    this.deps.timers.cancel(record.arn);
+    this.interrupt(record);
+    return true;
+  }
+
   private interrupt(record: TaskRecord): void {
     const fargate = record.task.launchType === 'FARGATE';
     // SIGTERM, unhandled: 128 + 15.

@@ -335,6 +335,7 @@ export async function planTaskStopped(stop: TaskStop, reads: StopReads, now: Dat
       state: 'awaiting-spec',
       attempt,
       nextAttemptAt: dueAt,
+      delaySeconds,
       specWait,
     };
     return one(
@@ -358,7 +359,14 @@ export async function planTaskStopped(stop: TaskStop, reads: StopReads, now: Dat
     delaySeconds,
     reason: why,
   };
-  const saved: RestartChain = { ...base, spec, state: 'waiting', attempt, nextAttemptAt: dueAt };
+  const saved: RestartChain = {
+    ...base,
+    spec,
+    state: 'waiting',
+    attempt,
+    nextAttemptAt: dueAt,
+    delaySeconds,
+  };
   return one(decision, [
     { kind: 'save-chain', decision: 0, chain: saved },
     {
@@ -534,11 +542,15 @@ const refOfChain = (chain: RestartChain, triggeredBy: string): ChainRef => ({
   triggeredBy,
 });
 
-/** The delay the chain's waiting attempt was given (from when it was decided to when it is due). */
+/**
+ * The backoff the chain's attempt was given when it was decided: kept on the chain, since a look for
+ * the spec or the start moves `updatedAt` (older chains: from their last update to when it is due).
+ */
 const waitedOf = (chain: RestartChain) =>
-  chain.nextAttemptAt === undefined
+  chain.delaySeconds ??
+  (chain.nextAttemptAt === undefined
     ? 0
-    : Math.max(0, Math.round((Date.parse(chain.nextAttemptAt) - Date.parse(chain.updatedAt)) / 1000));
+    : Math.max(0, Math.round((Date.parse(chain.nextAttemptAt) - Date.parse(chain.updatedAt)) / 1000)));
 
 /**
  * Plans a due restart: the chain read again; the attempt it waits for is claimed (`starting`, the
@@ -628,7 +640,7 @@ async function planSpecCheck(
         action: 'restart',
         previousTaskArn: chain.currentTaskArn,
         stopReason: chain.lastReasons[0] ?? chain.lastClass,
-        delaySeconds: left,
+        delaySeconds: waitedOf(chain),
         reason: `launch spec found (${kept.source === 'run-task' ? 'its RunTask record' : 'its RUNNING event'}) at look ${wait.check}; restart ${chain.attempt} of ${chain.maxAttempts} ${left > 0 ? `after ${left}s` : 'at once'}`,
       },
       [{ kind: 'save-chain', decision: 0, chain: waiting }, attemptEffect(waiting, due.triggeredBy, left)],
@@ -739,6 +751,7 @@ export function afterRunTask(
     lastReasons,
     lastClass: 'run-task-failed',
     nextAttemptAt: new Date(now.getTime() + delaySeconds * 1000).toISOString(),
+    delaySeconds,
     updatedAt: now.toISOString(),
     version: chain.version + 1,
   };

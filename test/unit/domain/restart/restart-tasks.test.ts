@@ -273,7 +273,7 @@ describe('onStandaloneTaskStopped', () => {
       {
         action: 'restart',
         attempt: 1,
-        delaySeconds: 0,
+        delaySeconds: 10,
         reason: expect.stringContaining('its RunTask record'),
       },
     ]);
@@ -285,6 +285,8 @@ describe('onStandaloneTaskStopped', () => {
     expect(started).toMatchObject([{ action: 'started', attempt: 1, previousTaskArn: TASK }]);
     expect(world.tasks.runs).toEqual([expect.objectContaining({ spec: SPEC })]);
     expect(world.events.published.map((e) => e.detailType)).toEqual(['Task Restarted']);
+    // The restart is announced with the backoff decided at the stop, not the time of the last look.
+    expect(world.events.published[0]?.detail).toMatchObject({ delaySeconds: 10 });
   });
 
   it('keeps the backoff left when the record comes before the attempt is due', async () => {
@@ -316,7 +318,10 @@ describe('onStandaloneTaskStopped', () => {
 
     // Assess
     expect(world.scheduler.sent[0]?.delaySeconds).toBe(12);
-    expect(look).toMatchObject([{ action: 'restart', delaySeconds: 48 }]);
+    // The decision tells the backoff (60 s); the attempt is queued with what is left of it.
+    expect(look).toMatchObject([
+      { action: 'restart', delaySeconds: 60, reason: expect.stringContaining('after 48s') },
+    ]);
     expect(world.scheduler.sent[1]).toEqual({
       message: expect.objectContaining({ attempt: 1 }),
       delaySeconds: 48,
