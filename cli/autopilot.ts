@@ -835,6 +835,14 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
       status = await sandboxRequest({ op: 'tag', cluster, service, tags }, io);
     });
   sandbox
+    .command('sweep-tags')
+    .description(
+      "sweep the account's tag policies now, as the schedule does every tagSweepRate in AWS: marks due acted on, one Tag Policy Summary",
+    )
+    .action(async () => {
+      status = await sandboxRequest({ op: 'sweep-tags' }, io);
+    });
+  sandbox
     .command('stop-task')
     .description('stop one running task of a cluster or service')
     .argument('<cluster[/service]>')

@@ -175,8 +175,17 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       // attempts is abandoned within seconds. restart-due never compares the time with the backoff.
       queueDelaySpeed: 60,
       faults,
-      // The timers every second; the index follows CloudTrail events, so no periodic reconcile.
-      scheduleOverridesMs: { 'deploy-due': 1000, 'bake-timer': 1000, notify: 1000, 'index-services': 0 },
+      // The timers every second; the index follows CloudTrail events, so no periodic reconcile. The
+      // tag policy sweep runs when asked (`autopilot sandbox sweep-tags`, the scenarios), each time a
+      // whole sweep of the small account with its summary, not every 15 minutes of a session.
+      scheduleOverridesMs: {
+        'deploy-due': 1000,
+        'bake-timer': 1000,
+        notify: 1000,
+        'index-services': 0,
+        'tag-policies': 0,
+      },
+      params: { tagSweepPeriod: '1s' },
       deliveries: options.deliveries,
       deliverySeed: options.deliverySeed,
     });
@@ -433,6 +442,39 @@ export async function seedAccount(sandbox: Sandbox): Promise<SeededAccount> {
 }
 
 /** Tags a service (as a person would, from another terminal). */
+/** What {@link sweepTagPolicies} reports: each run of tag-policies the wake-up made, and the summary. */
+export interface TagSweepRun {
+  /** what the function returned, per delivery (a sweep's status, pages and counts) */
+  runs: unknown[];
+  /** the `Tag Policy Summary` the sweep published, when it finished */
+  summary?: Record<string, unknown>;
+}
+
+/**
+ * Wakes the tag-policies function as its schedule does (`tagSweepRate` in AWS; the sandbox sweeps
+ * only when asked, every sweep a whole one), and resolves once it and what it published settled.
+ */
+export async function sweepTagPolicies(sandbox: Sandbox): Promise<TagSweepRun> {
+  const runs: unknown[] = [];
+  let summary: Record<string, unknown> | undefined;
+  const stop = sandbox.runtime.bus.subscribe((r) => {
+    if (r.kind === 'delivery' && r.function === 'tag-policies' && r.outcome === 'ok') runs.push(r.result);
+    if (
+      r.kind === 'event' &&
+      r.event.source === 'autopilot' &&
+      r.event['detail-type'] === 'Tag Policy Summary'
+    )
+      summary = r.event.detail as Record<string, unknown>;
+  });
+  try {
+    await sandbox.runtime.trigger('tag-policies');
+    await sandbox.runtime.idle();
+  } finally {
+    stop();
+  }
+  return { runs, ...(summary ? { summary } : {}) };
+}
+
 export async function tagService(
   sandbox: Sandbox,
   cluster: string,

@@ -3,7 +3,7 @@
  * acts on the running local account: push an image, tag a service, run a standalone task (with a fate:
  * exit n, OOM, Spot interruption, failing to start), stop a task, inject faults (into
  * both halves: ECS and ECR, DynamoDB, EventBridge, SQS, SSM, Secrets Manager), set the
- * state of a CloudWatch alarm. Its address is
+ * state of a CloudWatch alarm, sweep the account's tag policies. Its address is
  * written to `.sandbox/control.json` while the sandbox runs.
  */
 
@@ -20,7 +20,7 @@ import {
 } from '@aws-sdk/client-ecs';
 import * as z from 'zod';
 import { type SandboxControl, sandboxControlFile } from '../cli/target';
-import { SANDBOX_NETWORK, type Sandbox, tagService } from './account';
+import { SANDBOX_NETWORK, type Sandbox, sweepTagPolicies, tagService } from './account';
 import { FAIL_TO_START_CAUSES, type TaskFate } from './control-plane';
 import { FAULT_KINDS } from './faults';
 
@@ -74,6 +74,7 @@ export const ControlRequestSchema = z.discriminatedUnion('op', [
       }),
     ),
   }),
+  z.strictObject({ op: z.literal('sweep-tags') }),
   z.strictObject({
     op: z.literal('alarm'),
     name: z.string().min(1).max(255),
@@ -122,6 +123,10 @@ async function act(sandbox: Sandbox, request: ControlRequest): Promise<unknown> 
     }
     case 'run-task':
       return runTask(sandbox, request);
+    case 'sweep-tags': {
+      const { runs, summary } = await sweepTagPolicies(sandbox);
+      return summary ? { swept: summary } : { swept: false, runs };
+    }
   }
 }
 

@@ -34,7 +34,7 @@ import { formatTime } from '../shared/domain/notify/describe-event';
 import { RESTART_MESSAGE_VERSION } from '../shared/events/restart-delay-message';
 import type { EventBridgeEvent } from '../tools/eventbridge/event';
 import { readServerlessConfig } from '../tools/serverless-config';
-import { REGISTRY, type Sandbox, SIDECAR_IMAGE, tagService } from './account';
+import { REGISTRY, type Sandbox, SIDECAR_IMAGE, sweepTagPolicies, tagService } from './account';
 import type { ChatKind, ChatMessage } from './chat-sink';
 import type { CallRecord, TaskFate } from './control-plane';
 import type { BusRecord } from './runtime/bus';
@@ -2312,6 +2312,208 @@ export const untaggedServiceRepaired: Scenario = {
   },
 };
 
+/** The tags of a resource as ECS holds them now, by key. */
+async function tagsOf(sandbox: Sandbox, resourceArn: string): Promise<Record<string, string>> {
+  const { tags } = await sandbox.ecs.send(new ListTagsForResourceCommand({ resourceArn }));
+  return Object.fromEntries((tags ?? []).map((t) => [t.key ?? '', t.value ?? '']));
+}
+
+/** The `Tag Policy …` events about one resource. */
+const tagEventsOf = (events: readonly EventBridgeEvent[], resourceArn: string) =>
+  events.filter(
+    (e) => String(e['detail-type']).startsWith('Tag Policy') && e.detail.resourceArn === resourceArn,
+  );
+
+/**
+ * A billing task definition registered with `env=production` (the rule allows prod or staging):
+ * reported under rule `env` with what it allows, marked with its due date, its tags otherwise left
+ * (audit mode), and told to its owner: the route for team=payments (Teams), not the default channels.
+ */
+export const wrongEnvReported: Scenario = {
+  name: "a billing task definition with env=production: reported under rule env, marked, told on its team's channel",
+  async run(sandbox) {
+    let arn = '';
+    let violation: EventBridgeEvent | undefined;
+    const seen = await during(sandbox, async () => {
+      const out = await sandbox.ecs.send(
+        new RegisterTaskDefinitionCommand({
+          family: 'billing-report',
+          networkMode: 'awsvpc',
+          requiresCompatibilities: ['FARGATE'],
+          cpu: '256',
+          memory: '512',
+          containerDefinitions: [{ name: 'app', image: `${REGISTRY}/team/worker:stable`, essential: true }],
+          tags: [
+            { key: 'env', value: 'production' },
+            { key: 'team', value: 'payments' },
+          ],
+        }),
+      );
+      arn = out.taskDefinition?.taskDefinitionArn ?? '';
+      violation = await published(
+        sandbox,
+        'Tag Policy Violation',
+        (e) => e['detail-type'] === 'Tag Policy Violation' && e.detail.resourceArn === arn,
+      );
+    });
+    const tags = await tagsOf(sandbox, arn);
+    const detail = violation?.detail ?? {};
+    const violations = (detail.violations ?? []) as { key: string; problem: string; allowed?: string }[];
+    const told = seen.chat.filter((line) => line.includes('billing-report'));
+    return [
+      expect(
+        'reported under rule env: production is not one of prod, staging',
+        detail.rule === 'env' &&
+          detail.mode === 'audit' &&
+          violations.length === 1 &&
+          violations[0]?.key === 'env' &&
+          violations[0]?.problem === 'not-allowed' &&
+          String(violations[0]?.allowed).includes('prod') &&
+          String(violations[0]?.allowed).includes('staging'),
+        detail,
+      ),
+      expect(
+        'audit: only reported (whenDue report-only); env still production, the mark on it with its due date',
+        detail.whenDue === 'report-only' &&
+          tags.env === 'production' &&
+          tags['autopilot:violation'] === `env@${String(detail.due)}`,
+        { whenDue: detail.whenDue, tags },
+      ),
+      expect(
+        "told on the payments team's channel (Teams), not on the default ones",
+        told.some((line) => line.startsWith('teams: ')) &&
+          !told.some((line) => line.startsWith('slack: ') || line.startsWith('discord: ')),
+        told,
+      ),
+      expect(
+        'one Tag Policy Violation, nothing else told about it; its mark coming back changes nothing',
+        tagEventsOf(seen.events, arn).length === 1,
+        tagEventsOf(seen.events, arn).map((e) => e['detail-type']),
+      ),
+      expect('no delivery failed', seen.failures.length === 0, seen.failures),
+    ];
+  },
+};
+
+/**
+ * A service created in tags-enforce without a cost centre (rule `cost-centre`, enforce, scale to
+ * zero): marked at once, scaled to zero by the first sweep after its mark is due (its desired count
+ * kept), counted in the sweep's summary, and given its desired count back once someone tags it.
+ */
+export const serviceEnforcedAndRestored: Scenario = {
+  name: 'a service without cost-centre: scaled to zero by the sweep once its grace ran out (counted in the summary), restored when tagged',
+  async run(sandbox) {
+    await registerWorkerFamily(sandbox, 'tags-enforce', `${REGISTRY}/team/worker:stable`);
+    let serviceArn = '';
+    let violation: EventBridgeEvent | undefined;
+    let enforced: EventBridgeEvent | undefined;
+    let restored: EventBridgeEvent | undefined;
+    let swept: Awaited<ReturnType<typeof sweepTagPolicies>> | undefined;
+    let desiredAfterSweep: number | undefined;
+    let sweptBeforeDue: Awaited<ReturnType<typeof sweepTagPolicies>> | undefined;
+    let desiredBeforeDue: number | undefined;
+    const seen = await during(sandbox, async () => {
+      await sandbox.ecs.send(
+        new CreateClusterCommand({
+          clusterName: 'tags-enforce',
+          tags: [{ key: 'owner', value: 'platform' }],
+        }),
+      );
+      const out = await sandbox.ecs.send(
+        new CreateServiceCommand({
+          cluster: 'tags-enforce',
+          serviceName: 'invoices',
+          taskDefinition: 'tags-enforce',
+          desiredCount: 2,
+          launchType: 'FARGATE',
+          networkConfiguration: WORKER_NETWORK,
+        }),
+      );
+      serviceArn = out.service?.serviceArn ?? '';
+      violation = await published(
+        sandbox,
+        'Tag Policy Violation',
+        (e) => e['detail-type'] === 'Tag Policy Violation' && e.detail.resourceArn === serviceArn,
+      );
+      // A sweep before the mark is due leaves the service as it is.
+      sweptBeforeDue = await sweepTagPolicies(sandbox);
+      desiredBeforeDue = (await sandbox.describeService('tags-enforce', 'invoices')).desiredCount;
+      // Marks are dated to the minute: the grace (1s) ends at the next minute.
+      const due = Date.parse(String(violation.detail.due));
+      await sleep(Math.max(0, due - Date.now()) + 1_000);
+      swept = await sweepTagPolicies(sandbox);
+      enforced = await published(
+        sandbox,
+        'Tag Policy Enforced',
+        (e) => e['detail-type'] === 'Tag Policy Enforced' && e.detail.resourceArn === serviceArn,
+      );
+      desiredAfterSweep = (await sandbox.describeService('tags-enforce', 'invoices')).desiredCount;
+      await tagService(sandbox, 'tags-enforce', 'invoices', { 'cost-centre': 'cc-4711' });
+      restored = await published(
+        sandbox,
+        'Tag Policy Restored',
+        (e) => e['detail-type'] === 'Tag Policy Restored' && e.detail.resourceArn === serviceArn,
+      );
+    });
+    const after = await sandbox.describeService('tags-enforce', 'invoices');
+    const tags = await tagsOf(sandbox, serviceArn);
+    const rows = (swept?.summary?.rows ?? []) as { rule: string; resourceType: string; enforced: number }[];
+    const row = rows.find((r) => r.rule === 'cost-centre' && r.resourceType === 'ecs:service');
+    const told = tagEventsOf(seen.events, serviceArn).map((e) => String(e['detail-type']));
+    const scaleCalls = seen.calls.filter(
+      (c) =>
+        c.operation === 'UpdateService' &&
+        !c.error &&
+        (c.input as { service?: string }).service?.endsWith('invoices'),
+    );
+    return [
+      expect(
+        'marked at once: enforce, scale to zero when due',
+        violation?.detail.mode === 'enforce' && violation.detail.whenDue === 'scale-to-zero',
+        violation?.detail,
+      ),
+      expect(
+        'a sweep before the mark was due left it running at 2',
+        desiredBeforeDue === 2 && sweptBeforeDue?.summary !== undefined,
+        { desiredBeforeDue, summary: sweptBeforeDue?.summary },
+      ),
+      expect(
+        'the first sweep after the due date scaled it to zero, keeping its desired count 2',
+        desiredAfterSweep === 0 &&
+          enforced?.detail.action === 'scaled-to-zero' &&
+          enforced.detail.desiredCount === 2,
+        { desiredAfterSweep, enforced: enforced?.detail },
+      ),
+      expect(
+        "the sweep's summary counts it: rule cost-centre, ecs:service, 1 enforced",
+        swept?.summary?.complete === true && row?.enforced === 1,
+        swept?.summary,
+      ),
+      expect(
+        'tagged cost-centre=cc-4711: its desired count 2 given back and its mark cleared',
+        after.desiredCount === 2 &&
+          restored?.detail.restored === 'desired-count' &&
+          restored.detail.desiredCount === 2 &&
+          restored.detail.markCleared === true &&
+          tags['autopilot:violation'] === undefined,
+        { desiredCount: after.desiredCount, restored: restored?.detail, tags },
+      ),
+      expect(
+        'told once each: violation, enforced, restored',
+        JSON.stringify(told) ===
+          JSON.stringify(['Tag Policy Violation', 'Tag Policy Enforced', 'Tag Policy Restored']),
+        told,
+      ),
+      expect(
+        'two UpdateService calls by autopilot: to zero, and back to 2',
+        scaleCalls.length === 2,
+        scaleCalls.map((c) => c.input),
+      ),
+      expect('no delivery failed', seen.failures.length === 0, seen.failures),
+    ];
+  },
+};
+
 /** Every scenario, in the order they are played. */
 export const SCENARIOS: readonly Scenario[] = [
   pushFollowsTag,
@@ -2338,6 +2540,8 @@ export const SCENARIOS: readonly Scenario[] = [
   duplicateRestartDelivery,
   restartStorm,
   untaggedServiceRepaired,
+  wrongEnvReported,
+  serviceEnforcedAndRestored,
 ];
 
 /** Plays scenarios in order, telling `onStart` when each begins and `onResult` its expectations. */

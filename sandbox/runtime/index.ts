@@ -84,6 +84,8 @@ export interface RuntimeOptions {
   logLevel?: string;
   /** delays before the retries of a failed invocation; `[100, 200]` ms by default */
   retryDelaysMs?: number[];
+  /** serverless.yml parameters (`${param:…}`) set for the sandbox, over `params.default` */
+  params?: Record<string, string>;
   /** a period in ms per function key or schedule rule name, e.g. `{ 'deploy-due': 1000 }`; 0: no timer */
   scheduleOverridesMs?: Record<string, number>;
   /** how much faster than real time the other schedules run; 1 by default */
@@ -203,7 +205,11 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   if (!existsSync(policyFile)) throw new Error(`policy file ${policyFile} does not exist`);
   const config = readServerlessConfig(root, {
     region,
-    params: { dryRun: String(options.dryRun ?? false), logLevel: options.logLevel ?? 'SILENT' },
+    params: {
+      ...options.params,
+      dryRun: String(options.dryRun ?? false),
+      logLevel: options.logLevel ?? 'SILENT',
+    },
   });
   if (config.tables.length > 1)
     throw new Error('the sandbox provides one DynamoDB table; serverless.yml has more');

@@ -207,6 +207,36 @@ describe('operator commands against the running sandbox', () => {
     expect((await sandbox.describeService('prod', 'payments')).taskDefinition).toBe(running);
   });
 
+  it('sweeps the tag policies when asked, printing the summary of a whole sweep', async () => {
+    // Prepare: the seeded account, with a billing task definition whose env the policy file refuses
+    await sandbox.ecs.send(
+      new RegisterTaskDefinitionCommand({
+        family: 'billing-cli',
+        containerDefinitions: [
+          { name: 'app', image: `${REGISTRY}/team/worker:stable`, essential: true, memory: 512 },
+        ],
+        tags: [{ key: 'env', value: 'dev' }],
+      }),
+    );
+    await sandbox.settle();
+
+    // Act
+    const run = await autopilot('sandbox', 'sweep-tags');
+
+    // Assess
+    expect(run.status).toBe(0);
+    expect(run.lines).toEqual([
+      {
+        swept: expect.objectContaining({
+          complete: true,
+          rows: expect.arrayContaining([
+            expect.objectContaining({ rule: 'env', resourceType: 'ecs:task-definition', violating: 1 }),
+          ]),
+        }),
+      },
+    ]);
+  });
+
   it('injects faults into both halves of the account, and refuses a rule no service can take', async () => {
     // Prepare: a DynamoDB call nothing but this test makes
     const table = new DynamoDBClient({
