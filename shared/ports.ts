@@ -505,6 +505,8 @@ export interface DeploymentHistory {
   recordDeployment(record: DeploymentRecord): Promise<void>;
   /** The deployment of a service that the event `eventId` started, if among its 20 latest. */
   deploymentTriggeredBy(serviceArn: string, eventId: string): Promise<DeploymentRecord | undefined>;
+  /** The latest `limit` deployments autopilot started on a service, newest first: `autopilot status`. */
+  recentDeployments(serviceArn: string, limit: number): Promise<DeploymentRecord[]>;
   /**
    * Remembers an ECS deployment autopilot itself started with UpdateService, without overwriting what
    * the deployment's own state changes recorded (they may arrive first); only `isRollback` is forced
@@ -739,6 +741,8 @@ export interface PendingPushes {
   savePending(pending: PendingPush, isNewer: (existing: PendingPush) => boolean): Promise<boolean>;
   /** The pushes due at `now`, in no particular order. */
   listDuePending(now: Date): Promise<PendingPush[]>;
+  /** The pushes pending for one service (one per repository), due or not: `autopilot status`. */
+  pendingOf(serviceArn: string): Promise<PendingPush[]>;
   /** Deletes a pending push; false when it is no longer the one with that event id (a newer push replaced it). */
   deletePending(serviceArn: string, repositoryKey: string, eventId: string): Promise<boolean>;
   /**

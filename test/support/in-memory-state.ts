@@ -375,6 +375,13 @@ export class InMemoryDeploymentHistory extends StateFake implements DeploymentHi
     return recent.find((r) => r.triggeredBy === eventId);
   }
 
+  async recentDeployments(serviceArn: string, limit: number): Promise<DeploymentRecord[]> {
+    return this.records
+      .filter((r) => r.serviceArn === serviceArn)
+      .reverse()
+      .slice(0, limit);
+  }
+
   async noteDeploymentStarted(serviceArn: string, started: StartedDeployment): Promise<void> {
     const stored = this.stored(serviceArn, started.deploymentId);
     // Fills what state changes have not written, like the if_not_exists of the adapter.
@@ -839,6 +846,10 @@ export class InMemoryPendingPushes extends StateFake implements PendingPushes {
     if (saved) this.pending.set(key, clone(pending));
     this.record({ op: 'savePending', pending, saved });
     return saved;
+  }
+
+  async pendingOf(serviceArn: string): Promise<PendingPush[]> {
+    return [...this.pending.values()].filter((p) => p.serviceArn === serviceArn).map(clone);
   }
 
   async listDuePending(now: Date): Promise<PendingPush[]> {

@@ -117,6 +117,11 @@ export class DynamoDeploymentHistory extends DynamoTableStore implements Deploym
     return item ? recordOf<DeploymentRecord>(item) : undefined;
   }
 
+  async recentDeployments(serviceArn: string, limit: number): Promise<DeploymentRecord[]> {
+    const recent = await this.table.query(deploymentRecordsOf(serviceArn), { newest: limit });
+    return recent.map((item) => recordOf<DeploymentRecord>(item));
+  }
+
   async noteDeploymentStarted(serviceArn: string, started: StartedDeployment): Promise<void> {
     await this.table.update(
       ecsDeploymentKey(serviceArn, started.deploymentId),

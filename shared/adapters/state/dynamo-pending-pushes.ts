@@ -5,7 +5,7 @@
  */
 import type { PendingPush, PendingPushes } from '../../ports';
 import { DAY, DynamoTableStore, recordOf } from './dynamo-table';
-import { pendingPushes, pendingPushKey } from './keys';
+import { pendingPushes, pendingPushesOf, pendingPushKey } from './keys';
 
 /** Pending pushes older than this are abandoned (a window that never opens). */
 const PENDING_TTL = 30 * DAY;
@@ -39,6 +39,11 @@ export class DynamoPendingPushes extends DynamoTableStore implements PendingPush
       filter: { if: 'dueAt <= :now', values: { ':now': now.toISOString() } },
     });
     return due.map((item) => recordOf<PendingPush>(item));
+  }
+
+  async pendingOf(serviceArn: string): Promise<PendingPush[]> {
+    const items = await this.table.query(pendingPushesOf(serviceArn));
+    return items.map((item) => recordOf<PendingPush>(item));
   }
 
   deletePending(serviceArn: string, repositoryKey: string, eventId: string): Promise<boolean> {

@@ -196,6 +196,11 @@ export const pendingPushKey = (serviceArn: string, repositoryKey: string): ItemK
 });
 /** Every pending push. */
 export const pendingPushes: ItemRange = { pk: 'PENDING' };
+/** The pushes pending for one service (`#` ends the ARN: no other service's ARN starts with it). */
+export const pendingPushesOf = (serviceArn: string): ItemRange => ({
+  pk: 'PENDING',
+  skPrefix: `${serviceArn}#`,
+});
 
 // NotificationStore -------------------------------------------------------------------------------
 

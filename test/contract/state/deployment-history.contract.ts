@@ -103,6 +103,31 @@ export function describeDeploymentHistoryContract(name: string, make: MakeSubjec
         expect(oldest).toBeUndefined();
         expect(twentiethLatest).toEqual(started(at('10:00:00'), 'event-0'));
       });
+
+      it("lists a service's latest deployments, newest first, as many as asked, and no other service's", async () => {
+        // Prepare
+        for (const [time, id] of [
+          ['10:00:00', 'event-1'],
+          ['12:00:00', 'event-3'],
+          ['11:00:00', 'event-2'],
+        ] as const) {
+          await history().recordDeployment(started(at(time), id));
+        }
+        await history().recordDeployment({ ...started(at('13:00:00'), 'event-4'), serviceArn: WORKER });
+
+        // Act
+        const [two, all, none] = await Promise.all([
+          history().recentDeployments(API, 2),
+          history().recentDeployments(API, 10),
+          history().recentDeployments(serviceArn('web'), 10),
+        ]);
+
+        // Assess
+        expect(two.map((r) => r.triggeredBy)).toEqual(['event-3', 'event-2']);
+        expect(all.map((r) => r.triggeredBy)).toEqual(['event-3', 'event-2', 'event-1']);
+        expect(all[0]).toEqual(started(at('12:00:00'), 'event-3'));
+        expect(none).toEqual([]);
+      });
     });
 
     describe('ECS deployments', () => {

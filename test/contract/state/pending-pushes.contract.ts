@@ -128,6 +128,27 @@ export function describePendingPushesContract(name: string, make: MakeSubject<Pe
       });
     });
 
+    describe('pendingOf', () => {
+      it("lists one service's pending pushes, due or not, one per repository, and no other service's", async () => {
+        // Prepare
+        const api = pending('event-1', at('12:00:00'));
+        const apiWorker = pending('event-2', '2100-01-01T00:00:00.000Z', 'api', 'team/worker');
+        const canary = pending('event-3', at('12:00:00'), 'api-canary');
+        for (const p of [api, apiWorker, canary]) await pushes().savePending(p, () => false);
+
+        // Act
+        const [ofApi, ofWeb] = await Promise.all([
+          pushes().pendingOf(API),
+          pushes().pendingOf(serviceArn('web')),
+        ]);
+
+        // Assess
+        expect(ofApi).toEqual(expect.arrayContaining([api, apiWorker]));
+        expect(ofApi).toHaveLength(2);
+        expect(ofWeb).toEqual([]);
+      });
+    });
+
     describe('deletePending', () => {
       it('keeps the pending push when the event id does not match (a newer push replaced it)', async () => {
         // Prepare

@@ -1,0 +1,219 @@
+/**
+ * What `autopilot status` says about one service (issue 15): how autopilot treats it and why (its
+ * deploy mode and policy, and where each came from: a service tag, its cluster's default, the policy
+ * file's defaults), the repositories it follows and whether the index lists it under them (a push
+ * reaches only the services the index lists), what it runs, its last known good revision, pushes
+ * deferred for it, a rollback slot in cooldown, quarantined digests of its repositories, tags
+ * autopilot cannot use, and what autopilot last deployed to it. Pure: the CLI reads, this decides what
+ * the reads mean.
+ */
+import type { PolicyFile } from '../../config/policy-file';
+import type {
+  DeploymentRecord,
+  IndexedFingerprint,
+  LastKnownGood,
+  PendingPush,
+  QuarantinedImage,
+  RollbackRecord,
+  RunningImage,
+  ServiceState,
+  TaskDefinitionDocument,
+} from '../../ports';
+import { repositoriesOf } from '../index/plan-index';
+import { effectivePolicy, notFollowed, serviceDeployMode } from '../policy/effective-policy';
+import { globMatch } from '../policy/glob';
+import { DEPLOY_TAG, POLICY_TAG } from '../policy/service-tags';
+import { checkServiceTags } from '../policy/tag-problems';
+import { alarmsOf, rollbackSettings } from '../rollback/rollback-policy';
+
+/** What the status of one service is read from. */
+export interface StatusInput {
+  service: ServiceState;
+  policyFile: PolicyFile;
+  /** the revision the service is set to, as ECS describes it (undefined: deregistered and gone) */
+  taskDefinition?: TaskDefinitionDocument;
+  /** what its current service revisions run, with the digests ECS resolved */
+  running: readonly RunningImage[];
+  /** what the reconcile last indexed it from (undefined: never indexed by the reconcile) */
+  indexed?: IndexedFingerprint;
+  /** the repository keys (`<account>:<region>:<name>`) whose index lists the service now */
+  listedUnder: readonly string[];
+  lastKnownGood?: LastKnownGood;
+  lastRollback?: RollbackRecord;
+  pending: readonly PendingPush[];
+  /** every quarantined image (the status keeps those of the service's repositories) */
+  quarantined: readonly QuarantinedImage[];
+  /** the deployments autopilot started on it, newest first */
+  deployments: readonly DeploymentRecord[];
+  now: Date;
+}
+
+/** One repository a service's containers use, and whether a push of it reaches the service. */
+export interface FollowedRepository {
+  /** `<account>:<region>:<name>` */
+  key: string;
+  /** the name as in ECR (`team/api`) */
+  repository: string;
+  /** the index lists the service under it: a push of it is planned for the service */
+  indexed: boolean;
+}
+
+/** The status of one service. */
+export interface ServiceStatus {
+  /** `<cluster>/<service>` */
+  service: string;
+  serviceArn: string;
+  /** `tag:main`, `semver:minor`, `match`, `off`; absent when it does not opt in */
+  mode?: string;
+  /** where the mode comes from: `service tag`, `policy <name>` or `defaults` */
+  modeFrom?: string;
+  /** deploy on push follows it, or why not (`no autopilot:deploy tag`, `autopilot:deploy is off`, …) */
+  follows: true | string;
+  /** the policy that applies: its name, or `defaults` */
+  policy: string;
+  /** where the policy comes from: `service tag`, `cluster <pattern>` or `policy file defaults` */
+  policyFrom: string;
+  /** rollback watches it (`on`), or not (`off`), with the alarms that speak for it */
+  rollback: { enabled: boolean; alarms: string[]; cooldownUntil?: string; lastRollback?: RollbackRecord };
+  repositories: FollowedRepository[];
+  /** the revision it is set to, `family:revision` */
+  revision: string;
+  /** what runs, per container: the image as written and the digest ECS resolved it to */
+  running: RunningImage[];
+  lastKnownGood?: { revision: string; at: string };
+  pending: { repository: string; tag: string; digest: string; dueAt: string; reason: string }[];
+  quarantined: { repository: string; digest: string; reason: string; at: string }[];
+  lastDeployment?: {
+    at: string;
+    from: string;
+    to: string;
+    image: string;
+    triggeredBy: string;
+  };
+  /** tags autopilot cannot use, each with what is wrong and what autopilot does meanwhile */
+  problems: { tag: string; problem: string; effect: string }[];
+}
+
+/** `family:revision` of a task definition ARN (the ARN itself when it does not read as one). */
+const revisionOf = (arn: string): string => arn.split('/').pop() ?? arn;
+
+/**
+ * The status of one service from what was read about it.
+ *
+ * @example
+ * serviceStatus({ service, policyFile, running, listedUnder: ['123456789012:eu-west-1:team/api'], … })
+ * // { service: 'prod/api', mode: 'tag:main', modeFrom: 'service tag', follows: true, policy: 'defaults', … }
+ */
+export function serviceStatus(input: StatusInput): ServiceStatus {
+  const { service, policyFile: file } = input;
+  const resolved = effectivePolicy(file, service);
+  const policyName = 'name' in resolved ? resolved.name : undefined;
+  const mode = serviceDeployMode(file, service);
+  const settings = rollbackSettings(file, service);
+  // Its revision's containers say what it uses now; the index's record, when the revision is gone.
+  const keys = input.taskDefinition
+    ? repositoriesOf(input.taskDefinition.definition.containerDefinitions)
+    : (input.indexed?.repositories ?? []);
+  const repositories = keys.map((key) => ({
+    key,
+    repository: key.split(':').slice(2).join(':'),
+    indexed: input.listedUnder.includes(key),
+  }));
+  const names = new Set(repositories.map((r) => r.key));
+  const cooldownEnds = input.lastRollback
+    ? Date.parse(input.lastRollback.at) + settings.cooldownMs
+    : Number.NaN;
+  const latest = input.deployments[0];
+  return {
+    service: `${service.clusterName}/${service.name}`,
+    serviceArn: service.arn,
+    ...(mode === undefined || 'invalid' in mode
+      ? {}
+      : {
+          mode: mode.toString(),
+          modeFrom: service.tags[DEPLOY_TAG] !== undefined ? 'service tag' : policySource(policyName),
+        }),
+    follows:
+      'invalid' in resolved
+        ? `${resolved.invalid}: deploy on push skips it`
+        : (notFollowed(service, file) ?? true),
+    policy: policyName ?? 'defaults',
+    policyFrom: policyOrigin(file, service, resolved),
+    rollback: {
+      enabled: settings.enabled,
+      alarms: alarmsOf(file, service),
+      ...(cooldownEnds > input.now.getTime() ? { cooldownUntil: new Date(cooldownEnds).toISOString() } : {}),
+      ...(input.lastRollback ? { lastRollback: input.lastRollback } : {}),
+    },
+    repositories,
+    revision: revisionOf(service.taskDefinitionArn),
+    running: [...input.running],
+    ...(input.lastKnownGood
+      ? {
+          lastKnownGood: {
+            revision: revisionOf(input.lastKnownGood.taskDefinitionArn),
+            at: input.lastKnownGood.at,
+          },
+        }
+      : {}),
+    pending: input.pending.map((p) => ({
+      repository: p.push.repositoryName,
+      tag: p.push.tag,
+      digest: p.push.digest,
+      dueAt: p.dueAt,
+      reason: p.reason,
+    })),
+    quarantined: input.quarantined
+      .filter((q) => names.has(q.repositoryKey))
+      .map((q) => ({ repository: q.repository, digest: q.digest, reason: q.reason, at: q.at })),
+    ...(latest
+      ? {
+          lastDeployment: {
+            at: latest.startedAt,
+            from: revisionOf(latest.fromTaskDefinition),
+            to: revisionOf(latest.toTaskDefinition),
+            image: `${latest.repository}:${latest.tag}@${latest.digest}`,
+            triggeredBy: latest.triggeredBy,
+          },
+        }
+      : {}),
+    problems: checkServiceTags(service, file).map((p) => ({
+      tag: `${p.tagKey}=${p.tagValue}`,
+      problem: p.problem,
+      effect: p.effect,
+    })),
+  };
+}
+
+/** Where a mode that is not the service's own tag comes from: the named policy, or the defaults. */
+const policySource = (name: string | undefined): string => (name ? `policy ${name}` : 'defaults');
+
+/** Where the policy that applies comes from: the service's tag, its cluster's default, the defaults. */
+function policyOrigin(
+  file: PolicyFile,
+  service: ServiceState,
+  resolved: ReturnType<typeof effectivePolicy>,
+): string {
+  if (service.tags[POLICY_TAG] !== undefined) return 'service tag';
+  if ('invalid' in resolved || resolved.name === undefined) return 'policy file defaults';
+  // The first `clusters` key that names or globs the cluster, as clusterPolicyName picks it.
+  const pattern = Object.keys(file.clusters).find(
+    (p) => p === service.clusterName || globMatch(p, service.clusterName),
+  );
+  return `cluster ${pattern ?? service.clusterName}`;
+}
+
+/**
+ * Whether autopilot knows a service: it opts in or out by tag, its policy or cluster gives it a
+ * mode, rollback watches it, the index lists it, or autopilot deployed or rolled it back.
+ */
+export function isKnown(status: ServiceStatus): boolean {
+  return (
+    status.mode !== undefined ||
+    status.rollback.enabled ||
+    status.problems.length > 0 ||
+    status.repositories.some((r) => r.indexed) ||
+    status.lastDeployment !== undefined ||
+    status.rollback.lastRollback !== undefined
+  );
+}
