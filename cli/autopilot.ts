@@ -600,6 +600,210 @@ export async function audit(
   return violating > 0 ? EXIT_FAILED : EXIT_OK;
 }
 
+/**
+ * `autopilot status [cluster[/service]] [--json]`: the services autopilot knows (they opt in or out,
+ * rollback watches them, the index lists them, autopilot acted on them), of one cluster or service
+ * or of the account, each as {@link serviceStatus} says: a table for people, every field with
+ * `--json` (one line a service). A service named alone is shown whether autopilot knows it or not,
+ * with every field. Reads only.
+ */
+export async function statusCommand(
+  ref: string | undefined,
+  options: TargetOptions & { json?: boolean },
+  io: Io,
+): Promise<number> {
+  const [cluster, service, ...rest] = (ref ?? '').split('/');
+  if (ref !== undefined && (!cluster || rest.length > 0 || service === '')) {
+    io.err(`expected <cluster> or <cluster>/<service>, got "${ref}"`);
+    return EXIT_USAGE;
+  }
+  const env = cliEnv(options, io);
+  if (!env) return EXIT_USAGE;
+  const { policyFileFor } =
+    require('../shared/config/policy-file') as typeof import('../shared/config/policy-file');
+  const { isKnown, serviceStatus } =
+    require('../shared/domain/status/service-status') as typeof import('../shared/domain/status/service-status');
+  const { EcsReader } =
+    require('../shared/adapters/aws/ecs-reader') as typeof import('../shared/adapters/aws/ecs-reader');
+  const { EcsInventory } =
+    require('../shared/adapters/aws/ecs-inventory') as typeof import('../shared/adapters/aws/ecs-inventory');
+  const { EcsServiceRevisions } =
+    require('../shared/adapters/aws/ecs-service-revisions') as typeof import('../shared/adapters/aws/ecs-service-revisions');
+  const state = {
+    ...(require('../shared/adapters/state/dynamo-index-sweep') as typeof import('../shared/adapters/state/dynamo-index-sweep')),
+    ...(require('../shared/adapters/state/dynamo-service-index') as typeof import('../shared/adapters/state/dynamo-service-index')),
+    ...(require('../shared/adapters/state/dynamo-rollback-history') as typeof import('../shared/adapters/state/dynamo-rollback-history')),
+    ...(require('../shared/adapters/state/dynamo-pending-pushes') as typeof import('../shared/adapters/state/dynamo-pending-pushes')),
+    ...(require('../shared/adapters/state/dynamo-quarantine') as typeof import('../shared/adapters/state/dynamo-quarantine')),
+    ...(require('../shared/adapters/state/dynamo-deployment-history') as typeof import('../shared/adapters/state/dynamo-deployment-history')),
+  };
+  let policyFile: ReturnType<typeof policyFileFor>;
+  try {
+    policyFile = policyFileFor(env);
+  } catch (error) {
+    if (!isConfigError(error)) throw error;
+    io.err(`configuration: ${error.message}`);
+    return EXIT_USAGE;
+  }
+  const table = env.AUTOPILOT_TABLE;
+  const ecs = new EcsReader();
+  const inventory = new EcsInventory();
+  const revisions = new EcsServiceRevisions();
+  const sweep = new state.DynamoIndexSweep(table);
+  const index = new state.DynamoServiceIndex(table);
+  const rollbacks = new state.DynamoRollbackHistory(table);
+  const pendingPushes = new state.DynamoPendingPushes(table);
+  const history = new state.DynamoDeploymentHistory(table);
+  const quarantined = await new state.DynamoQuarantine(table).listQuarantined();
+
+  // The services to look at: the one named, or every service of the cluster(s).
+  const clusters = cluster ? [cluster] : await inventory.listClusters();
+  const refs: ServiceRefArg[] = [];
+  for (const c of clusters) {
+    if (service) refs.push({ cluster: c, service });
+    else for (const arn of await inventory.listServices(c)) refs.push({ cluster: c, service: arn });
+  }
+  const services = await ecs.describeServices(refs);
+  if (service && services.length === 0) {
+    io.err(`service ${ref} not found`);
+    return EXIT_FAILED;
+  }
+  const listed = new Map<string, Promise<Set<string>>>();
+  const listedUnder = (key: string) => {
+    let found = listed.get(key);
+    if (!found) {
+      found = index.servicesForRepository(key).then((s) => new Set(s.map((x) => x.serviceArn)));
+      listed.set(key, found);
+    }
+    return found;
+  };
+  const fingerprints = new Map<string, Promise<Map<string, IndexedFingerprintArg>>>();
+  const fingerprintOf = (clusterArn: string, serviceArn: string) => {
+    let found = fingerprints.get(clusterArn);
+    if (!found) {
+      found = sweep.fingerprintsOf(clusterArn).then((all) => new Map(all.map((f) => [f.serviceArn, f])));
+      fingerprints.set(clusterArn, found);
+    }
+    return found.then((all) => all.get(serviceArn));
+  };
+  const { repositoriesOf } =
+    require('../shared/domain/index/plan-index') as typeof import('../shared/domain/index/plan-index');
+  const now = new Date();
+  const statuses = [];
+  for (const svc of services) {
+    const [taskDefinition, running, indexed, lastKnownGood, lastRollback, pending, deployments] =
+      await Promise.all([
+        ecs.describeTaskDefinition(svc.taskDefinitionArn),
+        revisions
+          .describeServiceRevisions(svc.currentServiceRevisions ?? [])
+          .then((r) => r.flatMap((revision) => revision.images)),
+        fingerprintOf(svc.clusterArn, svc.arn),
+        rollbacks.lastKnownGood(svc.arn),
+        rollbacks.lastRollback(svc.arn),
+        pendingPushes.pendingOf(svc.arn),
+        history.recentDeployments(svc.arn, 1),
+      ]);
+    const keys = taskDefinition
+      ? repositoriesOf(taskDefinition.definition.containerDefinitions)
+      : (indexed?.repositories ?? []);
+    const under: string[] = [];
+    for (const key of keys) if ((await listedUnder(key)).has(svc.arn)) under.push(key);
+    const one = serviceStatus({
+      service: svc,
+      policyFile,
+      ...(taskDefinition ? { taskDefinition } : {}),
+      running,
+      ...(indexed ? { indexed } : {}),
+      listedUnder: under,
+      ...(lastKnownGood ? { lastKnownGood } : {}),
+      ...(lastRollback ? { lastRollback } : {}),
+      pending,
+      quarantined,
+      deployments,
+      now,
+    });
+    if (service || isKnown(one)) statuses.push(one);
+  }
+  statuses.sort((a, b) => a.service.localeCompare(b.service));
+  if (options.json) {
+    for (const one of statuses) io.out(JSON.stringify(one));
+  } else if (service && statuses[0]) {
+    printStatus(io, statuses[0]);
+  } else if (statuses.length > 0) {
+    printTable(
+      io,
+      ['SERVICE', 'MODE', 'POLICY', 'FOLLOWS', 'REVISION', 'KNOWN GOOD', 'NOTES'],
+      statuses.map((s) => [
+        s.service,
+        s.mode ? `${s.mode} (${s.modeFrom})` : '-',
+        s.policy,
+        s.repositories.map((r) => `${r.repository}${r.indexed ? '' : ' (not indexed)'}`).join(' ') || '-',
+        s.revision,
+        s.lastKnownGood?.revision ?? '-',
+        statusNotes(s).join('; ') || '-',
+      ]),
+    );
+  }
+  io.err(
+    `${statuses.length} ${statuses.length === 1 ? 'service' : 'services'} autopilot knows${cluster ? ` in ${cluster}` : ''}`,
+  );
+  return EXIT_OK;
+}
+
+type ServiceRefArg = { cluster: string; service: string };
+type IndexedFingerprintArg = import('../shared/ports').IndexedFingerprint;
+type ServiceStatusArg = import('../shared/domain/status/service-status').ServiceStatus;
+
+/** What stands out about a service, in a few words each: why it is not followed, what waits, what is wrong. */
+function statusNotes(s: ServiceStatusArg): string[] {
+  return [
+    ...(s.follows === true ? [] : [`not followed: ${s.follows}`]),
+    ...s.pending.map((p) => `${p.repository}:${p.tag} due ${p.dueAt}`),
+    ...(s.rollback.cooldownUntil ? [`rollback cooldown until ${s.rollback.cooldownUntil}`] : []),
+    ...(s.quarantined.length > 0 ? [`${s.quarantined.length} quarantined`] : []),
+    ...s.problems.map((p) => `${p.tag}: ${p.problem}`),
+  ];
+}
+
+/** One service, every field, a line each. */
+function printStatus(io: Io, s: ServiceStatusArg): void {
+  const line = (label: string, text: string) => io.out(`${label.padEnd(13)}${text}`);
+  io.out(s.service);
+  line('mode', s.mode ? `${s.mode} (${s.modeFrom})` : 'none: it does not opt in');
+  line('follows', s.follows === true ? 'yes: deploy on push follows it' : `no: ${s.follows}`);
+  line('policy', `${s.policy} (${s.policyFrom})`);
+  for (const r of s.repositories) {
+    line(
+      'repository',
+      `${r.repository} ${r.indexed ? '(indexed: a push reaches it)' : '(not indexed: a push does not reach it)'}`,
+    );
+  }
+  line('revision', s.revision);
+  for (const image of s.running)
+    line('running', `${image.container} ${image.image}${image.digest ? ` ${image.digest}` : ''}`);
+  line(
+    'known good',
+    s.lastKnownGood ? `${s.lastKnownGood.revision} since ${s.lastKnownGood.at}` : 'none yet',
+  );
+  line(
+    'rollback',
+    `${s.rollback.enabled ? 'on' : 'off'}${s.rollback.alarms.length > 0 ? `, alarms ${s.rollback.alarms.join(' ')}` : ''}${s.rollback.cooldownUntil ? `, in cooldown until ${s.rollback.cooldownUntil}` : ''}`,
+  );
+  if (s.rollback.lastRollback) {
+    const r = s.rollback.lastRollback;
+    line('rolled back', `${r.at}: ${r.from.split('/').pop()} -> ${r.to.split('/').pop()} (${r.reason})`);
+  }
+  for (const p of s.pending)
+    line('pending', `${p.repository}:${p.tag} ${p.digest} due ${p.dueAt} (${p.reason})`);
+  for (const q of s.quarantined)
+    line('quarantined', `${q.repository}@${q.digest} since ${q.at} (${q.reason})`);
+  if (s.lastDeployment) {
+    const d = s.lastDeployment;
+    line('last deploy', `${d.at}: ${d.from} -> ${d.to} (${d.image})`);
+  }
+  for (const p of s.problems) line('tag problem', `${p.tag}: ${p.problem}; ${p.effect}`);
+}
+
 /** Prints `rows` under `header`, each column as wide as its widest cell (the last one as it is). */
 function printTable(io: Io, header: readonly string[], rows: readonly (readonly string[])[]): void {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((cells) => (cells[i] ?? '').length)));
@@ -804,6 +1008,17 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
       .option('--dry-run', 'report, send nothing'),
   ).action(async (channel: string, options: TargetOptions & { dryRun?: boolean }) => {
     status = await notifyTest(channel, options, io);
+  });
+  targeted(
+    program
+      .command('status')
+      .description(
+        'the services autopilot knows: mode and policy and where they come from, repositories, revisions, what waits',
+      )
+      .argument('[cluster[/service]]')
+      .option('--json', 'one JSON line per service, every field'),
+  ).action(async (ref: string | undefined, options: TargetOptions & { json?: boolean }) => {
+    status = await statusCommand(ref, options, io);
   });
   const sandbox = program.command('sandbox').description('act on the running local account (npm start)');
   sandbox

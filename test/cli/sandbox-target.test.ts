@@ -26,6 +26,7 @@ const controlFile = join(dir, 'control.json');
 interface Run {
   status: number;
   lines: Record<string, unknown>[];
+  stdout: string;
   stderr: string;
 }
 
@@ -47,7 +48,7 @@ function autopilot(...args: string[]): Promise<Run> {
           .split('\n')
           .filter((l) => l.startsWith('{'))
           .map((l) => JSON.parse(l) as Record<string, unknown>);
-        resolve({ status, lines, stderr });
+        resolve({ status, lines, stdout, stderr });
       },
     );
   });
@@ -205,6 +206,43 @@ describe('operator commands against the running sandbox', () => {
       expect.objectContaining({ service: 'prod/payments', action: 'update-service', dryRun: true }),
     ]);
     expect((await sandbox.describeService('prod', 'payments')).taskDefinition).toBe(running);
+  });
+
+  it('shows the services autopilot knows, with where their mode and policy come from', async () => {
+    // Act
+    const table = await autopilot('status');
+    const json = await autopilot('status', 'prod', '--json');
+    const one = await autopilot('status', 'staging/reports');
+
+    // Assess
+    expect(table.status).toBe(0);
+    expect(table.stdout.split('\n')[0]).toMatch(
+      /^SERVICE +MODE +POLICY +FOLLOWS +REVISION +KNOWN GOOD +NOTES$/,
+    );
+    expect(table.stdout).toMatch(/prod\/api +tag:main \(service tag\) +defaults +team\/api +api:1/);
+    expect(table.stderr).toMatch(/\d+ services autopilot knows/);
+    expect(json.lines.map((l) => l.service)).toEqual(['prod/api', 'prod/payments', 'prod/web']);
+    expect(json.lines[1]).toMatchObject({
+      mode: 'semver:minor',
+      modeFrom: 'service tag',
+      follows: true,
+      repositories: [{ repository: 'team/payments', indexed: true }],
+      rollback: { enabled: true },
+    });
+    expect(one.status).toBe(0);
+    expect(one.stdout).toContain('policy       cooldown (service tag)');
+    expect(one.stdout).toContain('repository   team/reports (indexed: a push reaches it)');
+  });
+
+  it('says a service it cannot find is not found, and refuses a reference it cannot read', async () => {
+    // Act
+    const missing = await autopilot('status', 'prod/nothing-here');
+    const wrong = await autopilot('status', 'prod/api/extra');
+
+    // Assess
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain('service prod/nothing-here not found');
+    expect(wrong.status).toBe(2);
   });
 
   it('sweeps the tag policies when asked, printing the summary of a whole sweep', async () => {

@@ -88,7 +88,7 @@ describe('serviceStatus', () => {
     const missingPolicy = aService({ tags: { 'autopilot:deploy': 'tag:main', 'autopilot:policy': 'nope' } });
 
     // Act
-    const [a, b, c] = [off, typo, missingPolicy].map((s) => statusOf(s));
+    const [a, b, c] = [statusOf(off), statusOf(typo), statusOf(missingPolicy)];
 
     // Assess
     expect(a.follows).toBe('autopilot:deploy is off');
