@@ -181,6 +181,25 @@ export interface ImageRegistry {
     repository: { registryId: string; repositoryName: string },
     tag: string,
   ): Promise<string | undefined>;
+  /**
+   * One image of a repository, by tag (the image it points at now) or by digest: what `autopilot
+   * explain` plans a push of.
+   *
+   * @returns undefined when there is no such image (or repository)
+   */
+  describeImage(
+    repository: { registryId: string; repositoryName: string },
+    image: { tag: string } | { digest: string },
+  ): Promise<ImageDescription | undefined>;
+}
+
+/** An image as ECR describes it. */
+export interface ImageDescription {
+  digest: string;
+  /** the tags pointing at it now (none: untagged) */
+  tags: string[];
+  /** when it was pushed (ISO 8601), when ECR says */
+  pushedAt?: string;
 }
 
 /** One service that uses a repository, as kept in the repository index. */

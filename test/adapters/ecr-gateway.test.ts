@@ -190,3 +190,80 @@ describe('EcrGateway.digestOfTag', () => {
     });
   });
 });
+
+describe('EcrGateway.describeImage', () => {
+  it('describes an image by tag: its digest, every tag on it and when it was pushed', async () => {
+    // Prepare
+    ecr.on(DescribeImagesCommand).resolves({
+      imageDetails: [
+        {
+          imageDigest: DIGEST,
+          imageTags: ['main', 'build-42'],
+          imagePushedAt: new Date('2026-01-13T10:00:00.000Z'),
+        },
+      ],
+    });
+    const gateway = new EcrGateway(new ECRClient({}));
+
+    // Act
+    const image = await gateway.describeImage(REPOSITORY, { tag: 'main' });
+
+    // Assess
+    expect(image).toEqual({
+      digest: DIGEST,
+      tags: ['main', 'build-42'],
+      pushedAt: '2026-01-13T10:00:00.000Z',
+    });
+    expect(ecr).toHaveReceivedCommandWith(DescribeImagesCommand, {
+      registryId: '123456789012',
+      repositoryName: 'payments/api',
+      imageIds: [{ imageTag: 'main' }],
+    });
+  });
+
+  it('describes an untagged image by digest, without a push time when ECR gives none', async () => {
+    // Prepare
+    ecr.on(DescribeImagesCommand).resolves({ imageDetails: [{ imageDigest: DIGEST }] });
+    const gateway = new EcrGateway(new ECRClient({}));
+
+    // Act
+    const image = await gateway.describeImage(REPOSITORY, { digest: DIGEST });
+
+    // Assess
+    expect(image).toEqual({ digest: DIGEST, tags: [] });
+    expect(ecr).toHaveReceivedCommandWith(DescribeImagesCommand, { imageIds: [{ imageDigest: DIGEST }] });
+  });
+
+  it('answers no image when ECR has none by that tag', async () => {
+    // Prepare
+    ecr.on(DescribeImagesCommand).rejects(
+      new ImageNotFoundException({
+        message: `The image with imageId {imageDigest:'null', imageTag:'nope'} does not exist within the repository with name 'payments/api' in the registry with id '123456789012'`,
+        $metadata: failedRequestMetadata(),
+      }),
+    );
+    const gateway = new EcrGateway(new ECRClient({}));
+
+    // Act
+    const image = await gateway.describeImage(REPOSITORY, { tag: 'nope' });
+
+    // Assess
+    expect(image).toBeUndefined();
+  });
+
+  it('classifies throttling as retryable, naming the digest', async () => {
+    // Prepare
+    const throttled = throttlingError(ECRServiceException);
+    ecr.on(DescribeImagesCommand).rejects(throttled);
+    const gateway = new EcrGateway(new ECRClient({}));
+
+    // Act
+    const error = await gateway.describeImage(REPOSITORY, { digest: DIGEST }).catch((e: unknown) => e);
+
+    // Assess
+    expect(error).toBeInstanceOf(RetryableError);
+    expect((error as Error).message).toBe(
+      `DescribeImages payments/api@${DIGEST} failed: ThrottlingException: Rate exceeded`,
+    );
+  });
+});

@@ -19,6 +19,7 @@ import type {
   ContainerPlatform,
   DeploymentControl,
   EventPublisher,
+  ImageDescription,
   ImageRegistry,
   NotificationStore,
   NotificationWindow,
@@ -523,8 +524,12 @@ export class InMemoryImageRegistry implements ImageRegistry {
   readonly lookups: { registryId: string; repositoryName: string; digest: string }[] = [];
   /** Every DescribeImages by tag, in order. */
   readonly tagLookups: { registryId: string; repositoryName: string; tag: string }[] = [];
+  /** Every DescribeImages of one image (`describeImage`), in order. */
+  readonly imageLookups: { registryId: string; repositoryName: string; tag?: string; digest?: string }[] = [];
   private readonly tagsByDigest = new Map<string, string[]>();
   private readonly heads = new Map<string, string>();
+  /** When each digest was pushed, where the test said (its repository: `repository@digest`). */
+  private readonly pushedAt = new Map<string, string>();
 
   /** Points `tags` at `digest` (replacing what it had). */
   tag(digest: string, ...tags: string[]): this {
@@ -532,8 +537,13 @@ export class InMemoryImageRegistry implements ImageRegistry {
     return this;
   }
 
-  /** A push of `repositoryName:tag`: the tag moves to `digest`, as ECR moves it (takes a {@link PushedImage}). */
-  pushImage(push: Pick<PushedImage, 'repositoryName' | 'tag' | 'digest'>): this {
+  /**
+   * A push of `repositoryName:tag`: the tag moves to `digest`, as ECR moves it (takes a {@link PushedImage});
+   * its `pushedAt`, when given, is the image's first push time.
+   */
+  pushImage(push: Pick<PushedImage, 'repositoryName' | 'tag' | 'digest'> & { pushedAt?: Date }): this {
+    const pushed = `${push.repositoryName}@${push.digest}`;
+    if (push.pushedAt && !this.pushedAt.has(pushed)) this.pushedAt.set(pushed, push.pushedAt.toISOString());
     const key = `${push.repositoryName}:${push.tag}`;
     const previous = this.heads.get(key);
     if (previous !== undefined && previous !== push.digest) {
@@ -576,6 +586,22 @@ export class InMemoryImageRegistry implements ImageRegistry {
   ): Promise<string[]> {
     this.lookups.push({ ...repository, digest });
     return [...(this.tagsByDigest.get(digest) ?? [])];
+  }
+
+  /**
+   * The image a tag points at, or a digest the registry knows (pushed, or given tags with {@link tag}),
+   * as DescribeImages answers: its tags now and its push time.
+   */
+  async describeImage(
+    repository: { registryId: string; repositoryName: string },
+    image: { tag: string } | { digest: string },
+  ): Promise<ImageDescription | undefined> {
+    this.imageLookups.push({ ...repository, ...image });
+    const digest =
+      'tag' in image ? this.heads.get(`${repository.repositoryName}:${image.tag}`) : image.digest;
+    if (digest === undefined || !this.tagsByDigest.has(digest)) return undefined;
+    const pushedAt = this.pushedAt.get(`${repository.repositoryName}@${digest}`);
+    return { digest, tags: [...(this.tagsByDigest.get(digest) ?? [])], ...(pushedAt ? { pushedAt } : {}) };
   }
 }
 

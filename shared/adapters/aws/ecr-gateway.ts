@@ -2,7 +2,7 @@
  * {@link ImageRegistry} on Amazon ECR.
  */
 import { DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
-import type { ImageRegistry } from '../../ports';
+import type { ImageDescription, ImageRegistry } from '../../ports';
 import { awsErrorName, classifyAwsError } from './aws-errors';
 import { cachedClient, clientConfig } from './clients';
 
@@ -55,6 +55,37 @@ export class EcrGateway implements ImageRegistry {
       // The tag was deleted (or moved to no image) or the repository is gone: it points at nothing.
       if (name === 'ImageNotFoundException' || name === 'RepositoryNotFoundException') return undefined;
       throw classifyAwsError(error, `DescribeImages ${repository.repositoryName}:${tag}`, [
+        'InvalidParameterException',
+        'AccessDeniedException',
+      ]);
+    }
+  }
+
+  async describeImage(
+    repository: { registryId: string; repositoryName: string },
+    image: { tag: string } | { digest: string },
+  ): Promise<ImageDescription | undefined> {
+    const id = 'tag' in image ? { imageTag: image.tag } : { imageDigest: image.digest };
+    const named = 'tag' in image ? `:${image.tag}` : `@${image.digest}`;
+    try {
+      const out = await this.client.send(
+        new DescribeImagesCommand({
+          registryId: repository.registryId,
+          repositoryName: repository.repositoryName,
+          imageIds: [id],
+        }),
+      );
+      const detail = out.imageDetails?.[0];
+      if (!detail?.imageDigest) return undefined;
+      return {
+        digest: detail.imageDigest,
+        tags: detail.imageTags ?? [],
+        ...(detail.imagePushedAt ? { pushedAt: detail.imagePushedAt.toISOString() } : {}),
+      };
+    } catch (error) {
+      const name = awsErrorName(error);
+      if (name === 'ImageNotFoundException' || name === 'RepositoryNotFoundException') return undefined;
+      throw classifyAwsError(error, `DescribeImages ${repository.repositoryName}${named}`, [
         'InvalidParameterException',
         'AccessDeniedException',
       ]);
