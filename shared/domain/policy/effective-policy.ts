@@ -16,10 +16,46 @@ import { DEPLOY_TAG, POLICY_TAG } from './service-tags';
  * @example clusterPolicyName(file, 'prod-eu') // 'careful' with clusters: { 'prod-*': { policy: careful } }
  */
 export function clusterPolicyName(file: PolicyFile, clusterName: string): string | undefined {
+  return clusterDefault(file, clusterName)?.policy;
+}
+
+/** The `clusters` entry that gives a cluster its default policy: the first key that equals or globs its name. */
+function clusterDefault(
+  file: PolicyFile,
+  clusterName: string,
+): { pattern: string; policy: string } | undefined {
   for (const [pattern, { policy }] of Object.entries(file.clusters)) {
-    if (pattern === clusterName || globMatch(pattern, clusterName)) return policy;
+    if (pattern === clusterName || globMatch(pattern, clusterName)) return { pattern, policy };
   }
   return undefined;
+}
+
+/**
+ * Where the policy that applies to a service comes from: its `autopilot:policy` tag, its cluster's
+ * default (the `clusters` key that names or globs the cluster), or the policy file's defaults.
+ *
+ * @example policyOrigin(file, service) // 'cluster prod-*' with clusters: { 'prod-*': { policy: careful } }
+ */
+export function policyOrigin(file: PolicyFile, service: ServiceState): string {
+  if (service.tags[POLICY_TAG] !== undefined) return 'service tag';
+  const cluster = clusterDefault(file, service.clusterName);
+  return cluster ? `cluster ${cluster.pattern}` : 'policy file defaults';
+}
+
+/**
+ * Where a service's deploy mode comes from: its `autopilot:deploy` tag, the `deploy` of the policy
+ * that applies (`policy <name>`), or the defaults' `deploy` under it.
+ *
+ * @returns undefined when the service has no mode (or its policy is not defined)
+ * @example deployModeOrigin(file, service) // 'policy careful'
+ */
+export function deployModeOrigin(file: PolicyFile, service: ServiceState): string | undefined {
+  if (service.tags[DEPLOY_TAG] !== undefined) return 'service tag';
+  const resolved = effectivePolicy(file, service);
+  if ('invalid' in resolved || resolved.policy.deploy === undefined) return undefined;
+  const { name } = resolved;
+  const named = name === undefined ? undefined : file.policies[name];
+  return named?.deploy !== undefined ? `policy ${name}` : 'defaults';
 }
 
 /**

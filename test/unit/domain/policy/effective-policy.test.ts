@@ -2,8 +2,10 @@ import { EMPTY_POLICY_FILE, type PolicyFile, PolicyFileSchema } from '../../../.
 import {
   clusterPolicyName,
   deployModeOf,
+  deployModeOrigin,
   effectivePolicy,
   notFollowed,
+  policyOrigin,
   serviceDeployMode,
 } from '../../../../shared/domain/policy/effective-policy';
 import type { ServiceState } from '../../../../shared/ports';
@@ -234,5 +236,52 @@ describe('serviceDeployMode', () => {
 
     // Assess
     expect(mode === undefined ? undefined : String(mode)).toBe(expected);
+  });
+});
+
+describe('policyOrigin and deployModeOrigin', () => {
+  const file = policyFile({
+    defaults: { deploy: 'tag:main' },
+    policies: { careful: { minImageAge: '2h' }, pinned: { deploy: 'semver:patch' } },
+    clusters: { 'prod-*': { policy: 'pinned' }, staging: { policy: 'careful' } },
+  });
+
+  it.each<[string, Record<string, string>, string, string | undefined]>([
+    [
+      'the service tags',
+      { 'autopilot:policy': 'careful', 'autopilot:deploy': 'off' },
+      'service tag',
+      'service tag',
+    ],
+    ['a cluster glob and its policy', {}, 'cluster prod-*', 'policy pinned'],
+    [
+      'a cluster named, its policy without deploy: the defaults',
+      { cluster: 'staging' },
+      'cluster staging',
+      'defaults',
+    ],
+    ['nothing but the defaults', { cluster: 'dev' }, 'policy file defaults', 'defaults'],
+  ])('names %s', (_what, given, policyFrom, modeFrom) => {
+    // Prepare
+    const { cluster = 'prod-eu', ...tags } = given;
+    const service = aService({ clusterName: cluster, tags });
+
+    // Act
+    const origins = [policyOrigin(file, service), deployModeOrigin(file, service)];
+
+    // Assess
+    expect(origins).toEqual([policyFrom, modeFrom]);
+  });
+
+  it('gives no mode origin when no mode applies, or the named policy is not defined', () => {
+    // Prepare
+    const bare = policyFile({});
+    const unknown = aService({ tags: { 'autopilot:policy': 'nope' } });
+
+    // Act
+    const origins = [deployModeOrigin(bare, aService({ tags: {} })), deployModeOrigin(file, unknown)];
+
+    // Assess
+    expect(origins).toEqual([undefined, undefined]);
   });
 });
