@@ -655,6 +655,9 @@ export async function statusCommand(
   const pendingPushes = new state.DynamoPendingPushes(table);
   const history = new state.DynamoDeploymentHistory(table);
   const quarantined = await new state.DynamoQuarantine(table).listQuarantined();
+  const { DynamoPauses } =
+    require('../shared/adapters/state/dynamo-pauses') as typeof import('../shared/adapters/state/dynamo-pauses');
+  const pauses = await new DynamoPauses(table).activePauses(new Date());
 
   // The services to look at: the one named, or every service of the cluster(s).
   const clusters = cluster ? [cluster] : await inventory.listClusters();
@@ -720,6 +723,7 @@ export async function statusCommand(
       pending,
       quarantined,
       deployments,
+      pauses,
       now,
     });
     if (service || isKnown(one)) statuses.push(one);
@@ -758,6 +762,9 @@ type ServiceStatusArg = import('../shared/domain/status/service-status').Service
 function statusNotes(s: ServiceStatusArg): string[] {
   return [
     ...(s.follows === true ? [] : [`not followed: ${s.follows}`]),
+    ...(s.paused
+      ? [`${s.paused.notifyOnly ? 'notify-only' : 'paused'} until ${s.paused.until} by ${s.paused.by}`]
+      : []),
     ...s.pending.map((p) => `${p.repository}:${p.tag} due ${p.dueAt}`),
     ...(s.rollback.cooldownUntil ? [`rollback cooldown until ${s.rollback.cooldownUntil}`] : []),
     ...(s.quarantined.length > 0 ? [`${s.quarantined.length} quarantined`] : []),
@@ -772,6 +779,13 @@ function printStatus(io: Io, s: ServiceStatusArg): void {
   line('mode', s.mode ? `${s.mode} (${s.modeFrom})` : 'none: it does not opt in');
   line('follows', s.follows === true ? 'yes: deploy on push follows it' : `no: ${s.follows}`);
   line('policy', `${s.policy} (${s.policyFrom})`);
+  if (s.paused) {
+    const p = s.paused;
+    line(
+      p.notifyOnly ? 'notify-only' : 'paused',
+      `until ${p.until} by ${p.by}${p.reason ? ` (${p.reason})` : ''}${p.scope.startsWith('service:') ? '' : `, as ${p.scope === 'all' ? 'every service' : p.scope.replace(':', ' ')}`}`,
+    );
+  }
   for (const r of s.repositories) {
     line(
       'repository',
@@ -802,6 +816,201 @@ function printStatus(io: Io, s: ServiceStatusArg): void {
     line('last deploy', `${d.at}: ${d.from} -> ${d.to} (${d.image})`);
   }
   for (const p of s.problems) line('tag problem', `${p.tag}: ${p.problem}; ${p.effect}`);
+}
+
+/** Options of `autopilot pause`. */
+export interface PauseOptions extends TargetOptions {
+  all?: boolean;
+  until?: string;
+  reason?: string;
+  by?: string;
+  notifyOnly?: boolean;
+}
+
+/** The scope a `cluster[/service]` argument (or `--all`) names, or what is wrong with it. */
+function scopeOf(ref: string | undefined, all: boolean | undefined): { scope: string } | { error: string } {
+  const { pauseScope } =
+    require('../shared/domain/deploy/pause') as typeof import('../shared/domain/deploy/pause');
+  if (all)
+    return ref === undefined
+      ? { scope: pauseScope() }
+      : { error: 'give <cluster[/service]> or --all, not both' };
+  const [cluster, service, ...rest] = (ref ?? '').split('/');
+  if (!cluster || service === '' || rest.length > 0) {
+    return { error: `expected <cluster>, <cluster>/<service> or --all, got "${ref ?? ''}"` };
+  }
+  return { scope: pauseScope(cluster, service) };
+}
+
+/**
+ * When a pause given `--until` ends: a time (ISO 8601, with its zone) or a duration from now (`2h`,
+ * `3d`); 24 hours by default; in the future and at most 30 days away, refused otherwise (never read as
+ * "for ever").
+ */
+function pauseEnd(text: string | undefined, now: Date): { until: string } | { error: string } {
+  const { MAX_PAUSE_DAYS } =
+    require('../shared/domain/deploy/pause') as typeof import('../shared/domain/deploy/pause');
+  const { parseDuration } =
+    require('../shared/domain/policy/duration') as typeof import('../shared/domain/policy/duration');
+  const given = text ?? '24h';
+  const ms = parseDuration(given);
+  const at =
+    ms !== undefined
+      ? now.getTime() + ms
+      : /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(given)
+        ? Date.parse(given)
+        : Number.NaN;
+  if (Number.isNaN(at)) {
+    return {
+      error: `--until: expected a time such as 2026-12-05T09:00Z or a duration such as 2h or 3d, got "${given}"`,
+    };
+  }
+  if (at <= now.getTime()) return { error: `--until: ${given} is not in the future` };
+  if (at - now.getTime() > MAX_PAUSE_DAYS * 86_400_000) {
+    return {
+      error: `--until: ${given} is more than ${MAX_PAUSE_DAYS} days away (a pause always ends; pause again to extend it)`,
+    };
+  }
+  return { until: new Date(at).toISOString() };
+}
+
+/** The store of pauses and of pending pushes in the target's table. */
+function pauseStores(table: string) {
+  const { DynamoPauses } =
+    require('../shared/adapters/state/dynamo-pauses') as typeof import('../shared/adapters/state/dynamo-pauses');
+  const { DynamoPendingPushes } =
+    require('../shared/adapters/state/dynamo-pending-pushes') as typeof import('../shared/adapters/state/dynamo-pending-pushes');
+  return { pauses: new DynamoPauses(table), pending: new DynamoPendingPushes(table) };
+}
+
+/**
+ * `autopilot pause <cluster[/service]> | --all [--until …] [--reason …] [--notify-only]`: deploy on
+ * push keeps planning the services in scope but changes none; a push one would deploy waits for the
+ * pause's end (or `autopilot resume`); `--notify-only` never changes them and tells what would have been
+ * deployed. Replaces a pause of the same scope.
+ */
+export async function pauseCommand(ref: string | undefined, options: PauseOptions, io: Io): Promise<number> {
+  const scoped = scopeOf(ref, options.all);
+  const now = new Date();
+  const end = pauseEnd(options.until, now);
+  for (const problem of [
+    'error' in scoped ? scoped.error : undefined,
+    'error' in end ? end.error : undefined,
+  ]) {
+    if (problem) {
+      io.err(problem);
+      return EXIT_USAGE;
+    }
+  }
+  if (options.reason !== undefined && (options.reason.length === 0 || options.reason.length > 500)) {
+    io.err('--reason: 1 to 500 characters');
+    return EXIT_USAGE;
+  }
+  const env = cliEnv(options, io);
+  if (!env) return EXIT_USAGE;
+  const { describeScope } =
+    require('../shared/domain/deploy/pause') as typeof import('../shared/domain/deploy/pause');
+  const { userInfo } = require('node:os') as typeof import('node:os');
+  const pause = {
+    scope: (scoped as { scope: string }).scope,
+    until: (end as { until: string }).until,
+    by: options.by ?? safeUserName(userInfo),
+    ...(options.reason ? { reason: options.reason } : {}),
+    at: now.toISOString(),
+    notifyOnly: options.notifyOnly === true,
+  };
+  await pauseStores(env.AUTOPILOT_TABLE).pauses.pause(pause);
+  io.out(JSON.stringify(pause));
+  io.err(
+    `${describeScope(pause.scope)}: ${pause.notifyOnly ? 'notify-only' : 'paused'} until ${pause.until}${pause.notifyOnly ? ' (what would be deployed is told, nothing is changed)' : ' (a push waits for then, or for autopilot resume)'}`,
+  );
+  return EXIT_OK;
+}
+
+/** The operator's login name, for `by` (a name given with `--by` wins). */
+function safeUserName(userInfo: typeof import('node:os').userInfo): string {
+  try {
+    return userInfo().username || 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/**
+ * `autopilot resume <cluster[/service]> | --all`: ends the pause of that scope now; the pushes it held
+ * become due at once (deploy-due deploys them within its next minute, unless another pause still
+ * covers the service). A service under a cluster's pause stays paused by it.
+ */
+export async function resumeCommand(
+  ref: string | undefined,
+  options: TargetOptions & { all?: boolean },
+  io: Io,
+): Promise<number> {
+  const scoped = scopeOf(ref, options.all);
+  if ('error' in scoped) {
+    io.err(scoped.error);
+    return EXIT_USAGE;
+  }
+  const env = cliEnv(options, io);
+  if (!env) return EXIT_USAGE;
+  const { describeScope, pausedBecause } =
+    require('../shared/domain/deploy/pause') as typeof import('../shared/domain/deploy/pause');
+  const { pauses, pending } = pauseStores(env.AUTOPILOT_TABLE);
+  const now = new Date();
+  const ended = await pauses.resume(scoped.scope);
+  if (!ended || ended.until <= now.toISOString()) {
+    io.err(`${describeScope(scoped.scope)} is not paused`);
+    return EXIT_FAILED;
+  }
+  // The pushes this pause held (their reason names it): due now. A push that waits for a window or
+  // a cooldown ending after the pause keeps its time.
+  const because = pausedBecause(ended);
+  const held = (await pending.listDuePending(new Date(ended.until))).filter((p) =>
+    p.reason.startsWith(because),
+  );
+  for (const { announced: _, ...p } of held) {
+    await pending.savePending(
+      { ...p, dueAt: now.toISOString() },
+      (existing) => existing.push.eventId === p.push.eventId,
+    );
+  }
+  io.out(
+    JSON.stringify({
+      resumed: ended.scope,
+      paused: ended,
+      released: held.map((p) => `${p.cluster}/${p.service} ${p.push.repositoryName}:${p.push.tag}`),
+    }),
+  );
+  io.err(
+    `${describeScope(ended.scope)} resumed${held.length > 0 ? `: ${held.length} held ${held.length === 1 ? 'push is' : 'pushes are'} due now` : ''}`,
+  );
+  return EXIT_OK;
+}
+
+/** `autopilot pauses [--json]`: the pauses in force. */
+export async function pausesCommand(options: TargetOptions & { json?: boolean }, io: Io): Promise<number> {
+  const env = cliEnv(options, io);
+  if (!env) return EXIT_USAGE;
+  const { describeScope } =
+    require('../shared/domain/deploy/pause') as typeof import('../shared/domain/deploy/pause');
+  const active = await pauseStores(env.AUTOPILOT_TABLE).pauses.activePauses(new Date());
+  active.sort((a, b) => a.scope.localeCompare(b.scope));
+  if (options.json) for (const p of active) io.out(JSON.stringify(p));
+  else if (active.length > 0) {
+    printTable(
+      io,
+      ['SCOPE', 'KIND', 'UNTIL', 'BY', 'REASON'],
+      active.map((p) => [
+        describeScope(p.scope),
+        p.notifyOnly ? 'notify-only' : 'paused',
+        p.until,
+        p.by,
+        p.reason ?? '-',
+      ]),
+    );
+  }
+  if (active.length === 0) io.err('nothing is paused');
+  return EXIT_OK;
 }
 
 /** Prints `rows` under `header`, each column as wide as its widest cell (the last one as it is). */
@@ -1019,6 +1228,41 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
       .option('--json', 'one JSON line per service, every field'),
   ).action(async (ref: string | undefined, options: TargetOptions & { json?: boolean }) => {
     status = await statusCommand(ref, options, io);
+  });
+  targeted(
+    program
+      .command('pause')
+      .description(
+        'pause deploy on push for a service, a cluster or every service (--all): planned, not changed; a push waits for the end',
+      )
+      .argument('[cluster[/service]]')
+      .option('--all', 'every service (a freeze)')
+      .option(
+        '--until <time|duration>',
+        'when it ends: 2026-12-05T09:00Z, or 2h, 3d from now (default 24h, at most 30d)',
+      )
+      .option('--reason <text>', 'why, told with every push it holds')
+      .option('--by <name>', 'who pauses (default: your login name)')
+      .option('--notify-only', 'change nothing, ever, and tell what would have been deployed'),
+  ).action(async (ref: string | undefined, options: PauseOptions) => {
+    status = await pauseCommand(ref, options, io);
+  });
+  targeted(
+    program
+      .command('resume')
+      .description('end a pause now: the pushes it held are due at once')
+      .argument('[cluster[/service]]')
+      .option('--all', 'the freeze of every service'),
+  ).action(async (ref: string | undefined, options: TargetOptions & { all?: boolean }) => {
+    status = await resumeCommand(ref, options, io);
+  });
+  targeted(
+    program
+      .command('pauses')
+      .description('the pauses in force: scope, kind, until, by, reason')
+      .option('--json', 'one JSON line per pause'),
+  ).action(async (options: TargetOptions & { json?: boolean }) => {
+    status = await pausesCommand(options, io);
   });
   const sandbox = program.command('sandbox').description('act on the running local account (npm start)');
   sandbox

@@ -1236,3 +1236,34 @@ export interface TagSweepStore {
   /** Lets the sweep go; false when `owner` no longer held it. */
   releaseSweep(owner: string): Promise<boolean>;
 }
+
+// Pauses ----------------------------------------------------------------------------------------
+
+/**
+ * A pause of deploy on push (`autopilot pause`): of every service (`all`, a freeze), of a cluster
+ * (`cluster:<name>`) or of one service (`service:<cluster>/<name>`), until a time. Paused services are
+ * planned but not changed: a push one would deploy waits for the pause's end (a pending push, due
+ * then, or at `autopilot resume`); `notifyOnly` changes nothing ever and tells what would have been
+ * deployed (Watchtower's monitor-only).
+ */
+export interface Pause {
+  scope: string;
+  /** when it ends (ISO): a pause always ends, 30 days at most */
+  until: string;
+  /** who paused (the operator's AWS identity, or the name given) */
+  by: string;
+  reason?: string;
+  /** when it was made (ISO) */
+  at: string;
+  notifyOnly: boolean;
+}
+
+/** The pauses in the autopilot table (`PAUSE` / `<scope>`), one per scope, removed by their TTL after they end. */
+export interface PauseStore {
+  /** Every pause in force at `now` (ended ones are left out). */
+  activePauses(now: Date): Promise<Pause[]>;
+  /** Makes a pause, replacing one of the same scope. */
+  pause(pause: Pause): Promise<void>;
+  /** Ends the pause of `scope` now; the pause it ended, or undefined when there was none. */
+  resume(scope: string): Promise<Pause | undefined>;
+}

@@ -8,6 +8,7 @@ import { EcrGateway } from './aws/ecr-gateway';
 import { EcsGateway } from './aws/ecs-gateway';
 import { baseDeps } from './compose-base';
 import { DynamoDeploymentHistory } from './state/dynamo-deployment-history';
+import { DynamoPauses } from './state/dynamo-pauses';
 import { DynamoPendingPushes } from './state/dynamo-pending-pushes';
 import { DynamoQuarantine } from './state/dynamo-quarantine';
 import { DynamoServiceIndex } from './state/dynamo-service-index';
@@ -24,6 +25,7 @@ export function makeDeployDeps(env: BaseEnv): DeployDeps {
     history: new DynamoDeploymentHistory(table),
     lease: new DynamoServiceLease(table),
     pending: new DynamoPendingPushes(table),
+    pauses: new DynamoPauses(table),
     ...baseDeps(env),
   };
 }

@@ -234,6 +234,61 @@ describe('operator commands against the running sandbox', () => {
     expect(one.stdout).toContain('repository   team/reports (indexed: a push reaches it)');
   });
 
+  it('pauses a cluster, lists the pause, shows it in status, and resumes it', async () => {
+    // Act
+    const paused = await autopilot(
+      'pause',
+      'staging',
+      '--until',
+      '2h',
+      '--reason',
+      'incident 42',
+      '--by',
+      'alice',
+    );
+    const listed = await autopilot('pauses');
+    const shown = await autopilot('status', 'staging/api', '--json');
+    const resumed = await autopilot('resume', 'staging');
+    const again = await autopilot('resume', 'staging');
+    const none = await autopilot('pauses', '--json');
+
+    // Assess
+    expect(paused.status).toBe(0);
+    expect(paused.lines).toEqual([
+      expect.objectContaining({
+        scope: 'cluster:staging',
+        by: 'alice',
+        reason: 'incident 42',
+        notifyOnly: false,
+      }),
+    ]);
+    expect(paused.stderr).toContain('cluster staging: paused until');
+    expect(listed.stdout).toMatch(
+      /^SCOPE +KIND +UNTIL +BY +REASON\ncluster staging +paused +\S+ +alice +incident 42$/m,
+    );
+    expect(shown.lines[0]).toMatchObject({ paused: { scope: 'cluster:staging', by: 'alice' } });
+    expect(resumed.status).toBe(0);
+    expect(resumed.lines).toEqual([expect.objectContaining({ resumed: 'cluster:staging', released: [] })]);
+    expect(again.status).toBe(1);
+    expect(again.stderr).toContain('cluster staging is not paused');
+    expect(none.lines).toEqual([]);
+  });
+
+  it.each([
+    [['pause', 'prod', '--until', 'tomorrow'], '--until: expected a time'],
+    [['pause', 'prod', '--until', '31d'], 'more than 30 days away'],
+    [['pause', 'prod', '--until', '2020-01-01T00:00Z'], 'is not in the future'],
+    [['pause', 'prod', '--all'], 'not both'],
+    [['resume', 'prod/api/x'], 'expected <cluster>, <cluster>/<service> or --all'],
+  ])('refuses %j before changing anything', async (args, message) => {
+    // Act
+    const run = await autopilot(...args);
+
+    // Assess
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain(message);
+  });
+
   it('says a service it cannot find is not found, and refuses a reference it cannot read', async () => {
     // Act
     const missing = await autopilot('status', 'prod/nothing-here');

@@ -25,6 +25,8 @@ import type {
   LeaseReleased,
   LeaseTaken,
   LeaseTaking,
+  Pause,
+  PauseStore,
   PendingPush,
   PendingPushes,
   PushWatermark,
@@ -40,6 +42,8 @@ import type {
 
 /** A write to a state port, with what it did. */
 export type StateWrite =
+  | { op: 'pause'; pause: Pause }
+  | { op: 'resume'; scope: string }
   | { op: 'indexRepositories'; serviceArn: string; repositoryKeys: string[] }
   | { op: 'unindexRepositories'; serviceArn: string }
   | { op: 'indexAlarms'; serviceArn: string; alarmNames: string[] }
@@ -882,6 +886,27 @@ export class InMemoryPendingPushes extends StateFake implements PendingPushes {
 }
 
 /** One fake of every state port, recording into one write log, on one clock. */
+/** {@link PauseStore} in memory. */
+export class InMemoryPauses extends StateFake implements PauseStore {
+  private readonly pauses = new Map<string, Pause>();
+
+  async activePauses(now: Date): Promise<Pause[]> {
+    return [...this.pauses.values()].filter((p) => p.until > now.toISOString()).map(clone);
+  }
+
+  async pause(pause: Pause): Promise<void> {
+    this.pauses.set(pause.scope, clone(pause));
+    this.record({ op: 'pause', pause });
+  }
+
+  async resume(scope: string): Promise<Pause | undefined> {
+    const ended = this.pauses.get(scope);
+    this.pauses.delete(scope);
+    this.record({ op: 'resume', scope });
+    return ended && clone(ended);
+  }
+}
+
 export function inMemoryState(now: () => Date = () => new Date()) {
   const writes: StateWrite[] = [];
   const options = { writes, now };
@@ -898,5 +923,6 @@ export function inMemoryState(now: () => Date = () => new Date()) {
     quarantine: new InMemoryQuarantine(options),
     lease,
     pending: new InMemoryPendingPushes(options),
+    pauses: new InMemoryPauses(options),
   };
 }

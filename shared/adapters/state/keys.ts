@@ -202,6 +202,13 @@ export const pendingPushesOf = (serviceArn: string): ItemRange => ({
   skPrefix: `${serviceArn}#`,
 });
 
+// Pauses ------------------------------------------------------------------------------------------
+
+/** The pause of a scope (`all`, `cluster:<name>`, `service:<cluster>/<name>`). */
+export const pauseKey = (scope: string): ItemKey => ({ pk: 'PAUSE', sk: scope });
+/** Every pause. */
+export const pauses: ItemRange = { pk: 'PAUSE' };
+
 // NotificationStore -------------------------------------------------------------------------------
 
 /** An aggregation window of a channel and group. */

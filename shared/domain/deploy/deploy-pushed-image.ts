@@ -20,6 +20,7 @@ import type {
   EventPublisher,
   ImageRegistry,
   LeaseRelease,
+  PauseStore,
   PendingPushes,
   Quarantine,
   ServiceIndex,
@@ -57,6 +58,8 @@ export interface DeployDeps {
   lease: ServiceLease;
   /** pushes waiting for a cooldown or a deploy window */
   pending: PendingPushes;
+  /** the pauses of deploy on push (`autopilot pause`) */
+  pauses: PauseStore;
   events: EventPublisher;
   policyFile: PolicyFile;
   dryRun: boolean;

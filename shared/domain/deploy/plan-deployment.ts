@@ -4,7 +4,7 @@
  */
 import semver from 'semver';
 import type { Policy, PolicyFile } from '../../config/policy-file';
-import type { ServiceState, TaskDefinitionState } from '../../ports';
+import type { Pause, ServiceState, TaskDefinitionState } from '../../ports';
 import type { EcrRepository } from '../aws/ecr-repository';
 import { isImageOfRepository, parseImageReference, pinToDigest } from '../aws/image-reference';
 import type { DeployMode, TagVerdict } from '../policy/deploy-mode';
@@ -14,6 +14,7 @@ import { DEPLOY_TAG } from '../policy/service-tags';
 import { rejectedByFilters } from '../policy/tag-filter';
 import { parseVersionTag } from '../policy/version';
 import { checkDeployWindows, describeWindow } from './deploy-window';
+import { heldBy, pauseOf } from './pause';
 
 /** The reason given when a service already runs the pushed digest. */
 export const ALREADY_RUNNING = 'already running this digest';
@@ -110,6 +111,8 @@ export interface PlanInput {
    * event deploys it). Not given: not checked.
    */
   tagNow?: { digest: string | undefined };
+  /** the pauses in force (`autopilot pause`): a paused service's deploy waits, or is only told */
+  pauses?: readonly Pause[];
 }
 
 /** Whether the pushed tag is one to deploy: the policy's filters first, then the mode. */
@@ -140,7 +143,9 @@ function checkTag(
  * // [{ action: 'deploy', service: 'api', reason: 'follows tag main', containers: ['app'], … }]
  */
 export function planDeployment(input: PlanInput): DeploymentDecision[] {
-  return input.candidates.map((candidate) => supersededByTag(input, decide(input, candidate)));
+  return input.candidates.map((candidate) =>
+    heldBy(supersededByTag(input, decide(input, candidate)), pauseOf(input.pauses ?? [], candidate.service)),
+  );
 }
 
 /** A deploy or deferral of a push whose tag has moved on (or is gone) becomes a skip. */

@@ -16,6 +16,7 @@ import type {
   DeploymentHistory,
   DeploymentRecord,
   ImageRegistry,
+  PauseStore,
   PendingPush,
   PendingPushes,
   PushedImageRecord,
@@ -240,6 +241,8 @@ export interface DeployReads {
   quarantine: Pick<Quarantine, 'isQuarantined'>;
   history: Pick<DeploymentHistory, 'deployIntents'>;
   pending: Pick<PendingPushes, 'listDuePending'>;
+  /** the pauses in force (`autopilot pause`): read with the services, under the leases in a real run */
+  pauses: Pick<PauseStore, 'activePauses'>;
   policyFile: PolicyFile;
   now: () => Date;
 }
@@ -407,9 +410,10 @@ async function planServices(
   const key = repositoryKey(push);
   // The reads of a push are made several at a time (DescribeServices per cluster, a definition per
   // revision, the running tags and intents per service): its wall time grows slower than its services.
-  const [described, quarantined] = await Promise.all([
+  const [described, quarantined, pauses] = await Promise.all([
     mapInPool(batchesOf(refs), READS_IN_FLIGHT, (batch) => deps.ecs.describeServices(batch)),
     deps.quarantine.isQuarantined(key, push.digest),
+    deps.pauses.activePauses(deps.now()),
   ]);
   const services = described.flat();
   const revisions = [...new Set(services.map((s) => s.taskDefinitionArn))];
@@ -431,7 +435,7 @@ async function planServices(
     return { service, taskDefinition, runningTags };
   });
   const now = deps.now();
-  const input = { push, candidates, policyFile: deps.policyFile, now, quarantined };
+  const input = { push, candidates, policyFile: deps.policyFile, now, quarantined, pauses };
   let planned = planDeployment(input);
   // The truth of a tag is what it points at now: asked once the push would be deployed or deferred.
   if (planned.some((d) => d.action === 'deploy' || d.action === 'defer')) {
@@ -539,6 +543,8 @@ function effectsOf(
 ): { decision: DeploymentDecision; effects: DeployEffect[] } {
   const unfinished = unannounced(decided, decision, planning);
   if (unfinished) return unfinished;
+  // Notify-only (a pause): told as a dry run is, nothing carried out.
+  if (decided.dryRun === true) return { decision: decided, effects: [] };
   switch (decided.action) {
     case 'defer': {
       const { push, due } = planning;

@@ -12,6 +12,7 @@ import type {
   DeploymentRecord,
   IndexedFingerprint,
   LastKnownGood,
+  Pause,
   PendingPush,
   QuarantinedImage,
   RollbackRecord,
@@ -19,6 +20,7 @@ import type {
   ServiceState,
   TaskDefinitionDocument,
 } from '../../ports';
+import { pauseOf } from '../deploy/pause';
 import { repositoriesOf } from '../index/plan-index';
 import { effectivePolicy, notFollowed, serviceDeployMode } from '../policy/effective-policy';
 import { globMatch } from '../policy/glob';
@@ -45,6 +47,8 @@ export interface StatusInput {
   quarantined: readonly QuarantinedImage[];
   /** the deployments autopilot started on it, newest first */
   deployments: readonly DeploymentRecord[];
+  /** the pauses in force (`autopilot pause`) */
+  pauses?: readonly Pause[];
   now: Date;
 }
 
@@ -92,6 +96,8 @@ export interface ServiceStatus {
   };
   /** tags autopilot cannot use, each with what is wrong and what autopilot does meanwhile */
   problems: { tag: string; problem: string; effect: string }[];
+  /** the pause that holds it (its own, its cluster's, or a freeze), with why and until when */
+  paused?: { scope: string; until: string; by: string; reason?: string; notifyOnly: boolean };
 }
 
 /** `family:revision` of a task definition ARN (the ARN itself when it does not read as one). */
@@ -177,12 +183,21 @@ export function serviceStatus(input: StatusInput): ServiceStatus {
           },
         }
       : {}),
+    ...pausedOf(input),
     problems: checkServiceTags(service, file).map((p) => ({
       tag: `${p.tagKey}=${p.tagValue}`,
       problem: p.problem,
       effect: p.effect,
     })),
   };
+}
+
+/** The pause that holds the service, as status shows it. */
+function pausedOf(input: StatusInput): Pick<ServiceStatus, 'paused'> {
+  const pause = pauseOf(input.pauses ?? [], input.service);
+  if (!pause) return {};
+  const { scope, until, by, reason, notifyOnly } = pause;
+  return { paused: { scope, until, by, ...(reason ? { reason } : {}), notifyOnly } };
 }
 
 /** Where a mode that is not the service's own tag comes from: the named policy, or the defaults. */
@@ -214,6 +229,7 @@ export function isKnown(status: ServiceStatus): boolean {
     status.problems.length > 0 ||
     status.repositories.some((r) => r.indexed) ||
     status.lastDeployment !== undefined ||
-    status.rollback.lastRollback !== undefined
+    status.rollback.lastRollback !== undefined ||
+    status.paused !== undefined
   );
 }

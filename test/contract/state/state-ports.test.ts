@@ -8,6 +8,7 @@ import { DynamoConfigurationProblems } from '../../../shared/adapters/state/dyna
 import { DynamoDeploymentHistory } from '../../../shared/adapters/state/dynamo-deployment-history';
 import { DynamoIndexSweep } from '../../../shared/adapters/state/dynamo-index-sweep';
 import { DynamoNotificationStore } from '../../../shared/adapters/state/dynamo-notification-store';
+import { DynamoPauses } from '../../../shared/adapters/state/dynamo-pauses';
 import { DynamoPendingPushes } from '../../../shared/adapters/state/dynamo-pending-pushes';
 import { DynamoQuarantine } from '../../../shared/adapters/state/dynamo-quarantine';
 import { DynamoRestartChains } from '../../../shared/adapters/state/dynamo-restart-chains';
@@ -22,6 +23,7 @@ import {
   InMemoryConfigurationProblems,
   InMemoryDeploymentHistory,
   InMemoryIndexSweep,
+  InMemoryPauses,
   InMemoryPendingPushes,
   InMemoryQuarantine,
   InMemoryRollbackHistory,
@@ -37,6 +39,7 @@ import { describeDeploymentHistoryContract } from './deployment-history.contract
 import { describeIndexSweepContract } from './index-sweep.contract';
 import { describeLeaseClosingContract } from './lease-closing.contract';
 import { describeNotificationStoreContract } from './notification-store.contract';
+import { describePausesContract } from './pauses.contract';
 import { describePendingPushesContract } from './pending-pushes.contract';
 import { describeQuarantineContract } from './quarantine.contract';
 import { describeRestartChainsContract } from './restart-chains.contract';
@@ -88,5 +91,6 @@ describeLeaseClosingContract('DynamoServiceLease', async (clock) => {
   };
 });
 againstBoth(describePendingPushesContract, InMemoryPendingPushes, DynamoPendingPushes);
+againstBoth(describePausesContract, InMemoryPauses, DynamoPauses);
 againstBoth(describeNotificationStoreContract, InMemoryNotificationStore, DynamoNotificationStore);
 againstBoth(describeRestartChainsContract, InMemoryRestartChains, DynamoRestartChains);

@@ -61,6 +61,7 @@ function aWorld(options: { policy?: Record<string, unknown>; dryRun?: boolean; n
       history: world.history,
       lease: world.lease,
       pending: world.pending,
+      pauses: world.pauses,
       events: world.events,
       policyFile: policyFile(options.policy),
       dryRun: options.dryRun ?? false,
@@ -1047,6 +1048,86 @@ describe('deployPushedImage', () => {
     // Assess
     expect(decisions.map((d) => d.action)).toEqual(['deploy']);
     expect(world.writes).toEqual([]);
+  });
+});
+
+describe('deployPushedImage under a pause', () => {
+  const paused = (scope: string, notifyOnly = false) => ({
+    scope,
+    until: '2026-01-13T12:00:00.000Z',
+    by: 'alice',
+    reason: 'incident 42',
+    at: '2026-01-13T10:00:00.000Z',
+    notifyOnly,
+  });
+
+  it('holds the push of a paused service until the pause ends, then deploys it when due', async () => {
+    // Prepare
+    const world = aWorld();
+    const api = aService();
+    follow(world, api);
+    await world.pauses.pause(paused('cluster:prod'));
+
+    // Act
+    const held = await deployPushedImage(push(), world.deps);
+    world.clock.set('2026-01-13T12:00:00.000Z');
+    const due = await deployDuePushes(world.deps);
+
+    // Assess
+    expect(held).toEqual([
+      expect.objectContaining({
+        action: 'defer',
+        dueAt: '2026-01-13T12:00:00.000Z',
+        reason: 'paused until 2026-01-13T12:00:00.000Z by alice (incident 42): follows tag main',
+      }),
+    ]);
+    expect(parseEvents(world.events.published).map((e) => e.detailType)).toEqual([
+      'Deployment Scheduled',
+      'Deployment Started',
+    ]);
+    expect(due).toEqual([expect.objectContaining({ action: 'deploy', toTaskDefinition: API_8 })]);
+    expect(mutations(world)).toEqual([
+      `registerTaskDefinition ${API_8}`,
+      `updateService prod/api -> ${API_8}`,
+    ]);
+  });
+
+  it('tells what a notify-only service would have deployed, and changes nothing', async () => {
+    // Prepare
+    const world = aWorld();
+    const api = aService();
+    follow(world, api);
+    await world.pauses.pause(paused('service:prod/api', true));
+
+    // Act
+    const decisions = await deployPushedImage(push(), world.deps);
+
+    // Assess
+    expect(decisions).toEqual([expect.objectContaining({ action: 'deploy', dryRun: true })]);
+    expect(world.ecs.calls).toEqual([]);
+    expect(world.pending.allPending()).toEqual([]);
+    expect(parseEvents(world.events.published)).toEqual([
+      expect.objectContaining({
+        detailType: 'Deployment Started',
+        detail: expect.objectContaining({
+          dryRun: true,
+          reason: expect.stringMatching(/^notify-only until .* by alice \(incident 42\): follows tag main$/),
+        }),
+      }),
+    ]);
+  });
+
+  it('deploys the services a pause does not cover', async () => {
+    // Prepare
+    const world = aWorld();
+    follow(world, aService());
+    await world.pauses.pause(paused('cluster:staging'));
+
+    // Act
+    const decisions = await deployPushedImage(push(), world.deps);
+
+    // Assess
+    expect(decisions).toEqual([expect.objectContaining({ action: 'deploy', toTaskDefinition: API_8 })]);
   });
 });
 

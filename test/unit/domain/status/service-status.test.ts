@@ -220,6 +220,30 @@ describe('serviceStatus', () => {
     expect(after.rollback.lastRollback).toEqual(rolledBack);
   });
 
+  it("shows the pause that holds it: its own, else its cluster's, else a freeze", () => {
+    // Prepare
+    const freeze = {
+      scope: 'all',
+      until: '2026-12-05T00:00:00.000Z',
+      by: 'bob',
+      at: NOW.toISOString(),
+      notifyOnly: false,
+    };
+    const cluster = { ...freeze, scope: 'cluster:prod', by: 'alice', reason: 'incident 42' };
+
+    // Act
+    const [underFreeze, underCluster, free] = [
+      statusOf(aService(), { pauses: [freeze] }),
+      statusOf(aService(), { pauses: [freeze, cluster] }),
+      statusOf(aService({ clusterName: 'staging' }), { pauses: [cluster] }),
+    ];
+
+    // Assess
+    expect(underFreeze.paused).toEqual({ scope: 'all', until: freeze.until, by: 'bob', notifyOnly: false });
+    expect(underCluster.paused).toMatchObject({ scope: 'cluster:prod', by: 'alice', reason: 'incident 42' });
+    expect(free.paused).toBeUndefined();
+  });
+
   it('knows services that opt in, are watched, are indexed or were acted on; not the others', () => {
     // Prepare
     const untagged = aService({ tags: {} });
