@@ -648,7 +648,7 @@ export const FORMATTERS: { readonly [K in AutopilotDetailType]: Formatter<K> } =
     const verb = d.dryRun ? 'would deploy' : 'will deploy';
     return {
       title: `${d.cluster}/${d.service} deploy of ${d.repository}:${d.tag} scheduled for ${due}`,
-      text: `${d.repository}:${d.tag} (${shortDigest(d.digest)}) is eligible for ${d.cluster}/${d.service}, but waits for its cooldown or deploy window: autopilot ${verb} it at ${due}.`,
+      text: `${d.repository}:${d.tag} (${shortDigest(d.digest)}) is eligible for ${d.cluster}/${d.service}, but waits (${waitsFor(d.reason)}): autopilot ${verb} it at ${due}.`,
       reason: d.reason,
       facts: [
         ...serviceFacts(d),
@@ -893,6 +893,13 @@ function guessSeverity(detailType: string): Severity {
   if (/abandon|violation|quarantin|rolled back|rejected/i.test(detailType)) return 'warning';
   if (/succeeded|remediated|resolved|released/i.test(detailType)) return 'success';
   return 'info';
+}
+
+/** What a deferred push waits for, from its reason: a pause, a deploy window, or its cooldown. */
+function waitsFor(reason: string): string {
+  if (/^(paused|notify-only) until /.test(reason)) return 'the service is paused';
+  if (reason.includes('outside deploy window')) return 'its deploy window';
+  return 'its cooldown';
 }
 
 function describeFallback(

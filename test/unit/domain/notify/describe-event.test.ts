@@ -280,6 +280,38 @@ describe('describeEvent', () => {
     );
   });
 
+  it.each([
+    [
+      'paused until 2026-12-05T09:00:00.000Z by alice (incident 42): follows tag main',
+      'the service is paused',
+    ],
+    ['follows tag main; outside deploy window (mon-fri 09:00-17:00 UTC) until …', 'its deploy window'],
+    ['follows tag main; image is younger than the minimum age 2h, due at …', 'its cooldown'],
+  ])('says what a scheduled deployment waits for: %s', (reason, waits) => {
+    // Prepare
+    const detail = {
+      cluster: 'prod',
+      service: 'api',
+      serviceArn: `arn:aws:ecs:${REGION}:${ACCOUNT}:service/prod/api`,
+      repository: 'team/api',
+      tag: 'main',
+      digest: `sha256:${'f'.repeat(64)}`,
+      dueAt: '2026-12-05T09:00:00.000Z',
+      reason,
+      dryRun: false,
+      triggeredBy: 'e-1',
+    };
+
+    // Act
+    const message = describeEvent(event('Deployment Scheduled', detail));
+
+    // Assess
+    expect(message.text).toContain(
+      `but waits (${waits}): autopilot will deploy it at 2026-12-05 09:00 UTC`,
+    );
+    expect(message.reason).toBe(reason);
+  });
+
   it('names the action of an Action Failed without a service', () => {
     // Prepare
     const detail = { action: 'release', reason: 'no such digest', dryRun: false, triggeredBy: 'cli' };
