@@ -953,26 +953,18 @@ export async function resumeCommand(
   }
   const env = cliEnv(options, io);
   if (!env) return EXIT_USAGE;
-  const { describeScope, pausedBecause } =
+  const { describeScope } =
     require('../shared/domain/deploy/pause') as typeof import('../shared/domain/deploy/pause');
-  const { pauses, pending } = pauseStores(env.AUTOPILOT_TABLE);
-  const now = new Date();
-  const ended = await pauses.resume(scoped.scope);
-  if (!ended || ended.until <= now.toISOString()) {
+  const { resumePause } =
+    require('../shared/domain/deploy/resume-pause') as typeof import('../shared/domain/deploy/resume-pause');
+  const { ended, released: held } = await resumePause(
+    scoped.scope,
+    pauseStores(env.AUTOPILOT_TABLE),
+    new Date(),
+  );
+  if (!ended) {
     io.err(`${describeScope(scoped.scope)} is not paused`);
     return EXIT_FAILED;
-  }
-  // The pushes this pause held (their reason names it): due now. A push that waits for a window or
-  // a cooldown ending after the pause keeps its time.
-  const because = pausedBecause(ended);
-  const held = (await pending.listDuePending(new Date(ended.until))).filter((p) =>
-    p.reason.startsWith(because),
-  );
-  for (const { announced: _, ...p } of held) {
-    await pending.savePending(
-      { ...p, dueAt: now.toISOString() },
-      (existing) => existing.push.eventId === p.push.eventId,
-    );
   }
   io.out(
     JSON.stringify({
