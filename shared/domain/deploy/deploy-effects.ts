@@ -23,7 +23,12 @@ import type {
 } from '../../ports';
 import type { Amendment, ApplyContext, EffectHandler, EffectHandlers } from '../plan/plan';
 import { parseDeployMode } from '../policy/deploy-mode';
-import { type DeploymentDecision, supersedes } from './plan-deployment';
+import {
+  type DeploymentDecision,
+  NEWER_PUSH_WAITING,
+  replacesWaiting,
+  supersededByWatermark,
+} from './plan-deployment';
 import { type DeployEffect, type DeployPlan, type DeployReads, planUnderLease } from './plan-push';
 import { sourceMarkers } from './task-definition';
 
@@ -171,11 +176,8 @@ export function deployEffects(
     }),
     'check-watermark': failsOnPermanent(async (effect) => {
       const watermark = await deps.lease.getWatermark(effect.serviceArn, effect.repositoryKey);
-      if (!watermark || watermark.pushedAt <= effect.pushedAt) return;
-      return {
-        action: 'skip',
-        reason: `superseded by the newer push of ${watermark.tag} (${watermark.digest}) at ${watermark.pushedAt}`,
-      };
+      const superseded = supersededByWatermark(watermark, effect.pushedAt);
+      return superseded === undefined ? undefined : { action: 'skip', reason: superseded };
     }),
     'register-revision': registerRevision(deps, registrations, intentsOf),
     'update-service': failsOnPermanent(async (effect, { produced, decisions }) => {
@@ -274,7 +276,7 @@ export function deployEffects(
           reason: `deferred until ${pending.dueAt} and announced by an earlier attempt of this push`,
         };
       }
-      return { action: 'skip', reason: 'a newer push is already waiting to be deployed to this service' };
+      return { action: 'skip', reason: NEWER_PUSH_WAITING };
     },
     // Deferred again: the decision stands even when a newer push took its place meanwhile.
     'reschedule-pending': async ({ pending, mode }) => {
@@ -470,9 +472,7 @@ function savePending(
   const mode = 'invalid' in parsed ? undefined : parsed;
   return deps.pending.savePending(
     pending,
-    (existing) =>
-      !keep(existing) &&
-      (existing.push.eventId === pending.push.eventId || supersedes(mode, existing.push, pending.push)),
+    (existing) => !keep(existing) && replacesWaiting(mode, existing.push, pending.push),
   );
 }
 

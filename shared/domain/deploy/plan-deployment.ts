@@ -4,7 +4,7 @@
  */
 import semver from 'semver';
 import type { Policy, PolicyFile } from '../../config/policy-file';
-import type { Pause, ServiceState, TaskDefinitionState } from '../../ports';
+import type { Pause, PushWatermark, ServiceState, TaskDefinitionState } from '../../ports';
 import type { EcrRepository } from '../aws/ecr-repository';
 import { isImageOfRepository, parseImageReference, pinToDigest } from '../aws/image-reference';
 import type { DeployMode, TagVerdict } from '../policy/deploy-mode';
@@ -306,4 +306,35 @@ export function supersedes(
     if (va && vb) return semver.gt(vb, va);
   }
   return b.pushedAt >= a.pushedAt;
+}
+
+/**
+ * Whether a push replaces the push waiting for the same service and repository: the same push
+ * (deferred again), or one that {@link supersedes} it. Otherwise the waiting one is kept, and the
+ * deferral becomes a skip ({@link NEWER_PUSH_WAITING}).
+ */
+export function replacesWaiting(
+  mode: DeployMode | undefined,
+  waiting: { eventId: string; tag: string; pushedAt: string },
+  push: { eventId: string; tag: string; pushedAt: string },
+): boolean {
+  return waiting.eventId === push.eventId || supersedes(mode, waiting, push);
+}
+
+/** Why a deferral is skipped when the push waiting for the service is newer ({@link replacesWaiting}). */
+export const NEWER_PUSH_WAITING = 'a newer push is already waiting to be deployed to this service';
+
+/**
+ * Why a deploy is skipped under the lease when a newer push of the repository was deployed to the
+ * service meanwhile (its watermark), or undefined when none was.
+ *
+ * @example supersededByWatermark({ pushedAt: '2026-01-13T10:05:00Z', tag: 'main', digest }, '2026-01-13T10:00:00Z')
+ * // 'superseded by the newer push of main (sha256:…) at 2026-01-13T10:05:00Z'
+ */
+export function supersededByWatermark(
+  watermark: PushWatermark | undefined,
+  pushedAt: string,
+): string | undefined {
+  if (!watermark || watermark.pushedAt <= pushedAt) return undefined;
+  return `superseded by the newer push of ${watermark.tag} (${watermark.digest}) at ${watermark.pushedAt}`;
 }

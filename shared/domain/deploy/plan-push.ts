@@ -267,6 +267,18 @@ export async function planPush(push: PushedImage, deps: DeployReads): Promise<De
 }
 
 /**
+ * Plans a push for one service, whether or not the index lists it under the push's repository
+ * (`autopilot explain`): the reads and the decision a real run would make for that service, with the
+ * effects that carry it out. Nothing is said about the index here; the caller asks it.
+ *
+ * @example
+ * const plan = await planPushFor(push, { cluster: 'prod', service: 'api' }, { ...deps, dryRun: true });
+ */
+export function planPushFor(push: PushedImage, ref: ServiceRef, deps: DeployReads): Promise<DeployPlan> {
+  return planServices(push, [ref], deps);
+}
+
+/**
  * Plans a remembered push whose cooldown or deploy window has come: deployed (or skipped) and
  * forgotten, or deferred again.
  */
