@@ -6,6 +6,7 @@
  * Used by `npm start` (sandbox/main.ts) and by the end-to-end tests.
  */
 import { join, resolve } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateRepositoryCommand, ECRClient } from '@aws-sdk/client-ecr';
 import {
   CreateClusterCommand,
@@ -18,6 +19,8 @@ import {
   type Service,
   TagResourceCommand,
 } from '@aws-sdk/client-ecs';
+import { DynamoPauses } from '../shared/adapters/state/dynamo-pauses';
+import { DynamoPendingPushes } from '../shared/adapters/state/dynamo-pending-pushes';
 import type { EventBridgeEvent } from '../tools/eventbridge/event';
 import { type ChatSink, startChatSink } from './chat-sink';
 import {
@@ -442,6 +445,24 @@ export async function seedAccount(sandbox: Sandbox): Promise<SeededAccount> {
 }
 
 /** Tags a service (as a person would, from another terminal). */
+/**
+ * The pauses and pending pushes of the local table as an operator's `autopilot pause` / `resume`
+ * reach them (their own client, as a person's terminal has); `close` when done.
+ */
+export function operatorState(sandbox: Sandbox) {
+  const client = new DynamoDBClient({
+    endpoint: sandbox.runtime.dynamo.endpoint,
+    region: REGION,
+    credentials: { accessKeyId: 'AKIASANDBOXPERSON', secretAccessKey: 'sandbox' },
+  });
+  const table = sandbox.runtime.dynamo.tableName;
+  return {
+    pauses: new DynamoPauses(table, client),
+    pending: new DynamoPendingPushes(table, client),
+    close: () => client.destroy(),
+  };
+}
+
 /** What {@link sweepTagPolicies} reports: each run of tag-policies the wake-up made, and the summary. */
 export interface TagSweepRun {
   /** what the function returned, per delivery (a sweep's status, pages and counts) */

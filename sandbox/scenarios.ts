@@ -30,11 +30,19 @@ import {
   type TaskOverride,
 } from '@aws-sdk/client-ecs';
 import semver from 'semver';
+import { resumePause } from '../shared/domain/deploy/resume-pause';
 import { formatTime } from '../shared/domain/notify/describe-event';
 import { RESTART_MESSAGE_VERSION } from '../shared/events/restart-delay-message';
 import type { EventBridgeEvent } from '../tools/eventbridge/event';
 import { readServerlessConfig } from '../tools/serverless-config';
-import { REGISTRY, type Sandbox, SIDECAR_IMAGE, sweepTagPolicies, tagService } from './account';
+import {
+  operatorState,
+  REGISTRY,
+  type Sandbox,
+  SIDECAR_IMAGE,
+  sweepTagPolicies,
+  tagService,
+} from './account';
 import type { ChatKind, ChatMessage } from './chat-sink';
 import type { CallRecord, TaskFate } from './control-plane';
 import type { BusRecord } from './runtime/bus';
@@ -2312,6 +2320,74 @@ export const untaggedServiceRepaired: Scenario = {
   },
 };
 
+/**
+ * A person pauses cluster staging (`autopilot pause staging --reason "incident 42"`): a push of
+ * team/api:main deploys prod/api at once and holds staging/api, announced as scheduled for the end of
+ * the pause with who paused it and why; `autopilot resume staging` releases it, and deploy-due deploys
+ * it within a second.
+ */
+export const pauseHoldsPush: Scenario = {
+  name: 'staging paused by alice: a push of team/api:main deploys prod/api, holds staging/api, and deploys it once resumed',
+  async run(sandbox) {
+    const state = operatorState(sandbox);
+    const before = (await sandbox.describeService('staging', 'api')).taskDefinition;
+    const pause = {
+      scope: 'cluster:staging',
+      until: new Date(Date.now() + 2 * 3_600_000).toISOString(),
+      by: 'alice',
+      reason: 'incident 42',
+      at: new Date().toISOString(),
+      notifyOnly: false,
+    };
+    let digest = '';
+    let scheduled: EventBridgeEvent | undefined;
+    let whilePaused: string | undefined;
+    let released: string[] = [];
+    const ofStagingApi = (type: string) => (e: EventBridgeEvent) =>
+      e['detail-type'] === type &&
+      e.detail.cluster === 'staging' &&
+      e.detail.service === 'api' &&
+      e.detail.digest === digest;
+    const seen = await during(sandbox, async () => {
+      await state.pauses.pause(pause);
+      digest = sandbox.plane.pushImage('team/api', 'main').digest;
+      scheduled = await published(sandbox, 'Deployment Scheduled', ofStagingApi('Deployment Scheduled'));
+      await sandbox.settle();
+      whilePaused = (await sandbox.describeService('staging', 'api')).taskDefinition;
+      const resumed = await resumePause(pause.scope, state, new Date());
+      released = resumed.released.map((p) => `${p.cluster}/${p.service}`);
+      await published(sandbox, 'Deployment Started', ofStagingApi('Deployment Started'));
+    }).finally(state.close);
+    const pinned = `${REGISTRY}/team/api@${digest}`;
+    const prod = await sandbox.imagesOf('prod', 'api');
+    const staging = await sandbox.imagesOf('staging', 'api');
+    const started = seen.events.filter((e) => e['detail-type'] === 'Deployment Started');
+    return [
+      expect('prod/api, not paused, runs the pushed image at once', prod.app === pinned, prod),
+      expect(
+        'staging/api held: scheduled for the end of the pause, saying alice paused it for incident 42',
+        scheduled?.detail.dueAt === pause.until &&
+          String(scheduled?.detail.reason).startsWith(`paused until ${pause.until} by alice (incident 42)`),
+        scheduled?.detail,
+      ),
+      expect('staging/api unchanged while paused', whilePaused === before, { before, whilePaused }),
+      expect(
+        'resume released the held push of staging/api',
+        JSON.stringify(released) === '["staging/api"]',
+        released,
+      ),
+      expect('staging/api runs the pushed image once resumed', staging.app === pinned, staging),
+      expect(
+        'Deployment Started once for each service',
+        started.length === 2 &&
+          new Set(started.map((e) => `${e.detail.cluster}/${e.detail.service}`)).size === 2,
+        started.map((e) => `${e.detail.cluster}/${e.detail.service}`),
+      ),
+      expect('no delivery failed', seen.failures.length === 0, seen.failures),
+    ];
+  },
+};
+
 /** The tags of a resource as ECS holds them now, by key. */
 async function tagsOf(sandbox: Sandbox, resourceArn: string): Promise<Record<string, string>> {
   const { tags } = await sandbox.ecs.send(new ListTagsForResourceCommand({ resourceArn }));
@@ -2542,6 +2618,7 @@ export const SCENARIOS: readonly Scenario[] = [
   untaggedServiceRepaired,
   wrongEnvReported,
   serviceEnforcedAndRestored,
+  pauseHoldsPush,
 ];
 
 /** Plays scenarios in order, telling `onStart` when each begins and `onResult` its expectations. */
