@@ -601,6 +601,55 @@ export async function audit(
 }
 
 /**
+ * `autopilot explain <cluster/service> <repo:tag|repo@digest> [--json]`: what a push of that image
+ * would do to that service now, with every reason, nothing written (see `explainPush`): the decision,
+ * the containers it would change, the policy and mode with where they come from, the effects. The
+ * repository is ECR's name (`team/api`), in the service's account and region unless a registry host
+ * is given.
+ *
+ * @returns {@link EXIT_OK} when the push would deploy or be deferred, {@link EXIT_FAILED} when not (a
+ *   script asks "would it deploy?"), {@link EXIT_USAGE} for a bad argument or nowhere to act
+ */
+export async function explainCommand(
+  ref: string,
+  imageText: string,
+  options: TargetOptions & { json?: boolean },
+  io: Io,
+): Promise<number> {
+  const [cluster, service, ...rest] = ref.split('/');
+  if (!cluster || !service || rest.length > 0) {
+    io.err(`expected <cluster>/<service>, got "${ref}"`);
+    return EXIT_USAGE;
+  }
+  const { explainPush, parseImageArgument } =
+    require('../shared/domain/deploy/explain-push') as typeof import('../shared/domain/deploy/explain-push');
+  const image = parseImageArgument(imageText);
+  if (!image.ok) {
+    io.err(`expected <repository>:<tag> or <repository>@sha256:<digest>: ${image.reason}`);
+    return EXIT_USAGE;
+  }
+  const env = cliEnv(options, io);
+  if (!env) return EXIT_USAGE;
+  const { makeDeployDeps } =
+    require('../shared/adapters/compose-deploy') as typeof import('../shared/adapters/compose-deploy');
+  const { formatExplanation } = require('./explain') as typeof import('./explain');
+  // The deploy function's own adapters; explainPush takes their read views only.
+  const explained = await explainPush(
+    { service: { cluster, service }, image: image.value },
+    makeDeployDeps(env),
+  );
+  if (options.json) io.out(JSON.stringify(explained));
+  else for (const line of formatExplanation(explained)) io.out(line);
+  const pushed = `a push of ${explained.image.tag ? `${explained.image.repository}:${explained.image.tag}` : imageText}`;
+  io.err(
+    explained.wouldDeploy
+      ? `${pushed} would ${explained.action} ${explained.service}`
+      : `${pushed} would not change ${explained.service}`,
+  );
+  return explained.wouldDeploy ? EXIT_OK : EXIT_FAILED;
+}
+
+/**
  * `autopilot status [cluster[/service]] [--json]`: the services autopilot knows (they opt in or out,
  * rollback watches them, the index lists them, autopilot acted on them), of one cluster or service
  * or of the account, each as {@link serviceStatus} says: a table for people, every field with
@@ -1198,6 +1247,21 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
       ),
   ).action(async (options: TargetOptions & { json?: boolean; type?: string[] }) => {
     status = await audit(options, io);
+  });
+  targeted(
+    program
+      .command('explain')
+      .description(
+        'what a push of an image would do to a service now, with every reason, nothing written; exits 1 when it would not deploy',
+      )
+      .argument('<cluster/service>')
+      .argument(
+        '<image>',
+        'repository:tag (the image it points at now), repository@sha256:digest, or repository:tag@digest (that push)',
+      )
+      .option('--json', 'one JSON object'),
+  ).action(async (ref: string, image: string, options: TargetOptions & { json?: boolean }) => {
+    status = await explainCommand(ref, image, options, io);
   });
   targeted(
     program

@@ -7,7 +7,8 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DescribeImagesCommand, ECRClient } from '@aws-sdk/client-ecr';
+import { ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeImagesCommand, ECRClient, ImageNotFoundException } from '@aws-sdk/client-ecr';
 import {
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
@@ -576,5 +577,157 @@ describe('autopilot notify test', () => {
     expect(JSON.parse(io.lines[0] ?? '{}')).toMatchObject({ action: 'would-send' });
     expect(received).toEqual([]);
     expect(process.env.AUTOPILOT_DRY_RUN).toBeUndefined();
+  });
+});
+
+describe('autopilot explain', () => {
+  const clusterArn = 'arn:aws:ecs:eu-west-1:123456789012:cluster/prod';
+  const serviceArn = 'arn:aws:ecs:eu-west-1:123456789012:service/prod/api';
+  const registry = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
+  const pushed = `sha256:${'a'.repeat(64)}`;
+  const running = `sha256:${'b'.repeat(64)}`;
+
+  /** Every item of the table: what explaining must leave as it was. */
+  const items = async () =>
+    (await dynamo.client.send(new ScanCommand({ TableName: dynamo.tableName, Select: 'COUNT' }))).Count;
+
+  beforeEach(async () => {
+    // prod/api follows tag:main and runs an older digest of team/api; the index lists it under team/api
+    await new DynamoServiceIndex(dynamo.tableName, dynamo.client).indexRepositories(
+      { serviceArn, clusterArn, serviceName: 'api' },
+      ['123456789012:eu-west-1:team/api'],
+    );
+    ecs.on(DescribeServicesCommand).resolves({
+      services: [
+        {
+          serviceArn,
+          serviceName: 'api',
+          clusterArn,
+          status: 'ACTIVE',
+          taskDefinition: 'arn:aws:ecs:eu-west-1:123456789012:task-definition/api:3',
+          tags: [{ key: 'autopilot:deploy', value: 'tag:main' }],
+        },
+      ],
+    });
+    ecs.on(DescribeTaskDefinitionCommand).resolves({
+      taskDefinition: {
+        family: 'api',
+        revision: 3,
+        containerDefinitions: [{ name: 'app', image: `${registry}/team/api@${running}` }],
+      },
+    });
+    ecr
+      .on(DescribeImagesCommand)
+      .rejects(new ImageNotFoundException({ message: 'The image does not exist', $metadata: {} }));
+    ecr.on(DescribeImagesCommand, { imageIds: [{ imageTag: 'main' }] }).resolves({
+      imageDetails: [
+        { imageDigest: pushed, imageTags: ['main'], imagePushedAt: new Date('2026-11-23T09:00:00.000Z') },
+      ],
+    });
+  });
+
+  it('prints the decision and every reason for people, one JSON object with --json, and writes nothing', async () => {
+    // Prepare
+    const table = capture();
+    const json = capture();
+    const before = await items();
+
+    // Act
+    const printed = await run(table, 'explain', 'prod/api', 'team/api:main');
+    const answered = await run(json, 'explain', 'prod/api', 'team/api:main', '--json');
+
+    // Assess
+    expect(printed).toBe(0);
+    expect(table.lines[0]).toBe('prod/api <- team/api:main');
+    expect(table.lines).toEqual(
+      expect.arrayContaining([
+        'decision     deploy: follows tag main',
+        `image        team/api@${pushed} in 123456789012/eu-west-1 (tags main; pushed 2026-11-23T09:00:00.000Z)`,
+        'index        lists prod/api under team/api: a push reaches it',
+        'policy       defaults (policy file defaults)',
+        'mode         tag:main (service tag)',
+        'from         api:3',
+        `change       app: ${registry}/team/api@${running} -> ${registry}/team/api@${pushed}`,
+        'effects      take the lease of prod/api for 120s (one deployment of a service at a time)',
+        '             point prod/api at the new revision (UpdateService)',
+      ]),
+    );
+    expect(table.errors).toEqual(['a push of team/api:main would deploy prod/api']);
+    expect(answered).toBe(0);
+    expect(json.lines).toHaveLength(1);
+    expect(JSON.parse(json.lines[0] ?? '{}')).toMatchObject({
+      service: 'prod/api',
+      serviceArn,
+      image: { repository: 'team/api', tag: 'main', digest: pushed, tags: ['main'] },
+      action: 'deploy',
+      reason: 'follows tag main',
+      wouldDeploy: true,
+      indexed: true,
+      policy: { name: 'defaults', from: 'policy file defaults' },
+      mode: { value: 'tag:main', from: 'service tag' },
+      changes: [
+        { container: 'app', from: `${registry}/team/api@${running}`, to: `${registry}/team/api@${pushed}` },
+      ],
+      effects: expect.arrayContaining([
+        { kind: 'register-revision', does: expect.stringContaining('api:3') },
+      ]),
+    });
+    // Nothing written: no lease, intent, idempotency record or pending push; no ECS change; no event.
+    expect(await items()).toBe(before);
+    expect(ecs.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(0);
+    expect(ecs.commandCalls(UpdateServiceCommand)).toHaveLength(0);
+    expect(bus.commandCalls(PutEventsCommand)).toHaveLength(0);
+  });
+
+  it('exits 1 for a tag ECR does not have, saying so', async () => {
+    // Prepare
+    const io = capture();
+
+    // Act
+    const status = await run(io, 'explain', 'prod/api', 'team/api:nope', '--json');
+
+    // Assess
+    expect(status).toBe(1);
+    expect(JSON.parse(io.lines[0] ?? '{}')).toMatchObject({
+      action: 'skip',
+      reason: 'team/api:nope does not exist in ECR',
+      wouldDeploy: false,
+    });
+    expect(io.errors).toEqual(['a push of team/api:nope would not change prod/api']);
+  });
+
+  it('exits 1 for a service the index does not list, saying what the push would do if it reached it', async () => {
+    // Prepare
+    const io = capture();
+    await new DynamoServiceIndex(dynamo.tableName, dynamo.client).unindexRepositories(serviceArn);
+
+    // Act
+    const status = await run(io, 'explain', 'prod/api', 'team/api:main');
+
+    // Assess
+    expect(status).toBe(1);
+    expect(io.lines).toEqual(
+      expect.arrayContaining([
+        'decision     skip: the index does not list prod/api under team/api: a push would not reach it',
+        'if reached   deploy: follows tag main',
+      ]),
+    );
+  });
+
+  it.each([
+    [['prod', 'team/api:main'], 'expected <cluster>/<service>, got "prod"'],
+    [['prod/api', 'team/api'], 'give a tag or a digest: team/api:<tag> or team/api@sha256:<digest>'],
+    [['prod/api', 'docker.io/library/nginx:1'], 'docker.io is not a private ECR registry'],
+  ])('exits 2 for %j, saying what it expects', async (args, message) => {
+    // Prepare
+    const io = capture();
+
+    // Act
+    const status = await run(io, 'explain', ...args);
+
+    // Assess
+    expect(status).toBe(2);
+    expect(io.errors).toEqual([expect.stringContaining(message)]);
+    expect(ecs.commandCalls(DescribeServicesCommand)).toHaveLength(0);
   });
 });
