@@ -867,6 +867,51 @@ function printStatus(io: Io, s: ServiceStatusArg): void {
   for (const p of s.problems) line('tag problem', `${p.tag}: ${p.problem}; ${p.effect}`);
 }
 
+/**
+ * `autopilot history <cluster/service> [--json] [--limit n]`: what autopilot said about a service,
+ * newest first (deployments, deferrals, rollbacks, quarantines, configuration problems, tag policy
+ * events), each with its reason, the event that caused it and what each channel did with it. The
+ * notifier keeps them 90 days.
+ */
+export async function historyCommand(
+  ref: string,
+  options: TargetOptions & { json?: boolean; limit?: string },
+  io: Io,
+): Promise<number> {
+  const [cluster, service, ...rest] = ref.split('/');
+  if (!cluster || !service || rest.length > 0) {
+    io.err(`expected <cluster>/<service>, got "${ref}"`);
+    return EXIT_USAGE;
+  }
+  const limit = Number(options.limit ?? '50');
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+    io.err(`--limit: expected a whole number from 1 to 1000, got "${options.limit}"`);
+    return EXIT_USAGE;
+  }
+  const env = cliEnv(options, io);
+  if (!env) return EXIT_USAGE;
+  const { DynamoServiceHistory } =
+    require('../shared/adapters/state/dynamo-service-history') as typeof import('../shared/adapters/state/dynamo-service-history');
+  const entries = await new DynamoServiceHistory(env.AUTOPILOT_TABLE).recent(cluster, service, limit);
+  if (options.json) for (const e of entries) io.out(JSON.stringify(e));
+  else if (entries.length > 0) {
+    printTable(
+      io,
+      ['TIME', 'EVENT', 'WHAT', 'TOLD', 'CAUSED BY', 'REASON'],
+      entries.map((e) => [
+        e.at,
+        `${e.detailType}${e.dryRun ? ' (dry run)' : ''}`,
+        e.title,
+        e.told.join(', ') || '-',
+        e.triggeredBy ?? '-',
+        e.reason ?? '-',
+      ]),
+    );
+  }
+  if (entries.length === 0) io.err(`nothing recorded about ${cluster}/${service} (kept 90 days)`);
+  return EXIT_OK;
+}
+
 /** Options of `autopilot pause`. */
 export interface PauseOptions extends TargetOptions {
   all?: boolean;
@@ -1284,6 +1329,18 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
       .option('--json', 'one JSON line per service, every field'),
   ).action(async (ref: string | undefined, options: TargetOptions & { json?: boolean }) => {
     status = await statusCommand(ref, options, io);
+  });
+  targeted(
+    program
+      .command('history')
+      .description(
+        'what autopilot said about a service, newest first: each event with its reason, its cause and the channels told',
+      )
+      .argument('<cluster/service>')
+      .option('--json', 'one JSON line per event')
+      .option('--limit <n>', 'at most this many (default 50)'),
+  ).action(async (ref: string, options: TargetOptions & { json?: boolean; limit?: string }) => {
+    status = await historyCommand(ref, options, io);
   });
   targeted(
     program

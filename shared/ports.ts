@@ -1267,3 +1267,35 @@ export interface PauseStore {
   /** Ends the pause of `scope` now; the pause it ended, or undefined when there was none. */
   resume(scope: string): Promise<Pause | undefined>;
 }
+
+// ServiceHistory --------------------------------------------------------------------------------
+
+/**
+ * One thing autopilot said about a service (an autopilot event, as the notifier handled it): what
+ * happened, why, which event caused it, and which channels were told. `autopilot history` lists them.
+ */
+export interface HistoryEntry {
+  cluster: string;
+  service: string;
+  /** the event's time (ISO) */
+  at: string;
+  /** the autopilot event's id */
+  eventId: string;
+  detailType: string;
+  /** the event in one line, as chat titles it */
+  title: string;
+  reason?: string;
+  /** the id of the event (push, alarm, person's command) that caused it */
+  triggeredBy?: string;
+  /** each channel routed to, and what it did: `platform-slack: sent`, `sre: held` */
+  told: string[];
+  dryRun: boolean;
+}
+
+/** The history of services in the autopilot table (`HIST#<cluster>/<service>` / `<at>#<eventId>`), kept 90 days. */
+export interface ServiceHistory {
+  /** Records an entry; the same event recorded again replaces it (a retry). */
+  record(entry: HistoryEntry): Promise<void>;
+  /** A service's latest entries, newest first, at most `limit`. */
+  recent(cluster: string, service: string, limit: number): Promise<HistoryEntry[]>;
+}

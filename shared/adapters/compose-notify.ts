@@ -13,6 +13,7 @@ import { HttpChatSender } from './chat/chat-sender';
 import { HttpPoster } from './chat/http-poster';
 import { ParametersSecretSource } from './secrets/parameters-secret-source';
 import { DynamoNotificationStore } from './state/dynamo-notification-store';
+import { DynamoServiceHistory } from './state/dynamo-service-history';
 
 /** Parks undeliverable messages in the dead-letter queue (the message holds no secret). */
 export class DeadLetterUndeliveredSink implements UndeliveredSink {
@@ -39,6 +40,7 @@ export function makeNotifyDeps(env: BaseEnv): NotifyDeps {
       poster: new HttpPoster({ allowLoopback: env.AUTOPILOT_SANDBOX }),
     }),
     store: new DynamoNotificationStore(env.AUTOPILOT_TABLE),
+    history: new DynamoServiceHistory(env.AUTOPILOT_TABLE),
     undelivered: new DeadLetterUndeliveredSink(
       env.AUTOPILOT_DLQ_URL ? new DeadLetterQueue(env.AUTOPILOT_DLQ_URL) : undefined,
     ),

@@ -219,7 +219,7 @@ describe('operator commands against the running sandbox', () => {
     expect(table.stdout.split('\n')[0]).toMatch(
       /^SERVICE +MODE +POLICY +FOLLOWS +REVISION +KNOWN GOOD +NOTES$/,
     );
-    expect(table.stdout).toMatch(/prod\/api +tag:main \(service tag\) +defaults +team\/api +api:1/);
+    expect(table.stdout).toMatch(/prod\/api +tag:main \(service tag\) +defaults +team\/api +api:\d+/);
     expect(table.stderr).toMatch(/\d+ services autopilot knows/);
     expect(json.lines.map((l) => l.service)).toEqual(['prod/api', 'prod/payments', 'prod/web']);
     expect(json.lines[1]).toMatchObject({
@@ -232,6 +232,29 @@ describe('operator commands against the running sandbox', () => {
     expect(one.status).toBe(0);
     expect(one.stdout).toContain('policy       cooldown (service tag)');
     expect(one.stdout).toContain('repository   team/reports (indexed: a push reaches it)');
+  });
+
+  it('shows the history of a service after a push: its deployment, the cause and the channels told', async () => {
+    // Prepare: a push of team/payments 1.6.0, which prod/payments (semver:minor) takes
+    sandbox.plane.pushImage('team/payments', '1.6.0');
+    await sandbox.settle();
+
+    // Act
+    const table = await autopilot('history', 'prod/payments');
+    const json = await autopilot('history', 'prod/payments', '--json', '--limit', '1');
+    const nothing = await autopilot('history', 'prod/nothing-here');
+    const wrong = await autopilot('history', 'prod/payments', '--limit', '0');
+
+    // Assess
+    expect(table.status).toBe(0);
+    expect(table.stdout.split('\n')[0]).toMatch(/^TIME +EVENT +WHAT +TOLD +CAUSED BY +REASON$/);
+    expect(table.stdout).toMatch(
+      /Deployment Started +prod\/payments deploying payments:\d+ \(team\/payments:1\.6\.0\) +platform-teams: sent, audit-webhook: sent +\S+ +1\.6\.0 is an allowed upgrade/,
+    );
+    expect(json.lines).toHaveLength(1);
+    expect(json.lines[0]).toMatchObject({ cluster: 'prod', service: 'payments', dryRun: false });
+    expect(nothing.stderr).toContain('nothing recorded about prod/nothing-here');
+    expect(wrong.status).toBe(2);
   });
 
   it('pauses a cluster, lists the pause, shows it in status, and resumes it', async () => {

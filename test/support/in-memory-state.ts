@@ -14,6 +14,7 @@ import type {
   DeployIntent,
   DeploymentHistory,
   DeploymentRecord,
+  HistoryEntry,
   IndexedFingerprint,
   IndexedService,
   IndexSweep,
@@ -35,6 +36,7 @@ import type {
   ReconcileSweep,
   RollbackHistory,
   RollbackRecord,
+  ServiceHistory,
   ServiceIndex,
   ServiceLease,
   StartedDeployment,
@@ -886,6 +888,27 @@ export class InMemoryPendingPushes extends StateFake implements PendingPushes {
 }
 
 /** One fake of every state port, recording into one write log, on one clock. */
+/** {@link ServiceHistory} in memory. */
+export class InMemoryServiceHistory implements ServiceHistory {
+  private readonly entries = new Map<string, HistoryEntry>();
+
+  /** The options of the other fakes, for `againstBoth` (the history keeps no write log). */
+  constructor(_options: StateFakeOptions = {}) {}
+
+  async record(entry: HistoryEntry): Promise<void> {
+    this.entries.set(`${entry.cluster}/${entry.service}#${entry.at}#${entry.eventId}`, clone(entry));
+  }
+
+  async recent(cluster: string, service: string, limit: number): Promise<HistoryEntry[]> {
+    const prefix = `${cluster}/${service}#`;
+    return [...this.entries.entries()]
+      .filter(([key]) => key.startsWith(prefix))
+      .sort(([a], [b]) => (a < b ? 1 : a > b ? -1 : 0))
+      .slice(0, limit)
+      .map(([, entry]) => clone(entry));
+  }
+}
+
 /** {@link PauseStore} in memory. */
 export class InMemoryPauses extends StateFake implements PauseStore {
   private readonly pauses = new Map<string, Pause>();

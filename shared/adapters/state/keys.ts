@@ -209,6 +209,18 @@ export const pauseKey = (scope: string): ItemKey => ({ pk: 'PAUSE', sk: scope })
 /** Every pause. */
 export const pauses: ItemRange = { pk: 'PAUSE' };
 
+// ServiceHistory ----------------------------------------------------------------------------------
+
+/** A service's history, by cluster and service name (events name services so). */
+const history = (cluster: string, service: string) => `HIST#${cluster}/${service}`;
+/** One entry of a service's history, ordered by time. */
+export const historyKey = (cluster: string, service: string, at: string, eventId: string): ItemKey => ({
+  pk: history(cluster, service),
+  sk: `${at}#${eventId}`,
+});
+/** A service's history. */
+export const historyOf = (cluster: string, service: string): ItemRange => ({ pk: history(cluster, service) });
+
 // NotificationStore -------------------------------------------------------------------------------
 
 /** An aggregation window of a channel and group. */

@@ -10,8 +10,9 @@
  * (notify-effects.ts). Dry run is the applier doing nothing: every channel's decision is reported as
  * `would-send`, nothing is counted, sent, remembered or closed.
  */
-import type { NotificationStore } from '../../ports';
+import type { NotificationStore, ServiceHistory } from '../../ports';
 import { applyPlan } from '../plan/plan';
+import { historyEntryOf } from './history';
 import { type NotifyWrites, notifyEffects } from './notify-effects';
 import {
   type BusEvent,
@@ -28,6 +29,8 @@ export type { BusEvent, NotifyDecision } from './notify-plan';
 /** What notifying needs: what its plans read, what its effects write, and whether to apply them. */
 export interface NotifyDeps extends NotifyReads, NotifyWrites {
   store: NotificationStore;
+  /** where each event about a service is kept for `autopilot history` (none: not kept, e.g. the CLI's test message) */
+  history?: Pick<ServiceHistory, 'record'>;
   /** decide and report, send nothing */
   dryRun: boolean;
 }
@@ -38,7 +41,11 @@ export interface NotifyDeps extends NotifyReads, NotifyWrites {
  * @returns one decision per channel
  */
 export async function notifyEvent(event: BusEvent, deps: NotifyDeps): Promise<NotifyDecision[]> {
-  return applyChannelsApart(await planNotification(event, deps), deps);
+  const decisions = await applyChannelsApart(await planNotification(event, deps), deps);
+  // Kept once the channels answered, with what each did; a retry of the event writes the same entry.
+  const entry = deps.history && !deps.dryRun ? historyEntryOf(event, decisions) : undefined;
+  if (entry) await deps.history?.record(entry);
+  return decisions;
 }
 
 /**

@@ -13,6 +13,7 @@ import { DynamoPendingPushes } from '../../../shared/adapters/state/dynamo-pendi
 import { DynamoQuarantine } from '../../../shared/adapters/state/dynamo-quarantine';
 import { DynamoRestartChains } from '../../../shared/adapters/state/dynamo-restart-chains';
 import { DynamoRollbackHistory } from '../../../shared/adapters/state/dynamo-rollback-history';
+import { DynamoServiceHistory } from '../../../shared/adapters/state/dynamo-service-history';
 import { DynamoServiceIndex } from '../../../shared/adapters/state/dynamo-service-index';
 import { DynamoServiceLease } from '../../../shared/adapters/state/dynamo-service-lease';
 import { createAutopilotTable, useDynalite } from '../../support/dynalite';
@@ -27,6 +28,7 @@ import {
   InMemoryPendingPushes,
   InMemoryQuarantine,
   InMemoryRollbackHistory,
+  InMemoryServiceHistory,
   InMemoryServiceIndex,
   InMemoryServiceLease,
   inMemoryState,
@@ -44,6 +46,7 @@ import { describePendingPushesContract } from './pending-pushes.contract';
 import { describeQuarantineContract } from './quarantine.contract';
 import { describeRestartChainsContract } from './restart-chains.contract';
 import { describeRollbackHistoryContract } from './rollback-history.contract';
+import { describeServiceHistoryContract } from './service-history.contract';
 import { describeServiceIndexContract } from './service-index.contract';
 import { describeServiceLeaseContract } from './service-lease.contract';
 
@@ -92,5 +95,6 @@ describeLeaseClosingContract('DynamoServiceLease', async (clock) => {
 });
 againstBoth(describePendingPushesContract, InMemoryPendingPushes, DynamoPendingPushes);
 againstBoth(describePausesContract, InMemoryPauses, DynamoPauses);
+againstBoth(describeServiceHistoryContract, InMemoryServiceHistory, DynamoServiceHistory);
 againstBoth(describeNotificationStoreContract, InMemoryNotificationStore, DynamoNotificationStore);
 againstBoth(describeRestartChainsContract, InMemoryRestartChains, DynamoRestartChains);

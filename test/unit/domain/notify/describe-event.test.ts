@@ -306,9 +306,7 @@ describe('describeEvent', () => {
     const message = describeEvent(event('Deployment Scheduled', detail));
 
     // Assess
-    expect(message.text).toContain(
-      `but waits (${waits}): autopilot will deploy it at 2026-12-05 09:00 UTC`,
-    );
+    expect(message.text).toContain(`but waits (${waits}): autopilot will deploy it at 2026-12-05 09:00 UTC`);
     expect(message.reason).toBe(reason);
   });
 

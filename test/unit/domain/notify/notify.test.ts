@@ -23,12 +23,13 @@ import {
 } from '../../../../shared/domain/notify/notify-plan';
 import { applyPlan } from '../../../../shared/domain/plan/plan';
 import type { ChatSender } from '../../../../shared/ports';
-import { autopilotDetail } from '../../../support/autopilot-samples';
+import { autopilotDetail, autopilotSample } from '../../../support/autopilot-samples';
 import {
   InMemoryNotificationStore,
   InMemoryUndeliveredSink,
   RecordingChatSender,
 } from '../../../support/in-memory';
+import { InMemoryServiceHistory } from '../../../support/in-memory-state';
 
 const ACCOUNT = '123456789012';
 const REGION = 'eu-west-1';
@@ -102,10 +103,12 @@ function world(content: Record<string, unknown>, options: { failing?: string[]; 
   const undelivered = new InMemoryUndeliveredSink();
   const tagLookups: string[] = [];
   let now = new Date('2026-11-23T10:00:30Z');
+  const history = new InMemoryServiceHistory();
   const deps: NotifyDeps = {
     notifications: notifications(content),
     sender,
     store,
+    history,
     undelivered,
     tagsOf: async (cluster, service): Promise<Record<string, string>> => {
       tagLookups.push(`${cluster}/${service}`);
@@ -118,6 +121,7 @@ function world(content: Record<string, unknown>, options: { failing?: string[]; 
     deps,
     sender,
     store,
+    history,
     undelivered,
     tagLookups,
     setNow: (iso: string) => {
@@ -125,6 +129,55 @@ function world(content: Record<string, unknown>, options: { failing?: string[]; 
     },
   };
 }
+
+describe('notifyEvent: the history of a service', () => {
+  it('keeps every event about a service with its reason, its cause and what each channel did', async () => {
+    // Prepare
+    const w = world({
+      channels: { ops: TEAMS, quiet: TEAMS },
+      routes: [{ events: ['Deployment Succeeded'], channels: ['quiet'] }],
+      default: ['ops'],
+    });
+
+    const deploying = started('api', 8);
+
+    // Act
+    await notifyEvent(deploying, w.deps);
+    await notifyEvent(succeeded('api', 8), w.deps);
+    await notifyEvent(deploying, w.deps);
+
+    // Assess
+    const kept = await w.history.recent('prod', 'api', 10);
+    expect(kept).toEqual([
+      expect.objectContaining({ detailType: 'Deployment Succeeded', told: ['quiet: sent'] }),
+      expect.objectContaining({
+        detailType: 'Deployment Started',
+        title: expect.stringContaining('prod/api deploying'),
+        reason: expect.any(String),
+        triggeredBy: expect.any(String),
+        told: ['ops: sent'],
+        dryRun: false,
+      }),
+    ]);
+  });
+
+  it('keeps nothing in a dry run, nor for an event that names no service', async () => {
+    // Prepare
+    const dry = world({ channels: { ops: TEAMS }, default: ['ops'] }, { dryRun: true });
+    const real = world({ channels: { ops: TEAMS }, default: ['ops'] });
+
+    // Act
+    await notifyEvent(started('api', 8), dry.deps);
+    await notifyEvent(
+      busEvent('Tag Policy Summary', autopilotSample('Tag Policy Summary').detail),
+      real.deps,
+    );
+
+    // Assess
+    expect(await dry.history.recent('prod', 'api', 10)).toEqual([]);
+    expect(await real.history.recent('prod', 'api', 10)).toEqual([]);
+  });
+});
 
 describe('notifyEvent', () => {
   it('sends an event to the default channels when no route matches', async () => {
