@@ -70,3 +70,20 @@ export function checkUpgrade(level: UpgradeLevel, running: SemVer, candidate: Se
   }
   return { allowed: true, change };
 }
+
+/**
+ * Compares two numbers written in decimal digits by their value, whatever their length: leading zeros
+ * do not count (`007` and `7` are equal), then the longer number is the larger, then the digits
+ * decide. Build numbers are compared as text, never as JavaScript numbers, which lose digits past
+ * 2^53 (`9007199254740993` would equal `9007199254740992`).
+ *
+ * @returns a negative number when `a` is smaller, 0 when both are the same number, positive otherwise
+ * @example compareDigits('999', '1234') // negative
+ * @example compareDigits('0042', '42') // 0
+ */
+export function compareDigits(a: string, b: string): number {
+  const x = a.replace(/^0+/, '');
+  const y = b.replace(/^0+/, '');
+  if (x.length !== y.length) return x.length - y.length;
+  return x < y ? -1 : x > y ? 1 : 0;
+}

@@ -1,5 +1,7 @@
+import fc from 'fast-check';
 import {
   checkUpgrade,
+  compareDigits,
   highestVersion,
   parseVersionTag,
   type UpgradeLevel,
@@ -136,5 +138,47 @@ describe('checkUpgrade', () => {
 
     // Assess
     expect(result).toEqual(expected);
+  });
+});
+
+describe('compareDigits', () => {
+  const sign = (n: number) => Math.sign(n);
+
+  it.each<[string, string, number]>([
+    ['999', '1234', -1],
+    ['1234', '999', 1],
+    ['1234', '1234', 0],
+    ['007', '7', 0],
+    ['0', '000', 0],
+    ['010', '9', 1],
+    ['9007199254740993', '9007199254740992', 1],
+    ['18446744073709551616', '18446744073709551615', 1],
+    [`1${'0'.repeat(120)}`, '9'.repeat(120), 1],
+    [`000${'9'.repeat(120)}`, `1${'0'.repeat(120)}`, -1],
+  ])('compares %s with %s: %d', (a, b, expected) => {
+    // Prepare
+    const numbers = [a, b] as const;
+
+    // Act
+    const order = compareDigits(...numbers);
+
+    // Assess
+    expect(sign(order)).toBe(expected);
+  });
+
+  it('agrees with exact integer arithmetic, leading zeros and all', () => {
+    const digits = fc.stringMatching(/^[0-9]{1,60}$/);
+    fc.assert(
+      fc.property(digits, digits, (a, b) => {
+        // Prepare
+        const expected = BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0;
+
+        // Act
+        const order = compareDigits(a, b);
+
+        // Assess
+        expect(sign(order)).toBe(expected);
+      }),
+    );
   });
 });
