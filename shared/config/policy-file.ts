@@ -12,7 +12,7 @@ import semver from 'semver';
 import * as z from 'zod/mini';
 import '../zod-messages';
 import { isValidTimeZone, parseClockTime } from '../domain/deploy/deploy-window';
-import { DEPLOY_MODE } from '../domain/policy/deploy-mode';
+import { DEPLOY_MODE, DEPLOY_MODES_EXPECTED } from '../domain/policy/deploy-mode';
 import { MAX_DURATION_MS, parseDuration } from '../domain/policy/duration';
 import { compileGlob, compileTagRegex, MAX_GLOB_LENGTH, MAX_REGEX_LENGTH } from '../domain/policy/glob';
 import { RESTART_MODES } from '../domain/policy/restart-policy';
@@ -153,14 +153,12 @@ export const RollbackPolicySchema = z.strictObject({
 const PolicyFields = {
   description: z.optional(z.string().check(z.maxLength(1000))),
   deploy: z
-    .optional(
-      z
-        .string()
-        .check(
-          z.regex(DEPLOY_MODE, { message: 'expected tag:<name>, semver:major|minor|patch, match or off' }),
-        ),
-    )
-    .check(z.describe('mode used when the service has no autopilot:deploy tag')),
+    .optional(z.string().check(z.regex(DEPLOY_MODE, { message: `expected ${DEPLOY_MODES_EXPECTED}` })))
+    .check(
+      z.describe(
+        'mode used when the service has no autopilot:deploy tag: tag:<name>, semver:major|minor|patch, numeric[:<prefix>] (main-1234 after main-999), alphabetic[:<prefix>] (date stamps), match or off',
+      ),
+    ),
   tags: z.optional(TagFilterSchema),
   allowPrerelease: z
     .optional(z.boolean())

@@ -2,7 +2,6 @@
  * Deploy on push, the decision: given a pushed image and the services that use its repository, which
  * services get it now, which later, which never, and why. Pure: everything it needs is an argument.
  */
-import semver from 'semver';
 import type { Policy, PolicyFile } from '../../config/policy-file';
 import type { Pause, PushWatermark, ServiceState, TaskDefinitionState } from '../../ports';
 import type { EcrRepository } from '../aws/ecr-repository';
@@ -12,7 +11,6 @@ import { parseDuration } from '../policy/duration';
 import { deployModeOf, effectivePolicy } from '../policy/effective-policy';
 import { DEPLOY_TAG } from '../policy/service-tags';
 import { rejectedByFilters } from '../policy/tag-filter';
-import { parseVersionTag } from '../policy/version';
 import { checkDeployWindows, describeWindow } from './deploy-window';
 import { heldBy, pauseOf } from './pause';
 
@@ -291,9 +289,11 @@ function ripeAtOf(
 
 /**
  * Whether pending push `b` should replace pending push `a` for the same service: a higher version
- * when the mode orders pushes by version (`semver:`), otherwise the later push.
+ * or a later tag when the mode orders pushes so (`semver:`, `numeric:`, `alphabetic:`; the same version
+ * keeps `a`), otherwise the later push.
  *
  * @example supersedes(parseDeployMode('semver:minor'), { tag: '1.5.0', … }, { tag: '1.4.0', … }) // false
+ * @example supersedes(parseDeployMode('numeric:main-'), { tag: 'main-999', … }, { tag: 'main-1234', … }) // true
  */
 export function supersedes(
   mode: DeployMode | undefined,
@@ -301,9 +301,8 @@ export function supersedes(
   b: { tag: string; pushedAt: string },
 ): boolean {
   if (mode?.ordersByVersion()) {
-    const va = parseVersionTag(a.tag);
-    const vb = parseVersionTag(b.tag);
-    if (va && vb) return semver.gt(vb, va);
+    const order = mode.compareTags(a.tag, b.tag);
+    if (order !== undefined) return order < 0;
   }
   return b.pushedAt >= a.pushedAt;
 }

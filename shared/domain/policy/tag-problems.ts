@@ -64,11 +64,18 @@ function closest(word: string, candidates: readonly string[]): string | undefine
   return ranked[0]?.candidate;
 }
 
+/** The modes that take a value after a colon, and the words people write for them. */
+const MODE_WORDS = ['tag', 'semver', 'numeric', 'alphabetic'] as const;
+
+/** The ordered modes, which may stand alone (no prefix), as Flux and Argo CD Image Updater name them. */
+const ORDERED_WORDS = ['numeric', 'alphabetic'] as const;
+
 /**
  * The deploy mode an invalid `autopilot:deploy` value was probably meant to be.
  *
  * @example suggestDeployMode('tags:main') // 'tag:main'
  * @example suggestDeployMode('Semver:Minor') // 'semver:minor'
+ * @example suggestDeployMode('numerical:main-') // 'numeric:main-' (Flux's name for it)
  */
 export function suggestDeployMode(value: string): string | undefined {
   const text = value.trim();
@@ -76,12 +83,16 @@ export function suggestDeployMode(value: string): string | undefined {
   const valid = (candidate: string) => ('invalid' in parseDeployMode(candidate) ? undefined : candidate);
   if (lower === 'off' || lower === 'match') return lower;
   if (['major', 'minor', 'patch'].includes(lower)) return `semver:${lower}`;
-  // A prefix with a typo or another separator: tags:main, tag=main, tag main, semvar:minor.
+  // An ordered mode without a prefix, misspelt or with a separator left over: numerical, numeric:.
+  const bare = /^([A-Za-z]+)\s*[:=/]?$/.exec(text);
+  if (bare) return closest(bare[1] ?? '', ORDERED_WORDS);
+  // A prefix with a typo or another separator: tags:main, tag=main, tag main, semvar:minor,
+  // numerical:main- (the tag prefix keeps its case: ECR tags are case-sensitive).
   const parts = /^([A-Za-z]+)\s*[:=/ ]\s*(\S+)$/.exec(text);
   const [, prefix = '', rest = ''] = parts ?? [];
-  const meant = parts ? closest(prefix, ['tag', 'semver']) : undefined;
-  if (meant === 'tag') return valid(`tag:${rest}`);
+  const meant = parts ? closest(prefix, MODE_WORDS) : undefined;
   if (meant === 'semver') return valid(`semver:${rest.toLowerCase()}`);
+  if (meant) return valid(`${meant}:${rest}`);
   return undefined;
 }
 

@@ -532,6 +532,10 @@ describe('parsePolicyFile', () => {
       '  d: { deploy: "semver:patch" }',
       '  e: { deploy: match }',
       '  f: { deploy: "off" }',
+      '  g: { deploy: "numeric:main-", tags: { regex: "main-\\\\d{4,}" } }',
+      '  h: { deploy: numeric }',
+      '  i: { deploy: "alphabetic:release-" }',
+      '  j: { deploy: alphabetic }',
     );
 
     // Act
@@ -545,7 +549,12 @@ describe('parsePolicyFile', () => {
       'semver:patch',
       'match',
       'off',
+      'numeric:main-',
+      'numeric',
+      'alphabetic:release-',
+      'alphabetic',
     ]);
+    expect(file.policies.g?.tags?.regex).toBe('main-\\d{4,}');
     expect(file.policies.a?.tags?.glob).toEqual(['release-*', 'hotfix-*']);
   });
 
@@ -651,7 +660,41 @@ describe('parsePolicyFile', () => {
         line: 3,
         column: 11,
         path: 'defaults.deploy',
-        message: 'expected tag:<name>, semver:major|minor|patch, match or off',
+        message:
+          'expected tag:<name>, semver:major|minor|patch, numeric:<prefix>, alphabetic:<prefix>, match or off',
+      },
+    ],
+    [
+      "an ordered mode under Flux's name, in a named policy",
+      yaml('version: 1', 'policies:', '  builds:', '    deploy: "numerical:main-"'),
+      {
+        line: 4,
+        column: 13,
+        path: 'policies.builds.deploy',
+        message:
+          'expected tag:<name>, semver:major|minor|patch, numeric:<prefix>, alphabetic:<prefix>, match or off',
+      },
+    ],
+    [
+      'an ordered mode with an empty prefix',
+      yaml('version: 1', 'defaults:', '  deploy: "numeric:"'),
+      {
+        line: 3,
+        column: 11,
+        path: 'defaults.deploy',
+        message:
+          'expected tag:<name>, semver:major|minor|patch, numeric:<prefix>, alphabetic:<prefix>, match or off',
+      },
+    ],
+    [
+      'an ordered mode whose prefix no ECR tag can start with',
+      yaml('version: 1', 'defaults:', '  deploy: "alphabetic:.hidden"'),
+      {
+        line: 3,
+        column: 11,
+        path: 'defaults.deploy',
+        message:
+          'expected tag:<name>, semver:major|minor|patch, numeric:<prefix>, alphabetic:<prefix>, match or off',
       },
     ],
     [

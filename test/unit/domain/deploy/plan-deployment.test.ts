@@ -385,7 +385,7 @@ const optInCases: Case[] = [
     tags: { 'autopilot:deploy': 'tag:' },
     expected: {
       action: 'skip',
-      reason: 'autopilot:deploy value "tag:" is not tag:<name>, semver:major|minor|patch, match or off',
+      reason: 'autopilot:deploy value "tag:" is not tag:<name>, semver:major|minor|patch, numeric:<prefix>, alphabetic:<prefix>, match or off',
     },
   },
   {
@@ -394,7 +394,7 @@ const optInCases: Case[] = [
     expected: {
       action: 'skip',
       reason:
-        'autopilot:deploy value "semver:MINOR" is not tag:<name>, semver:major|minor|patch, match or off',
+        'autopilot:deploy value "semver:MINOR" is not tag:<name>, semver:major|minor|patch, numeric:<prefix>, alphabetic:<prefix>, match or off',
     },
   },
   {

@@ -33,7 +33,7 @@ const RECONCILE_ID = '53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa';
 /** A new sweep of the reconcile starts 6 hours after the last one started. */
 const PERIOD = 6 * 3_600_000;
 const BAD_DEPLOY =
-  'autopilot:deploy value "tags:main" is not tag:<name>, semver:major|minor|patch, match or off';
+  'autopilot:deploy value "tags:main" is not tag:<name>, semver:major|minor|patch, numeric:<prefix>, alphabetic:<prefix>, match or off';
 
 const input = (refs: ServiceRef[], triggeredBy = EVENT_ID) => ({ refs, triggeredBy });
 

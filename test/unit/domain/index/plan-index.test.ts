@@ -26,7 +26,7 @@ import {
 const EVENT_ID = '2d317f7d-887c-49e8-b1de-72f70884984c';
 const NOW = '2026-01-13T10:05:00.000Z';
 const BAD_DEPLOY =
-  'autopilot:deploy value "tags:main" is not tag:<name>, semver:major|minor|patch, match or off';
+  'autopilot:deploy value "tags:main" is not tag:<name>, semver:major|minor|patch, numeric:<prefix>, alphabetic:<prefix>, match or off';
 const DEPLOY_EFFECT =
   'Deploy on push ignores the service, and its deployments are not watched for rollback, until the tag is fixed.';
 const API = serviceArnOf('prod', 'api');

@@ -341,7 +341,7 @@ describe('describeEvent', () => {
         'The ECS service prod/api has the tag autopilot:deploy=tags:main, which autopilot cannot use. Deploy on push ignores the service, and its deployments are not watched for rollback, until the tag is fixed. To fix it, set the tag to autopilot:deploy=tag:main on the service.',
       );
       expect(message.reason).toBe(
-        'autopilot:deploy value "tags:main" is not tag:<name>, semver:major|minor|patch, match or off',
+        'autopilot:deploy value "tags:main" is not tag:<name>, semver:major|minor|patch, numeric:<prefix>, alphabetic:<prefix>, match or off',
       );
       expect(message.facts).toEqual([
         { label: 'Cluster', value: 'prod' },

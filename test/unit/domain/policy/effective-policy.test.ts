@@ -160,7 +160,7 @@ describe('notFollowed', () => {
     [
       'an invalid mode',
       { tags: { 'autopilot:deploy': 'always' } },
-      'autopilot:deploy value "always" is not tag:<name>, semver:major|minor|patch, match or off',
+      'autopilot:deploy value "always" is not tag:<name>, semver:major|minor|patch, numeric:<prefix>, alphabetic:<prefix>, match or off',
     ],
     ['not ACTIVE', { status: 'DRAINING' }, 'service is DRAINING'],
     ['INACTIVE', { status: 'INACTIVE' }, 'service is INACTIVE'],
@@ -207,7 +207,7 @@ describe('deployModeOf', () => {
 
     // Assess
     expect(mode).toEqual({
-      invalid: 'autopilot:deploy value "tags:main" is not tag:<name>, semver:major|minor|patch, match or off',
+      invalid: 'autopilot:deploy value "tags:main" is not tag:<name>, semver:major|minor|patch, numeric:<prefix>, alphabetic:<prefix>, match or off',
     });
   });
 });

@@ -7,7 +7,8 @@ import {
 import type { ServiceState } from '../../../../shared/ports';
 import { aService } from '../../../support/in-memory';
 
-const MODES = 'is not tag:<name>, semver:major|minor|patch, match or off';
+const MODES =
+  'is not tag:<name>, semver:major|minor|patch, numeric:<prefix>, alphabetic:<prefix>, match or off';
 const IGNORED_DEPLOY =
   'Deploy on push ignores the service, and its deployments are not watched for rollback, until the tag is fixed.';
 const SKIPPED_POLICY =
@@ -26,6 +27,8 @@ describe('checkServiceTags', () => {
     ['no autopilot tags', { team: 'payments' }],
     ['a followed tag', { 'autopilot:deploy': 'tag:main' }],
     ['semver', { 'autopilot:deploy': 'semver:patch' }],
+    ['numeric builds', { 'autopilot:deploy': 'numeric:main-' }],
+    ['alphabetic date stamps', { 'autopilot:deploy': 'alphabetic' }],
     ['match and off', { 'autopilot:deploy': 'off', 'autopilot:rollback': 'on' }],
     ['a defined policy', { 'autopilot:policy': 'careful' }],
     ['rollback off in capitals with spaces', { 'autopilot:rollback': ' OFF ' }],
@@ -51,6 +54,17 @@ describe('checkServiceTags', () => {
         problem: `autopilot:deploy value "tags:main" ${MODES}`,
         effect: IGNORED_DEPLOY,
         suggestion: 'tag:main',
+      },
+    ],
+    [
+      "Flux's name for the numeric mode",
+      { 'autopilot:deploy': 'numerical:main-' },
+      {
+        tagKey: 'autopilot:deploy',
+        tagValue: 'numerical:main-',
+        problem: `autopilot:deploy value "numerical:main-" ${MODES}`,
+        effect: IGNORED_DEPLOY,
+        suggestion: 'numeric:main-',
       },
     ],
     [
@@ -174,6 +188,14 @@ describe('suggestDeployMode', () => {
     ['minor', 'semver:minor'],
     ['OFF', 'off'],
     [' Match ', 'match'],
+    ['numerical:main-', 'numeric:main-'],
+    ['Numeric=main-', 'numeric:main-'],
+    ['numric:Main-', 'numeric:Main-'],
+    ['alphabetical:2026-', 'alphabetic:2026-'],
+    ['numerical', 'numeric'],
+    ['numeric:', 'numeric'],
+    ['Alphabetical', 'alphabetic'],
+    ['alphabetic:-x', undefined],
     ['semver:mjor', undefined],
     ['tag:', undefined],
     ['always', undefined],
