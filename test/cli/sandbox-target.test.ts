@@ -7,7 +7,12 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  type AttributeValue,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ScanCommand,
+} from '@aws-sdk/client-dynamodb';
 import { DescribeImagesCommand } from '@aws-sdk/client-ecr';
 import {
   DescribeTaskDefinitionCommand,
@@ -16,6 +21,7 @@ import {
 } from '@aws-sdk/client-ecs';
 import { REGISTRY, type Sandbox, seedAccount, startSandbox } from '../../sandbox/account';
 import { serveControl } from '../../sandbox/control-server';
+import { DynamoQuarantine } from '../../shared/adapters/state/dynamo-quarantine';
 
 jest.setTimeout(120_000);
 
@@ -351,6 +357,160 @@ describe('operator commands against the running sandbox', () => {
         }),
       },
     ]);
+  });
+
+  describe('explain', () => {
+    /** A client of the sandbox's table, as an operator's tools would reach it. */
+    const tableClient = () =>
+      new DynamoDBClient({
+        endpoint: sandbox.runtime.dynamo.endpoint,
+        region: 'eu-west-1',
+        credentials: { accessKeyId: 'AKIDCLITEST', secretAccessKey: 'sandbox' },
+      });
+    /**
+     * The keys of the sandbox's table, and how many ECS and ECR calls changed something and events
+     * autopilot published. The table leaves out the idempotency records of the functions the sandbox
+     * runs every second (deploy-due, bake-timer, notify: one per scheduled event), which come and go
+     * whatever a command does.
+     */
+    const written = async () => {
+      const client = tableClient();
+      const items: string[] = [];
+      let start: Record<string, AttributeValue> | undefined;
+      do {
+        const page = await client.send(
+          new ScanCommand({ TableName: sandbox.runtime.dynamo.tableName, ExclusiveStartKey: start }),
+        );
+        for (const item of page.Items ?? []) items.push(`${item.pk?.S} ${item.sk?.S}`);
+        start = page.LastEvaluatedKey;
+      } while (start);
+      client.destroy();
+      const timers = /^IDEMPOTENCY#(deploy-due|bake-timer|notify) /;
+      const mutating = sandbox.plane.calls.filter((c) => !/^(Describe|List|Get|BatchGet)/.test(c.operation));
+      return {
+        items: items.filter((key) => !timers.test(key)).sort(),
+        mutating: mutating.length,
+        published: sandbox.published.length,
+      };
+    };
+
+    /** Settles the sandbox and waits for every bake to end (each ends with writes and an event of its own). */
+    const quiet = async () => {
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        await sandbox.settle();
+        const { items } = await written();
+        if (!items.some((key) => key.startsWith('BAKING '))) return written();
+        if (Date.now() > deadline)
+          throw new Error(`bakes still running: ${items.filter((k) => k.startsWith('BAKING '))}`);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    };
+
+    it('says a push of the tag prod/api follows would deploy it, and writes nothing', async () => {
+      // Prepare: a new build of team/api:main, deployed by the sandbox at once; prod/api then moved back
+      // to what it ran before by a person, so a push of main would deploy it again
+      const running = (await sandbox.describeService('prod', 'api')).taskDefinition;
+      const { digest } = sandbox.plane.pushImage('team/api', 'main');
+      await sandbox.settle();
+      await sandbox.ecs.send(
+        new UpdateServiceCommand({ cluster: 'prod', service: 'api', taskDefinition: running }),
+      );
+      const before = await quiet();
+
+      // Act
+      const table = await autopilot('explain', 'prod/api', 'team/api:main');
+      const json = await autopilot('explain', 'prod/api', 'team/api:main', '--json');
+
+      // Assess
+      expect(table.status).toBe(0);
+      expect(table.stdout).toContain('decision     deploy: follows tag main');
+      expect(table.stdout).toContain('mode         tag:main (service tag)');
+      expect(table.stdout).toMatch(new RegExp(`change +app: \\S+ -> ${REGISTRY}/team/api@${digest}`));
+      expect(table.stderr).toContain('a push of team/api:main would deploy prod/api');
+      expect(json.status).toBe(0);
+      expect(json.lines).toEqual([
+        expect.objectContaining({
+          service: 'prod/api',
+          action: 'deploy',
+          wouldDeploy: true,
+          indexed: true,
+          image: expect.objectContaining({ tag: 'main', digest }),
+        }),
+      ]);
+      expect(await written()).toEqual(before);
+      expect((await sandbox.describeService('prod', 'api')).taskDefinition).toBe(running);
+    });
+
+    it('says a tag prod/api does not follow is not followed', async () => {
+      // Prepare
+      sandbox.plane.pushImage('team/api', 'feature-x');
+      await sandbox.settle();
+
+      // Act
+      const run = await autopilot('explain', 'prod/api', 'team/api:feature-x', '--json');
+
+      // Assess
+      expect(run.status).toBe(1);
+      expect(run.lines).toEqual([
+        expect.objectContaining({
+          action: 'skip',
+          reason: 'pushed tag feature-x is not the followed tag main',
+          wouldDeploy: false,
+        }),
+      ]);
+    });
+
+    it('says a quarantined digest is quarantined', async () => {
+      // Prepare: the digest team/api:main points at, quarantined as rollback would
+      const { imageDetails } = await sandbox.ecr.send(
+        new DescribeImagesCommand({ repositoryName: 'team/api', imageIds: [{ imageTag: 'main' }] }),
+      );
+      const digest = imageDetails?.[0]?.imageDigest ?? '';
+      const client = tableClient();
+      const quarantine = new DynamoQuarantine(sandbox.runtime.dynamo.tableName, client);
+      const key = '123456789012:eu-west-1:team/api';
+      await quarantine.quarantineImage({
+        repositoryKey: key,
+        repository: 'team/api',
+        digest,
+        reason: 'crash loop on prod/api',
+        at: new Date().toISOString(),
+      });
+
+      // Act
+      const run = await autopilot('explain', 'prod/api', `team/api@${digest}`, '--json');
+
+      // Assess
+      await quarantine.release(key, digest);
+      client.destroy();
+      expect(run.status).toBe(1);
+      expect(run.lines).toEqual([
+        expect.objectContaining({
+          action: 'skip',
+          reason: `digest ${digest} is quarantined`,
+          image: expect.objectContaining({ tag: 'main', digest }),
+        }),
+      ]);
+    });
+
+    it('says a major version is not an upgrade prod/payments allows (semver:minor)', async () => {
+      // Prepare
+      sandbox.plane.pushImage('team/payments', '2.0.0');
+      await sandbox.settle();
+
+      // Act
+      const run = await autopilot('explain', 'prod/payments', 'team/payments:2.0.0');
+
+      // Assess
+      expect(run.status).toBe(1);
+      // From what it runs now (1.4.2 as seeded, or a later 1.x an earlier test pushed).
+      expect(run.stdout).toMatch(
+        /^decision {5}skip: 2\.0\.0 is a major upgrade from 1\.\d+\.\d+; semver:minor allows minor upgrades at most$/m,
+      );
+      expect(run.stdout).toContain('mode         semver:minor (service tag)');
+      expect(run.stderr).toContain('a push of team/payments:2.0.0 would not change prod/payments');
+    });
   });
 
   it('injects faults into both halves of the account, and refuses a rule no service can take', async () => {

@@ -323,6 +323,13 @@ export interface PushExplanation extends Omit<PushVerdict, 'effects'> {
 export interface ExplainRequest {
   service: ServiceRef;
   image: ImageArgument;
+  /**
+   * The push is delivered to the service whatever the index says (`autopilot sync --dry-run`): a
+   * service the index does not list is planned as if it did (`indexed` still says what it lists)
+   */
+  delivered?: boolean;
+  /** where the push comes from, said in the decision as a real run says it (`autopilot sync by alice`) */
+  origin?: string;
 }
 
 /**
@@ -354,6 +361,15 @@ export async function explainPush(request: ExplainRequest, given: ExplainReads):
   const about = { ...base, service: name, serviceArn: service.arn, ...policyAndMode(service, deps) };
   const registryId = image.registry?.accountId ?? scope.account;
   const region = image.registry?.region ?? scope.region;
+  if (region !== scope.region) {
+    // A push there is an event of that region: deploy on push here never hears it (nor is ECR read there).
+    return {
+      ...about,
+      image: { ...about.image, registryId, region },
+      action: 'skip',
+      reason: `${image.repositoryName} is in ${region} and ${name} in ${scope.region}: a push there does not reach autopilot here`,
+    };
+  }
   const repository = { registryId, repositoryName: image.repositoryName };
   const described = await deps.ecr.describeImage(
     repository,
@@ -399,6 +415,7 @@ export async function explainPush(request: ExplainRequest, given: ExplainReads):
       digest,
       tag,
       pushedAt: pushedAt ? new Date(pushedAt) : now,
+      ...(request.origin === undefined ? {} : { origin: request.origin }),
     };
     // The intents are read (`dryRun`), as a dry run reads them, to show an earlier attempt's work.
     const plan = await planPushFor(push, request.service, { ...deps, dryRun: true });
@@ -409,7 +426,7 @@ export async function explainPush(request: ExplainRequest, given: ExplainReads):
       push,
       plan,
       service: name,
-      indexed,
+      indexed: indexed || request.delivered === true,
       ...(waiting ? { waiting } : {}),
       ...(watermark ? { watermark } : {}),
       ...(mode ? { mode } : {}),

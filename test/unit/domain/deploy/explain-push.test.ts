@@ -641,6 +641,27 @@ describe('explainPush', () => {
     expect(explained).toMatchObject({ image: { registryId: '210987654321', region: REGION } });
   });
 
+  it('says a push in a registry of another region does not reach the service, reading nothing there', async () => {
+    // Prepare
+    const world = aWorld();
+    follow(world);
+
+    // Act
+    const explained = await explainPush(
+      { service: prodApi, image: image(`${ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/team/api:main`) },
+      world.deps,
+    );
+
+    // Assess
+    expect(explained).toMatchObject({
+      action: 'skip',
+      reason:
+        'team/api is in us-east-1 and prod/api in eu-west-1: a push there does not reach autopilot here',
+      image: { region: 'us-east-1' },
+    });
+    expect(world.ecr.imageLookups).toEqual([]);
+  });
+
   it('says a service that does not exist does not', async () => {
     // Prepare
     const world = aWorld();
