@@ -828,6 +828,7 @@ function printStatus(io: Io, s: ServiceStatusArg): void {
   line('mode', s.mode ? `${s.mode} (${s.modeFrom})` : 'none: it does not opt in');
   line('follows', s.follows === true ? 'yes: deploy on push follows it' : `no: ${s.follows}`);
   line('policy', `${s.policy} (${s.policyFrom})`);
+  if (s.managedBy) line('managed by', `${s.managedBy}: its next apply may revert what autopilot deploys`);
   if (s.paused) {
     const p = s.paused;
     line(

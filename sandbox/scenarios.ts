@@ -11,7 +11,7 @@
  */
 
 import { resolve } from 'node:path';
-import { DescribeImagesCommand, ListImagesCommand } from '@aws-sdk/client-ecr';
+import { CreateRepositoryCommand, DescribeImagesCommand, ListImagesCommand } from '@aws-sdk/client-ecr';
 import {
   CreateClusterCommand,
   CreateServiceCommand,
@@ -28,6 +28,7 @@ import {
   type Tag,
   type Task,
   type TaskOverride,
+  UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
 import semver from 'semver';
 import { resumePause } from '../shared/domain/deploy/resume-pause';
@@ -2388,6 +2389,119 @@ export const pauseHoldsPush: Scenario = {
   },
 };
 
+/**
+ * A service Terraform also manages (`managed-by=terraform`, policy `iac`: onRevert redeploy, window
+ * 10 minutes): autopilot deploys a push of team/ledger:main; "Terraform" (a person's credentials)
+ * points it back at the revision naming team/ledger:v1; autopilot reports the revert, who did it and
+ * who manages the service, and deploys its revision again, once; the second revert within the window
+ * pauses the service instead of fighting it.
+ */
+export const revertedByOthers: Scenario = {
+  name: 'a service Terraform manages is moved back to an older image: reported and deployed again once; the second revert pauses it',
+  async run(sandbox) {
+    const state = operatorState(sandbox);
+    await sandbox.ecr.send(new CreateRepositoryCommand({ repositoryName: 'team/ledger' }));
+    sandbox.plane.pushImage('team/ledger', 'v1');
+    const old = await registerWorkerFamily(sandbox, 'iac-ledger', `${REGISTRY}/team/ledger:v1`);
+    let ours = '';
+    let digest = '';
+    const reverted: EventBridgeEvent[] = [];
+    let afterFirst = '';
+    let afterSecond = '';
+    let paused: Awaited<ReturnType<typeof state.pauses.activePauses>> = [];
+    const ofLedger = (type: string) => (e: EventBridgeEvent) =>
+      e['detail-type'] === type && e.detail.cluster === 'iac' && e.detail.service === 'ledger';
+    const terraformApply = () =>
+      sandbox.ecs.send(new UpdateServiceCommand({ cluster: 'iac', service: 'ledger', taskDefinition: old }));
+    const seen = await during(sandbox, async () => {
+      await sandbox.ecs.send(new CreateClusterCommand({ clusterName: 'iac' }));
+      await sandbox.ecs.send(
+        new CreateServiceCommand({
+          cluster: 'iac',
+          serviceName: 'ledger',
+          taskDefinition: old,
+          desiredCount: 1,
+          launchType: 'FARGATE',
+          networkConfiguration: WORKER_NETWORK,
+          tags: [
+            { key: 'autopilot:deploy', value: 'tag:main' },
+            { key: 'autopilot:policy', value: 'iac' },
+            { key: 'managed-by', value: 'terraform' },
+          ],
+        }),
+      );
+      await sandbox.settle();
+      digest = sandbox.plane.pushImage('team/ledger', 'main').digest;
+      const started = await published(
+        sandbox,
+        'Deployment Started',
+        (e) => ofLedger('Deployment Started')(e) && e.detail.digest === digest,
+      );
+      ours = String(started.detail.toTaskDefinition);
+      await sandbox.settle();
+      await terraformApply();
+      reverted.push(
+        await published(
+          sandbox,
+          'Deployment Reverted',
+          (e) => ofLedger('Deployment Reverted')(e) && e.detail.action === 'redeployed',
+        ),
+      );
+      await sandbox.settle();
+      afterFirst = (await sandbox.describeService('iac', 'ledger')).taskDefinition ?? '';
+      await terraformApply();
+      reverted.push(
+        await published(
+          sandbox,
+          'Deployment Reverted',
+          (e) => ofLedger('Deployment Reverted')(e) && e.detail.action === 'paused',
+        ),
+      );
+      await sandbox.settle();
+      afterSecond = (await sandbox.describeService('iac', 'ledger')).taskDefinition ?? '';
+      paused = await state.pauses.activePauses(new Date());
+      // Tidy: the pause is a person's to end; the scenario ends it so nothing after it is held.
+      await resumePause('service:iac/ledger', state, new Date());
+    }).finally(state.close);
+    const [first, second] = reverted;
+    const told = seen.events.filter(ofLedger('Deployment Reverted'));
+    const updates = seen.calls.filter(
+      (c) =>
+        c.operation === 'UpdateService' && !c.error && (c.input as { service?: string }).service === 'ledger',
+    );
+    return [
+      expect('autopilot deployed the push of team/ledger:main', ours !== '' && ours !== old, { ours, old }),
+      expect(
+        'the first revert is reported with who did it and who manages the service, and its revision deployed again',
+        first?.detail.action === 'redeployed' &&
+          first.detail.managedBy === 'terraform (managed-by)' &&
+          String(first.detail.by).length > 0 &&
+          first.detail.revertedTo === old &&
+          afterFirst === ours,
+        { detail: first?.detail, afterFirst },
+      ),
+      expect(
+        'the second revert within 10 minutes pauses the service instead, which stays where Terraform put it',
+        second?.detail.action === 'paused' &&
+          afterSecond === old &&
+          paused.some((p) => p.scope === 'service:iac/ledger' && p.by === 'autopilot'),
+        { detail: second?.detail, afterSecond, paused },
+      ),
+      expect(
+        'each revert told once',
+        told.length === 2,
+        told.map((e) => e.detail.action),
+      ),
+      expect(
+        'UpdateService: the push, two reverts by Terraform, one deploy again by autopilot, nothing more',
+        updates.length === 4,
+        updates.map((c) => (c.input as { taskDefinition?: string }).taskDefinition),
+      ),
+      expect('no delivery failed', seen.failures.length === 0, seen.failures),
+    ];
+  },
+};
+
 /** The tags of a resource as ECS holds them now, by key. */
 async function tagsOf(sandbox: Sandbox, resourceArn: string): Promise<Record<string, string>> {
   const { tags } = await sandbox.ecs.send(new ListTagsForResourceCommand({ resourceArn }));
@@ -2619,6 +2733,7 @@ export const SCENARIOS: readonly Scenario[] = [
   wrongEnvReported,
   serviceEnforcedAndRestored,
   pauseHoldsPush,
+  revertedByOthers,
 ];
 
 /** Plays scenarios in order, telling `onStart` when each begins and `onResult` its expectations. */

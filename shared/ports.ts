@@ -1299,3 +1299,26 @@ export interface ServiceHistory {
   /** A service's latest entries, newest first, at most `limit`. */
   recent(cluster: string, service: string, limit: number): Promise<HistoryEntry[]>;
 }
+
+// RevertLog -------------------------------------------------------------------------------------
+
+/** A revert of a service by another principal, as autopilot saw it (CloudTrail UpdateService). */
+export interface RevertRecord {
+  /** the CloudTrail event */
+  eventId: string;
+  /** when the call was made (ISO) */
+  at: string;
+  by: string;
+  revertedTo: string;
+}
+
+/**
+ * The reverts of each service (`SVC#<arn>` / `REVERT#<at>#<eventId>`, kept 30 days): how many came
+ * within a window decides whether autopilot deploys its image again or pauses the service.
+ */
+export interface RevertLog {
+  /** Records a revert; the same event recorded again writes the same item. */
+  recordRevert(serviceArn: string, revert: RevertRecord): Promise<void>;
+  /** The service's reverts made at or after `since` (ISO), oldest first. */
+  revertsSince(serviceArn: string, since: string): Promise<RevertRecord[]>;
+}

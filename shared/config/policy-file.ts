@@ -170,6 +170,18 @@ const PolicyFields = {
     .optional(z.array(DeployWindowSchema).check(z.maxLength(POLICY_FILE_LIMITS.windows)))
     .check(z.describe('deploy only inside one of these windows')),
   rollback: z.optional(RollbackPolicySchema),
+  onRevert: z
+    .optional(z.enum(['notify', 'redeploy']))
+    .check(
+      z.describe(
+        'when someone else (CloudFormation, Terraform, a person) moves the service back to an older image: notify (default), or redeploy the image autopilot deployed once (a second revert within revertWindow pauses the service)',
+      ),
+    ),
+  revertWindow: z
+    .optional(DurationSchema)
+    .check(
+      z.describe('a second revert within this long pauses the service instead of redeploying (default 1h)'),
+    ),
 };
 
 /**
@@ -252,6 +264,13 @@ export const PolicyFileSchema = z
       ),
     tagPolicies: TagPoliciesSchema,
     tagPolicySettings: TagPolicySettingsSchema.check(z.describe('settings of every tag policy rule')),
+    managedByTag: z
+      .optional(z.string().check(z.regex(/^[A-Za-z0-9 _.:/=+@-]{1,128}$/)))
+      .check(
+        z.describe(
+          'a service tag whose value names the tool that manages the service (e.g. managed-by=terraform); CloudFormation stacks are recognised by their own tag',
+        ),
+      ),
   })
   .check(
     z.superRefine((file, ctx) => {

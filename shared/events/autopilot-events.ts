@@ -24,6 +24,7 @@ export const TAG_POLICY_REMEDIATED = 'Tag Policy Remediated' as const;
 export const TAG_POLICY_ENFORCED = 'Tag Policy Enforced' as const;
 export const TAG_POLICY_RESTORED = 'Tag Policy Restored' as const;
 export const TAG_POLICY_SUMMARY = 'Tag Policy Summary' as const;
+export const DEPLOYMENT_REVERTED = 'Deployment Reverted' as const;
 
 /**
  * What stopped a standalone task, as the restart capability classifies it (`domain/restart/classify.ts`),
@@ -79,6 +80,13 @@ const deploymentStarted = () =>
     fromTaskDefinition: z.string(),
     toTaskDefinition: z.string(),
     reason: z.string(),
+    managedBy: z
+      .optional(z.string())
+      .check(
+        z.describe(
+          'who manages the service (a CloudFormation stack, or the tool managedByTag names): its next apply may revert this',
+        ),
+      ),
     dryRun: z.boolean(),
     triggeredBy: z.string().check(z.describe('id of the event that caused the deployment')),
   });
@@ -92,6 +100,37 @@ const deploymentScheduled = () =>
     reason: z.string(),
     dryRun: z.boolean(),
     triggeredBy: z.string(),
+  });
+
+/** What autopilot did about a revert: told people, deployed its revision again once, or paused the service. */
+export const REVERT_ACTIONS = ['notified', 'redeployed', 'paused'] as const;
+
+/**
+ * Someone else (a person, CloudFormation, Terraform) moved a service off the image autopilot deployed
+ * to an older one (CloudTrail UpdateService by another principal).
+ */
+const deploymentReverted = () =>
+  z.strictObject({
+    ...serviceFields(),
+    ...imageFields(),
+    deployedTaskDefinition: z
+      .string()
+      .check(z.describe('the revision autopilot deployed, running the digest')),
+    revertedTo: z.string().check(z.describe('the revision the other principal pointed the service at')),
+    revertedImage: z
+      .optional(z.string())
+      .check(z.describe("that revision's image of the repository, as written")),
+    by: z.string().check(z.describe("the principal's ARN, as CloudTrail shows it")),
+    managedBy: z
+      .optional(z.string())
+      .check(
+        z.describe('who manages the service: a CloudFormation stack, or the tool its managedByTag names'),
+      ),
+    action: z.enum(REVERT_ACTIONS),
+    pausedUntil: z.optional(z.iso.datetime()).check(z.describe('paused: until when')),
+    reason: z.string(),
+    dryRun: z.boolean(),
+    triggeredBy: z.string().check(z.describe('the CloudTrail event of the UpdateService')),
   });
 
 /** Autopilot decided to act but could not; nothing was half-applied. */
@@ -464,6 +503,7 @@ const tagPolicySummary = () =>
 export const AutopilotEventSchemas = builtOnFirstUse({
   [DEPLOYMENT_STARTED]: deploymentStarted,
   [DEPLOYMENT_SCHEDULED]: deploymentScheduled,
+  [DEPLOYMENT_REVERTED]: deploymentReverted,
   [ACTION_FAILED]: actionFailed,
   [DEPLOYMENT_ROLLED_BACK]: deploymentRolledBack,
   [ROLLBACK_FAILED]: rollbackFailed,

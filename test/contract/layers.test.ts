@@ -28,6 +28,8 @@ const MAY_IMPORT: Readonly<Record<string, readonly string[]>> = {
   notify: ['aws', 'plan', 'policy'],
   restart: ['aws', 'plan', 'policy'],
   tags: ['aws', 'plan', 'policy'],
+  // What `autopilot status` says of a service reads every capability's view of it.
+  status: ['aws', 'plan', 'policy', 'deploy', 'index', 'rollback'],
 };
 
 /** Where the domain never reaches, not even for a type. */

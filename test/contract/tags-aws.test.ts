@@ -35,6 +35,8 @@ interface Subject {
   enforcer: TagEnforcer;
   /** the desired count of a service as ECS has it */
   desiredCount(serviceArn: string): Promise<number | undefined>;
+  /** resolves once ECS says the task stopped (a stopped task is stopped at once in the fakes) */
+  stopped(cluster: string, taskArn: string): Promise<void>;
 }
 
 const tagList = (tags: Tags): Tag[] => Object.entries(tags).map(([key, value]) => ({ key, value }));
@@ -56,6 +58,7 @@ function fakeSubject(): Subject {
     writers: world.writers,
     enforcer: world.enforcer,
     desiredCount: async (arn) => account.get(arn)?.desiredCount,
+    stopped: async () => undefined,
   };
 }
 
@@ -138,6 +141,15 @@ function realSubject(): Subject {
     desiredCount: async (arn) => {
       const view = await new EcsTaggedResources(ecs).readResource(arn);
       return view?.desiredCount;
+    },
+    stopped: async (_cluster, taskArn) => {
+      await plane().plane.waitForEvent(
+        (e) =>
+          e['detail-type'] === 'ECS Task State Change' &&
+          e.detail.taskArn === taskArn &&
+          e.detail.lastStatus === 'STOPPED',
+        30_000,
+      );
     },
   };
 }
@@ -283,6 +295,8 @@ function describeTagPortsContract(name: string, make: () => Subject): void {
 
       // Act
       const stopped = await subject.enforcer.stopTask('prod', task, 'autopilot: tag policy owner');
+      // ECS stops a task after its containers did: asked again once it has, it is gone.
+      await subject.stopped('prod', task);
       const again = await subject.enforcer.stopTask('prod', task, 'autopilot: tag policy owner');
       const up = await subject.enforcer.setDesiredCount('prod', service, 2);
       const count = await subject.desiredCount(service);

@@ -245,6 +245,53 @@ describe('deploy-on-push handler', () => {
     expect(ecs.calls()).toHaveLength(0);
   });
 
+  it('tells a revert by someone else to an older image than it deployed (CloudTrail UpdateService)', async () => {
+    // Prepare: autopilot deployed api:8 (NEW); jane.doe points prod/api at api:7 (OLD) again
+    const NEW = `sha256:${'b'.repeat(64)}`;
+    givenService({ 'autopilot:deploy': 'tag:main' });
+    await fn.state.history.recordDeployment({
+      serviceArn: SERVICE_ARN,
+      cluster: 'prod',
+      service: 'api',
+      fromTaskDefinition: TD_ARN,
+      toTaskDefinition: `arn:aws:ecs:eu-west-1:${ACCOUNT}:task-definition/api:8`,
+      repository: 'team/api',
+      tag: 'main',
+      digest: NEW,
+      startedAt: '2025-03-14T09:00:00.000Z',
+      triggeredBy: 'push-1',
+      state: 'STARTED',
+    });
+    ecr.on(DescribeImagesCommand, { imageIds: [{ imageDigest: OLD_DIGEST }] }).resolves({
+      imageDetails: [
+        { imageDigest: OLD_DIGEST, imageTags: ['v1'], imagePushedAt: new Date('2025-03-01T00:00:00Z') },
+      ],
+    });
+    ecr.on(DescribeImagesCommand, { imageIds: [{ imageDigest: NEW }] }).resolves({
+      imageDetails: [
+        { imageDigest: NEW, imageTags: ['main'], imagePushedAt: new Date('2025-03-14T08:59:00Z') },
+      ],
+    });
+    const event = sampleEvent<{ id: string }>('cloudtrail-ecs-update-service');
+    event.id = crypto.randomUUID();
+
+    // Act
+    const result = await fn.handler(event, lambdaContext('deploy-on-push'));
+
+    // Assess
+    expect(result.decisions).toEqual([
+      expect.objectContaining({ action: 'notified', service: 'api', revertedTo: TD_ARN }),
+    ]);
+    expect(ecs.commandCalls(UpdateServiceCommand)).toHaveLength(0);
+    const published = bus.commandCalls(PutEventsCommand).flatMap((c) => c.args[0].input.Entries ?? []);
+    expect(published.map((e) => e.DetailType)).toEqual(['Deployment Reverted']);
+    expect(JSON.parse(String(published[0]?.Detail))).toMatchObject({
+      by: 'arn:aws:sts::123456789012:assumed-role/platform-operator/jane.doe',
+      action: 'notified',
+      digest: NEW,
+    });
+  });
+
   it('reports why a pushed tag is not deployed', async () => {
     // Prepare
     givenService({ 'autopilot:deploy': 'tag:release' });

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Context } from 'aws-lambda';
 import { DynamoConfigurationProblems } from '../../shared/adapters/state/dynamo-configuration-problems';
+import { DynamoDeploymentHistory } from '../../shared/adapters/state/dynamo-deployment-history';
 import { DynamoPendingPushes } from '../../shared/adapters/state/dynamo-pending-pushes';
 import { DynamoServiceIndex } from '../../shared/adapters/state/dynamo-service-index';
 import { clearTable, type Dynalite, startDynalite } from './dynalite';
@@ -55,6 +56,7 @@ export interface FunctionUnderTest {
     index: DynamoServiceIndex;
     problems: DynamoConfigurationProblems;
     pending: DynamoPendingPushes;
+    history: DynamoDeploymentHistory;
   };
 }
 
@@ -71,6 +73,7 @@ export function useFunctionUnderTest(functionName: string): FunctionUnderTest {
       index: new DynamoServiceIndex(tableName, client),
       problems: new DynamoConfigurationProblems(tableName, client),
       pending: new DynamoPendingPushes(tableName, client),
+      history: new DynamoDeploymentHistory(tableName, client),
     };
     process.env.AWS_ENDPOINT_URL_DYNAMODB = world.dynamo.endpoint;
     process.env.AUTOPILOT_TABLE = world.dynamo.tableName;

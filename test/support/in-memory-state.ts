@@ -34,6 +34,8 @@ import type {
   Quarantine,
   QuarantinedImage,
   ReconcileSweep,
+  RevertLog,
+  RevertRecord,
   RollbackHistory,
   RollbackRecord,
   ServiceHistory,
@@ -888,6 +890,25 @@ export class InMemoryPendingPushes extends StateFake implements PendingPushes {
 }
 
 /** One fake of every state port, recording into one write log, on one clock. */
+/** {@link RevertLog} in memory. */
+export class InMemoryRevertLog implements RevertLog {
+  private readonly reverts = new Map<string, RevertRecord & { serviceArn: string }>();
+
+  /** The options of the other fakes, for `againstBoth`. */
+  constructor(_options: StateFakeOptions = {}) {}
+
+  async recordRevert(serviceArn: string, revert: RevertRecord): Promise<void> {
+    this.reverts.set(`${serviceArn}#${revert.at}#${revert.eventId}`, { ...clone(revert), serviceArn });
+  }
+
+  async revertsSince(serviceArn: string, since: string): Promise<RevertRecord[]> {
+    return [...this.reverts.values()]
+      .filter((r) => r.serviceArn === serviceArn && r.at >= since)
+      .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0))
+      .map(({ serviceArn: _, ...r }) => r);
+  }
+}
+
 /** {@link ServiceHistory} in memory. */
 export class InMemoryServiceHistory implements ServiceHistory {
   private readonly entries = new Map<string, HistoryEntry>();
@@ -947,5 +968,6 @@ export function inMemoryState(now: () => Date = () => new Date()) {
     lease,
     pending: new InMemoryPendingPushes(options),
     pauses: new InMemoryPauses(options),
+    reverts: new InMemoryRevertLog(options),
   };
 }

@@ -209,6 +209,19 @@ export const pauseKey = (scope: string): ItemKey => ({ pk: 'PAUSE', sk: scope })
 /** Every pause. */
 export const pauses: ItemRange = { pk: 'PAUSE' };
 
+// RevertLog ---------------------------------------------------------------------------------------
+
+/** A revert of a service, ordered by time. */
+export const revertKey = (serviceArn: string, at: string, eventId: string): ItemKey => ({
+  pk: service(serviceArn),
+  sk: `REVERT#${at}#${eventId}`,
+});
+/** The reverts of a service made at or after `since`. */
+export const revertsOf = (serviceArn: string): ItemRange => ({
+  pk: service(serviceArn),
+  skPrefix: 'REVERT#',
+});
+
 // ServiceHistory ----------------------------------------------------------------------------------
 
 /** A service's history, by cluster and service name (events name services so). */

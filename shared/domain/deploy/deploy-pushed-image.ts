@@ -336,6 +336,7 @@ export function eventFor(decision: DeploymentDecision, push: PushedImage): Autop
           containers: decision.containers,
           fromTaskDefinition: decision.fromTaskDefinition,
           toTaskDefinition: decision.toTaskDefinition ?? '(dry run: not registered)',
+          ...(decision.managedBy ? { managedBy: decision.managedBy } : {}),
           dryRun,
         },
       };

@@ -12,6 +12,7 @@ import { deployModeOf, effectivePolicy } from '../policy/effective-policy';
 import { DEPLOY_TAG } from '../policy/service-tags';
 import { rejectedByFilters } from '../policy/tag-filter';
 import { checkDeployWindows, describeWindow } from './deploy-window';
+import { managedByOf } from './managed-by';
 import { heldBy, pauseOf } from './pause';
 
 /** The reason given when a service already runs the pushed digest. */
@@ -49,6 +50,8 @@ interface DecisionOf {
   policy?: string;
   /** the deploy mode as written (`tag:main`, `semver:minor`) */
   mode?: string;
+  /** who manages the service (a CloudFormation stack, the tool `managedByTag` names): its next apply may revert this */
+  managedBy?: string;
   dryRun?: boolean;
 }
 
@@ -201,7 +204,12 @@ function decide(input: PlanInput, candidate: ServiceCandidate): DeploymentDecisi
       reason: `task definition ${service.taskDefinitionArn} could not be described`,
     };
   }
-  const withTd = { ...described, fromTaskDefinition: taskDefinition.arn };
+  const managedBy = managedByOf(service.tags, input.policyFile.managedByTag);
+  const withTd = {
+    ...described,
+    ...(managedBy ? { managedBy } : {}),
+    fromTaskDefinition: taskDefinition.arn,
+  };
   const matching = taskDefinition.containers.flatMap((c) => {
     const ref = parseImageReference(c.image);
     return ref.ok && isImageOfRepository(ref.value, push) ? [{ ...c, ref: ref.value }] : [];

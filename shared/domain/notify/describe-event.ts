@@ -10,6 +10,7 @@ import {
   type AutopilotDetailType,
   AutopilotEventSchemas,
   CONFIGURATION_PROBLEM,
+  DEPLOYMENT_REVERTED,
   DEPLOYMENT_ROLLED_BACK,
   DEPLOYMENT_SCHEDULED,
   DEPLOYMENT_STARTED,
@@ -65,6 +66,7 @@ export type Formatter<K extends AutopilotDetailType> = (
 export const EVENT_SEVERITY: { readonly [K in AutopilotDetailType]: Severity } = {
   [DEPLOYMENT_STARTED]: 'info',
   [DEPLOYMENT_SCHEDULED]: 'info',
+  [DEPLOYMENT_REVERTED]: 'warning',
   [ACTION_FAILED]: 'error',
   [DEPLOYMENT_ROLLED_BACK]: 'warning',
   [ROLLBACK_FAILED]: 'error',
@@ -631,6 +633,7 @@ export const FORMATTERS: { readonly [K in AutopilotDetailType]: Formatter<K> } =
         ...fact('Image tag', `${d.repository}:${d.tag}`),
         ...fact('Digest', shortDigest(d.digest)),
         ...fact('Containers', d.containers.join(', ')),
+        ...fact('Managed by', d.managedBy),
       ],
       links: [
         ...serviceLink(d.cluster, d.service, origin),
@@ -657,6 +660,34 @@ export const FORMATTERS: { readonly [K in AutopilotDetailType]: Formatter<K> } =
         ...fact('Due at', due),
       ],
       links: [...serviceLink(d.cluster, d.service, origin), ...imageLink(d.repository, d.digest, origin)],
+      cluster: d.cluster,
+      service: d.service,
+    };
+  },
+
+  [DEPLOYMENT_REVERTED]: (d, origin) => {
+    const to = shortTaskDefinition(d.revertedTo);
+    const deployed = shortTaskDefinition(d.deployedTaskDefinition);
+    const who = principalName(d.by);
+    const done =
+      d.action === 'redeployed'
+        ? `${d.dryRun ? 'Autopilot would have deployed' : 'Autopilot deployed'} ${deployed} again, once.`
+        : d.action === 'paused'
+          ? `It was reverted twice: autopilot does not fight it, and paused deploy on push for the service${d.pausedUntil ? ` until ${formatTime(d.pausedUntil)}` : ''}.`
+          : 'Autopilot left it there (its policy says notify).';
+    return {
+      title: `${d.cluster}/${d.service} reverted to ${to} by ${who}`,
+      text: `${who}${d.managedBy ? ` (${d.managedBy})` : ''} moved ${d.cluster}/${d.service} from ${deployed} (${d.repository}:${d.tag}, ${shortDigest(d.digest)}) back to ${to}. ${done}`,
+      reason: d.reason,
+      facts: [
+        ...serviceFacts(d),
+        ...fact('Reverted by', d.by),
+        ...fact('Managed by', d.managedBy),
+        ...revisionChangeFacts(deployed, to),
+        ...fact('Image', d.revertedImage),
+        ...fact('Autopilot', d.action),
+      ],
+      links: [...serviceLink(d.cluster, d.service, origin), ...revisionLink(d.revertedTo, origin)],
       cluster: d.cluster,
       service: d.service,
     };
@@ -893,6 +924,16 @@ function guessSeverity(detailType: string): Severity {
   if (/abandon|violation|quarantin|rolled back|rejected/i.test(detailType)) return 'warning';
   if (/succeeded|remediated|resolved|released/i.test(detailType)) return 'success';
   return 'info';
+}
+
+/**
+ * A principal in a few words: the session of an assumed role (`jane.doe`, `AWSCloudFormation`) with
+ * its role, or the last part of the ARN.
+ */
+function principalName(arn: string): string {
+  const assumed = /:assumed-role\/([^/]+)\/(.+)$/.exec(arn);
+  if (assumed) return `${assumed[2]} (${assumed[1]})`;
+  return arn.split(/[/:]/).pop() || arn;
 }
 
 /** What a deferred push waits for, from its reason: a pause, a deploy window, or its cooldown. */

@@ -20,6 +20,7 @@ import type {
   ServiceState,
   TaskDefinitionDocument,
 } from '../../ports';
+import { managedByOf } from '../deploy/managed-by';
 import { pauseOf } from '../deploy/pause';
 import { repositoriesOf } from '../index/plan-index';
 import { effectivePolicy, notFollowed, serviceDeployMode } from '../policy/effective-policy';
@@ -96,6 +97,8 @@ export interface ServiceStatus {
   };
   /** tags autopilot cannot use, each with what is wrong and what autopilot does meanwhile */
   problems: { tag: string; problem: string; effect: string }[];
+  /** who manages the service (a CloudFormation stack, or the tool the policy file's managedByTag names) */
+  managedBy?: string;
   /** the pause that holds it (its own, its cluster's, or a freeze), with why and until when */
   paused?: { scope: string; until: string; by: string; reason?: string; notifyOnly: boolean };
 }
@@ -184,6 +187,7 @@ export function serviceStatus(input: StatusInput): ServiceStatus {
         }
       : {}),
     ...pausedOf(input),
+    ...optional('managedBy', managedByOf(service.tags, file.managedByTag)),
     problems: checkServiceTags(service, file).map((p) => ({
       tag: `${p.tagKey}=${p.tagValue}`,
       problem: p.problem,
@@ -191,6 +195,10 @@ export function serviceStatus(input: StatusInput): ServiceStatus {
     })),
   };
 }
+
+/** `{ [key]: value }`, or nothing when there is no value. */
+const optional = <K extends string>(key: K, value: string | undefined) =>
+  (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
 
 /** The pause that holds the service, as status shows it. */
 function pausedOf(input: StatusInput): Pick<ServiceStatus, 'paused'> {

@@ -15,7 +15,8 @@ function problem(overrides: Partial<AnnouncedProblem> = {}): AnnouncedProblem {
     service: 'api',
     tagKey: 'autopilot:deploy',
     tagValue: 'tags:main',
-    problem: 'autopilot:deploy value "tags:main" is not tag:<name>, semver:major|minor|patch, numeric:<prefix>, alphabetic:<prefix>, match or off',
+    problem:
+      'autopilot:deploy value "tags:main" is not tag:<name>, semver:major|minor|patch, numeric:<prefix>, alphabetic:<prefix>, match or off',
     triggeredBy: 'event-1',
     ...overrides,
   };

@@ -12,6 +12,7 @@ import { DynamoPauses } from '../../../shared/adapters/state/dynamo-pauses';
 import { DynamoPendingPushes } from '../../../shared/adapters/state/dynamo-pending-pushes';
 import { DynamoQuarantine } from '../../../shared/adapters/state/dynamo-quarantine';
 import { DynamoRestartChains } from '../../../shared/adapters/state/dynamo-restart-chains';
+import { DynamoRevertLog } from '../../../shared/adapters/state/dynamo-revert-log';
 import { DynamoRollbackHistory } from '../../../shared/adapters/state/dynamo-rollback-history';
 import { DynamoServiceHistory } from '../../../shared/adapters/state/dynamo-service-history';
 import { DynamoServiceIndex } from '../../../shared/adapters/state/dynamo-service-index';
@@ -27,6 +28,7 @@ import {
   InMemoryPauses,
   InMemoryPendingPushes,
   InMemoryQuarantine,
+  InMemoryRevertLog,
   InMemoryRollbackHistory,
   InMemoryServiceHistory,
   InMemoryServiceIndex,
@@ -45,6 +47,7 @@ import { describePausesContract } from './pauses.contract';
 import { describePendingPushesContract } from './pending-pushes.contract';
 import { describeQuarantineContract } from './quarantine.contract';
 import { describeRestartChainsContract } from './restart-chains.contract';
+import { describeRevertLogContract } from './revert-log.contract';
 import { describeRollbackHistoryContract } from './rollback-history.contract';
 import { describeServiceHistoryContract } from './service-history.contract';
 import { describeServiceIndexContract } from './service-index.contract';
@@ -96,5 +99,6 @@ describeLeaseClosingContract('DynamoServiceLease', async (clock) => {
 againstBoth(describePendingPushesContract, InMemoryPendingPushes, DynamoPendingPushes);
 againstBoth(describePausesContract, InMemoryPauses, DynamoPauses);
 againstBoth(describeServiceHistoryContract, InMemoryServiceHistory, DynamoServiceHistory);
+againstBoth(describeRevertLogContract, InMemoryRevertLog, DynamoRevertLog);
 againstBoth(describeNotificationStoreContract, InMemoryNotificationStore, DynamoNotificationStore);
 againstBoth(describeRestartChainsContract, InMemoryRestartChains, DynamoRestartChains);

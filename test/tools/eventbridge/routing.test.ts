@@ -14,6 +14,7 @@ const root = join(__dirname, '..', '..', '..');
 const EXPECTED: Record<string, string[]> = {
   'autopilot-action-failed': ['notify'],
   'autopilot-configuration-problem': ['notify'],
+  'autopilot-deployment-reverted': ['notify'],
   'autopilot-deployment-rolled-back': ['notify'],
   'autopilot-deployment-scheduled': ['notify'],
   'autopilot-deployment-started': ['notify'],
@@ -38,7 +39,7 @@ const EXPECTED: Record<string, string[]> = {
   'cloudtrail-ecs-start-task': ['restart-tasks', 'tag-policies'],
   'cloudtrail-ecs-tag-resource': ['index-services', 'tag-policies'],
   'cloudtrail-ecs-untag-resource': ['index-services', 'tag-policies'],
-  'cloudtrail-ecs-update-service': ['index-services', 'tag-policies'],
+  'cloudtrail-ecs-update-service': ['deploy-on-push', 'index-services', 'tag-policies'],
   'cloudwatch-alarm-state-change': ['watch-deployments'],
   'ecr-image-delete': [],
   'ecr-image-push': ['deploy-on-push'],

@@ -385,7 +385,8 @@ const optInCases: Case[] = [
     tags: { 'autopilot:deploy': 'tag:' },
     expected: {
       action: 'skip',
-      reason: 'autopilot:deploy value "tag:" is not tag:<name>, semver:major|minor|patch, numeric:<prefix>, alphabetic:<prefix>, match or off',
+      reason:
+        'autopilot:deploy value "tag:" is not tag:<name>, semver:major|minor|patch, numeric:<prefix>, alphabetic:<prefix>, match or off',
     },
   },
   {

@@ -48,6 +48,12 @@ const EXPECTED: {
     title: 'prod/api deploy of team/api:main scheduled for 2025-03-14 10:06:47 UTC',
     threadKey: undefined,
   },
+  'Deployment Reverted': {
+    severity: 'warning',
+    title:
+      'prod/api reverted to api:7 by AWSCloudFormation (cdk-hnb659fds-cfn-exec-role-123456789012-eu-west-1)',
+    threadKey: undefined,
+  },
   'Action Failed': { severity: 'error', title: 'prod/api: deploy failed', threadKey: undefined },
   'Deployment Rolled Back': {
     severity: 'warning',

@@ -207,7 +207,8 @@ describe('deployModeOf', () => {
 
     // Assess
     expect(mode).toEqual({
-      invalid: 'autopilot:deploy value "tags:main" is not tag:<name>, semver:major|minor|patch, numeric:<prefix>, alphabetic:<prefix>, match or off',
+      invalid:
+        'autopilot:deploy value "tags:main" is not tag:<name>, semver:major|minor|patch, numeric:<prefix>, alphabetic:<prefix>, match or off',
     });
   });
 });
