@@ -167,6 +167,11 @@ export interface Runtime {
   /** Fires a function's schedule rule (or a rule by name) now; resolves when its delivery settled. */
   trigger(name: string): Promise<void>;
   /**
+   * Holds the schedule timers of a function until the returned function is called (a scenario that
+   * must not depend on the machine's speed holds a timer the real one would not have reached yet).
+   */
+  holdSchedule(name: string): () => void;
+  /**
    * Resolves when no delivery is running, queued or waiting for a retry, and no queue holds a
    * message an event source mapping could receive now (delayed messages are not waited for).
    */
@@ -391,6 +396,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       runner,
       scheduler,
       queueTriggers,
+      holdSchedule: (name) => scheduler.hold(name),
       trigger: async (name) => {
         await Promise.all(scheduler.trigger(name).map((result) => result.delivered));
       },

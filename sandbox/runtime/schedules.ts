@@ -62,6 +62,8 @@ export class Scheduler {
   private readonly timers: NodeJS.Timeout[] = [];
   /** undelivered events per rule name */
   private readonly inFlight = new Map<string, number>();
+  /** functions whose timers are held (`hold`): they do not fire until released */
+  private readonly held = new Map<string, number>();
 
   constructor(private readonly options: SchedulerOptions) {
     const speed = options.speed ?? 1;
@@ -128,7 +130,22 @@ export class Scheduler {
     };
   }
 
+  /**
+   * Holds the timers of the function `name` (as a late invocation would be late) until the returned
+   * function releases them; holds nest. `trigger` still fires.
+   */
+  hold(name: string): () => void {
+    this.held.set(name, (this.held.get(name) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.held.set(name, (this.held.get(name) ?? 1) - 1);
+    };
+  }
+
   private tick(rule: ScheduleRule): void {
+    if ((this.held.get(rule.functionName) ?? 0) > 0) return;
     if ((this.inFlight.get(rule.ruleName) ?? 0) > 0) return;
     this.fire(rule);
   }
