@@ -23,9 +23,13 @@ import type {
 import { managedByOf } from '../deploy/managed-by';
 import { pauseOf } from '../deploy/pause';
 import { repositoriesOf } from '../index/plan-index';
-import { effectivePolicy, notFollowed, serviceDeployMode } from '../policy/effective-policy';
-import { globMatch } from '../policy/glob';
-import { DEPLOY_TAG, POLICY_TAG } from '../policy/service-tags';
+import {
+  deployModeOrigin,
+  effectivePolicy,
+  notFollowed,
+  policyOrigin,
+  serviceDeployMode,
+} from '../policy/effective-policy';
 import { checkServiceTags } from '../policy/tag-problems';
 import { alarmsOf, rollbackSettings } from '../rollback/rollback-policy';
 
@@ -138,16 +142,13 @@ export function serviceStatus(input: StatusInput): ServiceStatus {
     serviceArn: service.arn,
     ...(mode === undefined || 'invalid' in mode
       ? {}
-      : {
-          mode: mode.toString(),
-          modeFrom: service.tags[DEPLOY_TAG] !== undefined ? 'service tag' : policySource(policyName),
-        }),
+      : { mode: mode.toString(), modeFrom: deployModeOrigin(file, service) ?? 'defaults' }),
     follows:
       'invalid' in resolved
         ? `${resolved.invalid}: deploy on push skips it`
         : (notFollowed(service, file) ?? true),
     policy: policyName ?? 'defaults',
-    policyFrom: policyOrigin(file, service, resolved),
+    policyFrom: policyOrigin(file, service),
     rollback: {
       enabled: settings.enabled,
       alarms: alarmsOf(file, service),
@@ -206,24 +207,6 @@ function pausedOf(input: StatusInput): Pick<ServiceStatus, 'paused'> {
   if (!pause) return {};
   const { scope, until, by, reason, notifyOnly } = pause;
   return { paused: { scope, until, by, ...(reason ? { reason } : {}), notifyOnly } };
-}
-
-/** Where a mode that is not the service's own tag comes from: the named policy, or the defaults. */
-const policySource = (name: string | undefined): string => (name ? `policy ${name}` : 'defaults');
-
-/** Where the policy that applies comes from: the service's tag, its cluster's default, the defaults. */
-function policyOrigin(
-  file: PolicyFile,
-  service: ServiceState,
-  resolved: ReturnType<typeof effectivePolicy>,
-): string {
-  if (service.tags[POLICY_TAG] !== undefined) return 'service tag';
-  if ('invalid' in resolved || resolved.name === undefined) return 'policy file defaults';
-  // The first `clusters` key that names or globs the cluster, as clusterPolicyName picks it.
-  const pattern = Object.keys(file.clusters).find(
-    (p) => p === service.clusterName || globMatch(p, service.clusterName),
-  );
-  return `cluster ${pattern ?? service.clusterName}`;
 }
 
 /**
