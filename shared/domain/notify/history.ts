@@ -4,8 +4,7 @@
  * the event that caused it and what each channel did with it. Pure.
  */
 import type { HistoryEntry } from '../../ports';
-import { describeEvent } from './describe-event';
-import type { BusEvent, NotifyDecision } from './notify-plan';
+import { type BusEvent, describeBusEvent, type NotifyDecision } from './notify-plan';
 
 /**
  * The history entry of an event about a service, or undefined when it names none (a tag policy
@@ -19,14 +18,7 @@ export function historyEntryOf(
   event: BusEvent,
   decisions: readonly NotifyDecision[],
 ): HistoryEntry | undefined {
-  const message = describeEvent({
-    id: event.id,
-    time: event.time,
-    account: event.account,
-    region: event.region,
-    detailType: event['detail-type'],
-    detail: event.detail,
-  });
+  const message = describeBusEvent(event);
   if (!message.cluster || !message.service) return undefined;
   const detail = (typeof event.detail === 'object' && event.detail !== null ? event.detail : {}) as Record<
     string,

@@ -118,6 +118,18 @@ export interface BusEvent {
   detail: unknown;
 }
 
+/** The message of an event as it came off the bus. */
+export function describeBusEvent(event: BusEvent): NotificationMessage {
+  return describeEvent({
+    id: event.id,
+    time: event.time,
+    account: event.account,
+    region: event.region,
+    detailType: event['detail-type'],
+    detail: event.detail,
+  });
+}
+
 /** The reason of a `would-send` decision: it stays one only when nothing was applied. */
 export const NOTHING_SENT = 'dry run: nothing sent';
 
@@ -219,14 +231,7 @@ async function routingTagsOf(
  * //   effects: [{ kind: 'admit', decision: 0, … }, { kind: 'send', decision: 0, … }] }
  */
 export async function planNotification(event: BusEvent, reads: NotifyReads): Promise<NotifyPlan> {
-  const message = describeEvent({
-    id: event.id,
-    time: event.time,
-    account: event.account,
-    region: event.region,
-    detailType: event['detail-type'],
-    detail: event.detail,
-  });
+  const message = describeBusEvent(event);
   const tags = routesNeedTags(reads.notifications) ? await routingTagsOf(event, message, reads) : undefined;
   const channels = routeMessage(message, reads.notifications, tags);
   if (channels.length === 0)
