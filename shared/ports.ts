@@ -193,6 +193,24 @@ export interface ImageRegistry {
   ): Promise<ImageDescription | undefined>;
 }
 
+/**
+ * Every tagged image of a repository, read page by page: what `autopilot sync` chooses the newest
+ * image a service accepts from. No function reads it (a push names its image), so no function's role
+ * grants more for it.
+ */
+export interface ImageCatalog {
+  /**
+   * The tagged images of a repository, at most `limit` of them (DescribeImages, 1,000 a page).
+   *
+   * @returns the images read (none when the repository does not exist), and `more` when the
+   *   repository holds more than `limit`: then not every image was read
+   */
+  taggedImages(
+    repository: { registryId: string; repositoryName: string },
+    limit: number,
+  ): Promise<{ images: ImageDescription[]; more: boolean }>;
+}
+
 /** An image as ECR describes it. */
 export interface ImageDescription {
   digest: string;
@@ -280,6 +298,8 @@ export interface PushedImageRecord {
   digest: string;
   tag: string;
   pushedAt: string;
+  /** where a push autopilot made up comes from (`autopilot sync by alice`) */
+  origin?: string;
 }
 
 /** The newest push deployed to a service from one repository (ordering of racing pushes). */

@@ -19,6 +19,7 @@ import type {
   ContainerPlatform,
   DeploymentControl,
   EventPublisher,
+  ImageCatalog,
   ImageDescription,
   ImageRegistry,
   NotificationStore,
@@ -520,8 +521,10 @@ export class InMemoryContainerPlatform implements ContainerPlatform, ServiceInve
  * ECR in memory: the tags of each digest, and the digest each tag of a repository points at (the
  * newest push of it). Records each lookup.
  */
-export class InMemoryImageRegistry implements ImageRegistry {
+export class InMemoryImageRegistry implements ImageRegistry, ImageCatalog {
   readonly lookups: { registryId: string; repositoryName: string; digest: string }[] = [];
+  /** Every listing of a repository's tagged images (`taggedImages`), in order. */
+  readonly listings: { registryId: string; repositoryName: string; limit: number }[] = [];
   /** Every DescribeImages by tag, in order. */
   readonly tagLookups: { registryId: string; repositoryName: string; tag: string }[] = [];
   /** Every DescribeImages of one image (`describeImage`), in order. */
@@ -602,6 +605,28 @@ export class InMemoryImageRegistry implements ImageRegistry {
     if (digest === undefined || !this.tagsByDigest.has(digest)) return undefined;
     const pushedAt = this.pushedAt.get(`${repository.repositoryName}@${digest}`);
     return { digest, tags: [...(this.tagsByDigest.get(digest) ?? [])], ...(pushedAt ? { pushedAt } : {}) };
+  }
+
+  /**
+   * The images the tags of a repository point at, each with its tags and push time, in the order they
+   * were first tagged; at most `limit`, `more` when there are more (as DescribeImages pages them).
+   */
+  async taggedImages(
+    repository: { registryId: string; repositoryName: string },
+    limit: number,
+  ): Promise<{ images: ImageDescription[]; more: boolean }> {
+    this.listings.push({ ...repository, limit });
+    const prefix = `${repository.repositoryName}:`;
+    const tagsOf = new Map<string, string[]>();
+    for (const [key, digest] of this.heads) {
+      if (key.startsWith(prefix))
+        tagsOf.set(digest, [...(tagsOf.get(digest) ?? []), key.slice(prefix.length)]);
+    }
+    const images = [...tagsOf].map(([digest, tags]) => {
+      const pushedAt = this.pushedAt.get(`${repository.repositoryName}@${digest}`);
+      return { digest, tags, ...(pushedAt ? { pushedAt } : {}) };
+    });
+    return { images: images.slice(0, limit), more: images.length > limit };
   }
 }
 

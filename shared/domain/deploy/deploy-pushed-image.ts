@@ -42,6 +42,7 @@ import {
   planDuePush,
   planLeased,
   planPush,
+  planPushFor,
 } from './plan-push';
 
 /** What the deploy use case needs from the outside. */
@@ -80,22 +81,47 @@ export async function deployPushedImage(push: PushedImage, deps: DeployDeps): Pr
 }
 
 /**
- * A real run: the leases of every service the index lists for the repository first, then the push
- * planned once under all of them (`planLeased`: nothing read before the leases is carried out, so
- * nothing is read twice), the cap checked on that plan, and the plan applied. All or nothing: a lease
- * held by another invocation (a push deploying the service now) gives the ones taken back and the
- * event is retried, so the cap is always checked on a plan of every service the push hits.
+ * Deploys a push to one service only, whether or not the index lists it under the push's repository
+ * (`autopilot sync`: a service just opted in, a push missed): a push's own path for that service
+ * alone, its lease, the plan made under it, the cap, the same effects and events.
+ *
+ * @returns the decision for the service (a skip when it no longer exists)
+ * @throws RetryableError when the service is being deployed by another invocation
+ */
+export async function deployPushTo(
+  push: PushedImage,
+  service: LeasedService,
+  deps: DeployDeps,
+): Promise<DeploymentDecision[]> {
+  const cached = withRevisionCache(deps);
+  if (deps.dryRun) return apply(await planPushFor(push, service, cached), push, cached);
+  return deployUnderLeases(push, cached, [service]);
+}
+
+/**
+ * A real run: the leases of every service the index lists for the repository first (or of the
+ * services given), then the push planned once under all of them (`planLeased`: nothing read before
+ * the leases is carried out, so nothing is read twice), the cap checked on that plan, and the plan
+ * applied. All or nothing: a lease held by another invocation (a push deploying the service now)
+ * gives the ones taken back and the event is retried, so the cap is always checked on a plan of
+ * every service the push hits.
  *
  * @throws RetryableError when a service is being deployed by another invocation
  */
-async function deployUnderLeases(push: PushedImage, deps: DeployDeps): Promise<DeploymentDecision[]> {
+async function deployUnderLeases(
+  push: PushedImage,
+  deps: DeployDeps,
+  services?: readonly LeasedService[],
+): Promise<DeploymentDecision[]> {
   const owner = push.eventId;
-  const indexed = await deps.index.servicesForRepository(repositoryKey(push));
-  const refs: LeasedService[] = indexed.map((s) => ({
-    cluster: s.clusterArn,
-    service: s.serviceName,
-    serviceArn: s.serviceArn,
-  }));
+  const refs: LeasedService[] =
+    services !== undefined
+      ? [...services]
+      : (await deps.index.servicesForRepository(repositoryKey(push))).map((s) => ({
+          cluster: s.clusterArn,
+          service: s.serviceName,
+          serviceArn: s.serviceArn,
+        }));
   const giveBack = (services: readonly LeasedService[]) =>
     services.length === 0
       ? Promise.resolve([])

@@ -24,6 +24,11 @@ export interface PushedImage extends EcrRepository {
   digest: string;
   tag: string;
   pushedAt: Date;
+  /**
+   * Where a push autopilot made up comes from, said after the reason of every decision about it
+   * (`autopilot sync by alice`); absent for a push ECR announced.
+   */
+  origin?: string;
 }
 
 /** A service with what planning needs to know about it. */
@@ -145,8 +150,22 @@ function checkTag(
  */
 export function planDeployment(input: PlanInput): DeploymentDecision[] {
   return input.candidates.map((candidate) =>
-    heldBy(supersededByTag(input, decide(input, candidate)), pauseOf(input.pauses ?? [], candidate.service)),
+    withOrigin(
+      input.push,
+      heldBy(
+        supersededByTag(input, decide(input, candidate)),
+        pauseOf(input.pauses ?? [], candidate.service),
+      ),
+    ),
   );
+}
+
+/**
+ * A decision about a push autopilot made up says where the push comes from (who ran `autopilot
+ * sync`), so the people told of it, and `autopilot history`, know no ECR push caused it.
+ */
+function withOrigin(push: PushedImage, decision: DeploymentDecision): DeploymentDecision {
+  return push.origin === undefined ? decision : { ...decision, reason: `${decision.reason}; ${push.origin}` };
 }
 
 /** A deploy or deferral of a push whose tag has moved on (or is gone) becomes a skip. */
