@@ -649,6 +649,60 @@ export async function explainCommand(
   return explained.wouldDeploy ? EXIT_OK : EXIT_FAILED;
 }
 
+/** Options of `autopilot sync`. */
+export interface SyncOptions extends TargetOptions {
+  dryRun?: boolean;
+  json?: boolean;
+  by?: string;
+}
+
+/**
+ * `autopilot sync <cluster/service> [--dry-run] [--json] [--by <name>]`: deploys to that service
+ * now the newest image of each repository it runs that its policy accepts, as a push of that image
+ * would (see `syncService`): deferred by a pause, a deploy window or the minimum age, refused for a
+ * quarantined digest, nothing to do when it runs that image already. `--dry-run` writes nothing and
+ * prints `autopilot explain`'s plan for the image chosen.
+ *
+ * @returns {@link EXIT_OK} deployed, deferred or nothing to do, {@link EXIT_FAILED} refused or failed,
+ *   {@link EXIT_USAGE} for a bad argument or nowhere to act
+ */
+export async function syncCommand(ref: string, options: SyncOptions, io: Io): Promise<number> {
+  const [cluster, service, ...rest] = ref.split('/');
+  if (!cluster || !service || rest.length > 0) {
+    io.err(`expected <cluster>/<service>, got "${ref}"`);
+    return EXIT_USAGE;
+  }
+  if (options.by !== undefined && (options.by.length === 0 || options.by.length > 100)) {
+    io.err('--by: 1 to 100 characters');
+    return EXIT_USAGE;
+  }
+  const env = cliEnv(options, io);
+  if (!env) return EXIT_USAGE;
+  const { makeDeployDeps } =
+    require('../shared/adapters/compose-deploy') as typeof import('../shared/adapters/compose-deploy');
+  const { EcrImageCatalog } =
+    require('../shared/adapters/aws/ecr-image-catalog') as typeof import('../shared/adapters/aws/ecr-image-catalog');
+  const { syncService, syncSucceeded } =
+    require('../shared/domain/deploy/sync-service') as typeof import('../shared/domain/deploy/sync-service');
+  const { formatSync, summarizeSync } = require('./sync') as typeof import('./sync');
+  const { randomUUID } = require('node:crypto') as typeof import('node:crypto');
+  const { userInfo } = require('node:os') as typeof import('node:os');
+  // Deploy on push's own adapters: the push sync makes up goes its way, leases and events included.
+  const result = await syncService(
+    {
+      service: { cluster, service },
+      by: options.by ?? safeUserName(userInfo),
+      dryRun: options.dryRun === true,
+      newEventId: () => `sync-${randomUUID()}`,
+    },
+    { ...makeDeployDeps(env), catalog: new EcrImageCatalog() },
+  );
+  if (options.json) io.out(JSON.stringify(result));
+  else for (const line of formatSync(result)) io.out(line);
+  io.err(summarizeSync(result));
+  return syncSucceeded(result.outcome) ? EXIT_OK : EXIT_FAILED;
+}
+
 /**
  * `autopilot status [cluster[/service]] [--json]`: the services autopilot knows (they opt in or out,
  * rollback watches them, the index lists them, autopilot acted on them), of one cluster or service
@@ -1308,6 +1362,19 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
       .option('--json', 'one JSON object'),
   ).action(async (ref: string, image: string, options: TargetOptions & { json?: boolean }) => {
     status = await explainCommand(ref, image, options, io);
+  });
+  targeted(
+    program
+      .command('sync')
+      .description(
+        "deploy now the newest image the service's policy accepts, as a push of it would; exits 1 when refused",
+      )
+      .argument('<cluster/service>')
+      .option('--dry-run', "the plan for the image chosen (explain's), nothing written")
+      .option('--json', 'one JSON object')
+      .option('--by <name>', 'who syncs, said in the decision (default: your login name)'),
+  ).action(async (ref: string, options: SyncOptions) => {
+    status = await syncCommand(ref, options, io);
   });
   targeted(
     program

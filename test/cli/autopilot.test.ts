@@ -731,3 +731,176 @@ describe('autopilot explain', () => {
     expect(ecs.commandCalls(DescribeServicesCommand)).toHaveLength(0);
   });
 });
+
+describe('autopilot sync', () => {
+  const clusterArn = 'arn:aws:ecs:eu-west-1:123456789012:cluster/prod';
+  const serviceArn = 'arn:aws:ecs:eu-west-1:123456789012:service/prod/payments';
+  const registry = '123456789012.dkr.ecr.eu-west-1.amazonaws.com';
+  const revision = (n: number) => `arn:aws:ecs:eu-west-1:123456789012:task-definition/payments:${n}`;
+  const digestOf = (version: string) => `sha256:${version.replace(/\./g, '').padEnd(64, '0')}`;
+  const pushedAt = (minute: number) => new Date(`2026-11-23T09:${String(minute).padStart(2, '0')}:00.000Z`);
+  const versions = ['1.4.0', '1.5.0', '1.6.0', '2.0.0'];
+
+  /** Every item of the table: what a dry run must leave as it was. */
+  const items = async () =>
+    (await dynamo.client.send(new ScanCommand({ TableName: dynamo.tableName, Select: 'COUNT' }))).Count;
+
+  /** prod/payments with these tags, running team/payments at `running`; ECR holds the four versions. */
+  const given = (running: string, tags = [{ key: 'autopilot:deploy', value: 'semver:minor' }]) => {
+    ecs.on(DescribeServicesCommand).resolves({
+      services: [
+        {
+          serviceArn,
+          serviceName: 'payments',
+          clusterArn,
+          status: 'ACTIVE',
+          taskDefinition: revision(3),
+          tags,
+        },
+      ],
+    });
+    ecs.on(DescribeTaskDefinitionCommand).resolves({
+      taskDefinition: {
+        family: 'payments',
+        revision: 3,
+        containerDefinitions: [{ name: 'app', image: `${registry}/team/payments@${digestOf(running)}` }],
+      },
+    });
+    ecs.on(RegisterTaskDefinitionCommand).resolves({ taskDefinition: { taskDefinitionArn: revision(4) } });
+    ecs.on(UpdateServiceCommand).resolves({
+      service: { deployments: [{ id: 'ecs-svc/42', status: 'PRIMARY', taskDefinition: revision(4) }] },
+    });
+    bus.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: '1' }] });
+    const details = versions.map((v, i) => ({
+      imageDigest: digestOf(v),
+      imageTags: [v],
+      imagePushedAt: pushedAt(10 + i),
+    }));
+    ecr
+      .on(DescribeImagesCommand)
+      .rejects(new ImageNotFoundException({ message: 'The image does not exist', $metadata: {} }));
+    ecr.on(DescribeImagesCommand, { filter: { tagStatus: 'TAGGED' } }).resolves({ imageDetails: details });
+    for (const detail of details) {
+      ecr.on(DescribeImagesCommand, { imageIds: [{ imageDigest: detail.imageDigest }] }).resolves({
+        imageDetails: [detail],
+      });
+      ecr.on(DescribeImagesCommand, { imageIds: [{ imageTag: detail.imageTags[0] }] }).resolves({
+        imageDetails: [detail],
+      });
+    }
+  };
+
+  it('deploys the newest version the policy accepts, saying who synced, as a push of it would', async () => {
+    // Prepare: prod/payments (semver:minor) runs 1.4.0; 1.5.0, 1.6.0 and 2.0.0 are in ECR
+    given('1.4.0');
+    const io = capture();
+
+    // Act
+    const status = await run(io, 'sync', 'prod/payments', '--by', 'alice');
+
+    // Assess
+    expect(status).toBe(0);
+    expect(io.lines[0]).toBe('prod/payments <- team/payments:1.6.0');
+    expect(io.lines).toEqual(
+      expect.arrayContaining([
+        `chosen       team/payments:1.6.0 (${digestOf('1.6.0')}, pushed 2026-11-23T09:12:00.000Z): the highest of 2 tags semver:minor accepts`,
+        'read         4 tagged images',
+        'outcome      deployed',
+        'reason       1.6.0 is an allowed upgrade (semver:minor); autopilot sync by alice',
+        'revision     payments:3 -> payments:4',
+        `change       app -> ${registry}/team/payments@${digestOf('1.6.0')}`,
+        expect.stringMatching(/^event {8}sync-[0-9a-f-]{36}$/),
+      ]),
+    );
+    expect(io.errors).toEqual(['prod/payments: team/payments:1.6.0 deployed']);
+    expect(ecs).toHaveReceivedCommandWith(UpdateServiceCommand, {
+      service: 'payments',
+      taskDefinition: revision(4),
+    });
+    const [put] = bus.commandCalls(PutEventsCommand);
+    const entries = put?.args[0].input.Entries ?? [];
+    expect(entries.map((e) => [e.DetailType, JSON.parse(e.Detail ?? '{}').triggeredBy])).toEqual([
+      ['Deployment Started', expect.stringMatching(/^sync-/)],
+    ]);
+  });
+
+  it('plans with --dry-run, one JSON object with --json, and writes nothing', async () => {
+    // Prepare
+    given('1.4.0');
+    const io = capture();
+    const before = await items();
+
+    // Act
+    const status = await run(io, 'sync', 'prod/payments', '--dry-run', '--json', '--by', 'alice');
+
+    // Assess
+    expect(status).toBe(0);
+    expect(io.lines).toHaveLength(1);
+    expect(JSON.parse(io.lines[0] ?? '{}')).toMatchObject({
+      service: 'prod/payments',
+      outcome: 'deployed',
+      dryRun: true,
+      repositories: [
+        {
+          repository: 'team/payments',
+          chosen: { tag: '1.6.0', digest: digestOf('1.6.0') },
+          plan: { action: 'deploy', wouldDeploy: true, indexed: false },
+        },
+      ],
+    });
+    expect(io.errors).toEqual(['prod/payments: team/payments:1.6.0 would be deployed']);
+    expect(await items()).toBe(before);
+    expect(ecs.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(0);
+    expect(ecs.commandCalls(UpdateServiceCommand)).toHaveLength(0);
+    expect(bus.commandCalls(PutEventsCommand)).toHaveLength(0);
+  });
+
+  it('has nothing to do when the service runs the newest version it accepts', async () => {
+    // Prepare
+    given('1.6.0');
+    const io = capture();
+
+    // Act
+    const status = await run(io, 'sync', 'prod/payments');
+
+    // Assess
+    expect(status).toBe(0);
+    expect(io.lines).toContain('outcome      unchanged');
+    expect(io.errors).toEqual([
+      'prod/payments: nothing to do: it runs team/payments:1.6.0, and semver:minor accepts no newer tag (2.0.0 is a major upgrade from 1.6.0; semver:minor allows minor upgrades at most)',
+    ]);
+    expect(ecs.commandCalls(UpdateServiceCommand)).toHaveLength(0);
+  });
+
+  it('exits 1 for a service that does not follow its repositories, saying why', async () => {
+    // Prepare
+    given('1.4.0', []);
+    const io = capture();
+
+    // Act
+    const status = await run(io, 'sync', 'prod/payments');
+
+    // Assess
+    expect(status).toBe(1);
+    expect(io.lines).toEqual([
+      'prod/payments: refused: prod/payments does not follow its repositories: no autopilot:deploy tag',
+    ]);
+    expect(ecr.commandCalls(DescribeImagesCommand)).toHaveLength(0);
+  });
+
+  it.each([
+    [['prod'], 'expected <cluster>/<service>, got "prod"'],
+    [['prod/payments', '--by', ''], '--by: 1 to 100 characters'],
+  ])('exits 2 for %j, saying what it expects', async (args, message) => {
+    // Prepare
+    const io = capture();
+
+    // Act
+    const status = await run(io, 'sync', ...args);
+
+    // Assess
+    expect(status).toBe(2);
+    expect(io.errors).toEqual([message]);
+    expect(ecs.commandCalls(DescribeServicesCommand)).toHaveLength(0);
+  });
+});

@@ -13,13 +13,22 @@ import {
   DynamoDBClient,
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
-import { DescribeImagesCommand } from '@aws-sdk/client-ecr';
+import { CreateRepositoryCommand, DescribeImagesCommand } from '@aws-sdk/client-ecr';
 import {
+  CreateClusterCommand,
+  CreateServiceCommand,
   DescribeTaskDefinitionCommand,
   RegisterTaskDefinitionCommand,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
-import { REGISTRY, type Sandbox, seedAccount, startSandbox } from '../../sandbox/account';
+import {
+  REGISTRY,
+  SANDBOX_NETWORK,
+  type Sandbox,
+  seedAccount,
+  startSandbox,
+  tagService,
+} from '../../sandbox/account';
 import { serveControl } from '../../sandbox/control-server';
 import { DynamoQuarantine } from '../../shared/adapters/state/dynamo-quarantine';
 
@@ -510,6 +519,121 @@ describe('operator commands against the running sandbox', () => {
       );
       expect(run.stdout).toContain('mode         semver:minor (service tag)');
       expect(run.stderr).toContain('a push of team/payments:2.0.0 would not change prod/payments');
+    });
+  });
+
+  describe('sync', () => {
+    /** The digest the sandbox's ECR gives each version of team/invoices, as pushed. */
+    const digests: Record<string, string> = {};
+    /** Deployment Started events about sync-demo/invoices, as autopilot published them. */
+    const started = () =>
+      sandbox.published.filter(
+        (e) =>
+          e['detail-type'] === 'Deployment Started' &&
+          (e.detail as { service?: string }).service === 'invoices',
+      );
+
+    beforeAll(async () => {
+      // A repository and a cluster of its own (the tests before use the seeded ones): sync-demo/invoices
+      // runs team/invoices 1.4.0 and follows nothing; 1.5.0, 1.6.0 and 2.0.0 are pushed, reaching no one.
+      await sandbox.ecr.send(new CreateRepositoryCommand({ repositoryName: 'team/invoices' }));
+      digests['1.4.0'] = sandbox.plane.pushImage('team/invoices', '1.4.0').digest;
+      await sandbox.ecs.send(new CreateClusterCommand({ clusterName: 'sync-demo' }));
+      const registered = await sandbox.ecs.send(
+        new RegisterTaskDefinitionCommand({
+          family: 'invoices',
+          networkMode: 'awsvpc',
+          requiresCompatibilities: ['FARGATE'],
+          cpu: '256',
+          memory: '512',
+          containerDefinitions: [
+            { name: 'app', image: `${REGISTRY}/team/invoices@${digests['1.4.0']}`, essential: true },
+          ],
+        }),
+      );
+      await sandbox.ecs.send(
+        new CreateServiceCommand({
+          cluster: 'sync-demo',
+          serviceName: 'invoices',
+          taskDefinition: registered.taskDefinition?.taskDefinitionArn,
+          desiredCount: 1,
+          launchType: 'FARGATE',
+          networkConfiguration: SANDBOX_NETWORK,
+        }),
+      );
+      for (const version of ['1.5.0', '1.6.0', '2.0.0'])
+        digests[version] = sandbox.plane.pushImage('team/invoices', version).digest;
+      await sandbox.settle();
+      // Opted in afterwards: the next push would reach it, none came.
+      await tagService(sandbox, 'sync-demo', 'invoices', { 'autopilot:deploy': 'semver:minor' });
+      await sandbox.settle();
+    });
+
+    it('plans the newest version semver:minor accepts with --dry-run, changing nothing', async () => {
+      // Prepare
+      const before = (await sandbox.describeService('sync-demo', 'invoices')).taskDefinition;
+
+      // Act
+      const run = await autopilot('sync', 'sync-demo/invoices', '--dry-run', '--by', 'alice');
+
+      // Assess
+      expect(run.status).toBe(0);
+      expect(run.stdout).toMatch(
+        /^chosen {7}team\/invoices:1\.6\.0 \(sha256:\S+, pushed \S+\): the highest of 2 tags semver:minor accepts$/m,
+      );
+      expect(run.stdout).toContain(
+        'decision     deploy: 1.6.0 is an allowed upgrade (semver:minor); autopilot sync by alice',
+      );
+      expect(run.stderr).toContain('sync-demo/invoices: team/invoices:1.6.0 would be deployed');
+      expect((await sandbox.describeService('sync-demo', 'invoices')).taskDefinition).toBe(before);
+      expect(started()).toEqual([]);
+    });
+
+    it('deploys 1.6.0 through deploy on push, then has nothing to do', async () => {
+      // Act
+      const run = await autopilot('sync', 'sync-demo/invoices', '--by', 'alice');
+      await sandbox.settle();
+      const again = await autopilot('sync', 'sync-demo/invoices', '--json');
+
+      // Assess
+      expect(run.status).toBe(0);
+      expect(run.stdout).toContain('outcome      deployed');
+      expect(run.stdout).toMatch(/^revision {5}invoices:1 -> invoices:2$/m);
+      expect(run.stderr).toContain('sync-demo/invoices: team/invoices:1.6.0 deployed');
+      expect((await sandbox.imagesOf('sync-demo', 'invoices')).app).toBe(
+        `${REGISTRY}/team/invoices@${digests['1.6.0']}`,
+      );
+      expect(started()).toEqual([
+        expect.objectContaining({
+          detail: expect.objectContaining({
+            tag: '1.6.0',
+            triggeredBy: expect.stringMatching(/^sync-/),
+            reason: '1.6.0 is an allowed upgrade (semver:minor); autopilot sync by alice',
+          }),
+        }),
+      ]);
+      expect(again.status).toBe(0);
+      expect(again.lines).toEqual([
+        expect.objectContaining({
+          service: 'sync-demo/invoices',
+          outcome: 'unchanged',
+          reason: expect.stringContaining(
+            'it runs team/invoices:1.6.0, and semver:minor accepts no newer tag',
+          ),
+        }),
+      ]);
+      expect(started()).toHaveLength(1);
+    });
+
+    it('refuses a service that does not exist', async () => {
+      // Act
+      const run = await autopilot('sync', 'sync-demo/nothing-here');
+
+      // Assess
+      expect(run.status).toBe(1);
+      expect(run.stderr).toContain(
+        'sync-demo/nothing-here: not synced: service sync-demo/nothing-here not found',
+      );
     });
   });
 
