@@ -10,14 +10,22 @@
  * the awaited event happens, with deadlines far above what a busy machine needs.
  */
 
+import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
-import { CreateRepositoryCommand, DescribeImagesCommand, ListImagesCommand } from '@aws-sdk/client-ecr';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  CreateRepositoryCommand,
+  DescribeImagesCommand,
+  ECRClient,
+  ListImagesCommand,
+} from '@aws-sdk/client-ecr';
 import {
   CreateClusterCommand,
   CreateServiceCommand,
   DescribeServiceRevisionsCommand,
   DescribeTaskDefinitionCommand,
   DescribeTasksCommand,
+  ECSClient,
   ListTagsForResourceCommand,
   ListTasksCommand,
   type NetworkConfiguration,
@@ -30,14 +38,29 @@ import {
   type TaskOverride,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import semver from 'semver';
+import { EcrGateway } from '../shared/adapters/aws/ecr-gateway';
+import { EcrImageCatalog } from '../shared/adapters/aws/ecr-image-catalog';
+import { EcsGateway } from '../shared/adapters/aws/ecs-gateway';
+import { EventBridgePublisher } from '../shared/adapters/aws/event-publisher';
+import { DynamoDeploymentHistory } from '../shared/adapters/state/dynamo-deployment-history';
+import { DynamoPauses } from '../shared/adapters/state/dynamo-pauses';
+import { DynamoPendingPushes } from '../shared/adapters/state/dynamo-pending-pushes';
+import { DynamoQuarantine } from '../shared/adapters/state/dynamo-quarantine';
+import { DynamoServiceIndex } from '../shared/adapters/state/dynamo-service-index';
+import { DynamoServiceLease } from '../shared/adapters/state/dynamo-service-lease';
+import { loadPolicyFile } from '../shared/config/policy-file';
 import { resumePause } from '../shared/domain/deploy/resume-pause';
+import { type SyncResult, syncService } from '../shared/domain/deploy/sync-service';
 import { formatTime } from '../shared/domain/notify/describe-event';
 import { RESTART_MESSAGE_VERSION } from '../shared/events/restart-delay-message';
+import type { ServiceRef } from '../shared/ports';
 import type { EventBridgeEvent } from '../tools/eventbridge/event';
 import { readServerlessConfig } from '../tools/serverless-config';
 import {
   operatorState,
+  REGION,
   REGISTRY,
   type Sandbox,
   SIDECAR_IMAGE,
@@ -2505,6 +2528,136 @@ export const revertedByOthers: Scenario = {
   },
 };
 
+/**
+ * Syncs a service as `autopilot sync` from another terminal does: the use case on the adapters the
+ * command composes (deploy on push's, and the ECR image catalog), with the operator's environment of
+ * the local account (its table, bus, endpoints and credentials).
+ */
+async function syncAsOperator(sandbox: Sandbox, service: ServiceRef, by: string): Promise<SyncResult> {
+  const env = sandbox.runtime.operatorEnvironment();
+  const config = {
+    region: env.AWS_REGION ?? REGION,
+    credentials: {
+      accessKeyId: env.AWS_ACCESS_KEY_ID ?? '',
+      secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? '',
+    },
+  };
+  const ecs = new ECSClient({ ...config, endpoint: sandbox.plane.endpoint });
+  const ecr = new ECRClient({ ...config, endpoint: sandbox.plane.endpoint });
+  const dynamo = new DynamoDBClient({ ...config, endpoint: sandbox.runtime.dynamo.endpoint });
+  const bus = new EventBridgeClient({ ...config, endpoint: sandbox.runtime.eventsEndpoint });
+  const table = sandbox.runtime.dynamo.tableName;
+  try {
+    return await syncService(
+      { service, by, newEventId: () => `sync-${randomUUID()}` },
+      {
+        ecs: new EcsGateway(ecs, ecs),
+        ecr: new EcrGateway(ecr),
+        catalog: new EcrImageCatalog(ecr),
+        index: new DynamoServiceIndex(table, dynamo),
+        quarantine: new DynamoQuarantine(table, dynamo),
+        history: new DynamoDeploymentHistory(table, dynamo),
+        lease: new DynamoServiceLease(table, dynamo),
+        pending: new DynamoPendingPushes(table, dynamo),
+        pauses: new DynamoPauses(table, dynamo),
+        events: new EventBridgePublisher(sandbox.runtime.busName, bus),
+        policyFile: loadPolicyFile(env.AUTOPILOT_CONFIG),
+        dryRun: false,
+        now: () => new Date(),
+      },
+    );
+  } finally {
+    for (const client of [ecs, ecr, dynamo, bus]) client.destroy();
+  }
+}
+
+/**
+ * A service opted in after its image was pushed: staging/orders runs an old build of team/orders,
+ * `main` moves on while nothing follows it, then the service is tagged `autopilot:deploy=tag:main`.
+ * No push comes, so nothing deploys it, until alice runs `autopilot sync staging/orders`: main is
+ * deployed through deploy on push's own path (one `Deployment Started`, caused by the sync, saying who
+ * ran it); a second sync has nothing to do.
+ */
+export const syncBringsServiceUpToDate: Scenario = {
+  name: 'staging/orders opted in after team/orders:main was pushed: autopilot sync by alice deploys main once, a second sync has nothing to do',
+  async run(sandbox) {
+    await sandbox.ecr
+      .send(new CreateRepositoryCommand({ repositoryName: 'team/orders' }))
+      .catch((error: Error) => {
+        // Played again on the same account: the repository is there already.
+        if (error.name !== 'RepositoryAlreadyExistsException') throw error;
+      });
+    const old = sandbox.plane.pushImage('team/orders', 'main').digest;
+    await registerWorkerFamily(sandbox, 'orders', `${REGISTRY}/team/orders@${old}`);
+    await sandbox.ecs.send(
+      new CreateServiceCommand({
+        cluster: 'staging',
+        serviceName: 'orders',
+        taskDefinition: 'orders',
+        desiredCount: 1,
+        launchType: 'FARGATE',
+        networkConfiguration: WORKER_NETWORK,
+      }),
+    );
+    await sandbox.settle();
+    const ref = { cluster: 'staging', service: 'orders' };
+    let digest = '';
+    let optedIn: string | undefined;
+    let first: SyncResult | undefined;
+    let second: SyncResult | undefined;
+    const seen = await during(sandbox, async () => {
+      digest = sandbox.plane.pushImage('team/orders', 'main').digest;
+      await sandbox.settle();
+      await tagService(sandbox, 'staging', 'orders', { 'autopilot:deploy': 'tag:main' });
+      await sandbox.settle();
+      optedIn = (await sandbox.imagesOf('staging', 'orders')).app;
+      first = await syncAsOperator(sandbox, ref, 'alice');
+      const eventId = first.repositories[0]?.eventId;
+      await published(sandbox, 'Deployment Started', (e) => e.detail.triggeredBy === eventId);
+      await sandbox.settle();
+      second = await syncAsOperator(sandbox, ref, 'alice');
+    });
+    const images = await sandbox.imagesOf('staging', 'orders');
+    const started = seen.events.filter(
+      (e) => e['detail-type'] === 'Deployment Started' && e.detail.service === 'orders',
+    );
+    return [
+      expect(
+        'opted in after the push, staging/orders still ran the old build: no push reached it',
+        optedIn === `${REGISTRY}/team/orders@${old}`,
+        optedIn,
+      ),
+      expect(
+        'sync chose what main points at now and deployed it',
+        first?.outcome === 'deployed' && first.repositories[0]?.chosen?.digest === digest,
+        first,
+      ),
+      expect(
+        'staging/orders runs main by digest',
+        images.app === `${REGISTRY}/team/orders@${digest}`,
+        images,
+      ),
+      expect(
+        'Deployment Started once, caused by the sync, saying alice ran it',
+        started.length === 1 &&
+          String(started[0]?.detail.triggeredBy).startsWith('sync-') &&
+          String(started[0]?.detail.reason).endsWith('; autopilot sync by alice'),
+        started.map((e) => e.detail),
+      ),
+      expect(
+        'a second sync has nothing to do',
+        second?.outcome === 'unchanged' && second.reason.startsWith('already running this digest'),
+        second,
+      ),
+      expect(
+        'the deployment completed',
+        (await primaryRollout(sandbox, 'staging', 'orders')) === 'COMPLETED',
+      ),
+      expect('no delivery failed', seen.failures.length === 0, seen.failures),
+    ];
+  },
+};
+
 /** The tags of a resource as ECS holds them now, by key. */
 async function tagsOf(sandbox: Sandbox, resourceArn: string): Promise<Record<string, string>> {
   const { tags } = await sandbox.ecs.send(new ListTagsForResourceCommand({ resourceArn }));
@@ -2737,6 +2890,7 @@ export const SCENARIOS: readonly Scenario[] = [
   serviceEnforcedAndRestored,
   pauseHoldsPush,
   revertedByOthers,
+  syncBringsServiceUpToDate,
 ];
 
 /** Plays scenarios in order, telling `onStart` when each begins and `onResult` its expectations. */
