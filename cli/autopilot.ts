@@ -1231,7 +1231,8 @@ function splitRef(text: string, separator: string): [string, string] {
 }
 
 const HELP_AFTER = `
-Where dispatch, rollback, quarantine, restarts and notify test act (the first that applies):
+Where dispatch, status, explain, sync, pause, resume, pauses, history, rollback, quarantine,
+restarts, audit and notify test act (the first that applies):
   --stage <stage> [--region <region>]  the deployed stack ecs-autopilot-<stage>, with your AWS credentials
   --sandbox                            the running local account (npm start)
   AUTOPILOT_TABLE and AUTOPILOT_BUS    the stack's outputs, with the SDK's own credentials and endpoints
