@@ -195,10 +195,11 @@ describe("autopilot's own calls and events fed back through the bus", () => {
     const ownUpdates = output.filter(
       (e) => isOwnCall(e) && (e.detail as Detail).eventName === 'UpdateService',
     );
-    // tag-policies hears every UpdateService, and leaves autopilot's own alone (no decision below).
+    // tag-policies hears every UpdateService, and deploy-on-push every one naming a revision (a revert
+    // by someone else); both leave autopilot's own alone (deploy-on-push says so, below).
     expect(ownUpdates.map(targetsOf)).toEqual([
-      ['index-services', 'tag-policies'],
-      ['index-services', 'tag-policies'],
+      ['deploy-on-push', 'index-services', 'tag-policies'],
+      ['deploy-on-push', 'index-services', 'tag-policies'],
     ]);
     expect(seen.published.map(targetsOf)).toEqual(seen.published.map(() => ['notify']));
     expect(output.some((e) => targetsOf(e).includes('watch-deployments'))).toBe(true);
@@ -207,7 +208,10 @@ describe("autopilot's own calls and events fed back through the bus", () => {
     expect([...reactions]).toEqual(expect.arrayContaining(['index-services: indexed', 'notify: sent']));
     expect(
       [...reactions].filter(
-        (r) => !/^(index-services: indexed|notify: sent|watch-deployments: (record|bake|ignore))$/.test(r),
+        (r) =>
+          !/^(index-services: indexed|notify: sent|watch-deployments: (record|bake|ignore)|deploy-on-push: ignore)$/.test(
+            r,
+          ),
       ),
     ).toEqual([]);
     // The loop guard never had to act, and the chain stayed short: a loop would grow to the guard's

@@ -137,9 +137,20 @@ function windowsSummed(items: Record<string, unknown>[]): Record<string, unknown
   return [...others, ...windows.values()];
 }
 
+/**
+ * A service's history names each autopilot event by the id the bus gave it, which differs between two
+ * runs: masked, so the entries compare by what they say.
+ */
+function historyIdsMasked(item: Record<string, unknown>): Record<string, unknown> {
+  if (!String(item.pk).startsWith('HIST#')) return item;
+  return { ...item, eventId: '<event id>', sk: String(item.sk).replace(/#[^#]+$/, '#<event id>') };
+}
+
 /** The items autopilot keeps (its idempotency records aside), keys and values masked, sorted. */
 async function keptItems(sandbox: Sandbox): Promise<unknown[]> {
-  const items = (await tableItems(sandbox)).filter((item) => !String(item.pk).startsWith('IDEMPOTENCY#'));
+  const items = (await tableItems(sandbox))
+    .filter((item) => !String(item.pk).startsWith('IDEMPOTENCY#'))
+    .map(historyIdsMasked);
   return windowsSummed(items)
     .map((item) => JSON.stringify(masked(item)))
     .sort()
