@@ -31,6 +31,7 @@ import {
 } from '../../sandbox/account';
 import { serveControl } from '../../sandbox/control-server';
 import { DynamoQuarantine } from '../../shared/adapters/state/dynamo-quarantine';
+import { bakesDone } from '../support/sandbox-table';
 
 jest.setTimeout(120_000);
 
@@ -98,7 +99,10 @@ describe('operator commands against the running sandbox', () => {
   });
 
   it("sends a test message through the sandbox's channel secrets to its chat sink", async () => {
-    // Prepare
+    // Prepare: the seeded account's own announcements told (its bakes ended, the bus quiet), so its
+    // messages do not hold Slack's one-a-second rate for as long as a busy machine takes to send them
+    await bakesDone(sandbox);
+    await sandbox.settle();
     const before = sandbox.chat.messages().length;
 
     // Act
