@@ -368,13 +368,21 @@ export interface RollbackOptions extends TargetOptions {
   dryRun?: boolean;
 }
 
-/** `autopilot rollback <cluster>/<service> [--to <revision>]`: a person's rollback. */
-export async function rollback(ref: string, options: RollbackOptions, io: Io): Promise<number> {
+/** The cluster and service a `<cluster>/<service>` argument names, or undefined after saying what is wrong. */
+function serviceNamed(ref: string, io: Io): { cluster: string; service: string } | undefined {
   const [cluster, service, ...rest] = ref.split('/');
   if (!cluster || !service || rest.length > 0) {
     io.err(`expected <cluster>/<service>, got "${ref}"`);
-    return EXIT_USAGE;
+    return undefined;
   }
+  return { cluster, service };
+}
+
+/** `autopilot rollback <cluster>/<service> [--to <revision>]`: a person's rollback. */
+export async function rollback(ref: string, options: RollbackOptions, io: Io): Promise<number> {
+  const named = serviceNamed(ref, io);
+  if (!named) return EXIT_USAGE;
+  const { cluster, service } = named;
   if (options.to !== undefined && !options.to.startsWith('arn:') && !/^[^:]+:\d+$/.test(options.to)) {
     io.err(`--to: expected <family>:<revision> or a task definition ARN, got "${options.to}"`);
     return EXIT_USAGE;
@@ -616,11 +624,9 @@ export async function explainCommand(
   options: TargetOptions & { json?: boolean },
   io: Io,
 ): Promise<number> {
-  const [cluster, service, ...rest] = ref.split('/');
-  if (!cluster || !service || rest.length > 0) {
-    io.err(`expected <cluster>/<service>, got "${ref}"`);
-    return EXIT_USAGE;
-  }
+  const named = serviceNamed(ref, io);
+  if (!named) return EXIT_USAGE;
+  const { cluster, service } = named;
   const { explainPush, parseImageArgument } =
     require('../shared/domain/deploy/explain-push') as typeof import('../shared/domain/deploy/explain-push');
   const image = parseImageArgument(imageText);
@@ -667,11 +673,9 @@ export interface SyncOptions extends TargetOptions {
  *   {@link EXIT_USAGE} for a bad argument or nowhere to act
  */
 export async function syncCommand(ref: string, options: SyncOptions, io: Io): Promise<number> {
-  const [cluster, service, ...rest] = ref.split('/');
-  if (!cluster || !service || rest.length > 0) {
-    io.err(`expected <cluster>/<service>, got "${ref}"`);
-    return EXIT_USAGE;
-  }
+  const named = serviceNamed(ref, io);
+  if (!named) return EXIT_USAGE;
+  const { cluster, service } = named;
   if (options.by !== undefined && (options.by.length === 0 || options.by.length > 100)) {
     io.err('--by: 1 to 100 characters');
     return EXIT_USAGE;
@@ -933,11 +937,9 @@ export async function historyCommand(
   options: TargetOptions & { json?: boolean; limit?: string },
   io: Io,
 ): Promise<number> {
-  const [cluster, service, ...rest] = ref.split('/');
-  if (!cluster || !service || rest.length > 0) {
-    io.err(`expected <cluster>/<service>, got "${ref}"`);
-    return EXIT_USAGE;
-  }
+  const named = serviceNamed(ref, io);
+  if (!named) return EXIT_USAGE;
+  const { cluster, service } = named;
   const limit = Number(options.limit ?? '50');
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
     io.err(`--limit: expected a whole number from 1 to 1000, got "${options.limit}"`);

@@ -437,3 +437,14 @@ export function formatImageReference(ref: ImageReference): string {
   const digest = ref.digest === undefined ? '' : `@${ref.digest}`;
   return `${ref.registry}/${ref.repository}${tag}${digest}`;
 }
+
+/**
+ * The short form of an image digest: the algorithm and the first 12 hex characters.
+ *
+ * @example
+ * shortDigest('sha256:4f4f…') // 'sha256:4f4f4f4f4f4f'
+ */
+export function shortDigest(digest: string): string {
+  const match = /^(sha256:)([0-9a-f]{12})[0-9a-f]*$/.exec(digest);
+  return match ? `${match[1]}${match[2]}` : digest;
+}

@@ -20,8 +20,9 @@ import type {
   ServiceLease,
   ServiceState,
 } from '../../ports';
+import { parseServiceArn, shortTaskDefinition } from '../aws/arn';
 import { repositoryKey } from '../aws/ecr-repository';
-import { parseEcrRegistry, parseImageReference } from '../aws/image-reference';
+import { parseEcrRegistry, parseImageReference, shortDigest } from '../aws/image-reference';
 import { parseDuration } from '../policy/duration';
 import { effectivePolicy, notFollowed } from '../policy/effective-policy';
 import { managedByOf } from './managed-by';
@@ -121,7 +122,7 @@ export async function onServiceUpdated(call: ServiceUpdateCall, deps: RevertDeps
     deployedTaskDefinition: deployed.toTaskDefinition,
     ...(deps.dryRun ? { dryRun: true } : {}),
   };
-  const what = `${shortRevision(call.taskDefinition)} runs ${to.image}${to.pushedAt ? ` (pushed ${to.pushedAt})` : ''}, older than ${deployed.repository}:${deployed.tag} ${shortDigest(deployed.digest)}, which autopilot deployed in ${shortRevision(deployed.toTaskDefinition)}`;
+  const what = `${shortTaskDefinition(call.taskDefinition)} runs ${to.image}${to.pushedAt ? ` (pushed ${to.pushedAt})` : ''}, older than ${deployed.repository}:${deployed.tag} ${shortDigest(deployed.digest)}, which autopilot deployed in ${shortTaskDefinition(deployed.toTaskDefinition)}`;
 
   let decision: Extract<RevertDecision, { action: 'notified' | 'redeployed' | 'paused' }>;
   let pausedUntil: string | undefined;
@@ -146,7 +147,7 @@ export async function onServiceUpdated(call: ServiceUpdateCall, deps: RevertDeps
     decision = {
       ...base,
       action: 'redeployed',
-      reason: `${what}: deployed ${shortRevision(deployed.toTaskDefinition)} again (onRevert: redeploy, once within ${window})`,
+      reason: `${what}: deployed ${shortTaskDefinition(deployed.toTaskDefinition)} again (onRevert: redeploy, once within ${window})`,
     };
   }
   await deps.events.publish([
@@ -170,8 +171,7 @@ async function resolveRevertedTo(
   if (taskDefinition === deployed.toTaskDefinition) return { notRevert: 'the revision autopilot deployed' };
   const doc = await deps.ecs.describeTaskDefinition(taskDefinition);
   if (!doc) return { notRevert: `revision ${taskDefinition} could not be described` };
-  const account = service.arn.split(':')[4] ?? '';
-  const region = service.arn.split(':')[3] ?? '';
+  const scope = parseServiceArn(service.arn);
   const ofRepository = doc.definition.containerDefinitions.flatMap((c) => {
     const ref = parseImageReference(c.image);
     if (!ref.ok) return [];
@@ -179,11 +179,16 @@ async function resolveRevertedTo(
     const same =
       registry !== undefined &&
       repositoryKey({ ...registry, repositoryName: ref.value.repository }) ===
-        repositoryKey({ accountId: account, region, repositoryName: deployed.repository });
+        repositoryKey({
+          accountId: scope?.account ?? '',
+          region: scope?.region ?? '',
+          repositoryName: deployed.repository,
+        });
     return same && registry ? [{ image: c.image, ref: ref.value, registryId: registry.accountId }] : [];
   });
   const [first] = ofRepository;
-  if (!first) return { notRevert: `${shortRevision(taskDefinition)} does not use ${deployed.repository}` };
+  if (!first)
+    return { notRevert: `${shortTaskDefinition(taskDefinition)} does not use ${deployed.repository}` };
   const repo = { registryId: first.registryId, repositoryName: deployed.repository };
   const image = first.ref.digest
     ? await deps.ecr.describeImage(repo, { digest: first.ref.digest })
@@ -251,7 +256,5 @@ function revertedEvent(
   };
 }
 
-const shortRevision = (arn: string) => arn.split('/').pop() ?? arn;
-const shortDigest = (digest: string) => digest.slice(0, 'sha256:'.length + 12);
 const formatWindow = (ms: number) =>
   ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : `${Math.round(ms / 60_000)}m`;

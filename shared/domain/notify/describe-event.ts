@@ -28,9 +28,12 @@ import {
 } from '../../events/autopilot-events';
 import type { NotificationWindow } from '../../ports';
 import { parseTaskArn, parseTaskDefinition, shortTaskDefinition } from '../aws/arn';
+import { shortDigest } from '../aws/image-reference';
 import { formatDuration } from '../policy/duration';
 import { POLICY_TAG } from '../policy/service-tags';
 import type { EventOrigin, Fact, Link, NotificationMessage, Severity } from './message';
+
+export { shortDigest };
 
 /** An autopilot event as the notifier receives it. */
 export interface DescribableEvent {
@@ -87,17 +90,6 @@ export const EVENT_SEVERITY: { readonly [K in AutopilotDetailType]: Severity } =
 
 // ---------------------------------------------------------------------------------------------------
 // Short forms and console links
-
-/**
- * The short form of an image digest: the algorithm and the first 12 hex characters.
- *
- * @example
- * shortDigest('sha256:4f4f…') // 'sha256:4f4f4f4f4f4f'
- */
-export function shortDigest(digest: string): string {
-  const match = /^(sha256:)([0-9a-f]{12})[0-9a-f]*$/.exec(digest);
-  return match ? `${match[1]}${match[2]}` : digest;
-}
 
 /** A URL path segment; `:` stays readable (it is valid in a path, and digests carry one). */
 const segment = (value: string) => encodeURIComponent(value).replace(/%3A/gi, ':');

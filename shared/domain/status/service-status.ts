@@ -20,6 +20,7 @@ import type {
   ServiceState,
   TaskDefinitionDocument,
 } from '../../ports';
+import { shortTaskDefinition } from '../aws/arn';
 import { managedByOf } from '../deploy/managed-by';
 import { pauseOf } from '../deploy/pause';
 import { repositoriesOf } from '../index/plan-index';
@@ -107,9 +108,6 @@ export interface ServiceStatus {
   paused?: { scope: string; until: string; by: string; reason?: string; notifyOnly: boolean };
 }
 
-/** `family:revision` of a task definition ARN (the ARN itself when it does not read as one). */
-const revisionOf = (arn: string): string => arn.split('/').pop() ?? arn;
-
 /**
  * The status of one service from what was read about it.
  *
@@ -156,12 +154,12 @@ export function serviceStatus(input: StatusInput): ServiceStatus {
       ...(input.lastRollback ? { lastRollback: input.lastRollback } : {}),
     },
     repositories,
-    revision: revisionOf(service.taskDefinitionArn),
+    revision: shortTaskDefinition(service.taskDefinitionArn),
     running: [...input.running],
     ...(input.lastKnownGood
       ? {
           lastKnownGood: {
-            revision: revisionOf(input.lastKnownGood.taskDefinitionArn),
+            revision: shortTaskDefinition(input.lastKnownGood.taskDefinitionArn),
             at: input.lastKnownGood.at,
           },
         }
@@ -180,8 +178,8 @@ export function serviceStatus(input: StatusInput): ServiceStatus {
       ? {
           lastDeployment: {
             at: latest.startedAt,
-            from: revisionOf(latest.fromTaskDefinition),
-            to: revisionOf(latest.toTaskDefinition),
+            from: shortTaskDefinition(latest.fromTaskDefinition),
+            to: shortTaskDefinition(latest.toTaskDefinition),
             image: `${latest.repository}:${latest.tag}@${latest.digest}`,
             triggeredBy: latest.triggeredBy,
           },
