@@ -4,21 +4,23 @@
  * the event that caused it and what each channel did with it. Pure.
  */
 import type { HistoryEntry } from '../../ports';
-import { type BusEvent, describeBusEvent, type NotifyDecision } from './notify-plan';
+import type { NotificationMessage } from './message';
+import type { BusEvent, NotifyDecision } from './notify-plan';
 
 /**
  * The history entry of an event about a service, or undefined when it names none (a tag policy
  * summary, a standalone task's restart: their resources are not services).
  *
+ * @param message - the event's message, as the notifier described it
  * @example
- * historyEntryOf(deploymentStarted, [{ channel: 'platform-slack', action: 'sent', … }])
+ * historyEntryOf(deploymentStarted, describeBusEvent(deploymentStarted), [{ channel: 'platform-slack', action: 'sent', … }])
  * // { cluster: 'prod', service: 'api', detailType: 'Deployment Started', told: ['platform-slack: sent'], … }
  */
 export function historyEntryOf(
   event: BusEvent,
+  message: NotificationMessage,
   decisions: readonly NotifyDecision[],
 ): HistoryEntry | undefined {
-  const message = describeBusEvent(event);
   if (!message.cluster || !message.service) return undefined;
   const detail = (typeof event.detail === 'object' && event.detail !== null ? event.detail : {}) as Record<
     string,

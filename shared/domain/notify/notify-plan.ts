@@ -230,8 +230,11 @@ async function routingTagsOf(
  * // { decisions: [{ channel: 'ops', action: 'would-send', … }],
  * //   effects: [{ kind: 'admit', decision: 0, … }, { kind: 'send', decision: 0, … }] }
  */
-export async function planNotification(event: BusEvent, reads: NotifyReads): Promise<NotifyPlan> {
-  const message = describeBusEvent(event);
+export async function planNotification(
+  event: BusEvent,
+  reads: NotifyReads,
+  message: NotificationMessage = describeBusEvent(event),
+): Promise<NotifyPlan> {
   const tags = routesNeedTags(reads.notifications) ? await routingTagsOf(event, message, reads) : undefined;
   const channels = routeMessage(message, reads.notifications, tags);
   if (channels.length === 0)

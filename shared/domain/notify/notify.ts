@@ -16,6 +16,7 @@ import { historyEntryOf } from './history';
 import { type NotifyWrites, notifyEffects } from './notify-effects';
 import {
   type BusEvent,
+  describeBusEvent,
   type NotifyDecision,
   type NotifyPlan,
   type NotifyReads,
@@ -41,9 +42,11 @@ export interface NotifyDeps extends NotifyReads, NotifyWrites {
  * @returns one decision per channel
  */
 export async function notifyEvent(event: BusEvent, deps: NotifyDeps): Promise<NotifyDecision[]> {
-  const decisions = await applyChannelsApart(await planNotification(event, deps), deps);
+  // Described once: the plan routes the message, the history keeps it.
+  const message = describeBusEvent(event);
+  const decisions = await applyChannelsApart(await planNotification(event, deps, message), deps);
   // Kept once the channels answered, with what each did; a retry of the event writes the same entry.
-  const entry = deps.history && !deps.dryRun ? historyEntryOf(event, decisions) : undefined;
+  const entry = deps.history && !deps.dryRun ? historyEntryOf(event, message, decisions) : undefined;
   if (entry) await deps.history?.record(entry);
   return decisions;
 }
