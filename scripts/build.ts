@@ -2,8 +2,9 @@
  * Bundles every function in serverless.yml into .build/<function>/index.js (one esbuild bundle each,
  * holding only the code and SDK clients that function imports) and validates the policy file first,
  * so a wrong autopilot.yml fails the build with its line and field, before anything is deployed. The
- * validated policy file is written as JSON to .build/autopilot.json, the file the functions read in
- * Lambda (serverless.yml's AUTOPILOT_CONFIG): the bundles carry no YAML parser.
+ * validated policy file is written sealed (as JSON, with the SHA-256 of its content) to
+ * .build/autopilot.json, the file the functions read in Lambda (serverless.yml's AUTOPILOT_CONFIG):
+ * the bundles check the seal and carry neither a YAML parser nor the policy file's schemas.
  * `npm run build` and `npm start` run this file through tsx; `serverless package` and `serverless
  * deploy` call {@link buildAll} through tools/serverless-build-plugin.js (which loads it with tsx too).
  * The function keys come from the one reader of serverless.yml, tools/serverless-config.ts.
@@ -11,7 +12,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { type BuildOptions, build, type Metafile, type Plugin } from 'esbuild';
-import { PolicyFileError, readPolicyFileText } from '../shared/config/policy-file';
+import { PolicyFileError, readPolicyFileText, sealPolicyFile } from '../shared/config/policy-file';
 import { parsePolicyFile } from '../shared/config/policy-yaml';
 import { functionKeys } from '../tools/serverless-config';
 
@@ -124,11 +125,11 @@ function commonOptions(): BuildOptions & { metafile: true } {
   };
 }
 
-/** Where the build writes the validated policy file; serverless.yml packages it and names it. */
+/** Where the build writes the validated policy file, sealed; serverless.yml packages it and names it. */
 export const POLICY_JSON = '.build/autopilot.json';
 
 /**
- * Validates autopilot.yml (as `autopilot validate-config` does), writes it as JSON to
+ * Validates autopilot.yml (as `autopilot validate-config` does), writes it sealed to
  * {@link POLICY_JSON}, then bundles every function into .build/<key>/. A policy file with errors
  * throws with the validator's lines (`autopilot.yml:<line>:<column> <field>: <message>`) and builds
  * nothing.
@@ -153,7 +154,7 @@ export async function buildAll({
   );
   rmSync(outRoot, { recursive: true, force: true });
   mkdirSync(outRoot, { recursive: true });
-  writeFileSync(join(root, POLICY_JSON), `${JSON.stringify(policy, null, 2)}\n`);
+  writeFileSync(join(root, POLICY_JSON), sealPolicyFile(policy));
   const tracing = await build({ ...tracingBundleOptions(), outfile: join(root, TRACING_BUNDLE) });
   log(`built tracing (${Math.round(outputBytes(tracing.metafile) / 1024)} KiB, loaded only when tracing)`);
   const re2 = await build({ ...re2BundleOptions(), outfile: join(root, RE2_BUNDLE) });

@@ -21,8 +21,12 @@ import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { extname, isAbsolute, join, resolve } from 'node:path';
 import type { Context } from 'aws-lambda';
-import { readPolicyFileText } from '../../shared/config/policy-file';
-import { parsePolicyFile } from '../../shared/config/policy-yaml';
+import {
+  isSealedPolicyFile,
+  loadPolicyFile,
+  readPolicyFileText,
+  sealPolicyFile,
+} from '../../shared/config/policy-file-reader';
 import type { FunctionDefinition } from '../../tools/serverless-config';
 
 /** A Lambda handler as the project exports it. */
@@ -347,26 +351,36 @@ function eventDay(): string {
 }
 
 /**
- * The policy file as a bundle reads it: a YAML file is validated (line and field errors, as the
- * build does) and written as JSON to a temporary file named by its content, the sandbox's
- * `.build/autopilot.json`; a `.json` file is given as it is. A policy file with errors fails the
- * invocation with its PolicyFileError, as a ConfigError at a cold start fails it in Lambda.
+ * The policy file as a bundle reads it: sealed, as the build writes `.build/autopilot.json`. A
+ * sealed file is given as it is; any other (YAML, or JSON someone wrote) is validated (line and field
+ * errors, as the build does) and written sealed to a temporary file named by its content. A policy
+ * file with errors fails the invocation with its PolicyFileError, as a ConfigError at a cold start
+ * fails it in Lambda.
  *
  * @param path - AUTOPILOT_CONFIG as the sandbox sets it
  * @returns the path to give the bundle
  */
 export function bundlePolicyFile(path: string): string {
-  if (extname(path) === '.json') return path;
   const text = readPolicyFileText(path);
+  if (extname(path) === '.json' && isSealedText(text)) return path;
   const hash = createHash('sha256').update(path).update('\0').update(text).digest('hex').slice(0, 16);
   const compiled = join(tmpdir(), 'ecs-autopilot-sandbox-policy', `${hash}.json`);
   if (!existsSync(compiled)) {
-    const policy = parsePolicyFile(text, path);
+    const sealed = sealPolicyFile(loadPolicyFile(path));
     mkdirSync(join(tmpdir(), 'ecs-autopilot-sandbox-policy'), { recursive: true });
     // Written whole under a temporary name, then renamed: another sandbox may read it meanwhile.
     const partial = `${compiled}.${process.pid}.${randomUUID()}`;
-    writeFileSync(partial, JSON.stringify(policy));
+    writeFileSync(partial, sealed);
     renameSync(partial, compiled);
   }
   return compiled;
+}
+
+/** Whether JSON text is a sealed policy file (text that is no JSON is not). */
+function isSealedText(text: string): boolean {
+  try {
+    return isSealedPolicyFile(JSON.parse(text));
+  } catch {
+    return false;
+  }
 }

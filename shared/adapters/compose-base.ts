@@ -3,7 +3,8 @@
  * file, dry run and the clock, from the validated environment.
  */
 import type { BaseEnv } from '../config/env';
-import { type PolicyFile, policyFileFor } from '../config/policy-file';
+import type { PolicyFile } from '../config/policy-file';
+import { policyFileFor } from '../config/policy-file-reader';
 import type { EventPublisher } from '../ports';
 import { EventBridgePublisher } from './aws/event-publisher';
 

@@ -3,7 +3,7 @@
  * compositions so the notifier's bundle holds only the clients it uses).
  */
 import type { BaseEnv } from '../config/env';
-import { policyFileFor } from '../config/policy-file';
+import { policyFileFor } from '../config/policy-file-reader';
 import type { NotificationMessage } from '../domain/notify/message';
 import type { NotifyDeps } from '../domain/notify/notify';
 import type { UndeliveredSink } from '../ports';

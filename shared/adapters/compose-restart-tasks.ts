@@ -3,7 +3,7 @@
  * task's security groups), the chains, the delay queue, events, and the policy file's `restart:` rules.
  */
 import type { RestartEnv } from '../config/env';
-import { policyFileFor } from '../config/policy-file';
+import { policyFileFor } from '../config/policy-file-reader';
 import type { RestartTasksDeps } from '../domain/restart/restart-tasks';
 import { Ec2NetworkInterfaceReader } from './aws/ec2-network-interface-reader';
 import { EcsTaskReader } from './aws/ecs-task-reader';

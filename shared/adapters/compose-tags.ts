@@ -6,7 +6,7 @@
  * holds only the calls tag policies make.
  */
 import type { BaseEnv } from '../config/env';
-import { policyFileFor } from '../config/policy-file';
+import { policyFileFor } from '../config/policy-file-reader';
 import { tagEvents } from '../domain/tags/tag-events';
 import type { TagSweepDeps } from '../domain/tags/tag-sweep';
 import { EcrTaggedResources, EcrTagWriter } from './aws/ecr-tags';

@@ -2,12 +2,11 @@
  * The operator's policy file (`autopilot.yml`): named deploy policies, per-cluster defaults and
  * global limits. Validated by a strict zod schema (unknown keys are errors, so typos do not silently
  * disable a rule). People write YAML, read with line and field errors by `policy-yaml.ts` (the CLI,
- * the build, the sandbox, handlers run from source); the build writes the validated file as JSON
- * (`.build/autopilot.json`), which is what the Lambda bundles read, so they carry no YAML parser.
+ * the build, the sandbox, handlers run from source); the build writes the validated file as sealed
+ * JSON (`.build/autopilot.json`), which is what the Lambda bundles read (`policy-file-reader.ts`), so
+ * they carry neither the YAML parser nor these schemas.
  * The JSON Schema for editors is generated from the same schema (`npm run schemas`).
  */
-import { readFileSync, statSync } from 'node:fs';
-import { extname } from 'node:path';
 import semver from 'semver';
 import * as z from 'zod/mini';
 import '../zod-messages';
@@ -16,28 +15,20 @@ import { DEPLOY_MODE, DEPLOY_MODES_EXPECTED } from '../domain/policy/deploy-mode
 import { MAX_DURATION_MS, parseDuration } from '../domain/policy/duration';
 import { compileGlob, compileTagRegex, MAX_GLOB_LENGTH, MAX_REGEX_LENGTH } from '../domain/policy/glob';
 import { RESTART_MODES } from '../domain/policy/restart-policy';
-import { ConfigError } from '../errors';
 import { GlobSchema, NotificationsSchema } from './notifications';
+import { POLICY_FILE_LIMITS, PolicyFileError } from './policy-file-reader';
 import { TagPoliciesSchema, TagPolicySettingsSchema } from './tag-policies';
 
-/**
- * What a policy file may hold. A file is written by people, reviewed and deployed with autopilot;
- * these bounds are far above any real one and keep a broken or hostile file from costing more than
- * milliseconds to read, at deploy time or at a cold start.
- */
-export const POLICY_FILE_LIMITS = {
-  /** bytes of YAML */
-  bytes: 256 * 1024,
-  /** aliases (`*name`) expanded while reading, yaml's default: an alias bomb stops here */
-  aliases: 100,
-  policies: 500,
-  clusters: 500,
-  windows: 50,
-  globs: 50,
-  alarms: 100,
-  /** problems listed in one error; the rest are counted */
-  issues: 50,
-} as const;
+export {
+  loadPolicyFile,
+  POLICY_FILE_LIMITS,
+  PolicyFileError,
+  type PolicyFileIssue,
+  policyFileFor,
+  policyFileTooLarge,
+  readPolicyFileText,
+  sealPolicyFile,
+} from './policy-file-reader';
 
 const MAX_DAYS = MAX_DURATION_MS / 86_400_000;
 
@@ -310,52 +301,8 @@ export type Policy = z.infer<typeof PolicySchema>;
 export type TagFilter = z.infer<typeof TagFilterSchema>;
 export type RollbackPolicy = z.infer<typeof RollbackPolicySchema>;
 
-/** One problem in a policy file, located for people. */
-export interface PolicyFileIssue {
-  line: number;
-  column: number;
-  path: string;
-  message: string;
-}
-
-/** Thrown when a policy file is invalid; `issues` locate every problem. */
-export class PolicyFileError extends ConfigError {
-  /** The located problems. */
-  readonly issues: PolicyFileIssue[];
-
-  /**
-   * @param file - the file name, for messages
-   * @param issues - the located problems (at most `listed` of them are kept)
-   * @param listed - how many problems the message lists
-   * @param total - how many problems there are in all (more than listed: the message says so)
-   */
-  constructor(
-    readonly file: string,
-    issues: PolicyFileIssue[],
-    listed = Number.POSITIVE_INFINITY,
-    total = issues.length,
-  ) {
-    const kept = issues.slice(0, listed);
-    const more = total > kept.length ? [`${file}: and ${total - kept.length} more problems`] : [];
-    super([...kept.map((i) => `${file}:${i.line}:${i.column} ${i.path}: ${i.message}`), ...more].join('\n'));
-    this.issues = kept;
-  }
-}
-
 /** The policy file used when none is configured: nothing is deployed without an explicit opt-in tag. */
 export const EMPTY_POLICY_FILE: PolicyFile = PolicyFileSchema.parse({ version: 1 });
-
-/** The error of a file larger than a policy file may be. */
-export function policyFileTooLarge(file: string, bytes: number): PolicyFileError {
-  return new PolicyFileError(file, [
-    {
-      line: 1,
-      column: 1,
-      path: '(file)',
-      message: `the file has ${bytes} bytes; a policy file has at most ${POLICY_FILE_LIMITS.bytes}`,
-    },
-  ]);
-}
 
 /**
  * Validates a policy file already read into a value (the JSON the build wrote). Its problems are
@@ -379,70 +326,4 @@ export function checkPolicyFile(value: unknown, file: string): PolicyFile {
     POLICY_FILE_LIMITS.issues,
     result.error.issues.length,
   );
-}
-
-/**
- * Reads and validates the policy file at `path`; an absent path yields {@link EMPTY_POLICY_FILE}.
- * A `.json` file is the validated file the build wrote (serverless.yml's `AUTOPILOT_CONFIG` in
- * Lambda); any other is YAML, read by `policy-yaml.ts` with line and field errors. The bundles are
- * built with `process.env.AUTOPILOT_BUNDLE` defined as `"true"` (scripts/build.ts), so esbuild drops
- * the YAML branch and the `yaml` package from them: a bundle given YAML says what to do instead.
- *
- * @throws PolicyFileError or ConfigError when the file is missing or invalid
- */
-export function loadPolicyFile(path: string | undefined): PolicyFile {
-  if (!path) return EMPTY_POLICY_FILE;
-  const text = readPolicyFileText(path);
-  if (extname(path) === '.json') {
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (cause) {
-      throw new ConfigError(`policy file ${path} is not valid JSON`, { cause });
-    }
-    return checkPolicyFile(value, path);
-  }
-  if (process.env.AUTOPILOT_BUNDLE !== 'true') {
-    // Loaded here, not imported: in a bundle the condition is a constant, and esbuild leaves out a
-    // require() in a branch that is never taken (with it the yaml package, 113 KiB minified).
-    const { parsePolicyFile } = require('./policy-yaml') as typeof import('./policy-yaml');
-    return parsePolicyFile(text, path);
-  }
-  throw new ConfigError(
-    `policy file ${path} is not JSON: a bundle reads the policy file the build validated and wrote as JSON (.build/autopilot.json, npm run build)`,
-  );
-}
-
-/**
- * The text of the policy file at `path`; a file larger than a policy file may be is refused before
- * it is read.
- *
- * @throws PolicyFileError when it is too large, ConfigError when it cannot be read
- */
-export function readPolicyFileText(path: string): string {
-  try {
-    const { size } = statSync(path);
-    if (size > POLICY_FILE_LIMITS.bytes) throw policyFileTooLarge(path, size);
-    return readFileSync(path, 'utf8');
-  } catch (cause) {
-    if (cause instanceof PolicyFileError) throw cause;
-    throw new ConfigError(`cannot read policy file ${path}`, { cause });
-  }
-}
-
-const loaded = new Map<string, PolicyFile>();
-
-/**
- * The policy file named by AUTOPILOT_CONFIG, read and validated once per container (cold start).
- *
- * @throws PolicyFileError or ConfigError when it is missing or invalid
- */
-export function policyFileFor(env: { AUTOPILOT_CONFIG?: string | undefined }): PolicyFile {
-  const key = env.AUTOPILOT_CONFIG ?? '';
-  let file = loaded.get(key);
-  if (!file) {
-    file = loadPolicyFile(env.AUTOPILOT_CONFIG);
-    loaded.set(key, file);
-  }
-  return file;
 }

@@ -1,7 +1,8 @@
 /**
  * What a cold start pays for and what it does not, on a bundle built as `npm run build` builds it
  * (scripts/build.ts's bundleOptions, into a temporary directory): source maps only when debugging,
- * the X-Ray SDK only when tracing, RE2 only when a tag regex is compiled, no YAML parser, zod's mini
+ * the X-Ray SDK only when tracing, RE2 only when a tag regex is compiled, no YAML parser nor policy
+ * file schemas (the build sealed the file it validated), zod's mini
  * build only (with its English messages). Sizes and import CPU are measured by
  * bench/bundles.bench.ts.
  */
@@ -95,6 +96,18 @@ describe('a function bundle', () => {
 
     // Assess
     expect(found).toEqual([]);
+  });
+
+  it('holds no policy file schemas: it checks the seal of the file the build validated', () => {
+    // Prepare
+    const schemas = /shared\/config\/(policy-file|policy-yaml|notifications|tag-policies)\.ts$/;
+
+    // Act
+    const found = kept.filter((input) => schemas.test(input));
+
+    // Assess
+    expect(found).toEqual([]);
+    expect(kept).toContain('shared/config/policy-file-reader.ts');
   });
 
   it('holds only the credential providers Lambda uses: the environment and the container endpoint', () => {

@@ -7,6 +7,7 @@ import {
   type PolicyFile,
   PolicyFileError,
   type PolicyFileIssue,
+  sealPolicyFile,
 } from '../../../shared/config/policy-file';
 import { parsePolicyFile } from '../../../shared/config/policy-yaml';
 import { ConfigError } from '../../../shared/errors';
@@ -913,6 +914,91 @@ describe('loadPolicyFile', () => {
     // Assess
     expect(run).toThrow(ConfigError);
     expect(run).toThrow(`cannot read policy file ${path}`);
+  });
+});
+
+describe('the sealed policy file the build writes', () => {
+  let dir: string;
+  let bundleBefore: string | undefined;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'sealed-policy-'));
+    bundleBefore = process.env.AUTOPILOT_BUNDLE;
+  });
+
+  afterEach(() => {
+    if (bundleBefore === undefined) delete process.env.AUTOPILOT_BUNDLE;
+    else process.env.AUTOPILOT_BUNDLE = bundleBefore;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Writes `text` to a file of `dir` and gives its path. */
+  function fileOf(name: string, text: string): string {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  }
+
+  it('is read as it was validated, in a bundle too', () => {
+    // Prepare
+    const path = fileOf('autopilot.json', sealPolicyFile(parsePolicyFile(VALID)));
+    process.env.AUTOPILOT_BUNDLE = 'true';
+
+    // Act
+    const file = loadPolicyFile(path);
+
+    // Assess
+    expect(file).toEqual(parsePolicyFile(VALID));
+  });
+
+  it('is refused once its content changed after sealing, even to a valid policy', () => {
+    // Prepare
+    const sealed = JSON.parse(sealPolicyFile(parsePolicyFile(VALID)));
+    sealed.policyFile.maxServicesPerPush = 500;
+    const path = fileOf('autopilot.json', JSON.stringify(sealed));
+    process.env.AUTOPILOT_BUNDLE = 'true';
+
+    // Act
+    const run = () => loadPolicyFile(path);
+
+    // Assess
+    expect(run).toThrow(ConfigError);
+    expect(run).toThrow(`policy file ${path} changed after the build validated and sealed it`);
+  });
+
+  it('is refused when sealed in another format, or when its seal or content is missing', () => {
+    // Prepare
+    const sealed = JSON.parse(sealPolicyFile(EMPTY_POLICY_FILE));
+    const otherFormat = fileOf(
+      'other.json',
+      JSON.stringify({ ...sealed, sealed: { ...sealed.sealed, format: 2 } }),
+    );
+    const noSeal = fileOf('no-seal.json', JSON.stringify({ sealed: null, policyFile: sealed.policyFile }));
+    const noContent = fileOf('no-content.json', JSON.stringify({ sealed: sealed.sealed }));
+
+    // Act
+    const runs = [otherFormat, noSeal, noContent].map((path) => () => loadPolicyFile(path));
+
+    // Assess
+    expect(runs[0]).toThrow('is sealed in a format this version does not read (format 2, expected 1)');
+    expect(runs[1]).toThrow('is sealed in a format this version does not read');
+    expect(runs[2]).toThrow('changed after the build validated and sealed it');
+  });
+
+  it('is the only file a bundle reads: an unsealed JSON file or no file at all is refused', () => {
+    // Prepare
+    const path = fileOf('autopilot.json', JSON.stringify(parsePolicyFile(VALID)));
+    process.env.AUTOPILOT_BUNDLE = 'true';
+
+    // Act
+    const unsealed = () => loadPolicyFile(path);
+    const none = () => loadPolicyFile(undefined);
+
+    // Assess
+    expect(unsealed).toThrow(ConfigError);
+    expect(unsealed).toThrow(`policy file ${path} is not the file the build validated and sealed`);
+    expect(none).toThrow(ConfigError);
+    expect(none).toThrow('(AUTOPILOT_CONFIG is not set)');
   });
 });
 
