@@ -6,8 +6,9 @@
  * `NeedsMetadata()`: no caller tests the text again. Decisions carry the mode's text
  * (`String(mode)`) for people. Pure.
  */
-import semver from 'semver';
+
 import { tagProblem } from '../aws/image-reference';
+import { semver } from './semver';
 import { DEPLOY_TAG } from './service-tags';
 import { checkUpgrade, compareDigits, highestVersion, parseVersionTag, type UpgradeLevel } from './version';
 
@@ -139,7 +140,7 @@ export class SemverMode extends Mode {
   override compareTags(a: string, b: string): number | undefined {
     const va = parseVersionTag(a);
     const vb = parseVersionTag(b);
-    return va && vb ? semver.compare(va, vb) : undefined;
+    return va && vb ? semver().compare(va, vb) : undefined;
   }
   accepts(tag: string, context: TagContext): TagVerdict {
     const candidate = parseVersionTag(tag);

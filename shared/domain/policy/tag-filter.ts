@@ -3,9 +3,10 @@
  * whatever the deploy mode. Globs and regular expressions are matched in linear time (`glob.ts`:
  * globs by an automaton of their own, regexes by RE2): whoever may push chooses the tag. Pure.
  */
-import semver from 'semver';
+
 import type { Policy } from '../../config/policy-file';
 import { compileTagRegex, globMatch } from './glob';
+import { semver } from './semver';
 import { parseVersionTag } from './version';
 
 /**
@@ -30,7 +31,9 @@ export function rejectedByFilters(policy: Policy, tag: string): string | undefin
   if (filters.semver !== undefined) {
     const version = parseVersionTag(tag);
     if (!version) return `tag ${tag} is not a semantic version (policy requires ${filters.semver})`;
-    if (!semver.satisfies(version, filters.semver, { includePrerelease: policy.allowPrerelease === true })) {
+    if (
+      !semver().satisfies(version, filters.semver, { includePrerelease: policy.allowPrerelease === true })
+    ) {
       return `version ${version.version} is outside the allowed range ${filters.semver}`;
     }
   }

@@ -1,7 +1,8 @@
 /**
  * Version tags (`1.4.2`, `v1.4.2`) and the upgrade levels of the `semver:` deploy mode.
  */
-import semver, { type SemVer } from 'semver';
+import type { SemVer } from 'semver';
+import { semver } from './semver';
 
 /** How far a `semver:` service may move from its running version. */
 export type UpgradeLevel = 'major' | 'minor' | 'patch';
@@ -16,7 +17,7 @@ export function parseVersionTag(tag: string): SemVer | undefined {
   const text = tag.startsWith('v') || tag.startsWith('V') ? tag.slice(1) : tag;
   // semver.parse itself accepts a leading `v`, so `vv1.4.2` would pass without this check.
   if (!/^\d/.test(text)) return undefined;
-  return semver.parse(text) ?? undefined;
+  return semver().parse(text) ?? undefined;
 }
 
 /**
@@ -28,7 +29,7 @@ export function highestVersion(tags: readonly string[]): SemVer | undefined {
   let best: SemVer | undefined;
   for (const tag of tags) {
     const version = parseVersionTag(tag);
-    if (version && (!best || semver.gt(version, best))) best = version;
+    if (version && (!best || semver().gt(version, best))) best = version;
   }
   return best;
 }
@@ -45,7 +46,7 @@ export type UpgradeCheck =
  * @example checkUpgrade('minor', parse('1.4.2'), parse('1.5.0')) // { allowed: true, change: 'minor' }
  */
 export function checkUpgrade(level: UpgradeLevel, running: SemVer, candidate: SemVer): UpgradeCheck {
-  const comparison = semver.compare(candidate, running);
+  const comparison = semver().compare(candidate, running);
   if (comparison === 0) return { allowed: false, reason: `${candidate.version} is the running version` };
   if (comparison < 0) {
     return {
