@@ -179,9 +179,9 @@ export const bench: Bench = async ({ short, log }) => {
       goals,
       notes: [
         `Worst ratio to the ECS-only bundle: require CPU ${round(worstRatio, 2)}x, process CPU ${round(worstProcessRatio, 2)}x (goal ${CPU_GOAL_RATIO}x).`,
-        `The ECS-only bundle is ${round((bundles[0]?.bytes ?? 0) / 1000, 0)} KB: the SDK's core, the credential providers Lambda uses and one client. A function adds its other clients (DynamoDB, SQS, ECR, EventBridge; SSM, SNS, Secrets Manager in notify), Powertools, zod (its mini build, about 40 KiB) and semver, so with the SDK bundled most stay above ${SIZE_GOAL_KB} KB; CI holds the sizes under ${SIZE_CEILING_KB} KB so they cannot grow back. Most of the require's CPU is V8 compiling the bundle, which grows with its size, and evaluating the zod schemas of the policy file (validated at every cold start) and of the events.`,
+        `The ECS-only bundle is ${round((bundles[0]?.bytes ?? 0) / 1000, 0)} KB: the SDK's core, the credential providers Lambda uses and one client. A function adds its other clients (DynamoDB, SQS, ECR, EventBridge; SSM, SNS, Secrets Manager in notify), Powertools, zod (its mini build, about 40 KiB) and semver, so with the SDK bundled most stay above ${SIZE_GOAL_KB} KB; CI holds the sizes under ${SIZE_CEILING_KB} KB so they cannot grow back. Most of the require's CPU is V8 compiling the bundle, which grows with its size; then the SDK's modules and the zod schemas of the events a function parses. The policy file is read sealed, as the build validated it, without its schemas.`,
         `The tracer and the X-Ray SDK are not in the functions' bundles: .build/tracing.js (about 127 KB), loaded only when tracing is switched on, is not measured here.`,
-        `Nor is RE2: globs have a linear-time matcher of their own, and .build/re2.js (re2js, about 151 KB), required when a policy's tags.regex is first compiled (the policy file's validation at a cold start, when it has one), is not measured here.`,
+        `Nor is RE2: globs have a linear-time matcher of their own, and .build/re2.js (re2js, about 151 KB), required when a policy's tags.regex is first matched, is not measured here.`,
       ],
     };
   } finally {
