@@ -12,6 +12,11 @@ import {
 } from '../../shared/events/ecr-cloudtrail-api-call';
 import { ECR_IMAGE_ACTION, EcrImageActionEventSchema } from '../../shared/events/ecr-image-action';
 import {
+  ECR_REPLICATION_ACTION,
+  EcrReplicationActionEventSchema,
+  replicaAsPush,
+} from '../../shared/events/ecr-replication-action';
+import {
   AWS_API_CALL_VIA_CLOUDTRAIL,
   type EcsCloudTrailApiCallDetail,
   EcsCloudTrailApiCallEventSchema,
@@ -35,6 +40,7 @@ const EVENTS_DIR = resolve(__dirname, '..', '..', 'events');
 /** Contract for every AWS detail-type the project consumes. A sample of any other AWS detail-type fails. */
 const SCHEMA_BY_DETAIL_TYPE: Record<string, z.ZodMiniType> = {
   [ECR_IMAGE_ACTION]: EcrImageActionEventSchema,
+  [ECR_REPLICATION_ACTION]: EcrReplicationActionEventSchema,
   [ECS_DEPLOYMENT_STATE_CHANGE]: EcsDeploymentStateChangeEventSchema,
   [AWS_API_CALL_VIA_CLOUDTRAIL]: EcsCloudTrailApiCallEventSchema,
   [SCHEDULED_EVENT]: ScheduledEventSchema,
@@ -266,6 +272,126 @@ describe('EcrImageActionEventSchema', () => {
     // Assess
     expect(result.success).toBe(false);
     expect(result.error?.issues[0]?.path).toEqual(['detail']);
+  });
+});
+
+describe('EcrReplicationActionEventSchema', () => {
+  it('parses a replication into this region, the source named in the detail', () => {
+    // Prepare
+    const event = loadSample('ecr-replication-action.json');
+
+    // Act
+    const parsed = EcrReplicationActionEventSchema.parse(event);
+
+    // Assess
+    expect(parsed).toMatchObject({ account: '123456789012', region: 'eu-west-1' });
+    expect(parsed.detail).toMatchObject({
+      'action-type': 'REPLICATE',
+      result: 'SUCCESS',
+      'repository-name': 'team/payments',
+      'image-tag': '1.5.0',
+      'source-account': '123456789012',
+      'source-region': 'us-east-1',
+    });
+  });
+
+  it.each(['FAILED', 'IN_PROGRESS'])(
+    'parses a replication whose result is %s, to be skipped by name',
+    (result) => {
+      // Prepare
+      const event = loadSample('ecr-replication-action.json');
+      (event.detail as Record<string, unknown>).result = result;
+
+      // Act
+      const parsed = EcrReplicationActionEventSchema.parse(event);
+
+      // Assess
+      expect(parsed.detail.result).toBe(result);
+    },
+  );
+
+  it('accepts a replication of an untagged image, and one without its source', () => {
+    // Prepare
+    const event = loadSample('ecr-replication-action.json');
+    const detail = event.detail as Record<string, unknown>;
+    delete detail['image-tag'];
+    delete detail['source-account'];
+    delete detail['source-region'];
+
+    // Act
+    const parsed = EcrReplicationActionEventSchema.parse(event);
+
+    // Assess
+    expect(parsed.detail['image-tag']).toBeUndefined();
+    expect(replicaAsPush(parsed).origin).toBe('replicated by ECR');
+  });
+
+  it.each([
+    ['result', 'success'],
+    ['result', 'S'.repeat(33)],
+    ['action-type', ''],
+    ['source-account', '1111'],
+    ['source-region', 'us east 1'],
+    ['repository-name', 'Team/Payments'],
+  ])('rejects %s %j, naming the field', (field, value) => {
+    // Prepare
+    const event = loadSample('ecr-replication-action.json');
+    (event.detail as Record<string, unknown>)[field] = value;
+
+    // Act
+    const result = EcrReplicationActionEventSchema.safeParse(event);
+
+    // Assess
+    expect(result.error?.issues.map((i) => i.path)).toEqual([['detail', field]]);
+  });
+
+  it('rejects a push: another detail-type', () => {
+    // Prepare
+    const event = loadSample('ecr-image-push.json');
+
+    // Act
+    const result = EcrReplicationActionEventSchema.safeParse(event);
+
+    // Assess
+    expect(result.error?.issues[0]?.path).toEqual(['detail-type']);
+  });
+});
+
+describe('replicaAsPush', () => {
+  it('is a push to the registry the event landed in, saying where the image came from', () => {
+    // Prepare
+    const event = EcrReplicationActionEventSchema.parse(loadSample('ecr-replication-action.json'));
+
+    // Act
+    const push = replicaAsPush(event);
+
+    // Assess
+    expect(push).toEqual({
+      eventId: '550e3c05-8442-47d7-aaed-1592b745c99a',
+      accountId: '123456789012',
+      region: 'eu-west-1',
+      repositoryName: 'team/payments',
+      digest: 'sha256:09a46b940108eea6bdc037b8e6762b2bacac1ddbc933ebfe7557a1d9919ddf4e',
+      tag: '1.5.0',
+      pushedAt: new Date('2025-03-14T10:12:31Z'),
+      origin: 'replicated by ECR from us-east-1',
+    });
+  });
+
+  it('names the source account when the image came from another account', () => {
+    // Prepare
+    const sample = loadSample('ecr-replication-action.json');
+    (sample.detail as Record<string, unknown>)['source-account'] = '111122223333';
+    const event = EcrReplicationActionEventSchema.parse(sample);
+
+    // Act
+    const push = replicaAsPush(event);
+
+    // Assess
+    expect(push).toMatchObject({
+      accountId: '123456789012',
+      origin: 'replicated by ECR from 111122223333 in us-east-1',
+    });
   });
 });
 

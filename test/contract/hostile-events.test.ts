@@ -10,6 +10,7 @@ import { parkedBody } from '../../shared/adapters/aws/dead-letter-queue';
 import { AutopilotBusEventSchema } from '../../shared/events/autopilot-bus-event';
 import { CloudWatchAlarmStateChangeEventSchema } from '../../shared/events/cloudwatch-alarm-state-change';
 import { EcrImageActionEventSchema } from '../../shared/events/ecr-image-action';
+import { EcrReplicationActionEventSchema } from '../../shared/events/ecr-replication-action';
 import {
   EcsCloudTrailApiCallEventSchema,
   serviceRefFromApiCall,
@@ -84,9 +85,31 @@ describe('the ECR push contract', () => {
   });
 });
 
+describe('the ECR replication contract', () => {
+  it.each([
+    ['image-digest', 'sha256:abc', 'sha256 digest must have 64 hex characters, got 3'],
+    ['image-tag', '-main', 'tag "-main" is invalid'],
+    ['repository-name', 'team//payments', 'empty path component'],
+    ['source-account', '12345', 'expected a 12-digit AWS account id'],
+    ['source-region', 'us east 1', 'expected an AWS region'],
+    ['result', 'x'.repeat(10_000), 'expected an upper-case word'],
+  ])('rejects %s %j, naming the field', (field, value, message) => {
+    // Prepare
+    const event = withDetail('ecr-replication-action', { [field]: value });
+
+    // Act
+    const issues = issuesOf(EcrReplicationActionEventSchema, event);
+
+    // Assess
+    expect(issues).toEqual([expect.stringContaining(`detail.${field}: `)]);
+    expect(issues[0]).toContain(message);
+  });
+});
+
 describe('the envelope of every AWS event', () => {
   const contracts: Array<[string, z.ZodMiniType, string]> = [
     ['ECR Image Action', EcrImageActionEventSchema, 'ecr-image-push'],
+    ['ECR Replication Action', EcrReplicationActionEventSchema, 'ecr-replication-action'],
     ['ECS Deployment State Change', EcsDeploymentStateChangeEventSchema, 'ecs-deployment-failed'],
     ['ECS Task State Change', EcsTaskStateChangeEventSchema, 'ecs-task-stopped-crash'],
     ['CloudWatch Alarm State Change', CloudWatchAlarmStateChangeEventSchema, 'cloudwatch-alarm-state-change'],

@@ -17,6 +17,7 @@ import { digestProblem, repositoryProblem, tagProblem } from '../../shared/domai
 import { AutopilotBusEventSchema } from '../../shared/events/autopilot-bus-event';
 import { CloudWatchAlarmStateChangeEventSchema } from '../../shared/events/cloudwatch-alarm-state-change';
 import { EcrImageActionEventSchema } from '../../shared/events/ecr-image-action';
+import { EcrReplicationActionEventSchema } from '../../shared/events/ecr-replication-action';
 import {
   EcsCloudTrailApiCallEventSchema,
   serviceRefFromApiCall,
@@ -41,18 +42,27 @@ function trustEnvelope(event: Envelope): void {
   expect(Number.isFinite(new Date(event.time).getTime())).toBe(true);
 }
 
+/** What an accepted ECR event about an image guarantees: the fields written into task definitions. */
+function trustEcrImage(event: Envelope): void {
+  trustEnvelope(event);
+  const d = event.detail as Record<string, string | undefined>;
+  expect(repositoryProblem(d['repository-name'] ?? '')).toBeUndefined();
+  if (d['image-digest'] !== undefined) expect(digestProblem(d['image-digest'])).toBeUndefined();
+  if (d['image-tag'] !== undefined) expect(tagProblem(d['image-tag'])).toBeUndefined();
+}
+
 /** Each contract with the samples it is fuzzed from and what its accepted events guarantee. */
 const CONTRACTS: Array<[string, z.ZodMiniType, string[], (event: never) => void]> = [
+  ['ECR Image Action', EcrImageActionEventSchema, ['ecr-image-'], trustEcrImage],
   [
-    'ECR Image Action',
-    EcrImageActionEventSchema,
-    ['ecr-'],
+    'ECR Replication Action',
+    EcrReplicationActionEventSchema,
+    ['ecr-replication-'],
     (event: Envelope) => {
-      trustEnvelope(event);
+      trustEcrImage(event);
       const d = event.detail as Record<string, string | undefined>;
-      expect(repositoryProblem(d['repository-name'] ?? '')).toBeUndefined();
-      if (d['image-digest'] !== undefined) expect(digestProblem(d['image-digest'])).toBeUndefined();
-      if (d['image-tag'] !== undefined) expect(tagProblem(d['image-tag'])).toBeUndefined();
+      if (d['source-account'] !== undefined) expect(d['source-account']).toMatch(/^\d{12}$/);
+      expect(String(d.result).length).toBeLessThanOrEqual(32);
     },
   ],
   [

@@ -46,6 +46,7 @@ const EXPECTED: Record<string, string[]> = {
   'ecr-image-push-digest-only': [],
   'ecr-image-push-failed': [],
   'ecr-image-push-semver': ['deploy-on-push'],
+  'ecr-replication-action': [],
   'ecs-deployment-completed': ['watch-deployments'],
   'ecs-deployment-failed': ['watch-deployments'],
   'ecs-deployment-in-progress': ['index-services', 'watch-deployments'],
