@@ -298,7 +298,10 @@ export interface PushedImageRecord {
   digest: string;
   tag: string;
   pushedAt: string;
-  /** where a push autopilot made up comes from (`autopilot sync by alice`) */
+  /**
+   * where a push ECR did not announce comes from (`autopilot sync by alice`, `replicated by ECR from
+   * us-east-1`)
+   */
   origin?: string;
 }
 

@@ -104,8 +104,8 @@ beforeEach(async () => {
 });
 
 /**
- * A sample push with a fresh event id (idempotency is keyed on it), made in ECR: DescribeImages by
- * its tag answers its digest (deploy on push asks what the tag points at now).
+ * A sample push (or replication) with a fresh event id (idempotency is keyed on it), its image in ECR:
+ * DescribeImages by its tag answers its digest (deploy on push asks what the tag points at now).
  */
 function push(name = 'ecr-image-push') {
   const event = sampleEvent<{ id: string; detail: Record<string, unknown> }>(name);
@@ -403,5 +403,119 @@ describe('deploy-on-push handler', () => {
     });
     expect(ecs.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(0);
     expect(bus.calls()).toHaveLength(0);
+  });
+});
+
+describe('deploy-on-push handler, fed an image ECR replicated into this region', () => {
+  const PAYMENTS_KEY = `${ACCOUNT}:eu-west-1:team/payments`;
+
+  /** prod/api runs team/payments 1.4.2 from this region's registry, on semver:minor. */
+  async function givenPaymentsFollower() {
+    givenService({ 'autopilot:deploy': 'semver:minor' }, `${REGISTRY}/team/payments@${OLD_DIGEST}`);
+    ecr
+      .on(DescribeImagesCommand, { imageIds: [{ imageDigest: OLD_DIGEST }] })
+      .resolves({ imageDetails: [{ imageDigest: OLD_DIGEST, imageTags: ['1.4.2'] }] });
+    await fn.state.index.indexRepositories(
+      { serviceArn: SERVICE_ARN, clusterArn: CLUSTER_ARN, serviceName: 'api' },
+      [PAYMENTS_KEY],
+    );
+  }
+
+  it("deploys the replica from this region's registry, saying where it was replicated from", async () => {
+    // Prepare
+    await givenPaymentsFollower();
+    const event = push('ecr-replication-action');
+
+    // Act
+    const result = await fn.handler(event, lambdaContext('deploy-on-push'));
+
+    // Assess
+    const digest = event.detail['image-digest'];
+    expect(result.decisions).toEqual([
+      expect.objectContaining({
+        action: 'deploy',
+        repository: 'team/payments',
+        tag: '1.5.0',
+        digest,
+        reason: expect.stringMatching(/; replicated by ECR from us-east-1$/),
+      }),
+    ]);
+    const registered = ecs.commandCalls(RegisterTaskDefinitionCommand)[0]?.args[0].input;
+    expect(registered?.containerDefinitions?.[0]?.image).toBe(`${REGISTRY}/team/payments@${digest}`);
+    expect(ecr).toHaveReceivedCommandWith(DescribeImagesCommand, {
+      registryId: ACCOUNT,
+      repositoryName: 'team/payments',
+      imageIds: [{ imageTag: '1.5.0' }],
+    });
+    const published = bus.commandCalls(PutEventsCommand).flatMap((c) => c.args[0].input.Entries ?? []);
+    expect(published.map((e) => e.DetailType)).toEqual(['Deployment Started']);
+  });
+
+  it('changes nothing the second time the same replication is delivered', async () => {
+    // Prepare
+    await givenPaymentsFollower();
+    const event = push('ecr-replication-action');
+    await fn.handler(event, lambdaContext('deploy-on-push'));
+
+    // Act
+    const second = await fn.handler(structuredClone(event), lambdaContext('deploy-on-push'));
+
+    // Assess
+    expect(second.replayed).toBe(true);
+    expect(ecs.commandCalls(RegisterTaskDefinitionCommand)).toHaveLength(1);
+    expect(ecs.commandCalls(UpdateServiceCommand)).toHaveLength(1);
+    expect(bus.commandCalls(PutEventsCommand)).toHaveLength(1);
+  });
+
+  it('skips a failed replication with the reason, without parking it', async () => {
+    // Prepare
+    await givenPaymentsFollower();
+    const event = push('ecr-replication-action');
+    event.detail.result = 'FAILED';
+    process.env.AUTOPILOT_DLQ_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/ecs-autopilot-test-dlq';
+
+    // Act
+    const result = await fn.handler(event, lambdaContext('deploy-on-push'));
+
+    // Assess
+    delete process.env.AUTOPILOT_DLQ_URL;
+    expect(result).toEqual({ decisions: [], ignored: 'not a successful replication (REPLICATE FAILED)' });
+    expect(ecs.calls()).toHaveLength(0);
+    expect(sqs.calls()).toHaveLength(0);
+  });
+
+  it('skips a replication of an untagged image (a per-platform manifest)', async () => {
+    // Prepare
+    await givenPaymentsFollower();
+    const event = push('ecr-replication-action');
+    delete event.detail['image-tag'];
+
+    // Act
+    const result = await fn.handler(event, lambdaContext('deploy-on-push'));
+
+    // Assess
+    expect(result).toEqual({
+      decisions: [],
+      ignored: expect.stringContaining('replication without an image tag'),
+    });
+    expect(ecs.calls()).toHaveLength(0);
+  });
+
+  it('rejects a malformed replication without acting and parks it in the dead-letter queue', async () => {
+    // Prepare
+    const event = push('ecr-replication-action');
+    event.detail['source-region'] = 'us east 1';
+    process.env.AUTOPILOT_DLQ_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/ecs-autopilot-test-dlq';
+    sqs.on(SendMessageCommand).resolves({});
+
+    // Act
+    const result = await fn.handler(event, lambdaContext('deploy-on-push'));
+
+    // Assess
+    delete process.env.AUTOPILOT_DLQ_URL;
+    expect(result).toMatchObject({ status: 'rejected', reason: expect.stringContaining('source-region') });
+    expect(ecs.calls()).toHaveLength(0);
+    const body = JSON.parse(sqs.commandCalls(SendMessageCommand)[0]?.args[0].input.MessageBody ?? '{}');
+    expect(body).toMatchObject({ rejectedBy: 'deploy-on-push', event: { id: event.id } });
   });
 });

@@ -16,6 +16,7 @@ import * as z from 'zod/mini';
 import { AutopilotBusEventSchema } from '../../shared/events/autopilot-bus-event';
 import { CloudWatchAlarmStateChangeEventSchema } from '../../shared/events/cloudwatch-alarm-state-change';
 import { EcrImageActionEventSchema } from '../../shared/events/ecr-image-action';
+import { EcrReplicationActionEventSchema } from '../../shared/events/ecr-replication-action';
 import { EcsCloudTrailApiCallEventSchema } from '../../shared/events/ecs-cloudtrail-api-call';
 import { EcsDeploymentStateChangeEventSchema } from '../../shared/events/ecs-deployment-state-change';
 import { EcsTaskStateChangeEventSchema } from '../../shared/events/ecs-task-state-change';
@@ -31,7 +32,15 @@ const dynamo = mockClient(DynamoDBClient);
 
 /** Each function, the contract its handler parses with (as in functions/), and its samples. */
 const FUNCTIONS: Array<[string, z.ZodMiniType, string[]]> = [
-  ['deploy-on-push', EcrImageActionEventSchema, ['ecr-']],
+  [
+    'deploy-on-push',
+    z.discriminatedUnion('detail-type', [
+      EcrImageActionEventSchema,
+      EcrReplicationActionEventSchema,
+      EcsCloudTrailApiCallEventSchema,
+    ]),
+    ['ecr-'],
+  ],
   ['deploy-due', ScheduledEventSchema, ['scheduled-']],
   ['bake-timer', ScheduledEventSchema, ['scheduled-']],
   [

@@ -25,8 +25,9 @@ export interface PushedImage extends EcrRepository {
   tag: string;
   pushedAt: Date;
   /**
-   * Where a push autopilot made up comes from, said after the reason of every decision about it
-   * (`autopilot sync by alice`); absent for a push ECR announced.
+   * Where a push that ECR did not announce as a push comes from, said after the reason of every
+   * decision about it: one autopilot made up (`autopilot sync by alice`), or an image ECR replicated
+   * into this registry (`replicated by ECR from us-east-1`); absent for a push ECR announced.
    */
   origin?: string;
 }
@@ -161,8 +162,9 @@ export function planDeployment(input: PlanInput): DeploymentDecision[] {
 }
 
 /**
- * A decision about a push autopilot made up says where the push comes from (who ran `autopilot
- * sync`), so the people told of it, and `autopilot history`, know no ECR push caused it.
+ * A decision about a push ECR did not announce says where the push comes from (who ran `autopilot
+ * sync`, the region ECR replicated the image from), so the people told of it, and `autopilot
+ * history`, know no push to this registry caused it.
  */
 function withOrigin(push: PushedImage, decision: DeploymentDecision): DeploymentDecision {
   return push.origin === undefined ? decision : { ...decision, reason: `${decision.reason}; ${push.origin}` };

@@ -7,7 +7,8 @@
  * changed; the chat services on 127.0.0.1), because an end state only means something in a world that
  * keeps one: a fake that answers every DescribeServices the same way would make a duplicate look like
  * a new push. The account is seeded as for the scenarios, and its registry holds the images the ECR
- * samples name (`team/api:main` now points at the pushed digest), so the push sample deploys.
+ * samples name (`team/api:main` now points at the pushed digest, `team/payments:1.5.0` at the
+ * replicated one), so the push and the replication samples deploy.
  *
  * Once: each sample in file order, the account settled after each. Three times: each sample at its
  * place, and its two other copies (the same id, as EventBridge's duplicates have) at seeded places
@@ -27,7 +28,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { type Sandbox, seedAccount, startSandbox } from '../../../sandbox/account';
-import { buildManifest } from '../../../sandbox/control-plane/ecr-api';
+import { buildManifest, DOCKER_CONFIG, DOCKER_MANIFEST_V2 } from '../../../sandbox/control-plane/ecr-api';
 import { mulberry32 } from '../../../sandbox/control-plane/random';
 import { chatTitle } from '../../../sandbox/timeline';
 import type { EventBridgeEvent } from '../../../tools/eventbridge/event';
@@ -65,14 +66,21 @@ function policyWithoutAggregation(): string {
   return file;
 }
 
+/** Whether a routed sample brings an image into the registry: a push, or a replication into it. */
+function bringsImage(sample: EventBridgeEvent): boolean {
+  const detail = sample.detail as Record<string, unknown>;
+  if (sample['detail-type'] === 'ECR Image Action') return detail['action-type'] === 'PUSH';
+  return sample['detail-type'] === 'ECR Replication Action';
+}
+
 /**
- * Places the digests the ECR samples name in the registry, as their pushes left it, without a push
- * event of the sandbox's own: the samples are the events.
+ * Places the digests the ECR samples name in the registry, as their pushes and replications left it,
+ * without an event of the sandbox's own: the samples are the events.
  */
 function holdSampleImages(sandbox: Sandbox, samples: readonly EventBridgeEvent[]): void {
   for (const sample of samples) {
     const detail = sample.detail as Record<string, unknown>;
-    if (sample['detail-type'] !== 'ECR Image Action' || detail['action-type'] !== 'PUSH') continue;
+    if (!bringsImage(sample)) continue;
     const repository = sandbox.plane.model.repositories.get(String(detail['repository-name']));
     const digest = String(detail['image-digest']);
     const tag = typeof detail['image-tag'] === 'string' ? detail['image-tag'] : undefined;
@@ -84,8 +92,9 @@ function holdSampleImages(sandbox: Sandbox, samples: readonly EventBridgeEvent[]
       pushedAt: new Date(sample.time),
       sizeInBytes: 1024,
       manifest: buildManifest(digest),
-      manifestMediaType: String(detail['manifest-media-type']),
-      artifactMediaType: String(detail['artifact-media-type']),
+      // A replication's event names no media types: the replica is what `docker push` sends.
+      manifestMediaType: String(detail['manifest-media-type'] ?? DOCKER_MANIFEST_V2),
+      artifactMediaType: String(detail['artifact-media-type'] ?? DOCKER_CONFIG),
       behaviour: { kind: 'healthy' },
     });
   }
@@ -246,14 +255,20 @@ describe('every routed sample delivered three times, shuffled', () => {
     // Act
     const { mutations, published, chat, items } = once;
 
-    // Assess: the push sample deploys both services following team/api:main; the rest is noted.
+    // Assess: the push sample deploys both services following team/api:main, the replication sample
+    // team/payments 1.5.0 to prod/payments (semver:minor on 1.4.2); the rest is noted.
     expect(mutations).toEqual([
       'RegisterTaskDefinition /api',
+      'RegisterTaskDefinition /payments',
       'UpdateService prod/api',
+      'UpdateService prod/payments',
       'UpdateService staging/api',
     ]);
     expect(published).toEqual(
-      expect.arrayContaining([expect.stringMatching(/^Deployment Started prod\/api/)]),
+      expect.arrayContaining([
+        expect.stringMatching(/^Deployment Started prod\/api/),
+        expect.stringMatching(/^Deployment Started prod\/payments/),
+      ]),
     );
     expect(chat.length).toBeGreaterThan(routedSamples().filter((s) => s.source === 'autopilot').length);
     expect(items.length).toBeGreaterThan(0);

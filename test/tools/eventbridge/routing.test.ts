@@ -46,7 +46,7 @@ const EXPECTED: Record<string, string[]> = {
   'ecr-image-push-digest-only': [],
   'ecr-image-push-failed': [],
   'ecr-image-push-semver': ['deploy-on-push'],
-  'ecr-replication-action': [],
+  'ecr-replication-action': ['deploy-on-push'],
   'ecs-deployment-completed': ['watch-deployments'],
   'ecs-deployment-failed': ['watch-deployments'],
   'ecs-deployment-in-progress': ['index-services', 'watch-deployments'],
@@ -94,6 +94,21 @@ describe('route', () => {
 
     // Assess
     expect(targets).toEqual(EXPECTED[name]);
+  });
+
+  it.each([
+    ['a failed replication', { result: 'FAILED' }],
+    ['a replication of an untagged image', { 'image-tag': undefined }],
+  ])('delivers %s to no function', (_, patch) => {
+    // Prepare
+    const event = sampleEvent<{ source: string; detail: Record<string, unknown> }>('ecr-replication-action');
+    event.detail = JSON.parse(JSON.stringify({ ...event.detail, ...patch }));
+
+    // Act
+    const targets = route(routes, event);
+
+    // Assess
+    expect(targets).toEqual([]);
   });
 
   it('delivers schedule events by rule name, for any stage', () => {

@@ -14,6 +14,10 @@ import {
   DEPLOYMENT_SCHEDULED,
   DEPLOYMENT_STARTED,
 } from '../../../../shared/events/autopilot-events';
+import {
+  EcrReplicationActionEventSchema,
+  replicaAsPush,
+} from '../../../../shared/events/ecr-replication-action';
 import type { PendingPush, ServiceState, TaskDefinitionDocument } from '../../../../shared/ports';
 import {
   ACCOUNT,
@@ -1048,6 +1052,128 @@ describe('deployPushedImage', () => {
     // Assess
     expect(decisions.map((d) => d.action)).toEqual(['deploy']);
     expect(world.writes).toEqual([]);
+  });
+});
+
+describe('deployPushedImage of an image ECR replicated into this region', () => {
+  /** The source of the replication: the same account's registry in us-east-1. */
+  const SOURCE_REGISTRY = `${ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com`;
+
+  /**
+   * "ECR Replication Action" as this region (eu-west-1, the destination) receives it: team/api:main
+   * replicated from us-east-1, as the handler parses it.
+   */
+  function replicated(sourceAccount = ACCOUNT): PushedImage {
+    const event = EcrReplicationActionEventSchema.parse({
+      version: '0',
+      id: 'c8b133b1-6029-4e73-a2a1-4f466b8ba999',
+      'detail-type': 'ECR Replication Action',
+      source: 'aws.ecr',
+      account: ACCOUNT,
+      time: PUSHED_AT,
+      region: 'eu-west-1',
+      resources: [`arn:aws:ecr:eu-west-1:${ACCOUNT}:repository/${REPOSITORY}`],
+      detail: {
+        result: 'SUCCESS',
+        'repository-name': REPOSITORY,
+        'image-digest': NEW,
+        'source-account': sourceAccount,
+        'action-type': 'REPLICATE',
+        'source-region': 'us-east-1',
+        'image-tag': 'main',
+      },
+    });
+    return replicaAsPush(event);
+  }
+
+  /**
+   * prod/api runs team/api from this region's registry; prod/api-east runs it from the source
+   * registry. Each is indexed under the registry its revision names, as the index does.
+   */
+  function aWorldOfTwoRegistries(): World & { api: ServiceState; east: ServiceState } {
+    const world = aWorld();
+    const api = aService();
+    follow(world, api);
+    const east = aService({ name: 'api-east', taskDefinitionArn: taskDefinitionArnOf('api-east', 3) });
+    world.ecs.addService(
+      east,
+      aTaskDefinitionDoc({
+        family: 'api-east',
+        revision: 3,
+        image: `${SOURCE_REGISTRY}/${REPOSITORY}@${OLD}`,
+      }),
+    );
+    world.index.seedRepositories(
+      { serviceArn: east.arn, clusterArn: east.clusterArn, serviceName: east.name },
+      [`${ACCOUNT}:us-east-1:${REPOSITORY}`],
+    );
+    return { ...world, api, east };
+  }
+
+  it("deploys the replica to the service that follows the repository in this region's registry, and not to the one following the source registry", async () => {
+    // Prepare
+    const world = aWorldOfTwoRegistries();
+
+    // Act
+    const decisions = await deployPushedImage(replicated(), world.deps);
+
+    // Assess
+    expect(decisions).toEqual([
+      expect.objectContaining({
+        service: 'api',
+        action: 'deploy',
+        image: PINNED_NEW,
+        reason: 'follows tag main; replicated by ECR from us-east-1',
+      }),
+    ]);
+    expect(mutations(world)).toEqual([
+      `registerTaskDefinition ${API_8}`,
+      `updateService prod/api -> ${API_8}`,
+    ]);
+    expect(world.ecs.service(world.east.arn)?.taskDefinitionArn).toBe(taskDefinitionArnOf('api-east', 3));
+    expect(parseEvents(world.events.published)).toEqual([
+      {
+        detailType: DEPLOYMENT_STARTED,
+        detail: expect.objectContaining({
+          service: 'api',
+          digest: NEW,
+          reason: 'follows tag main; replicated by ECR from us-east-1',
+        }),
+      },
+    ]);
+  });
+
+  it("deploys a replica from another account's registry the same way, naming that account", async () => {
+    // Prepare
+    const world = aWorldOfTwoRegistries();
+
+    // Act
+    const decisions = await deployPushedImage(replicated('111122223333'), world.deps);
+
+    // Assess
+    expect(decisions.map((d) => [d.service, d.action, d.reason])).toEqual([
+      ['api', 'deploy', 'follows tag main; replicated by ECR from 111122223333 in us-east-1'],
+    ]);
+  });
+
+  it('changes nothing when the replication is delivered again', async () => {
+    // Prepare
+    const world = aWorldOfTwoRegistries();
+    await deployPushedImage(replicated(), world.deps);
+    const published = world.events.published.length;
+
+    // Act
+    const again = await deployPushedImage(replicated(), world.deps);
+
+    // Assess
+    expect(again.map((d) => [d.service, d.action, d.reason])).toEqual([
+      ['api', 'skip', 'already running this digest; replicated by ECR from us-east-1'],
+    ]);
+    expect(mutations(world)).toEqual([
+      `registerTaskDefinition ${API_8}`,
+      `updateService prod/api -> ${API_8}`,
+    ]);
+    expect(world.events.published).toHaveLength(published);
   });
 });
 
