@@ -862,6 +862,8 @@ export async function statusCommand(
 }
 
 type ServiceRefArg = { cluster: string; service: string };
+/** `autopilot sandbox push`'s options: what the image's tasks do, and whether ECR replicated it here. */
+type SandboxPushOptions = { crash?: boolean; unhealthy?: boolean; exit?: number; replicatedFrom?: string };
 type IndexedFingerprintArg = import('../shared/ports').IndexedFingerprint;
 type ServiceStatusArg = import('../shared/domain/status/service-status').ServiceStatus;
 
@@ -1456,7 +1458,11 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
     .option('--crash', 'tasks of this image exit with code 1 shortly after starting')
     .option('--unhealthy', 'tasks of this image fail their health checks')
     .option('--exit <code>', 'tasks of this image exit with this code', (v) => Number.parseInt(v, 10))
-    .action(async (ref: string, options: { crash?: boolean; unhealthy?: boolean; exit?: number }) => {
+    .option(
+      '--replicated-from <region>',
+      'the image was pushed in that region and ECR replicated it here (ECR Replication Action, no push)',
+    )
+    .action(async (ref: string, options: SandboxPushOptions) => {
       const [repository, tag] = splitRef(ref, ':');
       const behaviour = options.crash
         ? { kind: 'crash' }
@@ -1465,7 +1471,11 @@ export async function main(argv: readonly string[], io: Io = defaultIo): Promise
           : options.exit !== undefined
             ? { kind: 'exit', exitCode: options.exit }
             : undefined;
-      status = await sandboxRequest({ op: 'push', repository, tag, ...(behaviour ? { behaviour } : {}) }, io);
+      const from = options.replicatedFrom ? { replicatedFrom: options.replicatedFrom } : {};
+      status = await sandboxRequest(
+        { op: 'push', repository, tag, ...(behaviour ? { behaviour } : {}), ...from },
+        io,
+      );
     });
   sandbox
     .command('tag')

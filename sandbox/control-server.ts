@@ -38,6 +38,11 @@ export const ControlRequestSchema = z.discriminatedUnion('op', [
         z.strictObject({ kind: z.literal('exit'), exitCode: z.number().int() }),
       ])
       .optional(),
+    /** the region ECR replicated the image from: "ECR Replication Action" instead of a push */
+    replicatedFrom: z
+      .string()
+      .regex(/^[a-z]{2,}(?:-[a-z]+)+-\d{1,2}$/, 'expected an AWS region such as us-east-1')
+      .optional(),
   }),
   z.strictObject({
     op: z.literal('tag'),
@@ -87,7 +92,12 @@ export type ControlRequest = z.infer<typeof ControlRequestSchema>;
 async function act(sandbox: Sandbox, request: ControlRequest): Promise<unknown> {
   switch (request.op) {
     case 'push':
-      return sandbox.plane.pushImage(request.repository, request.tag, request.behaviour);
+      return sandbox.plane.pushImage(
+        request.repository,
+        request.tag,
+        request.behaviour,
+        request.replicatedFrom === undefined ? {} : { replicatedFrom: { region: request.replicatedFrom } },
+      );
     case 'tag':
       await tagService(sandbox, request.cluster, request.service, request.tags);
       return { tagged: `${request.cluster}/${request.service}` };

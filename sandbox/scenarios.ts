@@ -2860,6 +2860,60 @@ export const serviceEnforcedAndRestored: Scenario = {
   },
 };
 
+/**
+ * team/api:main pushed in us-east-1 and replicated by ECR into this region's registry: ECR sends no
+ * push here, only "ECR Replication Action"; both services following team/api:main in this registry
+ * are deployed the replica, pinned by this registry's digest, and the decisions say where it came from.
+ */
+export const replicaDeployedAsPush: Scenario = {
+  name: 'team/api:main replicated by ECR from us-east-1: deployed here as a push, saying where it came from',
+  async run(sandbox) {
+    const firstEmitted = sandbox.plane.emitted.length;
+    let digest = '';
+    const seen = await during(sandbox, () => {
+      digest = sandbox.plane.pushImage(
+        'team/api',
+        'main',
+        { kind: 'healthy' },
+        {
+          replicatedFrom: { region: 'us-east-1' },
+        },
+      ).digest;
+    });
+    const ecrEvents = sandbox.plane.emitted
+      .slice(firstEmitted)
+      .filter((e) => e.source === 'aws.ecr' && e['detail-type'] !== 'AWS API Call via CloudTrail')
+      .map((e) => e['detail-type']);
+    const pinned = `${REGISTRY}/team/api@${digest}`;
+    const prod = await sandbox.imagesOf('prod', 'api');
+    const staging = await sandbox.imagesOf('staging', 'api');
+    // A duplicate delivery answers the first one's decisions again (`replayed`): each service once.
+    const deploys = seen.decisions.filter((d) => d.function === 'deploy-on-push' && d.action === 'deploy');
+    const deployed = new Set(deploys.map((d) => `${d.cluster}/${d.service}`));
+    return [
+      expect(
+        'ECR sent a replication here, and no push',
+        JSON.stringify(ecrEvents) === '["ECR Replication Action"]',
+        ecrEvents,
+      ),
+      expect('prod/api runs the replica by digest', prod.app === pinned, prod),
+      expect('staging/api runs the replica by digest', staging.app === pinned, staging),
+      expect(
+        'both deployments say the image was replicated from us-east-1',
+        deployed.size === 2 &&
+          deploys.every((d) => String(d.reason).endsWith('; replicated by ECR from us-east-1')),
+        deploys.map((d) => d.reason),
+      ),
+      expect(
+        'Deployment Started published for each service',
+        seen.events.filter((e) => e['detail-type'] === 'Deployment Started').length === 2,
+        seen.events.map((e) => e['detail-type']),
+      ),
+      expect('no delivery failed', seen.failures.length === 0, seen.failures),
+    ];
+  },
+};
+
 /** Every scenario, in the order they are played. */
 export const SCENARIOS: readonly Scenario[] = [
   pushFollowsTag,
@@ -2891,6 +2945,7 @@ export const SCENARIOS: readonly Scenario[] = [
   pauseHoldsPush,
   revertedByOthers,
   syncBringsServiceUpToDate,
+  replicaDeployedAsPush,
 ];
 
 /** Plays scenarios in order, telling `onStart` when each begins and `onResult` its expectations. */

@@ -71,6 +71,12 @@ function describeEvent(event: EventBridgeEvent, at: Date): TimelineLine | undefi
         source: 'ECR',
         text: `${String(d['action-type']).toLowerCase()} ${d['repository-name']}${d['image-tag'] ? `:${d['image-tag']}` : ' (no tag)'} ${short(d['image-digest'])} ${d.result}`,
       };
+    case 'ECR Replication Action':
+      return {
+        at,
+        source: 'ECR',
+        text: `replicated ${d['repository-name']}${d['image-tag'] ? `:${d['image-tag']}` : ' (no tag)'} ${short(d['image-digest'])} from ${d['source-region']} ${d.result}`,
+      };
     case 'ECS Deployment State Change':
       return {
         at,

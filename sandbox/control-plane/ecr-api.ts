@@ -203,7 +203,9 @@ export class EcrApi {
 
   /**
    * Stores an image manifest and moves `tag` to it (as PutImage, the last step of `docker push`), then
-   * sends "ECR Image Action" PUSH SUCCESS.
+   * sends "ECR Image Action" PUSH SUCCESS; for an image ECR replicated into this registry
+   * (`replicatedFrom`: the source region, and account when not this one), "ECR Replication Action"
+   * SUCCESS instead, as ECR sends no push in the destination.
    *
    * @param behaviour - what containers of the image do; by default the behaviour the image already
    *   has (a retag) or {@link HEALTHY}
@@ -211,7 +213,13 @@ export class EcrApi {
   putImage(
     repositoryName: string,
     manifest: string,
-    options: { tag?: string; mediaType?: string; digest?: string; behaviour?: ImageBehaviour } = {},
+    options: {
+      tag?: string;
+      mediaType?: string;
+      digest?: string;
+      behaviour?: ImageBehaviour;
+      replicatedFrom?: { region: string; accountId?: string };
+    } = {},
   ): ImageRecord {
     const { model, now, events } = this.deps;
     const record = this.repository(repositoryName);
@@ -257,15 +265,22 @@ export class EcrApi {
     if (tag !== undefined) image.tags.push(tag);
     record.images.set(digest, image);
     this.emit(
-      events.ecrImageAction({
-        actionType: 'PUSH',
-        result: 'SUCCESS',
-        repositoryName: record.name,
-        digest,
-        tag,
-        manifestMediaType: image.manifestMediaType,
-        artifactMediaType: image.artifactMediaType,
-      }),
+      options.replicatedFrom === undefined
+        ? events.ecrImageAction({
+            actionType: 'PUSH',
+            result: 'SUCCESS',
+            repositoryName: record.name,
+            digest,
+            tag,
+            manifestMediaType: image.manifestMediaType,
+            artifactMediaType: image.artifactMediaType,
+          })
+        : events.ecrReplicationAction({
+            repositoryName: record.name,
+            digest,
+            tag,
+            from: options.replicatedFrom,
+          }),
     );
     return image;
   }

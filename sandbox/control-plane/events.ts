@@ -6,7 +6,8 @@
  * - "ECS Deployment State Change"
  *   (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_service_deployment_events.html)
  * - "ECS Service Action" (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/ecs_service_events.html)
- * - "ECR Image Action" (https://docs.aws.amazon.com/AmazonECR/latest/userguide/ecr-eventbridge.html)
+ * - "ECR Image Action" and "ECR Replication Action"
+ *   (https://docs.aws.amazon.com/AmazonECR/latest/userguide/ecr-eventbridge.html)
  * - "AWS API Call via CloudTrail"
  *   (https://docs.aws.amazon.com/eventbridge/latest/ref/events-structure.html and the CloudTrail record
  *   contents, https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-record-contents.html)
@@ -226,6 +227,29 @@ export class EventFactory {
       ...(action.tag === undefined ? {} : { 'image-tag': action.tag }),
       ...(action.manifestMediaType === undefined ? {} : { 'manifest-media-type': action.manifestMediaType }),
       ...(action.artifactMediaType === undefined ? {} : { 'artifact-media-type': action.artifactMediaType }),
+    });
+  }
+
+  /**
+   * "ECR Replication Action" SUCCESS for an image ECR replicated into this registry from `from` (its
+   * region, and its account, this one by default): sent here, in the destination, with the
+   * destination repository in `resources`.
+   */
+  ecrReplicationAction(action: {
+    repositoryName: string;
+    digest: string;
+    tag?: string;
+    from: { region: string; accountId?: string };
+  }): EventBridgeEvent {
+    const repositoryArn = `arn:aws:ecr:${this.region}:${this.accountId}:repository/${action.repositoryName}`;
+    return this.envelope('aws.ecr', 'ECR Replication Action', [repositoryArn], {
+      result: 'SUCCESS',
+      'repository-name': action.repositoryName,
+      'image-digest': action.digest,
+      'source-account': action.from.accountId ?? this.accountId,
+      'action-type': 'REPLICATE',
+      'source-region': action.from.region,
+      ...(action.tag === undefined ? {} : { 'image-tag': action.tag }),
     });
   }
 

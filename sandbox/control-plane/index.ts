@@ -121,7 +121,9 @@ export interface ControlPlane {
   /**
    * Simulates `docker push <registry>/<repository>:<tag>`: a new image (its digest derives from the
    * content, different on every push unless `options.content` is repeated), the tag moved to it, and
-   * "ECR Image Action" PUSH SUCCESS with `image-tag`.
+   * "ECR Image Action" PUSH SUCCESS with `image-tag`. With `options.replicatedFrom`, the image was
+   * pushed in another region (or account) and ECR replicated it here: the same image and tag, and
+   * "ECR Replication Action" SUCCESS naming the source instead of a push.
    *
    * @param behaviour - what containers running the image do (default healthy)
    * @throws when the repository does not exist (as `docker push` fails), or the tag is immutable
@@ -130,7 +132,7 @@ export interface ControlPlane {
     repository: string,
     tag: string,
     behaviour?: ImageBehaviour,
-    options?: { content?: string },
+    options?: { content?: string; replicatedFrom?: { region: string; accountId?: string } },
   ): { digest: string };
   /**
    * Sets the state of the CloudWatch alarm `name` (created on first use, INSUFFICIENT_DATA "Unchecked:
@@ -357,7 +359,11 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     pushImage(repository, tag, behaviour = { kind: 'healthy' }, pushOptions = {}) {
       pushes += 1;
       const content = pushOptions.content ?? `${repository}:${tag}#${pushes}:${JSON.stringify(behaviour)}`;
-      const image = ecr.putImage(repository, buildManifest(content), { tag, behaviour });
+      const image = ecr.putImage(repository, buildManifest(content), {
+        tag,
+        behaviour,
+        ...(pushOptions.replicatedFrom === undefined ? {} : { replicatedFrom: pushOptions.replicatedFrom }),
+      });
       return { digest: image.digest };
     },
     setAlarmState(name, state, reason, configuration) {

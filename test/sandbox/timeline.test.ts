@@ -343,6 +343,30 @@ describe('followTimeline', () => {
     ]);
   });
 
+  it('writes an image ECR replicated here with where it came from, as it writes a push', () => {
+    // Prepare
+    const account = fakeAccount();
+    const digest = `sha256:${'b02d1dae9eba'.padEnd(64, '0')}`;
+    const image = {
+      result: 'SUCCESS',
+      'repository-name': 'team/api',
+      'image-digest': digest,
+      'image-tag': 'main',
+    };
+
+    // Act
+    account.bus(event('ECR Image Action', { ...image, 'action-type': 'PUSH' }));
+    account.bus(
+      event('ECR Replication Action', { ...image, 'action-type': 'REPLICATE', 'source-region': 'us-east-1' }),
+    );
+
+    // Assess
+    expect(account.texts()).toEqual([
+      'ECR: push team/api:main sha256:b02d1dae9eba… SUCCESS',
+      'ECR: replicated team/api:main sha256:b02d1dae9eba… from us-east-1 SUCCESS',
+    ]);
+  });
+
   it('names the restarts: the stopped task with its exit codes, Task Restarted, Task Restart Abandoned', () => {
     // Prepare
     const account = fakeAccount();

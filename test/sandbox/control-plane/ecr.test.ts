@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   BatchDeleteImageCommand,
   BatchGetImageCommand,
@@ -12,7 +15,11 @@ import {
   RepositoryNotFoundException,
   TagResourceCommand,
 } from '@aws-sdk/client-ecr';
+import { sandboxControlFile } from '../../../cli/target';
+import type { Sandbox } from '../../../sandbox/account';
+import { serveControl } from '../../../sandbox/control-server';
 import { EcrGateway } from '../../../shared/adapters/aws/ecr-gateway';
+import { EcrReplicationActionEventSchema } from '../../../shared/events/ecr-replication-action';
 import { ACCOUNT, failure, REGION, useControlPlane } from './support';
 
 const harness = useControlPlane();
@@ -91,6 +98,44 @@ describe('pushImage and image queries', () => {
     expect(byDigest.imageDetails?.[0]?.imageTags).toBeUndefined();
     expect(listed.imageIds).toHaveLength(2);
     expect(untagged.imageIds).toEqual([{ imageDigest: first.digest }]);
+  });
+
+  it('emits ECR Replication Action, and no push, for an image ECR replicated here from another region', async () => {
+    // Prepare
+    const { ecr, plane, events } = harness();
+    await ecr.send(new CreateRepositoryCommand({ repositoryName: 'team/api' }));
+
+    // Act
+    const { digest } = plane.pushImage('team/api', 'main', undefined, {
+      replicatedFrom: { region: 'us-east-1', accountId: '111122223333' },
+    });
+    const byTag = await ecr.send(
+      new DescribeImagesCommand({ repositoryName: 'team/api', imageIds: [{ imageTag: 'main' }] }),
+    );
+
+    // Assess
+    const ecrEvents = events.filter((e) => e.source === 'aws.ecr');
+    expect(ecrEvents.map((e) => e['detail-type'])).toEqual([
+      'AWS API Call via CloudTrail',
+      'ECR Replication Action',
+    ]);
+    const replication = ecrEvents[1];
+    expect(replication).toMatchObject({
+      account: ACCOUNT,
+      region: REGION,
+      resources: [`arn:aws:ecr:${REGION}:${ACCOUNT}:repository/team/api`],
+      detail: {
+        result: 'SUCCESS',
+        'repository-name': 'team/api',
+        'image-digest': digest,
+        'source-account': '111122223333',
+        'action-type': 'REPLICATE',
+        'source-region': 'us-east-1',
+        'image-tag': 'main',
+      },
+    });
+    expect(EcrReplicationActionEventSchema.safeParse(replication).error).toBeUndefined();
+    expect(byTag.imageDetails?.[0]).toMatchObject({ imageDigest: digest, imageTags: ['main'] });
   });
 
   it('gives the same digest to the same content and refuses to move an immutable tag', async () => {
@@ -217,5 +262,38 @@ describe('BatchGetImage, PutImage and BatchDeleteImage', () => {
 
     // Assess
     expect(out.tags).toEqual([{ Key: 'owner', Value: 'platform' }]);
+  });
+});
+
+describe('the control endpoint', () => {
+  it('pushes an image ECR replicated here through the push op (autopilot sandbox push --replicated-from)', async () => {
+    // Prepare
+    const { ecr, plane, events } = harness();
+    await ecr.send(new CreateRepositoryCommand({ repositoryName: 'team/api' }));
+    const root = mkdtempSync(join(tmpdir(), 'control-replica-'));
+    const runtime = { operatorEnvironment: () => ({}) };
+    const stop = await serveControl({ plane, runtime } as unknown as Sandbox, root);
+    const { url } = JSON.parse(readFileSync(sandboxControlFile(root, {}), 'utf8')) as { url: string };
+    const push = (body: Record<string, unknown>) =>
+      fetch(url, {
+        method: 'POST',
+        body: JSON.stringify({ op: 'push', repository: 'team/api', tag: 'main', ...body }),
+      });
+
+    // Act
+    const ok = await push({ replicatedFrom: 'us-east-1' });
+    const refused = await push({ replicatedFrom: 'us east 1' });
+    await stop();
+    rmSync(root, { recursive: true, force: true });
+
+    // Assess
+    expect(ok.status).toBe(200);
+    expect(refused.status).toBe(400);
+    const arrivals = events.filter(
+      (e) => e['detail-type'] === 'ECR Replication Action' || e['detail-type'] === 'ECR Image Action',
+    );
+    expect(
+      arrivals.map((e) => [e['detail-type'], (e.detail as Record<string, unknown>)['source-region']]),
+    ).toEqual([['ECR Replication Action', 'us-east-1']]);
   });
 });
