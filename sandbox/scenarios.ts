@@ -50,6 +50,7 @@ import { DynamoPendingPushes } from '../shared/adapters/state/dynamo-pending-pus
 import { DynamoQuarantine } from '../shared/adapters/state/dynamo-quarantine';
 import { DynamoServiceIndex } from '../shared/adapters/state/dynamo-service-index';
 import { DynamoServiceLease } from '../shared/adapters/state/dynamo-service-lease';
+import { DynamoSkippedPushes } from '../shared/adapters/state/dynamo-skipped-pushes';
 import { loadPolicyFile } from '../shared/config/policy-file';
 import { resumePause } from '../shared/domain/deploy/resume-pause';
 import { type SyncResult, syncService } from '../shared/domain/deploy/sync-service';
@@ -2559,6 +2560,7 @@ async function syncAsOperator(sandbox: Sandbox, service: ServiceRef, by: string)
         history: new DynamoDeploymentHistory(table, dynamo),
         lease: new DynamoServiceLease(table, dynamo),
         pending: new DynamoPendingPushes(table, dynamo),
+        skips: new DynamoSkippedPushes(table, dynamo),
         pauses: new DynamoPauses(table, dynamo),
         events: new EventBridgePublisher(sandbox.runtime.busName, bus),
         policyFile: loadPolicyFile(env.AUTOPILOT_CONFIG),

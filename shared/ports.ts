@@ -800,6 +800,39 @@ export interface PendingPushes {
   ): Promise<boolean>;
 }
 
+/**
+ * A push deploy on push skipped for a service, as `autopilot status` shows it: a skip leaves no
+ * deployment, no pending push and no announcement, so without it "why did prod/api not deploy?" has
+ * no answer.
+ */
+export interface SkippedPush {
+  serviceArn: string;
+  /** the image as the push names it */
+  repository: string;
+  tag: string;
+  digest: string;
+  /** why it was not deployed, as the decision says */
+  reason: string;
+  /** the push's event id */
+  triggeredBy: string;
+  /** when it was decided */
+  at: string;
+}
+
+/** The last push skipped for each service: one per service, the next skip replacing it. */
+export interface SkippedPushes {
+  /**
+   * Keeps each skip as its service's last, replacing the one kept before (a push skipped for many
+   * services is one call for up to 25 in DynamoDB). Best effort: what the table leaves unwritten
+   * (throttled) is sent again a few times, then given up.
+   *
+   * @throws when some skips were not kept (the others were)
+   */
+  recordSkips(skips: readonly SkippedPush[]): Promise<void>;
+  /** The last push skipped for a service, if one was within the last 90 days. */
+  lastSkip(serviceArn: string): Promise<SkippedPush | undefined>;
+}
+
 /** Publishes autopilot's own events (on EventBridge in AWS). */
 export interface EventPublisher {
   publish(events: readonly AutopilotEvent[]): Promise<void>;

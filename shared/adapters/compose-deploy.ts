@@ -15,6 +15,7 @@ import { DynamoQuarantine } from './state/dynamo-quarantine';
 import { DynamoRevertLog } from './state/dynamo-revert-log';
 import { DynamoServiceIndex } from './state/dynamo-service-index';
 import { DynamoServiceLease } from './state/dynamo-service-lease';
+import { DynamoSkippedPushes } from './state/dynamo-skipped-pushes';
 
 /** Everything deploy on push needs, on AWS. */
 export function makeDeployDeps(env: BaseEnv): DeployDeps {
@@ -27,6 +28,7 @@ export function makeDeployDeps(env: BaseEnv): DeployDeps {
     history: new DynamoDeploymentHistory(table),
     lease: new DynamoServiceLease(table),
     pending: new DynamoPendingPushes(table),
+    skips: new DynamoSkippedPushes(table),
     pauses: new DynamoPauses(table),
     ...baseDeps(env),
   };

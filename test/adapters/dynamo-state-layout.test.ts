@@ -14,7 +14,14 @@ import { DynamoQuarantine } from '../../shared/adapters/state/dynamo-quarantine'
 import { DynamoRollbackHistory } from '../../shared/adapters/state/dynamo-rollback-history';
 import { DynamoServiceIndex } from '../../shared/adapters/state/dynamo-service-index';
 import { DynamoServiceLease } from '../../shared/adapters/state/dynamo-service-lease';
-import type { AnnouncedProblem, DeploymentRecord, PendingPush, QuarantinedImage } from '../../shared/ports';
+import { DynamoSkippedPushes } from '../../shared/adapters/state/dynamo-skipped-pushes';
+import type {
+  AnnouncedProblem,
+  DeploymentRecord,
+  PendingPush,
+  QuarantinedImage,
+  SkippedPush,
+} from '../../shared/ports';
 import { createAutopilotTable, useDynalite } from '../support/dynalite';
 
 const DAY = 86_400;
@@ -518,6 +525,53 @@ describe('DynamoPendingPushes', () => {
     // Assess
     expect(saved).toEqual([true, true, true]);
     expect(await pushes.listDuePending(new Date('2100-01-01T00:00:00.000Z'))).toHaveLength(1);
+  });
+});
+
+describe('DynamoSkippedPushes', () => {
+  const skipped = (tag: string, eventId: string): SkippedPush => ({
+    serviceArn: API,
+    repository: 'team/api',
+    tag,
+    digest: DIGEST,
+    reason: `tag ${tag} does not match tag:release`,
+    triggeredBy: eventId,
+    at: START.toISOString(),
+  });
+
+  it("keeps a service's last skip under its partition, SKIP, beside its deployments, for 90 days", async () => {
+    // Prepare
+    const skips = on(DynamoSkippedPushes);
+    await on(DynamoDeploymentHistory).recordDeployment({
+      serviceArn: API,
+      cluster: 'prod',
+      service: 'api',
+      fromTaskDefinition: API_7,
+      toTaskDefinition: API_8,
+      repository: 'team/api',
+      tag: 'release',
+      digest: DIGEST,
+      startedAt: '2026-01-12T09:00:00.000Z',
+      triggeredBy: 'event-0',
+      state: 'STARTED',
+    });
+    await skips.recordSkips([skipped('main', 'event-1')]);
+    clock = new Date(START.getTime() + 60_000);
+
+    // Act
+    await skips.recordSkips([skipped('feature', 'event-2')]);
+
+    // Assess
+    expect((await partition(`SVC#${API}`)).map((i) => i.sk)).toEqual([
+      'DEPLOY#2026-01-12T09:00:00.000Z#event-0',
+      'SKIP',
+    ]);
+    expect(await partition(`SVC#${API}`)).toContainEqual({
+      pk: `SVC#${API}`,
+      sk: 'SKIP',
+      ...skipped('feature', 'event-2'),
+      expiresAt: START_EPOCH + 60 + 90 * DAY,
+    });
   });
 });
 

@@ -41,6 +41,8 @@ import type {
   ServiceHistory,
   ServiceIndex,
   ServiceLease,
+  SkippedPush,
+  SkippedPushes,
   StartedDeployment,
 } from '../../shared/ports';
 
@@ -104,6 +106,7 @@ export type StateWrite =
       moved: boolean;
     }
   | { op: 'savePending'; pending: PendingPush; saved: boolean }
+  | { op: 'recordSkips'; skips: SkippedPush[] }
   | { op: 'deletePending'; serviceArn: string; repositoryKey: string; eventId: string; deleted: boolean }
   | {
       op: 'markPendingAnnounced';
@@ -889,6 +892,26 @@ export class InMemoryPendingPushes extends StateFake implements PendingPushes {
   }
 }
 
+/** {@link SkippedPushes} in memory. */
+export class InMemorySkippedPushes extends StateFake implements SkippedPushes {
+  private readonly skips = new Map<string, SkippedPush>();
+
+  /** The last skip of every service, by service ARN. */
+  get lastSkips(): Record<string, SkippedPush> {
+    return Object.fromEntries([...this.skips.entries()].map(([arn, skip]) => [arn, clone(skip)]));
+  }
+
+  async recordSkips(skips: readonly SkippedPush[]): Promise<void> {
+    for (const skip of skips) this.skips.set(skip.serviceArn, clone(skip));
+    this.record({ op: 'recordSkips', skips: [...skips] });
+  }
+
+  async lastSkip(serviceArn: string): Promise<SkippedPush | undefined> {
+    const skip = this.skips.get(serviceArn);
+    return skip && clone(skip);
+  }
+}
+
 /** One fake of every state port, recording into one write log, on one clock. */
 /** {@link RevertLog} in memory. */
 export class InMemoryRevertLog implements RevertLog {
@@ -967,6 +990,7 @@ export function inMemoryState(now: () => Date = () => new Date()) {
     quarantine: new InMemoryQuarantine(options),
     lease,
     pending: new InMemoryPendingPushes(options),
+    skips: new InMemorySkippedPushes(options),
     pauses: new InMemoryPauses(options),
     reverts: new InMemoryRevertLog(options),
   };

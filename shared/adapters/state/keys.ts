@@ -24,6 +24,7 @@
  * | ServiceLease | service lease (owner, `leaseUntil`, `priorOwner`; kept 30 days after its release) | `SVC#<serviceArn>` | `LOCK` |
  * | ServiceLease | newest push deployed (watermark) | `SVC#<serviceArn>` | `PUSH#<repositoryKey>` |
  * | PendingPushes | pending push | `PENDING` | `<serviceArn>#<repositoryKey>` |
+ * | SkippedPushes | the last push skipped for a service | `SVC#<serviceArn>` | `SKIP` |
  * | NotificationStore | aggregation window | `NOTIFYWIN` | `<channel>#<groupKey>#<windowStart>` |
  * | NotificationStore | first message of a deployment's thread | `THREAD#<channel>` | `<threadKey>` |
  * | RestartChains | launch spec of a standalone task | `RESTART#<clusterArn>` | `SPEC#<taskArn>` |
@@ -201,6 +202,11 @@ export const pendingPushesOf = (serviceArn: string): ItemRange => ({
   pk: 'PENDING',
   skPrefix: `${serviceArn}#`,
 });
+
+// SkippedPushes -----------------------------------------------------------------------------------
+
+/** The last push deploy on push skipped for a service, beside its deployments. */
+export const lastSkipKey = (serviceArn: string): ItemKey => ({ pk: service(serviceArn), sk: 'SKIP' });
 
 // Pauses ------------------------------------------------------------------------------------------
 

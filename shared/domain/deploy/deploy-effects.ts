@@ -24,6 +24,7 @@ import type {
 import type { Amendment, ApplyContext, EffectHandler, EffectHandlers } from '../plan/plan';
 import { parseDeployMode } from '../policy/deploy-mode';
 import {
+  DEFERRED_BY_EARLIER_ATTEMPT,
   type DeploymentDecision,
   NEWER_PUSH_WAITING,
   replacesWaiting,
@@ -273,7 +274,7 @@ export function deployEffects(
         // A retry of the push whose deferral went out: saved and announced by an earlier attempt.
         return {
           action: 'skip',
-          reason: `deferred until ${pending.dueAt} and announced by an earlier attempt of this push`,
+          reason: `deferred until ${pending.dueAt} ${DEFERRED_BY_EARLIER_ATTEMPT}`,
         };
       }
       return { action: 'skip', reason: NEWER_PUSH_WAITING };

@@ -25,13 +25,15 @@ import type {
   Quarantine,
   ServiceIndex,
   ServiceLease,
+  SkippedPush,
+  SkippedPushes,
   TaskDefinitionDocument,
 } from '../../ports';
 import { clusterNameOf } from '../aws/arn';
 import { repositoryKey } from '../aws/ecr-repository';
 import { applyPlan } from '../plan/plan';
 import { deployEffects } from './deploy-effects';
-import type { DeploymentDecision, PushedImage } from './plan-deployment';
+import { type DeploymentDecision, findsPushInPlace, type PushedImage, SERVICE_GONE } from './plan-deployment';
 import {
   checkBlastRadius,
   type DeployPlan,
@@ -59,6 +61,8 @@ export interface DeployDeps {
   lease: ServiceLease;
   /** pushes waiting for a cooldown or a deploy window */
   pending: PendingPushes;
+  /** the last push skipped for each service (`autopilot status`) */
+  skips: SkippedPushes;
   /** the pauses of deploy on push (`autopilot pause`) */
   pauses: PauseStore;
   events: EventPublisher;
@@ -222,7 +226,7 @@ async function apply(plan: DeployPlan, push: PushedImage, deps: DeployDeps): Pro
   const report = async (decisions: DeploymentDecision[]) => {
     const events = decisions.flatMap((decision) => eventFor(decision, push) ?? []);
     if (events.length > 0) await deps.events.publish(events);
-    await markAnnounced(decisions, push, deps);
+    await Promise.all([markAnnounced(decisions, push, deps), rememberSkips(decisions, push, deps)]);
   };
   const rest = { ...plan, effects: plan.effects.filter((e) => e.kind !== 'delete-pending') };
   const decisions = deps.dryRun
@@ -336,6 +340,48 @@ async function markAnnounced(
   );
   if (intents.length > 0) marks.push(deps.history.markIntentsAnnounced(intents).then(() => true));
   await Promise.allSettled(marks);
+}
+
+/**
+ * Keeps, for each service a real run skipped the push for, that skip as the service's last, so
+ * `autopilot status` can say why a push did not deploy: a skip leaves no deployment, no pending push
+ * and no announcement. A notify-only pause's decision (carried out as a dry run in a real run) is
+ * kept as a skip too: nothing was changed. Not kept: a dry run's decisions (nothing was decided for
+ * real), a service gone from ECS, and a skip that finds the push in place already (a retry's word for
+ * what its first attempt did, which would hide that deployment or deferral). Best effort, as the
+ * marks: every service in one call, and a failed write neither fails the run nor has the push retried
+ * for it (status then shows the skip before).
+ */
+async function rememberSkips(
+  decisions: readonly DeploymentDecision[],
+  push: PushedImage,
+  deps: DeployDeps,
+): Promise<void> {
+  if (deps.dryRun) return;
+  const at = deps.now().toISOString();
+  const skips = decisions.flatMap((d): SkippedPush[] =>
+    isSkipToRemember(d)
+      ? [
+          {
+            serviceArn: d.serviceArn,
+            repository: d.repository,
+            tag: d.tag,
+            digest: d.digest,
+            reason: d.reason,
+            triggeredBy: push.eventId,
+            at,
+          },
+        ]
+      : [],
+  );
+  if (skips.length > 0) await Promise.allSettled([deps.skips.recordSkips(skips)]);
+}
+
+/** Whether a real run's decision is a skip `autopilot status` shows (see {@link rememberSkips}). */
+function isSkipToRemember(d: DeploymentDecision): boolean {
+  const notifyOnly = d.dryRun === true && (d.action === 'deploy' || d.action === 'defer');
+  if (d.action !== 'skip' && !notifyOnly) return false;
+  return d.serviceArn !== '' && d.reason !== SERVICE_GONE && !findsPushInPlace(d);
 }
 
 /** The event that announces a decision as carried out, if it calls for one. */

@@ -18,6 +18,24 @@ import { heldBy, pauseOf } from './pause';
 /** The reason given when a service already runs the pushed digest. */
 export const ALREADY_RUNNING = 'already running this digest';
 
+/** The reason given when a service the push was planned for is gone from ECS. */
+export const SERVICE_GONE = 'service no longer exists';
+
+/** How a retry of a push says its deferral went out in an earlier attempt (the end of the reason). */
+export const DEFERRED_BY_EARLIER_ATTEMPT = 'and announced by an earlier attempt of this push';
+
+/**
+ * Whether a skip says the push is in place already: the service runs its digest, or an earlier
+ * attempt of this push deferred it. A retry of a push says so of what its first attempt did, so such
+ * a skip is no decision of its own about the push.
+ */
+export function findsPushInPlace(decision: Pick<DeploymentDecision, 'action' | 'reason'>): boolean {
+  return (
+    decision.action === 'skip' &&
+    (decision.reason.startsWith(ALREADY_RUNNING) || decision.reason.endsWith(DEFERRED_BY_EARLIER_ATTEMPT))
+  );
+}
+
 /** A successful push of a tagged image to a private ECR repository. */
 export interface PushedImage extends EcrRepository {
   eventId: string;

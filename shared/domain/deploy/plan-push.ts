@@ -39,6 +39,7 @@ import {
   type DeploymentDecision,
   type PushedImage,
   planDeployment,
+  SERVICE_GONE,
   type ServiceCandidate,
 } from './plan-deployment';
 import { copyWithImage, sourceMarkers } from './task-definition';
@@ -296,7 +297,7 @@ export async function planDuePush(pending: PendingPush, deps: DeployReads): Prom
       repository: push.repositoryName,
       tag: push.tag,
       digest: push.digest,
-      reason: 'service no longer exists',
+      reason: SERVICE_GONE,
     });
   }
   if (!plan.decisions.some((d) => d.action === 'defer')) {
@@ -394,7 +395,7 @@ export async function planUnderLease(
       repository: push.repositoryName,
       tag: push.tag,
       digest: push.digest,
-      reason: 'service no longer exists',
+      reason: SERVICE_GONE,
     };
     planned.set(ref.serviceArn, {
       decision,

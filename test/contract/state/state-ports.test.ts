@@ -17,6 +17,7 @@ import { DynamoRollbackHistory } from '../../../shared/adapters/state/dynamo-rol
 import { DynamoServiceHistory } from '../../../shared/adapters/state/dynamo-service-history';
 import { DynamoServiceIndex } from '../../../shared/adapters/state/dynamo-service-index';
 import { DynamoServiceLease } from '../../../shared/adapters/state/dynamo-service-lease';
+import { DynamoSkippedPushes } from '../../../shared/adapters/state/dynamo-skipped-pushes';
 import { createAutopilotTable, useDynalite } from '../../support/dynalite';
 import { InMemoryNotificationStore } from '../../support/in-memory';
 import { InMemoryRestartChains } from '../../support/in-memory-restart';
@@ -33,6 +34,7 @@ import {
   InMemoryServiceHistory,
   InMemoryServiceIndex,
   InMemoryServiceLease,
+  InMemorySkippedPushes,
   inMemoryState,
 } from '../../support/in-memory-state';
 import { describeBakeScheduleContract } from './bake-schedule.contract';
@@ -52,6 +54,7 @@ import { describeRollbackHistoryContract } from './rollback-history.contract';
 import { describeServiceHistoryContract } from './service-history.contract';
 import { describeServiceIndexContract } from './service-index.contract';
 import { describeServiceLeaseContract } from './service-lease.contract';
+import { describeSkippedPushesContract } from './skipped-pushes.contract';
 
 const dynamo = useDynalite();
 
@@ -98,6 +101,7 @@ describeLeaseClosingContract('DynamoServiceLease', async (clock) => {
 });
 againstBoth(describePendingPushesContract, InMemoryPendingPushes, DynamoPendingPushes);
 againstBoth(describePausesContract, InMemoryPauses, DynamoPauses);
+againstBoth(describeSkippedPushesContract, InMemorySkippedPushes, DynamoSkippedPushes);
 againstBoth(describeServiceHistoryContract, InMemoryServiceHistory, DynamoServiceHistory);
 againstBoth(describeRevertLogContract, InMemoryRevertLog, DynamoRevertLog);
 againstBoth(describeNotificationStoreContract, InMemoryNotificationStore, DynamoNotificationStore);

@@ -88,8 +88,9 @@ type World = ReturnType<typeof anInMemoryWorld>;
 
 /** Every state fake of a world, and ECS and ECR: what a use case may change. */
 function fakesOf(world: World): Record<string, object> {
-  const { ecs, ecr, index, sweep, problems, history, rollbacks, bakes, quarantine, lease, pending } = world;
-  return { ecs, ecr, index, sweep, problems, history, rollbacks, bakes, quarantine, lease, pending };
+  const { ecs, ecr, index, sweep, problems, history, rollbacks, bakes, quarantine, lease, pending, skips } =
+    world;
+  return { ecs, ecr, index, sweep, problems, history, rollbacks, bakes, quarantine, lease, pending, skips };
 }
 
 /**

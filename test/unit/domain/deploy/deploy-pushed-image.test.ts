@@ -65,6 +65,7 @@ function aWorld(options: { policy?: Record<string, unknown>; dryRun?: boolean; n
       history: world.history,
       lease: world.lease,
       pending: world.pending,
+      skips: world.skips,
       pauses: world.pauses,
       events: world.events,
       policyFile: policyFile(options.policy),
@@ -1408,5 +1409,192 @@ describe('deployDuePushes', () => {
     expect(decisions).toEqual([]);
     expect(world.ecs.calls).toEqual([]);
     expect(world.writes).toEqual([]);
+  });
+});
+
+describe('the last push skipped for each service (autopilot status)', () => {
+  /** prod/api-release follows tag:release, so a push of main is skipped for it. */
+  const onRelease = (name = 'api-release') => aService({ name, tags: { 'autopilot:deploy': 'tag:release' } });
+
+  it('keeps the skip of a service the push did not deploy, not the deployment of the other, every skip in one write', async () => {
+    // Prepare
+    const world = aWorld();
+    const api = aService();
+    const release = onRelease();
+    const canary = onRelease('api-canary');
+    for (const service of [api, release, canary]) follow(world, service);
+
+    // Act
+    const decisions = await deployPushedImage(push(), world.deps);
+
+    // Assess
+    const skipped = decisions.find((d) => d.service === 'api-release');
+    expect(decisions.map((d) => [d.service, d.action])).toEqual([
+      ['api', 'deploy'],
+      ['api-release', 'skip'],
+      ['api-canary', 'skip'],
+    ]);
+    expect(world.skips.lastSkips).toEqual({
+      [release.arn]: {
+        serviceArn: release.arn,
+        repository: REPOSITORY,
+        tag: 'main',
+        digest: NEW,
+        reason: skipped?.reason,
+        triggeredBy: push().eventId,
+        at: NOW,
+      },
+      [canary.arn]: expect.objectContaining({ reason: skipped?.reason, triggeredBy: push().eventId }),
+    });
+    expect(world.writes.filter((w) => w.op === 'recordSkips')).toHaveLength(1);
+  });
+
+  it('replaces the skip a service had with the next', async () => {
+    // Prepare
+    const world = aWorld();
+    const release = onRelease();
+    follow(world, release);
+    await deployPushedImage(push(), world.deps);
+    const next = push({ eventId: 'next', tag: 'feature', digest: aDigest('feature build') });
+    world.ecr.pushImage({ repositoryName: REPOSITORY, tag: 'feature', digest: next.digest });
+    world.clock.set('2026-01-13T10:10:00.000Z');
+
+    // Act
+    await deployPushedImage(next, world.deps);
+
+    // Assess
+    expect(await world.skips.lastSkip(release.arn)).toEqual(
+      expect.objectContaining({ tag: 'feature', triggeredBy: 'next', at: '2026-01-13T10:10:00.000Z' }),
+    );
+  });
+
+  it('keeps what a notify-only service was told would have been deployed, as a skip', async () => {
+    // Prepare
+    const world = aWorld();
+    const api = aService();
+    follow(world, api);
+    await world.pauses.pause({
+      scope: 'service:prod/api',
+      until: '2026-01-13T12:00:00.000Z',
+      by: 'alice',
+      at: '2026-01-13T10:00:00.000Z',
+      notifyOnly: true,
+    });
+
+    // Act
+    await deployPushedImage(push(), world.deps);
+
+    // Assess
+    expect(await world.skips.lastSkip(api.arn)).toEqual(
+      expect.objectContaining({
+        reason: 'notify-only until 2026-01-13T12:00:00.000Z by alice: follows tag main',
+        triggeredBy: push().eventId,
+      }),
+    );
+  });
+
+  it('keeps nothing in a dry run', async () => {
+    // Prepare
+    const world = aWorld({ dryRun: true });
+    follow(world, onRelease());
+
+    // Act
+    const decisions = await deployPushedImage(push(), world.deps);
+
+    // Assess
+    expect(decisions).toEqual([expect.objectContaining({ action: 'skip', dryRun: true })]);
+    expect(world.writes).toEqual([]);
+    expect(world.skips.lastSkips).toEqual({});
+  });
+
+  it('deploys, announces and returns as usual when keeping the skips fails, and is not failed by it', async () => {
+    // Prepare
+    const world = aWorld();
+    follow(world, aService());
+    follow(world, onRelease());
+    world.deps.skips.recordSkips = async () => {
+      throw new RetryableError('BatchWriteItem left 1 of 1 skipped pushes unwritten after 4 rounds');
+    };
+
+    // Act
+    const decisions = await deployPushedImage(push(), world.deps);
+
+    // Assess
+    expect(decisions.map((d) => d.action)).toEqual(['deploy', 'skip']);
+    expect(world.events.published.map((e) => e.detailType)).toEqual([DEPLOYMENT_STARTED]);
+    expect(world.history.records).toHaveLength(1);
+  });
+
+  it('keeps nothing when the push is delivered again: its deployment and its deferral stand as the last decisions', async () => {
+    // Prepare
+    const world = aWorld({ policy: { policies: { slow: { minImageAge: '1h' } } } });
+    const api = aService();
+    const slow = aService({
+      name: 'api-slow',
+      tags: { 'autopilot:deploy': 'tag:main', 'autopilot:policy': 'slow' },
+    });
+    follow(world, api);
+    follow(world, slow);
+    await deployPushedImage(push(), world.deps);
+
+    // Act
+    const again = await deployPushedImage(push(), world.deps);
+
+    // Assess
+    expect(again.map((d) => d.action)).toEqual(['skip', 'skip']);
+    expect(world.skips.lastSkips).toEqual({});
+  });
+
+  it('keeps nothing for a service gone from ECS', async () => {
+    // Prepare
+    const world = aWorld();
+    const api = aService();
+    world.pending.seedPending({
+      serviceArn: api.arn,
+      cluster: 'prod',
+      service: 'api',
+      push: { ...push(), pushedAt: PUSHED_AT },
+      dueAt: '2026-01-13T10:00:00.000Z',
+      reason: 'cooldown',
+    });
+
+    // Act
+    const decisions = await deployDuePushes(world.deps);
+
+    // Assess
+    expect(decisions).toEqual([
+      expect.objectContaining({ action: 'skip', reason: 'service no longer exists' }),
+    ]);
+    expect(world.skips.lastSkips).toEqual({});
+  });
+
+  it('keeps the skip of a due push, as of a push', async () => {
+    // Prepare
+    const world = aWorld();
+    const api = aService();
+    follow(world, api);
+    world.quarantine.seedQuarantined({
+      repositoryKey: REPOSITORY_KEY,
+      repository: REPOSITORY,
+      digest: NEW,
+      reason: 'deployed to prod/api and unhealthy',
+      at: NOW,
+    });
+    world.pending.seedPending({
+      serviceArn: api.arn,
+      cluster: 'prod',
+      service: 'api',
+      push: { ...push(), pushedAt: PUSHED_AT },
+      dueAt: '2026-01-13T10:00:00.000Z',
+      reason: 'cooldown',
+    });
+
+    // Act
+    await deployDuePushes(world.deps);
+
+    // Assess
+    expect(await world.skips.lastSkip(api.arn)).toEqual(
+      expect.objectContaining({ reason: `digest ${NEW} is quarantined`, triggeredBy: push().eventId }),
+    );
   });
 });

@@ -41,6 +41,7 @@ function aWorld(policy: Record<string, unknown> = {}): World {
       history: world.history,
       lease: world.lease,
       pending: world.pending,
+      skips: world.skips,
       pauses: world.pauses,
       events: world.events,
       policyFile,
