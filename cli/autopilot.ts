@@ -743,6 +743,7 @@ export async function statusCommand(
     ...(require('../shared/adapters/state/dynamo-pending-pushes') as typeof import('../shared/adapters/state/dynamo-pending-pushes')),
     ...(require('../shared/adapters/state/dynamo-quarantine') as typeof import('../shared/adapters/state/dynamo-quarantine')),
     ...(require('../shared/adapters/state/dynamo-deployment-history') as typeof import('../shared/adapters/state/dynamo-deployment-history')),
+    ...(require('../shared/adapters/state/dynamo-skipped-pushes') as typeof import('../shared/adapters/state/dynamo-skipped-pushes')),
   };
   let policyFile: ReturnType<typeof policyFileFor>;
   try {
@@ -761,6 +762,7 @@ export async function statusCommand(
   const rollbacks = new state.DynamoRollbackHistory(table);
   const pendingPushes = new state.DynamoPendingPushes(table);
   const history = new state.DynamoDeploymentHistory(table);
+  const skips = new state.DynamoSkippedPushes(table);
   const quarantined = await new state.DynamoQuarantine(table).listQuarantined();
   const { DynamoPauses } =
     require('../shared/adapters/state/dynamo-pauses') as typeof import('../shared/adapters/state/dynamo-pauses');
@@ -801,7 +803,7 @@ export async function statusCommand(
   const now = new Date();
   const statuses = [];
   for (const svc of services) {
-    const [taskDefinition, running, indexed, lastKnownGood, lastRollback, pending, deployments] =
+    const [taskDefinition, running, indexed, lastKnownGood, lastRollback, pending, deployments, lastSkip] =
       await Promise.all([
         ecs.describeTaskDefinition(svc.taskDefinitionArn),
         revisions
@@ -812,6 +814,7 @@ export async function statusCommand(
         rollbacks.lastRollback(svc.arn),
         pendingPushes.pendingOf(svc.arn),
         history.recentDeployments(svc.arn, 1),
+        skips.lastSkip(svc.arn),
       ]);
     const keys = taskDefinition
       ? repositoriesOf(taskDefinition.definition.containerDefinitions)
@@ -830,6 +833,7 @@ export async function statusCommand(
       pending,
       quarantined,
       deployments,
+      ...(lastSkip ? { lastSkip } : {}),
       pauses,
       now,
     });
@@ -877,6 +881,10 @@ function statusNotes(s: ServiceStatusArg): string[] {
     ...s.pending.map((p) => `${p.repository}:${p.tag} due ${p.dueAt}`),
     ...(s.rollback.cooldownUntil ? [`rollback cooldown until ${s.rollback.cooldownUntil}`] : []),
     ...(s.quarantined.length > 0 ? [`${s.quarantined.length} quarantined`] : []),
+    // The push only: its reason is in the one-service view.
+    ...(s.lastDecision?.action === 'skip'
+      ? [`last push skipped: ${s.lastDecision.image.split('@')[0]}`]
+      : []),
     ...s.problems.map((p) => `${p.tag}: ${p.problem}`),
   ];
 }
@@ -921,9 +929,20 @@ function printStatus(io: Io, s: ServiceStatusArg): void {
     line('pending', `${p.repository}:${p.tag} ${p.digest} due ${p.dueAt} (${p.reason})`);
   for (const q of s.quarantined)
     line('quarantined', `${q.repository}@${q.digest} since ${q.at} (${q.reason})`);
-  if (s.lastDeployment) {
+  // The last decision about a push, and the last deployment when a skip came after it.
+  const decided = s.lastDecision;
+  if (decided?.action === 'deploy') {
+    line(
+      'decided',
+      `${decided.at}: deployed ${decided.from} -> ${decided.to} (${decided.image}, push ${decided.triggeredBy})`,
+    );
+  } else if (decided?.action === 'skip') {
+    line(
+      'decided',
+      `${decided.at}: skipped ${decided.image} (push ${decided.triggeredBy}): ${decided.reason}`,
+    );
     const d = s.lastDeployment;
-    line('last deploy', `${d.at}: ${d.from} -> ${d.to} (${d.image})`);
+    if (d) line('last deploy', `${d.at}: ${d.from} -> ${d.to} (${d.image})`);
   }
   for (const p of s.problems) line('tag problem', `${p.tag}: ${p.problem}; ${p.effect}`);
 }

@@ -56,7 +56,7 @@ import { resumePause } from '../shared/domain/deploy/resume-pause';
 import { type SyncResult, syncService } from '../shared/domain/deploy/sync-service';
 import { formatTime } from '../shared/domain/notify/describe-event';
 import { RESTART_MESSAGE_VERSION } from '../shared/events/restart-delay-message';
-import type { ServiceRef } from '../shared/ports';
+import type { ServiceRef, SkippedPush } from '../shared/ports';
 import type { EventBridgeEvent } from '../tools/eventbridge/event';
 import { readServerlessConfig } from '../tools/serverless-config';
 import {
@@ -318,6 +318,7 @@ export const semverMinor: Scenario = {
     });
     const afterMajor = await sandbox.imagesOf('prod', 'payments');
     const refusal = second.decisions.find((d) => d.function === 'deploy-on-push' && d.service === 'payments');
+    const lastSkip = await lastSkipOf(sandbox, 'prod', 'payments');
     return [
       expect(
         `${minorTag} (from ${running.version}) deployed by digest`,
@@ -332,9 +333,32 @@ export const semverMinor: Scenario = {
       expect(`${majorTag} not deployed`, afterMajor.app === afterMinor.app, afterMajor),
       expect('the refusal says why', /major upgrade/.test(String(refusal?.reason)), refusal),
       expect(`nothing changed for ${majorTag}`, second.mutations.length === 0, second.mutations),
+      expect(
+        `status can say why: ${majorTag} is kept as the last push skipped for prod/payments, with the refusal`,
+        lastSkip?.tag === majorTag && lastSkip.reason === refusal?.reason,
+        lastSkip,
+      ),
     ];
   },
 };
+
+/** The last push deploy on push skipped for a service, as `autopilot status` reads it. */
+async function lastSkipOf(
+  sandbox: Sandbox,
+  cluster: string,
+  service: string,
+): Promise<SkippedPush | undefined> {
+  const { serviceArn } = await sandbox.describeService(cluster, service);
+  const dynamo = new DynamoDBClient({
+    ...operatorConfig(sandbox),
+    endpoint: sandbox.runtime.dynamo.endpoint,
+  });
+  try {
+    return await new DynamoSkippedPushes(sandbox.runtime.dynamo.tableName, dynamo).lastSkip(serviceArn ?? '');
+  } finally {
+    dynamo.destroy();
+  }
+}
 
 /** A policy with a cooldown defers the push, deploy-due deploys it when due. */
 export const cooldown: Scenario = {
@@ -2529,6 +2553,18 @@ export const revertedByOthers: Scenario = {
   },
 };
 
+/** The region and credentials an operator's terminal uses against the local account. */
+function operatorConfig(sandbox: Sandbox) {
+  const env = sandbox.runtime.operatorEnvironment();
+  return {
+    region: env.AWS_REGION ?? REGION,
+    credentials: {
+      accessKeyId: env.AWS_ACCESS_KEY_ID ?? '',
+      secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? '',
+    },
+  };
+}
+
 /**
  * Syncs a service as `autopilot sync` from another terminal does: the use case on the adapters the
  * command composes (deploy on push's, and the ECR image catalog), with the operator's environment of
@@ -2536,13 +2572,7 @@ export const revertedByOthers: Scenario = {
  */
 async function syncAsOperator(sandbox: Sandbox, service: ServiceRef, by: string): Promise<SyncResult> {
   const env = sandbox.runtime.operatorEnvironment();
-  const config = {
-    region: env.AWS_REGION ?? REGION,
-    credentials: {
-      accessKeyId: env.AWS_ACCESS_KEY_ID ?? '',
-      secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? '',
-    },
-  };
+  const config = operatorConfig(sandbox);
   const ecs = new ECSClient({ ...config, endpoint: sandbox.plane.endpoint });
   const ecr = new ECRClient({ ...config, endpoint: sandbox.plane.endpoint });
   const dynamo = new DynamoDBClient({ ...config, endpoint: sandbox.runtime.dynamo.endpoint });

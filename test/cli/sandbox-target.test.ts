@@ -253,6 +253,32 @@ describe('operator commands against the running sandbox', () => {
     expect(one.stdout).toContain('repository   team/reports (indexed: a push reaches it)');
   });
 
+  it('shows the last push skipped for a service and why, in the one-service view, --json and the table', async () => {
+    // Prepare: a push of a tag prod/web does not follow (it follows tag:main), skipped without a word
+    const { digest } = sandbox.plane.pushImage('team/web', 'feature-x');
+    await sandbox.settle();
+
+    // Act
+    const one = await autopilot('status', 'prod/web');
+    const json = await autopilot('status', 'prod/web', '--json');
+    const table = await autopilot('status', 'prod');
+
+    // Assess
+    const reason = 'pushed tag feature-x is not the followed tag main';
+    const image = `team/web:feature-x@${digest}`;
+    expect(one.status).toBe(0);
+    expect(one.stdout).toMatch(
+      /^decided {6}\S+: skipped team\/web:feature-x@sha256:\w+ \(push \S+\): pushed tag feature-x/m,
+    );
+    expect(json.lines).toEqual([
+      expect.objectContaining({
+        lastSkip: { at: expect.any(String), image, reason, triggeredBy: expect.any(String) },
+        lastDecision: expect.objectContaining({ action: 'skip', image, reason }),
+      }),
+    ]);
+    expect(table.stdout).toMatch(/^prod\/web .*last push skipped: team\/web:feature-x/m);
+  });
+
   it('shows the history of a service after a push: its deployment, the cause and the channels told', async () => {
     // Prepare: a push of team/payments 1.6.0, which prod/payments (semver:minor) takes
     sandbox.plane.pushImage('team/payments', '1.6.0');

@@ -4,8 +4,9 @@
  * file's defaults), the repositories it follows and whether the index lists it under them (a push
  * reaches only the services the index lists), what it runs, its last known good revision, pushes
  * deferred for it, a rollback slot in cooldown, quarantined digests of its repositories, tags
- * autopilot cannot use, and what autopilot last deployed to it. Pure: the CLI reads, this decides what
- * the reads mean.
+ * autopilot cannot use, what autopilot last deployed to it and the last push it skipped for it, and
+ * of those two the newer: the last decision about a push. Pure: the CLI reads, this decides what the
+ * reads mean.
  */
 import type { PolicyFile } from '../../config/policy-file';
 import type {
@@ -18,6 +19,7 @@ import type {
   RollbackRecord,
   RunningImage,
   ServiceState,
+  SkippedPush,
   TaskDefinitionDocument,
 } from '../../ports';
 import { shortTaskDefinition } from '../aws/arn';
@@ -53,6 +55,8 @@ export interface StatusInput {
   quarantined: readonly QuarantinedImage[];
   /** the deployments autopilot started on it, newest first */
   deployments: readonly DeploymentRecord[];
+  /** the last push deploy on push skipped for it */
+  lastSkip?: SkippedPush;
   /** the pauses in force (`autopilot pause`) */
   pauses?: readonly Pause[];
   now: Date;
@@ -93,19 +97,42 @@ export interface ServiceStatus {
   lastKnownGood?: { revision: string; at: string };
   pending: { repository: string; tag: string; digest: string; dueAt: string; reason: string }[];
   quarantined: { repository: string; digest: string; reason: string; at: string }[];
-  lastDeployment?: {
-    at: string;
-    from: string;
-    to: string;
-    image: string;
-    triggeredBy: string;
-  };
+  lastDeployment?: LastDeployment;
+  /** the last push deploy on push skipped for it, and why */
+  lastSkip?: LastSkip;
+  /**
+   * What autopilot last decided about a push for it: the newer of the last deployment and the last
+   * skip (the answer to "why did it not deploy?", or that it did)
+   */
+  lastDecision?: ({ action: 'deploy' } & LastDeployment) | ({ action: 'skip' } & LastSkip);
   /** tags autopilot cannot use, each with what is wrong and what autopilot does meanwhile */
   problems: { tag: string; problem: string; effect: string }[];
   /** who manages the service (a CloudFormation stack, or the tool the policy file's managedByTag names) */
   managedBy?: string;
   /** the pause that holds it (its own, its cluster's, or a freeze), with why and until when */
   paused?: { scope: string; until: string; by: string; reason?: string; notifyOnly: boolean };
+}
+
+/** A deployment autopilot started, as status shows it. */
+export interface LastDeployment {
+  at: string;
+  /** the revisions, `family:revision` */
+  from: string;
+  to: string;
+  /** `<repository>:<tag>@<digest>` */
+  image: string;
+  /** the push's event id */
+  triggeredBy: string;
+}
+
+/** A push deploy on push skipped, as status shows it. */
+export interface LastSkip {
+  at: string;
+  /** `<repository>:<tag>@<digest>` */
+  image: string;
+  reason: string;
+  /** the push's event id */
+  triggeredBy: string;
 }
 
 /**
@@ -134,7 +161,6 @@ export function serviceStatus(input: StatusInput): ServiceStatus {
   const cooldownEnds = input.lastRollback
     ? Date.parse(input.lastRollback.at) + settings.cooldownMs
     : Number.NaN;
-  const latest = input.deployments[0];
   return {
     service: `${service.clusterName}/${service.name}`,
     serviceArn: service.arn,
@@ -174,17 +200,7 @@ export function serviceStatus(input: StatusInput): ServiceStatus {
     quarantined: input.quarantined
       .filter((q) => names.has(q.repositoryKey))
       .map((q) => ({ repository: q.repository, digest: q.digest, reason: q.reason, at: q.at })),
-    ...(latest
-      ? {
-          lastDeployment: {
-            at: latest.startedAt,
-            from: shortTaskDefinition(latest.fromTaskDefinition),
-            to: shortTaskDefinition(latest.toTaskDefinition),
-            image: `${latest.repository}:${latest.tag}@${latest.digest}`,
-            triggeredBy: latest.triggeredBy,
-          },
-        }
-      : {}),
+    ...lastDecisionsOf(input.deployments[0], input.lastSkip),
     ...pausedOf(input),
     ...optional('managedBy', managedByOf(service.tags, file.managedByTag)),
     problems: checkServiceTags(service, file).map((p) => ({
@@ -192,6 +208,39 @@ export function serviceStatus(input: StatusInput): ServiceStatus {
       problem: p.problem,
       effect: p.effect,
     })),
+  };
+}
+
+/**
+ * The last deployment and the last skip as status shows them, and the newer of the two as the last
+ * decision (a deployment when both are of the same moment: it changed something).
+ */
+function lastDecisionsOf(
+  deployment: DeploymentRecord | undefined,
+  skip: SkippedPush | undefined,
+): Pick<ServiceStatus, 'lastDeployment' | 'lastSkip' | 'lastDecision'> {
+  const lastDeployment: LastDeployment | undefined = deployment && {
+    at: deployment.startedAt,
+    from: shortTaskDefinition(deployment.fromTaskDefinition),
+    to: shortTaskDefinition(deployment.toTaskDefinition),
+    image: `${deployment.repository}:${deployment.tag}@${deployment.digest}`,
+    triggeredBy: deployment.triggeredBy,
+  };
+  const lastSkip: LastSkip | undefined = skip && {
+    at: skip.at,
+    image: `${skip.repository}:${skip.tag}@${skip.digest}`,
+    reason: skip.reason,
+    triggeredBy: skip.triggeredBy,
+  };
+  const skippedLast =
+    lastSkip !== undefined && (lastDeployment === undefined || lastSkip.at > lastDeployment.at);
+  const lastDecision = skippedLast
+    ? { action: 'skip' as const, ...lastSkip }
+    : lastDeployment && { action: 'deploy' as const, ...lastDeployment };
+  return {
+    ...(lastDeployment ? { lastDeployment } : {}),
+    ...(lastSkip ? { lastSkip } : {}),
+    ...(lastDecision ? { lastDecision } : {}),
   };
 }
 
@@ -209,7 +258,8 @@ function pausedOf(input: StatusInput): Pick<ServiceStatus, 'paused'> {
 
 /**
  * Whether autopilot knows a service: it opts in or out by tag, its policy or cluster gives it a
- * mode, rollback watches it, the index lists it, or autopilot deployed or rolled it back.
+ * mode, rollback watches it, the index lists it, or autopilot deployed to it, skipped a push for it
+ * or rolled it back.
  */
 export function isKnown(status: ServiceStatus): boolean {
   return (
@@ -218,6 +268,7 @@ export function isKnown(status: ServiceStatus): boolean {
     status.problems.length > 0 ||
     status.repositories.some((r) => r.indexed) ||
     status.lastDeployment !== undefined ||
+    status.lastSkip !== undefined ||
     status.rollback.lastRollback !== undefined ||
     status.paused !== undefined
   );

@@ -1,6 +1,6 @@
 import { type PolicyFile, PolicyFileSchema } from '../../../../shared/config/policy-file';
 import { isKnown, type StatusInput, serviceStatus } from '../../../../shared/domain/status/service-status';
-import type { DeploymentRecord, PendingPush, ServiceState } from '../../../../shared/ports';
+import type { DeploymentRecord, PendingPush, ServiceState, SkippedPush } from '../../../../shared/ports';
 import { aService } from '../../../support/in-memory';
 
 const NOW = new Date('2026-12-04T10:00:00.000Z');
@@ -200,6 +200,95 @@ describe('serviceStatus', () => {
         to: 'api:7',
         image: `team/api:main@${DIGEST}`,
       },
+    });
+  });
+
+  describe('the last decision about a push', () => {
+    const deployed: DeploymentRecord = {
+      serviceArn: aService().arn,
+      cluster: 'prod',
+      service: 'api',
+      fromTaskDefinition: td(6),
+      toTaskDefinition: td(7),
+      repository: 'team/api',
+      tag: 'main',
+      digest: DIGEST,
+      startedAt: '2026-12-04T09:00:00.000Z',
+      triggeredBy: 'e-8',
+      state: 'STARTED',
+    };
+    const skipped = (at: string): SkippedPush => ({
+      serviceArn: aService().arn,
+      repository: 'team/api',
+      tag: 'feature-x',
+      digest: `sha256:${'b'.repeat(64)}`,
+      reason: 'tag feature-x does not match tag:main',
+      triggeredBy: 'e-9',
+      at,
+    });
+
+    it('is the push skipped after the last deployment, with its reason; the deployment is still shown', () => {
+      // Act
+      const status = statusOf(aService(), {
+        deployments: [deployed],
+        lastSkip: skipped('2026-12-04T09:30:00.000Z'),
+      });
+
+      // Assess
+      const lastSkip = {
+        at: '2026-12-04T09:30:00.000Z',
+        image: `team/api:feature-x@sha256:${'b'.repeat(64)}`,
+        reason: 'tag feature-x does not match tag:main',
+        triggeredBy: 'e-9',
+      };
+      expect(status.lastSkip).toEqual(lastSkip);
+      expect(status.lastDecision).toEqual({ action: 'skip', ...lastSkip });
+      expect(status.lastDeployment).toMatchObject({ at: '2026-12-04T09:00:00.000Z', to: 'api:7' });
+    });
+
+    it('is the deployment made after the last skip', () => {
+      // Act
+      const status = statusOf(aService(), {
+        deployments: [deployed],
+        lastSkip: skipped('2026-12-04T08:00:00.000Z'),
+      });
+
+      // Assess
+      expect(status.lastDecision).toEqual({
+        action: 'deploy',
+        at: '2026-12-04T09:00:00.000Z',
+        from: 'api:6',
+        to: 'api:7',
+        image: `team/api:main@${DIGEST}`,
+        triggeredBy: 'e-8',
+      });
+      expect(status.lastSkip).toMatchObject({ at: '2026-12-04T08:00:00.000Z' });
+    });
+
+    it('is the one there is, and none when autopilot neither deployed nor skipped a push for it', () => {
+      // Act
+      const [onlySkipped, onlyDeployed, neither] = [
+        statusOf(aService(), { lastSkip: skipped('2026-12-04T08:00:00.000Z') }),
+        statusOf(aService(), { deployments: [deployed] }),
+        statusOf(aService()),
+      ];
+
+      // Assess
+      expect(onlySkipped.lastDecision).toMatchObject({ action: 'skip', triggeredBy: 'e-9' });
+      expect(onlyDeployed.lastDecision).toMatchObject({ action: 'deploy', triggeredBy: 'e-8' });
+      expect(neither).not.toHaveProperty('lastDecision');
+      expect(neither).not.toHaveProperty('lastSkip');
+    });
+
+    it('makes a service autopilot only skipped a push for one it knows', () => {
+      // Prepare
+      const untagged = aService({ tags: {} });
+
+      // Act
+      const status = statusOf(untagged, { listedUnder: [], lastSkip: skipped('2026-12-04T08:00:00.000Z') });
+
+      // Assess
+      expect(isKnown(status)).toBe(true);
     });
   });
 
