@@ -12,7 +12,12 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { type BuildOptions, build, type Metafile, type Plugin } from 'esbuild';
-import { PolicyFileError, readPolicyFileText, sealPolicyFile } from '../shared/config/policy-file';
+import {
+  loadPolicyFile,
+  PolicyFileError,
+  readPolicyFileText,
+  sealPolicyFile,
+} from '../shared/config/policy-file';
 import { parsePolicyFile } from '../shared/config/policy-yaml';
 import { functionKeys } from '../tools/serverless-config';
 
@@ -155,6 +160,9 @@ export async function buildAll({
   rmSync(outRoot, { recursive: true, force: true });
   mkdirSync(outRoot, { recursive: true });
   writeFileSync(join(root, POLICY_JSON), sealPolicyFile(policy));
+  // Read back as a bundle will read it (its size limit and its seal), so a file the functions would
+  // refuse at their cold start fails the build instead.
+  loadPolicyFile(join(root, POLICY_JSON));
   const tracing = await build({ ...tracingBundleOptions(), outfile: join(root, TRACING_BUNDLE) });
   log(`built tracing (${Math.round(outputBytes(tracing.metafile) / 1024)} KiB, loaded only when tracing)`);
   const re2 = await build({ ...re2BundleOptions(), outfile: join(root, RE2_BUNDLE) });

@@ -106,7 +106,8 @@ export function sealPolicyFile(policyFile: PolicyFile): string {
     },
     policyFile,
   };
-  return `${JSON.stringify(sealed, null, 2)}\n`;
+  // Without spaces: a file near the size limit as YAML stays under it as JSON.
+  return `${JSON.stringify(sealed)}\n`;
 }
 
 /** Whether a JSON value is a sealed policy file (it may still be a broken one). */
