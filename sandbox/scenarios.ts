@@ -1412,6 +1412,21 @@ const restartCalls = (calls: readonly CallRecord[], chainId: string) =>
 const eventsOfChain = (events: readonly EventBridgeEvent[], type: string, chainId: string) =>
   events.filter((e) => e['detail-type'] === type && e.detail.chainId === chainId);
 
+/**
+ * The backoff decided for each attempt of a chain: by restart-tasks at the stop or, when the stop
+ * came before the task's launch spec (its RunTask record delivered late, as shuffled delivery does),
+ * by restart-due once the spec was found; both say the delay decided at the stop.
+ */
+function backoffOf(decisions: readonly Record<string, unknown>[], chainId: string): Map<number, number> {
+  const delays = new Map<number, number>();
+  for (const d of decisions) {
+    const restarter = d.function === 'restart-tasks' || d.function === 'restart-due';
+    if (restarter && d.action === 'restart' && d.chainId === chainId && !delays.has(Number(d.attempt)))
+      delays.set(Number(d.attempt), Number(d.delaySeconds));
+  }
+  return delays;
+}
+
 /** Describes a task with its tags (stopped tasks stay describable for an hour, as in ECS). */
 async function describeTask(sandbox: Sandbox, taskArn: string): Promise<Task | undefined> {
   const out = await sandbox.ecs.send(
@@ -1746,11 +1761,7 @@ export const restartRuleOptsIn: Scenario = {
     const tags = (await describeTask(sandbox, first))?.tags ?? [];
     const restartedEvents = eventsOfChain(seen.events, 'Task Restarted', chainId);
     const attempts = [...new Set(restartedEvents.map((e) => Number(e.detail.attempt)))];
-    const delays = new Map<number, number>();
-    for (const d of seen.decisions) {
-      if (d.function === 'restart-tasks' && d.action === 'restart' && d.chainId === chainId)
-        delays.set(Number(d.attempt), Number(d.delaySeconds));
-    }
+    const delays = backoffOf(seen.decisions, chainId);
     return [
       expect(
         'the first task carries no autopilot:restart tag',
@@ -1808,11 +1819,7 @@ export const crashLoopAbandoned: Scenario = {
     const attempts = [
       ...new Set(eventsOfChain(seen.events, 'Task Restarted', chainId).map((e) => Number(e.detail.attempt))),
     ];
-    const delays = new Map<number, number>();
-    for (const d of seen.decisions) {
-      if (d.function === 'restart-tasks' && d.action === 'restart' && d.chainId === chainId)
-        delays.set(Number(d.attempt), Number(d.delaySeconds));
-    }
+    const delays = backoffOf(seen.decisions, chainId);
     const threads = new Set(
       seen.webhooks
         .map((m) => m.body as { threadKey?: string | null; type?: string })

@@ -54,7 +54,9 @@ export function describeSkippedPushesContract(name: string, make: MakeSubject<Sk
       await skips().recordSkips(many);
 
       // Assess
-      const kept = await Promise.all(many.map((s) => skips().lastSkip(s.serviceArn)));
+      // One read at a time: sixty at once reset connections to dynalite on a busy machine.
+      const kept: unknown[] = [];
+      for (const s of many) kept.push(await skips().lastSkip(s.serviceArn));
       expect(kept).toEqual(many);
     });
 
