@@ -6,6 +6,7 @@ import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from 
 import { PermanentError, RetryableError } from '../../errors';
 import { AUTOPILOT_SOURCE, type AutopilotEvent, AutopilotEventSchemas } from '../../events/autopilot-events';
 import type { EventPublisher } from '../../ports';
+import { resendPause, sleep } from '../resend-pause';
 import { cachedClient, clientConfig } from './clients';
 
 /** PutEvents takes at most ten entries per call. */
@@ -25,8 +26,6 @@ export interface PublisherOptions {
   /** waits before failed entries are sent again; a timer by default */
   pause?: (ms: number) => Promise<void>;
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Publishes on an EventBridge bus with `source: "autopilot"`. */
 export class EventBridgePublisher implements EventPublisher {
@@ -72,9 +71,7 @@ export class EventBridgePublisher implements EventPublisher {
         throw new RetryableError(`PutEvents failed for ${failed.length} entries: ${codes.join(', ')}`);
       }
       pending = failed;
-      // Equal jitter: half the doubled pause for sure, the other half at random.
-      const pause = ENTRY_BACKOFF_MS * 2 ** (attempt - 1);
-      await (this.options.pause ?? sleep)(pause / 2 + Math.random() * (pause / 2));
+      await (this.options.pause ?? sleep)(resendPause(ENTRY_BACKOFF_MS, attempt));
     }
   }
 }

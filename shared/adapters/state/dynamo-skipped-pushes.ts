@@ -9,6 +9,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { RetryableError } from '../../errors';
 import type { SkippedPush, SkippedPushes } from '../../ports';
+import { resendPause, sleep } from '../resend-pause';
 import { DAY, DynamoTableStore, type Item, recordOf } from './dynamo-table';
 import { lastSkipKey } from './keys';
 
@@ -30,8 +31,6 @@ export interface SkippedPushesOptions {
   /** waits before unprocessed items are sent again; a timer by default */
   pause?: (ms: number) => Promise<void>;
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** The last push skipped for each service, in DynamoDB. */
 export class DynamoSkippedPushes extends DynamoTableStore implements SkippedPushes {
@@ -86,9 +85,7 @@ export class DynamoSkippedPushes extends DynamoTableStore implements SkippedPush
       requests = left.flatMap((request) =>
         request.PutRequest?.Item ? [{ PutRequest: { Item: request.PutRequest.Item } }] : [],
       );
-      // Equal jitter: half the doubled pause for sure, the other half at random.
-      const pause = BACKOFF_MS * 2 ** (round - 1);
-      await this.pause(pause / 2 + Math.random() * (pause / 2));
+      await this.pause(resendPause(BACKOFF_MS, round));
     }
   }
 }
