@@ -14,7 +14,11 @@ import type { DeploymentDecision, PushedImage } from '../shared/domain/deploy/pl
 import { onServiceUpdated, type RevertDecision } from '../shared/domain/deploy/revert';
 import { isAutopilotCall } from '../shared/domain/tags/tag-triggers';
 import { assertNever } from '../shared/errors';
-import { type EcrImageActionEvent, EcrImageActionEventSchema } from '../shared/events/ecr-image-action';
+import {
+  type EcrImageActionEvent,
+  EcrImageActionEventSchema,
+  pushedImageOf,
+} from '../shared/events/ecr-image-action';
 import {
   type EcrReplicationActionEvent,
   EcrReplicationActionEventSchema,
@@ -77,16 +81,7 @@ function notSuccessful(event: ImageArrival): string | undefined {
 
 /** The image an ECR event brings, as a push to the registry the event landed in. */
 function pushOf(event: ImageArrival): PushedImage {
-  if (event['detail-type'] === 'ECR Replication Action') return replicaAsPush(event);
-  return {
-    eventId: event.id,
-    accountId: event.account,
-    region: event.region,
-    repositoryName: event.detail['repository-name'],
-    digest: event.detail['image-digest'] ?? '',
-    tag: event.detail['image-tag'] ?? '',
-    pushedAt: new Date(event.time),
-  };
+  return event['detail-type'] === 'ECR Replication Action' ? replicaAsPush(event) : pushedImageOf(event);
 }
 
 /** The Lambda handler. Returns every decision with its reason. */

@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import '../zod-messages';
 import { digestProblem, repositoryProblem, tagProblem } from '../domain/aws/image-reference';
+import type { PushedImage } from '../domain/deploy/plan-deployment';
 import { checkedString, eventBridgeEvent } from './eventbridge-event';
 
 /**
@@ -55,3 +56,29 @@ export const EcrImageActionEventSchema = eventBridgeEvent(
 
 /** A complete "ECR Image Action" event, as parsed by {@link EcrImageActionEventSchema}. */
 export type EcrImageActionEvent = z.infer<typeof EcrImageActionEventSchema>;
+
+/**
+ * The image an ECR event names (a push, or a replication), as a push to the registry the event
+ * landed in: its account and region, the repository, digest and tag of its detail, its time.
+ */
+export function pushedImageOf(event: {
+  id: string;
+  account: string;
+  region: string;
+  time: string;
+  detail: {
+    'repository-name': string;
+    'image-digest'?: string | undefined;
+    'image-tag'?: string | undefined;
+  };
+}): PushedImage {
+  return {
+    eventId: event.id,
+    accountId: event.account,
+    region: event.region,
+    repositoryName: event.detail['repository-name'],
+    digest: event.detail['image-digest'] ?? '',
+    tag: event.detail['image-tag'] ?? '',
+    pushedAt: new Date(event.time),
+  };
+}

@@ -2,6 +2,7 @@ import * as z from 'zod/mini';
 import '../zod-messages';
 import { digestProblem, repositoryProblem, tagProblem } from '../domain/aws/image-reference';
 import type { PushedImage } from '../domain/deploy/plan-deployment';
+import { pushedImageOf } from './ecr-image-action';
 import { checkedString, eventBridgeEvent, TrustedEnvelopeFields } from './eventbridge-event';
 
 /**
@@ -82,17 +83,7 @@ export type EcrReplicationActionEvent = z.infer<typeof EcrReplicationActionEvent
  * //   tag: '1.5.0', origin: 'replicated by ECR from us-east-1', … }
  */
 export function replicaAsPush(event: EcrReplicationActionEvent): PushedImage {
-  const { detail } = event;
-  return {
-    eventId: event.id,
-    accountId: event.account,
-    region: event.region,
-    repositoryName: detail['repository-name'],
-    digest: detail['image-digest'] ?? '',
-    tag: detail['image-tag'] ?? '',
-    pushedAt: new Date(event.time),
-    origin: replicatedFrom(event),
-  };
+  return { ...pushedImageOf(event), origin: replicatedFrom(event) };
 }
 
 /**
